@@ -1,0 +1,1 @@
+# Tables arrive with this app's issue; the app is registered so its URLs, templates and migrations have a home.

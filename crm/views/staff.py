@@ -1,0 +1,9 @@
+from django.views.generic import TemplateView
+
+from lending.core import roles
+from lending.core.permissions import RoleRequiredMixin
+
+
+class HomeView(RoleRequiredMixin, TemplateView):
+    allowed_roles = (roles.LOAN_OFFICER, roles.MANAGER)
+    template_name = "crm/home.html"

@@ -1,0 +1,79 @@
+"""The business-day calendar used for TILA-RESPA timing and due-date rolls.
+
+Two definitions, as Regulation Z has them (12 CFR 1026.2(a)(6)):
+- general business day: a day the lender's offices are open: Monday to Friday, not a holiday;
+- specific business day (rescission, Loan Estimate / Closing Disclosure timing): every calendar day
+  except Sundays and the legal public holidays of 5 U.S.C. 6103(a).
+Holidays come from the ``holidays`` package (US federal by default, with observed days), configured
+by LENDING_HOLIDAY_COUNTRY and LENDING_HOLIDAY_SUBDIVISION.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+from django.conf import settings
+
+GENERAL = "general"
+SPECIFIC = "specific"
+_SUNDAY = 6
+
+
+@lru_cache(maxsize=8)
+def _holiday_table(country: str, subdivision: str | None) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, subdiv=subdivision, observed=True)
+
+
+def _holidays() -> holidays.HolidayBase:
+    return _holiday_table(settings.LENDING_HOLIDAY_COUNTRY, settings.LENDING_HOLIDAY_SUBDIVISION)
+
+
+def holiday_name(day: date) -> str | None:
+    return _holidays().get(day)
+
+
+def is_business_day(day: date, rule: str = GENERAL) -> bool:
+    if day in _holidays():
+        return False
+    if rule == SPECIFIC:
+        return day.weekday() != _SUNDAY
+    if rule == GENERAL:
+        return day.weekday() < 5
+    raise ValueError(f"rule: unknown business-day rule {rule!r}; use {GENERAL!r} or {SPECIFIC!r}")
+
+
+def add_business_days(start: date, days: int, rule: str = GENERAL) -> date:
+    """The date ``days`` business days after ``start`` (before it when negative); ``start`` itself never counts."""
+    step = timedelta(days=1 if days >= 0 else -1)
+    remaining = abs(days)
+    current = start
+    while remaining:
+        current += step
+        if is_business_day(current, rule):
+            remaining -= 1
+    return current
+
+
+def business_days_between(start: date, end: date, rule: str = GENERAL) -> int:
+    """Business days after ``start`` up to and including ``end`` (0 when end <= start)."""
+    count = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        count += is_business_day(current, rule)
+    return count
+
+
+def next_business_day(day: date, rule: str = GENERAL) -> date:
+    """``day`` itself when it is a business day, else the following one (the "following" roll)."""
+    while not is_business_day(day, rule):
+        day += timedelta(days=1)
+    return day
+
+
+def previous_business_day(day: date, rule: str = GENERAL) -> date:
+    while not is_business_day(day, rule):
+        day -= timedelta(days=1)
+    return day

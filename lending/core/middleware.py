@@ -1,0 +1,40 @@
+"""A request id for every request: on the response header, in log lines, on audit rows and the 500 page."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
+_request_id: ContextVar[str] = ContextVar("lending_request_id", default="")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+HEADER = "X-Request-ID"
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # Keep a well-formed id from the load balancer so one id follows the request across systems.
+        incoming = request.headers.get(HEADER, "")
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = _request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response[HEADER] = request_id
+        return response
+
+
+class RequestIdLogFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = _request_id.get() or "-"
+        return True

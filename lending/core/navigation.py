@@ -1,0 +1,37 @@
+"""The staff workspace navigation: which sections each role sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from lending.core import roles
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: tuple[str, ...]
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+STAFF_NAV = (
+    NavItem("Workspace", "core:staff-home", roles.STAFF_ROLES),
+    NavItem("CRM", "crm:home", (roles.LOAN_OFFICER, roles.MANAGER)),
+    NavItem(
+        "Origination",
+        "origination:home",
+        (roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER, roles.CLOSER, roles.MANAGER),
+    ),
+    NavItem("Servicing", "servicing:home", (roles.SERVICER, roles.COLLECTOR, roles.MANAGER)),
+    NavItem("Servicer admin", "admin:index", roles.ADMIN_ROLES),
+)
+
+
+def staff_nav_for(user) -> list[NavItem]:
+    return [item for item in STAFF_NAV if roles.has_role(user, *item.roles)]

@@ -1,0 +1,55 @@
+"""Roles are Django groups; this module names them and answers "may this user ...?"."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+
+LOAN_OFFICER = "loan_officer"
+PROCESSOR = "processor"
+UNDERWRITER = "underwriter"
+CLOSER = "closer"
+SERVICER = "servicer"
+COLLECTOR = "collector"
+MANAGER = "manager"
+BORROWER = "borrower"
+
+STAFF_ROLES = (LOAN_OFFICER, PROCESSOR, UNDERWRITER, CLOSER, SERVICER, COLLECTOR, MANAGER)
+ALL_ROLES = (*STAFF_ROLES, BORROWER)
+ROLE_LABELS = {
+    LOAN_OFFICER: "Loan officer",
+    PROCESSOR: "Processor",
+    UNDERWRITER: "Underwriter",
+    CLOSER: "Closer",
+    SERVICER: "Servicer",
+    COLLECTOR: "Collector",
+    MANAGER: "Manager",
+    BORROWER: "Borrower",
+}
+# Roles whose members may open the Django admin (servicer screens); set as is_staff by the role service.
+ADMIN_ROLES = (SERVICER, MANAGER)
+
+
+def user_roles(user) -> frozenset[str]:
+    """The user's role names, cached on the user object for the request."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_lending_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._lending_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    """True when the user holds any of ``roles`` (superusers hold every staff role)."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return any(role in STAFF_ROLES for role in roles)
+    return bool(user_roles(user) & set(roles))
+
+
+def is_staff_member(user) -> bool:
+    return has_role(user, *STAFF_ROLES)
+
+
+def is_borrower(user) -> bool:
+    return BORROWER in user_roles(user)

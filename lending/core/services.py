@@ -1,0 +1,77 @@
+"""Writes for the core app. Every write is a keyword-only function ``<noun>_<verb>(*, actor, ...)``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+
+from lending.core import roles
+from lending.core.middleware import current_request_id
+from lending.core.models import AuditEvent, User
+
+SYSTEM_ACTOR_LABEL = "system"
+
+
+def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
+    # Decimals, dates and UUIDs become strings exactly as DjangoJSONEncoder writes them.
+    return json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    verb: str,
+    target: models.Model | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+    request_id: str | None = None,
+) -> AuditEvent:
+    """Write one audit row in the caller's transaction: it commits or rolls back with the change it records."""
+    if not verb:
+        raise ValueError("verb is required")
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=actor.email if actor is not None and actor.pk else SYSTEM_ACTOR_LABEL,
+        verb=verb,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:255] if target is not None else "",
+        before=_jsonable(before),
+        after=_jsonable(after),
+        note=note,
+        request_id=request_id if request_id is not None else current_request_id(),
+    )
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    email: str,
+    password: str | None,
+    first_name: str = "",
+    last_name: str = "",
+    role_names: tuple[str, ...] = (),
+    is_superuser: bool = False,
+) -> User:
+    """Create a user with roles; admin access (is_staff) follows from the roles."""
+    unknown = set(role_names) - set(roles.ALL_ROLES)
+    if unknown:
+        raise ValueError(f"role_names: unknown roles {sorted(unknown)}")
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=is_superuser or any(r in roles.ADMIN_ROLES for r in role_names),
+        is_superuser=is_superuser,
+    )
+    user.groups.set(Group.objects.filter(name__in=role_names))
+    audit_record(actor=actor, verb="user.created", target=user, after={"email": user.email, "roles": role_names})
+    return user

@@ -1,0 +1,442 @@
+"""Payment allocation: which bucket of which installment each cent of a payment pays.
+
+A strategy is a class registered in :data:`STRATEGIES` under the code stored on the loan
+(Fineract-style: a new order is a new class). :func:`get_strategy` raises ``ValueError`` for an
+unknown code. Every strategy has the same interface::
+
+    strategy.allocate(amount, dues, *, suspense=ZERO, directive="standard",
+                      principal_outstanding=None) -> Allocation
+
+Money in, money out
+-------------------
+``amount`` is new money (> 0, whole cents). ``suspense`` is the loan's existing suspense
+(unapplied funds) balance. Under the ``"standard"`` directive the two are pooled; the existing
+suspense is treated as the oldest money and is applied first (first in, first out). The result
+says how much of the existing suspense was applied (``suspense_applied``), how much of the new
+money was put into suspense (``to_suspense``) and the new balance (``suspense_balance``). The
+identity that always holds, exactly to the cent::
+
+    late_fees + fees + interest + principal + escrow + escrow_deposit + prepayment + to_suspense
+        == amount + suspense_applied == Allocation.total
+
+and ``suspense_balance == suspense_in - suspense_applied + to_suspense``.
+
+Dues
+----
+``dues`` are :class:`InstallmentDue` amounts still owed, in any order; they are worked oldest first
+(by ``due_date``, then ``number``). Include the installment now due when the payment is meant for it.
+No installment is ever paid more than it owes.
+
+Strategies (directive ``"standard"``)
+-------------------------------------
+``mortgage_standard`` - the Fannie Mae/Freddie Mac Uniform Security Instrument section 2 (2021
+revision) with Reg Z 12 CFR 1026.36(c)(1):
+
+1. Whole periodic payments (interest + principal + escrow of one installment, 1026.36(c)(1)(i)),
+   oldest first; within an installment interest, then principal, then escrow.
+2. Money that cannot pay the next periodic payment in full is a partial payment and is held in
+   suspense (1026.36(c)(1)(ii) and its comment 1.iii). Suspense plus new money that together
+   reach a full periodic payment are applied as one (1026.36(c)(1)(ii)).
+3. Only when every periodic payment due is paid: late fees (oldest first), then other fees.
+4. Money left when all dues are paid is a prepayment (curtailment) to principal, up to the
+   principal not already in the dues: ``principal_outstanding`` (the loan's whole unpaid
+   principal, dues' principal included) minus the dues' principal. Beyond that, or when
+   ``principal_outstanding`` is None (unknown: nothing is prepaid blind), the excess is held in
+   suspense as an overpayment for servicing to refund or apply. A strategy built with
+   ``prepay_excess=False`` holds every excess in suspense (for a future periodic payment).
+
+``fees_interest_principal`` - no partial-payment hold: late fees across all installments oldest
+first, then other fees, then interest, then principal, then escrow (each across installments,
+oldest first); the excess as in step 4.
+
+``interest_principal_fees`` - no partial-payment hold: interest, principal, escrow (each across
+installments oldest first), then late fees, then other fees; the excess as in step 4.
+
+Directives (the borrower directs the money; same for every strategy)
+--------------------------------------------------------------------
+``"principal_only"`` - the new money is a curtailment to ``prepayment`` up to the cap of step 4
+(``principal_outstanding`` is then required); any excess goes to suspense. Dues stay unpaid and the
+existing suspense is not touched.
+
+``"escrow_only"`` - the new money pays escrow owed on installments (oldest first); the rest is an
+unscheduled escrow deposit (``escrow_deposit``, e.g. a shortage paid under Reg X
+1024.17(f)(3)). The existing suspense is not touched.
+
+:func:`apply_suspense` applies an existing suspense balance to the current dues with no new money
+(say, after a fee waiver); it never prepays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from operator import attrgetter
+from typing import ClassVar
+
+from lending.finance.money import CENT, ZERO, to_decimal
+
+STANDARD = "standard"
+PRINCIPAL_ONLY = "principal_only"
+ESCROW_ONLY = "escrow_only"
+DIRECTIVES = (STANDARD, PRINCIPAL_ONLY, ESCROW_ONLY)
+
+# Index of each component in an installment's applied row and in InstallmentDue.components.
+LATE_FEES, FEES, INTEREST, PRINCIPAL, ESCROW = range(5)
+COMPONENTS = ("late_fees", "fees", "interest", "principal", "escrow")
+
+_DUE_ORDER = attrgetter("due_date", "number")
+
+
+def _whole_cents(value: Decimal | int | str, field_name: str) -> Decimal:
+    """``value`` as a Decimal with exactly two places; sub-cent money is refused, never rounded."""
+    value = to_decimal(value, field=field_name)
+    quantized = value.quantize(CENT)
+    if quantized != value:
+        raise ValueError(f"{field_name}: {value} is not a whole number of cents")
+    return quantized
+
+
+def _non_negative_cents(value: Decimal | int | str, field_name: str) -> Decimal:
+    value = _whole_cents(value, field_name)
+    if value < 0:
+        raise ValueError(f"{field_name} must not be negative, got {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentDue:
+    """What one installment still owes, by component (whole cents, none negative)."""
+
+    number: int
+    due_date: date
+    interest: Decimal = ZERO
+    principal: Decimal = ZERO
+    escrow: Decimal = ZERO
+    late_fees: Decimal = ZERO
+    fees: Decimal = ZERO
+    components: tuple[Decimal, ...] = field(init=False, repr=False, compare=False)
+    periodic_payment: Decimal = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.number, bool) or not isinstance(self.number, int) or self.number < 0:
+            raise ValueError(f"number: installment number must be an int >= 0, got {self.number!r}")
+        if not isinstance(self.due_date, date):
+            raise ValueError(f"due_date: expected a date, got {self.due_date!r}")
+        amounts = []
+        for name in COMPONENTS:
+            amount = _non_negative_cents(getattr(self, name), f"{name} (installment {self.number})")
+            object.__setattr__(self, name, amount)
+            amounts.append(amount)
+        object.__setattr__(self, "components", tuple(amounts))
+        # Reg Z 1026.36(c)(1)(i): a periodic payment covers principal, interest and escrow.
+        object.__setattr__(self, "periodic_payment", amounts[INTEREST] + amounts[PRINCIPAL] + amounts[ESCROW])
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.components, ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationLine:
+    """What one installment received from one allocation."""
+
+    number: int
+    due_date: date
+    late_fees: Decimal
+    fees: Decimal
+    interest: Decimal
+    principal: Decimal
+    escrow: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.late_fees + self.fees + self.interest + self.principal + self.escrow
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """Where a payment went. See the module docstring for the identity the buckets satisfy."""
+
+    strategy: str
+    directive: str
+    amount: Decimal  # new money received
+    suspense_in: Decimal  # suspense balance before the payment
+    late_fees: Decimal
+    fees: Decimal
+    interest: Decimal
+    principal: Decimal  # scheduled principal of installments
+    escrow: Decimal  # escrow owed by installments
+    escrow_deposit: Decimal  # directed escrow beyond what installments owe
+    prepayment: Decimal  # curtailment principal, beyond the schedule
+    suspense_applied: Decimal  # part of suspense_in applied to the buckets above
+    to_suspense: Decimal  # part of ``amount`` held in suspense
+    suspense_balance: Decimal  # suspense after the payment
+    lines: tuple[AllocationLine, ...]
+
+    @property
+    def total(self) -> Decimal:
+        """Money in: new money plus the suspense released; equals the sum of all buckets."""
+        return self.amount + self.suspense_applied
+
+    @property
+    def applied(self) -> Decimal:
+        """Money applied to the loan (every bucket except ``to_suspense``)."""
+        return (
+            self.late_fees
+            + self.fees
+            + self.interest
+            + self.principal
+            + self.escrow
+            + self.escrow_deposit
+            + self.prepayment
+        )
+
+    @property
+    def principal_total(self) -> Decimal:
+        return self.principal + self.prepayment
+
+    @property
+    def suspense_change(self) -> Decimal:
+        return self.to_suspense - self.suspense_applied
+
+
+Rows = list  # list[list[Decimal] | None], parallel to the ordered dues
+
+
+def _ordered_dues(dues: Sequence[InstallmentDue]) -> list[InstallmentDue]:
+    ordered = list(dues)
+    for due in ordered:
+        if not isinstance(due, InstallmentDue):
+            raise ValueError(f"dues: expected InstallmentDue items, got {type(due).__name__}")
+    if len(ordered) > 1:
+        if len({due.number for due in ordered}) != len(ordered):
+            raise ValueError("dues: installment numbers must be unique")
+        ordered.sort(key=_DUE_ORDER)
+    return ordered
+
+
+def _prepayment_cap(principal_outstanding: Decimal | None, dues: list[InstallmentDue]) -> Decimal | None:
+    """Principal that may still be prepaid: the unpaid principal not already in the dues."""
+    if principal_outstanding is None:
+        return None
+    outstanding = _non_negative_cents(principal_outstanding, "principal_outstanding")
+    in_dues = sum((due.principal for due in dues), ZERO)
+    if outstanding < in_dues:
+        raise ValueError(
+            f"principal_outstanding: {outstanding} is less than the principal in dues ({in_dues})"
+        )
+    return outstanding - in_dues
+
+
+def _pay_component(remaining: Decimal, dues: list[InstallmentDue], rows: Rows, component: int) -> Decimal:
+    """Pay one component across the installments, oldest first, as far as ``remaining`` goes."""
+    for index, due in enumerate(dues):
+        owed = due.components[component]
+        if owed:
+            row = rows[index]
+            if row is None:
+                row = rows[index] = [ZERO, ZERO, ZERO, ZERO, ZERO]
+            unpaid = owed - row[component]
+            pay = unpaid if unpaid <= remaining else remaining
+            row[component] += pay
+            remaining -= pay
+            if not remaining:
+                break
+    return remaining
+
+
+class AllocationStrategy:
+    """Base class: validation, directives, the excess rule and the result; subclasses order dues."""
+
+    code: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def __init__(self, *, prepay_excess: bool = True) -> None:
+        self.prepay_excess = prepay_excess
+
+    def apply_dues(self, pool: Decimal, dues: list[InstallmentDue]) -> tuple[Rows, Decimal, bool]:
+        """Spread ``pool`` over the ordered dues; return (rows, money left, every due paid)."""
+        raise NotImplementedError
+
+    def allocate(
+        self,
+        amount: Decimal,
+        dues: Sequence[InstallmentDue],
+        *,
+        suspense: Decimal = ZERO,
+        directive: str = STANDARD,
+        principal_outstanding: Decimal | None = None,
+    ) -> Allocation:
+        """Allocate a payment of ``amount`` (> 0) against ``dues``; the module docstring has the rules."""
+        amount = _whole_cents(amount, "amount")
+        if amount <= 0:
+            raise ValueError(f"amount must be greater than zero, got {amount}")
+        return self._allocate(amount, dues, suspense, directive, principal_outstanding, self.prepay_excess)
+
+    def _allocate(
+        self,
+        amount: Decimal,
+        dues: Sequence[InstallmentDue],
+        suspense: Decimal,
+        directive: str,
+        principal_outstanding: Decimal | None,
+        prepay_excess: bool,
+    ) -> Allocation:
+        suspense = _non_negative_cents(suspense, "suspense")
+        ordered = _ordered_dues(dues)
+        cap = _prepayment_cap(principal_outstanding, ordered)
+        if directive == STANDARD:
+            pool = amount + suspense
+            rows, remaining, settled = self.apply_dues(pool, ordered)
+            prepayment = ZERO
+            if remaining and settled and prepay_excess and cap:
+                prepayment = remaining if remaining <= cap else cap
+                remaining -= prepayment
+            applied = pool - remaining
+            suspense_applied = suspense if suspense <= applied else applied
+            return _result(self.code, directive, amount, suspense, ordered, rows, prepayment, ZERO,
+                           suspense_applied, remaining)
+        if directive == PRINCIPAL_ONLY:
+            if cap is None:
+                raise ValueError("principal_outstanding: required for the principal_only directive")
+            prepayment = amount if amount <= cap else cap
+            return _result(self.code, directive, amount, suspense, ordered, [None] * len(ordered),
+                           prepayment, ZERO, ZERO, suspense + amount - prepayment)
+        if directive == ESCROW_ONLY:
+            rows = [None] * len(ordered)
+            deposit = _pay_component(amount, ordered, rows, ESCROW)
+            return _result(self.code, directive, amount, suspense, ordered, rows, ZERO, deposit,
+                           ZERO, suspense)
+        raise ValueError(f"directive: unknown directive {directive!r}; use one of {', '.join(DIRECTIVES)}")
+
+
+def _result(
+    code: str,
+    directive: str,
+    amount: Decimal,
+    suspense_in: Decimal,
+    dues: list[InstallmentDue],
+    rows: Rows,
+    prepayment: Decimal,
+    escrow_deposit: Decimal,
+    suspense_applied: Decimal,
+    suspense_balance: Decimal,
+) -> Allocation:
+    late_fees = fees = interest = principal = escrow = ZERO
+    lines = []
+    for due, row in zip(dues, rows, strict=True):
+        if row is None:
+            continue
+        r_late, r_fees, r_interest, r_principal, r_escrow = row
+        late_fees += r_late
+        fees += r_fees
+        interest += r_interest
+        principal += r_principal
+        escrow += r_escrow
+        lines.append(AllocationLine(due.number, due.due_date, r_late, r_fees, r_interest, r_principal, r_escrow))
+    return Allocation(
+        code,
+        directive,
+        amount,
+        suspense_in,
+        late_fees,
+        fees,
+        interest,
+        principal,
+        escrow,
+        escrow_deposit,
+        prepayment,
+        suspense_applied,
+        suspense_balance - suspense_in + suspense_applied,
+        suspense_balance,
+        tuple(lines),
+    )
+
+
+class MortgageStandard(AllocationStrategy):
+    """Uniform Security Instrument section 2 (2021) with Reg Z 1026.36(c)(1)(ii) partial payments."""
+
+    code = "mortgage_standard"
+    description = "Whole periodic payments oldest first (interest, principal, escrow); partials held."
+
+    def apply_dues(self, pool: Decimal, dues: list[InstallmentDue]) -> tuple[Rows, Decimal, bool]:
+        rows: Rows = [None] * len(dues)
+        remaining = pool
+        for index, due in enumerate(dues):
+            periodic = due.periodic_payment
+            if periodic > remaining:
+                # Partial payment: held in suspense until it reaches a full periodic payment.
+                return rows, remaining, False
+            if periodic:
+                rows[index] = [ZERO, ZERO, due.interest, due.principal, due.escrow]
+                remaining -= periodic
+        # Every periodic payment is paid: late charges first, then other amounts due (USI section 2).
+        if remaining:
+            remaining = _pay_component(remaining, dues, rows, LATE_FEES)
+        if remaining:
+            remaining = _pay_component(remaining, dues, rows, FEES)
+        return rows, remaining, True
+
+
+class ComponentOrderStrategy(AllocationStrategy):
+    """Pays one component at a time across all installments (oldest first), in ``ORDER``."""
+
+    ORDER: ClassVar[tuple[int, ...]] = ()
+
+    def apply_dues(self, pool: Decimal, dues: list[InstallmentDue]) -> tuple[Rows, Decimal, bool]:
+        rows: Rows = [None] * len(dues)
+        remaining = pool
+        for component in self.ORDER:
+            if not remaining:
+                break
+            remaining = _pay_component(remaining, dues, rows, component)
+        return rows, remaining, True
+
+
+class FeesInterestPrincipal(ComponentOrderStrategy):
+    code = "fees_interest_principal"
+    description = "Late fees, fees, interest, principal, escrow; each across installments oldest first."
+    ORDER = (LATE_FEES, FEES, INTEREST, PRINCIPAL, ESCROW)
+
+
+class InterestPrincipalFees(ComponentOrderStrategy):
+    code = "interest_principal_fees"
+    description = "Interest, principal, escrow, late fees, fees; each across installments oldest first."
+    ORDER = (INTEREST, PRINCIPAL, ESCROW, LATE_FEES, FEES)
+
+
+STRATEGIES: dict[str, AllocationStrategy] = {}
+
+
+def register(strategy: AllocationStrategy) -> AllocationStrategy:
+    """Add ``strategy`` to :data:`STRATEGIES` under its code (codes are unique)."""
+    if not strategy.code or strategy.code in STRATEGIES:
+        raise ValueError(f"code: {strategy.code!r} is empty or already registered")
+    STRATEGIES[strategy.code] = strategy
+    return strategy
+
+
+for _strategy in (MortgageStandard(), FeesInterestPrincipal(), InterestPrincipalFees()):
+    register(_strategy)
+
+
+def get_strategy(code: str) -> AllocationStrategy:
+    """The strategy stored on a loan under ``code``; ``ValueError`` for an unknown code."""
+    try:
+        return STRATEGIES[code]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"strategy: unknown allocation strategy {code!r}; use one of {', '.join(sorted(STRATEGIES))}"
+        ) from None
+
+
+def apply_suspense(code: str, dues: Sequence[InstallmentDue], suspense: Decimal) -> Allocation:
+    """Apply an existing suspense balance to ``dues`` with no new money (never prepays).
+
+    Under ``mortgage_standard`` suspense is applied only in whole periodic payments, Reg Z
+    1026.36(c)(1)(ii); whatever cannot be applied stays in suspense.
+    """
+    strategy = get_strategy(code)
+    return strategy._allocate(ZERO, dues, suspense, STANDARD, None, False)

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from crm.views.public import ContactView
+from lending.core import views as core_views
+from origination.views.public import ApplyView
+
+
+urlpatterns = [
+    path("", include("lending.core.urls")),
+    path("apply/", ApplyView.as_view(), name="apply"),
+    path("contact/", ContactView.as_view(), name="contact"),
+    path("accounts/", include("lending.core.auth_urls")),
+    path("staff/crm/", include("crm.urls")),
+    path("staff/origination/", include("origination.urls")),
+    path("staff/servicing/", include("servicing.urls")),
+    path("admin/", admin.site.urls),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler403 = core_views.permission_denied
+handler404 = core_views.page_not_found
+handler500 = core_views.server_error

@@ -1,0 +1,133 @@
+#!/usr/bin/env python
+"""Run the test suite (or the benchmarks) against a throw-away PostgreSQL cluster and Redis server.
+
+`make test` calls this. When the machine has PostgreSQL's initdb/pg_ctl and redis-server, it starts
+both in a temporary folder on free loopback ports, points DATABASE_URL and REDIS_URL at them, runs
+pytest, and stops them. Without those binaries the suite runs on SQLite with Celery eager, and the
+PostgreSQL/Redis-only tests are skipped and counted in the summary. LENDING_REQUIRE_SERVICES=1 turns
+a missing binary into an error. As root (CI), PostgreSQL runs as the unprivileged `postgres` user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_USER = "lending"
+PG_DB = "lending"
+
+
+def log(message: str) -> None:
+    print(f"[testenv] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def find_pg_bin() -> Path | None:
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(os.path.realpath(initdb)).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    return Path(candidates[-1]).parent if candidates else None
+
+
+def as_postgres(cmd: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: drop to the `postgres` system user when we are root."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+@contextlib.contextmanager
+def postgres(pg_bin: Path) -> Iterator[str]:
+    workdir = Path(tempfile.mkdtemp(prefix="lending-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(workdir, user="postgres")
+    data, port = workdir / "data", free_port()
+    run = lambda *cmd: subprocess.run(as_postgres([str(pg_bin / cmd[0]), *cmd[1:]]), check=True, cwd="/")  # noqa: E731
+    run("initdb", "-D", str(data), "-U", PG_USER, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "-N")
+    # Durability is irrelevant for a throw-away test cluster; turning it off makes the suite much faster.
+    options = (
+        f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+        " -c full_page_writes=off -c max_connections=200"
+    )
+    run("pg_ctl", "-D", str(data), "-o", options, "-l", str(workdir / "server.log"), "-w", "-s", "start")
+    try:
+        run("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", PG_USER, PG_DB)
+        version = subprocess.run(
+            [str(pg_bin / "postgres"), "--version"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        log(f"PostgreSQL started: {version} on 127.0.0.1:{port}")
+        yield f"postgres://{PG_USER}@127.0.0.1:{port}/{PG_DB}"
+    finally:
+        subprocess.run(as_postgres([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "-s", "stop"]), cwd="/")
+        shutil.rmtree(workdir, ignore_errors=True)
+        log("PostgreSQL stopped")
+
+
+@contextlib.contextmanager
+def redis(redis_bin: str) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [redis_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port)
+        log(f"Redis started on 127.0.0.1:{port}")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log("Redis stopped")
+
+
+def main(argv: list[str]) -> int:
+    bench = argv[:1] == ["--bench"]
+    args = argv[1:] if bench else argv
+    require = os.environ.get("LENDING_REQUIRE_SERVICES") == "1"
+    pg_bin, redis_bin = find_pg_bin(), shutil.which("redis-server")
+    missing = [name for name, found in (("PostgreSQL (initdb/pg_ctl)", pg_bin), ("redis-server", redis_bin)) if not found]
+    if missing and require:
+        log(f"LENDING_REQUIRE_SERVICES=1 but not found: {', '.join(missing)}")
+        return 2
+    for name in missing:
+        log(f"{name} not found: running without it (its tests are skipped and counted)")
+
+    env = dict(os.environ)
+    env.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+    with contextlib.ExitStack() as stack:
+        if pg_bin:
+            env["DATABASE_URL"] = stack.enter_context(postgres(pg_bin))
+        if redis_bin:
+            env["REDIS_URL"] = stack.enter_context(redis(redis_bin))
+        cmd = [sys.executable, str(ROOT / "bench" / "run.py"), *args] if bench else [sys.executable, "-m", "pytest", *args]
+        return subprocess.run(cmd, env=env, cwd=ROOT, check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,66 @@
+import pytest
+from django.db import transaction
+
+from lending.core.middleware import _request_id
+from lending.core.models import AuditEvent
+from lending.core.services import audit_record, user_create
+from tests.core.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_audit_record_writes_one_row_with_who_what_and_when():
+    actor, target = UserFactory(email="servicer@lending.test"), UserFactory()
+    event = audit_record(actor=actor, verb="user.updated", target=target, before={"a": 1}, after={"a": 2}, note="why")
+    stored = AuditEvent.objects.get()
+    assert stored == event
+    assert (stored.actor, stored.actor_label, stored.verb) == (actor, "servicer@lending.test", "user.updated")
+    assert (stored.target_id, stored.target_repr) == (str(target.pk), str(target))
+    assert (stored.before, stored.after, stored.note) == ({"a": 1}, {"a": 2}, "why")
+    assert stored.created_at is not None
+
+
+def test_audit_record_rolls_back_with_the_callers_transaction():
+    actor = UserFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(actor=actor, verb="payment.posted", target=actor)
+        raise RuntimeError("the change being audited failed")
+    assert AuditEvent.objects.count() == 0
+
+
+def test_audit_record_serialises_decimals_and_dates():
+    from datetime import date
+    from decimal import Decimal
+
+    event = audit_record(actor=None, verb="job.ran", after={"amount": Decimal("10.50"), "on": date(2026, 1, 31)})
+    event.refresh_from_db()
+    assert event.after == {"amount": "10.50", "on": "2026-01-31"}
+    assert event.actor_label == "system"
+
+
+def test_audit_record_takes_the_request_id_of_the_current_request():
+    token = _request_id.set("req-12345678")
+    try:
+        event = audit_record(actor=None, verb="x.y")
+    finally:
+        _request_id.reset(token)
+    assert event.request_id == "req-12345678"
+
+
+def test_audit_record_requires_a_verb():
+    with pytest.raises(ValueError, match="verb"):
+        audit_record(actor=None, verb="")
+
+
+def test_user_create_sets_roles_admin_access_and_audits():
+    user = user_create(actor=None, email="Sam@Lending.test", password="x-long-password", role_names=("servicer",))
+    assert user.email == "sam@lending.test"
+    assert list(user.groups.values_list("name", flat=True)) == ["servicer"]
+    assert user.is_staff is True
+    assert AuditEvent.objects.filter(verb="user.created", target_id=str(user.pk)).count() == 1
+
+
+def test_user_create_refuses_unknown_roles_and_writes_nothing():
+    with pytest.raises(ValueError, match="role_names"):
+        user_create(actor=None, email="x@lending.test", password="x-long-password", role_names=("admin",))
+    assert AuditEvent.objects.count() == 0

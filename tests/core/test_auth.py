@@ -1,0 +1,98 @@
+"""Sign in by email, lockout after repeated failures, sign out, password change and reset."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from lending.core import roles
+from lending.core.models import AuditEvent
+from tests.core.factories import PASSWORD, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(client, email, password):
+    return client.post(reverse("login"), {"username": email, "password": password}, REMOTE_ADDR="10.1.2.3")
+
+
+def test_login_with_email_sends_staff_to_workspace_and_audits(client):
+    user = user_with_role(roles.PROCESSOR, email="pat@lending.test")
+    response = _login(client, "Pat@Lending.test", PASSWORD)
+    assert response.status_code == 302
+    assert client.get(response["Location"]).url == reverse("core:staff-home")
+    assert AuditEvent.objects.filter(actor=user, verb="user.logged_in").count() == 1
+
+
+def test_wrong_password_shows_an_error_and_stays_signed_out(client):
+    user_with_role(roles.PROCESSOR, email="pat@lending.test")
+    response = _login(client, "pat@lending.test", "nope")
+    assert response.status_code == 200
+    assert "Please enter a correct email address and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_lockout_after_repeated_failures_even_with_the_right_password(client, settings):
+    user_with_role(roles.LOAN_OFFICER, email="lo@lending.test")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _login(client, "lo@lending.test", "wrong").status_code == 200
+    locked = _login(client, "lo@lending.test", "wrong")
+    assert locked.status_code == 429
+    assert "Too many failed sign-in attempts" in locked.content.decode()
+    assert _login(client, "lo@lending.test", PASSWORD).status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_logout_is_a_post_and_audited(client):
+    user = user_with_role(roles.SERVICER)
+    client.force_login(user)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(actor=user, verb="user.logged_out").exists()
+    assert client.get(reverse("core:staff-home")).status_code == 302
+
+
+def test_password_change(client):
+    user = user_with_role(roles.CLOSER)
+    client.force_login(user)
+    assert client.get(reverse("password_change")).status_code == 200
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "a-new-long-secret-42", "new_password2": "a-new-long-secret-42"},
+    )
+    assert response["Location"] == reverse("password_change_done")
+    assert client.get(reverse("password_change_done")).status_code == 200
+    user.refresh_from_db()
+    assert user.check_password("a-new-long-secret-42")
+
+
+def test_password_reset_by_email_end_to_end(client):
+    user = user_with_role(roles.BORROWER, email="alice@example.com")
+    assert client.get(reverse("password_reset")).status_code == 200
+    response = client.post(reverse("password_reset"), {"email": "alice@example.com"})
+    assert response["Location"] == reverse("password_reset_done")
+    assert client.get(reverse("password_reset_done")).status_code == 200
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Reset your Lending password"
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body).group(1)
+    form_url = client.get(link).url  # Django swaps the token for a session-held one
+    assert client.get(form_url).context["validlink"] is True
+    response = client.post(form_url, {"new_password1": "brand-new-secret-99", "new_password2": "brand-new-secret-99"})
+    assert response["Location"] == reverse("password_reset_complete")
+    assert client.get(reverse("password_reset_complete")).status_code == 200
+    user.refresh_from_db()
+    assert user.check_password("brand-new-secret-99")
+
+
+def test_password_reset_with_a_bad_link_says_so(client):
+    response = client.get("/accounts/password/reset/MQ/bad-token/")
+    assert response.status_code == 200
+    assert "invalid or has already been used" in response.content.decode()
+
+
+def test_unknown_email_gets_no_mail_and_no_hint(client):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
+    assert response["Location"] == reverse("password_reset_done")
+    assert mail.outbox == []
+

@@ -1,0 +1,54 @@
+"""Business days from US federal holidays (holidays package), in both Regulation Z senses."""
+
+from datetime import date
+
+import pytest
+
+from lending.core import calendar
+from lending.core.calendar import GENERAL, SPECIFIC
+
+
+def test_thanksgiving_and_weekends_are_not_general_business_days():
+    assert calendar.holiday_name(date(2026, 11, 26)) == "Thanksgiving Day"
+    assert not calendar.is_business_day(date(2026, 11, 26))
+    assert not calendar.is_business_day(date(2026, 11, 28))  # Saturday
+    assert calendar.is_business_day(date(2026, 11, 27))
+
+
+def test_specific_business_days_count_saturdays_but_not_sundays_or_holidays():
+    # Reg Z 1026.2(a)(6): all calendar days except Sundays and legal public holidays.
+    assert calendar.is_business_day(date(2026, 11, 28), SPECIFIC)
+    assert not calendar.is_business_day(date(2026, 11, 29), SPECIFIC)
+    assert not calendar.is_business_day(date(2026, 12, 25), SPECIFIC)
+
+
+def test_observed_holiday_when_july_4th_falls_on_a_saturday():
+    assert not calendar.is_business_day(date(2026, 7, 3))  # observed Friday
+
+
+def test_add_business_days_skips_the_thanksgiving_weekend():
+    # Wednesday + 3 general business days: Fri 27, Mon 30, Tue Dec 1.
+    assert calendar.add_business_days(date(2026, 11, 25), 3) == date(2026, 12, 1)
+    # Specific rule counts Fri 27, Sat 28, Mon 30.
+    assert calendar.add_business_days(date(2026, 11, 25), 3, SPECIFIC) == date(2026, 11, 30)
+    assert calendar.add_business_days(date(2026, 12, 1), -3) == date(2026, 11, 25)
+    assert calendar.add_business_days(date(2026, 11, 25), 0) == date(2026, 11, 25)
+
+
+def test_business_days_between_and_rolls():
+    assert calendar.business_days_between(date(2026, 11, 25), date(2026, 12, 1)) == 3
+    assert calendar.business_days_between(date(2026, 12, 1), date(2026, 11, 25)) == 0
+    assert calendar.next_business_day(date(2026, 11, 26)) == date(2026, 11, 27)
+    assert calendar.previous_business_day(date(2026, 11, 29)) == date(2026, 11, 27)
+
+
+def test_calendar_follows_the_configured_subdivision(settings):
+    settings.LENDING_HOLIDAY_SUBDIVISION = "MA"
+    assert not calendar.is_business_day(date(2026, 4, 20))  # Patriots' Day in Massachusetts
+    settings.LENDING_HOLIDAY_SUBDIVISION = None
+    assert calendar.is_business_day(date(2026, 4, 20))
+
+
+def test_unknown_rule_is_refused():
+    with pytest.raises(ValueError, match="rule"):
+        calendar.is_business_day(date(2026, 11, 27), "lunar")
