@@ -13,7 +13,10 @@ def report(name: str, figure: float, unit: str, target: float, *, higher_is_bett
     op = ">=" if higher_is_better else "<="
     verdict = "PASS" if ok else "MISS"
     extra = f"  ({note})" if note else ""
-    print(f"{name:<58} {figure:>14,.3f} {unit:<10} target {op} {target:,} {unit:<10} {verdict}{extra}", flush=True)
+    print(
+        f"{name:<58} {figure:>14,.3f} {unit:<10} target {op} {target:,} {unit:<10} {verdict}{extra}",
+        flush=True,
+    )
     RESULTS.append((name, ok))
     return ok
 

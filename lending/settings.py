@@ -163,8 +163,8 @@ X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Only the docker compose demo over plain http turns this off.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -178,7 +178,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 LENDING_HOLIDAY_COUNTRY = env.str("LENDING_HOLIDAY_COUNTRY", default="US")
 LENDING_HOLIDAY_SUBDIVISION = env.str("LENDING_HOLIDAY_SUBDIVISION", default="") or None
 LENDING_CONTACT_EMAIL = env.str("LENDING_CONTACT_EMAIL", default="loans@lending.test")
-LENDING_DEMO_PASSWORD = env.str("LENDING_DEMO_PASSWORD", default="lending-demo-2026")  # noqa: S105
+LENDING_DEMO_PASSWORD = env.str("LENDING_DEMO_PASSWORD", default="lending-demo-2026")
 
 LOGGING = {
     "version": 1,

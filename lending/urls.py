@@ -7,7 +7,6 @@ from crm.views.public import ContactView
 from lending.core import views as core_views
 from origination.views.public import ApplyView
 
-
 urlpatterns = [
     path("", include("lending.core.urls")),
     path("apply/", ApplyView.as_view(), name="apply"),

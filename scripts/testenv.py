@@ -111,7 +111,9 @@ def main(argv: list[str]) -> int:
     args = argv[1:] if bench else argv
     require = os.environ.get("LENDING_REQUIRE_SERVICES") == "1"
     pg_bin, redis_bin = find_pg_bin(), shutil.which("redis-server")
-    missing = [name for name, found in (("PostgreSQL (initdb/pg_ctl)", pg_bin), ("redis-server", redis_bin)) if not found]
+    missing = [
+        name for name, found in (("PostgreSQL (initdb/pg_ctl)", pg_bin), ("redis-server", redis_bin)) if not found
+    ]
     if missing and require:
         log(f"LENDING_REQUIRE_SERVICES=1 but not found: {', '.join(missing)}")
         return 2
@@ -125,7 +127,11 @@ def main(argv: list[str]) -> int:
             env["DATABASE_URL"] = stack.enter_context(postgres(pg_bin))
         if redis_bin:
             env["REDIS_URL"] = stack.enter_context(redis(redis_bin))
-        cmd = [sys.executable, str(ROOT / "bench" / "run.py"), *args] if bench else [sys.executable, "-m", "pytest", *args]
+        cmd = (
+            [sys.executable, str(ROOT / "bench" / "run.py"), *args]
+            if bench
+            else [sys.executable, "-m", "pytest", *args]
+        )
         return subprocess.run(cmd, env=env, cwd=ROOT, check=False).returncode
 
 

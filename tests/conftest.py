@@ -7,14 +7,26 @@ terminal summary counts them loudly. With LENDING_REQUIRE_SERVICES=1 a skip of t
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test.signals import template_rendered
 
 from lending.celery import app as celery_app
 
 REQUIRE_SERVICES = os.environ.get("LENDING_REQUIRE_SERVICES") == "1"
 SERVICE_SKIPS: dict[str, int] = {"postgres": 0, "redis": 0}
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+RENDERED_TEMPLATES: set[str] = set()
+
+
+def _record_template(sender, template, context, **kwargs):
+    if template.name:
+        RENDERED_TEMPLATES.add(template.name)
+
+
+template_rendered.connect(_record_template, dispatch_uid="lending.tests.template_coverage")
 
 
 def _service_available(name: str) -> bool:
@@ -38,6 +50,26 @@ def pytest_collection_modifyitems(config, items):
                 SERVICE_SKIPS[name] += 1
 
 
+def _is_whole_suite(config) -> bool:
+    option = config.option
+    narrowed = option.keyword or option.markexpr or getattr(option, "lf", False) or getattr(option, "deselect", None)
+    return not narrowed and [Path(a).resolve() for a in config.args] == [Path(config.rootpath, "tests").resolve()]
+
+
+def unrendered_templates() -> list[str]:
+    """Project templates no test rendered: for a server-rendered app, every page must be exercised (as Zulip does)."""
+    names = {p.relative_to(TEMPLATES_DIR).as_posix() for p in TEMPLATES_DIR.rglob("*") if p.suffix in {".html", ".txt"}}
+    return sorted(names - RENDERED_TEMPLATES)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if exitstatus == 0 and _is_whole_suite(session.config):
+        missing = unrendered_templates()
+        if missing:
+            session.config.lending_unrendered = missing
+            session.exitstatus = 1
+
+
 def pytest_terminal_summary(terminalreporter):
     database = "PostgreSQL" if settings.IS_POSTGRES else "SQLite"
     broker = f"Redis ({settings.REDIS_URL})" if settings.REDIS_URL else "none (Celery eager)"
@@ -49,6 +81,9 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"SKIPPED {count} {label}-only tests: {label} was not available", red=True)
         else:
             terminalreporter.write_line(f"{label}-only tests: all ran")
+    missing = getattr(terminalreporter.config, "lending_unrendered", None)
+    if missing:
+        terminalreporter.write_line(f"FAILED: templates no test renders: {', '.join(missing)}", red=True)
 
 
 @pytest.fixture(autouse=True)

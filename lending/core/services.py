@@ -72,6 +72,6 @@ def user_create(
         is_staff=is_superuser or any(r in roles.ADMIN_ROLES for r in role_names),
         is_superuser=is_superuser,
     )
-    user.groups.set(Group.objects.filter(name__in=role_names))
+    user.groups.set([Group.objects.get_or_create(name=name)[0] for name in role_names])
     audit_record(actor=actor, verb="user.created", target=user, after={"email": user.email, "roles": role_names})
     return user

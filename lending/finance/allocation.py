@@ -69,11 +69,11 @@ unscheduled escrow deposit (``escrow_deposit``, e.g. a shortage paid under Reg X
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from operator import attrgetter
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from lending.finance.money import CENT, ZERO, to_decimal
 
@@ -91,7 +91,8 @@ _DUE_ORDER = attrgetter("due_date", "number")
 
 def _whole_cents(value: Decimal | int | str, field_name: str) -> Decimal:
     """``value`` as a Decimal with exactly two places; sub-cent money is refused, never rounded."""
-    value = to_decimal(value, field=field_name)
+    if type(value) is not Decimal or not value.is_finite():
+        value = to_decimal(value, field=field_name)
     quantized = value.quantize(CENT)
     if quantized != value:
         raise ValueError(f"{field_name}: {value} is not a whole number of cents")
@@ -118,6 +119,7 @@ class InstallmentDue:
     fees: Decimal = ZERO
     components: tuple[Decimal, ...] = field(init=False, repr=False, compare=False)
     periodic_payment: Decimal = field(init=False, repr=False, compare=False)
+    total: Decimal = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.number, bool) or not isinstance(self.number, int) or self.number < 0:
@@ -132,13 +134,10 @@ class InstallmentDue:
         object.__setattr__(self, "components", tuple(amounts))
         # Reg Z 1026.36(c)(1)(i): a periodic payment covers principal, interest and escrow.
         object.__setattr__(self, "periodic_payment", amounts[INTEREST] + amounts[PRINCIPAL] + amounts[ESCROW])
-
-    @property
-    def total(self) -> Decimal:
-        return sum(self.components, ZERO)
+        object.__setattr__(self, "total", sum(amounts, ZERO))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AllocationLine:
     """What one installment received from one allocation."""
 
@@ -155,7 +154,7 @@ class AllocationLine:
         return self.late_fees + self.fees + self.interest + self.principal + self.escrow
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Allocation:
     """Where a payment went. See the module docstring for the identity the buckets satisfy."""
 
@@ -183,15 +182,7 @@ class Allocation:
     @property
     def applied(self) -> Decimal:
         """Money applied to the loan (every bucket except ``to_suspense``)."""
-        return (
-            self.late_fees
-            + self.fees
-            + self.interest
-            + self.principal
-            + self.escrow
-            + self.escrow_deposit
-            + self.prepayment
-        )
+        return self.amount + self.suspense_applied - self.to_suspense
 
     @property
     def principal_total(self) -> Decimal:
@@ -204,25 +195,42 @@ class Allocation:
 
 Rows = list  # list[list[Decimal] | None], parallel to the ordered dues
 
+_LINE_FIELDS = tuple(f.name for f in fields(AllocationLine))
+_ALLOCATION_FIELDS = tuple(f.name for f in fields(Allocation))
 
-def _ordered_dues(dues: Sequence[InstallmentDue]) -> list[InstallmentDue]:
+
+def _frozen(cls: type, names: tuple[str, ...], values: tuple) -> Any:
+    """Build a frozen dataclass from already-valid values in one dict update.
+
+    Same object as ``cls(*values)`` (these classes have no ``__post_init__``), at half the cost of the
+    generated ``__init__``, which calls ``object.__setattr__`` once per field; allocation is hot.
+    """
+    obj = object.__new__(cls)
+    obj.__dict__.update(zip(names, values, strict=True))
+    return obj
+
+
+def _ordered_dues(dues: Sequence[InstallmentDue]) -> tuple[list[InstallmentDue], Decimal, Decimal]:
+    """The dues oldest first, with the total they owe and the principal they owe."""
     ordered = list(dues)
+    owed = in_dues = ZERO
     for due in ordered:
-        if not isinstance(due, InstallmentDue):
+        if type(due) is not InstallmentDue and not isinstance(due, InstallmentDue):
             raise ValueError(f"dues: expected InstallmentDue items, got {type(due).__name__}")
+        owed += due.total
+        in_dues += due.principal
     if len(ordered) > 1:
         if len({due.number for due in ordered}) != len(ordered):
             raise ValueError("dues: installment numbers must be unique")
         ordered.sort(key=_DUE_ORDER)
-    return ordered
+    return ordered, owed, in_dues
 
 
-def _prepayment_cap(principal_outstanding: Decimal | None, dues: list[InstallmentDue]) -> Decimal | None:
+def _prepayment_cap(principal_outstanding: Decimal | None, in_dues: Decimal) -> Decimal | None:
     """Principal that may still be prepaid: the unpaid principal not already in the dues."""
     if principal_outstanding is None:
         return None
     outstanding = _non_negative_cents(principal_outstanding, "principal_outstanding")
-    in_dues = sum((due.principal for due in dues), ZERO)
     if outstanding < in_dues:
         raise ValueError(
             f"principal_outstanding: {outstanding} is less than the principal in dues ({in_dues})"
@@ -284,39 +292,50 @@ class AllocationStrategy:
         principal_outstanding: Decimal | None,
         prepay_excess: bool,
     ) -> Allocation:
-        suspense = _non_negative_cents(suspense, "suspense")
-        ordered = _ordered_dues(dues)
-        cap = _prepayment_cap(principal_outstanding, ordered)
+        if suspense is not ZERO:
+            suspense = _non_negative_cents(suspense, "suspense")
+        ordered, owed, in_dues = _ordered_dues(dues)
+        cap = _prepayment_cap(principal_outstanding, in_dues)
+        head = (self.code, directive, amount, suspense)
         if directive == STANDARD:
             pool = amount + suspense
-            rows, remaining, settled = self.apply_dues(pool, ordered)
+            if pool >= owed:  # every strategy pays every due in full when the money suffices
+                rows = [list(due.components) if due.total else None for due in ordered]
+                remaining, settled = pool - owed, True
+            else:
+                rows, remaining, settled = self.apply_dues(pool, ordered)
             prepayment = ZERO
             if remaining and settled and prepay_excess and cap:
                 prepayment = remaining if remaining <= cap else cap
                 remaining -= prepayment
             applied = pool - remaining
             suspense_applied = suspense if suspense <= applied else applied
-            return _result(self.code, directive, amount, suspense, ordered, rows, prepayment, ZERO,
-                           suspense_applied, remaining)
+            return _result(head, ordered, rows, prepayment, ZERO, suspense_applied, remaining)
         if directive == PRINCIPAL_ONLY:
-            if cap is None:
-                raise ValueError("principal_outstanding: required for the principal_only directive")
-            prepayment = amount if amount <= cap else cap
-            return _result(self.code, directive, amount, suspense, ordered, [None] * len(ordered),
-                           prepayment, ZERO, ZERO, suspense + amount - prepayment)
+            return _principal_only(head, ordered, cap)
         if directive == ESCROW_ONLY:
-            rows = [None] * len(ordered)
-            deposit = _pay_component(amount, ordered, rows, ESCROW)
-            return _result(self.code, directive, amount, suspense, ordered, rows, ZERO, deposit,
-                           ZERO, suspense)
+            return _escrow_only(head, ordered)
         raise ValueError(f"directive: unknown directive {directive!r}; use one of {', '.join(DIRECTIVES)}")
 
 
+def _principal_only(head: tuple, dues: list[InstallmentDue], cap: Decimal | None) -> Allocation:
+    """Directed curtailment: new money to principal up to ``cap``, the excess to suspense."""
+    if cap is None:
+        raise ValueError("principal_outstanding: required for the principal_only directive")
+    amount, suspense = head[2], head[3]
+    prepayment = amount if amount <= cap else cap
+    return _result(head, dues, [None] * len(dues), prepayment, ZERO, ZERO, suspense + amount - prepayment)
+
+
+def _escrow_only(head: tuple, dues: list[InstallmentDue]) -> Allocation:
+    """Directed escrow: installment escrow oldest first, the rest an escrow deposit."""
+    rows: Rows = [None] * len(dues)
+    deposit = _pay_component(head[2], dues, rows, ESCROW)
+    return _result(head, dues, rows, ZERO, deposit, ZERO, head[3])
+
+
 def _result(
-    code: str,
-    directive: str,
-    amount: Decimal,
-    suspense_in: Decimal,
+    head: tuple,
     dues: list[InstallmentDue],
     rows: Rows,
     prepayment: Decimal,
@@ -324,8 +343,10 @@ def _result(
     suspense_applied: Decimal,
     suspense_balance: Decimal,
 ) -> Allocation:
+    """Sum the rows into lines and buckets; ``head`` is (code, directive, amount, suspense_in)."""
     late_fees = fees = interest = principal = escrow = ZERO
     lines = []
+    new = object.__new__
     for due, row in zip(dues, rows, strict=True):
         if row is None:
             continue
@@ -335,24 +356,13 @@ def _result(
         interest += r_interest
         principal += r_principal
         escrow += r_escrow
-        lines.append(AllocationLine(due.number, due.due_date, r_late, r_fees, r_interest, r_principal, r_escrow))
-    return Allocation(
-        code,
-        directive,
-        amount,
-        suspense_in,
-        late_fees,
-        fees,
-        interest,
-        principal,
-        escrow,
-        escrow_deposit,
-        prepayment,
-        suspense_applied,
-        suspense_balance - suspense_in + suspense_applied,
-        suspense_balance,
-        tuple(lines),
-    )
+        line = new(AllocationLine)  # _frozen, inlined: this loop is the hottest part
+        line.__dict__.update(zip(_LINE_FIELDS, (due.number, due.due_date, *row), strict=True))
+        lines.append(line)
+    to_suspense = suspense_balance - head[3] + suspense_applied
+    values = (*head, late_fees, fees, interest, principal, escrow, escrow_deposit, prepayment)
+    values += (suspense_applied, to_suspense, suspense_balance, tuple(lines))
+    return _frozen(Allocation, _ALLOCATION_FIELDS, values)
 
 
 class MortgageStandard(AllocationStrategy):

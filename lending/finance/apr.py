@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from itertools import pairwise
 
 from lending.finance.money import (
     CONTEXT,
@@ -46,7 +47,7 @@ MORTGAGE_FINANCE_CHARGE_UNDERSTATEMENT = Decimal(100)  # 1026.18(d)(1)(i)
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _ONE_DAY = timedelta(days=1)
-_STEP_EPSILON = Decimal("1E-20")  # Newton stops when the unit-period rate moves less than this
+_STEP_EPSILON = Decimal("1E-16")  # Newton stops when the unit-period rate moves less than this
 _SMALL_RATE = Decimal("1E-9")  # below this the closed-form sums lose digits: sum term by term
 _MAX_ITERATIONS = 200
 
@@ -94,8 +95,8 @@ class TimeFactor:
     fraction: Decimal
 
 
+Payments = Iterable[Payment | tuple[date, Decimal]]
 _Group = tuple[Decimal, int, int, Decimal]  # amount, q of the first, count one unit-period apart, f
-_Flows = tuple[list[date], list[Decimal]]  # due dates and amounts, in date order
 
 
 # --- input -------------------------------------------------------------------------------------------
@@ -114,17 +115,17 @@ def _check_date(value: object, field: str) -> date:
     return value
 
 
-def _payments(payments: Iterable[Payment | tuple[date, Decimal]], advance_date: date) -> _Flows:
+def _payments(payments: Payments, advance_date: date) -> tuple[list[date], list[Decimal]]:
     """Validated due dates and amounts in date order; each is due after ``advance_date``, not negative."""
     if isinstance(payments, str | bytes) or not isinstance(payments, Iterable):
         raise ValueError(f"payments: expected a sequence of Payment or (date, amount), got {payments!r}")
     dates: list[date] = []
     amounts: list[Decimal] = []
     for n, item in enumerate(payments):
-        if isinstance(item, Payment):
-            due, amount = item.due_date, item.amount
-        elif isinstance(item, tuple) and len(item) == 2:
+        if isinstance(item, tuple) and len(item) == 2:
             due, amount = item
+        elif isinstance(item, Payment):
+            due, amount = item.due_date, item.amount
         else:
             raise ValueError(f"payments[{n}]: expected Payment or (date, amount), got {item!r}")
         if type(due) is not date:
@@ -137,7 +138,7 @@ def _payments(payments: Iterable[Payment | tuple[date, Decimal]], advance_date: 
         amounts.append(amount)
     if not dates:
         raise ValueError("payments: at least one payment is required")
-    if any(later < earlier for earlier, later in zip(dates, dates[1:])):
+    if any(later < earlier for earlier, later in pairwise(dates)):
         order = sorted(range(len(dates)), key=dates.__getitem__)
         dates, amounts = [dates[k] for k in order], [amounts[k] for k in order]
     return dates, amounts
@@ -161,26 +162,27 @@ def _is_month_end(day: date) -> bool:
     return day.day >= 28 and (day + _ONE_DAY).month != day.month
 
 
-def _anchor_days(dates: Sequence[date]) -> list[int]:
+def _anchor_days(dates: Sequence[date], step: int) -> list[int]:
     """The day of the month each payment's series falls on, App. J (b)(3)(iv).
 
     Full months run from a date to the same date of another month; a series on the last day of each
-    month runs from month end to month end, and one on the 29th or 30th uses the end of February. So a
-    payment on the last day of its month takes the largest late-month day (31 for a month end) among
-    payments in the months either side of it: Feb 28 between Jan 30 and Mar 30 is "the 30th".
+    month runs from month end to month end, and one on the 29th or 30th uses the end of February. A
+    payment on the last day of its month is therefore on the latest day (28th or later) found among the
+    payments ``step`` months (one unit-period) before and after it, passed along runs of month ends:
+    Feb 28 between Jan 30 and Mar 30 is "the 30th"; Apr 30 after Mar 31 is "the 31st", a month end.
     """
+    indexes = [day.year * 12 + day.month - 1 for day in dates]
+    ends = [_is_month_end(day) for day in dates]
+    anchors = [day.day for day in dates]
     late: dict[int, int] = {}
-    for day in dates:
-        if day.day >= 28:
-            index = day.year * 12 + day.month - 1
-            late[index] = max(late.get(index, 0), 31 if _is_month_end(day) else day.day)
-    anchors = []
-    for day in dates:
-        if _is_month_end(day):
-            index = day.year * 12 + day.month - 1
-            anchors.append(max(day.day, late.get(index - 1, 0), late.get(index + 1, 0)))
-        else:
-            anchors.append(day.day)
+    for index, day in zip(indexes, anchors, strict=True):
+        if day >= 28:
+            late[index] = max(late.get(index, 0), day)
+    for order, offset in ((range(len(dates)), -step), (range(len(dates) - 1, -1, -1), step)):
+        for n in order:
+            if ends[n]:
+                anchors[n] = max(anchors[n], late.get(indexes[n] + offset, 0))
+                late[indexes[n]] = max(late[indexes[n]], anchors[n])
     return anchors
 
 
@@ -205,7 +207,8 @@ def _factors(unit: UnitPeriod, start: date, dates: Sequence[date]) -> list[tuple
     unit_days = 15 if unit.kind == "semimonth" else 30 * unit.multiple
     cache: dict[int, tuple[int, int]] = {}
     factors = []
-    for due, anchor in zip(dates, _anchor_days(dates), strict=True):
+    step = 12 if unit.kind == "year" else unit.multiple  # a semimonth's series repeats monthly
+    for due, anchor in zip(dates, _anchor_days(dates, step), strict=True):
         base, days = cache.get(anchor) or cache.setdefault(anchor, _last_full_month(start, anchor))
         months = due.year * 12 + due.month - 1 - base
         if unit.kind == "year":
@@ -252,7 +255,7 @@ def _schedule(unit: UnitPeriod, start: date, dates: list[date]) -> tuple[Decimal
 
 
 def time_factors(
-    advance_date: date, payments: Iterable[Payment | tuple[date, Decimal]], unit_period: str
+    advance_date: date, payments: Payments, unit_period: str
 ) -> tuple[Decimal, list[TimeFactor]]:
     """Unit-periods per year and, for each payment in date order, its (q, f) under App. J (b)(4)/(b)(5)."""
     start = _check_date(advance_date, "advance_date")
@@ -279,19 +282,20 @@ def _groups(amounts: Sequence[Decimal], factors: Sequence[tuple[int, Decimal]]) 
     return groups
 
 
-def _discount_sums(v: Decimal, rate: Decimal, first: int, count: int) -> tuple[Decimal, Decimal]:
-    """S = sum of v**k and W = sum of k * v**k over k = first .. first + count - 1."""
+def _run_sums(v: Decimal, rate: Decimal, v_first: Decimal, first: int, count: int) -> tuple[Decimal, Decimal]:
+    """S = sum of v**k and W = sum of k * v**k over k = first .. first + count - 1 (v_first = v**first)."""
     c = CONTEXT
+    if count == 1:
+        return v_first, c.multiply(first, v_first)
     if rate.is_zero():
         return Decimal(count), Decimal(count * first + count * (count - 1) // 2)
     if rate.copy_abs() < _SMALL_RATE:  # the closed forms divide by (1 - v) squared: sum term by term
         s = w = _ZERO
-        term = c.power(v, first)
+        term = v_first
         for k in range(first, first + count):
             s, w, term = c.add(s, term), c.add(w, c.multiply(k, term)), c.multiply(term, v)
         return s, w
-    one_minus_v = c.subtract(_ONE, v)
-    v_first, v_count = c.power(v, first), c.power(v, count)
+    one_minus_v, v_count = c.subtract(_ONE, v), c.power(v, count)
     s = c.multiply(v_first, c.divide(c.subtract(_ONE, v_count), one_minus_v))
     # sum of k * v**k for k = 0 .. n - 1 is (v - n v**n + (n - 1) v**(n + 1)) / (1 - v)**2
     k_sum = c.add(c.subtract(v, c.multiply(count, v_count)), c.multiply(count - 1, c.multiply(v_count, v)))
@@ -300,27 +304,39 @@ def _discount_sums(v: Decimal, rate: Decimal, first: int, count: int) -> tuple[D
 
 
 def _value_and_slope(groups: Sequence[_Group], rate: Decimal) -> tuple[Decimal, Decimal]:
-    """The right side of App. J (b)(8), the sum of P / ((1 + f i)(1 + i) ** q), and its derivative in i."""
+    """The right side of App. J (b)(8), the sum of P / ((1 + f i)(1 + i) ** q), and its derivative in i.
+    Groups come in date order, so v**q carries from one to the next; each f's factor is applied once."""
     c = CONTEXT
     v = c.divide(_ONE, c.add(_ONE, rate))
-    value = slope = _ZERO
+    s_by_f: dict[Decimal, Decimal] = {}  # sum of P v**q by fraction f
+    w_by_f: dict[Decimal, Decimal] = {}  # sum of q P v**q by fraction f
+    power, at = _ONE, 0  # power == v ** at
     for amount, first, count, fraction in groups:
-        s, w = _discount_sums(v, rate, first, count)
-        u = c.divide(_ONE, c.add(_ONE, c.multiply(fraction, rate)))
-        pu = c.multiply(amount, u)
-        value = c.add(value, c.multiply(pu, s))
-        slope = c.subtract(slope, c.multiply(pu, c.add(c.multiply(c.multiply(fraction, u), s), c.multiply(v, w))))
+        power = c.multiply(power, v) if first == at + 1 else c.multiply(power, c.power(v, first - at))
+        at = first
+        s, w = _run_sums(v, rate, power, first, count)
+        s_by_f[fraction] = c.add(s_by_f.get(fraction, _ZERO), c.multiply(amount, s))
+        w_by_f[fraction] = c.add(w_by_f.get(fraction, _ZERO), c.multiply(amount, w))
+    value = slope = _ZERO
+    for fraction, s in s_by_f.items():
+        w = w_by_f[fraction]
+        u = c.divide(_ONE, c.add(_ONE, c.multiply(fraction, rate)))  # 1 / (1 + f i)
+        value = c.add(value, c.multiply(u, s))
+        slope = c.subtract(
+            slope, c.multiply(u, c.add(c.multiply(c.multiply(fraction, u), s), c.multiply(v, w)))
+        )
     return value, slope
 
 
 def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group]) -> Decimal:
-    """Newton's method from a zero rate (App. J (b)(9) allows any iteration). The payments' value falls
-    and is convex in the rate, so each step from below lands below the root: the iterates rise to it."""
+    """Newton's method on ln(value) from a zero rate (App. J (b)(9) allows any iteration). The log of the
+    payments' value is convex and falling in the rate, so each step from below lands below the root and
+    the iterates rise to it; the log is straighter than the value, which saves an iteration or two."""
     c = CONTEXT
     rate = _ZERO
     for _ in range(_MAX_ITERATIONS):
         value, slope = _value_and_slope(groups, rate)
-        step = c.divide(c.subtract(value, amount_financed), slope.copy_negate())
+        step = c.divide(c.multiply(c.ln(c.divide(value, amount_financed)), value), slope.copy_negate())
         rate = c.add(rate, step)
         if step.copy_abs() <= _STEP_EPSILON:
             return rate
@@ -334,40 +350,26 @@ def _total(amounts: Iterable[Decimal]) -> Decimal:
     return total
 
 
-def apr(
-    amount_financed: Decimal,
-    advance_date: date,
-    payments: Iterable[Payment | tuple[date, Decimal]],
-    unit_period: str,
-) -> Decimal:
-    """The annual percentage rate, in percent, by the actuarial method of 12 CFR 1026 App. J.
-
-    Solves the general equation of App. J (b)(8) for the unit-period rate and multiplies it by the
-    unit-periods in a year (App. J (b)(1)). Quantized to 10 decimals; disclosure rounding is the caller's.
-    """
+def apr(amount_financed: Decimal, advance_date: date, payments: Payments, unit_period: str) -> Decimal:
+    """The annual percentage rate, in percent, by the actuarial method of 12 CFR 1026 App. J: the unit-period
+    rate solving App. J (b)(8) times the unit-periods a year (App. J (b)(1)). Quantized to 10 decimals;
+    disclosure rounding is the caller's."""
     amount = require_positive(amount_financed, "amount_financed")
     start = _check_date(advance_date, "advance_date")
     unit = unit_period_for(unit_period)
     dates, amounts = _payments(payments, start)
     total = _total(amounts)
     if total < amount:
-        raise ValueError(f"payments: total {total} is less than amount_financed {amount} (negative finance charge)")
+        raise ValueError(f"payments: total {total} is less than amount_financed {amount}")
     per_year, factors = _schedule(unit, start, dates)
     rate = _ZERO if total == amount else _solve_unit_rate(amount, _groups(amounts, factors))
     annual = CONTEXT.multiply(CONTEXT.multiply(rate, per_year), HUNDRED)
     return annual.quantize(APR_QUANTUM, rounding=ROUNDING, context=CONTEXT)
 
 
-def present_value(
-    annual_rate: Decimal,
-    advance_date: date,
-    payments: Iterable[Payment | tuple[date, Decimal]],
-    unit_period: str,
-) -> Decimal:
-    """The payments' value at ``advance_date`` at ``annual_rate`` percent: the right side of App. J (b)(8).
-
-    The inverse of :func:`apr`: the amount financed that the payments repay at that rate (unrounded).
-    """
+def present_value(annual_rate: Decimal, advance_date: date, payments: Payments, unit_period: str) -> Decimal:
+    """The payments' value at ``advance_date`` at ``annual_rate`` percent, the right side of App. J (b)(8):
+    the inverse of :func:`apr`, the amount financed that the payments repay at that rate (unrounded)."""
     rate = to_decimal(annual_rate, field="annual_rate")
     if rate <= -HUNDRED:
         raise ValueError(f"annual_rate must be greater than -100, got {rate}")
@@ -382,7 +384,7 @@ def present_value(
 # --- disclosure figures and tolerances ---------------------------------------------------------------
 
 
-def total_of_payments(payments: Iterable[Payment | tuple[date, Decimal]]) -> Decimal:
+def total_of_payments(payments: Payments) -> Decimal:
     """1026.18(h): the sum of the scheduled payments, in cents."""
     return cents(_total(_payments(payments, date.min)[1]))
 
@@ -405,15 +407,13 @@ def finance_charge(*, total_of_payments: Decimal, amount_financed: Decimal) -> D
     return cents(CONTEXT.subtract(total, financed))
 
 
-def is_irregular(
-    advance_date: date, payments: Iterable[Payment | tuple[date, Decimal]], unit_period: str
-) -> bool:
+def is_irregular(advance_date: date, payments: Payments, unit_period: str) -> bool:
     """1026.22(a)(3): irregular payment periods or amounts, other than an irregular first period or an
     irregular first or final payment (this module handles single-advance transactions only)."""
     start = _check_date(advance_date, "advance_date")
     dates, amounts = _payments(payments, start)
     _, factors = _schedule(unit_period_for(unit_period), start, dates)
-    (q0, f0) = factors[0]
+    q0, f0 = factors[0]
     periods = any(f != f0 or q != q0 + n for n, (q, f) in enumerate(factors))
     return periods or len(set(amounts[1:-1])) > 1
 
@@ -423,11 +423,9 @@ def apr_within_tolerance(
 ) -> bool:
     """Whether a disclosed APR is accurate under 1026.22(a): within 1/8 of a percentage point of the actual
     rate in a regular transaction ((a)(2)), 1/4 in an irregular one ((a)(3)); both edges count as accurate.
-
     Mortgage loans, 1026.22(a)(4)/(a)(5): pass ``finance_charge_rate``, the rate that results from the
     disclosed finance charge, only when that finance charge is accurate under 1026.18(d)(1) (see
-    :func:`finance_charge_within_tolerance`); a disclosed rate from it to the actual rate is then accurate.
-    """
+    :func:`finance_charge_within_tolerance`); a disclosed rate from it to the actual rate is then accurate."""
     shown = to_decimal(disclosed, field="disclosed")
     exact = to_decimal(actual, field="actual")
     if not isinstance(regular, bool):

@@ -49,8 +49,16 @@ DELINQUENT_60 = "delinquent_60"
 SERIOUSLY_DELINQUENT = "seriously_delinquent"
 DEFAULT = "default"
 CHARGE_OFF_CANDIDATE = "charge_off_candidate"
-STATUSES = (CURRENT, GRACE, LATE, DELINQUENT_30, DELINQUENT_60, SERIOUSLY_DELINQUENT, DEFAULT,
-            CHARGE_OFF_CANDIDATE)
+STATUSES = (
+    CURRENT,
+    GRACE,
+    LATE,
+    DELINQUENT_30,
+    DELINQUENT_60,
+    SERIOUSLY_DELINQUENT,
+    DEFAULT,
+    CHARGE_OFF_CANDIDATE,
+)
 
 MBA_BUCKETS = ("current", "30", "60", "90", "120+")
 DEFAULT_GRACE_DAYS = 15  # Fannie Mae/Freddie Mac uniform note (Form 3200) section 6(A)
@@ -59,7 +67,7 @@ FORECLOSURE_REFERRAL_DAYS = 120  # Reg X 1024.41(f)(1): "more than 120 days deli
 
 
 def add_months(start: date, months: int, *, day: int | None = None) -> date:
-    """``start`` moved ``months`` calendar months on, on ``day`` (default ``start.day``) clamped to month end."""
+    """``start`` plus ``months`` months, on ``day`` (default ``start.day``) clamped to the month end."""
     index = start.year * 12 + start.month - 1 + months
     year, month = divmod(index, 12)
     month += 1
@@ -80,7 +88,9 @@ def _check_days(value: object, field_name: str) -> int:
 
 
 def _check_due_day(due_day: int | None) -> int | None:
-    if due_day is not None and (isinstance(due_day, bool) or not isinstance(due_day, int) or not 1 <= due_day <= 31):
+    if due_day is not None and (
+        isinstance(due_day, bool) or not isinstance(due_day, int) or not 1 <= due_day <= 31
+    ):
         raise ValueError(f"due_day: expected a day of month 1-31, got {due_day!r}")
     return due_day
 

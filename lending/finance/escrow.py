@@ -160,7 +160,7 @@ def _check_cushion_months(cushion_months: int | Decimal) -> Decimal:
     value = to_decimal(cushion_months, field="cushion_months")
     if not 0 <= value <= MAX_CUSHION_MONTHS:
         raise ValueError(
-            f"cushion_months: must be between 0 and {MAX_CUSHION_MONTHS} (Reg X 1024.17(c)(1)(ii)), got {value}"
+            f"cushion_months: must be from 0 to {MAX_CUSHION_MONTHS} (Reg X 1024.17(c)(1)(ii)), got {value}"
         )
     return value
 
@@ -181,7 +181,9 @@ def _disbursements_by_period(
     out = [ZERO] * MONTHS
     for index, item in enumerate(disbursements):
         if not isinstance(item, EscrowDisbursement):
-            raise ValueError(f"disbursements[{index}]: expected EscrowDisbursement, got {type(item).__name__}")
+            raise ValueError(
+                f"disbursements[{index}]: expected EscrowDisbursement, got {type(item).__name__}"
+            )
         period = bisect_right(starts, item.due_date) - 1
         if not 0 <= period < MONTHS:
             raise ValueError(
@@ -281,7 +283,7 @@ def _collection(
     if amount and amount >= one_month and 0 < months < minimum_large:
         raise ValueError(
             f"{field_name}: {amount} is at least one month's escrow payment ({one_month}); "
-            f"Reg X 1024.17(f) allows leaving it or at least {minimum_large} monthly installments, got {months}"
+            f"Reg X 1024.17(f) allows leaving it or {minimum_large}+ monthly installments, got {months}"
         )
     return _spread(amount, months, due_by)
 

@@ -20,7 +20,7 @@ CONTEXT = Context(prec=34, rounding=ROUNDING)
 
 def to_decimal(value: Decimal | int | str, *, field: str = "amount") -> Decimal:
     """Return ``value`` as a finite Decimal; floats are refused because they are not exact."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValueError(f"{field}: use Decimal or str, not {type(value).__name__} ({value!r})")
     try:
         result = value if isinstance(value, Decimal) else Decimal(value)

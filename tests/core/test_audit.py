@@ -20,11 +20,16 @@ def test_audit_record_writes_one_row_with_who_what_and_when():
     assert stored.created_at is not None
 
 
-def test_audit_record_rolls_back_with_the_callers_transaction():
-    actor = UserFactory()
-    with pytest.raises(RuntimeError), transaction.atomic():
+def _failing_change(actor):
+    with transaction.atomic():
         audit_record(actor=actor, verb="payment.posted", target=actor)
         raise RuntimeError("the change being audited failed")
+
+
+def test_audit_record_rolls_back_with_the_callers_transaction():
+    actor = UserFactory()
+    with pytest.raises(RuntimeError):
+        _failing_change(actor)
     assert AuditEvent.objects.count() == 0
 
 

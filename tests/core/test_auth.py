@@ -59,7 +59,11 @@ def test_password_change(client):
     assert client.get(reverse("password_change")).status_code == 200
     response = client.post(
         reverse("password_change"),
-        {"old_password": PASSWORD, "new_password1": "a-new-long-secret-42", "new_password2": "a-new-long-secret-42"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-long-secret-42",
+            "new_password2": "a-new-long-secret-42",
+        },
     )
     assert response["Location"] == reverse("password_change_done")
     assert client.get(reverse("password_change_done")).status_code == 200
@@ -95,4 +99,3 @@ def test_unknown_email_gets_no_mail_and_no_hint(client):
     response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
     assert response["Location"] == reverse("password_reset_done")
     assert mail.outbox == []
-

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from lending.core import calendar
-from lending.core.calendar import GENERAL, SPECIFIC
+from lending.core.calendar import SPECIFIC
 
 
 def test_thanksgiving_and_weekends_are_not_general_business_days():

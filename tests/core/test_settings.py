@@ -15,11 +15,21 @@ PROBE = (
     " 'eager': s.CELERY_TASK_ALWAYS_EAGER, 'broker': s.CELERY_BROKER_URL, 'debug': s.DEBUG, 'tz': s.USE_TZ,"
     " 'hosts': s.ALLOWED_HOSTS, 'email': s.EMAIL_BACKEND, 'media': str(s.MEDIA_ROOT), 'auto': s.DEFAULT_AUTO_FIELD}))"
 )
-SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EMAIL_URL", "MEDIA_ROOT")
+SERVICE_VARS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "EMAIL_URL",
+    "MEDIA_ROOT",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 
 
 def _run(args, **env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS and k != "CELERY_TASK_ALWAYS_EAGER"}
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
     env.update(DJANGO_SETTINGS_MODULE="lending.settings", **env_overrides)
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT, check=False)
 

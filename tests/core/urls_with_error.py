@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from lending.urls import handler403, handler404, handler500, urlpatterns as project_urlpatterns  # noqa: F401
+from lending.urls import handler403, handler404, handler500  # noqa: F401
+from lending.urls import urlpatterns as project_urlpatterns
 
 
 def boom(request):

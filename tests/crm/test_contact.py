@@ -12,10 +12,13 @@ def test_contact_form_shows_field_errors_and_sends_nothing(client):
     assert mail.outbox == []
 
 
-def test_contact_request_reaches_the_loan_officers_inbox_after_commit(client, settings, django_capture_on_commit_callbacks):
+def test_contact_request_reaches_the_loan_officers_inbox_after_commit(
+    client, settings, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(
-            "/contact/", {"name": "Dana Doe", "email": "dana@example.com", "phone": "555-0100", "message": "Refi?"}
+            "/contact/",
+            {"name": "Dana Doe", "email": "dana@example.com", "phone": "555-0100", "message": "Refi?"},
         )
     assert response.status_code == 302
     assert len(callbacks) == 1
@@ -23,5 +26,6 @@ def test_contact_request_reaches_the_loan_officers_inbox_after_commit(client, se
     sent = mail.outbox[0]
     assert sent.to == [settings.LENDING_CONTACT_EMAIL]
     assert "Dana Doe" in sent.subject
-    assert "dana@example.com" in sent.body and "Refi?" in sent.body
+    assert "dana@example.com" in sent.body
+    assert "Refi?" in sent.body
     assert "A loan officer will contact you" in client.get(response["Location"]).content.decode()

@@ -26,7 +26,8 @@ D = Decimal
 
 # 12 CFR Part 1024, Appendix E, "I. Example Illustrating Aggregate Analysis": school taxes $360 on
 # September 20, county taxes $500 on July 25 and $700 on December 10; cushion one-sixth; settlement
-# May 15, first payment July 1. (Text as at federal.elaws.us/cfr/title12.chapterx.part1024.appendix_e_to_part_1024.)
+# May 15, first payment July 1.
+# Text as at federal.elaws.us/cfr/title12.chapterx.part1024.appendix_e_to_part_1024
 APPENDIX_E = [
     EscrowDisbursement(date(2024, 9, 20), D("360"), "school taxes"),
     EscrowDisbursement(date(2024, 7, 25), D("500"), "county taxes"),
@@ -216,20 +217,30 @@ def test_projection_lowest_balance_is_exactly_the_cushion(year):
 
 
 @settings(max_examples=2000, deadline=None)
-@given(escrow_years(), st.integers(min_value=-500_000, max_value=2_000_000).map(lambda c: Decimal(c).scaleb(-2)))
+@given(
+    escrow_years(), st.integers(min_value=-500_000, max_value=2_000_000).map(lambda c: Decimal(c).scaleb(-2))
+)
 def test_analysis_arithmetic_reaches_the_cushion(year, balance):
     first, items, cushion_months = year
     a = escrow_analysis(
-        balance, items, first_payment_date=first, analysis_date=first, cushion_months=cushion_months,
-        shortage_months=12, deficiency_months=12,
+        balance,
+        items,
+        first_payment_date=first,
+        analysis_date=first,
+        cushion_months=cushion_months,
+        shortage_months=12,
+        deficiency_months=12,
     )
     p = escrow_projection(items, first, cushion_months)
     assert a.target_balance == p.initial_deposit
     assert a.shortage + a.deficiency - a.surplus == a.target_balance - balance
     assert a.lowest_projected_balance + a.shortage + a.deficiency - a.surplus == a.cushion
     assert min(m.balance for m in a.months) == a.lowest_projected_balance
-    assert min(a.surplus, a.shortage) == 0 and min(a.surplus, a.deficiency) == 0
-    assert a.kind == (DEFICIENCY if balance < 0 else SHORTAGE if a.shortage else SURPLUS if a.surplus else BALANCED)
+    assert min(a.surplus, a.shortage) == 0
+    assert min(a.surplus, a.deficiency) == 0
+    assert a.kind == (
+        DEFICIENCY if balance < 0 else SHORTAGE if a.shortage else SURPLUS if a.surplus else BALANCED
+    )
     assert a.refund + a.surplus_credit.amount + a.retained_surplus == a.surplus
     assert (a.refund > 0) == (a.surplus >= 50)
     for spread in (a.surplus_credit, a.shortage_collection, a.deficiency_collection):

@@ -13,6 +13,6 @@ class Command(BaseCommand):
         created = sum(1 for _, was_created in rows if was_created)
         self.stdout.write(f"Demo data ready ({created} users created, {len(rows) - created} already there).")
         self.stdout.write("")
-        self.stdout.write("Demo logins (password for all: %s)" % settings.LENDING_DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {settings.LENDING_DEMO_PASSWORD})")
         for demo, _ in rows:
             self.stdout.write(f"  {roles.ROLE_LABELS[demo.role]:<13} {demo.email}")
