@@ -232,9 +232,7 @@ def _prepayment_cap(principal_outstanding: Decimal | None, in_dues: Decimal) -> 
         return None
     outstanding = _non_negative_cents(principal_outstanding, "principal_outstanding")
     if outstanding < in_dues:
-        raise ValueError(
-            f"principal_outstanding: {outstanding} is less than the principal in dues ({in_dues})"
-        )
+        raise ValueError(f"principal_outstanding: {outstanding} is less than the principal in dues ({in_dues})")
     return outstanding - in_dues
 
 

@@ -8,9 +8,10 @@ Rules (all amounts in cents, rounded ``ROUND_HALF_UP`` exactly once per figure):
   digits first and can land one cent low on an exact half cent, e.g. 6.00 at 1 % monthly).
   This holds for every day count: the day count only prices the odd first period (and payoffs).
 - Odd first period (``odd_first_period="per_diem"``): the regular period ending on the first due date is
-  extended (long period) or shortened (short period) to the disbursement date; the difference is simple
-  interest on the principal by the day count, added to (or, short, taken off) the first installment's
-  interest, never making it negative. ``"none"`` treats the first period as regular.
+  extended (long period) or shortened (short period) to the disbursement date; the odd days (by the day
+  count) times the per-diem on the principal (``payoff.per_diem_interest``, as the CFPB H-25 sample prices
+  prepaid interest) are added to (short: taken off) the first installment's interest, never making it
+  negative. ``"none"`` treats the first period as regular.
 - Remainders: every row's principal is capped at the outstanding balance and the last row pays the whole
   remaining balance, so the principal column sums exactly to the principal and the last balance is 0.
 
@@ -31,7 +32,7 @@ from typing import NamedTuple
 
 from lending.finance import daycount
 from lending.finance.money import CENT, CONTEXT, cents, require_non_negative, require_positive, to_decimal
-from lending.finance.payoff import simple_interest
+from lending.finance.payoff import per_diem_interest
 
 FREQUENCIES = {"monthly": 12, "semimonthly": 24, "biweekly": 26, "weekly": 52, "quarterly": 4}
 AMORTIZATIONS = ("level", "equal_principal", "interest_only", "balloon")
@@ -192,9 +193,7 @@ def _level_payment_cents(principal: int, num: int, den: int, periods: int) -> in
     return half_up(principal * num * growth, den * (growth - base))
 
 
-def level_payment(
-    principal: Decimal, annual_rate: Decimal, periods: int, periods_per_year: int = 12
-) -> Decimal:
+def level_payment(principal: Decimal, annual_rate: Decimal, periods: int, periods_per_year: int = 12) -> Decimal:
     """The level installment that repays ``principal`` over ``periods`` (annuity formula, module rule).
 
     ``P * r / (1 - (1 + r) ** -n)`` rounded half-up to cents from the exact value (34-digit Decimal with an
@@ -255,9 +254,7 @@ class LoanTerms:
             raise ValueError("first_payment_date must be after disbursement_date")
         periods_per_year(self.frequency)
         if self.amortization not in AMORTIZATIONS:
-            raise ValueError(
-                f"amortization: unknown {self.amortization!r}; use one of {', '.join(AMORTIZATIONS)}"
-            )
+            raise ValueError(f"amortization: unknown {self.amortization!r}; use one of {', '.join(AMORTIZATIONS)}")
         daycount.check_convention(self.day_count)
         if self.odd_first_period not in ODD_FIRST_PERIODS:
             raise ValueError(f"odd_first_period: unknown {self.odd_first_period!r}; use per_diem or none")
@@ -298,9 +295,7 @@ class LoanTerms:
         start = self.first_period_start
         if self.odd_first_period == "none" or start == self.disbursement_date:
             return from_cents(0)
-        return simple_interest(
-            self.principal, self.annual_rate, self.disbursement_date, start, self.day_count
-        )
+        return per_diem_interest(self.principal, self.annual_rate, self.disbursement_date, start, self.day_count)
 
 
 # ---- schedule ----------------------------------------------------------------------------------------------
@@ -342,9 +337,7 @@ class Schedule:
         return self.terms.principal if number == 0 else self.rows[number - 1].balance
 
 
-def _installments(
-    terms: LoanTerms, principal: int, num: int, den: int
-) -> tuple[list[int], list[int], int, range]:
+def _installments(terms: LoanTerms, principal: int, num: int, den: int) -> tuple[list[int], list[int], int, range]:
     """Each row's interest and payment in cents (before the odd-period adjustment), the regular payment, and
     the rows whose payment may differ from it."""
     rows = terms.rows
@@ -413,9 +406,7 @@ def build_schedule(terms: LoanTerms) -> Schedule:
     dates = due_dates(terms.first_payment_date, terms.frequency, terms.rows)
     return Schedule(
         terms=terms,
-        rows=_materialise(
-            terms.principal, dates, payments, interests, regular, (0, *irregular, len(dates) - 1)
-        ),
+        rows=_materialise(terms.principal, dates, payments, interests, regular, (0, *irregular, len(dates) - 1)),
         regular_payment=from_cents(regular),
         odd_period_interest=from_cents(odd),
         total_interest=from_cents(sum(interests)),
@@ -443,7 +434,5 @@ def _materialise(
     principal_column = list(map(CONTEXT.subtract, payment_column, interest_column))
     balances = accumulate(principal_column, CONTEXT.subtract, initial=principal)
     next(balances)
-    columns = zip(
-        range(1, count + 1), dates, payment_column, principal_column, interest_column, balances, strict=True
-    )
+    columns = zip(range(1, count + 1), dates, payment_column, principal_column, interest_column, balances, strict=True)
     return tuple(map(tuple.__new__, repeat(ScheduleRow), columns))

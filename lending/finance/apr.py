@@ -254,9 +254,7 @@ def _schedule(unit: UnitPeriod, start: date, dates: list[date]) -> tuple[Decimal
     return unit.per_year, _factors(unit, start, dates)
 
 
-def time_factors(
-    advance_date: date, payments: Payments, unit_period: str
-) -> tuple[Decimal, list[TimeFactor]]:
+def time_factors(advance_date: date, payments: Payments, unit_period: str) -> tuple[Decimal, list[TimeFactor]]:
     """Unit-periods per year and, for each payment in date order, its (q, f) under App. J (b)(4)/(b)(5)."""
     start = _check_date(advance_date, "advance_date")
     unit = unit_period_for(unit_period)
@@ -322,9 +320,7 @@ def _value_and_slope(groups: Sequence[_Group], rate: Decimal) -> tuple[Decimal, 
         w = w_by_f[fraction]
         u = c.divide(_ONE, c.add(_ONE, c.multiply(fraction, rate)))  # 1 / (1 + f i)
         value = c.add(value, c.multiply(u, s))
-        slope = c.subtract(
-            slope, c.multiply(u, c.add(c.multiply(c.multiply(fraction, u), s), c.multiply(v, w)))
-        )
+        slope = c.subtract(slope, c.multiply(u, c.add(c.multiply(c.multiply(fraction, u), s), c.multiply(v, w))))
     return value, slope
 
 
@@ -407,15 +403,33 @@ def finance_charge(*, total_of_payments: Decimal, amount_financed: Decimal) -> D
     return cents(CONTEXT.subtract(total, financed))
 
 
+def _whole_months(earlier: date, later: date, anchor: int) -> int | None:
+    """Full months from ``earlier`` to ``later`` (a payment on day ``anchor``), None if days are left over."""
+    base, days = _last_full_month(earlier, anchor)
+    return later.year * 12 + later.month - 1 - base if days == 0 else None
+
+
+def _one_unit_apart(unit: UnitPeriod, earlier: date, later: date, anchor: int) -> bool:
+    if unit.kind in ("day", "week"):
+        return (later - earlier).days == unit.multiple * (7 if unit.kind == "week" else 1)
+    if unit.kind == "semimonth":  # two series a month apart, 13 to 17 days from one to the other
+        return 13 <= (later - earlier).days <= 17
+    return _whole_months(earlier, later, anchor) == (12 if unit.kind == "year" else unit.multiple)
+
+
 def is_irregular(advance_date: date, payments: Payments, unit_period: str) -> bool:
-    """1026.22(a)(3): irregular payment periods or amounts, other than an irregular first period or an
-    irregular first or final payment (this module handles single-advance transactions only)."""
+    """1026.22(a)(3): payments not one unit-period apart, or of different amounts, other than an irregular
+    first period or an irregular first or final payment (single-advance transactions only)."""
     start = _check_date(advance_date, "advance_date")
+    unit = unit_period_for(unit_period)
     dates, amounts = _payments(payments, start)
-    _, factors = _schedule(unit_period_for(unit_period), start, dates)
-    q0, f0 = factors[0]
-    periods = any(f != f0 or q != q0 + n for n, (q, f) in enumerate(factors))
-    return periods or len(set(amounts[1:-1])) > 1
+    anchors = _anchor_days(dates, 12 if unit.kind == "year" else unit.multiple)
+    steps = zip(dates, dates[1:], anchors[1:], strict=False)
+    periods = all(_one_unit_apart(unit, earlier, later, anchor) for earlier, later, anchor in steps)
+    if unit.kind == "semimonth":
+        pairs = zip(dates, dates[2:], anchors[2:], strict=False)
+        periods = periods and all(_whole_months(one, two, anchor) == 1 for one, two, anchor in pairs)
+    return not periods or len(set(amounts[1:-1])) > 1
 
 
 def apr_within_tolerance(

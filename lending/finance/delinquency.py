@@ -88,9 +88,7 @@ def _check_days(value: object, field_name: str) -> int:
 
 
 def _check_due_day(due_day: int | None) -> int | None:
-    if due_day is not None and (
-        isinstance(due_day, bool) or not isinstance(due_day, int) or not 1 <= due_day <= 31
-    ):
+    if due_day is not None and (isinstance(due_day, bool) or not isinstance(due_day, int) or not 1 <= due_day <= 31):
         raise ValueError(f"due_day: expected a day of month 1-31, got {due_day!r}")
     return due_day
 

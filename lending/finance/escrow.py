@@ -15,7 +15,7 @@ year's disbursements exactly and the balance ends the year where it started.
 Cushion (1024.17(b), (c)(1)(ii)): ``cushion_months``/12 of the annual disbursements, at most 2 months
 (one-sixth), rounded down to the cent (the rule is a ceiling).
 
-Aggregate analysis (1024.17(c)(3)(ii), (d); Appendix E steps 1-3): project the trial running balance
+Aggregate analysis (1024.17(d)(1)(ii), (d)(2); Appendix E steps 1-3): project the trial running balance
 from zero with the monthly payments and disbursements, raise it until its lowest point is zero, add the
 cushion. The required starting balance is therefore ``cushion - lowest cumulative (payments -
 disbursements)``, and the projection from it has its lowest balance exactly at the cushion.
@@ -175,15 +175,11 @@ def _period_starts(first_payment_date: date) -> list[date]:
     return [add_months(first_payment_date, k) for k in range(MONTHS + 1)]
 
 
-def _disbursements_by_period(
-    disbursements: Sequence[EscrowDisbursement], starts: list[date]
-) -> list[Decimal]:
+def _disbursements_by_period(disbursements: Sequence[EscrowDisbursement], starts: list[date]) -> list[Decimal]:
     out = [ZERO] * MONTHS
     for index, item in enumerate(disbursements):
         if not isinstance(item, EscrowDisbursement):
-            raise ValueError(
-                f"disbursements[{index}]: expected EscrowDisbursement, got {type(item).__name__}"
-            )
+            raise ValueError(f"disbursements[{index}]: expected EscrowDisbursement, got {type(item).__name__}")
         period = bisect_right(starts, item.due_date) - 1
         if not 0 <= period < MONTHS:
             raise ValueError(
@@ -301,7 +297,7 @@ def escrow_analysis(
     borrower_current: bool = True,
     refund_small_surplus: bool = False,
 ) -> EscrowAnalysis:
-    """Annual escrow account analysis, 1024.17(c)(3), (f); see the module docstring for the rules.
+    """Annual escrow account analysis, 1024.17(b), (d), (f); see the module docstring for the rules.
 
     ``current_balance`` is the balance the new computation year starts with (before the payment due
     on ``first_payment_date``); it may be negative. ``disbursements`` may be empty (escrow items gone:

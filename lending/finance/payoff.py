@@ -8,8 +8,9 @@ Rules:
 - A payoff quote accrues from ``interest_paid_through`` through ``good_through`` inclusive, so a quote on a
   due date whose installment is paid (interest paid through that date) is exactly the principal balance.
 - ``per_diem`` is the interest of one day, ``cents(principal * annual_rate / 100 / days_in_year)``, for
-  quoting "add this much per day after good_through"; accrued interest is *not* ``per_diem * days``
-  (rounding once keeps it exact instead of drifting by up to half a cent a day).
+  quoting "add this much per day after good_through". Payoff accrual is *not* ``per_diem * days`` (rounding
+  once keeps it exact, and 30 days of 30/360 equal the schedule's monthly interest to the cent);
+  ``per_diem_interest`` is that product, as closing disclosures price prepaid (odd-days) interest.
 - Total = principal + accrued interest + fees - escrow credit, never below zero: an escrow balance larger
   than the debt is credited up to the debt and the rest reported as ``escrow_refund``.
 """
@@ -53,6 +54,19 @@ def _require_amount(value: Decimal | int | str, field: str) -> Decimal:
     return cents(amount)
 
 
+def _actual_days_by_year_kind(start: date, end: date) -> tuple[int, int]:
+    # Actual days from start (inclusive) to end (exclusive) in common and in leap years, negative when reversed.
+    sign, low, high = (1, start, end) if start <= end else (-1, end, start)
+    common_days = leap_days = 0
+    for year in range(low.year, high.year + 1):
+        span = (min(high, date(year, 12, 31) + timedelta(days=1)) - max(low, date(year, 1, 1))).days
+        if calendar.isleap(year):
+            leap_days += span
+        else:
+            common_days += span
+    return sign * common_days, sign * leap_days
+
+
 def accrual_fraction(start: date, end: date, day_count: str) -> tuple[int, int]:
     """The year fraction from ``start`` to ``end`` by ``day_count`` as an exact fraction (num, den).
 
@@ -62,24 +76,15 @@ def accrual_fraction(start: date, end: date, day_count: str) -> tuple[int, int]:
     daycount.check_convention(day_count)
     if day_count != daycount.ACTUAL_ACTUAL:
         return daycount.days_between(start, end, day_count), daycount.days_in_year(day_count, start.year)
-    sign, low, high = (1, start, end) if start <= end else (-1, end, start)
-    leap_days = common_days = 0
-    for year in range(low.year, high.year + 1):
-        span = (min(high, date(year, 12, 31) + timedelta(days=1)) - max(low, date(year, 1, 1))).days
-        if calendar.isleap(year):
-            leap_days += span
-        else:
-            common_days += span
-    return sign * (common_days * 366 + leap_days * 365), 365 * 366
+    common_days, leap_days = _actual_days_by_year_kind(start, end)
+    return common_days * 366 + leap_days * 365, 365 * 366
 
 
-def simple_interest(
-    principal: Decimal, annual_rate: Decimal, start: date, end: date, day_count: str
-) -> Decimal:
+def simple_interest(principal: Decimal, annual_rate: Decimal, start: date, end: date, day_count: str) -> Decimal:
     """Simple interest on ``principal`` for the days after ``start`` through ``end`` (module rule).
 
     ``cents(principal * annual_rate / 100 * year_fraction)``, exact and rounded once; negative when ``end``
-    is before ``start`` (a credit, as for a short first period).
+    is before ``start``.
     """
     rate_num, rate_den = to_decimal(annual_rate, field="annual_rate").as_integer_ratio()
     frac_num, frac_den = accrual_fraction(start, end, day_count)
@@ -97,6 +102,20 @@ def per_diem(principal: Decimal, annual_rate: Decimal, day_count: str, on_date: 
     rate_num, rate_den = require_non_negative(annual_rate, "annual_rate").as_integer_ratio()
     year_days = daycount.days_in_year(day_count, _require_date(on_date, "on_date").year)
     return _from_cents(_half_up(amount * rate_num, rate_den * 100 * year_days))
+
+
+def per_diem_interest(principal: Decimal, annual_rate: Decimal, start: date, end: date, day_count: str) -> Decimal:
+    """The per-diem (rounded to cents) times the days after ``start`` through ``end`` by the day count.
+
+    How closing disclosures price prepaid (odd-days) interest, e.g. CFPB H-25: "$17.44 per day from 4/15/13
+    to 5/1/13". Under actual/actual each year's days use that year's per-diem. Negative when reversed.
+    """
+    daycount.check_convention(day_count)
+    if day_count != daycount.ACTUAL_ACTUAL:
+        return per_diem(principal, annual_rate, day_count, start) * daycount.days_between(start, end, day_count)
+    common_days, leap_days = _actual_days_by_year_kind(start, end)
+    common, leap = (per_diem(principal, annual_rate, day_count, date(y, 1, 1)) for y in (2023, 2024))
+    return common * common_days + leap * leap_days
 
 
 @dataclass(frozen=True, slots=True)
