@@ -56,9 +56,7 @@ def _case(rng: random.Random) -> tuple[Decimal, list[InstallmentDue], Decimal, D
     if kind < 0.4:  # exactly the oldest periodic payment
         amount = periodic
     elif kind < 0.6:  # a partial payment
-        amount = max(
-            Decimal("0.01"), (periodic * Decimal(rng.randint(10, 99)) / 100).quantize(Decimal("0.01"))
-        )
+        amount = max(Decimal("0.01"), (periodic * Decimal(rng.randint(10, 99)) / 100).quantize(Decimal("0.01")))
     elif kind < 0.85:  # everything owed, sometimes with a curtailment
         amount = owed + (_money(rng, 0, 2000) if rng.random() < 0.5 else Decimal("0.00"))
     else:  # anything

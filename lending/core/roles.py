@@ -27,6 +27,12 @@ ROLE_LABELS = {
 }
 # Roles whose members may open the Django admin (servicer screens); set as is_staff by the role service.
 ADMIN_ROLES = (SERVICER, MANAGER)
+# Model permissions ("app_label.codename") each role holds in the admin. Synced after every migrate;
+# later apps add their models' permissions here.
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    MANAGER: ("core.view_user", "core.add_user", "core.change_user", "core.view_auditevent"),
+    SERVICER: ("core.view_auditevent",),
+}
 
 
 def user_roles(user) -> frozenset[str]:

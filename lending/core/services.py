@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
@@ -75,3 +75,19 @@ def user_create(
     user.groups.set([Group.objects.get_or_create(name=name)[0] for name in role_names])
     audit_record(actor=actor, verb="user.created", target=user, after={"email": user.email, "roles": role_names})
     return user
+
+
+@transaction.atomic
+def roles_sync() -> None:
+    """Make sure every role group exists and holds exactly the permissions ROLE_PERMISSIONS gives it."""
+    wanted = {perm for perms in roles.ROLE_PERMISSIONS.values() for perm in perms}
+    by_name = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type").filter(
+            codename__in={name.split(".", 1)[1] for name in wanted}
+        )
+    }
+    for name in roles.ALL_ROLES:
+        group, _ = Group.objects.get_or_create(name=name)
+        perms = [by_name[p] for p in roles.ROLE_PERMISSIONS.get(name, ()) if p in by_name]
+        group.permissions.set(perms)

@@ -1,66 +1,46 @@
 """Payment allocation: which bucket of which installment each cent of a payment pays.
 
-A strategy is a class registered in :data:`STRATEGIES` under the code stored on the loan
-(Fineract-style: a new order is a new class). :func:`get_strategy` raises ``ValueError`` for an
-unknown code. Every strategy has the same interface::
+Strategies are classes registered in :data:`STRATEGIES` under the code stored on the loan
+(Fineract-style: a new order is a new class); :func:`get_strategy` raises ``ValueError`` for an
+unknown code. All share ``strategy.allocate(amount, dues, *, suspense=ZERO, directive="standard",
+principal_outstanding=None) -> Allocation``.
 
-    strategy.allocate(amount, dues, *, suspense=ZERO, directive="standard",
-                      principal_outstanding=None) -> Allocation
-
-Money in, money out
--------------------
-``amount`` is new money (> 0, whole cents). ``suspense`` is the loan's existing suspense
-(unapplied funds) balance. Under the ``"standard"`` directive the two are pooled; the existing
-suspense is treated as the oldest money and is applied first (first in, first out). The result
-says how much of the existing suspense was applied (``suspense_applied``), how much of the new
-money was put into suspense (``to_suspense``) and the new balance (``suspense_balance``). The
-identity that always holds, exactly to the cent::
+Money in, money out. ``amount`` is new money (> 0, whole cents); ``suspense`` is the loan's existing
+suspense (unapplied funds) balance. Under the ``"standard"`` directive the two are pooled and the
+existing suspense counts as the oldest money, applied first. ``suspense_applied`` is the part of the
+existing suspense applied, ``to_suspense`` the part of the new money held, and always, to the cent::
 
     late_fees + fees + interest + principal + escrow + escrow_deposit + prepayment + to_suspense
         == amount + suspense_applied == Allocation.total
+    suspense_balance == suspense_in - suspense_applied + to_suspense
 
-and ``suspense_balance == suspense_in - suspense_applied + to_suspense``.
-
-Dues
-----
-``dues`` are :class:`InstallmentDue` amounts still owed, in any order; they are worked oldest first
-(by ``due_date``, then ``number``). Include the installment now due when the payment is meant for it.
+``dues`` are :class:`InstallmentDue` amounts still owed, in any order, worked oldest first (by
+``due_date``, then ``number``); include the installment now due when the payment is meant for it.
 No installment is ever paid more than it owes.
 
-Strategies (directive ``"standard"``)
--------------------------------------
-``mortgage_standard`` - the Fannie Mae/Freddie Mac Uniform Security Instrument section 2 (2021
-revision) with Reg Z 12 CFR 1026.36(c)(1):
+``mortgage_standard`` (Fannie Mae/Freddie Mac Uniform Security Instrument section 2, 2021 revision,
+with Reg Z 12 CFR 1026.36(c)(1)):
 
 1. Whole periodic payments (interest + principal + escrow of one installment, 1026.36(c)(1)(i)),
    oldest first; within an installment interest, then principal, then escrow.
-2. Money that cannot pay the next periodic payment in full is a partial payment and is held in
-   suspense (1026.36(c)(1)(ii) and its comment 1.iii). Suspense plus new money that together
-   reach a full periodic payment are applied as one (1026.36(c)(1)(ii)).
+2. Money short of the next periodic payment is a partial payment, held in suspense (1026.36(c)(1)(ii),
+   comment 1.iii); suspense plus new money reaching a full periodic payment is applied as one.
 3. Only when every periodic payment due is paid: late fees (oldest first), then other fees.
-4. Money left when all dues are paid is a prepayment (curtailment) to principal, up to the
-   principal not already in the dues: ``principal_outstanding`` (the loan's whole unpaid
-   principal, dues' principal included) minus the dues' principal. Beyond that, or when
-   ``principal_outstanding`` is None (unknown: nothing is prepaid blind), the excess is held in
-   suspense as an overpayment for servicing to refund or apply. A strategy built with
-   ``prepay_excess=False`` holds every excess in suspense (for a future periodic payment).
+4. Money left when all dues are paid is a prepayment (curtailment) to principal, up to the principal
+   not already in the dues: ``principal_outstanding`` (the loan's whole unpaid principal, dues'
+   principal included) minus the dues' principal. Beyond that, or when ``principal_outstanding`` is
+   None (unknown: nothing is prepaid blind), the excess is held in suspense as an overpayment for
+   servicing to refund or apply. ``prepay_excess=False`` holds every excess in suspense instead.
 
-``fees_interest_principal`` - no partial-payment hold: late fees across all installments oldest
-first, then other fees, then interest, then principal, then escrow (each across installments,
-oldest first); the excess as in step 4.
+``fees_interest_principal``: no partial-payment hold; late fees, other fees, interest, principal,
+escrow, each across installments oldest first; the excess as in step 4.
+``interest_principal_fees``: likewise in the order interest, principal, escrow, late fees, other fees.
 
-``interest_principal_fees`` - no partial-payment hold: interest, principal, escrow (each across
-installments oldest first), then late fees, then other fees; the excess as in step 4.
-
-Directives (the borrower directs the money; same for every strategy)
---------------------------------------------------------------------
-``"principal_only"`` - the new money is a curtailment to ``prepayment`` up to the cap of step 4
-(``principal_outstanding`` is then required); any excess goes to suspense. Dues stay unpaid and the
-existing suspense is not touched.
-
-``"escrow_only"`` - the new money pays escrow owed on installments (oldest first); the rest is an
-unscheduled escrow deposit (``escrow_deposit``, e.g. a shortage paid under Reg X
-1024.17(f)(3)). The existing suspense is not touched.
+Directives (the borrower directs new money; the same for every strategy; existing suspense untouched):
+``"principal_only"``: a curtailment to ``prepayment`` up to the cap of step 4 (``principal_outstanding``
+required), any excess to suspense; dues stay unpaid. ``"escrow_only"``: escrow owed on installments
+oldest first, the rest an unscheduled ``escrow_deposit`` (e.g. a shortage paid under Reg X
+1024.17(f)(3)).
 
 :func:`apply_suspense` applies an existing suspense balance to the current dues with no new money
 (say, after a fee waiver); it never prepays.
@@ -200,11 +180,8 @@ _ALLOCATION_FIELDS = tuple(f.name for f in fields(Allocation))
 
 
 def _frozen(cls: type, names: tuple[str, ...], values: tuple) -> Any:
-    """Build a frozen dataclass from already-valid values in one dict update.
-
-    Same object as ``cls(*values)`` (these classes have no ``__post_init__``), at half the cost of the
-    generated ``__init__``, which calls ``object.__setattr__`` once per field; allocation is hot.
-    """
+    """``cls(*values)`` for a frozen dataclass without ``__post_init__``, in one dict update: half the
+    cost of the generated ``__init__`` (one ``object.__setattr__`` per field) on this hot path."""
     obj = object.__new__(cls)
     obj.__dict__.update(zip(names, values, strict=True))
     return obj

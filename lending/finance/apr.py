@@ -29,15 +29,7 @@ from decimal import Decimal
 from functools import lru_cache
 from itertools import pairwise
 
-from lending.finance.money import (
-    CONTEXT,
-    HUNDRED,
-    ROUNDING,
-    cents,
-    require_non_negative,
-    require_positive,
-    to_decimal,
-)
+from lending.finance.money import CONTEXT, HUNDRED, ROUNDING, cents, require_non_negative, require_positive, to_decimal
 
 APR_QUANTUM = Decimal("1E-10")
 REGULAR_TOLERANCE = Decimal("0.125")  # 1026.22(a)(2): 1/8 of 1 percentage point

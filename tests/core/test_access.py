@@ -102,3 +102,20 @@ def test_landing_page_offers_apply_contact_and_sign_in(client):
     body = client.get("/").content.decode()
     for href in ("/apply/", "/contact/", "/accounts/login/"):
         assert f'href="{href}"' in body
+
+
+def test_manager_can_review_users_and_the_audit_trail_in_the_admin(client):
+    client.force_login(user_with_role(roles.MANAGER))
+    assert client.get("/admin/core/user/").status_code == 200
+    assert client.get("/admin/core/auditevent/").status_code == 200
+
+
+def test_servicer_sees_the_audit_trail_but_not_users(client):
+    client.force_login(user_with_role(roles.SERVICER))
+    assert client.get("/admin/core/auditevent/").status_code == 200
+    assert client.get("/admin/core/user/").status_code == 403
+
+
+def test_nobody_can_add_or_edit_audit_events(client):
+    client.force_login(user_with_role(roles.MANAGER))
+    assert client.get("/admin/core/auditevent/add/").status_code == 403

@@ -40,16 +40,7 @@ DUES = [FEB, JAN]  # any order: allocation sorts by due date
 
 
 def buckets_total(a) -> Decimal:
-    return (
-        a.late_fees
-        + a.fees
-        + a.interest
-        + a.principal
-        + a.escrow
-        + a.escrow_deposit
-        + a.prepayment
-        + a.to_suspense
-    )
+    return a.late_fees + a.fees + a.interest + a.principal + a.escrow + a.escrow_deposit + a.prepayment + a.to_suspense
 
 
 # --- hand-checked vectors (Uniform Security Instrument s.2 (2021) + Reg Z 1026.36(c)(1)(ii)) ---------
@@ -185,9 +176,7 @@ def test_unknown_strategy_code():
         get_strategy("newest_first")
 
 
-@pytest.mark.parametrize(
-    ("amount", "word"), [(D("0"), "amount"), (D("-5.00"), "amount"), (D("1.001"), "amount")]
-)
+@pytest.mark.parametrize(("amount", "word"), [(D("0"), "amount"), (D("-5.00"), "amount"), (D("1.001"), "amount")])
 def test_bad_amounts(amount, word):
     with pytest.raises(ValueError, match=word):
         get_strategy(MORTGAGE).allocate(amount, DUES)
@@ -252,9 +241,7 @@ def payments(draw):
     amount = draw(
         st.one_of(
             cents.filter(lambda c: c > 0),
-            st.integers(min_value=1, max_value=max(int(owed * 100) + 50_000, 1)).map(
-                lambda c: D(c).scaleb(-2)
-            ),
+            st.integers(min_value=1, max_value=max(int(owed * 100) + 50_000, 1)).map(lambda c: D(c).scaleb(-2)),
         )
     )
     suspense = draw(st.one_of(st.just(D(0)), cents))
@@ -337,9 +324,7 @@ def test_every_allocation_conserves_money(case, code, directive):
     if directive == PRINCIPAL_ONLY and outstanding is None:
         outstanding = sum((d.principal for d in dues), D(0))
     strategy = get_strategy(code)
-    a = strategy.allocate(
-        amount, dues, suspense=suspense, directive=directive, principal_outstanding=outstanding
-    )
+    a = strategy.allocate(amount, dues, suspense=suspense, directive=directive, principal_outstanding=outstanding)
     check_conservation(a, amount, suspense)
     check_lines(a, dues)
     cap = None if outstanding is None else outstanding - sum((d.principal for d in dues), D(0))

@@ -69,9 +69,7 @@ def direct_value(annual: Decimal, advance: date, payments, unit: str) -> Decimal
     total = D(0)
     for (_, amount), factor in zip(ordered, factors, strict=True):
         simple = WIDE.add(1, WIDE.multiply(factor.fraction, i))
-        total = WIDE.add(
-            total, WIDE.divide(amount, WIDE.multiply(simple, WIDE.power(WIDE.add(1, i), factor.periods)))
-        )
+        total = WIDE.add(total, WIDE.divide(amount, WIDE.multiply(simple, WIDE.power(WIDE.add(1, i), factor.periods))))
     return total
 
 
@@ -80,9 +78,7 @@ def bisect_apr(amount: Decimal, advance: date, payments, unit: str) -> Decimal:
     low, high = D(0), D(1000)
     while high - low > D("1e-9"):
         middle = (low + high) / 2
-        low, high = (
-            (middle, high) if direct_value(middle, advance, payments, unit) > amount else (low, middle)
-        )
+        low, high = (middle, high) if direct_value(middle, advance, payments, unit) > amount else (low, middle)
     return low
 
 
@@ -231,8 +227,8 @@ def test_appendix_j_time_factors_follow_b5():
 # CFPB Closing Disclosure sample H-25(B) (purchase, Ficus Bank): loan amount $162,000 at 3.875 % for 30 years,
 # monthly principal and interest $761.78; page 5 prints Total of Payments $285,803.36, Finance Charge
 # $118,830.27, Amount Financed $162,000.00, APR 4.174 %, TIP 69.46 %. The 4.174 % cannot be rebuilt from the
-# printed figures alone (it also counts mortgage insurance premiums and prepaid finance charges that the
-# form does not schedule, while its Amount Financed equals the loan amount), so only the P&I stream is used.
+# printed page-5 figures alone (it also reflects mortgage insurance and prepaid finance charges, and the
+# printed Amount Financed equals the loan amount), so only the principal-and-interest stream is asserted.
 def test_closing_disclosure_sample_principal_and_interest():
     payment = level_payment(D(162000), D("3.875") / 1200, 360)
     assert cents(payment) == D("761.78")
@@ -258,12 +254,8 @@ def test_unit_period_codes():
 @pytest.mark.parametrize(
     ("advance", "first", "expected"),
     [
-        pytest.param(
-            date(2024, 1, 1), date(2024, 2, 15), TimeFactor(1, ratio(14, 30)), id="long first period"
-        ),
-        pytest.param(
-            date(2024, 1, 20), date(2024, 2, 5), TimeFactor(0, ratio(16, 30)), id="short first period"
-        ),
+        pytest.param(date(2024, 1, 1), date(2024, 2, 15), TimeFactor(1, ratio(14, 30)), id="long first period"),
+        pytest.param(date(2024, 1, 20), date(2024, 2, 5), TimeFactor(0, ratio(16, 30)), id="short first period"),
         pytest.param(date(2024, 1, 5), date(2024, 2, 5), TimeFactor(1, D(0)), id="regular first period"),
     ],
 )
@@ -272,9 +264,8 @@ def test_odd_first_period(advance, first, expected):
     _, factors = time_factors(advance, payments, "monthly")
     assert factors[0] == expected
     assert [f.periods for f in factors] == [expected.periods + k for k in range(12)]
-    assert abs(
-        apr(D(1000), advance, payments, "monthly") - bisect_apr(D(1000), advance, payments, "monthly")
-    ) < D("1e-8")
+    result = apr(D(1000), advance, payments, "monthly")
+    assert abs(result - bisect_apr(D(1000), advance, payments, "monthly")) < D("1e-8")
     assert not is_irregular(advance, payments, "monthly")
 
 
@@ -307,9 +298,7 @@ def test_month_end_series_counts_whole_months(series, advance):
         pytest.param(date(2024, 1, 15), date(2024, 4, 15), "1030", D(12), id="3 whole months: 12 / 3 a year"),
         pytest.param(date(2024, 1, 31), date(2024, 4, 30), "1030", D(12), id="month end to month end"),
         pytest.param(date(2024, 1, 1), date(2026, 1, 1), "1210", D(10), id="2 years: annual unit"),
-        pytest.param(
-            date(2023, 1, 1), date(2023, 12, 31), "1100", D(1000) * 365 / D(364) / 100, id="364 days"
-        ),
+        pytest.param(date(2023, 1, 1), date(2023, 12, 31), "1100", D(1000) * 365 / D(364) / 100, id="364 days"),
     ],
 )
 def test_single_payment(advance, due, amount, expected):
@@ -322,9 +311,16 @@ def test_single_payment_over_a_year_counts_years_and_months():
     per_year, factors = time_factors(date(2024, 1, 1), [(date(2025, 7, 1), D(1150))], "monthly")
     assert (per_year, factors) == (1, [TimeFactor(1, D("0.5"))])
     result = apr(D(1000), date(2024, 1, 1), [(date(2025, 7, 1), D(1150))], "monthly")
-    assert abs(direct_value(result, date(2024, 1, 1), [(date(2025, 7, 1), D(1150))], "monthly") - 1000) < D(
-        "1e-6"
-    )
+    assert abs(direct_value(result, date(2024, 1, 1), [(date(2025, 7, 1), D(1150))], "monthly") - 1000) < D("1e-6")
+
+
+@pytest.mark.parametrize("rate", ["0", "0.000001", "-5", "7.25", "250"])
+@pytest.mark.parametrize("unit", ["monthly", "semimonthly", "weekly", "annual"])
+def test_present_value_matches_the_direct_sum(rate, unit):
+    # Runs of equal payments are summed in closed form; tiny rates are summed term by term instead.
+    payments = [(date(2024, 2, 9), D("80")), *monthly(date(2024, 3, 15), 40, "61.50"), (date(2027, 8, 1), D(9))]
+    closed = present_value(D(rate), date(2024, 1, 1), payments, unit)
+    assert abs(closed - direct_value(D(rate), date(2024, 1, 1), payments, unit)) < D("1e-20")
 
 
 def test_zero_interest_loan():
@@ -336,9 +332,7 @@ def test_zero_interest_loan():
 def test_payment_objects_and_unsorted_pairs_agree():
     pairs = monthly(date(2024, 2, 1), 24, "47.50")
     objects = [Payment(due, amount) for due, amount in reversed(pairs)]
-    assert apr(D(1000), date(2024, 1, 1), objects, "monthly") == apr(
-        D(1000), date(2024, 1, 1), pairs, "monthly"
-    )
+    assert apr(D(1000), date(2024, 1, 1), objects, "monthly") == apr(D(1000), date(2024, 1, 1), pairs, "monthly")
 
 
 def test_high_rate_short_loan():
@@ -356,6 +350,13 @@ def test_is_irregular_per_1026_22_a_3():
     assert is_irregular(advance, skipped, "monthly")  # irregular payment period
     graduated = monthly(date(2024, 2, 1), 6, "50") + monthly(date(2024, 8, 1), 6, "70")
     assert is_irregular(advance, graduated, "monthly")  # irregular payment amounts
+    # Semimonthly on the 15th and the last day: the (b)(5)(iii) fractions differ, the periods do not.
+    semimonthly = sorted(monthly(date(2024, 1, 15), 12, "30") + monthly(date(2024, 1, 31), 12, "30"))
+    assert not is_irregular(advance, semimonthly, "semimonthly")
+    assert is_irregular(advance, semimonthly[:5] + semimonthly[6:], "semimonthly")
+    quarterly_month_ends = monthly(date(2024, 3, 31), 8, "300", 3)  # Mar 31, Jun 30, Sep 30, Dec 31, ...
+    assert not is_irregular(advance, quarterly_month_ends, "quarterly")
+    assert is_irregular(advance, quarterly_month_ends, "monthly")
 
 
 # --- disclosure figures and tolerances ---------------------------------------------------------------
@@ -383,8 +384,9 @@ def test_apr_tolerance(disclosed, actual, regular, expected):
 
 
 def test_mortgage_apr_tolerance_follows_finance_charge():
-    # Official commentary 22(a)(5)-1: irregular transaction, actual APR 9.00 %, a $75 finance-charge omission
-    # gives 8.50 % (accurate under (a)(4)); a disclosed 8.65 % is accurate under (a)(5).
+    # Supplement I, comment 22(a)(5)-1 (as quoted on mycomplianceresource.com): in an irregular transaction with
+    # an actual APR of 9.00 %, a $75 finance-charge omission gives 8.50 % (accurate under (a)(4)), and a disclosed
+    # 8.65 % is accurate under (a)(5).
     assert apr_within_tolerance(D("8.65"), D("9.00"), False, finance_charge_rate=D("8.50"))
     assert apr_within_tolerance(D("8.50"), D("9.00"), False, finance_charge_rate=D("8.50"))
     assert not apr_within_tolerance(D("8.45"), D("9.00"), False, finance_charge_rate=D("8.50"))
@@ -423,19 +425,13 @@ GOOD = monthly(date(2024, 2, 1), 12, "90")
         pytest.param({"amount_financed": 1000.0}, "amount_financed", id="float amount"),
         pytest.param({"payments": []}, "payments", id="no payments"),
         pytest.param({"payments": None}, "payments", id="payments not a sequence"),
-        pytest.param(
-            {"payments": [(date(2023, 12, 1), D(100))]}, r"payments\[0\]\.due_date", id="before advance"
-        ),
+        pytest.param({"payments": [(date(2023, 12, 1), D(100))]}, r"payments\[0\]\.due_date", id="before advance"),
         pytest.param({"payments": [(date(2024, 1, 1), D(100))]}, r"payments\[0\]\.due_date", id="on advance"),
-        pytest.param(
-            {"payments": [*GOOD[:1], (date(2024, 3, 1), D(-5))]}, r"payments\[1\]\.amount", id="negative"
-        ),
+        pytest.param({"payments": [*GOOD[:1], (date(2024, 3, 1), D(-5))]}, r"payments\[1\]\.amount", id="negative"),
         pytest.param({"payments": [(date(2024, 3, 1), 5.0)]}, r"payments\[0\]\.amount", id="float payment"),
         pytest.param({"payments": [(date(2024, 3, 1), D(5), "x")]}, r"payments\[0\]", id="not a pair"),
         pytest.param({"payments": [("2024-03-01", D(5))]}, r"payments\[0\]\.due_date", id="string date"),
-        pytest.param(
-            {"payments": monthly(date(2024, 2, 1), 12, "80")}, "payments", id="negative finance charge"
-        ),
+        pytest.param({"payments": monthly(date(2024, 2, 1), 12, "80")}, "payments", id="negative finance charge"),
         pytest.param({"unit_period": "fortnightly"}, "unit_period", id="unknown unit"),
         pytest.param({"unit_period": None}, "unit_period", id="no unit"),
         pytest.param({"advance_date": datetime(2024, 1, 1)}, "advance_date", id="datetime advance"),
@@ -493,9 +489,7 @@ principals = st.integers(min_value=10_000, max_value=200_000_000).map(lambda n: 
 
 
 @settings(max_examples=2000, deadline=None)
-@given(
-    advances, st.sampled_from([*MONTHS, *DAYS, "semimonthly"]), st.integers(2, 480), note_rates, principals
-)
+@given(advances, st.sampled_from([*MONTHS, *DAYS, "semimonthly"]), st.integers(2, 480), note_rates, principals)
 def test_level_payment_apr_equals_note_rate(advance, unit, count, rate, principal):
     if unit == "semimonthly":
         advance = advance.replace(day=min(advance.day, 13))
@@ -533,7 +527,5 @@ def test_apr_rises_with_prepaid_finance_charges(advance, count, rate, loan, fee_
     financed = amount_financed(loan_amount=loan, prepaid_finance_charges=fee)
     assume(total_of_payments(schedule) >= financed)  # a payment rounded down can leave less than the loan
     lower = apr(financed, advance, schedule, "monthly")
-    higher = apr(
-        amount_financed(loan_amount=loan, prepaid_finance_charges=fee + more), advance, schedule, "monthly"
-    )
+    higher = apr(amount_financed(loan_amount=loan, prepaid_finance_charges=fee + more), advance, schedule, "monthly")
     assert higher > lower

@@ -217,9 +217,7 @@ def test_projection_lowest_balance_is_exactly_the_cushion(year):
 
 
 @settings(max_examples=2000, deadline=None)
-@given(
-    escrow_years(), st.integers(min_value=-500_000, max_value=2_000_000).map(lambda c: Decimal(c).scaleb(-2))
-)
+@given(escrow_years(), st.integers(min_value=-500_000, max_value=2_000_000).map(lambda c: Decimal(c).scaleb(-2)))
 def test_analysis_arithmetic_reaches_the_cushion(year, balance):
     first, items, cushion_months = year
     a = escrow_analysis(
@@ -238,9 +236,7 @@ def test_analysis_arithmetic_reaches_the_cushion(year, balance):
     assert min(m.balance for m in a.months) == a.lowest_projected_balance
     assert min(a.surplus, a.shortage) == 0
     assert min(a.surplus, a.deficiency) == 0
-    assert a.kind == (
-        DEFICIENCY if balance < 0 else SHORTAGE if a.shortage else SURPLUS if a.surplus else BALANCED
-    )
+    assert a.kind == (DEFICIENCY if balance < 0 else SHORTAGE if a.shortage else SURPLUS if a.surplus else BALANCED)
     assert a.refund + a.surplus_credit.amount + a.retained_surplus == a.surplus
     assert (a.refund > 0) == (a.surplus >= 50)
     for spread in (a.surplus_credit, a.shortage_collection, a.deficiency_collection):
