@@ -177,6 +177,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Business-day calendar: the `holidays` package's country and subdivision (US federal by default).
 LENDING_HOLIDAY_COUNTRY = env.str("LENDING_HOLIDAY_COUNTRY", default="US")
 LENDING_HOLIDAY_SUBDIVISION = env.str("LENDING_HOLIDAY_SUBDIVISION", default="") or None
+# Fernet keys for encrypted fields (SSNs), newest first; unset derives one from SECRET_KEY (development only).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 LENDING_CONTACT_EMAIL = env.str("LENDING_CONTACT_EMAIL", default="loans@lending.test")
 LENDING_DEMO_PASSWORD = env.str("LENDING_DEMO_PASSWORD", default="lending-demo-2026")
 

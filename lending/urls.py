@@ -5,12 +5,15 @@ from django.urls import include, path
 
 from crm.views.public import ContactView
 from lending.core import views as core_views
+from origination.views.portal import PortalHomeView
 from origination.views.public import ApplyView
 
 urlpatterns = [
     path("", include("lending.core.urls")),
     path("apply/", ApplyView.as_view(), name="apply"),
     path("contact/", ContactView.as_view(), name="contact"),
+    path("portal/", PortalHomeView.as_view(), name="portal-home"),
+    path("portal/applications/", include("origination.urls.portal")),
     path("accounts/", include("lending.core.auth_urls")),
     path("staff/crm/", include("crm.urls")),
     path("staff/origination/", include("origination.urls")),

@@ -30,7 +30,29 @@ ADMIN_ROLES = (SERVICER, MANAGER)
 # Model permissions ("app_label.codename") each role holds in the admin. Synced after every migrate;
 # later apps add their models' permissions here.
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    MANAGER: ("core.view_user", "core.add_user", "core.change_user", "core.view_auditevent"),
+    MANAGER: (
+        "core.view_user",
+        "core.add_user",
+        "core.change_user",
+        "core.view_auditevent",
+        "origination.view_loanproduct",
+        "origination.add_loanproduct",
+        "origination.change_loanproduct",
+        "origination.view_productdocument",
+        "origination.add_productdocument",
+        "origination.change_productdocument",
+        "origination.delete_productdocument",
+        "origination.view_productfee",
+        "origination.add_productfee",
+        "origination.change_productfee",
+        "origination.delete_productfee",
+        "origination.view_documenttype",
+        "origination.add_documenttype",
+        "origination.change_documenttype",
+        "origination.view_averageprimeofferrate",
+        "origination.add_averageprimeofferrate",
+        "origination.change_averageprimeofferrate",
+    ),
     SERVICER: ("core.view_auditevent",),
 }
 

@@ -7,5 +7,4 @@ urlpatterns = [
     path("", views.LandingView.as_view(), name="landing"),
     path("home/", views.after_login, name="after-login"),
     path("staff/", views.StaffHomeView.as_view(), name="staff-home"),
-    path("portal/", views.PortalHomeView.as_view(), name="portal-home"),
 ]

@@ -7,7 +7,7 @@ from django.views.generic import TemplateView
 
 from lending.core import roles
 from lending.core.middleware import current_request_id
-from lending.core.permissions import BorrowerRequiredMixin, StaffRequiredMixin
+from lending.core.permissions import StaffRequiredMixin
 
 
 class LandingView(TemplateView):
@@ -20,16 +20,12 @@ def after_login(request):
     if roles.is_staff_member(request.user):
         return redirect("core:staff-home")
     if roles.is_borrower(request.user):
-        return redirect("core:portal-home")
+        return redirect("portal-home")
     return redirect("core:landing")
 
 
 class StaffHomeView(StaffRequiredMixin, TemplateView):
     template_name = "staff/home.html"
-
-
-class PortalHomeView(BorrowerRequiredMixin, TemplateView):
-    template_name = "portal/home.html"
 
 
 def _error(request, template: str, status: int, message: str = ""):

@@ -49,11 +49,11 @@ oldest first, the rest an unscheduled ``escrow_deposit`` (e.g. a shortage paid u
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from lending.finance.money import CENT, ZERO, to_decimal
 
@@ -175,20 +175,12 @@ class Allocation:
 
 Rows = list  # list[list[Decimal] | None], parallel to the ordered dues
 
-_LINE_FIELDS = tuple(f.name for f in fields(AllocationLine))
-_ALLOCATION_FIELDS = tuple(f.name for f in fields(Allocation))
-
-
-def _frozen(cls: type, names: tuple[str, ...], values: tuple) -> Any:
-    """``cls(*values)`` for a frozen dataclass without ``__post_init__``, in one dict update: half the
-    cost of the generated ``__init__`` (one ``object.__setattr__`` per field) on this hot path."""
-    obj = object.__new__(cls)
-    obj.__dict__.update(zip(names, values, strict=True))
-    return obj
-
 
 def _ordered_dues(dues: Sequence[InstallmentDue]) -> tuple[list[InstallmentDue], Decimal, Decimal]:
     """The dues oldest first, with the total they owe and the principal they owe."""
+    if len(dues) == 1 and type(dues[0]) is InstallmentDue:
+        due = dues[0]
+        return [due], due.total, due.principal
     ordered = list(dues)
     owed = in_dues = ZERO
     for due in ordered:
@@ -318,26 +310,44 @@ def _result(
     suspense_applied: Decimal,
     suspense_balance: Decimal,
 ) -> Allocation:
-    """Sum the rows into lines and buckets; ``head`` is (code, directive, amount, suspense_in)."""
+    """Sum the rows into lines and buckets; ``head`` is (code, directive, amount, suspense_in).
+
+    The frozen results are filled through their ``__dict__``: the same objects as the dataclass
+    constructors make (no ``__post_init__``; every value here is already valid cents), at a third of
+    the cost of the generated ``__init__``, which calls ``object.__setattr__`` once per field.
+    """
     late_fees = fees = interest = principal = escrow = ZERO
     lines = []
     new = object.__new__
     for due, row in zip(dues, rows, strict=True):
         if row is None:
             continue
-        r_late, r_fees, r_interest, r_principal, r_escrow = row
-        late_fees += r_late
-        fees += r_fees
-        interest += r_interest
-        principal += r_principal
-        escrow += r_escrow
-        line = new(AllocationLine)  # _frozen, inlined: this loop is the hottest part
-        line.__dict__.update(zip(_LINE_FIELDS, (due.number, due.due_date, *row), strict=True))
+        line = new(AllocationLine)
+        d = line.__dict__
+        d["number"] = due.number
+        d["due_date"] = due.due_date
+        d["late_fees"], d["fees"], d["interest"], d["principal"], d["escrow"] = row
         lines.append(line)
-    to_suspense = suspense_balance - head[3] + suspense_applied
-    values = (*head, late_fees, fees, interest, principal, escrow, escrow_deposit, prepayment)
-    values += (suspense_applied, to_suspense, suspense_balance, tuple(lines))
-    return _frozen(Allocation, _ALLOCATION_FIELDS, values)
+        late_fees += row[LATE_FEES]
+        fees += row[FEES]
+        interest += row[INTEREST]
+        principal += row[PRINCIPAL]
+        escrow += row[ESCROW]
+    result = new(Allocation)
+    d = result.__dict__
+    d["strategy"], d["directive"], d["amount"], d["suspense_in"] = head
+    d["late_fees"] = late_fees
+    d["fees"] = fees
+    d["interest"] = interest
+    d["principal"] = principal
+    d["escrow"] = escrow
+    d["escrow_deposit"] = escrow_deposit
+    d["prepayment"] = prepayment
+    d["suspense_applied"] = suspense_applied
+    d["to_suspense"] = suspense_balance - head[3] + suspense_applied
+    d["suspense_balance"] = suspense_balance
+    d["lines"] = tuple(lines)
+    return result
 
 
 class MortgageStandard(AllocationStrategy):
@@ -371,12 +381,23 @@ class ComponentOrderStrategy(AllocationStrategy):
     ORDER: ClassVar[tuple[int, ...]] = ()
 
     def apply_dues(self, pool: Decimal, dues: list[InstallmentDue]) -> tuple[Rows, Decimal, bool]:
+        # _pay_component for each component in turn, inlined (hot); each component is paid once.
         rows: Rows = [None] * len(dues)
         remaining = pool
+        if not remaining:
+            return rows, remaining, True
         for component in self.ORDER:
-            if not remaining:
-                break
-            remaining = _pay_component(remaining, dues, rows, component)
+            for index, due in enumerate(dues):
+                owed = due.components[component]
+                if owed:
+                    row = rows[index]
+                    if row is None:
+                        row = rows[index] = [ZERO, ZERO, ZERO, ZERO, ZERO]
+                    pay = owed if owed <= remaining else remaining
+                    row[component] = pay
+                    remaining -= pay
+                    if not remaining:
+                        return rows, remaining, True
         return rows, remaining, True
 
 

@@ -1,22 +1,19 @@
-"""Amortization schedules: level payment, due dates and the row-by-row split of each installment.
+"""Amortization schedules: level payment, due dates and the split of each installment.
 
-Rules (all amounts in cents, rounded ``ROUND_HALF_UP`` exactly once per figure):
-- Level payment: ``P * r / (1 - (1 + r) ** -n)`` with ``r = annual_rate / 100 / periods_per_year``, rounded to
-  cents (``principal / n`` rounded when the rate is zero). Computed exactly: see :func:`level_payment`.
-- Interest of a regular period: ``cents(balance * annual_rate / (100 * periods_per_year))``, multiplying
-  before dividing, so it equals the exact rational result (``money.periodic_rate`` rounds the rate to 34
-  digits first and can land one cent low on an exact half cent, e.g. 6.00 at 1 % monthly).
-  This holds for every day count: the day count only prices the odd first period (and payoffs).
-- Odd first period (``odd_first_period="per_diem"``): the regular period ending on the first due date is
-  extended (long period) or shortened (short period) to the disbursement date; the odd days (by the day
-  count) times the per-diem on the principal (``payoff.per_diem_interest``, as the CFPB H-25 sample prices
-  prepaid interest) are added to (short: taken off) the first installment's interest, never making it
-  negative. ``"none"`` treats the first period as regular.
-- Remainders: every row's principal is capped at the outstanding balance and the last row pays the whole
-  remaining balance, so the principal column sums exactly to the principal and the last balance is 0.
+Rules (amounts in cents, each figure rounded ``ROUND_HALF_UP`` once, from its exact value):
+- Level payment: ``P * r / (1 - (1 + r) ** -n)``, ``r = annual_rate / 100 / periods_per_year``; ``P / n`` at 0 %.
+- Interest of a regular period: ``cents(balance * annual_rate / (100 * periods_per_year))``, multiplying before
+  dividing (``money.periodic_rate`` rounds the rate to 34 digits first and can land a cent low on an exact half
+  cent, e.g. 6.00 at 1 % monthly). For every day count: the day count prices only the odd first period.
+- Odd first period (``odd_first_period="per_diem"``): the odd days between disbursement and the start of a regular
+  first period (one period before the first due date), by the day count, times the per-diem on the principal
+  (``payoff.per_diem_interest``, as CFPB's H-25 sample prices prepaid interest) are added to the first
+  installment's interest; a short first period takes them off, never below zero. ``"none"``: a regular period.
+- Remainders: each row's principal is capped at the balance and the last row pays the whole remaining balance,
+  so the principal column sums exactly to the principal and the last balance is 0.
 
-Speed: the schedule is computed in exact integer cents (rate as an exact fraction, half-up by floor
-division), identical to the Decimal rule above, then materialised as Decimal rows in bulk.
+Speed: rows are computed in exact integer cents (the rate as an exact fraction, half-up by floor division), equal
+to the Decimal rule above, then materialised as Decimal rows in bulk.
 """
 
 from __future__ import annotations
@@ -32,45 +29,19 @@ from typing import NamedTuple
 
 from lending.finance import daycount
 from lending.finance.money import CENT, CONTEXT, cents, require_non_negative, require_positive, to_decimal
-from lending.finance.payoff import per_diem_interest
+from lending.finance.payoff import from_cents, half_up, per_diem_interest, to_cents, whole_cents
 
 FREQUENCIES = {"monthly": 12, "semimonthly": 24, "biweekly": 26, "weekly": 52, "quarterly": 4}
 AMORTIZATIONS = ("level", "equal_principal", "interest_only", "balloon")
 ODD_FIRST_PERIODS = ("per_diem", "none")
-# Longest term in periods: 400 years quarterly, which keeps every schedule inside the date tables below.
-MAX_TERM_PERIODS = 1600
+MAX_TERM_PERIODS = 1600  # 30 years weekly is 1,560
 
 _HALF = Decimal("0.5")
 # Relative distance from a half cent under which the fast level payment is re-done exactly.
 _GUARD = Decimal("1E-25")
 
 
-# ---- exact integer-cent arithmetic -------------------------------------------------------------------------
-
-
-def half_up(numerator: int, denominator: int) -> int:
-    """``numerator / denominator`` rounded half away from zero, as Decimal ``ROUND_HALF_UP`` does."""
-    if numerator >= 0:
-        return (2 * numerator + denominator) // (2 * denominator)
-    return -((denominator - 2 * numerator) // (2 * denominator))
-
-
-def to_cents(amount: Decimal) -> int:
-    """A cent-quantized Decimal as an integer number of cents."""
-    return int(CONTEXT.scaleb(amount, 2))
-
-
-def from_cents(count: int) -> Decimal:
-    """An integer number of cents as a Decimal with exponent -2."""
-    return CONTEXT.multiply(CENT, count)
-
-
-def whole_cents(value: Decimal | int | str, field: str) -> Decimal:
-    """``value`` as a Decimal in cents; more decimal places are refused rather than silently rounded."""
-    amount = to_decimal(value, field=field)
-    if amount != cents(amount):
-        raise ValueError(f"{field}: {amount} is not a whole number of cents")
-    return cents(amount)
+# ---- rates ------------------------------------------------------------------------------------------------------
 
 
 def periods_per_year(frequency: str) -> int:
@@ -99,8 +70,8 @@ def period_interest(balance: Decimal, annual_rate: Decimal, per_year: int) -> De
 
 
 def add_months(day: date, months: int, day_of_month: int | None = None) -> date:
-    """``day`` moved by ``months`` calendar months, on ``day_of_month`` (default ``day.day``) clamped to the
-    month's end: Jan 31 + 1 -> Feb 28 (29 in leap years), + 2 -> Mar 31 (no drift to the 28th)."""
+    """``day`` moved ``months`` calendar months, on ``day_of_month`` (default ``day.day``) clamped to the month's
+    end: Jan 31 + 1 -> Feb 28 (29 in leap years), + 2 -> Mar 31 (no drift to the 28th)."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     wanted = day.day if day_of_month is None else day_of_month
@@ -110,8 +81,8 @@ def add_months(day: date, months: int, day_of_month: int | None = None) -> date:
 def semimonthly_days(first_payment_date: date) -> tuple[int, int, int]:
     """The two due days of a semimonthly loan and whether it starts on the second (0 or 1).
 
-    The first due date fixes the pair: day ``a <= 15`` pairs with ``a + 15`` (the 15th with the month's last
-    day); a later day ``b`` pairs with ``b - 15``, a month-end with the 15th. Day 31 stands for "month end".
+    The first due date fixes the pair: day ``a <= 15`` pairs with ``a + 15`` (the 15th with the month's last day);
+    a later day ``b`` pairs with ``b - 15``, a month-end with the 15th. Day 31 stands for "month end".
     """
     d = first_payment_date.day
     if d <= 15:
@@ -133,8 +104,8 @@ def due_date(first_payment_date: date, frequency: str, index: int) -> date:
     return add_months(first_payment_date.replace(day=1), months, second_day if second else first_day)
 
 
-# Due dates of years 1900..2299 come from per-day-of-month calendar tables (one date per month, built on first
-# use, ~200 kB each) so a schedule's dates are a list slice; other years are computed date by date.
+# Monthly due dates in 1900..2299 come from per-day-of-month calendar tables (one date per month, built on first
+# use, ~200 kB each), so a schedule's dates are a list slice; other years are computed date by date.
 _TABLE_FIRST_YEAR, _TABLE_MONTHS = 1900, 4800
 
 
@@ -183,23 +154,22 @@ def _level_payment_cents(principal: int, num: int, den: int, periods: int) -> in
     if num * periods * 10**8 >= den:  # not so tiny a rate that (1 + r) ** n - 1 loses digits
         rate = CONTEXT.divide(num, den)
         growth = CONTEXT.power(CONTEXT.add(1, rate), periods)
-        value = CONTEXT.divide(CONTEXT.multiply(CONTEXT.multiply(principal, rate), growth), growth - 1)
+        value = CONTEXT.divide(CONTEXT.multiply(CONTEXT.multiply(principal, rate), growth), CONTEXT.subtract(growth, 1))
         whole = int(value)
         fraction = CONTEXT.subtract(value, whole)
         # 34 digits are far more than enough unless the exact value sits on a half cent: re-do that exactly.
-        if abs(CONTEXT.subtract(fraction, _HALF)) > CONTEXT.multiply(value, _GUARD):
+        if CONTEXT.abs(CONTEXT.subtract(fraction, _HALF)) > CONTEXT.multiply(value, _GUARD):
             return whole + (fraction > _HALF)
     growth, base = (den + num) ** periods, den**periods
     return half_up(principal * num * growth, den * (growth - base))
 
 
 def level_payment(principal: Decimal, annual_rate: Decimal, periods: int, periods_per_year: int = 12) -> Decimal:
-    """The level installment that repays ``principal`` over ``periods`` (annuity formula, module rule).
+    """The level installment repaying ``principal`` over ``periods`` (annuity formula, see the module rules).
 
-    ``P * r / (1 - (1 + r) ** -n)`` rounded half-up to cents from the exact value (34-digit Decimal with an
-    exact rational re-check on near-ties); ``principal / periods`` rounded when the rate is zero.
+    Rounded half-up from the exact value: 34-digit Decimal, re-done in exact rationals near a half cent.
     """
-    amount = require_positive(principal, "principal")
+    amount = require_positive(whole_cents(principal, "principal"), "principal")
     rate = require_non_negative(annual_rate, "annual_rate")
     _require_count(periods, "periods", 1, None)
     _require_count(periods_per_year, "periods_per_year", 1, None)
@@ -223,10 +193,9 @@ def _require_count(value: int, field: str, low: int, high: int | None) -> int:
 class LoanTerms:
     """What a schedule is built from. Validated on creation; amounts normalised to cent Decimals.
 
-    ``interest_only_periods`` (only with ``amortization="interest_only"``): that many interest-only rows, then
-    level amortization over the rest of the term; equal to ``term_periods`` it is a bullet loan.
-    ``balloon_after_periods`` (only with ``"balloon"``): the level payment of the full ``term_periods``
-    amortization, with the remaining balance due in row ``balloon_after_periods``.
+    ``interest_only_periods`` (only with ``amortization="interest_only"``): that many interest-only rows, then level
+    amortization over the rest of the term; equal to ``term_periods`` it is a bullet loan. ``balloon_after_periods``
+    (only with ``"balloon"``): the level payment of the full term, the remaining balance due in that row.
     """
 
     principal: Decimal
@@ -316,9 +285,8 @@ class ScheduleRow(NamedTuple):
 class Schedule:
     """A built schedule: the rows and their totals (``sum`` of each column, exactly).
 
-    ``regular_payment`` is the contractual installment before the odd-period and last-row adjustments: the
-    level payment (the interest-only installment when the whole term is interest-only); for equal-principal
-    loans, the first installment without odd-period interest (later ones decline).
+    ``regular_payment``: the installment before odd-period and last-row adjustments: the level payment (the
+    interest-only one when the whole term is interest-only); equal principal: the first, without odd-period interest.
     """
 
     terms: LoanTerms
@@ -338,8 +306,8 @@ class Schedule:
 
 
 def _installments(terms: LoanTerms, principal: int, num: int, den: int) -> tuple[list[int], list[int], int, range]:
-    """Each row's interest and payment in cents (before the odd-period adjustment), the regular payment, and
-    the rows whose payment may differ from it."""
+    """Each row's interest and payment in cents (before the odd-period adjustment), the regular payment, and the
+    rows whose payment may differ from it."""
     rows = terms.rows
     first_interest = half_up(principal * num, den)
     if terms.amortization == "equal_principal":
@@ -391,8 +359,8 @@ def _capped_rows(
 def build_schedule(terms: LoanTerms) -> Schedule:
     """The installment schedule of ``terms`` under the module rules (see the module docstring).
 
-    Every amount is a cent Decimal; the principal column sums exactly to the principal, the last balance is
-    exactly 0 and the last installment absorbs the rounding remainder.
+    Every amount is a cent Decimal; the principal column sums exactly to the principal, the last balance is exactly
+    0 and the last installment absorbs the rounding remainder.
     """
     if not isinstance(terms, LoanTerms):
         raise ValueError(f"terms: must be LoanTerms, got {type(terms).__name__}")
@@ -422,7 +390,7 @@ def _materialise(
     regular: int,
     irregular: tuple[int, ...],
 ) -> tuple[ScheduleRow, ...]:
-    # Decimal rows in bulk through C-level maps. The payment column is the one regular Decimal except in the
+    # Decimal rows in bulk through C-level maps. The payment column is the one regular Decimal but in the
     # ``irregular`` rows; principal = payment - interest and balances are running differences, all exact.
     count = len(dates)
     regular_decimal = from_cents(regular)

@@ -15,7 +15,8 @@ Decisions callers must know:
   often. A transaction with a single payment always uses App. J (b)(4)(ii) instead: the unit-period is the
   term, not more than a year.
 - Months are counted back from each payment date on the day of its series (App. J (b)(3)(iv)); a
-  payment on the last day of a month takes its series' day from payments in the neighbouring months.
+  payment on the last day of a month takes its series' day from the payments one unit-period either side.
+  Each payment gets its own (q, f) (App. J (b)(5)): semimonthly payments on the 1st and 16th can differ in f.
 - A negative finance charge (payments worth less than the amount financed) is refused; zero gives 0.
 """
 

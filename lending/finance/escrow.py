@@ -150,7 +150,7 @@ class EscrowAnalysis:
 def _spread(total: Decimal, months: int, due_by: date | None = None) -> EscrowSpread:
     """``total`` in ``months`` installments: each the rounded-down share, the last with the remainder."""
     if months == 0 or not total:
-        return EscrowSpread(total, 0 if not total else months, ZERO, ZERO, None)
+        return EscrowSpread(total, 0, ZERO, ZERO, None)  # nothing to collect, or left alone
     share = CONTEXT.divide(total, months).quantize(CENT, rounding=ROUND_DOWN)
     final = total - share * (months - 1)
     return EscrowSpread(total, months, share if months > 1 else final, final, due_by if months == 1 else None)

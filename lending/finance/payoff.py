@@ -25,20 +25,35 @@ from decimal import Decimal
 from lending.finance import daycount
 from lending.finance.money import CENT, CONTEXT, cents, require_non_negative, to_decimal
 
+# ---- exact cent arithmetic (shared with amortization; candidates for money.py) -------------------------------------
 
-def _half_up(numerator: int, denominator: int) -> int:
-    # numerator / denominator rounded half away from zero (Decimal ROUND_HALF_UP), exactly.
+
+def half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` (denominator > 0) rounded half away from zero, as Decimal ``ROUND_HALF_UP``."""
     if numerator >= 0:
         return (2 * numerator + denominator) // (2 * denominator)
     return -((denominator - 2 * numerator) // (2 * denominator))
 
 
-def _cents_of(amount: Decimal) -> int:
-    return int(CONTEXT.scaleb(cents(amount), 2))
+def to_cents(amount: Decimal) -> int:
+    """A cent-quantized Decimal as an integer number of cents."""
+    return int(CONTEXT.scaleb(amount, 2))
 
 
-def _from_cents(count: int) -> Decimal:
+def from_cents(count: int) -> Decimal:
+    """An integer number of cents as a Decimal with exponent -2."""
     return CONTEXT.multiply(CENT, count)
+
+
+def whole_cents(value: Decimal | int | str, field: str) -> Decimal:
+    """``value`` as a cent Decimal; more decimal places are refused rather than silently rounded."""
+    amount = to_decimal(value, field=field)
+    if amount != cents(amount):
+        raise ValueError(f"{field}: {amount} is not a whole number of cents")
+    return cents(amount)
+
+
+# ---- accrual --------------------------------------------------------------------------------------------------------
 
 
 def _require_date(value: date, field: str) -> date:
@@ -48,10 +63,7 @@ def _require_date(value: date, field: str) -> date:
 
 
 def _require_amount(value: Decimal | int | str, field: str) -> Decimal:
-    amount = require_non_negative(value, field)
-    if amount != cents(amount):
-        raise ValueError(f"{field}: {amount} is not a whole number of cents")
-    return cents(amount)
+    return whole_cents(require_non_negative(value, field), field)
 
 
 def _actual_days_by_year_kind(start: date, end: date) -> tuple[int, int]:
@@ -86,10 +98,10 @@ def simple_interest(principal: Decimal, annual_rate: Decimal, start: date, end: 
     ``cents(principal * annual_rate / 100 * year_fraction)``, exact and rounded once; negative when ``end``
     is before ``start``.
     """
-    rate_num, rate_den = to_decimal(annual_rate, field="annual_rate").as_integer_ratio()
-    frac_num, frac_den = accrual_fraction(start, end, day_count)
-    amount = _cents_of(to_decimal(principal, field="principal"))
-    return _from_cents(_half_up(amount * rate_num * frac_num, rate_den * 100 * frac_den))
+    amount = to_cents(_require_amount(principal, "principal"))
+    rate_num, rate_den = require_non_negative(annual_rate, "annual_rate").as_integer_ratio()
+    frac_num, frac_den = accrual_fraction(_require_date(start, "start"), _require_date(end, "end"), day_count)
+    return from_cents(half_up(amount * rate_num * frac_num, rate_den * 100 * frac_den))
 
 
 def per_diem(principal: Decimal, annual_rate: Decimal, day_count: str, on_date: date) -> Decimal:
@@ -98,10 +110,14 @@ def per_diem(principal: Decimal, annual_rate: Decimal, day_count: str, on_date: 
     The year is 360 days for 30/360 and actual/360, 365 for actual/365 and 365 or 366 (``on_date``'s year)
     for actual/actual ISDA.
     """
-    amount = _cents_of(_require_amount(principal, "principal"))
-    rate_num, rate_den = require_non_negative(annual_rate, "annual_rate").as_integer_ratio()
     year_days = daycount.days_in_year(day_count, _require_date(on_date, "on_date").year)
-    return _from_cents(_half_up(amount * rate_num, rate_den * 100 * year_days))
+    return from_cents(_daily_cents(principal, annual_rate, year_days))
+
+
+def _daily_cents(principal: Decimal, annual_rate: Decimal, year_days: int) -> int:
+    amount = to_cents(_require_amount(principal, "principal"))
+    rate_num, rate_den = require_non_negative(annual_rate, "annual_rate").as_integer_ratio()
+    return half_up(amount * rate_num, rate_den * 100 * year_days)
 
 
 def per_diem_interest(principal: Decimal, annual_rate: Decimal, start: date, end: date, day_count: str) -> Decimal:
@@ -111,11 +127,14 @@ def per_diem_interest(principal: Decimal, annual_rate: Decimal, start: date, end
     to 5/1/13". Under actual/actual each year's days use that year's per-diem. Negative when reversed.
     """
     daycount.check_convention(day_count)
+    _require_date(start, "start")
+    _require_date(end, "end")
     if day_count != daycount.ACTUAL_ACTUAL:
-        return per_diem(principal, annual_rate, day_count, start) * daycount.days_between(start, end, day_count)
+        daily = _daily_cents(principal, annual_rate, daycount.days_in_year(day_count, start.year))
+        return from_cents(daily * daycount.days_between(start, end, day_count))
     common_days, leap_days = _actual_days_by_year_kind(start, end)
-    common, leap = (per_diem(principal, annual_rate, day_count, date(y, 1, 1)) for y in (2023, 2024))
-    return common * common_days + leap * leap_days
+    common, leap = (_daily_cents(principal, annual_rate, year_days) for year_days in (365, 366))
+    return from_cents(common * common_days + leap * leap_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +184,11 @@ def payoff_quote(
         raise ValueError("as_of must not be before interest_paid_through")
     if _require_date(good_through, "good_through") < as_of:
         raise ValueError("good_through must not be before as_of")
-    interest = _require_amount(accrued_interest_due, "accrued_interest_due") + simple_interest(
-        principal, rate, paid_through, good_through, day_count
-    )
-    fees = _require_amount(fees_due, "fees_due")
-    escrow = _require_amount(escrow_balance, "escrow_balance")
-    owed = principal + interest + fees
+    accrued = simple_interest(principal, rate, paid_through, good_through, day_count)
+    interest = to_cents(_require_amount(accrued_interest_due, "accrued_interest_due")) + to_cents(accrued)
+    fees = to_cents(_require_amount(fees_due, "fees_due"))
+    escrow = to_cents(_require_amount(escrow_balance, "escrow_balance"))
+    owed = to_cents(principal) + interest + fees  # integer cents: exact, whatever the thread's decimal context
     credit = min(escrow, owed)
     return PayoffQuote(
         as_of=as_of,
@@ -178,10 +196,10 @@ def payoff_quote(
         interest_paid_through=paid_through,
         accrual_days=daycount.days_between(paid_through, good_through, day_count),
         principal=principal,
-        accrued_interest=interest,
-        fees=fees,
-        escrow_credit=credit,
-        escrow_refund=escrow - credit,
+        accrued_interest=from_cents(interest),
+        fees=from_cents(fees),
+        escrow_credit=from_cents(credit),
+        escrow_refund=from_cents(escrow - credit),
         per_diem=per_diem(principal, rate, day_count, good_through),
-        total=owed - credit,
+        total=from_cents(owed - credit),
     )

@@ -1,9 +1,103 @@
+"""Staff pages: the pipeline, the application workspace and its workflow actions. Thin: selectors and services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
+from django.views import View
 from django.views.generic import TemplateView
 
-from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
+from origination import selectors, workflow
+from origination.models import Status
+from origination.services.workflow import StaleApplication, TransitionBlocked, application_transition
+
+PIPELINE_PAGE_SIZE = 50
+# Panels of the application workspace, each served by its sub-domain at this URL name (loaded by htmx).
+WORKSPACE_PANELS = (
+    ("Application", "origination:intake-panel"),
+    ("Documents", "origination:documents-panel"),
+    ("Credit and underwriting", "origination:underwriting-panel"),
+    ("Compliance and disclosures", "origination:compliance-panel"),
+    ("Closing and funding", "origination:closing-panel"),
+    ("Messages and tasks", "origination:communication-panel"),
+)
 
 
-class HomeView(RoleRequiredMixin, TemplateView):
-    allowed_roles = (roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER, roles.CLOSER, roles.MANAGER)
-    template_name = "origination/home.html"
+class OriginationStaffMixin(RoleRequiredMixin):
+    allowed_roles = selectors.ORIGINATION_ROLES
+
+
+class PipelineView(OriginationStaffMixin, TemplateView):
+    template_name = "origination/pipeline.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        status = self.request.GET.get("status", "")
+        query = self.request.GET.get("q", "").strip()
+        mine = self.request.GET.get("mine") == "1"
+        rows = selectors.pipeline(status=status, query=query, user=self.request.user if mine else None)
+        page = Paginator(rows, PIPELINE_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(
+            page=page,
+            status=status,
+            query=query,
+            mine=mine,
+            statuses=Status.choices,
+            counts=selectors.pipeline_counts(),
+        )
+        return context
+
+
+def _panels(application) -> list[tuple[str, str]]:
+    panels = []
+    for title, url_name in WORKSPACE_PANELS:
+        try:
+            panels.append((title, reverse(url_name, args=[application.pk])))
+        except NoReverseMatch:
+            continue  # that sub-domain is not installed yet
+    return panels
+
+
+class ApplicationDetailView(OriginationStaffMixin, TemplateView):
+    template_name = "origination/application_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        application = selectors.application_for_staff(user=self.request.user, pk=self.kwargs["pk"])
+        context.update(
+            application=application,
+            borrowers=list(application.borrowers.all()),
+            options=workflow.transition_options(application, self.request.user),
+            timeline=selectors.transition_timeline(application),
+            panels=_panels(application),
+        )
+        return context
+
+
+class ApplicationTransitionView(OriginationStaffMixin, View):
+    """POST one workflow action. Blocked or stale actions re-render the workspace with the reason (409)."""
+
+    def post(self, request, pk):
+        application = selectors.application_for_staff(user=request.user, pk=pk)
+        name = request.POST.get("transition", "")
+        try:
+            application_transition(
+                application=application,
+                name=name,
+                actor=request.user,
+                note=request.POST.get("note", ""),
+                expected_status=request.POST.get("expected_status") or None,
+            )
+        except (TransitionBlocked, StaleApplication) as exc:
+            reasons = getattr(exc, "reasons", ())
+            messages.error(request, " ".join([str(exc), *(f"Blocked: {r}." for r in reasons)]))
+            detail = ApplicationDetailView()
+            detail.setup(request, pk=pk)
+            response = detail.get(request, pk=pk)
+            response.status_code = 409
+            return response
+        messages.success(request, f"{workflow.TRANSITION_LABELS[name]}: done.")
+        return redirect("origination:application-detail", pk=pk)

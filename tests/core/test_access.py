@@ -42,7 +42,7 @@ def test_app_landing_pages_are_open_to_their_roles_only(client, url_name, role):
     assert response.status_code == (200 if role in APP_HOMES[url_name] else 403)
 
 
-@pytest.mark.parametrize("url_name", ["core:staff-home", "core:portal-home", *APP_HOMES])
+@pytest.mark.parametrize("url_name", ["core:staff-home", "portal-home", *APP_HOMES])
 def test_anonymous_users_are_sent_to_login(client, url_name):
     url = reverse(url_name)
     response = client.get(url)
@@ -78,7 +78,7 @@ def test_admin_is_branded_for_servicers(client):
 
 def test_portal_is_for_borrowers(client):
     client.force_login(user_with_role(roles.BORROWER, first_name="Alice"))
-    response = client.get(reverse("core:portal-home"))
+    response = client.get(reverse("portal-home"))
     assert response.status_code == 200
     assert "Welcome, Alice" in response.content.decode()
 
@@ -86,11 +86,11 @@ def test_portal_is_for_borrowers(client):
 @pytest.mark.parametrize("role", roles.STAFF_ROLES)
 def test_staff_do_not_get_the_borrower_portal(client, role):
     client.force_login(user_with_role(role))
-    assert client.get(reverse("core:portal-home")).status_code == 403
+    assert client.get(reverse("portal-home")).status_code == 403
 
 
 @pytest.mark.parametrize(
-    ("role", "destination"), [(roles.BORROWER, "core:portal-home"), (roles.UNDERWRITER, "core:staff-home")]
+    ("role", "destination"), [(roles.BORROWER, "portal-home"), (roles.UNDERWRITER, "core:staff-home")]
 )
 def test_after_login_sends_people_home(client, role, destination):
     client.force_login(user_with_role(role))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +17,8 @@ from lending.finance.allocation import (
     ESCROW_ONLY,
     PRINCIPAL_ONLY,
     STRATEGIES,
+    Allocation,
+    AllocationLine,
     ComponentOrderStrategy,
     InstallmentDue,
     MortgageStandard,
@@ -357,3 +360,17 @@ def test_apply_suspense_conserves_and_never_prepays(dues, suspense, code):
     assert a.prepayment == 0
     assert a.to_suspense == 0
     assert a.suspense_applied + a.suspense_balance == suspense
+
+
+def test_results_are_ordinary_frozen_dataclasses():
+    a = get_strategy(MORTGAGE).allocate(D("2500.00"), DUES, principal_outstanding=D("150000.00"))
+    rebuilt = Allocation(**{f.name: getattr(a, f.name) for f in fields(Allocation)})
+    assert rebuilt == a
+    assert repr(rebuilt) == repr(a)
+    assert hash(rebuilt) == hash(a)
+    assert a.lines[0] == AllocationLine(**{f.name: getattr(a.lines[0], f.name) for f in fields(AllocationLine)})
+    with pytest.raises(FrozenInstanceError):
+        a.interest = D("0.00")
+    with pytest.raises(FrozenInstanceError):
+        a.lines[0].principal = D("0.00")
+    assert replace(a, prepayment=D("0.00")).prepayment == 0

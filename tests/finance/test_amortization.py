@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
 
 import pytest
@@ -238,9 +238,9 @@ def test_numpy_financial_ipmt_docs_schedule():
         ("217.72", "216.24", "1.48", "0.00"),
     ]
     # The docs print unrounded float columns; a schedule that pays whole cents differs by at most a cent a row
-    # (and 2 cents on the running balance), the drift the last payment (217.72) absorbs.
+    # (2 cents on the running balance and the last row), the drift the last payment (217.72) absorbs.
     for row, (ppmt, ipmt, balance) in zip(schedule.rows, NPF_IPMT_DOCS, strict=True):
-        assert abs(row.principal + D(str(ppmt))) <= D("0.01")
+        assert abs(row.principal + D(str(ppmt))) <= (D("0.02") if row.number == 12 else D("0.01"))
         assert abs(row.interest + D(str(ipmt))) <= D("0.01")
         assert abs(row.balance - D(str(balance))) <= D("0.02")
     assert schedule.total_interest == D("112.97")  # docs: np.round(np.sum(ipmt), 2) = -112.98 before rounding rows
@@ -292,8 +292,8 @@ def test_interest_only_then_level():
     )
     assert [r.payment for r in schedule.rows[:12]] == [D("600.00")] * 12
     assert {r.principal for r in schedule.rows[:12]} == {D("0.00")}
-    assert schedule.regular_payment == level_payment(D("120000"), D("6"), 24) == D("5318.49")
-    assert [r.payment for r in schedule.rows[12:-1]] == [D("5318.49")] * 23
+    assert schedule.regular_payment == level_payment(D("120000"), D("6"), 24) == D("5318.47")
+    assert [r.payment for r in schedule.rows[12:-1]] == [D("5318.47")] * 23
     assert schedule.rows[12].interest == D("600.00")
     assert schedule.rows[-1].balance == D("0.00")
 
@@ -466,7 +466,7 @@ def test_due_dates_match_one_by_one_and_the_reference(first, frequency, count):
     dates = due_dates(first, frequency, count)
     assert len(dates) == count
     assert dates[0] == first
-    for k in {0, 1, count // 2, count - 1}:
+    for k in {0, min(1, count - 1), count // 2, count - 1}:
         assert dates[k] == due_date(first, frequency, k) == ref_due_date(first, frequency, k)
     assert dates == sorted(set(dates))
 
@@ -615,6 +615,27 @@ def test_period_interest_is_exact_half_up(balance, rate, per_year):
     assert period_interest(balance, rate, per_year) == D(int(whole) + (rest >= Fraction(1, 2))).scaleb(-2)
 
 
+@settings(max_examples=2000, deadline=None)
+@given(principal=amounts, rate=rates.filter(bool), periods=st.integers(min_value=1, max_value=480))
+def test_level_payment_is_the_exact_annuity_rounded_half_up(principal, rate, periods):
+    r = Fraction(rate) / 1200
+    exact = Fraction(principal) * r / (1 - (1 + r) ** -periods)
+    whole, rest = divmod(exact * 100, 1)
+    assert level_payment(principal, rate, periods) == D(int(whole) + (rest >= Fraction(1, 2))).scaleb(-2)
+
+
+def test_results_do_not_depend_on_the_thread_decimal_context():
+    t = terms(principal=D("162000"), annual_rate=D("3.875"), disbursement_date=date(2013, 4, 15))
+    expected = build_schedule(t)
+    # 12 digits and flooring: any arithmetic done in the thread's context instead of money.CONTEXT (34 digits,
+    # half-up) or integers would change some figure. (money.cents quantizes in the thread context, so 12, not 6.)
+    with localcontext(prec=12, rounding=ROUND_FLOOR):
+        assert build_schedule(t) == expected
+        assert level_payment(D("162000"), D("3.875"), 360) == D("761.78")
+    assert expected.balance_after(0) == D("162000.00")
+    assert expected.balance_after(359) == expected.rows[358].balance == D("762.22")
+
+
 def test_tiny_rate_takes_the_exact_path():
     # r * n below 1e-8: the Decimal shortcut would lose digits in (1 + r)^n - 1, so the rational path answers.
     assert level_payment(D("100000"), D("0.000001"), 360) == D("277.78")
@@ -626,4 +647,4 @@ def test_year_fraction_reference_agrees_with_daycount():
     start, end = date(2023, 12, 20), date(2025, 3, 3)
     for convention in CONVENTIONS:
         exact = ref_year_fraction(start, end, convention)
-        assert abs(Fraction(daycount.year_fraction(start, end, convention)) - exact) < Fraction(1, 10**30)
+        assert abs(Fraction(daycount.year_fraction(start, end, convention)) - exact) < Fraction(1, 10**26)

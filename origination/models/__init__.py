@@ -1,0 +1,46 @@
+"""Origination tables, one module per sub-domain."""
+
+from origination.models.applications import (
+    Application,
+    Asset,
+    Borrower,
+    Employment,
+    Liability,
+    Property,
+    Status,
+    TransitionLog,
+)
+from origination.models.closing import ClosingDocument, Funding
+from origination.models.communication import Message, Task
+from origination.models.compliance import AveragePrimeOfferRate, ComplianceCheck, Disclosure
+from origination.models.documents import Document, DocumentVersion
+from origination.models.products import DocumentType, LoanProduct, ProductDocument, ProductFee
+from origination.models.underwriting import Condition, CreditReport, Decision, UnderwritingFinding
+
+__all__ = [
+    "Application",
+    "Asset",
+    "AveragePrimeOfferRate",
+    "Borrower",
+    "ClosingDocument",
+    "ComplianceCheck",
+    "Condition",
+    "CreditReport",
+    "Decision",
+    "Disclosure",
+    "Document",
+    "DocumentType",
+    "DocumentVersion",
+    "Employment",
+    "Funding",
+    "Liability",
+    "LoanProduct",
+    "Message",
+    "ProductDocument",
+    "ProductFee",
+    "Property",
+    "Status",
+    "Task",
+    "TransitionLog",
+    "UnderwritingFinding",
+]

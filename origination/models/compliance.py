@@ -1,0 +1,89 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from origination.models.applications import Application
+from origination.models.products import MONEY, RATE
+
+
+class Disclosure(models.Model):
+    """A Loan Estimate or Closing Disclosure as issued: the figures disclosed and when the borrower got them."""
+
+    class Kind(models.TextChoices):
+        LOAN_ESTIMATE = "loan_estimate", "Loan Estimate"
+        CLOSING_DISCLOSURE = "closing_disclosure", "Closing Disclosure"
+
+    class Delivery(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        EMAIL = "email", "Electronic (with e-consent)"
+        MAIL = "mail", "Mail"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="disclosures")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    issued_on = models.DateField()
+    delivery = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.EMAIL)
+    received_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Actual receipt; blank means presumed receipt 3 business days after mailing (1026.19(e)(1)(iv)).",
+    )
+    loan_amount = models.DecimalField(**MONEY)
+    annual_rate = models.DecimalField(**RATE)
+    apr = models.DecimalField(max_digits=9, decimal_places=4)
+    finance_charge = models.DecimalField(**MONEY)
+    amount_financed = models.DecimalField(**MONEY)
+    total_of_payments = models.DecimalField(**MONEY)
+    monthly_payment = models.DecimalField(**MONEY)
+    points_and_fees = models.DecimalField(**MONEY, default=0)
+    document = models.FileField(upload_to="disclosures/%Y/%m/", blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.issued_on} ({self.application})"
+
+
+class ComplianceCheck(models.Model):
+    """The latest result of one named compliance check on an application."""
+
+    class Result(models.TextChoices):
+        PASS = "pass", "Pass"
+        FAIL = "fail", "Fail"
+        NOT_APPLICABLE = "n/a", "Not applicable"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="compliance_checks")
+    code = models.CharField(max_length=40)
+    result = models.CharField(max_length=8, choices=Result.choices)
+    explanation = models.TextField()
+    details = models.JSONField(default=dict, blank=True)
+    run_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["application", "code"], name="one_result_per_check")]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.result}"
+
+
+class AveragePrimeOfferRate(models.Model):
+    """The APOR table (FFIEC), editable in admin: rate by effective week, fixed/variable, and term in years."""
+
+    effective_date = models.DateField()
+    is_fixed = models.BooleanField(default=True)
+    term_years = models.PositiveIntegerField()
+    rate = models.DecimalField(**RATE)
+
+    class Meta:
+        ordering = ["-effective_date", "term_years"]
+        constraints = [
+            models.UniqueConstraint(fields=["effective_date", "is_fixed", "term_years"], name="apor_unique"),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="apor_rate_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"APOR {self.effective_date} {'fixed' if self.is_fixed else 'ARM'} {self.term_years}y: {self.rate}%"

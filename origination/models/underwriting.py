@@ -1,0 +1,116 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from origination.models.applications import Application, Borrower
+from origination.models.products import RATE, DocumentType
+
+
+class CreditReport(models.Model):
+    """A stored credit report from a bureau adapter (the sandbox bureau's reports say so)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="credit_reports")
+    borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="credit_reports")
+    bureau = models.CharField(max_length=40)
+    is_sandbox = models.BooleanField(default=False)
+    score = models.PositiveIntegerField(null=True, blank=True)
+    tradelines = models.JSONField(default=list, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    pulled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    pulled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-pulled_at"]
+
+    def __str__(self) -> str:
+        return f"{self.bureau} {self.score} ({self.borrower})"
+
+
+class UnderwritingFinding(models.Model):
+    """One run of the automated underwriting engine, with the figures it used and each finding explained."""
+
+    class Recommendation(models.TextChoices):
+        APPROVE_ELIGIBLE = "approve_eligible", "Approve/Eligible"
+        REFER = "refer", "Refer"
+        REFER_WITH_CAUTION = "refer_with_caution", "Refer with Caution"
+        OUT_OF_SCOPE = "out_of_scope", "Out of Scope"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="findings")
+    recommendation = models.CharField(max_length=24, choices=Recommendation.choices)
+    front_dti = models.DecimalField(**RATE, null=True, blank=True)
+    back_dti = models.DecimalField(**RATE, null=True, blank=True)
+    ltv = models.DecimalField(**RATE, null=True, blank=True)
+    cltv = models.DecimalField(**RATE, null=True, blank=True)
+    credit_score = models.PositiveIntegerField(null=True, blank=True)
+    reserves_months = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    messages = models.JSONField(default=list, help_text="[{code, severity, text}] explaining the recommendation.")
+    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    run_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-run_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.application}: {self.get_recommendation_display()}"
+
+
+class Condition(models.Model):
+    """Something that must be satisfied before approval, documents or funding; may be cleared by a document."""
+
+    class Stage(models.TextChoices):
+        PRIOR_TO_APPROVAL = "prior_to_approval", "Prior to approval"
+        PRIOR_TO_DOCS = "prior_to_docs", "Prior to docs"
+        PRIOR_TO_FUNDING = "prior_to_funding", "Prior to funding"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLEARED = "cleared", "Cleared"
+        WAIVED = "waived", "Waived"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="conditions")
+    stage = models.CharField(max_length=24, choices=Stage.choices)
+    description = models.TextField()
+    document_type = models.ForeignKey(
+        DocumentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Verifying a document of this type clears the condition.",
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    clearing_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["stage", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.description[:80]
+
+
+class Decision(models.Model):
+    """An underwriter's decision with its reasons (denials feed the adverse-action notice, Reg B 1002.9)."""
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CONDITIONALLY_APPROVED = "conditionally_approved", "Conditionally approved"
+        SUSPENDED = "suspended", "Suspended"
+        DENIED = "denied", "Denied"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="decisions")
+    outcome = models.CharField(max_length=24, choices=Outcome.choices)
+    reasons = models.JSONField(default=list, help_text="Principal reason codes (denial) or notes.")
+    note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.application}: {self.get_outcome_display()}"

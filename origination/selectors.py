@@ -1,0 +1,77 @@
+"""Origination reads: every query a page needs, with its joins, and the access rules for applications."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from lending.core import roles
+from origination.models import Application, Borrower, TransitionLog
+
+# Staff roles that work applications; managers see everything too.
+ORIGINATION_ROLES = (roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER, roles.CLOSER, roles.MANAGER)
+SSN_ROLES = (roles.PROCESSOR, roles.UNDERWRITER, roles.MANAGER)  # who may see a full SSN (credit, verification)
+
+
+def can_work_applications(user) -> bool:
+    return roles.has_role(user, *ORIGINATION_ROLES)
+
+
+def can_see_full_ssn(user) -> bool:
+    return roles.has_role(user, *SSN_ROLES)
+
+
+def application_queryset() -> QuerySet[Application]:
+    return Application.objects.select_related(
+        "product", "applicant", "loan_officer", "processor", "underwriter", "closer"
+    )
+
+
+def application_for_staff(*, user, pk: int) -> Application:
+    """The application for a staff page: 403 for roles outside origination, 404 when it does not exist."""
+    if not can_work_applications(user):
+        raise PermissionDenied("Applications are for origination staff.")
+    try:
+        return application_queryset().get(pk=pk)
+    except Application.DoesNotExist as exc:
+        raise Http404("No such application") from exc
+
+
+def application_for_borrower(*, user, pk: int) -> Application:
+    """The borrower's own application, else 404 (never reveal that someone else's exists)."""
+    if not roles.is_borrower(user):
+        raise Http404("No such application")
+    try:
+        return application_queryset().get(pk=pk, applicant=user)
+    except Application.DoesNotExist as exc:
+        raise Http404("No such application") from exc
+
+
+def applications_for_borrower(*, user) -> QuerySet[Application]:
+    return application_queryset().filter(applicant=user).order_by("-created_at")
+
+
+def pipeline(*, status: str = "", query: str = "", user=None) -> QuerySet[Application]:
+    """The pipeline list: newest first, filtered; one query for the page plus one for primary borrowers."""
+    rows = application_queryset().prefetch_related(
+        Prefetch("borrowers", queryset=Borrower.objects.filter(is_primary=True), to_attr="primary_borrowers")
+    )
+    if status:
+        rows = rows.filter(status=status)
+    if user is not None:
+        rows = rows.filter(Q(loan_officer=user) | Q(processor=user) | Q(underwriter=user) | Q(closer=user))
+    if query:
+        matching = Borrower.objects.filter(
+            Q(last_name__icontains=query) | Q(first_name__icontains=query) | Q(email__icontains=query)
+        ).values("application_id")
+        rows = rows.filter(Q(number__icontains=query) | Q(pk__in=matching))
+    return rows.order_by("-created_at", "-id")
+
+
+def pipeline_counts() -> dict[str, int]:
+    return dict(Application.objects.order_by().values_list("status").annotate(n=Count("id")))
+
+
+def transition_timeline(application: Application) -> QuerySet[TransitionLog]:
+    return application.transitions.select_related("actor").order_by("created_at", "id")

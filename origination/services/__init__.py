@@ -1,0 +1,1 @@
+"""Origination writes, one module per sub-domain. Every function is keyword-only, atomic and audited."""

@@ -1,0 +1,113 @@
+"""Firing workflow transitions: permission, guards, optimistic concurrency, log, audit, signal on commit."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from lending.core.models import User
+from lending.core.services import audit_record
+from origination import workflow
+from origination.models import Application, TransitionLog
+from origination.signals import application_transitioned
+
+
+class TransitionBlocked(Exception):
+    """The transition exists but cannot fire now; ``reasons`` says which guards block it."""
+
+    def __init__(self, message: str, reasons: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.reasons = reasons
+
+
+class StaleApplication(Exception):
+    """Someone else moved the application first (optimistic concurrency)."""
+
+
+# Hooks other origination modules register to run inside the transition's transaction, before the guards,
+# e.g. compliance checks before clear_to_close. Each takes (application, actor).
+BEFORE_TRANSITION_HOOKS: dict[str, list] = {}
+
+
+def application_transition(
+    *, application: Application, name: str, actor: User, note: str = "", expected_status: str | None = None
+) -> Application:
+    """Fire transition ``name`` as ``actor``. Raises PermissionDenied, TransitionBlocked or StaleApplication.
+
+    ``expected_status`` is the status the user saw on the page; if the application moved since, the user
+    acted on stale information and nothing happens.
+    """
+    if name not in workflow.TRANSITION_LABELS:
+        raise TransitionBlocked(f"Unknown action {name!r}.")
+    if name in workflow.NOTE_REQUIRED and not note.strip():
+        raise TransitionBlocked(f"{workflow.TRANSITION_LABELS[name]} needs a reason in the note.")
+    if expected_status is not None and application.status != expected_status:
+        raise StaleApplication(_stale_message(application))
+    method = getattr(application, name)
+    fsm_transition = _transition_from_current(application, name)
+    if fsm_transition is None:
+        raise TransitionBlocked(
+            f"{workflow.TRANSITION_LABELS[name]} is not possible from {application.get_status_display()}."
+        )
+    if not fsm_transition.has_perm(application, actor):
+        raise PermissionDenied(f"Your role may not {workflow.TRANSITION_LABELS[name].lower()}.")
+    try:
+        with transaction.atomic():
+            for hook in BEFORE_TRANSITION_HOOKS.get(name, ()):
+                hook(application, actor)
+            blocked = tuple(cond.label for cond in fsm_transition.conditions if not cond(application))
+            if blocked:
+                raise TransitionBlocked(f"{workflow.TRANSITION_LABELS[name]} is blocked.", blocked)
+            from_status = application.status
+            method()
+            application.save()  # ConcurrentTransitionMixin: only updates if the status is still from_status
+            _record(application, name, from_status, actor, note)
+    except ConcurrentTransition as exc:
+        application.refresh_from_db()
+        raise StaleApplication(_stale_message(application)) from exc
+    except TransitionNotAllowed as exc:
+        raise TransitionBlocked(str(exc)) from exc
+    return application
+
+
+def _transition_from_current(application: Application, name: str):
+    for fsm_transition in application.get_all_status_transitions():
+        if fsm_transition.name == name and fsm_transition.source in (application.status, "*"):
+            return fsm_transition
+    return None
+
+
+def _stale_message(application: Application) -> str:
+    fresh = Application.objects.only("status").get(pk=application.pk)
+    return f"Someone else moved this application to {fresh.get_status_display()} first. Reload to see it."
+
+
+def _record(application: Application, name: str, from_status: str, actor: User, note: str) -> None:
+    TransitionLog.objects.create(
+        application=application,
+        actor=actor,
+        transition=name,
+        from_status=from_status,
+        to_status=application.status,
+        note=note,
+    )
+    audit_record(
+        actor=actor,
+        verb=f"application.{name}",
+        target=application,
+        before={"status": from_status},
+        after={"status": application.status},
+        note=note,
+    )
+    to_status = application.status
+    transaction.on_commit(
+        lambda: application_transitioned.send(
+            sender=Application,
+            application=application,
+            transition=name,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+        )
+    )

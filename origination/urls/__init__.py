@@ -1,0 +1,15 @@
+"""Staff URLs under /staff/origination/ (namespace "origination"). Each sub-domain keeps its own module."""
+
+from django.urls import include, path
+
+from origination.views import staff
+
+app_name = "origination"
+urlpatterns = [
+    path("", staff.PipelineView.as_view(), name="home"),
+    path("applications/<int:pk>/", staff.ApplicationDetailView.as_view(), name="application-detail"),
+    path("applications/<int:pk>/transition/", staff.ApplicationTransitionView.as_view(), name="application-transition"),
+]
+# Sub-domain URL modules (intake, documents, underwriting, compliance, communication, closing) are added below.
+SUBDOMAIN_URLCONFS: list[str] = []
+urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]

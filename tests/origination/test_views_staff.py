@@ -1,0 +1,103 @@
+"""Pipeline and application workspace: access by role, workflow actions, constant query counts."""
+
+import pytest
+from django.urls import reverse
+
+from lending.core import roles
+from tests.core.factories import user_with_role
+from tests.origination.factories import ApplicationFactory, BorrowerFactory, complete_application
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (roles.LOAN_OFFICER, 200),
+        (roles.PROCESSOR, 200),
+        (roles.UNDERWRITER, 200),
+        (roles.CLOSER, 200),
+        (roles.MANAGER, 200),
+        (roles.SERVICER, 403),
+        (roles.COLLECTOR, 403),
+        (roles.BORROWER, 403),
+    ],
+)
+def test_pipeline_and_workspace_are_for_origination_roles(client, role, status):
+    application = complete_application()
+    client.force_login(user_with_role(role))
+    assert client.get(reverse("origination:home")).status_code == status
+    assert client.get(reverse("origination:application-detail", args=[application.pk])).status_code == status
+
+
+def test_pipeline_lists_filters_and_searches(client):
+    a = ApplicationFactory(number="A-1")
+    BorrowerFactory(application=a, last_name="Zebrowski")
+    ApplicationFactory(number="A-2")
+    client.force_login(user_with_role(roles.LOAN_OFFICER))
+    body = client.get(reverse("origination:home")).content.decode()
+    assert "A-1" in body and "A-2" in body
+    body = client.get(reverse("origination:home"), {"q": "zebrow"}).content.decode()
+    assert "A-1" in body and "A-2" not in body
+    assert "No applications match" in client.get(reverse("origination:home"), {"status": "funded"}).content.decode()
+
+
+def test_pipeline_query_count_does_not_grow_with_rows(client, django_assert_max_num_queries):
+    client.force_login(user_with_role(roles.LOAN_OFFICER))
+    for _ in range(3):
+        BorrowerFactory(application=ApplicationFactory())
+    with django_assert_max_num_queries(9) as few:
+        client.get(reverse("origination:home"))
+    for _ in range(30):
+        BorrowerFactory(application=ApplicationFactory())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("origination:home"))
+
+
+def test_workspace_shows_actions_for_the_role_with_blockers(client):
+    application = ApplicationFactory()
+    client.force_login(user_with_role(roles.LOAN_OFFICER))
+    body = client.get(reverse("origination:application-detail", args=[application.pk])).content.decode()
+    assert "Submit application" in body
+    assert "The primary borrower is on the application" in body
+
+
+def test_firing_a_transition_from_the_workspace(client):
+    application = complete_application()
+    client.force_login(user_with_role(roles.LOAN_OFFICER))
+    url = reverse("origination:application-transition", args=[application.pk])
+    response = client.post(url, {"transition": "submit", "expected_status": "draft"})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "submitted"
+
+
+def test_blocked_transition_returns_409_with_the_reason(client):
+    application = ApplicationFactory()
+    client.force_login(user_with_role(roles.LOAN_OFFICER))
+    url = reverse("origination:application-transition", args=[application.pk])
+    response = client.post(url, {"transition": "submit", "expected_status": "draft"})
+    assert response.status_code == 409
+    assert "Blocked: The primary borrower is on the application." in response.content.decode()
+
+
+def test_stale_page_returns_409(client):
+    application = complete_application()
+    client.force_login(user_with_role(roles.LOAN_OFFICER))
+    url = reverse("origination:application-transition", args=[application.pk])
+    client.post(url, {"transition": "submit", "expected_status": "draft"})
+    response = client.post(url, {"transition": "withdraw", "note": "x", "expected_status": "draft"})
+    assert response.status_code == 409
+    assert "Someone else moved this application to Submitted first" in response.content.decode()
+
+
+def test_role_without_permission_gets_403_on_transition(client):
+    application = complete_application()
+    client.force_login(user_with_role(roles.UNDERWRITER))
+    url = reverse("origination:application-transition", args=[application.pk])
+    assert client.post(url, {"transition": "submit"}).status_code == 403
+
+
+def test_unknown_application_is_404(client):
+    client.force_login(user_with_role(roles.LOAN_OFFICER))
+    assert client.get(reverse("origination:application-detail", args=[999999])).status_code == 404
