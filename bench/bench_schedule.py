@@ -15,6 +15,7 @@ Single process, single thread; a busy machine slows both sides, so the ratio is 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -80,8 +81,10 @@ def check_materialised(terms: LoanTerms) -> str:
 def main() -> None:
     terms = LoanTerms(**LOAN)
     note = check_materialised(terms)
+    load = os.getloadavg()[0]
+    print(f"one process, one thread; machine load average {load:.2f} on {os.cpu_count()} CPUs", flush=True)
 
-    rate = best_rate(lambda: build_schedule(terms), count=500, repeat=7)
+    rate = best_rate(lambda: build_schedule(terms), count=20, repeat=300)
     report(
         "build_schedule: 360-row monthly level loan, materialised",
         rate,
@@ -90,10 +93,10 @@ def main() -> None:
         higher_is_better=True,
         note=note,
     )
-    rate = best_rate(lambda: build_schedule(LoanTerms(**LOAN)), count=500, repeat=7)
+    rate = best_rate(lambda: build_schedule(LoanTerms(**LOAN)), count=20, repeat=300)
     report("LoanTerms + build_schedule, same loan", rate, "sched/s", SCHEDULES_PER_SECOND, higher_is_better=True)
     odd = LoanTerms(**{**LOAN, "disbursement_date": date(2024, 12, 12), "day_count": "actual/365"})
-    rate = best_rate(lambda: build_schedule(odd), count=500, repeat=7)
+    rate = best_rate(lambda: build_schedule(odd), count=20, repeat=300)
     report(
         "build_schedule: same loan, 20 odd days actual/365",
         rate,
@@ -102,16 +105,16 @@ def main() -> None:
         higher_is_better=True,
     )
 
-    numpy_rate = best_rate(numpy_schedule, count=500, repeat=7)
+    numpy_rate = best_rate(numpy_schedule, count=20, repeat=300)
     print(f"{'numpy-financial pmt+ipmt+ppmt, 360 periods (reference)':<58} {numpy_rate:>14,.3f} calls/s", flush=True)
-    ours, theirs = interleaved_best(lambda: build_schedule(terms), numpy_schedule, count=200, rounds=15)
+    ours, theirs = interleaved_best(lambda: build_schedule(terms), numpy_schedule, count=20, rounds=300)
     report(
         "ratio build_schedule time / numpy-financial time",
         ours / theirs,
         "x",
         RATIO_TO_NUMPY,
         higher_is_better=False,
-        note=f"{ours * 1e6:,.0f} us vs {theirs * 1e6:,.0f} us, interleaved best of 15 rounds",
+        note=f"{ours * 1e6:,.0f} us vs {theirs * 1e6:,.0f} us, best of 300 interleaved rounds of 20 calls",
     )
 
     def quote() -> object:
@@ -126,7 +129,7 @@ def main() -> None:
             escrow_balance=Decimal("1843.10"),
         )
 
-    rate = best_rate(quote, count=2000, repeat=7)
+    rate = best_rate(quote, count=100, repeat=100)
     report("payoff_quote", rate, "quotes/s", PAYOFFS_PER_SECOND, higher_is_better=True)
 
 

@@ -16,7 +16,7 @@ def main(names: list[str]) -> int:
         scripts = [s for s in scripts if any(n in s.name for n in names)]
     for script in scripts:
         print(f"\n== {script.stem}", flush=True)
-        subprocess.run([sys.executable, str(script)], cwd=HERE.parent, check=False)
+        subprocess.run([sys.executable, "-m", f"bench.{script.stem}"], cwd=HERE.parent, check=False)
     return 0
 
 

@@ -177,9 +177,21 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Business-day calendar: the `holidays` package's country and subdivision (US federal by default).
 LENDING_HOLIDAY_COUNTRY = env.str("LENDING_HOLIDAY_COUNTRY", default="US")
 LENDING_HOLIDAY_SUBDIVISION = env.str("LENDING_HOLIDAY_SUBDIVISION", default="") or None
+# Credit bureau adapter (dotted path to a origination.credit.CreditBureau class); the default is test data only.
+LENDING_CREDIT_BUREAU = env.str("LENDING_CREDIT_BUREAU", default="origination.credit.sandbox.SandboxBureau")
+# The creditor named on adverse-action notices, and the ECOA agency for its notice (Reg B 1002.9(b)(1), App. A).
+LENDING_CREDITOR_NAME = env.str("LENDING_CREDITOR_NAME", default="Lending Mortgage Company")
+LENDING_CREDITOR_ADDRESS = env.str("LENDING_CREDITOR_ADDRESS", default="100 Main Street, Springfield, IL 62701")
+LENDING_ECOA_AGENCY = env.str(
+    "LENDING_ECOA_AGENCY", default="Bureau of Consumer Financial Protection, 1700 G Street NW, Washington, DC 20552"
+)
 # Fernet keys for encrypted fields (SSNs), newest first; unset derives one from SECRET_KEY (development only).
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 LENDING_CONTACT_EMAIL = env.str("LENDING_CONTACT_EMAIL", default="loans@lending.test")
+# Largest document upload accepted (bytes); the file's real type is sniffed from its content, never trusted.
+LENDING_DOCUMENT_MAX_BYTES = env.int("LENDING_DOCUMENT_MAX_BYTES", default=15 * 1024 * 1024)
+# Where links in notification emails point (scheme and host, no trailing slash).
+LENDING_SITE_URL = env.str("LENDING_SITE_URL", default="http://127.0.0.1:8000")
 LENDING_DEMO_PASSWORD = env.str("LENDING_DEMO_PASSWORD", default="lending-demo-2026")
 
 LOGGING = {

@@ -9,6 +9,7 @@ Rules (amounts in cents, each figure rounded ``ROUND_HALF_UP`` once, from its ex
   first period (one period before the first due date), by the day count, times the per-diem on the principal
   (``payoff.per_diem_interest``, as CFPB's H-25 sample prices prepaid interest) are added to the first
   installment's interest; a short first period takes them off, never below zero. ``"none"``: a regular period.
+- Equal principal: ``principal / n`` rounded down to the cent each row (as ``money.split_evenly``).
 - Remainders: each row's principal is capped at the balance and the last row pays the whole remaining balance,
   so the principal column sums exactly to the principal and the last balance is 0.
 
@@ -28,8 +29,20 @@ from math import gcd
 from typing import NamedTuple
 
 from lending.finance import daycount
-from lending.finance.money import CENT, CONTEXT, cents, require_non_negative, require_positive, to_decimal
-from lending.finance.payoff import from_cents, half_up, per_diem_interest, to_cents, whole_cents
+from lending.finance.daycount import add_months
+from lending.finance.money import (
+    CENT,
+    CONTEXT,
+    cents,
+    from_cents,
+    half_up,
+    require_cents,
+    require_non_negative,
+    require_positive,
+    to_cents,
+    to_decimal,
+)
+from lending.finance.payoff import per_diem_interest
 
 FREQUENCIES = {"monthly": 12, "semimonthly": 24, "biweekly": 26, "weekly": 52, "quarterly": 4}
 AMORTIZATIONS = ("level", "equal_principal", "interest_only", "balloon")
@@ -67,15 +80,6 @@ def period_interest(balance: Decimal, annual_rate: Decimal, per_year: int) -> De
 
 
 # ---- due dates ---------------------------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int, day_of_month: int | None = None) -> date:
-    """``day`` moved ``months`` calendar months, on ``day_of_month`` (default ``day.day``) clamped to the month's
-    end: Jan 31 + 1 -> Feb 28 (29 in leap years), + 2 -> Mar 31 (no drift to the 28th)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    wanted = day.day if day_of_month is None else day_of_month
-    return date(year, month + 1, min(wanted, calendar.monthrange(year, month + 1)[1]))
 
 
 def semimonthly_days(first_payment_date: date) -> tuple[int, int, int]:
@@ -169,7 +173,7 @@ def level_payment(principal: Decimal, annual_rate: Decimal, periods: int, period
 
     Rounded half-up from the exact value: 34-digit Decimal, re-done in exact rationals near a half cent.
     """
-    amount = require_positive(whole_cents(principal, "principal"), "principal")
+    amount = require_positive(require_cents(principal, "principal"), "principal")
     rate = require_non_negative(annual_rate, "annual_rate")
     _require_count(periods, "periods", 1, None)
     _require_count(periods_per_year, "periods_per_year", 1, None)
@@ -212,7 +216,7 @@ class LoanTerms:
 
     def __post_init__(self) -> None:
         set_field = object.__setattr__
-        set_field(self, "principal", require_positive(whole_cents(self.principal, "principal"), "principal"))
+        set_field(self, "principal", require_positive(require_cents(self.principal, "principal"), "principal"))
         set_field(self, "annual_rate", require_non_negative(self.annual_rate, "annual_rate"))
         _require_count(self.term_periods, "term_periods", 1, MAX_TERM_PERIODS)
         for name in ("disbursement_date", "first_payment_date"):
@@ -228,11 +232,11 @@ class LoanTerms:
         if self.odd_first_period not in ODD_FIRST_PERIODS:
             raise ValueError(f"odd_first_period: unknown {self.odd_first_period!r}; use per_diem or none")
         self._check_counts()
-        try:  # every due date, and the start of the first period, must be a real date
-            due_date(self.first_payment_date, self.frequency, self.term_periods - 1)
-            due_date(self.first_payment_date, self.frequency, -1)
-        except (ValueError, OverflowError):
-            raise ValueError("term_periods: the schedule would run outside years 1..9999") from None
+        for index, field in ((-1, "first_payment_date"), (self.term_periods - 1, "term_periods")):
+            try:  # the start of the first period and every due date must be real dates
+                due_date(self.first_payment_date, self.frequency, index)
+            except (ValueError, OverflowError):
+                raise ValueError(f"{field}: the schedule would run outside years 1..9999") from None
 
     def _check_counts(self) -> None:
         if self.amortization == "interest_only":
@@ -311,7 +315,7 @@ def _installments(terms: LoanTerms, principal: int, num: int, den: int) -> tuple
     rows = terms.rows
     first_interest = half_up(principal * num, den)
     if terms.amortization == "equal_principal":
-        share = half_up(principal, rows)
+        share = principal // rows  # rounded down, remainder on the last row: never overpays (as money.split_evenly)
         return (
             *_capped_rows(principal, num, den, rows, 0, share, equal=True),
             share + first_interest,

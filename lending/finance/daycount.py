@@ -34,6 +34,15 @@ def _is_last_of_february(day: date) -> bool:
     return day.month == 2 and day.day == calendar.monthrange(day.year, 2)[1]
 
 
+def add_months(start: date, months: int, day: int | None = None) -> date:
+    """``start`` moved ``months`` calendar months, on ``day`` (default ``start.day``) clamped to the month end:
+    Jan 31 + 1 -> Feb 28 (29 in leap years), + 2 -> Mar 31 (no drift to the 28th)."""
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    wanted = start.day if day is None else day
+    return date(year, month + 1, min(wanted, calendar.monthrange(year, month + 1)[1]))
+
+
 def days_30_360_us(start: date, end: date) -> int:
     """Days between two dates by 30/360 US (ISDA 2006 4.16(f), with the SIFMA February rules)."""
     d1, d2 = start.day, end.day
@@ -63,9 +72,11 @@ def _actual_actual_isda(start: date, end: date) -> Decimal:
     cursor = start
     while cursor.year < end.year:
         next_year = date(cursor.year + 1, 1, 1)
-        total += CONTEXT.divide((next_year - cursor).days, 366 if calendar.isleap(cursor.year) else 365)
+        total = CONTEXT.add(
+            total, CONTEXT.divide((next_year - cursor).days, 366 if calendar.isleap(cursor.year) else 365)
+        )
         cursor = next_year
-    return total + CONTEXT.divide((end - cursor).days, 366 if calendar.isleap(end.year) else 365)
+    return CONTEXT.add(total, CONTEXT.divide((end - cursor).days, 366 if calendar.isleap(end.year) else 365))
 
 
 def year_fraction(start: date, end: date, convention: str) -> Decimal:

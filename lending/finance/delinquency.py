@@ -37,9 +37,10 @@ unless the loan is more than 120 days delinquent (counted in days).
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from lending.finance.daycount import add_months
 
 CURRENT = "current"
 GRACE = "grace"
@@ -64,15 +65,6 @@ MBA_BUCKETS = ("current", "30", "60", "90", "120+")
 DEFAULT_GRACE_DAYS = 15  # Fannie Mae/Freddie Mac uniform note (Form 3200) section 6(A)
 CHARGE_OFF_DAYS = 180  # FFIEC Uniform Retail Credit Classification Policy (2000)
 FORECLOSURE_REFERRAL_DAYS = 120  # Reg X 1024.41(f)(1): "more than 120 days delinquent"
-
-
-def add_months(start: date, months: int, *, day: int | None = None) -> date:
-    """``start`` plus ``months`` months, on ``day`` (default ``start.day``) clamped to the month end."""
-    index = start.year * 12 + start.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    wanted = start.day if day is None else day
-    return date(year, month, min(wanted, calendar.monthrange(year, month)[1]))
 
 
 def _check_date(value: object, field_name: str) -> date:
@@ -118,7 +110,7 @@ def missed_payments(oldest_unpaid_due_date: date | None, as_of: date, *, due_day
         return 0
     months = (close.year - oldest_unpaid_due_date.year) * 12 + close.month - oldest_unpaid_due_date.month
     # ``months`` may overshoot by one when close's day is before the (clamped) due day.
-    while months > 0 and add_months(oldest_unpaid_due_date, months, day=due_day) > close:
+    while months > 0 and add_months(oldest_unpaid_due_date, months, due_day) > close:
         months -= 1
     return months
 

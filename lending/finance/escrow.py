@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from lending.finance.delinquency import add_months
+from lending.finance.daycount import add_months
 from lending.finance.money import CENT, CONTEXT, ZERO, to_decimal
 
 MONTHS = 12

@@ -8,7 +8,7 @@ Nothing here touches the global decimal context: precision-sensitive code uses
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -33,11 +33,15 @@ def to_decimal(value: Decimal | int | str, *, field: str = "amount") -> Decimal:
 
 def cents(value: Decimal | int | str, rounding: str = ROUNDING) -> Decimal:
     """Quantize ``value`` to cents with ``rounding`` (``ROUND_HALF_UP`` unless told otherwise)."""
-    return to_decimal(value).quantize(CENT, rounding=rounding)
+    return to_decimal(value).quantize(CENT, rounding=rounding, context=CONTEXT)
 
 
 def periodic_rate(annual_rate: Decimal, periods_per_year: int) -> Decimal:
-    """Annual percentage rate -> rate per period as a fraction (6 % monthly -> 0.005)."""
+    """Annual percentage rate -> rate per period as a fraction (6 % monthly -> 0.005).
+
+    For interest amounts prefer ``amortization.period_interest`` (multiply first, divide once): rounding a
+    product with an already-divided rate can land a cent low on an exact half cent.
+    """
     return CONTEXT.divide(to_decimal(annual_rate, field="annual_rate"), HUNDRED * periods_per_year)
 
 
@@ -55,9 +59,42 @@ def require_non_negative(value: Decimal, field: str) -> Decimal:
     return value
 
 
+def require_cents(value: Decimal | int | str, field: str) -> Decimal:
+    """``value`` as a Decimal that is already a whole number of cents; sub-cent amounts are refused, not rounded."""
+    value = to_decimal(value, field=field)
+    if value != cents(value):
+        raise ValueError(f"{field}: {value} is not a whole number of cents")
+    return cents(value)
+
+
+# Exact integer-cent arithmetic for hot loops (schedules, accrual): results equal Decimal ROUND_HALF_UP.
+
+
+def half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` (denominator > 0) rounded half away from zero, as Decimal ``ROUND_HALF_UP``."""
+    if numerator >= 0:
+        return (2 * numerator + denominator) // (2 * denominator)
+    return -((denominator - 2 * numerator) // (2 * denominator))
+
+
+def to_cents(amount: Decimal) -> int:
+    """A cent-quantized Decimal as an integer number of cents."""
+    return int(CONTEXT.scaleb(amount, 2))
+
+
+def from_cents(count: int) -> Decimal:
+    """An integer number of cents as a Decimal with exponent -2."""
+    return CONTEXT.multiply(CENT, count)
+
+
 def split_evenly(total: Decimal, parts: int) -> list[Decimal]:
-    """Split ``total`` into ``parts`` cent amounts; the rounding remainder goes to the last part."""
+    """Split ``total`` (>= 0) into ``parts`` cent amounts that sum to it exactly.
+
+    Every part but the last is the share rounded down; the last part carries the remainder, so it is the
+    largest and never negative.
+    """
     if parts <= 0:
         raise ValueError(f"parts must be greater than zero, got {parts}")
-    share = cents(CONTEXT.divide(to_decimal(total, field="total"), parts))
-    return [share] * (parts - 1) + [cents(total) - share * (parts - 1)]
+    total = require_non_negative(cents(total), "total")
+    share = CONTEXT.divide(total, parts).quantize(CENT, rounding=ROUND_DOWN)
+    return [share] * (parts - 1) + [total - share * (parts - 1)]

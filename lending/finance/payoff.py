@@ -23,34 +23,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from lending.finance import daycount
-from lending.finance.money import CENT, CONTEXT, cents, require_non_negative, to_decimal
+from lending.finance.money import (
+    from_cents,
+    half_up,
+    require_cents,
+    require_non_negative,
+    to_cents,
+)
 
 # ---- exact cent arithmetic (shared with amortization; candidates for money.py) -------------------------------------
-
-
-def half_up(numerator: int, denominator: int) -> int:
-    """``numerator / denominator`` (denominator > 0) rounded half away from zero, as Decimal ``ROUND_HALF_UP``."""
-    if numerator >= 0:
-        return (2 * numerator + denominator) // (2 * denominator)
-    return -((denominator - 2 * numerator) // (2 * denominator))
-
-
-def to_cents(amount: Decimal) -> int:
-    """A cent-quantized Decimal as an integer number of cents."""
-    return int(CONTEXT.scaleb(amount, 2))
-
-
-def from_cents(count: int) -> Decimal:
-    """An integer number of cents as a Decimal with exponent -2."""
-    return CONTEXT.multiply(CENT, count)
-
-
-def whole_cents(value: Decimal | int | str, field: str) -> Decimal:
-    """``value`` as a cent Decimal; more decimal places are refused rather than silently rounded."""
-    amount = to_decimal(value, field=field)
-    if amount != cents(amount):
-        raise ValueError(f"{field}: {amount} is not a whole number of cents")
-    return cents(amount)
 
 
 # ---- accrual --------------------------------------------------------------------------------------------------------
@@ -63,7 +44,7 @@ def _require_date(value: date, field: str) -> date:
 
 
 def _require_amount(value: Decimal | int | str, field: str) -> Decimal:
-    return whole_cents(require_non_negative(value, field), field)
+    return require_cents(require_non_negative(value, field), field)
 
 
 def _actual_days_by_year_kind(start: date, end: date) -> tuple[int, int]:
@@ -142,7 +123,8 @@ class PayoffQuote:
     """What it takes to close the loan if the funds arrive by ``good_through``.
 
     ``accrued_interest`` is the interest accrued from ``interest_paid_through`` through ``good_through``
-    (``accrual_days`` days by the day count) plus any ``accrued_interest_due`` passed in.
+    (``accrual_days`` days by the day count) plus any ``accrued_interest_due`` passed in; ``per_diem`` is one day's
+    interest on the principal in ``good_through``'s year, to add for each day the funds arrive later.
     """
 
     as_of: date

@@ -44,6 +44,7 @@ class UnderwritingFinding(models.Model):
     credit_score = models.PositiveIntegerField(null=True, blank=True)
     reserves_months = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     messages = models.JSONField(default=list, help_text="[{code, severity, text}] explaining the recommendation.")
+    calculations = models.JSONField(default=dict, blank=True, help_text="The figures behind the ratios, as strings.")
     run_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     run_at = models.DateTimeField(default=timezone.now)
 
@@ -93,6 +94,38 @@ class Condition(models.Model):
         return self.description[:80]
 
 
+class PrincipalReason(models.TextChoices):
+    """Principal reasons for credit denial, as listed on Reg B's sample Form C-1 (12 CFR 1002, Appendix C)."""
+
+    CREDIT_APPLICATION_INCOMPLETE = "credit_application_incomplete", "Credit application incomplete"
+    INSUFFICIENT_CREDIT_REFERENCES = (
+        "insufficient_credit_references",
+        "Insufficient number of credit references provided",
+    )
+    UNACCEPTABLE_CREDIT_REFERENCES = "unacceptable_credit_references", "Unacceptable type of credit references provided"
+    UNABLE_TO_VERIFY_CREDIT_REFERENCES = "unable_to_verify_credit_references", "Unable to verify credit references"
+    TEMPORARY_EMPLOYMENT = "temporary_employment", "Temporary or irregular employment"
+    UNABLE_TO_VERIFY_EMPLOYMENT = "unable_to_verify_employment", "Unable to verify employment"
+    LENGTH_OF_EMPLOYMENT = "length_of_employment", "Length of employment"
+    INSUFFICIENT_INCOME = "insufficient_income", "Income insufficient for amount of credit requested"
+    EXCESSIVE_OBLIGATIONS = "excessive_obligations", "Excessive obligations in relation to income"
+    UNABLE_TO_VERIFY_INCOME = "unable_to_verify_income", "Unable to verify income"
+    LENGTH_OF_RESIDENCE = "length_of_residence", "Length of residence"
+    TEMPORARY_RESIDENCE = "temporary_residence", "Temporary residence"
+    UNABLE_TO_VERIFY_RESIDENCE = "unable_to_verify_residence", "Unable to verify residence"
+    NO_CREDIT_FILE = "no_credit_file", "No credit file"
+    LIMITED_CREDIT_EXPERIENCE = "limited_credit_experience", "Limited credit experience"
+    POOR_CREDIT_PERFORMANCE_WITH_US = "poor_credit_performance_with_us", "Poor credit performance with us"
+    DELINQUENT_OBLIGATIONS = "delinquent_obligations", "Delinquent past or present credit obligations with others"
+    COLLECTION_OR_JUDGMENT = "collection_or_judgment", "Collection action or judgment"
+    GARNISHMENT_OR_ATTACHMENT = "garnishment_or_attachment", "Garnishment or attachment"
+    FORECLOSURE_OR_REPOSSESSION = "foreclosure_or_repossession", "Foreclosure or repossession"
+    BANKRUPTCY = "bankruptcy", "Bankruptcy"
+    RECENT_INQUIRIES = "recent_inquiries", "Number of recent inquiries on credit bureau report"
+    INSUFFICIENT_COLLATERAL = "insufficient_collateral", "Value or type of collateral not sufficient"
+    OTHER = "other", "Other"
+
+
 class Decision(models.Model):
     """An underwriter's decision with its reasons (denials feed the adverse-action notice, Reg B 1002.9)."""
 
@@ -105,6 +138,7 @@ class Decision(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="decisions")
     outcome = models.CharField(max_length=24, choices=Outcome.choices)
     reasons = models.JSONField(default=list, help_text="Principal reason codes (denial) or notes.")
+    other_reason = models.CharField(max_length=200, blank=True, help_text='The "Other, specify" reason (Form C-1).')
     note = models.TextField(blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
@@ -114,3 +148,22 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application}: {self.get_outcome_display()}"
+
+
+def adverse_action_upload_to(instance: "AdverseActionNotice", filename: str) -> str:
+    # Named by content hash: no borrower names in storage paths.
+    return f"adverse_action/{instance.application_id}/{instance.sha256}.pdf"
+
+
+class AdverseActionNotice(models.Model):
+    """The notice of action taken and statement of reasons sent after a denial (Reg B 1002.9(a)(2), (b))."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="adverse_action_notice")
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="adverse_action_notice")
+    file = models.FileField(upload_to=adverse_action_upload_to, max_length=255)
+    sha256 = models.CharField(max_length=64)
+    generated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Adverse action notice {self.application}"

@@ -11,5 +11,12 @@ urlpatterns = [
     path("applications/<int:pk>/transition/", staff.ApplicationTransitionView.as_view(), name="application-transition"),
 ]
 # Sub-domain URL modules (intake, documents, underwriting, compliance, communication, closing) are added below.
-SUBDOMAIN_URLCONFS: list[str] = []
+SUBDOMAIN_URLCONFS: list[str] = [
+    "origination.urls.intake",
+    "origination.urls.underwriting",
+    "origination.urls.documents",
+    "origination.urls.communication",
+    "origination.urls.compliance",
+    "origination.urls.closing",
+]
 urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from decimal import ROUND_FLOOR, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
 
 import pytest
@@ -18,7 +18,6 @@ from lending.finance.amortization import (
     FREQUENCIES,
     LoanTerms,
     ScheduleRow,
-    add_months,
     build_schedule,
     due_date,
     due_dates,
@@ -26,6 +25,7 @@ from lending.finance.amortization import (
     period_interest,
     periods_per_year,
 )
+from lending.finance.daycount import add_months
 from lending.finance.money import CONTEXT, cents
 
 D = Decimal
@@ -115,7 +115,7 @@ def reference_schedule(t: LoanTerms) -> list[ScheduleRow]:
         return cents(CONTEXT.divide(CONTEXT.multiply(balance, rate), 100 * per_year))
 
     if t.amortization == "equal_principal":
-        share = cents(CONTEXT.divide(principal, rows))
+        share = CONTEXT.divide(principal, rows).quantize(D("0.01"), rounding=ROUND_DOWN)
     elif io and io == t.term_periods:
         regular = interest_on(principal)
     else:
@@ -273,11 +273,17 @@ def test_hand_checked_equal_principal():
     assert schedule.regular_payment == D("412.00")
 
 
-def test_equal_principal_remainder_goes_last():
+def test_equal_principal_rounds_the_share_down_and_the_remainder_goes_last():
     schedule = build_schedule(
         terms(principal=D("1000"), annual_rate=D("0"), term_periods=3, amortization="equal_principal")
     )
     assert [r.principal for r in schedule.rows] == [D("333.33"), D("333.33"), D("333.34")]
+    # 100 / 360 = 0.2777...: 0.27 a row, the last 100 - 359 * 0.27 = 3.07 (half-up 0.28 would overpay by row 358).
+    schedule = build_schedule(
+        terms(principal=D("100"), annual_rate=D("0"), term_periods=360, amortization="equal_principal")
+    )
+    assert {r.principal for r in schedule.rows[:-1]} == {D("0.27")}
+    assert schedule.rows[-1].principal == D("3.07")
 
 
 def test_interest_only_then_level():
@@ -484,6 +490,7 @@ def test_due_dates_match_one_by_one_and_the_reference(first, frequency, count):
         ({"annual_rate": D("-0.5")}, "annual_rate must not be negative"),
         ({"annual_rate": "abc"}, "annual_rate: 'abc' is not a number"),
         ({"term_periods": 0}, "term_periods must be between 1 and 1600"),
+        ({"first_payment_date": date(1, 1, 15), "disbursement_date": date(1, 1, 1)}, "first_payment_date: the sched"),
         ({"term_periods": 12.0}, "term_periods: must be a whole number"),
         ({"first_payment_date": date(2023, 12, 1)}, "first_payment_date must be after disbursement_date"),
         ({"first_payment_date": date(2024, 1, 1)}, "first_payment_date must be after disbursement_date"),

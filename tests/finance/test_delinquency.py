@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lending.finance.daycount import add_months
 from lending.finance.delinquency import (
     CHARGE_OFF_CANDIDATE,
     CURRENT,
@@ -19,7 +20,6 @@ from lending.finance.delinquency import (
     LATE,
     MBA_BUCKETS,
     SERIOUSLY_DELINQUENT,
-    add_months,
     days_past_due,
     delinquency_status,
     late_fee_assessable,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lending.finance.delinquency import add_months
+from lending.finance.daycount import add_months
 from lending.finance.escrow import (
     BALANCED,
     DEFICIENCY,

@@ -1,0 +1,107 @@
+"""Pipeline page and application workspace with 50,000 applications: queries per page and median server time.
+
+Targets (issue "Origination"): a fixed number of queries per page; median under 50 ms. Needs PostgreSQL
+(`make bench` starts one); on SQLite it still runs but says so.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from bench._django import is_postgres, median_ms, setup
+
+setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bench._report import report  # noqa: E402
+from lending.core import roles  # noqa: E402
+from lending.core.models import User  # noqa: E402
+from lending.core.services import user_create  # noqa: E402
+from origination.models import Application, Borrower, LoanProduct, Status  # noqa: E402
+
+TARGET_APPLICATIONS = 50_000
+BATCH = 5_000
+
+
+def seed() -> None:
+    have = Application.objects.count()
+    if have >= TARGET_APPLICATIONS:
+        return
+    product, _ = LoanProduct.objects.get_or_create(
+        code="bench-30y",
+        defaults=dict(
+            name="Bench 30y fixed",
+            kind="mortgage",
+            annual_rate=Decimal("6.5"),
+            term_periods=360,
+            max_dti=Decimal("43"),
+            max_ltv=Decimal("95"),
+            max_cltv=Decimal("95"),
+        ),
+    )
+    officer = User.objects.filter(email="bench-officer@lending.test").first() or user_create(
+        actor=None, email="bench-officer@lending.test", password=None, role_names=(roles.LOAN_OFFICER,)
+    )
+    rng = random.Random(7)
+    statuses = [s for s, _ in Status.choices]
+    now = timezone.now()
+    for start in range(have, TARGET_APPLICATIONS, BATCH):
+        with transaction.atomic():
+            apps = Application.objects.bulk_create(
+                Application(
+                    number=f"B-{n:07d}",
+                    product=product,
+                    status=rng.choice(statuses),
+                    loan_officer=officer,
+                    purpose="purchase",
+                    amount_requested=Decimal(rng.randrange(50_000, 900_000)),
+                    created_at=now - timedelta(minutes=n),
+                )
+                for n in range(start, min(start + BATCH, TARGET_APPLICATIONS))
+            )
+            Borrower.objects.bulk_create(
+                Borrower(
+                    application=a,
+                    is_primary=True,
+                    first_name="Pat",
+                    last_name=f"Borrower{a.number[2:]}",
+                    email=f"{a.number.lower()}@example.com",
+                    ssn_last4="6789",
+                )
+                for a in apps
+            )
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute("ANALYZE")
+
+
+def measure(client: Client, name: str, url: str) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    report(f"{name}: queries per page", len(queries), "queries", 12, higher_is_better=False)
+    report(f"{name}: median server time", median_ms(lambda: client.get(url)), "ms", 50, higher_is_better=False)
+
+
+def main() -> None:
+    seed()
+    if not is_postgres():
+        print("NOTE: running on SQLite; the targets are for PostgreSQL (`make bench` starts one)")
+    client = Client()
+    client.force_login(User.objects.get(email="bench-officer@lending.test"))
+    print(f"applications in the database: {Application.objects.count():,}")
+    measure(client, "pipeline (first page)", "/staff/origination/")
+    measure(client, "pipeline (page 500)", "/staff/origination/?page=500")
+    measure(client, "pipeline (status filter + search)", "/staff/origination/?status=underwriting&q=Borrower0012")
+    some = Application.objects.order_by("pk")[TARGET_APPLICATIONS // 2]
+    measure(client, "application workspace", f"/staff/origination/applications/{some.pk}/")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Pulling credit: one bureau report per borrower, stored and audited. The only reader of decrypted SSNs here."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from lending.core import roles
+from lending.core.models import User
+from lending.core.services import audit_record
+from origination.credit import BureauError, CreditSubject, get_bureau
+from origination.models import Application, Borrower, CreditReport
+
+CREDIT_ROLES = (roles.PROCESSOR, roles.UNDERWRITER, roles.MANAGER)
+# Credit is pulled once the borrower has submitted (and so authorised it), until the loan is cleared to close.
+PULL_STATUSES = ("submitted", "processing", "underwriting", "approved", "conditionally_approved", "suspended")
+
+
+class CreditPullError(Exception):
+    """Credit cannot be pulled; the message says why and what to fix. Nothing was stored."""
+
+
+def can_pull_credit(user) -> bool:
+    return roles.has_role(user, *CREDIT_ROLES)
+
+
+def _subject(borrower: Borrower) -> CreditSubject:
+    return CreditSubject(
+        first_name=borrower.first_name,
+        last_name=borrower.last_name,
+        ssn=borrower.ssn,
+        date_of_birth=borrower.date_of_birth,
+        address_line1=borrower.address_line1,
+        city=borrower.city,
+        state=borrower.state,
+        postal_code=borrower.postal_code,
+    )
+
+
+@transaction.atomic
+def credit_pull(*, actor: User, application: Application) -> list[CreditReport]:
+    """Pull a report for every borrower through the configured bureau and store each one.
+
+    All or nothing: a borrower without an SSN, or a bureau error for any borrower (a frozen file, say), stores
+    no report at all. Raises PermissionDenied for roles other than processor, underwriter and manager.
+    """
+    if not can_pull_credit(actor):
+        raise PermissionDenied("Only processors, underwriters and managers may pull credit.")
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status not in PULL_STATUSES:
+        raise CreditPullError(f"Credit cannot be pulled while the application is {application.get_status_display()}.")
+    borrowers = list(application.borrowers.order_by("-is_primary", "id"))
+    if not borrowers:
+        raise CreditPullError("The application has no borrowers to pull credit for.")
+    missing = [str(b) for b in borrowers if not (b.ssn or "").strip()]
+    if missing:
+        raise CreditPullError(f"No SSN on file for {', '.join(missing)}: add it before pulling credit.")
+    bureau = get_bureau()
+    reports = []
+    for borrower in borrowers:
+        try:
+            result = bureau.pull(_subject(borrower))
+        except BureauError as exc:
+            raise CreditPullError(f"{borrower}: {exc}") from exc
+        raw = {
+            **result.raw,
+            "score_model": result.score_model,
+            "score_range": list(result.score_range),
+            "key_factors": list(result.key_factors),
+            "inquiries_last_12_months": result.inquiries_last_12_months,
+            "bureau_contact": dict(result.bureau_contact),
+        }
+        report = CreditReport.objects.create(
+            application=application,
+            borrower=borrower,
+            bureau=result.bureau[:40],
+            is_sandbox=result.is_sandbox,
+            score=result.score,
+            tradelines=list(result.tradelines),
+            raw=raw,
+            pulled_by=actor,
+        )
+        # The audit row names the borrower and the outcome, never the SSN.
+        audit_record(
+            actor=actor,
+            verb="credit.pulled",
+            target=report,
+            after={
+                "application": application.number,
+                "borrower_id": borrower.pk,
+                "bureau": report.bureau,
+                "is_sandbox": report.is_sandbox,
+                "score": report.score,
+                "tradelines": len(report.tradelines),
+            },
+        )
+        reports.append(report)
+    return reports
