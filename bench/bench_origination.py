@@ -35,15 +35,15 @@ def seed() -> None:
         return
     product, _ = LoanProduct.objects.get_or_create(
         code="bench-30y",
-        defaults=dict(
-            name="Bench 30y fixed",
-            kind="mortgage",
-            annual_rate=Decimal("6.5"),
-            term_periods=360,
-            max_dti=Decimal("43"),
-            max_ltv=Decimal("95"),
-            max_cltv=Decimal("95"),
-        ),
+        defaults={
+            "name": "Bench 30y fixed",
+            "kind": "mortgage",
+            "annual_rate": Decimal("6.5"),
+            "term_periods": 360,
+            "max_dti": Decimal("43"),
+            "max_ltv": Decimal("95"),
+            "max_cltv": Decimal("95"),
+        },
     )
     officer = User.objects.filter(email="bench-officer@lending.test").first() or user_create(
         actor=None, email="bench-officer@lending.test", password=None, role_names=(roles.LOAN_OFFICER,)
