@@ -11,4 +11,5 @@ class OriginationConfig(AppConfig):
         from origination.services import underwriting  # noqa: F401  (decision hooks on approve/suspend/deny)
         from origination.services import intake  # noqa: F401  (stamps the TRID application date before submit)
         from origination.services import compliance  # noqa: F401  (compliance checks before clear_to_close and close)
+
         pass

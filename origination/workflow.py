@@ -314,6 +314,8 @@ TRANSITION_LABELS = {
 }
 # Transitions whose note is required: the reason is part of the record (suspension, denial, withdrawal).
 NOTE_REQUIRED = {"suspend", "deny", "withdraw"}
+# Underwriting decisions are recorded with their reasons in the underwriter's workspace, not as bare actions.
+DECISIONS = {"approve", "approve_with_conditions", "suspend", "deny"}
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,10 @@ class TransitionOption:
     @property
     def available(self) -> bool:
         return self.allowed_for_user and not self.blocked_by
+
+    @property
+    def is_decision(self) -> bool:
+        return self.name in DECISIONS
 
 
 def transition_options(application, user) -> list[TransitionOption]:

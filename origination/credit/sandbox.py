@@ -37,7 +37,7 @@ SCORE_MODEL = "Sandbox score (test data)"
 SCORE_RANGE = (300, 850)
 CONTACT = {
     "name": BUREAU_NAME,
-    "address": "Not a consumer reporting agency: this report is generated test data.",
+    "address": "no address (generated test data, not a consumer reporting agency)",
     "phone": "n/a",
 }
 NO_HIT, FROZEN, REFER, THIN, CAUTION = "999000001", "999000002", "999000003", "999000004", "999000005"

@@ -30,7 +30,10 @@ class UnderwritingOverview:
         """The latest finding's messages, each with the label its severity is shown as."""
         if self.finding is None:
             return []
-        return [{**m, "label": SEVERITY_LABELS.get(m.get("severity", ""), m.get("severity", ""))} for m in self.finding.messages]
+        return [
+            {**m, "label": SEVERITY_LABELS.get(m.get("severity", ""), m.get("severity", ""))}
+            for m in self.finding.messages
+        ]
 
     @property
     def open_conditions(self) -> list[Condition]:

@@ -155,7 +155,7 @@ class BorrowerForm(forms.Form):
         label="Social Security number",
         max_length=11,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "placeholder": "123-45-6789"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "placeholder": "###-##-####"}),
     )
     marital_status = forms.ChoiceField(choices=MARITAL_STATUS, required=False)
     dependents = forms.IntegerField(min_value=0, max_value=30, initial=0, required=False)
@@ -269,6 +269,11 @@ class BaseRowFormSet(forms.BaseFormSet):
     minimum_rows = 0
     minimum_message = ""
 
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove this entry"
+
     def _kept(self, form) -> bool:
         data = getattr(form, "cleaned_data", None) or {}
         return bool(data) and not data.get("DELETE") and (form.has_changed() or bool(data.get("id")))
@@ -299,7 +304,9 @@ class EmploymentFormSet(BaseRowFormSet):
 
 
 def _formset(form, base):
-    return forms.formset_factory(form, formset=base, extra=1, can_delete=True, max_num=20, absolute_max=40)
+    return forms.formset_factory(
+        form, formset=base, extra=1, can_delete=True, can_delete_extra=False, max_num=20, absolute_max=40
+    )
 
 
 class PropertyForm(forms.Form):
@@ -352,7 +359,7 @@ class DeclarationsForm(forms.Form):
                 label=text,
                 choices=YES_NO,
                 coerce=lambda value: value == "yes",
-                widget=forms.RadioSelect(attrs={"class": "form-check-inline"}),
+                widget=forms.RadioSelect,
             )
         self.fields["citizenship"] = forms.ChoiceField(
             choices=intake.CITIZENSHIP_CHOICES, widget=forms.RadioSelect, label="Citizenship"

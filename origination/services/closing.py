@@ -103,7 +103,11 @@ def _store(app: Application, actor: User, kind: str, pdf: bytes, title: str) -> 
         application=app, kind=kind, title=title, sha256=hashlib.sha256(pdf).hexdigest(), generated_by=actor
     )
     document.file.save(f"{app.number}-{kind.replace('_', '-')}.pdf", ContentFile(pdf), save=False)
-    document.save()
+    try:
+        document.save()
+    except BaseException:
+        document.file.delete(save=False)
+        raise
     return document
 
 
@@ -125,23 +129,29 @@ def closing_documents_generate(*, actor: User, application: Application) -> list
     with cd.document.open("rb") as handle:
         cd_pdf = handle.read()
     context = document_context(app, figures, closing_disclosure=cd)
-    documents = [
-        _store(app, actor, PROMISSORY_NOTE, pdf_render(PDF_TEMPLATES[PROMISSORY_NOTE], context), "Promissory note"),
-        _store(app, actor, CLOSING_DISCLOSURE_COPY, cd_pdf, f"Closing Disclosure issued {cd.issued_on}"),
-        _store(
-            app,
-            actor,
+    rendered = [
+        (PROMISSORY_NOTE, pdf_render(PDF_TEMPLATES[PROMISSORY_NOTE], context), "Promissory note"),
+        (CLOSING_DISCLOSURE_COPY, cd_pdf, f"Closing Disclosure issued {cd.issued_on}"),
+        (
             FIRST_PAYMENT_LETTER,
             pdf_render(PDF_TEMPLATES[FIRST_PAYMENT_LETTER], context),
             f"First payment letter (due {app.first_payment_date})",
         ),
     ]
-    audit_record(
-        actor=actor,
-        verb="closing.documents_generated",
-        target=app,
-        after={d.kind: d.sha256 for d in documents},
-    )
+    documents: list[ClosingDocument] = []
+    try:
+        for kind, pdf, title in rendered:
+            documents.append(_store(app, actor, kind, pdf, title))
+        audit_record(
+            actor=actor,
+            verb="closing.documents_generated",
+            target=app,
+            after={d.kind: d.sha256 for d in documents},
+        )
+    except BaseException:
+        for document in documents:
+            document.file.delete(save=False)  # no stored file without its row
+        raise
     return documents
 
 
@@ -157,9 +167,10 @@ def _rescission_ends(app: Application) -> date | None:
 
 @transaction.atomic
 def loan_fund(*, actor: User, application: Application, funded_on: date, wire_reference: str) -> Funding:
-    """Fund a closed loan: record the disbursement (the loan amount less the prepaid finance charges withheld),
-    move the application to funded, and announce ``loan_funded`` on commit. Funding twice is refused with
-    FundingError and changes nothing (the application row is locked, and Funding is one-to-one)."""
+    """Fund a closed loan: record the disbursement (the loan amount less the prepaid finance charges withheld, as
+    the latest Closing Disclosure disclosed them: its amount financed), move the application to funded, and
+    announce ``loan_funded`` on commit. Funding twice is refused with FundingError and changes nothing (the
+    application row is locked, and Funding is one-to-one)."""
     _require_closer(actor, "fund loans")
     app = _lock(application)
     existing = Funding.objects.filter(application=app).first()
@@ -175,13 +186,22 @@ def loan_fund(*, actor: User, application: Application, funded_on: date, wire_re
     rescission_ends = _rescission_ends(app)
     if rescission_ends is not None and funded_on <= rescission_ends:
         raise FundingError(f"The right to rescind runs through {rescission_ends}: fund after it (1026.23(c)).")
-    figures = _closing_figures(app)
+    # Disburse what the Closing Disclosure disclosed (later product edits do not reach a loan in closing).
+    cd = app.disclosures.filter(kind=Disclosure.Kind.CLOSING_DISCLOSURE).order_by("-issued_on", "-id").first()
+    if cd is None:
+        raise FundingError("No Closing Disclosure on file: nothing to fund against.")
+    if cd.loan_amount != app.amount_requested:
+        raise FundingError(
+            f"The loan amount ({app.amount_requested}) differs from the Closing Disclosure's ({cd.loan_amount}): "
+            "issue a corrected Closing Disclosure first."
+        )
+    prepaid = cd.loan_amount - cd.amount_financed
     try:
         with transaction.atomic():
             funding = Funding.objects.create(
                 application=app,
-                loan_amount=figures.loan_amount,
-                disbursed_amount=figures.disbursed_amount,
+                loan_amount=cd.loan_amount,
+                disbursed_amount=cd.amount_financed,
                 funded_on=funded_on,
                 wire_reference=wire_reference.strip(),
                 funded_by=actor,
@@ -197,7 +217,8 @@ def loan_fund(*, actor: User, application: Application, funded_on: date, wire_re
         after={
             "loan_amount": funding.loan_amount,
             "disbursed_amount": funding.disbursed_amount,
-            "prepaid_finance_charges": figures.prepaid_finance_charges,
+            "prepaid_finance_charges": prepaid,
+            "closing_disclosure": cd.pk,
             "funded_on": funded_on,
             "wire_reference": funding.wire_reference,
         },

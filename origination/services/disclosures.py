@@ -329,14 +329,18 @@ def disclosure_issue(
     )
     pdf = pdf_render(PDF_TEMPLATES[kind], document_context(app, figures, disclosure=disclosure))
     disclosure.document.save(f"{app.number}-{kind.replace('_', '-')}.pdf", ContentFile(pdf), save=False)
-    disclosure.save()
-    audit_record(
-        actor=actor,
-        verb=f"disclosure.{kind}.issued",
-        target=disclosure,
-        after={"issued_on": issued_on, "delivery": delivery, "received_on": received_on, **figures.summary()},
-    )
-    _refresh_checks(app, actor)
+    try:
+        disclosure.save()
+        audit_record(
+            actor=actor,
+            verb=f"disclosure.{kind}.issued",
+            target=disclosure,
+            after={"issued_on": issued_on, "delivery": delivery, "received_on": received_on, **figures.summary()},
+        )
+        _refresh_checks(app, actor)
+    except BaseException:
+        disclosure.document.delete(save=False)  # no stored file without its row
+        raise
     return disclosure
 
 

@@ -7,9 +7,7 @@ from origination.views import documents
 urlpatterns = [
     path("applications/<int:pk>/documents/panel/", documents.DocumentsPanelView.as_view(), name="documents-panel"),
     path("applications/<int:pk>/documents/upload/", documents.DocumentUploadView.as_view(), name="documents-upload"),
-    path(
-        "applications/<int:pk>/documents/request/", documents.DocumentRequestView.as_view(), name="documents-request"
-    ),
+    path("applications/<int:pk>/documents/request/", documents.DocumentRequestView.as_view(), name="documents-request"),
     path(
         "applications/<int:pk>/documents/<int:document_pk>/verify/",
         documents.DocumentVerifyView.as_view(),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from origination.views import apply, communication, documents, intake, portal
+from origination.views import apply, communication, compliance, documents, intake, portal
 
 app_name = "origination_portal"
 urlpatterns = [
@@ -20,4 +20,10 @@ urlpatterns = [
     ),
     path("<int:pk>/messages/panel/", communication.BorrowerMessagesPanelView.as_view(), name="messages-panel"),
     path("<int:pk>/messages/", communication.BorrowerMessagePostView.as_view(), name="message-post"),
+    path("<int:pk>/disclosures/panel/", compliance.BorrowerDisclosuresPanelView.as_view(), name="disclosures-panel"),
+    path(
+        "<int:pk>/disclosures/<int:disclosure_pk>/pdf/",
+        compliance.BorrowerDisclosureDownloadView.as_view(),
+        name="disclosure-download",
+    ),
 ]

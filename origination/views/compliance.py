@@ -10,6 +10,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from lending.core import roles
+from lending.core.permissions import BorrowerRequiredMixin
 from origination import selectors, selectors_compliance
 from origination.forms.compliance import DisclosureIssueForm, DisclosureReceiptForm
 from origination.models import Disclosure
@@ -109,6 +110,37 @@ class DisclosureDownloadView(OriginationStaffMixin, View):
     def get(self, request, pk):
         disclosure = get_object_or_404(Disclosure.objects.only("id", "application_id", "kind", "document"), pk=pk)
         application = selectors.application_for_staff(user=request.user, pk=disclosure.application_id)
+        if not disclosure.document:
+            raise Http404("This disclosure has no document")
+        name = f"{application.number}-{disclosure.kind.replace('_', '-')}-{disclosure.pk}.pdf"
+        return FileResponse(disclosure.document.open("rb"), content_type="application/pdf", filename=name)
+
+
+# --- borrower portal -------------------------------------------------------------------------------------
+
+
+class BorrowerDisclosuresPanelView(BorrowerRequiredMixin, TemplateView):
+    """The borrower's Loan Estimates and Closing Disclosures, to read and download (an htmx partial)."""
+
+    template_name = "origination/compliance/portal_panel.html"
+
+    def get_context_data(self, **kwargs):
+        application = selectors.application_for_borrower(user=self.request.user, pk=self.kwargs["pk"])
+        return {
+            **super().get_context_data(**kwargs),
+            "application": application,
+            "disclosures": selectors_compliance.disclosures_for(application),
+        }
+
+
+class BorrowerDisclosureDownloadView(BorrowerRequiredMixin, View):
+    """Stream one of the borrower's own disclosures; anything else is 404."""
+
+    def get(self, request, pk, disclosure_pk):
+        application = selectors.application_for_borrower(user=request.user, pk=pk)
+        disclosure = get_object_or_404(
+            application.disclosures.only("id", "application_id", "kind", "document"), pk=disclosure_pk
+        )
         if not disclosure.document:
             raise Http404("This disclosure has no document")
         name = f"{application.number}-{disclosure.kind.replace('_', '-')}-{disclosure.pk}.pdf"

@@ -159,7 +159,9 @@ class DocumentRejectView(DocumentReviewerMixin, View):
                 request, application, status=400, error=f"Rejecting {document.document_type} needs a reason."
             )
         try:
-            document = service.document_reject(actor=request.user, document=document, reason=form.cleaned_data["reason"])
+            document = service.document_reject(
+                actor=request.user, document=document, reason=form.cleaned_data["reason"]
+            )
         except service.DocumentError as exc:
             return _staff_page(request, application, status=409, error=str(exc))
         messages.success(request, f"{document.document_type} rejected; the borrower sees why.")

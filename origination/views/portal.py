@@ -32,6 +32,7 @@ BORROWER_PANELS = (
     ("Your application", "origination_portal:intake-panel"),
     ("Documents we need", "origination_portal:documents-panel"),
     ("Messages", "origination_portal:messages-panel"),
+    ("Loan Estimate and Closing Disclosure", "origination_portal:disclosures-panel"),
 )
 
 

@@ -94,7 +94,12 @@ def underwritten_application(**kwargs):
     application_transition(application=application, name="start_processing", actor=team.processor)
     for borrower in application.borrowers.all():
         CreditReport.objects.create(
-            application=application, borrower=borrower, bureau="sandbox", is_sandbox=True, score=740, pulled_by=team.processor
+            application=application,
+            borrower=borrower,
+            bureau="sandbox",
+            is_sandbox=True,
+            score=740,
+            pulled_by=team.processor,
         )
     FindingFactory(application=application, run_by=team.underwriter)
     application_transition(application=application, name="send_to_underwriting", actor=team.processor)
@@ -151,4 +156,3 @@ def closed_application(**kwargs):
     application_transition(application=application, name="close", actor=team.closer)
     application.refresh_from_db()
     return application
-

@@ -75,9 +75,7 @@ def test_internal_notes_never_email_anyone(django_capture_on_commit_callbacks, t
 
 def test_borrowers_cannot_post_internal_notes_or_on_other_applications(team_application):
     with pytest.raises(PermissionDenied):
-        service.message_post(
-            actor=team_application.applicant, application=team_application, body="x", is_internal=True
-        )
+        service.message_post(actor=team_application.applicant, application=team_application, body="x", is_internal=True)
     with pytest.raises(PermissionDenied):
         service.message_post(actor=user_with_role(roles.BORROWER), application=team_application, body="hello")
     with pytest.raises(PermissionDenied):
@@ -105,7 +103,8 @@ def test_status_changes_email_the_borrower(django_capture_on_commit_callbacks):
         f"Application {application.number}: processing",
     ]
     assert all(m.to == [borrower.email] for m in mail.outbox)
-    assert "The status of application" in mail.outbox[1].body and "Processing" in mail.outbox[1].body
+    assert "The status of application" in mail.outbox[1].body
+    assert "Processing" in mail.outbox[1].body
 
 
 def test_status_email_is_skipped_when_the_application_moved_on(team_application):
@@ -152,9 +151,7 @@ def test_tasks_are_staff_only_and_assigned_to_origination_staff(team_application
                 actor=officer, application=team_application, title="Call", assignee=assignee, due_on=None
             )
     with pytest.raises(service.CommunicationError, match="needs a title"):
-        service.task_create(
-            actor=officer, application=team_application, title=" ", assignee=officer, due_on=None
-        )
+        service.task_create(actor=officer, application=team_application, title=" ", assignee=officer, due_on=None)
     with pytest.raises(PermissionDenied):
         service.task_create(
             actor=team_application.applicant,

@@ -317,7 +317,10 @@ def test_atr_qm_refuses_interest_only_payments():
 
 
 def test_atr_qm_is_na_for_consumer_loans():
-    assert run(atr_qm, mortgage(product=ConsumerProductFactory(), amount=Decimal("9000")), date(2026, 11, 20)).result == "n/a"
+    assert (
+        run(atr_qm, mortgage(product=ConsumerProductFactory(), amount=Decimal("9000")), date(2026, 11, 20)).result
+        == "n/a"
+    )
 
 
 # --- hoepa -----------------------------------------------------------------------------------------------
@@ -359,7 +362,10 @@ def test_hoepa_is_na_for_investment_properties_and_consumer_loans_and_fails_with
     investment = ApplicationFactory(application_date=date(2026, 11, 2))
     PropertyFactory(application=investment, occupancy="investment")
     assert run(hoepa, investment, today=date(2026, 11, 20)).result == "n/a"
-    assert run(hoepa, mortgage(product=ConsumerProductFactory(), amount=Decimal("9000")), date(2026, 11, 20)).result == "n/a"
+    assert (
+        run(hoepa, mortgage(product=ConsumerProductFactory(), amount=Decimal("9000")), date(2026, 11, 20)).result
+        == "n/a"
+    )
     no_apor = run(hoepa, mortgage(), today=date(2026, 11, 20))
     assert no_apor.result == "fail"
     assert "APOR table has no rate" in no_apor.explanation
@@ -374,7 +380,13 @@ def test_compliance_run_stores_one_result_per_check_updates_them_and_audits_each
     first = compliance_run(application=application, actor=actor, today=date(2026, 12, 2))
     assert [row.code for row in first] == ["le_timing", "cd_timing", "apr_tolerance", "atr_qm", "hoepa"]
     stored = dict(ComplianceCheck.objects.filter(application=application).values_list("code", "result"))
-    assert stored == {"le_timing": "fail", "cd_timing": "n/a", "apr_tolerance": "n/a", "atr_qm": "fail", "hoepa": "fail"}
+    assert stored == {
+        "le_timing": "fail",
+        "cd_timing": "n/a",
+        "apr_tolerance": "n/a",
+        "atr_qm": "fail",
+        "hoepa": "fail",
+    }
     AporFactory()
     DisclosureFactory(application=application, kind=LE, issued_on=date(2026, 12, 1))
     compliance_run(application=application, actor=actor, today=date(2026, 12, 2))

@@ -3,6 +3,7 @@ the rules on who, when and how, and recording receipt."""
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import numpy_financial as npf
 import pytest
@@ -13,6 +14,7 @@ from lending.core import roles
 from lending.core.models import AuditEvent
 from lending.finance import amortization
 from origination.models import Disclosure
+from origination.services import disclosures as disclosures_service
 from origination.services.disclosures import (
     DisclosureError,
     default_first_payment_date,
@@ -22,6 +24,7 @@ from origination.services.disclosures import (
     loan_figures,
     percent_display,
 )
+from origination.services.workflow import application_transition
 from tests.core.factories import user_with_role
 from tests.origination.factories import ConsumerProductFactory, LoanProductFactory, complete_application
 from tests.origination.factories_compliance import DisclosureFactory, ProductFeeFactory, Team, underwritten_application
@@ -126,15 +129,27 @@ def test_who_may_issue_what():
     application = complete_application()
     with pytest.raises(PermissionDenied):
         disclosure_issue(
-            actor=user_with_role(roles.CLOSER), application=application, kind=LE, issued_on=date(2026, 11, 3), delivery="mail"
+            actor=user_with_role(roles.CLOSER),
+            application=application,
+            kind=LE,
+            issued_on=date(2026, 11, 3),
+            delivery="mail",
         )
     with pytest.raises(PermissionDenied):
         disclosure_issue(
-            actor=user_with_role(roles.UNDERWRITER), application=application, kind=LE, issued_on=date(2026, 11, 3), delivery="mail"
+            actor=user_with_role(roles.UNDERWRITER),
+            application=application,
+            kind=LE,
+            issued_on=date(2026, 11, 3),
+            delivery="mail",
         )
     with pytest.raises(PermissionDenied):
         disclosure_issue(
-            actor=user_with_role(roles.LOAN_OFFICER), application=application, kind=CD, issued_on=date(2026, 11, 3), delivery="mail"
+            actor=user_with_role(roles.LOAN_OFFICER),
+            application=application,
+            kind=CD,
+            issued_on=date(2026, 11, 3),
+            delivery="mail",
         )
     assert not Disclosure.objects.exists()
 
@@ -162,7 +177,11 @@ def test_bad_issue_requests_are_refused_and_change_nothing(kwargs, message):
 def test_email_delivery_with_econsent_is_fine():
     application = complete_application(econsent_at=timezone.now())
     disclosure = disclosure_issue(
-        actor=user_with_role(roles.MANAGER), application=application, kind=LE, issued_on=date(2026, 11, 3), delivery="email"
+        actor=user_with_role(roles.MANAGER),
+        application=application,
+        kind=LE,
+        issued_on=date(2026, 11, 3),
+        delivery="email",
     )
     assert disclosure.delivery == "email"
 
@@ -173,7 +192,11 @@ def test_the_application_must_be_complete_for_a_loan_estimate():
     application.save()
     with pytest.raises(DisclosureError, match="not complete"):
         disclosure_issue(
-            actor=user_with_role(roles.MANAGER), application=application, kind=LE, issued_on=date(2026, 11, 3), delivery="mail"
+            actor=user_with_role(roles.MANAGER),
+            application=application,
+            kind=LE,
+            issued_on=date(2026, 11, 3),
+            delivery="mail",
         )
 
 
@@ -181,14 +204,20 @@ def test_closing_disclosure_needs_an_approved_application_and_a_loan_estimate_fi
     team = Team()
     application = underwritten_application(team=team)
     with pytest.raises(DisclosureError, match="cannot be issued while the application is Underwriting"):
-        disclosure_issue(actor=team.closer, application=application, kind=CD, issued_on=date(2026, 11, 9), delivery="mail")
-    from origination.services.workflow import application_transition
-
+        disclosure_issue(
+            actor=team.closer, application=application, kind=CD, issued_on=date(2026, 11, 9), delivery="mail"
+        )
     application_transition(application=application, name="approve", actor=team.underwriter)
     with pytest.raises(DisclosureError, match="Loan Estimate before"):
-        disclosure_issue(actor=team.closer, application=application, kind=CD, issued_on=date(2026, 11, 9), delivery="mail")
-    disclosure_issue(actor=team.loan_officer, application=application, kind=LE, issued_on=date(2026, 11, 3), delivery="mail")
-    cd = disclosure_issue(actor=team.closer, application=application, kind=CD, issued_on=date(2026, 11, 9), delivery="mail")
+        disclosure_issue(
+            actor=team.closer, application=application, kind=CD, issued_on=date(2026, 11, 9), delivery="mail"
+        )
+    disclosure_issue(
+        actor=team.loan_officer, application=application, kind=LE, issued_on=date(2026, 11, 3), delivery="mail"
+    )
+    cd = disclosure_issue(
+        actor=team.closer, application=application, kind=CD, issued_on=date(2026, 11, 9), delivery="mail"
+    )
     with cd.document.open("rb") as handle:
         assert handle.read(5) == b"%PDF-"
 
@@ -207,10 +236,29 @@ def test_record_receipt_replaces_the_presumption_and_is_audited():
 def test_record_receipt_refuses_dates_before_issue_and_roles_without_the_right():
     disclosure = DisclosureFactory(application=complete_application(), issued_on=date(2026, 11, 3))
     with pytest.raises(DisclosureError):
-        disclosure_record_receipt(actor=user_with_role(roles.CLOSER), disclosure=disclosure, received_on=date(2026, 11, 2))
+        disclosure_record_receipt(
+            actor=user_with_role(roles.CLOSER), disclosure=disclosure, received_on=date(2026, 11, 2)
+        )
     with pytest.raises(PermissionDenied):
         disclosure_record_receipt(
             actor=user_with_role(roles.UNDERWRITER), disclosure=disclosure, received_on=date(2026, 11, 4)
         )
     disclosure.refresh_from_db()
     assert disclosure.received_on is None
+
+
+def test_a_failed_issue_leaves_no_file_behind(monkeypatch, settings):
+    def broken(**kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(disclosures_service, "audit_record", broken)
+    with pytest.raises(RuntimeError):
+        disclosure_issue(
+            actor=user_with_role(roles.MANAGER),
+            application=complete_application(),
+            kind=LE,
+            issued_on=date(2026, 11, 3),
+            delivery="mail",
+        )
+    assert not Disclosure.objects.exists()
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]

@@ -14,7 +14,8 @@ def test_the_same_ssn_always_gives_the_same_report():
     first = SandboxBureau().pull(subject("123-45-6789"))
     again = SandboxBureau().pull(subject("123456789"))
     assert first == again
-    assert first.is_sandbox and first.bureau == BUREAU_NAME == "Sandbox bureau (test data)"
+    assert first.is_sandbox
+    assert first.bureau == BUREAU_NAME == "Sandbox bureau (test data)"
 
 
 @pytest.mark.parametrize(
@@ -46,7 +47,9 @@ def test_a_low_score_has_a_late_tradeline():
 
 def test_magic_no_hit():
     report = SandboxBureau().pull(subject("999-00-0001"))
-    assert report.score is None and report.tradelines == [] and report.is_no_hit
+    assert report.score is None
+    assert report.tradelines == []
+    assert report.is_no_hit
     assert report.raw["scenario"] == "no_hit"
 
 
@@ -60,9 +63,11 @@ def test_magic_refer_caution_and_thin_file():
     assert refer.score == 600
     assert {t["status"] for t in refer.tradelines} == {"60 days late", "collection"}
     caution = SandboxBureau().pull(subject("999-00-0005"))
-    assert caution.score == 540 and "charge-off" in {t["status"] for t in caution.tradelines}
+    assert caution.score == 540
+    assert "charge-off" in {t["status"] for t in caution.tradelines}
     thin = SandboxBureau().pull(subject("999-00-0004"))
-    assert thin.score == 650 and len(thin.tradelines) == 1
+    assert thin.score == 650
+    assert len(thin.tradelines) == 1
     assert set(MAGIC_SSNS) == {"999-00-0001", "999-00-0002", "999-00-0003", "999-00-0004", "999-00-0005"}
 
 

@@ -83,9 +83,11 @@ def test_application_start_numbers_from_the_primary_key_and_audits(borrower_user
     assert first.number == f"A-{year}-{first.pk:06d}"
     assert second.number == f"A-{year}-{second.pk:06d}"
     assert Application.objects.get(pk=first.pk).number == first.number
-    assert first.applicant == borrower_user and first.status == "draft"
+    assert first.applicant == borrower_user
+    assert first.status == "draft"
     event = AuditEvent.objects.filter(verb="application.started").order_by("id").first()
-    assert event.actor == borrower_user and event.after["number"] == first.number
+    assert event.actor == borrower_user
+    assert event.after["number"] == first.number
 
 
 def test_loan_officer_starts_for_a_borrower_and_is_assigned():
@@ -212,14 +214,19 @@ def test_submit_stamps_the_date_for_data_entered_elsewhere_then_passes_the_guard
 def test_ssn_is_encrypted_at_rest_and_never_audited_in_clear(draft, borrower_user):
     intake.borrower_save(actor=borrower_user, application=draft, data={**BORROWER, "ssn": "123 45 6789"})
     borrower = Borrower.objects.get(application=draft)
-    assert borrower.ssn == SSN and borrower.ssn_last4 == "6789"
+    assert borrower.ssn == SSN
+    assert borrower.ssn_last4 == "6789"
     assert borrower.state == "IL"
     with connection.cursor() as cursor:
         cursor.execute("SELECT ssn FROM origination_borrower WHERE id = %s", [borrower.pk])
         (raw,) = cursor.fetchone()
-    assert raw and SSN not in raw and "123456789" not in raw and "6789" not in raw
+    assert raw
+    assert SSN not in raw
+    assert "123456789" not in raw
+    assert "6789" not in raw
     audit_text = json.dumps(list(AuditEvent.objects.values("before", "after", "note")))
-    assert SSN not in audit_text and "123456789" not in audit_text
+    assert SSN not in audit_text
+    assert "123456789" not in audit_text
     assert "***-**-6789" in audit_text
 
 
@@ -331,7 +338,9 @@ def test_rows_add_change_and_delete(draft, borrower_user):
 
 
 def test_rows_of_another_application_cannot_be_touched(draft, borrower_user):
-    other = Asset.objects.create(application=ApplicationFactory(number="OTHER-1"), kind="checking", balance=Decimal("5"))
+    other = Asset.objects.create(
+        application=ApplicationFactory(number="OTHER-1"), kind="checking", balance=Decimal("5")
+    )
     with pytest.raises(ValidationError):
         intake.asset_save(actor=borrower_user, application=draft, rows=[{"id": other.pk, "delete": True}])
     assert Asset.objects.filter(pk=other.pk).exists()
@@ -357,7 +366,8 @@ def test_declarations_need_every_answer(draft, borrower_user):
         actor=borrower_user, application=draft, data={**answers, "intend_to_occupy": True, "citizenship": "us_citizen"}
     )
     draft.refresh_from_db()
-    assert draft.declarations["intend_to_occupy"] is True and draft.declarations["citizenship"] == "us_citizen"
+    assert draft.declarations["intend_to_occupy"] is True
+    assert draft.declarations["citizenship"] == "us_citizen"
 
 
 def test_coborrower_saved_and_removed(draft, borrower_user):
@@ -368,7 +378,8 @@ def test_coborrower_saved_and_removed(draft, borrower_user):
         data={**BORROWER, "first_name": "Bo", "ssn": "234-56-7890"},
         is_primary=False,
     )
-    assert not co.is_primary and draft.borrowers.count() == 2
+    assert not co.is_primary
+    assert draft.borrowers.count() == 2
     assert intake.coborrower_remove(actor=borrower_user, application=draft) == 1
     assert list(draft.borrowers.values_list("is_primary", flat=True)) == [True]
 

@@ -58,7 +58,8 @@ def test_hand_computed_mortgage_figures():
     assert found.calculations["housing_payment"] == "2421.20"
     assert found.front_dti == D("26.9022")  # 2,421.20 / 9,000
     assert found.back_dti == D("31.9022")  # (2,421.20 + 450) / 9,000
-    assert found.ltv == D("80.0000") and found.cltv == D("80.0000")  # 300,000 / 375,000
+    assert found.ltv == D("80.0000")
+    assert found.cltv == D("80.0000")
     # 150,000 - (75,000 down + 3,000 origination fee) = 72,000 = 29.74 months of 2,421.20
     assert found.calculations["funds_to_close"] == "78000.00"
     assert found.reserves_months == D("29.74")
@@ -71,7 +72,8 @@ def test_hand_computed_mortgage_figures():
     }
     assert set(codes(found, "pass")) == {"back_dti", "ltv", "cltv", "reserves", "credit_score"}
     texts = " ".join(m["text"] for m in found.messages)
-    assert "Front-end DTI is 26.90 %" in texts and "Back-end DTI 31.90 % is within the product maximum 43.00 %" in texts
+    assert "Front-end DTI is 26.90 %" in texts
+    assert "Back-end DTI 31.90 % is within the product maximum 43.00 %" in texts
 
 
 def test_recommendation_codes_match_the_model_choices():
@@ -125,7 +127,8 @@ def test_the_lowest_borrower_score_is_used_and_a_no_hit_borrower_refers():
     assert aus.evaluate(replace(BASE, credit=two)).credit_score == 690
     no_hit = (aus.BorrowerCredit(name="Ana Lee", score=760), aus.BorrowerCredit(name="Bo Lee", score=None))
     found = aus.evaluate(replace(BASE, credit=no_hit))
-    assert found.recommendation == aus.REFER and found.credit_score == 760
+    assert found.recommendation == aus.REFER
+    assert found.credit_score == 760
     assert "No credit score for Bo Lee (no credit file)" in next(
         m["text"] for m in found.messages if m["code"] == "no_credit_file"
     )
@@ -142,7 +145,8 @@ def test_refer_when_ltv_is_over_the_maximum():
 
 def test_refer_when_reserves_are_short_or_assets_do_not_cover_closing():
     short = aus.evaluate(replace(BASE, assets=(("checking", D("80000")),)))  # 2,000 left: 0.83 months
-    assert short.reserves_months == D("0.83") and short.recommendation == aus.REFER
+    assert short.reserves_months == D("0.83")
+    assert short.recommendation == aus.REFER
     assert "below the product minimum of 2 months" in next(m["text"] for m in short.messages if m["code"] == "reserves")
     broke = aus.evaluate(replace(BASE, assets=(("checking", D("50000")),)))
     assert broke.recommendation == aus.REFER
@@ -193,7 +197,8 @@ def test_a_consumer_loan_has_no_housing_ratio_and_counts_present_housing():
         )
     )
     assert found.calculations["principal_and_interest"] == "332.10"  # 10,000 at 11.99 % over 36 months
-    assert found.front_dti is None and found.ltv is None
+    assert found.front_dti is None
+    assert found.ltv is None
     assert found.back_dti == D("40.6420")  # (332.10 + 200 + 1,500) / 5,000
     assert found.recommendation == aus.REFER
 

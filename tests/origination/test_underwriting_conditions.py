@@ -132,7 +132,8 @@ def test_verifying_the_document_clears_the_condition_tied_to_its_type():
     document_verify(actor=underwriter, document=document)
     tied.refresh_from_db()
     by_hand.refresh_from_db()
-    assert tied.status == "cleared" and tied.cleared_by == underwriter
+    assert tied.status == "cleared"
+    assert tied.cleared_by == underwriter
     assert by_hand.status == "open"
 
 

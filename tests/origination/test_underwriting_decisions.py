@@ -82,7 +82,8 @@ def test_a_denial_needs_1_to_4_known_reasons(reasons, other, message):
         )
     application.refresh_from_db()
     assert application.status == "underwriting"
-    assert not Decision.objects.exists() and not AdverseActionNotice.objects.exists()
+    assert not Decision.objects.exists()
+    assert not AdverseActionNotice.objects.exists()
 
 
 @pytest.mark.parametrize("role", [roles.PROCESSOR, roles.LOAN_OFFICER, roles.CLOSER])
@@ -128,7 +129,9 @@ def test_denial_moves_the_application_and_produces_the_adverse_action_pdf():
     assert "DTI 52 %" not in html  # the internal note stays internal
     assert "Equal Credit Opportunity Act prohibits creditors" in html
     assert "Bureau of Consumer Financial Protection" in html
-    assert "Your credit score" in html and "740" in html and "a low of 300 to a high of 850" in html
+    assert "Your credit score" in html
+    assert "740" in html
+    assert "a low of 300 to a high of 850" in html
     assert "SANDBOX" in html
 
 
@@ -141,7 +144,8 @@ def test_the_notice_without_a_score_has_no_score_disclosure():
     )
     html = adverse_action_html(decision)
     assert "No credit file" in html
-    assert "Your credit score" not in html and "had no credit score" in html
+    assert "Your credit score" not in html
+    assert "had no credit score" in html
 
 
 def test_one_notice_per_application_and_only_for_denials():
@@ -198,4 +202,5 @@ def test_deny_fired_elsewhere_is_refused_for_want_of_reasons():
     with pytest.raises(TransitionBlocked, match="principal reasons"):
         application_transition(application=application, name="deny", actor=user_with_role(roles.UNDERWRITER), note="no")
     application.refresh_from_db()
-    assert application.status == "underwriting" and not Decision.objects.exists()
+    assert application.status == "underwriting"
+    assert not Decision.objects.exists()

@@ -83,10 +83,12 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     condition = ConditionFactory(application=application)
     for url in page_urls(application.pk):
         response = client.get(url)
-        assert response.status_code == 302 and reverse("login") in response["Location"], url
+        assert response.status_code == 302, url
+        assert reverse("login") in response["Location"], url
     for url in action_urls(application.pk, condition.pk):
         response = client.post(url)
-        assert response.status_code == 302 and reverse("login") in response["Location"], url
+        assert response.status_code == 302, url
+        assert reverse("login") in response["Location"], url
 
 
 def test_missing_objects_are_404(client):
@@ -119,7 +121,8 @@ def test_condition_and_decision_actions_are_for_underwriters(client, role):
     for url in action_urls(application.pk, condition.pk)[2:]:
         response = client.post(url, {"stage": "prior_to_docs", "description": "x", "note": "x", "outcome": "suspended"})
         assert response.status_code == 403, url
-    assert Condition.objects.count() == 1 and not Decision.objects.exists()
+    assert Condition.objects.count() == 1
+    assert not Decision.objects.exists()
 
 
 # ---- content -----------------------------------------------------------------------------------------------
@@ -133,8 +136,11 @@ def test_panel_shows_credit_with_the_sandbox_badge_findings_conditions_and_decis
     ConditionFactory(application=application, description="Explain the large deposit")
     client.force_login(underwriter)
     body = client.get(reverse("origination:underwriting-panel", args=[application.pk])).content.decode()
-    assert "SANDBOX" in body and 'data-testid="credit-score">740' in body
-    assert "Approve/Eligible" in body and "31.9022 %" in body and "26.9022 %" in body
+    assert "SANDBOX" in body
+    assert 'data-testid="credit-score">740' in body
+    assert "Approve/Eligible" in body
+    assert "31.9022 %" in body
+    assert "26.9022 %" in body
     assert "Back-end DTI 31.90 % is within the product maximum 43.00 %" in body
     assert "Explain the large deposit" in body
     assert 'data-testid="decision-form"' in body
@@ -146,10 +152,12 @@ def test_the_decision_form_is_only_for_underwriters_in_a_deciding_state(client):
     application = underwriting_application("processing")
     client.force_login(user_with_role(roles.UNDERWRITER))
     body = client.get(reverse("origination:underwriting-panel", args=[application.pk])).content.decode()
-    assert 'data-testid="decision-form"' not in body and "Decisions are made while" in body
+    assert 'data-testid="decision-form"' not in body
+    assert "Decisions are made while" in body
     client.force_login(user_with_role(roles.LOAN_OFFICER))
     body = client.get(reverse("origination:underwriting-panel", args=[underwriting_application().pk])).content.decode()
-    assert 'data-testid="decision-form"' not in body and 'data-testid="condition-add-form"' not in body
+    assert 'data-testid="decision-form"' not in body
+    assert 'data-testid="condition-add-form"' not in body
     assert 'data-testid="pull-credit"' not in body
 
 
@@ -228,7 +236,8 @@ def test_add_clear_and_waive_conditions_through_the_views(client):
     condition = Condition.objects.get()
     assert condition.document_type == doc_type
     response = client.post(reverse("origination:condition-waive", args=[application.pk, condition.pk]), {"note": ""})
-    assert response.status_code == 400 and "needs a note" in response.content.decode()
+    assert response.status_code == 400
+    assert "needs a note" in response.content.decode()
     response = client.post(reverse("origination:condition-clear", args=[application.pk, condition.pk]), {"note": "ok"})
     assert response.status_code == 302
     condition.refresh_from_db()
@@ -252,7 +261,8 @@ def test_deny_without_reasons_is_refused_with_a_field_error(client):
     assert response.status_code == 400
     assert "A denial needs at least one principal reason" in response.content.decode()
     application.refresh_from_db()
-    assert application.status == "underwriting" and not Decision.objects.exists()
+    assert application.status == "underwriting"
+    assert not Decision.objects.exists()
 
 
 def test_deny_through_the_view_and_download_the_notice(client):
@@ -269,7 +279,8 @@ def test_deny_through_the_view_and_download_the_notice(client):
     response = client.post(url, data, follow=True)
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Decision recorded: Denied." in body and "download the PDF" in body
+    assert "Decision recorded: Denied." in body
+    assert "download the PDF" in body
     application.refresh_from_db()
     assert application.status == "denied"
     download = client.get(reverse("origination:adverse-action-notice", args=[application.pk]))
@@ -303,14 +314,16 @@ def _grow(application, n):
         Decision.objects.create(application=application, outcome="suspended", decided_by=borrower.application.applicant)
 
 
-@pytest.mark.parametrize("url_name", ["origination:underwriting-panel", "origination:underwriting-workspace"])
-def test_query_count_does_not_grow_with_rows(client, django_assert_max_num_queries, url_name):
+@pytest.mark.parametrize(
+    ("url_name", "most"), [("origination:underwriting-panel", 18), ("origination:underwriting-workspace", 24)]
+)
+def test_query_count_does_not_grow_with_rows(client, django_assert_max_num_queries, url_name, most):
     application = underwriting_application()
     client.force_login(user_with_role(roles.UNDERWRITER))
     url = reverse(url_name, args=[application.pk])
     _grow(application, 2)
     client.get(url)  # warm caches (content types, roles)
-    with django_assert_max_num_queries(40) as few:
+    with django_assert_max_num_queries(most) as few:
         assert client.get(url).status_code == 200
     _grow(application, 15)
     with django_assert_max_num_queries(len(few.captured_queries)):

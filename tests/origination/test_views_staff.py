@@ -101,3 +101,15 @@ def test_role_without_permission_gets_403_on_transition(client):
 def test_unknown_application_is_404(client):
     client.force_login(user_with_role(roles.LOAN_OFFICER))
     assert client.get(reverse("origination:application-detail", args=[999999])).status_code == 404
+
+
+def test_underwriting_decisions_are_taken_in_the_underwriting_workspace(client):
+    application = complete_application(status="underwriting")
+    client.force_login(user_with_role(roles.UNDERWRITER))
+    response = client.get(reverse("origination:application-detail", args=[application.pk]))
+    body = response.content.decode()
+    workspace = reverse("origination:underwriting-workspace", args=[application.pk])
+    assert f'href="{workspace}"' in body
+    decisions = {o.name for o in response.context["options"] if o.is_decision}
+    assert decisions == {"approve", "approve_with_conditions", "suspend", "deny"}
+    assert 'name="transition" value="deny"' not in body

@@ -1,0 +1,185 @@
+"""Closing and funding pages: access by role on every view, scheduling, the closing package, funding (once)
+through the forms, document downloads, constant query counts."""
+
+import hashlib
+
+import pytest
+from django.urls import reverse
+
+from lending.core import roles
+from origination.models import Application, ClosingDocument, Funding
+from origination.services.closing import closing_documents_generate
+from tests.core.factories import UserFactory, user_with_role
+from tests.origination.factories import complete_application
+from tests.origination.factories_compliance import (
+    CLOSING_DATE,
+    Team,
+    approved_application,
+    clear_to_close_application,
+    closed_application,
+    closing_ready_application,
+)
+
+pytestmark = pytest.mark.django_db
+ORIGINATION = [roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER, roles.CLOSER, roles.MANAGER]
+OUTSIDERS = [roles.SERVICER, roles.COLLECTOR, roles.BORROWER]
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def package():
+    """A closed loan with its closing package generated."""
+    team = Team()
+    application = closed_application(team=team)
+    return application, application.closing_documents.order_by("id").first(), team
+
+
+def _urls(application, document):
+    return {
+        "panel": ("get", reverse("origination:closing-panel", args=[application.pk])),
+        "schedule": ("post", reverse("origination:closing-schedule", args=[application.pk])),
+        "generate": ("post", reverse("origination:closing-documents-generate", args=[application.pk])),
+        "fund": ("post", reverse("origination:loan-fund", args=[application.pk])),
+        "pdf": ("get", reverse("origination:closing-document-download", args=[document.pk])),
+    }
+
+
+def _fake_document(application):
+    return ClosingDocument.objects.create(
+        application=application,
+        kind="promissory_note",
+        title="Note",
+        file="closing/x.pdf",
+        sha256="0" * 64,
+        generated_by=UserFactory(),
+    )
+
+
+@pytest.mark.parametrize("role", OUTSIDERS)
+def test_every_view_is_forbidden_outside_origination(client, role):
+    application = complete_application()
+    client.force_login(user_with_role(role))
+    for name, (method, url) in _urls(application, _fake_document(application)).items():
+        assert getattr(client, method)(url).status_code == 403, name
+
+
+@pytest.mark.parametrize("role", [roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER])
+def test_closing_actions_are_for_closers_and_managers(client, role):
+    application = complete_application()
+    client.force_login(user_with_role(role))
+    urls = _urls(application, _fake_document(application))
+    for name in ("schedule", "generate", "fund"):
+        assert client.post(urls[name][1]).status_code == 403, name
+    assert client.get(urls["panel"][1]).status_code == 200
+
+
+def test_every_view_sends_anonymous_users_to_sign_in(client):
+    application = complete_application()
+    for name, (method, url) in _urls(application, _fake_document(application)).items():
+        response = getattr(client, method)(url)
+        assert response.status_code == 302, name
+        assert response.url.startswith(reverse("login")), name
+
+
+def test_missing_objects_are_404(client):
+    client.force_login(user_with_role(roles.CLOSER))
+    assert client.get(reverse("origination:closing-panel", args=[999999])).status_code == 404
+    assert client.post(reverse("origination:loan-fund", args=[999999])).status_code == 404
+    assert client.get(reverse("origination:closing-document-download", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("role", ORIGINATION)
+def test_panel_and_document_download_for_origination_roles(client, package, role):
+    application, document, _ = package
+    client.force_login(user_with_role(role))
+    response = client.get(reverse("origination:closing-panel", args=[application.pk]))
+    assert response.status_code == 200
+    assert "Promissory note" in response.content.decode()
+    pdf = client.get(reverse("origination:closing-document-download", args=[document.pk]))
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    content = b"".join(pdf.streaming_content)
+    assert content.startswith(b"%PDF-")
+    assert hashlib.sha256(content).hexdigest() == document.sha256
+
+
+def test_panel_shows_the_forms_for_the_status_and_role(client):
+    application = approved_application()
+    client.force_login(user_with_role(roles.CLOSER))
+    body = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert "Schedule closing" in body
+    assert "Generate closing documents" not in body
+    assert "Fund the loan" not in body
+    client.force_login(user_with_role(roles.UNDERWRITER))
+    body = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert "Schedule closing" not in body
+    assert "Closers and managers schedule closings" in body
+
+
+def test_schedule_from_the_form(client):
+    application = clear_to_close_application()
+    client.force_login(user_with_role(roles.CLOSER))
+    url = reverse("origination:closing-schedule", args=[application.pk])
+    bad = client.post(url, {"schedule-closing_date": "2026-11-13", "schedule-first_payment_date": "2026-11-13"})
+    assert bad.status_code == 400
+    assert "origination/closing/page.html" in [t.name for t in bad.templates]
+    assert "The first payment must be after the closing date." in bad.content.decode()
+    refused = client.post(url, {"schedule-closing_date": "2026-10-01", "schedule-first_payment_date": "2027-01-01"})
+    assert refused.status_code == 409
+    assert "before the application date" in refused.content.decode()
+    response = client.post(url, {"schedule-closing_date": "2026-11-13", "schedule-first_payment_date": "2027-01-01"})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert str(application.closing_date) == "2026-11-13"
+
+
+def test_generate_from_the_panel_button(client):
+    application = clear_to_close_application()
+    client.force_login(user_with_role(roles.CLOSER))
+    url = reverse("origination:closing-documents-generate", args=[application.pk])
+    refused = client.post(url)
+    assert refused.status_code == 409
+    assert "Schedule the closing" in refused.content.decode()
+    ready = closing_ready_application()
+    response = client.post(reverse("origination:closing-documents-generate", args=[ready.pk]))
+    assert response.status_code == 302
+    assert ClosingDocument.objects.filter(application=ready).count() == 3
+
+
+def test_fund_from_the_form_once(client, package):
+    application, _, team = package
+    client.force_login(team.closer)
+    url = reverse("origination:loan-fund", args=[application.pk])
+    assert client.post(url, {"fund-funded_on": "2026-11-13"}).status_code == 400  # no wire reference
+    early = client.post(url, {"fund-funded_on": "2026-11-12", "fund-wire_reference": "FW-9"})
+    assert early.status_code == 409
+    assert "before the closing" in early.content.decode()
+    response = client.post(url, {"fund-funded_on": "2026-11-13", "fund-wire_reference": "FW-9"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("origination:application-detail", args=[application.pk])
+    assert Application.objects.get(pk=application.pk).status == "funded"
+    again = client.post(url, {"fund-funded_on": "2026-11-13", "fund-wire_reference": "FW-10"})
+    assert again.status_code == 409
+    assert "already funded" in again.content.decode()
+    assert Funding.objects.get().wire_reference == "FW-9"
+    body = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert f"Funded {CLOSING_DATE:%Y-%m-%d}" in body
+    assert "Fund the loan" not in body
+
+
+def test_panel_query_count_does_not_grow_with_documents(client, django_assert_max_num_queries):
+    team = Team()
+    application = closing_ready_application(team=team)
+    closing_documents_generate(actor=team.closer, application=application)
+    client.force_login(team.closer)
+    url = reverse("origination:closing-panel", args=[application.pk])
+    with django_assert_max_num_queries(10) as few:
+        client.get(url)
+    for _ in range(5):
+        _fake_document(application)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = client.get(url).content.decode()
+    assert "superseded" in body
