@@ -168,7 +168,8 @@ def can_edit(*, actor: User | None, application: Application) -> bool:
 
 def _lock_for_edit(*, actor: User | None, application: Application) -> Application:
     """Lock the application row and refuse if this person may no longer change it."""
-    locked = Application.objects.select_for_update().select_related("product").get(pk=application.pk)
+    # of=self: lock the application row only, not the product row joined in.
+    locked = Application.objects.select_for_update(of=("self",)).select_related("product").get(pk=application.pk)
     allowed = editable_statuses(actor=actor, application=locked)
     if not allowed:
         raise PermissionDenied("You may not change this application.")

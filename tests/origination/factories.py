@@ -89,7 +89,7 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Application
 
-    number = factory.Sequence(lambda n: f"A-2026-{n:06d}")
+    number = factory.Sequence(lambda n: f"F-{n:06d}")
     product = factory.SubFactory(LoanProductFactory)
     applicant = factory.SubFactory(UserFactory)
     loan_officer = None
