@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from origination.models import Application, ComplianceCheck, Disclosure
 from origination.services.compliance import CHECK_TITLES, CHECKS
+from origination.services.disclosures import disclosure_received_on
 
 
 @dataclass(frozen=True)
@@ -22,5 +23,9 @@ def compliance_results(application: Application) -> list[CheckRow]:
 
 
 def disclosures_for(application: Application) -> list[Disclosure]:
-    """The application's disclosures, newest first, with who issued them (one query)."""
-    return list(application.disclosures.select_related("issued_by").order_by("-issued_on", "-id"))
+    """The application's disclosures, newest first, with who issued them (one query). Each carries
+    ``receipt_date``: the actual receipt, or the presumed one."""
+    rows = list(application.disclosures.select_related("issued_by").order_by("-issued_on", "-id"))
+    for disclosure in rows:
+        disclosure.receipt_date = disclosure_received_on(disclosure)
+    return rows

@@ -28,6 +28,11 @@ STAFF_NAV = (
         "origination:home",
         (roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER, roles.CLOSER, roles.MANAGER),
     ),
+    NavItem(
+        "My tasks",
+        "origination:my-tasks",
+        (roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER, roles.CLOSER, roles.MANAGER),
+    ),
     NavItem("Servicing", "servicing:home", (roles.SERVICER, roles.COLLECTOR, roles.MANAGER)),
     NavItem("Servicer admin", "admin:index", roles.ADMIN_ROLES),
 )

@@ -252,6 +252,7 @@ def document_context(application: Application, figures: LoanFigures, **extra) ->
     """What every loan document shows: the parties, the property, the terms and the figures."""
     product = application.product
     return {
+        "creditor_name": getattr(settings, "LENDING_CREDITOR_NAME", "the Lender"),
         "rate_display": percent_display(figures.annual_rate),
         "origination_fee_display": percent_display(product.origination_fee_percent),
         "late_fee_display": percent_display(product.late_fee_percent),

@@ -18,6 +18,12 @@ from origination.services import compliance, disclosures
 from origination.views.staff import OriginationStaffMixin
 
 
+def _may_issue(user, application, kind: str) -> bool:
+    return (
+        roles.has_role(user, *disclosures.ISSUE_ROLES[kind]) and application.status in disclosures.ISSUE_STATUSES[kind]
+    )
+
+
 def panel_context(request, application, **forms_by_name) -> dict:
     """Everything the panel shows: each check with its result, the disclosures and the forms for this user."""
     user = request.user
@@ -25,8 +31,8 @@ def panel_context(request, application, **forms_by_name) -> dict:
         "application": application,
         "checks": selectors_compliance.compliance_results(application),
         "disclosures": selectors_compliance.disclosures_for(application),
-        "can_issue_le": roles.has_role(user, *disclosures.ISSUE_ROLES[disclosures.LOAN_ESTIMATE]),
-        "can_issue_cd": roles.has_role(user, *disclosures.ISSUE_ROLES[disclosures.CLOSING_DISCLOSURE]),
+        "can_issue_le": _may_issue(user, application, disclosures.LOAN_ESTIMATE),
+        "can_issue_cd": _may_issue(user, application, disclosures.CLOSING_DISCLOSURE),
         "can_record_receipt": roles.has_role(user, *disclosures.RECEIPT_ROLES),
         "le_form": DisclosureIssueForm(prefix="le", initial={"delivery": Disclosure.Delivery.MAIL}),
         "cd_form": DisclosureIssueForm(prefix="cd", initial={"delivery": Disclosure.Delivery.IN_PERSON}),

@@ -9,13 +9,13 @@ from tests.core.factories import user_with_role
 pytestmark = pytest.mark.django_db
 
 EXPECTED_NAV = {
-    roles.LOAN_OFFICER: ["Workspace", "CRM", "Origination"],
-    roles.PROCESSOR: ["Workspace", "Origination"],
-    roles.UNDERWRITER: ["Workspace", "Origination"],
-    roles.CLOSER: ["Workspace", "Origination"],
+    roles.LOAN_OFFICER: ["Workspace", "CRM", "Origination", "My tasks"],
+    roles.PROCESSOR: ["Workspace", "Origination", "My tasks"],
+    roles.UNDERWRITER: ["Workspace", "Origination", "My tasks"],
+    roles.CLOSER: ["Workspace", "Origination", "My tasks"],
     roles.SERVICER: ["Workspace", "Servicing", "Servicer admin"],
     roles.COLLECTOR: ["Workspace", "Servicing"],
-    roles.MANAGER: ["Workspace", "CRM", "Origination", "Servicing", "Servicer admin"],
+    roles.MANAGER: ["Workspace", "CRM", "Origination", "My tasks", "Servicing", "Servicer admin"],
 }
 APP_HOMES = {
     "crm:home": {roles.LOAN_OFFICER, roles.MANAGER},

@@ -100,7 +100,7 @@ def test_panel_shows_each_check_with_its_result_and_explanation_and_the_disclosu
     assert "Issue Closing Disclosure" not in body
 
 
-def test_panel_shows_failures_and_the_forms_for_the_role(client):
+def test_panel_shows_failures_and_the_forms_for_the_role_and_status(client):
     application = complete_application()
     compliance_run(application=application, today=date(2026, 12, 1))
     client.force_login(user_with_role(roles.LOAN_OFFICER))
@@ -109,10 +109,15 @@ def test_panel_shows_failures_and_the_forms_for_the_role(client):
     assert "No Loan Estimate was issued by 2026-11-05" in body
     assert "Issue Loan Estimate" in body
     assert "Issue Closing Disclosure" not in body
-    client.force_login(user_with_role(roles.CLOSER))
+    closer = user_with_role(roles.CLOSER)
+    client.force_login(closer)
     body = client.get(reverse("origination:compliance-panel", args=[application.pk])).content.decode()
-    assert "Issue Closing Disclosure" in body
+    assert "Issue Closing Disclosure" not in body  # a draft gets no Closing Disclosure
     assert "Issue Loan Estimate" not in body
+    approved = approved_application()
+    body = client.get(reverse("origination:compliance-panel", args=[approved.pk])).content.decode()
+    assert "Issue Closing Disclosure" in body
+    assert "2026-11-06 (presumed)" in body  # the LE mailed Tue 11/3: Wed, Thu, Fri
 
 
 def test_run_checks_button_stores_results_and_redirects(client):
