@@ -1,6 +1,6 @@
 """Compliance checks: each a small named function returning (result, explanation, details), stored per application.
 
-Checks run on the transitions that need fresh results (registered in BEFORE_TRANSITION_HOOKS below), and after
+Checks run on the transitions that need fresh results (registered in REFRESH_BEFORE_TRANSITION_HOOKS below), and after
 every change to the disclosures or the closing date. A failing check blocks clear_to_close and close through
 the workflow's ``compliance_passes`` guard. Results are pass, fail or n/a; "not due yet" is n/a, with the date
 by which it will be due in the explanation.
@@ -35,7 +35,7 @@ from origination.models import (
     UnderwritingFinding,
 )
 from origination.services.disclosures import DisclosureError, LoanFigures, disclosure_received_on, figures_for
-from origination.services.workflow import BEFORE_TRANSITION_HOOKS
+from origination.services.workflow import REFRESH_BEFORE_TRANSITION_HOOKS
 
 PASS, FAIL, NA = ComplianceCheck.Result.PASS, ComplianceCheck.Result.FAIL, ComplianceCheck.Result.NOT_APPLICABLE
 LE_BUSINESS_DAYS = 3  # 1026.19(e)(1)(iii)(A): general business days after the application
@@ -46,18 +46,20 @@ D = Decimal
 # Dollar thresholds Regulation Z indexes every year, with the year they are for. CFPB annual adjustments,
 # 88 FR 65113 (Sept. 21, 2023), effective Jan. 1, 2024 (comments 32(a)(1)(ii)-1, -3; 43(e)(2)(vi); 43(e)(3)(ii)).
 # Loan-amount tiers use the loan amount; percentages apply to the total loan amount.
+# Reg Z dollar thresholds in force for 2026 (CPI-adjusted yearly): CFPB final rule, 90 FR 57890 (Dec. 15, 2025),
+# effective Jan. 1, 2026; the 2024 figures were 88 FR 65113. Update this table every January.
 REG_Z_THRESHOLDS = {
-    "year": 2024,
+    "year": 2026,
     # 1026.43(e)(2)(vi): a General QM's APR must exceed APOR by less than this many points (first lien)
-    "qm_price_first_lien": ((D("130461"), D("2.25")), (D("78277"), D("3.5")), (D("0"), D("6.5"))),
-    "qm_price_manufactured_home": (D("130461"), D("6.5")),  # first lien on a manufactured home below the amount
-    "qm_price_subordinate_lien": ((D("78277"), D("3.5")), (D("0"), D("6.5"))),
+    "qm_price_first_lien": ((D("137958"), D("2.25")), (D("82775"), D("3.5")), (D("0"), D("6.5"))),
+    "qm_price_manufactured_home": (D("137958"), D("6.5")),  # first lien on a manufactured home below the amount
+    "qm_price_subordinate_lien": ((D("82775"), D("3.5")), (D("0"), D("6.5"))),
     # 1026.43(e)(3)(i): the points-and-fees cap by loan amount: (from amount, percent of total loan amount, dollars)
     "qm_points_and_fees": (
-        (D("130461"), D("3"), None),
-        (D("78277"), None, D("3914")),
-        (D("26092"), D("5"), None),
-        (D("16308"), None, D("1305")),
+        (D("137958"), D("3"), None),
+        (D("82775"), None, D("4139")),
+        (D("27592"), D("5"), None),
+        (D("17245"), None, D("1380")),
         (D("0"), D("8"), None),
     ),
     # 1026.32(a)(1)(i): high-cost if the APR exceeds APOR by more than this many points
@@ -65,10 +67,10 @@ REG_Z_THRESHOLDS = {
     "hoepa_apr_personal_property": (D("50000"), D("8.5")),  # first lien on a dwelling that is personal property
     "hoepa_apr_subordinate_lien": D("8.5"),
     # 1026.32(a)(1)(ii): high-cost if points and fees exceed 5% (loan amount at least this), else 8% or the dollars
-    "hoepa_points_and_fees_loan_amount": D("26092"),
+    "hoepa_points_and_fees_loan_amount": D("27592"),
     "hoepa_points_and_fees_percent": D("5"),
     "hoepa_points_and_fees_small_percent": D("8"),
-    "hoepa_points_and_fees_small_dollars": D("1305"),
+    "hoepa_points_and_fees_small_dollars": D("1380"),
 }
 CHECK_TITLES = {
     "le_timing": "Loan Estimate delivered within 3 business days of the application (1026.19(e)(1)(iii))",
@@ -512,6 +514,6 @@ def _run_before_transition(application: Application, actor: User) -> None:
 
 # Fresh results before the guards that read them (clear_to_close, close); informational on the earlier steps.
 for _name in ("submit", "send_to_underwriting", "clear_to_close", "close"):
-    _hooks = BEFORE_TRANSITION_HOOKS.setdefault(_name, [])
+    _hooks = REFRESH_BEFORE_TRANSITION_HOOKS.setdefault(_name, [])
     if _run_before_transition not in _hooks:
         _hooks.append(_run_before_transition)

@@ -25,9 +25,12 @@ class StaleApplication(Exception):
     """Someone else moved the application first (optimistic concurrency)."""
 
 
-# Hooks other origination modules register to run inside the transition's transaction, before the guards,
-# e.g. compliance checks before clear_to_close. Each takes (application, actor).
+# Hooks other origination modules register to run inside the transition's transaction, before the guards
+# (e.g. recording a decision). Each takes (application, actor); they roll back when the transition is blocked.
 BEFORE_TRANSITION_HOOKS: dict[str, list] = {}
+# Hooks that refresh stored results the guards read (compliance checks). They run before the transition's own
+# transaction, so a blocked transition still leaves the fresh results on the page that explains the block.
+REFRESH_BEFORE_TRANSITION_HOOKS: dict[str, list] = {}
 
 
 def application_transition(
@@ -52,6 +55,8 @@ def application_transition(
         )
     if not fsm_transition.has_perm(application, actor):
         raise PermissionDenied(f"Your role may not {workflow.TRANSITION_LABELS[name].lower()}.")
+    for refresh in REFRESH_BEFORE_TRANSITION_HOOKS.get(name, ()):
+        refresh(application, actor)
     try:
         with transaction.atomic():
             for hook in BEFORE_TRANSITION_HOOKS.get(name, ()):

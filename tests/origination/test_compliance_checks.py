@@ -27,7 +27,7 @@ from origination.services.compliance import (
     qm_price_threshold,
 )
 from origination.services.disclosures import figures_for
-from origination.services.workflow import BEFORE_TRANSITION_HOOKS, TransitionBlocked, application_transition
+from origination.services.workflow import REFRESH_BEFORE_TRANSITION_HOOKS, TransitionBlocked, application_transition
 from tests.core.factories import user_with_role
 from tests.origination.factories import (
     ApplicationFactory,
@@ -225,21 +225,21 @@ def test_apr_tolerance_applies_to_consumer_loans_too():
 
 
 def test_thresholds_are_dated_and_tiered_by_loan_amount():
-    assert REG_Z_THRESHOLDS["year"] == 2024
-    assert qm_price_threshold(Decimal("130461")) == Decimal("2.25")
-    assert qm_price_threshold(Decimal("130460.99")) == Decimal("3.5")
-    assert qm_price_threshold(Decimal("78276")) == Decimal("6.5")
+    assert REG_Z_THRESHOLDS["year"] == 2026
+    assert qm_price_threshold(Decimal("137958")) == Decimal("2.25")
+    assert qm_price_threshold(Decimal("137957.99")) == Decimal("3.5")
+    assert qm_price_threshold(Decimal("82774")) == Decimal("6.5")
     assert qm_price_threshold(Decimal("100000"), manufactured_home=True) == Decimal("6.5")
     assert qm_points_and_fees_cap(Decimal("300000"), Decimal("297000")) == Decimal("8910.00")  # 3%
-    assert qm_points_and_fees_cap(Decimal("100000"), Decimal("99000")) == Decimal("3914")
+    assert qm_points_and_fees_cap(Decimal("100000"), Decimal("99000")) == Decimal("4139")
     assert qm_points_and_fees_cap(Decimal("50000"), Decimal("49000")) == Decimal("2450.00")  # 5%
-    assert qm_points_and_fees_cap(Decimal("20000"), Decimal("19500")) == Decimal("1305")
+    assert qm_points_and_fees_cap(Decimal("20000"), Decimal("19500")) == Decimal("1380")
     assert qm_points_and_fees_cap(Decimal("10000"), Decimal("9800")) == Decimal("784.00")  # 8%
     assert hoepa_apr_trigger(Decimal("300000")) == Decimal("6.5")
     assert hoepa_apr_trigger(Decimal("40000"), personal_property=True) == Decimal("8.5")
     assert hoepa_points_and_fees_trigger(Decimal("300000"), Decimal("297000")) == Decimal("14850.00")  # 5%
-    assert hoepa_points_and_fees_trigger(Decimal("20000"), Decimal("19500")) == Decimal("1305")  # < 8% (1,560)
-    assert hoepa_points_and_fees_trigger(Decimal("15000"), Decimal("14000")) == Decimal("1120.00")  # 8% < 1,305
+    assert hoepa_points_and_fees_trigger(Decimal("20000"), Decimal("19500")) == Decimal("1380")  # < 8% (1,560)
+    assert hoepa_points_and_fees_trigger(Decimal("15000"), Decimal("14000")) == Decimal("1120.00")  # 8% < 1,380
 
 
 def test_apor_is_the_latest_week_on_or_before_the_rate_date_for_the_nearest_term():
@@ -352,10 +352,10 @@ def test_hoepa_points_and_fees_trigger_over_5_percent():
 def test_hoepa_small_loans_use_the_lesser_of_8_percent_or_the_dollar_trigger():
     AporFactory()
     product = LoanProductFactory(min_amount=Decimal("1000.00"), origination_fee_percent=Decimal("0"))
-    ProductFeeFactory(product=product, amount=Decimal("1306.00"))
+    ProductFeeFactory(product=product, amount=Decimal("1381.00"))
     outcome = run(hoepa, mortgage(product=product, amount=Decimal("20000.00")), today=date(2026, 11, 20))
     assert outcome.result == "fail"
-    assert outcome.details["points_and_fees_trigger"] == "1305"
+    assert outcome.details["points_and_fees_trigger"] == "1380"
 
 
 def test_hoepa_is_na_for_investment_properties_and_consumer_loans_and_fails_without_apor():
@@ -401,7 +401,7 @@ def test_compliance_run_stores_one_result_per_check_updates_them_and_audits_each
 
 def test_compliance_hooks_are_registered_for_the_transitions_that_need_them():
     for name in ("clear_to_close", "close", "submit", "send_to_underwriting"):
-        assert compliance._run_before_transition in BEFORE_TRANSITION_HOOKS[name]
+        assert compliance._run_before_transition in REFRESH_BEFORE_TRANSITION_HOOKS[name]
 
 
 def test_checks_run_on_submit_without_blocking_it():
@@ -435,3 +435,18 @@ def test_the_disclosed_apr_matches_lending_finance():
     figures = figures_for(application, le.issued_on)
     payments = [(row.due_date, row.payment) for row in figures.schedule.rows]
     assert le.apr == apr.apr(figures.amount_financed, le.issued_on, payments, "monthly").quantize(Decimal("0.001"))
+
+
+def test_blocked_clear_to_close_keeps_the_fresh_failing_results(django_user_model):
+    """The refresh runs outside the transition's savepoint: the page explaining the block shows why."""
+    from origination.models import ComplianceCheck
+    from origination.services.workflow import TransitionBlocked, application_transition
+    from tests.core.factories import user_with_role
+    from tests.origination.factories import complete_application
+
+    application = complete_application(status="approved")
+    ComplianceCheck.objects.create(application=application, code="hoepa", result="pass", explanation="stale")
+    with pytest.raises(TransitionBlocked):
+        application_transition(application=application, name="clear_to_close", actor=user_with_role("underwriter"))
+    assert ComplianceCheck.objects.filter(application=application, result="fail").exists()
+    assert not ComplianceCheck.objects.filter(application=application, explanation="stale").exists()
