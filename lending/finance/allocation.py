@@ -55,7 +55,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import ClassVar
 
-from lending.finance.money import CENT, ZERO, to_decimal
+from lending.finance.money import ZERO, require_cents, require_non_negative_cents
 
 STANDARD = "standard"
 PRINCIPAL_ONLY = "principal_only"
@@ -67,23 +67,6 @@ LATE_FEES, FEES, INTEREST, PRINCIPAL, ESCROW = range(5)
 COMPONENTS = ("late_fees", "fees", "interest", "principal", "escrow")
 
 _DUE_ORDER = attrgetter("due_date", "number")
-
-
-def _whole_cents(value: Decimal | int | str, field_name: str) -> Decimal:
-    """``value`` as a Decimal with exactly two places; sub-cent money is refused, never rounded."""
-    if type(value) is not Decimal or not value.is_finite():
-        value = to_decimal(value, field=field_name)
-    quantized = value.quantize(CENT)
-    if quantized != value:
-        raise ValueError(f"{field_name}: {value} is not a whole number of cents")
-    return quantized
-
-
-def _non_negative_cents(value: Decimal | int | str, field_name: str) -> Decimal:
-    value = _whole_cents(value, field_name)
-    if value < 0:
-        raise ValueError(f"{field_name} must not be negative, got {value}")
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +91,7 @@ class InstallmentDue:
             raise ValueError(f"due_date: expected a date, got {self.due_date!r}")
         amounts = []
         for name in COMPONENTS:
-            amount = _non_negative_cents(getattr(self, name), f"{name} (installment {self.number})")
+            amount = require_non_negative_cents(getattr(self, name), f"{name} (installment {self.number})")
             object.__setattr__(self, name, amount)
             amounts.append(amount)
         object.__setattr__(self, "components", tuple(amounts))
@@ -199,7 +182,7 @@ def _prepayment_cap(principal_outstanding: Decimal | None, in_dues: Decimal) -> 
     """Principal that may still be prepaid: the unpaid principal not already in the dues."""
     if principal_outstanding is None:
         return None
-    outstanding = _non_negative_cents(principal_outstanding, "principal_outstanding")
+    outstanding = require_non_negative_cents(principal_outstanding, "principal_outstanding")
     if outstanding < in_dues:
         raise ValueError(f"principal_outstanding: {outstanding} is less than the principal in dues ({in_dues})")
     return outstanding - in_dues
@@ -245,7 +228,7 @@ class AllocationStrategy:
         principal_outstanding: Decimal | None = None,
     ) -> Allocation:
         """Allocate a payment of ``amount`` (> 0) against ``dues``; the module docstring has the rules."""
-        amount = _whole_cents(amount, "amount")
+        amount = require_cents(amount, "amount")
         if amount <= 0:
             raise ValueError(f"amount must be greater than zero, got {amount}")
         return self._allocate(amount, dues, suspense, directive, principal_outstanding, self.prepay_excess)
@@ -260,7 +243,7 @@ class AllocationStrategy:
         prepay_excess: bool,
     ) -> Allocation:
         if suspense is not ZERO:
-            suspense = _non_negative_cents(suspense, "suspense")
+            suspense = require_non_negative_cents(suspense, "suspense")
         ordered, owed, in_dues = _ordered_dues(dues)
         cap = _prepayment_cap(principal_outstanding, in_dues)
         head = (self.code, directive, amount, suspense)

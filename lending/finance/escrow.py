@@ -48,7 +48,7 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from lending.finance.daycount import add_months
-from lending.finance.money import CENT, CONTEXT, ZERO, to_decimal
+from lending.finance.money import CENT, CONTEXT, ZERO, require_cents, require_non_negative_cents, to_decimal
 
 MONTHS = 12
 MAX_CUSHION_MONTHS = 2  # 1024.17(c)(1)(ii): cushion no greater than one-sixth of annual disbursements
@@ -56,22 +56,6 @@ SURPLUS_REFUND_THRESHOLD = Decimal("50.00")  # 1024.17(f)(2)(i)
 REFUND_DAYS = 30  # 1024.17(f)(2)(i), (f)(3)(i)(B), (f)(4)(i)(B)
 
 SURPLUS, SHORTAGE, DEFICIENCY, BALANCED = "surplus", "shortage", "deficiency", "balanced"
-
-
-def _whole_cents(value: Decimal | int | str, field_name: str) -> Decimal:
-    """``value`` with exactly two places; sub-cent money is refused, never rounded."""
-    value = to_decimal(value, field=field_name)
-    quantized = value.quantize(CENT)
-    if quantized != value:
-        raise ValueError(f"{field_name}: {value} is not a whole number of cents")
-    return quantized
-
-
-def _non_negative_cents(value: Decimal | int | str, field_name: str) -> Decimal:
-    value = _whole_cents(value, field_name)
-    if value < 0:
-        raise ValueError(f"{field_name} must not be negative, got {value}")
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +69,7 @@ class EscrowDisbursement:
     def __post_init__(self) -> None:
         if not isinstance(self.due_date, date):
             raise ValueError(f"due_date: expected a date, got {self.due_date!r}")
-        object.__setattr__(self, "amount", _non_negative_cents(self.amount, "amount"))
+        object.__setattr__(self, "amount", require_non_negative_cents(self.amount, "amount"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +287,7 @@ def escrow_analysis(
     on ``first_payment_date``); it may be negative. ``disbursements`` may be empty (escrow items gone:
     the whole balance is surplus).
     """
-    current = _whole_cents(current_balance, "current_balance")
+    current = require_cents(current_balance, "current_balance")
     if not isinstance(analysis_date, date):
         raise ValueError(f"analysis_date: expected a date, got {analysis_date!r}")
     _check_months(shortage_months, "shortage_months")
@@ -311,7 +295,7 @@ def escrow_analysis(
     current_payment = (
         None
         if current_monthly_payment is None
-        else _non_negative_cents(current_monthly_payment, "current_monthly_payment")
+        else require_non_negative_cents(current_monthly_payment, "current_monthly_payment")
     )
     starts, outflows, annual, payments, cushion = _prepare(disbursements, first_payment_date, cushion_months)
     lowest_cumulative = _lowest_cumulative(payments, outflows)

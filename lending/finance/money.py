@@ -61,10 +61,20 @@ def require_non_negative(value: Decimal, field: str) -> Decimal:
 
 def require_cents(value: Decimal | int | str, field: str) -> Decimal:
     """``value`` as a Decimal that is already a whole number of cents; sub-cent amounts are refused, not rounded."""
-    value = to_decimal(value, field=field)
-    if value != cents(value):
+    if type(value) is not Decimal or not value.is_finite():  # fast path for the common case: a finite Decimal
+        value = to_decimal(value, field=field)
+    quantized = value.quantize(CENT, context=CONTEXT)
+    if quantized != value:
         raise ValueError(f"{field}: {value} is not a whole number of cents")
-    return cents(value)
+    return quantized
+
+
+def require_non_negative_cents(value: Decimal | int | str, field: str) -> Decimal:
+    """``value`` as whole cents, refusing negative amounts."""
+    value = require_cents(value, field)
+    if value < 0:
+        raise ValueError(f"{field} must not be negative, got {value}")
+    return value
 
 
 # Exact integer-cent arithmetic for hot loops (schedules, accrual): results equal Decimal ROUND_HALF_UP.
