@@ -29,6 +29,14 @@ def _record_template(sender, template, context, **kwargs):
 template_rendered.connect(_record_template, dispatch_uid="lending.tests.template_coverage")
 
 
+def pytest_configure(config):
+    # Django's default PBKDF2 (1M iterations) costs ~0.3 s a user; tests need a hash, not its strength.
+    from django.contrib.auth.hashers import get_hashers
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+
+
 def _service_available(name: str) -> bool:
     if name == "postgres":
         return settings.IS_POSTGRES
