@@ -252,13 +252,14 @@ class EmploymentForm(RowForm):
 
 
 class AssetForm(RowForm):
-    kind = forms.ChoiceField(choices=Asset.Kind.choices, label="Type")
+    # A blank first choice: otherwise the browser submits the first kind and the empty extra row looks filled in.
+    kind = forms.ChoiceField(choices=(("", "Choose…"), *Asset.Kind.choices), label="Type")
     institution = forms.CharField(max_length=200, required=False, label="Bank or institution")
     balance = money_field(label="Balance or value")
 
 
 class LiabilityForm(RowForm):
-    kind = forms.ChoiceField(choices=Liability.Kind.choices, label="Type")
+    kind = forms.ChoiceField(choices=(("", "Choose…"), *Liability.Kind.choices), label="Type")
     creditor = forms.CharField(max_length=200, required=False)
     monthly_payment = money_field(label="Monthly payment")
     balance = money_field(required=False, label="Unpaid balance")

@@ -4,7 +4,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from origination.models.choices import AllocationStrategy as Allocation, Amortization, DayCount, Frequency, ProductKind
+from origination.models.choices import AllocationStrategy as Allocation
+from origination.models.choices import Amortization, DayCount, Frequency, ProductKind
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 RATE = {"max_digits": 7, "decimal_places": 4}
