@@ -281,11 +281,11 @@ class Person:
     position: str
     income: str  # monthly base income
     street: str  # current address, in Springfield IL
-    email: str = ""
+    email: str = ""  # first.last@example.com unless given
 
-    @property
-    def address(self) -> str:
-        return self.email or f"{self.first_name}.{self.last_name}@example.com".lower()
+    def __post_init__(self) -> None:
+        if not self.email:
+            object.__setattr__(self, "email", f"{self.first_name}.{self.last_name}@example.com".lower())
 
 
 @dataclass(frozen=True)
@@ -534,7 +534,7 @@ class _Story:
                 actor=actor, product=product, purpose=s.purpose, applicant=self.borrower_user, loan_officer=self.officer
             )
         borrower = {
-            "first_name": p.first_name, "last_name": p.last_name, "email": p.address, "phone": "217-555-0142",
+            "first_name": p.first_name, "last_name": p.last_name, "email": p.email, "phone": "217-555-0142",
             "date_of_birth": date(1984, 6, 1), "ssn": p.ssn, "marital_status": "unmarried", "dependents": 0,
             "address_line1": p.street, "city": "Springfield", "state": "IL", "postal_code": "62703",
             "years_at_address": D("4.0"), "monthly_housing_expense": D("1650.00"),
@@ -785,7 +785,7 @@ def demo_seed(*, stdout) -> None:
     today = timezone.localdate()
     apor_added = apor_seed(today)
     existing = set(
-        Borrower.objects.filter(is_primary=True, email__in=[p.address for p in PEOPLE.values()]).values_list(
+        Borrower.objects.filter(is_primary=True, email__in=[p.email for p in PEOPLE.values()]).values_list(
             "email", "application__amount_requested"
         )
     )
@@ -793,7 +793,7 @@ def demo_seed(*, stdout) -> None:
     with _quiet():
         for scenario in SCENARIOS:
             amount = D(scenario.amount) if scenario.amount else None
-            if (PEOPLE[scenario.person].address, amount) in existing:
+            if (PEOPLE[scenario.person].email, amount) in existing:
                 continue
             with transaction.atomic():
                 application = _Story(scenario, users, today).run(products[scenario.product])

@@ -156,6 +156,11 @@ def closing_disclosure_waiting_period_met(app) -> bool:
     return consummation >= earliest
 
 
+@guard("The scheduled closing date has arrived")
+def closing_date_reached(app) -> bool:
+    return app.closing_date is not None and app.closing_date <= timezone.localdate()
+
+
 @guard("Closing documents have been generated")
 def closing_documents_ready(app) -> bool:
     return app.closing_documents.exists()

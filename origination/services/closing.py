@@ -12,6 +12,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from lending.core import calendar, roles
 from lending.core.models import User
@@ -183,6 +184,8 @@ def loan_fund(*, actor: User, application: Application, funded_on: date, wire_re
         raise FundingError(f"Only a closed loan can be funded; {app.number} is {app.get_status_display()}.")
     if funded_on < app.closing_date:
         raise FundingError(f"The funding date cannot be before the closing on {app.closing_date}.")
+    if funded_on > timezone.localdate():
+        raise FundingError(f"The funding date {funded_on} is in the future: record funding when the money moves.")
     rescission_ends = _rescission_ends(app)
     if rescission_ends is not None and funded_on <= rescission_ends:
         raise FundingError(f"The right to rescind runs through {rescission_ends}: fund after it (1026.23(c)).")

@@ -66,7 +66,9 @@ def application_transition(
                 raise TransitionBlocked(f"{workflow.TRANSITION_LABELS[name]} is blocked.", blocked)
             from_status = application.status
             method()
-            application.save()  # ConcurrentTransitionMixin: only updates if the status is still from_status
+            # Only the workflow's own fields: the caller's instance may be stale on others (dates set elsewhere).
+            # ConcurrentTransitionMixin adds "status = from_status" to the UPDATE (optimistic lock).
+            application.save(update_fields=["status", "submitted_at", "decided_at", "funded_at", "updated_at"])
             _record(application, name, from_status, actor, note)
     except ConcurrentTransition as exc:
         application.refresh_from_db()

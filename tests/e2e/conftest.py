@@ -6,6 +6,7 @@ import os
 import shutil
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
 
 CHROMIUM = os.environ.get("LENDING_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -57,3 +58,27 @@ def sign_in(page, email: str, password: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+class _OneRequestAtATimeServer(WSGIServer):
+    """The live server without request threads. On in-memory SQLite every server thread shares the test's one
+    database connection, and pages that load several htmx panels at once would interleave transactions on it."""
+
+    request_queue_size = 64  # the browser's parallel requests wait in the listen queue
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)  # this runs in the live server thread, which already uses those connections
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serial_live_server_on_sqlite():
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    threaded = LiveServerThread.server_class
+    LiveServerThread.server_class = _OneRequestAtATimeServer
+    yield
+    LiveServerThread.server_class = threaded

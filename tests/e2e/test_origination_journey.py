@@ -65,6 +65,13 @@ def open_application(page, application: Application) -> None:
         expect(page.get_by_test_id(panel)).to_be_visible()  # the htmx panels have loaded
 
 
+def settle(*pages) -> None:
+    """Let the pages finish loading before the test itself reads or writes the database (on in-memory SQLite
+    the live server shares the test's connection)."""
+    for page in pages:
+        page.wait_for_load_state("networkidle")
+
+
 def act(page, label: str) -> None:
     """Fire a workflow action from the "Next steps" card."""
     page.get_by_test_id("actions").get_by_role("button", name=label, exact=True).click()
@@ -174,6 +181,7 @@ def apply_online(page, tmp_path) -> None:
 
 def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, browser, live_server, team, tmp_path):
     apply_online(page, tmp_path)
+    settle(page)
     application = Application.objects.get(applicant__email=BORROWER_EMAIL)
     assert application.status == "submitted"
     today = timezone.localdate()
@@ -265,6 +273,7 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     )
     # A same-day journey cannot wait three business days, so the history is moved back with the ORM, as if the
     # borrower had applied two weeks ago and received the CD in person a week ago (the product code is unchanged).
+    settle(processor, underwriter, officer, closer)
     applied = calendar.add_business_days(today, -10, calendar.GENERAL)
     cd_received = calendar.add_business_days(today, -5, calendar.GENERAL)
     Application.objects.filter(pk=application.pk).update(application_date=applied)
@@ -290,6 +299,7 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     expect_message(closer, "(wire FED-E2E-0001)")
     expect_status(closer, "Funded")
     expect(closer.get_by_test_id("funding-summary")).to_contain_text("Funded")
+    settle(closer)
     application.refresh_from_db()
     assert application.status == "funded"
     assert application.funding.wire_reference == "FED-E2E-0001"

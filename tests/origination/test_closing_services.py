@@ -2,12 +2,13 @@
 loan_funded announced on commit."""
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from lending.core import roles
 from lending.core.models import AuditEvent
@@ -195,6 +196,9 @@ def test_only_a_closed_loan_is_funded_by_a_closer_not_before_closing():
         )
     with pytest.raises(FundingError, match="before the closing"):
         loan_fund(actor=team.closer, application=closed, funded_on=date(2026, 11, 12), wire_reference="X")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(FundingError, match="is in the future"):
+        loan_fund(actor=team.closer, application=closed, funded_on=tomorrow, wire_reference="X")
     assert not Funding.objects.exists()
 
 

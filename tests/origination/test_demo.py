@@ -44,7 +44,7 @@ def _counts() -> dict[str, int]:
 
 def test_demo_design_covers_every_workflow_state():
     assert set(Status.values) <= {s for s, n in demo.DESIGN.items() if n}
-    assert {demo.PEOPLE[s.person].address for s in demo.SCENARIOS} >= {demo.ALICE, demo.BOB}
+    assert {demo.PEOPLE[s.person].email for s in demo.SCENARIOS} >= {demo.ALICE, demo.BOB}
 
 
 def test_seed_demo_reaches_every_state_once_per_design_and_a_second_run_adds_nothing():

@@ -100,3 +100,26 @@ def test_transition_options_show_only_what_the_role_may_fire_and_why_it_is_block
     assert not officer_options["submit"].available
     assert officer_options["withdraw"].available
     assert transition_options(application, user_with_role(roles.UNDERWRITER)) == []
+
+
+def test_a_transition_does_not_overwrite_fields_changed_elsewhere():
+    officer = user_with_role(roles.LOAN_OFFICER)
+    application = complete_application()
+    Application.objects.filter(pk=application.pk).update(closing_date="2026-12-15")
+    application_transition(application=application, name="submit", actor=officer)  # instance has no closing date
+    assert str(Application.objects.get(pk=application.pk).closing_date) == "2026-12-15"
+
+
+def test_closing_cannot_be_recorded_before_the_scheduled_date():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from origination.workflow import closing_date_reached
+
+    application = complete_application()
+    assert not closing_date_reached(application)
+    application.closing_date = timezone.localdate() + timedelta(days=3)
+    assert not closing_date_reached(application)
+    application.closing_date = timezone.localdate()
+    assert closing_date_reached(application)
