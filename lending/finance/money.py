@@ -33,7 +33,8 @@ def to_decimal(value: Decimal | int | str, *, field: str = "amount") -> Decimal:
 
 def cents(value: Decimal | int | str, rounding: str = ROUNDING) -> Decimal:
     """Quantize ``value`` to cents with ``rounding`` (``ROUND_HALF_UP`` unless told otherwise)."""
-    return to_decimal(value).quantize(CENT, rounding=rounding, context=CONTEXT)
+    # Positional arguments: the keyword form is measurably slower in CPython's C decimal.
+    return to_decimal(value).quantize(CENT, rounding, CONTEXT)
 
 
 def periodic_rate(annual_rate: Decimal, periods_per_year: int) -> Decimal:
@@ -63,7 +64,7 @@ def require_cents(value: Decimal | int | str, field: str) -> Decimal:
     """``value`` as a Decimal that is already a whole number of cents; sub-cent amounts are refused, not rounded."""
     if type(value) is not Decimal or not value.is_finite():  # fast path for the common case: a finite Decimal
         value = to_decimal(value, field=field)
-    quantized = value.quantize(CENT, context=CONTEXT)
+    quantized = value.quantize(CENT, None, CONTEXT)
     if quantized != value:
         raise ValueError(f"{field}: {value} is not a whole number of cents")
     return quantized
