@@ -53,10 +53,12 @@ def applications_for_borrower(*, user) -> QuerySet[Application]:
 
 
 def pipeline(*, status: str = "", query: str = "", user=None) -> QuerySet[Application]:
-    """The pipeline list: newest first, filtered; one query for the page plus one for primary borrowers."""
-    rows = application_queryset().prefetch_related(
-        Prefetch("borrowers", queryset=Borrower.objects.filter(is_primary=True), to_attr="primary_borrowers")
-    )
+    """The pipeline's matching applications, newest first, as a light queryset (no joins) to paginate.
+
+    Pagination runs on this (ids through the (created_at, id) index); `pipeline_page_rows` then loads the
+    one page with its joins, so a deep page does not join every skipped row.
+    """
+    rows = Application.objects.all()
     if status:
         rows = rows.filter(status=status)
     if user is not None:
@@ -67,6 +69,15 @@ def pipeline(*, status: str = "", query: str = "", user=None) -> QuerySet[Applic
         ).values("application_id")
         rows = rows.filter(Q(number__icontains=query) | Q(pk__in=matching))
     return rows.order_by("-created_at", "-id")
+
+
+def pipeline_page_rows(ids: list[int]) -> list[Application]:
+    """The applications of one pipeline page, with product, team and primary borrower, in the page's order."""
+    rows = application_queryset().prefetch_related(
+        Prefetch("borrowers", queryset=Borrower.objects.filter(is_primary=True), to_attr="primary_borrowers")
+    )
+    by_id = {app.pk: app for app in rows.filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def pipeline_counts() -> dict[str, int]:

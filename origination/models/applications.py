@@ -75,7 +75,10 @@ class Application(ApplicationWorkflow, ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "-created_at"], name="application_pipeline_idx")]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="application_pipeline_idx"),
+            models.Index(fields=["-created_at", "-id"], name="application_newest_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_requested__isnull=True) | Q(amount_requested__gt=0),
@@ -85,6 +88,14 @@ class Application(ApplicationWorkflow, ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def status_badge(self) -> str:
+        """The Bootstrap colour of this status's badge."""
+        return STATUS_BADGES.get(self.status, "primary")
+
+
+STATUS_BADGES = {"denied": "secondary", "withdrawn": "secondary", "funded": "success", "suspended": "warning"}
 
 
 class Borrower(models.Model):

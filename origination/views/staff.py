@@ -38,15 +38,22 @@ class PipelineView(OriginationStaffMixin, TemplateView):
         status = self.request.GET.get("status", "")
         query = self.request.GET.get("q", "").strip()
         mine = self.request.GET.get("mine") == "1"
-        rows = selectors.pipeline(status=status, query=query, user=self.request.user if mine else None)
-        page = Paginator(rows, PIPELINE_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        matching = selectors.pipeline(status=status, query=query, user=self.request.user if mine else None)
+        paginator = Paginator(matching.values_list("pk", flat=True), PIPELINE_PAGE_SIZE)
+        # Whole-pipeline counts label the status pills when browsing; a search shows its own total instead.
+        counts = selectors.pipeline_counts() if not (query or mine) else None
+        if counts is not None:
+            # The status counts already give the total: spare the database a second COUNT(*).
+            paginator.count = counts.get(status, 0) if status else sum(counts.values())
+        page = paginator.get_page(self.request.GET.get("page"))
         context.update(
             page=page,
+            rows=selectors.pipeline_page_rows(list(page.object_list)),
+            detail_url=reverse("origination:application-detail", args=[0]).removesuffix("0/"),
             status=status,
             query=query,
             mine=mine,
-            statuses=Status.choices,
-            counts=selectors.pipeline_counts(),
+            statuses=[(value, label, counts.get(value, 0) if counts else None) for value, label in Status.choices],
         )
         return context
 
