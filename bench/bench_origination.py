@@ -7,7 +7,6 @@ Targets (issue "Origination"): a fixed number of queries per page; median under 
 from __future__ import annotations
 
 import os
-
 import random
 from datetime import timedelta
 from decimal import Decimal
