@@ -12,6 +12,19 @@ from origination import workflow
 from origination.models import Application, TransitionLog
 from origination.signals import application_transitioned
 
+# Whoever takes an application through these steps becomes its processor / underwriter / closer, if it has none.
+ASSIGN_ACTOR_AS = {
+    "start_processing": "processor",
+    "approve": "underwriter",
+    "approve_with_conditions": "underwriter",
+    "suspend": "underwriter",
+    "deny": "underwriter",
+    "start_closing": "closer",
+    "close": "closer",
+    "fund": "closer",
+}
+WORKFLOW_FIELDS = ["status", "submitted_at", "decided_at", "funded_at", "updated_at"]
+
 
 class TransitionBlocked(Exception):
     """The transition exists but cannot fire now; ``reasons`` says which guards block it."""
@@ -66,9 +79,10 @@ def application_transition(
                 raise TransitionBlocked(f"{workflow.TRANSITION_LABELS[name]} is blocked.", blocked)
             from_status = application.status
             method()
+            update_fields = [*WORKFLOW_FIELDS, *_assign_actor(application, name, actor)]
             # Only the workflow's own fields: the caller's instance may be stale on others (dates set elsewhere).
             # ConcurrentTransitionMixin adds "status = from_status" to the UPDATE (optimistic lock).
-            application.save(update_fields=["status", "submitted_at", "decided_at", "funded_at", "updated_at"])
+            application.save(update_fields=update_fields)
             _record(application, name, from_status, actor, note)
     except ConcurrentTransition as exc:
         application.refresh_from_db()
@@ -76,6 +90,14 @@ def application_transition(
     except TransitionNotAllowed as exc:
         raise TransitionBlocked(str(exc)) from exc
     return application
+
+
+def _assign_actor(application: Application, name: str, actor: User) -> list[str]:
+    role_field = ASSIGN_ACTOR_AS.get(name)
+    if role_field is None or getattr(application, f"{role_field}_id") is not None:
+        return []
+    setattr(application, role_field, actor)
+    return [role_field]
 
 
 def _transition_from_current(application: Application, name: str):

@@ -44,7 +44,7 @@ def test_with_nothing_set_the_app_runs_on_sqlite_with_eager_celery():
     loaded = _probe()
     assert loaded["engine"] == "django.db.backends.sqlite3"
     assert loaded["eager"] is True
-    assert loaded["broker"] == "memory://"
+    assert loaded["broker"] == "memory://localhost/"
     assert loaded["debug"] is True
     assert loaded["atomic"] is True
     assert loaded["tz"] is True

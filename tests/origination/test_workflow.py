@@ -123,3 +123,15 @@ def test_closing_cannot_be_recorded_before_the_scheduled_date():
     assert not closing_date_reached(application)
     application.closing_date = timezone.localdate()
     assert closing_date_reached(application)
+
+
+def test_the_processor_who_starts_processing_is_assigned_and_an_existing_one_is_kept():
+    officer, processor = user_with_role(roles.LOAN_OFFICER), user_with_role(roles.PROCESSOR)
+    application = complete_application()
+    application_transition(application=application, name="submit", actor=officer)
+    application_transition(application=application, name="start_processing", actor=processor)
+    assert Application.objects.get(pk=application.pk).processor == processor
+    other = complete_application(processor=user_with_role(roles.PROCESSOR))
+    application_transition(application=other, name="submit", actor=officer)
+    application_transition(application=other, name="start_processing", actor=processor)
+    assert Application.objects.get(pk=other.pk).processor != processor
