@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from lending.core import roles
-from origination.models import Application, Borrower, TransitionLog
+from lending.core.models import User
+from origination.models import Application, Borrower, LoanProduct, TransitionLog
 
 # Staff roles that work applications; managers see everything too.
 ORIGINATION_ROLES = (roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER, roles.CLOSER, roles.MANAGER)
@@ -52,7 +56,18 @@ def applications_for_borrower(*, user) -> QuerySet[Application]:
     return application_queryset().filter(applicant=user).order_by("-created_at")
 
 
-def pipeline(*, status: str = "", query: str = "", user=None) -> QuerySet[Application]:
+AGE_IN_STATE_DAYS = (3, 7, 14, 30)
+
+
+def pipeline(
+    *,
+    status: str = "",
+    query: str = "",
+    user=None,
+    officer_id: int | None = None,
+    product_id: int | None = None,
+    min_days_in_state: int | None = None,
+) -> QuerySet[Application]:
     """The pipeline's matching applications, newest first, as a light queryset (no joins) to paginate.
 
     Pagination runs on this (ids through the (created_at, id) index); `pipeline_page_rows` then loads the
@@ -61,6 +76,12 @@ def pipeline(*, status: str = "", query: str = "", user=None) -> QuerySet[Applic
     rows = Application.objects.all()
     if status:
         rows = rows.filter(status=status)
+    if officer_id:
+        rows = rows.filter(loan_officer_id=officer_id)
+    if product_id:
+        rows = rows.filter(product_id=product_id)
+    if min_days_in_state:
+        rows = rows.filter(status_changed_at__lte=timezone.now() - timedelta(days=min_days_in_state))
     if user is not None:
         rows = rows.filter(Q(loan_officer=user) | Q(processor=user) | Q(underwriter=user) | Q(closer=user))
     if query:
@@ -76,8 +97,21 @@ def pipeline_page_rows(ids: list[int]) -> list[Application]:
     rows = application_queryset().prefetch_related(
         Prefetch("borrowers", queryset=Borrower.objects.filter(is_primary=True), to_attr="primary_borrowers")
     )
+    now = timezone.now()
     by_id = {app.pk: app for app in rows.filter(pk__in=ids)}
+    for app in by_id.values():
+        app.days_in_state = (now - app.status_changed_at).days
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def pipeline_filter_choices() -> dict[str, list]:
+    """Options for the pipeline's officer and product filters."""
+    officers = User.objects.filter(groups__name=roles.LOAN_OFFICER, is_active=True).order_by("first_name", "email")
+    return {
+        "officers": list(officers.only("id", "first_name", "last_name", "email")),
+        "products": list(LoanProduct.objects.order_by("name").only("id", "name")),
+        "ages": list(AGE_IN_STATE_DAYS),
+    }
 
 
 def pipeline_counts() -> dict[str, int]:

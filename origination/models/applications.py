@@ -72,6 +72,9 @@ class Application(ApplicationWorkflow, ConcurrentTransitionMixin, models.Model):
     funded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    status_changed_at = models.DateTimeField(
+        default=timezone.now, db_index=True, help_text="When the application entered its current status."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from lending.core.models import User
@@ -23,7 +24,7 @@ ASSIGN_ACTOR_AS = {
     "close": "closer",
     "fund": "closer",
 }
-WORKFLOW_FIELDS = ["status", "submitted_at", "decided_at", "funded_at", "updated_at"]
+WORKFLOW_FIELDS = ["status", "status_changed_at", "submitted_at", "decided_at", "funded_at", "updated_at"]
 
 
 class TransitionBlocked(Exception):
@@ -79,6 +80,7 @@ def application_transition(
                 raise TransitionBlocked(f"{workflow.TRANSITION_LABELS[name]} is blocked.", blocked)
             from_status = application.status
             method()
+            application.status_changed_at = timezone.now()
             update_fields = [*WORKFLOW_FIELDS, *_assign_actor(application, name, actor)]
             # Only the workflow's own fields: the caller's instance may be stale on others (dates set elsewhere).
             # ConcurrentTransitionMixin adds "status = from_status" to the UPDATE (optimistic lock).

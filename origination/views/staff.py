@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
@@ -17,9 +19,9 @@ from origination.services.workflow import StaleApplication, TransitionBlocked, a
 PIPELINE_PAGE_SIZE = 50
 # Panels of the application workspace, each served by its sub-domain at this URL name (loaded by htmx).
 WORKSPACE_PANELS = (
-    ("Application", "origination:intake-panel"),
+    ("Borrowers and application", "origination:intake-panel"),
     ("Documents", "origination:documents-panel"),
-    ("Credit and underwriting", "origination:underwriting-panel"),
+    ("Credit, findings and conditions", "origination:underwriting-panel"),
     ("Compliance and disclosures", "origination:compliance-panel"),
     ("Closing and funding", "origination:closing-panel"),
     ("Messages and tasks", "origination:communication-panel"),
@@ -35,17 +37,26 @@ class PipelineView(OriginationStaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        status = self.request.GET.get("status", "")
-        query = self.request.GET.get("q", "").strip()
-        mine = self.request.GET.get("mine") == "1"
-        matching = selectors.pipeline(status=status, query=query, user=self.request.user if mine else None)
+        params = self.request.GET
+        status, query, mine = params.get("status", ""), params.get("q", "").strip(), params.get("mine") == "1"
+        officer_id, product_id, age = _int(params.get("officer")), _int(params.get("product")), _int(params.get("age"))
+        matching = selectors.pipeline(
+            status=status,
+            query=query,
+            user=self.request.user if mine else None,
+            officer_id=officer_id,
+            product_id=product_id,
+            min_days_in_state=age,
+        )
+        narrowed = bool(query or mine or officer_id or product_id or age)
         paginator = Paginator(matching.values_list("pk", flat=True), PIPELINE_PAGE_SIZE)
-        # Whole-pipeline counts label the status pills when browsing; a search shows its own total instead.
-        counts = selectors.pipeline_counts() if not (query or mine) else None
+        # Whole-pipeline counts label the status pills when browsing; a narrowed list shows its own total instead.
+        counts = None if narrowed else selectors.pipeline_counts()
         if counts is not None:
             # The status counts already give the total: spare the database a second COUNT(*).
             paginator.count = counts.get(status, 0) if status else sum(counts.values())
-        page = paginator.get_page(self.request.GET.get("page"))
+        page = paginator.get_page(params.get("page"))
+        filters = {k: v for k, v in params.items() if k != "page" and v}
         context.update(
             page=page,
             rows=selectors.pipeline_page_rows(list(page.object_list)),
@@ -53,16 +64,29 @@ class PipelineView(OriginationStaffMixin, TemplateView):
             status=status,
             query=query,
             mine=mine,
+            narrowed=narrowed,
+            officer_id=officer_id,
+            product_id=product_id,
+            age=age,
+            choices=selectors.pipeline_filter_choices(),
             statuses=[(value, label, counts.get(value, 0) if counts else None) for value, label in Status.choices],
+            filter_query=urlencode({k: v for k, v in filters.items() if k != "status"}),
+            page_query=urlencode(filters),
         )
         return context
 
 
-def _panels(application) -> list[tuple[str, str]]:
+def _int(value: str | None) -> int | None:
+    """A positive whole number from a query parameter, or None (bad values are ignored, not errors)."""
+    return int(value) if value and value.isdigit() and int(value) > 0 else None
+
+
+def _panels(application) -> list[tuple[str, str, str]]:
+    """(title, url, anchor) of each workspace panel whose sub-domain is installed."""
     panels = []
     for title, url_name in WORKSPACE_PANELS:
         try:
-            panels.append((title, reverse(url_name, args=[application.pk])))
+            panels.append((title, reverse(url_name, args=[application.pk]), url_name.split(":")[1]))
         except NoReverseMatch:
             continue  # that sub-domain is not installed yet
     return panels

@@ -48,7 +48,7 @@ def test_pipeline_query_count_does_not_grow_with_rows(client, django_assert_max_
     client.force_login(user_with_role(roles.LOAN_OFFICER))
     for _ in range(3):
         BorrowerFactory(application=ApplicationFactory())
-    with django_assert_max_num_queries(9) as few:
+    with django_assert_max_num_queries(11) as few:
         client.get(reverse("origination:home"))
     for _ in range(30):
         BorrowerFactory(application=ApplicationFactory())
@@ -115,3 +115,60 @@ def test_underwriting_decisions_are_taken_in_the_underwriting_workspace(client):
     decisions = {o.name for o in response.context["options"] if o.is_decision}
     assert decisions == {"approve", "approve_with_conditions", "suspend", "deny"}
     assert 'name="transition" value="deny"' not in body
+
+
+def test_pipeline_filters_by_officer_product_and_time_in_state(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.origination.factories import ConsumerProductFactory
+
+    olivia, oscar = user_with_role(roles.LOAN_OFFICER), user_with_role(roles.LOAN_OFFICER)
+    consumer = ConsumerProductFactory()
+    ApplicationFactory(number="A-OLD", loan_officer=olivia, status_changed_at=timezone.now() - timedelta(days=10))
+    ApplicationFactory(number="A-NEW", loan_officer=oscar)
+    ApplicationFactory(number="A-CONSUMER", loan_officer=oscar, product=consumer)
+    client.force_login(olivia)
+
+    def numbers(**params):
+        response = client.get(reverse("origination:home"), params)
+        return sorted(app.number for app in response.context["rows"])
+
+    assert numbers(officer=olivia.pk) == ["A-OLD"]
+    assert numbers(officer=oscar.pk) == ["A-CONSUMER", "A-NEW"]
+    assert numbers(product=consumer.pk) == ["A-CONSUMER"]
+    assert numbers(age=7) == ["A-OLD"]
+    assert numbers(age="bogus") == ["A-CONSUMER", "A-NEW", "A-OLD"]  # bad values are ignored, not a 500
+    body = client.get(reverse("origination:home"), {"age": 7}).content.decode()
+    assert "1 matching application" in body
+    row = next(a for a in client.get(reverse("origination:home")).context["rows"] if a.number == "A-OLD")
+    assert row.days_in_state == 10
+
+
+def test_transition_stamps_when_the_status_changed():
+    from origination.services.workflow import application_transition
+
+    application = complete_application()
+    before = application.status_changed_at
+    application_transition(application=application, name="submit", actor=user_with_role(roles.LOAN_OFFICER))
+    application.refresh_from_db()
+    assert application.status_changed_at > before
+
+
+def test_workspace_sections_are_linked_from_the_section_navigation(client):
+    application = complete_application()
+    client.force_login(user_with_role(roles.PROCESSOR))
+    body = client.get(reverse("origination:application-detail", args=[application.pk])).content.decode()
+    for anchor in (
+        "summary",
+        "intake-panel",
+        "documents-panel",
+        "underwriting-panel",
+        "compliance-panel",
+        "closing-panel",
+        "communication-panel",
+        "history",
+    ):
+        assert f'href="#{anchor}"' in body
+        assert f'id="{anchor}"' in body
