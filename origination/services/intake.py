@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
@@ -23,6 +24,7 @@ from lending.core import roles
 from lending.core.models import User
 from lending.core.services import audit_record
 from origination import workflow
+from origination.credit.sandbox import MAGIC_SSNS
 from origination.models import Application, Asset, Borrower, Employment, Liability, LoanProduct, Property
 from origination.models.choices import ProductKind, Purpose
 from origination.services.workflow import BEFORE_TRANSITION_HOOKS, TransitionBlocked, application_transition
@@ -126,6 +128,9 @@ class IntakeClosed(Exception):
 # --- SSN --------------------------------------------------------------------------------------------------
 
 
+SANDBOX_BUREAU = "origination.credit.sandbox.SandboxBureau"
+
+
 def ssn_normalise(value: str) -> str:
     """Validate an SSN and return it as "123-45-6789".
 
@@ -135,11 +140,14 @@ def ssn_normalise(value: str) -> str:
     if not _SSN_DIGITS.match(digits):
         raise ValidationError("Enter a Social Security number of 9 digits, like 123-45-6789.", code="ssn_format")
     area, group, serial = digits[:3], digits[3:5], digits[5:]
+    formatted = f"{area}-{group}-{serial}"
+    if formatted in MAGIC_SSNS and settings.LENDING_CREDIT_BUREAU == SANDBOX_BUREAU:
+        return formatted  # the sandbox bureau's test identities (never-issued numbers) work while it is in use
     if area in ("000", "666") or area.startswith("9"):
         raise ValidationError("That is not a valid Social Security number (area number).", code="ssn_area")
     if group == "00" or serial == "0000":
         raise ValidationError("That is not a valid Social Security number.", code="ssn_invalid")
-    return f"{area}-{group}-{serial}"
+    return formatted
 
 
 def ssn_mask(last4: str) -> str:

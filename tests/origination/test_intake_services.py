@@ -458,3 +458,14 @@ def test_intake_step_is_remembered_and_audited_on_change(draft, borrower_user):
     intake.intake_step_save(actor=borrower_user, application=draft, step="assets")
     assert Application.objects.get(pk=draft.pk).intake_step == "assets"
     assert AuditEvent.objects.filter(verb="application.intake_step").count() == 1
+
+
+def test_sandbox_test_identities_are_accepted_only_while_the_sandbox_bureau_is_in_use(settings):
+    from django.core.exceptions import ValidationError
+
+    from origination.services.intake import ssn_normalise
+
+    assert ssn_normalise("999000003") == "999-00-0003"
+    settings.LENDING_CREDIT_BUREAU = "somewhere.RealBureau"
+    with pytest.raises(ValidationError):
+        ssn_normalise("999-00-0003")
