@@ -4,8 +4,10 @@ Two definitions, as Regulation Z has them (12 CFR 1026.2(a)(6)):
 - general business day: a day the lender's offices are open: Monday to Friday, not a holiday;
 - specific business day (rescission, Loan Estimate / Closing Disclosure timing): every calendar day
   except Sundays and the legal public holidays of 5 U.S.C. 6103(a).
-Holidays come from the ``holidays`` package (US federal by default, with observed days), configured
-by LENDING_HOLIDAY_COUNTRY and LENDING_HOLIDAY_SUBDIVISION.
+Holidays come from the ``holidays`` package. The general rule uses the configured calendar with observed
+days (LENDING_HOLIDAY_COUNTRY, LENDING_HOLIDAY_SUBDIVISION: offices close on the observed day). The specific
+rule uses only the federal legal public holidays on their actual dates: when July 4 falls on a Saturday, the
+observed Friday is still a business day (Reg Z comment 2(a)(6)-2), and state holidays do not count.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ _SUNDAY = 6
 
 
 @lru_cache(maxsize=8)
-def _holiday_table(country: str, subdivision: str | None) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, subdiv=subdivision, observed=True)
+def _holiday_table(country: str, subdivision: str | None, observed: bool = True) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, subdiv=subdivision, observed=observed)
 
 
-def _holidays() -> holidays.HolidayBase:
+def _holidays(rule: str = GENERAL) -> holidays.HolidayBase:
+    if rule == SPECIFIC:
+        return _holiday_table("US", None, observed=False)  # 5 U.S.C. 6103(a) legal public holidays
     return _holiday_table(settings.LENDING_HOLIDAY_COUNTRY, settings.LENDING_HOLIDAY_SUBDIVISION)
 
 
@@ -35,13 +39,13 @@ def holiday_name(day: date) -> str | None:
 
 
 def is_business_day(day: date, rule: str = GENERAL) -> bool:
-    if day in _holidays():
+    if rule not in (GENERAL, SPECIFIC):
+        raise ValueError(f"rule: unknown business-day rule {rule!r}; use {GENERAL!r} or {SPECIFIC!r}")
+    if day in _holidays(rule):
         return False
     if rule == SPECIFIC:
         return day.weekday() != _SUNDAY
-    if rule == GENERAL:
-        return day.weekday() < 5
-    raise ValueError(f"rule: unknown business-day rule {rule!r}; use {GENERAL!r} or {SPECIFIC!r}")
+    return day.weekday() < 5
 
 
 def add_business_days(start: date, days: int, rule: str = GENERAL) -> date:

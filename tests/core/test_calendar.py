@@ -52,3 +52,17 @@ def test_calendar_follows_the_configured_subdivision(settings):
 def test_unknown_rule_is_refused():
     with pytest.raises(ValueError, match="rule"):
         calendar.is_business_day(date(2026, 11, 27), "lunar")
+
+
+def test_specific_rule_counts_the_observed_friday_but_not_the_saturday_holiday_itself():
+    # July 4, 2026 is a Saturday: offices close Friday July 3 (general rule), but under Reg Z's specific
+    # definition only the legal public holiday itself is excluded (comment 2(a)(6)-2).
+    assert not calendar.is_business_day(date(2026, 7, 3))
+    assert calendar.is_business_day(date(2026, 7, 3), SPECIFIC)
+    assert not calendar.is_business_day(date(2026, 7, 4), SPECIFIC)
+
+
+def test_specific_rule_ignores_state_holidays(settings):
+    settings.LENDING_HOLIDAY_SUBDIVISION = "MA"
+    assert not calendar.is_business_day(date(2026, 4, 20))
+    assert calendar.is_business_day(date(2026, 4, 20), SPECIFIC)
