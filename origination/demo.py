@@ -743,6 +743,14 @@ class _Story:
         with self.step():
             for condition in self.app.conditions.filter(status=Condition.Status.OPEN, stage="prior_to_funding"):
                 underwriting.condition_clear(actor=self.underwriter, condition=condition, note="VVOE done today.")
+        with self.step():
+            closing.closing_signing_record(
+                actor=self.closer,
+                application=self.app,
+                signed_on=self.closing_date,
+                location="Prairie Title Company, Springfield",
+                notary="Dana Whitfield, notary public",
+            )
         self.move("close", self.closer, "Signed at the title company.")
         self.tell("closed")
 

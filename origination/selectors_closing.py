@@ -1,8 +1,8 @@
-"""Closing reads: the closing documents and the funding, for the workspace panel."""
+"""Closing reads: the closing documents, the signing and the funding, for the workspace panel."""
 
 from __future__ import annotations
 
-from origination.models import Application, ClosingDocument, Funding
+from origination.models import Application, ClosingDocument, ClosingSignature, Funding
 
 
 def closing_documents_for(application: Application) -> list[ClosingDocument]:
@@ -18,3 +18,7 @@ def closing_documents_for(application: Application) -> list[ClosingDocument]:
 
 def funding_for(application: Application) -> Funding | None:
     return Funding.objects.filter(application=application).select_related("funded_by").first()
+
+
+def signature_for(application: Application) -> ClosingSignature | None:
+    return ClosingSignature.objects.filter(application=application).select_related("recorded_by").first()

@@ -166,6 +166,15 @@ def closing_documents_ready(app) -> bool:
     return app.closing_documents.exists()
 
 
+@guard("The signing has been recorded")
+def signing_recorded(app) -> bool:
+    """The borrowers' signing is recorded on the scheduled closing date (a signing before a reschedule does not
+    count: the CD wait is measured against the scheduled date)."""
+    from origination.models.closing import ClosingSignature  # the models import this module
+
+    return ClosingSignature.objects.filter(application_id=app.pk, signed_on=app.closing_date).exists()
+
+
 @guard("Every prior-to-funding condition is cleared")
 def funding_conditions_cleared(app) -> bool:
     return not _open_conditions(app, "prior_to_approval", "prior_to_docs", "prior_to_funding")
@@ -277,7 +286,7 @@ class ApplicationWorkflow:
         field="status",
         source=CLOSING,
         target=CLOSED,
-        conditions=[closing_disclosure_waiting_period_met, compliance_passes],
+        conditions=[closing_date_reached, signing_recorded, closing_disclosure_waiting_period_met, compliance_passes],
         permission=_staff(roles.CLOSER),
     )
     def close(self):

@@ -52,8 +52,24 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "origination.view_averageprimeofferrate",
         "origination.add_averageprimeofferrate",
         "origination.change_averageprimeofferrate",
+        "servicing.view_loanaccount",
+        "servicing.view_installment",
+        "servicing.view_escrowitem",
+        "servicing.view_journalentry",
+        "servicing.view_journalline",
+        "servicing.view_ledgeraccount",
+        "servicing.add_ledgeraccount",
+        "servicing.change_ledgeraccount",
     ),
-    SERVICER: ("core.view_auditevent",),
+    SERVICER: (
+        "core.view_auditevent",
+        "servicing.view_loanaccount",
+        "servicing.view_installment",
+        "servicing.view_escrowitem",
+        "servicing.view_journalentry",
+        "servicing.view_journalline",
+        "servicing.view_ledgeraccount",
+    ),
 }
 
 

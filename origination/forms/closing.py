@@ -1,8 +1,10 @@
-"""Closing forms: scheduling the closing and funding the loan."""
+"""Closing forms: scheduling the closing, recording the signing and funding the loan."""
 
 from __future__ import annotations
 
 from django import forms
+
+from origination.models import Funding
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 
@@ -19,6 +21,16 @@ class ClosingScheduleForm(forms.Form):
         return data
 
 
+class ClosingSigningForm(forms.Form):
+    signed_on = forms.DateField(label="Signed on", widget=DATE_WIDGET)
+    location = forms.CharField(label="Signed at", max_length=200, required=False)
+    notary = forms.CharField(label="Notary or settlement agent", max_length=200, required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
 class FundingForm(forms.Form):
     funded_on = forms.DateField(label="Funded on", widget=DATE_WIDGET)
-    wire_reference = forms.CharField(max_length=64)
+    method = forms.ChoiceField(label="Disbursed by", choices=Funding.Method.choices, initial=Funding.Method.WIRE)
+    wire_reference = forms.CharField(
+        label="Reference", max_length=64, help_text="Wire confirmation, ACH trace or check number."
+    )

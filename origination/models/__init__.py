@@ -10,7 +10,7 @@ from origination.models.applications import (
     Status,
     TransitionLog,
 )
-from origination.models.closing import ClosingDocument, Funding
+from origination.models.closing import ClosingDocument, ClosingSignature, Funding
 from origination.models.communication import Message, Task
 from origination.models.compliance import AveragePrimeOfferRate, ComplianceCheck, Disclosure
 from origination.models.documents import Document, DocumentVersion
@@ -23,6 +23,7 @@ __all__ = [
     "AveragePrimeOfferRate",
     "Borrower",
     "ClosingDocument",
+    "ClosingSignature",
     "ComplianceCheck",
     "Condition",
     "CreditReport",

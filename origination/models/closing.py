@@ -25,14 +25,38 @@ class ClosingDocument(models.Model):
         return self.title
 
 
+class ClosingSignature(models.Model):
+    """The borrowers' signing of the closing package (consummation): when, where and before whom. One per
+    application; the ``close`` transition requires it."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="closing_signature")
+    signed_on = models.DateField(help_text="The day the borrowers signed: the scheduled closing date.")
+    location = models.CharField(max_length=200, blank=True, help_text="Where: title company, attorney, branch...")
+    notary = models.CharField(max_length=200, blank=True, help_text="The notary or settlement agent.")
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.application} signed {self.signed_on}"
+
+
 class Funding(models.Model):
     """The disbursement of a closed loan. One per application: funding twice is impossible."""
+
+    class Method(models.TextChoices):
+        WIRE = "wire", "Wire"
+        ACH = "ach", "ACH"
+        CHECK = "check", "Check"
 
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="funding")
     loan_amount = models.DecimalField(**MONEY)
     disbursed_amount = models.DecimalField(**MONEY, help_text="Loan amount less prepaid finance charges withheld.")
     funded_on = models.DateField()
-    wire_reference = models.CharField(max_length=64, blank=True)
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.WIRE)
+    wire_reference = models.CharField(
+        max_length=64, blank=True, help_text="The disbursement's reference: wire confirmation, ACH trace or check no."
+    )
     funded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -43,3 +67,8 @@ class Funding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application} funded {self.funded_on}"
+
+    @property
+    def method_in_text(self) -> str:
+        """The method as written in a sentence: wire, ACH, check."""
+        return self.get_method_display() if self.method == self.Method.ACH else self.method

@@ -1,4 +1,19 @@
-"""Closing and funding: schedule the closing, generate the closing documents, fund the loan.
+"""Closing and funding: schedule the closing, generate the closing package, record the signing, fund the loan.
+
+The closing package (WeasyPrint PDFs): the promissory note; copies of the latest Loan Estimate and Closing
+Disclosure as issued (their APR, finance charge, amount financed and total of payments, from lending.finance);
+the first-payment letter; the initial escrow account disclosure (Reg X 1024.17(g), products that escrow); the
+full amortization schedule. The note, the letter and the schedule share one set of figures (the same LoanTerms,
+on the scheduled closing and first payment dates).
+
+Initial escrow disclosure: the computation year is the 12 months from the first payment date
+(lending.finance.escrow). Estimated disbursements, from the subject property: the annual property tax in two
+installments, due with the 6th and the 12th escrow payments (the first half rounded down to the cent, the second
+with the remainder), and the homeowner's insurance premium once, due with the 12th payment (renewal, the first
+year being paid at closing). The monthly payment, cushion (two months), initial deposit and the 12-month
+projection are ``escrow_projection``'s.
+
+The signing (consummation) is recorded before the ``close`` transition, which requires it.
 
 Funding is one atomic step: the Funding row (one per application, so funding twice is impossible), the
 ``fund`` transition, the audit event; ``origination.signals.loan_funded`` is sent on commit for servicing.
@@ -7,7 +22,9 @@ Funding is one atomic step: the Funding row (one per application, so funding twi
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -17,11 +34,15 @@ from django.utils import timezone
 from lending.core import calendar, roles
 from lending.core.models import User
 from lending.core.services import audit_record
+from lending.finance import amortization, escrow
+from lending.finance.daycount import add_months
+from lending.finance.money import CENT, ZERO
 from origination import workflow
-from origination.models import Application, ClosingDocument, Disclosure, Funding
+from origination.models import Application, ClosingDocument, ClosingSignature, Disclosure, Funding
 from origination.services.compliance import compliance_run
 from origination.services.disclosures import (
     DisclosureError,
+    LoanFigures,
     document_context,
     loan_figures,
     pdf_render,
@@ -32,17 +53,31 @@ from origination.signals import loan_funded
 CLOSING_ROLES = (roles.CLOSER, roles.MANAGER)
 SCHEDULE_STATUSES = ("approved", "conditionally_approved", "clear_to_close", "closing")
 DOCUMENT_STATUSES = ("clear_to_close", "closing")
-PROMISSORY_NOTE, CLOSING_DISCLOSURE_COPY, FIRST_PAYMENT_LETTER = (
+SIGNING_STATUSES = ("closing",)
+PROMISSORY_NOTE, LOAN_ESTIMATE_COPY, CLOSING_DISCLOSURE_COPY, FIRST_PAYMENT_LETTER = (
     "promissory_note",
+    "loan_estimate",
     "closing_disclosure",
     "first_payment_letter",
 )
+ESCROW_DISCLOSURE, AMORTIZATION_SCHEDULE = "initial_escrow_disclosure", "amortization_schedule"
 DOCUMENT_TITLES = {
     PROMISSORY_NOTE: "Promissory note",
+    LOAN_ESTIMATE_COPY: "Loan Estimate (copy as issued)",
     CLOSING_DISCLOSURE_COPY: "Closing Disclosure (copy as issued)",
     FIRST_PAYMENT_LETTER: "First payment letter",
+    ESCROW_DISCLOSURE: "Initial escrow account disclosure",
+    AMORTIZATION_SCHEDULE: "Amortization schedule",
 }
-PDF_TEMPLATES = {PROMISSORY_NOTE: "pdf/promissory_note.html", FIRST_PAYMENT_LETTER: "pdf/first_payment_letter.html"}
+PDF_TEMPLATES = {
+    PROMISSORY_NOTE: "pdf/promissory_note.html",
+    FIRST_PAYMENT_LETTER: "pdf/first_payment_letter.html",
+    ESCROW_DISCLOSURE: "pdf/initial_escrow_disclosure.html",
+    AMORTIZATION_SCHEDULE: "pdf/amortization_schedule.html",
+}
+# The escrow year's disbursements (see the module docstring): with these escrow payments (1-12).
+PROPERTY_TAX_PAYMENTS = (6, 12)
+INSURANCE_PAYMENT = 12
 
 
 class ClosingError(Exception):
@@ -99,6 +134,133 @@ def _closing_figures(app: Application):
         raise ClosingError(str(exc)) from exc
 
 
+@dataclass(frozen=True)
+class EscrowMonthLine:
+    """One month of the initial escrow projection, with what is paid out of escrow that month."""
+
+    month: int
+    payment_date: date
+    payment: Decimal
+    disbursements: Decimal
+    descriptions: tuple[str, ...]
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class EscrowStatement:
+    """What the initial escrow account disclosure shows: the estimated disbursements and their projection."""
+
+    disbursements: tuple[escrow.EscrowDisbursement, ...]
+    projection: escrow.EscrowProjection
+
+    @property
+    def lines(self) -> list[EscrowMonthLine]:
+        months = self.projection.months
+        ends = [m.payment_date for m in months[1:]] + [add_months(self.projection.first_payment_date, escrow.MONTHS)]
+        return [
+            EscrowMonthLine(
+                month=m.month,
+                payment_date=m.payment_date,
+                payment=m.payment,
+                disbursements=m.disbursements,
+                descriptions=tuple(d.description for d in self.disbursements if m.payment_date <= d.due_date < end),
+                balance=m.balance,
+            )
+            for m, end in zip(months, ends, strict=True)
+        ]
+
+
+def escrow_disbursements(application: Application, first_payment_date: date) -> list[escrow.EscrowDisbursement]:
+    """The escrow year's estimated disbursements from the subject property (see the module docstring);
+    amounts of zero are left out."""
+    prop = getattr(application, "subject_property", None)
+    if prop is None:
+        return []
+    tax = prop.annual_property_tax or ZERO
+    first_half = (tax / 2).quantize(CENT, rounding=ROUND_DOWN)
+    installments = (first_half, tax - first_half)
+    items = [
+        escrow.EscrowDisbursement(
+            add_months(first_payment_date, payment - 1), amount, f"Property tax, installment {number} of 2"
+        )
+        for number, (payment, amount) in enumerate(zip(PROPERTY_TAX_PAYMENTS, installments, strict=True), start=1)
+    ]
+    items.append(
+        escrow.EscrowDisbursement(
+            add_months(first_payment_date, INSURANCE_PAYMENT - 1),
+            prop.annual_insurance or ZERO,
+            "Homeowner's insurance premium",
+        )
+    )
+    return [item for item in items if item.amount > 0]
+
+
+def escrow_statement(application: Application, first_payment_date: date) -> EscrowStatement | None:
+    """The initial escrow account statement (1024.17(g)) of a product that escrows, else None.
+    Raises ClosingError when escrow is required but there is nothing to escrow."""
+    if not application.product.escrow_required:
+        return None
+    items = escrow_disbursements(application, first_payment_date)
+    if not items:
+        raise ClosingError(
+            "The product requires escrow but the property has no property tax or insurance to escrow: "
+            "enter them on the property first."
+        )
+    return EscrowStatement(disbursements=tuple(items), projection=escrow.escrow_projection(items, first_payment_date))
+
+
+def _schedule_line(number: object, due: object, *amounts: object) -> str:
+    return f"{number:>4}  {due:<12}" + "".join(f"  {amount:>14}" for amount in amounts)
+
+
+def schedule_lines(schedule: amortization.Schedule) -> tuple[str, list[str], str]:
+    """The amortization schedule as fixed-width lines (header, one per installment, totals): a long schedule is
+    laid out as one text line per row, an order of magnitude faster in WeasyPrint than a table cell per figure."""
+    header = _schedule_line("No.", "Due", "Payment", "Principal", "Interest", "Balance")
+    lines = [
+        _schedule_line(
+            row.number,
+            f"{row.due_date:%b} {row.due_date.day:>2}, {row.due_date.year}",
+            f"{row.payment:,}",
+            f"{row.principal:,}",
+            f"{row.interest:,}",
+            f"{row.balance:,}",
+        )
+        for row in schedule.rows
+    ]
+    principal = sum((row.principal for row in schedule.rows), ZERO)
+    totals = _schedule_line(
+        "", "Totals", f"{schedule.total_payments:,}", f"{principal:,}", f"{schedule.total_interest:,}", ""
+    )
+    return header, lines, totals
+
+
+def _latest_disclosure_pdf(app: Application, kind: str) -> tuple[Disclosure, bytes]:
+    disclosure = app.disclosures.filter(kind=kind).order_by("-issued_on", "-id").first()
+    if disclosure is None or not disclosure.document:
+        label = Disclosure.Kind(kind).label
+        raise ClosingError(f"Issue the {label} first: the closing package includes it.")
+    with disclosure.document.open("rb") as handle:
+        return disclosure, handle.read()
+
+
+def closing_package_context(app: Application, figures: LoanFigures, **extra) -> dict:
+    """What the generated closing documents show: the loan document context, the full schedule (the note's
+    figures) and, for products that escrow, the initial escrow statement."""
+    statement = escrow_statement(app, figures.first_payment_date)
+    header, lines, totals = schedule_lines(figures.schedule)
+    return document_context(
+        app,
+        figures,
+        schedule=figures.schedule,
+        schedule_header=header,
+        schedule_lines=lines,
+        schedule_totals=totals,
+        escrow_statement=statement,
+        **extra,
+    )
+
+
 def _store(app: Application, actor: User, kind: str, pdf: bytes, title: str) -> ClosingDocument:
     document = ClosingDocument(
         application=app, kind=kind, title=title, sha256=hashlib.sha256(pdf).hexdigest(), generated_by=actor
@@ -114,9 +276,10 @@ def _store(app: Application, actor: User, kind: str, pdf: bytes, title: str) -> 
 
 @transaction.atomic
 def closing_documents_generate(*, actor: User, application: Application) -> list[ClosingDocument]:
-    """Generate the closing package as PDFs: the promissory note (terms and a payment schedule summary), a copy
-    of the latest Closing Disclosure as issued, and the first-payment letter. Each is stored with its SHA-256.
-    Generating again adds a new set; the newest of each kind is the one in force."""
+    """Generate the closing package as PDFs: the promissory note (terms and a payment schedule summary), copies
+    of the latest Loan Estimate and Closing Disclosure as issued, the first-payment letter, the initial escrow
+    account disclosure (products that escrow) and the full amortization schedule. Each is stored with its
+    SHA-256. Generating again adds a new set; the newest of each kind is the one in force."""
     _require_closer(actor, "generate closing documents")
     app = _lock(application)
     if app.status not in DOCUMENT_STATUSES:
@@ -124,14 +287,12 @@ def closing_documents_generate(*, actor: User, application: Application) -> list
             f"Closing documents are generated once clear to close, not while {app.get_status_display()}."
         )
     figures = _closing_figures(app)
-    cd = app.disclosures.filter(kind=Disclosure.Kind.CLOSING_DISCLOSURE).order_by("-issued_on", "-id").first()
-    if cd is None or not cd.document:
-        raise ClosingError("Issue the Closing Disclosure first: the closing package includes it.")
-    with cd.document.open("rb") as handle:
-        cd_pdf = handle.read()
-    context = document_context(app, figures, closing_disclosure=cd)
+    cd, cd_pdf = _latest_disclosure_pdf(app, Disclosure.Kind.CLOSING_DISCLOSURE)
+    le, le_pdf = _latest_disclosure_pdf(app, Disclosure.Kind.LOAN_ESTIMATE)
+    context = closing_package_context(app, figures, closing_disclosure=cd)
     rendered = [
         (PROMISSORY_NOTE, pdf_render(PDF_TEMPLATES[PROMISSORY_NOTE], context), "Promissory note"),
+        (LOAN_ESTIMATE_COPY, le_pdf, f"Loan Estimate issued {le.issued_on}"),
         (CLOSING_DISCLOSURE_COPY, cd_pdf, f"Closing Disclosure issued {cd.issued_on}"),
         (
             FIRST_PAYMENT_LETTER,
@@ -139,6 +300,21 @@ def closing_documents_generate(*, actor: User, application: Application) -> list
             f"First payment letter (due {app.first_payment_date})",
         ),
     ]
+    if context["escrow_statement"] is not None:
+        rendered.append(
+            (
+                ESCROW_DISCLOSURE,
+                pdf_render(PDF_TEMPLATES[ESCROW_DISCLOSURE], context),
+                DOCUMENT_TITLES[ESCROW_DISCLOSURE],
+            )
+        )
+    rendered.append(
+        (
+            AMORTIZATION_SCHEDULE,
+            pdf_render(PDF_TEMPLATES[AMORTIZATION_SCHEDULE], context),
+            f"Amortization schedule ({len(figures.schedule.rows)} payments)",
+        )
+    )
     documents: list[ClosingDocument] = []
     try:
         for kind, pdf, title in rendered:
@@ -156,6 +332,55 @@ def closing_documents_generate(*, actor: User, application: Application) -> list
     return documents
 
 
+@transaction.atomic
+def closing_signing_record(
+    *,
+    actor: User,
+    application: Application,
+    signed_on: date,
+    location: str = "",
+    notary: str = "",
+    notes: str = "",
+) -> ClosingSignature:
+    """Record the borrowers' signing of the closing package (consummation), which the ``close`` transition
+    requires. While the application is in closing; the signing date is the scheduled closing date and not in
+    the future. Recording again corrects the record (audited with what it replaced)."""
+    _require_closer(actor, "record signings")
+    app = _lock(application)
+    if app.status not in SIGNING_STATUSES:
+        raise ClosingError(
+            f"The signing is recorded while the application is in closing, not while {app.get_status_display()}."
+        )
+    if app.closing_date is None:
+        raise ClosingError("Schedule the closing first.")
+    if signed_on != app.closing_date:
+        raise ClosingError(
+            f"The signing date {signed_on} is not the scheduled closing date {app.closing_date}: the borrowers "
+            "sign at consummation (reschedule the closing if it moved)."
+        )
+    if signed_on > timezone.localdate():
+        raise ClosingError(f"The signing date {signed_on} is in the future: record the signing once it happened.")
+    values = {"signed_on": signed_on, "location": location.strip(), "notary": notary.strip(), "notes": notes.strip()}
+    signature = ClosingSignature.objects.select_for_update().filter(application=app).first()
+    before = None
+    if signature is None:
+        signature = ClosingSignature(application=app, recorded_by=actor, **values)
+    else:
+        before = {name: getattr(signature, name) for name in values}
+        for name, value in values.items():
+            setattr(signature, name, value)
+        signature.recorded_by, signature.recorded_at = actor, timezone.now()
+    signature.save()
+    audit_record(
+        actor=actor,
+        verb="closing.signing_corrected" if before else "closing.signing_recorded",
+        target=app,
+        before=before,
+        after=values,
+    )
+    return signature
+
+
 def _rescission_ends(app: Application) -> date | None:
     """The last day of the right to rescind (refinance of a principal dwelling, 1026.23), else None."""
     if app.purpose not in ("refinance", "cash_out") or app.product.kind != "mortgage" or app.closing_date is None:
@@ -167,18 +392,28 @@ def _rescission_ends(app: Application) -> date | None:
 
 
 @transaction.atomic
-def loan_fund(*, actor: User, application: Application, funded_on: date, wire_reference: str) -> Funding:
+def loan_fund(
+    *,
+    actor: User,
+    application: Application,
+    funded_on: date,
+    wire_reference: str,
+    method: str = Funding.Method.WIRE,
+) -> Funding:
     """Fund a closed loan: record the disbursement (the loan amount less the prepaid finance charges withheld, as
-    the latest Closing Disclosure disclosed them: its amount financed), move the application to funded, and
-    announce ``loan_funded`` on commit. Funding twice is refused with FundingError and changes nothing (the
-    application row is locked, and Funding is one-to-one)."""
+    the latest Closing Disclosure disclosed them: its amount financed; the date; the method, wire, ACH or check,
+    wire unless given; ``wire_reference`` holds the method's reference: wire confirmation, ACH trace or check
+    number), move the application to funded, and announce ``loan_funded`` on commit. Funding twice is refused
+    with FundingError and changes nothing (the application row is locked, and Funding is one-to-one)."""
     _require_closer(actor, "fund loans")
+    if method not in Funding.Method.values:
+        raise FundingError(f"Unknown funding method {method!r}: use wire, ACH or check.")
     app = _lock(application)
     existing = Funding.objects.filter(application=app).first()
     if existing is not None:
         raise FundingError(
-            f"{app.number} was already funded on {existing.funded_on} (wire {existing.wire_reference or 'n/a'}): "
-            "a loan is funded once."
+            f"{app.number} was already funded on {existing.funded_on} ({existing.method_in_text} "
+            f"{existing.wire_reference or 'n/a'}): a loan is funded once."
         )
     if app.status != "closed":
         raise FundingError(f"Only a closed loan can be funded; {app.number} is {app.get_status_display()}.")
@@ -206,12 +441,13 @@ def loan_fund(*, actor: User, application: Application, funded_on: date, wire_re
                 loan_amount=cd.loan_amount,
                 disbursed_amount=cd.amount_financed,
                 funded_on=funded_on,
+                method=method,
                 wire_reference=wire_reference.strip(),
                 funded_by=actor,
             )
     except IntegrityError as exc:  # someone funded it between our check and our insert
         raise FundingError(f"{app.number} is already funded: a loan is funded once.") from exc
-    note = f"Wire {funding.wire_reference}" if funding.wire_reference else ""
+    note = f"{funding.get_method_display()} {funding.wire_reference}".strip()
     application_transition(application=app, name="fund", actor=actor, note=note)
     audit_record(
         actor=actor,
@@ -223,6 +459,7 @@ def loan_fund(*, actor: User, application: Application, funded_on: date, wire_re
             "prepaid_finance_charges": prepaid,
             "closing_disclosure": cd.pk,
             "funded_on": funded_on,
+            "method": funding.method,
             "wire_reference": funding.wire_reference,
         },
     )

@@ -12,6 +12,11 @@ urlpatterns = [
         closing.ClosingDocumentsGenerateView.as_view(),
         name="closing-documents-generate",
     ),
+    path(
+        "applications/<int:pk>/closing/signing/",
+        closing.ClosingSigningRecordView.as_view(),
+        name="closing-signing-record",
+    ),
     path("applications/<int:pk>/closing/fund/", closing.LoanFundView.as_view(), name="loan-fund"),
     path(
         "closing-documents/<int:pk>/pdf/",

@@ -1,4 +1,4 @@
-"""Staff views of closing and funding: the workspace panel, scheduling, the closing package, funding.
+"""Staff views of closing and funding: the workspace panel, scheduling, the closing package, the signing, funding.
 Thin: forms validate, services decide."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.views.generic import TemplateView
 from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
 from origination import selectors, selectors_closing
-from origination.forms.closing import ClosingScheduleForm, FundingForm
+from origination.forms.closing import ClosingScheduleForm, ClosingSigningForm, FundingForm
 from origination.models import ClosingDocument
 from origination.services import closing
 from origination.services.workflow import TransitionBlocked
@@ -26,17 +26,29 @@ class CloserRequiredMixin(RoleRequiredMixin):
 def panel_context(request, application, **forms_by_name) -> dict:
     is_closer = roles.has_role(request.user, *closing.CLOSING_ROLES)
     funding = selectors_closing.funding_for(application)
+    signature = selectors_closing.signature_for(application)
     context = {
         "application": application,
         "documents": selectors_closing.closing_documents_for(application),
         "funding": funding,
+        "signature": signature,
         "is_closer": is_closer,
         "can_schedule": is_closer and application.status in closing.SCHEDULE_STATUSES,
         "can_generate": is_closer and application.status in closing.DOCUMENT_STATUSES,
+        "can_sign": is_closer and application.status in closing.SIGNING_STATUSES,
         "can_fund": is_closer and application.status == "closed" and funding is None,
         "schedule_form": ClosingScheduleForm(
             prefix="schedule",
             initial={"closing_date": application.closing_date, "first_payment_date": application.first_payment_date},
+        ),
+        "signing_form": ClosingSigningForm(
+            prefix="signing",
+            initial={
+                "signed_on": signature.signed_on if signature else application.closing_date,
+                "location": signature.location if signature else "",
+                "notary": signature.notary if signature else "",
+                "notes": signature.notes if signature else "",
+            },
         ),
         "fund_form": FundingForm(prefix="fund", initial={"funded_on": application.closing_date}),
     }
@@ -86,6 +98,20 @@ class ClosingDocumentsGenerateView(CloserRequiredMixin, View):
         return redirect("origination:application-detail", pk=pk)
 
 
+class ClosingSigningRecordView(CloserRequiredMixin, View):
+    def post(self, request, pk):
+        application = selectors.application_for_staff(user=request.user, pk=pk)
+        form = ClosingSigningForm(request.POST, prefix="signing")
+        if not form.is_valid():
+            return _error_page(request, application, 400, signing_form=form)
+        try:
+            closing.closing_signing_record(actor=request.user, application=application, **form.cleaned_data)
+        except closing.ClosingError as exc:
+            return _error_page(request, application, 409, str(exc), signing_form=form)
+        messages.success(request, f"Signing recorded ({form.cleaned_data['signed_on']}).")
+        return redirect("origination:application-detail", pk=pk)
+
+
 class LoanFundView(CloserRequiredMixin, View):
     def post(self, request, pk):
         application = selectors.application_for_staff(user=request.user, pk=pk)
@@ -99,7 +125,11 @@ class LoanFundView(CloserRequiredMixin, View):
             return _error_page(request, application, 409, f"{exc} {reasons}".strip(), fund_form=form)
         except closing.ClosingError as exc:
             return _error_page(request, application, 409, str(exc), fund_form=form)
-        messages.success(request, f"Funded: ${funding.disbursed_amount:,} disbursed (wire {funding.wire_reference}).")
+        messages.success(
+            request,
+            f"Funded: ${funding.disbursed_amount:,} disbursed by {funding.method_in_text} "
+            f"(reference {funding.wire_reference}).",
+        )
         return redirect("origination:application-detail", pk=pk)
 
 

@@ -1,9 +1,84 @@
+"""Servicing staff pages: the loan list, a loan's detail, the trial balance. Thin: a selector, then a template."""
+
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
 from django.views.generic import TemplateView
 
 from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
+from servicing import selectors
+from servicing.forms import TrialBalanceForm
+from servicing.models import LoanAccount
+
+SERVICING_ROLES = (roles.SERVICER, roles.COLLECTOR, roles.MANAGER)
+LEDGER_ROLES = (roles.SERVICER, roles.MANAGER)
+LOANS_PAGE_SIZE = 50
 
 
 class HomeView(RoleRequiredMixin, TemplateView):
-    allowed_roles = (roles.SERVICER, roles.COLLECTOR, roles.MANAGER)
+    """The loan accounts, newest first, paginated; filter by status, search by loan number or borrower."""
+
+    allowed_roles = SERVICING_ROLES
     template_name = "servicing/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET
+        status = params.get("status", "")
+        status = status if status in LoanAccount.Status.values else ""
+        query = params.get("q", "").strip()
+        page = Paginator(selectors.loan_list(status=status, query=query), LOANS_PAGE_SIZE).get_page(params.get("page"))
+        context.update(
+            page=page,
+            loans=list(page.object_list),
+            status=status,
+            query=query,
+            statuses=LoanAccount.Status.choices,
+            page_query=urlencode({k: v for k, v in (("status", status), ("q", query)) if v}),
+            can_view_ledger=roles.has_role(self.request.user, *LEDGER_ROLES),
+        )
+        return context
+
+
+class LoanDetailView(RoleRequiredMixin, TemplateView):
+    """One loan: the booked terms, running balances beside the journal's, schedule, escrow and sub-ledger."""
+
+    allowed_roles = SERVICING_ROLES
+    template_name = "servicing/loan_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        loan = selectors.loan_for_staff(pk=self.kwargs["pk"])
+        journal = selectors.loan_balances_from_journal([loan.pk])[loan.pk]
+        context.update(
+            loan=loan,
+            balances=[
+                (label, getattr(loan, field), journal[field])
+                for label, field in (
+                    ("Principal", "principal_balance"),
+                    ("Interest due", "interest_due"),
+                    ("Fees due", "fees_due"),
+                    ("Escrow", "escrow_balance"),
+                    ("Suspense", "suspense_balance"),
+                )
+            ],
+            installments=list(loan.installments.order_by("number")),
+            escrow_items=list(loan.escrow_items.all()),
+            subledger=selectors.loan_subledger(loan),
+        )
+        return context
+
+
+class TrialBalanceView(RoleRequiredMixin, TemplateView):
+    """Debits and credits per account as of a date (all entries by default); they net to zero."""
+
+    allowed_roles = LEDGER_ROLES
+    template_name = "servicing/trial_balance.html"
+
+    def get(self, request, *args, **kwargs):
+        form = TrialBalanceForm(request.GET or None)
+        valid = form.is_valid() if form.is_bound else True
+        as_of = form.cleaned_data.get("as_of") if valid and form.is_bound else None
+        context = self.get_context_data(form=form, trial=selectors.trial_balance(as_of) if valid else None)
+        return self.render_to_response(context, status=200 if valid else 400)

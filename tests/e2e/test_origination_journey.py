@@ -263,14 +263,24 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     expect_message(closer, "Closing Disclosure issued: APR")
     expect(closer.get_by_test_id("closing-panel")).to_be_visible()
     closer.get_by_role("button", name="Generate closing documents").click()
-    expect_message(closer, "Closing package generated: 3 documents.")
+    expect_message(closer, "Closing package generated: 6 documents.")
     act(closer, "Start closing")
     expect_status(closer, "Closing")
 
-    # Consummation today is blocked: the CD was received today, not 3 business days before (Reg Z 1026.19(f)).
+    # Consummation today is blocked: the CD was received today, not 3 business days before (Reg Z 1026.19(f)),
+    # and the signing is not recorded yet.
     expect(closer.get_by_test_id("blocked-close")).to_contain_text(
         "The Closing Disclosure was received at least 3 business days before closing"
     )
+    expect(closer.get_by_test_id("blocked-close")).to_contain_text("The signing has been recorded")
+    signing = closer.get_by_test_id("signing-form")
+    expect(signing.get_by_label("Signed on")).to_have_value(today.isoformat())
+    signing.get_by_label("Signed at").fill("Prairie Title Company")
+    signing.get_by_label("Notary or settlement agent").fill("Dana Whitfield")
+    signing.get_by_role("button", name="Record signing").click()
+    expect_message(closer, f"Signing recorded ({today.isoformat()}).")
+    expect(closer.get_by_test_id("signing-summary")).to_contain_text("at Prairie Title Company")
+    expect(closer.get_by_test_id("blocked-close")).not_to_contain_text("The signing has been recorded")
     # A same-day journey cannot wait three business days, so the history is moved back with the ORM, as if the
     # borrower had applied two weeks ago and received the CD in person a week ago (the product code is unchanged).
     settle(processor, underwriter, officer, closer)
@@ -294,15 +304,18 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     # Funding: a purchase has no right of rescission, so it funds the day it closes.
     fund = closer.get_by_test_id("fund-form")
     expect(fund.get_by_label("Funded on")).to_have_value(today.isoformat())
-    fund.get_by_label("Wire reference").fill("FED-E2E-0001")
+    expect(fund.get_by_label("Disbursed by")).to_have_value("wire")
+    fund.get_by_label("Reference").fill("FED-E2E-0001")
     fund.get_by_role("button", name="Fund").click()
-    expect_message(closer, "(wire FED-E2E-0001)")
+    expect_message(closer, "disbursed by wire (reference FED-E2E-0001)")
     expect_status(closer, "Funded")
     expect(closer.get_by_test_id("funding-summary")).to_contain_text("Funded")
+    expect(closer.get_by_test_id("funding-method")).to_have_text("Wire")
     settle(closer)
     application.refresh_from_db()
     assert application.status == "funded"
-    assert application.funding.wire_reference == "FED-E2E-0001"
+    assert (application.funding.method, application.funding.wire_reference) == ("wire", "FED-E2E-0001")
+    assert application.closing_signature.location == "Prairie Title Company"
 
     # The borrower sees the loan funded in the portal.
     page.goto(f"/portal/applications/{application.pk}/")

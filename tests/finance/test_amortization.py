@@ -56,7 +56,16 @@ def ref_level_payment(principal: Decimal, rate: Decimal, periods: int, per_year:
     if r == 0:
         return cents(CONTEXT.divide(principal, periods))
     discount = CONTEXT.power(CONTEXT.add(1, r), -periods)
-    return cents(CONTEXT.divide(CONTEXT.multiply(principal, r), CONTEXT.subtract(1, discount)))
+    approx = CONTEXT.divide(CONTEXT.multiply(principal, r), CONTEXT.subtract(1, discount))
+    # Within a hair of a half cent the 34-digit annuity cannot tell which way to round: decide exactly.
+    # (Found by Hypothesis: 50.00 at 5 % for one quarter is exactly 50.625 -> 50.63.)
+    hundredths = approx * 100
+    if abs(hundredths - hundredths.to_integral_value(rounding="ROUND_FLOOR") - Decimal("0.5")) < Decimal("1e-20"):
+        exact_r = Fraction(rate) / (100 * per_year)
+        exact = Fraction(principal) * exact_r / (1 - (1 + exact_r) ** -periods)
+        whole, rest = divmod(exact * 100, 1)
+        return D(int(whole) + (rest >= Fraction(1, 2))).scaleb(-2)
+    return cents(approx)
 
 
 def ref_add_months(start: date, months: int, day: int) -> date:
@@ -655,3 +664,9 @@ def test_year_fraction_reference_agrees_with_daycount():
     for convention in CONVENTIONS:
         exact = ref_year_fraction(start, end, convention)
         assert abs(Fraction(daycount.year_fraction(start, end, convention)) - exact) < Fraction(1, 10**26)
+
+
+def test_level_payment_rounds_an_exact_half_cent_up():
+    # 50.00 at 5 % for one quarter is exactly 50.625: ROUND_HALF_UP gives 50.63 (a float or 34-digit
+    # annuity evaluates 50.62499... and would round down).
+    assert level_payment(D("50.00"), D("5"), 1, 4) == D("50.63")

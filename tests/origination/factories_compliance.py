@@ -9,7 +9,7 @@ from decimal import Decimal
 import factory
 
 from origination.models import AveragePrimeOfferRate, CreditReport, Disclosure, ProductFee, UnderwritingFinding
-from origination.services.closing import closing_documents_generate, closing_schedule
+from origination.services.closing import closing_documents_generate, closing_schedule, closing_signing_record
 from origination.services.disclosures import disclosure_issue
 from origination.services.workflow import application_transition
 from tests.core.factories import UserFactory, user_with_role
@@ -147,12 +147,21 @@ def closing_ready_application(**kwargs):
     return application
 
 
-def closed_application(**kwargs):
-    """A consummated loan ready to fund: closing package generated, closing started and recorded."""
+def in_closing_application(**kwargs):
+    """In closing: the closing package generated and the closing started; the signing not recorded yet."""
     team = kwargs.setdefault("team", Team())
     application = closing_ready_application(**kwargs)
     closing_documents_generate(actor=team.closer, application=application)
     application_transition(application=application, name="start_closing", actor=team.closer)
+    application.refresh_from_db()
+    return application
+
+
+def closed_application(**kwargs):
+    """A consummated loan ready to fund: closing package generated, closing started, signing and closing recorded."""
+    team = kwargs.setdefault("team", Team())
+    application = in_closing_application(**kwargs)
+    closing_signing_record(actor=team.closer, application=application, signed_on=CLOSING_DATE, location="Title Co.")
     application_transition(application=application, name="close", actor=team.closer)
     application.refresh_from_db()
     return application

@@ -1,5 +1,5 @@
-"""Closing and funding pages: access by role on every view, scheduling, the closing package, funding (once)
-through the forms, document downloads, constant query counts."""
+"""Closing and funding pages: access by role on every view, scheduling, the closing package, the signing,
+funding (once, by wire, ACH or check) through the forms, document downloads, constant query counts."""
 
 import hashlib
 
@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from lending.core import roles
-from origination.models import Application, ClosingDocument, Funding
+from origination.models import Application, ClosingDocument, ClosingSignature, Funding
 from origination.services.closing import closing_documents_generate
 from tests.core.factories import UserFactory, user_with_role
 from tests.origination.factories import complete_application
@@ -18,6 +18,7 @@ from tests.origination.factories_compliance import (
     clear_to_close_application,
     closed_application,
     closing_ready_application,
+    in_closing_application,
 )
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,7 @@ def _urls(application, document):
         "panel": ("get", reverse("origination:closing-panel", args=[application.pk])),
         "schedule": ("post", reverse("origination:closing-schedule", args=[application.pk])),
         "generate": ("post", reverse("origination:closing-documents-generate", args=[application.pk])),
+        "signing": ("post", reverse("origination:closing-signing-record", args=[application.pk])),
         "fund": ("post", reverse("origination:loan-fund", args=[application.pk])),
         "pdf": ("get", reverse("origination:closing-document-download", args=[document.pk])),
     }
@@ -72,7 +74,7 @@ def test_closing_actions_are_for_closers_and_managers(client, role):
     application = complete_application()
     client.force_login(user_with_role(role))
     urls = _urls(application, _fake_document(application))
-    for name in ("schedule", "generate", "fund"):
+    for name in ("schedule", "generate", "signing", "fund"):
         assert client.post(urls[name][1]).status_code == 403, name
     assert client.get(urls["panel"][1]).status_code == 200
 
@@ -89,6 +91,7 @@ def test_missing_objects_are_404(client):
     client.force_login(user_with_role(roles.CLOSER))
     assert client.get(reverse("origination:closing-panel", args=[999999])).status_code == 404
     assert client.post(reverse("origination:loan-fund", args=[999999])).status_code == 404
+    assert client.post(reverse("origination:closing-signing-record", args=[999999])).status_code == 404
     assert client.get(reverse("origination:closing-document-download", args=[999999])).status_code == 404
 
 
@@ -147,27 +150,103 @@ def test_generate_from_the_panel_button(client):
     ready = closing_ready_application()
     response = client.post(reverse("origination:closing-documents-generate", args=[ready.pk]))
     assert response.status_code == 302
-    assert ClosingDocument.objects.filter(application=ready).count() == 3
+    assert ClosingDocument.objects.filter(application=ready).count() == 6
+    body = client.get(reverse("origination:closing-panel", args=[ready.pk])).content.decode()
+    for title in ("Loan Estimate issued", "Initial escrow account disclosure", "Amortization schedule (360 payments)"):
+        assert title in body
 
 
 def test_fund_from_the_form_once(client, package):
     application, _, team = package
     client.force_login(team.closer)
     url = reverse("origination:loan-fund", args=[application.pk])
-    assert client.post(url, {"fund-funded_on": "2026-11-13"}).status_code == 400  # no wire reference
-    early = client.post(url, {"fund-funded_on": "2026-11-12", "fund-wire_reference": "FW-9"})
+    form = {"fund-funded_on": "2026-11-13", "fund-method": "wire", "fund-wire_reference": "FW-9"}
+    assert client.post(url, {**form, "fund-wire_reference": ""}).status_code == 400  # no reference
+    early = client.post(url, {**form, "fund-funded_on": "2026-11-12"})
     assert early.status_code == 409
     assert "before the closing" in early.content.decode()
-    response = client.post(url, {"fund-funded_on": "2026-11-13", "fund-wire_reference": "FW-9"}, follow=True)
+    response = client.post(url, form, follow=True)
     assert response.redirect_chain[-1][0] == reverse("origination:application-detail", args=[application.pk])
+    assert "disbursed by wire (reference FW-9)" in response.content.decode()
     assert Application.objects.get(pk=application.pk).status == "funded"
-    again = client.post(url, {"fund-funded_on": "2026-11-13", "fund-wire_reference": "FW-10"})
+    again = client.post(url, {**form, "fund-wire_reference": "FW-10"})
     assert again.status_code == 409
     assert "already funded" in again.content.decode()
     assert Funding.objects.get().wire_reference == "FW-9"
     body = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
     assert f"Funded {CLOSING_DATE:%Y-%m-%d}" in body
     assert "Fund the loan" not in body
+
+
+def test_fund_by_check_stores_and_shows_the_method(client, package):
+    application, _, team = package
+    client.force_login(team.closer)
+    url = reverse("origination:loan-fund", args=[application.pk])
+    form = {"fund-funded_on": "2026-11-13", "fund-method": "cash", "fund-wire_reference": "CHK 1042"}
+    bad = client.post(url, form)
+    assert bad.status_code == 400
+    assert "Select a valid choice" in bad.content.decode()
+    panel = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert 'value="wire" selected' in panel  # wire unless chosen otherwise
+    response = client.post(url, {**form, "fund-method": "check"}, follow=True)
+    assert "disbursed by check (reference CHK 1042)" in response.content.decode()
+    assert Funding.objects.get().method == "check"
+    panel = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert '<span data-testid="funding-method">Check</span>, reference CHK 1042' in panel
+
+
+def test_the_signing_is_recorded_from_the_panel_and_then_the_closing(client):
+    team = Team()
+    application = in_closing_application(team=team)
+    client.force_login(team.closer)
+    detail = reverse("origination:application-detail", args=[application.pk])
+    body = client.get(detail).content.decode()
+    assert 'data-testid="blocked-close"><li>The signing has been recorded</li></ul>' in body
+    transition = reverse("origination:application-transition", args=[application.pk])
+    blocked = client.post(transition, {"transition": "close"})
+    assert blocked.status_code == 409
+    assert "Blocked: The signing has been recorded." in blocked.content.decode()
+    panel = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert 'data-testid="signing-missing"' in panel
+    assert 'data-testid="signing-form"' in panel
+    assert f'value="{CLOSING_DATE:%Y-%m-%d}"' in panel  # the scheduled closing date, filled in
+
+    url = reverse("origination:closing-signing-record", args=[application.pk])
+    bad = client.post(url, {"signing-signed_on": "not a date"})
+    assert bad.status_code == 400
+    assert "Enter a valid date." in bad.content.decode()
+    mismatch = client.post(url, {"signing-signed_on": "2026-11-12"})
+    assert mismatch.status_code == 409
+    assert "The signing date 2026-11-12 is not the scheduled closing date 2026-11-13" in mismatch.content.decode()
+    assert not ClosingSignature.objects.exists()
+
+    form = {"signing-signed_on": "2026-11-13", "signing-location": "Prairie Title", "signing-notary": "D. Whitfield"}
+    response = client.post(url, form, follow=True)
+    assert response.redirect_chain[-1][0] == detail
+    assert "Signing recorded (2026-11-13)." in response.content.decode()
+    panel = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert "Signed 2026-11-13</strong> at Prairie Title, before D. Whitfield" in panel
+    assert "Correct the signing" in panel
+    assert client.post(transition, {"transition": "close"}).status_code == 302
+    assert Application.objects.get(pk=application.pk).status == "closed"
+    panel = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert 'data-testid="signing-form"' not in panel
+    assert 'data-testid="signing-summary"' in panel
+
+
+def test_a_manager_may_record_the_signing_but_not_outside_closing(client):
+    application = in_closing_application()
+    manager = user_with_role(roles.MANAGER)
+    client.force_login(manager)
+    url = reverse("origination:closing-signing-record", args=[application.pk])
+    assert client.post(url, {"signing-signed_on": "2026-11-13"}).status_code == 302
+    assert ClosingSignature.objects.get().recorded_by == manager
+    ready = closing_ready_application()
+    refused = client.post(
+        reverse("origination:closing-signing-record", args=[ready.pk]), {"signing-signed_on": "2026-11-13"}
+    )
+    assert refused.status_code == 409
+    assert "not while Clear to close" in refused.content.decode()
 
 
 def test_panel_query_count_does_not_grow_with_documents(client, django_assert_max_num_queries):

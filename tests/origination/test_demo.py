@@ -114,9 +114,13 @@ def test_demo_data_is_consistent_and_funding_is_announced_on_commit(django_captu
     )
     assert set(alice_loan.closing_documents.values_list("kind", flat=True)) == {
         "promissory_note",
+        "loan_estimate",
         "closing_disclosure",
         "first_payment_letter",
+        "initial_escrow_disclosure",
+        "amortization_schedule",
     }
+    assert alice_loan.closing_signature.signed_on == alice_loan.closing_date
     assert {alice_loan.loan_officer.email, alice_loan.processor.email} == {demo.OFFICER, demo.PROCESSOR}
     assert {alice_loan.underwriter.email, alice_loan.closer.email} == {demo.UNDERWRITER, demo.CLOSER}
 

@@ -1,0 +1,152 @@
+"""The general ledger: chart of accounts, journal entries and their lines (double entry, append-only).
+
+Every entry balances (sum of debits == sum of credits) and is never changed: corrections are reversing entries.
+The posting service checks both; on PostgreSQL, triggers installed by migration 0003 check them again at commit
+and refuse UPDATE and DELETE of entries and lines.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+# The chart of accounts the code relies on (code, number, name, kind, normal side); seeded by migration 0002.
+CASH = "cash"
+LOANS_RECEIVABLE = "loans_receivable"
+INTEREST_RECEIVABLE = "interest_receivable"
+FEES_RECEIVABLE = "fees_receivable"
+ESCROW_LIABILITY = "escrow_liability"
+SUSPENSE = "suspense"
+INTEREST_INCOME = "interest_income"
+FEE_INCOME = "fee_income"
+CHARGE_OFF_LOSS = "charge_off_loss"
+CHART = (
+    (CASH, "1000", "Cash and clearing", "asset", "debit"),
+    (LOANS_RECEIVABLE, "1100", "Loans receivable (principal)", "asset", "debit"),
+    (INTEREST_RECEIVABLE, "1200", "Interest receivable", "asset", "debit"),
+    (FEES_RECEIVABLE, "1300", "Fees receivable", "asset", "debit"),
+    (ESCROW_LIABILITY, "2100", "Escrow liability", "liability", "credit"),
+    (SUSPENSE, "2200", "Suspense (unapplied funds)", "liability", "credit"),
+    (INTEREST_INCOME, "4100", "Interest income", "income", "credit"),
+    (FEE_INCOME, "4200", "Fee income", "income", "credit"),
+    (CHARGE_OFF_LOSS, "5100", "Charge-off loss", "expense", "debit"),
+)
+# The loan's running balance each per-loan account mirrors: ledger_verify proves they are equal.
+LOAN_BALANCE_ACCOUNTS = {
+    LOANS_RECEIVABLE: "principal_balance",
+    INTEREST_RECEIVABLE: "interest_due",
+    FEES_RECEIVABLE: "fees_due",
+    ESCROW_LIABILITY: "escrow_balance",
+    SUSPENSE: "suspense_balance",
+}
+
+
+class LedgerAccount(models.Model):
+    """One account of the chart. ``code`` is what services post to; ``number`` orders the trial balance."""
+
+    class Kind(models.TextChoices):
+        ASSET = "asset", "Asset"
+        LIABILITY = "liability", "Liability"
+        EQUITY = "equity", "Equity"
+        INCOME = "income", "Income"
+        EXPENSE = "expense", "Expense"
+
+    class Side(models.TextChoices):
+        DEBIT = "debit", "Debit"
+        CREDIT = "credit", "Credit"
+
+    code = models.SlugField(max_length=40, unique=True)
+    number = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    normal_side = models.CharField(max_length=8, choices=Side.choices)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(normal_side__in=("debit", "credit")), name="ledger_account_side"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class JournalEntry(models.Model):
+    """One balanced posting. Append-only: a correction is a new entry that ``reverses`` this one (at most once)."""
+
+    class Kind(models.TextChoices):
+        DISBURSEMENT = "disbursement", "Disbursement"
+        ESCROW_DEPOSIT = "escrow_deposit", "Escrow initial deposit"
+        PAYMENT = "payment", "Payment"
+        ACCRUAL = "accrual", "Interest accrual"
+        FEE = "fee", "Fee assessed"
+        ESCROW_DISBURSEMENT = "escrow_disbursement", "Escrow disbursement"
+        CHARGE_OFF = "charge_off", "Charge-off"
+        BOARDING = "boarding", "Boarding (servicing transfer)"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        REVERSAL = "reversal", "Reversal"
+
+    loan = models.ForeignKey(
+        "servicing.LoanAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="journal_entries"
+    )
+    effective_date = models.DateField()
+    posted_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    memo = models.CharField(max_length=255, blank=True)
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["effective_date", "id"]
+        verbose_name_plural = "journal entries"
+        indexes = [
+            models.Index(fields=["loan", "effective_date", "id"], name="journal_entry_loan_idx"),
+            models.Index(fields=["effective_date"], name="journal_entry_date_idx"),
+        ]
+        constraints = [
+            # A reversal, and only a reversal, points at the entry it reverses.
+            models.CheckConstraint(
+                condition=Q(kind="reversal", reverses__isnull=False) | (~Q(kind="reversal") & Q(reverses__isnull=True)),
+                name="journal_entry_reversal_link",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"JE {self.pk} {self.effective_date} {self.get_kind_display()}"
+
+
+class JournalLine(models.Model):
+    """One side of an entry: a debit or a credit (exactly one of them non-zero) to one account.
+
+    ``loan`` repeats the entry's loan so the per-loan sub-ledger is a single indexed sum.
+    """
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="lines")
+    loan = models.ForeignKey(
+        "servicing.LoanAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="journal_lines"
+    )
+    debit = models.DecimalField(**MONEY, default=0)
+    credit = models.DecimalField(**MONEY, default=0)
+
+    class Meta:
+        ordering = ["entry_id", "id"]
+        indexes = [models.Index(fields=["loan", "account"], name="journal_line_loan_account_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(debit__gte=0, credit__gte=0), name="journal_line_non_negative"),
+            models.CheckConstraint(
+                condition=Q(debit__gt=0, credit=0) | Q(debit=0, credit__gt=0), name="journal_line_one_side"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
+        return f"{self.account_id} {side}"

@@ -1,0 +1,171 @@
+"""Loan accounts: the booked contract (a snapshot of its terms), running balances, and the installment schedule."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from lending.finance import amortization
+from origination.models.choices import AllocationStrategy, Amortization, DayCount, Frequency
+from servicing.models.ledger import MONEY
+
+RATE = {"max_digits": 7, "decimal_places": 4}
+ZERO = Decimal("0.00")
+
+
+class LoanAccount(models.Model):
+    """A booked loan. Its terms are copied at boarding, so later product edits never change it; its balances
+    are kept current in the same transaction as each journal entry (``ledger_verify`` proves they agree)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAID_OFF = "paid_off", "Paid off"
+        CHARGED_OFF = "charged_off", "Charged off"
+
+    loan_number = models.CharField(max_length=32, unique=True)
+    application = models.OneToOneField(
+        "origination.Application",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="loan_account",
+        help_text="Blank for loans boarded from a servicing transfer.",
+    )
+    borrower = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="loan_accounts",
+        help_text="The borrower's portal account.",
+    )
+    borrower_name = models.CharField(max_length=200, blank=True)
+    product_code = models.CharField(max_length=40, blank=True)
+    product_name = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+
+    # --- the contract, as booked ---------------------------------------------------------------------------
+    principal = models.DecimalField(**MONEY, help_text="Original principal (the note amount).")
+    annual_rate = models.DecimalField(**RATE, help_text="Note rate, annual percent.")
+    term_periods = models.PositiveIntegerField()
+    payment_frequency = models.CharField(max_length=16, choices=Frequency.choices)
+    amortization = models.CharField(max_length=16, choices=Amortization.choices)
+    interest_only_periods = models.PositiveIntegerField(default=0)
+    balloon_after_periods = models.PositiveIntegerField(null=True, blank=True)
+    day_count = models.CharField(max_length=16, choices=DayCount.choices)
+    odd_first_period = models.CharField(max_length=16, default="per_diem")
+    disbursement_date = models.DateField()
+    first_payment_date = models.DateField()
+    maturity_date = models.DateField()
+    regular_payment = models.DecimalField(**MONEY, help_text="Principal and interest of a regular installment.")
+    late_fee_percent = models.DecimalField(**RATE, default=ZERO)
+    late_fee_flat = models.DecimalField(**MONEY, default=ZERO)
+    late_fee_max = models.DecimalField(**MONEY, null=True, blank=True)
+    grace_days = models.PositiveIntegerField(default=15)
+    allocation_strategy = models.CharField(max_length=32, choices=AllocationStrategy.choices)
+    escrow_monthly_payment = models.DecimalField(**MONEY, default=ZERO)
+    escrow_initial_deposit = models.DecimalField(**MONEY, default=ZERO)
+    escrow_cushion = models.DecimalField(**MONEY, default=ZERO)
+
+    # --- running balances (mirrors of the per-loan ledger accounts) ----------------------------------------
+    principal_balance = models.DecimalField(**MONEY, default=ZERO)
+    interest_due = models.DecimalField(**MONEY, default=ZERO, help_text="Accrued and not yet paid.")
+    fees_due = models.DecimalField(**MONEY, default=ZERO)
+    escrow_balance = models.DecimalField(**MONEY, default=ZERO, help_text="Negative when escrow is advanced.")
+    suspense_balance = models.DecimalField(**MONEY, default=ZERO, help_text="Unapplied funds.")
+    interest_paid_through = models.DateField()
+    next_due_date = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every balance change.")
+
+    boarded_at = models.DateTimeField(default=timezone.now)
+    boarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
+            models.CheckConstraint(condition=Q(annual_rate__gte=0), name="loan_rate_non_negative"),
+            models.CheckConstraint(condition=Q(term_periods__gte=1), name="loan_term_positive"),
+            models.CheckConstraint(
+                condition=Q(first_payment_date__gt=F("disbursement_date")), name="loan_first_payment_after_disbursement"
+            ),
+            models.CheckConstraint(
+                condition=Q(principal_balance__gte=0, interest_due__gte=0, fees_due__gte=0, suspense_balance__gte=0),
+                name="loan_balances_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.loan_number
+
+    def loan_terms(self) -> amortization.LoanTerms:
+        """The booked terms as the finance core's LoanTerms: rebuilding the schedule from them gives the stored one."""
+        return amortization.LoanTerms(
+            principal=self.principal,
+            annual_rate=self.annual_rate,
+            term_periods=self.term_periods,
+            disbursement_date=self.disbursement_date,
+            first_payment_date=self.first_payment_date,
+            frequency=self.payment_frequency,
+            amortization=self.amortization,
+            day_count=self.day_count,
+            odd_first_period=self.odd_first_period,
+            interest_only_periods=self.interest_only_periods,
+            balloon_after_periods=self.balloon_after_periods,
+        )
+
+
+class Installment(models.Model):
+    """One scheduled payment: what it asks for (principal, interest, escrow) and what has been paid of each."""
+
+    loan = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="installments")
+    number = models.PositiveIntegerField()
+    due_date = models.DateField()
+    principal = models.DecimalField(**MONEY)
+    interest = models.DecimalField(**MONEY)
+    escrow = models.DecimalField(**MONEY, default=ZERO)
+    payment = models.DecimalField(**MONEY, help_text="Principal + interest + escrow.")
+    paid_principal = models.DecimalField(**MONEY, default=ZERO)
+    paid_interest = models.DecimalField(**MONEY, default=ZERO)
+    paid_escrow = models.DecimalField(**MONEY, default=ZERO)
+    paid_on = models.DateField(null=True, blank=True, help_text="When the installment was paid in full.")
+
+    class Meta:
+        ordering = ["loan_id", "number"]
+        indexes = [models.Index(fields=["loan", "due_date"], name="installment_loan_due_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "number"], name="installment_unique_number"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1, principal__gte=0, interest__gte=0, escrow__gte=0),
+                name="installment_amounts_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    paid_principal__gte=0,
+                    paid_interest__gte=0,
+                    paid_escrow__gte=0,
+                    paid_principal__lte=F("principal"),
+                    paid_interest__lte=F("interest"),
+                    paid_escrow__lte=F("escrow"),
+                ),
+                name="installment_paid_within_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} #{self.number} due {self.due_date}"
+
+    @property
+    def paid(self) -> Decimal:
+        return self.paid_principal + self.paid_interest + self.paid_escrow
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.payment - self.paid

@@ -1,0 +1,212 @@
+"""Servicing reads: the loan list and detail, the trial balance, the per-loan sub-ledger, and the ledger checks.
+
+Every figure over many loans or lines is one set-based query (GROUP BY or correlated sums), never a loop of
+per-loan queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Round
+from django.shortcuts import get_object_or_404
+
+from lending.finance.money import ZERO, cents
+from origination.models import Application
+from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
+from servicing.models.ledger import LOAN_BALANCE_ACCOUNTS
+
+# Sums over many lines can outgrow a single amount's 14 digits.
+TOTAL = DecimalField(max_digits=20, decimal_places=2)
+BALANCE_FIELDS = tuple(LOAN_BALANCE_ACCOUNTS.values())
+
+
+def _total(expression) -> Round:
+    # Rounded to cents in SQL: SQLite sums decimals as floats; PostgreSQL's numeric is exact either way.
+    return Round(Coalesce(expression, Value(ZERO), output_field=TOTAL), 2, output_field=TOTAL)
+
+
+# --- loans -------------------------------------------------------------------------------------------------
+
+
+def loan_list(*, status: str = "", query: str = "") -> QuerySet[LoanAccount]:
+    """Loan accounts for the servicing list, newest first; ``query`` matches the loan number or borrower name."""
+    loans = LoanAccount.objects.only(
+        "loan_number",
+        "borrower_name",
+        "product_name",
+        "status",
+        "annual_rate",
+        "principal",
+        "principal_balance",
+        "escrow_balance",
+        "next_due_date",
+        "disbursement_date",
+    ).order_by("-id")
+    if status:
+        loans = loans.filter(status=status)
+    if query:
+        loans = loans.filter(Q(loan_number__icontains=query) | Q(borrower_name__icontains=query))
+    return loans
+
+
+def loan_for_staff(*, pk: int) -> LoanAccount:
+    """One loan account with its application (404 when missing); the view has checked the role."""
+    return get_object_or_404(LoanAccount.objects.select_related("application"), pk=pk)
+
+
+def loan_subledger(loan: LoanAccount) -> list[JournalLine]:
+    """The loan's journal lines in posting order, with their entries and accounts."""
+    return list(
+        JournalLine.objects.filter(loan=loan)
+        .select_related("entry", "account")
+        .order_by("entry__effective_date", "entry_id", "id")
+    )
+
+
+# --- trial balance -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrialBalanceRow:
+    account: LedgerAccount
+    debit: Decimal  # sum of the account's debits
+    credit: Decimal  # sum of its credits
+
+    @property
+    def net_debit(self) -> Decimal:
+        """The balance in the debit column (zero when the account nets to a credit)."""
+        return max(self.debit - self.credit, ZERO)
+
+    @property
+    def net_credit(self) -> Decimal:
+        return max(self.credit - self.debit, ZERO)
+
+    @property
+    def balance(self) -> Decimal:
+        """The balance on the account's normal side (negative when it runs against it)."""
+        net = self.debit - self.credit
+        return net if self.account.normal_side == LedgerAccount.Side.DEBIT else -net
+
+
+@dataclass(frozen=True)
+class TrialBalance:
+    as_of: date | None
+    rows: tuple[TrialBalanceRow, ...]
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((row.debit for row in self.rows), ZERO)
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((row.credit for row in self.rows), ZERO)
+
+    @property
+    def total_net_debit(self) -> Decimal:
+        return sum((row.net_debit for row in self.rows), ZERO)
+
+    @property
+    def total_net_credit(self) -> Decimal:
+        return sum((row.net_credit for row in self.rows), ZERO)
+
+    @property
+    def nets_to_zero(self) -> bool:
+        return self.total_debit == self.total_credit
+
+
+def trial_balance(as_of: date | None = None) -> TrialBalance:
+    """Debits and credits per account, over entries effective on or before ``as_of`` (all when None): one query."""
+    dated = Q(lines__entry__effective_date__lte=as_of) if as_of is not None else Q()
+    accounts = LedgerAccount.objects.annotate(
+        debit_total=_total(Sum("lines__debit", filter=dated)),
+        credit_total=_total(Sum("lines__credit", filter=dated)),
+    ).order_by("number")
+    return TrialBalance(
+        as_of=as_of,
+        rows=tuple(TrialBalanceRow(a, cents(a.debit_total), cents(a.credit_total)) for a in accounts),
+    )
+
+
+# --- the loans' balances in the journal ----------------------------------------------------------------------
+
+
+def loan_balances_from_journal(loan_ids: list[int] | None = None) -> dict[int, dict[str, Decimal]]:
+    """Per loan, what the journal says each running balance should be (``LOAN_BALANCE_ACCOUNTS``, on each
+    account's normal side): one GROUP BY over the lines. Loans asked for by id but without lines get zeros."""
+    lines = JournalLine.objects.filter(loan__isnull=False, account__code__in=LOAN_BALANCE_ACCOUNTS)
+    if loan_ids is not None:
+        lines = lines.filter(loan_id__in=loan_ids)
+    grouped = (
+        lines.values("loan_id", "account__code", "account__normal_side")
+        .annotate(debit_total=_total(Sum("debit")), credit_total=_total(Sum("credit")))
+        .order_by()
+    )
+    balances: dict[int, dict[str, Decimal]] = {pk: dict.fromkeys(BALANCE_FIELDS, ZERO) for pk in loan_ids or ()}
+    for row in grouped:
+        net = cents(row["debit_total"] - row["credit_total"])
+        if row["account__normal_side"] == LedgerAccount.Side.CREDIT:
+            net = -net
+        loan = balances.setdefault(row["loan_id"], dict.fromkeys(BALANCE_FIELDS, ZERO))
+        loan[LOAN_BALANCE_ACCOUNTS[row["account__code"]]] = net
+    return balances
+
+
+def _journal_balance(account: LedgerAccount):
+    lines = JournalLine.objects.filter(loan=OuterRef("pk"), account=account).order_by().values("loan")
+    net = F("credit") - F("debit") if account.normal_side == LedgerAccount.Side.CREDIT else F("debit") - F("credit")
+    return _total(Subquery(lines.annotate(net=Sum(net, output_field=TOTAL)).values("net")))
+
+
+def loan_balance_mismatches(loan_ids: list[int] | None = None) -> list[LoanAccount]:
+    """Loans whose running balances differ from the journal, each annotated ``journal_<field>`` for every
+    balance field: one query, correlated sums per loan, only the mismatches come back."""
+    accounts = {a.code: a for a in LedgerAccount.objects.filter(code__in=LOAN_BALANCE_ACCOUNTS)}
+    annotations = {
+        f"journal_{field}": _journal_balance(accounts[code]) if code in accounts else Value(ZERO, output_field=TOTAL)
+        for code, field in LOAN_BALANCE_ACCOUNTS.items()
+    }
+    loans = LoanAccount.objects.only("loan_number", *BALANCE_FIELDS).annotate(**annotations)
+    if loan_ids is not None:
+        loans = loans.filter(pk__in=loan_ids)
+    agree = {field: F(f"journal_{field}") for field in BALANCE_FIELDS}
+    mismatches = list(loans.exclude(**agree).order_by("pk"))
+    for loan in mismatches:  # SQLite hands computed decimals back unquantized
+        for field in BALANCE_FIELDS:
+            setattr(loan, f"journal_{field}", cents(getattr(loan, f"journal_{field}")))
+    return mismatches
+
+
+def unbalanced_entries() -> list[JournalEntry]:
+    """Entries with no lines or whose debits differ from their credits, annotated with their totals."""
+    entries = JournalEntry.objects.annotate(
+        line_count=Count("lines"),
+        debit_total=_total(Sum("lines__debit")),
+        credit_total=_total(Sum("lines__credit")),
+    )
+    unbalanced = list(entries.filter(Q(line_count=0) | ~Q(debit_total=F("credit_total"))).order_by("pk"))
+    for entry in unbalanced:
+        entry.debit_total, entry.credit_total = cents(entry.debit_total), cents(entry.credit_total)
+    return unbalanced
+
+
+def funded_without_loan_account() -> list[str]:
+    """Numbers of funded applications that servicing has not boarded (a failed onboarding)."""
+    return list(
+        Application.objects.filter(status="funded", loan_account__isnull=True)
+        .order_by("pk")
+        .values_list("number", flat=True)
+    )

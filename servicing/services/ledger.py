@@ -1,0 +1,259 @@
+"""Posting to the general ledger: balanced, append-only journal entries, reversals, and the loan's running balances.
+
+Every posting for a loan moves the loan's running balances in the same transaction (principal, interest due,
+fees due, escrow, suspense: ``LOAN_BALANCE_ACCOUNTS``), so the balances cannot drift from the journal; a
+repeated idempotency key returns the first entry and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lending.core.models import User
+from lending.core.services import audit_record
+from lending.finance.money import ZERO, require_non_negative_cents
+from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
+from servicing.models.ledger import CHART, LOAN_BALANCE_ACCOUNTS
+
+BALANCE_FIELDS = tuple(LOAN_BALANCE_ACCOUNTS.values())
+# Balances that may never go below zero (escrow may: the servicer advances a shortage).
+NON_NEGATIVE_BALANCES = ("principal_balance", "interest_due", "fees_due", "suspense_balance")
+
+
+class LedgerError(Exception):
+    """A posting was refused (unbalanced, sub-cent, unknown account, reversed twice...); nothing was written."""
+
+
+class Line(NamedTuple):
+    """One journal line as services pass it: ``(account_code, debit, credit)``, exactly one side non-zero."""
+
+    account: str
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+
+
+def ledger_chart_seed() -> None:
+    """Create any account of the standard chart that is missing (migration 0002 seeds them; test flushes don't)."""
+    LedgerAccount.objects.bulk_create(
+        [
+            LedgerAccount(code=code, number=number, name=name, kind=kind, normal_side=side)
+            for code, number, name, kind, side in CHART
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _clean_lines(lines: Iterable[Sequence]) -> list[Line]:
+    cleaned = []
+    for index, line in enumerate(lines, start=1):
+        try:
+            code, debit, credit = line
+        except (TypeError, ValueError):
+            raise LedgerError(f"Line {index}: expected (account_code, debit, credit), got {line!r}.") from None
+        try:
+            debit = require_non_negative_cents(debit, f"line {index} ({code}) debit")
+            credit = require_non_negative_cents(credit, f"line {index} ({code}) credit")
+        except ValueError as exc:
+            raise LedgerError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from exc
+        if (debit > 0) == (credit > 0):
+            raise LedgerError(f"Line {index} ({code}): exactly one of debit and credit must be non-zero.")
+        cleaned.append(Line(str(code), debit, credit))
+    if not cleaned:
+        raise LedgerError("A journal entry needs lines.")
+    debits = sum((line.debit for line in cleaned), ZERO)
+    credits = sum((line.credit for line in cleaned), ZERO)
+    if debits != credits:
+        raise LedgerError(f"The entry does not balance: debits {debits} != credits {credits}.")
+    return cleaned
+
+
+def _accounts(codes: set[str]) -> dict[str, LedgerAccount]:
+    found = {a.code: a for a in LedgerAccount.objects.filter(code__in=codes)}
+    if (codes - found.keys()) & {row[0] for row in CHART}:
+        ledger_chart_seed()
+        found = {a.code: a for a in LedgerAccount.objects.filter(code__in=codes)}
+    missing = sorted(codes - found.keys())
+    if missing:
+        raise LedgerError(f"Unknown ledger account(s): {', '.join(missing)}.")
+    inactive = sorted(code for code, account in found.items() if not account.is_active)
+    if inactive:
+        raise LedgerError(f"Inactive ledger account(s): {', '.join(inactive)}.")
+    return found
+
+
+def _balance_deltas(lines: list[Line], accounts: dict[str, LedgerAccount]) -> dict[str, Decimal]:
+    deltas: dict[str, Decimal] = {}
+    for line in lines:
+        field = LOAN_BALANCE_ACCOUNTS.get(line.account)
+        if field is None:
+            continue
+        signed = line.debit - line.credit
+        if accounts[line.account].normal_side == LedgerAccount.Side.CREDIT:
+            signed = -signed
+        deltas[field] = deltas.get(field, ZERO) + signed
+    return {field: delta for field, delta in deltas.items() if delta}
+
+
+def _apply_to_loan(loan: LoanAccount, deltas: dict[str, Decimal]) -> None:
+    """Move the loan's running balances by ``deltas`` under a row lock, and refresh them on ``loan``."""
+    if not deltas:
+        return
+    locked = LoanAccount.objects.select_for_update().only(*BALANCE_FIELDS, "version", "loan_number").get(pk=loan.pk)
+    values = {field: getattr(locked, field) + deltas.get(field, ZERO) for field in BALANCE_FIELDS}
+    for field in NON_NEGATIVE_BALANCES:
+        if values[field] < 0:
+            raise LedgerError(
+                f"{locked.loan_number}: the entry would take {field.replace('_', ' ')} below zero "
+                f"({getattr(locked, field)} {deltas[field]:+})."
+            )
+    values["version"] = locked.version + 1
+    LoanAccount.objects.filter(pk=loan.pk).update(**values, updated_at=timezone.now())
+    for field, value in values.items():
+        setattr(loan, field, value)
+
+
+def _same_posting(existing: JournalEntry, loan: LoanAccount | None, kind: str) -> JournalEntry:
+    if existing.loan_id != (loan.pk if loan is not None else None) or existing.kind != kind:
+        raise LedgerError(
+            f"Idempotency key {existing.idempotency_key!r} was already used for another posting (JE {existing.pk})."
+        )
+    return existing
+
+
+def _post(
+    *,
+    actor: User | None,
+    loan: LoanAccount | None,
+    effective_date: date,
+    kind: str,
+    memo: str,
+    lines: Iterable[Sequence],
+    idempotency_key: str | None,
+    reverses: JournalEntry | None = None,
+    verb: str = "journal.posted",
+    note: str = "",
+) -> JournalEntry:
+    key = idempotency_key or None
+    if key is not None:
+        existing = JournalEntry.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return _same_posting(existing, loan, kind)
+    if kind not in JournalEntry.Kind.values:
+        raise LedgerError(f"Unknown journal entry kind {kind!r}.")
+    cleaned = _clean_lines(lines)
+    accounts = _accounts({line.account for line in cleaned})
+    entry = JournalEntry(
+        loan=loan,
+        effective_date=effective_date,
+        kind=kind,
+        memo=memo[:255],
+        reverses=reverses,
+        created_by=actor if actor is not None and actor.pk else None,
+        idempotency_key=key,
+    )
+    if key is None and reverses is None:
+        entry.save()
+    else:
+        try:
+            with transaction.atomic():  # a savepoint: the unique key or the one-reversal rule may refuse the row
+                entry.save()
+        except IntegrityError:
+            if key is not None and (existing := JournalEntry.objects.filter(idempotency_key=key).first()):
+                return _same_posting(existing, loan, kind)  # posted concurrently by someone else: theirs stands
+            if reverses is not None:
+                raise LedgerError(f"JE {reverses.pk} is already reversed.") from None
+            raise
+    JournalLine.objects.bulk_create(
+        [
+            JournalLine(entry=entry, account=accounts[line.account], loan=loan, debit=line.debit, credit=line.credit)
+            for line in cleaned
+        ]
+    )
+    if loan is not None:
+        _apply_to_loan(loan, _balance_deltas(cleaned, accounts))
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=entry,
+        after={
+            "kind": kind,
+            "effective_date": effective_date,
+            "loan": loan.loan_number if loan is not None else None,
+            "lines": [[line.account, line.debit, line.credit] for line in cleaned],
+            "idempotency_key": key,
+            "reverses": reverses.pk if reverses is not None else None,
+        },
+        note=note,
+    )
+    return entry
+
+
+@transaction.atomic
+def journal_post(
+    *,
+    actor: User | None,
+    loan: LoanAccount | None,
+    effective_date: date,
+    kind: str,
+    memo: str,
+    lines: Iterable[Sequence],
+    idempotency_key: str | None = None,
+) -> JournalEntry:
+    """Post one balanced entry: ``lines`` are ``(account_code, debit, credit)`` in whole cents, exactly one side
+    non-zero, debits equal to credits, to known active accounts. A loan's running balances move with it.
+    A repeated ``idempotency_key`` returns the first entry and writes nothing (the same loan and kind are
+    required: a key reused for a different posting is refused)."""
+    return _post(
+        actor=actor,
+        loan=loan,
+        effective_date=effective_date,
+        kind=kind,
+        memo=memo,
+        lines=lines,
+        idempotency_key=idempotency_key,
+    )
+
+
+@transaction.atomic
+def journal_reverse(
+    *, actor: User | None, entry: JournalEntry, reason: str, effective_date: date | None = None
+) -> JournalEntry:
+    """Post the mirror of ``entry`` (each debit a credit and back), linked to it; on its effective date unless
+    told otherwise (never before it). An entry is reversed at most once, and a reversal is not reversed: post
+    the entry again instead."""
+    reason = reason.strip()
+    if not reason:
+        raise LedgerError("Give the reason for the reversal.")
+    # Lock the original so two reversals queue up; FOR UPDATE is a lock, not an UPDATE: the triggers allow it.
+    original = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+    if original.kind == JournalEntry.Kind.REVERSAL:
+        raise LedgerError(f"JE {original.pk} is a reversal: post the original entry again instead of reversing it.")
+    already = JournalEntry.objects.filter(reverses=original).values_list("pk", flat=True).first()
+    if already is not None:
+        raise LedgerError(f"JE {original.pk} is already reversed (by JE {already}).")
+    when = effective_date or original.effective_date
+    if when < original.effective_date:
+        raise LedgerError(f"A reversal cannot be dated before the entry it reverses ({original.effective_date}).")
+    loan = LoanAccount.objects.get(pk=original.loan_id) if original.loan_id else None
+    mirrored = [
+        (line.account.code, line.credit, line.debit)
+        for line in JournalLine.objects.filter(entry=original).select_related("account").order_by("id")
+    ]
+    return _post(
+        actor=actor,
+        loan=loan,
+        effective_date=when,
+        kind=JournalEntry.Kind.REVERSAL,
+        memo=f"Reversal of JE {original.pk}: {reason}",
+        lines=mirrored,
+        idempotency_key=None,
+        reverses=original,
+        verb="journal.reversed",
+        note=reason,
+    )
