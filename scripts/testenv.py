@@ -67,7 +67,10 @@ def postgres(pg_bin: Path) -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(workdir, user="postgres")
     data, port = workdir / "data", free_port()
-    run = lambda *cmd: subprocess.run(as_postgres([str(pg_bin / cmd[0]), *cmd[1:]]), check=True, cwd="/")  # noqa: E731
+
+    def run(*cmd: str) -> None:
+        subprocess.run(as_postgres([str(pg_bin / cmd[0]), *cmd[1:]]), check=True, cwd="/", stdout=subprocess.DEVNULL)
+
     run("initdb", "-D", str(data), "-U", PG_USER, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "-N")
     # Durability is irrelevant for a throw-away test cluster; turning it off makes the suite much faster.
     options = (
