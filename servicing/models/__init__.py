@@ -3,5 +3,15 @@
 from servicing.models.escrow import EscrowItem
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount
+from servicing.models.payments import AllocationLine, LoanTransaction
 
-__all__ = ["EscrowItem", "Installment", "JournalEntry", "JournalLine", "LedgerAccount", "LoanAccount"]
+__all__ = [
+    "AllocationLine",
+    "EscrowItem",
+    "Installment",
+    "JournalEntry",
+    "JournalLine",
+    "LedgerAccount",
+    "LoanAccount",
+    "LoanTransaction",
+]

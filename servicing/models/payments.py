@@ -1,0 +1,107 @@
+"""Loan transactions (payments and their reversals) and where each payment's money went (allocation lines)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from servicing.models.ledger import MONEY, JournalEntry
+from servicing.models.loans import Installment, LoanAccount
+
+
+class LoanTransaction(models.Model):
+    """One payment received (or the reversal of one), posted through one journal entry.
+
+    ``idempotency_key`` is unique: a payment submitted twice (a retried request, a re-imported file line) posts
+    once. A reversed payment keeps its allocation lines for history; its status says it no longer counts.
+    """
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment"
+        REVERSAL = "reversal", "Reversal"
+
+    class Method(models.TextChoices):
+        ACH = "ach", "ACH"
+        CHECK = "check", "Check"
+        WIRE = "wire", "Wire"
+        CASH = "cash", "Cash"
+        CARD = "card", "Card"
+        LOCKBOX = "lockbox", "Lockbox"
+
+    class Directive(models.TextChoices):
+        STANDARD = "standard", "Standard (waterfall)"
+        PRINCIPAL_ONLY = "principal_only", "Principal only"
+        ESCROW_ONLY = "escrow_only", "Escrow only"
+
+    class Status(models.TextChoices):
+        POSTED = "posted", "Posted"
+        REVERSED = "reversed", "Reversed"
+
+    loan = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PAYMENT)
+    amount = models.DecimalField(**MONEY)
+    effective_date = models.DateField()
+    method = models.CharField(max_length=16, choices=Method.choices)
+    reference = models.CharField(max_length=100, blank=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    directive = models.CharField(max_length=16, choices=Directive.choices, default=Directive.STANDARD)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.POSTED)
+    journal_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="loan_transaction")
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    note = models.CharField(max_length=255, blank=True, help_text="The reason, for a reversal.")
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    posted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["loan_id", "effective_date", "id"]
+        indexes = [models.Index(fields=["loan", "effective_date", "id"], name="loan_txn_loan_date_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="loan_txn_amount_positive"),
+            # A reversal, and only a reversal, points at the payment it reverses.
+            models.CheckConstraint(
+                condition=Q(kind="reversal", reverses__isnull=False) | Q(kind="payment", reverses__isnull=True),
+                name="loan_txn_reversal_link",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} on {self.effective_date} ({self.idempotency_key})"
+
+
+class AllocationLine(models.Model):
+    """The part of a payment that went to one bucket of one installment. Prepayment, suspense and an unscheduled
+    escrow deposit belong to no installment."""
+
+    class Bucket(models.TextChoices):
+        LATE_FEES = "late_fees", "Late fees"
+        FEES = "fees", "Fees"
+        INTEREST = "interest", "Interest"
+        PRINCIPAL = "principal", "Principal"
+        ESCROW = "escrow", "Escrow"
+        PREPAYMENT = "prepayment", "Principal prepayment"
+        SUSPENSE = "suspense", "Suspense"
+
+    transaction = models.ForeignKey(LoanTransaction, on_delete=models.PROTECT, related_name="allocation_lines")
+    installment = models.ForeignKey(
+        Installment, null=True, blank=True, on_delete=models.PROTECT, related_name="allocation_lines"
+    )
+    bucket = models.CharField(max_length=16, choices=Bucket.choices)
+    amount = models.DecimalField(
+        **MONEY, help_text="Negative for suspense applied (money released to pay the other buckets)."
+    )
+
+    class Meta:
+        ordering = ["transaction_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) | Q(bucket="suspense", installment__isnull=True),
+                name="allocation_line_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} {self.amount}"
