@@ -1,0 +1,31 @@
+"""`make test`'s service runner: a missing PostgreSQL or Redis is an error when services are required."""
+
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "testenv.py"
+
+
+def _testenv():
+    spec = importlib.util.spec_from_file_location("lending_testenv", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_required_services_missing_is_an_error_not_a_skip(monkeypatch, capsys):
+    testenv = _testenv()
+    monkeypatch.setenv("LENDING_REQUIRE_SERVICES", "1")
+    monkeypatch.setattr(testenv, "find_pg_bin", lambda: None)
+    monkeypatch.setattr(testenv.shutil, "which", lambda name: None)
+    assert testenv.main(["-q"]) == 2
+    out = capsys.readouterr().out
+    assert "LENDING_REQUIRE_SERVICES=1 but not found: PostgreSQL (initdb/pg_ctl), redis-server" in out
+
+
+def test_postgres_commands_drop_root_privileges(monkeypatch):
+    testenv = _testenv()
+    monkeypatch.setattr(testenv.os, "geteuid", lambda: 0)
+    assert testenv.as_postgres(["initdb", "-D", "x"]) == ["runuser", "-u", "postgres", "--", "initdb", "-D", "x"]
+    monkeypatch.setattr(testenv.os, "geteuid", lambda: 1000)
+    assert testenv.as_postgres(["initdb"]) == ["initdb"]
