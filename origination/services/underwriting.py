@@ -38,6 +38,7 @@ from origination.models import (
     UnderwritingFinding,
 )
 from origination.models.underwriting import AdverseActionNotice, PrincipalReason
+from origination.services import compliance
 from origination.services.credit import CREDIT_ROLES, PULL_STATUSES
 from origination.services.workflow import BEFORE_TRANSITION_HOOKS, TransitionBlocked, application_transition
 
@@ -191,6 +192,8 @@ def underwriting_run(*, actor: User, application: Application) -> UnderwritingFi
             "reserves_months": result.reserves_months,
         },
     )
+    # ATR/QM reads the latest findings: refresh the stored compliance results so the workspace is current.
+    compliance.compliance_run(application=application, actor=actor)
     return finding
 
 

@@ -450,3 +450,14 @@ def test_blocked_clear_to_close_keeps_the_fresh_failing_results(django_user_mode
         application_transition(application=application, name="clear_to_close", actor=user_with_role("underwriter"))
     assert ComplianceCheck.objects.filter(application=application, result="fail").exists()
     assert not ComplianceCheck.objects.filter(application=application, explanation="stale").exists()
+
+
+def test_rerunning_automated_underwriting_refreshes_the_stored_compliance_results():
+    from origination.models import ComplianceCheck
+    from origination.services.underwriting import underwriting_run
+
+    application = underwritten_application()
+    ComplianceCheck.objects.filter(application=application).delete()
+    underwriting_run(actor=user_with_role(roles.UNDERWRITER), application=application)
+    codes = set(ComplianceCheck.objects.filter(application=application).values_list("code", flat=True))
+    assert codes == {"le_timing", "cd_timing", "apr_tolerance", "atr_qm", "hoepa"}
