@@ -72,7 +72,8 @@ def user_create(
         is_staff=is_superuser or any(r in roles.ADMIN_ROLES for r in role_names),
         is_superuser=is_superuser,
     )
-    user.groups.set([Group.objects.get_or_create(name=name)[0] for name in role_names])
+    # Role groups are reference data kept by roles_sync after every migrate (and after a test flush).
+    user.groups.set(Group.objects.filter(name__in=role_names))
     audit_record(actor=actor, verb="user.created", target=user, after={"email": user.email, "roles": role_names})
     return user
 

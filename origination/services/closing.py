@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -36,7 +36,7 @@ from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance import amortization, escrow
 from lending.finance.daycount import add_months
-from lending.finance.money import CENT, ZERO
+from lending.finance.money import ZERO, split_evenly
 from origination import workflow
 from origination.models import Application, ClosingDocument, ClosingSignature, Disclosure, Funding
 from origination.services.compliance import compliance_run
@@ -177,8 +177,7 @@ def escrow_disbursements(application: Application, first_payment_date: date) -> 
     if prop is None:
         return []
     tax = prop.annual_property_tax or ZERO
-    first_half = (tax / 2).quantize(CENT, rounding=ROUND_DOWN)
-    installments = (first_half, tax - first_half)
+    installments = split_evenly(tax, 2)  # the odd cent goes on the second installment
     items = [
         escrow.EscrowDisbursement(
             add_months(first_payment_date, payment - 1), amount, f"Property tax, installment {number} of 2"

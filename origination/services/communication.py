@@ -13,8 +13,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F, QuerySet
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +22,7 @@ from lending.core.models import User
 from lending.core.services import audit_record
 from origination import selectors
 from origination.models import Application, Document, Message, Status, Task
-from origination.services.documents import documents_still_needed
+from origination.selectors.documents import documents_still_needed
 
 MESSAGE_MAX_CHARS = 10_000
 TASK_TITLE_MAX_CHARS = 200
@@ -226,44 +224,3 @@ def status_change_notify(*, application_id: int, to_status: str) -> int:
             "url": _site_url(reverse("origination_portal:application", args=[application.pk])),
         },
     )
-
-
-# --- reads for the pages (selectors) ------------------------------------------------------------------
-
-
-def thread_for_staff(*, application: Application) -> QuerySet[Message]:
-    return application.messages.select_related("author").order_by("created_at", "id")
-
-
-def thread_for_borrower(*, application: Application) -> QuerySet[Message]:
-    return application.messages.filter(is_internal=False).select_related("author").order_by("created_at", "id")
-
-
-def tasks_for_application(*, application: Application) -> QuerySet[Task]:
-    return application.tasks.select_related("assignee").order_by(
-        F("done_at").asc(nulls_first=True), F("due_on").asc(nulls_last=True), "id"
-    )
-
-
-def tasks_open_for_user(*, user: User) -> QuerySet[Task]:
-    """The user's open tasks, oldest due first (undated last), with their application: one query."""
-    return (
-        Task.objects.filter(assignee=user, done_at__isnull=True)
-        .select_related("application", "application__product", "created_by")
-        .order_by(F("due_on").asc(nulls_last=True), "created_at", "id")
-    )
-
-
-def assignable_staff() -> QuerySet[User]:
-    return (
-        User.objects.filter(is_active=True, groups__name__in=selectors.ORIGINATION_ROLES)
-        .distinct()
-        .order_by("first_name", "last_name", "email")
-    )
-
-
-def task_for_application(*, application: Application, pk: int) -> Task:
-    try:
-        return Task.objects.get(application=application, pk=pk)
-    except Task.DoesNotExist as exc:
-        raise Http404("No such task") from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -23,7 +23,7 @@ from lending.core import calendar, roles
 from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance import amortization, apr, escrow
-from lending.finance.money import CONTEXT, HUNDRED, ZERO, cents
+from lending.finance.money import CONTEXT, HUNDRED, ROUNDING, ZERO, cents
 from origination.models import Application, Disclosure, ProductFee
 
 LOAN_ESTIMATE = Disclosure.Kind.LOAN_ESTIMATE
@@ -97,7 +97,7 @@ class LoanFigures:
 
     @property
     def disclosed_apr(self) -> Decimal:
-        return self.apr.quantize(APR_DISCLOSURE_QUANTUM, rounding=ROUND_HALF_UP)
+        return self.apr.quantize(APR_DISCLOSURE_QUANTUM, rounding=ROUNDING)
 
     @property
     def maturity_date(self) -> date:

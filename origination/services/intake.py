@@ -23,6 +23,7 @@ from django.utils import timezone
 from lending.core import roles
 from lending.core.models import User
 from lending.core.services import audit_record
+from lending.finance.money import require_cents
 from origination import workflow
 from origination.credit.sandbox import MAGIC_SSNS
 from origination.models import Application, Asset, Borrower, Employment, Liability, LoanProduct, Property
@@ -504,6 +505,14 @@ def property_save(*, actor: User | None, application: Application, data: dict[st
 
 
 @transaction.atomic
+def _is_whole_cents(amount) -> bool:
+    try:
+        require_cents(amount, "amount_requested")
+    except ValueError:
+        return False
+    return isinstance(amount, Decimal)
+
+
 def loan_request_save(*, actor: User | None, application: Application, data: dict[str, Any]) -> Application:
     """Save the purpose and the amount requested (within the product's range)."""
     locked = _lock_for_edit(actor=actor, application=application)
@@ -515,7 +524,7 @@ def loan_request_save(*, actor: User | None, application: Application, data: dic
         errors["purpose"] = f"Choose a purpose offered for {product.name}."
     if amount is None:
         errors["amount_requested"] = "Enter the amount you want to borrow."
-    elif not isinstance(amount, Decimal) or amount != amount.quantize(Decimal("0.01")):
+    elif not _is_whole_cents(amount):
         errors["amount_requested"] = "Enter an amount in dollars and cents."
     elif not product.min_amount <= amount <= product.max_amount:
         errors["amount_requested"] = (

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.views import View
 
 from lending.core.permissions import BorrowerRequiredMixin
-from origination import selectors, selectors_intake, workflow
+from origination import selectors, workflow
 from origination.forms.intake import ESIGN_DISCLOSURE, SECTIONS_BY_SLUG, apply_service_errors, sections_for
 from origination.models import Application
+from origination.selectors import intake as selectors_intake
 from origination.services import intake
 from origination.services.workflow import StaleApplication, TransitionBlocked
 

@@ -11,9 +11,10 @@ from django.views.generic import TemplateView
 
 from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
-from origination import selectors, selectors_closing
+from origination import selectors
 from origination.forms.closing import ClosingScheduleForm, ClosingSigningForm, FundingForm
 from origination.models import ClosingDocument
+from origination.selectors import closing as selectors_closing
 from origination.services import closing
 from origination.services.workflow import TransitionBlocked
 from origination.views.staff import OriginationStaffMixin

@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 
 from lending.core.permissions import BorrowerRequiredMixin
 from origination import selectors
+from origination.selectors import communication as thread_reads
 from origination.services import communication as service
 from origination.views.staff import OriginationStaffMixin
 
@@ -34,7 +35,7 @@ class BorrowerMessageForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(max_length=service.TASK_TITLE_MAX_CHARS)
-    assignee = forms.ModelChoiceField(queryset=service.assignable_staff())
+    assignee = forms.ModelChoiceField(queryset=thread_reads.assignable_staff())
     due_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Due")
 
 
@@ -44,8 +45,8 @@ class TaskForm(forms.Form):
 def _staff_context(request, application, *, message_form=None, task_form=None, error: str = "") -> dict:
     return {
         "application": application,
-        "thread": service.thread_for_staff(application=application),
-        "tasks": service.tasks_for_application(application=application),
+        "thread": thread_reads.thread_for_staff(application=application),
+        "tasks": thread_reads.tasks_for_application(application=application),
         "message_form": message_form or StaffMessageForm(),
         "task_form": task_form or TaskForm(),
         "today": timezone.localdate(),
@@ -107,7 +108,7 @@ class TaskCreateView(OriginationStaffMixin, View):
 class TaskCompleteView(OriginationStaffMixin, View):
     def post(self, request, pk, task_pk):
         application = selectors.application_for_staff(user=request.user, pk=pk)
-        task = service.task_for_application(application=application, pk=task_pk)
+        task = thread_reads.task_for_application(application=application, pk=task_pk)
         try:
             task = service.task_complete(actor=request.user, task=task)
         except service.CommunicationError as exc:
@@ -128,7 +129,7 @@ class MyTasksView(OriginationStaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        rows = service.tasks_open_for_user(user=self.request.user)
+        rows = thread_reads.tasks_open_for_user(user=self.request.user)
         context["page"] = Paginator(rows, MY_TASKS_PAGE_SIZE).get_page(self.request.GET.get("page"))
         context["today"] = timezone.localdate()
         return context
@@ -140,7 +141,7 @@ class MyTasksView(OriginationStaffMixin, TemplateView):
 def _borrower_context(application, *, form=None) -> dict:
     return {
         "application": application,
-        "thread": service.thread_for_borrower(application=application),
+        "thread": thread_reads.thread_for_borrower(application=application),
         "message_form": form or BorrowerMessageForm(),
     }
 

@@ -11,9 +11,10 @@ from django.views.generic import TemplateView
 
 from lending.core import roles
 from lending.core.permissions import BorrowerRequiredMixin
-from origination import selectors, selectors_compliance
+from origination import selectors
 from origination.forms.compliance import DisclosureIssueForm, DisclosureReceiptForm
 from origination.models import Disclosure
+from origination.selectors import compliance as selectors_compliance
 from origination.services import compliance, disclosures
 from origination.views.staff import OriginationStaffMixin
 

@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 from lending.core.permissions import BorrowerRequiredMixin, RoleRequiredMixin
 from origination import selectors
 from origination.models import Document, DocumentType
+from origination.selectors import documents as document_reads
 from origination.services import documents as service
 from origination.views.staff import OriginationStaffMixin
 
@@ -36,7 +37,7 @@ class RequestDocumentForm(forms.Form):
 
     def __init__(self, *args, application, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["document_type"].queryset = service.document_types_requestable(application=application)
+        self.fields["document_type"].queryset = document_reads.document_types_requestable(application=application)
 
 
 class RejectForm(forms.Form):
@@ -66,7 +67,7 @@ def _limits() -> dict:
 def _staff_context(request, application, *, upload_form=None, request_form=None, error: str = "") -> dict:
     return {
         "application": application,
-        "documents": service.documents_for_staff(application=application),
+        "documents": document_reads.documents_for_staff(application=application),
         "can_review": service.can_review_documents(request.user),
         "upload_form": upload_form or StaffUploadForm(),
         "request_form": request_form or RequestDocumentForm(application=application),
@@ -138,7 +139,7 @@ class DocumentReviewerMixin(RoleRequiredMixin):
 class DocumentVerifyView(DocumentReviewerMixin, View):
     def post(self, request, pk, document_pk):
         application = selectors.application_for_staff(user=request.user, pk=pk)
-        document = service.document_for_application(application=application, pk=document_pk)
+        document = document_reads.document_for_application(application=application, pk=document_pk)
         try:
             document = service.document_verify(actor=request.user, document=document)
         except service.DocumentError as exc:
@@ -152,7 +153,7 @@ class DocumentVerifyView(DocumentReviewerMixin, View):
 class DocumentRejectView(DocumentReviewerMixin, View):
     def post(self, request, pk, document_pk):
         application = selectors.application_for_staff(user=request.user, pk=pk)
-        document = service.document_for_application(application=application, pk=document_pk)
+        document = document_reads.document_for_application(application=application, pk=document_pk)
         form = RejectForm(request.POST)
         if not form.is_valid():
             return _staff_page(
@@ -184,18 +185,18 @@ def _file_response(version) -> FileResponse:
 class DocumentDownloadView(OriginationStaffMixin, View):
     def get(self, request, pk, version_pk):
         application = selectors.application_for_staff(user=request.user, pk=pk)
-        return _file_response(service.document_version_for_staff(application=application, pk=version_pk))
+        return _file_response(document_reads.document_version_for_staff(application=application, pk=version_pk))
 
 
 # --- borrower ------------------------------------------------------------------------------------------
 
 
 def _borrower_context(request, application, *, upload_form=None) -> dict:
-    documents = service.documents_for_borrower(application=application, user=request.user)
+    documents = document_reads.documents_for_borrower(application=application, user=request.user)
     return {
         "application": application,
         "documents": documents,
-        "needed": service.documents_still_needed(documents),
+        "needed": document_reads.documents_still_needed(documents),
         "can_upload": any(d.status != Document.Status.VERIFIED for d in documents),
         "upload_form": upload_form or BorrowerUploadForm(application=application),
         **_limits(),
@@ -241,5 +242,7 @@ class BorrowerDocumentUploadView(BorrowerRequiredMixin, View):
 class BorrowerDocumentDownloadView(BorrowerRequiredMixin, View):
     def get(self, request, pk, version_pk):
         application = selectors.application_for_borrower(user=request.user, pk=pk)
-        version = service.document_version_for_borrower(application=application, user=request.user, pk=version_pk)
+        version = document_reads.document_version_for_borrower(
+            application=application, user=request.user, pk=version_pk
+        )
         return _file_response(version)

@@ -14,8 +14,9 @@ from django.views.generic import TemplateView
 from lending.core import roles
 from lending.core.permissions import BorrowerRequiredMixin, RoleRequiredMixin
 from lending.core.services import user_create
-from origination import selectors, selectors_intake, workflow
+from origination import selectors, workflow
 from origination.forms.intake import SECTIONS_BY_SLUG, StaffStartForm, apply_service_errors, sections_for
+from origination.selectors import intake as selectors_intake
 from origination.services import intake
 from origination.views.apply import resume_url
 from origination.views.staff import OriginationStaffMixin

@@ -14,8 +14,8 @@ from django.views import View
 
 from lending.core import roles
 from lending.core.services import user_create
-from origination import selectors_intake
 from origination.forms.intake import AccountStartForm, StartForm, sections_for
+from origination.selectors import intake as selectors_intake
 from origination.services import intake
 from origination.views.apply import resume_url, step_url
 

@@ -39,7 +39,7 @@ class Line(NamedTuple):
 
 
 def ledger_chart_seed() -> None:
-    """Create any account of the standard chart that is missing (migration 0002 seeds them; test flushes don't)."""
+    """Create any account of the standard chart that is missing (run after every migrate; idempotent)."""
     LedgerAccount.objects.bulk_create(
         [
             LedgerAccount(code=code, number=number, name=name, kind=kind, normal_side=side)
@@ -75,9 +75,6 @@ def _clean_lines(lines: Iterable[Sequence]) -> list[Line]:
 
 def _accounts(codes: set[str]) -> dict[str, LedgerAccount]:
     found = {a.code: a for a in LedgerAccount.objects.filter(code__in=codes)}
-    if (codes - found.keys()) & {row[0] for row in CHART}:
-        ledger_chart_seed()
-        found = {a.code: a for a in LedgerAccount.objects.filter(code__in=codes)}
     missing = sorted(codes - found.keys())
     if missing:
         raise LedgerError(f"Unknown ledger account(s): {', '.join(missing)}.")

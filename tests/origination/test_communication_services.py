@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 
 from lending.core import roles
 from lending.core.models import AuditEvent
+from origination.selectors import communication as thread_reads
 from origination.services import communication as service
 from origination.services.workflow import application_transition
 from origination.tasks import notify_new_message, notify_status_changed
@@ -173,4 +174,4 @@ def test_my_open_tasks_oldest_due_first_undated_last():
     sooner = TaskFactory(assignee=me, due_on=date(2026, 11, 1))
     TaskFactory(assignee=me, due_on=date(2026, 10, 1), done_at="2026-10-01T12:00:00Z")
     TaskFactory(due_on=date(2026, 9, 1))  # someone else's
-    assert list(service.tasks_open_for_user(user=me)) == [sooner, later, undated]
+    assert list(thread_reads.tasks_open_for_user(user=me)) == [sooner, later, undated]

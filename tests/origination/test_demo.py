@@ -23,7 +23,7 @@ from origination.models import (
     Status,
     TransitionLog,
 )
-from origination.selectors_intake import draft_to_resume
+from origination.selectors.intake import draft_to_resume
 from origination.services.documents import sniff_file_kind
 from origination.signals import loan_funded
 

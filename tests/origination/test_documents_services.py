@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from lending.core import roles
 from lending.core.models import AuditEvent
 from origination.models import Condition, Document, DocumentType, DocumentVersion
+from origination.selectors import documents as document_reads
 from origination.services import documents as service
 from origination.services.workflow import application_transition
 from tests.core.factories import user_with_role
@@ -396,5 +397,5 @@ def test_still_needed_is_requested_and_rejected():
         DocumentFactory(application=application, status=status, rejection_reason="why" if status == "rejected" else "")
         for status in ("requested", "uploaded", "verified", "rejected")
     ]
-    needed = service.documents_still_needed(rows)
+    needed = document_reads.documents_still_needed(rows)
     assert [d.status for d in needed] == ["requested", "rejected"]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from lending.core import roles
 from lending.core.models import AuditEvent
 from origination.models import Application, Asset, Borrower, Employment, Liability
-from origination.selectors_intake import intake_summary
+from origination.selectors.intake import intake_summary
 from origination.services import intake
 from origination.services.workflow import TransitionBlocked, application_transition
 from tests.core.factories import user_with_role

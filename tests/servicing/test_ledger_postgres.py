@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
-from servicing.services.ledger import LedgerError, journal_post, journal_reverse, ledger_chart_seed
+from servicing.services.ledger import LedgerError, journal_post, journal_reverse
 from servicing.services.onboarding import loan_onboard
 from tests.servicing.factories import boarded_loan, funded_application
 
@@ -22,7 +22,6 @@ DAY = date(2027, 1, 4)
 
 @pytest.fixture
 def accounts():
-    ledger_chart_seed()  # a transactional test's flush empties the seeded chart
     return {a.code: a for a in LedgerAccount.objects.all()}
 
 

@@ -16,7 +16,6 @@ from lending.core.models import AuditEvent
 from servicing import selectors
 from servicing.models import AllocationLine, Installment, JournalEntry, JournalLine, LoanAccount, LoanTransaction
 from servicing.services import payments
-from servicing.services.ledger import ledger_chart_seed
 from servicing.services.payments import PaymentError, payment_post, payment_reverse
 from tests.servicing.factories import CLOSING_DATE, boarded_loan
 
@@ -346,7 +345,6 @@ def _threads(count, work):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_payments_on_one_loan_each_post_exactly_once():
-    ledger_chart_seed()
     loan = boarded_loan()
 
     def work(index):
@@ -364,7 +362,6 @@ def test_concurrent_payments_on_one_loan_each_post_exactly_once():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_idempotency_key_from_four_threads_posts_once():
-    ledger_chart_seed()
     loan = boarded_loan()
     results = []
 

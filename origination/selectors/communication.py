@@ -1,0 +1,48 @@
+"""Reads for the communication pages (selectors): every query a communication panel or download needs."""
+
+from __future__ import annotations
+
+from django.db.models import F, QuerySet
+from django.http import Http404
+
+from lending.core.models import User
+from origination import selectors
+from origination.models import Application, Message, Task
+
+
+def thread_for_staff(*, application: Application) -> QuerySet[Message]:
+    return application.messages.select_related("author").order_by("created_at", "id")
+
+
+def thread_for_borrower(*, application: Application) -> QuerySet[Message]:
+    return application.messages.filter(is_internal=False).select_related("author").order_by("created_at", "id")
+
+
+def tasks_for_application(*, application: Application) -> QuerySet[Task]:
+    return application.tasks.select_related("assignee").order_by(
+        F("done_at").asc(nulls_first=True), F("due_on").asc(nulls_last=True), "id"
+    )
+
+
+def tasks_open_for_user(*, user: User) -> QuerySet[Task]:
+    """The user's open tasks, oldest due first (undated last), with their application: one query."""
+    return (
+        Task.objects.filter(assignee=user, done_at__isnull=True)
+        .select_related("application", "application__product", "created_by")
+        .order_by(F("due_on").asc(nulls_last=True), "created_at", "id")
+    )
+
+
+def assignable_staff() -> QuerySet[User]:
+    return (
+        User.objects.filter(is_active=True, groups__name__in=selectors.ORIGINATION_ROLES)
+        .distinct()
+        .order_by("first_name", "last_name", "email")
+    )
+
+
+def task_for_application(*, application: Application, pk: int) -> Task:
+    try:
+        return Task.objects.get(application=application, pk=pk)
+    except Task.DoesNotExist as exc:
+        raise Http404("No such task") from exc
