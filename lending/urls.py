@@ -14,6 +14,7 @@ urlpatterns = [
     path("contact/", ContactView.as_view(), name="contact"),
     path("portal/", PortalHomeView.as_view(), name="portal-home"),
     path("portal/applications/", include("origination.urls.portal")),
+    path("portal/loans/", include("servicing.urls.portal")),
     path("accounts/", include("lending.core.auth_urls")),
     path("staff/crm/", include("crm.urls")),
     path("staff/origination/", include("origination.urls")),

@@ -35,6 +35,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from lending.core.models import User
@@ -180,14 +181,19 @@ def _apply_to_installments(
 
 
 def _refresh_next_due(loan: LoanAccount) -> None:
-    oldest = (
-        Installment.objects.filter(loan=loan, paid_on__isnull=True)
-        .order_by("due_date")
-        .values_list("due_date", flat=True)
+    """Keep the loan's derived dates: ``next_due_date`` (the oldest installment not paid in full) and
+    ``interest_paid_through`` (the due date of the last installment of the unbroken run, from the first, whose
+    interest is paid in full; the disbursement date before any)."""
+    installments = Installment.objects.filter(loan=loan)
+    oldest = installments.filter(paid_on__isnull=True).order_by("due_date").values_list("due_date", flat=True).first()
+    first_unpaid_interest = (
+        installments.filter(paid_interest__lt=F("interest")).order_by("due_date").values_list("due_date", flat=True)
     ).first()
-    if oldest != loan.next_due_date:
-        LoanAccount.objects.filter(pk=loan.pk).update(next_due_date=oldest)
-        loan.next_due_date = oldest
+    covered = installments.filter(due_date__lt=first_unpaid_interest) if first_unpaid_interest else installments
+    paid_through = covered.aggregate(last=Max("due_date"))["last"] or loan.disbursement_date
+    if (oldest, paid_through) != (loan.next_due_date, loan.interest_paid_through):
+        LoanAccount.objects.filter(pk=loan.pk).update(next_due_date=oldest, interest_paid_through=paid_through)
+        loan.next_due_date, loan.interest_paid_through = oldest, paid_through
 
 
 def _lock(loan: LoanAccount) -> LoanAccount:
@@ -265,7 +271,7 @@ def payment_post(
     _refresh_next_due(locked)
     for field in ("principal_balance", "interest_due", "fees_due", "escrow_balance", "suspense_balance", "version"):
         setattr(loan, field, getattr(locked, field))
-    loan.next_due_date = locked.next_due_date
+    loan.next_due_date, loan.interest_paid_through = locked.next_due_date, locked.interest_paid_through
     audit_record(
         actor=actor,
         verb="payment.posted",

@@ -1,0 +1,10 @@
+"""Borrower portal URLs under /portal/loans/ (namespace "servicing_portal"). Only the borrower's own loans are
+reachable (404 otherwise). Each sub-domain keeps its own module."""
+
+from django.urls import include, path
+
+app_name = "servicing_portal"
+urlpatterns: list = []
+# Sub-domain URL modules (loan pages, payoff, ...), one line each.
+SUBDOMAIN_URLCONFS: list[str] = []
+urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]
