@@ -72,6 +72,13 @@ class LoanTransaction(models.Model):
         return f"{self.get_kind_display()} {self.amount} on {self.effective_date} ({self.idempotency_key})"
 
 
+class AllocationLineQuerySet(models.QuerySet):
+    def current(self) -> AllocationLineQuerySet:
+        """The lines that stand now. A replay (after a backdated payment or a reversal) supersedes a payment's
+        lines with new ones; read history through this, never through ``all()``."""
+        return self.all()
+
+
 class AllocationLine(models.Model):
     """The part of a payment that went to one bucket of one installment. Prepayment, suspense and an unscheduled
     escrow deposit belong to no installment."""
@@ -93,6 +100,8 @@ class AllocationLine(models.Model):
     amount = models.DecimalField(
         **MONEY, help_text="Negative for suspense applied (money released to pay the other buckets)."
     )
+
+    objects = AllocationLineQuerySet.as_manager()
 
     class Meta:
         ordering = ["transaction_id", "id"]

@@ -196,6 +196,25 @@ def _refresh_next_due(loan: LoanAccount) -> None:
         loan.next_due_date, loan.interest_paid_through = oldest, paid_through
 
 
+def payment_allocate(
+    loan: LoanAccount, amount: Decimal, effective_date: date, directive: str = alloc.STANDARD
+) -> tuple[alloc.Allocation, dict[int, Installment]]:
+    """How the loan's strategy would split ``amount`` received on ``effective_date`` now, and the installments
+    it pays (by number). Writes nothing: ``payment_post`` posts exactly this, a preview shows it."""
+    dues, installments = _dues(loan, effective_date)
+    try:
+        allocation = alloc.get_strategy(loan.allocation_strategy).allocate(
+            amount,
+            dues,
+            suspense=loan.suspense_balance,
+            directive=directive,
+            principal_outstanding=loan.principal_balance,
+        )
+    except ValueError as exc:
+        raise PaymentError(f"{loan.loan_number}: the payment cannot be allocated: {exc}") from exc
+    return allocation, installments
+
+
 def _lock(loan: LoanAccount) -> LoanAccount:
     """Lock one loan row. To lock several, lock them in primary-key order: ``for pk in sorted(pks): _lock``."""
     return LoanAccount.objects.select_for_update().get(pk=loan.pk)
@@ -226,17 +245,7 @@ def payment_post(
         return existing
     if locked.status != LoanAccount.Status.ACTIVE:
         raise PaymentError(f"{locked.loan_number} is {locked.get_status_display().lower()}", "loan")
-    dues, installments = _dues(locked, effective_date)
-    try:
-        allocation = alloc.get_strategy(locked.allocation_strategy).allocate(
-            amount,
-            dues,
-            suspense=locked.suspense_balance,
-            directive=directive,
-            principal_outstanding=locked.principal_balance,
-        )
-    except ValueError as exc:
-        raise PaymentError(f"{locked.loan_number}: the payment cannot be allocated: {exc}") from exc
+    allocation, installments = payment_allocate(locked, amount, effective_date, directive)
     try:
         with transaction.atomic():  # a savepoint: a concurrent posting of the same key on another loan wins
             entry = journal_post(
