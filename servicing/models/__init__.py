@@ -3,7 +3,7 @@
 from servicing.models.escrow import EscrowItem
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount
-from servicing.models.payments import AllocationLine, LoanTransaction
+from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
 
 __all__ = [
     "AllocationLine",
@@ -14,4 +14,6 @@ __all__ = [
     "LedgerAccount",
     "LoanAccount",
     "LoanTransaction",
+    "Replay",
+    "ReplayChange",
 ]

@@ -76,7 +76,7 @@ class AllocationLineQuerySet(models.QuerySet):
     def current(self) -> AllocationLineQuerySet:
         """The lines that stand now. A replay (after a backdated payment or a reversal) supersedes a payment's
         lines with new ones; read history through this, never through ``all()``."""
-        return self.all()
+        return self.filter(superseded_by__isnull=True)
 
 
 class AllocationLine(models.Model):
@@ -101,6 +101,15 @@ class AllocationLine(models.Model):
         **MONEY, help_text="Negative for suspense applied (money released to pay the other buckets)."
     )
 
+    superseded_by = models.ForeignKey(
+        "servicing.Replay",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_lines",
+        help_text="The replay that re-allocated this payment; blank while the line stands.",
+    )
+
     objects = AllocationLineQuerySet.as_manager()
 
     class Meta:
@@ -114,3 +123,60 @@ class AllocationLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket} {self.amount}"
+
+
+class Replay(models.Model):
+    """A loan re-run from a date: a backdated payment or a reversal took the later payments off and put them back
+    in date order. Each re-allocated payment gets new allocation lines and a new journal entry (the old entry is
+    reversed); ``changes`` keeps what each one paid before and after, for the servicer to see."""
+
+    class Cause(models.TextChoices):
+        BACKDATED_PAYMENT = "backdated_payment", "Backdated payment"
+        REVERSAL = "reversal", "Reversal"
+
+    loan = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="replays")
+    cause = models.CharField(max_length=24, choices=Cause.choices)
+    trigger = models.ForeignKey(
+        LoanTransaction,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replays",
+        help_text="The backdated payment, or the reversal transaction.",
+    )
+    from_date = models.DateField(help_text="The effective date the loan was re-run from.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Replay of {self.loan_id} from {self.from_date} ({self.get_cause_display()})"
+
+
+class ReplayChange(models.Model):
+    """One payment re-allocated by a replay: its allocation by bucket before and after (``{bucket: "amount"}``)
+    and the journal entries swapped."""
+
+    replay = models.ForeignKey(Replay, on_delete=models.PROTECT, related_name="changes")
+    transaction = models.ForeignKey(LoanTransaction, on_delete=models.PROTECT, related_name="replay_changes")
+    before = models.JSONField()
+    after = models.JSONField()
+    old_entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    new_entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["replay_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["replay", "transaction"], name="replay_change_unique_txn"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.replay_id}: txn {self.transaction_id}"
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after

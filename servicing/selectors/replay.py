@@ -1,0 +1,51 @@
+"""Reads for replays: what a backdated payment or a reversal changed in the payments after it."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+
+from servicing.models import AllocationLine, LoanAccount, Replay, ReplayChange
+
+BUCKET_LABELS = dict(AllocationLine.Bucket.choices)
+
+
+def replay_for_staff(*, pk: int) -> Replay:
+    """One replay with its loan, trigger and changes (each with its transaction): a fixed number of queries."""
+    changes = ReplayChange.objects.select_related("transaction").order_by("transaction__effective_date", "id")
+    return get_object_or_404(
+        Replay.objects.select_related("loan", "trigger", "created_by").prefetch_related(
+            Prefetch("changes", queryset=changes)
+        ),
+        pk=pk,
+    )
+
+
+def replay_rows(replay: Replay) -> list[dict]:
+    """Per re-applied payment: its date, amount and, per bucket, the amount before and after (changed flagged)."""
+    rows = []
+    for change in replay.changes.all():
+        buckets = [b for b in BUCKET_LABELS if b in change.before or b in change.after]
+        rows.append(
+            {
+                "transaction": change.transaction,
+                "changed": change.changed,
+                "buckets": [
+                    (
+                        BUCKET_LABELS[b],
+                        change.before.get(b, "0.00"),
+                        change.after.get(b, "0.00"),
+                        change.before.get(b) != change.after.get(b),
+                    )
+                    for b in buckets
+                ],
+                "old_entry": change.old_entry_id,
+                "new_entry": change.new_entry_id,
+            }
+        )
+    return rows
+
+
+def loan_replays(loan: LoanAccount, limit: int = 10) -> list[Replay]:
+    """The loan's latest replays, newest first, with their triggers."""
+    return list(Replay.objects.filter(loan=loan).select_related("trigger").order_by("-id")[:limit])

@@ -1,0 +1,218 @@
+"""The pieces a payment's posting is made of, shared by posting, reversal and replay.
+
+A payment's effect on a loan is: the allocation (``payment_allocate``: the loan's strategy over what the
+installments still owe), its journal lines (``journal_lines``), its allocation lines (``allocation_lines``) and
+the installments' paid amounts (``installments_apply``). ``installments_unapply`` takes a payment's standing lines
+back off the installments, exactly, so a replay can take later payments off and put them back in date order.
+
+Journal lines of a payment (kind ``payment``, dated the effective date):
+- Dr cash: the amount received;
+- Dr suspense: suspense applied (money received earlier and held, now paying the buckets below);
+- Cr interest receivable for interest, up to the interest accrued (``loan.interest_due``), and Cr interest
+  income for the rest (no accrual job posts interest yet, so interest on a due installment is recognised when it
+  is paid; once accruals post to interest receivable, payments clear it first and it never goes below zero);
+- Cr fees receivable for late fees and fees;
+- Cr loans receivable for scheduled principal and prepayment;
+- Cr escrow liability for escrow (installment escrow and an escrow-only deposit);
+- Cr suspense for new money held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import F, Max
+
+from lending.finance import allocation as alloc
+from lending.finance.money import ZERO
+from servicing.models import AllocationLine, Installment, LoanAccount, LoanTransaction
+from servicing.models.ledger import (
+    CASH,
+    ESCROW_LIABILITY,
+    FEES_RECEIVABLE,
+    INTEREST_INCOME,
+    INTEREST_RECEIVABLE,
+    LOANS_RECEIVABLE,
+    SUSPENSE,
+)
+
+Bucket = AllocationLine.Bucket
+INSTALLMENT_BUCKETS = (Bucket.LATE_FEES, Bucket.FEES, Bucket.INTEREST, Bucket.PRINCIPAL, Bucket.ESCROW)
+PAID_FIELDS = ("paid_interest", "paid_principal", "paid_escrow", "paid_on")
+LOAN_BALANCE_FIELDS = ("principal_balance", "interest_due", "fees_due", "escrow_balance", "suspense_balance", "version")
+
+
+class PaymentError(ValueError):
+    """A payment or reversal was refused; nothing was written. ``field`` names the input at fault, if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+
+
+def loan_lock(loan: LoanAccount) -> LoanAccount:
+    """Lock one loan row. To lock several, lock them in primary-key order: ``for pk in sorted(pks): loan_lock``."""
+    return LoanAccount.objects.select_for_update().get(pk=loan.pk)
+
+
+def _dues(loan: LoanAccount, effective_date: date) -> tuple[list[alloc.InstallmentDue], dict[int, Installment]]:
+    """The unpaid installments due on or before ``effective_date`` and the next one billed, as what they still
+    owe: a payment made a few days before its due date pays that installment instead of curtailing principal."""
+    unpaid = Installment.objects.filter(loan=loan, paid_on__isnull=True).order_by("due_date", "number")
+    chosen = list(unpaid.filter(due_date__lte=effective_date))
+    upcoming = unpaid.filter(due_date__gt=effective_date).first()
+    if upcoming is not None:
+        chosen.append(upcoming)
+    # Prepayments can leave less principal than the schedule still asks for: the oldest dues take what is left,
+    # so the loan's last installments shrink instead of asking for principal that is no longer owed.
+    principal_left = loan.principal_balance
+    dues = []
+    for i in chosen:
+        i.principal_owed = min(i.principal - i.paid_principal, principal_left)
+        principal_left -= i.principal_owed
+        dues.append(
+            alloc.InstallmentDue(
+                number=i.number,
+                due_date=i.due_date,
+                interest=i.interest - i.paid_interest,
+                principal=i.principal_owed,
+                escrow=i.escrow - i.paid_escrow,
+            )
+        )
+    return dues, {i.number: i for i in chosen}
+
+
+def payment_allocate(
+    loan: LoanAccount, amount: Decimal, effective_date: date, directive: str = alloc.STANDARD
+) -> tuple[alloc.Allocation, dict[int, Installment]]:
+    """How the loan's strategy would split ``amount`` received on ``effective_date`` now, and the installments
+    it pays (by number). Writes nothing: ``payment_post`` posts exactly this, a preview shows it."""
+    dues, installments = _dues(loan, effective_date)
+    try:
+        allocation = alloc.get_strategy(loan.allocation_strategy).allocate(
+            amount,
+            dues,
+            suspense=loan.suspense_balance,
+            directive=directive,
+            principal_outstanding=loan.principal_balance,
+        )
+    except ValueError as exc:
+        raise PaymentError(f"{loan.loan_number}: the payment cannot be allocated: {exc}") from exc
+    return allocation, installments
+
+
+def journal_lines(allocation: alloc.Allocation, loan: LoanAccount) -> list[tuple[str, Decimal, Decimal]]:
+    receivable = min(allocation.interest, loan.interest_due)
+    credits = [
+        (INTEREST_RECEIVABLE, receivable),
+        (INTEREST_INCOME, allocation.interest - receivable),
+        (FEES_RECEIVABLE, allocation.late_fees + allocation.fees),
+        (LOANS_RECEIVABLE, allocation.principal + allocation.prepayment),
+        (ESCROW_LIABILITY, allocation.escrow + allocation.escrow_deposit),
+        (SUSPENSE, allocation.to_suspense),
+    ]
+    lines = [(CASH, allocation.amount, ZERO)]
+    if allocation.suspense_applied:
+        lines.append((SUSPENSE, allocation.suspense_applied, ZERO))
+    lines += [(code, ZERO, amount) for code, amount in credits if amount]
+    return lines
+
+
+def allocation_lines(
+    txn: LoanTransaction, allocation: alloc.Allocation, installments: dict[int, Installment]
+) -> list[AllocationLine]:
+    rows = []
+    for line in allocation.lines:
+        installment = installments[line.number]
+        for bucket in INSTALLMENT_BUCKETS:
+            amount = getattr(line, bucket)
+            if amount:
+                rows.append(AllocationLine(transaction=txn, installment=installment, bucket=bucket, amount=amount))
+    loose = (
+        (Bucket.ESCROW, allocation.escrow_deposit),
+        (Bucket.PREPAYMENT, allocation.prepayment),
+        (Bucket.SUSPENSE, allocation.to_suspense - allocation.suspense_applied),
+    )
+    rows += [AllocationLine(transaction=txn, bucket=bucket, amount=amount) for bucket, amount in loose if amount]
+    return rows
+
+
+def installments_apply(
+    allocation: alloc.Allocation, installments: dict[int, Installment], effective_date: date
+) -> None:
+    """Add an allocation's lines to its installments; an installment paid in full (or, once prepayments have
+    shrunk it, paid all the principal still owed on it) is settled on ``effective_date``."""
+    changed = []
+    for line in allocation.lines:
+        installment = installments[line.number]
+        installment.paid_interest += line.interest
+        installment.paid_principal += line.principal
+        installment.paid_escrow += line.escrow
+        owed = getattr(
+            installment, "principal_owed", installment.principal - installment.paid_principal + line.principal
+        )
+        if _settled(installment, principal_all_paid=line.principal == owed):
+            installment.paid_on = effective_date
+        changed.append(installment)
+    if changed:
+        Installment.objects.bulk_update(changed, PAID_FIELDS)
+
+
+def _settled(installment: Installment, *, principal_all_paid: bool) -> bool:
+    if installment.paid == installment.payment:
+        return True
+    return (
+        principal_all_paid
+        and installment.paid_interest == installment.interest
+        and installment.paid_escrow == installment.escrow
+    )
+
+
+def installments_unapply(lines: Iterable[AllocationLine]) -> None:
+    """Take standing allocation lines back off their installments (the loan is locked by the caller)."""
+    lines = [line for line in lines if line.installment_id is not None]
+    if not lines:
+        return
+    installments = {i.pk: i for i in Installment.objects.filter(pk__in={line.installment_id for line in lines})}
+    for line in lines:
+        installment = installments[line.installment_id]
+        field = f"paid_{line.bucket}"
+        if hasattr(installment, field):
+            setattr(installment, field, getattr(installment, field) - line.amount)
+    for installment in installments.values():
+        if installment.paid != installment.payment:
+            installment.paid_on = None
+    Installment.objects.bulk_update(list(installments.values()), PAID_FIELDS)
+
+
+def bucket_totals(lines: Iterable[AllocationLine]) -> dict[str, str]:
+    """A payment's allocation by bucket, as ``{bucket: "amount"}`` (JSON-ready, zero buckets left out)."""
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        totals[line.bucket] = totals.get(line.bucket, ZERO) + line.amount
+    return {bucket: str(amount) for bucket, amount in totals.items() if amount}
+
+
+def loan_dates_refresh(loan: LoanAccount) -> None:
+    """Keep the loan's derived dates: ``next_due_date`` (the oldest installment not paid in full) and
+    ``interest_paid_through`` (the due date of the last installment of the unbroken run, from the first, whose
+    interest is paid in full; the disbursement date before any)."""
+    installments = Installment.objects.filter(loan=loan)
+    oldest = installments.filter(paid_on__isnull=True).order_by("due_date").values_list("due_date", flat=True).first()
+    first_unpaid_interest = (
+        installments.filter(paid_interest__lt=F("interest")).order_by("due_date").values_list("due_date", flat=True)
+    ).first()
+    covered = installments.filter(due_date__lt=first_unpaid_interest) if first_unpaid_interest else installments
+    paid_through = covered.aggregate(last=Max("due_date"))["last"] or loan.disbursement_date
+    if (oldest, paid_through) != (loan.next_due_date, loan.interest_paid_through):
+        LoanAccount.objects.filter(pk=loan.pk).update(next_due_date=oldest, interest_paid_through=paid_through)
+        loan.next_due_date, loan.interest_paid_through = oldest, paid_through
+
+
+def loan_balances_reload(loan: LoanAccount) -> None:
+    """Re-read the running balances after postings made through another instance of the row."""
+    fresh = LoanAccount.objects.only(*LOAN_BALANCE_FIELDS).get(pk=loan.pk)
+    for field in LOAN_BALANCE_FIELDS:
+        setattr(loan, field, getattr(fresh, field))
