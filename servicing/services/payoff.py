@@ -67,6 +67,11 @@ MAX_GOOD_THROUGH_DAYS = {PayoffQuote.Channel.STAFF: 60, PayoffQuote.Channel.PORT
 REFUND_BUSINESS_DAYS = 20  # Reg X 12 CFR 1024.34(b)(1): escrow returned within 20 days excluding weekends/holidays
 
 
+def payoff_today() -> date:
+    """Today for payoff dates: the same clock as payment posting (``payments._today``), so the two agree."""
+    return payments._today()
+
+
 def _require_active(loan: LoanAccount) -> None:
     if loan.status != LoanAccount.Status.ACTIVE:
         raise PaymentError(f"{loan.loan_number} is {loan.get_status_display().lower()}", "loan")
@@ -85,7 +90,7 @@ def _validate_quote_dates(loan: LoanAccount, as_of, good_through, channel: str) 
     for field, value in (("as_of", as_of), ("good_through", good_through)):
         if not isinstance(value, date):
             raise PaymentError(f"expected a date, got {value!r}", field)
-    today = payments._today()
+    today = payoff_today()
     if as_of > today:
         raise PaymentError(f"{as_of} is in the future: a quote states today's balances", "as_of")
     if as_of < loan.disbursement_date:

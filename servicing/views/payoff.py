@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.generic import TemplateView, View
 
 from lending.core import roles
@@ -17,7 +16,7 @@ from servicing.forms_payoff import PayoffPostForm, PortalQuoteForm, StaffQuoteFo
 from servicing.models import LoanAccount, LoanPayoff, PayoffQuote
 from servicing.selectors import payoff as payoff_selectors
 from servicing.services.payments import PaymentError
-from servicing.services.payoff import payoff_letter_pdf, payoff_post, payoff_quote_issue
+from servicing.services.payoff import payoff_letter_pdf, payoff_post, payoff_quote_issue, payoff_today
 from servicing.views.staff import LEDGER_ROLES, SERVICING_ROLES
 
 # Who may take the payoff money and close the loan: the roles that post to the ledger.
@@ -81,7 +80,7 @@ class StaffPayoffView(RoleRequiredMixin, TemplateView):
 
     def payoff_context(self, *, loan=None, quote_form=None, post_form=None) -> dict:
         loan = loan or selectors.loan_for_staff(pk=self.kwargs["pk"])
-        today = timezone.localdate()
+        today = payoff_today()
         quotes = payoff_selectors.payoff_quotes_for_loan(loan)
         active = loan.status == LoanAccount.Status.ACTIVE
         can_post = active and roles.has_role(self.request.user, *POST_ROLES)
@@ -156,7 +155,7 @@ class PortalPayoffView(BorrowerRequiredMixin, TemplateView):
             try:
                 quote = payoff_quote_issue(
                     loan=loan,
-                    as_of=timezone.localdate(),
+                    as_of=payoff_today(),
                     good_through=form.cleaned_data["good_through"],
                     actor=request.user,
                     channel=PayoffQuote.Channel.PORTAL,
@@ -176,8 +175,7 @@ class PortalPayoffView(BorrowerRequiredMixin, TemplateView):
             quotes=quotes,
             quote=_selected_quote(loan, quotes, self.request.GET.get("quote")),
             active=active,
-            form=form
-            or (PortalQuoteForm(initial=PortalQuoteForm.initial_for(timezone.localdate())) if active else None),
+            form=form or (PortalQuoteForm(initial=PortalQuoteForm.initial_for(payoff_today())) if active else None),
         )
 
 
