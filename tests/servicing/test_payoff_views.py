@@ -124,7 +124,8 @@ def test_staff_issue_a_quote_and_see_its_figures(client, loan):
     servicer = user_with_role(roles.SERVICER)
     client.force_login(servicer)
     page = client.get(reverse("servicing:loan-payoff", args=[loan.pk])).content.decode()
-    assert 'value="2026-12-01"' in page and 'value="2026-12-31"' in page  # as of today, good through +30 days
+    assert 'value="2026-12-01"' in page
+    assert 'value="2026-12-31"' in page
     assert "$300,975.00" in page  # payoff if received today, in the posting form
     response = client.post(
         reverse("servicing:loan-payoff", args=[loan.pk]), {"as_of": "2026-12-01", "good_through": "2026-12-11"}
@@ -178,8 +179,10 @@ def test_the_paid_off_loan_shows_its_payoff_and_no_forms(client, loan):
     )
     body = client.get(reverse("servicing:loan-payoff", args=[loan.pk])).content.decode()
     assert 'data-testid="paid-off"' in body
-    assert "overage $25.00" in body and "escrow $1,050.00" in body
-    assert 'data-testid="quote-form"' not in body and 'data-testid="post-form"' not in body
+    assert "overage $25.00" in body
+    assert "escrow $1,050.00" in body
+    assert 'data-testid="quote-form"' not in body
+    assert 'data-testid="post-form"' not in body
 
 
 # --- portal ------------------------------------------------------------------------------------------------------
@@ -199,7 +202,8 @@ def test_the_borrower_requests_a_quote_and_downloads_the_letter(client, loan):
         D("301516.67"),
     )
     body = client.get(response["Location"]).content.decode()
-    assert "$301,516.67" in body and "$54.17" in body
+    assert "$301,516.67" in body
+    assert "$54.17" in body
     letter = client.get(reverse("servicing_portal:loan-payoff-letter", args=[loan.pk, quote.pk]))
     assert letter.content.startswith(b"%PDF")
 
@@ -212,7 +216,8 @@ def test_the_borrower_cannot_quote_beyond_30_days_or_a_closed_loan(client, loan)
     assert "at most 30 days" in response.content.decode()
     LoanAccount.objects.filter(pk=loan.pk).update(status="paid_off", paid_off_on=TODAY)
     body = client.get(url).content.decode()
-    assert 'data-testid="closed"' in body and 'data-testid="quote-form"' not in body
+    assert 'data-testid="closed"' in body
+    assert 'data-testid="quote-form"' not in body
     assert client.post(url, {"good_through": "2026-12-05"}).status_code == 400
     assert not PayoffQuote.objects.exists()
 
