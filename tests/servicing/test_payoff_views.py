@@ -11,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lending.core import roles
+from servicing import admin_payoff  # noqa: F401  (registers the payoff admin until servicing.admin imports it)
 from servicing.models import LoanAccount, PayoffQuote
 from servicing.services import payments
-from servicing.services.payoff import payoff_quote_issue
+from servicing.services.payoff import payoff_post, payoff_quote_issue
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
 
@@ -249,3 +250,30 @@ def test_query_counts_do_not_grow_with_the_quotes(client, loan, django_assert_ma
     client.force_login(loan.borrower)
     with django_assert_max_num_queries(portal_queries):
         client.get(portal)
+
+
+# --- admin -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "status"), [(roles.SERVICER, 200), (roles.MANAGER, 200), (roles.CLOSER, 403)])
+def test_the_payoff_admin_is_read_only_for_servicers_and_managers(client, loan, role, status):
+    quote = _quote(loan)
+    payoff = payoff_post(
+        loan=loan,
+        amount=D("300975.00"),
+        effective_date=TODAY,
+        method="wire",
+        reference="",
+        idempotency_key="k",
+        actor=None,
+    ).payoff
+    user = user_with_role(role, is_staff=True)  # staff flag alone does not open the payoff screens
+    client.force_login(user)
+    for url in (
+        reverse("admin:servicing_payoffquote_changelist"),
+        reverse("admin:servicing_payoffquote_change", args=[quote.pk]),
+        reverse("admin:servicing_loanpayoff_changelist"),
+        reverse("admin:servicing_loanpayoff_change", args=[payoff.pk]),
+    ):
+        assert client.get(url).status_code == status, url
+    assert client.get(reverse("admin:servicing_payoffquote_add")).status_code == 403
