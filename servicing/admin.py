@@ -124,3 +124,6 @@ class LedgerAccountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from servicing import admin_payoff  # noqa: E402, F401  (its ModelAdmins register on import)

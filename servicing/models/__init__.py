@@ -4,6 +4,7 @@ from servicing.models.escrow import EscrowItem
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
+from servicing.models.payoff import LoanPayoff, PayoffQuote
 
 __all__ = [
     "AllocationLine",
@@ -13,7 +14,9 @@ __all__ = [
     "JournalLine",
     "LedgerAccount",
     "LoanAccount",
+    "LoanPayoff",
     "LoanTransaction",
+    "PayoffQuote",
     "Replay",
     "ReplayChange",
 ]

@@ -90,6 +90,8 @@ class JournalEntry(models.Model):
         BOARDING = "boarding", "Boarding (servicing transfer)"
         ADJUSTMENT = "adjustment", "Adjustment"
         REVERSAL = "reversal", "Reversal"
+        PAYOFF = "payoff", "Payoff"
+        ESCROW_REFUND = "escrow_refund", "Escrow refund"
 
     loan = models.ForeignKey(
         "servicing.LoanAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="journal_entries"

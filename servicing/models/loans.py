@@ -79,6 +79,7 @@ class LoanAccount(models.Model):
     suspense_balance = models.DecimalField(**MONEY, default=ZERO, help_text="Unapplied funds.")
     interest_paid_through = models.DateField()
     next_due_date = models.DateField(null=True, blank=True)
+    paid_off_on = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every balance change.")
 
     boarded_at = models.DateTimeField(default=timezone.now)

@@ -34,6 +34,7 @@ class LoanTransaction(models.Model):
         STANDARD = "standard", "Standard (waterfall)"
         PRINCIPAL_ONLY = "principal_only", "Principal only"
         ESCROW_ONLY = "escrow_only", "Escrow only"
+        PAYOFF = "payoff", "Payoff"
 
     class Status(models.TextChoices):
         POSTED = "posted", "Posted"

@@ -65,6 +65,8 @@ def _validate(loan: LoanAccount, amount, effective_date, method: str, directive:
         raise PaymentError(
             f"unknown method {method!r}; use one of {', '.join(LoanTransaction.Method.values)}", "method"
         )
+    if directive == LoanTransaction.Directive.PAYOFF:
+        raise PaymentError("a payoff is posted through the payoff screen (payoff_post), not as a payment", "directive")
     if directive not in LoanTransaction.Directive.values:
         raise PaymentError(
             f"unknown directive {directive!r}; use one of {', '.join(LoanTransaction.Directive.values)}", "directive"
@@ -231,6 +233,8 @@ def payment_reverse(*, transaction: LoanTransaction, reason: str, actor: User | 
         raise PaymentError(f"transaction {payment.pk} is a reversal; it cannot be reversed", "transaction")
     if payment.status == LoanTransaction.Status.REVERSED:
         raise PaymentError(f"transaction {payment.pk} is already reversed", "transaction")
+    if payment.directive == LoanTransaction.Directive.PAYOFF:
+        raise PaymentError("a payoff is reversed by reopening the loan, not as a payment", "transaction")
     if loan.status != LoanAccount.Status.ACTIVE:
         raise PaymentError(f"{loan.loan_number} is {loan.get_status_display().lower()}", "transaction")
     unwound = _unwind_later(

@@ -13,5 +13,6 @@ urlpatterns = [
 # Sub-domain URL modules (payoff, ...), one line each.
 SUBDOMAIN_URLCONFS: list[str] = [
     "servicing.urls.replay",
+    "servicing.urls.payoff",
 ]
 urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]
