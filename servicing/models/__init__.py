@@ -1,5 +1,6 @@
 """Servicing tables, one module per sub-domain."""
 
+from servicing.models.ach import AutopayEnrollment, PendingPayment  # noqa: F401
 from servicing.models.escrow import EscrowItem
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount

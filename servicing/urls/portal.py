@@ -6,5 +6,5 @@ from django.urls import include, path
 app_name = "servicing_portal"
 urlpatterns: list = []
 # Sub-domain URL modules (loan pages, payoff, ...), one line each.
-SUBDOMAIN_URLCONFS: list[str] = []
+SUBDOMAIN_URLCONFS: list[str] = ["servicing.urls.portal_loans"]
 urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]
