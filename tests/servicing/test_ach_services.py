@@ -50,7 +50,11 @@ def test_scheduling_records_a_pending_payment_and_posts_nothing(loan):
     before = LoanAccount.objects.get(pk=loan.pk)
     pending = _schedule(loan, "1500.00", when=TODAY + timedelta(days=3))
     assert pending.status == "pending"
-    assert (pending.amount, pending.scheduled_date, pending.directive) == (D("1500.00"), TODAY + timedelta(days=3), "standard")
+    assert (pending.amount, pending.scheduled_date, pending.directive) == (
+        D("1500.00"),
+        TODAY + timedelta(days=3),
+        "standard",
+    )
     assert pending.account_last4 == "6789"
     assert pending.created_by == loan.borrower
     assert LoanTransaction.objects.filter(loan=loan).count() == 0
@@ -70,7 +74,7 @@ def test_bank_numbers_are_encrypted_at_rest(loan):
     pending = _schedule(loan)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT routing_number, account_number FROM {PendingPayment._meta.db_table} WHERE id = %s", [pending.pk]
+            "SELECT routing_number, account_number FROM servicing_pendingpayment WHERE id = %s", [pending.pk]
         )
         routing, account = cursor.fetchone()
     assert BANK.routing_number not in routing
@@ -265,9 +269,7 @@ def test_autopay_enrolls_once_per_loan_and_cancels(loan):
 
 def test_the_database_allows_one_active_enrollment_per_loan(loan):
     enrollment = _enroll(loan)
-    duplicate = AutopayEnrollment(
-        loan=loan, enrolled_by=loan.borrower, **BankDetails.from_account(enrollment).fields()
-    )
+    duplicate = AutopayEnrollment(loan=loan, enrolled_by=loan.borrower, **BankDetails.from_account(enrollment).fields())
     with pytest.raises(IntegrityError), transaction.atomic():
         duplicate.save()
 

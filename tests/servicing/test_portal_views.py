@@ -51,7 +51,7 @@ def test_another_borrower_gets_404(client, loan, name):
     assert client.get(_url(name, loan)).status_code == 404
 
 
-@pytest.mark.parametrize("name", ("loan-pay", "loan-autopay", *POST_PAGES))
+@pytest.mark.parametrize("name", ["loan-pay", "loan-autopay", *POST_PAGES])
 def test_another_borrower_posting_gets_404(client, loan, name):
     client.force_login(make_borrower(user_with_role(roles.BORROWER)))
     assert client.post(_url(name, loan), {}).status_code == 404
@@ -187,7 +187,7 @@ def test_recent_payments_show_each_waterfall_and_reversed_payments_as_reversed(c
     assert rows[second.pk].reversal.note == "NSF"
     body = response.content.decode()
     assert 'data-testid="reversed"' in body
-    assert "on " in body and ": NSF" in body
+    assert ": NSF" in body
 
 
 def test_scheduled_payments_are_listed_with_cancel_not_in_history(client, loan):
@@ -287,5 +287,6 @@ def test_portal_home_queries_do_not_grow_with_loans(client, django_assert_max_nu
         type(another).objects.filter(pk=another.pk).update(borrower=loan.borrower)
     with django_assert_max_num_queries(12) as several:
         body = client.get(reverse("portal-home")).content.decode()
-    assert body.count("servicing_portal") == 0 and body.count("/portal/loans/") >= 4
+    assert body.count("servicing_portal") == 0
+    assert body.count("/portal/loans/") >= 4
     assert len(several.captured_queries) == len(one.captured_queries)
