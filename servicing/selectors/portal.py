@@ -194,29 +194,26 @@ def _payments(loan: LoanAccount) -> QuerySet[LoanTransaction]:
 
 
 def _payment_rows(transactions: list[LoanTransaction]) -> list[PaymentRow]:
-    """The rows for these payments, their current allocation lines fetched in one query."""
+    """The rows for these payments, their current allocation lines read in one query (as tuples: a page of
+    history is read on every visit, and model instances for each line would double its cost)."""
     lines = (
         AllocationLine.objects.current()
         .filter(transaction__in=[t.pk for t in transactions])
-        .select_related("installment")
-        .only("transaction_id", "bucket", "amount", "installment__number")
         .order_by("transaction_id", "id")
+        .values_list("transaction_id", "bucket", "amount", "installment__number")
         if transactions
         else []
     )
-    by_transaction: dict[int, list[AllocationLine]] = {}
-    for line in lines:
-        by_transaction.setdefault(line.transaction_id, []).append(line)
-    rows = []
-    for txn in transactions:
-        amounts = {key: ZERO for key, _ in WATERFALL_COLUMNS}
-        numbers = set()
-        for line in by_transaction.get(txn.pk, ()):
-            amounts[_BUCKET_COLUMN[line.bucket]] += line.amount
-            if line.installment is not None:
-                numbers.add(line.installment.number)
-        rows.append(PaymentRow(transaction=txn, amounts=amounts, installment_numbers=tuple(sorted(numbers))))
-    return rows
+    amounts = {t.pk: {key: ZERO for key, _ in WATERFALL_COLUMNS} for t in transactions}
+    numbers: dict[int, set[int]] = {t.pk: set() for t in transactions}
+    for transaction_id, bucket, amount, installment_number in lines:
+        amounts[transaction_id][_BUCKET_COLUMN[bucket]] += amount
+        if installment_number is not None:
+            numbers[transaction_id].add(installment_number)
+    return [
+        PaymentRow(transaction=t, amounts=amounts[t.pk], installment_numbers=tuple(sorted(numbers[t.pk])))
+        for t in transactions
+    ]
 
 
 def recent_payments(loan: LoanAccount, limit: int = RECENT_PAYMENTS) -> list[PaymentRow]:
