@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import dateformat
 from django.views.generic import RedirectView, TemplateView, View
 
 from lending.core.permissions import BorrowerRequiredMixin
@@ -22,6 +23,10 @@ REFUSED_TEMPLATE = "servicing/portal/refused.html"
 
 def _today():
     return ach._today()  # one "today" for the pages and the rules they show
+
+
+def _long(day) -> str:
+    return dateformat.format(day, "F j, Y")
 
 
 class PortalHomeView(ApplicationsHomeView):
@@ -149,7 +154,7 @@ class OneTimePaymentView(BorrowerLoanMixin, TemplateView):
                 messages.success(
                     request,
                     f"Payment of ${pending.amount:,} from the account ending {pending.account_last4} scheduled for "
-                    f"{pending.scheduled_date:%B %-d, %Y}. It posts to your loan when the bank transfer settles.",
+                    f"{_long(pending.scheduled_date)}. It posts to your loan when the bank transfer settles.",
                 )
                 return redirect("servicing_portal:loan-detail", pk=loan.pk)
         return self._render(form, status=400)
@@ -166,7 +171,7 @@ class PendingPaymentCancelView(BorrowerLoanMixin, View):
         except AchError as exc:
             return self.refused(f"The payment cannot be cancelled: {exc.message}.")
         messages.success(
-            request, f"Your payment of ${pending.amount:,} for {pending.scheduled_date:%B %-d, %Y} is cancelled."
+            request, f"Your payment of ${pending.amount:,} for {_long(pending.scheduled_date)} is cancelled."
         )
         return redirect("servicing_portal:loan-detail", pk=loan.pk)
 
