@@ -5,8 +5,8 @@ from django.urls import include, path
 
 from crm.views.public import ContactView
 from lending.core import views as core_views
-from origination.views.portal import PortalHomeView
 from origination.views.public import ApplyView
+from servicing.views.portal import PortalHomeView
 
 urlpatterns = [
     path("", include("lending.core.urls")),

@@ -126,4 +126,4 @@ class LedgerAccountAdmin(admin.ModelAdmin):
         return False
 
 
-from servicing import admin_payoff  # noqa: E402, F401  (its ModelAdmins register on import)
+from servicing import admin_payoff, admin_portal  # noqa: E402, F401  (their ModelAdmins register on import)

@@ -1,5 +1,6 @@
 """Servicing tables, one module per sub-domain."""
 
+from servicing.models.ach import AutopayEnrollment, PendingPayment
 from servicing.models.escrow import EscrowItem
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount
@@ -8,6 +9,7 @@ from servicing.models.payoff import LoanPayoff, PayoffQuote
 
 __all__ = [
     "AllocationLine",
+    "AutopayEnrollment",
     "EscrowItem",
     "Installment",
     "JournalEntry",
@@ -17,6 +19,7 @@ __all__ = [
     "LoanPayoff",
     "LoanTransaction",
     "PayoffQuote",
+    "PendingPayment",
     "Replay",
     "ReplayChange",
 ]

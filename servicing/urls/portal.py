@@ -7,6 +7,7 @@ app_name = "servicing_portal"
 urlpatterns: list = []
 # Sub-domain URL modules (loan pages, payoff, ...), one line each.
 SUBDOMAIN_URLCONFS: list[str] = [
+    "servicing.urls.portal_loans",
     "servicing.urls.portal_payoff",
 ]
 urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]

@@ -1,0 +1,134 @@
+"""The borrower's bank payments: one-time ACH payments waiting to settle, and autopay enrollments.
+
+A one-time payment is only an instruction until the money settles: it is a ``PendingPayment`` (nothing in the
+ledger) and becomes a posted ``LoanTransaction`` when a servicer (later the nightly settlement job) settles it.
+Bank account and routing numbers are stored encrypted (``EncryptedTextField``); only the last four digits of the
+account are kept in clear, for display.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from lending.core.fields import EncryptedTextField
+from servicing.models.ledger import MONEY
+from servicing.models.loans import ZERO, LoanAccount
+from servicing.models.payments import LoanTransaction
+
+
+class BankAccount(models.Model):
+    """The borrower's account a draft is taken from: encrypted numbers, the last four digits for display."""
+
+    class AccountType(models.TextChoices):
+        CHECKING = "checking", "Checking"
+        SAVINGS = "savings", "Savings"
+
+    account_holder = models.CharField(max_length=120)
+    account_type = models.CharField(max_length=16, choices=AccountType.choices, default=AccountType.CHECKING)
+    routing_number = EncryptedTextField(help_text="ABA routing number, encrypted at rest.")
+    account_number = EncryptedTextField(help_text="Account number, encrypted at rest.")
+    account_last4 = models.CharField(max_length=4)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def account_display(self) -> str:
+        return f"{self.get_account_type_display()} account ending {self.account_last4}"
+
+
+class AutopayEnrollment(BankAccount):
+    """A borrower's standing instruction to draft each installment (plus optional extra principal) from a bank
+    account, ``draft_days_before`` days before the due date. Recorded only: the nightly jobs execute drafts.
+    At most one active enrollment per loan (a partial unique constraint)."""
+
+    loan = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="autopay_enrollments")
+    draft_days_before = models.PositiveSmallIntegerField(
+        default=0, help_text="Draft this many days before each due date (0: on the due date)."
+    )
+    extra_principal = models.DecimalField(
+        **MONEY, default=ZERO, help_text="Added to each installment's amount, applied to principal."
+    )
+    active = models.BooleanField(default=True)
+    enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["loan_id", "-enrolled_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan"], condition=Q(active=True), name="autopay_one_active_per_loan"),
+            models.CheckConstraint(condition=Q(extra_principal__gte=0), name="autopay_extra_non_negative"),
+            models.CheckConstraint(
+                condition=Q(active=True, cancelled_at__isnull=True) | Q(active=False, cancelled_at__isnull=False),
+                name="autopay_cancelled_when_inactive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "active" if self.active else "cancelled"
+        return f"Autopay {self.loan_id} ({state}, ending {self.account_last4})"
+
+
+class PendingPayment(BankAccount):
+    """A one-time ACH payment the borrower scheduled: not posted until it settles (then ``transaction`` is the
+    posting). ``idempotency_key`` is unique, so a double-submitted form records one payment."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SETTLED = "settled", "Settled"
+        RETURNED = "returned", "Returned"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Directive(models.TextChoices):  # the borrower's choices: a subset of LoanTransaction.Directive
+        STANDARD = "standard", "Regular payment (applied to what is due first)"
+        PRINCIPAL_ONLY = "principal_only", "Principal only"
+
+    loan = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="pending_payments")
+    amount = models.DecimalField(**MONEY)
+    scheduled_date = models.DateField(help_text="The day the borrower asked us to draft the account.")
+    directive = models.CharField(max_length=16, choices=Directive.choices, default=Directive.STANDARD)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    transaction = models.OneToOneField(
+        LoanTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="ach_payment"
+    )
+    settled_on = models.DateField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    return_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-scheduled_date", "-id"]
+        indexes = [
+            models.Index(fields=["loan", "status"], name="pending_payment_loan_idx"),
+            models.Index(fields=["status", "scheduled_date"], name="pending_payment_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="pending_payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(directive__in=("standard", "principal_only")), name="pending_payment_directive"
+            ),
+            # Settled, and only settled (or returned after settling), points at its posting.
+            models.CheckConstraint(
+                condition=~Q(status="settled") | Q(transaction__isnull=False, settled_on__isnull=False),
+                name="pending_payment_settled_posted",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=("pending", "cancelled")) | Q(transaction__isnull=True),
+                name="pending_payment_unsettled_unposted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"ACH {self.pk} {self.amount} on {self.scheduled_date} ({self.get_status_display().lower()})"

@@ -1,0 +1,281 @@
+"""Reads for the borrower portal's loan pages: the borrower's loans, what is due next, the schedule, the payment
+history with each payment's waterfall, scheduled ACH payments and autopay, and the ceiling a payment may reach.
+
+Every function issues a fixed number of queries whatever the length of the loan's history: history is read a
+page at a time and only that page's allocation lines are fetched (one prefetch query), so a loan with five years
+of payments costs what a new loan costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.http import Http404
+
+from lending.core import roles
+from lending.finance.money import ZERO, cents
+from servicing.models import (
+    AllocationLine,
+    AutopayEnrollment,
+    EscrowItem,
+    Installment,
+    LoanAccount,
+    LoanTransaction,
+    PendingPayment,
+)
+
+AMOUNT = DecimalField(max_digits=14, decimal_places=2)
+TOTAL = DecimalField(max_digits=20, decimal_places=2)
+RECENT_PAYMENTS = 12  # on the loan page; the history page has them all, a page at a time
+HISTORY_PAGE_SIZE = 24
+SCHEDULE_PAGE_SIZE = 60  # five years of monthly installments
+UPCOMING_INSTALLMENTS = 6
+Bucket = AllocationLine.Bucket
+OUTSTANDING = ExpressionWrapper(
+    F("payment") - F("paid_principal") - F("paid_interest") - F("paid_escrow"), output_field=AMOUNT
+)
+
+
+def _sum(expression) -> Sum:
+    return Sum(expression, output_field=TOTAL)
+
+
+# --- the borrower's loans ------------------------------------------------------------------------------------
+
+
+def loans_for_borrower(*, user) -> QuerySet[LoanAccount]:
+    """The borrower's loans, newest first, each annotated ``next_payment_amount`` (what is still owed on the
+    installment due next): one query."""
+    next_installment = Installment.objects.filter(loan=OuterRef("pk"), due_date=OuterRef("next_due_date")).order_by(
+        "number"
+    )
+    return (
+        LoanAccount.objects.filter(borrower=user)
+        .only(
+            "loan_number",
+            "product_name",
+            "status",
+            "principal_balance",
+            "escrow_balance",
+            "suspense_balance",
+            "next_due_date",
+        )
+        .annotate(next_payment_amount=Subquery(next_installment.annotate(owed=OUTSTANDING).values("owed")[:1]))
+        .order_by("-id")
+    )
+
+
+def loan_for_borrower(*, user, pk: int) -> LoanAccount:
+    """The borrower's own loan, else 404 (never reveal that someone else's exists)."""
+    if not roles.is_borrower(user):
+        raise Http404("No such loan")
+    try:
+        return LoanAccount.objects.get(pk=pk, borrower=user)
+    except LoanAccount.DoesNotExist as exc:
+        raise Http404("No such loan") from exc
+
+
+# --- what is due -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextPayment:
+    """What the borrower should pay now: the installment due next (what it still owes, by component), anything
+    past due from earlier installments, and fees assessed. Unapplied funds are reported, not subtracted: they
+    apply when they make up a full payment."""
+
+    due_date: date | None
+    principal: Decimal
+    interest: Decimal
+    escrow: Decimal
+    past_due: Decimal
+    past_due_count: int
+    fees: Decimal
+    unapplied: Decimal
+
+    @property
+    def current(self) -> Decimal:
+        return self.principal + self.interest + self.escrow
+
+    @property
+    def total(self) -> Decimal:
+        return self.current + self.past_due + self.fees
+
+
+def next_payment_breakdown(loan: LoanAccount, *, as_of: date) -> NextPayment | None:
+    """The next payment as of ``as_of`` (None for a loan that is not active or fully paid): two queries."""
+    if loan.status != LoanAccount.Status.ACTIVE or loan.next_due_date is None:
+        return None
+    unpaid = Installment.objects.filter(loan=loan, paid_on__isnull=True)
+    past = unpaid.filter(due_date__lt=as_of).aggregate(count=Count("id"), owed=_sum(OUTSTANDING))
+    current = unpaid.filter(due_date__gte=as_of).order_by("due_date", "number").first()
+    return NextPayment(
+        due_date=current.due_date if current else None,
+        principal=current.principal - current.paid_principal if current else ZERO,
+        interest=current.interest - current.paid_interest if current else ZERO,
+        escrow=current.escrow - current.paid_escrow if current else ZERO,
+        past_due=cents(past["owed"] or ZERO),
+        past_due_count=past["count"],
+        fees=loan.fees_due,
+        unapplied=loan.suspense_balance,
+    )
+
+
+def upcoming_installments(loan: LoanAccount, limit: int = UPCOMING_INSTALLMENTS) -> list[Installment]:
+    """The oldest installments not yet paid in full (past-due ones first)."""
+    return list(Installment.objects.filter(loan=loan, paid_on__isnull=True).order_by("due_date", "number")[:limit])
+
+
+def schedule_page(loan: LoanAccount, page_number: str | int | None) -> Page:
+    """One page of the installment schedule. Without a page asked for, the page holding the next installment."""
+    installments = Installment.objects.filter(loan=loan).order_by("number")
+    if not page_number and loan.next_due_date is not None:
+        before = Installment.objects.filter(loan=loan, due_date__lt=loan.next_due_date).count()
+        page_number = before // SCHEDULE_PAGE_SIZE + 1
+    paginator = Paginator(installments, SCHEDULE_PAGE_SIZE)
+    paginator.count = loan.term_periods  # the schedule has one installment per period: no COUNT query
+    return paginator.get_page(page_number)
+
+
+# --- payment history ---------------------------------------------------------------------------------------
+
+
+WATERFALL_COLUMNS = (  # (key, heading): the columns of the history table, in the order money is applied
+    ("fees", "Fees"),
+    ("interest", "Interest"),
+    ("principal", "Principal"),
+    ("escrow", "Escrow"),
+    ("prepayment", "Extra principal"),
+    ("unapplied", "Unapplied funds"),
+)
+_BUCKET_COLUMN = {
+    Bucket.LATE_FEES: "fees",
+    Bucket.FEES: "fees",
+    Bucket.INTEREST: "interest",
+    Bucket.PRINCIPAL: "principal",
+    Bucket.ESCROW: "escrow",
+    Bucket.PREPAYMENT: "prepayment",
+    Bucket.SUSPENSE: "unapplied",
+}
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    """One payment and where its money went (its current allocation lines summed per column). ``unapplied`` is
+    negative when the payment released unapplied funds held earlier."""
+
+    transaction: LoanTransaction
+    amounts: dict[str, Decimal]
+    installment_numbers: tuple[int, ...]
+
+    @property
+    def reversed(self) -> bool:
+        return self.transaction.status == LoanTransaction.Status.REVERSED
+
+    @property
+    def reversal(self) -> LoanTransaction | None:
+        return getattr(self.transaction, "reversed_by", None)
+
+    @property
+    def columns(self) -> list[Decimal]:
+        return [self.amounts[key] for key, _ in WATERFALL_COLUMNS]
+
+
+def _payments(loan: LoanAccount) -> QuerySet[LoanTransaction]:
+    return (
+        LoanTransaction.objects.filter(loan=loan, kind=LoanTransaction.Kind.PAYMENT)
+        .select_related("reversed_by")
+        .order_by("-effective_date", "-id")
+    )
+
+
+def _payment_rows(transactions: list[LoanTransaction]) -> list[PaymentRow]:
+    """The rows for these payments, their current allocation lines read in one query (as tuples: a page of
+    history is read on every visit, and model instances for each line would double its cost)."""
+    lines = (
+        AllocationLine.objects.current()
+        .filter(transaction__in=[t.pk for t in transactions])
+        .order_by("transaction_id", "id")
+        .values_list("transaction_id", "bucket", "amount", "installment__number")
+        if transactions
+        else []
+    )
+    amounts = {t.pk: {key: ZERO for key, _ in WATERFALL_COLUMNS} for t in transactions}
+    numbers: dict[int, set[int]] = {t.pk: set() for t in transactions}
+    for transaction_id, bucket, amount, installment_number in lines:
+        amounts[transaction_id][_BUCKET_COLUMN[bucket]] += amount
+        if installment_number is not None:
+            numbers[transaction_id].add(installment_number)
+    return [
+        PaymentRow(transaction=t, amounts=amounts[t.pk], installment_numbers=tuple(sorted(numbers[t.pk])))
+        for t in transactions
+    ]
+
+
+def recent_payments(loan: LoanAccount, limit: int = RECENT_PAYMENTS) -> list[PaymentRow]:
+    """The latest ``limit`` payments, newest first, with their waterfalls: two queries."""
+    return _payment_rows(list(_payments(loan)[:limit]))
+
+
+def payment_history_page(loan: LoanAccount, page_number: str | int | None) -> tuple[Page, list[PaymentRow]]:
+    """One page of every payment, newest first, with the waterfalls of that page only: three queries."""
+    page = Paginator(_payments(loan), HISTORY_PAGE_SIZE).get_page(page_number)
+    return page, _payment_rows(list(page.object_list))
+
+
+# --- ACH: scheduled payments and autopay -------------------------------------------------------------------
+
+
+def pending_payments(loan: LoanAccount, limit: int = 20) -> list[PendingPayment]:
+    """The loan's one-time payments that have not settled yet, soonest first."""
+    return list(
+        PendingPayment.objects.filter(loan=loan, status=PendingPayment.Status.PENDING)
+        .defer("routing_number", "account_number")
+        .order_by("scheduled_date", "id")[:limit]
+    )
+
+
+def active_autopay(loan: LoanAccount) -> AutopayEnrollment | None:
+    return AutopayEnrollment.objects.filter(loan=loan, active=True).defer("routing_number", "account_number").first()
+
+
+def escrow_items(loan: LoanAccount) -> list[EscrowItem]:
+    return list(EscrowItem.objects.filter(loan=loan).order_by("next_due_date", "id"))
+
+
+def installment_amount(loan: LoanAccount) -> Decimal:
+    """A regular installment as billed now: principal and interest plus the monthly escrow."""
+    return loan.regular_payment + loan.escrow_monthly_payment
+
+
+def payment_ceiling(*, loan: LoanAccount, on: date, principal_only: bool) -> Decimal:
+    """The most a borrower may schedule for ``on``: what the loan can absorb without money left over (which
+    payment posting would hold in suspense as an overpayment to refund). Two queries.
+
+    - Standard: the unpaid principal, plus interest (the accrued receivable, or the interest still owed on the
+      installments a payment on ``on`` pays, whichever is larger, so accruals are not counted twice), escrow
+      still owed on those installments, and fees; less unapplied funds already held.
+    - Principal only: the principal not already scheduled in those installments (the allocation's prepayment cap).
+    Both less what other pending payments already cover. Never below zero."""
+    unpaid = Installment.objects.filter(loan=loan, paid_on__isnull=True)
+    upcoming = unpaid.filter(due_date__gt=on).order_by("due_date", "number").values("pk")[:1]
+    dues = unpaid.filter(Q(due_date__lte=on) | Q(pk__in=Subquery(upcoming)))
+    owed = dues.aggregate(
+        principal=_sum(F("principal") - F("paid_principal")),
+        interest=_sum(F("interest") - F("paid_interest")),
+        escrow=_sum(F("escrow") - F("paid_escrow")),
+    )
+    dues_principal, dues_interest, dues_escrow = (cents(owed[k] or ZERO) for k in ("principal", "interest", "escrow"))
+    if principal_only:
+        ceiling = loan.principal_balance - dues_principal
+    else:
+        interest = max(loan.interest_due, dues_interest)
+        ceiling = loan.principal_balance + interest + dues_escrow + loan.fees_due - loan.suspense_balance
+    already = PendingPayment.objects.filter(loan=loan, status=PendingPayment.Status.PENDING).aggregate(
+        total=_sum("amount")
+    )["total"]
+    return max(cents(ceiling - (already or ZERO)), ZERO)
