@@ -65,8 +65,6 @@ def _validate(loan: LoanAccount, amount, effective_date, method: str, directive:
         raise PaymentError(
             f"unknown method {method!r}; use one of {', '.join(LoanTransaction.Method.values)}", "method"
         )
-    if directive == LoanTransaction.Directive.PAYOFF:
-        raise PaymentError("a payoff is posted through the payoff screen (payoff_post), not as a payment", "directive")
     if directive not in LoanTransaction.Directive.values:
         raise PaymentError(
             f"unknown directive {directive!r}; use one of {', '.join(LoanTransaction.Directive.values)}", "directive"
@@ -121,6 +119,8 @@ def payment_post(
     post it; a payment dated before later postings replays them. A repeated ``idempotency_key`` returns the first
     posting and writes nothing. ``PaymentError`` (a ``ValueError`` naming the field) when refused; nothing is
     written then."""
+    if directive == LoanTransaction.Directive.PAYOFF:
+        raise PaymentError("a payoff is posted through the payoff screen (payoff_post), not as a payment", "directive")
     amount = _validate(loan, amount, effective_date, method, directive, idempotency_key)
     existing = _existing(idempotency_key, loan)
     if existing is not None:

@@ -155,7 +155,7 @@ def test_the_loan_page_shows_balances_and_the_next_payment_breakdown(client, loa
     for item in loan.escrow_items.all():
         assert escape(item.description) in body
     assert "No payments yet." in body
-    assert "Payoff quote" not in body  # the payoff page is another helper's; no link until its route exists
+    assert reverse("servicing_portal:loan-payoff", args=[loan.pk]) in body
     assert _url("loan-pay", loan) in body
     assert _url("loan-autopay", loan) in body
 
