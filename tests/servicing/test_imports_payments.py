@@ -2,7 +2,6 @@
 return lines reverse payments, and the management command."""
 
 from datetime import date
-from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -12,7 +11,7 @@ from django.core.management.base import CommandError
 from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing import selectors
-from servicing.models import ImportBatch, JournalEntry, ImportLine, LoanAccount, LoanTransaction
+from servicing.models import ImportBatch, ImportLine, JournalEntry, LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.import_batches import ImportFileError
 from servicing.services.imports import payment_import_commit, payment_import_stage
@@ -56,13 +55,15 @@ def test_a_clean_file_stages_valid_lines_and_commits_each_through_payment_post(l
     payment = loan.installments.get(number=1).payment
     text = (
         HEADER
-        + f"{loan.loan_number},{payment},2026-12-01,LB-1,,,,\n{loan.loan_number},50.00,2026-12-02,LB-2,check,principal_only,,\n"
+        + f"{loan.loan_number},{payment},2026-12-01,LB-1,,,,\n"
+        + f"{loan.loan_number},50.00,2026-12-02,LB-2,check,principal_only,,\n"
     )
     batch = _stage(text, servicer)
     assert (batch.status, batch.line_count, batch.valid_count, batch.error_count) == ("staged", 2, 2, 0)
     assert LoanTransaction.objects.count() == 0  # staging posts nothing
     line = _lines(batch)[2]
-    assert line.parsed["method"] == "lockbox" and line.parsed["amount"] == str(payment)
+    assert line.parsed["method"] == "lockbox"
+    assert line.parsed["amount"] == str(payment)
     assert line.loan_id == loan.pk
 
     batch = payment_import_commit(batch=batch, actor=servicer)
@@ -103,11 +104,14 @@ def test_every_error_of_a_line_is_reported_and_nothing_is_posted_for_it(loan):
     assert "loan_number: no loan L-NOPE" in msg[2]
     assert "amount: 'abc' is not an amount" in msg[2]
     assert "effective_date: '2026-13-01' is not a date" in msg[2]
-    assert "method: unknown 'bitcoin'" in msg[2] and "directive: unknown 'sideways'" in msg[2]
+    assert "method: unknown 'bitcoin'" in msg[2]
+    assert "directive: unknown 'sideways'" in msg[2]
     assert "amount: must be greater than zero" in msg[3]
     assert "before the loan's disbursement date" in msg[3]
-    assert "amount: must be greater than zero, got -5" in msg[4] and "days ahead" in msg[4]
-    assert "fractions of a cent" in msg[5] and "reference: required" in msg[5]
+    assert "amount: must be greater than zero, got -5" in msg[4]
+    assert "days ahead" in msg[4]
+    assert "fractions of a cent" in msg[5]
+    assert "reference: required" in msg[5]
     assert "is paid off" in msg[6]
     assert lines[7].status == "valid"
     assert "R6 is repeated (first on line 7)" in msg[8]
@@ -161,8 +165,10 @@ def test_a_line_refused_at_commit_is_recorded_and_the_others_post(loan, servicer
     batch.lines.filter(line_number=3).update(loan=other)
     batch = payment_import_commit(batch=batch, actor=servicer)
     lines = _lines(batch)
-    assert lines[2].status == "error" and "charged off" in lines[2].message
-    assert lines[3].status == "posted" and lines[3].transaction.loan_id == other.pk
+    assert lines[2].status == "error"
+    assert "charged off" in lines[2].message
+    assert lines[3].status == "posted"
+    assert lines[3].transaction.loan_id == other.pk
     assert (batch.error_count, batch.posted_count) == (1, 1)
 
 
@@ -178,11 +184,13 @@ def test_return_lines_reverse_the_named_payment_once(loan, servicer):
     returns = HEADER + f"{loan.loan_number},100.00,,P1,,,return,R01 insufficient funds\n"
     batch = payment_import_commit(batch=_stage(returns), actor=servicer)
     line = batch.lines.get()
-    assert line.status == "posted" and line.transaction.kind == "reversal"
+    assert line.status == "posted"
+    assert line.transaction.kind == "reversal"
     assert line.transaction.reverses.status == "reversed"
     assert line.transaction.note == "R01 insufficient funds"
     again = _stage(returns)
-    assert again.lines.get().status == "duplicate" and "already reversed" in again.lines.get().message
+    assert again.lines.get().status == "duplicate"
+    assert "already reversed" in again.lines.get().message
     payment_import_commit(batch=again, actor=servicer)
     assert LoanTransaction.objects.filter(kind="reversal").count() == 1
     _books_balance()
@@ -216,14 +224,16 @@ def test_the_command_previews_without_saving_and_commits_with_the_flag(loan, tmp
     out = StringIO()
     call_command("import_payments", str(path), stdout=out)
     text = out.getvalue()
-    assert "line 3: loan_number: no loan L-NOPE" in text and "1 valid, 1 with errors" in text
-    assert ImportBatch.objects.count() == 0 and LoanTransaction.objects.count() == 0
+    assert "line 3: loan_number: no loan L-NOPE" in text
+    assert "1 valid, 1 with errors" in text
+    assert ImportBatch.objects.count() == 0
+    assert LoanTransaction.objects.count() == 0
     out = StringIO()
     call_command("import_payments", str(path), "--commit", stdout=out)
     assert "1 posted" in out.getvalue()
     assert LoanTransaction.objects.get().reference == "C1"
+    path.write_text("loan_number\nx\n")
     with pytest.raises(CommandError, match="missing column"):
-        path.write_text("loan_number\nx\n")
         call_command("import_payments", str(path))
 
 
