@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from servicing.models.ledger import MONEY
+
 
 class ImportBatch(models.Model):
     """One uploaded file (payments from a lockbox or ACH returns, or loans boarded from a servicing transfer)."""
@@ -41,6 +43,8 @@ class ImportBatch(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     posted_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
+    valid_total = models.DecimalField(**MONEY, default=0, help_text="Amount of the valid lines when staged.")
+    posted_total = models.DecimalField(**MONEY, default=0, help_text="Amount of the lines posted.")
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]

@@ -324,6 +324,7 @@ def _post_boarding(account: LoanAccount, loan: TransferLoan, remaining: Remainin
 
 class BoardingFile(ImportFormat):
     kind = ImportBatch.Kind.BOARDING
+    amount_field = "current_principal_balance"
     required_columns = (
         "loan_number",
         "borrower_name",

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from lending.core.models import User
 from lending.core.services import audit_record
-from lending.finance.money import CENT
+from lending.finance.money import CENT, ZERO
 from servicing.models import ImportBatch, ImportLine
 
 MAX_LINES = 100_000
@@ -87,6 +87,7 @@ class ImportFormat:
     """
 
     kind: str = ""
+    amount_field = "amount"  # the parsed field the batch's totals add up
     required_columns: tuple[str, ...] = ()
     optional_columns: tuple[str, ...] = ()
     chunk_size = 500
@@ -190,7 +191,8 @@ def batch_stage(*, fmt: ImportFormat, file_name: str, content: bytes | str, acto
         ImportLine.objects.bulk_create(created)
         lines += created
     _set_counts(batch, Counter(line.status for line in lines))
-    batch.save(update_fields=["valid_count", "error_count", "posted_count", "duplicate_count"])
+    batch.valid_total = _total(fmt, [line for line in lines if line.status == Status.VALID])
+    batch.save(update_fields=["valid_count", "error_count", "posted_count", "duplicate_count", "valid_total"])
     audit_record(
         actor=actor,
         verb="import.staged",
@@ -206,7 +208,7 @@ def batch_commit(*, fmt: ImportFormat, batch: ImportBatch, actor: User | None) -
     twice at once) posts nothing twice: only lines still ``valid`` are taken, and the services are idempotent."""
     if batch.kind != fmt.kind:
         raise ImportFileError(f"Batch {batch.pk} is a {batch.get_kind_display()} batch, not {fmt.kind}.")
-    last = 0
+    last, posted = 0, ZERO
     while True:
         lines = list(
             ImportLine.objects.filter(batch=batch, status=Status.VALID, line_number__gt=last).order_by("line_number")[
@@ -217,7 +219,8 @@ def batch_commit(*, fmt: ImportFormat, batch: ImportBatch, actor: User | None) -
             break
         last = lines[-1].line_number
         _commit_chunk(fmt, lines, actor)
-    return _batch_close(batch=batch, actor=actor)
+        posted += _total(fmt, [line for line in lines if line.status == Status.POSTED])
+    return _batch_close(batch=batch, actor=actor, posted=posted)
 
 
 def _commit_chunk(fmt: ImportFormat, lines: list[ImportLine], actor: User | None) -> None:
@@ -232,16 +235,21 @@ def _commit_chunk(fmt: ImportFormat, lines: list[ImportLine], actor: User | None
 
 
 @transaction.atomic
-def _batch_close(*, batch: ImportBatch, actor: User | None) -> ImportBatch:
+def _batch_close(*, batch: ImportBatch, actor: User | None, posted: Decimal) -> ImportBatch:
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     before = _counts(batch)
     _set_counts(batch, dict(ImportLine.objects.filter(batch=batch).values_list("status").annotate(n=Count("id"))))
+    batch.posted_total += posted
     batch.status = ImportBatch.Status.COMMITTED
     batch.committed_by = actor if actor is not None and actor.pk else None
     batch.committed_at = timezone.now()
     batch.save()
     audit_record(actor=actor, verb="import.committed", target=batch, before=before, after=_counts(batch))
     return batch
+
+
+def _total(fmt: ImportFormat, lines: list) -> Decimal:
+    return sum((Decimal(line.parsed.get(fmt.amount_field) or 0) for line in lines), ZERO)
 
 
 def _set_counts(batch: ImportBatch, counts: Mapping[str, int]) -> None:
@@ -258,6 +266,8 @@ def _counts(batch: ImportBatch) -> dict[str, int]:
         "errors": batch.error_count,
         "posted": batch.posted_count,
         "duplicates": batch.duplicate_count,
+        "valid_total": str(batch.valid_total),
+        "posted_total": str(batch.posted_total),
     }
 
 
