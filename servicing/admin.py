@@ -168,12 +168,12 @@ class LoanAccountAdmin(RoleViewMixin, admin.ModelAdmin):
         return [
             path(
                 "<path:object_id>/post-payment/",
-                view(partial(admin_views.payment_post_view, self)),
+                view(partial(admin_views.payment_post_view, model_admin=self)),
                 name="servicing_loanaccount_post_payment",
             ),
             path(
                 "<path:object_id>/post-payment/preview/",
-                view(partial(admin_views.payment_preview_view, self)),
+                view(partial(admin_views.payment_preview_view, model_admin=self)),
                 name="servicing_loanaccount_payment_preview",
             ),
             *super().get_urls(),
@@ -261,7 +261,7 @@ class LoanTransactionAdmin(RoleViewMixin, admin.ModelAdmin):
         return [
             path(
                 "<path:object_id>/reverse/",
-                self.admin_site.admin_view(partial(admin_views.payment_reverse_view, self)),
+                self.admin_site.admin_view(partial(admin_views.payment_reverse_view, model_admin=self)),
                 name="servicing_loantransaction_reverse",
             ),
             *super().get_urls(),
@@ -299,16 +299,20 @@ class ImportBatchAdmin(RoleViewMixin, admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("upload/", view(partial(admin_views.import_upload_view, self)), name="servicing_importbatch_upload"),
+            path(
+                "upload/",
+                view(partial(admin_views.import_upload_view, model_admin=self)),
+                name="servicing_importbatch_upload",
+            ),
             path(
                 "<path:object_id>/preview/",
-                view(partial(admin_views.import_preview_view, self)),
+                view(partial(admin_views.import_preview_view, model_admin=self)),
                 name="servicing_importbatch_preview",
             ),
             path(
                 "<path:object_id>/commit/",
                 # Each line commits on its own (a failing line undoes nothing else): no request-wide transaction.
-                transaction.non_atomic_requests(view(partial(admin_views.import_commit_view, self))),
+                transaction.non_atomic_requests(view(partial(admin_views.import_commit_view, model_admin=self))),
                 name="servicing_importbatch_commit",
             ),
             *super().get_urls(),

@@ -42,7 +42,7 @@ def _context(model_admin, request, **extra):
 # --- post a payment -------------------------------------------------------------------------------------------
 
 
-def payment_post_view(model_admin, request, object_id):
+def payment_post_view(request, object_id, *, model_admin):
     require_posting_role(request)
     loan = get_object_or_404(LoanAccount, pk=object_id)
     form = PaymentPostForm(request.POST or None, loan=loan)
@@ -52,7 +52,8 @@ def payment_post_view(model_admin, request, object_id):
             try:
                 txn = _post(form, loan, request.user)
             except PaymentError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, _message(exc))
+                visible = exc.field in form.fields and not form[exc.field].is_hidden
+                form.add_error(exc.field if visible else None, _message(exc) if visible else str(exc))
             else:
                 messages.success(request, f"Payment of {txn.amount} posted to {loan.loan_number} ({txn.reference}).")
                 return redirect("admin:servicing_loanaccount_change", loan.pk)
@@ -93,7 +94,7 @@ def _message(exc: PaymentError) -> str:
 
 
 @require_POST
-def payment_preview_view(model_admin, request, object_id):
+def payment_preview_view(request, object_id, *, model_admin):
     """The split ``payment_post`` would make now (``payment_allocate``: writes nothing), for htmx to swap in."""
     require_posting_role(request)
     loan = get_object_or_404(LoanAccount, pk=object_id)
@@ -155,33 +156,39 @@ def _preview_rows(allocation, installments) -> dict:
 # --- reverse a payment ----------------------------------------------------------------------------------------
 
 
-def payment_reverse_view(model_admin, request, object_id):
+def payment_reverse_view(request, object_id, *, model_admin):
     require_posting_role(request)
     txn = get_object_or_404(LoanTransaction.objects.select_related("loan", "posted_by"), pk=object_id)
     form = PaymentReverseForm(request.POST or None)
-    status = 200
+    refusal, status = None, 200
     if txn.kind != LoanTransaction.Kind.PAYMENT or txn.status != LoanTransaction.Status.POSTED:
-        form.add_error(
-            None,
-            f"Transaction {txn.pk} is a {txn.get_kind_display().lower()}, {txn.get_status_display().lower()}: "
-            "it cannot be reversed.",
-        )
-        status = 409
+        kind, state = txn.get_kind_display().lower(), txn.get_status_display().lower()
+        refusal, status = f"Transaction {txn.pk} is a {kind}, {state}: it cannot be reversed.", 409
     elif request.method == "POST":
         status = 400
         if form.is_valid():
             try:
                 reversal = payment_reverse(transaction=txn, reason=form.reason_text(), actor=request.user)
             except PaymentError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, _message(exc))
-                status = 400 if exc.field in form.fields else 409
+                if exc.field in form.fields:
+                    form.add_error(exc.field, _message(exc))
+                else:  # refused as the payment stands (already reversed, its suspense since applied...)
+                    refusal, status = str(exc), 409
             else:
                 messages.success(request, f"Payment {txn.pk} reversed ({reversal.note}).")
                 return redirect("admin:servicing_loantransaction_change", txn.pk)
     return TemplateResponse(
         request,
         "admin/servicing/payment_reverse.html",
-        _context(model_admin, request, title=f"Reverse payment {txn.pk}", txn=txn, original=txn, form=form),
+        _context(
+            model_admin,
+            request,
+            title=f"Reverse payment {txn.pk}",
+            txn=txn,
+            original=txn,
+            form=form,
+            refusal=refusal,
+        ),
         status=status,
     )
 
@@ -189,7 +196,7 @@ def payment_reverse_view(model_admin, request, object_id):
 # --- imports ----------------------------------------------------------------------------------------------------
 
 
-def import_upload_view(model_admin, request):
+def import_upload_view(request, *, model_admin):
     require_posting_role(request)
     form = ImportUploadForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")})
     status = 200
@@ -218,7 +225,7 @@ def _formats():
     ]
 
 
-def import_preview_view(model_admin, request, object_id):
+def import_preview_view(request, object_id, *, model_admin):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     batch = import_selectors.import_batch(pk=object_id)
@@ -244,7 +251,7 @@ def import_preview_view(model_admin, request, object_id):
 
 
 @require_POST
-def import_commit_view(model_admin, request, object_id):
+def import_commit_view(request, object_id, *, model_admin):
     require_posting_role(request)
     batch = get_object_or_404(ImportBatch, pk=object_id)
     batch = COMMITTERS[batch.kind](batch=batch, actor=request.user)
