@@ -23,6 +23,7 @@ from servicing.services.payments import PaymentError, payment_allocate, payment_
 VIEW_ROLES = (roles.SERVICER, roles.COLLECTOR, roles.MANAGER)
 POSTING_ROLES = (roles.SERVICER, roles.MANAGER)
 STAGERS = {ImportBatch.Kind.PAYMENT: payment_import_stage, ImportBatch.Kind.BOARDING: boarding_import_stage}
+PREVIEW_FIELDS = ("amount", "effective_date", "directive")
 COMMITTERS = {ImportBatch.Kind.PAYMENT: payment_import_commit, ImportBatch.Kind.BOARDING: boarding_import_commit}
 
 
@@ -99,27 +100,26 @@ def payment_preview_view(request, object_id, *, model_admin):
     require_posting_role(request)
     loan = get_object_or_404(LoanAccount, pk=object_id)
     form = PaymentPostForm(request.POST, loan=loan)
-    allocation = installments = error = None
+    allocation = installments = None
+    problems: list[str] = []
     if loan.status != LoanAccount.Status.ACTIVE:
-        error = f"{loan.loan_number} is {loan.get_status_display().lower()}: it takes no payments."
-    elif not request.POST.get("amount") or not request.POST.get("effective_date"):
-        form = None  # not filled in yet: the hint, not errors
-    elif form.is_valid():
-        data = form.cleaned_data
-        try:
-            allocation, installments = payment_allocate(loan, data["amount"], data["effective_date"], data["directive"])
-        except PaymentError as exc:
-            error = str(exc)
+        problems.append(f"{loan.loan_number} is {loan.get_status_display().lower()}: it takes no payments.")
+    elif request.POST.get("amount") and request.POST.get("effective_date"):
+        form.is_valid()
+        # Only what the split depends on: the reference and method can be keyed in after looking at it.
+        problems = [f"{form[name].label}: {e}" for name in PREVIEW_FIELDS for e in form.errors.get(name, [])]
+        if not problems:
+            data = form.cleaned_data
+            try:
+                allocation, installments = payment_allocate(
+                    loan, data["amount"], data["effective_date"], data["directive"]
+                )
+            except PaymentError as exc:
+                problems.append(str(exc))
     return TemplateResponse(
         request,
         "admin/servicing/_payment_preview.html",
-        {
-            "form": form,
-            "loan": loan,
-            "error": error,
-            "allocation": allocation,
-            **_preview_rows(allocation, installments),
-        },
+        {"loan": loan, "problems": problems, "allocation": allocation, **_preview_rows(allocation, installments)},
     )
 
 

@@ -104,6 +104,8 @@ def test_the_preview_reports_bad_input(client, servicer, loan, changes, text):
 def test_the_preview_shows_a_hint_until_amount_and_date_are_given(client, servicer, loan):
     html = client.post(preview_url(loan), form_data(amount="")).content.decode()
     assert "Enter an amount and a date" in html
+    html = client.post(preview_url(loan), form_data(reference="", method="")).content.decode()
+    assert 'data-testid="waterfall"' in html  # the split needs no reference or method yet
 
 
 def test_posting_redirects_to_the_loan_and_a_double_submit_posts_once(client, servicer, loan):
