@@ -141,9 +141,22 @@ class PaymentFile(ImportFormat):
 
     def commit_context(self, lines: list[ImportLine]) -> dict[str, Any]:
         keys = [import_key(line.parsed["reference"]) for line in lines if line.parsed["type"] == PAYMENT]
+        posted = {txn.idempotency_key: txn for txn in LoanTransaction.objects.filter(idempotency_key__in=keys)}
+        # Postings another batch's line made are duplicates; those of this batch's own lines (a commit of the
+        # same batch running at the same time) are this line's posting.
+        elsewhere = (
+            set(
+                ImportLine.objects.filter(transaction__in=[txn.pk for txn in posted.values()], status=Status.POSTED)
+                .exclude(batch_id=lines[0].batch_id)
+                .values_list("transaction_id", flat=True)
+            )
+            if posted
+            else set()
+        )
         return {
             "loans": LoanAccount.objects.in_bulk({line.loan_id for line in lines}),
-            "posted": {txn.idempotency_key: txn for txn in LoanTransaction.objects.filter(idempotency_key__in=keys)},
+            "posted": posted,
+            "elsewhere": elsewhere,
         }
 
     def commit_line(self, line: ImportLine, context: dict[str, Any], actor: User | None) -> None:
@@ -157,7 +170,10 @@ class PaymentFile(ImportFormat):
         if earlier is not None:
             if earlier.loan_id != loan.pk:
                 raise PaymentError(_used_elsewhere(earlier), "reference")
-            _mark_duplicate(line, earlier)
+            if earlier.pk in context["elsewhere"]:
+                _mark_duplicate(line, earlier)
+            else:
+                line.status, line.transaction_id, line.message = Status.POSTED, earlier.pk, ""
             return
         txn = payment_post(
             loan=loan,
