@@ -1,9 +1,33 @@
 """Servicer screens in the admin. Loans and the journal are read-only here: every change goes through a service
-(posting, reversal), so the admin never edits money."""
+(posting, reversal, imports), so the admin never edits money. The custom views (post a payment with its live
+preview, reverse a payment, the import flow) live in ``servicing.admin_views``; this module routes to them.
+
+Access by role (lending.core.roles), not only by model permission: servicers, collectors and managers may view the
+loan and transaction screens; only servicers and managers post, reverse and import.
+"""
+
+from functools import partial
 
 from django.contrib import admin
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
-from servicing.models import EscrowItem, Installment, JournalEntry, JournalLine, LedgerAccount, LoanAccount
+from lending.core import roles
+from servicing import admin_views
+from servicing.models import (
+    AllocationLine,
+    EscrowItem,
+    ImportBatch,
+    Installment,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+    LoanAccount,
+    LoanTransaction,
+)
+from servicing.selectors.imports import loan_transactions_with_allocations
 
 
 class ReadOnlyMixin:
@@ -17,7 +41,17 @@ class ReadOnlyMixin:
         return False
 
 
-class InstallmentInline(ReadOnlyMixin, admin.TabularInline):
+class RoleViewMixin(ReadOnlyMixin):
+    """Viewing follows the servicing roles; nothing is added, changed or deleted through the model forms."""
+
+    def has_view_permission(self, request, obj=None):
+        return roles.has_role(request.user, *admin_views.VIEW_ROLES)
+
+    def has_module_permission(self, request):
+        return roles.has_role(request.user, *admin_views.VIEW_ROLES)
+
+
+class InstallmentInline(RoleViewMixin, admin.TabularInline):
     model = Installment
     fields = (
         "number",
@@ -36,7 +70,7 @@ class InstallmentInline(ReadOnlyMixin, admin.TabularInline):
     can_delete = False
 
 
-class EscrowItemInline(ReadOnlyMixin, admin.TabularInline):
+class EscrowItemInline(RoleViewMixin, admin.TabularInline):
     model = EscrowItem
     fields = ("kind", "description", "payee", "annual_amount", "payments_per_year", "next_due_date")
     readonly_fields = fields
@@ -44,13 +78,55 @@ class EscrowItemInline(ReadOnlyMixin, admin.TabularInline):
     can_delete = False
 
 
+def _allocation_summary(txn: LoanTransaction) -> str:
+    """Where the money went, line by line (installment number and bucket): from the prefetched current lines."""
+    return format_html_join(
+        ", ",
+        "{}{} {}",
+        (
+            (
+                f"#{line.installment.number} " if line.installment_id else "",
+                line.get_bucket_display().lower(),
+                line.amount,
+            )
+            for line in txn.current_lines
+        ),
+    )
+
+
+class LoanTransactionInline(RoleViewMixin, admin.TabularInline):
+    """The loan's payments and reversals with their allocation (the standing lines), oldest first."""
+
+    model = LoanTransaction
+    fk_name = "loan"
+    fields = ("link", "kind", "effective_date", "amount", "method", "reference", "status", "allocations", "posted_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "transactions and their allocations"
+
+    def get_queryset(self, request):
+        return loan_transactions_with_allocations(super().get_queryset(request)).order_by("effective_date", "id")
+
+    @admin.display(description="Transaction")
+    def link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:servicing_loantransaction_change", args=[obj.pk]), obj.pk
+        )
+
+    @admin.display(description="Allocation")
+    def allocations(self, obj):
+        return _allocation_summary(obj)
+
+
 @admin.register(LoanAccount)
-class LoanAccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class LoanAccountAdmin(RoleViewMixin, admin.ModelAdmin):
     list_display = ("loan_number", "borrower_name", "product_name", "status", "principal_balance", "next_due_date")
     list_filter = ("status", "product_code")
     search_fields = ("loan_number", "borrower_name", "application__number")
     list_select_related = True
     show_full_result_count = False
+    change_form_template = "admin/servicing/loanaccount/change_form.html"
     fieldsets = (
         (None, {"fields": ("loan_number", "status", "application", "borrower", "borrower_name")}),
         (
@@ -82,7 +158,172 @@ class LoanAccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
         ),
         ("Boarding", {"fields": ("boarded_at", "boarded_by", "updated_at")}),
     )
-    inlines = (EscrowItemInline, InstallmentInline)
+    inlines = (EscrowItemInline, InstallmentInline, LoanTransactionInline)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("application", "borrower", "boarded_by")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/post-payment/",
+                view(partial(admin_views.payment_post_view, model_admin=self)),
+                name="servicing_loanaccount_post_payment",
+            ),
+            path(
+                "<path:object_id>/post-payment/preview/",
+                view(partial(admin_views.payment_preview_view, model_admin=self)),
+                name="servicing_loanaccount_payment_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"may_post": admin_views.may_post(request.user), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+
+class AllocationLineInline(RoleViewMixin, admin.TabularInline):
+    model = AllocationLine
+    fields = ("installment_number", "due_date", "bucket", "amount")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "allocation (standing lines)"
+
+    def get_queryset(self, request):
+        return AllocationLine.objects.current().select_related("installment").order_by("id")
+
+    @admin.display(description="Installment")
+    def installment_number(self, obj):
+        return obj.installment.number if obj.installment_id else "-"
+
+    @admin.display(description="Due")
+    def due_date(self, obj):
+        return obj.installment.due_date if obj.installment_id else "-"
+
+
+@admin.register(LoanTransaction)
+class LoanTransactionAdmin(RoleViewMixin, admin.ModelAdmin):
+    """Payments and reversals, read-only. A posted payment is reversed through "Reverse" (payment_reverse)."""
+
+    list_display = ("id", "loan", "kind", "amount", "effective_date", "method", "reference", "status", "posted_by")
+    list_filter = ("kind", "status", "method")
+    search_fields = ("=id", "loan__loan_number", "reference", "idempotency_key")
+    list_select_related = ("loan", "posted_by")
+    date_hierarchy = "effective_date"
+    show_full_result_count = False
+    change_form_template = "admin/servicing/loantransaction/change_form.html"
+    fields = (
+        ("loan", "kind", "status"),
+        ("amount", "effective_date", "method", "directive"),
+        ("reference", "idempotency_key"),
+        ("journal_entry", "reverses", "reversal"),
+        "note",
+        ("posted_by", "posted_at"),
+    )
+    readonly_fields = (
+        "loan",
+        "kind",
+        "status",
+        "amount",
+        "effective_date",
+        "method",
+        "directive",
+        "reference",
+        "idempotency_key",
+        "journal_entry",
+        "reverses",
+        "reversal",
+        "note",
+        "posted_by",
+        "posted_at",
+    )
+    inlines = (AllocationLineInline,)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("loan", "posted_by", "journal_entry", "reverses", "reversed_by")
+        )
+
+    @admin.display(description="Reversed by")
+    def reversal(self, obj):
+        reversal = getattr(obj, "reversed_by", None)
+        if reversal is None:
+            return "-"
+        url = reverse("admin:servicing_loantransaction_change", args=[reversal.pk])
+        return format_html('<a href="{}">{}</a>', url, reversal)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/reverse/",
+                self.admin_site.admin_view(partial(admin_views.payment_reverse_view, model_admin=self)),
+                name="servicing_loantransaction_reverse",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"may_post": admin_views.may_post(request.user), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(RoleViewMixin, admin.ModelAdmin):
+    """Uploaded files: upload -> validated preview (every line, its status and errors) -> commit."""
+
+    list_display = (
+        "id",
+        "kind",
+        "file_name",
+        "status",
+        "line_count",
+        "valid_count",
+        "error_count",
+        "posted_count",
+        "duplicate_count",
+        "uploaded_by",
+        "uploaded_at",
+    )
+    list_display_links = ("id", "file_name")
+    list_filter = ("kind", "status")
+    search_fields = ("file_name", "sha256")
+    list_select_related = ("uploaded_by",)
+    show_full_result_count = False
+    change_list_template = "admin/servicing/importbatch/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "upload/",
+                view(partial(admin_views.import_upload_view, model_admin=self)),
+                name="servicing_importbatch_upload",
+            ),
+            path(
+                "<path:object_id>/preview/",
+                view(partial(admin_views.import_preview_view, model_admin=self)),
+                name="servicing_importbatch_preview",
+            ),
+            path(
+                "<path:object_id>/commit/",
+                # Each line commits on its own (a failing line undoes nothing else): no request-wide transaction.
+                transaction.non_atomic_requests(view(partial(admin_views.import_commit_view, model_admin=self))),
+                name="servicing_importbatch_commit",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return redirect("admin:servicing_importbatch_preview", object_id)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"may_post": admin_views.may_post(request.user), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
 
 
 class JournalLineInline(ReadOnlyMixin, admin.TabularInline):

@@ -2,6 +2,7 @@
 
 from servicing.models.ach import AutopayEnrollment, PendingPayment
 from servicing.models.escrow import EscrowItem
+from servicing.models.imports import ImportBatch, ImportLine
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
@@ -11,6 +12,8 @@ __all__ = [
     "AllocationLine",
     "AutopayEnrollment",
     "EscrowItem",
+    "ImportBatch",
+    "ImportLine",
     "Installment",
     "JournalEntry",
     "JournalLine",

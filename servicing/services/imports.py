@@ -1,0 +1,259 @@
+"""Payment files (lockbox deposits, ACH returns) imported from CSV: staged with per-line errors, then committed.
+
+Columns (header row required): ``loan_number, amount, effective_date, reference`` and optionally ``method``
+(default lockbox), ``directive`` (standard, principal_only, escrow_only), ``type`` (``payment``, the default, or
+``return``) and ``return_reason``. ``reference`` is the file's unique reference: a payment line posts through
+``payment_post`` with the idempotency key ``import:<reference>``, so a file uploaded again (or overlapping an
+earlier one) posts nothing new: its lines show as already posted. A ``return`` line reverses, through
+``payment_reverse``, the payment of that loan whose reference it names (posted earlier, or by a payment line
+above it in the same file); a payment already reversed is reported as such, not as an error.
+
+Staging and committing are the shared mechanism of ``import_batches``; this module is only the format. Speed:
+validation costs a few queries per chunk of lines, and committing adds nothing per line beyond ``payment_post``
+(loans and earlier postings are looked up once per chunk; line statuses are written back in bulk).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from lending.core.models import User
+from servicing.models import ImportBatch, ImportLine, LoanAccount, LoanTransaction
+from servicing.services import payments
+from servicing.services.import_batches import (
+    ImportFormat,
+    RowCheck,
+    batch_commit,
+    batch_stage,
+    parse_choice,
+    parse_date,
+    parse_money,
+    parse_text,
+)
+from servicing.services.payments import PaymentError, payment_post, payment_reverse
+
+PAYMENT, RETURN = "payment", "return"
+KEY_PREFIX = "import:"
+MAX_REFERENCE = 100 - len(KEY_PREFIX)
+Status = ImportLine.Status
+
+
+def import_key(reference: str) -> str:
+    """The idempotency key of the payment an import line with ``reference`` posts."""
+    return f"{KEY_PREFIX}{reference}"
+
+
+class PaymentFile(ImportFormat):
+    kind = ImportBatch.Kind.PAYMENT
+    required_columns = ("loan_number", "amount", "effective_date", "reference")
+    optional_columns = ("method", "directive", "type", "return_reason")
+
+    # --- staging -----------------------------------------------------------------------------------------
+
+    def check_rows(self, rows: list[RowCheck], state: dict) -> None:
+        numbers = {row.raw["loan_number"] for row in rows}
+        loans = {loan.loan_number: loan for loan in LoanAccount.objects.filter(loan_number__in=numbers)}
+        references = {row.raw["reference"] for row in rows}
+        posted = {
+            txn.idempotency_key: txn
+            for txn in LoanTransaction.objects.filter(idempotency_key__in=[import_key(r) for r in references])
+        }
+        targets = _payments_by_reference([row for row in rows if row.raw.get("type", "").lower() == RETURN], loans)
+        today = payments._today()  # the same clock payment_post checks against
+        for row in rows:
+            kind = parse_choice(row, "type", (PAYMENT, RETURN), default=PAYMENT)
+            loan = self._loan(row, loans, kind)
+            reference = parse_text(row, "reference", max_length=MAX_REFERENCE)
+            if reference is not None and kind is not None:
+                _unique_in_file(row, state.setdefault(kind, {}), reference)
+            if kind == RETURN:
+                self._check_return(row, loan, reference, targets, state)
+            else:
+                self._check_payment(row, loan, reference, today)
+                if not row.errors and reference is not None:
+                    _already_posted(row, posted.get(import_key(reference)), loan)
+                    state.setdefault("payment_loans", {})[reference] = loan.pk
+
+    def _loan(self, row: RowCheck, loans: dict[str, LoanAccount], kind: str | None) -> LoanAccount | None:
+        number = parse_text(row, "loan_number", max_length=32)
+        if number is None:
+            return None
+        loan = loans.get(number)
+        if loan is None:
+            row.error("loan_number", f"no loan {number}")
+        elif kind == PAYMENT and loan.status != LoanAccount.Status.ACTIVE:
+            row.error("loan_number", f"{number} is {loan.get_status_display().lower()}")
+        else:
+            row.loan_id = loan.pk
+        return loan
+
+    def _check_payment(self, row: RowCheck, loan: LoanAccount | None, reference: str | None, today: date) -> None:
+        amount = parse_money(row, "amount", positive=True)
+        when = parse_date(row, "effective_date")
+        method = parse_choice(row, "method", LoanTransaction.Method.values, default=LoanTransaction.Method.LOCKBOX)
+        directive = parse_choice(
+            row, "directive", LoanTransaction.Directive.values, default=LoanTransaction.Directive.STANDARD
+        )
+        if when is not None and loan is not None and when < loan.disbursement_date:
+            row.error("effective_date", f"{when} is before the loan's disbursement date {loan.disbursement_date}")
+        latest = today + timedelta(days=payments.MAX_DAYS_AHEAD)
+        if when is not None and when > latest:
+            row.error("effective_date", f"{when} is more than {payments.MAX_DAYS_AHEAD} days ahead (latest {latest})")
+        if row.raw.get("return_reason"):
+            row.error("return_reason", "only for return lines")
+        row.parsed = {
+            "type": PAYMENT,
+            "loan_number": loan.loan_number if loan else None,
+            "amount": str(amount),
+            "effective_date": when.isoformat() if when else None,
+            "method": method,
+            "directive": directive,
+            "reference": reference,
+        }
+
+    def _check_return(self, row: RowCheck, loan, reference, targets, state: dict) -> None:
+        reason = parse_text(row, "return_reason", max_length=200)
+        amount = parse_money(row, "amount", required=False, positive=True)
+        parse_date(row, "effective_date", required=False)
+        if row.raw.get("directive"):
+            row.error("directive", "not for return lines")
+        if loan is None or reference is None:
+            return
+        found = targets.get((loan.pk, reference), [])
+        in_file = state.get("payment_loans", {}).get(reference) == loan.pk
+        if len(found) > 1:
+            row.error("reference", f"{len(found)} payments on {loan.loan_number} carry reference {reference}")
+            return
+        if not found and not in_file:
+            row.error("reference", f"no payment with reference {reference} on {loan.loan_number}")
+            return
+        target = found[0] if found else None
+        if target is not None and amount is not None and amount != target.amount:
+            row.error("amount", f"{amount} is not the returned payment's amount {target.amount}")
+        row.parsed = {"type": RETURN, "loan_number": loan.loan_number, "reference": reference, "reason": reason}
+        if target is not None and target.status == LoanTransaction.Status.REVERSED and not row.errors:
+            row.status, row.transaction_id = Status.DUPLICATE, target.pk
+            row.message = f"payment {target.pk} ({reference}) is already reversed"
+
+    # --- committing ------------------------------------------------------------------------------------------
+
+    def commit_context(self, lines: list[ImportLine]) -> dict[str, Any]:
+        keys = [import_key(line.parsed["reference"]) for line in lines if line.parsed["type"] == PAYMENT]
+        posted = {txn.idempotency_key: txn for txn in LoanTransaction.objects.filter(idempotency_key__in=keys)}
+        # Postings another batch's line made are duplicates; those of this batch's own lines (a commit of the
+        # same batch running at the same time) are this line's posting.
+        elsewhere = (
+            set(
+                ImportLine.objects.filter(transaction__in=[txn.pk for txn in posted.values()], status=Status.POSTED)
+                .exclude(batch_id=lines[0].batch_id)
+                .values_list("transaction_id", flat=True)
+            )
+            if posted
+            else set()
+        )
+        return {
+            "loans": LoanAccount.objects.in_bulk({line.loan_id for line in lines}),
+            "posted": posted,
+            "elsewhere": elsewhere,
+        }
+
+    def commit_line(self, line: ImportLine, context: dict[str, Any], actor: User | None) -> None:
+        fields = line.parsed
+        loan = context["loans"][line.loan_id]
+        if fields["type"] == RETURN:
+            _commit_return(line, loan, actor)
+            return
+        key = import_key(fields["reference"])
+        earlier = context["posted"].get(key)
+        if earlier is not None:
+            if earlier.loan_id != loan.pk:
+                raise PaymentError(_used_elsewhere(earlier), "reference")
+            if earlier.pk in context["elsewhere"]:
+                _mark_duplicate(line, earlier)
+            else:
+                line.status, line.transaction_id, line.message = Status.POSTED, earlier.pk, ""
+            return
+        txn = payment_post(
+            loan=loan,
+            amount=Decimal(fields["amount"]),
+            effective_date=date.fromisoformat(fields["effective_date"]),
+            method=fields["method"],
+            reference=fields["reference"],
+            idempotency_key=key,
+            actor=actor,
+            directive=fields["directive"],
+        )
+        line.status, line.transaction_id, line.message = Status.POSTED, txn.pk, ""
+
+
+def _commit_return(line: ImportLine, loan: LoanAccount, actor: User | None) -> None:
+    reference = line.parsed["reference"]
+    target = _return_target(loan, reference)
+    if target is None:
+        raise PaymentError(f"no payment with reference {reference} on {loan.loan_number}", "reference")
+    if target.status == LoanTransaction.Status.REVERSED:
+        line.status, line.transaction_id = Status.DUPLICATE, target.pk
+        line.message = f"payment {target.pk} ({reference}) is already reversed"
+        return
+    reversal = payment_reverse(transaction=target, reason=line.parsed["reason"], actor=actor)
+    line.status, line.transaction_id, line.message = Status.POSTED, reversal.pk, f"reversed payment {target.pk}"
+
+
+def _return_target(loan: LoanAccount, reference: str) -> LoanTransaction | None:
+    found = list(LoanTransaction.objects.filter(loan=loan, kind=LoanTransaction.Kind.PAYMENT, reference=reference)[:2])
+    if len(found) > 1:
+        raise PaymentError(f"several payments on {loan.loan_number} carry reference {reference}", "reference")
+    return found[0] if found else None
+
+
+def _payments_by_reference(rows: list[RowCheck], loans: dict[str, LoanAccount]) -> dict[tuple[int, str], list]:
+    """The posted payments the return rows name, by (loan id, reference): one query for the chunk."""
+    loan_ids = {loans[row.raw["loan_number"]].pk for row in rows if row.raw["loan_number"] in loans}
+    if not loan_ids:
+        return {}
+    found: dict[tuple[int, str], list] = {}
+    for txn in LoanTransaction.objects.filter(
+        loan_id__in=loan_ids, kind=LoanTransaction.Kind.PAYMENT, reference__in={row.raw["reference"] for row in rows}
+    ):
+        found.setdefault((txn.loan_id, txn.reference), []).append(txn)
+    return found
+
+
+def _unique_in_file(row: RowCheck, seen: dict[str, int], reference: str) -> None:
+    first = seen.setdefault(reference, row.line_number)
+    if first != row.line_number:
+        row.error("reference", f"{reference} is repeated (first on line {first})")
+
+
+def _already_posted(row: RowCheck, earlier: LoanTransaction | None, loan: LoanAccount) -> None:
+    """A payment row whose key was already used: a duplicate of that posting, or an error if another loan's."""
+    if earlier is None:
+        return
+    if earlier.loan_id != loan.pk:
+        row.error("reference", _used_elsewhere(earlier))
+    else:
+        _mark_duplicate(row, earlier)
+
+
+def _used_elsewhere(earlier: LoanTransaction) -> str:
+    return f"already used for a payment on another loan (transaction {earlier.pk})"
+
+
+def _mark_duplicate(row: RowCheck | ImportLine, earlier: LoanTransaction) -> None:
+    row.status, row.transaction_id = Status.DUPLICATE, earlier.pk
+    row.message = f"already posted as transaction {earlier.pk} on {earlier.effective_date}"
+
+
+PAYMENT_FILE = PaymentFile()
+
+
+def payment_import_stage(*, file_name: str, content: bytes | str, actor: User | None) -> ImportBatch:
+    """Validate a payment file and stage it as a batch to preview; posts nothing (see the module docstring)."""
+    return batch_stage(fmt=PAYMENT_FILE, file_name=file_name, content=content, actor=actor)
+
+
+def payment_import_commit(*, batch: ImportBatch, actor: User | None) -> ImportBatch:
+    """Post the staged batch's valid lines, each on its own; lines already posted show as duplicates."""
+    return batch_commit(fmt=PAYMENT_FILE, batch=batch, actor=actor)
