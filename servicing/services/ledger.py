@@ -97,11 +97,16 @@ def _balance_deltas(lines: list[Line], accounts: dict[str, LedgerAccount]) -> di
     return {field: delta for field, delta in deltas.items() if delta}
 
 
-def _apply_to_loan(loan: LoanAccount, deltas: dict[str, Decimal]) -> None:
-    """Move the loan's running balances by ``deltas`` under a row lock, and refresh them on ``loan``."""
+def _apply_to_loan(loan: LoanAccount, deltas: dict[str, Decimal], *, locked_by_caller: bool = False) -> None:
+    """Move the loan's running balances by ``deltas`` under a row lock, and refresh them on ``loan``. A caller
+    that holds the lock and passes the row as it read it under the lock saves the re-read."""
     if not deltas:
         return
-    locked = LoanAccount.objects.select_for_update().only(*BALANCE_FIELDS, "version", "loan_number").get(pk=loan.pk)
+    locked = (
+        loan
+        if locked_by_caller
+        else LoanAccount.objects.select_for_update().only(*BALANCE_FIELDS, "version", "loan_number").get(pk=loan.pk)
+    )
     values = {field: getattr(locked, field) + deltas.get(field, ZERO) for field in BALANCE_FIELDS}
     for field in NON_NEGATIVE_BALANCES:
         if values[field] < 0:
@@ -135,6 +140,7 @@ def _post(
     reverses: JournalEntry | None = None,
     verb: str = "journal.posted",
     note: str = "",
+    loan_locked: bool = False,
 ) -> JournalEntry:
     key = idempotency_key or None
     if key is not None:
@@ -173,7 +179,7 @@ def _post(
         ]
     )
     if loan is not None:
-        _apply_to_loan(loan, _balance_deltas(cleaned, accounts))
+        _apply_to_loan(loan, _balance_deltas(cleaned, accounts), locked_by_caller=loan_locked)
     audit_record(
         actor=actor,
         verb=verb,
@@ -201,11 +207,13 @@ def journal_post(
     memo: str,
     lines: Iterable[Sequence],
     idempotency_key: str | None = None,
+    loan_locked: bool = False,
 ) -> JournalEntry:
     """Post one balanced entry: ``lines`` are ``(account_code, debit, credit)`` in whole cents, exactly one side
     non-zero, debits equal to credits, to known active accounts. A loan's running balances move with it.
     A repeated ``idempotency_key`` returns the first entry and writes nothing (the same loan and kind are
-    required: a key reused for a different posting is refused)."""
+    required: a key reused for a different posting is refused). ``loan_locked``: the caller holds the loan's row
+    lock and ``loan`` carries the balances read under it (saves a re-read)."""
     return _post(
         actor=actor,
         loan=loan,
@@ -214,6 +222,7 @@ def journal_post(
         memo=memo,
         lines=lines,
         idempotency_key=idempotency_key,
+        loan_locked=loan_locked,
     )
 
 

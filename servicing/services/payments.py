@@ -122,11 +122,8 @@ def payment_post(
     if directive == LoanTransaction.Directive.PAYOFF:
         raise PaymentError("a payoff is posted through the payoff screen (payoff_post), not as a payment", "directive")
     amount = _validate(loan, amount, effective_date, method, directive, idempotency_key)
-    existing = _existing(idempotency_key, loan)
-    if existing is not None:
-        return existing
     locked = loan_lock(loan)
-    existing = _existing(idempotency_key, loan)  # posted by another caller while we waited for the lock
+    existing = _existing(idempotency_key, loan)  # posted before, or by another caller while we waited for the lock
     if existing is not None:
         return existing
     if locked.status != LoanAccount.Status.ACTIVE:
@@ -149,6 +146,7 @@ def payment_post(
                 kind=JournalEntry.Kind.PAYMENT,
                 memo=f"Payment {reference or idempotency_key} on {locked.loan_number} ({method})",
                 lines=journal_lines(allocation, locked),
+                loan_locked=True,
             )
             txn = LoanTransaction.objects.create(
                 loan=locked,

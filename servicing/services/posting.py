@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import F, Max
+from django.db.models import F, Max, Min, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from lending.finance import allocation as alloc
 from lending.finance.money import ZERO
@@ -60,11 +61,11 @@ def loan_lock(loan: LoanAccount) -> LoanAccount:
 def _dues(loan: LoanAccount, effective_date: date) -> tuple[list[alloc.InstallmentDue], dict[int, Installment]]:
     """The unpaid installments due on or before ``effective_date`` and the next one billed, as what they still
     owe: a payment made a few days before its due date pays that installment instead of curtailing principal."""
-    unpaid = Installment.objects.filter(loan=loan, paid_on__isnull=True).order_by("due_date", "number")
-    chosen = list(unpaid.filter(due_date__lte=effective_date))
-    upcoming = unpaid.filter(due_date__gt=effective_date).first()
-    if upcoming is not None:
-        chosen.append(upcoming)
+    unpaid = Installment.objects.filter(loan=loan, paid_on__isnull=True)
+    upcoming = unpaid.filter(due_date__gt=effective_date).order_by("due_date", "number").values("pk")[:1]
+    chosen = list(  # one query: everything due by the date, and the next one billed
+        unpaid.filter(Q(due_date__lte=effective_date) | Q(pk__in=Subquery(upcoming))).order_by("due_date", "number")
+    )
     # Prepayments can leave less principal than the schedule still asks for: the oldest dues take what is left,
     # so the loan's last installments shrink instead of asking for principal that is no longer owed.
     principal_left = loan.principal_balance
@@ -200,12 +201,14 @@ def loan_dates_refresh(loan: LoanAccount) -> None:
     ``interest_paid_through`` (the due date of the last installment of the unbroken run, from the first, whose
     interest is paid in full; the disbursement date before any)."""
     installments = Installment.objects.filter(loan=loan)
-    oldest = installments.filter(paid_on__isnull=True).order_by("due_date").values_list("due_date", flat=True).first()
     first_unpaid_interest = (
-        installments.filter(paid_interest__lt=F("interest")).order_by("due_date").values_list("due_date", flat=True)
-    ).first()
-    covered = installments.filter(due_date__lt=first_unpaid_interest) if first_unpaid_interest else installments
-    paid_through = covered.aggregate(last=Max("due_date"))["last"] or loan.disbursement_date
+        installments.filter(paid_interest__lt=F("interest")).order_by("due_date").values("due_date")[:1]
+    )
+    dates = installments.aggregate(  # one query for both
+        oldest=Min("due_date", filter=Q(paid_on__isnull=True)),
+        paid_through=Max("due_date", filter=Q(due_date__lt=Coalesce(Subquery(first_unpaid_interest), Value(date.max)))),
+    )
+    oldest, paid_through = dates["oldest"], dates["paid_through"] or loan.disbursement_date
     if (oldest, paid_through) != (loan.next_due_date, loan.interest_paid_through):
         LoanAccount.objects.filter(pk=loan.pk).update(next_due_date=oldest, interest_paid_through=paid_through)
         loan.next_due_date, loan.interest_paid_through = oldest, paid_through
