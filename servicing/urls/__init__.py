@@ -11,5 +11,5 @@ urlpatterns = [
     path("ledger/trial-balance/", staff.TrialBalanceView.as_view(), name="trial-balance"),
 ]
 # Sub-domain URL modules (payoff, ...), one line each.
-SUBDOMAIN_URLCONFS: list[str] = []
+SUBDOMAIN_URLCONFS: list[str] = ["servicing.urls.loan_history"]
 urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]
