@@ -19,6 +19,11 @@ from bench._django import is_postgres, setup
 
 setup()
 
+from django.conf import settings  # noqa: E402
+
+# Time what production runs: DEBUG off (Django keeps no log of every query).
+settings.DEBUG = False
+
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
