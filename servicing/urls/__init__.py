@@ -14,5 +14,6 @@ urlpatterns = [
 SUBDOMAIN_URLCONFS: list[str] = [
     "servicing.urls.replay",
     "servicing.urls.payoff",
+    "servicing.urls.loan_history",
 ]
 urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]

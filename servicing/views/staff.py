@@ -10,6 +10,7 @@ from lending.core.permissions import RoleRequiredMixin
 from servicing import selectors
 from servicing.forms import TrialBalanceForm
 from servicing.models import LoanAccount
+from servicing.selectors import loan_pages
 
 SERVICING_ROLES = (roles.SERVICER, roles.COLLECTOR, roles.MANAGER)
 LEDGER_ROLES = (roles.SERVICER, roles.MANAGER)
@@ -42,7 +43,10 @@ class HomeView(RoleRequiredMixin, TemplateView):
 
 
 class LoanDetailView(RoleRequiredMixin, TemplateView):
-    """One loan: the booked terms, running balances beside the journal's, schedule, escrow and sub-ledger."""
+    """One loan: the booked terms, running balances beside the journal's, the next payment due, a window of the
+    schedule, the latest transactions with their allocation and journal entries, and escrow. The full schedule,
+    transaction history and sub-ledger are paginated pages of their own (views/loan_history.py): the page costs
+    the same queries and time for a loan with 1 payment as for one with years of them."""
 
     allowed_roles = SERVICING_ROLES
     template_name = "servicing/loan_detail.html"
@@ -51,6 +55,7 @@ class LoanDetailView(RoleRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         loan = selectors.loan_for_staff(pk=self.kwargs["pk"])
         journal = selectors.loan_balances_from_journal([loan.pk])[loan.pk]
+        overview = loan_pages.loan_overview(loan)
         context.update(
             loan=loan,
             balances=[
@@ -63,9 +68,8 @@ class LoanDetailView(RoleRequiredMixin, TemplateView):
                     ("Suspense", "suspense_balance"),
                 )
             ],
-            installments=list(loan.installments.order_by("number")),
-            escrow_items=list(loan.escrow_items.all()),
-            subledger=selectors.loan_subledger(loan),
+            overview=overview,
+            schedule_page=loan_pages.schedule_page_of(overview.next_due),
         )
         return context
 

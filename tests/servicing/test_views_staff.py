@@ -118,17 +118,23 @@ def test_loan_detail_shows_terms_balances_schedule_escrow_and_subledger(client):
     client.force_login(user_with_role(roles.COLLECTOR))
     response = client.get(reverse("servicing:loan-detail", args=[loan.pk]))
     body = response.content.decode()
+    overview = response.context["overview"]
     assert "$1,896.20" in body  # the regular P&I payment
     assert "Property tax" in body
     assert "Homeowner&#x27;s insurance premium" in body
-    assert len(response.context["installments"]) == 360
-    assert [line.account.code for line in response.context["subledger"]] == [
-        "loans_receivable",
-        "cash",
-        "fee_income",
-        "cash",
-        "escrow_liability",
+    # A window of the schedule from the next due installment; the rest is on the paginated schedule page.
+    assert [i.number for i in overview.schedule] == list(range(1, 13))
+    assert overview.next_due.number == 1
+    assert f"(installment 1 of {loan.term_periods})" in body
+    assert reverse("servicing:loan-schedule", args=[loan.pk]) + "?page=1" in body
+    assert reverse("servicing:loan-transactions", args=[loan.pk]) in body
+    assert reverse("servicing:loan-ledger", args=[loan.pk]) in body
+    # The latest journal entries, newest first: the escrow deposit, then the disbursement.
+    assert [[line.account.code for line in entry.current_lines] for entry in overview.entries] == [
+        ["cash", "escrow_liability"],
+        ["loans_receivable", "cash", "fee_income"],
     ]
+    assert overview.transactions == []
     assert all(running == journal for _, running, journal in response.context["balances"])
     assert "table-danger" not in body
 
@@ -142,7 +148,7 @@ def test_loan_detail_flags_a_running_balance_that_differs_from_the_journal(clien
 def test_loan_detail_query_count_does_not_grow_with_history(client, django_assert_max_num_queries):
     client.force_login(user_with_role(roles.SERVICER))
     small = boarded_loan(consumer=True)
-    with django_assert_max_num_queries(10) as few:  # session, user, roles, loan, balances, rows x3
+    with django_assert_max_num_queries(13) as few:  # session, user, roles, loan, balances, 6 windows, savepoints
         client.get(reverse("servicing:loan-detail", args=[small.pk]))
     big = boarded_loan()  # 360 installments, escrow items
     for day in range(1, 11):
@@ -156,7 +162,8 @@ def test_loan_detail_query_count_does_not_grow_with_history(client, django_asser
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("servicing:loan-detail", args=[big.pk]))
-    assert len(response.context["subledger"]) == 25
+    assert len(response.context["overview"].entries) == 5  # the latest; the sub-ledger page has them all
+    assert len(response.context["overview"].schedule) == 12
 
 
 def test_trial_balance_page_nets_to_zero_and_takes_a_date(client, loan):

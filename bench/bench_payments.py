@@ -1,0 +1,153 @@
+"""Posting throughput through ``servicing.services.payments.payment_post`` for a 10,000-line payment file.
+
+Target (issue "Servicing", Performance): at least 1,000 payments per second for a 10,000-line import file, each
+payment posted as ``payment_post`` does it (allocation, transaction, allocation lines, journal entry, balance
+update, audit row) in its own transaction, as an import commits line by line. The lines pay the next installment
+of 10,000 random loans of the seeded portfolio (bench/_servicing_seed.py, ``LENDING_BENCH_LOANS`` loans) on
+today's date. One process, one connection: the figure is what one import worker posts.
+
+Then one payment is profiled: its queries (count, SQL time) and where the Python time goes (cProfile), printed
+for whoever optimises ``payment_post``.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import random
+import time
+import uuid
+from collections import Counter
+
+from bench._django import is_postgres, setup
+
+setup()
+
+from django.conf import settings  # noqa: E402
+
+# Time what production runs: DEBUG off (Django keeps no log of every query).
+settings.DEBUG = False
+
+from django.db import connection, reset_queries  # noqa: E402
+from django.db.models import F  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bench._report import report  # noqa: E402
+from bench._servicing_seed import PREFIX, ensure_portfolio  # noqa: E402
+from servicing.models import Installment, LoanAccount  # noqa: E402
+from servicing.services.payments import payment_post  # noqa: E402
+
+FILE_LINES = 10_000
+TARGET = 1_000  # payments per second
+PROFILED = 200  # payments whose queries are captured for the per-payment profile
+
+
+def payment_file(count: int, rng: random.Random) -> list[tuple[LoanAccount, object, str]]:
+    """``count`` lines (loan, amount, idempotency key): each pays its loan's next installment in full; one line
+    per loan (loans drawn at random; fewer loans than lines: some loans get several lines)."""
+    ids = list(
+        LoanAccount.objects.filter(loan_number__startswith=f"{PREFIX}-", status="active").values_list("pk", flat=True)
+    )
+    picked = rng.sample(ids, count) if len(ids) >= count else [rng.choice(ids) for _ in range(count)]
+    loans = LoanAccount.objects.in_bulk(set(picked))
+    due = dict(
+        Installment.objects.filter(loan_id__in=loans, due_date=F("loan__next_due_date")).values_list(
+            "loan_id", "payment"
+        )
+    )
+    run = uuid.uuid4().hex[:8]  # a rerun on the same database posts a new file, not the same keys again
+    return [(loans[pk], due[pk], f"bench-file-{run}-{n}") for n, pk in enumerate(picked)]
+
+
+def post_line(loan: LoanAccount, amount, key: str, today) -> None:
+    payment_post(
+        loan=loan,
+        amount=amount,
+        effective_date=today,
+        method="ach",
+        reference=key,
+        idempotency_key=key,
+        actor=None,
+    )
+
+
+def post_file(lines, today) -> float:
+    """Post every line through ``payment_post``, one transaction each; seconds taken."""
+    start = time.perf_counter()
+    for loan, amount, key in lines:
+        post_line(loan, amount, key, today)
+    return time.perf_counter() - start
+
+
+def post_file_through_import(lines, today) -> float | None:
+    """LEAD: switch on at merge. The CSV import service (``servicing.services.imports``, another helper's branch)
+    is not in this worktree; when it is, build the 10,000-line CSV from ``lines`` here, run the import's commit
+    step on it, and return the seconds it took. Until then: None (and the per-line loop above is the figure)."""
+    try:
+        from servicing.services import imports  # noqa: F401
+    except ImportError:
+        return None
+    return None  # the import's API is unknown from this branch: wire it here
+
+
+def profile_one(lines, today) -> None:
+    """Queries per payment (over ``PROFILED`` payments) and a cProfile of one payment."""
+    with CaptureQueriesContext(connection) as captured:
+        for loan, amount, key in lines[:PROFILED]:
+            post_line(loan, amount, key, today)
+    per_payment = len(captured) / PROFILED
+    sql_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000 / PROFILED
+    kinds = Counter(q["sql"].split(" ", 1)[0] for q in captured.captured_queries)
+    print(
+        f"  payment_post profile: {per_payment:.1f} queries per payment "
+        f"({', '.join(f'{k} {v / PROFILED:.1f}' for k, v in kinds.most_common())}); "
+        f"SQL time {sql_ms:.2f} ms per payment (as measured by the debug cursor)",
+        flush=True,
+    )
+    loan, amount, key = lines[PROFILED]
+    with CaptureQueriesContext(connection) as one:
+        post_line(loan, amount, key, today)
+    for query in one.captured_queries:
+        print(f"    {float(query['time']) * 1000:6.2f} ms  {query['sql'][:130]}")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for loan, amount, key in lines[PROFILED + 1 : PROFILED + 101]:
+        post_line(loan, amount, key, today)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
+    print("  cProfile of 100 payment_post calls, by own time:")
+    print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip())[:6000], flush=True)
+    reset_queries()
+
+
+def main() -> None:
+    if not is_postgres():
+        print("payments: skipped, the seeder needs PostgreSQL (`make bench` starts one)")
+        return
+    scale = ensure_portfolio()
+    rng = random.Random(5)
+    today = timezone.localdate()
+    lines = payment_file(FILE_LINES, rng)
+    for loan, amount, key in lines[:20]:  # warm-up: imports, prepared plans, caches
+        post_line(loan, amount, f"{key}-warm", today)
+    lines = payment_file(FILE_LINES, rng)
+    seconds = post_file(lines, today)
+    report(
+        "payment_post: 10,000-line file, one transaction per line",
+        FILE_LINES / seconds,
+        "pay/s",
+        TARGET,
+        higher_is_better=True,
+        note=f"{seconds:.1f}s; {scale:,}-loan portfolio, 60 payments of history each",
+    )
+    imported = post_file_through_import(lines, today)
+    if imported is None:
+        print("payment import (servicing.services.imports): not in this worktree; the loop above is the figure")
+    profile_one(payment_file(PROFILED + 101, rng), today)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Reads for the staff loan page and its history pages (schedule, transactions, sub-ledger).
+
+A loan with years of history has hundreds of installments, transactions and journal lines: the loan page reads a
+fixed-size window of each (the installments around the next due date, the latest transactions and entries), and
+the history pages read one page at a time. Every read is a range of an index that starts with the loan
+(installment_loan_due_idx, loan_txn_loan_date_idx, journal_entry_loan_idx, and migration 0005's covering index
+for the journal balances), so a page costs the same for a loan with 1 payment as for one with 360.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, QuerySet
+
+from lending.finance.daycount import add_months
+from servicing.models import AllocationLine, EscrowItem, Installment, JournalEntry, JournalLine, LoanAccount
+from servicing.models import LoanTransaction as Txn
+
+PAID_INSTALLMENTS_SHOWN = 3  # the schedule window: the last few paid before the next due...
+SCHEDULE_WINDOW = 12  # ...and this many installments in all
+RECENT_TRANSACTIONS = 10
+RECENT_ENTRIES = 5
+SCHEDULE_PAGE_SIZE = 60
+TRANSACTIONS_PAGE_SIZE = 25
+ENTRIES_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class LoanOverview:
+    """What the loan page shows besides the loan itself: fixed-size windows of its history."""
+
+    schedule: list[Installment]  # the installments around the next due date
+    next_due: Installment | None  # the oldest installment not paid in full
+    transactions: list[Txn]  # the latest, each with ``current_lines`` (its allocation)
+    entries: list[JournalEntry]  # the latest journal entries, each with ``current_lines``
+    escrow_items: list[EscrowItem]
+
+
+def _with_allocation(transactions: QuerySet[Txn]) -> QuerySet[Txn]:
+    lines = (
+        AllocationLine.objects.current()
+        .select_related("installment")
+        .only("transaction_id", "bucket", "amount", "installment__number")
+    )
+    return transactions.prefetch_related(Prefetch("allocation_lines", queryset=lines, to_attr="current_lines"))
+
+
+def _with_lines(entries: QuerySet[JournalEntry]) -> QuerySet[JournalEntry]:
+    lines = JournalLine.objects.select_related("account").order_by("id")
+    return entries.prefetch_related(Prefetch("lines", queryset=lines, to_attr="current_lines"))
+
+
+def loan_schedule_window(loan: LoanAccount) -> list[Installment]:
+    """``SCHEDULE_WINDOW`` installments from a few before the next due date (the last ones of a loan paid off)."""
+    installments = Installment.objects.filter(loan=loan)
+    if loan.next_due_date is None:
+        return list(reversed(installments.order_by("-due_date", "-number")[:SCHEDULE_WINDOW]))
+    since = add_months(loan.next_due_date, -PAID_INSTALLMENTS_SHOWN)
+    return list(installments.filter(due_date__gte=since).order_by("due_date", "number")[:SCHEDULE_WINDOW])
+
+
+def loan_overview(loan: LoanAccount) -> LoanOverview:
+    """The loan page's windows: 6 queries whatever the length of the loan's history."""
+    schedule = loan_schedule_window(loan)
+    next_due = next((i for i in schedule if i.due_date == loan.next_due_date and i.paid_on is None), None)
+    transactions = _with_allocation(Txn.objects.filter(loan=loan).order_by("-effective_date", "-id"))
+    entries = _with_lines(JournalEntry.objects.filter(loan=loan).order_by("-effective_date", "-id"))
+    return LoanOverview(
+        schedule=schedule,
+        next_due=next_due,
+        transactions=list(transactions[:RECENT_TRANSACTIONS]),
+        entries=list(entries[:RECENT_ENTRIES]),
+        escrow_items=list(EscrowItem.objects.filter(loan=loan).order_by("next_due_date", "id")),
+    )
+
+
+def schedule_page_of(installment: Installment | None) -> int:
+    """The schedule page that holds ``installment`` (the first page when there is none)."""
+    return 1 + (installment.number - 1) // SCHEDULE_PAGE_SIZE if installment is not None else 1
+
+
+def loan_schedule_page(loan: LoanAccount, page: str | int | None) -> Page:
+    """One page of the loan's installments in number order (a count and a range of the (loan, number) index)."""
+    installments = Installment.objects.filter(loan=loan).order_by("number")
+    return Paginator(installments, SCHEDULE_PAGE_SIZE).get_page(page)
+
+
+def loan_transactions_page(loan: LoanAccount, page: str | int | None) -> Page:
+    """One page of the loan's transactions, newest first, each with ``current_lines`` (its allocation)."""
+    transactions = _with_allocation(Txn.objects.filter(loan=loan).order_by("-effective_date", "-id"))
+    return Paginator(transactions, TRANSACTIONS_PAGE_SIZE).get_page(page)
+
+
+def loan_entries_page(loan: LoanAccount, page: str | int | None) -> Page:
+    """One page of the loan's sub-ledger: journal entries newest first, each with ``current_lines``."""
+    entries = _with_lines(JournalEntry.objects.filter(loan=loan).order_by("-effective_date", "-id"))
+    return Paginator(entries, ENTRIES_PAGE_SIZE).get_page(page)

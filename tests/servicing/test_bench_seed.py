@@ -1,0 +1,110 @@
+"""The servicing bench seeder (bench/_servicing_seed.py) writes a consistent portfolio: every entry balances, the
+trial balance nets to zero, every loan's running balances equal its journal, the schedule agrees with the
+payments, and the services work on the seeded loans. PostgreSQL only (the seeder is set-based SQL)."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from bench._servicing_seed import JOURNAL_TRIGGERS, TABLES, TERM, seed_portfolio
+from servicing import selectors
+from servicing.models import AllocationLine, Installment, JournalEntry, JournalLine, LoanAccount, LoanTransaction
+from servicing.services.payments import payment_post
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+LOANS = 20
+MONTHS = 60
+
+
+def _assert_books() -> None:
+    assert selectors.unbalanced_entries() == []
+    assert selectors.trial_balance().nets_to_zero
+    assert selectors.loan_balance_mismatches() == []
+    out = StringIO()
+    call_command("ledger_verify", stdout=out)
+    assert f"Ledger verified: {LoanAccount.objects.count()} loans agree with the journal" in out.getvalue()
+
+
+def _indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s)", [list(TABLES)])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _triggers_enabled() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT bool_and(tgenabled = 'O') FROM pg_trigger WHERE tgname = ANY(%s)",
+            [[name for _, name in JOURNAL_TRIGGERS]],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_checked_seeding_passes_the_databases_own_journal_checks_and_ledger_verify():
+    """With every trigger and foreign key on, the deferred balance triggers check each seeded entry at commit."""
+    report = seed_portfolio(LOANS, months=MONTHS, checked=True)
+    assert report.loans == LOANS
+    _assert_books()
+    assert LoanAccount.objects.count() == LOANS
+    assert Installment.objects.count() == LOANS * TERM
+    assert Installment.objects.filter(paid_on__isnull=False).count() == LOANS * MONTHS
+    assert LoanTransaction.objects.count() == LOANS * MONTHS
+    assert AllocationLine.objects.count() == LOANS * MONTHS * 3
+    assert JournalEntry.objects.count() == LOANS * (MONTHS + 2)
+    assert JournalLine.objects.count() == LOANS * (5 + 4 * MONTHS)
+    # A rerun tops up to the asked number and never duplicates.
+    assert seed_portfolio(LOANS, months=MONTHS, checked=True).loans == 0
+    assert LoanAccount.objects.count() == LOANS
+
+
+def test_fast_seeding_restores_triggers_and_indexes_and_agrees_with_the_schedule():
+    before = _indexes()
+    seed_portfolio(LOANS, months=MONTHS, drop_indexes=True)
+    assert _indexes() == before
+    assert _triggers_enabled()
+    _assert_books()
+    for loan in LoanAccount.objects.filter(pk__in=LoanAccount.objects.order_by("?").values("pk")[:3]):
+        installments = Installment.objects.filter(loan=loan)
+        paid = installments.filter(paid_on__isnull=False)
+        assert paid.count() == MONTHS
+        assert installments.aggregate(total=Sum("principal"))["total"] == loan.principal
+        assert loan.principal_balance == loan.principal - paid.aggregate(total=Sum("principal"))["total"]
+        assert loan.next_due_date == installments.get(number=MONTHS + 1).due_date
+        assert loan.interest_paid_through == installments.get(number=MONTHS).due_date
+        assert loan.escrow_balance == loan.escrow_initial_deposit + paid.aggregate(total=Sum("escrow"))["total"]
+        assert loan.borrower.groups.filter(name="borrower").exists()
+        assert loan.escrow_items.count() == 2
+        # Each payment's allocation lines add up to the payment and point at its installment.
+        payments = LoanTransaction.objects.filter(loan=loan).annotate(
+            allocated=Sum("allocation_lines__amount"), lines=Count("allocation_lines")
+        )
+        assert all(t.allocated == t.amount and t.lines == 3 for t in payments)
+
+
+def test_payments_post_on_a_seeded_loan_and_the_books_still_agree():
+    seed_portfolio(LOANS, months=MONTHS)
+    seed_portfolio(2, months=1, prefix="BY")
+    for number in ("BL-0000007", "BY-0000001"):
+        loan = LoanAccount.objects.get(loan_number=number)
+        due = Installment.objects.get(loan=loan, due_date=loan.next_due_date)
+        principal_before = loan.principal_balance
+        txn = payment_post(
+            loan=loan,
+            amount=due.payment,
+            effective_date=timezone.localdate(),
+            method="ach",
+            reference="test",
+            idempotency_key=f"test-{number}",
+            actor=None,
+        )
+        assert {line.installment_id for line in txn.allocation_lines.current()} == {due.pk}
+        due.refresh_from_db()
+        assert due.paid == due.payment
+        loan.refresh_from_db()
+        assert loan.principal_balance == principal_before - due.principal
+    _assert_books()
