@@ -25,5 +25,5 @@ def remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("servicing", "0004_payments")]
+    dependencies = [("servicing", "0008_imports")]
     operations = [migrations.RunPython(install, remove, elidable=False)]
