@@ -15,6 +15,7 @@ from lending.core import roles
 from servicing.admin_forms import ImportUploadForm, PaymentPostForm, PaymentReverseForm
 from servicing.models import AllocationLine, ImportBatch, LoanAccount, LoanTransaction
 from servicing.selectors import imports as import_selectors
+from servicing.selectors import replay as replay_selectors
 from servicing.services.boarding import BOARDING_FILE, boarding_import_commit, boarding_import_stage
 from servicing.services.import_batches import ImportFileError
 from servicing.services.imports import PAYMENT_FILE, payment_import_commit, payment_import_stage
@@ -43,6 +44,15 @@ def _context(model_admin, request, **extra):
 # --- post a payment -------------------------------------------------------------------------------------------
 
 
+def _replay_or(txn, url_name, pk, request):
+    """After a posting that replayed later payments, show what changed; otherwise go back to ``url_name``."""
+    replay = replay_selectors.replay_triggered_by(txn)
+    if replay is None:
+        return redirect(url_name, pk)
+    messages.info(request, "Later payments were taken off and applied again in date order: here is what changed.")
+    return redirect("servicing:replay-detail", replay.pk)
+
+
 def payment_post_view(request, object_id, *, model_admin):
     require_posting_role(request)
     loan = get_object_or_404(LoanAccount, pk=object_id)
@@ -57,7 +67,7 @@ def payment_post_view(request, object_id, *, model_admin):
                 form.add_error(exc.field if visible else None, _message(exc) if visible else str(exc))
             else:
                 messages.success(request, f"Payment of {txn.amount} posted to {loan.loan_number} ({txn.reference}).")
-                return redirect("admin:servicing_loanaccount_change", loan.pk)
+                return _replay_or(txn, "admin:servicing_loanaccount_change", loan.pk, request)
         status = 400
     return TemplateResponse(
         request,
@@ -176,7 +186,7 @@ def payment_reverse_view(request, object_id, *, model_admin):
                     refusal, status = str(exc), 409
             else:
                 messages.success(request, f"Payment {txn.pk} reversed ({reversal.note}).")
-                return redirect("admin:servicing_loantransaction_change", txn.pk)
+                return _replay_or(reversal, "admin:servicing_loantransaction_change", txn.pk, request)
     return TemplateResponse(
         request,
         "admin/servicing/payment_reverse.html",

@@ -49,3 +49,8 @@ def replay_rows(replay: Replay) -> list[dict]:
 def loan_replays(loan: LoanAccount, limit: int = 10) -> list[Replay]:
     """The loan's latest replays, newest first, with their triggers."""
     return list(Replay.objects.filter(loan=loan).select_related("trigger").order_by("-id")[:limit])
+
+
+def replay_triggered_by(txn) -> Replay | None:
+    """The replay a backdated payment or a reversal caused, if it caused one."""
+    return Replay.objects.filter(trigger=txn).only("pk").first()

@@ -227,3 +227,56 @@ def test_the_replay_page_queries_do_not_grow_with_the_payments_replayed(client, 
     client.force_login(user_with_role(roles.SERVICER))
     with django_assert_max_num_queries(8):
         assert client.get(reverse("servicing:replay-detail", args=[Replay.objects.get().pk])).status_code == 200
+
+
+# --- where servicers meet replays -------------------------------------------------------------------------------
+
+
+def test_a_backdated_payment_posted_in_the_admin_lands_on_what_changed(client, loan):
+    servicer = user_with_role(roles.SERVICER)
+    client.force_login(servicer)
+    _pay(loan, _inst(loan, 1).payment, "later", date(2027, 2, 10))
+    url = reverse("admin:servicing_loanaccount_post_payment", args=[loan.pk])
+    data = {
+        "amount": str(_inst(loan, 1).payment),
+        "effective_date": "2027-01-01",
+        "method": "check",
+        "reference": "CHK-EARLY",
+        "directive": "standard",
+        "idempotency_key": "admin:early",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("servicing:replay-detail", args=[Replay.objects.get().pk])
+
+
+def test_a_reversal_in_the_admin_that_replays_lands_on_what_changed(client, loan):
+    client.force_login(user_with_role(roles.SERVICER))
+    held = _pay(loan, "500.00", "a", date(2027, 1, 1))
+    _pay(loan, _inst(loan, 1).payment - D("500.00"), "b", date(2027, 1, 5))
+    url = reverse("admin:servicing_loantransaction_reverse", args=[held.pk])
+    response = client.post(url, {"reason": "ach_r01", "detail": "trace 7"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("servicing:replay-detail", args=[Replay.objects.get().pk])
+
+
+def test_a_reversal_that_replays_nothing_goes_back_to_the_transaction(client, loan):
+    client.force_login(user_with_role(roles.SERVICER))
+    only = _pay(loan, "500.00", "a", date(2027, 1, 1))
+    response = client.post(reverse("admin:servicing_loantransaction_reverse", args=[only.pk]), {"reason": "ach_r01"})
+    assert response["Location"] == reverse("admin:servicing_loantransaction_change", args=[only.pk])
+    assert not Replay.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "can_post"), [(roles.SERVICER, True), (roles.MANAGER, True), (roles.COLLECTOR, False)]
+)
+def test_the_staff_loan_page_links_payoff_posting_and_its_replays(client, loan, role, can_post):
+    _pay(loan, _inst(loan, 1).payment, "later", date(2027, 2, 10))
+    _pay(loan, _inst(loan, 1).payment, "early", date(2027, 1, 1))
+    client.force_login(user_with_role(role))
+    html = client.get(reverse("servicing:loan-detail", args=[loan.pk])).content.decode()
+    assert reverse("servicing:loan-payoff", args=[loan.pk]) in html
+    assert reverse("servicing:replay-detail", args=[Replay.objects.get().pk]) in html
+    post_url = reverse("admin:servicing_loanaccount_post_payment", args=[loan.pk])
+    assert (post_url in html) is can_post
