@@ -33,9 +33,33 @@ def audit_record(
     request_id: str | None = None,
 ) -> AuditEvent:
     """Write one audit row in the caller's transaction: it commits or rolls back with the change it records."""
+    event = audit_event(
+        actor=actor, verb=verb, target=target, before=before, after=after, note=note, request_id=request_id
+    )
+    event.save()
+    return event
+
+
+def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Write many audit rows (built with ``audit_event``) in one INSERT, in the caller's transaction: batch
+    postings record exactly what the one-at-a-time services record."""
+    return AuditEvent.objects.bulk_create(events)
+
+
+def audit_event(
+    *,
+    actor: User | None,
+    verb: str,
+    target: models.Model | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+    request_id: str | None = None,
+) -> AuditEvent:
+    """An unsaved audit row (``audit_record`` saves one, ``audit_record_many`` saves many)."""
     if not verb:
         raise ValueError("verb is required")
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_label=actor.email if actor is not None and actor.pk else SYSTEM_ACTOR_LABEL,
         verb=verb,

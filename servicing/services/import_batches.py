@@ -102,6 +102,10 @@ class ImportFormat:
     def commit_context(self, lines: list[ImportLine]) -> Any:
         raise NotImplementedError
 
+    def commit_lines(self, lines: list[ImportLine], context: Any, actor: User | None) -> bool:
+        """Commit a whole chunk at once if the format can (True), or leave it to ``commit_line`` (False)."""
+        return False
+
     def commit_line(self, line: ImportLine, context: Any, actor: User | None) -> None:
         raise NotImplementedError
 
@@ -225,6 +229,9 @@ def batch_commit(*, fmt: ImportFormat, batch: ImportBatch, actor: User | None) -
 
 def _commit_chunk(fmt: ImportFormat, lines: list[ImportLine], actor: User | None) -> None:
     context = fmt.commit_context(lines)
+    if _commit_as_batch(fmt, lines, context, actor):
+        ImportLine.objects.bulk_update(lines, ["status", "message", "loan", "transaction"])
+        return
     for line in lines:
         try:
             fmt.commit_line(line, context, actor)
@@ -232,6 +239,17 @@ def _commit_chunk(fmt: ImportFormat, lines: list[ImportLine], actor: User | None
             # The service refused or failed and rolled its own transaction back: record it, go on with the rest.
             line.status, line.message = Status.ERROR, str(exc) or exc.__class__.__name__
     ImportLine.objects.bulk_update(lines, ["status", "message", "loan", "transaction"])
+
+
+def _commit_as_batch(fmt: ImportFormat, lines: list[ImportLine], context: Any, actor: User | None) -> bool:
+    """Let a format that can post a whole chunk at once do so; on a database failure (the batch rolled back)
+    the chunk goes one line at a time, so one bad line cannot stop the others."""
+    try:
+        return fmt.commit_lines(lines, context, actor)
+    except DatabaseError:
+        for line in lines:
+            line.status, line.message = Status.VALID, ""
+        return False
 
 
 @transaction.atomic

@@ -9,8 +9,9 @@ earlier one) posts nothing new: its lines show as already posted. A ``return`` l
 above it in the same file); a payment already reversed is reported as such, not as an error.
 
 Staging and committing are the shared mechanism of ``import_batches``; this module is only the format. Speed:
-validation costs a few queries per chunk of lines, and committing adds nothing per line beyond ``payment_post``
-(loans and earlier postings are looked up once per chunk; line statuses are written back in bulk).
+validation costs a few queries per chunk of lines; a chunk of payment lines posts as one batch through
+``payments_post_many`` (the same postings as ``payment_post``, in a few statements per chunk); a chunk with
+return lines goes one line at a time. Line statuses are written back in bulk.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from servicing.services.import_batches import (
     parse_text,
 )
 from servicing.services.payments import PaymentError, payment_post, payment_reverse
+from servicing.services.payments_batch import PaymentRequest, payments_post_many
 
 PAYMENT, RETURN = "payment", "return"
 KEY_PREFIX = "import:"
@@ -186,6 +188,39 @@ class PaymentFile(ImportFormat):
             directive=fields["directive"],
         )
         line.status, line.transaction_id, line.message = Status.POSTED, txn.pk, ""
+
+    def commit_lines(self, lines: list[ImportLine], context: dict[str, Any], actor: User | None) -> bool:
+        """Post the chunk's payment lines as one batch (``payments_post_many``: the postings ``payment_post``
+        makes, in a few statements). False, and nothing done, when the chunk has return lines: a return's place
+        among the payments matters, so that chunk goes one line at a time."""
+        if any(line.parsed["type"] == RETURN for line in lines):
+            return False
+        fresh = []
+        for line in lines:
+            if import_key(line.parsed["reference"]) in context["posted"]:
+                self.commit_line(line, context, actor)  # posted before: answered without posting
+            else:
+                fresh.append(line)
+        results = payments_post_many(requests=[_request(line) for line in fresh], actor=actor)
+        for line, result in zip(fresh, results, strict=True):
+            if result.transaction is not None:
+                line.status, line.transaction_id, line.message = Status.POSTED, result.transaction.pk, ""
+            else:
+                line.status, line.message = Status.ERROR, str(result.error)
+        return True
+
+
+def _request(line: ImportLine) -> PaymentRequest:
+    fields = line.parsed
+    return PaymentRequest(
+        loan_id=line.loan_id,
+        amount=Decimal(fields["amount"]),
+        effective_date=date.fromisoformat(fields["effective_date"]),
+        method=fields["method"],
+        reference=fields["reference"],
+        idempotency_key=import_key(fields["reference"]),
+        directive=fields["directive"],
+    )
 
 
 def _commit_return(line: ImportLine, loan: LoanAccount, actor: User | None) -> None:

@@ -44,6 +44,7 @@ from servicing.services.posting import (
     payment_allocate,
 )
 from servicing.services.replay import payments_after, replay_reapply, replay_unwind
+from servicing.signals import payment_posted
 
 __all__ = ["MAX_DAYS_AHEAD", "PaymentError", "payment_allocate", "payment_post", "payment_reverse"]
 
@@ -177,26 +178,39 @@ def payment_post(
         actor=actor,
         verb="payment.posted",
         target=txn,
-        after={
-            "loan": locked.loan_number,
-            "amount": amount,
-            "effective_date": effective_date,
-            "method": method,
-            "reference": reference,
-            "directive": directive,
-            "strategy": allocation.strategy,
-            "interest": allocation.interest,
-            "principal": allocation.principal,
-            "escrow": allocation.escrow + allocation.escrow_deposit,
-            "fees": allocation.late_fees + allocation.fees,
-            "prepayment": allocation.prepayment,
-            "suspense_applied": allocation.suspense_applied,
-            "to_suspense": allocation.to_suspense,
-            "journal_entry": entry.pk,
-            "replay": unwound.replay.pk if unwound is not None else None,
-        },
+        after=posted_audit(txn, allocation, entry, replay=unwound.replay.pk if unwound is not None else None),
     )
+    announce_posted(txn, actor)
     return txn
+
+
+def posted_audit(txn: LoanTransaction, allocation: alloc.Allocation, entry: JournalEntry, *, replay) -> dict:
+    """What the ``payment.posted`` audit row records of a posting (one at a time or in a batch)."""
+    return {
+        "loan": txn.loan.loan_number,
+        "amount": txn.amount,
+        "effective_date": txn.effective_date,
+        "method": txn.method,
+        "reference": txn.reference,
+        "directive": txn.directive,
+        "strategy": allocation.strategy,
+        "interest": allocation.interest,
+        "principal": allocation.principal,
+        "escrow": allocation.escrow + allocation.escrow_deposit,
+        "fees": allocation.late_fees + allocation.fees,
+        "prepayment": allocation.prepayment,
+        "suspense_applied": allocation.suspense_applied,
+        "to_suspense": allocation.to_suspense,
+        "journal_entry": entry.pk,
+        "replay": replay,
+    }
+
+
+def announce_posted(txn: LoanTransaction, actor: User | None) -> None:
+    """Send ``payment_posted`` once the posting has committed."""
+    transaction.on_commit(
+        lambda: payment_posted.send(sender=LoanTransaction, loan=txn.loan, transaction=txn, actor=actor)
+    )
 
 
 def _copy_state(source: LoanAccount, target: LoanAccount) -> None:

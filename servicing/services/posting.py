@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import F, Max, Min, Q, Subquery, Value
+from django.db.models import F, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from lending.finance import allocation as alloc
@@ -66,8 +66,23 @@ def _dues(loan: LoanAccount, effective_date: date) -> tuple[list[alloc.Installme
     chosen = list(  # one query: everything due by the date, and the next one billed
         unpaid.filter(Q(due_date__lte=effective_date) | Q(pk__in=Subquery(upcoming))).order_by("due_date", "number")
     )
-    # Prepayments can leave less principal than the schedule still asks for: the oldest dues take what is left,
-    # so the loan's last installments shrink instead of asking for principal that is no longer owed.
+    return dues_of(loan, chosen), {i.number: i for i in chosen}
+
+
+def dues_chosen(unpaid: list[Installment], effective_date: date, *, complete: bool) -> list[Installment] | None:
+    """From a loan's unpaid installments in due-date order (as held in memory by a batch), those a payment on
+    ``effective_date`` is for: every one due by then and the next one. None when the next one is not among them
+    and the list may be incomplete (``complete`` false: the caller loaded a window and must ask the database)."""
+    chosen = [i for i in unpaid if i.paid_on is None and i.due_date <= effective_date]
+    upcoming = next((i for i in unpaid if i.paid_on is None and i.due_date > effective_date), None)
+    if upcoming is None:
+        return chosen if complete else None
+    return [*chosen, upcoming]
+
+
+def dues_of(loan: LoanAccount, chosen: list[Installment]) -> list[alloc.InstallmentDue]:
+    """What ``chosen`` still owe. Prepayments can leave less principal than the schedule still asks for: the
+    oldest dues take what is left, so the last installments shrink instead of asking for principal no longer owed."""
     principal_left = loan.principal_balance
     dues = []
     for i in chosen:
@@ -82,7 +97,7 @@ def _dues(loan: LoanAccount, effective_date: date) -> tuple[list[alloc.Installme
                 escrow=i.escrow - i.paid_escrow,
             )
         )
-    return dues, {i.number: i for i in chosen}
+    return dues
 
 
 def payment_allocate(
@@ -91,8 +106,13 @@ def payment_allocate(
     """How the loan's strategy would split ``amount`` received on ``effective_date`` now, and the installments
     it pays (by number). Writes nothing: ``payment_post`` posts exactly this, a preview shows it."""
     dues, installments = _dues(loan, effective_date)
+    return allocate_dues(loan, amount, dues, directive), installments
+
+
+def allocate_dues(loan: LoanAccount, amount: Decimal, dues: list[alloc.InstallmentDue], directive: str):
+    """The loan's strategy over ``dues``, with its suspense and principal; a refusal is a ``PaymentError``."""
     try:
-        allocation = alloc.get_strategy(loan.allocation_strategy).allocate(
+        return alloc.get_strategy(loan.allocation_strategy).allocate(
             amount,
             dues,
             suspense=loan.suspense_balance,
@@ -101,7 +121,6 @@ def payment_allocate(
         )
     except ValueError as exc:
         raise PaymentError(f"{loan.loan_number}: the payment cannot be allocated: {exc}") from exc
-    return allocation, installments
 
 
 def journal_lines(allocation: alloc.Allocation, loan: LoanAccount) -> list[tuple[str, Decimal, Decimal]]:
@@ -143,8 +162,18 @@ def allocation_lines(
 def installments_apply(
     allocation: alloc.Allocation, installments: dict[int, Installment], effective_date: date
 ) -> None:
-    """Add an allocation's lines to its installments; an installment paid in full (or, once prepayments have
-    shrunk it, paid all the principal still owed on it) is settled on ``effective_date``."""
+    """Add an allocation's lines to its installments and save them."""
+    changed = installments_add(allocation, installments, effective_date)
+    if changed:
+        Installment.objects.bulk_update(changed, PAID_FIELDS)
+
+
+def installments_add(
+    allocation: alloc.Allocation, installments: dict[int, Installment], effective_date: date
+) -> list[Installment]:
+    """Add an allocation's lines to its installments in memory (the changed ones are returned, unsaved); an
+    installment paid in full (or, once prepayments have shrunk it, paid all the principal still owed on it) is
+    settled on ``effective_date``."""
     changed = []
     for line in allocation.lines:
         installment = installments[line.number]
@@ -157,8 +186,7 @@ def installments_apply(
         if _settled(installment, principal_all_paid=line.principal == owed):
             installment.paid_on = effective_date
         changed.append(installment)
-    if changed:
-        Installment.objects.bulk_update(changed, PAID_FIELDS)
+    return changed
 
 
 def _settled(installment: Installment, *, principal_all_paid: bool) -> bool:
@@ -212,6 +240,32 @@ def loan_dates_refresh(loan: LoanAccount) -> None:
     if (oldest, paid_through) != (loan.next_due_date, loan.interest_paid_through):
         LoanAccount.objects.filter(pk=loan.pk).update(next_due_date=oldest, interest_paid_through=paid_through)
         loan.next_due_date, loan.interest_paid_through = oldest, paid_through
+
+
+def loans_dates_refresh(loan_ids: Iterable[int]) -> None:
+    """``loan_dates_refresh`` for many loans in one UPDATE (correlated subqueries, no per-loan query)."""
+    next_due = (
+        Installment.objects.filter(loan=OuterRef("pk"), paid_on__isnull=True).order_by("due_date").values("due_date")
+    )[:1]
+    first_unpaid_interest = (
+        Installment.objects.filter(loan=OuterRef(OuterRef("pk")), paid_interest__lt=F("interest"))
+        .order_by("due_date")
+        .values("due_date")
+    )[
+        # nested once more: OuterRef(OuterRef) is the loan being updated
+        :1
+    ]
+    paid_through = (
+        Installment.objects.filter(
+            loan=OuterRef("pk"), due_date__lt=Coalesce(Subquery(first_unpaid_interest), Value(date.max))
+        )
+        .order_by("-due_date")
+        .values("due_date")
+    )[:1]
+    LoanAccount.objects.filter(pk__in=list(loan_ids)).update(
+        next_due_date=Subquery(next_due),
+        interest_paid_through=Coalesce(Subquery(paid_through), F("disbursement_date")),
+    )
 
 
 def loan_balances_reload(loan: LoanAccount) -> None:
