@@ -16,6 +16,7 @@ from typing import NamedTuple
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from lending.core.bulk import bulk_update_rows
 from lending.core.models import User
 from lending.core.services import audit_event, audit_record, audit_record_many
 from lending.finance.money import ZERO, require_non_negative_cents
@@ -322,10 +323,11 @@ def posting_prepare(
 
 @transaction.atomic
 def journal_post_many(
-    *, actor: User | None, postings: list[Posting], accounts: dict[str, LedgerAccount]
+    *, actor: User | None, postings: list[Posting], accounts: dict[str, LedgerAccount], audit: bool = True
 ) -> list[JournalEntry]:
     """Write prepared postings: entries, lines, the loans' running balances (as moved in memory) and an audit
-    row per entry, in a handful of statements. The same rows ``journal_post`` writes one at a time."""
+    row per entry, in a handful of statements. The same rows ``journal_post`` writes one at a time. A caller that
+    records the entries in its own audit rows (with their lines) passes ``audit=False``."""
     who = actor if actor is not None and actor.pk else None
     entries = JournalEntry.objects.bulk_create(
         [
@@ -344,7 +346,11 @@ def journal_post_many(
     now = timezone.now()
     for loan in loans:
         loan.updated_at = now
-    LoanAccount.objects.bulk_update(loans, [*BALANCE_FIELDS, "version", "updated_at"])
+    bulk_update_rows(LoanAccount, loans, [*BALANCE_FIELDS, "version", "updated_at"])
+    for p, entry in zip(postings, entries, strict=True):
+        p.entry = entry
+    if not audit:
+        return entries
     audit_record_many(
         [
             audit_event(
@@ -363,6 +369,4 @@ def journal_post_many(
             for p, entry in zip(postings, entries, strict=True)
         ]
     )
-    for p, entry in zip(postings, entries, strict=True):
-        p.entry = entry
     return entries

@@ -2,8 +2,9 @@
 handful of statements per batch instead of ~20 per payment.
 
 The result is what passing the requests to ``payment_post`` in order gives: the same allocation (the loan's
-strategy over the same dues), the same transaction, allocation lines, installment amounts, journal entry (with
-its audit row), running balances, derived dates and ``payment.posted`` audit row; the same refusals, recorded on
+strategy over the same dues), the same transaction, allocation lines, installment amounts, journal entry,
+running balances, derived dates and ``payment.posted`` audit row (which here also carries the entry's lines:
+one audit row per payment instead of a ``journal.posted`` row beside it); the same refusals, recorded on
 the request instead of raised; a key posted before returns its transaction and posts nothing. A refused request
 changes nothing (it is checked before anything moves), so each request stands or falls alone, as one posting
 per transaction would. How it stays that way:
@@ -26,6 +27,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Max, Q
 
+from lending.core.bulk import bulk_update_rows
 from lending.core.models import User
 from lending.core.services import audit_event, audit_record_many
 from servicing.models import AllocationLine, Installment, JournalEntry, LoanAccount, LoanTransaction
@@ -278,7 +280,8 @@ def _restore(loan: LoanAccount, unpaid: list[Installment], snapshot) -> None:
 
 def _write(staged: list[_Staged], changed: dict[int, Installment], actor: User | None) -> None:
     accounts = ledger_accounts()
-    journal_post_many(actor=actor, postings=[item.posting for item in staged], accounts=accounts)
+    # One audit row per payment, carrying its journal entry and lines (the one-at-a-time path writes two).
+    journal_post_many(actor=actor, postings=[item.posting for item in staged], accounts=accounts, audit=False)
     who = actor if actor is not None and actor.pk else None
     txns = LoanTransaction.objects.bulk_create(
         [
@@ -304,7 +307,7 @@ def _write(staged: list[_Staged], changed: dict[int, Installment], actor: User |
             for line in allocation_lines(txn, item.allocation, item.installments)
         ]
     )
-    Installment.objects.bulk_update(list(changed.values()), PAID_FIELDS)
+    bulk_update_rows(Installment, list(changed.values()), PAID_FIELDS)
     loans_dates_refresh({item.loan.pk for item in staged})
     audit_record_many(
         [
@@ -312,7 +315,10 @@ def _write(staged: list[_Staged], changed: dict[int, Installment], actor: User |
                 actor=actor,
                 verb="payment.posted",
                 target=txn,
-                after=payments.posted_audit(txn, item.allocation, item.posting.entry, replay=None),
+                after={
+                    **payments.posted_audit(txn, item.allocation, item.posting.entry, replay=None),
+                    "journal_lines": [[line.account, line.debit, line.credit] for line in item.posting.lines],
+                },
             )
             for item, txn in zip(staged, txns, strict=True)
         ]
