@@ -25,6 +25,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from lending.core.bulk import bulk_update_rows
 from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance.money import CENT, ZERO
@@ -230,7 +231,7 @@ def batch_commit(*, fmt: ImportFormat, batch: ImportBatch, actor: User | None) -
 def _commit_chunk(fmt: ImportFormat, lines: list[ImportLine], actor: User | None) -> None:
     context = fmt.commit_context(lines)
     if _commit_as_batch(fmt, lines, context, actor):
-        ImportLine.objects.bulk_update(lines, ["status", "message", "loan", "transaction"])
+        bulk_update_rows(ImportLine, lines, ["status", "message", "loan", "transaction"])
         return
     for line in lines:
         try:
@@ -238,7 +239,7 @@ def _commit_chunk(fmt: ImportFormat, lines: list[ImportLine], actor: User | None
         except (ValueError, DatabaseError) as exc:
             # The service refused or failed and rolled its own transaction back: record it, go on with the rest.
             line.status, line.message = Status.ERROR, str(exc) or exc.__class__.__name__
-    ImportLine.objects.bulk_update(lines, ["status", "message", "loan", "transaction"])
+    bulk_update_rows(ImportLine, lines, ["status", "message", "loan", "transaction"])
 
 
 def _commit_as_batch(fmt: ImportFormat, lines: list[ImportLine], context: Any, actor: User | None) -> bool:

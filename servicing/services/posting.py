@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.db.models import F, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from lending.core.bulk import bulk_update_rows
 from lending.finance import allocation as alloc
 from lending.finance.money import ZERO
 from servicing.models import AllocationLine, Installment, LoanAccount, LoanTransaction
@@ -163,9 +164,7 @@ def installments_apply(
     allocation: alloc.Allocation, installments: dict[int, Installment], effective_date: date
 ) -> None:
     """Add an allocation's lines to its installments and save them."""
-    changed = installments_add(allocation, installments, effective_date)
-    if changed:
-        Installment.objects.bulk_update(changed, PAID_FIELDS)
+    bulk_update_rows(Installment, installments_add(allocation, installments, effective_date), PAID_FIELDS)
 
 
 def installments_add(
@@ -213,7 +212,7 @@ def installments_unapply(lines: Iterable[AllocationLine]) -> None:
     for installment in installments.values():
         if installment.paid != installment.payment:
             installment.paid_on = None
-    Installment.objects.bulk_update(list(installments.values()), PAID_FIELDS)
+    bulk_update_rows(Installment, list(installments.values()), PAID_FIELDS)
 
 
 def bucket_totals(lines: Iterable[AllocationLine]) -> dict[str, str]:
