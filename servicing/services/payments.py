@@ -31,7 +31,7 @@ from lending.core.services import audit_record
 from lending.finance import allocation as alloc
 from lending.finance.money import require_cents
 from servicing.models import AllocationLine, JournalEntry, LoanAccount, LoanTransaction, Replay
-from servicing.services.ledger import LedgerError, journal_post, journal_reverse
+from servicing.services.ledger import LedgerError, journal_reverse
 from servicing.services.posting import (
     PaymentError,
     allocation_lines,
@@ -42,6 +42,7 @@ from servicing.services.posting import (
     loan_dates_refresh,
     loan_lock,
     payment_allocate,
+    payment_record,
 )
 from servicing.services.replay import payments_after, replay_reapply, replay_unwind
 from servicing.signals import payment_posted
@@ -139,35 +140,24 @@ def payment_post(
     )
     allocation, installments = payment_allocate(locked, amount, effective_date, directive)
     try:
-        with transaction.atomic():  # a savepoint: a concurrent posting of the same key on another loan wins
-            entry = journal_post(
-                actor=actor,
-                loan=locked,
-                effective_date=effective_date,
-                kind=JournalEntry.Kind.PAYMENT,
-                memo=f"Payment {reference or idempotency_key} on {locked.loan_number} ({method})",
-                lines=journal_lines(allocation, locked),
-                loan_locked=True,
-            )
-            txn = LoanTransaction.objects.create(
-                loan=locked,
-                kind=LoanTransaction.Kind.PAYMENT,
-                amount=amount,
-                effective_date=effective_date,
-                method=method,
-                reference=reference[:100],
-                idempotency_key=idempotency_key,
-                directive=directive,
-                journal_entry=entry,
-                posted_by=actor if actor is not None and actor.pk else None,
-            )
-    except IntegrityError:
+        txn, entry = payment_record(
+            loan=locked,
+            entry_kind=JournalEntry.Kind.PAYMENT,
+            memo=f"Payment {reference or idempotency_key} on {locked.loan_number} ({method})",
+            lines=journal_lines(allocation, locked),
+            amount=amount,
+            effective_date=effective_date,
+            method=method,
+            reference=reference,
+            idempotency_key=idempotency_key,
+            directive=directive,
+            actor=actor,
+        )
+    except IntegrityError:  # the same key posted concurrently (on another loan: refused by _existing)
         existing = _existing(idempotency_key, locked)
         if existing is not None and unwound is None:
             return existing
         raise
-    except LedgerError as exc:
-        raise PaymentError(str(exc)) from exc
     AllocationLine.objects.bulk_create(allocation_lines(txn, allocation, installments))
     installments_apply(allocation, installments, effective_date)
     if unwound is not None:

@@ -55,8 +55,9 @@ from servicing.models.ledger import (
 from servicing.selectors import payoff as payoff_selectors
 from servicing.selectors.payoff import PayoffFigures
 from servicing.services import payments
-from servicing.services.ledger import LedgerError, journal_post
+from servicing.services.ledger import journal_post
 from servicing.services.payments import PaymentError, _existing, _lock, _validate
+from servicing.services.posting import payment_record
 from servicing.signals import loan_paid_off
 
 Bucket = AllocationLine.Bucket
@@ -273,34 +274,24 @@ def payoff_post(
     overage = amount - figures.total
     before = {"status": locked.status, "principal_balance": locked.principal_balance}
     try:
-        with transaction.atomic():  # a savepoint: a concurrent posting of the same key wins
-            entry = journal_post(
-                actor=actor,
-                loan=locked,
-                effective_date=effective_date,
-                kind=JournalEntry.Kind.PAYOFF,
-                memo=f"Payoff {reference or idempotency_key} of {locked.loan_number} ({method})",
-                lines=_payoff_lines(figures, locked, amount, overage),
-            )
-            txn = LoanTransaction.objects.create(
-                loan=locked,
-                kind=LoanTransaction.Kind.PAYMENT,
-                amount=amount,
-                effective_date=effective_date,
-                method=method,
-                reference=reference[:100],
-                idempotency_key=idempotency_key,
-                directive=PAYOFF,
-                journal_entry=entry,
-                posted_by=actor if actor is not None and actor.pk else None,
-            )
-    except IntegrityError:
+        txn, entry = payment_record(
+            loan=locked,
+            entry_kind=JournalEntry.Kind.PAYOFF,
+            memo=f"Payoff {reference or idempotency_key} of {locked.loan_number} ({method})",
+            lines=_payoff_lines(figures, locked, amount, overage),
+            amount=amount,
+            effective_date=effective_date,
+            method=method,
+            reference=reference,
+            idempotency_key=idempotency_key,
+            directive=PAYOFF,
+            actor=actor,
+        )
+    except IntegrityError:  # the same key posted concurrently: that posting stands
         existing = _existing_payoff(idempotency_key, locked)
         if existing is not None:
             return existing
         raise
-    except LedgerError as exc:
-        raise PaymentError(str(exc)) from exc
     AllocationLine.objects.bulk_create(_allocation_lines(txn, figures, overage))
     escrow_entry, refund_entry = _post_refunds(
         loan=locked, figures=figures, overage=overage, effective_date=effective_date, actor=actor

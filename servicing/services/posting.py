@@ -23,13 +23,15 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import F, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from lending.core.bulk import bulk_update_rows
+from lending.core.models import User
 from lending.finance import allocation as alloc
 from lending.finance.money import ZERO
-from servicing.models import AllocationLine, Installment, LoanAccount, LoanTransaction
+from servicing.models import AllocationLine, Installment, JournalEntry, LoanAccount, LoanTransaction
 from servicing.models.ledger import (
     CASH,
     ESCROW_LIABILITY,
@@ -39,6 +41,7 @@ from servicing.models.ledger import (
     LOANS_RECEIVABLE,
     SUSPENSE,
 )
+from servicing.services.ledger import LedgerError, journal_post
 
 Bucket = AllocationLine.Bucket
 INSTALLMENT_BUCKETS = (Bucket.LATE_FEES, Bucket.FEES, Bucket.INTEREST, Bucket.PRINCIPAL, Bucket.ESCROW)
@@ -52,6 +55,51 @@ class PaymentError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
+
+
+def payment_record(
+    *,
+    loan: LoanAccount,
+    entry_kind: str,
+    memo: str,
+    lines: list,
+    amount: Decimal,
+    effective_date: date,
+    method: str,
+    reference: str,
+    idempotency_key: str,
+    directive: str,
+    actor: User | None,
+) -> tuple[LoanTransaction, JournalEntry]:
+    """Post a payment's journal entry and write its transaction row, together in a savepoint, for ``loan`` locked
+    by the caller (its balances as read under the lock). ``IntegrityError`` when another caller took the key
+    meanwhile (the caller answers with that posting); a ledger refusal is a ``PaymentError``."""
+    try:
+        with transaction.atomic():
+            entry = journal_post(
+                actor=actor,
+                loan=loan,
+                effective_date=effective_date,
+                kind=entry_kind,
+                memo=memo,
+                lines=lines,
+                loan_locked=True,
+            )
+            txn = LoanTransaction.objects.create(
+                loan=loan,
+                kind=LoanTransaction.Kind.PAYMENT,
+                amount=amount,
+                effective_date=effective_date,
+                method=method,
+                reference=reference[:100],
+                idempotency_key=idempotency_key,
+                directive=directive,
+                journal_entry=entry,
+                posted_by=actor if actor is not None and actor.pk else None,
+            )
+    except LedgerError as exc:
+        raise PaymentError(str(exc)) from exc
+    return txn, entry
 
 
 def loan_lock(loan: LoanAccount) -> LoanAccount:

@@ -1,15 +1,14 @@
 """ACH under concurrency (PostgreSQL): the same form submitted at once records one pending payment; the same
 payment settled at once posts once; concurrent schedules never exceed the loan's ceiling together."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from servicing.models import LoanAccount, LoanTransaction, PendingPayment
 from servicing.selectors import portal as portal_selectors
 from servicing.services import ach
+from tests.servicing.concurrency import run_in_threads
 from tests.servicing.factories_portal import BANK, TODAY, borrower_loan, set_today
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -19,28 +18,6 @@ D = Decimal
 @pytest.fixture(autouse=True)
 def _today(monkeypatch):
     set_today(monkeypatch, TODAY)
-
-
-def _in_threads(count, work) -> list[Exception]:
-    errors: list[Exception] = []
-    barrier = threading.Barrier(count)
-
-    def run(index):
-        try:
-            barrier.wait()
-            work(index)
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return errors
 
 
 def _schedule(loan, amount, key):
@@ -57,9 +34,9 @@ def _schedule(loan, amount, key):
 
 def test_the_same_form_submitted_concurrently_records_once_and_settles_once():
     loan = borrower_loan()
-    assert _in_threads(6, lambda i: _schedule(loan, "400.00", "same-form")) == []
+    assert run_in_threads(6, lambda i: _schedule(loan, "400.00", "same-form")) == []
     pending = PendingPayment.objects.get()
-    errors = _in_threads(
+    errors = run_in_threads(
         6, lambda i: ach.ach_payment_settle(pending=PendingPayment.objects.get(pk=pending.pk), actor=None)
     )
     assert errors == []
@@ -71,7 +48,7 @@ def test_concurrent_schedules_stay_within_the_ceiling_together():
     loan = borrower_loan()
     ceiling = portal_selectors.payment_ceiling(loan=loan, on=TODAY, principal_only=False)
     share = (ceiling / 3).quantize(D("0.01")) + D("0.01")  # any three together exceed the ceiling
-    errors = _in_threads(4, lambda i: _schedule(loan, str(share), f"k{i}"))
+    errors = run_in_threads(4, lambda i: _schedule(loan, str(share), f"k{i}"))
     assert PendingPayment.objects.count() == 2
     assert len(errors) == 2
     assert all(isinstance(e, ach.AchError) and e.field == "amount" for e in errors)

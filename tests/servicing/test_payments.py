@@ -1,14 +1,13 @@
 """Posting payments: the waterfall, suspense, prepayment, directives, idempotency, bad input, reversals, and the
 books staying equal to the journal (hypothesis sequences; threads on PostgreSQL)."""
 
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +16,7 @@ from servicing import selectors
 from servicing.models import AllocationLine, Installment, JournalEntry, JournalLine, LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.payments import PaymentError, payment_post, payment_reverse
+from tests.servicing.concurrency import run_in_threads
 from tests.servicing.factories import CLOSING_DATE, boarded_loan
 
 D = Decimal
@@ -307,28 +307,6 @@ def test_random_payment_sequences_keep_the_books(two_loans, steps, on_consumer):
 # --- PostgreSQL: threads ------------------------------------------------------------------------------------
 
 
-def _threads(count, work):
-    errors = []
-    barrier = threading.Barrier(count)
-
-    def run(index):
-        try:
-            barrier.wait()
-            work(index)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_eight_threads_posting_fifty_payments_each_post_every_payment_exactly_once():
@@ -339,7 +317,7 @@ def test_eight_threads_posting_fifty_payments_each_post_every_payment_exactly_on
         for n in range(per_thread):
             _pay(LoanAccount.objects.get(pk=loan.pk), "250.00", f"t{index}-{n}")
 
-    assert _threads(threads, work) == []  # no deadlock, no error
+    assert run_in_threads(threads, work) == []  # no deadlock, no error
     count = threads * per_thread
     assert LoanTransaction.objects.filter(loan=loan).count() == count
     assert LoanTransaction.objects.filter(loan=loan).values("idempotency_key").distinct().count() == count
@@ -360,7 +338,7 @@ def test_concurrent_backdated_payments_replay_under_the_loan_lock_and_keep_the_b
             when = dates[(index * 6 + n) % len(dates)]
             _pay(LoanAccount.objects.get(pk=loan.pk), "400.00", f"bd{index}-{n}", when=when)
 
-    assert _threads(4, work) == []
+    assert run_in_threads(4, work) == []
     standing = LoanTransaction.objects.filter(loan=loan, kind="payment", status="posted")
     assert standing.count() == 24
     assert sum(a.amount for a in AllocationLine.objects.current().filter(transaction__in=standing)) == D("9600.00")
@@ -377,7 +355,7 @@ def test_the_same_idempotency_key_from_eight_threads_posts_once():
     def work(index):
         results.append(_pay(LoanAccount.objects.get(pk=loan.pk), "1200.00", "one-key").pk)
 
-    assert _threads(8, work) == []
+    assert run_in_threads(8, work) == []
     assert len(set(results)) == 1
     assert len(results) == 8
     assert LoanTransaction.objects.count() == 1

@@ -1,17 +1,16 @@
 """Payoff under concurrency (PostgreSQL row locks): one payoff per loan whatever the race, one posting per key."""
 
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from servicing import selectors
 from servicing.models import JournalEntry, LoanAccount, LoanPayoff, LoanTransaction
 from servicing.services import payments
 from servicing.services.payments import PaymentError
 from servicing.services.payoff import payoff_post
+from tests.servicing.concurrency import run_in_threads
 from tests.servicing.factories import boarded_loan
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -23,27 +22,6 @@ PAYOFF_TODAY = Decimal("300975.00")
 @pytest.fixture(autouse=True)
 def _today(monkeypatch):
     monkeypatch.setattr(payments, "_today", lambda: TODAY)
-
-
-def _race(count, work) -> list[Exception]:
-    errors, barrier = [], threading.Barrier(count)
-
-    def run(index):
-        try:
-            barrier.wait()
-            work(index)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return errors
 
 
 def _payoff(loan_pk, key):
@@ -60,7 +38,7 @@ def _payoff(loan_pk, key):
 
 def test_four_payoffs_of_one_loan_at_once_close_it_once():
     loan = boarded_loan()
-    errors = _race(4, lambda index: _payoff(loan.pk, f"race-{index}"))
+    errors = run_in_threads(4, lambda index: _payoff(loan.pk, f"race-{index}"))
     assert len(errors) == 3
     assert all(isinstance(exc, PaymentError) and "paid off" in str(exc) for exc in errors)
     assert LoanPayoff.objects.filter(loan=loan).count() == 1
@@ -72,7 +50,7 @@ def test_four_payoffs_of_one_loan_at_once_close_it_once():
 def test_the_same_key_from_four_threads_posts_once():
     loan = boarded_loan()
     results = []
-    assert _race(4, lambda index: results.append(_payoff(loan.pk, "one-key").pk)) == []
+    assert run_in_threads(4, lambda index: results.append(_payoff(loan.pk, "one-key").pk)) == []
     assert len(results) == 4
     assert len(set(results)) == 1
     assert LoanTransaction.objects.filter(loan=loan).count() == 1
