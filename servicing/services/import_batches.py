@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import multiprocessing
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -21,8 +22,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Count
+from django.db.models.functions import Mod
 from django.utils import timezone
 
 from lending.core.bulk import bulk_update_rows
@@ -207,25 +209,57 @@ def batch_stage(*, fmt: ImportFormat, file_name: str, content: bytes | str, acto
     return batch
 
 
-def batch_commit(*, fmt: ImportFormat, batch: ImportBatch, actor: User | None) -> ImportBatch:
-    """Post every ``valid`` line of ``batch``, in file order, each in its own transaction (so not atomic as a
-    whole: a failing line is recorded as an error on that line and the others stand). Rerunning it (or running it
-    twice at once) posts nothing twice: only lines still ``valid`` are taken, and the services are idempotent."""
+def batch_commit(*, fmt: ImportFormat, batch: ImportBatch, actor: User | None, workers: int = 1) -> ImportBatch:
+    """Post every ``valid`` line of ``batch``, in file order, each standing alone (not atomic as a whole: a
+    failing line is recorded as an error on that line and the others stand). Rerunning it (or running it twice
+    at once) posts nothing twice: only lines still ``valid`` are taken, and the services are idempotent.
+    ``workers`` > 1 (PostgreSQL, outside a transaction) splits the loans between that many processes."""
     if batch.kind != fmt.kind:
         raise ImportFileError(f"Batch {batch.pk} is a {batch.get_kind_display()} batch, not {fmt.kind}.")
+    if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        posted = _commit_in_parallel(fmt, batch, actor, workers)
+    else:
+        posted = _commit_share(fmt, batch, actor)
+    return _batch_close(batch=batch, actor=actor, posted=posted)
+
+
+def _commit_share(
+    fmt: ImportFormat, batch: ImportBatch, actor: User | None, share: int = 0, shares: int = 1
+) -> Decimal:
+    """Commit the valid lines of the loans in this share (loan id modulo ``shares``), chunk by chunk in file
+    order; the amount posted. Every line of a loan is in the same share, so a loan's lines keep their order."""
     last, posted = 0, ZERO
+    valid = ImportLine.objects.filter(batch=batch, status=Status.VALID)
+    if shares > 1:
+        valid = valid.alias(share=Mod("loan_id", shares)).filter(share=share)
     while True:
-        lines = list(
-            ImportLine.objects.filter(batch=batch, status=Status.VALID, line_number__gt=last).order_by("line_number")[
-                : fmt.chunk_size
-            ]
-        )
+        lines = list(valid.filter(line_number__gt=last).order_by("line_number")[: fmt.chunk_size])
         if not lines:
             break
         last = lines[-1].line_number
         _commit_chunk(fmt, lines, actor)
         posted += _total(fmt, [line for line in lines if line.status == Status.POSTED])
-    return _batch_close(batch=batch, actor=actor, posted=posted)
+    return posted
+
+
+def _commit_in_parallel(fmt: ImportFormat, batch: ImportBatch, actor: User | None, workers: int) -> Decimal:
+    """The shares committed by ``workers`` forked processes, each on its own database connection (loans never
+    cross shares, so the processes never wait on each other's loan locks)."""
+    connections.close_all()  # a forked child must not reuse the parent's socket
+    jobs = [(type(fmt), batch.pk, actor.pk if actor is not None else None, share, workers) for share in range(workers)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        totals = pool.starmap(_commit_share_in_child, jobs)
+    return sum((Decimal(total) for total in totals), ZERO)
+
+
+def _commit_share_in_child(fmt_class, batch_pk: int, actor_pk: int | None, share: int, shares: int) -> str:
+    connections.close_all()
+    try:
+        batch = ImportBatch.objects.get(pk=batch_pk)
+        actor = User.objects.get(pk=actor_pk) if actor_pk is not None else None
+        return str(_commit_share(fmt_class(), batch, actor, share, shares))
+    finally:
+        connections.close_all()
 
 
 def _commit_chunk(fmt: ImportFormat, lines: list[ImportLine], actor: User | None) -> None:

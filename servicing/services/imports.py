@@ -289,6 +289,7 @@ def payment_import_stage(*, file_name: str, content: bytes | str, actor: User | 
     return batch_stage(fmt=PAYMENT_FILE, file_name=file_name, content=content, actor=actor)
 
 
-def payment_import_commit(*, batch: ImportBatch, actor: User | None) -> ImportBatch:
-    """Post the staged batch's valid lines, each on its own; lines already posted show as duplicates."""
-    return batch_commit(fmt=PAYMENT_FILE, batch=batch, actor=actor)
+def payment_import_commit(*, batch: ImportBatch, actor: User | None, workers: int = 1) -> ImportBatch:
+    """Post the staged batch's valid lines, each on its own; lines already posted show as duplicates.
+    ``workers`` > 1 splits the loans between processes (PostgreSQL; the command line's ``--workers``)."""
+    return batch_commit(fmt=PAYMENT_FILE, batch=batch, actor=actor, workers=workers)

@@ -3,6 +3,7 @@ while the first runs) post every line exactly once, and the books stay equal to 
 
 import threading
 from datetime import date
+from decimal import Decimal as D
 
 import pytest
 from django.db import connection
@@ -53,3 +54,30 @@ def test_the_same_batch_committed_twice_at_once_posts_each_line_once():
     assert ImportLine.objects.filter(batch=batch, status="posted").count() == 150
     assert selectors.unbalanced_entries() == []
     assert selectors.loan_balance_mismatches() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_split_the_loans_and_keep_each_loans_lines_in_file_order():
+    loans = [boarded_loan(), *(boarded_loan(consumer=True) for _ in range(3))]  # the mortgage holds partials
+    due = loans[0].installments.get(number=1).payment
+    consumer_due = loans[1].installments.get(number=1).payment
+    rows = [
+        f"{loans[0].loan_number},500.00,2026-12-01,W-1,standard",  # held in suspense ...
+        f"{loans[1].loan_number},{consumer_due},2026-12-01,W-2,standard",
+        f"{loans[0].loan_number},{due - 500},2026-12-01,W-3,standard",  # ... and applied by this one, after it
+        f"{loans[2].loan_number},{consumer_due},2026-12-01,W-4,standard",
+        f"{loans[3].loan_number},25.00,2026-12-01,W-5,principal_only",
+        f"{loans[2].loan_number},30.00,2026-12-01,W-6,principal_only",
+    ]
+    batch = payment_import_stage(file_name="w.csv", content=HEADER + "\n".join(rows) + "\n", actor=None)
+
+    batch = payment_import_commit(batch=batch, actor=None, workers=2)
+
+    assert batch.posted_count == 6
+    assert batch.posted_total == sum((D(row.split(",")[1]) for row in rows), D("0.00"))
+    later = LoanTransaction.objects.get(reference="W-3")
+    assert later.allocation_lines.current().get(bucket="suspense").amount == D("-500.00")
+    assert loans[0].installments.get(number=1).paid_on == TODAY
+    assert selectors.loan_balance_mismatches() == []
+    assert selectors.unbalanced_entries() == []

@@ -26,6 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("file", help="CSV with a header row (see README: Servicer screens and imports).")
         parser.add_argument("--commit", action="store_true", help="Post the valid lines (default: dry run).")
         parser.add_argument("--user", help="Email of the user the postings are recorded as (default: system).")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="Processes to commit with on PostgreSQL; each takes its share of the loans (default 1).",
+        )
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -34,7 +40,7 @@ class Command(BaseCommand):
         actor = self._actor(options.get("user"))
         try:
             if options["commit"]:
-                self._commit(path, actor)
+                self._commit(path, actor, max(1, options["workers"]))
             else:
                 with transaction.atomic():
                     self._report(payment_import_stage(file_name=path.name, content=path.read_bytes(), actor=actor))
@@ -51,11 +57,11 @@ class Command(BaseCommand):
             raise CommandError(f"No user with email {email}")
         return user
 
-    def _commit(self, path: Path, actor: User | None) -> None:
+    def _commit(self, path: Path, actor: User | None, workers: int) -> None:
         batch = payment_import_stage(file_name=path.name, content=path.read_bytes(), actor=actor)
         started = time.perf_counter()
         posting = batch.valid_count
-        batch = payment_import_commit(batch=batch, actor=actor)
+        batch = payment_import_commit(batch=batch, actor=actor, workers=workers)
         elapsed = time.perf_counter() - started
         self._report(batch)
         rate = f" ({posting / elapsed:,.0f} lines/s)" if elapsed > 0 and posting else ""
