@@ -30,7 +30,7 @@ from django.utils import timezone
 from lending.core.bulk import bulk_update_rows
 from lending.core.models import User
 from lending.core.services import audit_record
-from lending.finance.money import CENT, ZERO
+from lending.finance.money import ZERO, require_cents
 from servicing.models import ImportBatch, ImportLine
 
 MAX_LINES = 100_000
@@ -347,8 +347,9 @@ def parse_money(row: RowCheck, column: str, *, required: bool = True, positive: 
     if not _AMOUNT.fullmatch(value):
         row.error(column, f"{value!r} is not an amount (write it like 1234.56)")
         return None
-    amount = Decimal(value)
-    if amount != amount.quantize(CENT):
+    try:
+        amount = require_cents(value, column)
+    except ValueError:
         row.error(column, f"{value} has fractions of a cent")
         return None
     if abs(amount) >= _MONEY_LIMIT:
@@ -357,7 +358,7 @@ def parse_money(row: RowCheck, column: str, *, required: bool = True, positive: 
     if positive and amount <= 0:
         row.error(column, f"must be greater than zero, got {value}")
         return None
-    return amount.quantize(CENT)
+    return amount
 
 
 def parse_decimal(row: RowCheck, column: str, *, required: bool = True, low: Decimal = Decimal(0)) -> Decimal | None:

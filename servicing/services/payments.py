@@ -38,9 +38,11 @@ from servicing.services.posting import (
     installments_apply,
     installments_unapply,
     journal_lines,
+    key_posted,
     loan_balances_reload,
     loan_dates_refresh,
     loan_lock,
+    loan_require_active,
     payment_allocate,
     payment_record,
 )
@@ -88,10 +90,7 @@ def _validate(loan: LoanAccount, amount, effective_date, method: str, directive:
 
 
 def _existing(key: str, loan: LoanAccount) -> LoanTransaction | None:
-    found = LoanTransaction.objects.filter(idempotency_key=key).first()
-    if found is not None and (found.loan_id != loan.pk or found.kind != LoanTransaction.Kind.PAYMENT):
-        raise PaymentError(f"{key!r} was already used for another transaction ({found.pk})", "idempotency_key")
-    return found
+    return key_posted(LoanTransaction.objects.filter(idempotency_key=key).first(), key, loan)
 
 
 _lock = loan_lock  # the name other services import
@@ -128,8 +127,7 @@ def payment_post(
     existing = _existing(idempotency_key, loan)  # posted before, or by another caller while we waited for the lock
     if existing is not None:
         return existing
-    if locked.status != LoanAccount.Status.ACTIVE:
-        raise PaymentError(f"{locked.loan_number} is {locked.get_status_display().lower()}", "loan")
+    loan_require_active(locked)
     unwound = _unwind_later(
         locked,
         effective_date=effective_date,
@@ -237,8 +235,7 @@ def payment_reverse(*, transaction: LoanTransaction, reason: str, actor: User | 
         raise PaymentError(f"transaction {payment.pk} is already reversed", "transaction")
     if payment.directive == LoanTransaction.Directive.PAYOFF:
         raise PaymentError("a payoff is reversed by reopening the loan, not as a payment", "transaction")
-    if loan.status != LoanAccount.Status.ACTIVE:
-        raise PaymentError(f"{loan.loan_number} is {loan.get_status_display().lower()}", "transaction")
+    loan_require_active(loan, "transaction")
     unwound = _unwind_later(
         loan,
         effective_date=payment.effective_date,

@@ -49,6 +49,8 @@ from servicing.services.posting import (
     dues_of,
     installments_add,
     journal_lines,
+    key_posted,
+    loan_require_active,
     loans_dates_refresh,
 )
 
@@ -139,22 +141,18 @@ def _screen(
         except PaymentError as exc:
             result.error = exc
             continue
-        earlier = posted.get(request.idempotency_key)
-        if earlier is not None:
-            if earlier.loan_id != loan.pk or earlier.kind != LoanTransaction.Kind.PAYMENT:
-                result.error = PaymentError(
-                    f"{request.idempotency_key!r} was already used for another transaction ({earlier.pk})",
-                    "idempotency_key",
-                )
-            else:
+        try:
+            earlier = key_posted(posted.get(request.idempotency_key), request.idempotency_key, loan)
+            if earlier is not None:
                 result.transaction, result.existing = earlier, True
-            continue
-        if request.idempotency_key in first_of_key:
-            duplicates.append((index, first_of_key[request.idempotency_key]))
-            continue
-        first_of_key[request.idempotency_key] = index
-        if loan.status != LoanAccount.Status.ACTIVE:
-            result.error = PaymentError(f"{loan.loan_number} is {loan.get_status_display().lower()}", "loan")
+                continue
+            if request.idempotency_key in first_of_key:
+                duplicates.append((index, first_of_key[request.idempotency_key]))
+                continue
+            first_of_key[request.idempotency_key] = index
+            loan_require_active(loan)
+        except PaymentError as exc:
+            result.error = exc
             continue
         by_loan[loan.pk].append(index)
     return by_loan, duplicates
@@ -350,10 +348,11 @@ def _same_as(result: PaymentResult, first: PaymentResult, loans: dict[int, LoanA
     posted on the same loan, a refusal when on another, and a posting of its own when the first was refused."""
     if first.transaction is None:
         _post_one(result, loans[result.request.loan_id], actor)
-    elif first.transaction.loan_id == result.request.loan_id:
-        result.transaction, result.existing = first.transaction, True
-    else:
-        result.error = PaymentError(
-            f"{result.request.idempotency_key!r} was already used for another transaction ({first.transaction.pk})",
-            "idempotency_key",
+        return
+    try:
+        result.transaction = key_posted(
+            first.transaction, result.request.idempotency_key, loans[result.request.loan_id]
         )
+        result.existing = True
+    except PaymentError as exc:
+        result.error = exc

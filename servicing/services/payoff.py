@@ -57,7 +57,7 @@ from servicing.selectors.payoff import PayoffFigures
 from servicing.services import payments
 from servicing.services.ledger import journal_post
 from servicing.services.payments import PaymentError, _existing, _lock, _validate
-from servicing.services.posting import payment_record
+from servicing.services.posting import loan_require_active, payment_record
 from servicing.signals import loan_paid_off
 
 Bucket = AllocationLine.Bucket
@@ -71,11 +71,6 @@ REFUND_BUSINESS_DAYS = 20  # Reg X 12 CFR 1024.34(b)(1): escrow returned within 
 def payoff_today() -> date:
     """Today for payoff dates: the same clock as payment posting (``payments._today``), so the two agree."""
     return payments._today()
-
-
-def _require_active(loan: LoanAccount) -> None:
-    if loan.status != LoanAccount.Status.ACTIVE:
-        raise PaymentError(f"{loan.loan_number} is {loan.get_status_display().lower()}", "loan")
 
 
 def _require_after_last_posting(loan: LoanAccount, when: date, field: str) -> None:
@@ -112,7 +107,7 @@ def payoff_quote_issue(
 ) -> PayoffQuote:
     """Record a payoff statement for ``loan`` with interest through ``good_through`` (figures as of ``as_of``,
     which is today or a past date not before the latest posting). ``PaymentError`` names the field at fault."""
-    _require_active(loan)
+    loan_require_active(loan)
     _validate_quote_dates(loan, as_of, good_through, channel)
     figures = payoff_selectors.payoff_figures(loan, as_of=as_of, good_through=good_through)
     quote = PayoffQuote.objects.create(
@@ -263,7 +258,7 @@ def payoff_post(
     existing = _existing_payoff(idempotency_key, loan)  # posted by another caller while we waited for the lock
     if existing is not None:
         return existing
-    _require_active(locked)
+    loan_require_active(locked)
     _require_after_last_posting(locked, effective_date, "effective_date")
     figures = payoff_selectors.payoff_figures(locked, as_of=effective_date, good_through=effective_date)
     if amount < figures.total:

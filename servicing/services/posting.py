@@ -24,7 +24,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from lending.core.bulk import bulk_update_rows
@@ -100,6 +100,20 @@ def payment_record(
     except LedgerError as exc:
         raise PaymentError(str(exc)) from exc
     return txn, entry
+
+
+def loan_require_active(loan: LoanAccount, field: str = "loan") -> None:
+    """Refuse money on a loan that is no longer active (paid off, charged off)."""
+    if loan.status != LoanAccount.Status.ACTIVE:
+        raise PaymentError(f"{loan.loan_number} is {loan.get_status_display().lower()}", field)
+
+
+def key_posted(found: LoanTransaction | None, key: str, loan: LoanAccount) -> LoanTransaction | None:
+    """The payment an idempotency key already posted on ``loan`` (a retry: answer with it), None if the key is
+    new; a key used for another loan or for a reversal is refused."""
+    if found is not None and (found.loan_id != loan.pk or found.kind != LoanTransaction.Kind.PAYMENT):
+        raise PaymentError(f"{key!r} was already used for another transaction ({found.pk})", "idempotency_key")
+    return found
 
 
 def loan_lock(loan: LoanAccount) -> LoanAccount:
@@ -272,25 +286,18 @@ def bucket_totals(lines: Iterable[AllocationLine]) -> dict[str, str]:
 
 
 def loan_dates_refresh(loan: LoanAccount) -> None:
-    """Keep the loan's derived dates: ``next_due_date`` (the oldest installment not paid in full) and
-    ``interest_paid_through`` (the due date of the last installment of the unbroken run, from the first, whose
-    interest is paid in full; the disbursement date before any)."""
-    installments = Installment.objects.filter(loan=loan)
-    first_unpaid_interest = (
-        installments.filter(paid_interest__lt=F("interest")).order_by("due_date").values("due_date")[:1]
-    )
-    dates = installments.aggregate(  # one query for both
-        oldest=Min("due_date", filter=Q(paid_on__isnull=True)),
-        paid_through=Max("due_date", filter=Q(due_date__lt=Coalesce(Subquery(first_unpaid_interest), Value(date.max)))),
-    )
-    oldest, paid_through = dates["oldest"], dates["paid_through"] or loan.disbursement_date
-    if (oldest, paid_through) != (loan.next_due_date, loan.interest_paid_through):
-        LoanAccount.objects.filter(pk=loan.pk).update(next_due_date=oldest, interest_paid_through=paid_through)
-        loan.next_due_date, loan.interest_paid_through = oldest, paid_through
+    """Keep the loan's derived dates (``loans_dates_refresh`` for one loan) and refresh them on ``loan``."""
+    loans_dates_refresh([loan.pk])
+    loan.next_due_date, loan.interest_paid_through = LoanAccount.objects.values_list(
+        "next_due_date", "interest_paid_through"
+    ).get(pk=loan.pk)
 
 
 def loans_dates_refresh(loan_ids: Iterable[int]) -> None:
-    """``loan_dates_refresh`` for many loans in one UPDATE (correlated subqueries, no per-loan query)."""
+    """Keep the loans' derived dates, in one UPDATE (correlated subqueries, no per-loan query):
+    ``next_due_date``, the oldest installment not paid in full; ``interest_paid_through``, the due date of the
+    last installment of the unbroken run, from the first, whose interest is paid in full (the disbursement date
+    before any)."""
     next_due = (
         Installment.objects.filter(loan=OuterRef("pk"), paid_on__isnull=True).order_by("due_date").values("due_date")
     )[:1]
