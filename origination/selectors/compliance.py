@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from origination.models import Application, ComplianceCheck, Disclosure
-from origination.services.compliance import CHECK_TITLES, CHECKS
-from origination.services.disclosures import disclosure_received_on
+from origination.services.compliance.run import CHECK_TITLES, CHECKS
+from origination.services.figures import disclosure_received_on
 
 
 @dataclass(frozen=True)

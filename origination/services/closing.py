@@ -39,14 +39,9 @@ from lending.finance.daycount import add_months
 from lending.finance.money import ZERO, split_evenly
 from origination import workflow
 from origination.models import Application, ClosingDocument, ClosingSignature, Disclosure, Funding
-from origination.services.compliance import compliance_run
-from origination.services.disclosures import (
-    DisclosureError,
-    LoanFigures,
-    document_context,
-    loan_figures,
-    pdf_render,
-)
+from origination.services.compliance.run import compliance_run
+from origination.services.disclosures import document_context, pdf_render
+from origination.services.figures import DisclosureError, LoanFigures, loan_figures
 from origination.services.workflow import application_transition
 from origination.signals import loan_funded
 

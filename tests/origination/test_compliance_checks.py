@@ -26,7 +26,7 @@ from origination.services.compliance import (
     qm_points_and_fees_cap,
     qm_price_threshold,
 )
-from origination.services.disclosures import figures_for
+from origination.services.figures import figures_for
 from origination.services.workflow import REFRESH_BEFORE_TRANSITION_HOOKS, TransitionBlocked, application_transition
 from tests.core.factories import user_with_role
 from tests.origination.factories import (
@@ -401,7 +401,7 @@ def test_compliance_run_stores_one_result_per_check_updates_them_and_audits_each
 
 def test_compliance_hooks_are_registered_for_the_transitions_that_need_them():
     for name in ("clear_to_close", "close", "submit", "send_to_underwriting"):
-        assert compliance._run_before_transition in REFRESH_BEFORE_TRANSITION_HOOKS[name]
+        assert compliance.run._run_before_transition in REFRESH_BEFORE_TRANSITION_HOOKS[name]
 
 
 def test_checks_run_on_submit_without_blocking_it():

@@ -15,14 +15,12 @@ from lending.core.models import AuditEvent
 from lending.finance import amortization
 from origination.models import Disclosure
 from origination.services import disclosures as disclosures_service
-from origination.services.disclosures import (
+from origination.services.disclosures import disclosure_issue, disclosure_record_receipt, percent_display
+from origination.services.figures import (
     DisclosureError,
     default_first_payment_date,
-    disclosure_issue,
     disclosure_received_on,
-    disclosure_record_receipt,
     loan_figures,
-    percent_display,
 )
 from origination.services.workflow import application_transition
 from tests.core.factories import user_with_role

@@ -12,7 +12,7 @@ from lending.core.models import AuditEvent
 from lending.finance.amortization import build_schedule
 from origination.models import Application, Funding
 from origination.services.closing import escrow_statement
-from origination.services.disclosures import loan_figures
+from origination.services.figures import loan_figures
 from origination.signals import loan_funded
 from servicing.models import EscrowItem, Installment, JournalEntry, JournalLine, LoanAccount
 from servicing.services.onboarding import OnboardingError, loan_onboard

@@ -1,199 +1,29 @@
-"""Automated underwriting (AUS): findings in the manner of DU/LPA, from the application and the product's limits.
-
-Pure Python (no Django, no database): the underwriting service gathers the figures, ``evaluate`` judges them.
-
-Figures (money in cents, ROUND_HALF_UP; ratios in percent with 4 decimals; reserves in months with 2):
-- P&I: ``lending.finance.amortization.level_payment`` on the amount requested at the product's rate and term,
-  as a monthly figure (payment x periods a year / 12 for non-monthly products). Every product qualifies at the
-  fully amortizing payment over the whole term, interest-only ones too (the conservative choice).
-- Housing expense (mortgage, PITIA): P&I + annual property tax / 12 + annual insurance / 12 + monthly HOA.
-- Front-end DTI = housing expense / gross monthly income (mortgages; shown, the product sets no limit on it).
-- Back-end DTI = (housing expense + monthly payments of the application's liabilities not paid off at closing)
-  / gross monthly income. For other products: (new payment + those liabilities + the borrowers' present housing
-  expense) / income. Credit-report tradelines are not added, which would count declared debts twice; when the
-  reports show more monthly debt than the application declares, a warning says so.
-- Income: monthly base + other income of every borrower's current employment.
-- LTV = amount / value and CLTV = (amount + subordinate liens) / value, where value is the appraised value
-  (the estimated value until an appraisal is in), or the purchase price if lower on a purchase.
-- Reserves (months) = (assets - funds to close) / housing expense (the new payment for other products).
-  Assets count at their balance, retirement accounts at 60 % (taxes and penalties on withdrawal). Funds to close
-  = down payment (purchase price - amount, on a purchase) + estimated closing costs (origination fee + the
-  product's fixed fees); prepaids and escrow deposits are left out. Other products need no funds to close.
-- Credit score: the lowest of the borrowers' latest scores (DU uses the lowest representative score too).
-
-Recommendation, first match wins:
-1. Out of Scope: the limits cannot be evaluated: no loan amount, an amount outside the product's minimum and
-   maximum, no income, or a mortgage without a subject property.
-2. Refer with Caution: credit score more than 40 points under the product minimum, or back-end DTI more than
-   7 points over the product maximum.
-3. Refer: any other limit not met: credit score under the minimum, a borrower without a score (no credit file:
-   manual underwriting with non-traditional credit), back-end DTI, LTV or CLTV over the maximum, reserves under
-   the minimum or not enough assets to close.
-4. Approve/Eligible.
-Each check adds a message {code, severity, text}, passed or not; the first message states the recommendation.
-"""
+"""The rules of automated underwriting (see the package docstring): each check adds a message."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
-from lending.finance.amortization import level_payment, periods_per_year
 from lending.finance.money import CONTEXT, ROUNDING, cents
-
-APPROVE_ELIGIBLE, REFER, REFER_WITH_CAUTION, OUT_OF_SCOPE = (
-    "approve_eligible",
-    "refer",
-    "refer_with_caution",
-    "out_of_scope",
+from origination.credit.aus.figures import counted_assets, money, monthly, monthly_payment, pct, property_value, ratio
+from origination.credit.aus.inputs import (
+    APPROVE_ELIGIBLE,
+    CAUTION_DTI_POINTS,
+    CAUTION_SCORE_POINTS,
+    DEROGATORY_STATUSES,
+    INFO,
+    MONTH_PLACES,
+    MORTGAGE,
+    OUT_OF_SCOPE,
+    PASS,
+    REFER,
+    REFER_WITH_CAUTION,
+    WARNING,
+    ZERO,
+    AusInput,
+    Findings,
+    Message,
 )
-RECOMMENDATION_LABELS = {
-    APPROVE_ELIGIBLE: "Approve/Eligible",
-    REFER: "Refer",
-    REFER_WITH_CAUTION: "Refer with Caution",
-    OUT_OF_SCOPE: "Out of Scope",
-}
-# Message severities: what a check found.
-PASS, INFO, WARNING = "pass", "info", "warning"
-# How each severity is shown (a recommendation code is also a severity: the check that drove it).
-SEVERITY_LABELS = {
-    PASS: "Met",
-    INFO: "Info",
-    WARNING: "Warning",
-    APPROVE_ELIGIBLE: "Approve/Eligible",
-    REFER: "Refer",
-    REFER_WITH_CAUTION: "Caution",
-    OUT_OF_SCOPE: "Out of scope",
-}
-CAUTION_SCORE_POINTS = 40
-CAUTION_DTI_POINTS = Decimal("7")
-RETIREMENT_SHARE = Decimal("0.60")
-MORTGAGE = "mortgage"
-RATIO_PLACES = Decimal("0.0001")
-MONTH_PLACES = Decimal("0.01")
-ZERO = Decimal("0.00")
-DEROGATORY_STATUSES = ("30 days late", "60 days late", "90 days late", "collection", "charge-off")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProductTerms:
-    kind: str
-    annual_rate: Decimal
-    term_periods: int
-    payment_frequency: str = "monthly"
-    min_amount: Decimal
-    max_amount: Decimal
-    max_dti: Decimal
-    max_ltv: Decimal | None = None
-    max_cltv: Decimal | None = None
-    min_credit_score: int = 620
-    min_reserves_months: Decimal = ZERO
-    origination_fee_percent: Decimal = ZERO
-    fixed_fees: Decimal = ZERO
-
-
-@dataclass(frozen=True, kw_only=True)
-class PropertyFacts:
-    estimated_value: Decimal
-    appraised_value: Decimal | None = None
-    purchase_price: Decimal | None = None
-    subordinate_liens: Decimal = ZERO
-    annual_property_tax: Decimal = ZERO
-    annual_insurance: Decimal = ZERO
-    monthly_hoa: Decimal = ZERO
-
-
-@dataclass(frozen=True, kw_only=True)
-class BorrowerCredit:
-    name: str
-    score: int | None
-    tradelines: tuple[dict[str, Any], ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class AusInput:
-    product: ProductTerms
-    purpose: str
-    amount: Decimal | None
-    monthly_income: Decimal
-    liabilities_monthly: Decimal = ZERO  # kept after closing (the back-end DTI counts these)
-    declared_liabilities_monthly: Decimal = ZERO  # every liability on the application, paid off or not
-    present_housing_expense: Decimal = ZERO
-    assets: tuple[tuple[str, Decimal], ...] = ()  # (kind, balance)
-    property: PropertyFacts | None = None
-    credit: tuple[BorrowerCredit, ...] = ()
-
-
-@dataclass(frozen=True)
-class Message:
-    code: str
-    severity: str
-    text: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "severity": self.severity, "text": self.text}
-
-
-@dataclass
-class Findings:
-    recommendation: str
-    front_dti: Decimal | None = None
-    back_dti: Decimal | None = None
-    ltv: Decimal | None = None
-    cltv: Decimal | None = None
-    credit_score: int | None = None
-    reserves_months: Decimal | None = None
-    messages: list[dict[str, str]] = field(default_factory=list)
-    calculations: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def recommendation_label(self) -> str:
-        return RECOMMENDATION_LABELS[self.recommendation]
-
-
-# ---- figures ---------------------------------------------------------------------------------------------------
-
-
-def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
-    """numerator / denominator in percent, 4 decimals, half up."""
-    return CONTEXT.divide(numerator * 100, denominator).quantize(RATIO_PLACES, rounding=ROUNDING)
-
-
-def monthly_payment(amount: Decimal, product: ProductTerms) -> Decimal:
-    """The fully amortizing P&I, as a monthly figure."""
-    per_year = periods_per_year(product.payment_frequency)
-    payment = level_payment(amount, product.annual_rate, product.term_periods, per_year)
-    return payment if per_year == 12 else cents(CONTEXT.divide(payment * per_year, 12))
-
-
-def monthly(annual: Decimal) -> Decimal:
-    return cents(CONTEXT.divide(annual, 12))
-
-
-def property_value(prop: PropertyFacts, purpose: str) -> tuple[Decimal, str]:
-    """The value LTV is measured against, and what it is."""
-    value, basis = (
-        (prop.appraised_value, "appraised value") if prop.appraised_value else (prop.estimated_value, "estimated value")
-    )
-    if purpose == "purchase" and prop.purchase_price and prop.purchase_price < value:
-        return prop.purchase_price, "purchase price (lower than the " + basis + ")"
-    return value, basis
-
-
-def counted_assets(assets: tuple[tuple[str, Decimal], ...]) -> Decimal:
-    return cents(sum((balance * (RETIREMENT_SHARE if kind == "retirement" else 1) for kind, balance in assets), ZERO))
-
-
-def pct(value: Decimal) -> str:
-    return f"{value.quantize(MONTH_PLACES, rounding=ROUNDING)} %"
-
-
-def money(value: Decimal) -> str:
-    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
-
-
-# ---- the engine ------------------------------------------------------------------------------------------------
 
 
 def evaluate(data: AusInput) -> Findings:
@@ -461,52 +291,3 @@ def _warnings(data: AusInput, calc: dict) -> list[Message]:
             )
         )
     return warnings
-
-
-# ---- display -------------------------------------------------------------------------------------------------
-
-# The calculation breakdown, in reading order: (key, label, kind) with kind money, percent, months or text.
-CALCULATION_ROWS = (
-    ("monthly_income", "Gross monthly income", "money"),
-    ("principal_and_interest", "Principal and interest (monthly)", "money"),
-    ("taxes_monthly", "Property tax (annual / 12)", "money"),
-    ("insurance_monthly", "Homeowner's insurance (annual / 12)", "money"),
-    ("hoa_monthly", "HOA dues", "money"),
-    ("housing_payment", "Housing expense / new payment", "money"),
-    ("liabilities_monthly", "Liabilities kept after closing", "money"),
-    ("present_housing", "Present housing expense", "money"),
-    ("total_obligations", "Total monthly obligations", "money"),
-    ("front_dti", "Front-end DTI", "percent"),
-    ("back_dti", "Back-end DTI", "percent"),
-    ("value", "Property value used", "money"),
-    ("value_basis", "Value basis", "text"),
-    ("subordinate_liens", "Subordinate liens", "money"),
-    ("ltv", "LTV", "percent"),
-    ("cltv", "CLTV", "percent"),
-    ("assets", "Assets counted (retirement at 60 %)", "money"),
-    ("down_payment", "Down payment", "money"),
-    ("closing_costs", "Estimated closing costs", "money"),
-    ("funds_to_close", "Funds to close", "money"),
-    ("reserves_available", "Assets left after closing", "money"),
-    ("reserves_months", "Reserves (months of payment)", "months"),
-    ("bureau_monthly", "Payments on the credit reports", "money"),
-    ("scores", "Credit scores", "text"),
-    ("credit_score", "Score used (lowest)", "text"),
-)
-
-
-def calculation_rows(calculations: dict[str, str]) -> list[tuple[str, str]]:
-    """(label, shown value) for each figure a finding stored, in reading order."""
-    rows = []
-    for key, label, kind in CALCULATION_ROWS:
-        if key not in calculations:
-            continue
-        value = calculations[key]
-        if kind == "money":
-            value = money(Decimal(value))
-        elif kind == "percent":
-            value = f"{value} %"
-        elif kind == "months":
-            value = f"{value} months"
-        rows.append((label, value))
-    return rows
