@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_fsm import transition
 
 from lending.core import calendar, roles
+from origination import trid
 
 DRAFT, SUBMITTED, PROCESSING, UNDERWRITING = "draft", "submitted", "processing", "underwriting"
 APPROVED, CONDITIONALLY_APPROVED, SUSPENDED, DENIED = "approved", "conditionally_approved", "suspended", "denied"
@@ -34,18 +35,26 @@ BEFORE_CLOSED = [
     CLEAR_TO_CLOSE,
     CLOSING,
 ]
-CD_WAITING_BUSINESS_DAYS = 3  # Reg Z 1026.19(f)(1)(ii)(A)
+CD_WAITING_BUSINESS_DAYS = trid.CD_WAITING_BUSINESS_DAYS
 RESCISSION_BUSINESS_DAYS = 3  # Reg Z 1026.23(a)(3)
 
 
-def guard(label: str) -> Callable[[Callable], Callable]:
-    """Name a guard for people: the label says what must be true, and is shown when it is not."""
+def guard(label: str, explain: Callable | None = None) -> Callable[[Callable], Callable]:
+    """Name a guard for people: the label says what must be true, and is shown when it is not; ``explain(app)``,
+    when given, says it with the application's facts (e.g. the first allowed date)."""
 
     def mark(func: Callable) -> Callable:
         func.label = label
+        func.explain = explain
         return func
 
     return mark
+
+
+def blocked_reason(condition: Callable, app) -> str:
+    """What a blocking guard tells people."""
+    explain = getattr(condition, "explain", None)
+    return explain(app) if explain else condition.label
 
 
 # --- who may fire ----------------------------------------------------------------------------------------
@@ -134,26 +143,60 @@ def closing_disclosure_issued(app) -> bool:
     return app.disclosures.filter(kind="closing_disclosure").exists()
 
 
+def _latest_closing_disclosure(app):
+    return app.disclosures.filter(kind="closing_disclosure").order_by("-issued_on", "-id").first()
+
+
 def closing_disclosure_received_on(app) -> date | None:
     """Actual receipt, else presumed receipt 3 business days after it was sent (Reg Z 1026.19(f)(1)(iii))."""
-    cd = app.disclosures.filter(kind="closing_disclosure").order_by("-issued_on", "-id").first()
+    cd = _latest_closing_disclosure(app)
+    return None if cd is None else trid.received_on(cd)
+
+
+def _follows_trid(app) -> bool:
+    return app.product.kind == "mortgage"  # TRID covers closed-end consumer mortgages only
+
+
+def _consummation(app) -> date:
+    return app.closing_date or timezone.localdate()
+
+
+def _cd_wait_explained(app) -> str:
+    cd = _latest_closing_disclosure(app)
     if cd is None:
-        return None
-    if cd.received_on:
-        return cd.received_on
-    if cd.delivery == "in_person":
-        return cd.issued_on
-    return calendar.add_business_days(cd.issued_on, 3, calendar.SPECIFIC)
+        return "No Closing Disclosure has been issued"
+    earliest = trid.after_closing_disclosure(cd)
+    return f"The Closing Disclosure was not received 3 business days before closing: {trid.allowed_from(earliest)}"
 
 
-@guard("The Closing Disclosure was received at least 3 business days before closing")
+@guard("The Closing Disclosure was received at least 3 business days before closing", explain=_cd_wait_explained)
 def closing_disclosure_waiting_period_met(app) -> bool:
-    received = closing_disclosure_received_on(app)
-    consummation = app.closing_date or timezone.localdate()
-    if received is None:
-        return False
-    earliest = calendar.add_business_days(received, CD_WAITING_BUSINESS_DAYS, calendar.SPECIFIC)
-    return consummation >= earliest
+    if not _follows_trid(app):
+        return True
+    cd = _latest_closing_disclosure(app)
+    return cd is not None and _consummation(app) >= trid.after_closing_disclosure(cd)
+
+
+def _loan_estimates(app) -> list:
+    return list(app.disclosures.filter(kind="loan_estimate").order_by("issued_on", "id"))
+
+
+def _le_wait_explained(app) -> str:
+    earliest = trid.after_loan_estimates(_loan_estimates(app))
+    if earliest is None:
+        return "No Loan Estimate has been issued"
+    return (
+        "The Loan Estimate waiting periods have not passed (7 business days after the Loan Estimate, 4 after "
+        f"receipt of a revised one): {trid.allowed_from(earliest)}"
+    )
+
+
+@guard("The Loan Estimate waiting periods have passed (1026.19(e)(1)(iii)(B), (e)(4)(ii))", explain=_le_wait_explained)
+def loan_estimate_waiting_periods_met(app) -> bool:
+    if not _follows_trid(app):
+        return True
+    earliest = trid.after_loan_estimates(_loan_estimates(app))
+    return earliest is not None and _consummation(app) >= earliest
 
 
 @guard("The scheduled closing date has arrived")
@@ -286,7 +329,13 @@ class ApplicationWorkflow:
         field="status",
         source=CLOSING,
         target=CLOSED,
-        conditions=[closing_date_reached, signing_recorded, closing_disclosure_waiting_period_met, compliance_passes],
+        conditions=[
+            closing_date_reached,
+            signing_recorded,
+            loan_estimate_waiting_periods_met,
+            closing_disclosure_waiting_period_met,
+            compliance_passes,
+        ],
         permission=_staff(roles.CLOSER),
     )
     def close(self):
@@ -360,7 +409,7 @@ def transition_options(application, user) -> list[TransitionOption]:
             continue
         if not fsm_transition.has_perm(application, user):
             continue
-        blocked = tuple(cond.label for cond in fsm_transition.conditions if not cond(application))
+        blocked = tuple(blocked_reason(c, application) for c in fsm_transition.conditions if not c(application))
         name = fsm_transition.name
         options.append(TransitionOption(name, TRANSITION_LABELS[name], fsm_transition.target, True, blocked))
     return sorted(options, key=lambda o: list(TRANSITION_LABELS).index(o.name))

@@ -137,6 +137,8 @@ def disclosure_issue(
         raise DisclosureError("Electronic delivery needs the borrower's e-consent (E-Sign Act); mail it instead.")
     if kind == CLOSING_DISCLOSURE and not app.disclosures.filter(kind=LOAN_ESTIMATE).exists():
         raise DisclosureError("Issue a Loan Estimate before the Closing Disclosure.")
+    if kind == LOAN_ESTIMATE:
+        _refuse_revision_after_closing_disclosure(app, issued_on)
     if received_on is None and delivery == Disclosure.Delivery.IN_PERSON:
         received_on = issued_on
     figures = figures_for(app, issued_on)
@@ -171,6 +173,17 @@ def disclosure_issue(
         disclosure.document.delete(save=False)  # no stored file without its row
         raise
     return disclosure
+
+
+def _refuse_revision_after_closing_disclosure(app: Application, issued_on: date) -> None:
+    """1026.19(e)(4)(ii): no revised Loan Estimate on or after the day the Closing Disclosure is provided."""
+    cds = app.disclosures.filter(kind=CLOSING_DISCLOSURE).order_by("issued_on")
+    first_cd_on = cds.values_list("issued_on", flat=True).first()
+    if first_cd_on is not None and issued_on >= first_cd_on:
+        raise DisclosureError(
+            f"A revised Loan Estimate cannot be provided on or after the day the Closing Disclosure was provided "
+            f"({first_cd_on}, 1026.19(e)(4)(ii)): issue a corrected Closing Disclosure instead."
+        )
 
 
 @transaction.atomic

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from lending.core import calendar
 from lending.finance import amortization, apr
 from lending.finance.money import CONTEXT, HUNDRED, ROUNDING, ZERO, cents
+from origination import trid
 from origination.models import Application, Disclosure, ProductFee
 
-PRESUMED_RECEIPT_BUSINESS_DAYS = 3  # 1026.19(e)(1)(iv) and (f)(1)(iii): specific business days
 APR_DISCLOSURE_QUANTUM = Decimal("0.001")  # 1026.38(o)(4): the APR as a percentage to three decimals
 UNIT_PERIODS = {
     "monthly": "monthly",
@@ -184,8 +183,4 @@ def figures_for(application: Application, fallback: date, fees: list[ProductFee]
 def disclosure_received_on(disclosure: Disclosure) -> date:
     """Actual receipt, else same day in person, else presumed 3 specific business days after it was sent
     (1026.19(e)(1)(iv) for the Loan Estimate, (f)(1)(iii) for the Closing Disclosure)."""
-    if disclosure.received_on:
-        return disclosure.received_on
-    if disclosure.delivery == Disclosure.Delivery.IN_PERSON:
-        return disclosure.issued_on
-    return calendar.add_business_days(disclosure.issued_on, PRESUMED_RECEIPT_BUSINESS_DAYS, calendar.SPECIFIC)
+    return trid.received_on(disclosure)

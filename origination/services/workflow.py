@@ -75,7 +75,11 @@ def application_transition(
         with transaction.atomic():
             for hook in BEFORE_TRANSITION_HOOKS.get(name, ()):
                 hook(application, actor)
-            blocked = tuple(cond.label for cond in fsm_transition.conditions if not cond(application))
+            blocked = tuple(
+                workflow.blocked_reason(cond, application)
+                for cond in fsm_transition.conditions
+                if not cond(application)
+            )
             if blocked:
                 raise TransitionBlocked(f"{workflow.TRANSITION_LABELS[name]} is blocked.", blocked)
             from_status = application.status

@@ -378,10 +378,20 @@ def test_compliance_run_stores_one_result_per_check_updates_them_and_audits_each
     actor = user_with_role(roles.PROCESSOR)
     application = qm_ready(application_date=THANKSGIVING_EVE)
     first = compliance_run(application=application, actor=actor, today=date(2026, 12, 2))
-    assert [row.code for row in first] == ["le_timing", "cd_timing", "apr_tolerance", "atr_qm", "hoepa"]
+    assert [row.code for row in first] == [
+        "le_timing",
+        "le_waiting_period",
+        "revised_le_timing",
+        "cd_timing",
+        "apr_tolerance",
+        "atr_qm",
+        "hoepa",
+    ]
     stored = dict(ComplianceCheck.objects.filter(application=application).values_list("code", "result"))
     assert stored == {
         "le_timing": "fail",
+        "le_waiting_period": "n/a",
+        "revised_le_timing": "n/a",
         "cd_timing": "n/a",
         "apr_tolerance": "n/a",
         "atr_qm": "fail",
@@ -390,7 +400,7 @@ def test_compliance_run_stores_one_result_per_check_updates_them_and_audits_each
     AporFactory()
     DisclosureFactory(application=application, kind=LE, issued_on=date(2026, 12, 1))
     compliance_run(application=application, actor=actor, today=date(2026, 12, 2))
-    assert ComplianceCheck.objects.filter(application=application).count() == 5
+    assert ComplianceCheck.objects.filter(application=application).count() == 7
     assert ComplianceCheck.objects.get(application=application, code="le_timing").result == "pass"
     events = AuditEvent.objects.filter(verb="compliance.run").order_by("id")
     assert events.count() == 2
@@ -460,4 +470,12 @@ def test_rerunning_automated_underwriting_refreshes_the_stored_compliance_result
     ComplianceCheck.objects.filter(application=application).delete()
     underwriting_run(actor=user_with_role(roles.UNDERWRITER), application=application)
     codes = set(ComplianceCheck.objects.filter(application=application).values_list("code", flat=True))
-    assert codes == {"le_timing", "cd_timing", "apr_tolerance", "atr_qm", "hoepa"}
+    assert codes == {
+        "le_timing",
+        "le_waiting_period",
+        "revised_le_timing",
+        "cd_timing",
+        "apr_tolerance",
+        "atr_qm",
+        "hoepa",
+    }

@@ -414,6 +414,7 @@ def closing_application_in_cd_wait():
     """In closing, scheduled Fri 2026-11-13, CD handed over Mon 11-09 (earliest consummation Fri 11-13), compliance
     passing."""
     application = park(complete_application(closing_date=date(2026, 11, 13)), workflow.CLOSING)
+    DisclosureFactory(application=application, kind=LE, issued_on=date(2026, 11, 3))  # 7th business day: Thu 11-12
     closing_disclosure(application, date(2026, 11, 9), IN_PERSON)
     check(application, "cd_timing", "pass")
     return application
@@ -456,6 +457,7 @@ TESTED_GUARDS = {
     "closing_date_set",
     "closing_disclosure_issued",
     "closing_disclosure_waiting_period_met",
+    "loan_estimate_waiting_periods_met",
     "closing_date_reached",
     "closing_documents_ready",
     "signing_recorded",

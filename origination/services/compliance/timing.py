@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from lending.core import calendar
+from origination import trid
 from origination.services.compliance.context import FAIL, NA, PASS, CheckContext, CheckOutcome, not_a_mortgage
 from origination.services.figures import disclosure_received_on
 
 LE_BUSINESS_DAYS = 3  # 1026.19(e)(1)(iii)(A): general business days after the application
-CD_BUSINESS_DAYS = 3  # 1026.19(f)(1)(ii)(A): specific business days before consummation
+CD_BUSINESS_DAYS = trid.CD_WAITING_BUSINESS_DAYS  # 1026.19(f)(1)(ii)(A): specific business days before consummation
 
 
 def _latest_receipt_for(consummation: date) -> date:
@@ -22,7 +23,7 @@ def _latest_receipt_for(consummation: date) -> date:
 
 def _latest_mailing_for(receipt: date) -> date:
     day = receipt
-    while calendar.add_business_days(day, 3, calendar.SPECIFIC) > receipt:
+    while calendar.add_business_days(day, trid.PRESUMED_RECEIPT_BUSINESS_DAYS, calendar.SPECIFIC) > receipt:
         day -= timedelta(days=1)
     return day
 
@@ -102,9 +103,85 @@ def cd_timing(ctx: CheckContext) -> CheckOutcome:
     cd = ctx.closing_disclosures[-1]
     received = disclosure_received_on(cd)
     how = "received" if cd.received_on else "presumed received"
-    earliest = calendar.add_business_days(received, CD_BUSINESS_DAYS, calendar.SPECIFIC)
+    earliest = trid.after_closing_disclosure(cd)
     details |= {"issued_on": str(cd.issued_on), "received_on": str(received), "earliest_consummation": str(earliest)}
-    text = f"Closing Disclosure of {cd.issued_on} {how} {received}; consummation allowed from {earliest}"
+    text = f"Closing Disclosure of {cd.issued_on} {how} {received}; {trid.allowed_from(earliest)}"
     if closing >= earliest:
         return CheckOutcome(PASS, f"{text}; closing on {closing}.", details)
     return CheckOutcome(FAIL, f"{text}, after the scheduled closing on {closing}.", details)
+
+
+def _after_le_issued_on(day: date) -> date:
+    return calendar.add_business_days(day, trid.LE_WAITING_BUSINESS_DAYS, calendar.SPECIFIC)
+
+
+def le_waiting_period(ctx: CheckContext) -> CheckOutcome:
+    """1026.19(e)(1)(iii)(B): the initial Loan Estimate is delivered or placed in the mail no later than the 7th
+    specific business day before consummation; the wait runs from delivery or mailing, not receipt.
+
+    n/a until there is both a Loan Estimate and a closing date (with the first allowed date once there is a
+    Loan Estimate); a failure when the scheduled closing comes too soon."""
+    app = ctx.application
+    if not ctx.is_mortgage:
+        return not_a_mortgage(ctx, "The Loan Estimate waiting period (1026.19(e)(1)(iii)(B))")
+    closing = app.closing_date
+    if not ctx.loan_estimates:
+        details = {"closing_date": str(closing)} if closing else {}
+        if closing and _after_le_issued_on(ctx.today) > closing:
+            return CheckOutcome(
+                FAIL,
+                f"No Loan Estimate issued, and one issued today would not allow the closing on {closing} "
+                f"(consummation waits 7 business days after it is delivered or mailed): move the closing date.",
+                details,
+            )
+        return CheckOutcome(
+            NA, "No Loan Estimate issued yet: consummation waits 7 business days after it is delivered or mailed.", {}
+        )
+    initial = ctx.loan_estimates[0]
+    earliest = trid.after_initial_loan_estimate(initial)
+    details = {"issued_on": str(initial.issued_on), "earliest_consummation": str(earliest)}
+    text = f"Loan Estimate delivered or mailed {initial.issued_on}; {trid.allowed_from(earliest)}"
+    if closing is None:
+        return CheckOutcome(NA, f"{text}; no closing date yet.", details)
+    details["closing_date"] = str(closing)
+    if closing >= earliest:
+        return CheckOutcome(PASS, f"{text}; closing on {closing}.", details)
+    return CheckOutcome(FAIL, f"{text}, after the scheduled closing on {closing}: move the closing date.", details)
+
+
+def revised_le_timing(ctx: CheckContext) -> CheckOutcome:
+    """1026.19(e)(4)(ii): a revised Loan Estimate is received (actually, or presumed 3 specific business days
+    after it was sent) no later than the 4th specific business day before consummation, and is never provided on
+    or after the day the Closing Disclosure is provided (delivered or mailed)."""
+    app = ctx.application
+    if not ctx.is_mortgage:
+        return not_a_mortgage(ctx, "The revised Loan Estimate rule (1026.19(e)(4)(ii))")
+    revised = ctx.loan_estimates[1:]
+    if not revised:
+        return CheckOutcome(NA, "No revised Loan Estimate.", {})
+    latest = revised[-1]
+    received = trid.received_on(latest)
+    earliest = max(trid.after_revised_loan_estimate(le) for le in revised)
+    details = {"issued_on": str(latest.issued_on), "received_on": str(received), "earliest_consummation": str(earliest)}
+    problems = []
+    if ctx.closing_disclosures:
+        cd_on = ctx.closing_disclosures[0].issued_on
+        after_cd = [le for le in revised if le.issued_on >= cd_on]
+        if after_cd:
+            details["closing_disclosure_issued_on"] = str(cd_on)
+            problems.append(
+                f"a revised Loan Estimate was issued {after_cd[0].issued_on}, on or after the Closing Disclosure of "
+                f"{cd_on} (correct the Closing Disclosure instead)"
+            )
+    how = "received" if latest.received_on or latest.delivery == trid.IN_PERSON else "presumed received"
+    text = f"Revised Loan Estimate of {latest.issued_on} {how} {received}; {trid.allowed_from(earliest)}"
+    closing = app.closing_date
+    if closing is not None:
+        details["closing_date"] = str(closing)
+        if closing < earliest:
+            problems.append(f"it is not received 4 business days before the scheduled closing on {closing}")
+    if problems:
+        return CheckOutcome(FAIL, f"{text}; " + "; ".join(problems) + ".", details)
+    if closing is None:
+        return CheckOutcome(NA, f"{text}; no closing date yet.", details)
+    return CheckOutcome(PASS, f"{text}; closing on {closing}.", details)
