@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 
 from origination.credit.aus import RECOMMENDATION_LABELS, SEVERITY_LABELS, calculation_rows
-from origination.models import Application, Condition, CreditReport, Decision, Document, Property, UnderwritingFinding
+from origination.models import (
+    Application,
+    Condition,
+    CreditReport,
+    Decision,
+    Document,
+    Property,
+    TradelineExclusion,
+    UnderwritingFinding,
+)
 from origination.models.underwriting import AdverseActionNotice
 
 
@@ -40,8 +49,16 @@ class UnderwritingOverview:
         return [c for c in self.conditions if c.status == Condition.Status.OPEN]
 
 
+@dataclass(frozen=True)
+class TradelineRow:
+    index: int
+    line: dict
+    exclusion: TradelineExclusion | None  # an underwriter left it out of the monthly debts
+
+
 def latest_credit_reports(*, application: Application) -> tuple[list[CreditReport], int]:
-    """The newest report of each borrower (primary borrower first) and how many reports are on file."""
+    """The newest report of each borrower (primary borrower first) and how many reports are on file. Each report
+    carries ``lines``: its tradelines with their exclusions."""
     rows = list(
         CreditReport.objects.filter(application=application)
         .select_related("borrower", "pulled_by")
@@ -52,6 +69,15 @@ def latest_credit_reports(*, application: Application) -> tuple[list[CreditRepor
     for report in rows:
         latest.setdefault(report.borrower_id, report)
     ordered = sorted(latest.values(), key=lambda r: (not r.borrower.is_primary, r.borrower_id))
+    exclusions = {
+        (e.credit_report_id, e.index): e
+        for e in TradelineExclusion.objects.filter(credit_report__in=ordered).select_related("excluded_by")
+    }
+    for report in ordered:
+        report.lines = [
+            TradelineRow(index, line, exclusions.get((report.pk, index)))
+            for index, line in enumerate(report.tradelines)
+        ]
     return ordered, len(rows)
 
 

@@ -15,7 +15,13 @@ from origination.models.communication import Message, Task
 from origination.models.compliance import AveragePrimeOfferRate, ComplianceCheck, Disclosure
 from origination.models.documents import Document, DocumentVersion
 from origination.models.products import DocumentType, LoanProduct, ProductDocument, ProductFee
-from origination.models.underwriting import Condition, CreditReport, Decision, UnderwritingFinding
+from origination.models.underwriting import (
+    Condition,
+    CreditReport,
+    Decision,
+    TradelineExclusion,
+    UnderwritingFinding,
+)
 
 __all__ = [
     "Application",
@@ -42,6 +48,7 @@ __all__ = [
     "Property",
     "Status",
     "Task",
+    "TradelineExclusion",
     "TransitionLog",
     "UnderwritingFinding",
 ]

@@ -26,6 +26,27 @@ class CreditReport(models.Model):
         return f"{self.bureau} {self.score} ({self.borrower})"
 
 
+class TradelineExclusion(models.Model):
+    """An underwriter's reason to leave one tradeline of a credit report out of the monthly debts (paid off at
+    closing, paid by a business or someone else, a duplicate): automated underwriting then does not count it."""
+
+    credit_report = models.ForeignKey(CreditReport, on_delete=models.CASCADE, related_name="exclusions")
+    index = models.PositiveIntegerField(help_text="The tradeline's position on the report (0 for the first).")
+    reason = models.TextField()
+    excluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    excluded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["credit_report", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["credit_report", "index"], name="one_exclusion_per_tradeline"),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="tradeline_exclusion_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Tradeline {self.index} of {self.credit_report}: {self.reason}"
+
+
 class UnderwritingFinding(models.Model):
     """One run of the automated underwriting engine, with the figures it used and each finding explained."""
 

@@ -9,7 +9,7 @@ from lending.core import roles
 from lending.core.models import User
 from lending.core.services import audit_record
 from origination.credit import BureauError, CreditSubject, get_bureau
-from origination.models import Application, Borrower, CreditReport
+from origination.models import Application, Borrower, CreditReport, TradelineExclusion
 
 CREDIT_ROLES = (roles.PROCESSOR, roles.UNDERWRITER, roles.MANAGER)
 # Credit is pulled once the borrower has submitted (and so authorised it), until the loan is cleared to close.
@@ -18,6 +18,10 @@ PULL_STATUSES = ("submitted", "processing", "underwriting", "approved", "conditi
 
 class CreditPullError(Exception):
     """Credit cannot be pulled; the message says why and what to fix. Nothing was stored."""
+
+
+class TradelineError(Exception):
+    """A tradeline cannot be excluded or counted again as asked; the message says why. Nothing was changed."""
 
 
 def can_pull_credit(user) -> bool:
@@ -96,3 +100,69 @@ def credit_pull(*, actor: User, application: Application) -> list[CreditReport]:
         )
         reports.append(report)
     return reports
+
+
+# ---- tradelines the monthly debts leave out ------------------------------------------------------------------
+
+EXCLUSION_ROLES = (roles.UNDERWRITER, roles.MANAGER)
+REASON_MAX_LENGTH = 500
+
+
+def can_exclude_tradelines(user) -> bool:
+    return roles.has_role(user, *EXCLUSION_ROLES)
+
+
+def _open_for_underwriting(report: CreditReport) -> Application:
+    application = Application.objects.select_for_update().get(pk=report.application_id)
+    if application.status not in PULL_STATUSES:
+        raise TradelineError(
+            f"Tradelines cannot be excluded or counted again while the application is "
+            f"{application.get_status_display()}."
+        )
+    return application
+
+
+def _tradeline_summary(report: CreditReport, index: int) -> dict:
+    line = report.tradelines[index]
+    return {"index": index, "creditor": line.get("creditor", ""), "monthly_payment": line.get("monthly_payment")}
+
+
+@transaction.atomic
+def tradeline_exclude(*, actor: User, credit_report: CreditReport, index: int, reason: str) -> TradelineExclusion:
+    """Record why one tradeline of a credit report is left out of the monthly debts automated underwriting counts
+    (it counts the larger of the declared liabilities and the reports' tradelines otherwise). Underwriters and
+    managers only; the reason is required; audited. Raises TradelineError."""
+    if not can_exclude_tradelines(actor):
+        raise PermissionDenied("Only underwriters and managers may exclude a tradeline from the debts.")
+    _open_for_underwriting(credit_report)
+    reason = reason.strip()
+    if not reason:
+        raise TradelineError("Say why the tradeline does not count (paid off at closing, paid by someone else...).")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise TradelineError(f"Keep the reason under {REASON_MAX_LENGTH} characters.")
+    if not 0 <= index < len(credit_report.tradelines):
+        raise TradelineError("No such tradeline on this credit report.")
+    if TradelineExclusion.objects.filter(credit_report=credit_report, index=index).exists():
+        raise TradelineError("This tradeline is already excluded.")
+    exclusion = TradelineExclusion.objects.create(
+        credit_report=credit_report, index=index, reason=reason, excluded_by=actor
+    )
+    audit_record(
+        actor=actor,
+        verb="credit.tradeline_excluded",
+        target=credit_report,
+        after={**_tradeline_summary(credit_report, index), "reason": reason},
+    )
+    return exclusion
+
+
+@transaction.atomic
+def tradeline_include(*, actor: User, exclusion: TradelineExclusion) -> None:
+    """Count an excluded tradeline again (the exclusion is removed; the audit keeps its reason)."""
+    if not can_exclude_tradelines(actor):
+        raise PermissionDenied("Only underwriters and managers may count a tradeline again.")
+    report = exclusion.credit_report
+    _open_for_underwriting(report)
+    before = {**_tradeline_summary(report, exclusion.index), "reason": exclusion.reason}
+    exclusion.delete()
+    audit_record(actor=actor, verb="credit.tradeline_included", target=report, before=before)

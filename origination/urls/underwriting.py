@@ -20,6 +20,16 @@ urlpatterns = [
         views.ConditionWaiveView.as_view(),
         name="condition-waive",
     ),
+    path(
+        "applications/<int:pk>/underwriting/credit/<int:report_pk>/tradelines/<int:index>/exclude/",
+        views.TradelineExcludeView.as_view(),
+        name="tradeline-exclude",
+    ),
+    path(
+        "applications/<int:pk>/underwriting/exclusions/<int:exclusion_pk>/include/",
+        views.TradelineIncludeView.as_view(),
+        name="tradeline-include",
+    ),
     path("applications/<int:pk>/underwriting/decision/", views.DecisionView.as_view(), name="underwriting-decide"),
     path(
         "applications/<int:pk>/underwriting/adverse-action.pdf",

@@ -18,9 +18,19 @@ from django.views.generic import TemplateView
 from lending.core.permissions import RoleRequiredMixin
 from origination import selectors, workflow
 from origination.credit import selectors as credit_selectors
-from origination.models import Condition, Decision, DocumentType
+from origination.models import Condition, CreditReport, Decision, DocumentType, TradelineExclusion
 from origination.models.underwriting import AdverseActionNotice, PrincipalReason
-from origination.services.credit import PULL_STATUSES, CreditPullError, can_pull_credit, credit_pull
+from origination.services.credit import (
+    PULL_STATUSES,
+    REASON_MAX_LENGTH,
+    CreditPullError,
+    TradelineError,
+    can_exclude_tradelines,
+    can_pull_credit,
+    credit_pull,
+    tradeline_exclude,
+    tradeline_include,
+)
 from origination.services.underwriting import (
     DECISION_STATUSES,
     OUTCOME_TRANSITIONS,
@@ -51,6 +61,10 @@ class ConditionForm(forms.Form):
         empty_label="None: cleared by hand",
         help_text="Verifying a document of this type clears the condition.",
     )
+
+
+class TradelineExclusionForm(forms.Form):
+    reason = forms.CharField(max_length=REASON_MAX_LENGTH, strip=True)
 
 
 class DecisionForm(forms.Form):
@@ -94,7 +108,9 @@ def _decision_options(application, user) -> list:
     return [o for o in workflow.transition_options(application, user) if o.name in names]
 
 
-def underwriting_context(request, application, *, condition_form=None, decision_form=None) -> dict:
+def underwriting_context(
+    request, application, *, condition_form=None, decision_form=None, tradeline_form=None, report_pk=None
+) -> dict:
     user = request.user
     overview = credit_selectors.underwriting_overview(application=application)
     may_decide = can_underwrite(user) and application.status in DECISION_STATUSES
@@ -112,6 +128,11 @@ def underwriting_context(request, application, *, condition_form=None, decision_
         "can_pull_credit": can_pull_credit(user) and application.status in PULL_STATUSES,
         "can_run_aus": can_run_aus(user) and application.status in PULL_STATUSES,
         "can_underwrite": can_underwrite(user),
+        "can_exclude_tradelines": can_exclude_tradelines(user) and application.status in PULL_STATUSES,
+        "tradeline_error_for": report_pk if tradeline_form is not None else None,
+        "tradeline_error": " ".join(
+            e for errors in (tradeline_form.errors.values() if tradeline_form else []) for e in errors
+        ),
         "may_decide": may_decide and bool(options),
         "decision_options": options,
         "condition_form": condition_form or ConditionForm(),
@@ -163,7 +184,7 @@ class _Action(UnderwritingStaffMixin, View):
         except UnderwritingError as exc:
             messages.error(request, str(exc))
             return _workspace(request, application, status=400)
-        except (CreditPullError, StaleApplication) as exc:
+        except (CreditPullError, TradelineError, StaleApplication) as exc:
             messages.error(request, str(exc))
             return _workspace(request, application, status=409)
         except TransitionBlocked as exc:
@@ -196,6 +217,27 @@ class AusRunView(_Action):
     def act(self, request, application, **kwargs) -> str:
         finding = underwriting_run(actor=request.user, application=application)
         return f"Automated underwriting: {finding.get_recommendation_display()}."
+
+
+class TradelineExcludeView(_Action):
+    def act(self, request, application, report_pk, index) -> str:
+        report = get_object_or_404(CreditReport, pk=report_pk, application=application)
+        form = TradelineExclusionForm(request.POST)
+        if not form.is_valid():
+            raise _Invalid(tradeline_form=form, report_pk=report.pk)
+        tradeline_exclude(actor=request.user, credit_report=report, index=index, reason=form.cleaned_data["reason"])
+        return "Tradeline excluded from the monthly debts. Run automated underwriting again to use it."
+
+
+class TradelineIncludeView(_Action):
+    def act(self, request, application, exclusion_pk) -> str:
+        exclusion = get_object_or_404(
+            TradelineExclusion.objects.select_related("credit_report"),
+            pk=exclusion_pk,
+            credit_report__application=application,
+        )
+        tradeline_include(actor=request.user, exclusion=exclusion)
+        return "Tradeline counted in the monthly debts again. Run automated underwriting again to use it."
 
 
 class ConditionAddView(_Action):

@@ -40,7 +40,6 @@ BASE = aus.AusInput(
     amount=D("300000"),
     monthly_income=D("9000"),
     liabilities_monthly=D("450"),
-    declared_liabilities_monthly=D("450"),
     assets=(("checking", D("150000")),),
     property=HOME,
     credit=(aus.BorrowerCredit(name="Ana Lee", score=740),),
@@ -92,7 +91,7 @@ def test_cltv_counts_subordinate_liens_and_appraisal_or_price_whichever_is_lower
 
 
 def test_refer_when_dti_is_over_the_maximum_and_the_message_says_by_how_much():
-    found = aus.evaluate(replace(BASE, liabilities_monthly=D("1500"), declared_liabilities_monthly=D("1500")))
+    found = aus.evaluate(replace(BASE, liabilities_monthly=D("1500")))
     assert found.back_dti == D("43.5689")  # (2,421.20 + 1,500) / 9,000
     assert found.recommendation == aus.REFER
     (message,) = [m for m in found.messages if m["code"] == "back_dti"]
@@ -234,7 +233,7 @@ def test_underwriting_run_stores_the_figures_and_audits():
     assert finding.recommendation == "approve_eligible"
     assert (finding.front_dti, finding.back_dti, finding.ltv, finding.reserves_months, finding.credit_score) == (
         D("26.9022"),
-        D("31.9022"),
+        D("33.4384"),  # (2,421.20 + 588.26 on the sandbox credit report, more than the 450 declared) / 9,000
         D("80.0000"),
         D("29.74"),
         740,
@@ -251,7 +250,9 @@ def test_paid_off_liabilities_are_left_out_and_the_magic_refer_ssn_refers():
     processor = user_with_role(roles.PROCESSOR)
     credit_pull(actor=processor, application=application)
     finding = underwriting_run(actor=processor, application=application)
-    assert finding.back_dti == D("31.9022")
+    # The 900 paid off at closing is not declared as kept; the report's 919.41 is more than the 450 kept.
+    assert finding.calculations["declared_liabilities"] == "450.00"
+    assert finding.back_dti == D("37.1179")  # (2,421.20 + 919.41) / 9,000
     assert finding.recommendation == "refer"
     assert "Credit score 600 is below the product minimum 620." in [m["text"] for m in finding.messages]
 

@@ -139,9 +139,9 @@ def test_panel_shows_credit_with_the_sandbox_badge_findings_conditions_and_decis
     assert "SANDBOX" in body
     assert 'data-testid="credit-score">740' in body
     assert "Approve/Eligible" in body
-    assert "31.9022 %" in body
+    assert "33.4384 %" in body  # the sandbox report's $588.26 a month, more than the $450 declared
     assert "26.9022 %" in body
-    assert "Back-end DTI 31.90 % is within the product maximum 43.00 %" in body
+    assert "Back-end DTI 33.44 % is within the product maximum 43.00 %" in body
     assert "Explain the large deposit" in body
     assert 'data-testid="decision-form"' in body
     assert "Approve is blocked: No prior-to-approval condition is open." in body

@@ -10,10 +10,12 @@ Figures (money in cents, ROUND_HALF_UP; ratios in percent with 4 decimals; reser
   fully amortizing payment over the whole term, interest-only ones too (the conservative choice).
 - Housing expense (mortgage, PITIA): P&I + annual property tax / 12 + annual insurance / 12 + monthly HOA.
 - Front-end DTI = housing expense / gross monthly income (mortgages; shown, the product sets no limit on it).
-- Back-end DTI = (housing expense + monthly payments of the application's liabilities not paid off at closing)
-  / gross monthly income. For other products: (new payment + those liabilities + the borrowers' present housing
-  expense) / income. Credit-report tradelines are not added, which would count declared debts twice; when the
-  reports show more monthly debt than the application declares, a warning says so.
+- Monthly debts, reconciled: the larger of the application's declared liabilities not paid off at closing and the
+  monthly payments of the credit reports' tradelines, less the tradelines an underwriter excluded with a reason
+  (paid off at closing, paid by someone else, a duplicate of another line...). The two are not added, which
+  would count the same debt twice; the findings say which figure was counted and why.
+- Back-end DTI = (housing expense + the monthly debts) / gross monthly income. For other products: (new payment
+  + the monthly debts + the borrowers' present housing expense) / income.
 - Income: monthly base + other income of every borrower's current employment.
 - LTV = amount / value and CLTV = (amount + subordinate liens) / value, where value is the appraised value
   (the estimated value until an appraisal is in), or the purchase price if lower on a purchase.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from lending.finance.money import CONTEXT, ROUNDING, cents
 from origination.credit.aus.figures import counted_assets, money, monthly, monthly_payment, pct, property_value, ratio
@@ -67,6 +68,7 @@ def evaluate(data: AusInput) -> Findings:
         )
 
     payment = _payment(data, amount, calc)
+    _debts(data, calc, checks)
     _ratios(data, found, payment, calc, checks)
     _collateral(data, found, amount, calc, checks)
     _reserves(data, found, amount, payment, calc, checks)
@@ -119,8 +121,7 @@ def _payment(data: AusInput, amount: Decimal | None, calc: dict) -> Decimal | No
 
 def _ratios(data: AusInput, found: Findings, payment: Decimal | None, calc: dict, checks: list[Message]) -> None:
     product, income = data.product, data.monthly_income
-    liabilities = cents(data.liabilities_monthly)
-    calc["liabilities_monthly"] = liabilities
+    liabilities = calc["liabilities_monthly"]
     if payment is None or income <= 0:
         return
     total = payment + liabilities
@@ -262,13 +263,50 @@ def _credit(data: AusInput, found: Findings, calc: dict, checks: list[Message]) 
         checks.append(Message("credit_score", PASS, f"Credit score {score} meets the product minimum {minimum}."))
 
 
+def tradeline_payment(tradeline: dict[str, Any]) -> Decimal:
+    return cents(Decimal(str(tradeline.get("monthly_payment") or 0)))
+
+
+def _debts(data: AusInput, calc: dict, checks: list[Message]) -> None:
+    """Reconcile the declared liabilities with the credit reports: count the larger (see the package docstring)."""
+    declared = cents(data.liabilities_monthly)
+    reported = excluded = ZERO
+    reasons = []
+    for borrower in data.credit:
+        left_out = dict(borrower.exclusions)
+        for index, line in enumerate(borrower.tradelines):
+            payment = tradeline_payment(line)
+            reported += payment
+            if index in left_out:
+                excluded += payment
+                reasons.append(f"{line.get('creditor', '?')} {money(payment)} ({left_out[index]})")
+    counted_reports = reported - excluded
+    counted = max(declared, counted_reports)
+    calc["declared_liabilities"] = declared
+    if data.credit:
+        calc.update(bureau_monthly=reported, excluded_monthly=excluded)
+    calc["liabilities_monthly"] = counted
+    if counted_reports > declared:
+        text = (
+            f"Monthly debts counted: {money(counted)} from the credit reports, more than the {money(declared)} the "
+            "application declares kept after closing. Correct the application's liabilities, or record why a "
+            "tradeline does not count."
+        )
+    else:
+        text = (
+            f"Monthly debts counted: {money(counted)} declared on the application (kept after closing); the credit "
+            f"reports show {money(counted_reports)}."
+        )
+    if reasons:
+        text += f" Excluded by the underwriter: {'; '.join(reasons)}."
+    checks.append(Message("debts", INFO, text))
+
+
 def _warnings(data: AusInput, calc: dict) -> list[Message]:
     """Things an underwriter must look at that do not change the recommendation."""
     warnings = []
-    bureau_monthly = ZERO
     for borrower in data.credit:
         bad = [t for t in borrower.tradelines if t.get("status") in DEROGATORY_STATUSES]
-        bureau_monthly += sum((Decimal(str(t.get("monthly_payment") or 0)) for t in borrower.tradelines), ZERO)
         if bad:
             listed = "; ".join(f"{t.get('creditor', '?')} ({t['status']})" for t in bad)
             warnings.append(
@@ -278,16 +316,15 @@ def _warnings(data: AusInput, calc: dict) -> list[Message]:
                     f"{borrower.name}'s credit report shows derogatory tradelines: {listed}.",
                 )
             )
-    if data.credit:
-        calc["bureau_monthly"] = cents(bureau_monthly)
-    declared = cents(data.declared_liabilities_monthly)
-    if bureau_monthly > declared:
+    reported = calc.get("bureau_monthly", ZERO) - calc.get("excluded_monthly", ZERO)
+    declared = calc["declared_liabilities"]
+    if reported > declared:
         warnings.append(
             Message(
                 "undisclosed_debt",
                 WARNING,
-                f"The credit reports show {money(bureau_monthly)} a month of payments; the application declares "
-                f"{money(declared)}. Reconcile the difference (the DTI counts the declared liabilities).",
+                f"The credit reports show {money(reported)} a month of payments; the application declares "
+                f"{money(declared)} kept after closing.",
             )
         )
     return warnings

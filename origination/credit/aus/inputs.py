@@ -73,6 +73,7 @@ class BorrowerCredit:
     name: str
     score: int | None
     tradelines: tuple[dict[str, Any], ...] = ()
+    exclusions: tuple[tuple[int, str], ...] = ()  # (tradeline index, the underwriter's reason): not counted
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,8 +82,7 @@ class AusInput:
     purpose: str
     amount: Decimal | None
     monthly_income: Decimal
-    liabilities_monthly: Decimal = ZERO  # kept after closing (the back-end DTI counts these)
-    declared_liabilities_monthly: Decimal = ZERO  # every liability on the application, paid off or not
+    liabilities_monthly: Decimal = ZERO  # declared and kept after closing (reconciled with the credit reports)
     present_housing_expense: Decimal = ZERO
     assets: tuple[tuple[str, Decimal], ...] = ()  # (kind, balance)
     property: PropertyFacts | None = None
