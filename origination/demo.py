@@ -598,6 +598,13 @@ class _Story:
             self.task("Order the appraisal and the title commitment", self.processor, due)
 
     def disclose(self, kind: str, actor: User, issued_on: date, received_on: date | None = None) -> None:
+        # Disclosures follow the product: a consumer loan gets the Truth in Lending disclosure where a mortgage gets
+        # its Closing Disclosure, and nothing in place of a Loan Estimate; a business loan gets none.
+        kinds = disclosures.kinds_for(self.app)
+        if kind == Disclosure.Kind.CLOSING_DISCLOSURE and Disclosure.Kind.TRUTH_IN_LENDING in kinds:
+            kind = Disclosure.Kind.TRUTH_IN_LENDING
+        if kind not in kinds:
+            return
         if self.s.online:
             delivery = Disclosure.Delivery.EMAIL  # e-consent is on file
         elif kind == Disclosure.Kind.LOAN_ESTIMATE:

@@ -138,9 +138,16 @@ def closing_date_set(app) -> bool:
     return app.closing_date is not None
 
 
-@guard("A Closing Disclosure has been issued")
+@guard("A Closing Disclosure has been issued (mortgages)")
 def closing_disclosure_issued(app) -> bool:
-    return app.disclosures.filter(kind="closing_disclosure").exists()
+    return not _follows_trid(app) or app.disclosures.filter(kind="closing_disclosure").exists()
+
+
+@guard("The Truth in Lending disclosure has been given (consumer loans other than mortgages)")
+def truth_in_lending_disclosure_given(app) -> bool:
+    if app.product.disclosure_rule != "truth_in_lending":
+        return True
+    return app.disclosures.filter(kind="truth_in_lending").exists()
 
 
 def _latest_closing_disclosure(app):
@@ -154,7 +161,7 @@ def closing_disclosure_received_on(app) -> date | None:
 
 
 def _follows_trid(app) -> bool:
-    return app.product.kind == "mortgage"  # TRID covers closed-end consumer mortgages only
+    return app.product.disclosure_rule == "trid"  # closed-end consumer mortgages only
 
 
 def _consummation(app) -> date:
@@ -319,7 +326,12 @@ class ApplicationWorkflow:
         field="status",
         source=CLEAR_TO_CLOSE,
         target=CLOSING,
-        conditions=[closing_date_set, closing_disclosure_issued, closing_documents_ready],
+        conditions=[
+            closing_date_set,
+            closing_disclosure_issued,
+            truth_in_lending_disclosure_given,
+            closing_documents_ready,
+        ],
         permission=_staff(roles.CLOSER),
     )
     def start_closing(self):

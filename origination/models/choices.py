@@ -9,6 +9,23 @@ class ProductKind(models.TextChoices):
     BUSINESS = "business", "Small business term loan"
 
 
+class DisclosureRule(models.TextChoices):
+    """Which Regulation Z disclosures a product's loans get before consummation."""
+
+    TRID = "trid", "Loan Estimate and Closing Disclosure (TRID, 1026.19(e), (f))"
+    TRUTH_IN_LENDING = "truth_in_lending", "Truth in Lending disclosure (1026.18)"
+    NONE = "none", "None: business-purpose credit is exempt (1026.3(a))"
+
+
+# TRID covers closed-end consumer mortgages; other closed-end consumer credit gets the 1026.18 disclosure;
+# business-purpose credit gets no Reg Z disclosure, only its note and agreement.
+DISCLOSURE_RULES = {
+    ProductKind.MORTGAGE: DisclosureRule.TRID,
+    ProductKind.CONSUMER: DisclosureRule.TRUTH_IN_LENDING,
+    ProductKind.BUSINESS: DisclosureRule.NONE,
+}
+
+
 class Frequency(models.TextChoices):
     MONTHLY = "monthly", "Monthly"
     SEMIMONTHLY = "semimonthly", "Semi-monthly"

@@ -8,11 +8,13 @@ from origination.models.products import MONEY, RATE
 
 
 class Disclosure(models.Model):
-    """A Loan Estimate or Closing Disclosure as issued: the figures disclosed and when the borrower got them."""
+    """A Loan Estimate, Closing Disclosure (mortgages) or Truth in Lending disclosure (other consumer loans) as
+    issued: the figures disclosed and when the borrower got them."""
 
     class Kind(models.TextChoices):
         LOAN_ESTIMATE = "loan_estimate", "Loan Estimate"
         CLOSING_DISCLOSURE = "closing_disclosure", "Closing Disclosure"
+        TRUTH_IN_LENDING = "truth_in_lending", "Truth in Lending disclosure"
 
     class Delivery(models.TextChoices):
         IN_PERSON = "in_person", "In person"

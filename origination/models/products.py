@@ -4,8 +4,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from origination.models.choices import DISCLOSURE_RULES, Amortization, DayCount, DisclosureRule, Frequency, ProductKind
 from origination.models.choices import AllocationStrategy as Allocation
-from origination.models.choices import Amortization, DayCount, Frequency, ProductKind
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 RATE = {"max_digits": 7, "decimal_places": 4}
@@ -75,6 +75,14 @@ class LoanProduct(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def disclosure_rule(self) -> str:
+        """The Reg Z disclosures its loans get, by the product's kind (origination.models.choices.DISCLOSURE_RULES)."""
+        return DISCLOSURE_RULES[self.kind]
+
+    def get_disclosure_rule_display(self) -> str:
+        return DisclosureRule(self.disclosure_rule).label
 
 
 class ProductDocument(models.Model):

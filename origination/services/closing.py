@@ -39,6 +39,7 @@ from lending.finance.daycount import add_months
 from lending.finance.money import ZERO, split_evenly
 from origination import workflow
 from origination.models import Application, ClosingDocument, ClosingSignature, Disclosure, Funding
+from origination.services import disclosures
 from origination.services.compliance.run import compliance_run
 from origination.services.disclosures import document_context, pdf_render
 from origination.services.figures import DisclosureError, LoanFigures, loan_figures
@@ -55,11 +56,18 @@ PROMISSORY_NOTE, LOAN_ESTIMATE_COPY, CLOSING_DISCLOSURE_COPY, FIRST_PAYMENT_LETT
     "closing_disclosure",
     "first_payment_letter",
 )
+TRUTH_IN_LENDING_COPY = "truth_in_lending"
+COPY_KINDS = {
+    Disclosure.Kind.LOAN_ESTIMATE: LOAN_ESTIMATE_COPY,
+    Disclosure.Kind.CLOSING_DISCLOSURE: CLOSING_DISCLOSURE_COPY,
+    Disclosure.Kind.TRUTH_IN_LENDING: TRUTH_IN_LENDING_COPY,
+}
 ESCROW_DISCLOSURE, AMORTIZATION_SCHEDULE = "initial_escrow_disclosure", "amortization_schedule"
 DOCUMENT_TITLES = {
     PROMISSORY_NOTE: "Promissory note",
     LOAN_ESTIMATE_COPY: "Loan Estimate (copy as issued)",
     CLOSING_DISCLOSURE_COPY: "Closing Disclosure (copy as issued)",
+    TRUTH_IN_LENDING_COPY: "Truth in Lending disclosure (copy as issued)",
     FIRST_PAYMENT_LETTER: "First payment letter",
     ESCROW_DISCLOSURE: "Initial escrow account disclosure",
     AMORTIZATION_SCHEDULE: "Amortization schedule",
@@ -238,6 +246,16 @@ def _latest_disclosure_pdf(app: Application, kind: str) -> tuple[Disclosure, byt
         return disclosure, handle.read()
 
 
+def _disclosure_copies(app: Application) -> list[tuple[str, bytes, str]]:
+    """Copies of the disclosures the product calls for, as issued: the latest Loan Estimate and Closing
+    Disclosure of a mortgage, the Truth in Lending disclosure of another consumer loan, none for a business loan."""
+    copies = []
+    for kind in disclosures.kinds_for(app):
+        disclosure, pdf = _latest_disclosure_pdf(app, kind)
+        copies.append((COPY_KINDS[kind], pdf, f"{disclosure.get_kind_display()} issued {disclosure.issued_on}"))
+    return copies
+
+
 def closing_package_context(app: Application, figures: LoanFigures, **extra) -> dict:
     """What the generated closing documents show: the loan document context, the full schedule (the note's
     figures) and, for products that escrow, the initial escrow statement."""
@@ -271,8 +289,8 @@ def _store(app: Application, actor: User, kind: str, pdf: bytes, title: str) -> 
 @transaction.atomic
 def closing_documents_generate(*, actor: User, application: Application) -> list[ClosingDocument]:
     """Generate the closing package as PDFs: the promissory note (terms and a payment schedule summary), copies
-    of the latest Loan Estimate and Closing Disclosure as issued, the first-payment letter, the initial escrow
-    account disclosure (products that escrow) and the full amortization schedule. Each is stored with its
+    of the disclosures the product calls for as issued (``_disclosure_copies``), the first-payment letter, the
+    initial escrow account disclosure (products that escrow) and the full amortization schedule. Each is stored with its
     SHA-256. Generating again adds a new set; the newest of each kind is the one in force."""
     _require_closer(actor, "generate closing documents")
     app = _lock(application)
@@ -281,13 +299,12 @@ def closing_documents_generate(*, actor: User, application: Application) -> list
             f"Closing documents are generated once clear to close, not while {app.get_status_display()}."
         )
     figures = _closing_figures(app)
-    cd, cd_pdf = _latest_disclosure_pdf(app, Disclosure.Kind.CLOSING_DISCLOSURE)
-    le, le_pdf = _latest_disclosure_pdf(app, Disclosure.Kind.LOAN_ESTIMATE)
-    context = closing_package_context(app, figures, closing_disclosure=cd)
+    copies = _disclosure_copies(app)
+    final = disclosures.final_disclosure(app)
+    context = closing_package_context(app, figures, final_disclosure=final)
     rendered = [
         (PROMISSORY_NOTE, pdf_render(PDF_TEMPLATES[PROMISSORY_NOTE], context), "Promissory note"),
-        (LOAN_ESTIMATE_COPY, le_pdf, f"Loan Estimate issued {le.issued_on}"),
-        (CLOSING_DISCLOSURE_COPY, cd_pdf, f"Closing Disclosure issued {cd.issued_on}"),
+        *copies,
         (
             FIRST_PAYMENT_LETTER,
             pdf_render(PDF_TEMPLATES[FIRST_PAYMENT_LETTER], context),
@@ -385,6 +402,30 @@ def _rescission_ends(app: Application) -> date | None:
     return calendar.add_business_days(app.closing_date, workflow.RESCISSION_BUSINESS_DAYS, calendar.SPECIFIC)
 
 
+def _funding_amounts(app: Application) -> tuple[Decimal, Decimal, int | None]:
+    """The loan amount, what is disbursed (the amount financed: the loan less the prepaid finance charges
+    withheld) and the disclosure they come from: the latest Closing Disclosure or Truth in Lending disclosure as
+    disclosed (later product edits do not reach a loan in closing); a business loan, which gets no disclosure,
+    on the figures of its closing. Raises FundingError."""
+    rule = app.product.disclosure_rule
+    final = disclosures.final_disclosure(app)
+    if rule in disclosures.FINAL_KIND:
+        label = Disclosure.Kind(disclosures.FINAL_KIND[rule]).label
+        if final is None:
+            raise FundingError(f"No {label} on file: nothing to fund against.")
+        if final.loan_amount != app.amount_requested:
+            raise FundingError(
+                f"The loan amount ({app.amount_requested}) differs from the {label}'s ({final.loan_amount}): "
+                f"issue a corrected {label} first."
+            )
+        return final.loan_amount, final.amount_financed, final.pk
+    try:
+        figures = _closing_figures(app)
+    except ClosingError as exc:
+        raise FundingError(str(exc)) from exc
+    return figures.loan_amount, figures.amount_financed, None
+
+
 @transaction.atomic
 def loan_fund(
     *,
@@ -394,11 +435,11 @@ def loan_fund(
     wire_reference: str,
     method: str = Funding.Method.WIRE,
 ) -> Funding:
-    """Fund a closed loan: record the disbursement (the loan amount less the prepaid finance charges withheld, as
-    the latest Closing Disclosure disclosed them: its amount financed; the date; the method, wire, ACH or check,
-    wire unless given; ``wire_reference`` holds the method's reference: wire confirmation, ACH trace or check
-    number), move the application to funded, and announce ``loan_funded`` on commit. Funding twice is refused
-    with FundingError and changes nothing (the application row is locked, and Funding is one-to-one)."""
+    """Fund a closed loan: record the disbursement (``_funding_amounts``: the amount financed, the loan amount
+    less the prepaid finance charges withheld), the date, the method (wire unless given: wire, ACH or check;
+    ``wire_reference`` holds its reference: wire confirmation, ACH trace or check number), move the application
+    to funded, and announce ``loan_funded`` on commit. Funding twice is refused with FundingError and changes
+    nothing (the application row is locked, and Funding is one-to-one)."""
     _require_closer(actor, "fund loans")
     if method not in Funding.Method.values:
         raise FundingError(f"Unknown funding method {method!r}: use wire, ACH or check.")
@@ -418,22 +459,14 @@ def loan_fund(
     rescission_ends = _rescission_ends(app)
     if rescission_ends is not None and funded_on <= rescission_ends:
         raise FundingError(f"The right to rescind runs through {rescission_ends}: fund after it (1026.23(c)).")
-    # Disburse what the Closing Disclosure disclosed (later product edits do not reach a loan in closing).
-    cd = app.disclosures.filter(kind=Disclosure.Kind.CLOSING_DISCLOSURE).order_by("-issued_on", "-id").first()
-    if cd is None:
-        raise FundingError("No Closing Disclosure on file: nothing to fund against.")
-    if cd.loan_amount != app.amount_requested:
-        raise FundingError(
-            f"The loan amount ({app.amount_requested}) differs from the Closing Disclosure's ({cd.loan_amount}): "
-            "issue a corrected Closing Disclosure first."
-        )
-    prepaid = cd.loan_amount - cd.amount_financed
+    loan_amount, disbursed, disclosure_id = _funding_amounts(app)
+    prepaid = loan_amount - disbursed
     try:
         with transaction.atomic():
             funding = Funding.objects.create(
                 application=app,
-                loan_amount=cd.loan_amount,
-                disbursed_amount=cd.amount_financed,
+                loan_amount=loan_amount,
+                disbursed_amount=disbursed,
                 funded_on=funded_on,
                 method=method,
                 wire_reference=wire_reference.strip(),
@@ -451,7 +484,7 @@ def loan_fund(
             "loan_amount": funding.loan_amount,
             "disbursed_amount": funding.disbursed_amount,
             "prepaid_finance_charges": prepaid,
-            "closing_disclosure": cd.pk,
+            "disclosure": disclosure_id,
             "funded_on": funded_on,
             "method": funding.method,
             "wire_reference": funding.wire_reference,

@@ -6,6 +6,7 @@ The PDF is a plain summary of the figures, clearly marked as simplified: it is n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance import escrow
 from origination.models import Application, Disclosure
+from origination.models.choices import DisclosureRule
 from origination.services.compliance import compliance_run
 from origination.services.figures import DisclosureError, LoanFigures, figures_for
 from origination.services.figures import (  # re-exported: the demo seeds closings with it
@@ -29,10 +31,22 @@ from origination.services.figures import (  # re-exported: the demo seeds closin
 
 LOAN_ESTIMATE = Disclosure.Kind.LOAN_ESTIMATE
 CLOSING_DISCLOSURE = Disclosure.Kind.CLOSING_DISCLOSURE
-# Who issues what: the Loan Estimate at application, the Closing Disclosure at closing.
+TRUTH_IN_LENDING = Disclosure.Kind.TRUTH_IN_LENDING
+# The disclosures each product's loans get (origination.models.choices.DISCLOSURE_RULES): the Loan Estimate and
+# Closing Disclosure for mortgages (TRID), the 1026.18 disclosure for other consumer loans, none for business loans.
+KINDS_BY_RULE = {
+    DisclosureRule.TRID: (LOAN_ESTIMATE, CLOSING_DISCLOSURE),
+    DisclosureRule.TRUTH_IN_LENDING: (TRUTH_IN_LENDING,),
+    DisclosureRule.NONE: (),
+}
+# The disclosure whose figures a loan closes and funds on, by rule.
+FINAL_KIND = {DisclosureRule.TRID: CLOSING_DISCLOSURE, DisclosureRule.TRUTH_IN_LENDING: TRUTH_IN_LENDING}
+# Who issues what: the Loan Estimate at application, the Closing Disclosure at closing, the 1026.18 disclosure
+# any time after approval before consummation.
 ISSUE_ROLES = {
     LOAN_ESTIMATE: (roles.LOAN_OFFICER, roles.PROCESSOR, roles.MANAGER),
     CLOSING_DISCLOSURE: (roles.CLOSER, roles.MANAGER),
+    TRUTH_IN_LENDING: (roles.LOAN_OFFICER, roles.PROCESSOR, roles.CLOSER, roles.MANAGER),
 }
 RECEIPT_ROLES = (roles.LOAN_OFFICER, roles.PROCESSOR, roles.CLOSER, roles.MANAGER)
 # Statuses in which each disclosure may be issued (a Loan Estimate from application; a CD once approved).
@@ -48,8 +62,27 @@ ISSUE_STATUSES = {
         "clear_to_close",
     ),
     CLOSING_DISCLOSURE: ("approved", "conditionally_approved", "clear_to_close", "closing"),
+    TRUTH_IN_LENDING: ("approved", "conditionally_approved", "clear_to_close", "closing"),
 }
-PDF_TEMPLATES = {LOAN_ESTIMATE: "pdf/loan_estimate.html", CLOSING_DISCLOSURE: "pdf/closing_disclosure.html"}
+PDF_TEMPLATES = {
+    LOAN_ESTIMATE: "pdf/loan_estimate.html",
+    CLOSING_DISCLOSURE: "pdf/closing_disclosure.html",
+    TRUTH_IN_LENDING: "pdf/truth_in_lending.html",
+}
+
+
+def kinds_for(application: Application) -> tuple[str, ...]:
+    """The disclosures this application's product calls for."""
+    return KINDS_BY_RULE[application.product.disclosure_rule]
+
+
+def final_disclosure(application: Application) -> Disclosure | None:
+    """The latest disclosure the loan closes and funds on (the Closing Disclosure, or the Truth in Lending
+    disclosure of a consumer loan); None for a business loan or before one is issued."""
+    kind = FINAL_KIND.get(application.product.disclosure_rule)
+    if kind is None:
+        return None
+    return application.disclosures.filter(kind=kind).order_by("-issued_on", "-id").first()
 
 
 def monthly_escrow_estimate(application: Application) -> Decimal | None:
@@ -76,6 +109,28 @@ def percent_display(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+@dataclass(frozen=True)
+class PaymentGroup:
+    """Payments of one amount in a row, as the 1026.18(g) payment schedule shows them."""
+
+    count: int
+    amount: Decimal
+    first_due: date
+    frequency: str
+
+
+def payment_groups(figures: LoanFigures) -> list[PaymentGroup]:
+    """The schedule as runs of equal payments (an odd first payment and a smaller last one stand alone)."""
+    groups: list[PaymentGroup] = []
+    for row in figures.schedule.rows:
+        last = groups[-1] if groups else None
+        if last is not None and last.amount == row.payment:
+            groups[-1] = PaymentGroup(last.count + 1, last.amount, last.first_due, last.frequency)
+        else:
+            groups.append(PaymentGroup(1, row.payment, row.due_date, figures.frequency))
+    return groups
+
+
 def document_context(application: Application, figures: LoanFigures, **extra) -> dict:
     """What every loan document shows: the parties, the property, the terms and the figures."""
     product = application.product
@@ -90,6 +145,7 @@ def document_context(application: Application, figures: LoanFigures, **extra) ->
         "property": getattr(application, "subject_property", None),
         "figures": figures,
         "schedule_head": figures.schedule.rows[:3],
+        "payment_groups": payment_groups(figures),
         "escrow_monthly": monthly_escrow_estimate(application),
         "is_mortgage": product.kind == "mortgage",
         "generated_at": timezone.now(),
@@ -114,8 +170,9 @@ def disclosure_issue(
     delivery: str,
     received_on: date | None = None,
 ) -> Disclosure:
-    """Issue a Loan Estimate or Closing Disclosure: compute its figures, render its PDF, record when it was
-    delivered (and received, if known), then refresh the compliance checks. Raises DisclosureError."""
+    """Issue a Loan Estimate or Closing Disclosure (mortgages) or a Truth in Lending disclosure (other consumer
+    loans): compute its figures, render its PDF, record when it was delivered (and received, if known), then refresh
+    the compliance checks. Raises DisclosureError, also for a disclosure the product's kind does not call for."""
     if kind not in ISSUE_ROLES:
         raise DisclosureError(f"Unknown disclosure {kind!r}.")
     label = Disclosure.Kind(kind).label
@@ -124,6 +181,8 @@ def disclosure_issue(
     if delivery not in Disclosure.Delivery.values:
         raise DisclosureError(f"Unknown delivery method {delivery!r}.")
     app = _lock(application)
+    if kind not in kinds_for(app):
+        raise DisclosureError(_not_for_product(app, label))
     if app.status not in ISSUE_STATUSES[kind]:
         raise DisclosureError(f"A {label} cannot be issued while the application is {app.get_status_display()}.")
     if app.application_date is None:
@@ -173,6 +232,18 @@ def disclosure_issue(
         disclosure.document.delete(save=False)  # no stored file without its row
         raise
     return disclosure
+
+
+def _not_for_product(app: Application, label: str) -> str:
+    kind = app.product.get_kind_display().lower()
+    rule = app.product.disclosure_rule
+    if rule == DisclosureRule.NONE:
+        return f"A {label} is not given for a {kind} loan: business-purpose credit is exempt from Regulation Z."
+    if rule == DisclosureRule.TRUTH_IN_LENDING:
+        return f"A {label} is for mortgages (TRID); a {kind} loan gets the Truth in Lending disclosure (1026.18)."
+    return (
+        f"A {label} is for consumer loans other than mortgages; a mortgage gets a Loan Estimate and Closing Disclosure."
+    )
 
 
 def _refuse_revision_after_closing_disclosure(app: Application, issued_on: date) -> None:

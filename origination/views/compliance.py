@@ -21,7 +21,9 @@ from origination.views.staff import OriginationStaffMixin
 
 def _may_issue(user, application, kind: str) -> bool:
     return (
-        roles.has_role(user, *disclosures.ISSUE_ROLES[kind]) and application.status in disclosures.ISSUE_STATUSES[kind]
+        kind in disclosures.kinds_for(application)
+        and roles.has_role(user, *disclosures.ISSUE_ROLES[kind])
+        and application.status in disclosures.ISSUE_STATUSES[kind]
     )
 
 
@@ -34,9 +36,12 @@ def panel_context(request, application, **forms_by_name) -> dict:
         "disclosures": selectors_compliance.disclosures_for(application),
         "can_issue_le": _may_issue(user, application, disclosures.LOAN_ESTIMATE),
         "can_issue_cd": _may_issue(user, application, disclosures.CLOSING_DISCLOSURE),
+        "can_issue_til": _may_issue(user, application, disclosures.TRUTH_IN_LENDING),
+        "disclosure_rule": application.product.get_disclosure_rule_display(),
         "can_record_receipt": roles.has_role(user, *disclosures.RECEIPT_ROLES),
         "le_form": DisclosureIssueForm(prefix="le", initial={"delivery": Disclosure.Delivery.MAIL}),
         "cd_form": DisclosureIssueForm(prefix="cd", initial={"delivery": Disclosure.Delivery.IN_PERSON}),
+        "til_form": DisclosureIssueForm(prefix="til", initial={"delivery": Disclosure.Delivery.IN_PERSON}),
         "receipt_form": None,
         "receipt_for": None,
         "thresholds_year": compliance.REG_Z_THRESHOLDS["year"],
@@ -76,7 +81,11 @@ class ComplianceRunView(OriginationStaffMixin, View):
 
 
 class DisclosureIssueView(OriginationStaffMixin, View):
-    PREFIXES = {disclosures.LOAN_ESTIMATE: "le", disclosures.CLOSING_DISCLOSURE: "cd"}
+    PREFIXES = {
+        disclosures.LOAN_ESTIMATE: "le",
+        disclosures.CLOSING_DISCLOSURE: "cd",
+        disclosures.TRUTH_IN_LENDING: "til",
+    }
 
     def post(self, request, pk, kind):
         if kind not in self.PREFIXES:
@@ -127,7 +136,8 @@ class DisclosureDownloadView(OriginationStaffMixin, View):
 
 
 class BorrowerDisclosuresPanelView(BorrowerRequiredMixin, TemplateView):
-    """The borrower's Loan Estimates and Closing Disclosures, to read and download (an htmx partial)."""
+    """The borrower's disclosures (Loan Estimates and Closing Disclosures, or Truth in Lending disclosures), to read
+    and download (an htmx partial)."""
 
     template_name = "origination/compliance/portal_panel.html"
 
@@ -137,6 +147,7 @@ class BorrowerDisclosuresPanelView(BorrowerRequiredMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "application": application,
             "disclosures": selectors_compliance.disclosures_for(application),
+            "disclosure_rule": application.product.disclosure_rule,
         }
 
 

@@ -383,6 +383,7 @@ def test_compliance_run_stores_one_result_per_check_updates_them_and_audits_each
         "le_waiting_period",
         "revised_le_timing",
         "cd_timing",
+        "til_timing",
         "apr_tolerance",
         "atr_qm",
         "hoepa",
@@ -393,6 +394,7 @@ def test_compliance_run_stores_one_result_per_check_updates_them_and_audits_each
         "le_waiting_period": "n/a",
         "revised_le_timing": "n/a",
         "cd_timing": "n/a",
+        "til_timing": "n/a",
         "apr_tolerance": "n/a",
         "atr_qm": "fail",
         "hoepa": "fail",
@@ -400,7 +402,7 @@ def test_compliance_run_stores_one_result_per_check_updates_them_and_audits_each
     AporFactory()
     DisclosureFactory(application=application, kind=LE, issued_on=date(2026, 12, 1))
     compliance_run(application=application, actor=actor, today=date(2026, 12, 2))
-    assert ComplianceCheck.objects.filter(application=application).count() == 7
+    assert ComplianceCheck.objects.filter(application=application).count() == 8
     assert ComplianceCheck.objects.get(application=application, code="le_timing").result == "pass"
     events = AuditEvent.objects.filter(verb="compliance.run").order_by("id")
     assert events.count() == 2
@@ -475,6 +477,7 @@ def test_rerunning_automated_underwriting_refreshes_the_stored_compliance_result
         "le_waiting_period",
         "revised_le_timing",
         "cd_timing",
+        "til_timing",
         "apr_tolerance",
         "atr_qm",
         "hoepa",

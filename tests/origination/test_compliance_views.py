@@ -125,7 +125,7 @@ def test_run_checks_button_stores_results_and_redirects(client):
     client.force_login(user_with_role(roles.PROCESSOR))
     response = client.post(reverse("origination:compliance-run", args=[application.pk]), follow=True)
     assert response.redirect_chain[-1][0] == reverse("origination:application-detail", args=[application.pk])
-    assert ComplianceCheck.objects.filter(application=application).count() == 7
+    assert ComplianceCheck.objects.filter(application=application).count() == 8
     assert "Compliance checks run" in response.content.decode()
 
 

@@ -111,7 +111,7 @@ def test_demo_data_is_consistent_and_funding_is_announced_on_commit(django_captu
     assert not alice_loan.conditions.filter(status="open").exists()
     assert {c.code: c.result for c in alice_loan.compliance_checks.all()} == dict.fromkeys(
         ("apr_tolerance", "atr_qm", "cd_timing", "hoepa", "le_timing", "le_waiting_period"), "pass"
-    ) | {"revised_le_timing": "n/a"}
+    ) | {"revised_le_timing": "n/a", "til_timing": "n/a"}
     assert set(alice_loan.closing_documents.values_list("kind", flat=True)) == {
         "promissory_note",
         "loan_estimate",

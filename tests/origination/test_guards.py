@@ -456,6 +456,7 @@ TESTED_GUARDS = {
     "compliance_passes",
     "closing_date_set",
     "closing_disclosure_issued",
+    "truth_in_lending_disclosure_given",
     "closing_disclosure_waiting_period_met",
     "loan_estimate_waiting_periods_met",
     "closing_date_reached",

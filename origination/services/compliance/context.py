@@ -37,6 +37,7 @@ class CheckContext:
     fees: list[ProductFee]
     loan_estimates: list[Disclosure]  # oldest first
     closing_disclosures: list[Disclosure]  # oldest first
+    truth_in_lending: list[Disclosure]  # oldest first (consumer loans other than mortgages)
     finding: UnderwritingFinding | None
     property: Property | None
     _figures: dict = field(default_factory=dict)
@@ -47,12 +48,16 @@ class CheckContext:
         return self.application.product.kind == "mortgage"
 
     @property
+    def disclosure_rule(self) -> str:
+        return self.application.product.disclosure_rule
+
+    @property
     def kind_label(self) -> str:
         return self.application.product.get_kind_display().lower()
 
     @property
     def latest_disclosure(self) -> Disclosure | None:
-        chosen = self.closing_disclosures or self.loan_estimates
+        chosen = self.closing_disclosures or self.loan_estimates or self.truth_in_lending
         return chosen[-1] if chosen else None
 
     def figures(self, fallback: date | None = None) -> LoanFigures:
@@ -93,8 +98,15 @@ def check_context(application: Application, today: date) -> CheckContext:
         fees=list(application.product.fees.all()),
         loan_estimates=[d for d in disclosures if d.kind == Disclosure.Kind.LOAN_ESTIMATE],
         closing_disclosures=[d for d in disclosures if d.kind == Disclosure.Kind.CLOSING_DISCLOSURE],
+        truth_in_lending=[d for d in disclosures if d.kind == Disclosure.Kind.TRUTH_IN_LENDING],
         finding=application.findings.order_by("-run_at", "-id").first(),
         property=Property.objects.filter(application=application).first(),
+    )
+
+
+def exempt_business_credit(ctx: CheckContext) -> CheckOutcome:
+    return CheckOutcome(
+        NA, f"Business-purpose credit is exempt from Regulation Z (1026.3(a)); this is a {ctx.kind_label} loan.", {}
     )
 
 

@@ -6,7 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from lending.finance import apr
-from origination.services.compliance.context import FAIL, NA, PASS, CheckContext, CheckOutcome, not_a_mortgage
+from origination.models.choices import DisclosureRule
+from origination.services.compliance.context import (
+    FAIL,
+    NA,
+    PASS,
+    CheckContext,
+    CheckOutcome,
+    exempt_business_credit,
+    not_a_mortgage,
+)
 from origination.services.compliance.thresholds import (
     REG_Z_THRESHOLDS,
     hoepa_apr_trigger,
@@ -22,10 +31,13 @@ D = Decimal
 
 def apr_tolerance(ctx: CheckContext) -> CheckOutcome:
     """1026.22(a)(2)/(3): the APR on the latest Closing Disclosure (or Loan Estimate, before any CD) is within
-    1/8 point (regular transaction) or 1/4 point (irregular) of the APR recomputed from the current terms."""
+    1/8 point (regular transaction) or 1/4 point (irregular) of the APR recomputed from the current terms; for a
+    consumer loan other than a mortgage, the APR on its latest Truth in Lending disclosure."""
+    if ctx.disclosure_rule == DisclosureRule.NONE:
+        return exempt_business_credit(ctx)
     disclosure = ctx.latest_disclosure
     if disclosure is None:
-        return CheckOutcome(NA, "No Loan Estimate or Closing Disclosure issued yet: no APR has been disclosed.", {})
+        return CheckOutcome(NA, "No disclosure issued yet: no APR has been disclosed.", {})
     try:
         figures = ctx.figures(disclosure.issued_on)
     except DisclosureError as exc:

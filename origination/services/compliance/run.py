@@ -13,7 +13,13 @@ from lending.core.services import audit_record
 from origination.models import Application, ComplianceCheck
 from origination.services.compliance.context import check_context
 from origination.services.compliance.pricing import apr_tolerance, atr_qm, hoepa
-from origination.services.compliance.timing import cd_timing, le_timing, le_waiting_period, revised_le_timing
+from origination.services.compliance.timing import (
+    cd_timing,
+    le_timing,
+    le_waiting_period,
+    revised_le_timing,
+    til_timing,
+)
 from origination.services.workflow import REFRESH_BEFORE_TRANSITION_HOOKS
 
 CHECK_TITLES = {
@@ -23,6 +29,7 @@ CHECK_TITLES = {
     "revised_le_timing": "Revised Loan Estimate received 4 business days before consummation and before the Closing "
     "Disclosure (1026.19(e)(4)(ii))",
     "cd_timing": "Closing Disclosure received 3 business days before consummation (1026.19(f)(1)(ii))",
+    "til_timing": "Truth in Lending disclosure given before consummation (1026.17(b), 1026.18)",
     "apr_tolerance": "Disclosed APR within tolerance of the recomputed APR (1026.22(a))",
     "atr_qm": "Ability to repay: General Qualified Mortgage (1026.43)",
     "hoepa": "Not a high-cost mortgage (HOEPA, 1026.32)",
@@ -34,6 +41,7 @@ CHECKS = (
     ("le_waiting_period", le_waiting_period),
     ("revised_le_timing", revised_le_timing),
     ("cd_timing", cd_timing),
+    ("til_timing", til_timing),
     ("apr_tolerance", apr_tolerance),
     ("atr_qm", atr_qm),
     ("hoepa", hoepa),

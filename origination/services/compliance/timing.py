@@ -6,7 +6,16 @@ from datetime import date, timedelta
 
 from lending.core import calendar
 from origination import trid
-from origination.services.compliance.context import FAIL, NA, PASS, CheckContext, CheckOutcome, not_a_mortgage
+from origination.models.choices import DisclosureRule
+from origination.services.compliance.context import (
+    FAIL,
+    NA,
+    PASS,
+    CheckContext,
+    CheckOutcome,
+    exempt_business_credit,
+    not_a_mortgage,
+)
 from origination.services.figures import disclosure_received_on
 
 LE_BUSINESS_DAYS = 3  # 1026.19(e)(1)(iii)(A): general business days after the application
@@ -185,3 +194,38 @@ def revised_le_timing(ctx: CheckContext) -> CheckOutcome:
     if closing is None:
         return CheckOutcome(NA, f"{text}; no closing date yet.", details)
     return CheckOutcome(PASS, f"{text}; closing on {closing}.", details)
+
+
+def til_timing(ctx: CheckContext) -> CheckOutcome:
+    """1026.17(b), 1026.18: a closed-end consumer loan other than a mortgage gets the Truth in Lending disclosure
+    (APR, finance charge, amount financed, total of payments, payment schedule) before consummation. n/a while it
+    can still be given; a failure once consummation passed without one, or when the latest is dated after it."""
+    rule = ctx.disclosure_rule
+    if rule == DisclosureRule.NONE:
+        return exempt_business_credit(ctx)
+    if rule == DisclosureRule.TRID:
+        return CheckOutcome(NA, "A mortgage gets the Loan Estimate and Closing Disclosure instead (TRID).", {})
+    closing = ctx.application.closing_date
+    details = {"closing_date": str(closing)} if closing else {}
+    if not ctx.truth_in_lending:
+        if closing is not None and ctx.today > closing:
+            return CheckOutcome(
+                FAIL, f"No Truth in Lending disclosure was given before the consummation on {closing}.", details
+            )
+        due = f"before the consummation on {closing}" if closing else "before consummation"
+        return CheckOutcome(NA, f"Truth in Lending disclosure not given yet: it is due {due}.", details)
+    latest = ctx.truth_in_lending[-1]
+    details["issued_on"] = str(latest.issued_on)
+    if closing is None:
+        return CheckOutcome(
+            PASS, f"Truth in Lending disclosure given {latest.issued_on}; no closing date yet.", details
+        )
+    if latest.issued_on > closing:
+        return CheckOutcome(
+            FAIL,
+            f"The Truth in Lending disclosure of {latest.issued_on} is dated after the consummation on {closing}.",
+            details,
+        )
+    return CheckOutcome(
+        PASS, f"Truth in Lending disclosure given {latest.issued_on}, before the consummation on {closing}.", details
+    )
