@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -21,8 +19,7 @@ urlpatterns = [
     path("staff/servicing/", include("servicing.urls")),
     path("admin/", admin.site.urls),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No MEDIA_URL route, not even with DEBUG on: stored documents are streamed only by permission-checked views.
 
 handler403 = core_views.permission_denied
 handler404 = core_views.page_not_found

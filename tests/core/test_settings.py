@@ -164,3 +164,16 @@ def test_production_settings_pass_check_deploy():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_media_is_never_served_by_url_even_with_debug_on():
+    # Documents are streamed only by permission-checked views; MEDIA_URL routed them to anyone in DEBUG.
+    probe = (
+        "import django; django.setup(); from django.conf import settings\n"
+        "from django.urls import resolve, Resolver404\n"
+        "try:\n    resolve('/media/disclosures/2026/12/A-2026-000002-closing-disclosure.pdf'); print('served')\n"
+        "except Resolver404:\n    print(settings.DEBUG, 'not served')"
+    )
+    result = _run(["-c", probe], DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True not served"
