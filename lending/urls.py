@@ -3,12 +3,13 @@ from django.urls import include, path
 
 from crm.views.public import ContactView
 from lending.core import views as core_views
-from origination.views.public import ApplyView
+from origination.views.public import ApplyCheckEmailView, ApplyView
 from servicing.views.portal import PortalHomeView
 
 urlpatterns = [
     path("", include("lending.core.urls")),
     path("apply/", ApplyView.as_view(), name="apply"),
+    path("apply/check-email/", ApplyCheckEmailView.as_view(), name="apply-check-email"),
     path("contact/", ContactView.as_view(), name="contact"),
     path("portal/", PortalHomeView.as_view(), name="portal-home"),
     path("portal/applications/", include("origination.urls.portal")),
