@@ -15,7 +15,8 @@ COPY servicing ./servicing
 RUN pip install --no-cache-dir .
 COPY . .
 # collectstatic needs settings but no database or real secret.
-RUN DEBUG=0 SECRET_KEY=collectstatic-only-not-a-real-secret-key-0000000000000 python manage.py collectstatic --noinput
+RUN DEBUG=0 SECRET_KEY=collectstatic-only-not-a-real-secret-key-0000000000000 \
+    FIELD_ENCRYPTION_KEYS=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXJlYWwtayE= python manage.py collectstatic --noinput
 
 RUN useradd --create-home --uid 1000 lending && mkdir -p /app/var/media && chown -R lending /app/var
 USER lending

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "csp",
     "lending.core",
     "origination",
     "servicing",
@@ -45,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "lending.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "lending.core.middleware.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,6 +87,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Two concurrent writes (a double submit) would otherwise fail with "database is locked": IMMEDIATE takes
+    # the write lock when the transaction begins, and the second waits up to `timeout` seconds for it.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 
 # --- auth --------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
@@ -99,10 +107,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed-login lockout (django-axes): 5 failures for one account from one address lock it for an hour.
+# Failed-login lockout (django-axes): 5 failures for one account lock it for an hour.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Locked per account (from any address) and per account and address; the email is counted lower-cased, so
+# "PROBE@example.com" and "probe@example.com" share one count, as they share one account.
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "lending.core.auth.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 # The login form posts the email in its "username" field (Django's AuthenticationForm).
@@ -169,6 +180,26 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline, so injected
+# markup cannot run. Styles allow 'unsafe-inline': Django's admin and htmx's indicator style use style
+# attributes and <style> elements, and inline CSS cannot run code. Bootstrap draws its icons as data: SVGs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Pages under these prefixes show personal or financial data: browsers and proxies must not store them.
+LENDING_NO_STORE_PATH_PREFIXES = ("/portal/", "/staff/", "/admin/", "/accounts/", "/apply/")
+
 # --- forms --------------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -185,8 +216,16 @@ LENDING_CREDITOR_ADDRESS = env.str("LENDING_CREDITOR_ADDRESS", default="100 Main
 LENDING_ECOA_AGENCY = env.str(
     "LENDING_ECOA_AGENCY", default="Bureau of Consumer Financial Protection, 1700 G Street NW, Washington, DC 20552"
 )
-# Fernet keys for encrypted fields (SSNs), newest first; unset derives one from SECRET_KEY (development only).
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# Fernet keys for encrypted fields (SSNs), newest first. Required with DEBUG off: a key derived from SECRET_KEY
+# would make every SSN unreadable the day SECRET_KEY is rotated. DEBUG (development, tests) uses the public key
+# below (the one earlier versions derived from the development SECRET_KEY, so existing dev databases stay readable).
+_DEV_FIELD_ENCRYPTION_KEY = "s4vPga79BTVEuMPclEnJwde1-mvpNC6Oy8Z6qWqf23w="  # public: development only
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_DEV_FIELD_ENCRYPTION_KEY] if DEBUG else [])
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off (one or more Fernet keys, newest first; make one with "
+        'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
+    )
 LENDING_CONTACT_EMAIL = env.str("LENDING_CONTACT_EMAIL", default="loans@lending.test")
 # Largest document upload accepted (bytes); the file's real type is sniffed from its content, never trusted.
 LENDING_DOCUMENT_MAX_BYTES = env.int("LENDING_DOCUMENT_MAX_BYTES", default=15 * 1024 * 1024)

@@ -1,16 +1,15 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
 from crm.views.public import ContactView
 from lending.core import views as core_views
-from origination.views.public import ApplyView
+from origination.views.public import ApplyCheckEmailView, ApplyView
 from servicing.views.portal import PortalHomeView
 
 urlpatterns = [
     path("", include("lending.core.urls")),
     path("apply/", ApplyView.as_view(), name="apply"),
+    path("apply/check-email/", ApplyCheckEmailView.as_view(), name="apply-check-email"),
     path("contact/", ContactView.as_view(), name="contact"),
     path("portal/", PortalHomeView.as_view(), name="portal-home"),
     path("portal/applications/", include("origination.urls.portal")),
@@ -21,8 +20,7 @@ urlpatterns = [
     path("staff/servicing/", include("servicing.urls")),
     path("admin/", admin.site.urls),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No MEDIA_URL route, not even with DEBUG on: stored documents are streamed only by permission-checked views.
 
 handler403 = core_views.permission_denied
 handler404 = core_views.page_not_found

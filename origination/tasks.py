@@ -7,7 +7,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from origination.services import communication
+from origination.services import communication, signup_notices
 
 _RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 
@@ -25,3 +25,13 @@ def notify_documents_requested(application_id: int) -> int:
 @shared_task(name="origination.notify_status_changed", **_RETRY)
 def notify_status_changed(application_id: int, to_status: str) -> int:
     return communication.status_change_notify(application_id=application_id, to_status=to_status)
+
+
+@shared_task(name="origination.notify_account_opened", **_RETRY)
+def notify_account_opened(application_id: int) -> int:
+    return signup_notices.account_opened_notify(application_id=application_id)
+
+
+@shared_task(name="origination.notify_signup_with_existing_email", **_RETRY)
+def notify_signup_with_existing_email(user_id: int) -> int:
+    return signup_notices.signup_with_existing_email_notify(user_id=user_id)

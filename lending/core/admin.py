@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 
 from lending.core.models import AuditEvent, User
+from lending.core.services import user_password_set_audit, user_privileges, user_privileges_audit
+
+# The fields that grant power: only a superuser changes them, so a manager cannot raise anyone (or himself).
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
 @admin.register(User)
@@ -17,6 +22,39 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not request.user.is_superuser:
+            readonly += PRIVILEGE_FIELDS
+        return readonly
+
+    def has_change_permission(self, request, obj=None):
+        # A superuser's account (email, active flag) is a superuser's to change: else a manager could take it over.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        # Read before the form's many-to-many values are saved (in save_related) to audit what changed.
+        request._lending_privileges_before = user_privileges(User.objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_lending_privileges_before", None)
+        if before is not None:
+            user_privileges_audit(actor=request.user, user=form.instance, before=before)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, id)
+        if user is not None and user.pk != request.user.pk and not request.user.is_superuser:
+            raise PermissionDenied("Only a superuser sets another user's password.")
+        response = super().user_change_password(request, id, form_url)
+        # Django's view redirects only after it saved the new password.
+        if request.method == "POST" and response.status_code == 302 and user is not None:
+            user_password_set_audit(actor=request.user, user=user)
+        return response
 
 
 @admin.register(AuditEvent)

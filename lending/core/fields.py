@@ -1,13 +1,11 @@
 """Encrypted model fields for personal data (SSNs): Fernet (AES-128-CBC + HMAC-SHA256) from `cryptography`.
 
-The key comes from FIELD_ENCRYPTION_KEY (a Fernet key); without it one is derived from SECRET_KEY, which is
-fine for development but means rotating SECRET_KEY makes stored values unreadable: set the key in production.
+The keys come from FIELD_ENCRYPTION_KEYS (Fernet keys, newest first), never from SECRET_KEY: rotating SECRET_KEY
+must not make stored values unreadable. Settings refuse to start without them when DEBUG is off.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -17,16 +15,14 @@ from django.db import models
 
 
 @lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
-    if keys:
-        return MultiFernet([Fernet(k.encode()) for k in keys])
-    derived = base64.urlsafe_b64encode(hashlib.sha256(f"lending-field-key:{secret_key}".encode()).digest())
-    return MultiFernet([Fernet(derived)])
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is empty: encrypted fields need at least one Fernet key")
+    return MultiFernet([Fernet(k.encode()) for k in keys])
 
 
 def cipher() -> MultiFernet:
-    keys = tuple(getattr(settings, "FIELD_ENCRYPTION_KEYS", ()) or ())
-    return _fernet(keys, settings.SECRET_KEY)
+    return _fernet(tuple(getattr(settings, "FIELD_ENCRYPTION_KEYS", ()) or ()))
 
 
 def encrypt_text(value: str) -> str:
@@ -38,7 +34,7 @@ def decrypt_text(token: str) -> str:
         return cipher().decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise ImproperlyConfigured(
-            "An encrypted value cannot be read with the configured FIELD_ENCRYPTION_KEY"
+            "An encrypted value cannot be read with the configured FIELD_ENCRYPTION_KEYS"
         ) from exc
 
 

@@ -116,3 +116,36 @@ def roles_sync() -> None:
         group, _ = Group.objects.get_or_create(name=name)
         perms = [by_name[p] for p in roles.ROLE_PERMISSIONS.get(name, ()) if p in by_name]
         group.permissions.set(perms)
+
+
+def user_privileges(user: User) -> dict[str, Any]:
+    """What the user may do: the fields only a superuser changes, as audit before/after values."""
+    return {
+        "is_superuser": user.is_superuser,
+        "is_staff": user.is_staff,
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+        "user_permissions": sorted(
+            f"{app}.{codename}"
+            for app, codename in user.user_permissions.values_list("content_type__app_label", "codename")
+        ),
+    }
+
+
+def user_privileges_audit(*, actor: User, user: User, before: dict[str, Any]) -> AuditEvent | None:
+    """Record a change of the user's privileges (made through the admin's form), if there was one."""
+    after = user_privileges(user)
+    if after == before:
+        return None
+    changed = {key for key in after if after[key] != before[key]}
+    return audit_record(
+        actor=actor,
+        verb="user.privileges_changed",
+        target=user,
+        before={k: before[k] for k in sorted(changed)},
+        after={k: after[k] for k in sorted(changed)},
+    )
+
+
+def user_password_set_audit(*, actor: User, user: User) -> AuditEvent:
+    """Record that ``actor`` set ``user``'s password in the admin (never the password itself)."""
+    return audit_record(actor=actor, verb="user.password_set", target=user)

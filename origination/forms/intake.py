@@ -98,10 +98,9 @@ class AccountStartForm(StartForm):
     )
 
     def clean_email(self) -> str:
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError("An account with this email already exists. Sign in to resume your application.")
-        return email
+        # No "already registered" error here: that would tell anyone which emails have accounts (the sign-up
+        # service emails the owner instead).
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
     def clean(self):
         cleaned = super().clean()

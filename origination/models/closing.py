@@ -3,8 +3,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from lending.core.files import random_storage_name
 from origination.models.applications import Application
 from origination.models.products import MONEY
+
+
+def closing_document_upload_to(instance: "ClosingDocument", filename: str) -> str:
+    # Random, not the application number: the download view names the file.
+    return random_storage_name("closing", ".pdf")
 
 
 class ClosingDocument(models.Model):
@@ -13,7 +19,7 @@ class ClosingDocument(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="closing_documents")
     kind = models.CharField(max_length=40)
     title = models.CharField(max_length=200)
-    file = models.FileField(upload_to="closing/%Y/%m/")
+    file = models.FileField(upload_to=closing_document_upload_to, max_length=255)
     sha256 = models.CharField(max_length=64)
     generated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     generated_at = models.DateTimeField(default=timezone.now)

@@ -3,8 +3,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from lending.core.files import random_storage_name
 from origination.models.applications import Application
 from origination.models.products import MONEY, RATE
+
+
+def disclosure_upload_to(instance: "Disclosure", filename: str) -> str:
+    # Random: "A-2026-000002-closing-disclosure.pdf" was guessable. The download view names the file.
+    return random_storage_name("disclosures", ".pdf")
 
 
 class Disclosure(models.Model):
@@ -38,7 +44,7 @@ class Disclosure(models.Model):
     total_of_payments = models.DecimalField(**MONEY)
     monthly_payment = models.DecimalField(**MONEY)
     points_and_fees = models.DecimalField(**MONEY, default=0)
-    document = models.FileField(upload_to="disclosures/%Y/%m/", blank=True)
+    document = models.FileField(upload_to=disclosure_upload_to, max_length=255, blank=True)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from lending.core.files import random_storage_name
 from origination.models.applications import Application
 from origination.models.products import DocumentType
 
@@ -40,8 +41,8 @@ class Document(models.Model):
 
 
 def document_upload_to(instance: "DocumentVersion", filename: str) -> str:
-    # The stored name is the content hash, never the uploader's file name (no path tricks, no PII in paths).
-    return f"documents/{instance.document.application_id}/{instance.sha256}"
+    # A random name, never the uploader's file name (no path tricks, no PII in paths, nothing to guess).
+    return random_storage_name(f"documents/{instance.document.application_id}")
 
 
 class DocumentVersion(models.Model):

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from lending.core.files import random_storage_name
 from origination.models.applications import Application, Borrower
 from origination.models.products import RATE, DocumentType
 
@@ -172,8 +173,8 @@ class Decision(models.Model):
 
 
 def adverse_action_upload_to(instance: "AdverseActionNotice", filename: str) -> str:
-    # Named by content hash: no borrower names in storage paths.
-    return f"adverse_action/{instance.application_id}/{instance.sha256}.pdf"
+    # A random name: no borrower names in storage paths, nothing to guess.
+    return random_storage_name("adverse_action", ".pdf")
 
 
 class AdverseActionNotice(models.Model):

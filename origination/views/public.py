@@ -7,19 +7,15 @@ live in origination.views.apply (they need the account this page creates).
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
-from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.views import View
+from django.views.generic import TemplateView
 
 from lending.core import roles
-from lending.core.services import user_create
 from origination.forms.intake import AccountStartForm, StartForm, sections_for
 from origination.selectors import intake as selectors_intake
-from origination.services import intake
+from origination.services import intake, signup
 from origination.views.apply import resume_url, step_url
-
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class ApplyView(View):
@@ -42,19 +38,7 @@ class ApplyView(View):
             return self._render(request, form, status=400)
         data = form.cleaned_data
         if not user.is_authenticated:
-            try:
-                user = user_create(
-                    actor=None,
-                    email=data["email"],
-                    password=data["password1"],
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    role_names=(roles.BORROWER,),
-                )
-            except IntegrityError:
-                form.add_error("email", "An account with this email already exists. Sign in to resume.")
-                return self._render(request, form, status=400)
-            login(request, user, backend=MODEL_BACKEND)
+            return self._sign_up(data)
         application = intake.application_start(
             actor=user, product=data["product"], purpose=data["purpose"], applicant=user
         )
@@ -64,6 +48,22 @@ class ApplyView(View):
             request, f"Application {application.number} started. Save at any step and sign in later to finish it."
         )
         return redirect(step_url(application, first))
+
+    @staticmethod
+    def _sign_up(data):
+        # One answer whether or not the email already has an account: both get an email, nobody is signed in.
+        application = signup.applicant_signup(
+            email=data["email"],
+            password=data["password1"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            product=data["product"],
+            purpose=data["purpose"],
+        )
+        if application is not None:
+            first = sections_for(application)[0].slug
+            intake.intake_step_save(actor=application.applicant, application=application, step=first)
+        return redirect("apply-check-email")
 
     @staticmethod
     def _form_class(user):
@@ -77,3 +77,9 @@ class ApplyView(View):
             "can_start_for_borrower": roles.has_role(user, *intake.INTAKE_STAFF_ROLES),
         }
         return render(request, self.template_name, context, status=status)
+
+
+class ApplyCheckEmailView(TemplateView):
+    """What every new sign-up sees, whether or not its email already had an account."""
+
+    template_name = "origination/apply_check_email.html"

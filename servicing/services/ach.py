@@ -73,9 +73,17 @@ def _today() -> date:
     return timezone.localdate()
 
 
+# The first two digits of an ABA routing number: 00 US government, 01-12 banks, 21-32 thrifts, 61-72 electronic,
+# 80 traveler's checks; no other prefix is issued.
+_ROUTING_PREFIXES = frozenset({0, *range(1, 13), *range(21, 33), *range(61, 73), 80})
+
+
 def routing_number_valid(number: str) -> bool:
-    """The ABA checksum: 3*(d1+d4+d7) + 7*(d2+d5+d8) + (d3+d6+d9) is a multiple of 10."""
-    if len(number) != 9 or not number.isdigit():
+    """An issued ABA routing number: a known prefix, not all zeros (which passes the checksum), and the checksum
+    3*(d1+d4+d7) + 7*(d2+d5+d8) + (d3+d6+d9) a multiple of 10."""
+    if len(number) != 9 or not number.isdigit() or number == "000000000":
+        return False
+    if int(number[:2]) not in _ROUTING_PREFIXES:
         return False
     d = [int(c) for c in number]
     return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0

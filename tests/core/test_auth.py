@@ -44,6 +44,29 @@ def test_lockout_after_repeated_failures_even_with_the_right_password(client, se
     assert "_auth_user_id" not in client.session
 
 
+def test_lockout_counts_every_spelling_of_one_account(client, settings):
+    user_with_role(roles.LOAN_OFFICER, email="probe@example.com")
+    spellings = ["probe@example.com", "PROBE@EXAMPLE.COM", "Probe@Example.com", " probe@example.COM"]
+    for attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _login(client, spellings[attempt % len(spellings)], "wrong").status_code == 200
+    assert _login(client, "PROBE@EXAMPLE.COM", "wrong").status_code == 429
+    # A right password under another case neither signs in nor clears the lock.
+    assert _login(client, "PROBE@EXAMPLE.COM", PASSWORD).status_code == 429
+    assert _login(client, "probe@example.com", PASSWORD).status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_locked_account_stays_locked_from_another_address(client, settings):
+    user_with_role(roles.LOAN_OFFICER, email="probe@example.com")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "probe@example.com", "wrong")
+    elsewhere = client.post(
+        reverse("login"), {"username": "Probe@Example.com", "password": PASSWORD}, REMOTE_ADDR="10.9.9.9"
+    )
+    assert elsewhere.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
 def test_logout_is_a_post_and_audited(client):
     user = user_with_role(roles.SERVICER)
     client.force_login(user)

@@ -25,7 +25,9 @@ SERVICE_VARS = (
     "MEDIA_ROOT",
     "CELERY_TASK_ALWAYS_EAGER",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "FIELD_ENCRYPTION_KEYS",
 )
+PRODUCTION_FIELD_KEY = "fSg6uvV4jXnNcTBTVbYtC0P9fWbXwUhCb0JzQhXk2cQ="
 
 
 def _run(args, **env_overrides):
@@ -58,6 +60,7 @@ def test_environment_variables_configure_services():
         REDIS_URL="redis://cache.example:6379/0",
         SECRET_KEY="s" * 60,
         DEBUG="0",
+        FIELD_ENCRYPTION_KEYS=PRODUCTION_FIELD_KEY,
         ALLOWED_HOSTS="lending.example,www.lending.example",
         EMAIL_URL="smtp://mailer.example:25",
         MEDIA_ROOT="/srv/media",
@@ -77,6 +80,79 @@ def test_debug_off_without_a_secret_key_refuses_to_start():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_debug_off_without_field_encryption_keys_refuses_to_start():
+    # A key derived from SECRET_KEY would lose every SSN the day SECRET_KEY is rotated.
+    result = _run(["-c", PROBE], DEBUG="0", SECRET_KEY="s" * 60)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: FIELD_ENCRYPTION_KEYS must be set when DEBUG is off" in result.stderr
+
+
+def test_field_encryption_does_not_depend_on_secret_key(settings):
+    from lending.core.fields import decrypt_text, encrypt_text
+
+    token = encrypt_text("123-45-6789")
+    settings.SECRET_KEY = "a-rotated-secret-key-" + "x" * 40
+    assert decrypt_text(token) == "123-45-6789"
+
+
+def test_development_uses_the_labelled_development_field_key():
+    result = _run(
+        [
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s; "
+            "print(s.FIELD_ENCRYPTION_KEYS == [s._DEV_FIELD_ENCRYPTION_KEY])",
+        ]
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+# Two threads each read then write in one transaction, as two identical submits do. With SQLite's default
+# DEFERRED transactions the second writer cannot upgrade its read lock and fails at once with "database is
+# locked", whatever the busy timeout; IMMEDIATE makes it wait for the first to commit.
+DOUBLE_SUBMIT = """
+import django, json, threading, time
+django.setup()
+from django.conf import settings
+from django.db import connection, transaction
+with connection.cursor() as c:
+    c.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER)")
+connection.close()
+errors = []
+def submit():
+    try:
+        with transaction.atomic():
+            with connection.cursor() as c:
+                c.execute("SELECT COUNT(*) FROM t")
+                time.sleep(0.3)
+                c.execute("INSERT INTO t VALUES (1)")
+    except Exception as exc:
+        errors.append(str(exc))
+    finally:
+        connection.close()
+threads = [threading.Thread(target=submit) for _ in range(2)]
+for t in threads:
+    t.start()
+    time.sleep(0.05)
+for t in threads:
+    t.join()
+with connection.cursor() as c:
+    c.execute("SELECT COUNT(*) FROM t")
+    rows = c.fetchone()[0]
+print(json.dumps({"options": settings.DATABASES["default"]["OPTIONS"], "errors": errors, "rows": rows}))
+"""
+
+
+@pytest.mark.slow_subprocess
+def test_two_concurrent_submits_on_a_file_sqlite_both_commit(tmp_path):
+    result = _run(["-c", DOUBLE_SUBMIT], DATABASE_URL=f"sqlite:///{tmp_path / 'race.sqlite3'}")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["errors"] == []
+    assert outcome["rows"] == 2
+    assert outcome["options"] == {"transaction_mode": "IMMEDIATE", "timeout": 20}
+
+
 @pytest.mark.slow_subprocess
 def test_production_settings_pass_check_deploy():
     result = _run(
@@ -84,6 +160,20 @@ def test_production_settings_pass_check_deploy():
         DEBUG="0",
         SECRET_KEY="kq8#v2-production-like-secret-key-with-plenty-of-entropy-0x7f3a91",
         ALLOWED_HOSTS="lending.example",
+        FIELD_ENCRYPTION_KEYS=PRODUCTION_FIELD_KEY,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_media_is_never_served_by_url_even_with_debug_on():
+    # Documents are streamed only by permission-checked views; MEDIA_URL routed them to anyone in DEBUG.
+    probe = (
+        "import django; django.setup(); from django.conf import settings\n"
+        "from django.urls import resolve, Resolver404\n"
+        "try:\n    resolve('/media/disclosures/2026/12/A-2026-000002-closing-disclosure.pdf'); print('served')\n"
+        "except Resolver404:\n    print(settings.DEBUG, 'not served')"
+    )
+    result = _run(["-c", probe], DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True not served"

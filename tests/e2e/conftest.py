@@ -49,8 +49,12 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # Whatever the Content-Security-Policy blocks (an inline script, a handler, a foreign source) fails the test.
+    blocked: list[str] = []
+    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+    assert blocked == []
 
 
 def sign_in(page, email: str, password: str) -> None:

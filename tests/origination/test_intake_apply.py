@@ -1,8 +1,10 @@
 """The public online application: account, each step, save and resume, review and submit; errors and access."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from lending.core import roles
@@ -91,19 +93,39 @@ def start(client, product, **overrides):
     return client.post(reverse("apply"), data)
 
 
+def start_signed_in(client, product, **overrides):
+    """Sign up at /apply/ (which signs nobody in), then sign in as the new applicant."""
+    response = start(client, product, **overrides)
+    assert response["Location"] == reverse("apply-check-email")
+    client.force_login(User.objects.get(email=overrides.get("email", EMAIL)))
+    return response
+
+
 # --- the whole journey ---------------------------------------------------------------------------------------
 
 
-def test_apply_online_save_resume_and_submit(client):
+def test_apply_online_save_resume_and_submit(client, django_capture_on_commit_callbacks):
     product = LoanProductFactory()
     page = client.get(reverse("apply"))
     assert page.status_code == 200
     assert "Sign in to resume" in page.content.decode()
 
-    response = start(client, product)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = start(client, product)
     application = Application.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == step(application, "borrower")
+    assert response["Location"] == reverse("apply-check-email")
+    assert "_auth_user_id" not in client.session
+    assert "sign in" in client.get(response["Location"]).content.decode()
+    (opened,) = mail.outbox
+    assert opened.to == [EMAIL]
+    assert opened.subject == f"Your application {application.number} is saved"
+    assert "http://127.0.0.1:8000/accounts/login/?next=/apply/" in opened.body
+    response = client.post(
+        f"{reverse('login')}?next=/apply/", {"username": EMAIL, "password": PASSWORD, "next": "/apply/"}
+    )
+    assert response["Location"] == "/apply/"
+    assert client.get("/apply/")["Location"] == step(application, "borrower")
     user = User.objects.get(email=EMAIL)
     assert roles.is_borrower(user)
     assert application.applicant == user
@@ -217,7 +239,7 @@ def test_apply_online_save_resume_and_submit(client):
 
 def test_consumer_application_has_no_property_step(client):
     product = ConsumerProductFactory()
-    start(client, product, purpose="personal")
+    start_signed_in(client, product, purpose="personal")
     application = Application.objects.get()
     client.post(step(application, "borrower"), {**BORROWER_STEP, "action": "continue"})
     response = client.post(step(application, "co_borrower"), {"action": "continue"})
@@ -233,7 +255,7 @@ def test_consumer_application_has_no_property_step(client):
 
 
 def test_save_and_add_another_row(client):
-    start(client, LoanProductFactory())
+    start_signed_in(client, LoanProductFactory())
     application = Application.objects.get()
     rows = [{"kind": "savings", "institution": "Credit Union", "balance": "100"}]
     response = client.post(step(application, "assets"), {**formset("assets", rows), "action": "add"})
@@ -244,7 +266,7 @@ def test_save_and_add_another_row(client):
 
 
 def test_deleting_a_row_from_the_step(client):
-    start(client, LoanProductFactory())
+    start_signed_in(client, LoanProductFactory())
     application = Application.objects.get()
     rows = [{"kind": "savings", "balance": "100"}, {}]
     client.post(step(application, "assets"), {**formset("assets", rows), "action": "continue"})
@@ -275,11 +297,34 @@ def test_account_step_shows_field_errors(client, overrides, message):
     assert not Application.objects.exists()
 
 
-def test_existing_email_is_told_to_sign_in(client):
-    user_with_role(roles.BORROWER, email=EMAIL)
-    response = start(client, LoanProductFactory())
-    assert response.status_code == 400
-    assert "already exists" in response.content.decode()
+def test_an_existing_email_gets_the_same_answer_and_its_owner_an_email(client, django_capture_on_commit_callbacks):
+    owner = user_with_role(roles.BORROWER, email=EMAIL)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = start(client, LoanProductFactory(), email="Grace@Example.test")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("apply-check-email")
+    assert "_auth_user_id" not in client.session
+    assert not Application.objects.exists()
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)  # the sign-up's password changed nothing
+    (notice,) = mail.outbox
+    assert notice.to == [EMAIL]
+    assert notice.subject == "Someone tried to open an account with your email"
+    assert "http://127.0.0.1:8000/accounts/login/?next=/apply/" in notice.body
+    assert "http://127.0.0.1:8000/accounts/password/reset/" in notice.body
+
+
+def test_a_new_and_an_existing_email_cannot_be_told_apart(client, django_capture_on_commit_callbacks):
+    user_with_role(roles.BORROWER, email="taken@example.test")
+    product = LoanProductFactory()
+    answers = []
+    for email in ("taken@example.test", "fresh@example.test"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = start(client, product, email=email)
+        page = client.get(response["Location"]).content.decode()
+        answers.append((response.status_code, response["Location"], re.sub(r'"X-CSRFToken": "\w+"', "", page)))
+    assert answers[0] == answers[1]
+    assert [m.to for m in mail.outbox] == [["taken@example.test"], ["fresh@example.test"]]
 
 
 @pytest.mark.parametrize(
@@ -300,7 +345,7 @@ def test_existing_email_is_told_to_sign_in(client):
     ],
 )
 def test_steps_show_field_errors_and_save_nothing(client, slug, data, message):
-    start(client, LoanProductFactory())
+    start_signed_in(client, LoanProductFactory())
     application = Application.objects.get()
     response = client.post(step(application, slug), {**data, "action": "continue"})
     assert response.status_code == 400
@@ -312,7 +357,7 @@ def test_steps_show_field_errors_and_save_nothing(client, slug, data, message):
 
 
 def test_employment_needs_at_least_one_income(client):
-    start(client, LoanProductFactory())
+    start_signed_in(client, LoanProductFactory())
     application = Application.objects.get()
     client.post(step(application, "borrower"), {**BORROWER_STEP, "action": "continue"})
     primary = Borrower.objects.get()
@@ -327,7 +372,7 @@ def test_employment_needs_at_least_one_income(client):
 
 
 def test_review_lists_what_blocks_submission(client):
-    start(client, LoanProductFactory())
+    start_signed_in(client, LoanProductFactory())
     application = Application.objects.get()
     review_url = reverse("origination_portal:apply-review", args=[application.pk])
     body = client.get(review_url).content.decode()

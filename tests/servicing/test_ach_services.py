@@ -283,6 +283,7 @@ def test_the_database_allows_one_active_enrollment_per_loan(loan):
         ({"extra_principal": D("1.001")}, "extra_principal"),
         ({"extra_principal": D("999999999.00")}, "extra_principal"),
         ({"bank": BankDetails("Nora Quinn", "123456789", "000123456789")}, "routing_number"),
+        ({"bank": BankDetails("Nora Quinn", "000 000 000", "000123456789")}, "routing_number"),
     ],
 )
 def test_autopay_bad_input_records_nothing(loan, kwargs, field):
@@ -299,7 +300,15 @@ def test_autopay_needs_an_active_loan(loan):
 
 
 @pytest.mark.parametrize(
-    ("number", "valid"), [("011000015", True), ("021000021", True), ("011000016", False), ("12345678a", False)]
+    ("number", "valid"),
+    [
+        ("011000015", True),
+        ("021000021", True),
+        ("011000016", False),
+        ("12345678a", False),
+        ("000000000", False),  # passes the checksum: the all-zero number was accepted
+        ("500000005", False),  # checksum passes, but no routing number starts with 50
+    ],
 )
 def test_routing_number_checksum(number, valid):
     assert routing_number_valid(number) is valid
