@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('origination', '0007_funding_method'),
+        ('origination', '0009_truth_in_lending_disclosure'),
     ]
 
     operations = [
