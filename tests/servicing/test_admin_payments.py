@@ -201,7 +201,7 @@ def test_a_reversal_refused_by_the_service_shows_its_message(client, servicer, l
     def refuse(**kwargs):
         raise payments.PaymentError("its suspense has since been applied", "transaction")
 
-    monkeypatch.setattr("servicing.admin_views.payment_reverse", refuse)
+    monkeypatch.setattr("servicing.admin.views.payment_reverse", refuse)
     response = client.post(reverse_url(txn), {"reason": "stop_payment"})
     assert response.status_code == 409
     assert "its suspense has since been applied" in response.content.decode()

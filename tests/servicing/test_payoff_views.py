@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lending.core import roles
-from servicing import admin_payoff  # noqa: F401  (registers the payoff admin until servicing.admin imports it)
 from servicing.models import LoanAccount, PayoffQuote
 from servicing.services import payments
 from servicing.services.payoff import payoff_post, payoff_quote_issue

@@ -1,6 +1,6 @@
 """The admin's custom servicer views: post a payment (with a live preview of the waterfall), reverse a payment,
 and the import flow (upload -> validated preview -> commit). Thin: check the role, validate, call a service or a
-selector, render. The ``ModelAdmin`` classes in ``servicing.admin`` route to these through ``get_urls``."""
+selector, render. The ``ModelAdmin`` classes in ``servicing.admin.loans`` route to these through ``get_urls``."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from lending.core import roles
-from servicing.admin_forms import ImportUploadForm, PaymentPostForm, PaymentReverseForm
+from servicing.admin.forms import ImportUploadForm, PaymentPostForm, PaymentReverseForm
 from servicing.models import AllocationLine, ImportBatch, LoanAccount, LoanTransaction
 from servicing.selectors import imports as import_selectors
 from servicing.selectors import replay as replay_selectors
-from servicing.services.boarding import BOARDING_FILE, boarding_import_commit, boarding_import_stage
 from servicing.services.import_batches import ImportFileError
 from servicing.services.imports import PAYMENT_FILE, payment_import_commit, payment_import_stage
 from servicing.services.payments import PaymentError, payment_allocate, payment_post, payment_reverse
+from servicing.services.transfer_import import BOARDING_FILE, boarding_import_commit, boarding_import_stage
 
 VIEW_ROLES = (roles.SERVICER, roles.COLLECTOR, roles.MANAGER)
 POSTING_ROLES = (roles.SERVICER, roles.MANAGER)

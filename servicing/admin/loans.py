@@ -1,6 +1,6 @@
 """Servicer screens in the admin. Loans and the journal are read-only here: every change goes through a service
 (posting, reversal, imports), so the admin never edits money. The custom views (post a payment with its live
-preview, reverse a payment, the import flow) live in ``servicing.admin_views``; this module routes to them.
+preview, reverse a payment, the import flow) live in ``servicing.admin.views``; this module routes to them.
 
 Access by role (lending.core.roles), not only by model permission: servicers, collectors and managers may view the
 loan and transaction screens; only servicers and managers post, reverse and import.
@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from lending.core import roles
-from servicing import admin_views
+from servicing.admin import views as admin_views
 from servicing.models import (
     AllocationLine,
     EscrowItem,
@@ -365,6 +365,3 @@ class LedgerAccountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-from servicing import admin_payoff, admin_portal  # noqa: E402, F401  (their ModelAdmins register on import)
