@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -37,6 +38,16 @@ def require_posting_role(request) -> None:
         raise PermissionDenied("Only servicers and managers post, reverse and import.")
 
 
+MAX_PK = 2**63 - 1  # the largest id a BigAutoField holds: larger ones overflow the database driver
+
+
+def object_pk(object_id: str) -> int:
+    """The id in a custom admin URL as an int; 404 for anything that cannot be one (the route takes any path)."""
+    if not (object_id.isascii() and object_id.isdigit()) or int(object_id) > MAX_PK:
+        raise Http404(f"No object with id {object_id!r}.")
+    return int(object_id)
+
+
 def _context(model_admin, request, **extra):
     return {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, **extra}
 
@@ -55,7 +66,7 @@ def _replay_or(txn, url_name, pk, request):
 
 def payment_post_view(request, object_id, *, model_admin):
     require_posting_role(request)
-    loan = get_object_or_404(LoanAccount, pk=object_id)
+    loan = get_object_or_404(LoanAccount, pk=object_pk(object_id))
     form = PaymentPostForm(request.POST or None, loan=loan)
     status = 200
     if request.method == "POST":
@@ -108,7 +119,7 @@ def _message(exc: PaymentError) -> str:
 def payment_preview_view(request, object_id, *, model_admin):
     """The split ``payment_post`` would make now (``payment_allocate``: writes nothing), for htmx to swap in."""
     require_posting_role(request)
-    loan = get_object_or_404(LoanAccount, pk=object_id)
+    loan = get_object_or_404(LoanAccount, pk=object_pk(object_id))
     form = PaymentPostForm(request.POST, loan=loan)
     allocation = installments = None
     problems: list[str] = []
@@ -168,7 +179,7 @@ def _preview_rows(allocation, installments) -> dict:
 
 def payment_reverse_view(request, object_id, *, model_admin):
     require_posting_role(request)
-    txn = get_object_or_404(LoanTransaction.objects.select_related("loan", "posted_by"), pk=object_id)
+    txn = get_object_or_404(LoanTransaction.objects.select_related("loan", "posted_by"), pk=object_pk(object_id))
     form = PaymentReverseForm(request.POST or None)
     refusal, status = None, 200
     if txn.kind != LoanTransaction.Kind.PAYMENT or txn.status != LoanTransaction.Status.POSTED:
@@ -238,7 +249,7 @@ def _formats():
 def import_preview_view(request, object_id, *, model_admin):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    batch = import_selectors.import_batch(pk=object_id)
+    batch = import_selectors.import_batch(pk=object_pk(object_id))
     status = request.GET.get("status", "")
     page = import_selectors.import_lines_page(batch=batch, status=status, page=request.GET.get("page"))
     return TemplateResponse(
@@ -263,7 +274,7 @@ def import_preview_view(request, object_id, *, model_admin):
 @require_POST
 def import_commit_view(request, object_id, *, model_admin):
     require_posting_role(request)
-    batch = get_object_or_404(ImportBatch, pk=object_id)
+    batch = get_object_or_404(ImportBatch, pk=object_pk(object_id))
     batch = COMMITTERS[batch.kind](batch=batch, actor=request.user)
     messages.success(
         request,
