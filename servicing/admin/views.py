@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from lending.core import roles
+from lending.finance.money import ZERO
 from servicing.admin.forms import ImportUploadForm, PaymentPostForm, PaymentReverseForm
 from servicing.models import AllocationLine, ImportBatch, LoanAccount, LoanTransaction
 from servicing.selectors import imports as import_selectors
@@ -144,34 +145,63 @@ def payment_preview_view(request, object_id, *, model_admin):
     )
 
 
+# The preview's columns: every bucket a payment can reach, so each row and each column adds up to the totals.
+PREVIEW_COLUMNS = (
+    ("late_fees", "Late fees"),
+    ("fees", "Fees"),
+    ("interest", "Interest"),
+    ("principal", "Principal"),
+    ("prepayment", "Prepayment"),
+    ("escrow", "Escrow"),
+    ("suspense", "Suspense"),
+)
+INSTALLMENT_BUCKETS = ("late_fees", "fees", "interest", "principal", "escrow")
+
+
 def _preview_rows(allocation, installments) -> dict:
+    """The waterfall as a table: one row per installment, then what went beyond the schedule (prepayment, an
+    escrow deposit, money held in suspense, a bucket paid off no installment), and totals that are the column sums.
+    Suspense released from earlier payments is shown apart, so the grand total is the payment's amount."""
     if allocation is None:
         return {}
     rows = [
-        {
-            "number": line.number,
-            "due_date": line.due_date,
-            "late_fees": line.late_fees,
-            "fees": line.fees,
-            "interest": line.interest,
-            "principal": line.principal,
-            "escrow": line.escrow,
-            "total": line.total,
-            "pays_off": installments[line.number].outstanding == line.interest + line.principal + line.escrow,
-        }
+        _preview_row(
+            f"#{line.number}" + (" (paid in full)" if _pays_off(line, installments) else ""),
+            line.due_date,
+            {name: getattr(line, name) for name in INSTALLMENT_BUCKETS},
+        )
         for line in allocation.lines
     ]
-    loose = [
-        (label, amount)
-        for label, amount in (
-            ("Escrow deposit (unscheduled)", allocation.escrow_deposit),
-            (AllocationLine.Bucket.PREPAYMENT.label, allocation.prepayment),
-            ("Suspense applied (held earlier, now paying the above)", -allocation.suspense_applied),
-            ("Held in suspense", allocation.to_suspense),
-        )
-        if amount
+    beyond = {name: getattr(allocation, name) - sum(r["cells"][name] for r in rows) for name in INSTALLMENT_BUCKETS}
+    extra = [
+        ("Not on an installment", beyond),
+        (f"{AllocationLine.Bucket.PREPAYMENT.label} (beyond the schedule)", {"prepayment": allocation.prepayment}),
+        ("Escrow deposit (unscheduled)", {"escrow": allocation.escrow_deposit}),
+        ("Held in suspense", {"suspense": allocation.to_suspense}),
     ]
-    return {"rows": rows, "loose": loose}
+    rows += [_preview_row(label, None, cells) for label, cells in extra if any(cells.values())]
+    totals = _preview_row("Totals", None, {name: sum(r["cells"][name] for r in rows) for name, _ in PREVIEW_COLUMNS})
+    return {
+        "columns": PREVIEW_COLUMNS,
+        "rows": rows,
+        "totals": totals,
+        "suspense_applied": allocation.suspense_applied,
+    }
+
+
+def _pays_off(line, installments) -> bool:
+    return installments[line.number].outstanding == line.interest + line.principal + line.escrow
+
+
+def _preview_row(label: str, due_date, cells: dict) -> dict:
+    full = {name: cells.get(name, ZERO) for name, _ in PREVIEW_COLUMNS}
+    return {
+        "label": label,
+        "due_date": due_date,
+        "cells": full,
+        "amounts": [full[name] for name, _ in PREVIEW_COLUMNS],
+        "total": sum(full.values(), ZERO),
+    }
 
 
 # --- reverse a payment ----------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ class PortalHomeView(ApplicationsHomeView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["loans"] = list(selectors.loans_for_borrower(user=self.request.user))
+        context["loans"] = selectors.loans_for_borrower(user=self.request.user)
         return context
 
 

@@ -73,7 +73,7 @@ def test_the_preview_shows_the_split_per_installment_and_bucket_and_writes_nothi
     html = response.content.decode()
     assert "#1 (paid in full)" in html
     for amount in (first.interest, first.principal, first.escrow):
-        assert str(amount) in html
+        assert f"<td>${amount:,}</td>" in html
     assert "Principal prepayment" in html
     assert "250.00" in html
     assert LoanTransaction.objects.count() == 0

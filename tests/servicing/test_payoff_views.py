@@ -16,6 +16,7 @@ from servicing.services import payments
 from servicing.services.payoff import payoff_post, payoff_quote_issue
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
+from tests.servicing.html import shows_money
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +127,7 @@ def test_staff_issue_a_quote_and_see_its_figures(client, loan):
     page = client.get(reverse("servicing:loan-payoff", args=[loan.pk])).content.decode()
     assert 'value="2026-12-01"' in page
     assert 'value="2026-12-31"' in page
-    assert "$300,975.00" in page  # payoff if received today, in the posting form
+    assert shows_money(page, "$300,975.00")  # payoff if received today, in the posting form
     response = client.post(
         reverse("servicing:loan-payoff", args=[loan.pk]), {"as_of": "2026-12-01", "good_through": "2026-12-11"}
     )
@@ -179,8 +180,8 @@ def test_the_paid_off_loan_shows_its_payoff_and_no_forms(client, loan):
     )
     body = client.get(reverse("servicing:loan-payoff", args=[loan.pk])).content.decode()
     assert 'data-testid="paid-off"' in body
-    assert "overage $25.00" in body
-    assert "escrow $1,050.00" in body
+    assert shows_money(body, "overage $25.00")
+    assert shows_money(body, "escrow $1,050.00")
     assert 'data-testid="quote-form"' not in body
     assert 'data-testid="post-form"' not in body
 
@@ -202,8 +203,8 @@ def test_the_borrower_requests_a_quote_and_downloads_the_letter(client, loan):
         D("301516.67"),
     )
     body = client.get(response["Location"]).content.decode()
-    assert "$301,516.67" in body
-    assert "$54.17" in body
+    assert shows_money(body, "$301,516.67")
+    assert shows_money(body, "$54.17")
     letter = client.get(reverse("servicing_portal:loan-payoff-letter", args=[loan.pk, quote.pk]))
     assert letter.content.startswith(b"%PDF")
 
