@@ -115,8 +115,11 @@ def test_interest_paid_ahead_is_refunded_not_deducted(monkeypatch):
     _pay(loan, loan.installments.get(number=1).payment, "early", date(2026, 12, 1))
     loan.refresh_from_db()
     figures = payoff_figures(loan, as_of=date(2026, 12, 11), good_through=date(2026, 12, 11))
-    assert (figures.accrual_days, figures.interest, figures.interest_refund) == (-20, ZERO, D("1082.35"))
+    # No negative interest period: nothing accrues, the 20 days paid ahead are the credit, refunded.
+    assert (figures.accrual_days, figures.accrued_interest, figures.interest_credit) == (0, ZERO, D("1082.35"))
+    assert (figures.interest, figures.interest_refund) == (ZERO, D("1082.35"))
     assert figures.total == D("299728.80")
+    assert figures.per_diem_from == date(2027, 1, 1)  # a later arrival first uses up the interest paid ahead
 
 
 def test_suspense_and_fees_are_in_the_total(monkeypatch):

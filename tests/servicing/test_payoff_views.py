@@ -277,3 +277,29 @@ def test_the_payoff_admin_is_read_only_for_servicers_and_managers(client, loan, 
     ):
         assert client.get(url).status_code == status, url
     assert client.get(reverse("admin:servicing_payoffquote_add")).status_code == 403
+
+
+def test_a_quote_with_interest_paid_ahead_shows_no_negative_period_and_credits_it(client, loan):
+    # Installment 1 (due 2027-01-01) paid on 2026-12-01: interest is paid through 2027-01-01. A quote good through
+    # 2026-12-11 owes no interest; the 20 days paid ahead (30/360), 299,728.80 x 6.5 % x 20/360 = 1,082.35, are
+    # credited and refunded; the per diem starts after 2027-01-01.
+    payments.payment_post(
+        loan=loan,
+        amount=loan.installments.get(number=1).payment,
+        effective_date=TODAY,
+        method="ach",
+        reference="early",
+        idempotency_key="early",
+        actor=None,
+    )
+    client.force_login(loan.borrower)
+    response = client.post(reverse("servicing_portal:loan-payoff", args=[loan.pk]), {"good_through": "2026-12-11"})
+    page = client.get(response["Location"]).content.decode()
+    assert "days)" not in page  # no accrual period at all, let alone "(-20 days)"
+    assert (
+        "Interest paid through 2027-01-01, after the payoff date: none owed; $1,082.35 paid ahead is credited" in page
+    )
+    assert 'data-testid="interest">$0.00<' in page
+    assert 'data-testid="total">$299,728.80<' in page
+    assert 'data-testid="per-diem-from">2027-01-01<' in page
+    assert "Interest paid ahead, $1,082.35, is refunded after payoff." in page
