@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from lending.core import roles
+from lending.core.templatetags.money import format_money
 from lending.finance.money import ZERO
 from servicing.admin.forms import ImportUploadForm, PaymentPostForm, PaymentReverseForm
 from servicing.models import AllocationLine, ImportBatch, LoanAccount, LoanTransaction
@@ -78,7 +79,8 @@ def payment_post_view(request, object_id, *, model_admin):
                 visible = exc.field in form.fields and not form[exc.field].is_hidden
                 form.add_error(exc.field if visible else None, _message(exc) if visible else str(exc))
             else:
-                messages.success(request, f"Payment of {txn.amount} posted to {loan.loan_number} ({txn.reference}).")
+                amount = format_money(txn.amount)
+                messages.success(request, f"Payment of {amount} posted to {loan.loan_number} ({txn.reference}).")
                 return _replay_or(txn, "admin:servicing_loanaccount_change", loan.pk, request)
         status = 400
     return TemplateResponse(
@@ -308,7 +310,7 @@ def import_commit_view(request, object_id, *, model_admin):
     batch = COMMITTERS[batch.kind](batch=batch, actor=request.user)
     messages.success(
         request,
-        f"Committed: {batch.posted_count} posted ({batch.posted_total}), {batch.duplicate_count} already posted, "
-        f"{batch.error_count} with errors.",
+        f"Committed: {batch.posted_count} posted ({format_money(batch.posted_total)}), "
+        f"{batch.duplicate_count} already posted, {batch.error_count} with errors.",
     )
     return redirect("admin:servicing_importbatch_preview", batch.pk)

@@ -52,7 +52,7 @@ def test_a_servicer_previews_the_waterfall_then_posts_the_payment(page):
     page.get_by_label("Reference").fill("CHK-7788")
     page.get_by_label("Method").select_option("check")
     page.get_by_role("button", name="Post payment").click()
-    expect(page.locator(".messagelist")).to_contain_text("Payment of 100.00 posted")
+    expect(page.locator(".messagelist")).to_contain_text("Payment of $100.00 posted")
     expect(page.get_by_text("CHK-7788", exact=True)).to_be_visible()  # in the transactions inline
     page.wait_for_load_state("networkidle")
     txn = LoanTransaction.objects.get()
