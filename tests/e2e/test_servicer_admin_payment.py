@@ -38,8 +38,8 @@ def test_a_servicer_previews_the_waterfall_then_posts_the_payment(page):
 
     page.get_by_label("Amount").fill(str(first.payment))
     expect(preview.get_by_test_id("waterfall")).to_contain_text("#1 (paid in full)")
-    expect(preview).to_contain_text(str(first.interest))
-    expect(preview).to_contain_text(str(first.escrow))
+    expect(preview).to_contain_text(f"${first.interest:,}")
+    expect(preview).to_contain_text(f"${first.escrow:,}")
 
     page.get_by_label("Amount").fill("100.00")  # short of a periodic payment: held in suspense
     expect(preview).to_contain_text("Held in suspense")

@@ -13,6 +13,7 @@ from lending.core import roles
 from lending.core.templatetags.money import format_money
 from servicing.services import payments
 from servicing.services.payments import payment_post
+from servicing.services.payoff import payoff_quote_issue
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
 
@@ -134,3 +135,20 @@ def test_the_waterfall_preview_totals_are_the_column_sums(client, loan):
         assert money(totals[column - 2]) == sum(money(row[column]) for row in rows), column
     assert totals[-1] == f"${first.payment + D('250.00'):,}"
     assert re.search(r'data-testid="preview-amount">([^<]*)<', html).group(1) == f"${first.payment + D('250.00'):,}"
+
+
+def test_payoff_and_journal_admin_show_money_formatted(client, loan):
+    quote = payoff_quote_issue(loan=loan, as_of=TODAY, good_through=date(2026, 12, 11), actor=None, channel="staff")
+    client.force_login(user_with_role(roles.MANAGER))
+    listing = client.get(reverse("admin:servicing_payoffquote_changelist")).content.decode()
+    assert re.search(r'<td class="field-total_money">([^<]*)</td>', listing).group(1) == f"${quote.total:,}"
+    page = client.get(reverse("admin:servicing_payoffquote_change", args=[quote.pk])).content.decode()
+    assert readonly(page, "per_diem_money") == f"${quote.per_diem:,}"
+    entry = loan.journal_entries.order_by("id").first()
+    user = user_with_role(roles.MANAGER)
+    user.is_superuser = user.is_staff = True
+    user.save()
+    client.force_login(user)
+    html = client.get(reverse("admin:servicing_journalentry_change", args=[entry.pk])).content.decode()
+    debits = re.findall(r'<td class="field-debit_money">\s*<p>([^<]*)</p>', html)
+    assert debits[0] == "$300,000.00"
