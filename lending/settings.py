@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "lending.core.context_processors.navigation",
             ],
+            "builtins": ["lending.core.templatetags.money"],  # {{ amount|money }} everywhere, no {% load %}
         },
     },
 ]

@@ -15,7 +15,8 @@ logger = logging.getLogger(__name__)
 @receiver(loan_funded, dispatch_uid="servicing.board_funded_loan")
 def _board_funded_loan(sender, application, actor, **kwargs):
     # Sent on commit: the funding stands whatever happens here. A failure is logged, not raised into the closer's
-    # request, and `manage.py ledger_verify` lists funded applications still without a loan account.
+    # request; `manage.py ledger_verify` lists funded applications still without a loan account, and
+    # `manage.py board_loans` (or the admin's "Funded applications to board") boards them, idempotently.
     try:
         loan_onboard(application=application, actor=actor)
     except Exception:

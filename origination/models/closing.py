@@ -42,6 +42,11 @@ class ClosingSignature(models.Model):
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    terms = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The contract terms signed (origination.services.contract): servicing books the loan from them.",
+    )
 
     def __str__(self) -> str:
         return f"{self.application} signed {self.signed_on}"

@@ -41,6 +41,7 @@ from origination import workflow
 from origination.models import Application, ClosingDocument, ClosingSignature, Disclosure, Funding
 from origination.services import disclosures
 from origination.services.compliance.run import compliance_run
+from origination.services.contract import contract_terms_snapshot
 from origination.services.disclosures import document_context, pdf_render
 from origination.services.figures import DisclosureError, LoanFigures, loan_figures
 from origination.services.workflow import application_transition
@@ -375,7 +376,8 @@ def closing_signing_record(
     signature = ClosingSignature.objects.select_for_update().filter(application=app).first()
     before = None
     if signature is None:
-        signature = ClosingSignature(application=app, recorded_by=actor, **values)
+        # The terms are those of the first signing: correcting the record later never re-reads the product.
+        signature = ClosingSignature(application=app, recorded_by=actor, terms=contract_terms_snapshot(app), **values)
     else:
         before = {name: getattr(signature, name) for name in values}
         for name, value in values.items():

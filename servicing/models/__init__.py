@@ -1,6 +1,7 @@
 """Servicing tables, one module per sub-domain."""
 
 from servicing.models.ach import AutopayEnrollment, PendingPayment
+from servicing.models.boarding import FundedApplication
 from servicing.models.escrow import EscrowItem
 from servicing.models.imports import ImportBatch, ImportLine
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
@@ -12,6 +13,7 @@ __all__ = [
     "AllocationLine",
     "AutopayEnrollment",
     "EscrowItem",
+    "FundedApplication",
     "ImportBatch",
     "ImportLine",
     "Installment",

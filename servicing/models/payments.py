@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from lending.core.templatetags.money import format_money
 from servicing.models.ledger import MONEY, JournalEntry
 from servicing.models.loans import Installment, LoanAccount
 
@@ -70,7 +71,9 @@ class LoanTransaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} on {self.effective_date} ({self.idempotency_key})"
+        # Titled by what the servicer keyed (check number, trace number), not by the internal idempotency key.
+        reference = self.reference or f"#{self.pk}"
+        return f"{self.get_kind_display()} {reference}: {format_money(self.amount)} on {self.effective_date}"
 
 
 class AllocationLineQuerySet(models.QuerySet):

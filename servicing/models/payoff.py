@@ -12,6 +12,8 @@ money received beyond the payoff; interest paid ahead).
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -60,6 +62,12 @@ class PayoffFigures(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def per_diem_from(self) -> date:
+        """The per diem is added for each day after this date: after ``interest_paid_through`` when interest is
+        paid beyond ``good_through`` (a later arrival first uses up interest paid ahead)."""
+        return max(self.good_through, self.interest_paid_through)
 
 
 NON_NEGATIVE_FIGURES = Q(

@@ -7,9 +7,11 @@ How the figures are made (``payoff_figures``), from the loan's running balances 
   ``interest_paid_through`` (partly paid interest). Unpaid scheduled interest is not added: the accrual from the
   paid-through date covers it. The balance is today's, the way scheduled-interest mortgages count it: a
   curtailment lowers the interest of the whole period it falls in. A borrower who paid an installment before its
-  due date has interest paid *beyond* ``good_through``: the accrual is then negative and that interest is
-  refunded after the payoff (``interest_refund``) rather than taken off the amount to pay, so the payment's
-  allocation never carries a negative interest line;
+  due date has interest paid *beyond* ``good_through``: nothing accrues (no negative period, ``accrual_days`` 0),
+  the interest of the days from ``good_through`` to ``interest_paid_through`` is credited (``interest_credit``)
+  and, as no interest is owed against it, refunded after the payoff (``interest_refund``) rather than taken off
+  the amount to pay, so the payment's allocation never carries a negative interest line. The per diem then
+  starts after ``interest_paid_through`` (``per_diem_from``): until then a later arrival only shrinks the refund;
 - fees: the fees due; an escrow advance (negative escrow balance) is owed back;
 - suspense (unapplied funds) is credited, up to the debt (the rest is refunded);
 - escrow: not netted. The mortgage-industry norm, and what Reg X 12 CFR 1024.34(b)(1) describes, is to return
@@ -61,6 +63,11 @@ class PayoffFigures:
     per_diem: Decimal
     escrow_refund: Decimal
 
+    @property
+    def per_diem_from(self) -> date:
+        """The per diem is added for each day after this date (see the module docstring)."""
+        return max(self.good_through, self.interest_paid_through)
+
     def as_fields(self) -> dict:
         """The figures as model field values (``PayoffQuote`` and ``LoanPayoff`` share them)."""
         return asdict(self)
@@ -88,8 +95,8 @@ def payoff_figures(loan: LoanAccount, *, as_of: date, good_through: date) -> Pay
         raise ValueError("good_through must not be before as_of")
     principal = loan.principal_balance
     paid_through = loan.interest_paid_through
-    accrued = finance_payoff.simple_interest(principal, loan.annual_rate, paid_through, good_through, loan.day_count)
-    credit = interest_paid_ahead(loan)
+    accrued, accrual_days = _accrual(loan, good_through)
+    credit = interest_paid_ahead(loan) + _interest_beyond(loan, good_through)
     net_interest = accrued - credit
     interest = max(net_interest, ZERO)
     escrow_advance = max(-loan.escrow_balance, ZERO)
@@ -99,7 +106,7 @@ def payoff_figures(loan: LoanAccount, *, as_of: date, good_through: date) -> Pay
         as_of=as_of,
         good_through=good_through,
         interest_paid_through=paid_through,
-        accrual_days=daycount.days_between(paid_through, good_through, loan.day_count),
+        accrual_days=accrual_days,
         principal=principal,
         accrued_interest=accrued,
         interest_credit=credit,
@@ -112,6 +119,28 @@ def payoff_figures(loan: LoanAccount, *, as_of: date, good_through: date) -> Pay
         total=owed - suspense_credit,
         per_diem=finance_payoff.per_diem(principal, loan.annual_rate, loan.day_count, good_through),
         escrow_refund=max(loan.escrow_balance, ZERO),
+    )
+
+
+def _accrual(loan: LoanAccount, good_through: date) -> tuple[Decimal, int]:
+    """Interest owed from ``interest_paid_through`` through ``good_through`` and its days; none (never a negative
+    period) when interest is already paid beyond ``good_through``."""
+    paid_through = loan.interest_paid_through
+    if paid_through >= good_through:
+        return ZERO, 0
+    interest = finance_payoff.simple_interest(
+        loan.principal_balance, loan.annual_rate, paid_through, good_through, loan.day_count
+    )
+    return interest, daycount.days_between(paid_through, good_through, loan.day_count)
+
+
+def _interest_beyond(loan: LoanAccount, good_through: date) -> Decimal:
+    """Interest already paid for the days after ``good_through`` (an installment paid before its due date): a
+    credit, refunded after the payoff."""
+    if loan.interest_paid_through <= good_through:
+        return ZERO
+    return finance_payoff.simple_interest(
+        loan.principal_balance, loan.annual_rate, good_through, loan.interest_paid_through, loan.day_count
     )
 
 

@@ -47,13 +47,13 @@ def _sum(expression) -> Sum:
 # --- the borrower's loans ------------------------------------------------------------------------------------
 
 
-def loans_for_borrower(*, user) -> QuerySet[LoanAccount]:
+def loans_for_borrower(*, user) -> list[LoanAccount]:
     """The borrower's loans, newest first, each annotated ``next_payment_amount`` (what is still owed on the
-    installment due next): one query."""
+    installment due next, in cents): one query."""
     next_installment = Installment.objects.filter(loan=OuterRef("pk"), due_date=OuterRef("next_due_date")).order_by(
         "number"
     )
-    return (
+    loans = list(
         LoanAccount.objects.filter(borrower=user)
         .only(
             "loan_number",
@@ -67,6 +67,10 @@ def loans_for_borrower(*, user) -> QuerySet[LoanAccount]:
         .annotate(next_payment_amount=Subquery(next_installment.annotate(owed=OUTSTANDING).values("owed")[:1]))
         .order_by("-id")
     )
+    for loan in loans:  # SQLite hands a computed decimal back unquantized (2674.03000000000)
+        if loan.next_payment_amount is not None:
+            loan.next_payment_amount = cents(loan.next_payment_amount)
+    return loans
 
 
 def loan_for_borrower(*, user, pk: int) -> LoanAccount:

@@ -2,9 +2,10 @@
 
 ``loan_onboard`` snapshots the contract into a ``LoanAccount``, stores the installment schedule, opens escrow and
 posts the disbursement, all in one transaction. The schedule is built from the very terms the note and the
-disclosures priced (origination.services.disclosures.loan_figures: the product's terms, the loan amount, the
-closing date as the advance date and the scheduled first payment date, odd days' interest on the first
-installment), and the escrow figures are the initial escrow disclosure's (origination.services.closing
+disclosures priced, as signed at closing (``ClosingSignature.terms``, origination.services.contract: the Closing
+Disclosure's amount and rate, the product's other terms at signing, the closing date as the advance date and the
+scheduled first payment date, odd days' interest on the first installment), never from the product as it stands
+at funding, and the escrow figures are the initial escrow disclosure's (origination.services.closing
 .escrow_statement), so what servicing bills is what the borrower was told.
 
 Journal (dated the funding date, when the money moved):
@@ -18,7 +19,9 @@ so concurrent calls queue and the second returns the first's account without pos
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -27,8 +30,9 @@ from lending.core.services import audit_record
 from lending.finance import amortization
 from lending.finance.daycount import add_months
 from lending.finance.money import ZERO
-from origination.models import Application, Funding
+from origination.models import Application, ClosingSignature, Funding
 from origination.services.closing import INSURANCE_PAYMENT, PROPERTY_TAX_PAYMENTS, ClosingError, escrow_statement
+from origination.services.contract import contract_terms_load, contract_terms_snapshot
 from servicing.models import EscrowItem, Installment, JournalEntry, LoanAccount
 from servicing.models.ledger import CASH, ESCROW_LIABILITY, FEE_INCOME, LOANS_RECEIVABLE
 from servicing.services.ledger import journal_post
@@ -38,24 +42,38 @@ class OnboardingError(Exception):
     """The funded application cannot be boarded as it stands; nothing was written. The message says why."""
 
 
-def contract_terms(application: Application, loan_amount: Decimal) -> amortization.LoanTerms:
-    """The terms the note was priced on: ``loan_figures``'s LoanTerms on the scheduled closing and first payment
-    dates (product terms; odd first period priced per diem)."""
-    product = application.product
-    if application.closing_date is None or application.first_payment_date is None:
+def signed_terms(application: Application) -> dict[str, Any]:
+    """The contract terms signed at closing (``ClosingSignature.terms``, origination.services.contract). An
+    application signed before the snapshot existed has none stored: its terms are read now, the same way."""
+    try:
+        stored = application.closing_signature.terms
+    except ClosingSignature.DoesNotExist:
+        stored = None
+    return contract_terms_load(stored or contract_terms_snapshot(application))
+
+
+def contract_terms(application: Application, signed: dict[str, Any], loan_amount: Decimal) -> amortization.LoanTerms:
+    """The terms the note was priced on (``signed``), on the scheduled closing and first payment dates (odd first
+    period priced per diem). The funded amount must be the signed one."""
+    if signed["closing_date"] is None or signed["first_payment_date"] is None:
         raise OnboardingError(f"{application.number} has no scheduled closing and first payment dates.")
+    if signed["loan_amount"] != loan_amount:
+        raise OnboardingError(
+            f"{application.number}: funded {loan_amount}, but the amount signed at closing is {signed['loan_amount']}."
+        )
+    kind = signed["amortization"]
     try:
         return amortization.LoanTerms(
             principal=loan_amount,
-            annual_rate=product.annual_rate,
-            term_periods=product.term_periods,
-            disbursement_date=application.closing_date,
-            first_payment_date=application.first_payment_date,
-            frequency=product.payment_frequency,
-            amortization=product.amortization,
-            day_count=product.day_count,
-            interest_only_periods=product.interest_only_periods if product.amortization == "interest_only" else 0,
-            balloon_after_periods=product.balloon_after_periods if product.amortization == "balloon" else None,
+            annual_rate=signed["annual_rate"],
+            term_periods=signed["term_periods"],
+            disbursement_date=signed["closing_date"],
+            first_payment_date=signed["first_payment_date"],
+            frequency=signed["payment_frequency"],
+            amortization=kind,
+            day_count=signed["day_count"],
+            interest_only_periods=signed["interest_only_periods"] if kind == "interest_only" else 0,
+            balloon_after_periods=signed["balloon_after_periods"] if kind == "balloon" else None,
         )
     except ValueError as exc:
         raise OnboardingError(f"{application.number}: the contract terms are invalid: {exc}") from exc
@@ -110,7 +128,7 @@ def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount
     disbursement entries. Idempotent: an application already boarded returns its account and posts nothing."""
     app = (
         Application.objects.select_for_update(of=("self",))
-        .select_related("product", "funding", "subject_property")
+        .select_related("product", "funding", "subject_property", "closing_signature")
         .get(pk=application.pk)
     )
     existing = LoanAccount.objects.filter(application=app).first()
@@ -122,19 +140,19 @@ def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount
         raise OnboardingError(f"{app.number} has not been funded.") from None
     if app.status != "funded":
         raise OnboardingError(f"{app.number} is {app.get_status_display()}, not funded.")
-    terms = contract_terms(app, funding.loan_amount)
+    signed = signed_terms(app)
+    terms = contract_terms(app, signed, funding.loan_amount)
     schedule = amortization.build_schedule(terms)
     projection, escrow_items = _escrow(app, terms)
     escrow_payments = projection.payments if projection is not None else (ZERO,)
-    product = app.product
     primary = app.borrowers.filter(is_primary=True).first()
     loan = LoanAccount(
         loan_number=_loan_number(app),
         application=app,
         borrower=app.applicant,
         borrower_name=str(primary) if primary is not None else "",
-        product_code=product.code,
-        product_name=product.name,
+        product_code=signed["product_code"],
+        product_name=signed["product_name"],
         principal=terms.principal,
         annual_rate=terms.annual_rate,
         term_periods=terms.term_periods,
@@ -148,11 +166,11 @@ def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount
         first_payment_date=terms.first_payment_date,
         maturity_date=schedule.rows[-1].due_date,
         regular_payment=schedule.regular_payment,
-        late_fee_percent=product.late_fee_percent,
-        late_fee_flat=product.late_fee_flat,
-        late_fee_max=product.late_fee_max,
-        grace_days=product.grace_days,
-        allocation_strategy=product.allocation_strategy,
+        late_fee_percent=signed["late_fee_percent"],
+        late_fee_flat=signed["late_fee_flat"],
+        late_fee_max=signed["late_fee_max"],
+        grace_days=signed["grace_days"],
+        allocation_strategy=signed["allocation_strategy"],
         escrow_monthly_payment=projection.monthly_payment if projection is not None else ZERO,
         escrow_initial_deposit=projection.initial_deposit if projection is not None else ZERO,
         escrow_cushion=projection.cushion if projection is not None else ZERO,
@@ -231,3 +249,39 @@ def _post_disbursement(*, loan: LoanAccount, funding: Funding, actor: User | Non
             lines=[(CASH, loan.escrow_initial_deposit, ZERO), (ESCROW_LIABILITY, ZERO, loan.escrow_initial_deposit)],
             idempotency_key=f"loan-onboard:{loan.application_id}:escrow-deposit",
         )
+
+
+@dataclass(frozen=True)
+class BoardingOutcome:
+    """What boarding one funded application did: ``loan`` when it has a loan account (``boarded`` when this run
+    made it), ``error`` when it still cannot be boarded."""
+
+    number: str
+    loan: LoanAccount | None = None
+    boarded: bool = False
+    error: str = ""
+
+
+def loans_board_funded(*, actor: User | None, application_ids: list[int] | None = None) -> list[BoardingOutcome]:
+    """Board funded applications that have no loan account yet (boarding failed when they were funded): all of
+    them, or those of ``application_ids``. Each is boarded on its own (one failure stops nothing) and idempotently
+    (``loan_onboard``: an application boarded meanwhile, or twice, posts nothing). Already boarded ones asked for
+    by id are reported, not boarded again."""
+    applications = Application.objects.filter(status="funded")
+    if application_ids is not None:
+        applications = applications.filter(pk__in=application_ids)
+    else:
+        applications = applications.filter(loan_account__isnull=True)
+    outcomes = []
+    for app in applications.select_related("loan_account").order_by("pk"):
+        existing = getattr(app, "loan_account", None)
+        if existing is not None:
+            outcomes.append(BoardingOutcome(app.number, loan=existing))
+            continue
+        try:
+            loan = loan_onboard(application=app, actor=actor)
+        except OnboardingError as exc:
+            outcomes.append(BoardingOutcome(app.number, error=str(exc)))
+        else:
+            outcomes.append(BoardingOutcome(app.number, loan=loan, boarded=True))
+    return outcomes

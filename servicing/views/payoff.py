@@ -12,7 +12,7 @@ from django.views.generic import TemplateView, View
 from lending.core import roles
 from lending.core.permissions import BorrowerRequiredMixin, RoleRequiredMixin
 from servicing import selectors
-from servicing.forms_payoff import PayoffPostForm, PortalQuoteForm, StaffQuoteForm
+from servicing.forms.payoff import PayoffPostForm, PortalQuoteForm, StaffQuoteForm
 from servicing.models import LoanAccount, LoanPayoff, PayoffQuote
 from servicing.selectors import payoff as payoff_selectors
 from servicing.services.payments import PaymentError

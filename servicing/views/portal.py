@@ -12,7 +12,7 @@ from django.views.generic import RedirectView, TemplateView, View
 
 from lending.core.permissions import BorrowerRequiredMixin
 from origination.views.portal import PortalHomeView as ApplicationsHomeView
-from servicing.forms_portal import AutopayForm, OneTimePaymentForm
+from servicing.forms.portal import AutopayForm, OneTimePaymentForm
 from servicing.models import AutopayEnrollment, PendingPayment
 from servicing.selectors import portal as selectors
 from servicing.services import ach
@@ -34,7 +34,7 @@ class PortalHomeView(ApplicationsHomeView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["loans"] = list(selectors.loans_for_borrower(user=self.request.user))
+        context["loans"] = selectors.loans_for_borrower(user=self.request.user)
         return context
 
 

@@ -8,7 +8,7 @@ from django.views.generic import TemplateView
 from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
 from servicing import selectors
-from servicing.forms import TrialBalanceForm
+from servicing.forms.ledger import TrialBalanceForm
 from servicing.models import LoanAccount
 from servicing.selectors import loan_pages
 from servicing.selectors import replay as replay_selectors

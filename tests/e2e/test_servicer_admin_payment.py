@@ -38,8 +38,8 @@ def test_a_servicer_previews_the_waterfall_then_posts_the_payment(page):
 
     page.get_by_label("Amount").fill(str(first.payment))
     expect(preview.get_by_test_id("waterfall")).to_contain_text("#1 (paid in full)")
-    expect(preview).to_contain_text(str(first.interest))
-    expect(preview).to_contain_text(str(first.escrow))
+    expect(preview).to_contain_text(f"${first.interest:,}")
+    expect(preview).to_contain_text(f"${first.escrow:,}")
 
     page.get_by_label("Amount").fill("100.00")  # short of a periodic payment: held in suspense
     expect(preview).to_contain_text("Held in suspense")
@@ -52,7 +52,7 @@ def test_a_servicer_previews_the_waterfall_then_posts_the_payment(page):
     page.get_by_label("Reference").fill("CHK-7788")
     page.get_by_label("Method").select_option("check")
     page.get_by_role("button", name="Post payment").click()
-    expect(page.locator(".messagelist")).to_contain_text("Payment of 100.00 posted")
+    expect(page.locator(".messagelist")).to_contain_text("Payment of $100.00 posted")
     expect(page.get_by_text("CHK-7788", exact=True)).to_be_visible()  # in the transactions inline
     page.wait_for_load_state("networkidle")
     txn = LoanTransaction.objects.get()

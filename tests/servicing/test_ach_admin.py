@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-import servicing.admin_portal  # noqa: F401  (registers the admin classes until the lead adds the import line)
 from lending.core import roles
 from servicing.models import LoanTransaction, PendingPayment
 from servicing.services import ach

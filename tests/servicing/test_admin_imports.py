@@ -63,7 +63,7 @@ def test_upload_preview_commit_and_upload_again(client, servicer, loan):
     assert "100.00" in html  # the total of the valid lines
     response = client.post(commit_url(batch), follow=True)
     assert response.status_code == 200
-    assert "Committed: 1 posted (100.00), 0 already posted, 1 with errors." in response.content.decode()
+    assert "Committed: 1 posted ($100.00), 0 already posted, 1 with errors." in response.content.decode()
     assert LoanTransaction.objects.get().posted_by == servicer
 
     upload(client, text)

@@ -48,7 +48,7 @@ def staff_collector():
     return user
 
 
-def test_the_loan_page_shows_schedule_transactions_allocations_escrow_and_links(client, mortgage):
+def test_the_loan_page_shows_transactions_allocations_escrow_and_links(client, mortgage):
     first = mortgage.installments.get(number=1)
     txn = pay(mortgage, first.payment, "k1")
     client.force_login(user_with_role(roles.SERVICER))
@@ -56,14 +56,14 @@ def test_the_loan_page_shows_schedule_transactions_allocations_escrow_and_links(
     assert response.status_code == 200
     html = response.content.decode()
     assert "Transactions and their allocations" in html
-    assert f"#1 interest {first.interest}" in html
-    assert f"#1 principal {first.principal}" in html
+    assert f"#1 interest ${first.interest:,}" in html
+    assert f"#1 principal ${first.principal:,}" in html
     assert "chk-k1" in html
     assert reverse("admin:servicing_loanaccount_post_payment", args=[mortgage.pk]) in html
     assert reverse("servicing:loan-detail", args=[mortgage.pk]) in html
     assert reverse("admin:servicing_loantransaction_change", args=[txn.pk]) in html
     assert "Homeowner" in html  # an escrow item
-    assert mortgage.maturity_date.strftime("%b. %-d, %Y").replace("May.", "May") in html  # the last installment
+    assert reverse("servicing:loan-schedule", args=[mortgage.pk]) in html  # the schedule, a page at a time
 
 
 def test_the_loan_page_query_count_does_not_grow_with_installments_and_payments(
@@ -80,7 +80,7 @@ def test_the_loan_page_query_count_does_not_grow_with_installments_and_payments(
     with django_assert_max_num_queries(len(few.captured_queries)) as many:
         response = client.get(url)
     assert response.status_code == 200
-    assert response.content.decode().count("chk-p") == 30
+    assert response.content.decode().count("<p>chk-p") == 30  # the reference column
     assert len(many.captured_queries) == len(few.captured_queries)
 
 

@@ -73,7 +73,7 @@ def test_the_preview_shows_the_split_per_installment_and_bucket_and_writes_nothi
     html = response.content.decode()
     assert "#1 (paid in full)" in html
     for amount in (first.interest, first.principal, first.escrow):
-        assert str(amount) in html
+        assert f"<td>${amount:,}</td>" in html
     assert "Principal prepayment" in html
     assert "250.00" in html
     assert LoanTransaction.objects.count() == 0
@@ -116,7 +116,7 @@ def test_posting_redirects_to_the_loan_and_a_double_submit_posts_once(client, se
     assert again.status_code == 200
     txn = LoanTransaction.objects.get()
     assert (txn.amount, txn.method, txn.reference, txn.posted_by) == (D("100.00"), "check", "CHK-1001", servicer)
-    assert "Payment of 100.00 posted" in again.content.decode()
+    assert "Payment of $100.00 posted" in again.content.decode()
 
 
 def test_a_payment_error_is_a_field_error_and_a_400(client, servicer, loan):
@@ -201,7 +201,7 @@ def test_a_reversal_refused_by_the_service_shows_its_message(client, servicer, l
     def refuse(**kwargs):
         raise payments.PaymentError("its suspense has since been applied", "transaction")
 
-    monkeypatch.setattr("servicing.admin_views.payment_reverse", refuse)
+    monkeypatch.setattr("servicing.admin.views.payment_reverse", refuse)
     response = client.post(reverse_url(txn), {"reason": "stop_payment"})
     assert response.status_code == 409
     assert "its suspense has since been applied" in response.content.decode()

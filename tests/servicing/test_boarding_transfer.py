@@ -12,15 +12,9 @@ from lending.finance import amortization
 from servicing import selectors
 from servicing.models import ImportBatch, Installment, JournalEntry, LoanAccount
 from servicing.services import payments
-from servicing.services.boarding import (
-    BoardingError,
-    TransferLoan,
-    boarding_import_commit,
-    boarding_import_stage,
-    loan_board_transfer,
-    transfer_schedule,
-)
 from servicing.services.payments import payment_post
+from servicing.services.transfer_boarding import BoardingError, TransferLoan, loan_board_transfer, transfer_schedule
+from servicing.services.transfer_import import boarding_import_commit, boarding_import_stage
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
 

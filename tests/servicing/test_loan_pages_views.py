@@ -15,6 +15,7 @@ from servicing.services import payments
 from servicing.services.payments import payment_post
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
+from tests.servicing.html import shows_money
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +105,7 @@ def test_the_loan_page_shows_the_next_due_and_the_latest_transactions_with_their
     assert sum(line.amount for line in latest.current_lines) == latest.amount
     assert len(overview.entries) == loan_pages.RECENT_ENTRIES
     body = response.content.decode()
-    assert f"${next_due.payment:,}" in body
+    assert shows_money(body, f"${next_due.payment:,}")
     assert f"Escrow #{MANY}" in body
     assert reverse("servicing:loan-schedule", args=[loan.pk]) + "?page=1" in body
 

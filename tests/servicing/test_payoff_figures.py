@@ -17,6 +17,7 @@ from servicing.services.payments import PaymentError, payment_post
 from servicing.services.payoff import payoff_letter_context, payoff_letter_pdf, payoff_quote_issue
 from tests.core.factories import user_with_role
 from tests.servicing.factories import CLOSING_DATE, boarded_loan
+from tests.servicing.html import shows_money
 
 pytestmark = pytest.mark.django_db
 
@@ -115,8 +116,11 @@ def test_interest_paid_ahead_is_refunded_not_deducted(monkeypatch):
     _pay(loan, loan.installments.get(number=1).payment, "early", date(2026, 12, 1))
     loan.refresh_from_db()
     figures = payoff_figures(loan, as_of=date(2026, 12, 11), good_through=date(2026, 12, 11))
-    assert (figures.accrual_days, figures.interest, figures.interest_refund) == (-20, ZERO, D("1082.35"))
+    # No negative interest period: nothing accrues, the 20 days paid ahead are the credit, refunded.
+    assert (figures.accrual_days, figures.accrued_interest, figures.interest_credit) == (0, ZERO, D("1082.35"))
+    assert (figures.interest, figures.interest_refund) == (ZERO, D("1082.35"))
     assert figures.total == D("299728.80")
+    assert figures.per_diem_from == date(2027, 1, 1)  # a later arrival first uses up the interest paid ahead
 
 
 def test_suspense_and_fees_are_in_the_total(monkeypatch):
@@ -205,5 +209,18 @@ def test_the_letter_shows_the_figures_and_renders_as_pdf(monkeypatch):
         "1026.36(c)(3)",
         "Lending Mortgage Company",
     ):
-        assert text in html, text
+        assert shows_money(html, text) if text.startswith("$") else text in html, text
     assert payoff_letter_pdf(quote).startswith(b"%PDF")
+
+
+def test_the_letter_of_a_loan_paid_ahead_shows_no_negative_period(monkeypatch):
+    _today(monkeypatch, date(2026, 12, 11))
+    loan = boarded_loan()
+    _pay(loan, loan.installments.get(number=1).payment, "early", date(2026, 12, 1))
+    quote = _quote(loan, date(2026, 12, 11), date(2026, 12, 11))
+    html = render_to_string("pdf/payoff_letter.html", payoff_letter_context(quote))
+    assert "days)" not in html
+    assert (
+        "Interest paid through Jan 1, 2027, after the payoff date: none owed; $1,082.35 paid ahead is credited" in html
+    )
+    assert "For each day after Jan 1, 2027, the date interest is paid through, add <strong>$" in html

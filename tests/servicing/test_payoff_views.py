@@ -11,12 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lending.core import roles
-from servicing import admin_payoff  # noqa: F401  (registers the payoff admin until servicing.admin imports it)
 from servicing.models import LoanAccount, PayoffQuote
 from servicing.services import payments
 from servicing.services.payoff import payoff_post, payoff_quote_issue
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
+from tests.servicing.html import shows_money
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +127,7 @@ def test_staff_issue_a_quote_and_see_its_figures(client, loan):
     page = client.get(reverse("servicing:loan-payoff", args=[loan.pk])).content.decode()
     assert 'value="2026-12-01"' in page
     assert 'value="2026-12-31"' in page
-    assert "$300,975.00" in page  # payoff if received today, in the posting form
+    assert shows_money(page, "$300,975.00")  # payoff if received today, in the posting form
     response = client.post(
         reverse("servicing:loan-payoff", args=[loan.pk]), {"as_of": "2026-12-01", "good_through": "2026-12-11"}
     )
@@ -180,8 +180,8 @@ def test_the_paid_off_loan_shows_its_payoff_and_no_forms(client, loan):
     )
     body = client.get(reverse("servicing:loan-payoff", args=[loan.pk])).content.decode()
     assert 'data-testid="paid-off"' in body
-    assert "overage $25.00" in body
-    assert "escrow $1,050.00" in body
+    assert shows_money(body, "overage $25.00")
+    assert shows_money(body, "escrow $1,050.00")
     assert 'data-testid="quote-form"' not in body
     assert 'data-testid="post-form"' not in body
 
@@ -203,8 +203,8 @@ def test_the_borrower_requests_a_quote_and_downloads_the_letter(client, loan):
         D("301516.67"),
     )
     body = client.get(response["Location"]).content.decode()
-    assert "$301,516.67" in body
-    assert "$54.17" in body
+    assert shows_money(body, "$301,516.67")
+    assert shows_money(body, "$54.17")
     letter = client.get(reverse("servicing_portal:loan-payoff-letter", args=[loan.pk, quote.pk]))
     assert letter.content.startswith(b"%PDF")
 
@@ -277,3 +277,29 @@ def test_the_payoff_admin_is_read_only_for_servicers_and_managers(client, loan, 
     ):
         assert client.get(url).status_code == status, url
     assert client.get(reverse("admin:servicing_payoffquote_add")).status_code == 403
+
+
+def test_a_quote_with_interest_paid_ahead_shows_no_negative_period_and_credits_it(client, loan):
+    # Installment 1 (due 2027-01-01) paid on 2026-12-01: interest is paid through 2027-01-01. A quote good through
+    # 2026-12-11 owes no interest; the 20 days paid ahead (30/360), 299,728.80 x 6.5 % x 20/360 = 1,082.35, are
+    # credited and refunded; the per diem starts after 2027-01-01.
+    payments.payment_post(
+        loan=loan,
+        amount=loan.installments.get(number=1).payment,
+        effective_date=TODAY,
+        method="ach",
+        reference="early",
+        idempotency_key="early",
+        actor=None,
+    )
+    client.force_login(loan.borrower)
+    response = client.post(reverse("servicing_portal:loan-payoff", args=[loan.pk]), {"good_through": "2026-12-11"})
+    page = client.get(response["Location"]).content.decode()
+    assert "days)" not in page  # no accrual period at all, let alone "(-20 days)"
+    assert (
+        "Interest paid through 2027-01-01, after the payoff date: none owed; $1,082.35 paid ahead is credited" in page
+    )
+    assert 'data-testid="interest">$0.00<' in page
+    assert 'data-testid="total">$299,728.80<' in page
+    assert 'data-testid="per-diem-from">2027-01-01<' in page
+    assert "Interest paid ahead, $1,082.35, is refunded after payoff." in page

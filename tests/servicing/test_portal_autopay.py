@@ -11,6 +11,7 @@ from servicing.models import AutopayEnrollment, LoanAccount
 from servicing.services import ach
 from tests.core.factories import user_with_role
 from tests.servicing.factories_portal import BANK, BANK_FORM, TODAY, borrower_loan, make_borrower, set_today
+from tests.servicing.html import shows_money
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -41,7 +42,7 @@ def test_the_page_says_drafts_are_not_running_yet_and_shows_the_amount(client, l
     body = response.content.decode()
     assert "not running yet" in response.content.decode()
     assert "no payment is drafted automatically" in body
-    assert f"${loan.regular_payment + loan.escrow_monthly_payment:,}" in body
+    assert shows_money(body, f"${loan.regular_payment + loan.escrow_monthly_payment:,}")
     assert 'data-testid="autopay-form"' in body
 
 

@@ -12,6 +12,7 @@ from servicing.services.ledger import journal_post
 from servicing.views import staff
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
+from tests.servicing.html import shows_money
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +120,7 @@ def test_loan_detail_shows_terms_balances_schedule_escrow_and_subledger(client):
     response = client.get(reverse("servicing:loan-detail", args=[loan.pk]))
     body = response.content.decode()
     overview = response.context["overview"]
-    assert "$1,896.20" in body  # the regular P&I payment
+    assert shows_money(body, "$1,896.20")  # the regular P&I payment
     assert "Property tax" in body
     assert "Homeowner&#x27;s insurance premium" in body
     # A window of the schedule from the next due installment; the rest is on the paginated schedule page.

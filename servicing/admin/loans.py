@@ -1,6 +1,6 @@
 """Servicer screens in the admin. Loans and the journal are read-only here: every change goes through a service
 (posting, reversal, imports), so the admin never edits money. The custom views (post a payment with its live
-preview, reverse a payment, the import flow) live in ``servicing.admin_views``; this module routes to them.
+preview, reverse a payment, the import flow) live in ``servicing.admin.views``; this module routes to them.
 
 Access by role (lending.core.roles), not only by model permission: servicers, collectors and managers may view the
 loan and transaction screens; only servicers and managers post, reverse and import.
@@ -15,12 +15,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from lending.core import roles
-from servicing import admin_views
+from lending.core.admin_money import MoneyAdminMixin
+from lending.core.templatetags.money import format_money
+from servicing.admin import views as admin_views
 from servicing.models import (
     AllocationLine,
     EscrowItem,
     ImportBatch,
-    Installment,
     JournalEntry,
     JournalLine,
     LedgerAccount,
@@ -30,7 +31,7 @@ from servicing.models import (
 from servicing.selectors.imports import loan_transactions_with_allocations
 
 
-class ReadOnlyMixin:
+class ReadOnlyMixin(MoneyAdminMixin):
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -51,25 +52,6 @@ class RoleViewMixin(ReadOnlyMixin):
         return roles.has_role(request.user, *admin_views.VIEW_ROLES)
 
 
-class InstallmentInline(RoleViewMixin, admin.TabularInline):
-    model = Installment
-    fields = (
-        "number",
-        "due_date",
-        "principal",
-        "interest",
-        "escrow",
-        "payment",
-        "paid_principal",
-        "paid_interest",
-        "paid_escrow",
-        "paid_on",
-    )
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-
 class EscrowItemInline(RoleViewMixin, admin.TabularInline):
     model = EscrowItem
     fields = ("kind", "description", "payee", "annual_amount", "payments_per_year", "next_due_date")
@@ -87,7 +69,7 @@ def _allocation_summary(txn: LoanTransaction) -> str:
             (
                 f"#{line.installment.number} " if line.installment_id else "",
                 line.get_bucket_display().lower(),
-                line.amount,
+                format_money(line.amount),
             )
             for line in txn.current_lines
         ),
@@ -152,16 +134,26 @@ class LoanAccountAdmin(RoleViewMixin, admin.ModelAdmin):
                     ("principal_balance", "interest_due", "fees_due"),
                     ("escrow_balance", "suspense_balance"),
                     ("interest_paid_through", "next_due_date"),
+                    "schedule",
                     "version",
                 )
             },
         ),
         ("Boarding", {"fields": ("boarded_at", "boarded_by", "updated_at")}),
     )
-    inlines = (EscrowItemInline, InstallmentInline, LoanTransactionInline)
+    readonly_fields = ("schedule",)
+    # The schedule (360 rows on a mortgage) is linked, not inlined: its own page is paginated.
+    inlines = (EscrowItemInline, LoanTransactionInline)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("application", "borrower", "boarded_by")
+
+    @admin.display(description="Schedule")
+    def schedule(self, obj):
+        url = reverse("servicing:loan-schedule", args=[obj.pk])
+        return format_html(
+            '<a href="{}" data-testid="schedule-link">{} installments, a page at a time</a>', url, obj.term_periods
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -365,6 +357,3 @@ class LedgerAccountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-from servicing import admin_payoff, admin_portal  # noqa: E402, F401  (their ModelAdmins register on import)

@@ -5,6 +5,8 @@ are never shown (last four digits only)."""
 from django.contrib import admin, messages
 
 from lending.core import roles
+from lending.core.admin_money import MoneyAdminMixin
+from lending.core.templatetags.money import format_money
 from servicing.models import AutopayEnrollment, PendingPayment
 from servicing.services import ach
 
@@ -12,7 +14,7 @@ SERVICER_ROLES = (roles.SERVICER, roles.MANAGER)
 ACCOUNT_FIELDS = ("account_holder", "account_type", "account_last4")
 
 
-class ServicerOnlyReadOnly:
+class ServicerOnlyReadOnly(MoneyAdminMixin):
     """Visible to servicers and managers (the role, not only is_staff); nothing is added, edited or deleted here:
     changes go through the ACH services."""
 
@@ -100,7 +102,8 @@ class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    f"ACH {pending.pk} ({pending.loan}): settled, ${txn.amount:,} posted as transaction {txn.pk}",
+                    f"ACH {pending.pk} ({pending.loan}): settled, {format_money(txn.amount)} posted "
+                    f"as transaction {txn.pk}",
                     messages.SUCCESS,
                 )
 

@@ -1,25 +1,28 @@
 """The admin's custom servicer views: post a payment (with a live preview of the waterfall), reverse a payment,
 and the import flow (upload -> validated preview -> commit). Thin: check the role, validate, call a service or a
-selector, render. The ``ModelAdmin`` classes in ``servicing.admin`` route to these through ``get_urls``."""
+selector, render. The ``ModelAdmin`` classes in ``servicing.admin.loans`` route to these through ``get_urls``."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from lending.core import roles
-from servicing.admin_forms import ImportUploadForm, PaymentPostForm, PaymentReverseForm
+from lending.core.templatetags.money import format_money
+from lending.finance.money import ZERO
+from servicing.admin.forms import ImportUploadForm, PaymentPostForm, PaymentReverseForm
 from servicing.models import AllocationLine, ImportBatch, LoanAccount, LoanTransaction
 from servicing.selectors import imports as import_selectors
 from servicing.selectors import replay as replay_selectors
-from servicing.services.boarding import BOARDING_FILE, boarding_import_commit, boarding_import_stage
 from servicing.services.import_batches import ImportFileError
 from servicing.services.imports import PAYMENT_FILE, payment_import_commit, payment_import_stage
 from servicing.services.payments import PaymentError, payment_allocate, payment_post, payment_reverse
+from servicing.services.transfer_import import BOARDING_FILE, boarding_import_commit, boarding_import_stage
 
 VIEW_ROLES = (roles.SERVICER, roles.COLLECTOR, roles.MANAGER)
 POSTING_ROLES = (roles.SERVICER, roles.MANAGER)
@@ -35,6 +38,16 @@ def may_post(user) -> bool:
 def require_posting_role(request) -> None:
     if not may_post(request.user):
         raise PermissionDenied("Only servicers and managers post, reverse and import.")
+
+
+MAX_PK = 2**63 - 1  # the largest id a BigAutoField holds: larger ones overflow the database driver
+
+
+def object_pk(object_id: str) -> int:
+    """The id in a custom admin URL as an int; 404 for anything that cannot be one (the route takes any path)."""
+    if not (object_id.isascii() and object_id.isdigit()) or int(object_id) > MAX_PK:
+        raise Http404(f"No object with id {object_id!r}.")
+    return int(object_id)
 
 
 def _context(model_admin, request, **extra):
@@ -55,7 +68,7 @@ def _replay_or(txn, url_name, pk, request):
 
 def payment_post_view(request, object_id, *, model_admin):
     require_posting_role(request)
-    loan = get_object_or_404(LoanAccount, pk=object_id)
+    loan = get_object_or_404(LoanAccount, pk=object_pk(object_id))
     form = PaymentPostForm(request.POST or None, loan=loan)
     status = 200
     if request.method == "POST":
@@ -66,7 +79,8 @@ def payment_post_view(request, object_id, *, model_admin):
                 visible = exc.field in form.fields and not form[exc.field].is_hidden
                 form.add_error(exc.field if visible else None, _message(exc) if visible else str(exc))
             else:
-                messages.success(request, f"Payment of {txn.amount} posted to {loan.loan_number} ({txn.reference}).")
+                amount = format_money(txn.amount)
+                messages.success(request, f"Payment of {amount} posted to {loan.loan_number} ({txn.reference}).")
                 return _replay_or(txn, "admin:servicing_loanaccount_change", loan.pk, request)
         status = 400
     return TemplateResponse(
@@ -108,7 +122,7 @@ def _message(exc: PaymentError) -> str:
 def payment_preview_view(request, object_id, *, model_admin):
     """The split ``payment_post`` would make now (``payment_allocate``: writes nothing), for htmx to swap in."""
     require_posting_role(request)
-    loan = get_object_or_404(LoanAccount, pk=object_id)
+    loan = get_object_or_404(LoanAccount, pk=object_pk(object_id))
     form = PaymentPostForm(request.POST, loan=loan)
     allocation = installments = None
     problems: list[str] = []
@@ -133,34 +147,63 @@ def payment_preview_view(request, object_id, *, model_admin):
     )
 
 
+# The preview's columns: every bucket a payment can reach, so each row and each column adds up to the totals.
+PREVIEW_COLUMNS = (
+    ("late_fees", "Late fees"),
+    ("fees", "Fees"),
+    ("interest", "Interest"),
+    ("principal", "Principal"),
+    ("prepayment", "Prepayment"),
+    ("escrow", "Escrow"),
+    ("suspense", "Suspense"),
+)
+INSTALLMENT_BUCKETS = ("late_fees", "fees", "interest", "principal", "escrow")
+
+
 def _preview_rows(allocation, installments) -> dict:
+    """The waterfall as a table: one row per installment, then what went beyond the schedule (prepayment, an
+    escrow deposit, money held in suspense, a bucket paid off no installment), and totals that are the column sums.
+    Suspense released from earlier payments is shown apart, so the grand total is the payment's amount."""
     if allocation is None:
         return {}
     rows = [
-        {
-            "number": line.number,
-            "due_date": line.due_date,
-            "late_fees": line.late_fees,
-            "fees": line.fees,
-            "interest": line.interest,
-            "principal": line.principal,
-            "escrow": line.escrow,
-            "total": line.total,
-            "pays_off": installments[line.number].outstanding == line.interest + line.principal + line.escrow,
-        }
+        _preview_row(
+            f"#{line.number}" + (" (paid in full)" if _pays_off(line, installments) else ""),
+            line.due_date,
+            {name: getattr(line, name) for name in INSTALLMENT_BUCKETS},
+        )
         for line in allocation.lines
     ]
-    loose = [
-        (label, amount)
-        for label, amount in (
-            ("Escrow deposit (unscheduled)", allocation.escrow_deposit),
-            (AllocationLine.Bucket.PREPAYMENT.label, allocation.prepayment),
-            ("Suspense applied (held earlier, now paying the above)", -allocation.suspense_applied),
-            ("Held in suspense", allocation.to_suspense),
-        )
-        if amount
+    beyond = {name: getattr(allocation, name) - sum(r["cells"][name] for r in rows) for name in INSTALLMENT_BUCKETS}
+    extra = [
+        ("Not on an installment", beyond),
+        (f"{AllocationLine.Bucket.PREPAYMENT.label} (beyond the schedule)", {"prepayment": allocation.prepayment}),
+        ("Escrow deposit (unscheduled)", {"escrow": allocation.escrow_deposit}),
+        ("Held in suspense", {"suspense": allocation.to_suspense}),
     ]
-    return {"rows": rows, "loose": loose}
+    rows += [_preview_row(label, None, cells) for label, cells in extra if any(cells.values())]
+    totals = _preview_row("Totals", None, {name: sum(r["cells"][name] for r in rows) for name, _ in PREVIEW_COLUMNS})
+    return {
+        "columns": PREVIEW_COLUMNS,
+        "rows": rows,
+        "totals": totals,
+        "suspense_applied": allocation.suspense_applied,
+    }
+
+
+def _pays_off(line, installments) -> bool:
+    return installments[line.number].outstanding == line.interest + line.principal + line.escrow
+
+
+def _preview_row(label: str, due_date, cells: dict) -> dict:
+    full = {name: cells.get(name, ZERO) for name, _ in PREVIEW_COLUMNS}
+    return {
+        "label": label,
+        "due_date": due_date,
+        "cells": full,
+        "amounts": [full[name] for name, _ in PREVIEW_COLUMNS],
+        "total": sum(full.values(), ZERO),
+    }
 
 
 # --- reverse a payment ----------------------------------------------------------------------------------------
@@ -168,7 +211,7 @@ def _preview_rows(allocation, installments) -> dict:
 
 def payment_reverse_view(request, object_id, *, model_admin):
     require_posting_role(request)
-    txn = get_object_or_404(LoanTransaction.objects.select_related("loan", "posted_by"), pk=object_id)
+    txn = get_object_or_404(LoanTransaction.objects.select_related("loan", "posted_by"), pk=object_pk(object_id))
     form = PaymentReverseForm(request.POST or None)
     refusal, status = None, 200
     if txn.kind != LoanTransaction.Kind.PAYMENT or txn.status != LoanTransaction.Status.POSTED:
@@ -238,7 +281,7 @@ def _formats():
 def import_preview_view(request, object_id, *, model_admin):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    batch = import_selectors.import_batch(pk=object_id)
+    batch = import_selectors.import_batch(pk=object_pk(object_id))
     status = request.GET.get("status", "")
     page = import_selectors.import_lines_page(batch=batch, status=status, page=request.GET.get("page"))
     return TemplateResponse(
@@ -263,11 +306,11 @@ def import_preview_view(request, object_id, *, model_admin):
 @require_POST
 def import_commit_view(request, object_id, *, model_admin):
     require_posting_role(request)
-    batch = get_object_or_404(ImportBatch, pk=object_id)
+    batch = get_object_or_404(ImportBatch, pk=object_pk(object_id))
     batch = COMMITTERS[batch.kind](batch=batch, actor=request.user)
     messages.success(
         request,
-        f"Committed: {batch.posted_count} posted ({batch.posted_total}), {batch.duplicate_count} already posted, "
-        f"{batch.error_count} with errors.",
+        f"Committed: {batch.posted_count} posted ({format_money(batch.posted_total)}), "
+        f"{batch.duplicate_count} already posted, {batch.error_count} with errors.",
     )
     return redirect("admin:servicing_importbatch_preview", batch.pk)

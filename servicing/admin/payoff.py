@@ -4,13 +4,14 @@ only is_staff). Quotes are issued and payoffs posted through the services, from 
 from django.contrib import admin
 
 from lending.core import roles
+from lending.core.admin_money import MoneyAdminMixin
 from servicing.models import LoanPayoff, PayoffQuote
 from servicing.selectors import payoff as payoff_selectors
 
 ADMIN_PAYOFF_ROLES = (roles.SERVICER, roles.MANAGER)
 
 
-class PayoffReadOnlyAdmin(admin.ModelAdmin):
+class PayoffReadOnlyAdmin(MoneyAdminMixin, admin.ModelAdmin):
     """Viewable by servicers and managers, changeable by no one."""
 
     def has_module_permission(self, request):
