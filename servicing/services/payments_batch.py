@@ -243,7 +243,9 @@ def _allocate_one(result, loan, unpaid, complete, accounts) -> _Staged | None:
     if chosen is None:
         raise _NeedsOneAtATime
     try:
-        allocation = allocate_dues(loan, request.amount, dues_of(loan, chosen), request.directive)
+        allocation = allocate_dues(
+            loan, request.amount, dues_of(loan, chosen), request.directive, request.effective_date
+        )
         posting = posting_prepare(
             loan=loan,
             effective_date=request.effective_date,

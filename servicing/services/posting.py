@@ -169,11 +169,14 @@ def payment_allocate(
     """How the loan's strategy would split ``amount`` received on ``effective_date`` now, and the installments
     it pays (by number). Writes nothing: ``payment_post`` posts exactly this, a preview shows it."""
     dues, installments = _dues(loan, effective_date)
-    return allocate_dues(loan, amount, dues, directive), installments
+    return allocate_dues(loan, amount, dues, directive, effective_date), installments
 
 
-def allocate_dues(loan: LoanAccount, amount: Decimal, dues: list[alloc.InstallmentDue], directive: str):
-    """The loan's strategy over ``dues``, with its suspense and principal; a refusal is a ``PaymentError``."""
+def allocate_dues(
+    loan: LoanAccount, amount: Decimal, dues: list[alloc.InstallmentDue], directive: str, effective_date: date
+):
+    """The loan's strategy over ``dues`` for a payment received on ``effective_date`` (what is due by then is
+    settled first), with its suspense and principal; a refusal is a ``PaymentError``."""
     try:
         return alloc.get_strategy(loan.allocation_strategy).allocate(
             amount,
@@ -181,6 +184,7 @@ def allocate_dues(loan: LoanAccount, amount: Decimal, dues: list[alloc.Installme
             suspense=loan.suspense_balance,
             directive=directive,
             principal_outstanding=loan.principal_balance,
+            as_of=effective_date,
         )
     except ValueError as exc:
         raise PaymentError(f"{loan.loan_number}: the payment cannot be allocated: {exc}") from exc
