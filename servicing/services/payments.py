@@ -47,6 +47,7 @@ from servicing.services.posting import (
     payment_record,
 )
 from servicing.services.replay import payments_after, replay_reapply, replay_unwind
+from servicing.services.schedule import installments_rederive
 from servicing.signals import payment_posted
 
 __all__ = ["MAX_DAYS_AHEAD", "PaymentError", "payment_allocate", "payment_post", "payment_reverse"]
@@ -158,6 +159,8 @@ def payment_post(
         raise
     AllocationLine.objects.bulk_create(allocation_lines(txn, allocation, installments))
     installments_apply(allocation, installments, effective_date)
+    if allocation.prepayment:  # the installments to come are priced on the lower balance
+        installments_rederive(locked, changed_on=effective_date)
     if unwound is not None:
         replay_reapply(loan=locked, unwound=unwound, trigger=txn, actor=actor)
     loan_dates_refresh(locked)
@@ -262,10 +265,13 @@ def payment_reverse(*, transaction: LoanTransaction, reason: str, actor: User | 
         note=reason[:255],
         posted_by=actor if actor is not None and actor.pk else None,
     )
-    installments_unapply(payment.allocation_lines.current())
+    lines = list(payment.allocation_lines.current())
+    installments_unapply(lines)
     LoanTransaction.objects.filter(pk=payment.pk).update(status=LoanTransaction.Status.REVERSED)
     payment.status = transaction.status = LoanTransaction.Status.REVERSED
     loan_balances_reload(loan)
+    if any(line.bucket == AllocationLine.Bucket.PREPAYMENT for line in lines):  # the balance is back up
+        installments_rederive(loan, changed_on=payment.effective_date)
     if unwound is not None:
         replay_reapply(loan=loan, unwound=unwound, trigger=reversal, actor=actor)
     loan_dates_refresh(loan)
