@@ -7,8 +7,11 @@ always locked in primary-key order), return the earlier posting for a repeated i
 
 Which installments the money is for (the dues): every installment due on or before the effective date that is
 not fully paid, plus the next one not yet due (the installment currently billed), so a payment made a few days
-before its due date pays that installment instead of curtailing principal. Money beyond them is a prepayment
-(or, under ``mortgage_standard``, a partial payment held in suspense until a full periodic payment accumulates).
+before its due date pays that installment instead of curtailing principal. What is due by the effective date is
+settled first (oldest first, whatever the strategy); only then does money go to the installment not yet due.
+Money beyond them is a prepayment (or, under ``mortgage_standard``, a partial payment held in suspense until a
+full periodic payment accumulates); a prepayment re-prices the installments to come on the lower balance
+(``servicing.services.schedule``).
 
 Journal lines and the other pieces of a posting: ``servicing.services.posting``. ``journal_post`` moves the loan's
 running balances from the lines, so ``ledger_verify`` keeps agreeing.
