@@ -162,8 +162,9 @@ def payment_post(
         raise
     AllocationLine.objects.bulk_create(allocation_lines(txn, allocation, installments))
     installments_apply(allocation, installments, effective_date)
+    repriced = 0
     if allocation.prepayment:  # the installments to come are priced on the lower balance
-        installments_rederive(locked, changed_on=effective_date)
+        repriced = installments_rederive(locked, changed_on=effective_date)
     if unwound is not None:
         replay_reapply(loan=locked, unwound=unwound, trigger=txn, actor=actor)
     loan_dates_refresh(locked)
@@ -172,7 +173,10 @@ def payment_post(
         actor=actor,
         verb="payment.posted",
         target=txn,
-        after=posted_audit(txn, allocation, entry, replay=unwound.replay.pk if unwound is not None else None),
+        after={
+            **posted_audit(txn, allocation, entry, replay=unwound.replay.pk if unwound is not None else None),
+            **({"installments_repriced": repriced} if repriced else {}),
+        },
     )
     announce_posted(txn, actor)
     return txn
@@ -273,8 +277,9 @@ def payment_reverse(*, transaction: LoanTransaction, reason: str, actor: User | 
     LoanTransaction.objects.filter(pk=payment.pk).update(status=LoanTransaction.Status.REVERSED)
     payment.status = transaction.status = LoanTransaction.Status.REVERSED
     loan_balances_reload(loan)
+    repriced = 0
     if any(line.bucket == AllocationLine.Bucket.PREPAYMENT for line in lines):  # the balance is back up
-        installments_rederive(loan, changed_on=payment.effective_date)
+        repriced = installments_rederive(loan, changed_on=payment.effective_date)
     if unwound is not None:
         replay_reapply(loan=loan, unwound=unwound, trigger=reversal, actor=actor)
     loan_dates_refresh(loan)
@@ -288,6 +293,7 @@ def payment_reverse(*, transaction: LoanTransaction, reason: str, actor: User | 
             "reversal": reversal.pk,
             "journal_entry": entry.pk,
             "replay": unwound.replay.pk if unwound is not None else None,
+            **({"installments_repriced": repriced} if repriced else {}),
         },
         note=reason,
     )

@@ -300,9 +300,8 @@ def loan_dates_refresh(loan: LoanAccount) -> None:
 def loans_dates_refresh(loan_ids: Iterable[int]) -> None:
     """Keep the loans' derived dates, in one UPDATE (correlated subqueries, no per-loan query):
     ``next_due_date``, the oldest installment not paid in full (those a prepayment left asking for nothing do not
-    count); ``interest_paid_through``, the due date of the
-    last installment of the unbroken run, from the first, whose interest is paid in full (the disbursement date
-    before any)."""
+    count); ``interest_paid_through``, the due date of the last installment of the unbroken run, from the first,
+    whose interest is paid in full (the disbursement date before any)."""
     next_due = (
         Installment.objects.filter(loan=OuterRef("pk"), paid_on__isnull=True, payment__gt=0)
         .order_by("due_date")

@@ -20,6 +20,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
+from lending.core.models import AuditEvent
 from servicing.models import Installment
 from servicing.services.payments import payment_reverse
 from servicing.services.payments_batch import PaymentRequest, payments_post_many
@@ -65,6 +66,8 @@ def test_a_prepayment_with_payment_3_prices_the_rest_on_the_lower_balance(loan, 
     assert _pi(loan, 313) == (D("221.33"), D("1.20"), D("222.53"))
     assert _pi(loan, 314) == _pi(loan, 360) == (ZERO, ZERO, ZERO)
     assert _scheduled_principal(loan, 3) == D("189454.63")
+    audit = AuditEvent.objects.filter(verb="payment.posted").latest("id")
+    assert audit.after["installments_repriced"] == 357  # installments 4-360, in the payment's audit row
 
     # Installment 4 paid on its due date with its new amount: exactly its principal comes off.
     fourth = Installment.objects.get(loan=loan, number=4)
