@@ -3,7 +3,7 @@
 Strategies are classes registered in :data:`STRATEGIES` under the code stored on the loan
 (Fineract-style: a new order is a new class); :func:`get_strategy` raises ``ValueError`` for an
 unknown code. All share ``strategy.allocate(amount, dues, *, suspense=ZERO, directive="standard",
-principal_outstanding=None) -> Allocation``.
+principal_outstanding=None, as_of=None) -> Allocation``.
 
 Money in, money out. ``amount`` is new money (> 0, whole cents); ``suspense`` is the loan's existing
 suspense (unapplied funds) balance. Under the ``"standard"`` directive the two are pooled and the
@@ -32,9 +32,16 @@ with Reg Z 12 CFR 1026.36(c)(1)):
    None (unknown: nothing is prepaid blind), the excess is held in suspense as an overpayment for
    servicing to refund or apply. ``prepay_excess=False`` holds every excess in suspense instead.
 
-``fees_interest_principal``: no partial-payment hold; late fees, other fees, interest, principal,
-escrow, each across installments oldest first; the excess as in step 4.
-``interest_principal_fees``: likewise in the order interest, principal, escrow, late fees, other fees.
+``fees_interest_principal``: no partial-payment hold; installments oldest first, each settled in the order
+late fees, other fees, interest, principal, escrow before the next one gets a cent; the excess as in step 4.
+``interest_principal_fees``: likewise, each installment in the order interest, principal, escrow, late fees,
+other fees.
+
+What is due first (every strategy): with ``as_of`` (the payment's effective date), the installments due on or
+before it (past due or within grace) are settled first, as above; only the money left when every one of them is
+paid goes to installments not yet due (paid ahead, in the same order), and then to the excess. So an exact,
+on-time payment always settles the installment due, and no interest of a later period is paid while an earlier
+installment is unpaid. Without ``as_of`` every due counts as due.
 
 Directives (the borrower directs new money; the same for every strategy; existing suspense untouched):
 ``"principal_only"``: a curtailment to ``prepayment`` up to the cap of step 4 (``principal_outstanding``
@@ -226,12 +233,14 @@ class AllocationStrategy:
         suspense: Decimal = ZERO,
         directive: str = STANDARD,
         principal_outstanding: Decimal | None = None,
+        as_of: date | None = None,
     ) -> Allocation:
-        """Allocate a payment of ``amount`` (> 0) against ``dues``; the module docstring has the rules."""
+        """Allocate a payment of ``amount`` (> 0) received on ``as_of`` against ``dues``; the module docstring
+        has the rules."""
         amount = require_cents(amount, "amount")
         if amount <= 0:
             raise ValueError(f"amount must be greater than zero, got {amount}")
-        return self._allocate(amount, dues, suspense, directive, principal_outstanding, self.prepay_excess)
+        return self._allocate(amount, dues, suspense, directive, principal_outstanding, self.prepay_excess, as_of)
 
     def _allocate(
         self,
@@ -241,6 +250,7 @@ class AllocationStrategy:
         directive: str,
         principal_outstanding: Decimal | None,
         prepay_excess: bool,
+        as_of: date | None = None,
     ) -> Allocation:
         if suspense is not ZERO:
             suspense = require_non_negative_cents(suspense, "suspense")
@@ -253,7 +263,7 @@ class AllocationStrategy:
                 rows = [list(due.components) if due.total else None for due in ordered]
                 remaining, settled = pool - owed, True
             else:
-                rows, remaining, settled = self.apply_dues(pool, ordered)
+                rows, remaining, settled = self._apply_due_first(pool, ordered, as_of)
             prepayment = ZERO
             if remaining and settled and prepay_excess and cap:
                 prepayment = remaining if remaining <= cap else cap
@@ -266,6 +276,19 @@ class AllocationStrategy:
         if directive == ESCROW_ONLY:
             return _escrow_only(head, ordered)
         raise ValueError(f"directive: unknown directive {directive!r}; use one of {', '.join(DIRECTIVES)}")
+
+    def _apply_due_first(
+        self, pool: Decimal, ordered: list[InstallmentDue], as_of: date | None
+    ) -> tuple[Rows, Decimal, bool]:
+        """The strategy over the dues due by ``as_of`` first; what is left, if they are all paid, over the rest."""
+        split = len(ordered) if as_of is None else sum(1 for due in ordered if due.due_date <= as_of)
+        if split == len(ordered) or split == 0:
+            return self.apply_dues(pool, ordered)
+        rows, remaining, settled = self.apply_dues(pool, ordered[:split])
+        if settled and remaining:
+            ahead, remaining, settled = self.apply_dues(remaining, ordered[split:])
+            return rows + ahead, remaining, settled
+        return rows + [None] * (len(ordered) - split), remaining, settled
 
 
 def _principal_only(head: tuple, dues: list[InstallmentDue], cap: Decimal | None) -> Allocation:
@@ -359,23 +382,31 @@ class MortgageStandard(AllocationStrategy):
 
 
 class ComponentOrderStrategy(AllocationStrategy):
-    """Pays one component at a time across all installments (oldest first), in ``ORDER``."""
+    """Settles installments oldest first, each one component at a time in ``ORDER``: no installment gets money
+    while an older one still owes anything."""
 
     ORDER: ClassVar[tuple[int, ...]] = ()
 
     def apply_dues(self, pool: Decimal, dues: list[InstallmentDue]) -> tuple[Rows, Decimal, bool]:
-        # _pay_component for each component in turn, inlined (hot); each component is paid once.
         rows: Rows = [None] * len(dues)
         remaining = pool
         if not remaining:
             return rows, remaining, True
-        for component in self.ORDER:
-            for index, due in enumerate(dues):
-                owed = due.components[component]
+        order = self.ORDER
+        for index, due in enumerate(dues):
+            if not due.total:
+                continue
+            components = due.components
+            if due.total <= remaining:  # the whole installment (hot: the usual case)
+                rows[index] = list(components)
+                remaining -= due.total
+                if not remaining:
+                    return rows, remaining, True
+                continue
+            row = rows[index] = [ZERO, ZERO, ZERO, ZERO, ZERO]
+            for component in order:
+                owed = components[component]
                 if owed:
-                    row = rows[index]
-                    if row is None:
-                        row = rows[index] = [ZERO, ZERO, ZERO, ZERO, ZERO]
                     pay = owed if owed <= remaining else remaining
                     row[component] = pay
                     remaining -= pay
@@ -386,13 +417,13 @@ class ComponentOrderStrategy(AllocationStrategy):
 
 class FeesInterestPrincipal(ComponentOrderStrategy):
     code = "fees_interest_principal"
-    description = "Late fees, fees, interest, principal, escrow; each across installments oldest first."
+    description = "Installments oldest first, each: late fees, fees, interest, principal, escrow."
     ORDER = (LATE_FEES, FEES, INTEREST, PRINCIPAL, ESCROW)
 
 
 class InterestPrincipalFees(ComponentOrderStrategy):
     code = "interest_principal_fees"
-    description = "Interest, principal, escrow, late fees, fees; each across installments oldest first."
+    description = "Installments oldest first, each: interest, principal, escrow, late fees, fees."
     ORDER = (INTEREST, PRINCIPAL, ESCROW, LATE_FEES, FEES)
 
 

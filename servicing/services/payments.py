@@ -7,8 +7,11 @@ always locked in primary-key order), return the earlier posting for a repeated i
 
 Which installments the money is for (the dues): every installment due on or before the effective date that is
 not fully paid, plus the next one not yet due (the installment currently billed), so a payment made a few days
-before its due date pays that installment instead of curtailing principal. Money beyond them is a prepayment
-(or, under ``mortgage_standard``, a partial payment held in suspense until a full periodic payment accumulates).
+before its due date pays that installment instead of curtailing principal. What is due by the effective date is
+settled first (oldest first, whatever the strategy); only then does money go to the installment not yet due.
+Money beyond them is a prepayment (or, under ``mortgage_standard``, a partial payment held in suspense until a
+full periodic payment accumulates); a prepayment re-prices the installments to come on the lower balance
+(``servicing.services.schedule``).
 
 Journal lines and the other pieces of a posting: ``servicing.services.posting``. ``journal_post`` moves the loan's
 running balances from the lines, so ``ledger_verify`` keeps agreeing.
@@ -47,6 +50,7 @@ from servicing.services.posting import (
     payment_record,
 )
 from servicing.services.replay import payments_after, replay_reapply, replay_unwind
+from servicing.services.schedule import installments_rederive
 from servicing.signals import payment_posted
 
 __all__ = ["MAX_DAYS_AHEAD", "PaymentError", "payment_allocate", "payment_post", "payment_reverse"]
@@ -158,6 +162,9 @@ def payment_post(
         raise
     AllocationLine.objects.bulk_create(allocation_lines(txn, allocation, installments))
     installments_apply(allocation, installments, effective_date)
+    repriced = 0
+    if allocation.prepayment:  # the installments to come are priced on the lower balance
+        repriced = installments_rederive(locked, changed_on=effective_date)
     if unwound is not None:
         replay_reapply(loan=locked, unwound=unwound, trigger=txn, actor=actor)
     loan_dates_refresh(locked)
@@ -166,7 +173,10 @@ def payment_post(
         actor=actor,
         verb="payment.posted",
         target=txn,
-        after=posted_audit(txn, allocation, entry, replay=unwound.replay.pk if unwound is not None else None),
+        after={
+            **posted_audit(txn, allocation, entry, replay=unwound.replay.pk if unwound is not None else None),
+            **({"installments_repriced": repriced} if repriced else {}),
+        },
     )
     announce_posted(txn, actor)
     return txn
@@ -262,10 +272,14 @@ def payment_reverse(*, transaction: LoanTransaction, reason: str, actor: User | 
         note=reason[:255],
         posted_by=actor if actor is not None and actor.pk else None,
     )
-    installments_unapply(payment.allocation_lines.current())
+    lines = list(payment.allocation_lines.current())
+    installments_unapply(lines)
     LoanTransaction.objects.filter(pk=payment.pk).update(status=LoanTransaction.Status.REVERSED)
     payment.status = transaction.status = LoanTransaction.Status.REVERSED
     loan_balances_reload(loan)
+    repriced = 0
+    if any(line.bucket == AllocationLine.Bucket.PREPAYMENT for line in lines):  # the balance is back up
+        repriced = installments_rederive(loan, changed_on=payment.effective_date)
     if unwound is not None:
         replay_reapply(loan=loan, unwound=unwound, trigger=reversal, actor=actor)
     loan_dates_refresh(loan)
@@ -279,6 +293,7 @@ def payment_reverse(*, transaction: LoanTransaction, reason: str, actor: User | 
             "reversal": reversal.pk,
             "journal_entry": entry.pk,
             "replay": unwound.replay.pk if unwound is not None else None,
+            **({"installments_repriced": repriced} if repriced else {}),
         },
         note=reason,
     )

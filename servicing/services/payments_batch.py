@@ -13,8 +13,8 @@ per transaction would. How it stays that way:
 - each loan's unpaid installments are read once (a window some periods past its latest request) and the
   requests are allocated in memory in order, so a second payment on a loan sees what the first left;
 - a loan whose requests need what only the one-at-a-time path does goes through ``payment_post`` instead, in
-  order: a request dated before a standing payment or an earlier request (a replay), or a window too short
-  for its next installment.
+  order: a request dated before a standing payment or an earlier request (a replay), a window too short
+  for its next installment, or a principal prepayment (which re-prices the installments to come).
 """
 
 from __future__ import annotations
@@ -243,7 +243,9 @@ def _allocate_one(result, loan, unpaid, complete, accounts) -> _Staged | None:
     if chosen is None:
         raise _NeedsOneAtATime
     try:
-        allocation = allocate_dues(loan, request.amount, dues_of(loan, chosen), request.directive)
+        allocation = allocate_dues(
+            loan, request.amount, dues_of(loan, chosen), request.directive, request.effective_date
+        )
         posting = posting_prepare(
             loan=loan,
             effective_date=request.effective_date,
@@ -255,6 +257,8 @@ def _allocate_one(result, loan, unpaid, complete, accounts) -> _Staged | None:
     except (PaymentError, LedgerError) as exc:
         result.error = exc if isinstance(exc, PaymentError) else PaymentError(str(exc))
         return None
+    if allocation.prepayment:  # re-prices the installments to come (installments_rederive): as payment_post does
+        raise _NeedsOneAtATime
     installments = {i.number: i for i in chosen}
     installments_add(allocation, installments, request.effective_date)
     return _Staged(result, loan, allocation, installments, posting)

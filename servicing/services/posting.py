@@ -169,11 +169,14 @@ def payment_allocate(
     """How the loan's strategy would split ``amount`` received on ``effective_date`` now, and the installments
     it pays (by number). Writes nothing: ``payment_post`` posts exactly this, a preview shows it."""
     dues, installments = _dues(loan, effective_date)
-    return allocate_dues(loan, amount, dues, directive), installments
+    return allocate_dues(loan, amount, dues, directive, effective_date), installments
 
 
-def allocate_dues(loan: LoanAccount, amount: Decimal, dues: list[alloc.InstallmentDue], directive: str):
-    """The loan's strategy over ``dues``, with its suspense and principal; a refusal is a ``PaymentError``."""
+def allocate_dues(
+    loan: LoanAccount, amount: Decimal, dues: list[alloc.InstallmentDue], directive: str, effective_date: date
+):
+    """The loan's strategy over ``dues`` for a payment received on ``effective_date`` (what is due by then is
+    settled first), with its suspense and principal; a refusal is a ``PaymentError``."""
     try:
         return alloc.get_strategy(loan.allocation_strategy).allocate(
             amount,
@@ -181,6 +184,7 @@ def allocate_dues(loan: LoanAccount, amount: Decimal, dues: list[alloc.Installme
             suspense=loan.suspense_balance,
             directive=directive,
             principal_outstanding=loan.principal_balance,
+            as_of=effective_date,
         )
     except ValueError as exc:
         raise PaymentError(f"{loan.loan_number}: the payment cannot be allocated: {exc}") from exc
@@ -295,11 +299,13 @@ def loan_dates_refresh(loan: LoanAccount) -> None:
 
 def loans_dates_refresh(loan_ids: Iterable[int]) -> None:
     """Keep the loans' derived dates, in one UPDATE (correlated subqueries, no per-loan query):
-    ``next_due_date``, the oldest installment not paid in full; ``interest_paid_through``, the due date of the
-    last installment of the unbroken run, from the first, whose interest is paid in full (the disbursement date
-    before any)."""
+    ``next_due_date``, the oldest installment not paid in full (those a prepayment left asking for nothing do not
+    count); ``interest_paid_through``, the due date of the last installment of the unbroken run, from the first,
+    whose interest is paid in full (the disbursement date before any)."""
     next_due = (
-        Installment.objects.filter(loan=OuterRef("pk"), paid_on__isnull=True).order_by("due_date").values("due_date")
+        Installment.objects.filter(loan=OuterRef("pk"), paid_on__isnull=True, payment__gt=0)
+        .order_by("due_date")
+        .values("due_date")
     )[:1]
     first_unpaid_interest = (
         Installment.objects.filter(loan=OuterRef(OuterRef("pk")), paid_interest__lt=F("interest"))

@@ -32,6 +32,7 @@ from servicing.services.posting import (
     loan_balances_reload,
     payment_allocate,
 )
+from servicing.services.schedule import installments_rederive
 
 
 @dataclass
@@ -78,6 +79,8 @@ def replay_unwind(
         superseded += [line.pk for line in lines]
     AllocationLine.objects.filter(pk__in=superseded).update(superseded_by=replay)
     loan_balances_reload(loan)
+    if any(AllocationLine.Bucket.PREPAYMENT in before for before, _ in unwound.before.values()):
+        installments_rederive(loan, changed_on=from_date)  # priced again without the prepayments taken off
     return unwound
 
 
@@ -104,6 +107,8 @@ def replay_reapply(*, loan: LoanAccount, unwound: Unwound, trigger: LoanTransact
             ) from exc
         new_lines = AllocationLine.objects.bulk_create(allocation_lines(txn, allocation, installments))
         installments_apply(allocation, installments, txn.effective_date)
+        if allocation.prepayment:
+            installments_rederive(loan, changed_on=txn.effective_date)
         LoanTransaction.objects.filter(pk=txn.pk).update(journal_entry=entry)
         txn.journal_entry = entry
         before, old_entry = unwound.before[txn.pk]

@@ -147,20 +147,22 @@ def test_escrow_only_directive_pays_installment_escrow_then_deposits():
 
 
 def test_fees_interest_principal_vector():
-    # 100.00 pays both 40.00 late fees, then 20.00 of January's interest.
+    # 100.00 settles January first: its 40.00 late fee, then 60.00 of its interest; February gets nothing.
     a = get_strategy("fees_interest_principal").allocate(D("100.00"), DUES)
-    assert a.late_fees == D("80.00")
-    assert a.interest == D("20.00")
-    assert [(line.number, line.interest) for line in a.lines] == [(1, D("20.00")), (2, D("0.00"))]
+    assert a.late_fees == D("40.00")
+    assert a.interest == D("60.00")
+    assert [(line.number, line.late_fees, line.interest) for line in a.lines] == [(1, D("40.00"), D("60.00"))]
 
 
 def test_interest_principal_fees_vector():
-    # 1100.00: all interest (1000.50), then 99.50 of principal to January; fees untouched.
+    # 1100.00: all of January (501.00 + 299.00 + 200.00, then its 40.00 late fee), then 60.00 of February's
+    # interest; February's late fee untouched.
     a = get_strategy("interest_principal_fees").allocate(D("1100.00"), DUES)
-    assert a.interest == D("1000.50")
-    assert a.principal == D("99.50")
-    assert a.lines[0].principal == D("99.50")
-    assert a.late_fees == 0
+    assert a.interest == D("561.00")
+    assert a.principal == D("299.00")
+    assert a.escrow == D("200.00")
+    assert a.late_fees == D("40.00")
+    assert [(line.number, line.total) for line in a.lines] == [(1, D("1040.00")), (2, D("60.00"))]
 
 
 def test_apply_suspense_applies_whole_payments_only():
@@ -309,15 +311,17 @@ def check_mortgage_order(a, dues):
 
 def check_component_order(a, dues, order):
     ordered, lines = paid_map(a, dues)
-    paid = {c: [D(0) if line is None else getattr(line, COMPONENTS[c]) for line in lines] for c in order}
-    owed = {c: [d.components[c] for d in ordered] for c in order}
-    for position, component in enumerate(order):
-        if any(paid[component]):
-            for earlier in order[:position]:
-                assert paid[earlier] == owed[earlier], "an earlier component was skipped"
-        for k in range(1, len(ordered)):
-            if paid[component][k]:
-                assert paid[component][:k] == owed[component][:k], "a newer installment was paid first"
+    for k, (d, line) in enumerate(zip(ordered, lines, strict=True)):
+        if line is None:
+            continue
+        for older, older_line in zip(ordered[:k], lines[:k], strict=True):
+            assert older_line is not None, "a newer installment was paid first"
+            assert older_line.total == older.total, "a newer installment was paid first"
+        paid = [getattr(line, COMPONENTS[c]) for c in order]
+        owed = [d.components[c] for c in order]
+        for position in range(1, len(order)):
+            if paid[position]:
+                assert paid[:position] == owed[:position], "an earlier component was skipped"
 
 
 @settings(max_examples=2000, deadline=None)

@@ -132,10 +132,21 @@ class PaymentMachine(RuleBasedStateMachine):
             assert loan.principal_balance == loan.principal - principal_paid
             assert loan.suspense_balance == _sum(lines.filter(bucket="suspense"))
             assert loan.escrow_balance == loan.escrow_initial_deposit + _sum(lines.filter(bucket="escrow"))
+            # The schedule still to come repays exactly the principal owed (prepayments re-price it).
+            unpaid = sum(
+                (
+                    p - paid
+                    for p, paid in Installment.objects.filter(loan=loan).values_list("principal", "paid_principal")
+                ),
+                ZERO,
+            )
+            assert unpaid == loan.principal_balance
             for installment in Installment.objects.filter(loan=loan, number__lte=6):
                 assert installment.paid == _sum(lines.filter(installment=installment))
-                if installment.paid == installment.payment:
+                # A prepayment can leave the last installments asking for nothing (payment 0): not paid, not due.
+                if installment.payment and installment.paid == installment.payment:
                     assert installment.paid_on is not None
+                assert installment.paid_principal <= installment.principal
 
 
 @pytest.mark.django_db
