@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from django.apps import apps as django_apps
 from django.utils import timezone
 from django_fsm import transition
 
@@ -170,9 +171,9 @@ def closing_documents_ready(app) -> bool:
 def signing_recorded(app) -> bool:
     """The borrowers' signing is recorded on the scheduled closing date (a signing before a reschedule does not
     count: the CD wait is measured against the scheduled date)."""
-    from origination.models.closing import ClosingSignature  # the models import this module
-
-    return ClosingSignature.objects.filter(application_id=app.pk, signed_on=app.closing_date).exists()
+    # Looked up by name: the models import this module, so importing theirs would make an import circle.
+    signature = django_apps.get_model("origination", "ClosingSignature")
+    return signature.objects.filter(application_id=app.pk, signed_on=app.closing_date).exists()
 
 
 @guard("Every prior-to-funding condition is cleared")
