@@ -123,8 +123,7 @@ class ApplicationTransitionView(OriginationStaffMixin, View):
                 expected_status=request.POST.get("expected_status") or None,
             )
         except (TransitionBlocked, StaleApplication) as exc:
-            reasons = getattr(exc, "reasons", ())
-            messages.error(request, " ".join([str(exc), *(f"Blocked: {r}." for r in reasons)]))
+            messages.error(request, exc.explained() if isinstance(exc, TransitionBlocked) else str(exc))
             detail = ApplicationDetailView()
             detail.setup(request, pk=pk)
             response = detail.get(request, pk=pk)

@@ -20,7 +20,7 @@ INTAKE_STAFF_ROLES = (roles.LOAN_OFFICER, roles.PROCESSOR, roles.MANAGER)
 BORROWER_EDITABLE = (workflow.DRAFT,)
 STAFF_EDITABLE = (workflow.DRAFT, workflow.SUBMITTED, workflow.PROCESSING)
 ESIGN_DISCLOSURE_VERSION = "esign-2026-01"
-ECONSENT_REQUIRED_LABEL = "You have consented to receive documents and sign electronically"
+ECONSENT_REQUIRED_LABEL = "no consent to receive documents and sign electronically is on file"
 
 BORROWER_FIELDS = (
     "first_name",
