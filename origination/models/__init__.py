@@ -10,6 +10,7 @@ from origination.models.applications import (
     Status,
     TransitionLog,
 )
+from origination.models.assignment import AssignmentRotation
 from origination.models.closing import ClosingDocument, ClosingSignature, Funding
 from origination.models.communication import Message, Task
 from origination.models.compliance import AveragePrimeOfferRate, ComplianceCheck, Disclosure
@@ -20,6 +21,7 @@ from origination.models.underwriting import Condition, CreditReport, Decision, U
 __all__ = [
     "Application",
     "Asset",
+    "AssignmentRotation",
     "AveragePrimeOfferRate",
     "Borrower",
     "ClosingDocument",
