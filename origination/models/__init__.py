@@ -16,9 +16,16 @@ from origination.models.communication import Message, Task
 from origination.models.compliance import AveragePrimeOfferRate, ComplianceCheck, Disclosure
 from origination.models.documents import Document, DocumentVersion
 from origination.models.products import DocumentType, LoanProduct, ProductDocument, ProductFee
-from origination.models.underwriting import Condition, CreditReport, Decision, UnderwritingFinding
+from origination.models.underwriting import (
+    AdverseActionNotice,
+    Condition,
+    CreditReport,
+    Decision,
+    UnderwritingFinding,
+)
 
 __all__ = [
+    "AdverseActionNotice",
     "Application",
     "Asset",
     "AssignmentRotation",
