@@ -71,12 +71,15 @@ class Scenario:
     purpose: str
     amount: str | None
     person: str  # a key of PEOPLE
-    start: int  # the business day it starts, counted back from today
+    start: int  # the business day it starts, counted back from today (unused when it closes today)
     online: bool = False  # the borrower applies in the portal; else the loan officer enters it
     assets: tuple[tuple[str, str, str], ...] = (("checking", "First Springfield Bank", "30000"),)
     liabilities: tuple[tuple, ...] = ()  # (kind, creditor, monthly payment, balance[, paid off at closing])
     home: Home | None = None
     conditional: bool = False  # approved with conditions on the way to closing
+    # Closing scheduled for today, the seed day, whatever its weekday: its dates are counted back from the
+    # Closing Disclosure that allows consummation today, so the closer can close (and fund a purchase) today.
+    closes_today: bool = False
     stop_after: str = ""  # a draft: the last section saved
     story: tuple[tuple[str, str, str], ...] = ()  # (moment, who, message)
 
@@ -92,6 +95,7 @@ PEOPLE = {
     "grace": Person("Grace", "Kim", "520-84-0055", "Kim Design Studio", "Designer", "5200", "408 Aspen Way"),  # 555
     "henry": Person("Henry", "Patel", "612-45-0289", "State Farm", "Actuary", "14600", "55 Poplar Drive"),
     "isabel": Person("Isabel", "Garcia", "538-19-0301", "Horace Mann", "Claims analyst", "11200", "9 Chestnut Street"),
+    "kevin": Person("Kevin", "Nguyen", "349-62-0297", "Springfield Clinic", "Pharmacist", "12900", "31 Elm Street"),
     "james": Person("James", "Wright", "264-90-0284", "Illinois Revenue Dept.", "Auditor", "9900", "114 Hickory Road"),
     "sam": Person("Sam", "Ortiz", "190-77-0333", "Ortiz Plumbing Inc.", "President", "18500", "700 Industrial Pkwy"),
 }  # fmt: skip
@@ -144,10 +148,14 @@ SCENARIOS = (
     Scenario("clear_to_close", M30, "purchase", "312000", "henry", start=9,
              assets=(("checking", "First Springfield Bank", "48000"), ("savings", "Illini Bank", "75000")),
              home=Home("260 Brookside Lane", "Springfield", "62711", "390000", "390000")),
-    Scenario("closing", M30, "purchase", "276000", "isabel", start=11,
+    Scenario("closing", M30, "purchase", "276000", "isabel", start=0, closes_today=True,
              assets=(("checking", "Illini Bank", "33000"), ("savings", "Illini Bank", "66000")),
              home=Home("48 Fox Run", "Sherman", "62684", "345000", "345000"),
-             story=(("closing", "closer", "Closing is booked at Lincoln Title; please bring a photo ID."),)),
+             story=(("closing", "closer", "Closing is booked at Lincoln Title today; please bring a photo ID."),)),
+    Scenario("closed", M30, "purchase", "264000", "kevin", start=0, closes_today=True,
+             assets=(("checking", "Illini Bank", "36000"), ("savings", "First Springfield Bank", "71000")),
+             home=Home("5 Prairie View Drive", "Springfield", "62712", "330000", "330000"),
+             story=(("closed", "closer", "Signed today at Lincoln Title; we fund as soon as the wire is released."),)),
     Scenario("closed", M15, "refinance", "198000", "james", start=14,
              assets=(("checking", "First Springfield Bank", "27000"), ("savings", "Illini Bank", "39000")),
              liabilities=(("mortgage", "Sandbox Home Loans", "1710", "201000", True),),

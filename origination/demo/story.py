@@ -31,6 +31,21 @@ from origination.services.workflow import TransitionBlocked, application_transit
 D = Decimal
 
 
+CD_DAY = 9  # the story's day on which the Closing Disclosure is issued and received
+
+
+def cd_receipt_for(closing: date) -> date:
+    """The last general business day on which a Closing Disclosure received still allows consummation on
+    ``closing``, 3 specific business days later (Reg Z 1026.19(f)(1)(ii)), whatever weekday or holiday it is."""
+    day = closing - timedelta(days=1)
+    while not (
+        calendar.is_business_day(day, calendar.GENERAL)
+        and calendar.add_business_days(day, workflow.CD_WAITING_BUSINESS_DAYS, calendar.SPECIFIC) <= closing
+    ):
+        day -= timedelta(days=1)
+    return day
+
+
 class _Story:
     """Drives one scenario through the services as the demo users, each step on its business day.
 
@@ -49,10 +64,14 @@ class _Story:
         self.reach = {name: i <= stage for i, name in enumerate(STAGES)}
         self.mortgage = scenario.home is not None
         self.closing_date: date | None = None
+        # Day numbers count in general business days from an anchor: the start, counted back from today; or,
+        # for a file closing today, the day its Closing Disclosure is received (day CD_DAY).
+        self.anchor = (cd_receipt_for(today), CD_DAY) if scenario.closes_today else (today, scenario.start)
 
     def day(self, offset: int) -> date:
-        back = offset - self.s.start
-        return self.today if back == 0 else calendar.add_business_days(self.today, back, calendar.GENERAL)
+        anchor, anchor_offset = self.anchor
+        back = offset - anchor_offset
+        return anchor if back == 0 else calendar.add_business_days(anchor, back, calendar.GENERAL)
 
     def on(self, when: date, hour: int) -> None:
         if when > self.today:
@@ -320,9 +339,9 @@ class _Story:
             self.verify("insurance")  # clears the prior-to-docs condition tied to it
         # The CD (day 9) is received the day it is issued (in person, or e-mailed and acknowledged), so the closing
         # can be 3 specific business days later (Reg Z 1026.19(f)(1)(ii)), on a general business day.
-        received = self.day(9)
+        received = self.day(CD_DAY)
         earliest = calendar.add_business_days(received, workflow.CD_WAITING_BUSINESS_DAYS, calendar.SPECIFIC)
-        self.closing_date = calendar.next_business_day(earliest, calendar.GENERAL)
+        self.closing_date = self.today if self.s.closes_today else calendar.next_business_day(earliest)
         self.on(self.day(8), 10)
         self.assign(closer=self.closer)
         self.move("clear_to_close", self.closer, "Conditions cleared; the compliance checks pass.")
@@ -336,9 +355,10 @@ class _Story:
             )
 
     def start_closing(self) -> None:
-        self.on(self.day(9), 10)
-        self.disclose(Disclosure.Kind.CLOSING_DISCLOSURE, self.closer, self.day(9), received_on=self.day(9))
-        self.on(self.day(10), 9)
+        cd_day = self.day(CD_DAY)
+        self.on(cd_day, 10)
+        self.disclose(Disclosure.Kind.CLOSING_DISCLOSURE, self.closer, cd_day, received_on=cd_day)
+        self.on(min(self.day(CD_DAY + 1), self.today), 9)
         with self.step():
             closing.closing_documents_generate(actor=self.closer, application=self.app)
         self.move("start_closing", self.closer)
