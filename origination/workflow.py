@@ -195,7 +195,15 @@ def closing_disclosure_received_on(app) -> date | None:
     return calendar.add_business_days(cd.issued_on, 3, calendar.SPECIFIC)
 
 
-@guard("The Closing Disclosure was received at least 3 business days before closing")
+def _cd_wait_running(app) -> str:
+    received = closing_disclosure_received_on(app)
+    if received is None:
+        return "no Closing Disclosure has been issued"
+    earliest = calendar.add_business_days(received, CD_WAITING_BUSINESS_DAYS, calendar.SPECIFIC)
+    return f"the Closing Disclosure was received {received:%b %-d, %Y}: the earliest closing is {earliest:%b %-d, %Y}"
+
+
+@guard("The Closing Disclosure was received at least 3 business days before closing", _cd_wait_running)
 def closing_disclosure_waiting_period_met(app) -> bool:
     received = closing_disclosure_received_on(app)
     consummation = app.closing_date or timezone.localdate()

@@ -677,3 +677,15 @@ def test_a_refinance_names_the_last_day_of_the_right_to_rescind_and_the_first_fu
     with today_is(date(2026, 11, 17)):
         fund = options_by_name(application, user_with_role(roles.CLOSER))["fund"]
     assert fund.blocked_by == ("the right to rescind runs through Nov 17, 2026",)
+
+
+def test_a_closing_inside_the_cd_wait_names_the_receipt_and_the_earliest_closing():
+    application = closing_application_in_cd_wait()
+    Application.objects.filter(pk=application.pk).update(closing_date=date(2026, 11, 12))
+    application = Application.objects.get(pk=application.pk)
+    with today_is(date(2026, 11, 12)):
+        close = options_by_name(application, user_with_role(roles.CLOSER))["close"]
+    assert close.blocked_by == (
+        "the signing on the scheduled closing date has not been recorded",
+        "the Closing Disclosure was received Nov 9, 2026: the earliest closing is Nov 13, 2026",
+    )
