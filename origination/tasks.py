@@ -7,24 +7,24 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from origination.services import communication, signup_notices
+from origination import notifications, signup_notices
 
 _RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 
 
 @shared_task(name="origination.notify_new_message", **_RETRY)
 def notify_new_message(message_id: int) -> int:
-    return communication.message_notify(message_id=message_id)
+    return notifications.message_notify(message_id=message_id)
 
 
 @shared_task(name="origination.notify_documents_requested", **_RETRY)
 def notify_documents_requested(application_id: int) -> int:
-    return communication.documents_requested_notify(application_id=application_id)
+    return notifications.documents_requested_notify(application_id=application_id)
 
 
 @shared_task(name="origination.notify_status_changed", **_RETRY)
 def notify_status_changed(application_id: int, to_status: str) -> int:
-    return communication.status_change_notify(application_id=application_id, to_status=to_status)
+    return notifications.status_change_notify(application_id=application_id, to_status=to_status)
 
 
 @shared_task(name="origination.notify_account_opened", **_RETRY)

@@ -10,12 +10,14 @@ from origination.models.applications import (
     Status,
     TransitionLog,
 )
+from origination.models.assignment import AssignmentRotation
 from origination.models.closing import ClosingDocument, ClosingSignature, Funding
 from origination.models.communication import Message, Task
 from origination.models.compliance import AveragePrimeOfferRate, ComplianceCheck, Disclosure
 from origination.models.documents import Document, DocumentVersion
 from origination.models.products import DocumentType, LoanProduct, ProductDocument, ProductFee
 from origination.models.underwriting import (
+    AdverseActionNotice,
     Condition,
     CreditReport,
     Decision,
@@ -24,8 +26,10 @@ from origination.models.underwriting import (
 )
 
 __all__ = [
+    "AdverseActionNotice",
     "Application",
     "Asset",
+    "AssignmentRotation",
     "AveragePrimeOfferRate",
     "Borrower",
     "ClosingDocument",

@@ -13,6 +13,21 @@ def disclosure_upload_to(instance: "Disclosure", filename: str) -> str:
     return random_storage_name("disclosures", ".pdf")
 
 
+# The compliance checks in the order they run and are shown (origination.services.compliance.run runs them).
+CHECK_TITLES = {
+    "le_timing": "Loan Estimate delivered within 3 business days of the application (1026.19(e)(1)(iii))",
+    "le_waiting_period": "Consummation 7 business days after the Loan Estimate is delivered or mailed "
+    "(1026.19(e)(1)(iii)(B))",
+    "revised_le_timing": "Revised Loan Estimate received 4 business days before consummation and before the Closing "
+    "Disclosure (1026.19(e)(4)(ii))",
+    "cd_timing": "Closing Disclosure received 3 business days before consummation (1026.19(f)(1)(ii))",
+    "til_timing": "Truth in Lending disclosure given before consummation (1026.17(b), 1026.18)",
+    "apr_tolerance": "Disclosed APR within tolerance of the recomputed APR (1026.22(a))",
+    "atr_qm": "Ability to repay: General Qualified Mortgage (1026.43)",
+    "hoepa": "Not a high-cost mortgage (HOEPA, 1026.32)",
+}
+
+
 class Disclosure(models.Model):
     """A Loan Estimate, Closing Disclosure (mortgages) or Truth in Lending disclosure (other consumer loans) as
     issued: the figures disclosed and when the borrower got them."""

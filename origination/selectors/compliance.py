@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from origination import trid
 from origination.models import Application, ComplianceCheck, Disclosure
-from origination.services.compliance.run import CHECK_TITLES, CHECKS
-from origination.services.figures import disclosure_received_on
+from origination.models.compliance import CHECK_TITLES
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class CheckRow:
 def compliance_results(application: Application) -> list[CheckRow]:
     """Every check in order with its stored result (one query)."""
     stored = {c.code: c for c in application.compliance_checks.all()}
-    return [CheckRow(code, CHECK_TITLES[code], stored.get(code)) for code, _ in CHECKS]
+    return [CheckRow(code, CHECK_TITLES[code], stored.get(code)) for code in CHECK_TITLES]
 
 
 def disclosures_for(application: Application) -> list[Disclosure]:
@@ -27,5 +27,5 @@ def disclosures_for(application: Application) -> list[Disclosure]:
     ``receipt_date``: the actual receipt, or the presumed one."""
     rows = list(application.disclosures.select_related("issued_by").order_by("-issued_on", "-id"))
     for disclosure in rows:
-        disclosure.receipt_date = disclosure_received_on(disclosure)
+        disclosure.receipt_date = trid.received_on(disclosure)
     return rows

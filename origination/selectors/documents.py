@@ -7,6 +7,7 @@ from django.http import Http404
 
 from lending.core.models import User
 from origination.models import (
+    AdverseActionNotice,
     Application,
     Document,
     DocumentType,
@@ -66,3 +67,8 @@ def document_version_for_borrower(*, application: Application, user: User, pk: i
         )
     except DocumentVersion.DoesNotExist as exc:
         raise Http404("No such file") from exc
+
+
+def adverse_action_notice_for(*, application: Application) -> AdverseActionNotice | None:
+    """The notice of action taken sent after a denial (Reg B 1002.9), if there is one: one query."""
+    return AdverseActionNotice.objects.filter(application=application).first()

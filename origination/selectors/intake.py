@@ -11,8 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
-from origination.models import Application, Asset, Borrower, Employment, Liability, Property
-from origination.services.intake import (
+from origination.application_rules import (
     CITIZENSHIP_CHOICES,
     TRID_ITEM_LABELS,
     declaration_questions,
@@ -20,6 +19,7 @@ from origination.services.intake import (
     ssn_mask,
     trid_missing_from,
 )
+from origination.models import Application, Asset, Borrower, Employment, Liability, Property
 
 ZERO = Decimal("0.00")
 

@@ -31,7 +31,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lending.core import calendar, roles
+from lending.core import roles
 from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance import amortization, escrow
@@ -394,16 +394,6 @@ def closing_signing_record(
     return signature
 
 
-def _rescission_ends(app: Application) -> date | None:
-    """The last day of the right to rescind (refinance of a principal dwelling, 1026.23), else None."""
-    if app.purpose not in ("refinance", "cash_out") or app.product.kind != "mortgage" or app.closing_date is None:
-        return None
-    prop = getattr(app, "subject_property", None)
-    if prop is None or prop.occupancy != "primary":
-        return None
-    return calendar.add_business_days(app.closing_date, workflow.RESCISSION_BUSINESS_DAYS, calendar.SPECIFIC)
-
-
 def _funding_amounts(app: Application) -> tuple[Decimal, Decimal, int | None]:
     """The loan amount, what is disbursed (the amount financed: the loan less the prepaid finance charges
     withheld) and the disclosure they come from: the latest Closing Disclosure or Truth in Lending disclosure as
@@ -458,7 +448,7 @@ def loan_fund(
         raise FundingError(f"The funding date cannot be before the closing on {app.closing_date}.")
     if funded_on > timezone.localdate():
         raise FundingError(f"The funding date {funded_on} is in the future: record funding when the money moves.")
-    rescission_ends = _rescission_ends(app)
+    rescission_ends = workflow.rescission_ends_on(app)
     if rescission_ends is not None and funded_on <= rescission_ends:
         raise FundingError(f"The right to rescind runs through {rescission_ends}: fund after it (1026.23(c)).")
     loan_amount, disbursed, disclosure_id = _funding_amounts(app)

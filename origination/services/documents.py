@@ -31,6 +31,7 @@ from origination.models import (
     DocumentVersion,
     ProductDocument,
 )
+from origination.tasks import notify_documents_requested
 
 REVIEW_ROLES = (roles.PROCESSOR, roles.UNDERWRITER, roles.MANAGER)
 # No new files once the file is over: the record stays as it was decided.
@@ -152,8 +153,6 @@ def _require_reviewer(actor) -> None:
 
 
 def _enqueue_documents_requested(application_id: int) -> None:
-    from origination.tasks import notify_documents_requested  # tasks import this module's neighbours
-
     transaction.on_commit(lambda: notify_documents_requested.delay(application_id))
 
 

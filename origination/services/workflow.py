@@ -34,6 +34,14 @@ class TransitionBlocked(Exception):
         super().__init__(message)
         self.reasons = reasons
 
+    def explained(self) -> str:
+        """The message with what blocks it, for people: "Approve is blocked: 1 prior-to-approval condition is
+        open." (each reason says what is missing, so it reads the right way round)."""
+        message = str(self)
+        if not self.reasons:
+            return message
+        return f"{message.rstrip('.')}: {'; '.join(self.reasons)}."
+
 
 class StaleApplication(Exception):
     """Someone else moved the application first (optimistic concurrency)."""
@@ -75,11 +83,7 @@ def application_transition(
         with transaction.atomic():
             for hook in BEFORE_TRANSITION_HOOKS.get(name, ()):
                 hook(application, actor)
-            blocked = tuple(
-                workflow.blocked_reason(cond, application)
-                for cond in fsm_transition.conditions
-                if not cond(application)
-            )
+            blocked = workflow.blocked_reasons(fsm_transition.conditions, application)
             if blocked:
                 raise TransitionBlocked(f"{workflow.TRANSITION_LABELS[name]} is blocked.", blocked)
             from_status = application.status

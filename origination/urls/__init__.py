@@ -2,13 +2,18 @@
 
 from django.urls import include, path
 
-from origination.views import staff
+from origination.views import assignment, staff
 
 app_name = "origination"
 urlpatterns = [
     path("", staff.PipelineView.as_view(), name="home"),
     path("applications/<int:pk>/", staff.ApplicationDetailView.as_view(), name="application-detail"),
     path("applications/<int:pk>/transition/", staff.ApplicationTransitionView.as_view(), name="application-transition"),
+    path(
+        "applications/<int:pk>/loan-officer/",
+        assignment.LoanOfficerAssignView.as_view(),
+        name="application-loan-officer",
+    ),
 ]
 # Sub-domain URL modules (intake, documents, underwriting, compliance, communication, closing) are added below.
 SUBDOMAIN_URLCONFS: list[str] = [

@@ -14,6 +14,11 @@ urlpatterns = [
     path("<int:pk>/documents/panel/", documents.BorrowerDocumentsPanelView.as_view(), name="documents-panel"),
     path("<int:pk>/documents/upload/", documents.BorrowerDocumentUploadView.as_view(), name="documents-upload"),
     path(
+        "<int:pk>/documents/adverse-action.pdf",
+        documents.BorrowerAdverseActionDownloadView.as_view(),
+        name="adverse-action-notice",
+    ),
+    path(
         "<int:pk>/documents/files/<int:version_pk>/",
         documents.BorrowerDocumentDownloadView.as_view(),
         name="document-download",

@@ -6,12 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
 from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
-from origination import selectors
+from origination import selectors, workflow
 from origination.forms.closing import ClosingScheduleForm, ClosingSigningForm, FundingForm
 from origination.models import ClosingDocument
 from origination.selectors import closing as selectors_closing
@@ -22,6 +23,13 @@ from origination.views.staff import OriginationStaffMixin
 
 class CloserRequiredMixin(RoleRequiredMixin):
     allowed_roles = closing.CLOSING_ROLES
+
+
+def _signing_date_to_offer(application):
+    """The signing is recorded on the scheduled closing date once it has come (the service refuses any other
+    date, and a future one): offer that, whatever an earlier signing said, or nothing yet."""
+    closing_on = application.closing_date
+    return closing_on if closing_on is not None and closing_on <= timezone.localdate() else None
 
 
 def panel_context(request, application, **forms_by_name) -> dict:
@@ -45,13 +53,13 @@ def panel_context(request, application, **forms_by_name) -> dict:
         "signing_form": ClosingSigningForm(
             prefix="signing",
             initial={
-                "signed_on": signature.signed_on if signature else application.closing_date,
+                "signed_on": _signing_date_to_offer(application),
                 "location": signature.location if signature else "",
                 "notary": signature.notary if signature else "",
                 "notes": signature.notes if signature else "",
             },
         ),
-        "fund_form": FundingForm(prefix="fund", initial={"funded_on": application.closing_date}),
+        "fund_form": FundingForm(prefix="fund", initial={"funded_on": workflow.earliest_funding_date(application)}),
     }
     context.update(forms_by_name)
     return context
@@ -122,8 +130,7 @@ class LoanFundView(CloserRequiredMixin, View):
         try:
             funding = closing.loan_fund(actor=request.user, application=application, **form.cleaned_data)
         except TransitionBlocked as exc:
-            reasons = " ".join(f"Blocked: {r}." for r in exc.reasons)
-            return _error_page(request, application, 409, f"{exc} {reasons}".strip(), fund_form=form)
+            return _error_page(request, application, 409, exc.explained(), fund_form=form)
         except closing.ClosingError as exc:
             return _error_page(request, application, 409, str(exc), fund_form=form)
         messages.success(

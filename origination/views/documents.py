@@ -198,6 +198,7 @@ def _borrower_context(request, application, *, upload_form=None) -> dict:
         "documents": documents,
         "needed": document_reads.documents_still_needed(documents),
         "can_upload": any(d.status != Document.Status.VERIFIED for d in documents),
+        "adverse_action_notice": document_reads.adverse_action_notice_for(application=application),
         "upload_form": upload_form or BorrowerUploadForm(application=application),
         **_limits(),
     }
@@ -237,6 +238,21 @@ class BorrowerDocumentUploadView(BorrowerRequiredMixin, View):
                 return redirect("origination_portal:application", pk=pk)
         context = _borrower_context(request, application, upload_form=form)
         return render(request, "origination/documents/portal_page.html", context, status=status)
+
+
+class BorrowerAdverseActionDownloadView(BorrowerRequiredMixin, View):
+    """The borrower's own adverse-action notice (another borrower's application, or none: 404)."""
+
+    def get(self, request, pk):
+        application = selectors.application_for_borrower(user=request.user, pk=pk)
+        notice = document_reads.adverse_action_notice_for(application=application)
+        if notice is None:
+            raise Http404("No adverse-action notice")
+        return FileResponse(
+            notice.file.open("rb"),
+            content_type="application/pdf",
+            filename=f"adverse-action-{application.number}.pdf",
+        )
 
 
 class BorrowerDocumentDownloadView(BorrowerRequiredMixin, View):

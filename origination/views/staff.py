@@ -11,9 +11,12 @@ from django.urls import NoReverseMatch, reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
 from origination import selectors, workflow
+from origination.forms.assignment import LoanOfficerForm
 from origination.models import Status
+from origination.services.assignment import REASSIGN_ROLES
 from origination.services.workflow import StaleApplication, TransitionBlocked, application_transition
 
 PIPELINE_PAGE_SIZE = 50
@@ -104,6 +107,9 @@ class ApplicationDetailView(OriginationStaffMixin, TemplateView):
             options=workflow.transition_options(application, self.request.user),
             timeline=selectors.transition_timeline(application),
             panels=_panels(application),
+            officer_form=LoanOfficerForm(initial={"loan_officer": application.loan_officer_id})
+            if roles.has_role(self.request.user, *REASSIGN_ROLES)
+            else None,
         )
         return context
 
@@ -123,8 +129,7 @@ class ApplicationTransitionView(OriginationStaffMixin, View):
                 expected_status=request.POST.get("expected_status") or None,
             )
         except (TransitionBlocked, StaleApplication) as exc:
-            reasons = getattr(exc, "reasons", ())
-            messages.error(request, " ".join([str(exc), *(f"Blocked: {r}." for r in reasons)]))
+            messages.error(request, exc.explained() if isinstance(exc, TransitionBlocked) else str(exc))
             detail = ApplicationDetailView()
             detail.setup(request, pk=pk)
             response = detail.get(request, pk=pk)

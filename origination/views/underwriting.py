@@ -188,7 +188,7 @@ class _Action(UnderwritingStaffMixin, View):
             messages.error(request, str(exc))
             return _workspace(request, application, status=409)
         except TransitionBlocked as exc:
-            messages.error(request, " ".join([str(exc), *(f"Blocked: {r}." for r in exc.reasons)]))
+            messages.error(request, exc.explained())
             return _workspace(request, application, status=409)
         messages.success(request, message)
         if request.POST.get("return_to") == WORKSPACE:

@@ -226,7 +226,7 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     add.get_by_role("button", name="Add condition").click()
     expect_message(underwriter, "Condition added (prior to approval).")
     expect(underwriter.get_by_test_id("decision-blocked-approve")).to_contain_text(
-        "No prior-to-approval condition is open"
+        "Approve is blocked: 1 prior-to-approval condition is open."
     )
     conditions = underwriter.get_by_test_id("conditions")
     conditions.get_by_label("Note for clearing this condition").fill("Gift letter received and signed.")
@@ -275,9 +275,10 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     # Consummation today is blocked: the CD was received today, not 3 business days before (Reg Z 1026.19(f)),
     # and the signing is not recorded yet.
     expect(closer.get_by_test_id("blocked-close")).to_contain_text(
-        "The Closing Disclosure was received at least 3 business days before closing"
+        f"the Closing Disclosure was received {today:%b} {today.day}, {today.year}: the earliest closing is"
     )
-    expect(closer.get_by_test_id("blocked-close")).to_contain_text("The signing has been recorded")
+    signing_missing = "the signing on the scheduled closing date has not been recorded"
+    expect(closer.get_by_test_id("blocked-close")).to_contain_text(signing_missing)
     signing = closer.get_by_test_id("signing-form")
     expect(signing.get_by_label("Signed on")).to_have_value(today.isoformat())
     signing.get_by_label("Signed at").fill("Prairie Title Company")
@@ -285,7 +286,7 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     signing.get_by_role("button", name="Record signing").click()
     expect_message(closer, f"Signing recorded ({today.isoformat()}).")
     expect(closer.get_by_test_id("signing-summary")).to_contain_text("at Prairie Title Company")
-    expect(closer.get_by_test_id("blocked-close")).not_to_contain_text("The signing has been recorded")
+    expect(closer.get_by_test_id("blocked-close")).not_to_contain_text(signing_missing)
     # A same-day journey cannot wait three business days, so the history is moved back with the ORM, as if the
     # borrower had applied two weeks ago and received the CD in person a week ago (the product code is unchanged).
     settle(processor, underwriter, officer, closer)

@@ -442,7 +442,7 @@ def test_close_requires_the_signing_which_is_recorded_and_audited():
     application = in_closing_application(team=team)
     with pytest.raises(TransitionBlocked) as blocked:
         application_transition(application=application, name="close", actor=team.closer)
-    assert blocked.value.reasons == ("The signing has been recorded",)
+    assert blocked.value.reasons == ("the signing on the scheduled closing date has not been recorded",)
     signature = closing_signing_record(
         actor=team.closer,
         application=application,
@@ -488,7 +488,7 @@ def test_a_signing_before_a_reschedule_does_not_count_until_recorded_again(clien
     application.refresh_from_db()
     with pytest.raises(TransitionBlocked) as blocked:
         application_transition(application=application, name="close", actor=team.closer)
-    assert blocked.value.reasons == ("The signing has been recorded",)
+    assert blocked.value.reasons == ("the signing on the scheduled closing date has not been recorded",)
     client.force_login(team.closer)
     panel = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
     assert "The closing was rescheduled to 2026-11-16: record the signing on that date." in panel

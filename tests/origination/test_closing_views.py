@@ -2,17 +2,20 @@
 funding (once, by wire, ACH or check) through the forms, document downloads, constant query counts."""
 
 import hashlib
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from lending.core import roles
 from origination.models import Application, ClosingDocument, ClosingSignature, Funding
-from origination.services.closing import closing_documents_generate
+from origination.services.closing import closing_documents_generate, closing_schedule, closing_signing_record
 from tests.core.factories import UserFactory, user_with_role
 from tests.origination.factories import complete_application
 from tests.origination.factories_compliance import (
     CLOSING_DATE,
+    FIRST_PAYMENT,
     Team,
     approved_application,
     clear_to_close_application,
@@ -201,11 +204,12 @@ def test_the_signing_is_recorded_from_the_panel_and_then_the_closing(client):
     client.force_login(team.closer)
     detail = reverse("origination:application-detail", args=[application.pk])
     body = client.get(detail).content.decode()
-    assert 'data-testid="blocked-close"><li>The signing has been recorded</li></ul>' in body
+    signing_missing = "the signing on the scheduled closing date has not been recorded"
+    assert f'data-testid="blocked-close"><li>{signing_missing}</li></ul>' in body
     transition = reverse("origination:application-transition", args=[application.pk])
     blocked = client.post(transition, {"transition": "close"})
     assert blocked.status_code == 409
-    assert "Blocked: The signing has been recorded." in blocked.content.decode()
+    assert f"Record closing (consummation) is blocked: {signing_missing}." in blocked.content.decode()
     panel = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
     assert 'data-testid="signing-missing"' in panel
     assert 'data-testid="signing-form"' in panel
@@ -262,3 +266,56 @@ def test_panel_query_count_does_not_grow_with_documents(client, django_assert_ma
     with django_assert_max_num_queries(len(few.captured_queries)):
         body = client.get(url).content.decode()
     assert "superseded" in body
+
+
+# --- what the forms offer (issue 9, item 8) ---------------------------------------------------------------
+
+
+def _date_input(panel: str, name: str) -> str:
+    """The rendered <input> of a date field of the panel."""
+    start = panel.index(f'name="{name}"')
+    return panel[panel.rindex("<input", 0, start) : panel.index(">", start) + 1]
+
+
+def test_funding_a_refinance_offers_the_first_day_after_the_right_to_rescind(client):
+    team = Team()
+    application = closed_application(team=team, purpose="refinance")  # closed Fri 11/13, rescission to Tue 11/17
+    client.force_login(team.closer)
+    panel = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert 'value="2026-11-18"' in _date_input(panel, "fund-funded_on")
+    response = client.post(
+        reverse("origination:loan-fund", args=[application.pk]),
+        {"fund-funded_on": "2026-11-18", "fund-method": "wire", "fund-wire_reference": "FED1"},
+    )
+    assert response.status_code == 302
+    assert Funding.objects.get().funded_on.isoformat() == "2026-11-18"
+
+
+def test_funding_a_purchase_offers_the_closing_date(client):
+    team = Team()
+    application = closed_application(team=team)
+    client.force_login(team.closer)
+    panel = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert f'value="{CLOSING_DATE.isoformat()}"' in _date_input(panel, "fund-funded_on")
+
+
+def test_correcting_the_signing_after_a_reschedule_offers_the_new_closing_date(client):
+    team = Team()
+    application = in_closing_application(team=team)
+    closing_signing_record(actor=team.closer, application=application, signed_on=CLOSING_DATE)
+    closing_schedule(
+        actor=team.closer, application=application, closing_date=date(2026, 11, 16), first_payment_date=FIRST_PAYMENT
+    )
+    client.force_login(team.closer)
+    panel = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert "Correct the signing" in panel
+    assert 'value="2026-11-16"' in _date_input(panel, "signing-signed_on")
+
+
+def test_a_signing_is_not_offered_a_closing_date_still_to_come(client):
+    team = Team()
+    application = in_closing_application(team=team)
+    Application.objects.filter(pk=application.pk).update(closing_date=timezone.localdate() + timedelta(days=7))
+    client.force_login(team.closer)
+    panel = client.get(reverse("origination:closing-panel", args=[application.pk])).content.decode()
+    assert "value=" not in _date_input(panel, "signing-signed_on")

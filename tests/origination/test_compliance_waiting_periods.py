@@ -188,7 +188,7 @@ def test_closing_is_blocked_until_the_loan_estimate_wait_is_over_and_says_from_w
         assert loan_estimate_waiting_periods_met(application) is False
         close = next(o for o in transition_options(application, closer) if o.name == "close")
         assert close.blocked_by == (
-            "The Loan Estimate waiting periods have not passed (7 business days after the Loan Estimate, 4 after "
+            "the Loan Estimate waiting periods have not passed (7 business days after the Loan Estimate, 4 after "
             "receipt of a revised one): closing allowed from Tue Dec 15, 2026",
         )
     application.closing_date = date(2026, 12, 15)

@@ -139,7 +139,7 @@ def test_demo_data_is_consistent_and_funding_is_announced_on_commit(django_captu
     denied = Application.objects.get(status="denied")
     assert denied.adverse_action_notice.file
     assert denied.decisions.get().reasons
-    closed = Application.objects.get(status="closed")
+    closed = Application.objects.get(status="closed", purpose="refinance")
     assert closed.purpose == "refinance"
     assert not closed.conditions.filter(status="open").exists()  # only the right of rescission holds funding
     assert Message.objects.filter(is_internal=True).exists()

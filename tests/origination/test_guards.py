@@ -22,6 +22,7 @@ from origination.models import (
     Disclosure,
     Document,
 )
+from origination.services.workflow import TransitionBlocked, application_transition
 from origination.workflow import (
     _owner_or_staff,
     _staff,
@@ -427,7 +428,10 @@ def test_close_waits_for_the_signing_and_measures_the_cd_wait_against_the_schedu
         assert closing_date_reached(application) is False
         assert closing_disclosure_waiting_period_met(application) is True  # scheduled Fri 13 is far enough
         blocked = options_by_name(application, closer)["close"].blocked_by
-        assert blocked == (closing_date_reached.label, signing_recorded.label)
+        assert blocked == (
+            "the closing is scheduled for Nov 13, 2026, not yet reached",
+            "the signing on the scheduled closing date has not been recorded",
+        )
     signing(application, date(2026, 11, 13))
     with today_is(date(2026, 11, 13)):
         assert options_by_name(application, closer)["close"].available is True
@@ -578,7 +582,10 @@ def test_transition_options_for_the_owner_of_an_incomplete_draft():
     assert [o.name for o in options] == ["submit", "withdraw"]
     submit, withdraw = options
     assert (submit.label, submit.target, submit.allowed_for_user) == ("Submit application", "submitted", True)
-    assert submit.blocked_by == (has_primary_borrower.label, trid_items_complete.label)
+    assert submit.blocked_by == (
+        "no primary borrower is on the application",
+        "the TRID application items are not complete (name, income, SSN, property, value, loan amount)",
+    )
     assert submit.available is False
     assert (withdraw.target, withdraw.blocked_by, withdraw.available) == ("withdrawn", (), True)
     assert not submit.is_decision
@@ -601,7 +608,9 @@ def test_transition_options_in_underwriting_show_decisions_with_their_blockers()
     assert [o.is_decision for o in manager_options] == [True, True, True, True, False]
     by_name = {o.name: o for o in manager_options}
     assert by_name["approve"].available is True
-    assert by_name["approve_with_conditions"].blocked_by == (has_open_conditions.label,)
+    # Read after "Approve with conditions is blocked: ": what is missing, not the requirement.
+    no_condition = "no condition is open (add the conditions first, or approve)"
+    assert by_name["approve_with_conditions"].blocked_by == (no_condition,)
     ConditionFactory(application=application, stage="prior_to_docs")
     by_name = options_by_name(application, user_with_role(roles.UNDERWRITER))
     assert list(by_name) == ["approve", "approve_with_conditions", "suspend", "deny"]
@@ -614,7 +623,7 @@ def test_transition_options_from_conditionally_approved_are_in_workflow_order():
     FindingFactory(application=application)
     options = options_by_name(application, user_with_role(roles.MANAGER))
     assert list(options) == ["approve", "suspend", "deny", "clear_to_close", "withdraw"]
-    assert options["clear_to_close"].blocked_by == (compliance_passes.label,)
+    assert options["clear_to_close"].blocked_by == ("the compliance checks have not been run",)
     check(application, "apr_tolerance", "pass")
     assert options_by_name(application, user_with_role(roles.CLOSER))["clear_to_close"].available is True
 
@@ -625,3 +634,61 @@ def test_transition_options_after_closing_offer_only_funding_and_nothing_once_fu
     assert options_by_name(application, user_with_role(roles.CLOSER))["fund"].available is True
     assert transition_options(application, user_with_role(roles.LOAN_OFFICER)) == []
     assert transition_options(park(application, workflow.FUNDED), user_with_role(roles.MANAGER)) == []
+
+
+# --- what a blocked transition says (issue 9, item 8) -------------------------------------------------------
+
+
+def test_a_blocked_send_to_underwriting_names_the_documents_not_verified_and_the_borrowers_without_credit():
+    application = park(ApplicationFactory(), workflow.PROCESSING)
+    BorrowerFactory(application=application, first_name="Ann", last_name="Lee")
+    paystub = DocumentTypeFactory(code="paystub", name="Paystub")
+    w2 = DocumentTypeFactory(code="w2", name="W-2")
+    ProductDocumentFactory(product=application.product, document_type=w2)
+    ProductDocumentFactory(product=application.product, document_type=paystub)
+    Document.objects.create(application=application, document_type=w2, status=Document.Status.UPLOADED)
+    FindingFactory(application=application)
+
+    option = options_by_name(application, user_with_role(roles.PROCESSOR))["send_to_underwriting"]
+
+    assert option.blocked_by == ("documents not verified: Paystub, W-2", "credit not pulled for: Ann Lee")
+
+
+def test_a_blocked_transition_reads_what_is_missing_after_is_blocked():
+    application = park(ApplicationFactory(), workflow.UNDERWRITING)
+    FindingFactory(application=application)
+    ConditionFactory(application=application, stage="prior_to_approval")
+    ConditionFactory(application=application, stage="prior_to_approval")
+    underwriter = user_with_role(roles.UNDERWRITER)
+    with pytest.raises(TransitionBlocked) as blocked:
+        application_transition(application=application, name="approve", actor=underwriter)
+    assert blocked.value.explained() == "Approve is blocked: 2 prior-to-approval conditions are open."
+
+    application.conditions.update(status="cleared")
+    with pytest.raises(TransitionBlocked) as blocked:
+        application_transition(application=application, name="approve_with_conditions", actor=underwriter)
+    assert blocked.value.explained() == (
+        "Approve with conditions is blocked: no condition is open (add the conditions first, or approve)."
+    )
+
+
+def test_a_refinance_names_the_last_day_of_the_right_to_rescind_and_the_first_funding_day():
+    application = park(refinance(closing_date=date(2026, 11, 13)), workflow.CLOSED)
+    # Closed Fri 11/13: rescission runs Sat 11/14, Mon 11/16, Tue 11/17; funds move Wed 11/18.
+    assert workflow.rescission_ends_on(application) == date(2026, 11, 17)
+    assert workflow.earliest_funding_date(application) == date(2026, 11, 18)
+    with today_is(date(2026, 11, 17)):
+        fund = options_by_name(application, user_with_role(roles.CLOSER))["fund"]
+    assert fund.blocked_by == ("the right to rescind runs through Nov 17, 2026",)
+
+
+def test_a_closing_inside_the_cd_wait_names_the_receipt_and_the_earliest_closing():
+    application = closing_application_in_cd_wait()
+    Application.objects.filter(pk=application.pk).update(closing_date=date(2026, 11, 12))
+    application = Application.objects.get(pk=application.pk)
+    with today_is(date(2026, 11, 12)):
+        close = options_by_name(application, user_with_role(roles.CLOSER))["close"]
+    assert close.blocked_by == (
+        "the signing on the scheduled closing date has not been recorded",
+        "the Closing Disclosure was received Nov 9, 2026: the earliest closing is Nov 13, 2026",
+    )

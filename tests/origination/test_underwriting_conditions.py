@@ -145,7 +145,7 @@ def test_approval_is_blocked_while_a_prior_to_approval_condition_is_open():
     ConditionFactory(application=application, stage="prior_to_funding")  # does not block approval
     with pytest.raises(TransitionBlocked) as blocked:
         underwriting_decide(actor=underwriter, application=application, outcome="approved", reasons=[])
-    assert "No prior-to-approval condition is open" in blocked.value.reasons
+    assert blocked.value.reasons == ("1 prior-to-approval condition is open",)
     assert not Decision.objects.exists()  # nothing half-applied
     # With conditions open, approving with conditions is what the underwriter can do.
     underwriting_decide(actor=underwriter, application=application, outcome="conditionally_approved", reasons=[])

@@ -144,7 +144,7 @@ def test_panel_shows_credit_with_the_sandbox_badge_findings_conditions_and_decis
     assert "Back-end DTI 33.44 % is within the product maximum 43.00 %" in body
     assert "Explain the large deposit" in body
     assert 'data-testid="decision-form"' in body
-    assert "Approve is blocked: No prior-to-approval condition is open." in body
+    assert "Approve is blocked: 1 prior-to-approval condition is open." in body
     assert "<html" not in body  # a partial
 
 
@@ -296,7 +296,7 @@ def test_approve_blocked_by_an_open_condition_is_409(client):
     url = reverse("origination:underwriting-decide", args=[application.pk])
     response = client.post(url, {"outcome": "approved", "expected_status": "underwriting"})
     assert response.status_code == 409
-    assert "Blocked: No prior-to-approval condition is open." in response.content.decode()
+    assert "Approve is blocked: 1 prior-to-approval condition is open." in response.content.decode()
     assert not Decision.objects.exists()
 
 

@@ -61,7 +61,7 @@ def test_workspace_shows_actions_for_the_role_with_blockers(client):
     client.force_login(user_with_role(roles.LOAN_OFFICER))
     body = client.get(reverse("origination:application-detail", args=[application.pk])).content.decode()
     assert "Submit application" in body
-    assert "The primary borrower is on the application" in body
+    assert "<li>no primary borrower is on the application</li>" in body
 
 
 def test_firing_a_transition_from_the_workspace(client):
@@ -80,7 +80,10 @@ def test_blocked_transition_returns_409_with_the_reason(client):
     url = reverse("origination:application-transition", args=[application.pk])
     response = client.post(url, {"transition": "submit", "expected_status": "draft"})
     assert response.status_code == 409
-    assert "Blocked: The primary borrower is on the application." in response.content.decode()
+    assert (
+        "Submit application is blocked: no primary borrower is on the application; the TRID application items "
+        "are not complete (name, income, SSN, property, value, loan amount)."
+    ) in response.content.decode()
 
 
 def test_stale_page_returns_409(client):
