@@ -7,6 +7,8 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from django.core.exceptions import BadRequest
+
 _request_id: ContextVar[str] = ContextVar("lending_request_id", default="")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 HEADER = "X-Request-ID"
@@ -38,3 +40,17 @@ class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get() or "-"
         return True
+
+
+class RejectNulBytesMiddleware:
+    """Refuse (400) a query string or form field holding a NUL byte: no browser sends one, PostgreSQL cannot store
+    or compare one (a DataError, so a 500), and a search box or filter should not have to know that."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for params in (request.GET, request.POST if request.method == "POST" else {}):
+            if any("\x00" in key or any("\x00" in value for value in params.getlist(key)) for key in params):
+                raise BadRequest("A field of this request holds a NUL character.")
+        return self.get_response(request)
