@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,23 @@ def test_production_settings_pass_check_deploy():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.slow_subprocess
+def test_a_fresh_clone_checks_migrations_without_a_warning(tmp_path):
+    """`make lint` in a fresh clone (no var/ yet) runs makemigrations --check without "unable to open database"."""
+    clone = tmp_path / "clone"
+    ignore = shutil.ignore_patterns(".git", ".venv", "var", "staticfiles", "tests", "bench", "__pycache__", "*.sqlite3")
+    shutil.copytree(ROOT, clone, ignore=ignore)
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
+    env.update(DJANGO_SETTINGS_MODULE="lending.settings", PYTHONWARNINGS="default")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=clone,
+        check=False,
+    )
+    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "No changes detected", "")
+    assert (clone / "var").is_dir()
