@@ -2,6 +2,10 @@
 
 Tests marked `postgres` or `redis` need the real service; without it they are skipped and the
 terminal summary counts them loudly. With LENDING_REQUIRE_SERVICES=1 a skip of that kind is an error.
+
+Under pytest-xdist (`make test` runs on every core) each worker collects the whole suite and renders its
+share of the templates: workers send their skip counts and rendered templates to the controller
+(`workeroutput`), which reports the counts and checks the templates over the union.
 """
 
 from __future__ import annotations
@@ -43,7 +47,16 @@ def _service_available(name: str) -> bool:
     return bool(settings.REDIS_URL)
 
 
+def _is_xdist_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_collection_modifyitems(config, items):
+    # Tests sharing one outside resource run in one worker: the Redis broker's queue, one Chromium.
+    for item in items:
+        for marker in ("redis", "e2e"):
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.xdist_group(marker))
     for name, reason in (
         ("postgres", "PostgreSQL-only test skipped: DATABASE_URL is not PostgreSQL"),
         ("redis", "Redis-only test skipped: REDIS_URL is not set"),
@@ -60,7 +73,13 @@ def pytest_collection_modifyitems(config, items):
 
 def _is_whole_suite(config) -> bool:
     option = config.option
-    narrowed = option.keyword or option.markexpr or getattr(option, "lf", False) or getattr(option, "deselect", None)
+    narrowed = (
+        option.keyword
+        or option.markexpr
+        or option.collectonly
+        or getattr(option, "lf", False)
+        or getattr(option, "deselect", None)
+    )
     return not narrowed and [Path(a).resolve() for a in config.args] == [Path(config.rootpath, "tests").resolve()]
 
 
@@ -70,8 +89,21 @@ def unrendered_templates() -> list[str]:
     return sorted(names - RENDERED_TEMPLATES)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist controller: merge what a worker rendered and skipped (each worker collects the whole suite)."""
+    output = getattr(node, "workeroutput", {})
+    RENDERED_TEMPLATES.update(output.get("lending_rendered", ()))
+    for name, count in output.get("lending_service_skips", {}).items():
+        SERVICE_SKIPS[name] = max(SERVICE_SKIPS[name], count)
+
+
 def pytest_sessionfinish(session, exitstatus):
-    if exitstatus == 0 and _is_whole_suite(session.config):
+    if _is_xdist_worker(session.config):
+        session.config.workeroutput["lending_rendered"] = sorted(RENDERED_TEMPLATES)
+        session.config.workeroutput["lending_service_skips"] = dict(SERVICE_SKIPS)
+        return
+    if exitstatus == 0 and session.testscollected and _is_whole_suite(session.config):
         missing = unrendered_templates()
         if missing:
             session.config.lending_unrendered = missing
