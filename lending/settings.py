@@ -15,10 +15,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=True)
+# A throw-away demonstration (docker compose with LENDING_DEMO=1): demo data and the public development key.
+LENDING_DEMO = env.bool("LENDING_DEMO", default=False)
 _DEV_SECRET = "django-insecure-dev-only-key-do-not-use-in-production-0123456789"  # noqa: S105
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
+# An empty SECRET_KEY (compose passes `${SECRET_KEY:-}`) counts as unset.
+SECRET_KEY = env.str("SECRET_KEY", default="") or (_DEV_SECRET if DEBUG or LENDING_DEMO else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off (in .env for docker compose; LENDING_DEMO=1 for a throw-away demo)"
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -44,6 +49,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "lending.core.middleware.RequestIdMiddleware",
+    # Before host validation and the HTTPS redirect: a container healthcheck calls http://127.0.0.1:8000/healthz.
+    "lending.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,4 +1,5 @@
-"""A request id for every request: on the response header, in log lines, on audit rows and the 500 page."""
+"""Request middleware: a request id for every request (response header, log lines, audit rows, the 500 page),
+the `/healthz` check, and the refusal of NUL bytes."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import uuid
 from contextvars import ContextVar
 
 from django.core.exceptions import BadRequest
+from django.db import DatabaseError, connection
+from django.http import HttpResponse
 
 _request_id: ContextVar[str] = ContextVar("lending_request_id", default="")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 HEADER = "X-Request-ID"
+logger = logging.getLogger(__name__)
 
 
 def current_request_id() -> str:
@@ -54,3 +58,27 @@ class RejectNulBytesMiddleware:
             if any("\x00" in key or any("\x00" in value for value in params.getlist(key)) for key in params):
                 raise BadRequest("A field of this request holds a NUL character.")
         return self.get_response(request)
+
+
+class HealthCheckMiddleware:
+    """`/healthz`: 200 "ok" when the database answers, 503 otherwise; for load balancers and container checks.
+
+    Answered here, before SecurityMiddleware and CommonMiddleware, so the check needs neither an allowed
+    Host header nor HTTPS; it reveals nothing but up or down.
+    """
+
+    PATH = "/healthz"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path != self.PATH:
+            return self.get_response(request)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError:
+            logger.warning("healthcheck: the database does not answer", exc_info=True)
+            return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+        return HttpResponse("ok\n", content_type="text/plain")

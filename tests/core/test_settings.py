@@ -26,6 +26,7 @@ SERVICE_VARS = (
     "MEDIA_ROOT",
     "CELERY_TASK_ALWAYS_EAGER",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "LENDING_DEMO",
 )
 
 
@@ -108,3 +109,16 @@ def test_a_fresh_clone_checks_migrations_without_a_warning(tmp_path):
     )
     assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "No changes detected", "")
     assert (clone / "var").is_dir()
+
+
+def test_without_a_secret_key_production_settings_refuse_and_say_how_to_fix_it():
+    result = _run(["-c", PROBE], DEBUG="0", SECRET_KEY="")
+    assert result.returncode != 0
+    assert (
+        "SECRET_KEY must be set when DEBUG is off (in .env for docker compose; LENDING_DEMO=1 for a throw-away demo)"
+        in result.stderr
+    )
+
+
+def test_a_throw_away_demo_may_run_without_a_secret_key():
+    assert _probe(DEBUG="0", SECRET_KEY="", LENDING_DEMO="1")["debug"] is False
