@@ -23,11 +23,14 @@ REQUIRE_SERVICES = os.environ.get("LENDING_REQUIRE_SERVICES") == "1"
 SERVICE_SKIPS: dict[str, int] = {"postgres": 0, "redis": 0}
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 RENDERED_TEMPLATES: set[str] = set()
+# xdist replaces a worker that fails while reporting; its report is lost, so the run must say so and fail.
+WORKER_ERRORS: list[str] = []
 
 
 def _record_template(sender, template, context, **kwargs):
     if template.name:
-        RENDERED_TEMPLATES.add(template.name)
+        # A plain str: names can be SafeString, which xdist's channel to the controller cannot send.
+        RENDERED_TEMPLATES.add(str.__str__(template.name))
 
 
 template_rendered.connect(_record_template, dispatch_uid="lending.tests.template_coverage")
@@ -92,6 +95,8 @@ def unrendered_templates() -> list[str]:
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
     """xdist controller: merge what a worker rendered and skipped (each worker collects the whole suite)."""
+    if error:
+        WORKER_ERRORS.append(str(error).strip().splitlines()[-1])
     output = getattr(node, "workeroutput", {})
     RENDERED_TEMPLATES.update(output.get("lending_rendered", ()))
     for name, count in output.get("lending_service_skips", {}).items():
@@ -103,6 +108,8 @@ def pytest_sessionfinish(session, exitstatus):
         session.config.workeroutput["lending_rendered"] = sorted(RENDERED_TEMPLATES)
         session.config.workeroutput["lending_service_skips"] = dict(SERVICE_SKIPS)
         return
+    if WORKER_ERRORS:
+        session.exitstatus = 1
     if exitstatus == 0 and session.testscollected and _is_whole_suite(session.config):
         missing = unrendered_templates()
         if missing:
@@ -121,6 +128,8 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"SKIPPED {count} {label}-only tests: {label} was not available", red=True)
         else:
             terminalreporter.write_line(f"{label}-only tests: all ran")
+    for error in WORKER_ERRORS:
+        terminalreporter.write_line(f"FAILED: a test worker ended with an error: {error}", red=True)
     missing = getattr(terminalreporter.config, "lending_unrendered", None)
     if missing:
         terminalreporter.write_line(f"FAILED: templates no test renders: {', '.join(missing)}", red=True)

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import execnet
 import pytest
+from django.utils.safestring import mark_safe
 
 from tests import conftest
 
@@ -19,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def fresh_records(monkeypatch):
     monkeypatch.setattr(conftest, "RENDERED_TEMPLATES", set())
     monkeypatch.setattr(conftest, "SERVICE_SKIPS", {"postgres": 0, "redis": 0})
+    monkeypatch.setattr(conftest, "WORKER_ERRORS", [])
 
 
 def _worker_session(rendered: set[str], skips: dict[str, int]):
@@ -29,12 +32,16 @@ def _worker_session(rendered: set[str], skips: dict[str, int]):
 
 
 def test_a_worker_sends_what_it_rendered_and_skipped_to_the_controller(fresh_records):
-    session = _worker_session({"403.html", "base.html"}, {"postgres": 7})
+    # Rendered the way Django renders: the template's name may be a SafeString.
+    conftest._record_template(None, SimpleNamespace(name=mark_safe("base.html")), {})
+    session = _worker_session({"403.html"}, {"postgres": 7})
     conftest.pytest_sessionfinish(session, 0)
     assert session.config.workeroutput == {
         "lending_rendered": ["403.html", "base.html"],
         "lending_service_skips": {"postgres": 7, "redis": 0},
     }
+    # What xdist sends back must be plain data (a SafeString crashed the worker's report).
+    assert execnet.loads(execnet.dumps(session.config.workeroutput)) == session.config.workeroutput
 
 
 def test_the_controller_merges_the_workers_templates_and_counts_each_skip_once(fresh_records):
@@ -60,3 +67,10 @@ def test_collect_only_on_the_whole_suite_does_not_trip_the_template_check():
     )
     assert "templates no test renders" not in result.stdout
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_a_worker_that_ends_with_an_error_fails_the_run(fresh_records):
+    conftest.pytest_testnodedown(SimpleNamespace(), "Traceback ...\nDumpError: can't serialize SafeString\n")
+    session = SimpleNamespace(config=SimpleNamespace(option=None), exitstatus=0, testscollected=0)
+    conftest.pytest_sessionfinish(session, 0)
+    assert (session.exitstatus, conftest.WORKER_ERRORS) == (1, ["DumpError: can't serialize SafeString"])
