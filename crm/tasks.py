@@ -10,7 +10,8 @@ def contact_request_notify(payload: dict) -> None:
         f"{payload['message']}\n"
     )
     send_mail(
-        subject=f"Contact request from {payload['name']}",
+        # One line whatever the payload holds: a line break in a subject is header injection.
+        subject=f"Contact request from {' '.join(payload['name'].split())}",
         message=body,
         from_email=None,
         recipient_list=[settings.LENDING_CONTACT_EMAIL],

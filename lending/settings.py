@@ -16,10 +16,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=True)
+# A throw-away demonstration (docker compose with LENDING_DEMO=1): demo data and the public development key.
+LENDING_DEMO = env.bool("LENDING_DEMO", default=False)
 _DEV_SECRET = "django-insecure-dev-only-key-do-not-use-in-production-0123456789"  # noqa: S105
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
+# An empty SECRET_KEY (compose passes `${SECRET_KEY:-}`) counts as unset.
+SECRET_KEY = env.str("SECRET_KEY", default="") or (_DEV_SECRET if DEBUG or LENDING_DEMO else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off (in .env for docker compose; LENDING_DEMO=1 for a throw-away demo)"
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -46,6 +51,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "lending.core.middleware.RequestIdMiddleware",
+    # Before host validation and the HTTPS redirect: a container healthcheck calls http://127.0.0.1:8000/healthz.
+    "lending.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "lending.core.middleware.NoStoreMiddleware",
@@ -55,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "lending.core.middleware.RejectNulBytesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Axes last, as its docs require, so it sees the outcome of authentication.
@@ -83,7 +91,11 @@ TEMPLATES = [
 ]
 
 # --- data ------------------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
+VAR_DIR = BASE_DIR / "var"
+if not env.str("DATABASE_URL", default=""):
+    # The embedded SQLite database lives in var/; a fresh clone has none yet (and `make lint` would warn).
+    VAR_DIR.mkdir(exist_ok=True)
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -131,7 +143,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -221,7 +233,9 @@ LENDING_ECOA_AGENCY = env.str(
 # would make every SSN unreadable the day SECRET_KEY is rotated. DEBUG (development, tests) uses the public key
 # below (the one earlier versions derived from the development SECRET_KEY, so existing dev databases stay readable).
 _DEV_FIELD_ENCRYPTION_KEY = "s4vPga79BTVEuMPclEnJwde1-mvpNC6Oy8Z6qWqf23w="  # public: development only
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_DEV_FIELD_ENCRYPTION_KEY] if DEBUG else [])
+FIELD_ENCRYPTION_KEYS = env.list(
+    "FIELD_ENCRYPTION_KEYS", default=[_DEV_FIELD_ENCRYPTION_KEY] if DEBUG or LENDING_DEMO else []
+)
 if not FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured(
         "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off (one or more Fernet keys, newest first; make one with "
@@ -237,12 +251,19 @@ LENDING_DEMO_PASSWORD = env.str("LENDING_DEMO_PASSWORD", default="lending-demo-2
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "lending.core.middleware.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "lending.core.middleware.RequestIdLogFilter"},
+        "client_error": {"()": "lending.core.log_filters.ClientErrorWithoutTraceback"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id", "client_error"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # A 403/404/400 is one line: the client's mistake needs no traceback.
+        "django.request": {"filters": ["client_error"]},
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

@@ -22,6 +22,7 @@ urlpatterns = [
 ]
 # No MEDIA_URL route, not even with DEBUG on: stored documents are streamed only by permission-checked views.
 
+handler400 = core_views.bad_request
 handler403 = core_views.permission_denied
 handler404 = core_views.page_not_found
 handler500 = core_views.server_error

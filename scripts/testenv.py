@@ -6,6 +6,10 @@ both in a temporary folder on free loopback ports, points DATABASE_URL and REDIS
 pytest, and stops them. Without those binaries the suite runs on SQLite with Celery eager, and the
 PostgreSQL/Redis-only tests are skipped and counted in the summary. LENDING_REQUIRE_SERVICES=1 turns
 a missing binary into an error. As root (CI), PostgreSQL runs as the unprivileged `postgres` user.
+
+pytest runs on every core (pytest-xdist `-n auto`; LENDING_TEST_WORKERS=N to choose, 0 for one process):
+pytest-django gives each worker its own throw-away database (test_lending_gw0, ...), and the 15 slowest
+tests are listed at the end. Arguments given to this script are passed to pytest and win over these.
 """
 
 from __future__ import annotations
@@ -109,6 +113,19 @@ def redis(redis_bin: str) -> Iterator[str]:
         log("Redis stopped")
 
 
+def pytest_args(args: list[str], workers: str | None = None) -> list[str]:
+    """pytest's arguments: the caller's, after parallel workers and the slowest-tests report unless given."""
+    workers = workers if workers is not None else os.environ.get("LENDING_TEST_WORKERS", "auto")
+    chosen = any(a in ("-n", "--numprocesses") or a.startswith(("-n", "--numprocesses=")) for a in args)
+    extra = []
+    if not chosen and workers != "0" and "no:xdist" not in args:
+        # loadgroup: tests sharing Redis or the browser (xdist_group, see tests/conftest.py) stay in one worker.
+        extra += ["-n", workers, "--dist", "loadgroup"]
+    if not any(a.startswith("--durations") for a in args):
+        extra.append("--durations=15")
+    return [*extra, *args]
+
+
 def main(argv: list[str]) -> int:
     bench = argv[:1] == ["--bench"]
     args = argv[1:] if bench else argv
@@ -133,7 +150,7 @@ def main(argv: list[str]) -> int:
         cmd = (
             [sys.executable, str(ROOT / "bench" / "run.py"), *args]
             if bench
-            else [sys.executable, "-m", "pytest", *args]
+            else [sys.executable, "-m", "pytest", *pytest_args(args)]
         )
         return subprocess.run(cmd, env=env, cwd=ROOT, check=False).returncode
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from lending.core.models import User
-from servicing.models import Installment, LoanAccount
+from servicing.models import Installment, LoanAccount, LoanTransaction, PendingPayment
 from servicing.services.ach import BankDetails, ach_payment_schedule
 from servicing.services.payments import PaymentError, payment_post
 
@@ -20,7 +20,9 @@ def demo_seed(*, stdout) -> None:
     posted = 0
     for loan in LoanAccount.objects.filter(status=LoanAccount.Status.ACTIVE).order_by("pk"):
         first = Installment.objects.filter(loan=loan, number=1).first()
-        if first is None or today < loan.disbursement_date:
+        key = f"demo:{loan.loan_number}:1"
+        # A second run replays the same key and posts nothing: count only what this run adds.
+        if first is None or today < loan.disbursement_date or LoanTransaction.objects.filter(idempotency_key=key):
             continue
         try:
             payment_post(
@@ -29,14 +31,17 @@ def demo_seed(*, stdout) -> None:
                 effective_date=today,
                 method="ach",
                 reference=f"DEMO-{loan.loan_number}-1",
-                idempotency_key=f"demo:{loan.loan_number}:1",
+                idempotency_key=key,
                 actor=servicer,
             )
             posted += 1
         except PaymentError as exc:
             stdout.write(f"Servicing demo: {loan.loan_number} took no payment ({exc}).")
     alice_loan = LoanAccount.objects.filter(borrower__email="alice@example.com", status="active").first()
-    if alice_loan is not None:
+    pending = 0
+    if alice_loan is not None and not PendingPayment.objects.filter(
+        idempotency_key=f"demo:{alice_loan.loan_number}:ach"
+    ):
         ach_payment_schedule(
             loan=alice_loan,
             amount=alice_loan.regular_payment,
@@ -46,4 +51,14 @@ def demo_seed(*, stdout) -> None:
             actor=alice_loan.borrower,
             idempotency_key=f"demo:{alice_loan.loan_number}:ach",
         )
-    stdout.write(f"Servicing demo: first payments on {posted} loans; a pending bank payment for Alice.")
+        pending = 1
+    stdout.write(f"Servicing demo: {_added(posted, pending)}.")
+
+
+def _added(posted: int, pending: int) -> str:
+    if not posted and not pending:
+        return "nothing added (the demo payments are already there)"
+    parts = [f"first payments on {posted} loans"] if posted else []
+    if pending:
+        parts.append("a pending bank payment for Alice")
+    return "; ".join(parts)

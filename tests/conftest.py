@@ -2,6 +2,10 @@
 
 Tests marked `postgres` or `redis` need the real service; without it they are skipped and the
 terminal summary counts them loudly. With LENDING_REQUIRE_SERVICES=1 a skip of that kind is an error.
+
+Under pytest-xdist (`make test` runs on every core) each worker collects the whole suite and renders its
+share of the templates: workers send their skip counts and rendered templates to the controller
+(`workeroutput`), which reports the counts and checks the templates over the union.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ REQUIRE_SERVICES = os.environ.get("LENDING_REQUIRE_SERVICES") == "1"
 SERVICE_SKIPS: dict[str, int] = {"postgres": 0, "redis": 0}
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 RENDERED_TEMPLATES: set[str] = set()
+# xdist replaces a worker that fails while reporting; its report is lost, so the run must say so and fail.
+WORKER_ERRORS: list[str] = []
 
 
 def _record_template(sender, template, context, **kwargs):
     if template.name:
-        RENDERED_TEMPLATES.add(template.name)
+        # A plain str: names can be SafeString, which xdist's channel to the controller cannot send.
+        RENDERED_TEMPLATES.add(str.__str__(template.name))
 
 
 template_rendered.connect(_record_template, dispatch_uid="lending.tests.template_coverage")
@@ -43,7 +50,16 @@ def _service_available(name: str) -> bool:
     return bool(settings.REDIS_URL)
 
 
+def _is_xdist_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_collection_modifyitems(config, items):
+    # Tests sharing one outside resource run in one worker: the Redis broker's queue, one Chromium.
+    for item in items:
+        for marker in ("redis", "e2e"):
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.xdist_group(marker))
     for name, reason in (
         ("postgres", "PostgreSQL-only test skipped: DATABASE_URL is not PostgreSQL"),
         ("redis", "Redis-only test skipped: REDIS_URL is not set"),
@@ -60,7 +76,13 @@ def pytest_collection_modifyitems(config, items):
 
 def _is_whole_suite(config) -> bool:
     option = config.option
-    narrowed = option.keyword or option.markexpr or getattr(option, "lf", False) or getattr(option, "deselect", None)
+    narrowed = (
+        option.keyword
+        or option.markexpr
+        or option.collectonly
+        or getattr(option, "lf", False)
+        or getattr(option, "deselect", None)
+    )
     return not narrowed and [Path(a).resolve() for a in config.args] == [Path(config.rootpath, "tests").resolve()]
 
 
@@ -70,8 +92,25 @@ def unrendered_templates() -> list[str]:
     return sorted(names - RENDERED_TEMPLATES)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist controller: merge what a worker rendered and skipped (each worker collects the whole suite)."""
+    if error:
+        WORKER_ERRORS.append(str(error).strip().splitlines()[-1])
+    output = getattr(node, "workeroutput", {})
+    RENDERED_TEMPLATES.update(output.get("lending_rendered", ()))
+    for name, count in output.get("lending_service_skips", {}).items():
+        SERVICE_SKIPS[name] = max(SERVICE_SKIPS[name], count)
+
+
 def pytest_sessionfinish(session, exitstatus):
-    if exitstatus == 0 and _is_whole_suite(session.config):
+    if _is_xdist_worker(session.config):
+        session.config.workeroutput["lending_rendered"] = sorted(RENDERED_TEMPLATES)
+        session.config.workeroutput["lending_service_skips"] = dict(SERVICE_SKIPS)
+        return
+    if WORKER_ERRORS:
+        session.exitstatus = 1
+    if exitstatus == 0 and session.testscollected and _is_whole_suite(session.config):
         missing = unrendered_templates()
         if missing:
             session.config.lending_unrendered = missing
@@ -89,6 +128,8 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"SKIPPED {count} {label}-only tests: {label} was not available", red=True)
         else:
             terminalreporter.write_line(f"{label}-only tests: all ran")
+    for error in WORKER_ERRORS:
+        terminalreporter.write_line(f"FAILED: a test worker ended with an error: {error}", red=True)
     missing = getattr(terminalreporter.config, "lending_unrendered", None)
     if missing:
         terminalreporter.write_line(f"FAILED: templates no test renders: {', '.join(missing)}", red=True)

@@ -34,6 +34,11 @@ def _error(request, template: str, status: int, message: str = ""):
 
 
 @requires_csrf_token
+def bad_request(request, exception=None):
+    return _error(request, "400.html", 400, str(exception or ""))
+
+
+@requires_csrf_token
 def permission_denied(request, exception=None):
     return _error(request, "403.html", 403, str(exception or ""))
 

@@ -20,6 +20,7 @@ from origination.services.assignment import REASSIGN_ROLES
 from origination.services.workflow import StaleApplication, TransitionBlocked, application_transition
 
 PIPELINE_PAGE_SIZE = 50
+MAX_AGE_DAYS = 36_500
 # Panels of the application workspace, each served by its sub-domain at this URL name (loaded by htmx).
 WORKSPACE_PANELS = (
     ("Borrowers and application", "origination:intake-panel"),
@@ -42,7 +43,11 @@ class PipelineView(OriginationStaffMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         params = self.request.GET
         status, query, mine = params.get("status", ""), params.get("q", "").strip(), params.get("mine") == "1"
-        officer_id, product_id, age = _int(params.get("officer")), _int(params.get("product")), _int(params.get("age"))
+        officer_id, product_id, age = (
+            _int(params.get("officer")),
+            _int(params.get("product")),
+            _age_days(params.get("age")),
+        )
         matching = selectors.pipeline(
             status=status,
             query=query,
@@ -79,9 +84,22 @@ class PipelineView(OriginationStaffMixin, TemplateView):
         return context
 
 
+# Ids are 64-bit; a filter beyond that cannot match and would overflow the database driver.
+MAX_FILTER_INT = 2**63 - 1
+
+
 def _int(value: str | None) -> int | None:
     """A positive whole number from a query parameter, or None (bad values are ignored, not errors)."""
-    return int(value) if value and value.isdigit() and int(value) > 0 else None
+    if not value or not value.isascii() or not value.isdigit() or len(value) > len(str(MAX_FILTER_INT)):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_FILTER_INT else None
+
+
+def _age_days(value: str | None) -> int | None:
+    """Days in the current state; a figure beyond a century is capped there (older dates overflow)."""
+    days = _int(value)
+    return min(days, MAX_AGE_DAYS) if days else None
 
 
 def _panels(application) -> list[tuple[str, str, str]]:

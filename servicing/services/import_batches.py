@@ -158,15 +158,22 @@ def read_rows(text: str, fmt: ImportFormat) -> list[RowCheck]:
             if len(rows) >= MAX_LINES:
                 raise ImportFileError(f"The file has more than {MAX_LINES} rows: split it.")
             raw = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
-            row = RowCheck(line_number=reader.line_num, raw=raw)
+            row = RowCheck(line_number=reader.line_num, raw=_without_nul(raw))
             if len(values) > len(header):
                 row.error("row", f"{len(values)} values for {len(header)} columns")
+            if raw != row.raw:
+                row.error("row", "holds a NUL character (shown as \N{REPLACEMENT CHARACTER})")
             rows.append(row)
     except csv.Error as exc:
         raise ImportFileError(f"Line {reader.line_num}: not valid CSV ({exc}).") from None
     if not rows:
         raise ImportFileError("The file has a header but no data rows.")
     return rows
+
+
+def _without_nul(raw: dict[str, str]) -> dict[str, str]:
+    """The row with each NUL shown as U+FFFD: PostgreSQL stores no NUL in text or jsonb (a DataError)."""
+    return {name: value.replace("\x00", "\ufffd") for name, value in raw.items()}
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -185,7 +192,7 @@ def batch_stage(*, fmt: ImportFormat, file_name: str, content: bytes | str, acto
     rows = read_rows(text, fmt)
     batch = ImportBatch.objects.create(
         kind=fmt.kind,
-        file_name=(file_name or "upload.csv")[:255],
+        file_name=(file_name or "upload.csv").replace("\x00", "")[:255],
         sha256=digest,
         uploaded_by=actor if actor is not None and actor.pk else None,
         line_count=len(rows),

@@ -1,4 +1,9 @@
+import logging
+
 import pytest
+
+from lending.core import roles
+from tests.core.factories import user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +36,19 @@ def test_every_response_carries_a_fresh_request_id(client):
 def test_a_malformed_incoming_request_id_is_replaced(client):
     response = client.get("/", HTTP_X_REQUEST_ID="<script>")
     assert response["X-Request-ID"] != "<script>"
+
+
+def test_a_403_logs_one_line_without_a_traceback(client, caplog):
+    client.force_login(user_with_role(roles.BORROWER))
+    with caplog.at_level(logging.INFO):
+        assert client.get("/staff/").status_code == 403
+    logged = [(r.name, r.levelname, r.getMessage(), r.exc_info) for r in caplog.records]
+    assert logged == [("django.request", "WARNING", "Forbidden (Permission denied): /staff/", None)]
+
+
+def test_a_500_keeps_its_traceback(client, settings, caplog):
+    settings.ROOT_URLCONF = "tests.core.urls_with_error"
+    client.raise_request_exception = False
+    client.get("/boom/")
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.exc_info is not None

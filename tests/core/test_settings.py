@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ SERVICE_VARS = (
     "CELERY_TASK_ALWAYS_EAGER",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "FIELD_ENCRYPTION_KEYS",
+    "LENDING_DEMO",
 )
 PRODUCTION_FIELD_KEY = "fSg6uvV4jXnNcTBTVbYtC0P9fWbXwUhCb0JzQhXk2cQ="
 
@@ -177,3 +179,36 @@ def test_media_is_never_served_by_url_even_with_debug_on():
     result = _run(["-c", probe], DEBUG="1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "True not served"
+
+
+@pytest.mark.slow_subprocess
+def test_a_fresh_clone_checks_migrations_without_a_warning(tmp_path):
+    """`make lint` in a fresh clone (no var/ yet) runs makemigrations --check without "unable to open database"."""
+    clone = tmp_path / "clone"
+    ignore = shutil.ignore_patterns(".git", ".venv", "var", "staticfiles", "tests", "bench", "__pycache__", "*.sqlite3")
+    shutil.copytree(ROOT, clone, ignore=ignore)
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
+    env.update(DJANGO_SETTINGS_MODULE="lending.settings", PYTHONWARNINGS="default")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=clone,
+        check=False,
+    )
+    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "No changes detected", "")
+    assert (clone / "var").is_dir()
+
+
+def test_without_a_secret_key_production_settings_refuse_and_say_how_to_fix_it():
+    result = _run(["-c", PROBE], DEBUG="0", SECRET_KEY="")
+    assert result.returncode != 0
+    assert (
+        "SECRET_KEY must be set when DEBUG is off (in .env for docker compose; LENDING_DEMO=1 for a throw-away demo)"
+        in result.stderr
+    )
+
+
+def test_a_throw_away_demo_may_run_without_a_secret_key():
+    assert _probe(DEBUG="0", SECRET_KEY="", LENDING_DEMO="1")["debug"] is False

@@ -29,3 +29,23 @@ def test_postgres_commands_drop_root_privileges(monkeypatch):
     assert testenv.as_postgres(["initdb", "-D", "x"]) == ["runuser", "-u", "postgres", "--", "initdb", "-D", "x"]
     monkeypatch.setattr(testenv.os, "geteuid", lambda: 1000)
     assert testenv.as_postgres(["initdb"]) == ["initdb"]
+
+
+def test_pytest_runs_on_every_core_and_lists_the_slowest_tests():
+    testenv = _testenv()
+    assert testenv.pytest_args(["tests/core"], workers="auto") == [
+        "-n",
+        "auto",
+        "--dist",
+        "loadgroup",
+        "--durations=15",
+        "tests/core",
+    ]
+
+
+def test_the_callers_pytest_arguments_win():
+    testenv = _testenv()
+    assert testenv.pytest_args(["-n", "2", "-q"], workers="auto") == ["--durations=15", "-n", "2", "-q"]
+    assert testenv.pytest_args(["-n2", "--durations=5"], workers="auto") == ["-n2", "--durations=5"]
+    assert testenv.pytest_args(["-x"], workers="0") == ["--durations=15", "-x"]
+    assert testenv.pytest_args(["-p", "no:xdist"], workers="auto") == ["--durations=15", "-p", "no:xdist"]

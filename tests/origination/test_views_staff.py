@@ -143,6 +143,9 @@ def test_pipeline_filters_by_officer_product_and_time_in_state(client):
     assert numbers(product=consumer.pk) == ["A-CONSUMER"]
     assert numbers(age=7) == ["A-OLD"]
     assert numbers(age="bogus") == ["A-CONSUMER", "A-NEW", "A-OLD"]  # bad values are ignored, not a 500
+    # Out of range: an id past 64 bits is ignored; an age past a century is capped there (nothing is that old).
+    assert numbers(officer="9" * 25) == numbers(product="9" * 25) == ["A-CONSUMER", "A-NEW", "A-OLD"]
+    assert numbers(age="99999999999") == []
     body = client.get(reverse("origination:home"), {"age": 7}).content.decode()
     assert "1 matching application" in body
     row = next(a for a in client.get(reverse("origination:home")).context["rows"] if a.number == "A-OLD")

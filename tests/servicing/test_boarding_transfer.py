@@ -268,3 +268,15 @@ def test_a_boarding_row_boarded_meanwhile_shows_as_a_duplicate_at_commit():
     assert batch.lines.get().status == "duplicate"
     assert ImportBatch.objects.get().duplicate_count == 1
     assert JournalEntry.objects.count() == 1
+
+
+def test_a_nul_byte_in_a_transfer_field_is_an_error_on_its_line():
+    batch = boarding_import_stage(
+        file_name="t.csv",
+        content=csv_file({"borrower_email": "ada\x00@example.com"}, {"loan_number": "T-1002"}),
+        actor=None,
+    )
+    lines = {line.line_number: line for line in batch.lines.all()}
+    assert (lines[2].status, lines[2].message) == ("error", "row: holds a NUL character (shown as \ufffd)")
+    assert lines[3].status == "valid"
+    assert boarding_import_commit(batch=batch, actor=None).posted_count == 1

@@ -17,7 +17,7 @@ def test_demo_loans_have_a_payment_and_a_second_run_adds_nothing():
     call_command("seed_demo", stdout=out)
     loans = LoanAccount.objects.filter(status="active")
     assert loans.count() == 3
-    assert "Servicing demo: first payments on 3 loans" in out.getvalue()
+    assert "Servicing demo: first payments on 3 loans; a pending bank payment for Alice.\n" in out.getvalue()
     for loan in loans:
         txn = LoanTransaction.objects.get(loan=loan)
         assert txn.allocation_lines.current().filter(installment__number=1, bucket="interest").exists()
@@ -25,6 +25,8 @@ def test_demo_loans_have_a_payment_and_a_second_run_adds_nothing():
     assert selectors.loan_balance_mismatches() == []
     counts = (LoanTransaction.objects.count(), PendingPayment.objects.count())
 
-    call_command("seed_demo", stdout=StringIO())
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
+    assert "Servicing demo: nothing added (the demo payments are already there).\n" in again.getvalue()
 
     assert (LoanTransaction.objects.count(), PendingPayment.objects.count()) == counts

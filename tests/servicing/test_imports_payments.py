@@ -245,3 +245,20 @@ def test_staging_and_commit_queries_do_not_grow_per_line(loan, django_assert_max
         _stage(file(5))
     with django_assert_max_num_queries(12):
         _stage(file(200))
+
+
+def test_a_nul_byte_in_a_field_is_an_error_on_its_line_and_stages_everywhere(loan):
+    """PostgreSQL stores no NUL in text or jsonb: the row is kept with U+FFFD in its place and refused."""
+    text = (
+        HEADER
+        + f"{loan.loan_number},50.00,2026-12-01,LB\x001,,,,\n"
+        + f"{loan.loan_number},60.00,2026-12-01,LB-2,,,,\n"
+    )
+    batch = _stage(text, name="lock\x00box.csv")
+    lines = _lines(batch)
+    assert (lines[2].status, lines[2].message) == ("error", "row: holds a NUL character (shown as \ufffd)")
+    assert lines[2].raw["reference"] == "LB\ufffd1"
+    assert lines[3].status == "valid"
+    assert batch.file_name == "lockbox.csv"
+    batch = payment_import_commit(batch=batch, actor=None)
+    assert (batch.posted_count, batch.error_count) == (1, 1)
