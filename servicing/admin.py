@@ -89,7 +89,7 @@ def _allocation_summary(txn: LoanTransaction) -> str:
                 line.get_bucket_display().lower(),
                 line.amount,
             )
-            for line in txn.current_lines
+            for line in txn.current_lines  # type: ignore[attr-defined]  # set by a Prefetch to_attr
         ),
     )
 
