@@ -55,7 +55,7 @@ def _staff(*allowed: str) -> Callable:
     def check(application, user) -> bool:
         return roles.has_role(user, *allowed, roles.MANAGER)
 
-    check.roles = (*allowed, roles.MANAGER)
+    check.roles = (*allowed, roles.MANAGER)  # type: ignore[attr-defined]  # function attribute read by the UI
     return check
 
 
@@ -65,7 +65,7 @@ def _owner_or_staff(*allowed: str) -> Callable:
             return True
         return roles.has_role(user, *allowed, roles.MANAGER)
 
-    check.roles = (roles.BORROWER, *allowed, roles.MANAGER)
+    check.roles = (roles.BORROWER, *allowed, roles.MANAGER)  # type: ignore[attr-defined]  # read by the UI
     return check
 
 
