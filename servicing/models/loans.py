@@ -128,6 +128,8 @@ class LoanAccount(models.Model):
 class Installment(models.Model):
     """One scheduled payment: what it asks for (principal, interest, escrow) and what has been paid of each."""
 
+    principal_owed: Decimal  # not a column: set by posting.dues_of() (principal still owed after prepayments)
+
     loan = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="installments")
     number = models.PositiveIntegerField()
     due_date = models.DateField()

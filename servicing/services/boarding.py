@@ -94,7 +94,7 @@ class TransferLoan:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TransferLoan:
-        values = {}
+        values: dict[str, Any] = {}
         for spec in fields(cls):
             value = data.get(spec.name)
             if value is not None and spec.type == "Decimal":
@@ -301,7 +301,7 @@ def _installments(account: LoanAccount, loan: TransferLoan, remaining: Remaining
     ]
 
 
-def _post_boarding(account: LoanAccount, loan: TransferLoan, remaining: RemainingSchedule, actor) -> None:
+def _post_boarding(account: LoanAccount, loan: TransferLoan, remaining: RemainingSchedule, actor: User | None) -> None:
     upb, escrow = loan.current_principal_balance, loan.escrow_balance
     lines = [(LOANS_RECEIVABLE, upb, ZERO), (CASH, ZERO, upb)]
     if escrow > 0:
@@ -348,7 +348,7 @@ class BoardingFile(ImportFormat):
     optional_columns = ("borrower_email", "interest_only_periods", "balloon_after_periods")
     chunk_size = 200
 
-    def check_rows(self, rows: list[RowCheck], state: dict) -> None:
+    def check_rows(self, rows: list[RowCheck], state: dict[str, Any]) -> None:
         numbers = {row.raw["loan_number"] for row in rows}
         existing = dict(
             LoanAccount.objects.filter(loan_number__in=numbers).values_list("loan_number", "application_id")
@@ -403,7 +403,7 @@ def _summary(loan: TransferLoan, remaining: RemainingSchedule, user_found: bool)
 
 def _parse(row: RowCheck) -> TransferLoan | None:
     """The row's fields, every error recorded on the row; None when any is wrong."""
-    values = {
+    values: dict[str, Any] = {
         "loan_number": parse_text(row, "loan_number", max_length=32),
         "borrower_name": parse_text(row, "borrower_name", max_length=200),
         "borrower_email": parse_text(row, "borrower_email", required=False, max_length=254) or "",

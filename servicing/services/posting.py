@@ -62,7 +62,7 @@ def payment_record(
     loan: LoanAccount,
     entry_kind: str,
     memo: str,
-    lines: list,
+    lines: list[tuple[str, Decimal, Decimal]],
     amount: Decimal,
     effective_date: date,
     method: str,
@@ -172,7 +172,9 @@ def payment_allocate(
     return allocate_dues(loan, amount, dues, directive), installments
 
 
-def allocate_dues(loan: LoanAccount, amount: Decimal, dues: list[alloc.InstallmentDue], directive: str):
+def allocate_dues(
+    loan: LoanAccount, amount: Decimal, dues: list[alloc.InstallmentDue], directive: str
+) -> alloc.Allocation:
     """The loan's strategy over ``dues``, with its suspense and principal; a refusal is a ``PaymentError``."""
     try:
         return alloc.get_strategy(loan.allocation_strategy).allocate(
@@ -265,7 +267,9 @@ def installments_unapply(lines: Iterable[AllocationLine]) -> None:
     lines = [line for line in lines if line.installment_id is not None]
     if not lines:
         return
-    installments = {i.pk: i for i in Installment.objects.filter(pk__in={line.installment_id for line in lines})}
+    installments: dict[int | None, Installment] = {
+        i.pk: i for i in Installment.objects.filter(pk__in={line.installment_id for line in lines})
+    }
     for line in lines:
         installment = installments[line.installment_id]
         field = f"paid_{line.bucket}"
