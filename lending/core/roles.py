@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, TypeGuard
 
 from django.contrib.auth.models import AnonymousUser
 
@@ -103,5 +103,5 @@ def is_staff_member(user: RequestUser | None) -> bool:
     return has_role(user, *STAFF_ROLES)
 
 
-def is_borrower(user: RequestUser | None) -> bool:
+def is_borrower(user: RequestUser | None) -> TypeGuard[User]:
     return BORROWER in user_roles(user)

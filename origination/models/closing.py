@@ -10,6 +10,8 @@ from origination.models.products import MONEY
 class ClosingDocument(models.Model):
     """A generated closing document (note, Closing Disclosure, first-payment letter...), stored as a PDF."""
 
+    is_current: bool  # not a column: set by selectors.closing.closing_documents_for()
+
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="closing_documents")
     kind = models.CharField(max_length=40)
     title = models.CharField(max_length=200)

@@ -8,7 +8,9 @@ below, which fetch fresh rows and send one email per recipient (no recipient see
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from celery import Task as CeleryTask
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
@@ -19,6 +21,7 @@ from django.utils import timezone
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.roles import RequestUser
 from lending.core.services import audit_record
 from origination import selectors
 from origination.models import Application, Document, Message, Status, Task
@@ -34,11 +37,11 @@ class CommunicationError(Exception):
     """A message or task action that cannot happen as asked; the message says why, for people."""
 
 
-def _is_applicant(user, application: Application) -> bool:
+def _is_applicant(user: RequestUser, application: Application) -> bool:
     return roles.is_borrower(user) and application.applicant_id == user.pk
 
 
-def _enqueue(task, *args) -> None:
+def _enqueue(task: CeleryTask[..., Any], *args: Any) -> None:
     transaction.on_commit(lambda: task.delay(*args))
 
 
@@ -72,7 +75,7 @@ def message_post(*, actor: User, application: Application, body: str, is_interna
     return message
 
 
-def _require_staff(actor) -> None:
+def _require_staff(actor: User | None) -> None:
     if not selectors.can_work_applications(actor):
         raise PermissionDenied("Tasks are for origination staff.")
 
@@ -121,8 +124,9 @@ def _site_url(path: str) -> str:
 
 
 def _borrower_email(application: Application) -> str:
-    if application.applicant_id and application.applicant.email and application.applicant.is_active:
-        return application.applicant.email
+    applicant = application.applicant  # None without a query when there is no applicant
+    if applicant is not None and applicant.email and applicant.is_active:
+        return applicant.email
     primary = application.borrowers.filter(is_primary=True).first()
     return primary.email if primary else ""
 
@@ -138,7 +142,7 @@ def _team_emails(application: Application, *, exclude: User | None = None) -> li
     return emails
 
 
-def _send(*, to: list[str], subject: str, template: str, context: dict) -> int:
+def _send(*, to: list[str], subject: str, template: str, context: dict[str, Any]) -> int:
     body = render_to_string(template, context)
     return sum(EmailMessage(subject=subject, body=body, to=[address]).send() for address in to)
 
@@ -158,7 +162,7 @@ def message_notify(*, message_id: int) -> int:
     application = _application_for_notice(message.application_id)
     if application is None:
         return 0
-    context = {"application": application, "message": message}
+    context: dict[str, Any] = {"application": application, "message": message}
     if application.applicant_id and message.author_id == application.applicant_id:
         context["url"] = _site_url(reverse("origination:application-detail", args=[application.pk]))
         return _send(

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.roles import RequestUser
 from lending.core.services import audit_record
 from origination.credit import BureauError, CreditSubject, get_bureau
 from origination.models import Application, Borrower, CreditReport
@@ -20,7 +21,7 @@ class CreditPullError(Exception):
     """Credit cannot be pulled; the message says why and what to fix. Nothing was stored."""
 
 
-def can_pull_credit(user) -> bool:
+def can_pull_credit(user: RequestUser | None) -> bool:
     return roles.has_role(user, *CREDIT_ROLES)
 
 

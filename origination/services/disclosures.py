@@ -29,13 +29,13 @@ from origination.models import Application, Disclosure, ProductFee
 LOAN_ESTIMATE = Disclosure.Kind.LOAN_ESTIMATE
 CLOSING_DISCLOSURE = Disclosure.Kind.CLOSING_DISCLOSURE
 # Who issues what: the Loan Estimate at application, the Closing Disclosure at closing.
-ISSUE_ROLES = {
+ISSUE_ROLES: dict[str, tuple[str, ...]] = {
     LOAN_ESTIMATE: (roles.LOAN_OFFICER, roles.PROCESSOR, roles.MANAGER),
     CLOSING_DISCLOSURE: (roles.CLOSER, roles.MANAGER),
 }
 RECEIPT_ROLES = (roles.LOAN_OFFICER, roles.PROCESSOR, roles.CLOSER, roles.MANAGER)
 # Statuses in which each disclosure may be issued (a Loan Estimate from application; a CD once approved).
-ISSUE_STATUSES = {
+ISSUE_STATUSES: dict[str, tuple[str, ...]] = {
     LOAN_ESTIMATE: (
         "draft",
         "submitted",

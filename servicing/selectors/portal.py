@@ -19,6 +19,7 @@ from django.http import Http404
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.roles import RequestUser
 from lending.finance.money import ZERO, cents
 from servicing.models import (
     AllocationLine,
@@ -71,7 +72,7 @@ def loans_for_borrower(*, user: User) -> QuerySet[LoanAccount]:
     )
 
 
-def loan_for_borrower(*, user: User, pk: int) -> LoanAccount:
+def loan_for_borrower(*, user: RequestUser, pk: int) -> LoanAccount:
     """The borrower's own loan, else 404 (never reveal that someone else's exists)."""
     if not roles.is_borrower(user):
         raise Http404("No such loan")
