@@ -208,14 +208,14 @@ class ConditionAddView(_Action):
 
 
 class ConditionClearView(_Action):
-    def act(self, request, application, condition_pk, **kwargs) -> str:
+    def act(self, request, application, condition_pk) -> str:  # type: ignore[override]  # condition_pk from the URL
         condition = get_object_or_404(Condition, pk=condition_pk, application=application)
         condition_clear(actor=request.user, condition=condition, note=request.POST.get("note", ""))
         return "Condition cleared."
 
 
 class ConditionWaiveView(_Action):
-    def act(self, request, application, condition_pk, **kwargs) -> str:
+    def act(self, request, application, condition_pk) -> str:  # type: ignore[override]  # condition_pk from the URL
         condition = get_object_or_404(Condition, pk=condition_pk, application=application)
         condition_waive(actor=request.user, condition=condition, note=request.POST.get("note", ""))
         return "Condition waived."
