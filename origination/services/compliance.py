@@ -12,10 +12,11 @@ the amount financed (no points and fees are financed separately); there are no p
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from django.db import transaction
 from django.utils import timezone
@@ -43,12 +44,30 @@ CD_BUSINESS_DAYS = 3  # 1026.19(f)(1)(ii)(A): specific business days before cons
 QM_MAX_TERM_YEARS = 30  # 1026.43(e)(2)(ii)
 D = Decimal
 
+
 # Dollar thresholds Regulation Z indexes every year, with the year they are for. CFPB annual adjustments,
 # 88 FR 65113 (Sept. 21, 2023), effective Jan. 1, 2024 (comments 32(a)(1)(ii)-1, -3; 43(e)(2)(vi); 43(e)(3)(ii)).
+class RegZThresholds(TypedDict):
+    """The shape of REG_Z_THRESHOLDS: amounts in dollars, percentages and points as Decimals."""
+
+    year: int
+    qm_price_first_lien: tuple[tuple[Decimal, Decimal], ...]  # (from amount, points)
+    qm_price_manufactured_home: tuple[Decimal, Decimal]  # (below amount, points)
+    qm_price_subordinate_lien: tuple[tuple[Decimal, Decimal], ...]
+    qm_points_and_fees: tuple[tuple[Decimal, Decimal | None, Decimal | None], ...]  # (from, percent, dollars)
+    hoepa_apr_first_lien: Decimal
+    hoepa_apr_personal_property: tuple[Decimal, Decimal]
+    hoepa_apr_subordinate_lien: Decimal
+    hoepa_points_and_fees_loan_amount: Decimal
+    hoepa_points_and_fees_percent: Decimal
+    hoepa_points_and_fees_small_percent: Decimal
+    hoepa_points_and_fees_small_dollars: Decimal
+
+
 # Loan-amount tiers use the loan amount; percentages apply to the total loan amount.
 # Reg Z dollar thresholds in force for 2026 (CPI-adjusted yearly): CFPB final rule, 90 FR 57890 (Dec. 15, 2025),
 # effective Jan. 1, 2026; the 2024 figures were 88 FR 65113. Update this table every January.
-REG_Z_THRESHOLDS = {
+REG_Z_THRESHOLDS: RegZThresholds = {
     "year": 2026,
     # 1026.43(e)(2)(vi): a General QM's APR must exceed APOR by less than this many points (first lien)
     "qm_price_first_lien": ((D("137958"), D("2.25")), (D("82775"), D("3.5")), (D("0"), D("6.5"))),
@@ -84,7 +103,7 @@ CHECK_TITLES = {
 class CheckOutcome(NamedTuple):
     result: str
     explanation: str
-    details: dict
+    details: dict[str, Any]
 
 
 @dataclass
@@ -98,18 +117,18 @@ class CheckContext:
     closing_disclosures: list[Disclosure]  # oldest first
     finding: UnderwritingFinding | None
     property: Property | None
-    _figures: dict = field(default_factory=dict)
-    _apor: dict = field(default_factory=dict)
+    _figures: dict[date, LoanFigures] = field(default_factory=dict)
+    _apor: dict[str, AveragePrimeOfferRate | None] = field(default_factory=dict)
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def is_mortgage(self) -> bool:
         return self.application.product.kind == "mortgage"
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def kind_label(self) -> str:
         return self.application.product.get_kind_display().lower()
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def latest_disclosure(self) -> Disclosure | None:
         chosen = self.closing_disclosures or self.loan_estimates
         return chosen[-1] if chosen else None
@@ -124,11 +143,11 @@ class CheckContext:
             self._figures[fallback] = figures_for(self.application, fallback, fees=self.fees)
         return self._figures[fallback]
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def rate_set_on(self) -> date:
         return self.application.application_date or self.today
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def term_years(self) -> int:
         product = self.application.product
         per_year = amortization.FREQUENCIES.get(product.payment_frequency, 12)
@@ -139,7 +158,7 @@ class CheckContext:
             self._apor["row"] = apor_for(as_of=self.rate_set_on, term_years=self.term_years)
         return self._apor["row"]
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def is_manufactured_home(self) -> bool:
         return self.property is not None and self.property.property_type == "manufactured"
 
@@ -163,7 +182,7 @@ def qm_points_and_fees_cap(loan_amount: Decimal, total_loan_amount: Decimal) -> 
     """1026.43(e)(3)(i): the most points and fees a QM may carry."""
     for floor, percent, dollars in REG_Z_THRESHOLDS["qm_points_and_fees"]:
         if loan_amount >= floor:
-            return _percent_of(total_loan_amount, percent) if percent is not None else dollars
+            return _percent_of(total_loan_amount, percent) if percent is not None else dollars  # type: ignore[return-value]  # a tier has one
     raise ValueError(f"loan_amount: {loan_amount} is negative")  # pragma: no cover
 
 
@@ -351,7 +370,7 @@ def atr_qm(ctx: CheckContext) -> CheckOutcome:
         return _not_a_mortgage(ctx, "The ability-to-repay rule (1026.43)")
     product = ctx.application.product
     problems: list[str] = []
-    details: dict = {"thresholds_year": REG_Z_THRESHOLDS["year"]}
+    details: dict[str, Any] = {"thresholds_year": REG_Z_THRESHOLDS["year"]}
     if ctx.finding is None or ctx.finding.back_dti is None:
         problems.append("no underwriting findings with a debt-to-income ratio: DTI was not considered")
     else:
@@ -391,9 +410,10 @@ def atr_qm(ctx: CheckContext) -> CheckOutcome:
         return CheckOutcome(FAIL, "Not a General QM: " + "; ".join(problems) + ".", details)
     return CheckOutcome(
         PASS,
-        f"General QM: APR {figures.disclosed_apr}% is {spread.quantize(D('0.001'))} points over APOR "
-        f"{apor_row.rate:.3f}% (under {threshold}); points and fees ${figures.points_and_fees:,} within the "
-        f"${cap:,} cap; DTI {ctx.finding.back_dti:.2f}% considered ({REG_Z_THRESHOLDS['year']} thresholds).",
+        # No problems: the spread, the APOR row and the finding are all there.
+        f"General QM: APR {figures.disclosed_apr}% is {spread.quantize(D('0.001'))} points over APOR "  # type: ignore[union-attr]
+        f"{apor_row.rate:.3f}% (under {threshold}); points and fees ${figures.points_and_fees:,} within the "  # type: ignore[union-attr]
+        f"${cap:,} cap; DTI {ctx.finding.back_dti:.2f}% considered ({REG_Z_THRESHOLDS['year']} thresholds).",  # type: ignore[union-attr]
         details,
     )
 
@@ -473,7 +493,9 @@ def check_context(application: Application, today: date) -> CheckContext:
 
 
 @transaction.atomic
-def compliance_run(*, application: Application, actor: User | None = None, today: date | None = None):
+def compliance_run(
+    *, application: Application, actor: User | None = None, today: date | None = None
+) -> list[ComplianceCheck]:
     """Run every check, store one ComplianceCheck per code (insert or update) and audit the run as one event.
     Returns the results in CHECKS order."""
     ctx = check_context(application, today or timezone.localdate())
