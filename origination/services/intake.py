@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,12 +30,14 @@ from origination.models import Application, Asset, Borrower, Employment, Liabili
 from origination.models.choices import ProductKind, Purpose
 from origination.services.workflow import BEFORE_TRANSITION_HOOKS, TransitionBlocked, application_transition
 
+_Row = TypeVar("_Row", bound=models.Model)  # the model of the rows a section saves
+
 # Who may enter or correct application data, and while the application is in which statuses.
 INTAKE_STAFF_ROLES = (roles.LOAN_OFFICER, roles.PROCESSOR, roles.MANAGER)
 BORROWER_EDITABLE = (workflow.DRAFT,)
 STAFF_EDITABLE = (workflow.DRAFT, workflow.SUBMITTED, workflow.PROCESSING)
 
-PURPOSES_BY_KIND = {
+PURPOSES_BY_KIND: dict[str, tuple[str, ...]] = {
     ProductKind.MORTGAGE: (Purpose.PURCHASE, Purpose.REFINANCE, Purpose.CASH_OUT),
     ProductKind.CONSUMER: (Purpose.PERSONAL,),
     ProductKind.BUSINESS: (Purpose.BUSINESS,),
@@ -210,7 +212,7 @@ def _snapshot(obj: models.Model | None, fields: Iterable[str]) -> dict[str, Any]
 def _assign(obj: models.Model, name: str, value: Any) -> None:
     """Set a field from form data; an empty optional value becomes the field's null, default or blank."""
     if value is None:
-        field = obj._meta.get_field(name)
+        field = cast("models.Field[Any, Any]", obj._meta.get_field(name))  # a concrete field of the row
         if field.null:
             value = None
         elif field.has_default():
@@ -359,13 +361,13 @@ def _rows_save(
     actor: User | None,
     locked: Application,
     rows: list[dict[str, Any]],
-    existing: models.QuerySet,
+    existing: models.QuerySet[_Row],
     fields: tuple[str, ...],
-    build: Callable[[dict[str, Any]], models.Model],
+    build: Callable[[dict[str, Any]], _Row],
     verb: str,
     parent: str,
-    prepare: Callable[[models.Model, dict[str, Any]], None] | None = None,
-) -> list[models.Model]:
+    prepare: Callable[[_Row, dict[str, Any]], None] | None = None,
+) -> list[_Row]:
     """Apply row edits (``id`` to change a row, no ``id`` to add one, ``delete`` to remove it), all or nothing.
 
     Returns every row on file afterwards, in id order.
@@ -504,8 +506,7 @@ def property_save(*, actor: User | None, application: Application, data: dict[st
     return prop
 
 
-@transaction.atomic
-def _is_whole_cents(amount) -> bool:
+def _is_whole_cents(amount: Decimal | int | str) -> bool:
     try:
         require_cents(amount, "amount_requested")
     except ValueError:
@@ -513,6 +514,7 @@ def _is_whole_cents(amount) -> bool:
     return isinstance(amount, Decimal)
 
 
+@transaction.atomic
 def loan_request_save(*, actor: User | None, application: Application, data: dict[str, Any]) -> Application:
     """Save the purpose and the amount requested (within the product's range)."""
     locked = _lock_for_edit(actor=actor, application=application)
