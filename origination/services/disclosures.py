@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,7 @@ from lending.core import calendar, roles
 from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance import amortization, apr, escrow
+from lending.finance.daycount import add_months
 from lending.finance.money import CONTEXT, HUNDRED, ROUNDING, ZERO, cents
 from origination.models import Application, Disclosure, ProductFee
 
@@ -50,7 +52,10 @@ ISSUE_STATUSES: dict[str, tuple[str, ...]] = {
 }
 PRESUMED_RECEIPT_BUSINESS_DAYS = 3  # 1026.19(e)(1)(iv) and (f)(1)(iii): specific business days
 APR_DISCLOSURE_QUANTUM = Decimal("0.001")  # 1026.38(o)(4): the APR as a percentage to three decimals
-PDF_TEMPLATES = {LOAN_ESTIMATE: "pdf/loan_estimate.html", CLOSING_DISCLOSURE: "pdf/closing_disclosure.html"}
+PDF_TEMPLATES: dict[str, str] = {
+    LOAN_ESTIMATE: "pdf/loan_estimate.html",
+    CLOSING_DISCLOSURE: "pdf/closing_disclosure.html",
+}
 UNIT_PERIODS = {
     "monthly": "monthly",
     "semimonthly": "semimonthly",
@@ -131,7 +136,7 @@ class LoanFigures:
 def default_first_payment_date(advance_date: date, frequency: str) -> date:
     """Monthly loans: the first of the month after next (closing Dec 15 -> Feb 1); others: one period on."""
     if frequency == "monthly":
-        return amortization.add_months(advance_date.replace(day=1), 2)
+        return add_months(advance_date.replace(day=1), 2)
     return amortization.due_date(advance_date, frequency, 1)
 
 
@@ -235,12 +240,13 @@ def monthly_escrow_estimate(application: Application) -> Decimal | None:
 # --- documents -------------------------------------------------------------------------------------------
 
 
-def pdf_render(template_name: str, context: dict) -> bytes:
+def pdf_render(template_name: str, context: dict[str, Any]) -> bytes:
     """A PDF rendered by WeasyPrint from a template under templates/pdf/ (system fonts, no network)."""
     from weasyprint import HTML  # heavy import, only where a PDF is made
 
     html = render_to_string(template_name, context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    pdf: bytes = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return pdf
 
 
 def percent_display(value: Decimal) -> str:
@@ -248,7 +254,7 @@ def percent_display(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def document_context(application: Application, figures: LoanFigures, **extra) -> dict:
+def document_context(application: Application, figures: LoanFigures, **extra: Any) -> dict[str, Any]:
     """What every loan document shows: the parties, the property, the terms and the figures."""
     product = application.product
     return {
