@@ -59,4 +59,4 @@ vendor:
 	cp var/npm/chart.js-*/dist/chart.umd.min.js static/vendor/chartjs/
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache
