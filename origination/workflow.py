@@ -71,7 +71,7 @@ def _staff(*allowed: str) -> Callable:
     def check(application, user) -> bool:
         return roles.has_role(user, *allowed, roles.MANAGER)
 
-    check.roles = (*allowed, roles.MANAGER)
+    check.roles = (*allowed, roles.MANAGER)  # type: ignore[attr-defined]  # function attribute read by the UI
     return check
 
 
@@ -81,7 +81,7 @@ def _owner_or_staff(*allowed: str) -> Callable:
             return True
         return roles.has_role(user, *allowed, roles.MANAGER)
 
-    check.roles = (roles.BORROWER, *allowed, roles.MANAGER)
+    check.roles = (roles.BORROWER, *allowed, roles.MANAGER)  # type: ignore[attr-defined]  # read by the UI
     return check
 
 

@@ -36,7 +36,7 @@ def demo_seed(*, stdout) -> None:
         except PaymentError as exc:
             stdout.write(f"Servicing demo: {loan.loan_number} took no payment ({exc}).")
     alice_loan = LoanAccount.objects.filter(borrower__email="alice@example.com", status="active").first()
-    if alice_loan is not None:
+    if alice_loan is not None and alice_loan.borrower is not None:
         ach_payment_schedule(
             loan=alice_loan,
             amount=alice_loan.regular_payment,

@@ -12,10 +12,13 @@ from django.db.models import Count
 from origination.credit.aus import RECOMMENDATION_LABELS, SEVERITY_LABELS, calculation_rows
 from origination.models import (
     Application,
+    Asset,
+    Borrower,
     Condition,
     CreditReport,
     Decision,
     Document,
+    Liability,
     Property,
     TradelineExclusion,
     UnderwritingFinding,
@@ -106,9 +109,9 @@ def underwriting_overview(*, application: Application) -> UnderwritingOverview:
 class ApplicationFile:
     """The application side of the underwriter's workspace: people, income, assets, debts, property, documents."""
 
-    borrowers: list
-    assets: list
-    liabilities: list
+    borrowers: list[Borrower]
+    assets: list[Asset]
+    liabilities: list[Liability]
     property: Property | None
     documents: list[Document]
 

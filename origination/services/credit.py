@@ -7,6 +7,7 @@ from django.db import transaction
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.roles import RequestUser
 from lending.core.services import audit_record
 from origination.credit import BureauError, CreditSubject, get_bureau
 from origination.models import Application, Borrower, CreditReport, TradelineExclusion
@@ -24,7 +25,7 @@ class TradelineError(Exception):
     """A tradeline cannot be excluded or counted again as asked; the message says why. Nothing was changed."""
 
 
-def can_pull_credit(user) -> bool:
+def can_pull_credit(user: RequestUser | None) -> bool:
     return roles.has_role(user, *CREDIT_ROLES)
 
 

@@ -282,6 +282,20 @@ def test_masking_in_the_summary(draft, borrower_user):
 # --- validation ------------------------------------------------------------------------------------------
 
 
+def test_loan_request_save_is_all_or_nothing(draft, borrower_user, monkeypatch):
+    """A failure after the update (here the audit row) leaves the stored request as it was."""
+
+    def audit_down(**kwargs):
+        raise RuntimeError("audit down")
+
+    monkeypatch.setattr(intake, "audit_record", audit_down)
+    with pytest.raises(RuntimeError):
+        intake.loan_request_save(
+            actor=borrower_user, application=draft, data={"purpose": "purchase", "amount_requested": Decimal("310000")}
+        )
+    assert Application.objects.get(pk=draft.pk).amount_requested is None
+
+
 def test_loan_amount_must_fit_the_product(draft, borrower_user):
     with pytest.raises(ValidationError) as exc:
         intake.loan_request_save(
