@@ -14,9 +14,10 @@ the rate is set on the application date (there is no rate lock yet); the "total 
 the amount financed (no points and fees are financed separately); there are no prepayment penalties.
 """
 
+from origination.models.compliance import CHECK_TITLES
 from origination.services.compliance.context import CheckContext, CheckOutcome, check_context
 from origination.services.compliance.pricing import apr_tolerance, atr_qm, hoepa
-from origination.services.compliance.run import CHECK_TITLES, CHECKS, compliance_run
+from origination.services.compliance.run import CHECKS, compliance_run
 from origination.services.compliance.thresholds import (
     REG_Z_THRESHOLDS,
     apor_for,
