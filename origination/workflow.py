@@ -46,8 +46,8 @@ def guard(label: str, blocked: str | Callable | None = None) -> Callable[[Callab
     "<transition> is blocked: ". Without it the label is shown."""
 
     def mark(func: Callable) -> Callable:
-        func.label = label
-        func.blocked = blocked
+        func.label = label  # type: ignore[attr-defined]  # function attributes the UI and blocked_reason read
+        func.blocked = blocked  # type: ignore[attr-defined]
         return func
 
     return mark
@@ -55,7 +55,7 @@ def guard(label: str, blocked: str | Callable | None = None) -> Callable[[Callab
 
 def blocked_reason(condition: Callable, app) -> str:
     """What a failing guard reports: its ``blocked`` phrase (computed for this application), else its label."""
-    blocked = getattr(condition, "blocked", None) or condition.label
+    blocked = getattr(condition, "blocked", None) or condition.label  # type: ignore[attr-defined]  # set by guard()
     return blocked(app) if callable(blocked) else blocked
 
 

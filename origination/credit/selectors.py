@@ -6,6 +6,7 @@ Borrowers are loaded with their SSN deferred, so no page decrypts one (only orig
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count
 
@@ -55,7 +56,7 @@ class UnderwritingOverview:
 @dataclass(frozen=True)
 class TradelineRow:
     index: int
-    line: dict
+    line: dict[str, Any]
     exclusion: TradelineExclusion | None  # an underwriter left it out of the monthly debts
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
@@ -109,7 +111,7 @@ EXCLUSION_ROLES = (roles.UNDERWRITER, roles.MANAGER)
 REASON_MAX_LENGTH = 500
 
 
-def can_exclude_tradelines(user) -> bool:
+def can_exclude_tradelines(user: RequestUser | None) -> bool:
     return roles.has_role(user, *EXCLUSION_ROLES)
 
 
@@ -123,7 +125,7 @@ def _open_for_underwriting(report: CreditReport) -> Application:
     return application
 
 
-def _tradeline_summary(report: CreditReport, index: int) -> dict:
+def _tradeline_summary(report: CreditReport, index: int) -> dict[str, Any]:
     line = report.tradelines[index]
     return {"index": index, "creditor": line.get("creditor", ""), "monthly_payment": line.get("monthly_payment")}
 

@@ -35,13 +35,16 @@ CLOSING_DISCLOSURE = Disclosure.Kind.CLOSING_DISCLOSURE
 TRUTH_IN_LENDING = Disclosure.Kind.TRUTH_IN_LENDING
 # The disclosures each product's loans get (origination.models.choices.DISCLOSURE_RULES): the Loan Estimate and
 # Closing Disclosure for mortgages (TRID), the 1026.18 disclosure for other consumer loans, none for business loans.
-KINDS_BY_RULE = {
+KINDS_BY_RULE: dict[str, tuple[str, ...]] = {
     DisclosureRule.TRID: (LOAN_ESTIMATE, CLOSING_DISCLOSURE),
     DisclosureRule.TRUTH_IN_LENDING: (TRUTH_IN_LENDING,),
     DisclosureRule.NONE: (),
 }
 # The disclosure whose figures a loan closes and funds on, by rule.
-FINAL_KIND = {DisclosureRule.TRID: CLOSING_DISCLOSURE, DisclosureRule.TRUTH_IN_LENDING: TRUTH_IN_LENDING}
+FINAL_KIND: dict[str, str] = {
+    DisclosureRule.TRID: CLOSING_DISCLOSURE,
+    DisclosureRule.TRUTH_IN_LENDING: TRUTH_IN_LENDING,
+}
 # Who issues what: the Loan Estimate at application, the Closing Disclosure at closing, the 1026.18 disclosure
 # any time after approval before consummation.
 ISSUE_ROLES: dict[str, tuple[str, ...]] = {

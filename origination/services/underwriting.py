@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
@@ -91,7 +92,7 @@ def _latest_reports(application: Application) -> dict[int, CreditReport]:
     return latest
 
 
-def _exclusions(reports) -> dict[int, list[tuple[int, str]]]:
+def _exclusions(reports: Iterable[CreditReport]) -> dict[int, list[tuple[int, str]]]:
     """The tradelines underwriters left out of the debts, by credit report: (index, reason)."""
     by_report: dict[int, list[tuple[int, str]]] = {}
     rows = TradelineExclusion.objects.filter(credit_report__in=[r.pk for r in reports]).order_by("index")

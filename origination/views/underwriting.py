@@ -220,7 +220,7 @@ class AusRunView(_Action):
 
 
 class TradelineExcludeView(_Action):
-    def act(self, request, application, report_pk, index) -> str:
+    def act(self, request, application, report_pk, index) -> str:  # type: ignore[override]  # from the URL
         report = get_object_or_404(CreditReport, pk=report_pk, application=application)
         form = TradelineExclusionForm(request.POST)
         if not form.is_valid():
@@ -230,7 +230,7 @@ class TradelineExcludeView(_Action):
 
 
 class TradelineIncludeView(_Action):
-    def act(self, request, application, exclusion_pk) -> str:
+    def act(self, request, application, exclusion_pk) -> str:  # type: ignore[override]  # from the URL
         exclusion = get_object_or_404(
             TradelineExclusion.objects.select_related("credit_report"),
             pk=exclusion_pk,

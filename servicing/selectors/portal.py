@@ -8,6 +8,7 @@ of payments costs what a new loan costs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -50,7 +51,7 @@ def _sum(expression: Combinable | str) -> Sum:
 # --- the borrower's loans ------------------------------------------------------------------------------------
 
 
-def loans_for_borrower(*, user: User) -> list[LoanAccount]:
+def loans_for_borrower(*, user: User) -> Sequence[LoanAccount]:
     """The borrower's loans, newest first, each annotated ``next_payment_amount`` (what is still owed on the
     installment due next, in cents): one query."""
     next_installment = Installment.objects.filter(loan=OuterRef("pk"), due_date=OuterRef("next_due_date")).order_by(
