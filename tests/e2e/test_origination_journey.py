@@ -275,7 +275,7 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     # Consummation today is blocked: the CD was received today, not 3 business days before (Reg Z 1026.19(f)),
     # and the signing is not recorded yet.
     expect(closer.get_by_test_id("blocked-close")).to_contain_text(
-        f"the Closing Disclosure was received {today:%b} {today.day}, {today.year}: the earliest closing is"
+        f"the Closing Disclosure was received {today:%b} {today.day}, {today.year}: closing allowed from"
     )
     signing_missing = "the signing on the scheduled closing date has not been recorded"
     expect(closer.get_by_test_id("blocked-close")).to_contain_text(signing_missing)

@@ -692,5 +692,5 @@ def test_a_closing_inside_the_cd_wait_names_the_receipt_and_the_earliest_closing
         close = options_by_name(application, user_with_role(roles.CLOSER))["close"]
     assert close.blocked_by == (
         "the signing on the scheduled closing date has not been recorded",
-        "the Closing Disclosure was received Nov 9, 2026: the earliest closing is Nov 13, 2026",
+        "the Closing Disclosure was received Nov 9, 2026: closing allowed from Fri Nov 13, 2026",
     )
