@@ -101,7 +101,7 @@ class Template:
 
 def _templates(first_payment: date) -> list[Template]:
     disbursed = add_months(first_payment, -1)  # a regular first period: no odd days
-    templates = []
+    templates: list[Template] = []
     for amount in AMOUNTS:
         for rate in RATES:
             schedule = build_schedule(

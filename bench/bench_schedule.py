@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -36,7 +37,7 @@ SCHEDULES_PER_SECOND = 10_000
 RATIO_TO_NUMPY = 1.5
 PAYOFFS_PER_SECOND = 10_000
 
-LOAN = {
+LOAN: dict[str, Any] = {
     "principal": Decimal("300000"),
     "annual_rate": Decimal("6.5"),
     "term_periods": 360,
@@ -45,7 +46,7 @@ LOAN = {
 }
 
 
-def numpy_schedule() -> tuple[object, object, object]:
+def numpy_schedule() -> tuple[Any, Any, Any]:
     rate, periods = 0.065 / 12, np.arange(1, 361)
     return npf.pmt(rate, 360, 300_000), npf.ipmt(rate, periods, 360, 300_000), npf.ppmt(rate, periods, 360, 300_000)
 

@@ -52,6 +52,8 @@ def _sample(prefix: str, count: int, rng: random.Random) -> list[LoanAccount]:
     """``count`` random loans numbered ``<prefix>-...`` (by primary key range, not ORDER BY random())."""
     bounds = LoanAccount.objects.filter(loan_number__startswith=f"{prefix}-").order_by("pk")
     low, high = bounds.values_list("pk", flat=True).first(), bounds.reverse().values_list("pk", flat=True).first()
+    assert low is not None, f"no {prefix}- loans: seed the portfolio first"
+    assert high is not None
     picks = {rng.randint(low, high) for _ in range(count * 2)}
     return list(LoanAccount.objects.filter(pk__in=picks, loan_number__startswith=f"{prefix}-")[:count])
 
@@ -89,8 +91,8 @@ def measure(label: str, name: str, loans: list[LoanAccount], young: LoanAccount,
     if _url(name, young) is None:
         print(f"{label}: not available yet (url {name!r} does not resolve)", flush=True)
         return
-    few = _queries(client_for(young), _url(name, young))
-    many = _queries(client_for(loans[0]), _url(name, loans[0]))
+    few = _queries(client_for(young), reverse(name, args=[young.pk]))
+    many = _queries(client_for(loans[0]), reverse(name, args=[loans[0].pk]))
     report(
         f"{label}: queries, 60 payments",
         many,
@@ -99,7 +101,7 @@ def measure(label: str, name: str, loans: list[LoanAccount], young: LoanAccount,
         higher_is_better=False,
         note=f"target: the count for a loan with 1 payment ({few})",
     )
-    requests = [(client_for(loan), _url(name, loan)) for loan in loans]
+    requests = [(client_for(loan), reverse(name, args=[loan.pk])) for loan in loans]
     report(
         f"{label}: median server time",
         _median_ms(requests),
@@ -118,6 +120,7 @@ def main() -> None:
     rng = random.Random(11)
     loans = _sample(PREFIX, SAMPLE_LOANS, rng)
     young = LoanAccount.objects.filter(loan_number__startswith=f"{YOUNG_PREFIX}-").order_by("pk").first()
+    assert young is not None, "the seeder makes the young loans"
     print(f"loan accounts in the database: {LoanAccount.objects.count():,} (scale {scale:,})", flush=True)
 
     staff = Client()
@@ -129,6 +132,7 @@ def main() -> None:
     def borrower_client(loan: LoanAccount) -> Client:
         if loan.pk not in borrowers:
             borrowers[loan.pk] = Client()
+            assert loan.borrower is not None, "seeded loans have a borrower"
             borrowers[loan.pk].force_login(loan.borrower)
         return borrowers[loan.pk]
 

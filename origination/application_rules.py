@@ -16,7 +16,7 @@ from origination.credit.sandbox import MAGIC_SSNS
 from origination.models import Borrower, Employment, LoanProduct, Property
 from origination.models.choices import ProductKind, Purpose
 
-PURPOSES_BY_KIND = {
+PURPOSES_BY_KIND: dict[str, tuple[str, ...]] = {
     ProductKind.MORTGAGE: (Purpose.PURCHASE, Purpose.REFINANCE, Purpose.CASH_OUT),
     ProductKind.CONSUMER: (Purpose.PERSONAL,),
     ProductKind.BUSINESS: (Purpose.BUSINESS,),

@@ -6,6 +6,8 @@ Nothing here enqueues tasks, so origination.tasks may import it without an impor
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
@@ -24,8 +26,9 @@ def _site_url(path: str) -> str:
 
 
 def _borrower_email(application: Application) -> str:
-    if application.applicant_id and application.applicant.email and application.applicant.is_active:
-        return application.applicant.email
+    applicant = application.applicant  # None without a query when there is no applicant
+    if applicant is not None and applicant.email and applicant.is_active:
+        return applicant.email
     primary = application.borrowers.filter(is_primary=True).first()
     return primary.email if primary else ""
 
@@ -41,7 +44,7 @@ def _team_emails(application: Application, *, exclude: User | None = None) -> li
     return emails
 
 
-def _send(*, to: list[str], subject: str, template: str, context: dict) -> int:
+def _send(*, to: list[str], subject: str, template: str, context: dict[str, Any]) -> int:
     body = render_to_string(template, context)
     return sum(EmailMessage(subject=subject, body=body, to=[address]).send() for address in to)
 
@@ -61,7 +64,7 @@ def message_notify(*, message_id: int) -> int:
     application = _application_for_notice(message.application_id)
     if application is None:
         return 0
-    context = {"application": application, "message": message}
+    context: dict[str, Any] = {"application": application, "message": message}
     if application.applicant_id and message.author_id == application.applicant_id:
         context["url"] = _site_url(reverse("origination:application-detail", args=[application.pk]))
         return _send(

@@ -4,12 +4,13 @@ Callers enqueue with ``transaction.on_commit(lambda: task.delay(id))`` so a roll
 """
 
 from smtplib import SMTPException
+from typing import Any
 
 from celery import shared_task
 
 from origination import notifications, signup_notices
 
-_RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
+_RETRY: dict[str, Any] = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 
 
 @shared_task(name="origination.notify_new_message", **_RETRY)

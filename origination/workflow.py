@@ -46,8 +46,8 @@ def guard(label: str, blocked: str | Callable | None = None) -> Callable[[Callab
     "<transition> is blocked: ". Without it the label is shown."""
 
     def mark(func: Callable) -> Callable:
-        func.label = label
-        func.blocked = blocked
+        func.label = label  # type: ignore[attr-defined]  # function attributes the UI and blocked_reason read
+        func.blocked = blocked  # type: ignore[attr-defined]
         return func
 
     return mark
@@ -55,7 +55,7 @@ def guard(label: str, blocked: str | Callable | None = None) -> Callable[[Callab
 
 def blocked_reason(condition: Callable, app) -> str:
     """What a failing guard reports: its ``blocked`` phrase (computed for this application), else its label."""
-    blocked = getattr(condition, "blocked", None) or condition.label
+    blocked = getattr(condition, "blocked", None) or condition.label  # type: ignore[attr-defined]  # set by guard()
     return blocked(app) if callable(blocked) else blocked
 
 
@@ -71,7 +71,7 @@ def _staff(*allowed: str) -> Callable:
     def check(application, user) -> bool:
         return roles.has_role(user, *allowed, roles.MANAGER)
 
-    check.roles = (*allowed, roles.MANAGER)
+    check.roles = (*allowed, roles.MANAGER)  # type: ignore[attr-defined]  # function attribute read by the UI
     return check
 
 
@@ -81,7 +81,7 @@ def _owner_or_staff(*allowed: str) -> Callable:
             return True
         return roles.has_role(user, *allowed, roles.MANAGER)
 
-    check.roles = (roles.BORROWER, *allowed, roles.MANAGER)
+    check.roles = (roles.BORROWER, *allowed, roles.MANAGER)  # type: ignore[attr-defined]  # read by the UI
     return check
 
 

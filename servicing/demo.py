@@ -39,8 +39,10 @@ def demo_seed(*, stdout) -> None:
             stdout.write(f"Servicing demo: {loan.loan_number} took no payment ({exc}).")
     alice_loan = LoanAccount.objects.filter(borrower__email="alice@example.com", status="active").first()
     pending = 0
-    if alice_loan is not None and not PendingPayment.objects.filter(
-        idempotency_key=f"demo:{alice_loan.loan_number}:ach"
+    if (
+        alice_loan is not None
+        and alice_loan.borrower is not None
+        and not PendingPayment.objects.filter(idempotency_key=f"demo:{alice_loan.loan_number}:ach")
     ):
         ach_payment_schedule(
             loan=alice_loan,

@@ -9,12 +9,21 @@ this way cannot be edited in the form.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.db import models
 
 from lending.core.templatetags.money import format_money
 
 SUFFIX = "_money"
+
+if TYPE_CHECKING:  # the mixin goes before a ModelAdmin or an inline, whose options it reads and rewrites
+    from django.contrib.admin.options import BaseModelAdmin
+
+    _AdminBase = BaseModelAdmin[Any]
+else:
+    _AdminBase = object
 
 
 def money_field_names(model) -> set[str]:
@@ -41,7 +50,7 @@ def _swap(item, money: set[str]):
     return item
 
 
-class MoneyAdminMixin:
+class MoneyAdminMixin(_AdminBase):
     """Every money field of the model in this admin's lists and forms is shown formatted (see the module)."""
 
     def __init__(self, *args, **kwargs):

@@ -9,6 +9,7 @@ v.id`` instead: one join, parameters only. Elsewhere (SQLite in development) it 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection, models
 
@@ -19,14 +20,15 @@ def bulk_update_rows(model: type[models.Model], objs: Sequence[models.Model], fi
     if not objs:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_update(objs, fields)
+        model._default_manager.bulk_update(objs, fields)
         return
     meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
+    # Concrete fields of one table: each has a column (django-stubs types get_field() and .column loosely).
+    columns: list[Any] = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    pk = meta.pk
+    pk: Any = meta.pk
     placeholders = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
-    params: list = []
+    params: list[Any] = []
     for obj in objs:
         params.append(pk.get_db_prep_value(obj.pk, connection))
         params += [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]

@@ -7,11 +7,19 @@ must not make stored values unreadable. Settings refuse to start without them wh
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TypedDict
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+
+
+class DecimalSpec(TypedDict):
+    """`max_digits` and `decimal_places` of a DecimalField, typed so `**MONEY` type-checks."""
+
+    max_digits: int
+    decimal_places: int
 
 
 @lru_cache(maxsize=4)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias, TypeGuard
+
 from django.contrib.auth.models import AnonymousUser
+
+if TYPE_CHECKING:
+    from lending.core.models import User
+
+# What request.user holds; services and selectors that check roles take it.
+RequestUser: TypeAlias = "User | AnonymousUser"
 
 LOAN_OFFICER = "loan_officer"
 PROCESSOR = "processor"
@@ -73,27 +81,27 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def user_roles(user) -> frozenset[str]:
+def user_roles(user: RequestUser | None) -> frozenset[str]:
     """The user's role names, cached on the user object for the request."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_lending_roles", None)
     if cached is None:
         cached = frozenset(user.groups.values_list("name", flat=True))
-        user._lending_roles = cached
+        user._lending_roles = cached  # type: ignore[attr-defined]  # a per-request cache on the instance
     return cached
 
 
-def has_role(user, *roles: str) -> bool:
+def has_role(user: RequestUser | None, *roles: str) -> bool:
     """True when the user holds any of ``roles`` (superusers hold every staff role)."""
-    if getattr(user, "is_superuser", False) and user.is_active:
+    if user is not None and getattr(user, "is_superuser", False) and user.is_active:
         return any(role in STAFF_ROLES for role in roles)
     return bool(user_roles(user) & set(roles))
 
 
-def is_staff_member(user) -> bool:
+def is_staff_member(user: RequestUser | None) -> bool:
     return has_role(user, *STAFF_ROLES)
 
 
-def is_borrower(user) -> bool:
+def is_borrower(user: RequestUser | None) -> TypeGuard[User]:
     return BORROWER in user_roles(user)

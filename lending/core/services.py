@@ -19,7 +19,8 @@ SYSTEM_ACTOR_LABEL = "system"
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
     # Decimals, dates and UUIDs become strings exactly as DjangoJSONEncoder writes them.
-    return json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+    jsonable: dict[str, Any] = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+    return jsonable
 
 
 def audit_record(

@@ -163,7 +163,8 @@ class Allocation:
         return self.to_suspense - self.suspense_applied
 
 
-Rows = list  # list[list[Decimal] | None], parallel to the ordered dues
+Rows = list[list[Decimal] | None]  # parallel to the ordered dues
+Head = tuple[str, str, Decimal, Decimal]  # (strategy code, directive, amount, suspense)
 
 
 def _ordered_dues(dues: Sequence[InstallmentDue]) -> tuple[list[InstallmentDue], Decimal, Decimal]:
@@ -291,7 +292,7 @@ class AllocationStrategy:
         return rows + [None] * (len(ordered) - split), remaining, settled
 
 
-def _principal_only(head: tuple, dues: list[InstallmentDue], cap: Decimal | None) -> Allocation:
+def _principal_only(head: Head, dues: list[InstallmentDue], cap: Decimal | None) -> Allocation:
     """Directed curtailment: new money to principal up to ``cap``, the excess to suspense."""
     if cap is None:
         raise ValueError("principal_outstanding: required for the principal_only directive")
@@ -300,7 +301,7 @@ def _principal_only(head: tuple, dues: list[InstallmentDue], cap: Decimal | None
     return _result(head, dues, [None] * len(dues), prepayment, ZERO, ZERO, suspense + amount - prepayment)
 
 
-def _escrow_only(head: tuple, dues: list[InstallmentDue]) -> Allocation:
+def _escrow_only(head: Head, dues: list[InstallmentDue]) -> Allocation:
     """Directed escrow: installment escrow oldest first, the rest an escrow deposit."""
     rows: Rows = [None] * len(dues)
     deposit = _pay_component(head[2], dues, rows, ESCROW)
@@ -308,7 +309,7 @@ def _escrow_only(head: tuple, dues: list[InstallmentDue]) -> Allocation:
 
 
 def _result(
-    head: tuple,
+    head: Head,
     dues: list[InstallmentDue],
     rows: Rows,
     prepayment: Decimal,

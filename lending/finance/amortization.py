@@ -26,7 +26,7 @@ from decimal import Decimal
 from functools import cache
 from itertools import accumulate, repeat
 from math import gcd
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from lending.finance import daycount
 from lending.finance.daycount import add_months
@@ -181,7 +181,7 @@ def level_payment(principal: Decimal, annual_rate: Decimal, periods: int, period
     return from_cents(_level_payment_cents(to_cents(cents(amount)), num, den, periods))
 
 
-def _require_count(value: int, field: str, low: int, high: int | None) -> int:
+def _require_count(value: int | None, field: str, low: int, high: int | None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{field}: must be a whole number, got {value!r}")
     if value < low or (high is not None and value > high):
@@ -255,7 +255,8 @@ class LoanTerms:
     @property
     def rows(self) -> int:
         """Installments in the schedule (fewer than the term for a balloon loan)."""
-        return self.balloon_after_periods if self.amortization == "balloon" else self.term_periods
+        # _check_counts has made balloon_after_periods an int for a balloon loan
+        return cast(int, self.balloon_after_periods) if self.amortization == "balloon" else self.term_periods
 
     @property
     def first_period_start(self) -> date:

@@ -53,7 +53,7 @@ def require_positive(value: Decimal, field: str) -> Decimal:
     return value
 
 
-def require_non_negative(value: Decimal, field: str) -> Decimal:
+def require_non_negative(value: Decimal | int | str, field: str) -> Decimal:
     value = to_decimal(value, field=field)
     if value < 0:
         raise ValueError(f"{field} must not be negative, got {value}")

@@ -6,16 +6,20 @@ Borrowers are loaded with their SSN deferred, so no page decrypts one (only orig
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count
 
 from origination.credit.aus import RECOMMENDATION_LABELS, SEVERITY_LABELS, calculation_rows
 from origination.models import (
     Application,
+    Asset,
+    Borrower,
     Condition,
     CreditReport,
     Decision,
     Document,
+    Liability,
     Property,
     TradelineExclusion,
     UnderwritingFinding,
@@ -52,7 +56,7 @@ class UnderwritingOverview:
 @dataclass(frozen=True)
 class TradelineRow:
     index: int
-    line: dict
+    line: dict[str, Any]
     exclusion: TradelineExclusion | None  # an underwriter left it out of the monthly debts
 
 
@@ -106,9 +110,9 @@ def underwriting_overview(*, application: Application) -> UnderwritingOverview:
 class ApplicationFile:
     """The application side of the underwriter's workspace: people, income, assets, debts, property, documents."""
 
-    borrowers: list
-    assets: list
-    liabilities: list
+    borrowers: list[Borrower]
+    assets: list[Asset]
+    liabilities: list[Liability]
     property: Property | None
     documents: list[Document]
 

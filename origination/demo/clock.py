@@ -30,7 +30,7 @@ def _clock(moment: datetime | None) -> Iterator[None]:
     def fake_now() -> datetime:
         return moment + (_REAL_NOW() - started)
 
-    fake_now.demo_clock = True
+    fake_now.demo_clock = True  # type: ignore[attr-defined]  # a marker a nested clock looks for
     saved = {
         f: f.default
         for model in django_apps.get_models()

@@ -55,7 +55,7 @@ class _Story:
 
     def __init__(self, scenario: Scenario, users: dict[str, User], today: date):
         self.s, self.today, self.person = scenario, today, PEOPLE[scenario.person]
-        self.app: Application | None = None
+        self.app: Application = None  # type: ignore[assignment]  # made by the first step (application_start)
         self.moment: datetime | None = None
         self.borrower_user = users[self.person.email] if scenario.online else None
         self.officer, self.processor = users[OFFICER], users[PROCESSOR]
@@ -63,7 +63,7 @@ class _Story:
         stage = STAGES.index(STAGE_OF.get(scenario.target, scenario.target))
         self.reach = {name: i <= stage for i, name in enumerate(STAGES)}
         self.mortgage = scenario.home is not None
-        self.closing_date: date | None = None
+        self.closing_date: date = None  # type: ignore[assignment]  # set when the closing is scheduled
         # Day numbers count in general business days from an anchor: the start, counted back from today; or,
         # for a file closing today, the day its Closing Disclosure is received (day CD_DAY).
         self.anchor = (cd_receipt_for(today), CD_DAY) if scenario.closes_today else (today, scenario.start)
@@ -98,7 +98,7 @@ class _Story:
     def post(self, who: str, body: str, internal: bool = False) -> None:
         author = self.borrower_user if who == "borrower" else getattr(self, who)
         with self.step():
-            communication.message_post(actor=author, application=self.app, body=body, is_internal=internal)
+            communication.message_post(actor=author, application=self.app, body=body, is_internal=internal)  # type: ignore[arg-type]  # online stories post as the borrower
 
     def tell(self, moment: str) -> None:
         for when, who, body in self.s.story:
@@ -178,7 +178,7 @@ class _Story:
         ]
         if s.home is not None:
             sections.append(
-                ("property", lambda: intake.property_save(actor=actor, application=self.app, data=s.home.data()))
+                ("property", lambda: intake.property_save(actor=actor, application=self.app, data=s.home.data()))  # type: ignore[union-attr]  # checked above
             )
         request = {"purpose": s.purpose, "amount_requested": D(s.amount) if s.amount else None}
         sections.append(("loan", lambda: intake.loan_request_save(actor=actor, application=self.app, data=request)))
@@ -208,7 +208,7 @@ class _Story:
     def submit(self) -> None:
         with self.step():
             if self.s.online:
-                intake.application_submit_online(actor=self.borrower_user, application=self.app)
+                intake.application_submit_online(actor=self.borrower_user, application=self.app)  # type: ignore[arg-type]  # online: a user
             else:
                 application_transition(application=self.app, name="submit", actor=self.officer)
             # The submit receiver asks for the checklist on commit; asked here too (idempotent) to have it now.

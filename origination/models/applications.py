@@ -1,10 +1,11 @@
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField
+from django_fsm import ConcurrentTransitionMixin, FSMField, Transition
 
 from lending.core.fields import EncryptedTextField
 from origination.models.choices import Occupancy, PropertyType, Purpose
@@ -30,6 +31,10 @@ class Status(models.TextChoices):
 
 class Application(ApplicationWorkflow, ConcurrentTransitionMixin, models.Model):
     """A loan application. Its status moves only through origination.workflow (django-fsm, protected field)."""
+
+    # Not columns: django-fsm adds the method; selectors.pipeline_page_rows() sets days_in_state on its rows.
+    get_all_status_transitions: Callable[[], Iterator[Transition]]
+    days_in_state: int
 
     number = models.CharField(max_length=20, unique=True)
     product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="applications")

@@ -19,7 +19,7 @@ class DisclosureRule(models.TextChoices):
 
 # TRID covers closed-end consumer mortgages; other closed-end consumer credit gets the 1026.18 disclosure;
 # business-purpose credit gets no Reg Z disclosure, only its note and agreement.
-DISCLOSURE_RULES = {
+DISCLOSURE_RULES: dict[str, str] = {
     ProductKind.MORTGAGE: DisclosureRule.TRID,
     ProductKind.CONSUMER: DisclosureRule.TRUTH_IN_LENDING,
     ProductKind.BUSINESS: DisclosureRule.NONE,

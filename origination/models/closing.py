@@ -16,6 +16,8 @@ def closing_document_upload_to(instance: "ClosingDocument", filename: str) -> st
 class ClosingDocument(models.Model):
     """A generated closing document (note, Closing Disclosure, first-payment letter...), stored as a PDF."""
 
+    is_current: bool  # not a column: set by selectors.closing.closing_documents_for()
+
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="closing_documents")
     kind = models.CharField(max_length=40)
     title = models.CharField(max_length=200)

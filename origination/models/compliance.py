@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -31,6 +33,8 @@ CHECK_TITLES = {
 class Disclosure(models.Model):
     """A Loan Estimate, Closing Disclosure (mortgages) or Truth in Lending disclosure (other consumer loans) as
     issued: the figures disclosed and when the borrower got them."""
+
+    receipt_date: date  # not a column: set by selectors.compliance.disclosures_for()
 
     class Kind(models.TextChoices):
         LOAN_ESTIMATE = "loan_estimate", "Loan Estimate"

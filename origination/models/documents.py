@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -7,9 +11,14 @@ from lending.core.files import random_storage_name
 from origination.models.applications import Application
 from origination.models.products import DocumentType
 
+if TYPE_CHECKING:
+    from origination.models.underwriting import Condition
+
 
 class Document(models.Model):
     """One requested or provided document on an application; its file history lives in versions."""
+
+    cleared_conditions: list[Condition]  # not a column: set by services.documents.document_verify()
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
@@ -40,7 +49,7 @@ class Document(models.Model):
         return f"{self.application}: {self.document_type}"
 
 
-def document_upload_to(instance: "DocumentVersion", filename: str) -> str:
+def document_upload_to(instance: DocumentVersion, filename: str) -> str:
     # A random name, never the uploader's file name (no path tricks, no PII in paths, nothing to guess).
     return random_storage_name(f"documents/{instance.document.application_id}")
 

@@ -4,11 +4,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from lending.core.fields import DecimalSpec
 from origination.models.choices import DISCLOSURE_RULES, Amortization, DayCount, DisclosureRule, Frequency, ProductKind
 from origination.models.choices import AllocationStrategy as Allocation
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-RATE = {"max_digits": 7, "decimal_places": 4}
+MONEY: DecimalSpec = {"max_digits": 14, "decimal_places": 2}
+RATE: DecimalSpec = {"max_digits": 7, "decimal_places": 4}
 ZERO = Decimal("0")
 
 

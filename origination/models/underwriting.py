@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -9,6 +11,8 @@ from origination.models.products import RATE, DocumentType
 
 class CreditReport(models.Model):
     """A stored credit report from a bureau adapter (the sandbox bureau's reports say so)."""
+
+    lines: list[Any]  # not a column: the TradelineRows set by origination.credit.selectors.latest_credit_reports()
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="credit_reports")
     borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="credit_reports")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.roles import RequestUser
 from origination.models import Application, Borrower, LoanProduct, TransitionLog
 
 # Staff roles that work applications; managers see everything too.
@@ -18,11 +20,11 @@ ORIGINATION_ROLES = (roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER, rol
 SSN_ROLES = (roles.PROCESSOR, roles.UNDERWRITER, roles.MANAGER)  # who may see a full SSN (credit, verification)
 
 
-def can_work_applications(user) -> bool:
+def can_work_applications(user: RequestUser | None) -> bool:
     return roles.has_role(user, *ORIGINATION_ROLES)
 
 
-def can_see_full_ssn(user) -> bool:
+def can_see_full_ssn(user: RequestUser | None) -> bool:
     return roles.has_role(user, *SSN_ROLES)
 
 
@@ -32,7 +34,7 @@ def application_queryset() -> QuerySet[Application]:
     )
 
 
-def application_for_staff(*, user, pk: int) -> Application:
+def application_for_staff(*, user: RequestUser, pk: int) -> Application:
     """The application for a staff page: 403 for roles outside origination, 404 when it does not exist."""
     if not can_work_applications(user):
         raise PermissionDenied("Applications are for origination staff.")
@@ -42,7 +44,7 @@ def application_for_staff(*, user, pk: int) -> Application:
         raise Http404("No such application") from exc
 
 
-def application_for_borrower(*, user, pk: int) -> Application:
+def application_for_borrower(*, user: RequestUser, pk: int) -> Application:
     """The borrower's own application, else 404 (never reveal that someone else's exists)."""
     if not roles.is_borrower(user):
         raise Http404("No such application")
@@ -52,7 +54,7 @@ def application_for_borrower(*, user, pk: int) -> Application:
         raise Http404("No such application") from exc
 
 
-def applications_for_borrower(*, user) -> QuerySet[Application]:
+def applications_for_borrower(*, user: User) -> QuerySet[Application]:
     return application_queryset().filter(applicant=user).order_by("-created_at")
 
 
@@ -63,7 +65,7 @@ def pipeline(
     *,
     status: str = "",
     query: str = "",
-    user=None,
+    user: User | None = None,
     officer_id: int | None = None,
     product_id: int | None = None,
     min_days_in_state: int | None = None,
@@ -104,7 +106,7 @@ def pipeline_page_rows(ids: list[int]) -> list[Application]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def pipeline_filter_choices() -> dict[str, list]:
+def pipeline_filter_choices() -> dict[str, list[Any]]:
     """Options for the pipeline's officer and product filters."""
     officers = User.objects.filter(groups__name=roles.LOAN_OFFICER, is_active=True).order_by("first_name", "email")
     return {

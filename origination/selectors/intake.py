@@ -6,11 +6,13 @@ loaded (so never decrypted) unless the page may show the full number.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Prefetch
 
+from lending.core.models import User
 from origination.application_rules import (
     CITIZENSHIP_CHOICES,
     TRID_ITEM_LABELS,
@@ -30,7 +32,7 @@ class BorrowerRow:
     ssn_display: str
     employments: list[Employment]
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def monthly_income(self) -> Decimal:
         return sum((e.monthly_base_income + e.monthly_other_income for e in self.employments), ZERO)
 
@@ -48,23 +50,23 @@ class IntakeSummary:
     explanation: str
     trid_missing: list[str] = field(default_factory=list)
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def primary(self) -> BorrowerRow | None:
         return next((row for row in self.borrowers if row.borrower.is_primary), None)
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def monthly_income(self) -> Decimal:
         return sum((row.monthly_income for row in self.borrowers), ZERO)
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def total_assets(self) -> Decimal:
         return sum((a.balance for a in self.assets), ZERO)
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def monthly_debts(self) -> Decimal:
         return sum((li.monthly_payment for li in self.liabilities), ZERO)
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def trid_missing_labels(self) -> list[str]:
         return [TRID_ITEM_LABELS[code] for code in self.trid_missing]
 
@@ -113,7 +115,7 @@ def intake_summary(*, application: Application, full_ssn: bool = False) -> Intak
     return summary
 
 
-def draft_to_resume(*, user) -> Application | None:
+def draft_to_resume(*, user: User) -> Application | None:
     """The borrower's most recently touched draft application, if any."""
     return (
         Application.objects.select_related("product")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from lending.core import roles
@@ -19,7 +20,7 @@ from origination.models import Application, AssignmentRotation
 REASSIGN_ROLES = (roles.MANAGER,)
 
 
-def active_loan_officers():
+def active_loan_officers() -> QuerySet[User]:
     return User.objects.filter(groups__name=roles.LOAN_OFFICER, is_active=True).order_by("pk")
 
 
@@ -53,7 +54,7 @@ def application_loan_officer_assign(*, actor: User, application: Application, lo
     if not active_loan_officers().filter(pk=loan_officer.pk).exists():
         raise ValidationError({"loan_officer": "Choose an active loan officer."})
     locked = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
-    before = locked.loan_officer.email if locked.loan_officer_id else ""
+    before = locked.loan_officer.email if locked.loan_officer is not None else ""
     if locked.loan_officer_id == loan_officer.pk:
         return locked
     Application.objects.filter(pk=locked.pk).update(loan_officer=loan_officer, updated_at=timezone.now())

@@ -8,13 +8,16 @@ of origination.notifications (outside services, so services -> tasks -> notifica
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from celery import Task as CeleryTask
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.roles import RequestUser
 from lending.core.services import audit_record
 from origination import selectors
 from origination.models import Application, Message, Task
@@ -29,11 +32,11 @@ class CommunicationError(Exception):
     """A message or task action that cannot happen as asked; the message says why, for people."""
 
 
-def _is_applicant(user, application: Application) -> bool:
+def _is_applicant(user: RequestUser, application: Application) -> bool:
     return roles.is_borrower(user) and application.applicant_id == user.pk
 
 
-def _enqueue(task, *args) -> None:
+def _enqueue(task: CeleryTask[..., Any], *args: Any) -> None:
     transaction.on_commit(lambda: task.delay(*args))
 
 
@@ -65,7 +68,7 @@ def message_post(*, actor: User, application: Application, body: str, is_interna
     return message
 
 
-def _require_staff(actor) -> None:
+def _require_staff(actor: User | None) -> None:
     if not selectors.can_work_applications(actor):
         raise PermissionDenied("Tasks are for origination staff.")
 

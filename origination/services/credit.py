@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.roles import RequestUser
 from lending.core.services import audit_record
 from origination.credit import BureauError, CreditSubject, get_bureau
 from origination.models import Application, Borrower, CreditReport, TradelineExclusion
@@ -24,7 +27,7 @@ class TradelineError(Exception):
     """A tradeline cannot be excluded or counted again as asked; the message says why. Nothing was changed."""
 
 
-def can_pull_credit(user) -> bool:
+def can_pull_credit(user: RequestUser | None) -> bool:
     return roles.has_role(user, *CREDIT_ROLES)
 
 
@@ -108,7 +111,7 @@ EXCLUSION_ROLES = (roles.UNDERWRITER, roles.MANAGER)
 REASON_MAX_LENGTH = 500
 
 
-def can_exclude_tradelines(user) -> bool:
+def can_exclude_tradelines(user: RequestUser | None) -> bool:
     return roles.has_role(user, *EXCLUSION_ROLES)
 
 
@@ -122,7 +125,7 @@ def _open_for_underwriting(report: CreditReport) -> Application:
     return application
 
 
-def _tradeline_summary(report: CreditReport, index: int) -> dict:
+def _tradeline_summary(report: CreditReport, index: int) -> dict[str, Any]:
     line = report.tradelines[index]
     return {"index": index, "creditor": line.get("creditor", ""), "monthly_payment": line.get("monthly_payment")}
 

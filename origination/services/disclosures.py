@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -34,23 +35,26 @@ CLOSING_DISCLOSURE = Disclosure.Kind.CLOSING_DISCLOSURE
 TRUTH_IN_LENDING = Disclosure.Kind.TRUTH_IN_LENDING
 # The disclosures each product's loans get (origination.models.choices.DISCLOSURE_RULES): the Loan Estimate and
 # Closing Disclosure for mortgages (TRID), the 1026.18 disclosure for other consumer loans, none for business loans.
-KINDS_BY_RULE = {
+KINDS_BY_RULE: dict[str, tuple[str, ...]] = {
     DisclosureRule.TRID: (LOAN_ESTIMATE, CLOSING_DISCLOSURE),
     DisclosureRule.TRUTH_IN_LENDING: (TRUTH_IN_LENDING,),
     DisclosureRule.NONE: (),
 }
 # The disclosure whose figures a loan closes and funds on, by rule.
-FINAL_KIND = {DisclosureRule.TRID: CLOSING_DISCLOSURE, DisclosureRule.TRUTH_IN_LENDING: TRUTH_IN_LENDING}
+FINAL_KIND: dict[str, str] = {
+    DisclosureRule.TRID: CLOSING_DISCLOSURE,
+    DisclosureRule.TRUTH_IN_LENDING: TRUTH_IN_LENDING,
+}
 # Who issues what: the Loan Estimate at application, the Closing Disclosure at closing, the 1026.18 disclosure
 # any time after approval before consummation.
-ISSUE_ROLES = {
+ISSUE_ROLES: dict[str, tuple[str, ...]] = {
     LOAN_ESTIMATE: (roles.LOAN_OFFICER, roles.PROCESSOR, roles.MANAGER),
     CLOSING_DISCLOSURE: (roles.CLOSER, roles.MANAGER),
     TRUTH_IN_LENDING: (roles.LOAN_OFFICER, roles.PROCESSOR, roles.CLOSER, roles.MANAGER),
 }
 RECEIPT_ROLES = (roles.LOAN_OFFICER, roles.PROCESSOR, roles.CLOSER, roles.MANAGER)
 # Statuses in which each disclosure may be issued (a Loan Estimate from application; a CD once approved).
-ISSUE_STATUSES = {
+ISSUE_STATUSES: dict[str, tuple[str, ...]] = {
     LOAN_ESTIMATE: (
         "draft",
         "submitted",
@@ -64,7 +68,7 @@ ISSUE_STATUSES = {
     CLOSING_DISCLOSURE: ("approved", "conditionally_approved", "clear_to_close", "closing"),
     TRUTH_IN_LENDING: ("approved", "conditionally_approved", "clear_to_close", "closing"),
 }
-PDF_TEMPLATES = {
+PDF_TEMPLATES: dict[str, str] = {
     LOAN_ESTIMATE: "pdf/loan_estimate.html",
     CLOSING_DISCLOSURE: "pdf/closing_disclosure.html",
     TRUTH_IN_LENDING: "pdf/truth_in_lending.html",
@@ -96,12 +100,13 @@ def monthly_escrow_estimate(application: Application) -> Decimal | None:
 # --- documents -------------------------------------------------------------------------------------------
 
 
-def pdf_render(template_name: str, context: dict) -> bytes:
+def pdf_render(template_name: str, context: dict[str, Any]) -> bytes:
     """A PDF rendered by WeasyPrint from a template under templates/pdf/ (system fonts, no network)."""
     from weasyprint import HTML  # heavy import, only where a PDF is made
 
     html = render_to_string(template_name, context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    pdf: bytes = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return pdf
 
 
 def percent_display(value: Decimal) -> str:
@@ -131,7 +136,7 @@ def payment_groups(figures: LoanFigures) -> list[PaymentGroup]:
     return groups
 
 
-def document_context(application: Application, figures: LoanFigures, **extra) -> dict:
+def document_context(application: Application, figures: LoanFigures, **extra: Any) -> dict[str, Any]:
     """What every loan document shows: the parties, the property, the terms and the figures."""
     product = application.product
     return {

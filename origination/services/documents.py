@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.roles import RequestUser
 from lending.core.services import audit_record
 from origination import selectors
 from origination.models import (
@@ -104,7 +105,7 @@ class _Inspected:
     size: int
 
 
-def _inspect(uploaded_file: UploadedFile, max_bytes: int) -> _Inspected:
+def _inspect(uploaded_file: UploadedFile[bytes], max_bytes: int) -> _Inspected:
     """Sniff, measure and hash the file in one streaming pass (never the whole file in memory)."""
     digest = hashlib.sha256()
     head = b""
@@ -131,20 +132,20 @@ def _inspect(uploaded_file: UploadedFile, max_bytes: int) -> _Inspected:
 # --- who may do what ------------------------------------------------------------------------------------
 
 
-def can_review_documents(user) -> bool:
+def can_review_documents(user: RequestUser | None) -> bool:
     return roles.has_role(user, *REVIEW_ROLES)
 
 
-def _is_applicant(user, application: Application) -> bool:
+def _is_applicant(user: RequestUser, application: Application) -> bool:
     return roles.is_borrower(user) and application.applicant_id == user.pk
 
 
-def _require_staff(actor) -> None:
+def _require_staff(actor: User | None) -> None:
     if not selectors.can_work_applications(actor):
         raise PermissionDenied("Documents are managed by origination staff.")
 
 
-def _require_reviewer(actor) -> None:
+def _require_reviewer(actor: User | None) -> None:
     if not can_review_documents(actor):
         raise PermissionDenied("Only a processor, underwriter or manager may review documents.")
 
@@ -228,7 +229,7 @@ def _document_for_upload(*, actor: User, application: Application, document_type
 
 @transaction.atomic
 def document_upload(
-    *, actor: User, application: Application, document_type: DocumentType, uploaded_file: UploadedFile
+    *, actor: User, application: Application, document_type: DocumentType, uploaded_file: UploadedFile[bytes]
 ) -> DocumentVersion:
     """Store a new version of a document: real type sniffed, size limited, SHA-256 recorded; status -> uploaded.
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from lending.finance import amortization, apr
+from lending.finance import amortization, apr, daycount
 from lending.finance.money import CONTEXT, HUNDRED, ROUNDING, ZERO, cents
 from origination import trid
 from origination.models import Application, Disclosure, ProductFee
@@ -97,7 +97,7 @@ class LoanFigures:
 def default_first_payment_date(advance_date: date, frequency: str) -> date:
     """Monthly loans: the first of the month after next (closing Dec 15 -> Feb 1); others: one period on."""
     if frequency == "monthly":
-        return amortization.add_months(advance_date.replace(day=1), 2)
+        return daycount.add_months(advance_date.replace(day=1), 2)
     return amortization.due_date(advance_date, frequency, 1)
 
 

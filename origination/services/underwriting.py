@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from contextvars import ContextVar
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -26,6 +28,7 @@ from django.utils import timezone
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.roles import RequestUser
 from lending.core.services import audit_record
 from origination.credit import aus
 from origination.models import (
@@ -41,13 +44,18 @@ from origination.models import (
 from origination.models.underwriting import AdverseActionNotice, PrincipalReason
 from origination.services import compliance
 from origination.services.credit import CREDIT_ROLES, PULL_STATUSES
-from origination.services.workflow import BEFORE_TRANSITION_HOOKS, TransitionBlocked, application_transition
+from origination.services.workflow import (
+    BEFORE_TRANSITION_HOOKS,
+    TransitionBlocked,
+    TransitionHook,
+    application_transition,
+)
 
 AUS_ROLES = CREDIT_ROLES
 UNDERWRITING_ROLES = (roles.UNDERWRITER, roles.MANAGER)
 CLOSED_STATUSES = ("denied", "withdrawn", "funded")
 DECISION_STATUSES = ("underwriting", "conditionally_approved", "suspended")
-OUTCOME_TRANSITIONS = {
+OUTCOME_TRANSITIONS: dict[str, str] = {
     Decision.Outcome.APPROVED: "approve",
     Decision.Outcome.CONDITIONALLY_APPROVED: "approve_with_conditions",
     Decision.Outcome.SUSPENDED: "suspend",
@@ -66,11 +74,11 @@ class UnderwritingError(Exception):
     """An underwriting action cannot be done as asked; the message says why. Nothing was changed."""
 
 
-def can_underwrite(user) -> bool:
+def can_underwrite(user: RequestUser | None) -> bool:
     return roles.has_role(user, *UNDERWRITING_ROLES)
 
 
-def can_run_aus(user) -> bool:
+def can_run_aus(user: RequestUser | None) -> bool:
     return roles.has_role(user, *AUS_ROLES)
 
 
@@ -84,7 +92,7 @@ def _latest_reports(application: Application) -> dict[int, CreditReport]:
     return latest
 
 
-def _exclusions(reports) -> dict[int, list[tuple[int, str]]]:
+def _exclusions(reports: Iterable[CreditReport]) -> dict[int, list[tuple[int, str]]]:
     """The tradelines underwriters left out of the debts, by credit report: (index, reason)."""
     by_report: dict[int, list[tuple[int, str]]] = {}
     rows = TradelineExclusion.objects.filter(credit_report__in=[r.pk for r in reports]).order_by("index")
@@ -391,7 +399,7 @@ def reason_texts(decision: Decision) -> list[str]:
     return texts
 
 
-def adverse_action_context(decision: Decision) -> dict:
+def adverse_action_context(decision: Decision) -> dict[str, Any]:
     """What the notice says (Reg B 1002.9(a)(2) and (b); FCRA 615(a) with the credit score disclosure)."""
     application = Application.objects.select_related("product").get(pk=decision.application_id)
     borrowers = list(application.borrowers.defer("ssn").order_by("-is_primary", "id"))
@@ -467,7 +475,7 @@ def adverse_action_generate(*, actor: User, decision: Decision) -> AdverseAction
 # ---- workflow hooks ------------------------------------------------------------------------------------------
 
 
-def _decision_from_workflow(outcome: str):
+def _decision_from_workflow(outcome: str) -> TransitionHook:
     def hook(application: Application, actor: User) -> None:
         if _DECIDING.get():
             return

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from django_fsm import ConcurrentTransition, Transition, TransitionNotAllowed
 
 from lending.core.models import User
 from lending.core.services import audit_record
 from origination import workflow
 from origination.models import Application, TransitionLog
 from origination.signals import application_transitioned
+
+TransitionHook = Callable[[Application, User], None]  # (application, actor)
 
 # Whoever takes an application through these steps becomes its processor / underwriter / closer, if it has none.
 ASSIGN_ACTOR_AS = {
@@ -49,10 +53,10 @@ class StaleApplication(Exception):
 
 # Hooks other origination modules register to run inside the transition's transaction, before the guards
 # (e.g. recording a decision). Each takes (application, actor); they roll back when the transition is blocked.
-BEFORE_TRANSITION_HOOKS: dict[str, list] = {}
+BEFORE_TRANSITION_HOOKS: dict[str, list[TransitionHook]] = {}
 # Hooks that refresh stored results the guards read (compliance checks). They run before the transition's own
 # transaction, so a blocked transition still leaves the fresh results on the page that explains the block.
-REFRESH_BEFORE_TRANSITION_HOOKS: dict[str, list] = {}
+REFRESH_BEFORE_TRANSITION_HOOKS: dict[str, list[TransitionHook]] = {}
 
 
 def application_transition(
@@ -110,7 +114,7 @@ def _assign_actor(application: Application, name: str, actor: User) -> list[str]
     return [role_field]
 
 
-def _transition_from_current(application: Application, name: str):
+def _transition_from_current(application: Application, name: str) -> Transition | None:
     for fsm_transition in application.get_all_status_transitions():
         if fsm_transition.name == name and fsm_transition.source in (application.status, "*"):
             return fsm_transition

@@ -1,11 +1,11 @@
 """Staff URLs under /staff/origination/ (namespace "origination"). Each sub-domain keeps its own module."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from origination.views import assignment, staff
 
 app_name = "origination"
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", staff.PipelineView.as_view(), name="home"),
     path("applications/<int:pk>/", staff.ApplicationDetailView.as_view(), name="application-detail"),
     path("applications/<int:pk>/transition/", staff.ApplicationTransitionView.as_view(), name="application-transition"),

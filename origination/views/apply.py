@@ -6,9 +6,11 @@ application (``intake_step``) so signing in later resumes there. The last page r
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
@@ -46,6 +48,9 @@ def progress(application: Application, current: str) -> list[dict]:
 
 class ApplyMixin(BorrowerRequiredMixin):
     """The borrower's own application (404 otherwise); refuses changes once it has left draft."""
+
+    request: HttpRequest  # set by the view this mixes into
+    kwargs: dict[str, Any]
 
     def get_application(self) -> Application:
         return selectors.application_for_borrower(user=self.request.user, pk=self.kwargs["pk"])

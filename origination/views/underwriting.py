@@ -220,7 +220,7 @@ class AusRunView(_Action):
 
 
 class TradelineExcludeView(_Action):
-    def act(self, request, application, report_pk, index) -> str:
+    def act(self, request, application, report_pk, index) -> str:  # type: ignore[override]  # from the URL
         report = get_object_or_404(CreditReport, pk=report_pk, application=application)
         form = TradelineExclusionForm(request.POST)
         if not form.is_valid():
@@ -230,7 +230,7 @@ class TradelineExcludeView(_Action):
 
 
 class TradelineIncludeView(_Action):
-    def act(self, request, application, exclusion_pk) -> str:
+    def act(self, request, application, exclusion_pk) -> str:  # type: ignore[override]  # from the URL
         exclusion = get_object_or_404(
             TradelineExclusion.objects.select_related("credit_report"),
             pk=exclusion_pk,
@@ -250,14 +250,14 @@ class ConditionAddView(_Action):
 
 
 class ConditionClearView(_Action):
-    def act(self, request, application, condition_pk) -> str:
+    def act(self, request, application, condition_pk) -> str:  # type: ignore[override]  # condition_pk from the URL
         condition = get_object_or_404(Condition, pk=condition_pk, application=application)
         condition_clear(actor=request.user, condition=condition, note=request.POST.get("note", ""))
         return "Condition cleared."
 
 
 class ConditionWaiveView(_Action):
-    def act(self, request, application, condition_pk) -> str:
+    def act(self, request, application, condition_pk) -> str:  # type: ignore[override]  # condition_pk from the URL
         condition = get_object_or_404(Condition, pk=condition_pk, application=application)
         condition_waive(actor=request.user, condition=condition, note=request.POST.get("note", ""))
         return "Condition waived."
@@ -268,7 +268,7 @@ class DecisionView(_Action):
         if not can_underwrite(request.user):
             raise PermissionDenied("Only underwriters and managers decide applications.")
         form = DecisionForm(request.POST)
-        form.fields["outcome"].choices = Decision.Outcome.choices
+        form.fields["outcome"].choices = Decision.Outcome.choices  # type: ignore[attr-defined]  # a ChoiceField
         if not form.is_valid():
             raise _Invalid(decision_form=form)
         data = form.cleaned_data

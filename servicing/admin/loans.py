@@ -71,7 +71,7 @@ def _allocation_summary(txn: LoanTransaction) -> str:
                 line.get_bucket_display().lower(),
                 format_money(line.amount),
             )
-            for line in txn.current_lines
+            for line in txn.current_lines  # type: ignore[attr-defined]  # set by a Prefetch to_attr
         ),
     )
 

@@ -12,7 +12,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+from lending.core.fields import DecimalSpec
+
+MONEY: DecimalSpec = {"max_digits": 14, "decimal_places": 2}
 
 # The chart of accounts the code relies on (code, number, name, kind, normal side); seeded by migration 0002.
 CASH = "cash"

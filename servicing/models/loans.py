@@ -9,11 +9,13 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from lending.core.fields import DecimalSpec
 from lending.finance import amortization
+from lending.finance.amortization import LoanTerms
 from origination.models.choices import AllocationStrategy, Amortization, DayCount, Frequency
 from servicing.models.ledger import MONEY
 
-RATE = {"max_digits": 7, "decimal_places": 4}
+RATE: DecimalSpec = {"max_digits": 7, "decimal_places": 4}
 ZERO = Decimal("0.00")
 
 
@@ -106,7 +108,7 @@ class LoanAccount(models.Model):
     def __str__(self) -> str:
         return self.loan_number
 
-    def loan_terms(self) -> amortization.LoanTerms:
+    def loan_terms(self) -> LoanTerms:  # the `amortization` field hides the module in this class
         """The booked terms as the finance core's LoanTerms: rebuilding the schedule from them gives the stored one."""
         return amortization.LoanTerms(
             principal=self.principal,
@@ -125,6 +127,8 @@ class LoanAccount(models.Model):
 
 class Installment(models.Model):
     """One scheduled payment: what it asks for (principal, interest, escrow) and what has been paid of each."""
+
+    principal_owed: Decimal  # not a column: set by posting.dues_of() (principal still owed after prepayments)
 
     loan = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="installments")
     number = models.PositiveIntegerField()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     Count,
@@ -21,6 +22,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Round
 from django.shortcuts import get_object_or_404
 
@@ -29,12 +31,24 @@ from origination.models import Application
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
 from servicing.models.ledger import LOAN_BALANCE_ACCOUNTS
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class EntryTotals(TypedDict):
+    """What unbalanced_entries() annotates on each entry."""
+
+    line_count: int
+    debit_total: Decimal
+    credit_total: Decimal
+
+
 # Sums over many lines can outgrow a single amount's 14 digits.
 TOTAL = DecimalField(max_digits=20, decimal_places=2)
 BALANCE_FIELDS = tuple(LOAN_BALANCE_ACCOUNTS.values())
 
 
-def _total(expression) -> Round:
+def _total(expression: Combinable) -> Round:
     # Rounded to cents in SQL: SQLite sums decimals as floats; PostgreSQL's numeric is exact either way.
     return Round(Coalesce(expression, Value(ZERO), output_field=TOTAL), 2, output_field=TOTAL)
 
@@ -165,7 +179,7 @@ def loan_balances_from_journal(loan_ids: list[int] | None = None) -> dict[int, d
     return balances
 
 
-def _journal_balance(account: LedgerAccount):
+def _journal_balance(account: LedgerAccount) -> Round:
     lines = JournalLine.objects.filter(loan=OuterRef("pk"), account=account).order_by().values("loan")
     net = F("credit") - F("debit") if account.normal_side == LedgerAccount.Side.CREDIT else F("debit") - F("credit")
     return _total(Subquery(lines.annotate(net=Sum(net, output_field=TOTAL)).values("net")))
@@ -190,7 +204,7 @@ def loan_balance_mismatches(loan_ids: list[int] | None = None) -> list[LoanAccou
     return mismatches
 
 
-def unbalanced_entries() -> list[JournalEntry]:
+def unbalanced_entries() -> list[WithAnnotations[JournalEntry, EntryTotals]]:
     """Entries with no lines or whose debits differ from their credits, annotated with their totals."""
     entries = JournalEntry.objects.annotate(
         line_count=Count("lines"),

@@ -11,11 +11,11 @@ from servicing.models import AllocationLine, ImportBatch, ImportLine, LoanTransa
 PREVIEW_PAGE_SIZE = 100
 
 
-def import_batch(*, pk) -> ImportBatch:
+def import_batch(*, pk: int) -> ImportBatch:
     return get_object_or_404(ImportBatch.objects.select_related("uploaded_by", "committed_by"), pk=pk)
 
 
-def import_lines_page(*, batch: ImportBatch, status: str = "", page: str | int | None = 1) -> Page:
+def import_lines_page(*, batch: ImportBatch, status: str = "", page: str | int | None = 1) -> Page[ImportLine]:
     """One page of the batch's lines in file order, optionally only those of one status, with what they posted."""
     lines = (
         ImportLine.objects.filter(batch=batch)

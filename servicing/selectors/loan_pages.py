@@ -81,19 +81,19 @@ def schedule_page_of(installment: Installment | None) -> int:
     return 1 + (installment.number - 1) // SCHEDULE_PAGE_SIZE if installment is not None else 1
 
 
-def loan_schedule_page(loan: LoanAccount, page: str | int | None) -> Page:
+def loan_schedule_page(loan: LoanAccount, page: str | int | None) -> Page[Installment]:
     """One page of the loan's installments in number order (a count and a range of the (loan, number) index)."""
     installments = Installment.objects.filter(loan=loan).order_by("number")
     return Paginator(installments, SCHEDULE_PAGE_SIZE).get_page(page)
 
 
-def loan_transactions_page(loan: LoanAccount, page: str | int | None) -> Page:
+def loan_transactions_page(loan: LoanAccount, page: str | int | None) -> Page[Txn]:
     """One page of the loan's transactions, newest first, each with ``current_lines`` (its allocation)."""
     transactions = _with_allocation(Txn.objects.filter(loan=loan).order_by("-effective_date", "-id"))
     return Paginator(transactions, TRANSACTIONS_PAGE_SIZE).get_page(page)
 
 
-def loan_entries_page(loan: LoanAccount, page: str | int | None) -> Page:
+def loan_entries_page(loan: LoanAccount, page: str | int | None) -> Page[JournalEntry]:
     """One page of the loan's sub-ledger: journal entries newest first, each with ``current_lines``."""
     entries = _with_lines(JournalEntry.objects.filter(loan=loan).order_by("-effective_date", "-id"))
     return Paginator(entries, ENTRIES_PAGE_SIZE).get_page(page)

@@ -30,10 +30,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Max, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
+from lending.core.roles import RequestUser
 from lending.finance import daycount
 from lending.finance import payoff as finance_payoff
 from lending.finance.money import ZERO, cents
@@ -68,7 +70,7 @@ class PayoffFigures:
         """The per diem is added for each day after this date (see the module docstring)."""
         return max(self.good_through, self.interest_paid_through)
 
-    def as_fields(self) -> dict:
+    def as_fields(self) -> dict[str, Any]:
         """The figures as model field values (``PayoffQuote`` and ``LoanPayoff`` share them)."""
         return asdict(self)
 
@@ -84,7 +86,8 @@ def interest_paid_ahead(loan: LoanAccount) -> Decimal:
 
 def last_posting_date(loan: LoanAccount) -> date | None:
     """The effective date of the loan's latest journal entry: figures are only accurate on or after it."""
-    return JournalEntry.objects.filter(loan=loan).aggregate(last=Max("effective_date"))["last"]
+    last: date | None = JournalEntry.objects.filter(loan=loan).aggregate(last=Max("effective_date"))["last"]
+    return last
 
 
 def payoff_figures(loan: LoanAccount, *, as_of: date, good_through: date) -> PayoffFigures:
@@ -156,12 +159,12 @@ def payoff_quote_for_loan(loan: LoanAccount, pk: int | str) -> PayoffQuote:
     return get_object_or_404(PayoffQuote.objects.select_related("loan", "requested_by"), pk=pk, loan=loan)
 
 
-def loan_for_borrower(*, user, pk: int) -> LoanAccount:
+def loan_for_borrower(*, user: RequestUser, pk: int) -> LoanAccount:
     """The borrower's own loan (404 for another borrower's loan or a missing one)."""
     return get_object_or_404(LoanAccount.objects.all(), pk=pk, borrower=user)
 
 
-def loan_for_payoff_letter(loan: LoanAccount) -> dict:
+def loan_for_payoff_letter(loan: LoanAccount) -> dict[str, Any]:
     """What the letter shows about the parties: the borrowers and the property when the loan came from an
     application, the booked borrower name otherwise (servicing transfers)."""
     application = loan.application

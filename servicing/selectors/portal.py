@@ -8,15 +8,19 @@ of payments costs what a new loan costs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.expressions import Combinable
 from django.http import Http404
 
 from lending.core import roles
+from lending.core.models import User
+from lending.core.roles import RequestUser
 from lending.finance.money import ZERO, cents
 from servicing.models import (
     AllocationLine,
@@ -40,14 +44,14 @@ OUTSTANDING = ExpressionWrapper(
 )
 
 
-def _sum(expression) -> Sum:
+def _sum(expression: Combinable | str) -> Sum:
     return Sum(expression, output_field=TOTAL)
 
 
 # --- the borrower's loans ------------------------------------------------------------------------------------
 
 
-def loans_for_borrower(*, user) -> list[LoanAccount]:
+def loans_for_borrower(*, user: User) -> Sequence[LoanAccount]:
     """The borrower's loans, newest first, each annotated ``next_payment_amount`` (what is still owed on the
     installment due next, in cents): one query."""
     next_installment = Installment.objects.filter(loan=OuterRef("pk"), due_date=OuterRef("next_due_date")).order_by(
@@ -73,7 +77,7 @@ def loans_for_borrower(*, user) -> list[LoanAccount]:
     return loans
 
 
-def loan_for_borrower(*, user, pk: int) -> LoanAccount:
+def loan_for_borrower(*, user: RequestUser, pk: int) -> LoanAccount:
     """The borrower's own loan, else 404 (never reveal that someone else's exists)."""
     if not roles.is_borrower(user):
         raise Http404("No such loan")
@@ -134,7 +138,7 @@ def upcoming_installments(loan: LoanAccount, limit: int = UPCOMING_INSTALLMENTS)
     return list(Installment.objects.filter(loan=loan, paid_on__isnull=True).order_by("due_date", "number")[:limit])
 
 
-def schedule_page(loan: LoanAccount, page_number: str | int | None) -> Page:
+def schedule_page(loan: LoanAccount, page_number: str | int | None) -> Page[Installment]:
     """One page of the installment schedule. Without a page asked for, the page holding the next installment."""
     installments = Installment.objects.filter(loan=loan).order_by("number")
     if not page_number and loan.next_due_date is not None:
@@ -225,7 +229,9 @@ def recent_payments(loan: LoanAccount, limit: int = RECENT_PAYMENTS) -> list[Pay
     return _payment_rows(list(_payments(loan)[:limit]))
 
 
-def payment_history_page(loan: LoanAccount, page_number: str | int | None) -> tuple[Page, list[PaymentRow]]:
+def payment_history_page(
+    loan: LoanAccount, page_number: str | int | None
+) -> tuple[Page[LoanTransaction], list[PaymentRow]]:
     """One page of every payment, newest first, with the waterfalls of that page only: three queries."""
     page = Paginator(_payments(loan), HISTORY_PAGE_SIZE).get_page(page_number)
     return page, _payment_rows(list(page.object_list))

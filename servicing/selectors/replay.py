@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
-from servicing.models import AllocationLine, LoanAccount, Replay, ReplayChange
+from servicing.models import AllocationLine, LoanAccount, LoanTransaction, Replay, ReplayChange
 
 BUCKET_LABELS = dict(AllocationLine.Bucket.choices)
 
@@ -21,7 +23,7 @@ def replay_for_staff(*, pk: int) -> Replay:
     )
 
 
-def replay_rows(replay: Replay) -> list[dict]:
+def replay_rows(replay: Replay) -> list[dict[str, Any]]:
     """Per re-applied payment: its date, amount and, per bucket, the amount before and after (changed flagged)."""
     rows = []
     for change in replay.changes.all():
@@ -51,6 +53,6 @@ def loan_replays(loan: LoanAccount, limit: int = 10) -> list[Replay]:
     return list(Replay.objects.filter(loan=loan).select_related("trigger").order_by("-id")[:limit])
 
 
-def replay_triggered_by(txn) -> Replay | None:
+def replay_triggered_by(txn: LoanTransaction) -> Replay | None:
     """The replay a backdated payment or a reversal caused, if it caused one."""
     return Replay.objects.filter(trigger=txn).only("pk").first()

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -106,7 +107,7 @@ def _clean_bank(bank: BankDetails | None) -> BankDetails:
     return BankDetails(holder, routing, account, bank.account_type)
 
 
-def _clean_amount(amount, field: str = "amount", *, allow_zero: bool = False) -> Decimal:
+def _clean_amount(amount: Decimal | int | str, field: str = "amount", *, allow_zero: bool = False) -> Decimal:
     try:
         amount = require_cents(amount, field)
     except ValueError as exc:
@@ -206,7 +207,7 @@ def _lock_pending(pending: PendingPayment) -> PendingPayment:
     return PendingPayment.objects.select_for_update().get(pk=pending.pk)
 
 
-def _set_status(pending: PendingPayment, locked: PendingPayment, actor: User | None, **fields) -> None:
+def _set_status(pending: PendingPayment, locked: PendingPayment, actor: User | None, **fields: Any) -> None:
     fields.update(status_changed_by=actor if actor is not None and actor.pk else None, status_changed_at=timezone.now())
     for name, value in fields.items():
         setattr(locked, name, value)
@@ -242,7 +243,7 @@ def ach_payment_settle(
     locked = _lock_pending(pending)  # lock order: the pending payment, then (in payment_post) the loan
     if locked.status == Status.SETTLED:
         pending.status, pending.transaction_id = locked.status, locked.transaction_id
-        return locked.transaction
+        return cast(LoanTransaction, locked.transaction)  # a settled payment has its posting
     if locked.status != Status.PENDING:
         raise AchError(f"ACH payment {locked.pk} is {locked.get_status_display().lower()}; it cannot settle", "status")
     settled_on = settled_on or _today()
@@ -289,7 +290,9 @@ def ach_payment_return(*, pending: PendingPayment, actor: User | None, reason: s
     reversal = None
     if locked.status == Status.SETTLED:
         try:
-            reversal = payment_reverse(transaction=locked.transaction, reason=f"ACH return: {reason}", actor=actor)
+            reversal = payment_reverse(
+                transaction=cast(LoanTransaction, locked.transaction), reason=f"ACH return: {reason}", actor=actor
+            )
         except PaymentError as exc:
             raise AchError(f"ACH payment {locked.pk}: its posting cannot be reversed: {exc}") from exc
     _set_status(pending, locked, actor, status=Status.RETURNED, return_reason=reason[:255])

@@ -16,7 +16,7 @@ import io
 import multiprocessing
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -99,7 +99,7 @@ class ImportFormat:
     def columns(self) -> tuple[str, ...]:
         return self.required_columns + self.optional_columns
 
-    def check_rows(self, rows: list[RowCheck], state: dict) -> None:
+    def check_rows(self, rows: list[RowCheck], state: dict[str, Any]) -> None:
         raise NotImplementedError
 
     def commit_context(self, lines: list[ImportLine]) -> Any:
@@ -125,7 +125,7 @@ def _decode(content: bytes | str) -> tuple[str, str]:
     return text, hashlib.sha256(data).hexdigest()
 
 
-def _header(reader, fmt: ImportFormat) -> list[str]:
+def _header(reader: Iterator[list[str]], fmt: ImportFormat) -> list[str]:
     try:
         header = next(reader)
     except StopIteration:
@@ -151,7 +151,7 @@ def read_rows(text: str, fmt: ImportFormat) -> list[RowCheck]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = _header(reader, fmt)
-        rows = []
+        rows: list[RowCheck] = []
         for values in reader:
             if not any(value.strip() for value in values):
                 continue
@@ -176,7 +176,7 @@ def _without_nul(raw: dict[str, str]) -> dict[str, str]:
     return {name: value.replace("\x00", "\ufffd") for name, value in raw.items()}
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
+def _chunks(items: list[RowCheck], size: int) -> Iterator[list[RowCheck]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -197,7 +197,7 @@ def batch_stage(*, fmt: ImportFormat, file_name: str, content: bytes | str, acto
         uploaded_by=actor if actor is not None and actor.pk else None,
         line_count=len(rows),
     )
-    state: dict = {}
+    state: dict[str, Any] = {}
     lines: list[ImportLine] = []
     for chunk in _chunks(rows, fmt.chunk_size):
         fmt.check_rows([row for row in chunk if not row.errors], state)
@@ -259,7 +259,9 @@ def _commit_in_parallel(fmt: ImportFormat, batch: ImportBatch, actor: User | Non
     return sum((Decimal(total) for total in totals), ZERO)
 
 
-def _commit_share_in_child(fmt_class, batch_pk: int, actor_pk: int | None, share: int, shares: int) -> str:
+def _commit_share_in_child(
+    fmt_class: type[ImportFormat], batch_pk: int, actor_pk: int | None, share: int, shares: int
+) -> str:
     connections.close_all()
     try:
         batch = ImportBatch.objects.get(pk=batch_pk)
@@ -308,7 +310,7 @@ def _batch_close(*, batch: ImportBatch, actor: User | None, posted: Decimal) -> 
     return batch
 
 
-def _total(fmt: ImportFormat, lines: list) -> Decimal:
+def _total(fmt: ImportFormat, lines: list[ImportLine]) -> Decimal:
     return sum((Decimal(line.parsed.get(fmt.amount_field) or 0) for line in lines), ZERO)
 
 
@@ -319,7 +321,7 @@ def _set_counts(batch: ImportBatch, counts: Mapping[str, int]) -> None:
     batch.duplicate_count = counts.get(Status.DUPLICATE, 0)
 
 
-def _counts(batch: ImportBatch) -> dict[str, int]:
+def _counts(batch: ImportBatch) -> dict[str, int | str]:
     return {
         "lines": batch.line_count,
         "valid": batch.valid_count,
@@ -401,7 +403,7 @@ def parse_date(row: RowCheck, column: str, *, required: bool = True) -> date | N
         return None
 
 
-def parse_choice(row: RowCheck, column: str, choices, *, default: str | None = None) -> str | None:
+def parse_choice(row: RowCheck, column: str, choices: Collection[str], *, default: str | None = None) -> str | None:
     value = row.raw.get(column, "").lower()
     if not value:
         if default is None:

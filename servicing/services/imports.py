@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from lending.core.models import User
 from servicing.models import ImportBatch, ImportLine, LoanAccount, LoanTransaction
@@ -54,7 +54,7 @@ class PaymentFile(ImportFormat):
 
     # --- staging -----------------------------------------------------------------------------------------
 
-    def check_rows(self, rows: list[RowCheck], state: dict) -> None:
+    def check_rows(self, rows: list[RowCheck], state: dict[str, Any]) -> None:
         numbers = {row.raw["loan_number"] for row in rows}
         loans = {loan.loan_number: loan for loan in LoanAccount.objects.filter(loan_number__in=numbers)}
         references = {row.raw["reference"] for row in rows}
@@ -74,7 +74,7 @@ class PaymentFile(ImportFormat):
                 self._check_return(row, loan, reference, targets, state)
             else:
                 self._check_payment(row, loan, reference, today)
-                if not row.errors and reference is not None:
+                if not row.errors and reference is not None and loan is not None:
                     _already_posted(row, posted.get(import_key(reference)), loan)
                     state.setdefault("payment_loans", {})[reference] = loan.pk
 
@@ -115,7 +115,14 @@ class PaymentFile(ImportFormat):
             "reference": reference,
         }
 
-    def _check_return(self, row: RowCheck, loan, reference, targets, state: dict) -> None:
+    def _check_return(
+        self,
+        row: RowCheck,
+        loan: LoanAccount | None,
+        reference: str | None,
+        targets: dict[tuple[int, str], list[LoanTransaction]],
+        state: dict[str, Any],
+    ) -> None:
         reason = parse_text(row, "return_reason", max_length=200)
         amount = parse_money(row, "amount", required=False, positive=True)
         parse_date(row, "effective_date", required=False)
@@ -213,7 +220,7 @@ class PaymentFile(ImportFormat):
 def _request(line: ImportLine) -> PaymentRequest:
     fields = line.parsed
     return PaymentRequest(
-        loan_id=line.loan_id,
+        loan_id=cast(int, line.loan_id),  # staged valid lines name their loan
         amount=Decimal(fields["amount"]),
         effective_date=date.fromisoformat(fields["effective_date"]),
         method=fields["method"],
@@ -243,12 +250,14 @@ def _return_target(loan: LoanAccount, reference: str) -> LoanTransaction | None:
     return found[0] if found else None
 
 
-def _payments_by_reference(rows: list[RowCheck], loans: dict[str, LoanAccount]) -> dict[tuple[int, str], list]:
+def _payments_by_reference(
+    rows: list[RowCheck], loans: dict[str, LoanAccount]
+) -> dict[tuple[int, str], list[LoanTransaction]]:
     """The posted payments the return rows name, by (loan id, reference): one query for the chunk."""
     loan_ids = {loans[row.raw["loan_number"]].pk for row in rows if row.raw["loan_number"] in loans}
     if not loan_ids:
         return {}
-    found: dict[tuple[int, str], list] = {}
+    found: dict[tuple[int, str], list[LoanTransaction]] = {}
     for txn in LoanTransaction.objects.filter(
         loan_id__in=loan_ids, kind=LoanTransaction.Kind.PAYMENT, reference__in={row.raw["reference"] for row in rows}
     ):

@@ -23,6 +23,8 @@ from lending.finance.money import ZERO, require_non_negative_cents
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
 from servicing.models.ledger import CHART, LOAN_BALANCE_ACCOUNTS
 
+RawLine = Sequence[str | Decimal | int]  # (account_code, debit, credit) as a caller writes it
+
 BALANCE_FIELDS = tuple(LOAN_BALANCE_ACCOUNTS.values())
 # Balances that may never go below zero (escrow may: the servicer advances a shortage).
 NON_NEGATIVE_BALANCES = ("principal_balance", "interest_due", "fees_due", "suspense_balance")
@@ -51,7 +53,7 @@ def ledger_chart_seed() -> None:
     )
 
 
-def _clean_lines(lines: Iterable[Sequence]) -> list[Line]:
+def _clean_lines(lines: Iterable[RawLine]) -> list[Line]:
     cleaned = []
     for index, line in enumerate(lines, start=1):
         try:
@@ -143,7 +145,7 @@ def _post(
     effective_date: date,
     kind: str,
     memo: str,
-    lines: Iterable[Sequence],
+    lines: Iterable[RawLine],
     idempotency_key: str | None,
     reverses: JournalEntry | None = None,
     verb: str = "journal.posted",
@@ -213,7 +215,7 @@ def journal_post(
     effective_date: date,
     kind: str,
     memo: str,
-    lines: Iterable[Sequence],
+    lines: Iterable[RawLine],
     idempotency_key: str | None = None,
     loan_locked: bool = False,
 ) -> JournalEntry:
@@ -299,7 +301,7 @@ def posting_prepare(
     effective_date: date,
     kind: str,
     memo: str,
-    lines: Iterable[Sequence],
+    lines: Iterable[RawLine],
     accounts: dict[str, LedgerAccount],
 ) -> Posting:
     """Check one entry as ``journal_post`` does (balanced, whole cents, known active accounts, balances not below

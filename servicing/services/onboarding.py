@@ -29,6 +29,7 @@ from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance import amortization
 from lending.finance.daycount import add_months
+from lending.finance.escrow import EscrowProjection
 from lending.finance.money import ZERO
 from origination.models import Application, ClosingSignature, Funding
 from origination.services.closing import INSURANCE_PAYMENT, PROPERTY_TAX_PAYMENTS, ClosingError, escrow_statement
@@ -79,7 +80,9 @@ def contract_terms(application: Application, signed: dict[str, Any], loan_amount
         raise OnboardingError(f"{application.number}: the contract terms are invalid: {exc}") from exc
 
 
-def _escrow(application: Application, terms: amortization.LoanTerms):
+def _escrow(
+    application: Application, terms: amortization.LoanTerms
+) -> tuple[EscrowProjection | None, list[EscrowItem]]:
     """The initial escrow projection and the escrow items, or (None, []) when the product does not escrow."""
     try:
         statement = escrow_statement(application, terms.first_payment_date)
@@ -91,7 +94,7 @@ def _escrow(application: Application, terms: amortization.LoanTerms):
         raise OnboardingError(f"{application.number}: escrow is computed for monthly payments only.")
     prop = application.subject_property
     first = terms.first_payment_date
-    items = []
+    items: list[EscrowItem] = []
     if prop.annual_property_tax > 0:
         items.append(
             EscrowItem(

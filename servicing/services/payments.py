@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -49,7 +50,7 @@ from servicing.services.posting import (
     payment_allocate,
     payment_record,
 )
-from servicing.services.replay import payments_after, replay_reapply, replay_unwind
+from servicing.services.replay import Unwound, payments_after, replay_reapply, replay_unwind
 from servicing.services.schedule import installments_rederive
 from servicing.signals import payment_posted
 
@@ -62,7 +63,9 @@ def _today() -> date:
     return timezone.localdate()
 
 
-def _validate(loan: LoanAccount, amount, effective_date, method: str, directive: str, key: str) -> Decimal:
+def _validate(
+    loan: LoanAccount, amount: Decimal, effective_date: date, method: str, directive: str, key: str
+) -> Decimal:
     try:
         amount = require_cents(amount, "amount")
     except ValueError as exc:
@@ -100,7 +103,9 @@ def _existing(key: str, loan: LoanAccount) -> LoanTransaction | None:
 _lock = loan_lock  # the name other services import
 
 
-def _unwind_later(loan: LoanAccount, *, effective_date, after_id, cause: str, reason: str, actor: User | None):
+def _unwind_later(
+    loan: LoanAccount, *, effective_date: date, after_id: int | None, cause: str, reason: str, actor: User | None
+) -> Unwound | None:
     """Take off the payments that apply after this point (a replay), or None when there are none."""
     later = payments_after(loan, effective_date=effective_date, after_id=after_id)
     if not later:
@@ -182,7 +187,9 @@ def payment_post(
     return txn
 
 
-def posted_audit(txn: LoanTransaction, allocation: alloc.Allocation, entry: JournalEntry, *, replay) -> dict:
+def posted_audit(
+    txn: LoanTransaction, allocation: alloc.Allocation, entry: JournalEntry, *, replay: int | None
+) -> dict[str, Any]:
     """What the ``payment.posted`` audit row records of a posting (one at a time or in a batch)."""
     return {
         "loan": txn.loan.loan_number,

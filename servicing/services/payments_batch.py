@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Max, Q
@@ -30,7 +31,8 @@ from django.db.models import Max, Q
 from lending.core.bulk import bulk_update_rows
 from lending.core.models import User
 from lending.core.services import audit_event, audit_record_many
-from servicing.models import AllocationLine, Installment, JournalEntry, LoanAccount, LoanTransaction
+from lending.finance.allocation import Allocation
+from servicing.models import AllocationLine, Installment, JournalEntry, LedgerAccount, LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.ledger import (
     BALANCE_FIELDS,
@@ -86,9 +88,13 @@ class PaymentResult:
 class _Staged:
     result: PaymentResult
     loan: LoanAccount
-    allocation: object
+    allocation: Allocation
     installments: dict[int, Installment]
     posting: Posting
+
+
+# The loan's balance fields and its installments' paid fields, to put back when a batch falls back.
+Snapshot = tuple[dict[str, Any], list[tuple[Any, ...]]]
 
 
 class _NeedsOneAtATime(Exception):
@@ -237,7 +243,13 @@ def _allocate_in_memory(
     return staged, changed
 
 
-def _allocate_one(result, loan, unpaid, complete, accounts) -> _Staged | None:
+def _allocate_one(
+    result: PaymentResult,
+    loan: LoanAccount,
+    unpaid: list[Installment],
+    complete: bool,
+    accounts: dict[str, LedgerAccount],
+) -> _Staged | None:
     request = result.request
     chosen = dues_chosen(unpaid, request.effective_date, complete=complete)
     if chosen is None:
@@ -264,14 +276,14 @@ def _allocate_one(result, loan, unpaid, complete, accounts) -> _Staged | None:
     return _Staged(result, loan, allocation, installments, posting)
 
 
-def _snapshot(loan: LoanAccount, unpaid: list[Installment]) -> tuple[dict, list[tuple]]:
+def _snapshot(loan: LoanAccount, unpaid: list[Installment]) -> Snapshot:
     return (
         {field: getattr(loan, field) for field in SNAPSHOT_FIELDS},
         [tuple(getattr(i, field) for field in PAID_FIELDS) for i in unpaid],
     )
 
 
-def _restore(loan: LoanAccount, unpaid: list[Installment], snapshot) -> None:
+def _restore(loan: LoanAccount, unpaid: list[Installment], snapshot: Snapshot) -> None:
     fields, paid = snapshot
     for field, value in fields.items():
         setattr(loan, field, value)
@@ -318,7 +330,7 @@ def _write(staged: list[_Staged], changed: dict[int, Installment], actor: User |
                 verb="payment.posted",
                 target=txn,
                 after={
-                    **payments.posted_audit(txn, item.allocation, item.posting.entry, replay=None),
+                    **payments.posted_audit(txn, item.allocation, cast(JournalEntry, item.posting.entry), replay=None),
                     "journal_lines": [[line.account, line.debit, line.credit] for line in item.posting.lines],
                 },
             )

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -64,7 +65,7 @@ Bucket = AllocationLine.Bucket
 PAYOFF = LoanTransaction.Directive.PAYOFF
 # How far ahead a quote may be good through, by channel: a servicer quotes a refinance or sale closing that may
 # be weeks out; a borrower picks the day their funds will arrive (the per diem covers a slip).
-MAX_GOOD_THROUGH_DAYS = {PayoffQuote.Channel.STAFF: 60, PayoffQuote.Channel.PORTAL: 30}
+MAX_GOOD_THROUGH_DAYS: dict[str, int] = {PayoffQuote.Channel.STAFF: 60, PayoffQuote.Channel.PORTAL: 30}
 REFUND_BUSINESS_DAYS = 20  # Reg X 12 CFR 1024.34(b)(1): escrow returned within 20 days excluding weekends/holidays
 
 
@@ -80,7 +81,7 @@ def _require_after_last_posting(loan: LoanAccount, when: date, field: str) -> No
         raise PaymentError(f"{when} is before the loan's latest posting ({last})", field)
 
 
-def _validate_quote_dates(loan: LoanAccount, as_of, good_through, channel: str) -> None:
+def _validate_quote_dates(loan: LoanAccount, as_of: date, good_through: date, channel: str) -> None:
     if channel not in PayoffQuote.Channel.values:
         raise PaymentError(f"unknown channel {channel!r}", "channel")
     for field, value in (("as_of", as_of), ("good_through", good_through)):
@@ -126,7 +127,7 @@ def payoff_quote_issue(
 # --- the letter ------------------------------------------------------------------------------------------------
 
 
-def payoff_letter_context(quote: PayoffQuote) -> dict:
+def payoff_letter_context(quote: PayoffQuote) -> dict[str, Any]:
     """What the payoff letter shows: lender, borrower, loan, the stated figures and how to remit."""
     loan = quote.loan
     return {
@@ -152,7 +153,9 @@ def payoff_letter_pdf(quote: PayoffQuote) -> bytes:
 # --- posting the payoff ----------------------------------------------------------------------------------------
 
 
-def _payoff_lines(figures: PayoffFigures, loan: LoanAccount, amount: Decimal, overage: Decimal) -> list[tuple]:
+def _payoff_lines(
+    figures: PayoffFigures, loan: LoanAccount, amount: Decimal, overage: Decimal
+) -> list[tuple[str, Decimal, Decimal]]:
     reversed_accrual = max(loan.interest_due - figures.interest, ZERO)
     debits = [(CASH, amount), (SUSPENSE, figures.suspense_credit), (INTEREST_INCOME, reversed_accrual)]
     credits = [

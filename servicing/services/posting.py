@@ -62,7 +62,7 @@ def payment_record(
     loan: LoanAccount,
     entry_kind: str,
     memo: str,
-    lines: list,
+    lines: list[tuple[str, Decimal, Decimal]],
     amount: Decimal,
     effective_date: date,
     method: str,
@@ -174,7 +174,7 @@ def payment_allocate(
 
 def allocate_dues(
     loan: LoanAccount, amount: Decimal, dues: list[alloc.InstallmentDue], directive: str, effective_date: date
-):
+) -> alloc.Allocation:
     """The loan's strategy over ``dues`` for a payment received on ``effective_date`` (what is due by then is
     settled first), with its suspense and principal; a refusal is a ``PaymentError``."""
     try:
@@ -269,7 +269,9 @@ def installments_unapply(lines: Iterable[AllocationLine]) -> None:
     lines = [line for line in lines if line.installment_id is not None]
     if not lines:
         return
-    installments = {i.pk: i for i in Installment.objects.filter(pk__in={line.installment_id for line in lines})}
+    installments: dict[int | None, Installment] = {
+        i.pk: i for i in Installment.objects.filter(pk__in={line.installment_id for line in lines})
+    }
     for line in lines:
         installment = installments[line.installment_id]
         field = f"paid_{line.bucket}"

@@ -81,7 +81,7 @@ class TransferLoan:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TransferLoan:
-        values = {}
+        values: dict[str, Any] = {}
         for spec in fields(cls):
             value = data.get(spec.name)
             if value is not None and spec.type == "Decimal":
@@ -288,7 +288,7 @@ def _installments(account: LoanAccount, loan: TransferLoan, remaining: Remaining
     ]
 
 
-def _post_boarding(account: LoanAccount, loan: TransferLoan, remaining: RemainingSchedule, actor) -> None:
+def _post_boarding(account: LoanAccount, loan: TransferLoan, remaining: RemainingSchedule, actor: User | None) -> None:
     upb, escrow = loan.current_principal_balance, loan.escrow_balance
     lines = [(LOANS_RECEIVABLE, upb, ZERO), (CASH, ZERO, upb)]
     if escrow > 0:

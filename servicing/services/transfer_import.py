@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lending.core.models import User
 from lending.finance import amortization
 from lending.finance.money import ZERO
@@ -57,7 +59,7 @@ class BoardingFile(ImportFormat):
     optional_columns = ("borrower_email", "interest_only_periods", "balloon_after_periods")
     chunk_size = 200
 
-    def check_rows(self, rows: list[RowCheck], state: dict) -> None:
+    def check_rows(self, rows: list[RowCheck], state: dict[str, Any]) -> None:
         numbers = {row.raw["loan_number"] for row in rows}
         existing = dict(
             LoanAccount.objects.filter(loan_number__in=numbers).values_list("loan_number", "application_id")
@@ -112,7 +114,7 @@ def _summary(loan: TransferLoan, remaining: RemainingSchedule, user_found: bool)
 
 def _parse(row: RowCheck) -> TransferLoan | None:
     """The row's fields, every error recorded on the row; None when any is wrong."""
-    values = {
+    values: dict[str, Any] = {
         "loan_number": parse_text(row, "loan_number", max_length=32),
         "borrower_name": parse_text(row, "borrower_name", max_length=200),
         "borrower_email": parse_text(row, "borrower_email", required=False, max_length=254) or "",

@@ -1,11 +1,11 @@
 """Staff URLs under /staff/servicing/ (namespace "servicing"). Each sub-domain keeps its own module."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from servicing.views import staff
 
 app_name = "servicing"
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", staff.HomeView.as_view(), name="home"),
     path("loans/<int:pk>/", staff.LoanDetailView.as_view(), name="loan-detail"),
     path("ledger/trial-balance/", staff.TrialBalanceView.as_view(), name="trial-balance"),

@@ -1,6 +1,10 @@
 """A loan's full history for staff, one page at a time: the schedule, the transactions with their allocation,
 and the sub-ledger (journal entries with their lines). The loan page shows a window of each and links here."""
 
+from collections.abc import Callable
+from typing import Any
+
+from django.core.paginator import Page
 from django.views.generic import TemplateView
 
 from lending.core.permissions import RoleRequiredMixin
@@ -13,7 +17,7 @@ class _LoanHistoryView(RoleRequiredMixin, TemplateView):
     """A loan (404 when missing) and one page of one of its histories (``?page=``; out of range: the last)."""
 
     allowed_roles = SERVICING_ROLES
-    read_page = None  # a loan_pages selector: (loan, page) -> Page
+    read_page: Callable[..., Page[Any]] | None = None  # a loan_pages selector: (loan, page) -> Page
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -94,7 +94,11 @@ class StaffPayoffView(RoleRequiredMixin, TemplateView):
             can_post=can_post,
             today_figures=today_figures,
             post_form=post_form
-            or (PayoffPostForm(initial=PayoffPostForm.initial_for(today, today_figures.total)) if can_post else None),
+            or (
+                PayoffPostForm(initial=PayoffPostForm.initial_for(today, today_figures.total))
+                if today_figures
+                else None
+            ),
             payoff=_paid_off_record(loan),
         )
 

@@ -4,7 +4,10 @@ their own loans: any other loan is 404. Thin: a selector or a service, then a te
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import dateformat
@@ -48,6 +51,8 @@ class BorrowerLoanMixin(BorrowerRequiredMixin):
     """Resolves ``self.loan``: the signed-in borrower's loan, else 404."""
 
     loan = None  # views are instantiated per request: this caches the loan for one request
+    request: HttpRequest  # set by the view this mixes into
+    kwargs: dict[str, Any]
 
     def get_loan(self):
         if self.loan is None:

@@ -29,4 +29,4 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def user_with_role(role: str, **kwargs) -> User:
-    return UserFactory(roles=[role], **kwargs)
+    return UserFactory.create(roles=[role], **kwargs)

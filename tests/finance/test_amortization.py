@@ -7,6 +7,7 @@ import calendar
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -32,8 +33,8 @@ D = Decimal
 CONVENTIONS = daycount.CONVENTIONS
 
 
-def terms(**overrides) -> LoanTerms:
-    values = {
+def terms(**overrides: Any) -> LoanTerms:
+    values: dict[str, Any] = {
         "principal": D("100000"),
         "annual_rate": D("6"),
         "term_periods": 360,
@@ -129,6 +130,7 @@ def reference_schedule(t: LoanTerms) -> list[ScheduleRow]:
         regular = interest_on(principal)
     else:
         regular = ref_level_payment(principal, rate, t.term_periods - io, per_year)
+    out: list[list[Any]]  # [number, due date, principal, interest, balance]
     out, balance = [], principal
     for number in range(1, rows + 1):
         interest = interest_on(balance)

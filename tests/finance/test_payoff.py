@@ -6,6 +6,7 @@ import calendar
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -35,8 +36,8 @@ def exact_cents(value: Fraction) -> Decimal:
     return D(count if value >= 0 else -count).scaleb(-2)
 
 
-def quote(**overrides) -> PayoffQuote:
-    values = {
+def quote(**overrides: Any) -> PayoffQuote:
+    values: dict[str, Any] = {
         "principal_balance": D("150000.00"),
         "annual_rate": D("5"),
         "day_count": "actual/365",

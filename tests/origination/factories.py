@@ -50,8 +50,8 @@ class LoanProductFactory(factory.django.DjangoModelFactory):
     late_fee_percent = Decimal("5.0000")
     grace_days = 15
     escrow_required = True
-    max_ltv = Decimal("95.0000")
-    max_cltv = Decimal("95.0000")
+    max_ltv: Decimal | None = Decimal("95.0000")
+    max_cltv: Decimal | None = Decimal("95.0000")
     max_dti = Decimal("43.0000")
     min_credit_score = 620
     min_reserves_months = Decimal("2.00")
@@ -165,7 +165,7 @@ class PropertyFactory(factory.django.DjangoModelFactory):
 
 def complete_application(**kwargs) -> Application:
     """A draft mortgage application with all six TRID items, income, assets and a property: ready to submit."""
-    application = ApplicationFactory(application_date=date(2026, 11, 2), **kwargs)
+    application = ApplicationFactory.create(application_date=date(2026, 11, 2), **kwargs)
     borrower = BorrowerFactory(application=application)
     EmploymentFactory(borrower=borrower)
     AssetFactory(application=application)

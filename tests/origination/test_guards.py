@@ -70,7 +70,7 @@ def today_is(day: date):
 
 
 def closing_disclosure(application, issued_on: date, delivery=MAIL, received_on: date | None = None) -> Disclosure:
-    return DisclosureFactory(
+    return DisclosureFactory.create(
         application=application, kind=CD, issued_on=issued_on, delivery=delivery, received_on=received_on
     )
 
@@ -400,7 +400,9 @@ def test_observed_friday_holiday_counts_toward_the_rescission_period():
 
 
 def signing(application, signed_on: date) -> ClosingSignature:
-    return ClosingSignature.objects.create(application=application, signed_on=signed_on, recorded_by=UserFactory())
+    return ClosingSignature.objects.create(
+        application=application, signed_on=signed_on, recorded_by=UserFactory.create()
+    )
 
 
 def test_signing_recorded_counts_only_this_applications_signing():

@@ -14,6 +14,7 @@ from lending.core.models import AuditEvent
 from origination.models import Application, Asset, Borrower, Employment, Liability
 from origination.selectors.intake import intake_summary
 from origination.services import intake
+from origination.services.intake import sections as intake_sections
 from origination.services.workflow import TransitionBlocked, application_transition
 from tests.core.factories import user_with_role
 from tests.origination.factories import (
@@ -280,6 +281,20 @@ def test_masking_in_the_summary(draft, borrower_user):
 
 
 # --- validation ------------------------------------------------------------------------------------------
+
+
+def test_loan_request_save_is_all_or_nothing(draft, borrower_user, monkeypatch):
+    """A failure after the update (here the audit row) leaves the stored request as it was."""
+
+    def audit_down(**kwargs):
+        raise RuntimeError("audit down")
+
+    monkeypatch.setattr(intake_sections, "audit_record", audit_down)  # loan_request_save lives there
+    with pytest.raises(RuntimeError):
+        intake.loan_request_save(
+            actor=borrower_user, application=draft, data={"purpose": "purchase", "amount_requested": Decimal("310000")}
+        )
+    assert Application.objects.get(pk=draft.pk).amount_requested is None
 
 
 def test_loan_amount_must_fit_the_product(draft, borrower_user):

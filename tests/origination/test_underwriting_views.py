@@ -314,7 +314,7 @@ def _grow(application, n):
         Decision.objects.create(application=application, outcome="suspended", decided_by=borrower.application.applicant)
 
 
-# One query more than before issue 9: a blocked decision now names what blocks it (the open conditions count).
+# One more than before the guard phrases: a blocked approval names the open prior-to-approval conditions (one query).
 @pytest.mark.parametrize(
     ("url_name", "most"), [("origination:underwriting-panel", 19), ("origination:underwriting-workspace", 25)]
 )

@@ -50,7 +50,9 @@ def readonly(html: str, field: str) -> str:
     of its own row, or of its box in a row of several fields."""
     at = max(html.find(f'form-row field-{field}"'), html.find(f"fieldBox field-{field}"))
     assert at >= 0, f"no field {field}"
-    return re.search(r'<div class="readonly">(.*?)</div>', html[at:], re.S).group(1).strip()
+    found = re.search(r'<div class="readonly">(.*?)</div>', html[at:], re.S)
+    assert found is not None, f"no read-only value for {field}"
+    return found.group(1).strip()
 
 
 def test_the_loan_page_links_the_schedule_instead_of_listing_360_installments(client, loan):

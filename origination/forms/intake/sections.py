@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -90,7 +91,7 @@ class CoBorrowerForm(BorrowerForm):
             self.fields[name].required = False
 
     @property
-    def ssn_required(self) -> bool:
+    def ssn_required(self) -> bool:  # type: ignore[override]  # a fixed True on BorrowerForm, computed here
         return bool(self.data.get(self.add_prefix("has_co_borrower"))) if self.is_bound else False
 
     def clean(self):
@@ -118,9 +119,9 @@ class EmploymentForm(RowForm):
     monthly_base_income = money_field(label="Monthly base income")
     monthly_other_income = money_field(required=False, label="Monthly other income (overtime, bonus, pension...)")
 
-    def __init__(self, *args, borrowers: list[tuple[int, str]] = (), **kwargs):
+    def __init__(self, *args, borrowers: Sequence[tuple[int, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["borrower"].choices = list(borrowers)
+        self.fields["borrower"].choices = list(borrowers)  # type: ignore[attr-defined]  # a ChoiceField
         if borrowers and not self.initial.get("borrower"):
             self.initial["borrower"] = borrowers[0][0]
 
@@ -218,7 +219,9 @@ class LoanRequestForm(forms.Form):
     def __init__(self, *args, product: LoanProduct, **kwargs):
         super().__init__(*args, **kwargs)
         self.product = product
-        self.fields["purpose"].choices = [(p, Purpose(p).label) for p in intake.purposes_for(product)]
+        self.fields["purpose"].choices = [  # type: ignore[attr-defined]  # a ChoiceField
+            (p, Purpose(p).label) for p in intake.purposes_for(product)
+        ]
         self.fields[
             "amount_requested"
         ].help_text = f"{product.name}: from ${product.min_amount:,.0f} to ${product.max_amount:,.0f}."

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from lending.finance import amortization
 from origination.models import (
@@ -25,7 +26,7 @@ PASS, FAIL, NA = ComplianceCheck.Result.PASS, ComplianceCheck.Result.FAIL, Compl
 class CheckOutcome(NamedTuple):
     result: str
     explanation: str
-    details: dict
+    details: dict[str, Any]
 
 
 @dataclass
@@ -40,22 +41,22 @@ class CheckContext:
     truth_in_lending: list[Disclosure]  # oldest first (consumer loans other than mortgages)
     finding: UnderwritingFinding | None
     property: Property | None
-    _figures: dict = field(default_factory=dict)
-    _apor: dict = field(default_factory=dict)
+    _figures: dict[date, LoanFigures] = field(default_factory=dict)
+    _apor: dict[str, AveragePrimeOfferRate | None] = field(default_factory=dict)
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def is_mortgage(self) -> bool:
         return self.application.product.kind == "mortgage"
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def disclosure_rule(self) -> str:
         return self.application.product.disclosure_rule
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def kind_label(self) -> str:
         return self.application.product.get_kind_display().lower()
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def latest_disclosure(self) -> Disclosure | None:
         chosen = self.closing_disclosures or self.loan_estimates or self.truth_in_lending
         return chosen[-1] if chosen else None
@@ -70,11 +71,11 @@ class CheckContext:
             self._figures[fallback] = figures_for(self.application, fallback, fees=self.fees)
         return self._figures[fallback]
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def rate_set_on(self) -> date:
         return self.application.application_date or self.today
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def term_years(self) -> int:
         product = self.application.product
         per_year = amortization.FREQUENCIES.get(product.payment_frequency, 12)
@@ -85,7 +86,7 @@ class CheckContext:
             self._apor["row"] = apor_for(as_of=self.rate_set_on, term_years=self.term_years)
         return self._apor["row"]
 
-    @property
+    @builtins.property  # the `property` field hides the builtin in this class
     def is_manufactured_home(self) -> bool:
         return self.property is not None and self.property.property_type == "manufactured"
 

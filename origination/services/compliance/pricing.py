@@ -4,6 +4,7 @@ and high-cost mortgages (HOEPA, 1026.32)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from lending.finance import apr
 from origination.models.choices import DisclosureRule
@@ -80,7 +81,7 @@ def atr_qm(ctx: CheckContext) -> CheckOutcome:
         return not_a_mortgage(ctx, "The ability-to-repay rule (1026.43)")
     product = ctx.application.product
     problems: list[str] = []
-    details: dict = {"thresholds_year": REG_Z_THRESHOLDS["year"]}
+    details: dict[str, Any] = {"thresholds_year": REG_Z_THRESHOLDS["year"]}
     if ctx.finding is None or ctx.finding.back_dti is None:
         problems.append("no underwriting findings with a debt-to-income ratio: DTI was not considered")
     else:
@@ -118,6 +119,10 @@ def atr_qm(ctx: CheckContext) -> CheckOutcome:
             )
     if problems:
         return CheckOutcome(FAIL, "Not a General QM: " + "; ".join(problems) + ".", details)
+    # No problems: the spread, the APOR row and the finding's DTI are all there.
+    assert spread is not None
+    assert apor_row is not None
+    assert ctx.finding is not None
     return CheckOutcome(
         PASS,
         f"General QM: APR {figures.disclosed_apr}% is {spread.quantize(D('0.001'))} points over APOR "

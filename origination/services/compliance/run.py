@@ -36,7 +36,9 @@ CHECKS = (
 
 
 @transaction.atomic
-def compliance_run(*, application: Application, actor: User | None = None, today: date | None = None):
+def compliance_run(
+    *, application: Application, actor: User | None = None, today: date | None = None
+) -> list[ComplianceCheck]:
     """Run every check, store one ComplianceCheck per code (insert or update) and audit the run as one event.
     Returns the results in CHECKS order."""
     ctx = check_context(application, today or timezone.localdate())

@@ -5,18 +5,37 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TypedDict
 
 from lending.finance.money import CONTEXT, HUNDRED, cents
 from origination.models import AveragePrimeOfferRate
 
 D = Decimal
 
+
+class RegZThresholds(TypedDict):
+    """The shape of REG_Z_THRESHOLDS: amounts in dollars, percentages and points as Decimals."""
+
+    year: int
+    qm_price_first_lien: tuple[tuple[Decimal, Decimal], ...]  # (from amount, points)
+    qm_price_manufactured_home: tuple[Decimal, Decimal]  # (below amount, points)
+    qm_price_subordinate_lien: tuple[tuple[Decimal, Decimal], ...]
+    qm_points_and_fees: tuple[tuple[Decimal, Decimal | None, Decimal | None], ...]  # (from, percent, dollars)
+    hoepa_apr_first_lien: Decimal
+    hoepa_apr_personal_property: tuple[Decimal, Decimal]
+    hoepa_apr_subordinate_lien: Decimal
+    hoepa_points_and_fees_loan_amount: Decimal
+    hoepa_points_and_fees_percent: Decimal
+    hoepa_points_and_fees_small_percent: Decimal
+    hoepa_points_and_fees_small_dollars: Decimal
+
+
 # Dollar thresholds Regulation Z indexes every year, with the year they are for. CFPB annual adjustments,
 # 88 FR 65113 (Sept. 21, 2023), effective Jan. 1, 2024 (comments 32(a)(1)(ii)-1, -3; 43(e)(2)(vi); 43(e)(3)(ii)).
 # Loan-amount tiers use the loan amount; percentages apply to the total loan amount.
 # Reg Z dollar thresholds in force for 2026 (CPI-adjusted yearly): CFPB final rule, 90 FR 57890 (Dec. 15, 2025),
 # effective Jan. 1, 2026; the 2024 figures were 88 FR 65113. Update this table every January.
-REG_Z_THRESHOLDS = {
+REG_Z_THRESHOLDS: RegZThresholds = {
     "year": 2026,
     # 1026.43(e)(2)(vi): a General QM's APR must exceed APOR by less than this many points (first lien)
     "qm_price_first_lien": ((D("137958"), D("2.25")), (D("82775"), D("3.5")), (D("0"), D("6.5"))),
@@ -58,7 +77,7 @@ def qm_points_and_fees_cap(loan_amount: Decimal, total_loan_amount: Decimal) -> 
     """1026.43(e)(3)(i): the most points and fees a QM may carry."""
     for floor, percent, dollars in REG_Z_THRESHOLDS["qm_points_and_fees"]:
         if loan_amount >= floor:
-            return _percent_of(total_loan_amount, percent) if percent is not None else dollars
+            return _percent_of(total_loan_amount, percent) if percent is not None else dollars  # type: ignore[return-value]  # a tier has one
     raise ValueError(f"loan_amount: {loan_amount} is negative")  # pragma: no cover
 
 

@@ -4,7 +4,7 @@ row lock taken before every change, and assigning and validating form data on a 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -122,7 +122,7 @@ def _snapshot(obj: models.Model | None, fields: Iterable[str]) -> dict[str, Any]
 def _assign(obj: models.Model, name: str, value: Any) -> None:
     """Set a field from form data; an empty optional value becomes the field's null, default or blank."""
     if value is None:
-        field = obj._meta.get_field(name)
+        field = cast("models.Field[Any, Any]", obj._meta.get_field(name))  # a concrete field of the row
         if field.null:
             value = None
         elif field.has_default():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -107,19 +107,21 @@ def coborrower_remove(*, actor: User | None, application: Application) -> int:
 
 # --- rows: employment, assets, liabilities ----------------------------------------------------------------
 
+_Row = TypeVar("_Row", bound=models.Model)  # the model of the rows a section saves
+
 
 def _rows_save(
     *,
     actor: User | None,
     locked: Application,
     rows: list[dict[str, Any]],
-    existing: models.QuerySet,
+    existing: models.QuerySet[_Row],
     fields: tuple[str, ...],
-    build: Callable[[dict[str, Any]], models.Model],
+    build: Callable[[dict[str, Any]], _Row],
     verb: str,
     parent: str,
-    prepare: Callable[[models.Model, dict[str, Any]], None] | None = None,
-) -> list[models.Model]:
+    prepare: Callable[[_Row, dict[str, Any]], None] | None = None,
+) -> list[_Row]:
     """Apply row edits (``id`` to change a row, no ``id`` to add one, ``delete`` to remove it), all or nothing.
 
     Returns every row on file afterwards, in id order.
@@ -258,7 +260,7 @@ def property_save(*, actor: User | None, application: Application, data: dict[st
     return prop
 
 
-def _is_whole_cents(amount) -> bool:
+def _is_whole_cents(amount: Decimal | int | str) -> bool:
     try:
         require_cents(amount, "amount_requested")
     except ValueError:
