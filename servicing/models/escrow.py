@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from lending.core.templatetags.money import format_money
 from servicing.models.loans import MONEY, LoanAccount
 
 
@@ -36,4 +37,4 @@ class EscrowItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.description} ({self.annual_amount}/yr)"
+        return f"{self.description} ({format_money(self.annual_amount)}/yr)"

@@ -75,6 +75,8 @@ def test_the_loan_admin_shows_money_formatted(client, loan):
     listing = client.get(reverse("admin:servicing_loanaccount_changelist")).content.decode()
     cell = re.search(r'<td class="field-principal_balance_money">([^<]*)</td>', listing)
     assert cell.group(1) == f"${loan.principal_balance:,}"
+    tax = loan.escrow_items.get(kind="property_tax")
+    assert str(tax) == f"{tax.description} (${tax.annual_amount:,}/yr)"  # an escrow item's title, as in the inline
 
 
 def test_a_transaction_is_titled_by_its_reference_and_shows_money_formatted(client, loan):
