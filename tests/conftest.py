@@ -68,7 +68,7 @@ def pytest_collection_modifyitems(config, items):
             continue
         for item in items:
             if item.get_closest_marker(name):
-                if REQUIRE_SERVICES:
+                if REQUIRE_SERVICES and not config.option.collectonly:  # collecting runs (so skips) nothing
                     raise pytest.UsageError(f"LENDING_REQUIRE_SERVICES=1 but {reason}")
                 item.add_marker(pytest.mark.skip(reason=reason))
                 SERVICE_SKIPS[name] += 1
