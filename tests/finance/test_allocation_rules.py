@@ -351,3 +351,75 @@ def test_escrow_only_pays_escrow_oldest_first_and_deposits_the_rest_leaving_susp
 def test_an_unknown_directive_is_refused():
     with pytest.raises(ValueError, match="unknown directive"):
         get_strategy("mortgage_standard").allocate(D("500.00"), [PLAIN], directive="payoff")
+
+
+# --- no empty lines, derived totals, refused input ------------------------------------------------------------
+
+
+def test_mortgage_standard_gives_a_fee_only_installment_no_line_when_no_money_reaches_its_fee():
+    fee_only = InstallmentDue(2, date(2026, 1, 15), late_fees=D("15.00"))
+    a = get_strategy("mortgage_standard").allocate(D("700.00"), [PLAIN, fee_only])
+    assert [line.number for line in a.lines] == [1]
+    b = get_strategy("mortgage_standard").allocate(D("705.00"), [PLAIN, fee_only])
+    assert [(line.number, line.late_fees) for line in b.lines] == [(1, Z), (2, D("5.00"))]
+
+
+@pytest.mark.parametrize("code", ["mortgage_standard", "fees_interest_principal", "interest_principal_fees"])
+def test_applying_an_empty_suspense_applies_nothing_and_makes_no_line(code):
+    a = apply_suspense(code, [PLAIN], D("0.00"))
+    assert (a.lines, a.applied, a.suspense_balance) == ((), Z, Z)
+
+
+def test_escrow_only_stops_at_the_installment_whose_escrow_uses_the_last_cent():
+    second = InstallmentDue(2, FEB_1, escrow=D("200.00"))
+    a = get_strategy("mortgage_standard").allocate(D("200.00"), [PLAIN, second], directive="escrow_only")
+    assert [(line.number, line.escrow) for line in a.lines] == [(1, D("200.00"))]
+    assert a.escrow_deposit == Z
+
+
+def test_the_allocation_totals_add_up_to_the_money_in():
+    a = get_strategy("mortgage_standard").allocate(
+        D("750.00"), [PLAIN], suspense=D("100.00"), principal_outstanding=D("10000.00")
+    )
+    # 100.00 suspense is applied first with 600.00 of the new money to the periodic payment; 150.00 prepaid.
+    assert (a.suspense_applied, a.prepayment, a.to_suspense) == (D("100.00"), D("150.00"), Z)
+    assert (a.total, a.applied, a.principal_total, a.suspense_change) == (
+        D("850.00"),
+        D("850.00"),
+        D("550.00"),
+        D("-100.00"),
+    )
+    assert [line.total for line in a.lines] == [D("700.00")]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"number": -1}, "number"),
+        ({"number": True}, "number"),
+        ({"number": 1.0}, "number"),
+        ({"due_date": "2026-01-01"}, "due_date"),
+        ({"interest": D("-0.01")}, "interest"),
+        ({"late_fees": D("0.001")}, "late_fees"),
+    ],
+)
+def test_an_installment_due_with_a_bad_field_is_refused(kwargs, field):
+    values = {"number": 1, "due_date": JAN_1} | kwargs
+    with pytest.raises(ValueError, match=field):
+        InstallmentDue(**values)
+
+
+def test_installment_number_zero_is_accepted_and_its_periodic_payment_is_interest_principal_and_escrow():
+    due = InstallmentDue(
+        0, JAN_1, interest=D("1.00"), principal=D("2.00"), escrow=D("4.00"), late_fees=D("8.00"), fees=D("16.00")
+    )
+    assert (due.periodic_payment, due.total, due.components) == (
+        D("7.00"),
+        D("31.00"),
+        (D("8.00"), D("16.00"), D("1.00"), D("2.00"), D("4.00")),
+    )
+
+
+def test_dues_that_are_not_installment_dues_are_refused():
+    with pytest.raises(ValueError, match="InstallmentDue"):
+        get_strategy("mortgage_standard").allocate(D("100.00"), [PLAIN, {"number": 2}])

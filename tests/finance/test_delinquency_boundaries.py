@@ -176,3 +176,26 @@ def test_foreclosure_referral_only_when_more_than_120_days_delinquent(days, allo
 def test_a_grace_period_of_zero_days_and_a_due_day_of_31_are_accepted():
     s = delinquency_status(date(2025, 1, 31), date(2025, 2, 1), grace_days=0, due_day=31, charge_off_days=0)
     assert (s.status, s.late_fee_assessable) == ("charge_off_candidate", True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"grace_days": True}, "grace_days"),
+        ({"grace_days": 1.5}, "grace_days"),
+        ({"grace_days": -1}, "grace_days"),
+        ({"due_day": 0}, "due_day"),
+        ({"due_day": 32}, "due_day"),
+        ({"due_day": True}, "due_day"),
+        ({"charge_off_days": True}, "charge_off_days"),
+        ({"charge_off_days": -1}, "charge_off_days"),
+    ],
+)
+def test_a_bad_loan_parameter_is_refused(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        delinquency_status(date(2025, 3, 1), date(2025, 4, 1), **kwargs)
+
+
+@pytest.mark.parametrize("due_day", [1, 31])
+def test_due_days_1_and_31_are_accepted(due_day):
+    assert delinquency_status(date(2025, 3, 1), date(2025, 3, 1), due_day=due_day).status == "current"
