@@ -1,0 +1,127 @@
+"""`make mutation`: mutmut over the money modules, each against the tests that cover it, and a score table.
+
+mutmut reads one `[tool.mutmut]` table and keeps its state in `./mutants`, so each module gets its own scratch
+directory (var/mutation/<module>/) holding links to the code and tests and a pyproject.toml that narrows
+`only_mutate` to the module and the test selection to its tests. mutmut then runs the tests in forked workers,
+one per core (`--max-children`), and only the tests that reach the mutated function (it records coverage first).
+Tests that need PostgreSQL skip themselves on SQLite, so they take no part in the run.
+
+    python scripts/mutation.py                     # every listed module
+    python scripts/mutation.py lending/finance/allocation.py
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRATCH = ROOT / "var" / "mutation"
+TARGET = 0.90
+
+FINANCE_TESTS = ["tests/finance"]
+SERVICING_TESTS = ["tests/servicing"]
+FINANCE = ["allocation", "amortization", "apr", "daycount", "delinquency", "escrow", "money", "payoff"]
+FINANCE += ["reamortization"]
+SERVICES = ["posting", "payments", "payments_batch", "payoff", "replay", "ledger"]
+
+# module -> the test paths that cover it (mutmut narrows further, per mutated function, from coverage).
+MODULES: dict[str, list[str]] = {f"lending/finance/{name}.py": FINANCE_TESTS for name in FINANCE}
+MODULES |= {f"servicing/services/{name}.py": SERVICING_TESTS for name in SERVICES}
+
+# What the tests import or read: linked into the scratch directory (mutmut copies it into ./mutants).
+PACKAGES = ["lending", "crm", "origination", "servicing"]
+LINKED = [*PACKAGES, "tests", "templates", "static", "manage.py", "docker-compose.yml", "bench", "scripts"]
+
+KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+
+
+def _slug(module: str) -> str:
+    return module.removesuffix(".py").replace("/", ".")
+
+
+def _pyproject(module: str, tests: list[str]) -> str:
+    """The project's pytest settings and [tool.mutmut] table, narrowed to this one module and its tests."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
+    mutmut = {**tool["mutmut"], "only_mutate": [module], "pytest_add_cli_args_test_selection": tests}
+    return _toml({"tool": {"pytest": {"ini_options": tool["pytest"]["ini_options"]}, "mutmut": mutmut}})
+
+
+def _toml(data: dict, prefix: str = "") -> str:
+    """A minimal TOML writer for tables of strings and lists of strings (all the config above holds)."""
+    lines, tables = [], []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            lines.append(f"{key} = {json.dumps(value)}")
+    text = "\n".join(lines) + "\n" if lines else ""
+    for key, value in tables:
+        name = f"{prefix}.{key}" if prefix else key
+        body = _toml(value, name)
+        if any(not isinstance(v, dict) for v in value.values()):
+            text += f"\n[{name}]\n"
+        text += body
+    return text
+
+
+def _prepare(module: str) -> Path:
+    workdir = SCRATCH / _slug(module)
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    for name in LINKED:
+        if (ROOT / name).exists():
+            (workdir / name).symlink_to(ROOT / name)
+    (workdir / "pyproject.toml").write_text(_pyproject(module, MODULES[module]))
+    return workdir
+
+
+def _count(workdir: Path, module: str) -> dict[str, int]:
+    from mutmut.stats import status_by_exit_code
+
+    meta = json.loads((workdir / "mutants" / f"{module}.meta").read_text())
+    statuses = [status_by_exit_code[code] for code in meta["exit_code_by_key"].values()]
+    killed = sum(status in KILLED for status in statuses)
+    return {"mutants": len(statuses), "killed": killed, "survived": len(statuses) - killed}
+
+
+def run_module(module: str, cores: int) -> dict[str, int | float | str]:
+    workdir = _prepare(module)
+    start = time.monotonic()
+    env = {**os.environ, "PYTHONPATH": ""}
+    mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(cores)]
+    subprocess.run(mutmut, cwd=workdir, env=env, check=False)
+    return {"module": module, **_count(workdir, module), "seconds": round(time.monotonic() - start)}
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"\n{'module':42} {'mutants':>7} {'killed':>6} {'survived':>8} {'score':>6}  target {TARGET:.0%}")
+    for row in rows:
+        score = row["killed"] / row["mutants"] if row["mutants"] else 1.0
+        verdict = "ok" if score >= TARGET else "BELOW"
+        print(
+            f"{row['module']:42} {row['mutants']:7} {row['killed']:6} {row['survived']:8} {score:6.1%}  {verdict}"
+            f"  ({row['seconds']} s)"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="module paths (default: every listed module)")
+    parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    unknown = [module for module in args.modules if module not in MODULES]
+    if unknown:
+        parser.error(f"not a listed money module: {', '.join(unknown)} (listed: {', '.join(MODULES)})")
+    rows = [run_module(module, args.cores) for module in args.modules or MODULES]
+    print_table(rows)
+    return 0 if all(row["killed"] >= TARGET * row["mutants"] for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

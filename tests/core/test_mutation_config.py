@@ -1,0 +1,63 @@
+"""`make mutation` runs mutmut (configured in pyproject.toml) over every money module, each against its tests."""
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import mutation  # noqa: E402
+
+MONEY_MODULES = [
+    "lending/finance/allocation.py",
+    "lending/finance/amortization.py",
+    "lending/finance/apr.py",
+    "lending/finance/daycount.py",
+    "lending/finance/delinquency.py",
+    "lending/finance/escrow.py",
+    "lending/finance/money.py",
+    "lending/finance/payoff.py",
+    "lending/finance/reamortization.py",
+    "servicing/services/posting.py",
+    "servicing/services/payments.py",
+    "servicing/services/payments_batch.py",
+    "servicing/services/payoff.py",
+    "servicing/services/replay.py",
+    "servicing/services/ledger.py",
+]
+
+
+def test_make_mutation_runs_the_driver_with_an_optional_module():
+    text = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^mutation:.*\n((?:\t.*\n)+)", text, re.MULTILINE)
+    assert recipe is not None
+    assert recipe.group(1).strip() == "$(BIN)/python scripts/mutation.py $(MODULE)"
+
+
+def test_every_money_module_is_listed_with_existing_tests():
+    assert sorted(mutation.MODULES) == sorted(MONEY_MODULES)
+    for module, tests in mutation.MODULES.items():
+        assert (ROOT / module).is_file(), module
+        assert tests, module
+        assert all((ROOT / path).exists() for path in tests), module
+
+
+def test_every_finance_module_is_listed():
+    finance = {f"lending/finance/{p.name}" for p in (ROOT / "lending/finance").glob("*.py") if p.name != "__init__.py"}
+    assert finance <= set(mutation.MODULES)
+
+
+def test_mutmut_is_configured_in_pyproject_and_a_dev_dependency():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["tool"]["mutmut"]["source_paths"] == ["lending", "crm", "origination", "servicing"]
+    assert "--hypothesis-seed=0" in pyproject["tool"]["mutmut"]["pytest_add_cli_args"]
+    assert any(dep.startswith("mutmut") for dep in pyproject["project"]["optional-dependencies"]["dev"])
+
+
+def test_each_run_narrows_mutmut_to_one_module_and_its_tests():
+    config = tomllib.loads(mutation._pyproject("lending/finance/delinquency.py", ["tests/finance"]))
+    assert config["tool"]["mutmut"]["only_mutate"] == ["lending/finance/delinquency.py"]
+    assert config["tool"]["mutmut"]["pytest_add_cli_args_test_selection"] == ["tests/finance"]
+    assert config["tool"]["pytest"]["ini_options"]["DJANGO_SETTINGS_MODULE"] == "lending.settings"
