@@ -8,6 +8,7 @@ Tests that need PostgreSQL skip themselves on SQLite, so they take no part in th
 
     python scripts/mutation.py                     # every listed module
     python scripts/mutation.py lending/finance/allocation.py
+    python scripts/mutation.py --report lending/finance/allocation.py   # figures of the last run, even a stopped one
 """
 
 import argparse
@@ -48,16 +49,18 @@ class Row:
     module: str
     mutants: int
     killed: int
+    not_run: int  # not tried yet: a run stopped early (Ctrl-C); `--report` scores what was tried
     seconds: int
 
     @property
     def survived(self) -> int:
         """Not killed: survived, no test reached the mutant, or suspicious; all count against the score."""
-        return self.mutants - self.killed
+        return self.mutants - self.killed - self.not_run
 
     @property
     def score(self) -> float:
-        return self.killed / self.mutants if self.mutants else 1.0
+        tried = self.mutants - self.not_run
+        return self.killed / tried if tried else float(self.mutants == 0)
 
 
 def _slug(module: str) -> str:
@@ -100,15 +103,16 @@ def _prepare(module: str) -> Path:
     return workdir
 
 
-def _count(workdir: Path, module: str) -> tuple[int, int]:
-    """(mutants, killed) from the module's mutmut state file; no state file (mutmut failed early) is (0, 0)."""
+def _count(workdir: Path, module: str) -> tuple[int, int, int]:
+    """(mutants, killed, not run) from the module's mutmut state file; none (mutmut failed early) is zeros."""
     from mutmut.stats import status_by_exit_code
 
     meta_path = workdir / "mutants" / f"{module}.meta"
     if not meta_path.exists():
-        return 0, 0
-    codes = json.loads(meta_path.read_text())["exit_code_by_key"].values()
-    return len(codes), sum(status_by_exit_code[code] in KILLED for code in codes)
+        return 0, 0, 0
+    codes = list(json.loads(meta_path.read_text())["exit_code_by_key"].values())
+    killed = sum(status_by_exit_code[code] in KILLED for code in codes)
+    return len(codes), killed, sum(code is None for code in codes)
 
 
 def run_module(module: str, cores: int) -> Row:
@@ -117,21 +121,28 @@ def run_module(module: str, cores: int) -> Row:
     env = {**os.environ, "PYTHONPATH": ""}
     mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(cores)]
     completed = subprocess.run(mutmut, cwd=workdir, env=env, check=False)
-    mutants, killed = _count(workdir, module)
+    mutants, killed, not_run = _count(workdir, module)
     if completed.returncode != 0:
         # e.g. the clean test run failed: nothing was tried, so nothing counts as killed.
         print(f"mutmut failed on {module} (exit {completed.returncode}); see its output above", file=sys.stderr)
         killed = 0
-    return Row(module, mutants, killed, round(time.monotonic() - start))
+    return Row(module, mutants, killed, not_run, round(time.monotonic() - start))
+
+
+def report_module(module: str) -> Row:
+    """The figures of the last (possibly interrupted) run of the module, without running anything."""
+    return Row(module, *_count(SCRATCH / _slug(module), module), seconds=0)
 
 
 def print_table(rows: list[Row]) -> None:
-    print(f"\n{'module':40} {'mutants':>7} {'killed':>6} {'survived':>8} {'score':>6}  target {TARGET:.0%}")
+    print(
+        f"\n{'module':40} {'mutants':>7} {'killed':>6} {'survived':>8} {'not run':>7} {'score':>6}  target {TARGET:.0%}"
+    )
     for row in rows:
         verdict = "ok" if row.score >= TARGET else "BELOW"
         print(
-            f"{row.module:40} {row.mutants:7} {row.killed:6} {row.survived:8} {row.score:6.1%}  {verdict:5}"
-            f"  {row.seconds} s"
+            f"{row.module:40} {row.mutants:7} {row.killed:6} {row.survived:8} {row.not_run:7} {row.score:6.1%}"
+            f"  {verdict:5}  {row.seconds} s"
         )
     print(f"{'total wall time':40} {sum(row.seconds for row in rows)} s")
 
@@ -140,11 +151,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="module paths (default: every listed module)")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--report", action="store_true", help="print the last runs' figures, run nothing")
     args = parser.parse_args()
     unknown = [module for module in args.modules if module not in MODULES]
     if unknown:
         parser.error(f"not a listed money module: {', '.join(unknown)} (listed: {', '.join(MODULES)})")
-    rows = [run_module(module, args.cores) for module in args.modules or MODULES]
+    modules = args.modules or list(MODULES)
+    rows = [report_module(m) for m in modules] if args.report else [run_module(m, args.cores) for m in modules]
     print_table(rows)
     return 0 if all(row.score >= TARGET for row in rows) else 1
 

@@ -61,3 +61,10 @@ def test_each_run_narrows_mutmut_to_one_module_and_its_tests():
     assert config["tool"]["mutmut"]["only_mutate"] == ["lending/finance/delinquency.py"]
     assert config["tool"]["mutmut"]["pytest_add_cli_args_test_selection"] == ["tests/finance"]
     assert config["tool"]["pytest"]["ini_options"]["DJANGO_SETTINGS_MODULE"] == "lending.settings"
+
+
+def test_the_score_counts_only_tried_mutants_and_nothing_tried_is_zero():
+    stopped = mutation.Row("lending/finance/allocation.py", mutants=10, killed=6, not_run=2, seconds=1)
+    assert (stopped.survived, stopped.score) == (2, 0.75)
+    assert mutation.Row("m.py", mutants=5, killed=0, not_run=5, seconds=0).score == 0.0
+    assert mutation.Row("m.py", mutants=0, killed=0, not_run=0, seconds=0).score == 1.0
