@@ -38,10 +38,16 @@ def test_make_mutation_runs_the_driver_with_an_optional_module():
 
 def test_every_money_module_is_listed_with_existing_tests():
     assert sorted(mutation.MODULES) == sorted(MONEY_MODULES)
-    for module, tests in mutation.MODULES.items():
+    for module in mutation.MODULES:
         assert (ROOT / module).is_file(), module
-        assert tests, module
-        assert all((ROOT / path).exists() for path in tests), module
+        assert mutation.tests_of(module), module
+        assert all((ROOT / path).exists() for path in mutation.tests_of(module)), module
+
+
+def test_a_module_runs_against_its_own_test_files():
+    assert mutation.tests_of("lending/finance/delinquency.py")[0] == "tests/finance/test_delinquency.py"
+    assert "tests/finance/test_allocation_due_first.py" in mutation.tests_of("lending/finance/allocation.py")
+    assert mutation.tests_of("servicing/services/posting.py") == ["tests/servicing"]
 
 
 def test_every_finance_module_is_listed():
