@@ -1,0 +1,192 @@
+"""`make mutation`: mutmut over the money modules, each against the tests that cover it, and a score table.
+
+mutmut reads one `[tool.mutmut]` table and keeps its state in `./mutants`, so each module gets its own scratch
+directory (var/mutation/<module>/) holding links to the code and tests and a pyproject.toml that narrows
+`only_mutate` to the module and the test selection to its tests. mutmut then runs the tests in forked workers,
+one per core (`--max-children`), and only the tests that reach the mutated function (it records coverage first).
+Tests that need PostgreSQL skip themselves on SQLite, so they take no part in the run.
+
+    python scripts/mutation.py                     # every listed module
+    python scripts/mutation.py lending/finance/allocation.py
+    python scripts/mutation.py --report lending/finance/allocation.py   # figures of the last run, even a stopped one
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRATCH = ROOT / "var" / "mutation"
+TARGET = 0.90
+
+SERVICING_TESTS = ["tests/servicing"]
+SERVICES = ["posting", "payments", "payments_batch", "payoff", "replay", "ledger"]
+
+# module -> the test files that cover it (globs, so new test files join; mutmut then narrows further, per mutated
+# function, to the tests that reach it). The narrower the list, the shorter mutmut's first (coverage) pass.
+MODULES: dict[str, list[str]] = {
+    "lending/finance/allocation.py": ["tests/finance/test_allocation*.py"],
+    "lending/finance/amortization.py": [
+        "tests/finance/test_amortization*.py",
+        "tests/finance/test_reamortization*.py",
+        "tests/finance/test_payoff*.py",
+        "tests/finance/test_allocation_due_first*.py",
+    ],
+    "lending/finance/apr.py": ["tests/finance/test_apr*.py"],
+    "lending/finance/daycount.py": [
+        "tests/finance/test_daycount*.py",
+        "tests/finance/test_amortization*.py",
+        "tests/finance/test_delinquency*.py",
+        "tests/finance/test_payoff*.py",
+        "tests/finance/test_escrow*.py",
+    ],
+    "lending/finance/delinquency.py": ["tests/finance/test_delinquency*.py"],
+    "lending/finance/escrow.py": ["tests/finance/test_escrow*.py"],
+    "lending/finance/money.py": ["tests/finance"],
+    "lending/finance/payoff.py": ["tests/finance/test_payoff*.py"],
+    "lending/finance/reamortization.py": ["tests/finance/test_reamortization*.py"],
+}
+MODULES |= {f"servicing/services/{name}.py": SERVICING_TESTS for name in SERVICES}
+
+
+def tests_of(module: str) -> list[str]:
+    """The module's test paths with the globs expanded (sorted, relative to the project root)."""
+    paths = [str(path.relative_to(ROOT)) for pattern in MODULES[module] for path in sorted(ROOT.glob(pattern))]
+    return list(dict.fromkeys(paths))
+
+
+# What the tests import or read: linked into the scratch directory (mutmut copies it into ./mutants).
+PACKAGES = ["lending", "crm", "origination", "servicing"]
+LINKED = [*PACKAGES, "tests", "templates", "static", "manage.py", "docker-compose.yml", "bench", "scripts"]
+
+# mutmut's statuses that count as killed: the tests failed, hung (an infinite loop is caught) or crashed.
+KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+
+
+@dataclass(frozen=True)
+class Row:
+    module: str
+    mutants: int
+    killed: int
+    not_run: int  # not tried yet: a run stopped early (Ctrl-C); `--report` scores what was tried
+    seconds: int
+
+    @property
+    def survived(self) -> int:
+        """Not killed: survived, no test reached the mutant, or suspicious; all count against the score."""
+        return self.mutants - self.killed - self.not_run
+
+    @property
+    def score(self) -> float:
+        tried = self.mutants - self.not_run
+        return self.killed / tried if tried else float(self.mutants == 0)
+
+
+def _slug(module: str) -> str:
+    return module.removesuffix(".py").replace("/", ".")
+
+
+def _pyproject(module: str, tests: list[str]) -> str:
+    """The project's pytest settings and [tool.mutmut] table, narrowed to this one module and its tests."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
+    mutmut = {**tool["mutmut"], "only_mutate": [module], "pytest_add_cli_args_test_selection": tests}
+    return _toml({"tool": {"pytest": {"ini_options": tool["pytest"]["ini_options"]}, "mutmut": mutmut}})
+
+
+def _toml(data: dict, prefix: str = "") -> str:
+    """A minimal TOML writer for tables of strings and lists of strings (all the config above holds)."""
+    lines, tables = [], []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            lines.append(f"{key} = {json.dumps(value)}")
+    text = "\n".join(lines) + "\n" if lines else ""
+    for key, value in tables:
+        name = f"{prefix}.{key}" if prefix else key
+        body = _toml(value, name)
+        if any(not isinstance(v, dict) for v in value.values()):
+            text += f"\n[{name}]\n"
+        text += body
+    return text
+
+
+def _prepare(module: str) -> Path:
+    workdir = SCRATCH / _slug(module)
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    for name in LINKED:
+        if (ROOT / name).exists():
+            (workdir / name).symlink_to(ROOT / name)
+    (workdir / "pyproject.toml").write_text(_pyproject(module, tests_of(module)))
+    return workdir
+
+
+def _count(workdir: Path, module: str) -> tuple[int, int, int]:
+    """(mutants, killed, not run) from the module's mutmut state file; none (mutmut failed early) is zeros."""
+    from mutmut.stats import status_by_exit_code
+
+    meta_path = workdir / "mutants" / f"{module}.meta"
+    if not meta_path.exists():
+        return 0, 0, 0
+    codes = list(json.loads(meta_path.read_text())["exit_code_by_key"].values())
+    killed = sum(status_by_exit_code[code] in KILLED for code in codes)
+    return len(codes), killed, sum(code is None for code in codes)
+
+
+def run_module(module: str, cores: int) -> Row:
+    workdir = _prepare(module)
+    start = time.monotonic()
+    env = {**os.environ, "PYTHONPATH": ""}
+    mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(cores)]
+    completed = subprocess.run(mutmut, cwd=workdir, env=env, check=False)
+    mutants, killed, not_run = _count(workdir, module)
+    if completed.returncode != 0:
+        # e.g. the clean test run failed: nothing was tried, so nothing counts as killed.
+        print(f"mutmut failed on {module} (exit {completed.returncode}); see its output above", file=sys.stderr)
+        killed = 0
+    return Row(module, mutants, killed, not_run, round(time.monotonic() - start))
+
+
+def report_module(module: str) -> Row:
+    """The figures of the last (possibly interrupted) run of the module, without running anything."""
+    return Row(module, *_count(SCRATCH / _slug(module), module), seconds=0)
+
+
+def print_table(rows: list[Row]) -> None:
+    print(
+        f"\n{'module':40} {'mutants':>7} {'killed':>6} {'survived':>8} {'not run':>7} {'score':>6}  target {TARGET:.0%}"
+    )
+    for row in rows:
+        verdict = "ok" if row.score >= TARGET else "BELOW"
+        print(
+            f"{row.module:40} {row.mutants:7} {row.killed:6} {row.survived:8} {row.not_run:7} {row.score:6.1%}"
+            f"  {verdict:5}  {row.seconds} s"
+        )
+    print(f"{'total wall time':40} {sum(row.seconds for row in rows)} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="module paths (default: every listed module)")
+    parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--report", action="store_true", help="print the last runs' figures, run nothing")
+    args = parser.parse_args()
+    unknown = [module for module in args.modules if module not in MODULES]
+    if unknown:
+        parser.error(f"not a listed money module: {', '.join(unknown)} (listed: {', '.join(MODULES)})")
+    modules = args.modules or list(MODULES)
+    rows = [report_module(m) for m in modules] if args.report else [run_module(m, args.cores) for m in modules]
+    print_table(rows)
+    return 0 if all(row.score >= TARGET for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""`make mutation` runs mutmut (configured in pyproject.toml) over every money module, each against its tests."""
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import mutation  # noqa: E402
+
+MONEY_MODULES = [
+    "lending/finance/allocation.py",
+    "lending/finance/amortization.py",
+    "lending/finance/apr.py",
+    "lending/finance/daycount.py",
+    "lending/finance/delinquency.py",
+    "lending/finance/escrow.py",
+    "lending/finance/money.py",
+    "lending/finance/payoff.py",
+    "lending/finance/reamortization.py",
+    "servicing/services/posting.py",
+    "servicing/services/payments.py",
+    "servicing/services/payments_batch.py",
+    "servicing/services/payoff.py",
+    "servicing/services/replay.py",
+    "servicing/services/ledger.py",
+]
+
+
+def test_make_mutation_runs_the_driver_with_an_optional_module():
+    text = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^mutation:.*\n((?:\t.*\n)+)", text, re.MULTILINE)
+    assert recipe is not None
+    assert recipe.group(1).strip() == "$(BIN)/python scripts/mutation.py $(MODULE)"
+
+
+def test_every_money_module_is_listed_with_existing_tests():
+    assert sorted(mutation.MODULES) == sorted(MONEY_MODULES)
+    for module in mutation.MODULES:
+        assert (ROOT / module).is_file(), module
+        assert mutation.tests_of(module), module
+        assert all((ROOT / path).exists() for path in mutation.tests_of(module)), module
+
+
+def test_a_module_runs_against_its_own_test_files():
+    assert mutation.tests_of("lending/finance/delinquency.py")[0] == "tests/finance/test_delinquency.py"
+    assert "tests/finance/test_allocation_due_first.py" in mutation.tests_of("lending/finance/allocation.py")
+    assert mutation.tests_of("servicing/services/posting.py") == ["tests/servicing"]
+
+
+def test_every_finance_module_is_listed():
+    finance = {f"lending/finance/{p.name}" for p in (ROOT / "lending/finance").glob("*.py") if p.name != "__init__.py"}
+    assert finance <= set(mutation.MODULES)
+
+
+def test_mutmut_is_configured_in_pyproject_and_a_dev_dependency():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["tool"]["mutmut"]["source_paths"] == ["lending", "crm", "origination", "servicing"]
+    assert "--hypothesis-seed=0" in pyproject["tool"]["mutmut"]["pytest_add_cli_args"]
+    assert any(dep.startswith("mutmut") for dep in pyproject["project"]["optional-dependencies"]["dev"])
+
+
+def test_each_run_narrows_mutmut_to_one_module_and_its_tests():
+    config = tomllib.loads(mutation._pyproject("lending/finance/delinquency.py", ["tests/finance"]))
+    assert config["tool"]["mutmut"]["only_mutate"] == ["lending/finance/delinquency.py"]
+    assert config["tool"]["mutmut"]["pytest_add_cli_args_test_selection"] == ["tests/finance"]
+    assert config["tool"]["pytest"]["ini_options"]["DJANGO_SETTINGS_MODULE"] == "lending.settings"
+
+
+def test_the_score_counts_only_tried_mutants_and_nothing_tried_is_zero():
+    stopped = mutation.Row("lending/finance/allocation.py", mutants=10, killed=6, not_run=2, seconds=1)
+    assert (stopped.survived, stopped.score) == (2, 0.75)
+    assert mutation.Row("m.py", mutants=5, killed=0, not_run=5, seconds=0).score == 0.0
+    assert mutation.Row("m.py", mutants=0, killed=0, not_run=0, seconds=0).score == 1.0
