@@ -208,3 +208,26 @@ def test_an_installment_asking_for_nothing_is_not_the_next_due_date():
     loan.refresh_from_db()
     assert loan.next_due_date == third.due_date
     assert LoanAccount.objects.get(pk=loan.pk).next_due_date == third.due_date
+
+
+# --- the guards ---------------------------------------------------------------------------------------------------
+
+
+def test_an_idempotency_key_of_100_characters_is_taken_and_one_of_101_refused():
+    loan = boarded_loan()
+    assert _pay(loan, "1.00", "k" * 100).idempotency_key == "k" * 100
+    entries = JournalEntry.objects.count()
+    with pytest.raises(PaymentError, match=r"^idempotency_key: required, at most 100 characters$"):
+        _pay(loan, "1.00", "k" * 101)
+    assert (LoanTransaction.objects.count(), JournalEntry.objects.count()) == (1, entries)
+
+
+@pytest.mark.parametrize(("amount", "refused"), [("0.00", True), ("0.01", False)])
+def test_the_smallest_payment_is_one_cent(amount, refused):
+    loan = boarded_loan()
+    if refused:
+        with pytest.raises(PaymentError, match=r"^amount: must be greater than zero, got 0\.00$"):
+            _pay(loan, amount, "tiny")
+        assert not LoanTransaction.objects.exists()
+    else:
+        assert _pay(loan, amount, "tiny").amount == D("0.01")
