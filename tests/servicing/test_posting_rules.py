@@ -231,3 +231,14 @@ def test_the_smallest_payment_is_one_cent(amount, refused):
         assert not LoanTransaction.objects.exists()
     else:
         assert _pay(loan, amount, "tiny").amount == D("0.01")
+
+
+def test_a_payment_already_reversed_is_refused_as_such_and_nothing_written():
+    loan = boarded_loan()
+    txn = _pay(loan, "900.00", "twice")
+    payment_reverse(transaction=txn, reason="NSF", actor=None)
+    entries, audits = JournalEntry.objects.count(), AuditEvent.objects.count()
+    with pytest.raises(PaymentError, match=rf"^transaction: transaction {txn.pk} is already reversed$"):
+        payment_reverse(transaction=txn, reason="NSF again", actor=None)
+    assert LoanTransaction.objects.filter(kind="reversal").count() == 1
+    assert (JournalEntry.objects.count(), AuditEvent.objects.count()) == (entries, audits)
