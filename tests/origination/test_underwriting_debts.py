@@ -182,3 +182,18 @@ def test_only_underwriters_see_the_form_and_other_applications_reports_are_404(c
     other = underwriting_application("underwriting", ssn="123-45-0241")
     url = reverse("origination:tradeline-exclude", args=[other.pk, report.pk, 0])
     assert client.post(url, {"reason": "x"}).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(roles.PROCESSOR, 403), (roles.LOAN_OFFICER, 403), (roles.CLOSER, 403), (roles.BORROWER, 403)],
+)
+def test_only_underwriters_and_managers_may_exclude_a_tradeline_and_nothing_is_written_otherwise(client, role, status):
+    application = underwriting_application("underwriting")
+    (report,) = credit_pull(actor=user_with_role(roles.UNDERWRITER), application=application)
+    client.force_login(user_with_role(role))
+    url = reverse("origination:tradeline-exclude", args=[application.pk, report.pk, 0])
+    assert client.post(url, {"reason": "Paid off at closing"}).status_code == status
+    assert not TradelineExclusion.objects.exists()
+    assert not AuditEvent.objects.filter(verb="credit.tradeline_excluded").exists()
