@@ -1,0 +1,1 @@
+"""The nightly close of business: the runner (``runner``), the step contract (``base``) and one module per step."""

@@ -1,0 +1,1 @@
+"""One module per close-of-business step; importing this package registers them all (``base.register``)."""
