@@ -144,7 +144,12 @@ def _count(workdir: Path, module: str) -> tuple[int, int, int]:
 def run_module(module: str, cores: int) -> Row:
     workdir = _prepare(module)
     start = time.monotonic()
-    env = {**os.environ, "PYTHONPATH": ""}
+    # Property tests run a capped budget per mutant (tests/hypothesis_budget.py); the suite runs them in full.
+    env = {
+        **os.environ,
+        "PYTHONPATH": "",
+        "LENDING_HYPOTHESIS_EXAMPLES": os.environ.get("LENDING_HYPOTHESIS_EXAMPLES", "50"),
+    }
     mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(cores)]
     completed = subprocess.run(mutmut, cwd=workdir, env=env, check=False)
     mutants, killed, not_run = _count(workdir, module)

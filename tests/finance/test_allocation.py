@@ -25,6 +25,7 @@ from lending.finance.allocation import (
     apply_suspense,
     get_strategy,
 )
+from tests.hypothesis_budget import examples
 
 D = Decimal
 MORTGAGE = "mortgage_standard"
@@ -333,7 +334,7 @@ def check_component_order(a, dues, order):
                 assert paid[:position] == owed[:position], "an earlier component was skipped"
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(payments(), st.sampled_from(sorted(STRATEGIES)), st.sampled_from(DIRECTIVES))
 def test_every_allocation_conserves_money(case, code, directive):
     dues, amount, suspense, outstanding = case
@@ -364,7 +365,7 @@ def test_every_allocation_conserves_money(case, code, directive):
             assert a.applied == min(amount + suspense, owed_all + (cap or 0))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(dues_lists(), cents, st.sampled_from(sorted(STRATEGIES)))
 def test_apply_suspense_conserves_and_never_prepays(dues, suspense, code):
     a = apply_suspense(code, dues, suspense)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from lending.finance.allocation import STRATEGIES, InstallmentDue, get_strategy
 from lending.finance.amortization import LoanTerms, build_schedule
+from tests.hypothesis_budget import examples
 
 D = Decimal
 
@@ -68,7 +69,7 @@ def _dues_for(unpaid: dict[int, InstallmentDue], when: date) -> list[Installment
     return due + ahead
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     code=st.sampled_from(sorted(STRATEGIES)),
     principal=st.integers(min_value=100_000, max_value=50_000_000).map(lambda c: D(c).scaleb(-2)),

@@ -28,6 +28,7 @@ from lending.finance.amortization import (
 )
 from lending.finance.daycount import add_months
 from lending.finance.money import CONTEXT, cents
+from tests.hypothesis_budget import examples
 
 D = Decimal
 CONVENTIONS = daycount.CONVENTIONS
@@ -472,7 +473,7 @@ def test_schedule_due_dates_follow_first_payment_date():
     assert [r.due_date for r in schedule.rows] == [date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 31)]
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(
     first=st.dates(min_value=date(1800, 1, 1), max_value=date(2400, 12, 31)),
     frequency=frequencies,
@@ -584,13 +585,13 @@ def test_every_combination_matches_reference(frequency, amortization, day_count)
 # ---- properties ---------------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(t=loan_terms())
 def test_schedule_equals_decimal_reference(t):
     assert list(build_schedule(t).rows) == reference_schedule(t)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(t=loan_terms())
 def test_schedule_invariants(t):
     schedule = build_schedule(t)
@@ -614,7 +615,7 @@ def test_schedule_invariants(t):
             assert row.payment == schedule.regular_payment or row.balance == 0
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(
     principal=amounts,
     rate=rates,
@@ -625,7 +626,7 @@ def test_level_payment_equals_decimal_reference(principal, rate, periods, per_ye
     assert level_payment(principal, rate, periods, per_year) == ref_level_payment(principal, rate, periods, per_year)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(balance=amounts, rate=rates, per_year=st.sampled_from([4, 12, 24, 26, 52]))
 def test_period_interest_is_exact_half_up(balance, rate, per_year):
     exact = Fraction(balance) * Fraction(rate) / (100 * per_year)
@@ -633,7 +634,7 @@ def test_period_interest_is_exact_half_up(balance, rate, per_year):
     assert period_interest(balance, rate, per_year) == D(int(whole) + (rest >= Fraction(1, 2))).scaleb(-2)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(principal=amounts, rate=rates.filter(bool), periods=st.integers(min_value=1, max_value=480))
 def test_level_payment_is_the_exact_annuity_rounded_half_up(principal, rate, periods):
     r = Fraction(rate) / 1200

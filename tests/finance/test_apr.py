@@ -26,6 +26,7 @@ from lending.finance.apr import (
     unit_period_for,
 )
 from lending.finance.money import CONTEXT, cents
+from tests.hypothesis_budget import examples
 
 D = Decimal
 WIDE = Context(prec=60)  # the tests' own arithmetic, independent of the module's CONTEXT
@@ -488,7 +489,7 @@ note_rates = st.integers(min_value=1, max_value=36_000).map(lambda n: D(n) / 100
 principals = st.integers(min_value=10_000, max_value=200_000_000).map(lambda n: D(n) / 100)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(advances, st.sampled_from([*MONTHS, *DAYS, "semimonthly"]), st.integers(2, 480), note_rates, principals)
 def test_level_payment_apr_equals_note_rate(advance, unit, count, rate, principal):
     if unit == "semimonthly":
@@ -498,7 +499,7 @@ def test_level_payment_apr_equals_note_rate(advance, unit, count, rate, principa
     assert abs(apr(principal, advance, schedule, unit) - rate) <= D("1e-6")
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(
     advances,
     st.sampled_from(list(UNIT_PERIODS)),
@@ -518,7 +519,7 @@ def test_apr_solves_the_general_equation(advance, unit, steps, share):
     assert abs(direct_value(result, advance, payments, unit) - financed) <= D("0.01")
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(advances, st.integers(2, 360), note_rates, principals, st.integers(0, 10_000), st.integers(1, 10_000))
 def test_apr_rises_with_prepaid_finance_charges(advance, count, rate, loan, fee_cents, more_cents):
     fee, more = D(fee_cents) / 100, D(more_cents) / 100

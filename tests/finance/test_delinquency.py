@@ -26,6 +26,7 @@ from lending.finance.delinquency import (
     mba_bucket,
     missed_payments,
 )
+from tests.hypothesis_budget import examples
 
 # AD&Co, "Modeling Mortgage Risk: Definitional Issues" (The Pipeline, April 2005): a payment due April 1
 # not received by April 30 is 30 days delinquent under the MBA method; unpaid by May 31, 60 days.
@@ -138,7 +139,7 @@ def test_bad_input():
 dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(dates, st.integers(min_value=-40, max_value=400), st.one_of(st.none(), st.integers(28, 31)))
 def test_mba_count_matches_the_eve_of_each_due_date(due, offset, due_day):
     if due_day is not None:  # the oldest unpaid date lies on the schedule: due_day clamped to month end

@@ -6,11 +6,12 @@ Expected labels are written out as the strings the servicer stores, never read f
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 
-from lending.finance.delinquency import delinquency_status, late_fee_assessable
+from lending.finance.delinquency import days_past_due, delinquency_status, late_fee_assessable, missed_payments
 
 
 @pytest.mark.parametrize(
@@ -192,8 +193,43 @@ def test_a_grace_period_of_zero_days_and_a_due_day_of_31_are_accepted():
     ],
 )
 def test_a_bad_loan_parameter_is_refused(kwargs, field):
-    with pytest.raises(ValueError, match=field):
+    with pytest.raises(ValueError, match=f"^{field}: expected "):
         delinquency_status(date(2025, 3, 1), date(2025, 4, 1), **kwargs)
+
+
+D1, D2 = date(2025, 3, 1), date(2025, 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: days_past_due(D1, "2025-04-01"), "as_of: expected a date, got '2025-04-01'"),
+        (lambda: days_past_due("2025-03-01", D2), "oldest_unpaid_due_date: expected a date, got '2025-03-01'"),
+        (lambda: missed_payments(D1, None), "as_of: expected a date, got None"),
+        (lambda: missed_payments(20250301, D2), "oldest_unpaid_due_date: expected a date, got 20250301"),
+        (lambda: late_fee_assessable(D1, None), "as_of: expected a date, got None"),
+        (lambda: late_fee_assessable("x", D2), "due_date: expected a date, got 'x'"),
+        (lambda: late_fee_assessable(D1, D2, -1), "grace_days: expected a whole number of days >= 0, got -1"),
+        (
+            lambda: delinquency_status(D1, D2, charge_off_days=-5),
+            "charge_off_days: expected a whole number of days >= 0, got -5",
+        ),
+    ],
+)
+def test_a_bad_argument_is_refused_with_its_own_name(call, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        call()
+
+
+def test_a_due_day_later_than_the_oldest_unpaid_date_counts_no_missed_payment_before_it_comes():
+    # Oldest unpaid January 15 with due day 31: on January 15 nothing is missed (0, never a negative count).
+    assert missed_payments(date(2026, 1, 15), date(2026, 1, 15), due_day=31) == 0
+    assert missed_payments(date(2026, 1, 15), date(2026, 1, 20), due_day=31) == 0
+
+
+def test_the_status_carries_the_oldest_unpaid_due_date_and_the_as_of_date():
+    s = delinquency_status(D1, D2)
+    assert (s.oldest_unpaid_due_date, s.as_of, s.days_past_due) == (D1, D2, 31)
 
 
 @pytest.mark.parametrize("due_day", [1, 31])

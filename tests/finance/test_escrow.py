@@ -21,6 +21,7 @@ from lending.finance.escrow import (
     escrow_projection,
     monthly_payments,
 )
+from tests.hypothesis_budget import examples
 
 D = Decimal
 
@@ -201,7 +202,7 @@ def escrow_years(draw):
     return first, items, cushion
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(escrow_years())
 def test_projection_lowest_balance_is_exactly_the_cushion(year):
     first, items, cushion_months = year
@@ -216,7 +217,7 @@ def test_projection_lowest_balance_is_exactly_the_cushion(year):
     assert p.monthly_payment * 12 <= p.annual_disbursements < (p.monthly_payment + D("0.01")) * 12
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(escrow_years(), st.integers(min_value=-500_000, max_value=2_000_000).map(lambda c: Decimal(c).scaleb(-2)))
 def test_analysis_arithmetic_reaches_the_cushion(year, balance):
     first, items, cushion_months = year

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lending.finance.money import CENT, ROUNDING, cents, periodic_rate, require_cents, split_evenly, to_decimal
+from tests.hypothesis_budget import examples
 
 
 def test_rounding_is_half_up_in_one_place():
@@ -42,7 +43,7 @@ def test_split_evenly_puts_the_remainder_on_the_last_part():
         split_evenly(Decimal("-1"), 2)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(
     total=st.decimals(min_value=0, max_value=10_000_000, places=2, allow_nan=False, allow_infinity=False),
     parts=st.integers(min_value=1, max_value=480),

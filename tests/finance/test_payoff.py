@@ -23,6 +23,7 @@ from lending.finance.payoff import (
     simple_interest,
 )
 from tests.finance.test_amortization import amounts, loan_terms, rates, ref_year_fraction
+from tests.hypothesis_budget import examples
 
 D = Decimal
 CONVENTIONS = daycount.CONVENTIONS
@@ -183,7 +184,7 @@ def test_bad_per_diem_input_names_the_field():
 dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2080, 12, 31))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(start=dates, days=st.integers(min_value=-800, max_value=800), convention=st.sampled_from(CONVENTIONS))
 def test_accrual_fraction_is_the_exact_year_fraction(start, days, convention):
     end = start + timedelta(days=days)
@@ -193,7 +194,7 @@ def test_accrual_fraction_is_the_exact_year_fraction(start, days, convention):
     assert abs(Fraction(daycount.year_fraction(start, end, convention)) - Fraction(num, den)) < Fraction(1, 10**26)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(
     principal=amounts,
     rate=rates,
@@ -215,7 +216,7 @@ def test_simple_and_per_diem_interest_match_references(principal, rate, start, d
     assert per_diem_interest(principal, rate, start, end, convention) == expected
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(t=loan_terms(max_term=120), data=st.data())
 def test_payoff_on_and_between_due_dates_matches_the_schedule(t, data):
     rows = build_schedule(t).rows
@@ -249,7 +250,7 @@ def test_payoff_on_and_between_due_dates_matches_the_schedule(t, data):
     assert q.total == row.balance + exact_cents(exact)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(
     principal=amounts,
     rate=rates,

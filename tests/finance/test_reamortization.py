@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from lending.finance.amortization import LoanTerms, build_schedule
 from lending.finance.reamortization import Row, reamortize
+from tests.hypothesis_budget import examples
 
 D = Decimal
 
@@ -48,7 +49,7 @@ def loan_terms(draw):
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(loan_terms(), st.data())
 def test_on_schedule_the_rest_is_the_schedule(terms, data):
     schedule = build_schedule(terms)
@@ -57,7 +58,7 @@ def test_on_schedule_the_rest_is_the_schedule(terms, data):
     assert rest == [(row.principal, row.interest) for row in schedule.rows[after:]]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(loan_terms(), st.data())
 def test_after_a_prepayment_the_rest_repays_exactly_what_is_owed(terms, data):
     schedule = build_schedule(terms)

@@ -16,6 +16,7 @@ from servicing import selectors
 from servicing.models import AllocationLine, Installment, JournalEntry, JournalLine, LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.payments import PaymentError, payment_post, payment_reverse
+from tests.hypothesis_budget import examples
 from tests.servicing.concurrency import run_in_threads
 from tests.servicing.factories import CLOSING_DATE, boarded_loan
 
@@ -270,7 +271,7 @@ def two_loans(db):
 
 
 @pytest.mark.django_db
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=steps, on_consumer=st.booleans())
 def test_random_payment_sequences_keep_the_books(two_loans, steps, on_consumer):
     loan = LoanAccount.objects.get(pk=two_loans[1 if on_consumer else 0].pk)

@@ -17,6 +17,7 @@ from servicing import selectors
 from servicing.models import AllocationLine, Installment, LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.payments import PaymentError, payment_post, payment_reverse
+from tests.hypothesis_budget import examples
 from tests.servicing.factories import CLOSING_DATE, boarded_loan
 
 D = Decimal
@@ -156,7 +157,7 @@ def test_payment_state_machine(monkeypatch):
     run_state_machine_as_test(
         PaymentMachine,
         settings=settings(
-            max_examples=40,
+            max_examples=examples(40),
             # No shrinking: a failing sequence is printed as found (shrinking these took >5 min).
             phases=[Phase.explicit, Phase.reuse, Phase.generate],
             stateful_step_count=12,
