@@ -26,9 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = ROOT / "var" / "mutation"
 TARGET = 0.90
 
-SERVICING_TESTS = ["tests/servicing"]
-SERVICES = ["posting", "payments", "payments_batch", "payoff", "replay", "ledger"]
-
 # module -> the test files that cover it (globs, so new test files join; mutmut then narrows further, per mutated
 # function, to the tests that reach it). The narrower the list, the shorter mutmut's first (coverage) pass.
 MODULES: dict[str, list[str]] = {
@@ -53,7 +50,24 @@ MODULES: dict[str, list[str]] = {
     "lending/finance/payoff.py": ["tests/finance/test_payoff*.py"],
     "lending/finance/reamortization.py": ["tests/finance/test_reamortization*.py"],
 }
-MODULES |= {f"servicing/services/{name}.py": SERVICING_TESTS for name in SERVICES}
+PAYMENT_TESTS = [
+    "tests/servicing/test_payments*.py",
+    "tests/servicing/test_posting_rules.py",
+    "tests/servicing/test_replay.py",
+    "tests/servicing/test_reamortization.py",
+]
+MODULES |= {
+    "servicing/services/posting.py": [*PAYMENT_TESTS, "tests/servicing/test_payoff_post.py"],
+    "servicing/services/payments.py": [*PAYMENT_TESTS, "tests/servicing/test_admin_payments.py"],
+    "servicing/services/payments_batch.py": [
+        "tests/servicing/test_payments_batch.py",
+        "tests/servicing/test_imports_payments.py",
+        "tests/servicing/test_payments.py",
+    ],
+    "servicing/services/payoff.py": ["tests/servicing/test_payoff*.py"],
+    "servicing/services/replay.py": PAYMENT_TESTS,
+    "servicing/services/ledger.py": ["tests/servicing/test_services_ledger.py", "tests/servicing/test_ledger*.py"],
+}
 
 
 def tests_of(module: str) -> list[str]:

@@ -47,7 +47,13 @@ def test_every_money_module_is_listed_with_existing_tests():
 def test_a_module_runs_against_its_own_test_files():
     assert mutation.tests_of("lending/finance/delinquency.py")[0] == "tests/finance/test_delinquency.py"
     assert "tests/finance/test_allocation_due_first.py" in mutation.tests_of("lending/finance/allocation.py")
-    assert mutation.tests_of("servicing/services/posting.py") == ["tests/servicing"]
+    assert mutation.tests_of("servicing/services/payoff.py") == [
+        "tests/servicing/test_payoff_figures.py",
+        "tests/servicing/test_payoff_post.py",
+        "tests/servicing/test_payoff_postgres.py",
+        "tests/servicing/test_payoff_views.py",
+    ]
+    assert "tests/servicing/test_posting_rules.py" in mutation.tests_of("servicing/services/posting.py")
 
 
 def test_every_finance_module_is_listed():

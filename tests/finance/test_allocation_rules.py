@@ -4,16 +4,19 @@ boundaries (a cent short, exact, a cent over), suspense thresholds and the direc
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from lending.finance.allocation import (
+    STRATEGIES,
     InstallmentDue,
     MortgageStandard,
     apply_suspense,
     get_strategy,
+    register,
 )
 
 D = Decimal
@@ -423,3 +426,64 @@ def test_installment_number_zero_is_accepted_and_its_periodic_payment_is_interes
 def test_dues_that_are_not_installment_dues_are_refused():
     with pytest.raises(ValueError, match="InstallmentDue"):
         get_strategy("mortgage_standard").allocate(D("100.00"), [PLAIN, {"number": 2}])
+
+
+# --- refusals name the argument at fault, word for word ------------------------------------------------------
+
+STD = get_strategy("mortgage_standard")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: STD.allocate(D("1.001"), [PLAIN]), "amount: 1.001 is not a whole number of cents"),
+        (lambda: STD.allocate(D("1.00"), [PLAIN], suspense=D("-1.00")), "suspense must not be negative, got -1.00"),
+        (
+            lambda: STD.allocate(D("1.00"), [PLAIN], principal_outstanding=D("-5.00")),
+            "principal_outstanding must not be negative, got -5.00",
+        ),
+        (
+            lambda: STD.allocate(D("1.00"), [PLAIN], directive="principal_only"),
+            "principal_outstanding: required for the principal_only directive",
+        ),
+        (
+            lambda: STD.allocate(D("1.00"), [PLAIN], directive="extra"),
+            "directive: unknown directive 'extra'; use one of standard, principal_only, escrow_only",
+        ),
+        (lambda: STD.allocate(D("1.00"), [PLAIN, PLAIN]), "dues: installment numbers must be unique"),
+        (lambda: STD.allocate(D("1.00"), [PLAIN, "due"]), "dues: expected InstallmentDue items, got str"),
+        (
+            lambda: get_strategy("fifo"),
+            "strategy: unknown allocation strategy 'fifo'; use one of fees_interest_principal, "
+            "interest_principal_fees, mortgage_standard",
+        ),
+    ],
+)
+def test_a_refusal_says_which_argument_and_why(call, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        call()
+
+
+def test_a_strategy_code_is_registered_once_and_never_empty():
+    class Extra(MortgageStandard):
+        code = "extra_for_test"
+
+    extra = Extra()
+    try:
+        assert register(extra) is extra
+        assert get_strategy("extra_for_test") is extra
+        with pytest.raises(ValueError, match=r"^code: 'extra_for_test' is empty or already registered$"):
+            register(Extra())
+    finally:
+        STRATEGIES.pop("extra_for_test", None)
+    blank = Extra()
+    blank.code = ""
+    with pytest.raises(ValueError, match=r"^code: '' is empty or already registered$"):
+        register(blank)
+    assert "" not in STRATEGIES
+
+
+def test_each_line_carries_its_installments_number_and_due_date():
+    second = InstallmentDue(2, FEB_1, interest=D("90.00"), principal=D("410.00"), escrow=D("200.00"))
+    allocation = STD.allocate(D("1400.00"), [second, PLAIN], as_of=FEB_1)
+    assert [(line.number, line.due_date) for line in allocation.lines] == [(1, JAN_1), (2, FEB_1)]
