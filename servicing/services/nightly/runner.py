@@ -204,7 +204,7 @@ def nightly_run(
         )
     finally:
         _progress_listener.reset(token)
-    if not run.is_finished:
+    if run.status == NightlyStatus.RUNNING:
         _wait_for(run, on_progress)
     run.refresh_from_db()
     return run
@@ -244,7 +244,7 @@ def _wait_for(run: NightlyRun, on_progress: ProgressCallback | None) -> None:
                 if on_progress is not None:
                     on_progress(row)
         run.refresh_from_db(fields=["status", "heartbeat_at"])
-        if run.is_finished:
+        if run.status != NightlyStatus.RUNNING:
             return
         if timezone.now() - run.heartbeat_at > _stale_after():
             raise NightlyRunRefused(
@@ -357,11 +357,16 @@ def step_end(step_run_id: int) -> NightlyStepRun:
 
 @transaction.atomic
 def run_end(run_id: int) -> NightlyRun:
-    """The run is completed when every step is; a failed step, or one never run, leaves it failed."""
+    """The run is failed when a step failed, completed when every step is, and otherwise pending: ``--step`` ran
+    one step of a date whose other steps have not run (the date is not closed, and stays due)."""
     run = NightlyRun.objects.select_for_update().get(pk=run_id)
     rows = list(run.steps.all())
-    completed = bool(rows) and all(row.status == NightlyStatus.COMPLETED for row in rows)
-    run.status = NightlyStatus.COMPLETED if completed else NightlyStatus.FAILED
+    if any(row.status == NightlyStatus.FAILED for row in rows):
+        run.status = NightlyStatus.FAILED
+    elif rows and all(row.status == NightlyStatus.COMPLETED for row in rows):
+        run.status = NightlyStatus.COMPLETED
+    else:
+        run.status = NightlyStatus.PENDING
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])
     audit_record(
