@@ -261,3 +261,12 @@ def test_the_actor_who_started_the_run_is_recorded_and_passed_to_the_steps(loans
     assert (run.started_by, run.trigger) == (manager, "staff")
     assert set(AuditEvent.objects.filter(verb=MARK).values_list("actor", flat=True)) == {manager.pk}
     assert runner.nightly_dates_due(TODAY) == []
+
+
+def test_beat_starts_the_close_of_business_at_one_in_the_morning_local_time(settings):
+    from celery.schedules import crontab
+
+    entry = settings.CELERY_BEAT_SCHEDULE["servicing-nightly"]
+    assert entry["task"] == "servicing.nightly_close"
+    assert entry["schedule"] == crontab(hour=1, minute=0)
+    assert settings.CELERY_TIMEZONE == settings.TIME_ZONE
