@@ -89,6 +89,15 @@ class NightlyStepRun(models.Model):
         return self.status in FINISHED
 
     @property
+    def counts_label(self) -> str:
+        """``12,345 of 100,000``: loans done of total (a count, so not the money filter)."""
+        return f"{self.done:,} of {self.total:,}"
+
+    @property
+    def errors_label(self) -> str:
+        return f"{self.error_count:,}"
+
+    @property
     def percent(self) -> int:
         """Loans handled (done or failed) of total, in whole percent, for progress bars."""
         if not self.total:

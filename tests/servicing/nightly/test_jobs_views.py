@@ -209,3 +209,13 @@ def test_the_page_costs_the_same_queries_for_one_run_as_for_many(client, failed_
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = client.get(reverse("jobs:list"))
     assert len(response.context["runs"]) == 3
+
+
+def test_large_counts_are_grouped_by_thousands(client, failed_run):
+    client.force_login(user_with_role(roles.SERVICER))
+    NightlyStepRun.objects.filter(run=failed_run, name="test_mark").update(
+        done=99_999, total=101_234, error_count=1_235
+    )
+    html = client.get(reverse("jobs:list")).content.decode()
+    assert '<span class="small" data-testid="step-counts">99,999 of 101,234</span>' in html
+    assert 'data-testid="step-errors-link">1,235</a>' in html
