@@ -265,6 +265,9 @@ def step_dispatch(run_id: int, names: list[str], then: list[str]) -> None:
     """Begin step ``names[0]`` of the run and fire its chunks as a chord whose callback finishes the step."""
     from servicing import tasks
 
+    if not names:  # no step registered: nothing to do for the date
+        _run_after(run_id, then)
+        return
     step_run_id, chunks = step_begin(run_id, names[0])
     if not chunks:
         step_after(step_run_id, run_id, names[1:], then)
@@ -339,6 +342,10 @@ def step_after(step_run_id: int, run_id: int, names_left: list[str], then: list[
     if names_left:
         tasks.nightly_step_start.delay(run_id, names_left, then)
         return
+    _run_after(run_id, then)
+
+
+def _run_after(run_id: int, then: list[str]) -> None:
     run = run_end(run_id)
     if then:
         _start_next_date(run, then)
@@ -360,10 +367,11 @@ def run_end(run_id: int) -> NightlyRun:
     """The run is failed when a step failed, completed when every step is, and otherwise pending: ``--step`` ran
     one step of a date whose other steps have not run (the date is not closed, and stays due)."""
     run = NightlyRun.objects.select_for_update().get(pk=run_id)
-    rows = list(run.steps.all())
+    registered = {step.name for step in base.steps_in_order()}  # a step taken out of the code no longer counts
+    rows = [row for row in run.steps.all() if row.name in registered]
     if any(row.status == NightlyStatus.FAILED for row in rows):
         run.status = NightlyStatus.FAILED
-    elif rows and all(row.status == NightlyStatus.COMPLETED for row in rows):
+    elif all(row.status == NightlyStatus.COMPLETED for row in rows):
         run.status = NightlyStatus.COMPLETED
     else:
         run.status = NightlyStatus.PENDING

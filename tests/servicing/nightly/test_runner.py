@@ -270,3 +270,23 @@ def test_beat_starts_the_close_of_business_at_one_in_the_morning_local_time(sett
     assert entry["task"] == "servicing.nightly_close"
     assert entry["schedule"] == crontab(hour=1, minute=0)
     assert settings.CELERY_TIMEZONE == settings.TIME_ZONE
+
+
+def test_with_no_step_registered_a_run_completes_at_once(monkeypatch):
+    from servicing.services.nightly import base
+
+    monkeypatch.setattr(base, "STEPS", {})
+    run = _run()
+    assert (run.status, run.steps.count()) == ("completed", 0)
+    assert nightly_dates_due(TODAY) == []
+
+
+def test_a_step_taken_out_of_the_code_no_longer_keeps_its_runs_from_completing(loans, monkeypatch):
+    from servicing.services.nightly import base
+
+    MarkStep.fail_ids = {_ids(loans)[0]}
+    assert _run().status == "failed"
+    monkeypatch.delitem(base.STEPS, MarkStep.name)
+    run = _run()
+    assert run.status == "completed"
+    assert _step(run, "test_mark").status == "failed"  # its row stays, as it was
