@@ -77,15 +77,20 @@ class Command(BaseCommand):
         self.stdout.write(f"Close of business {day:%Y-%m-%d}")
         tty = self.stdout.isatty()
         current: list[int] = []  # the step whose bar the terminal's last line holds
+        shown: dict[int, str] = {}
 
         def show(row: NightlyStepRun) -> None:
+            line = progress_line(row)
+            if shown.get(row.pk) == line:
+                return
+            shown[row.pk] = line
             if not tty:
-                self.stdout.write(progress_line(row))
+                self.stdout.write(line)
                 return
             if current and current[-1] != row.pk:
                 self.stdout.write("")  # the next step's bar goes on a line of its own
             current.append(row.pk)
-            self.stdout.write("\r" + progress_line(row), ending="")
+            self.stdout.write("\r" + line, ending="")
 
         try:
             run = runner.nightly_run(

@@ -237,7 +237,7 @@ def _wait_for(run: NightlyRun, on_progress: ProgressCallback | None) -> None:
     """Poll the step rows until the workers finish the run; give up when it makes no progress for too long."""
     seen: dict[int, tuple[str, int, int, int]] = {}
     while True:
-        for row in NightlyStepRun.objects.filter(run=run):
+        for row in NightlyStepRun.objects.filter(run=run, started_at__gte=run.started_at):  # this attempt's steps
             key = (row.status, row.done, row.error_count, row.total)
             if seen.get(row.pk) != key:
                 seen[row.pk] = key
@@ -317,10 +317,15 @@ def step_chunk_run(step_run_id: int, loan_ids: list[int]) -> dict[str, int]:
         result = base.ChunkResult(errors=[base.LoanError(loan_id, message) for loan_id in loan_ids])
         with transaction.atomic():
             _chunk_record(row, result)
+    _notify(step_run_id)
+    return {"done": result.done, "errors": len(result.errors)}
+
+
+def _notify(step_run_id: int) -> None:
+    """Tell ``nightly_run``'s caller how the step stands, when the step runs in its process (Celery eager)."""
     listener = _progress_listener.get()
     if listener is not None:
         listener(NightlyStepRun.objects.get(pk=step_run_id))
-    return {"done": result.done, "errors": len(result.errors)}
 
 
 def _chunk_record(row: NightlyStepRun, result: base.ChunkResult) -> None:
@@ -339,6 +344,7 @@ def step_after(step_run_id: int, run_id: int, names_left: list[str], then: list[
     from servicing import tasks
 
     step_end(step_run_id)
+    _notify(step_run_id)
     if names_left:
         tasks.nightly_step_start.delay(run_id, names_left, then)
         return

@@ -95,6 +95,19 @@ def test_a_failed_date_is_summarised_and_the_command_exits_with_an_error(loans):
     assert lines[-1] == "Ran 1 date: 0 done, 1 failed."
 
 
+def test_rerunning_a_closed_date_shows_empty_steps_and_writes_nothing(loans):
+    _call()
+    MarkStep.calls.clear()
+    lines = _call("--date", "2026-03-11")
+    assert lines[:3] == [
+        "Close of business 2026-03-11",
+        "  Mark loans                 [" + "#" * 30 + "]       5/5 loans",
+        "  Mark loans again           [" + "#" * 30 + "]       5/5 loans",
+    ]
+    assert MarkStep.calls == []  # nothing pending: no chunk
+    assert len(marked(MARK, LAST_CLOSABLE)) == 5
+
+
 def test_nothing_due_says_so(loans):
     _call()
     assert _call() == ["Nothing to close: every business date through 2026-03-11 is closed."]

@@ -52,14 +52,22 @@ def test_a_run_does_every_loan_in_chunks_of_the_step_size_and_counts_progress(lo
     ids = _ids(loans)
     seen = []
 
-    run = _run(on_progress=lambda row: seen.append((row.name, row.done, row.total)))
+    run = _run(on_progress=lambda row: seen.append((row.name, row.status, row.done, row.total)))
 
     # chunk_size 2 over 5 loans: 2 + 2 + 1; the second step (chunk_size 10) takes them in one chunk, after the first
     assert MarkStep.calls == [ids[0:2], ids[2:4], ids[4:5]]
     assert AfterStep.calls == [ids]
     assert marked(MARK, LAST_CLOSABLE) == ids
     assert marked(AFTER, LAST_CLOSABLE) == ids
-    assert seen == [("test_mark", 2, 5), ("test_mark", 4, 5), ("test_mark", 5, 5), ("test_after", 5, 5)]
+    # after each chunk, then when the step is closed
+    assert seen == [
+        ("test_mark", "running", 2, 5),
+        ("test_mark", "running", 4, 5),
+        ("test_mark", "running", 5, 5),
+        ("test_mark", "completed", 5, 5),
+        ("test_after", "running", 5, 5),
+        ("test_after", "completed", 5, 5),
+    ]
     assert run.status == "completed"
     assert run.started_at <= run.finished_at
     assert _counts(_step(run, "test_mark")) == ("completed", 5, 5, 0)
