@@ -219,3 +219,17 @@ def test_large_counts_are_grouped_by_thousands(client, failed_run):
     html = client.get(reverse("jobs:list")).content.decode()
     assert '<span class="small" data-testid="step-counts">99,999 of 101,234</span>' in html
     assert 'data-testid="step-errors-link">1,235</a>' in html
+
+
+def test_the_errors_page_costs_the_same_queries_for_one_error_as_for_many(
+    client, failed_run, loans, django_assert_max_num_queries
+):
+    client.force_login(user_with_role(roles.SERVICER))
+    step = _failed_step(failed_run)
+    url = reverse("jobs:step-errors", args=[step.pk])
+    with django_assert_max_num_queries(30) as one:
+        client.get(url)
+    NightlyLoanError.objects.bulk_create(NightlyLoanError(step=step, loan=loan, message="again") for loan in loans)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["errors"]) == 4

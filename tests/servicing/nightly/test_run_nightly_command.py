@@ -132,3 +132,31 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(args, message):
         _call(*args)
     assert str(refused.value).endswith(message)
     assert NightlyRun.objects.count() == 0
+
+
+class _Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def test_on_a_terminal_each_bar_redraws_in_place_and_each_step_keeps_its_line(loans):
+    out = _Terminal()
+    call_command("run_nightly", stdout=out)
+
+    bar = "  Mark loans                 [{}]       {}/5 loans"
+    expected = (
+        "Close of business 2026-03-11\n"
+        + "\r"
+        + bar.format("#" * 12 + "." * 18, 2)
+        + "\r"
+        + bar.format("#" * 24 + "." * 6, 4)
+        + "\r"
+        + bar.format("#" * 30, 5)
+        + "\n"  # the next step starts a line of its own
+        + "\r  Mark loans again           ["
+        + "#" * 30
+        + "]       5/5 loans"
+        + "\n"
+        + "2026-03-11: completed in "
+    )
+    assert out.getvalue().startswith(expected)
