@@ -18,13 +18,13 @@ def nightly_step_start(run_id: int, names: list[str], then: list[str]) -> None:
 
 
 @shared_task(name="servicing.nightly_chunk")
-def nightly_chunk(step_run_id: int, loan_ids: list[int]) -> dict[str, int]:
-    return runner.step_chunk_run(step_run_id, loan_ids)
+def nightly_chunk(step_run_id: int, loan_ids: list[int], attempt: int) -> dict[str, int]:
+    return runner.step_chunk_run(step_run_id, loan_ids, attempt)
 
 
 @shared_task(name="servicing.nightly_step_finish")
-def nightly_step_finish(step_run_id: int, run_id: int, names_left: list[str], then: list[str]) -> None:
-    runner.step_after(step_run_id, run_id, names_left, then)
+def nightly_step_finish(step_run_id: int, run_id: int, names_left: list[str], then: list[str], attempt: int) -> None:
+    runner.step_after(step_run_id, run_id, names_left, then, attempt)
 
 
 @shared_task(name="servicing.nightly_close")

@@ -73,6 +73,9 @@ class NightlyStepRun(models.Model):
     done = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True, help_text="Why the step itself failed (not one loan), if it did.")
+    # Raised each time the step begins: a chunk or callback of an earlier attempt (its run killed and started again,
+    # then the old message redelivered) finds a newer number and does nothing.
+    attempt = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration = models.DurationField(null=True, blank=True)

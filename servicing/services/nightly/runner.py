@@ -268,24 +268,26 @@ def step_dispatch(run_id: int, names: list[str], then: list[str]) -> None:
     if not names:  # no step registered: nothing to do for the date
         _run_after(run_id, then)
         return
-    step_run_id, chunks = step_begin(run_id, names[0])
+    step_run_id, attempt, chunks = step_begin(run_id, names[0])
     if not chunks:
-        step_after(step_run_id, run_id, names[1:], then)
+        step_after(step_run_id, run_id, names[1:], then, attempt)
         return
-    finish = tasks.nightly_step_finish.si(step_run_id, run_id, names[1:], then)
-    chord(tasks.nightly_chunk.si(step_run_id, chunk) for chunk in chunks)(finish)
+    finish = tasks.nightly_step_finish.si(step_run_id, run_id, names[1:], then, attempt)
+    chord(tasks.nightly_chunk.si(step_run_id, chunk, attempt) for chunk in chunks)(finish)
 
 
 @transaction.atomic
-def step_begin(run_id: int, name: str) -> tuple[int, list[list[int]]]:
+def step_begin(run_id: int, name: str) -> tuple[int, int, list[list[int]]]:
     """Count the step's pending loans and split them into chunks. ``total`` is what was done before (an earlier,
-    killed attempt) plus what is pending now; the last attempt's error rows go (their loans are pending again)."""
+    killed attempt) plus what is pending now; the last attempt's error rows go (their loans are pending again).
+    Returns the step row's id, its new attempt number and the chunks."""
     row = NightlyStepRun.objects.select_for_update().select_related("run").get(run_id=run_id, name=name)
     row.errors.all().delete()
     now = timezone.now()
     row.status = NightlyStatus.RUNNING
     row.started_at, row.finished_at, row.duration = now, None, None
     row.error_count, row.message = 0, ""
+    row.attempt += 1
     ids: list[int] = []
     try:
         step = base.STEPS[name]()
@@ -299,24 +301,35 @@ def step_begin(run_id: int, name: str) -> tuple[int, list[list[int]]]:
     row.total = row.done + len(ids)
     row.save()
     _touch(run_id)
-    return row.pk, [ids[i : i + size] for i in range(0, len(ids), size)]
+    return row.pk, row.attempt, [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def step_chunk_run(step_run_id: int, loan_ids: list[int]) -> dict[str, int]:
+class _StaleAttempt(Exception):
+    """The step began again since this chunk was sent (a restart after a killed run): the new attempt owns it."""
+
+
+def step_chunk_run(step_run_id: int, loan_ids: list[int], attempt: int) -> dict[str, int]:
     """Do one chunk in one transaction, with its progress counted in the same transaction (so a killed worker's
-    chunk leaves neither writes nor counts). A chunk that raises despite ``isolate`` fails all its loans."""
+    chunk leaves neither writes nor counts). A chunk that raises despite ``isolate`` fails all its loans. A chunk
+    of an earlier attempt (redelivered after its run was restarted) rolls back and counts nothing."""
     row = NightlyStepRun.objects.select_related("run__started_by").get(pk=step_run_id)
     business_date, actor = row.run.business_date, row.run.started_by
     try:
-        with transaction.atomic():
-            result = base.STEPS[row.name]().run_chunk(business_date, loan_ids, actor)
-            _chunk_record(row, result)
-    except Exception as exc:  # the chunk's loans are errors; the other chunks go on
-        logger.exception("nightly step %s: a chunk of %d loans failed", row.name, len(loan_ids))
-        message = f"{type(exc).__name__}: {exc}"[:1000]
-        result = base.ChunkResult(errors=[base.LoanError(loan_id, message) for loan_id in loan_ids])
-        with transaction.atomic():
-            _chunk_record(row, result)
+        try:
+            with transaction.atomic():
+                result = base.STEPS[row.name]().run_chunk(business_date, loan_ids, actor)
+                _chunk_record(row, result, attempt)
+        except _StaleAttempt:
+            raise
+        except Exception as exc:  # the chunk's loans are errors; the other chunks go on
+            logger.exception("nightly step %s: a chunk of %d loans failed", row.name, len(loan_ids))
+            message = f"{type(exc).__name__}: {exc}"[:1000]
+            result = base.ChunkResult(errors=[base.LoanError(loan_id, message) for loan_id in loan_ids])
+            with transaction.atomic():
+                _chunk_record(row, result, attempt)
+    except _StaleAttempt:
+        logger.warning("nightly step %s: a chunk of attempt %d came after a restart; ignored", row.name, attempt)
+        return {"done": 0, "errors": 0, "stale": len(loan_ids)}
     _notify(step_run_id)
     return {"done": result.done, "errors": len(result.errors)}
 
@@ -328,10 +341,12 @@ def _notify(step_run_id: int) -> None:
         listener(NightlyStepRun.objects.get(pk=step_run_id))
 
 
-def _chunk_record(row: NightlyStepRun, result: base.ChunkResult) -> None:
-    NightlyStepRun.objects.filter(pk=row.pk).update(
+def _chunk_record(row: NightlyStepRun, result: base.ChunkResult, attempt: int) -> None:
+    counted = NightlyStepRun.objects.filter(pk=row.pk, attempt=attempt).update(
         done=F("done") + result.done, error_count=F("error_count") + len(result.errors)
     )
+    if not counted:
+        raise _StaleAttempt
     if result.errors:
         NightlyLoanError.objects.bulk_create(
             NightlyLoanError(step=row, loan_id=error.loan_id, message=error.message) for error in result.errors
@@ -339,11 +354,13 @@ def _chunk_record(row: NightlyStepRun, result: base.ChunkResult) -> None:
     _touch(row.run_id)
 
 
-def step_after(step_run_id: int, run_id: int, names_left: list[str], then: list[str]) -> None:
-    """Close the step, then enqueue the next one, or close the run and start the next date of a catch-up."""
+def step_after(step_run_id: int, run_id: int, names_left: list[str], then: list[str], attempt: int) -> None:
+    """Close the step, then enqueue the next one, or close the run and start the next date of a catch-up. The
+    callback of an earlier attempt (its run was restarted) does nothing: the new attempt carries on."""
     from servicing import tasks
 
-    step_end(step_run_id)
+    if step_end(step_run_id, attempt) is None:
+        return
     _notify(step_run_id)
     if names_left:
         tasks.nightly_step_start.delay(run_id, names_left, then)
@@ -358,8 +375,10 @@ def _run_after(run_id: int, then: list[str]) -> None:
 
 
 @transaction.atomic
-def step_end(step_run_id: int) -> NightlyStepRun:
+def step_end(step_run_id: int, attempt: int) -> NightlyStepRun | None:
     row = NightlyStepRun.objects.select_for_update().get(pk=step_run_id)
+    if row.attempt != attempt:
+        return None
     failed = row.error_count > 0 or bool(row.message)
     row.status = NightlyStatus.FAILED if failed else NightlyStatus.COMPLETED
     row.finished_at = timezone.now()

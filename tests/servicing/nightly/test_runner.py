@@ -298,3 +298,23 @@ def test_a_step_taken_out_of_the_code_no_longer_keeps_its_runs_from_completing(l
     run = _run()
     assert run.status == "completed"
     assert _step(run, "test_mark").status == "failed"  # its row stays, as it was
+
+
+def test_a_chunk_or_callback_of_an_earlier_attempt_writes_and_counts_nothing(loans):
+    ids = _ids(loans)
+    MarkStep.fail_ids = {ids[0]}
+    run = _run()
+    row = _step(run, "test_mark")
+    assert (row.attempt, _counts(row)) == (1, ("failed", 4, 5, 1))
+    MarkStep.fail_ids = set()
+    audits = AuditEvent.objects.count()
+
+    # what a worker would do with a message of attempt 0 redelivered after the step began again
+    assert runner.step_chunk_run(row.pk, [ids[0]], 0) == {"done": 0, "errors": 0, "stale": 1}
+    runner.step_after(row.pk, run.pk, [], [], 0)
+
+    assert marked(MARK, LAST_CLOSABLE) == ids[1:]  # the stale chunk's mark rolled back
+    row.refresh_from_db()
+    assert _counts(row) == ("failed", 4, 5, 1)
+    assert AuditEvent.objects.count() == audits  # the stale callback closed no run
+    assert NightlyRun.objects.get().status == "failed"
