@@ -233,3 +233,24 @@ def test_the_errors_page_costs_the_same_queries_for_one_error_as_for_many(
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = client.get(url)
     assert len(response.context["errors"]) == 4
+
+
+def test_with_a_broker_the_page_enqueues_the_run_once_committed_and_shows_it_running(
+    client, loans, monkeypatch, django_capture_on_commit_callbacks
+):
+    from servicing.services.nightly import runner
+
+    enqueued = []
+    monkeypatch.setattr(runner, "_is_eager", lambda: False)
+    monkeypatch.setattr(runner, "_start_step_task", lambda *args: enqueued.append(args))
+    client.force_login(user_with_role(roles.MANAGER))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(reverse("jobs:run-start"), {"business_date": "2026-03-10"})
+
+    run = NightlyRun.objects.get()
+    assert len(callbacks) == 1  # the workers are told only once the run row is committed
+    assert enqueued == [(run.pk, ["test_mark", "test_after"], [])]
+    assert (response.status_code, run.status) == (302, "running")
+    html = client.get(response.url).content.decode()
+    assert "The close of business for 2026-03-10 has started; its progress shows below." in html
+    assert f'hx-get="{reverse("jobs:run", args=[run.pk])}" hx-trigger="every 2s"' in html
