@@ -123,3 +123,29 @@ def test_a_run_killed_with_sigkill_mid_step_finishes_only_the_loans_left_when_st
     assert _counts("test_mark") == ("completed", 5, 5, 0)
     assert AfterStep.calls == [ids]
     assert run.status == "completed"
+
+
+@pytest.mark.redis
+def test_beat_catches_up_missed_dates_on_a_real_worker_without_waiting_in_it(loans, monkeypatch):
+    import time
+    from datetime import date
+
+    from servicing.services.nightly import runner
+    from servicing.tasks import nightly_close
+
+    NightlyRun.objects.create(business_date=date(2026, 3, 9), status="completed", trigger="command")
+    monkeypatch.setattr(runner, "local_today", lambda: TODAY)
+    celery_app.conf.task_always_eager = False
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        assert nightly_close.delay().get(timeout=30) == ["2026-03-10", "2026-03-11"]
+        deadline = time.monotonic() + 60
+        while NightlyRun.objects.filter(status="completed").count() < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    ids = [loan.pk for loan in loans]
+    for day in (date(2026, 3, 10), date(2026, 3, 11)):
+        assert NightlyRun.objects.get(business_date=day).status == "completed"
+        assert marked(MARK, day) == ids
+        assert marked(AFTER, day) == ids
+    first, second = (NightlyRun.objects.get(business_date=date(2026, 3, d)) for d in (10, 11))
+    assert first.finished_at <= second.started_at  # in date order, one after the other
