@@ -149,3 +149,26 @@ def test_beat_catches_up_missed_dates_on_a_real_worker_without_waiting_in_it(loa
         assert marked(AFTER, day) == ids
     first, second = (NightlyRun.objects.get(business_date=date(2026, 3, d)) for d in (10, 11))
     assert first.finished_at <= second.started_at  # in date order, one after the other
+
+
+@pytest.mark.redis
+def test_the_command_sends_the_chunks_to_the_workers_and_polls_their_progress(loans, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from servicing.services.nightly import runner
+
+    monkeypatch.setattr(runner, "local_today", lambda: TODAY)
+    out = StringIO()
+    celery_app.conf.task_always_eager = False
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        call_command("run_nightly", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "Close of business 2026-03-11"
+    # polled: the last bar of each step shows all 5 loans (intermediate bars depend on the poll's timing)
+    assert "  Mark loans                 [" + "#" * 30 + "]       5/5 loans" in lines
+    assert "  Mark loans again           [" + "#" * 30 + "]       5/5 loans" in lines
+    assert lines[-1] == "Ran 1 date: 1 done, 0 failed."
+    assert marked(MARK, LAST_CLOSABLE) == [loan.pk for loan in loans]
