@@ -9,22 +9,22 @@ from __future__ import annotations
 from celery import shared_task
 
 from servicing.models import NightlyRun
-from servicing.services.nightly import runner
+from servicing.services.nightly import execution, runner
 
 
 @shared_task(name="servicing.nightly_step_start")
 def nightly_step_start(run_id: int, names: list[str], then: list[str]) -> None:
-    runner.step_dispatch(run_id, names, then)
+    execution.step_dispatch(run_id, names, then)
 
 
 @shared_task(name="servicing.nightly_chunk")
 def nightly_chunk(step_run_id: int, loan_ids: list[int], attempt: int) -> dict[str, int]:
-    return runner.step_chunk_run(step_run_id, loan_ids, attempt)
+    return execution.step_chunk_run(step_run_id, loan_ids, attempt)
 
 
 @shared_task(name="servicing.nightly_step_finish")
 def nightly_step_finish(step_run_id: int, run_id: int, names_left: list[str], then: list[str], attempt: int) -> None:
-    runner.step_after(step_run_id, run_id, names_left, then, attempt)
+    execution.step_after(step_run_id, run_id, names_left, then, attempt)
 
 
 @shared_task(name="servicing.nightly_close")

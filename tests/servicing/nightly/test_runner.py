@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from lending.core.models import AuditEvent
 from servicing.models import NightlyLoanError, NightlyRun, NightlyStepRun
-from servicing.services.nightly import runner
+from servicing.services.nightly import execution, runner
 from servicing.services.nightly.runner import NightlyRunRefused, nightly_dates_due, nightly_run
 from servicing.tasks import nightly_close
 from tests.servicing.factories import boarded_loan
@@ -310,8 +310,8 @@ def test_a_chunk_or_callback_of_an_earlier_attempt_writes_and_counts_nothing(loa
     audits = AuditEvent.objects.count()
 
     # what a worker would do with a message of attempt 0 redelivered after the step began again
-    assert runner.step_chunk_run(row.pk, [ids[0]], 0) == {"done": 0, "errors": 0, "stale": 1}
-    runner.step_after(row.pk, run.pk, [], [], 0)
+    assert execution.step_chunk_run(row.pk, [ids[0]], 0) == {"done": 0, "errors": 0, "stale": 1}
+    execution.step_after(row.pk, run.pk, [], [], 0)
 
     assert marked(MARK, LAST_CLOSABLE) == ids[1:]  # the stale chunk's mark rolled back
     row.refresh_from_db()
