@@ -178,7 +178,11 @@ CELERY_TIMEZONE = TIME_ZONE
 # The one place the nightly schedule lives; later issues add the close-of-business steps here.
 CELERY_BEAT_SCHEDULE = {
     "core-heartbeat": {"task": "core.ping", "schedule": crontab(minute="*/15")},
+    # The close of business for every business date due (README "Nightly close of business"), at 01:00 local.
+    "servicing-nightly": {"task": "servicing.nightly_close", "schedule": crontab(hour=1, minute=0)},
 }
+# A "running" close of business without progress for this long was killed: it may be started again.
+NIGHTLY_STALE_AFTER = env.int("NIGHTLY_STALE_AFTER", default=15 * 60)
 
 # --- security -----------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

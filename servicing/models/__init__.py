@@ -6,6 +6,7 @@ from servicing.models.escrow import EscrowItem
 from servicing.models.imports import ImportBatch, ImportLine
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount
+from servicing.models.nightly import NightlyLoanError, NightlyRun, NightlyStatus, NightlyStepRun
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
 from servicing.models.payoff import LoanPayoff, PayoffQuote
 
@@ -23,6 +24,10 @@ __all__ = [
     "LoanAccount",
     "LoanPayoff",
     "LoanTransaction",
+    "NightlyLoanError",
+    "NightlyRun",
+    "NightlyStatus",
+    "NightlyStepRun",
     "PayoffQuote",
     "PendingPayment",
     "Replay",

@@ -13,14 +13,15 @@ EXPECTED_NAV = {
     roles.PROCESSOR: ["Workspace", "Origination", "My tasks"],
     roles.UNDERWRITER: ["Workspace", "Origination", "My tasks"],
     roles.CLOSER: ["Workspace", "Origination", "My tasks"],
-    roles.SERVICER: ["Workspace", "Servicing", "Servicer admin"],
+    roles.SERVICER: ["Workspace", "Servicing", "Jobs", "Servicer admin"],
     roles.COLLECTOR: ["Workspace", "Servicing"],
-    roles.MANAGER: ["Workspace", "CRM", "Origination", "My tasks", "Servicing", "Servicer admin"],
+    roles.MANAGER: ["Workspace", "CRM", "Origination", "My tasks", "Servicing", "Jobs", "Servicer admin"],
 }
 APP_HOMES = {
     "crm:home": {roles.LOAN_OFFICER, roles.MANAGER},
     "origination:home": {roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER, roles.CLOSER, roles.MANAGER},
     "servicing:home": {roles.SERVICER, roles.COLLECTOR, roles.MANAGER},
+    "jobs:list": {roles.SERVICER, roles.MANAGER},
 }
 
 

@@ -1,0 +1,37 @@
+"""Celery tasks of servicing: thin, they take ids and call the services.
+
+The close of business is a chain of chords, one per step: ``nightly_step_start`` fires the step's ``nightly_chunk``
+tasks and ``nightly_step_finish`` as their callback, which starts the next step. No task waits on another.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from servicing.models import NightlyRun
+from servicing.services.nightly import execution, runner
+
+
+@shared_task(name="servicing.nightly_step_start")
+def nightly_step_start(run_id: int, names: list[str], then: list[str]) -> None:
+    execution.step_dispatch(run_id, names, then)
+
+
+@shared_task(name="servicing.nightly_chunk")
+def nightly_chunk(step_run_id: int, loan_ids: list[int], attempt: int) -> dict[str, int]:
+    return execution.step_chunk_run(step_run_id, loan_ids, attempt)
+
+
+@shared_task(name="servicing.nightly_step_finish")
+def nightly_step_finish(step_run_id: int, run_id: int, names_left: list[str], then: list[str], attempt: int) -> None:
+    execution.step_after(step_run_id, run_id, names_left, then, attempt)
+
+
+@shared_task(name="servicing.nightly_close")
+def nightly_close() -> list[str]:
+    """Beat's entry: start the close of business for every business date due (missed nights catch up in order)."""
+    try:
+        dates = runner.nightly_catch_up(today=runner.local_today(), actor=None, trigger=NightlyRun.Trigger.BEAT)
+    except runner.NightlyRunRefused as refused:  # a run still in progress: tomorrow's beat picks up from there
+        return [refused.message]
+    return [day.isoformat() for day in dates]
