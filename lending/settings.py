@@ -236,7 +236,7 @@ LENDING_ACH_ORIGINATOR = {
     "odfi_routing": env.str("LENDING_ACH_ODFI_ROUTING", default="011000015"),
     "destination_routing": env.str("LENDING_ACH_DESTINATION_ROUTING", default="011000015"),
     "destination_name": env.str("LENDING_ACH_DESTINATION_NAME", default="FEDERAL RESERVE BANK"),
-    "origin_name": env.str("LENDING_ACH_ORIGIN_NAME", default="LENDING MORTGAGE COMPANY"),
+    "origin_name": env.str("LENDING_ACH_ORIGIN_NAME", default="LENDING MORTGAGE CO"),
 }
 # The creditor named on adverse-action notices, and the ECOA agency for its notice (Reg B 1002.9(b)(1), App. A).
 LENDING_CREDITOR_NAME = env.str("LENDING_CREDITOR_NAME", default="Lending Mortgage Company")

@@ -10,6 +10,7 @@ its rightmost 10 digits. Pure Python: the caller passes the originator's setting
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -58,8 +59,10 @@ class NachaEntry:
 
 
 def alpha(value: str, length: int) -> str:
-    """An alphanumeric field: upper case ASCII, left-justified, space-filled, cut to ``length``."""
-    text = "".join(c if " " <= c <= "~" else " " for c in str(value).upper())
+    """An alphanumeric field: upper case ASCII (accents dropped: JOSÉ -> JOSE), left-justified, space-filled, cut
+    to ``length``."""
+    plain = unicodedata.normalize("NFKD", str(value).upper()).encode("ascii", "ignore").decode("ascii")
+    text = "".join(c if " " <= c <= "~" else " " for c in plain)
     return text[:length].ljust(length)
 
 
