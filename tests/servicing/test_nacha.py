@@ -168,7 +168,9 @@ def test_every_record_matches_the_nacha_layout():
 def test_blocking_factor_ten_pads_with_nines_and_counts_blocks():
     six = [ENTRIES[0]] * 6  # 1 + 1 + 6 + 1 + 1 = 10 records: exactly one block, no padding
     records = _file(six)
-    assert len(records) == 10 and records[-1][0] == "9" and records[-1][1:7] == "000001"
+    assert len(records) == 10
+    assert records[-1][0] == "9"
+    assert records[-1][1:7] == "000001"
     assert records[-1][7:13] == "000001"
     seven = [ENTRIES[0]] * 7  # 11 records: two blocks, 9 lines of nines
     records = _file(seven)
@@ -193,14 +195,17 @@ def test_entry_hash_keeps_the_rightmost_ten_digits():
     records = _file([entry] * 101)  # 1 + 1 + 101 + 1 + 1 = 105 records, padded to 110 (11 blocks)
     assert len(records) == 110
     control = records[104]  # the file control: the 105th record
-    assert control[0] == "9" and control[7:13] == "000011" and control[21:31] == "0099999899"
+    assert control[0] == "9"
+    assert control[7:13] == "000011"
+    assert control[21:31] == "0099999899"
 
 
 def test_a_credit_makes_a_mixed_batch_and_bad_fields_are_refused():
     credit = NachaEntry(**{**ENTRIES[0].__dict__, "transaction_code": 22})
     records = _file([ENTRIES[0], credit])
     assert records[1][1:4] == "200"  # mixed debits and credits
-    assert records[4][20:32] == "000000123456" and records[4][32:44] == "000000123456"
+    assert records[4][20:32] == "000000123456"
+    assert records[4][32:44] == "000000123456"
     with pytest.raises(NachaError, match="routing number has 9 digits"):
         _file([NachaEntry(**{**ENTRIES[0].__dict__, "routing_number": "12345"})])
     with pytest.raises(NachaError, match="not a positive amount in cents"):
@@ -238,10 +243,14 @@ def test_the_ach_file_command_writes_the_payments_settling_on_a_date(monkeypatch
     assert len(records) == 10
     assert records[0][86:94] == "SANDBOX "  # made while the sandbox processor is in use
     entry = records[2]
-    assert entry[1:3] == "27" and entry[3:12] == "011000015" and entry[12:29] == "000123456789     "
-    assert entry[29:39] == "0000150000" and entry[39:54] == loan.loan_number.ljust(15)[:15].upper()
+    assert entry[1:3] == "27"
+    assert entry[3:12] == "011000015"
+    assert entry[12:29] == "000123456789     "
+    assert entry[29:39] == "0000150000"
+    assert entry[39:54] == loan.loan_number.ljust(15)[:15].upper()
     assert entry[79:94] == f"01100001{pending.pk:07d}"
-    assert records[4][0] == "9" and records[4][31:43] == "000000150000"  # header, batch, entry, control, file
+    assert records[4][0] == "9"
+    assert records[4][31:43] == "000000150000"
     # Another date has no entry; the file is still well formed.
     target = tmp_path / "empty.ach"
     call_command("ach_file", "--date", "2026-12-03", "--output", str(target), stderr=StringIO())
