@@ -10,7 +10,7 @@ from django.db.models import Q
 from servicing.ach_processor.base import get_processor, trace_number
 from servicing.ach_processor.nacha import CHECKING_DEBIT, SAVINGS_DEBIT, NachaEntry, Originator, nacha_file
 from servicing.models import PendingPayment
-from servicing.services.ach_nightly import latest_scheduled_settling_by
+from servicing.services.ach_nightly import ach_settlement_date, latest_scheduled_settling_by
 
 SANDBOX_REFERENCE = "SANDBOX"  # the File Header's reference code on a file made while the sandbox is in use
 
@@ -41,12 +41,25 @@ def nacha_entry(pending: PendingPayment) -> NachaEntry:
     )
 
 
-def ach_file_render(*, settlement_date: date, created: datetime, file_id_modifier: str = "A") -> str:
-    """The NACHA file (PPD debits, effective ``settlement_date``); a sandbox-made file says SANDBOX in its header."""
+def payment_settlement_date(pending: PendingPayment) -> date:
+    """The day a payment settled, or will settle."""
+    return pending.settled_on or ach_settlement_date(pending.scheduled_date)
+
+
+def ach_file_render(
+    *,
+    settlement_date: date,
+    created: datetime,
+    file_id_modifier: str = "A",
+    payments: list[PendingPayment] | None = None,
+) -> str:
+    """The NACHA file (PPD debits, effective ``settlement_date``) of ``payments`` (default: every payment settling
+    that day); a sandbox-made file says SANDBOX in its header."""
     processor = get_processor()
+    chosen = ach_file_payments(settlement_date) if payments is None else payments
     return nacha_file(
         originator=originator(),
-        entries=[nacha_entry(p) for p in ach_file_payments(settlement_date)],
+        entries=[nacha_entry(p) for p in chosen],
         effective_date=settlement_date,
         created=created,
         file_id_modifier=file_id_modifier,
