@@ -167,6 +167,12 @@ class PendingPayment(BankAccount):
         indexes = [
             models.Index(fields=["loan", "status"], name="pending_payment_loan_idx"),
             models.Index(fields=["status", "scheduled_date"], name="pending_payment_due_idx"),
+            # Returns received and not yet processed: a handful among every settled payment ever made.
+            models.Index(
+                fields=["loan"],
+                condition=Q(status="settled") & ~Q(return_code=""),
+                name="pending_payment_return_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="pending_payment_amount_positive"),

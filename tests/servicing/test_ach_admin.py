@@ -165,3 +165,21 @@ def test_the_nacha_file_action_downloads_the_selection_of_one_settlement_date(cl
     assert "Select payments of one settlement date (the selection settles on 2 different days)." in [
         str(m) for m in mixed.context["messages"]
     ]
+
+
+def test_the_staff_loan_page_shows_autopay_and_why_it_is_suspended(client, loan):
+    from datetime import date
+
+    from servicing.models import AutopayEnrollment
+
+    client.force_login(user_with_role(roles.SERVICER))
+    url = reverse("servicing:loan-detail", args=[loan.pk])
+    assert ">not enrolled</dd>" in client.get(url).content.decode()
+    enrollment = ach.autopay_enroll(
+        loan=loan, bank=BANK, draft_days_before=2, max_draft_amount=D("3500.00"), actor=loan.borrower
+    )
+    body = client.get(url).content.decode()
+    assert "Active: Checking account ending 6789, 2 days before each due date, at most $3,500.00" in body
+    reason = "the bank returned a draft: R02 Account closed; give another account"
+    AutopayEnrollment.objects.filter(pk=enrollment.pk).update(suspended_on=date(2027, 1, 4), suspension_reason=reason)
+    assert f"Suspended since 2027-01-04: {reason}" in client.get(url).content.decode()
