@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from lending.core.bulk import bulk_update_rows
 from lending.core.calendar import add_business_days, is_business_day, next_business_day, previous_business_day
 from lending.core.models import User
 from lending.core.services import audit_event, audit_record, audit_record_many
@@ -339,7 +340,8 @@ def ach_payments_settle(
         p.status_changed_by, p.status_changed_at = who, now
         p.processor, p.is_sandbox, p.trace_number = processor.name[:80], processor.is_sandbox, answer.trace_number
         p.return_code = answer.return_code
-    PendingPayment.objects.bulk_update(
+    bulk_update_rows(
+        PendingPayment,
         pending,
         [
             "status",

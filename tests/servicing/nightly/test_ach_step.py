@@ -341,3 +341,33 @@ def test_a_bad_loan_is_an_error_and_the_others_settle(monkeypatch):
     assert list(AchStep().pending_loan_ids(SETTLE_DAY)) == [bad.pk]  # still pending: the rerun retries it
     LoanAccount.objects.filter(pk=bad.pk).update(status="active")
     _ledger_clean()
+
+
+# --- set-based -----------------------------------------------------------------------------------------------
+
+
+def _queries(day: date, ids: list[int]) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        result = AchStep().run_chunk(day, ids, None)
+    assert result.errors == []
+    return len(captured.captured_queries)
+
+
+def test_a_chunk_costs_the_same_queries_for_one_loan_as_for_three(monkeypatch):
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.get_for_models(PendingPayment, LoanTransaction, JournalEntry)  # audit rows: cached once
+    one = [_loan()]
+    three = [_loan(), _loan(), _loan()]
+    for loan in one + three:
+        _enroll(loan)
+    drafts = (_queries(DRAFT_DAY, [one[0].pk]), _queries(DRAFT_DAY, [loan.pk for loan in three]))
+    assert drafts[0] == drafts[1]
+    set_today(monkeypatch, SETTLE_DAY)
+    settles = (_queries(SETTLE_DAY, [one[0].pk]), _queries(SETTLE_DAY, [loan.pk for loan in three]))
+    assert settles[0] == settles[1]
+    assert PendingPayment.objects.filter(status="settled").count() == 4
+    _ledger_clean()
