@@ -371,3 +371,25 @@ def test_a_chunk_costs_the_same_queries_for_one_loan_as_for_three(monkeypatch):
     assert settles[0] == settles[1]
     assert PendingPayment.objects.filter(status="settled").count() == 4
     _ledger_clean()
+
+
+def test_the_ach_returns_command_records_the_processors_returns(monkeypatch, settings):
+    from servicing.ach_processor.base import AchReturn
+
+    settings.LENDING_ACH_PROCESSOR = f"{__name__}._LateReturns"
+    loan = _loan()
+    enrollment = _enroll(loan)
+    _run(DRAFT_DAY)
+    set_today(monkeypatch, SETTLE_DAY)
+    _run(SETTLE_DAY)
+    draft = PendingPayment.objects.get(enrollment=enrollment)
+    _LateReturns.later = [AchReturn(draft.trace_number, "R01", date(2027, 1, 6))]
+    try:
+        out = StringIO()
+        call_command("ach_returns", "--date", "2027-01-06", stdout=out)
+    finally:
+        _LateReturns.later = []
+    assert out.getvalue() == "Test bank: 1 return(s) recorded for 2027-01-06.\n"
+    draft.refresh_from_db()
+    assert (draft.status, draft.return_code) == ("settled", "R01")  # reversed by the next nightly run
+    assert list(AchStep().pending_loan_ids(date(2027, 1, 6))) == [loan.pk]
