@@ -155,7 +155,7 @@ class PendingPayment(BankAccount):
     # What the ACH processor answered: who (a sandbox says so), the entry's trace number, a return.
     processor = models.CharField(max_length=80, blank=True, db_default="", default="")
     is_sandbox = models.BooleanField(default=False, db_default=False)
-    trace_number = models.CharField(max_length=15, blank=True, db_default="", default="")
+    trace_number = models.CharField(max_length=15, blank=True, db_default="", default="", db_index=True)
     return_code = models.CharField(max_length=3, choices=ReturnCode.choices, blank=True, db_default="", default="")
     returned_on = models.DateField(null=True, blank=True)
     return_fee_entry = models.OneToOneField(

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from servicing.ach_processor.base import get_processor
-from servicing.services.ach_nightly import ach_returns_receive
+from servicing.services.ach_returns import ach_returns_receive
 
 
 class Command(BaseCommand):

@@ -26,7 +26,7 @@ from servicing.models import (
     LoanTransaction,
     PendingPayment,
 )
-from servicing.services import ach, ach_nightly
+from servicing.services import ach, ach_drafts, ach_nightly, ach_returns
 from servicing.services.ach import BankDetails
 from servicing.services.nightly.steps.ach import AchStep
 from tests.origination.factories import LoanProductFactory
@@ -92,8 +92,8 @@ def _counts() -> tuple[int, int, int, int, int]:
 
 
 def test_draft_and_settlement_dates_are_business_day_aware(settings):
-    assert ach_nightly.draft_date(date(2027, 1, 1), 0) == date(2026, 12, 31)  # New Year's Day -> Thursday
-    assert ach_nightly.draft_date(date(2027, 2, 1), 2) == date(2027, 1, 29)  # Sat Jan 30 -> Friday
+    assert ach_drafts.draft_date(date(2027, 1, 1), 0) == date(2026, 12, 31)  # New Year's Day -> Thursday
+    assert ach_drafts.draft_date(date(2027, 2, 1), 2) == date(2027, 1, 29)  # Sat Jan 30 -> Friday
     assert ach_nightly.ach_settlement_date(date(2027, 1, 29)) == date(2027, 2, 1)  # Fri + 1 -> Mon
     # Monday settles what was scheduled Friday, Saturday and Sunday (each + 1 business day = Monday).
     assert ach_nightly.latest_scheduled_settling_by(date(2027, 2, 1)) == date(2027, 1, 31)
@@ -304,8 +304,8 @@ def test_a_return_received_days_after_settlement_is_processed_by_the_next_run(mo
     assert (draft.status, draft.processor, draft.is_sandbox) == ("settled", "Test bank", False)
     _LateReturns.later = [AchReturn(draft.trace_number, "R08", date(2027, 1, 6)), AchReturn("999", "R01", SETTLE_DAY)]
     try:
-        recorded = ach_nightly.ach_returns_receive(processor=_LateReturns(), on=date(2027, 1, 6), actor=None)
-        again = ach_nightly.ach_returns_receive(processor=_LateReturns(), on=date(2027, 1, 6), actor=None)
+        recorded = ach_returns.ach_returns_receive(processor=_LateReturns(), on=date(2027, 1, 6), actor=None)
+        again = ach_returns.ach_returns_receive(processor=_LateReturns(), on=date(2027, 1, 6), actor=None)
     finally:
         _LateReturns.later = []
     assert (recorded, again) == (1, 0)  # an unknown trace number and a repeat change nothing

@@ -1,4 +1,5 @@
-"""Step 3 of the close of business: autopay drafts, ACH settlement and returns (``servicing.services.ach_nightly``).
+"""Step 3 of the close of business: autopay drafts, ACH settlement and returns (the work is in
+``servicing.services.ach_drafts``, ``ach_nightly`` and ``ach_returns``).
 
 For business date D and a chunk of loans: enrollments whose draft date is D create their ACH payment (or record
 why not); portal and autopay payments whose settlement day is D go to the ACH processor adapter and post through
@@ -16,7 +17,7 @@ from django.db.models import QuerySet
 
 from lending.core.models import User
 from servicing.ach_processor.base import AchProcessor, get_processor
-from servicing.services import ach_nightly
+from servicing.services import ach_drafts, ach_nightly, ach_returns
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
 
 
@@ -44,6 +45,6 @@ class AchStep(NightlyStep):
 
 def ach_for_loans(business_date: date, loan_ids: list[int], actor: User | None, processor: AchProcessor) -> None:
     """Drafts first (a lag of 0 settles a draft the day it is made), then settlement, then returns."""
-    ach_nightly.autopay_drafts_create(business_date=business_date, loan_ids=loan_ids, actor=actor)
+    ach_drafts.autopay_drafts_create(business_date=business_date, loan_ids=loan_ids, actor=actor)
     ach_nightly.ach_payments_settle(business_date=business_date, loan_ids=loan_ids, actor=actor, processor=processor)
-    ach_nightly.ach_returns_process(business_date=business_date, loan_ids=loan_ids, actor=actor)
+    ach_returns.ach_returns_process(business_date=business_date, loan_ids=loan_ids, actor=actor)
