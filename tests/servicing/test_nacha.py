@@ -255,3 +255,16 @@ def test_the_ach_file_command_writes_the_payments_settling_on_a_date(monkeypatch
     target = tmp_path / "empty.ach"
     call_command("ach_file", "--date", "2026-12-03", "--output", str(target), stderr=StringIO())
     assert target.read_text().split("\n")[1][1:13] == "000000000001"
+
+
+@pytest.mark.django_db
+def test_the_ach_file_command_refuses_a_bad_date_or_file_id_modifier():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--date: expected YYYY-MM-DD, got '2026-13-01'"):
+        call_command("ach_file", "--date", "2026-13-01", stdout=StringIO())
+    with pytest.raises(CommandError, match="--file-id-modifier is one letter"):
+        call_command("ach_file", "--date", "2026-12-04", "--file-id-modifier", "É", stdout=StringIO())
+    out = StringIO()
+    call_command("ach_file", "--date", "2026-12-04", "--file-id-modifier", "b", stdout=out)
+    assert out.getvalue()[33] == "B"  # File Header position 34

@@ -3,6 +3,7 @@ While the sandbox processor is in use the File Header's reference code says SAND
 
 from __future__ import annotations
 
+import string
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
@@ -22,7 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, day=None, output=None, file_id_modifier="A", **options):
         day = self._date(day)
-        if len(file_id_modifier) != 1 or not file_id_modifier.isalnum():
+        file_id_modifier = (file_id_modifier or "").upper()
+        if len(file_id_modifier) != 1 or file_id_modifier not in string.ascii_uppercase + string.digits:
             raise CommandError("--file-id-modifier is one letter (A-Z) or digit.")
         try:
             text = ach_file_render(settlement_date=day, created=timezone.localtime(), file_id_modifier=file_id_modifier)
