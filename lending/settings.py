@@ -227,6 +227,21 @@ LENDING_HOLIDAY_COUNTRY = env.str("LENDING_HOLIDAY_COUNTRY", default="US")
 LENDING_HOLIDAY_SUBDIVISION = env.str("LENDING_HOLIDAY_SUBDIVISION", default="") or None
 # Credit bureau adapter (dotted path to a origination.credit.CreditBureau class); the default is test data only.
 LENDING_CREDIT_BUREAU = env.str("LENDING_CREDIT_BUREAU", default="origination.credit.sandbox.SandboxBureau")
+# ACH processor adapter (dotted path to a servicing.ach_processor.base.AchProcessor class); the default is a
+# sandbox that moves no money. Settlement lag: a payment scheduled on day S settles (posts) S + N business days.
+LENDING_ACH_PROCESSOR = env.str("LENDING_ACH_PROCESSOR", default="servicing.ach_processor.sandbox.SandboxAchProcessor")
+LENDING_ACH_SETTLEMENT_DAYS = env.int("LENDING_ACH_SETTLEMENT_DAYS", default=1)
+# Autopay is suspended after this many returned drafts (at the first one for a closed or unauthorized account).
+LENDING_ACH_RETURNS_BEFORE_SUSPENSION = env.int("LENDING_ACH_RETURNS_BEFORE_SUSPENSION", default=2)
+# Our bank and company as the NACHA file names them (the defaults are placeholders: set them for a real bank).
+LENDING_ACH_ORIGINATOR = {
+    "company_name": env.str("LENDING_ACH_COMPANY_NAME", default="LENDING MORTGAGE"),
+    "company_id": env.str("LENDING_ACH_COMPANY_ID", default="1123456789"),
+    "odfi_routing": env.str("LENDING_ACH_ODFI_ROUTING", default="011000015"),
+    "destination_routing": env.str("LENDING_ACH_DESTINATION_ROUTING", default="011000015"),
+    "destination_name": env.str("LENDING_ACH_DESTINATION_NAME", default="FEDERAL RESERVE BANK"),
+    "origin_name": env.str("LENDING_ACH_ORIGIN_NAME", default="LENDING MORTGAGE CO"),
+}
 # The creditor named on adverse-action notices, and the ECOA agency for its notice (Reg B 1002.9(b)(1), App. A).
 LENDING_CREDITOR_NAME = env.str("LENDING_CREDITOR_NAME", default="Lending Mortgage Company")
 LENDING_CREDITOR_ADDRESS = env.str("LENDING_CREDITOR_ADDRESS", default="100 Main Street, Springfield, IL 62701")

@@ -47,6 +47,7 @@ class LoanProductAdmin(admin.ModelAdmin):
                     "late_fee_flat",
                     "late_fee_max",
                     "grace_days",
+                    "returned_payment_fee",
                     "escrow_required",
                 )
             },

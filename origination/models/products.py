@@ -54,6 +54,9 @@ class LoanProduct(models.Model):
     late_fee_flat = models.DecimalField(**MONEY, default=ZERO)
     late_fee_max = models.DecimalField(**MONEY, null=True, blank=True)
     grace_days = models.PositiveIntegerField(default=15)
+    returned_payment_fee = models.DecimalField(
+        **MONEY, default=ZERO, db_default=ZERO, help_text="Charged once per returned ACH payment (0: none)."
+    )
     escrow_required = models.BooleanField(default=False)
 
     max_ltv = models.DecimalField(**RATE, null=True, blank=True, help_text="Percent; blank for unsecured loans.")

@@ -17,7 +17,14 @@ from typing import Any
 from origination.models import Application
 from origination.services.disclosures import final_disclosure
 
-DECIMAL_TERMS = ("loan_amount", "annual_rate", "late_fee_percent", "late_fee_flat", "late_fee_max")
+DECIMAL_TERMS = (
+    "loan_amount",
+    "annual_rate",
+    "late_fee_percent",
+    "late_fee_flat",
+    "late_fee_max",
+    "returned_payment_fee",
+)
 DATE_TERMS = ("closing_date", "first_payment_date")
 PRODUCT_TERMS = (
     "term_periods",
@@ -30,6 +37,7 @@ PRODUCT_TERMS = (
     "late_fee_flat",
     "late_fee_max",
     "grace_days",
+    "returned_payment_fee",
     "allocation_strategy",
 )
 

@@ -122,7 +122,7 @@ class LoanAccountAdmin(RoleViewMixin, admin.ModelAdmin):
                     ("disbursement_date", "first_payment_date", "maturity_date"),
                     "regular_payment",
                     ("late_fee_percent", "late_fee_flat", "late_fee_max", "grace_days"),
-                    "allocation_strategy",
+                    ("allocation_strategy", "returned_payment_fee"),
                     ("escrow_monthly_payment", "escrow_initial_deposit", "escrow_cushion"),
                 )
             },

@@ -1,13 +1,18 @@
-"""Servicer screens for what borrowers ask for in the portal: one-time ACH payments (settled here until the
-nightly settlement job exists) and autopay enrollments (read-only). Servicers and managers only; bank numbers
-are never shown (last four digits only)."""
+"""Servicer screens for what borrowers ask for in the portal: ACH payments (settled by the nightly ACH step, or
+here by hand; the NACHA file of a selection), autopay enrollments (read-only, with why one is suspended) and the
+drafts autopay did not make. Servicers and managers only; bank numbers are never shown (last four digits only)."""
 
 from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from lending.core import roles
 from lending.core.admin_money import MoneyAdminMixin
 from lending.core.templatetags.money import format_money
-from servicing.models import AutopayEnrollment, PendingPayment
+from servicing.ach_processor.nacha import NachaError
+from servicing.models import AutopayEnrollment, AutopaySkippedDraft, PendingPayment
+from servicing.selectors.ach_file import ach_file_render, payment_settlement_date
 from servicing.services import ach
 
 SERVICER_ROLES = (roles.SERVICER, roles.MANAGER)
@@ -51,8 +56,10 @@ class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
         "created_at",
         "transaction",
         "settled_on",
+        "return_code",
+        "processor_label",
     )
-    list_filter = ("status", "directive", "scheduled_date")
+    list_filter = ("status", "return_code", "is_sandbox", "directive", "scheduled_date")
     search_fields = ("=id", "loan__loan_number", "account_last4")
     list_select_related = ("loan", "created_by", "transaction")
     show_full_result_count = False
@@ -72,15 +79,52 @@ class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
         "status_changed_by",
         "status_changed_at",
         "return_reason",
+        "enrollment",
+        "installment",
+        "processor_label",
+        "trace_number",
+        "return_code",
+        "returned_on",
+        "return_fee_entry",
     )
     readonly_fields = fields
-    actions = ("settle_selected",)
+    actions = ("settle_selected", "nacha_file")
+
+    @admin.display(description="Processor")
+    def processor_label(self, obj) -> str:
+        if not obj.processor:
+            return "-"
+        return f"{obj.processor} (SANDBOX: no money moved)" if obj.is_sandbox else obj.processor
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("routing_number", "account_number")
 
     def has_settle_permission(self, request) -> bool:
         return self._is_servicer(request)
+
+    @admin.action(description="NACHA file of the selected payments (one settlement date)", permissions=("settle",))
+    def nacha_file(self, request, queryset):
+        """Download the bank file of the selection, effective on its settlement date."""
+        payments = list(
+            PendingPayment.objects.filter(pk__in=queryset.values("pk")).select_related("loan").order_by("pk")
+        )
+        days = {payment_settlement_date(p) for p in payments}
+        if len(days) != 1:
+            self.message_user(
+                request,
+                f"Select payments of one settlement date (the selection settles on {len(days)} different days).",
+                messages.ERROR,
+            )
+            return None
+        day = days.pop()
+        try:
+            text = ach_file_render(settlement_date=day, created=timezone.localtime(), payments=payments)
+        except NachaError as exc:
+            self.message_user(request, f"The NACHA file cannot be written: {exc}", messages.ERROR)
+            return None
+        response = HttpResponse(text, content_type="text/plain; charset=us-ascii")
+        response["Content-Disposition"] = f'attachment; filename="ach-{day.isoformat()}.txt"'
+        return response
 
     @admin.action(description="Settle selected (post them as received today)", permissions=("settle",))
     def settle_selected(self, request, queryset):
@@ -113,15 +157,17 @@ class AutopayEnrollmentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
     list_display = (
         "id",
         "loan",
-        "active",
+        "state",
         "account_last4",
         "draft_days_before",
         "extra_principal",
+        "max_draft_amount",
         "enrolled_by",
         "enrolled_at",
+        "suspension_reason",
         "cancelled_at",
     )
-    list_filter = ("active",)
+    list_filter = ("active", ("suspended_on", admin.EmptyFieldListFilter))
     search_fields = ("loan__loan_number", "account_last4")
     list_select_related = ("loan", "enrolled_by")
     show_full_result_count = False
@@ -131,8 +177,11 @@ class AutopayEnrollmentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
         *ACCOUNT_FIELDS,
         "draft_days_before",
         "extra_principal",
+        "max_draft_amount",
         "enrolled_by",
         "enrolled_at",
+        "suspended_on",
+        "suspension_reason",
         "cancelled_by",
         "cancelled_at",
     )
@@ -140,3 +189,33 @@ class AutopayEnrollmentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("routing_number", "account_number")
+
+    @admin.display(description="State")
+    def state(self, obj) -> str:
+        if not obj.active:
+            return "Cancelled"
+        return f"Suspended since {date_format(obj.suspended_on, 'M j, Y')}" if obj.suspended else "Active"
+
+
+@admin.register(AutopaySkippedDraft)
+class AutopaySkippedDraftAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
+    """Drafts the nightly ACH step did not make (an installment above the borrower's ceiling), and why."""
+
+    list_display = ("id", "loan", "installment_number", "draft_date", "amount_owed", "reason", "created_at")
+    list_select_related = ("enrollment__loan", "installment")
+    search_fields = ("enrollment__loan__loan_number",)
+    show_full_result_count = False
+    date_hierarchy = "draft_date"
+    fields = ("enrollment", "installment", "draft_date", "amount_owed", "reason", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("enrollment__routing_number", "enrollment__account_number")
+
+    @admin.display(description="Loan")
+    def loan(self, obj) -> str:
+        return str(obj.enrollment.loan)
+
+    @admin.display(description="Installment")
+    def installment_number(self, obj) -> int:
+        return int(obj.installment.number)

@@ -101,6 +101,14 @@ class AutopayForm(BankAccountFields):
         min_value=Decimal("0.00"),
         required=False,
     )
+    max_draft_amount = forms.DecimalField(
+        label="Never draft more than (optional)",
+        help_text="If an installment is ever above this amount, it is not drafted and you pay it yourself.",
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+    )
 
     def clean(self):
         data = super().clean()

@@ -1,6 +1,6 @@
 """Servicing tables, one module per sub-domain."""
 
-from servicing.models.ach import AutopayEnrollment, PendingPayment
+from servicing.models.ach import AutopayEnrollment, AutopaySkippedDraft, PendingPayment, ReturnCode
 from servicing.models.boarding import FundedApplication
 from servicing.models.escrow import EscrowItem
 from servicing.models.imports import ImportBatch, ImportLine
@@ -13,6 +13,7 @@ from servicing.models.payoff import LoanPayoff, PayoffQuote
 __all__ = [
     "AllocationLine",
     "AutopayEnrollment",
+    "AutopaySkippedDraft",
     "EscrowItem",
     "FundedApplication",
     "ImportBatch",
@@ -32,4 +33,5 @@ __all__ = [
     "PendingPayment",
     "Replay",
     "ReplayChange",
+    "ReturnCode",
 ]

@@ -14,9 +14,30 @@ from django.db.models import Q
 from django.utils import timezone
 
 from lending.core.fields import EncryptedTextField
-from servicing.models.ledger import MONEY
-from servicing.models.loans import ZERO, LoanAccount
+from servicing.models.ledger import MONEY, JournalEntry
+from servicing.models.loans import ZERO, Installment, LoanAccount
 from servicing.models.payments import LoanTransaction
+
+
+class ReturnCode(models.TextChoices):
+    """NACHA return reason codes the servicer acts on (NACHA Operating Rules, Appendix Four)."""
+
+    R01 = "R01", "R01 Insufficient funds"
+    R02 = "R02", "R02 Account closed"
+    R03 = "R03", "R03 No account / unable to locate account"
+    R04 = "R04", "R04 Invalid account number"
+    R07 = "R07", "R07 Authorization revoked by customer"
+    R08 = "R08", "R08 Payment stopped"
+    R09 = "R09", "R09 Uncollected funds"
+    R10 = "R10", "R10 Customer advises not authorized"
+    R16 = "R16", "R16 Account frozen"
+    R20 = "R20", "R20 Non-transaction account"
+    R29 = "R29", "R29 Corporate customer advises not authorized"
+
+
+# Codes after which the account must not be drafted again (NACHA forbids re-presenting these): autopay is
+# suspended at the first such return, whatever the configured count.
+ACCOUNT_UNUSABLE_CODES = frozenset({"R02", "R03", "R04", "R07", "R10", "R16", "R20", "R29"})
 
 
 class BankAccount(models.Model):
@@ -52,7 +73,16 @@ class AutopayEnrollment(BankAccount):
     extra_principal = models.DecimalField(
         **MONEY, default=ZERO, help_text="Added to each installment's amount, applied to principal."
     )
+    max_draft_amount = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text="The borrower's ceiling: a draft above it is not made (blank: no ceiling).",
+    )
     active = models.BooleanField(default=True)
+    # Suspended after returned drafts: still the loan's enrollment (not cancelled), but nothing is drafted.
+    suspended_on = models.DateField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=255, blank=True, db_default="", default="")
     enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     enrolled_at = models.DateTimeField(default=timezone.now)
     cancelled_by = models.ForeignKey(
@@ -66,14 +96,21 @@ class AutopayEnrollment(BankAccount):
             models.UniqueConstraint(fields=["loan"], condition=Q(active=True), name="autopay_one_active_per_loan"),
             models.CheckConstraint(condition=Q(extra_principal__gte=0), name="autopay_extra_non_negative"),
             models.CheckConstraint(
+                condition=Q(max_draft_amount__isnull=True) | Q(max_draft_amount__gt=0), name="autopay_ceiling_positive"
+            ),
+            models.CheckConstraint(
                 condition=Q(active=True, cancelled_at__isnull=True) | Q(active=False, cancelled_at__isnull=False),
                 name="autopay_cancelled_when_inactive",
             ),
         ]
 
     def __str__(self) -> str:
-        state = "active" if self.active else "cancelled"
+        state = ("suspended" if self.suspended else "active") if self.active else "cancelled"
         return f"Autopay {self.loan_id} ({state}, ending {self.account_last4})"
+
+    @property
+    def suspended(self) -> bool:
+        return self.active and self.suspended_on is not None
 
 
 class PendingPayment(BankAccount):
@@ -107,12 +144,35 @@ class PendingPayment(BankAccount):
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
     return_reason = models.CharField(max_length=255, blank=True)
+    # --- the nightly ACH step ----------------------------------------------------------------------------
+    # An autopay draft: the enrollment and the installment it pays (one draft per pair).
+    enrollment = models.ForeignKey(
+        "AutopayEnrollment", null=True, blank=True, on_delete=models.PROTECT, related_name="drafts"
+    )
+    installment = models.ForeignKey(
+        Installment, null=True, blank=True, on_delete=models.PROTECT, related_name="autopay_drafts"
+    )
+    # What the ACH processor answered: who (a sandbox says so), the entry's trace number, a return.
+    processor = models.CharField(max_length=80, blank=True, db_default="", default="")
+    is_sandbox = models.BooleanField(default=False, db_default=False)
+    trace_number = models.CharField(max_length=15, blank=True, db_default="", default="", db_index=True)
+    return_code = models.CharField(max_length=3, choices=ReturnCode.choices, blank=True, db_default="", default="")
+    returned_on = models.DateField(null=True, blank=True)
+    return_fee_entry = models.OneToOneField(
+        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="returned_ach_payment"
+    )
 
     class Meta:
         ordering = ["-scheduled_date", "-id"]
         indexes = [
             models.Index(fields=["loan", "status"], name="pending_payment_loan_idx"),
             models.Index(fields=["status", "scheduled_date"], name="pending_payment_due_idx"),
+            # Returns received and not yet processed: a handful among every settled payment ever made.
+            models.Index(
+                fields=["loan"],
+                condition=Q(status="settled") & ~Q(return_code=""),
+                name="pending_payment_return_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="pending_payment_amount_positive"),
@@ -128,7 +188,33 @@ class PendingPayment(BankAccount):
                 condition=~Q(status__in=("pending", "cancelled")) | Q(transaction__isnull=True),
                 name="pending_payment_unsettled_unposted",
             ),
+            models.UniqueConstraint(
+                fields=["enrollment", "installment"],
+                condition=Q(enrollment__isnull=False),
+                name="pending_payment_one_draft_per_installment",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"ACH {self.pk} {self.amount} on {self.scheduled_date} ({self.get_status_display().lower()})"
+
+
+class AutopaySkippedDraft(models.Model):
+    """A draft the nightly step did not make, and why (the amount owed is above the borrower's ceiling): one per
+    enrollment and installment, so a rerun decides nothing twice. Servicers see it in the admin."""
+
+    enrollment = models.ForeignKey(AutopayEnrollment, on_delete=models.PROTECT, related_name="skipped_drafts")
+    installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="+")
+    draft_date = models.DateField()
+    amount_owed = models.DecimalField(**MONEY)
+    reason = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-draft_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "installment"], name="autopay_skip_one_per_installment")
+        ]
+
+    def __str__(self) -> str:
+        return f"Autopay {self.enrollment_id}: no draft on {self.draft_date} ({self.reason})"

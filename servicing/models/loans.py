@@ -68,6 +68,9 @@ class LoanAccount(models.Model):
     late_fee_flat = models.DecimalField(**MONEY, default=ZERO)
     late_fee_max = models.DecimalField(**MONEY, null=True, blank=True)
     grace_days = models.PositiveIntegerField(default=15)
+    returned_payment_fee = models.DecimalField(
+        **MONEY, default=ZERO, db_default=ZERO, help_text="Charged once per returned ACH payment (0: none)."
+    )
     allocation_strategy = models.CharField(max_length=32, choices=AllocationStrategy.choices)
     escrow_monthly_payment = models.DecimalField(**MONEY, default=ZERO)
     escrow_initial_deposit = models.DecimalField(**MONEY, default=ZERO)

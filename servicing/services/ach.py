@@ -317,15 +317,19 @@ def autopay_enroll(
     bank: BankDetails | None,
     draft_days_before: int,
     extra_principal: Decimal = ZERO,
+    max_draft_amount: Decimal | None = None,
     actor: User,
 ) -> AutopayEnrollment:
     """Record the borrower's autopay instruction: each installment (plus ``extra_principal``) drafted
-    ``draft_days_before`` days before its due date. Refused while another enrollment is active."""
+    ``draft_days_before`` days before its due date, never above ``max_draft_amount`` (the borrower's ceiling;
+    None: none). Refused while another enrollment is active."""
     if isinstance(draft_days_before, bool) or not isinstance(draft_days_before, int):
         raise AchError("choose the draft day", "draft_days_before")
     if not 0 <= draft_days_before <= MAX_DRAFT_DAYS_BEFORE:
         raise AchError(f"from 0 to {MAX_DRAFT_DAYS_BEFORE} days before the due date", "draft_days_before")
     extra_principal = _clean_amount(extra_principal or ZERO, "extra_principal", allow_zero=True)
+    if max_draft_amount is not None:
+        max_draft_amount = _clean_amount(max_draft_amount, "max_draft_amount")
     bank = _clean_bank(bank)
     locked = _lock_active(loan)  # serialises enrollments; the partial unique constraint is the backstop
     if extra_principal > locked.principal_balance:
@@ -339,6 +343,7 @@ def autopay_enroll(
                 loan=locked,
                 draft_days_before=draft_days_before,
                 extra_principal=extra_principal,
+                max_draft_amount=max_draft_amount,
                 enrolled_by=actor,
                 **bank.fields(),
             )
@@ -352,6 +357,7 @@ def autopay_enroll(
             "loan": locked.loan_number,
             "draft_days_before": draft_days_before,
             "extra_principal": extra_principal,
+            "max_draft_amount": max_draft_amount,
             "account_last4": enrollment.account_last4,
         },
     )

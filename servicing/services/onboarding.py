@@ -173,6 +173,8 @@ def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount
         late_fee_flat=signed["late_fee_flat"],
         late_fee_max=signed["late_fee_max"],
         grace_days=signed["grace_days"],
+        # Terms signed before the returned-payment fee existed carry none.
+        returned_payment_fee=signed.get("returned_payment_fee") or ZERO,
         allocation_strategy=signed["allocation_strategy"],
         escrow_monthly_payment=projection.monthly_payment if projection is not None else ZERO,
         escrow_initial_deposit=projection.initial_deposit if projection is not None else ZERO,

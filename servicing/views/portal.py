@@ -116,7 +116,9 @@ class OneTimePaymentView(BorrowerLoanMixin, TemplateView):
     template_name = "servicing/portal/pay.html"
 
     def _form(self, data=None) -> OneTimePaymentForm:
-        return OneTimePaymentForm(data, today=_today(), autopay=selectors.active_autopay(self.get_loan()))
+        autopay = selectors.active_autopay(self.get_loan())
+        # A suspended enrollment's account came back returned: it is not offered for a payment.
+        return OneTimePaymentForm(data, today=_today(), autopay=None if autopay and autopay.suspended else autopay)
 
     def _render(self, form, status=200):
         loan = self.get_loan()
@@ -182,7 +184,7 @@ class PendingPaymentCancelView(BorrowerLoanMixin, View):
 
 
 class AutopayView(BorrowerLoanMixin, TemplateView):
-    """See autopay, or enroll (POST). Drafts are executed by the nightly jobs, which are not running yet."""
+    """See autopay (and why it is suspended), or enroll (POST). The nightly ACH step makes the drafts."""
 
     template_name = "servicing/portal/autopay.html"
 
@@ -209,6 +211,7 @@ class AutopayView(BorrowerLoanMixin, TemplateView):
                     bank=form.bank_details(),
                     draft_days_before=form.cleaned_data["draft_days_before"],
                     extra_principal=form.cleaned_data["extra_principal"],
+                    max_draft_amount=form.cleaned_data["max_draft_amount"],
                     actor=request.user,
                 )
             except AchError as exc:

@@ -11,6 +11,7 @@ from servicing import selectors
 from servicing.forms.ledger import TrialBalanceForm
 from servicing.models import LoanAccount
 from servicing.selectors import loan_pages
+from servicing.selectors import portal as portal_selectors
 from servicing.selectors import replay as replay_selectors
 
 SERVICING_ROLES = (roles.SERVICER, roles.COLLECTOR, roles.MANAGER)
@@ -72,6 +73,7 @@ class LoanDetailView(RoleRequiredMixin, TemplateView):
             overview=overview,
             schedule_page=loan_pages.schedule_page_of(overview.next_due),
             replays=replay_selectors.loan_replays(loan),
+            autopay=portal_selectors.active_autopay(loan),
             can_post=roles.has_role(self.request.user, *LEDGER_ROLES),
         )
         return context

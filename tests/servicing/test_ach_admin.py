@@ -111,3 +111,75 @@ def test_a_staff_user_without_the_servicer_role_is_refused(client, loan):
     client.force_login(user)
     assert client.get(reverse(CHANGELIST)).status_code == 403
     assert PendingPayment.objects.get().status == "pending"
+
+
+def test_autopay_shows_the_ceiling_and_why_it_is_suspended_and_skipped_drafts_are_listed(client, loan):
+    from datetime import date
+
+    from servicing.models import AutopayEnrollment, AutopaySkippedDraft, Installment
+
+    enrollment = ach.autopay_enroll(
+        loan=loan, bank=BANK, draft_days_before=0, max_draft_amount=D("3000.00"), actor=loan.borrower
+    )
+    reason = "2 drafts returned (R01, R01); autopay stopped after 2"
+    AutopayEnrollment.objects.filter(pk=enrollment.pk).update(suspended_on=date(2027, 2, 2), suspension_reason=reason)
+    AutopaySkippedDraft.objects.create(
+        enrollment=enrollment,
+        installment=Installment.objects.get(loan=loan, number=1),
+        draft_date=date(2026, 12, 31),
+        amount_owed=D("3396.26"),
+        reason="the installment owes $3,396.26, above the autopay ceiling of $3,000.00: pay it directly",
+    )
+    client.force_login(user_with_role(roles.SERVICER))
+    body = client.get(reverse("admin:servicing_autopayenrollment_changelist")).content.decode()
+    assert "Suspended since Feb 2, 2027" in body
+    assert reason in body
+    assert "3,000.00" in body
+    skipped = client.get(reverse("admin:servicing_autopayskippeddraft_changelist"))
+    assert skipped.status_code == 200
+    assert "above the autopay ceiling of $3,000.00" in skipped.content.decode()
+    assert client.get(reverse("admin:servicing_autopayskippeddraft_add")).status_code == 403
+    client.force_login(user_with_role(roles.LOAN_OFFICER, is_staff=True))
+    assert client.get(reverse("admin:servicing_autopayskippeddraft_changelist")).status_code == 403
+
+
+def test_the_nacha_file_action_downloads_the_selection_of_one_settlement_date(client, loan):
+    first = _schedule(loan, "500.00", key="a", when=TODAY + timedelta(days=1))  # Wed Dec 2: settles Thu Dec 3
+    second = _schedule(loan, "250.00", key="b", when=TODAY + timedelta(days=1))
+    other_day = _schedule(loan, "100.00", key="c", when=TODAY + timedelta(days=2))  # settles Fri Dec 4
+    client.force_login(user_with_role(roles.SERVICER))
+    response = client.post(
+        reverse(CHANGELIST), {"action": "nacha_file", "_selected_action": [first.pk, second.pk], "index": 0}
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="ach-2026-12-03.txt"'
+    records = response.content.decode().split("\n")
+    assert [r[:1] for r in records[:6]] == ["1", "5", "6", "6", "8", "9"]
+    assert records[1][69:75] == "261203"  # effective entry date
+    assert records[5][31:43] == "000000075000"  # 500.00 + 250.00 = 750.00 in cents
+    mixed = client.post(
+        reverse(CHANGELIST),
+        {"action": "nacha_file", "_selected_action": [first.pk, other_day.pk], "index": 0},
+        follow=True,
+    )
+    assert "Select payments of one settlement date (the selection settles on 2 different days)." in [
+        str(m) for m in mixed.context["messages"]
+    ]
+
+
+def test_the_staff_loan_page_shows_autopay_and_why_it_is_suspended(client, loan):
+    from datetime import date
+
+    from servicing.models import AutopayEnrollment
+
+    client.force_login(user_with_role(roles.SERVICER))
+    url = reverse("servicing:loan-detail", args=[loan.pk])
+    assert ">not enrolled</dd>" in client.get(url).content.decode()
+    enrollment = ach.autopay_enroll(
+        loan=loan, bank=BANK, draft_days_before=2, max_draft_amount=D("3500.00"), actor=loan.borrower
+    )
+    body = client.get(url).content.decode()
+    assert "Active: Checking account ending 6789, 2 days before each due date, at most $3,500.00" in body
+    reason = "the bank returned a draft: R02 Account closed; give another account"
+    AutopayEnrollment.objects.filter(pk=enrollment.pk).update(suspended_on=date(2027, 1, 4), suspension_reason=reason)
+    assert f"Suspended since 2027-01-04: {reason}" in client.get(url).content.decode()

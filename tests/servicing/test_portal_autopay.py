@@ -1,5 +1,6 @@
-"""Autopay pages: enroll, see, cancel; one active enrollment per loan; the page says drafts are not running yet;
-bad input shows field errors; other borrowers 404, staff 403, anonymous to sign-in."""
+"""Autopay pages: enroll (with an optional ceiling), see, cancel; one active enrollment per loan; the page says
+when drafts are made; a suspended enrollment says why; bad input shows field errors; other borrowers 404, staff
+403, anonymous to sign-in."""
 
 from decimal import Decimal
 
@@ -36,12 +37,12 @@ def _form(**overrides):
     return {k: v for k, v in data.items() if v is not None}
 
 
-def test_the_page_says_drafts_are_not_running_yet_and_shows_the_amount(client, loan):
+def test_the_page_says_when_drafts_are_made_and_shows_the_amount(client, loan):
     client.force_login(loan.borrower)
     response = client.get(_url(loan))
     body = response.content.decode()
-    assert "not running yet" in response.content.decode()
-    assert "no payment is drafted automatically" in body
+    assert "not running yet" not in body
+    assert "Each draft is made by our nightly processing on its draft day" in body
     assert shows_money(body, f"${loan.regular_payment + loan.escrow_monthly_payment:,}")
     assert 'data-testid="autopay-form"' in body
 
@@ -126,3 +127,27 @@ def test_other_borrowers_staff_and_anonymous(client, loan):
     client.logout()
     assert client.post(_url(loan, "loan-autopay-cancel"))["Location"].startswith(reverse("login"))
     assert AutopayEnrollment.objects.get().active
+
+
+def test_the_ceiling_is_recorded_and_shown(client, loan):
+    client.force_login(loan.borrower)
+    response = client.post(_url(loan), _form(max_draft_amount="3000.00"), follow=True)
+    assert AutopayEnrollment.objects.get().max_draft_amount == D("3000.00")
+    assert shows_money(response.content.decode(), "$3,000.00")
+
+
+def test_a_suspended_enrollment_says_why_on_the_autopay_and_loan_pages(client, loan):
+    from datetime import date
+
+    enrollment = ach.autopay_enroll(loan=loan, bank=BANK, draft_days_before=0, actor=loan.borrower)
+    reason = "2 drafts returned (R01, R01); autopay stopped after 2"
+    AutopayEnrollment.objects.filter(pk=enrollment.pk).update(suspended_on=date(2027, 2, 2), suspension_reason=reason)
+    client.force_login(loan.borrower)
+    body = client.get(_url(loan)).content.decode()
+    assert "Autopay is suspended" in body
+    assert f"Since Feb 2, 2027 <strong>nothing is drafted</strong>: {reason}." in body
+    detail = client.get(reverse("servicing_portal:loan-detail", args=[loan.pk])).content.decode()
+    assert f"Suspended since Feb 2, 2027: {reason}." in detail
+    assert "Autopay: suspended" in detail
+    # Its account is no longer offered for a one-time payment.
+    assert "use_autopay_account" not in client.get(_url(loan, "loan-pay")).content.decode()

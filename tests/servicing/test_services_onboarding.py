@@ -216,3 +216,22 @@ def test_a_failed_boarding_is_logged_not_raised_into_the_funding_and_nothing_is_
     assert "Boarding funded application" in caplog.text
     assert not LoanAccount.objects.exists()
     assert not JournalEntry.objects.exists()
+
+
+def test_the_returned_payment_fee_is_booked_from_the_signed_terms_and_product_edits_do_not_reach_it(monkeypatch):
+    from servicing.services import onboarding
+
+    loan = boarded_loan(product=LoanProductFactory(returned_payment_fee=D("25.00")))
+    assert loan.returned_payment_fee == D("25.00")
+    product = loan.application.product
+    product.returned_payment_fee = D("40.00")
+    product.save()
+    loan.refresh_from_db()
+    assert loan.returned_payment_fee == D("25.00")
+    # Terms signed before the fee existed carry no such key: the loan books none.
+    signed = onboarding.signed_terms
+    monkeypatch.setattr(
+        onboarding, "signed_terms", lambda app: {k: v for k, v in signed(app).items() if k != "returned_payment_fee"}
+    )
+    older = boarded_loan(product=LoanProductFactory(returned_payment_fee=D("25.00")))
+    assert older.returned_payment_fee == D("0.00")
