@@ -2,7 +2,7 @@
 
 from servicing.models.ach import AutopayEnrollment, PendingPayment
 from servicing.models.boarding import FundedApplication
-from servicing.models.escrow import EscrowItem
+from servicing.models.escrow import EscrowAnalysis, EscrowDisbursement, EscrowItem, EscrowRefund
 from servicing.models.imports import ImportBatch, ImportLine
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount
@@ -12,7 +12,10 @@ from servicing.models.payoff import LoanPayoff, PayoffQuote
 __all__ = [
     "AllocationLine",
     "AutopayEnrollment",
+    "EscrowAnalysis",
+    "EscrowDisbursement",
     "EscrowItem",
+    "EscrowRefund",
     "FundedApplication",
     "ImportBatch",
     "ImportLine",
