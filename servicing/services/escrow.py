@@ -83,6 +83,9 @@ def item_occurrences(item: EscrowItem, *, before: date) -> list[Occurrence]:
 def escrow_item_problems(item: EscrowItem) -> dict[str, str]:
     """What is wrong with ``item`` as entered, by field (empty when it may be saved)."""
     problems = {}
+    loan = item.loan if item.loan_id else None
+    if loan is not None and loan.status != LoanAccount.Status.ACTIVE:
+        problems["loan"] = f"{loan.loan_number} is {loan.get_status_display().lower()}: its escrow is closed."
     if item.annual_amount is None or item.annual_amount <= 0:
         problems["annual_amount"] = "Must be greater than zero."
     elif item.annual_amount != item.annual_amount.quantize(Decimal("0.01")):
@@ -93,7 +96,7 @@ def escrow_item_problems(item: EscrowItem) -> dict[str, str]:
         problems["next_payment_number"] = f"Must be from 1 to {item.payments_per_year}."
     if item.next_due_date is None:
         problems["next_due_date"] = "Give the date the next payment is due."
-    if not item.description.strip():
+    if not (item.description or "").strip():
         problems["description"] = "Say what the bill is."
     return problems
 
@@ -110,7 +113,7 @@ def escrow_item_save(*, actor: User | None, item: EscrowItem) -> EscrowItem:
     if problems:
         raise EscrowItemError(problems)
     loan = LoanAccount.objects.select_for_update().get(pk=item.loan_id)
-    if loan.status != LoanAccount.Status.ACTIVE:
+    if loan.status != LoanAccount.Status.ACTIVE:  # checked again under the lock
         raise EscrowItemError({"loan": f"{loan.loan_number} is {loan.get_status_display().lower()}."})
     before = None
     if item.pk is not None:

@@ -104,7 +104,7 @@ def escrow_close(*, business_date: date, loan_ids: list[int], actor: User | None
     }
     items = list(EscrowItem.objects.filter(loan_id__in=loans).order_by("loan_id", "next_due_date", "id"))
     accounts = ledger_accounts()
-    payments = _payments_due(items, business_date)
+    payments, moved = _payments_due(items, business_date)
     postings, rows = _disburse(loans, payments, business_date, accounts)
     plans = _plan_analyses(loans, items, business_date)
     refunds: list[tuple[AnalysisPlan, Posting]] = []
@@ -118,15 +118,15 @@ def escrow_close(*, business_date: date, loan_ids: list[int], actor: User | None
     for row, posting in zip(rows, postings, strict=True):
         row.journal_entry = posting.entry if posting.lines else None
     EscrowDisbursement.objects.bulk_create(rows)
-    bulk_update_rows(EscrowItem, [p.item for p in payments], ["next_due_date", "next_payment_number"])
+    bulk_update_rows(EscrowItem, moved, ["next_due_date", "next_payment_number"])
     _write_analyses(plans, refunds, business_date, actor)
     audit_record_many([_disbursement_event(row, actor) for row in rows])
     return len(loan_ids)
 
 
-def _payments_due(items: list[EscrowItem], business_date: date) -> list[_Payment]:
-    """Every item payment due by ``business_date`` not yet made (one query), in due date order per loan; each
-    item is moved past ``business_date`` in memory."""
+def _payments_due(items: list[EscrowItem], business_date: date) -> tuple[list[_Payment], list[EscrowItem]]:
+    """Every item payment due by ``business_date`` not yet made (one query), in due date order per loan, and the
+    items due, each moved past ``business_date`` in memory (a date already paid is skipped, not paid again)."""
     due = [item for item in items if item.next_due_date <= business_date]
     made = set(
         EscrowDisbursement.objects.filter(item__in=due, due_date__lte=business_date).values_list("item_id", "due_date")
@@ -140,7 +140,7 @@ def _payments_due(items: list[EscrowItem], business_date: date) -> list[_Payment
                 occurrence.due_date, item.payments_per_year, occurrence.payment_number
             )
     payments.sort(key=lambda p: (p.item.loan_id, p.due_date, p.item.pk))
-    return payments
+    return payments, due
 
 
 def _disburse(
