@@ -116,9 +116,10 @@ def analysis_plan(
     later = [i for i in installments if i.number >= effective.number]
     months = min(SPREAD_MONTHS, len(later))
     result, payments = _analyze(loan, current, disbursements, year_start, business_date, months, borrower_current)
+    base = finance_escrow.monthly_payments(result.annual_disbursements)
     changed = []
     for index, installment in enumerate(later):
-        escrow = payments[index] if index < finance_escrow.MONTHS else payments[index % finance_escrow.MONTHS]
+        escrow = payments[index] if index < finance_escrow.MONTHS else base[index % finance_escrow.MONTHS]
         if _untouched(installment) and installment.escrow != escrow:
             installment.escrow = escrow
             installment.payment = installment.principal + installment.interest + escrow
