@@ -14,10 +14,12 @@ What it decides (1024.17(f)):
 - a shortage or a deficiency is spread over 12 monthly payments (fewer when fewer installments remain), added to
   the new escrow payment; the choice is recorded on the analysis.
 
-The new escrow payments go on the effective installment and every later one that has received nothing: the
-year's 12 carry the base payment (the 12th with the base's rounding remainder) plus the spreads (the 12th with
-their remainders) less the credit; the installments after the year carry the base payments in the same 12-month
-cycle as at boarding. Installments before the effective one keep their amounts.
+The new escrow payments go on the computation year's installments (the effective one and the 11 after it) that
+have received nothing: the base payment (the 12th with the base's rounding remainder) plus the spreads (the 12th
+with their remainders) less the credit. Installments before the effective one keep their amounts, and so do those
+after the year: they keep their estimate until the next analysis, a notice period before their year starts,
+rewrites them. (Mortgages fall due on the 1st, so about a twelfth of the portfolio is analysed the same night:
+rewriting the rest of a 30-year schedule would be ~300 rows per loan, 12 is enough.)
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class AnalysisPlan:
     installments: list[Installment] = field(default_factory=list)
     refund: Decimal = ZERO
     refund_due_by: date | None = None
+
+
+def installments_until(business_date: date) -> date:
+    """A bound past the end of any computation year an analysis on ``business_date`` can start."""
+    return add_months(business_date + timedelta(days=ANALYSIS_NOTICE_DAYS), finance_escrow.MONTHS + 1)
 
 
 def _spread_part(spread: finance_escrow.EscrowSpread, index: int) -> Decimal:
@@ -93,7 +100,8 @@ def analysis_plan(
 ) -> AnalysisPlan:
     """Plan the analysis of ``loan`` on ``business_date``. ``items`` are the loan's escrow items as they stand after
     the night's disbursements (every next due date after ``business_date``); ``installments`` are the loan's
-    installments due on or after ``business_date - CURRENT_DAYS``, in number order. No query."""
+    installments due from ``business_date - CURRENT_DAYS`` to ``installments_until(business_date)``, in number
+    order. No query."""
     scheduled = loan.escrow_analysis_date or business_date
     effective = next(
         (i for i in installments if i.due_date >= business_date + timedelta(days=ANALYSIS_NOTICE_DAYS)), None
@@ -113,13 +121,11 @@ def analysis_plan(
                 disbursements.append(finance_escrow.EscrowDisbursement(occurrence.due_date, occurrence.amount, label))
     expected_in = sum((i.escrow - i.paid_escrow for i in installments if i.due_date < year_start), ZERO)
     current = loan.escrow_balance + expected_in - before_year
-    later = [i for i in installments if i.number >= effective.number]
-    months = min(SPREAD_MONTHS, len(later))
+    year = [i for i in installments if i.number >= effective.number and i.due_date < year_end]
+    months = min(SPREAD_MONTHS, len(year))
     result, payments = _analyze(loan, current, disbursements, year_start, business_date, months, borrower_current)
-    base = finance_escrow.monthly_payments(result.annual_disbursements)
     changed = []
-    for index, installment in enumerate(later):
-        escrow = payments[index] if index < finance_escrow.MONTHS else base[index % finance_escrow.MONTHS]
+    for installment, escrow in zip(year, payments, strict=False):
         if _untouched(installment) and installment.escrow != escrow:
             installment.escrow = escrow
             installment.payment = installment.principal + installment.interest + escrow

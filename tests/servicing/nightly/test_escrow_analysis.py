@@ -13,9 +13,12 @@ The night of 2027-12-02 first pays the year's three disbursements (June's missed
 from datetime import date
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from lending.core.models import AuditEvent
-from servicing.models import EscrowAnalysis, EscrowRefund, Installment, JournalEntry
+from servicing.models import EscrowAnalysis, EscrowDisbursement, EscrowRefund, Installment, JournalEntry, LoanAccount
 from servicing.services.nightly.steps.escrow import EscrowStep
 from tests.servicing.nightly.escrow_helpers import (
     ZERO,
@@ -62,7 +65,8 @@ def _common(loan, analysis, new_payment):
     assert (loan.escrow_monthly_payment, loan.escrow_cushion) == (new_payment, D("1050.00"))
     assert loan.escrow_analysis_date == date(2028, 12, 2)  # 2029-01-01 less 30 days' notice
     assert _escrows(loan, range(1, 13)) == [D("525.00")] * 12  # the year already billed keeps its amounts
-    assert _escrows(loan, [25, 26, 37]) == [D("525.00")] * 3  # after the year: the base payments again
+    # After the year: the estimate from boarding stands until the next analysis (2028-12-02) rewrites that year.
+    assert _escrows(loan, [25, 26, 37]) == [D("525.00")] * 3
     event = AuditEvent.objects.get(verb="loan.escrow_analyzed", target_id=str(loan.pk))
     assert event.before["escrow_monthly_payment"] == "525.00"
     assert event.after["escrow_monthly_payment"] == str(new_payment)
@@ -200,4 +204,29 @@ def test_an_analysis_failing_on_one_loan_leaves_the_others_done():
     # Nothing of the bad loan stays written (its disbursements roll back with it): it is still pending.
     assert not bad.escrow_disbursements.exists()
     assert list(step.pending_loan_ids(ANALYSIS)) == [bad.pk]
+    ledger_clean()
+
+
+def _night_queries(loans):
+    step = EscrowStep()
+    ids = list(step.pending_loan_ids(ANALYSIS))
+    assert ids == [loan.pk for loan in loans]
+    with CaptureQueriesContext(connection) as captured:
+        result = step.run_chunk(ANALYSIS, ids, None)
+    assert (result.done, result.errors) == (len(loans), [])
+    return len(captured)
+
+
+def _surplus_loan():
+    loan = escrowed_loan()
+    installments_paid(loan, 12)
+    escrow_received(loan, D("1150.00") + PAID_OUT - loan.escrow_balance)
+    return loan
+
+
+def test_an_analysis_night_costs_the_same_queries_for_one_loan_as_for_three():
+    ContentType.objects.get_for_models(EscrowDisbursement, EscrowRefund, JournalEntry, LoanAccount)
+    one = _night_queries([_surplus_loan()])
+    assert _night_queries([_surplus_loan() for _ in range(3)]) == one
+    assert EscrowRefund.objects.count() == 4  # each 100.00
     ledger_clean()

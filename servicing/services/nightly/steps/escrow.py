@@ -41,7 +41,7 @@ from servicing.models import (
 )
 from servicing.models.ledger import CASH, ESCROW_LIABILITY
 from servicing.services.escrow import item_following, item_occurrences
-from servicing.services.escrow_analysis import CURRENT_DAYS, AnalysisPlan, analysis_plan
+from servicing.services.escrow_analysis import CURRENT_DAYS, AnalysisPlan, analysis_plan, installments_until
 from servicing.services.ledger import BALANCE_FIELDS, Posting, journal_post_many, ledger_accounts, posting_prepare
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
 
@@ -191,7 +191,9 @@ def _plan_analyses(loans: dict[int, LoanAccount], items: list[EscrowItem], busin
     since = business_date - timedelta(days=CURRENT_DAYS)
     installments: dict[int, list[Installment]] = {loan.pk: [] for loan in due}
     for installment in (
-        Installment.objects.filter(loan_id__in=installments, due_date__gte=since)
+        Installment.objects.filter(
+            loan_id__in=installments, due_date__gte=since, due_date__lt=installments_until(business_date)
+        )
         .order_by("loan_id", "number")
         .only(*INSTALLMENT_FIELDS, *PAID_FIELDS)
     ):
