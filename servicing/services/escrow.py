@@ -96,6 +96,9 @@ def escrow_item_problems(item: EscrowItem) -> dict[str, str]:
         problems["next_payment_number"] = f"Must be from 1 to {item.payments_per_year}."
     if item.next_due_date is None:
         problems["next_due_date"] = "Give the date the next payment is due."
+    elif loan is not None and item.next_due_date <= loan.disbursement_date:
+        # The nightly step pays every payment due since this date: one before the loan existed is a typo.
+        problems["next_due_date"] = f"Must be after the loan's disbursement date {loan.disbursement_date}."
     if not (item.description or "").strip():
         problems["description"] = "Say what the bill is."
     return problems

@@ -100,6 +100,7 @@ def test_a_loan_without_escrow_gets_its_analysis_scheduled_with_its_first_item(c
         ({"annual_amount": "0"}, "annual_amount", "Must be greater than zero."),
         ({"annual_amount": "-10.00"}, "annual_amount", "Must be greater than zero."),
         ({"next_due_date": ""}, "next_due_date", "This field is required."),
+        ({"next_due_date": "2026-11-13"}, "next_due_date", "Must be after the loan's disbursement date 2026-11-13."),
         ({"payments_per_year": "5"}, "payments_per_year", "Select a valid choice. 5 is not one of the available"),
         ({"next_payment_number": "3"}, "next_payment_number", "Must be from 1 to 2."),
         ({"description": " "}, "description", "This field is required."),

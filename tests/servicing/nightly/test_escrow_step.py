@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from lending.core.models import AuditEvent
 from servicing.models import EscrowDisbursement, EscrowItem, JournalEntry, JournalLine, LoanAccount
 from servicing.services.nightly.steps.escrow import EscrowStep
+from tests.servicing.factories import boarded_loan
 from tests.servicing.nightly.escrow_helpers import ZERO, D, escrow_received, escrowed_loan, ledger_clean, run
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +160,9 @@ def test_a_chunk_costs_the_same_queries_for_one_loan_as_for_three():
     assert _queries_for(3, DECEMBER) == one  # the first loan is done: only the three new ones are pending
     assert EscrowDisbursement.objects.count() == 12  # 4 loans x 3 payments
     ledger_clean()
+
+
+def test_a_loan_without_escrow_has_no_analysis_date_and_is_never_pending():
+    loan = boarded_loan(consumer=True)
+    assert loan.escrow_analysis_date is None
+    assert list(EscrowStep().pending_loan_ids(date(2030, 1, 1))) == []
