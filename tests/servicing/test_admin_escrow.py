@@ -163,3 +163,25 @@ def test_disbursements_and_analyses_are_listed_read_only(client, loan):
         assert client.get(reverse(f"admin:servicing_{name}_add")).status_code == 403
     page = client.get(reverse("admin:servicing_escrowanalysis_change", args=[EscrowAnalysis.objects.get().pk]))
     assert "$525.00" in page.content.decode()  # the new monthly payment, shown as money
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("annual_amount", "1e400"),
+        ("annual_amount", "NaN"),
+        ("annual_amount", "123456789012345.00"),
+        ("annual_amount", "10.005"),
+        ("next_due_date", "2027-02-30"),
+        ("next_payment_number", "99999999"),
+        ("payments_per_year", "x"),
+        ("kind", "bitcoin"),
+    ],
+)
+def test_hostile_input_is_a_field_error_not_a_500(client, tax, field, value):
+    client.force_login(user_with_role(roles.SERVICER))
+    response = client.post(_change_url(tax), _form(tax, **{field: value}))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field]
+    tax.refresh_from_db()
+    assert tax.annual_amount == D("4800.00")
