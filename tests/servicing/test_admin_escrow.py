@@ -185,3 +185,18 @@ def test_hostile_input_is_a_field_error_not_a_500(client, tax, field, value):
     assert response.context["adminform"].form.errors[field]
     tax.refresh_from_db()
     assert tax.annual_amount == D("4800.00")
+
+
+def test_the_loan_page_links_adding_an_item_for_servicers_only(client, loan):
+    url = reverse("admin:servicing_loanaccount_change", args=[loan.pk])
+    add = f"{reverse('admin:servicing_escrowitem_add')}?loan={loan.pk}"
+    client.force_login(user_with_role(roles.SERVICER))
+    page = client.get(url).content.decode()
+    assert f'href="{add}" data-testid="add-escrow-item-link"' in page
+    form = client.get(add)
+    assert form.context["adminform"].form.initial["loan"] == str(loan.pk)
+    collector = user_with_role(roles.COLLECTOR)
+    collector.is_staff = True
+    collector.save(update_fields=["is_staff"])
+    client.force_login(collector)
+    assert "add-escrow-item-link" not in client.get(url).content.decode()
