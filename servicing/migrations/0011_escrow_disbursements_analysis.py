@@ -202,11 +202,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="escrowdisbursement",
             name="journal_entry",
-            field=models.OneToOneField(
+            field=models.ForeignKey(
                 blank=True,
+                help_text="The night's entry for the loan's disbursements (one entry per loan and night).",
                 null=True,
                 on_delete=django.db.models.deletion.PROTECT,
-                related_name="escrow_disbursement",
+                related_name="escrow_disbursements",
                 to="servicing.journalentry",
             ),
         ),

@@ -73,8 +73,13 @@ class EscrowDisbursement(models.Model):
     payee = models.CharField(max_length=200, blank=True)
     amount = models.DecimalField(**MONEY)
     advanced = models.DecimalField(**MONEY, default=ZERO)
-    journal_entry = models.OneToOneField(
-        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="escrow_disbursement"
+    journal_entry = models.ForeignKey(
+        JournalEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="escrow_disbursements",
+        help_text="The night's entry for the loan's disbursements (one entry per loan and night).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

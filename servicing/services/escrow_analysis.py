@@ -52,7 +52,7 @@ class AnalysisPlan:
 
 def installments_until(business_date: date) -> date:
     """A bound past the end of any computation year an analysis on ``business_date`` can start."""
-    return add_months(business_date + timedelta(days=ANALYSIS_NOTICE_DAYS), finance_escrow.MONTHS + 1)
+    return add_months(business_date + timedelta(days=ANALYSIS_NOTICE_DAYS), finance_escrow.MONTHS + 2)
 
 
 def _spread_part(spread: finance_escrow.EscrowSpread, index: int) -> Decimal:

@@ -57,8 +57,11 @@ def test_a_disbursement_with_enough_balance_pays_the_payee_and_advances_nothing(
     tax.refresh_from_db()
     assert (tax.next_due_date, tax.next_payment_number) == (DECEMBER, 2)  # six months on, payment 2 of 2
     event = AuditEvent.objects.get(verb="escrow.disbursed")
-    assert event.after["amount"] == "2400.00"
-    assert event.after["item_next_due_date"] == "2027-12-01"
+    assert event.target_id == str(row.journal_entry_id)
+    assert event.after["lines"] == [["escrow_liability", "2400.00", "0.00"], ["cash", "0.00", "2400.00"]]
+    assert [(d["id"], d["amount"], d["advanced"], d["item_next_due_date"]) for d in event.after["disbursements"]] == [
+        (row.pk, "2400.00", "0.00", "2027-12-01")
+    ]
     ledger_clean()
 
 
@@ -87,7 +90,9 @@ def test_two_items_due_the_same_day_and_the_rounding_remainder_on_the_last_payme
         (tax.pk, 2, D("2400.01"), ZERO),
         (insurance.pk, 1, D("1500.00"), D("250.01")),
     ]
-    assert len({r.journal_entry_id for r in rows}) == 2
+    # One entry for the loan's night: 2,400.01 + 1,500.00 = 3,900.01.
+    assert rows[0].journal_entry_id == rows[1].journal_entry_id
+    assert _lines(rows[0].journal_entry) == [("escrow_liability", D("3900.01"), ZERO), ("cash", ZERO, D("3900.01"))]
     loan.refresh_from_db()
     assert loan.escrow_balance == D("-250.01")
     tax.refresh_from_db()

@@ -22,12 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import groupby
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from lending.core.bulk import bulk_update_rows
-from lending.core.models import User
+from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record_many
 from lending.finance.money import ZERO
 from servicing.models import (
@@ -105,22 +106,23 @@ def escrow_close(*, business_date: date, loan_ids: list[int], actor: User | None
     items = list(EscrowItem.objects.filter(loan_id__in=loans).order_by("loan_id", "next_due_date", "id"))
     accounts = ledger_accounts()
     payments, moved = _payments_due(items, business_date)
-    postings, rows = _disburse(loans, payments, business_date, accounts)
+    nights = _disburse(loans, payments, business_date, accounts)
     plans = _plan_analyses(loans, items, business_date)
     refunds: list[tuple[AnalysisPlan, Posting]] = []
     for plan in plans:
         if plan.refund:
             refunds.append((plan, _refund_posting(plan, business_date, accounts)))
-    # A zero payment (a cent split over the year) has a row and no entry.
-    all_postings = [p for p in postings if p.lines] + [posting for _, posting in refunds]
-    if all_postings:
-        journal_post_many(actor=actor, postings=all_postings, accounts=accounts)
-    for row, posting in zip(rows, postings, strict=True):
-        row.journal_entry = posting.entry if posting.lines else None
-    EscrowDisbursement.objects.bulk_create(rows)
+    postings = [night.posting for night in nights if night.posting is not None] + [p for _, p in refunds]
+    if postings:
+        # The audit rows below record each entry with its lines and what it paid.
+        journal_post_many(actor=actor, postings=postings, accounts=accounts, audit=False)
+    for night in nights:
+        for row in night.rows:
+            row.journal_entry = night.posting.entry if night.posting is not None else None
+    EscrowDisbursement.objects.bulk_create([row for night in nights for row in night.rows])
     bulk_update_rows(EscrowItem, moved, ["next_due_date", "next_payment_number"])
-    _write_analyses(plans, refunds, business_date, actor)
-    audit_record_many([_disbursement_event(row, actor) for row in rows])
+    events = _write_analyses(plans, refunds, business_date, actor)
+    audit_record_many([_disbursement_event(night, actor) for night in nights] + events)
     return len(loan_ids)
 
 
@@ -143,44 +145,52 @@ def _payments_due(items: list[EscrowItem], business_date: date) -> tuple[list[_P
     return payments, due
 
 
+@dataclass
+class _Night:
+    """One loan's disbursements of the night: their rows and the one entry that pays them all."""
+
+    loan: LoanAccount
+    rows: list[EscrowDisbursement]
+    posting: Posting | None  # None when every payment is zero (a cent split over the year)
+
+
 def _disburse(
     loans: dict[int, LoanAccount], payments: list[_Payment], business_date: date, accounts: dict[str, Any]
-) -> tuple[list[Posting], list[EscrowDisbursement]]:
-    """One prepared entry and one row per payment; the advance is the part the balance (if positive) does not
-    cover. A zero payment (a cent split over the year) gets its row and no entry."""
-    postings, rows = [], []
-    for payment in payments:
-        loan = loans[payment.item.loan_id]
-        available = max(loan.escrow_balance, ZERO)
-        advanced = payment.amount - min(payment.amount, available)
-        item = payment.item
-        memo = f"Escrow disbursement: {item.description} due {payment.due_date} to {item.payee or 'payee'}"
-        lines = [(ESCROW_LIABILITY, payment.amount, ZERO), (CASH, ZERO, payment.amount)]
-        if payment.amount:
+) -> list[_Night]:
+    """Per loan, a row per payment and one prepared entry for their total: Dr escrow liability / Cr cash. Each
+    payment's advance is the part the balance left before it (if positive) does not cover."""
+    nights = []
+    for loan_id, group in groupby(payments, key=lambda p: p.item.loan_id):
+        loan = loans[loan_id]
+        balance, rows = loan.escrow_balance, []
+        for payment in group:
+            advanced = payment.amount - min(payment.amount, max(balance, ZERO))
+            balance -= payment.amount
+            rows.append(
+                EscrowDisbursement(
+                    item=payment.item,
+                    loan=loan,
+                    due_date=payment.due_date,
+                    paid_on=business_date,
+                    payment_number=payment.payment_number,
+                    payee=payment.item.payee,
+                    amount=payment.amount,
+                    advanced=advanced,
+                )
+            )
+        total = sum((row.amount for row in rows), ZERO)
+        posting = None
+        if total:
             posting = posting_prepare(
                 loan=loan,
                 effective_date=business_date,
                 kind=JournalEntry.Kind.ESCROW_DISBURSEMENT,
-                memo=memo,
-                lines=lines,
+                memo="Escrow disbursement: " + "; ".join(f"{r.item.description} due {r.due_date}" for r in rows),
+                lines=[(ESCROW_LIABILITY, total, ZERO), (CASH, ZERO, total)],
                 accounts=accounts,
             )
-        else:
-            posting = Posting(loan, business_date, JournalEntry.Kind.ESCROW_DISBURSEMENT, memo, [])
-        postings.append(posting)
-        rows.append(
-            EscrowDisbursement(
-                item=item,
-                loan=loan,
-                due_date=payment.due_date,
-                paid_on=business_date,
-                payment_number=payment.payment_number,
-                payee=item.payee,
-                amount=payment.amount,
-                advanced=advanced,
-            )
-        )
-    return postings, rows
+        nights.append(_Night(loan, rows, posting))
+    return nights
 
 
 def _plan_analyses(loans: dict[int, LoanAccount], items: list[EscrowItem], business_date: date) -> list[AnalysisPlan]:
@@ -234,10 +244,10 @@ def _write_analyses(
     refunds: list[tuple[AnalysisPlan, Posting]],
     business_date: date,
     actor: User | None,
-) -> None:
-    """The analysis rows, refunds, rewritten installments and loans' new escrow figures, and their audit rows."""
+) -> list[AuditEvent]:
+    """The analysis rows, refunds, rewritten installments and loans' new escrow figures; their audit rows."""
     if not plans:
-        return
+        return []
     EscrowAnalysis.objects.bulk_create([plan.analysis for plan in plans if plan.analysis is not None])
     refund_rows = EscrowRefund.objects.bulk_create(
         [
@@ -287,11 +297,17 @@ def _write_analyses(
             actor=actor,
             verb="escrow.refunded",
             target=refund,
-            after={"amount": refund.amount, "due_by": refund.due_by, "journal_entry": refund.journal_entry_id},
+            after={
+                "loan": posting.loan.loan_number,
+                "amount": refund.amount,
+                "due_by": refund.due_by,
+                "journal_entry": refund.journal_entry_id,
+                "lines": _lines(posting),
+            },
         )
-        for refund in refund_rows
+        for refund, (_, posting) in zip(refund_rows, refunds, strict=True)
     ]
-    audit_record_many(events)
+    return events
 
 
 def _analysis_summary(analysis: EscrowAnalysis | None) -> dict[str, Any] | None:
@@ -313,19 +329,31 @@ def _analysis_summary(analysis: EscrowAnalysis | None) -> dict[str, Any] | None:
     }
 
 
-def _disbursement_event(row: EscrowDisbursement, actor: User | None) -> Any:
+def _lines(posting: Posting) -> list[list[Any]]:
+    return [[line.account, line.debit, line.credit] for line in posting.lines]
+
+
+def _disbursement_event(night: _Night, actor: User | None) -> AuditEvent:
+    """One audit row per loan and night: the entry (its lines) and each payment it made."""
     return audit_event(
         actor=actor,
         verb="escrow.disbursed",
-        target=row,
+        target=night.posting.entry if night.posting is not None else night.loan,
         after={
-            "loan": row.loan.loan_number,
-            "item": row.item_id,
-            "due_date": row.due_date,
-            "payment_number": row.payment_number,
-            "amount": row.amount,
-            "advanced": row.advanced,
-            "journal_entry": row.journal_entry_id,
-            "item_next_due_date": row.item.next_due_date,
+            "loan": night.loan.loan_number,
+            "journal_entry": night.posting.entry.pk if night.posting and night.posting.entry else None,
+            "lines": _lines(night.posting) if night.posting is not None else [],
+            "disbursements": [
+                {
+                    "id": row.pk,
+                    "item": row.item_id,
+                    "due_date": row.due_date,
+                    "payment_number": row.payment_number,
+                    "amount": row.amount,
+                    "advanced": row.advanced,
+                    "item_next_due_date": row.item.next_due_date,
+                }
+                for row in night.rows
+            ],
         },
     )
