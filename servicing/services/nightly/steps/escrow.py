@@ -1,9 +1,10 @@
 """Step 6 of the close of business: escrow disbursements and the annual escrow analysis.
 
-Disbursements: every escrow item payment due by D (``next_due_date <= D``) is paid to its payee on D:
-Dr escrow liability / Cr cash for the payment (``servicing.services.escrow.item_payment``: the annual amount over
-the payments per year, the year's last payment carrying the rounding remainder), one ``escrow_disbursement`` entry
-and one ``EscrowDisbursement`` row per item and due date. When the balance is short the servicer advances the
+Disbursements: every escrow item payment due by D (``next_due_date <= D``) is paid to its payee on D
+(``servicing.services.escrow.item_payment``: the annual amount over the payments per year, the year's last payment
+carrying the rounding remainder): one ``EscrowDisbursement`` row per item and due date, and per loan one
+``escrow_disbursement`` entry for the night's payments, Dr escrow liability / Cr cash for their total (audited once
+per loan with its lines and each payment). When the balance is short the servicer advances the
 difference: the escrow balance goes negative and the row records the advanced part. The item's next due date then
 moves on by 12 / payments per year months. Payments of a loan are made in due date order, so the advance falls on
 the later ones; a payment already made (unique per item and due date) is skipped, so nothing is paid twice.
