@@ -18,7 +18,9 @@ journal lines) load in minutes on a small machine. What it writes is what the se
 - per payment a ``LoanTransaction`` and its three allocation lines (interest, principal, escrow of its installment).
 
 So the running balances equal the journal (``ledger_verify`` passes) and every entry balances. Escrow is never
-disbursed (no escrow-disbursement job exists yet), so escrow balances only grow.
+disbursed in the history, so escrow balances only grow. The annual escrow analysis dates are spread over the year
+as a real book's are (first payments in every month): loan ``k`` is analysed 30 days before the computation year
+starting ``k % 12`` months after its next due date, so a twelfth of the loans is analysed on the next close.
 
 Dates: the history ends today. The portfolio's first payment was ``months`` months before the first of next month,
 so installment ``months`` is the last one due and paid, and the next (due on the first of next month) is the one a
@@ -337,14 +339,16 @@ STATEMENTS = (
             odd_first_period, disbursement_date, first_payment_date, maturity_date, regular_payment,
             late_fee_percent, late_fee_flat, grace_days, allocation_strategy, escrow_monthly_payment,
             escrow_initial_deposit, escrow_cushion, principal_balance, interest_due, fees_due, escrow_balance,
-            suspense_balance, interest_paid_through, next_due_date, version, boarded_at, updated_at)
+            suspense_balance, interest_paid_through, next_due_date, version, boarded_at, updated_at,
+            escrow_analysis_date)
         SELECT %(loan_base)s + k, %(prefix)s || '-' || lpad((%(n0)s + k)::text, 7, '0'), %(user_base)s + k,
                'Pat Borrower ' || %(prefix)s || (%(n0)s + k), 'bench-30y', 'Bench 30-year fixed', 'active',
                t.principal, t.rate, %(term)s, 'monthly', 'level', 0, '30/360', 'per_diem',
                (r1.due_date - interval '1 month')::date, r1.due_date, t.maturity, t.regular_payment,
                5, 0, 15, 'mortgage_standard', t.escrow_monthly, t.deposit, t.deposit,
                t.principal - t.principal_paid, 0, 0, t.deposit + t.escrow_paid, 0, t.paid_through, t.next_due,
-               3 + %(months)s, %(now)s, %(now)s
+               3 + %(months)s, %(now)s, %(now)s,
+               (t.next_due + (k %% 12) * interval '1 month')::date - 30
           FROM {_K} {_TPL} JOIN bench_tpl_row r1 ON r1.tpl = t.id AND r1.number = 1
         """,
     ),

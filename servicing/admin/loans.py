@@ -58,6 +58,7 @@ class EscrowItemInline(RoleViewMixin, admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+    show_change_link = True  # servicers edit an item on its own page (servicing.admin.escrow)
 
 
 def _allocation_summary(txn: LoanTransaction) -> str:

@@ -2,7 +2,7 @@
 
 from servicing.models.ach import AutopayEnrollment, AutopaySkippedDraft, PendingPayment, ReturnCode
 from servicing.models.boarding import FundedApplication
-from servicing.models.escrow import EscrowItem
+from servicing.models.escrow import EscrowAnalysis, EscrowDisbursement, EscrowItem, EscrowRefund
 from servicing.models.imports import ImportBatch, ImportLine
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount
@@ -14,7 +14,10 @@ __all__ = [
     "AllocationLine",
     "AutopayEnrollment",
     "AutopaySkippedDraft",
+    "EscrowAnalysis",
+    "EscrowDisbursement",
     "EscrowItem",
+    "EscrowRefund",
     "FundedApplication",
     "ImportBatch",
     "ImportLine",

@@ -75,6 +75,12 @@ class LoanAccount(models.Model):
     escrow_monthly_payment = models.DecimalField(**MONEY, default=ZERO)
     escrow_initial_deposit = models.DecimalField(**MONEY, default=ZERO)
     escrow_cushion = models.DecimalField(**MONEY, default=ZERO)
+    escrow_analysis_date = models.DateField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Next annual escrow analysis (the notice date); blank when the loan has no escrow.",
+    )
 
     # --- running balances (mirrors of the per-loan ledger accounts) ----------------------------------------
     principal_balance = models.DecimalField(**MONEY, default=ZERO)

@@ -36,6 +36,7 @@ from origination.services.closing import INSURANCE_PAYMENT, PROPERTY_TAX_PAYMENT
 from origination.services.contract import contract_terms_load, contract_terms_snapshot
 from servicing.models import EscrowItem, Installment, JournalEntry, LoanAccount
 from servicing.models.ledger import CASH, ESCROW_LIABILITY, FEE_INCOME, LOANS_RECEIVABLE
+from servicing.services.escrow import analysis_date_for_year
 from servicing.services.ledger import journal_post
 
 
@@ -179,6 +180,7 @@ def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount
         escrow_monthly_payment=projection.monthly_payment if projection is not None else ZERO,
         escrow_initial_deposit=projection.initial_deposit if projection is not None else ZERO,
         escrow_cushion=projection.cushion if projection is not None else ZERO,
+        escrow_analysis_date=analysis_date_for_year(terms.first_payment_date) if projection is not None else None,
         interest_paid_through=terms.disbursement_date,  # the first installment's interest runs from here
         next_due_date=schedule.rows[0].due_date,
         boarded_by=actor if actor is not None and actor.pk else None,
