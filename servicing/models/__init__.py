@@ -3,6 +3,7 @@
 from servicing.models.ach import AutopayEnrollment, PendingPayment
 from servicing.models.boarding import FundedApplication
 from servicing.models.escrow import EscrowItem
+from servicing.models.fees import DelinquencyHistory, LoanFee
 from servicing.models.imports import ImportBatch, ImportLine
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount
@@ -12,6 +13,7 @@ from servicing.models.payoff import LoanPayoff, PayoffQuote
 __all__ = [
     "AllocationLine",
     "AutopayEnrollment",
+    "DelinquencyHistory",
     "EscrowItem",
     "FundedApplication",
     "ImportBatch",
@@ -21,6 +23,7 @@ __all__ = [
     "JournalLine",
     "LedgerAccount",
     "LoanAccount",
+    "LoanFee",
     "LoanPayoff",
     "LoanTransaction",
     "PayoffQuote",

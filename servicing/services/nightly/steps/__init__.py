@@ -1,1 +1,6 @@
 """One module per close-of-business step; importing this package registers them all (``base.register``)."""
+
+from servicing.services.nightly.steps import (
+    delinquency,  # noqa: F401
+    late_fees,  # noqa: F401
+)

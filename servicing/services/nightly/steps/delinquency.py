@@ -1,0 +1,121 @@
+"""Close of business, step 5: delinquency aging.
+
+Each active loan's days past due, bucket and status at the close of D come from the due date of its oldest
+installment whose periodic payment is unpaid (``lending.finance.delinquency``, MBA method; late fees owed do not
+make a paid installment late, Reg Z 1026.36(c)(2)). Per chunk: one query reads the loans with their oldest unpaid
+due date, one UPDATE writes the loans whose figures changed, one stamps the others as aged for D, and a
+``DelinquencyHistory`` row (with its audit row) is written only for a loan that changed bucket or status: the
+night's writes grow with the changes, not with the portfolio.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from lending.core.bulk import bulk_update_rows
+from lending.core.models import AuditEvent, User
+from lending.core.services import audit_event, audit_record_many
+from lending.finance import delinquency as dq
+from servicing.models import DelinquencyHistory, Installment, LoanAccount
+from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
+
+FIGURES = ("days_past_due", "delinquency_bucket", "delinquency_status")
+
+
+def loan_delinquency(loan: LoanAccount, oldest_unpaid: date | None, as_of: date) -> tuple[int, str, str]:
+    """(days past due, bucket, status) of ``loan`` at the close of ``as_of``. Monthly loans count missed payments
+    on the schedule's day of month (due the 31st: the February due date is the 28th, March's the 31st)."""
+    due_day = loan.first_payment_date.day if loan.payment_frequency == "monthly" else None
+    status = dq.delinquency_status(oldest_unpaid, as_of, grace_days=loan.grace_days, due_day=due_day)
+    return status.days_past_due, dq.dpd_bucket(status), dq.loan_status(status)
+
+
+def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -> int:
+    """Age ``loan_ids`` at the close of ``business_date``; returns how many changed bucket or status."""
+    oldest = (
+        Installment.objects.filter(
+            loan=OuterRef("pk"), paid_on__isnull=True, payment__gt=0, due_date__lte=business_date
+        )
+        .order_by("due_date")
+        .values("due_date")[:1]
+    )
+    loans = list(
+        LoanAccount.objects.filter(pk__in=loan_ids, status=LoanAccount.Status.ACTIVE)
+        .filter(Q(delinquency_as_of__isnull=True) | Q(delinquency_as_of__lt=business_date))
+        .only("pk", "loan_number", "first_payment_date", "payment_frequency", "grace_days", *FIGURES)
+        .annotate(oldest_unpaid=Subquery(oldest))
+        .order_by("pk")
+    )
+    changed, history = [], []
+    for loan in loans:
+        days, bucket, status = loan_delinquency(loan, loan.oldest_unpaid, business_date)
+        if (days, bucket, status) == (loan.days_past_due, loan.delinquency_bucket, loan.delinquency_status):
+            continue
+        if (bucket, status) != (loan.delinquency_bucket, loan.delinquency_status):
+            history.append(
+                DelinquencyHistory(
+                    loan=loan,
+                    as_of=business_date,
+                    days_past_due=days,
+                    bucket_from=loan.delinquency_bucket,
+                    bucket_to=bucket,
+                    status_from=loan.delinquency_status,
+                    status_to=status,
+                    oldest_unpaid_due_date=loan.oldest_unpaid,
+                )
+            )
+        loan.days_past_due, loan.delinquency_bucket, loan.delinquency_status = days, bucket, status
+        loan.delinquency_as_of = business_date
+        changed.append(loan)
+    bulk_update_rows(LoanAccount, changed, [*FIGURES, "delinquency_as_of"])
+    LoanAccount.objects.filter(pk__in=[loan.pk for loan in loans if loan.delinquency_as_of != business_date]).update(
+        delinquency_as_of=business_date
+    )
+    if history:
+        DelinquencyHistory.objects.bulk_create(history)
+        audit_record_many([_audit(row, actor) for row in history])
+    return len(history)
+
+
+def _audit(row: DelinquencyHistory, actor: User | None) -> AuditEvent:
+    return audit_event(
+        actor=actor,
+        verb="loan.delinquency_changed",
+        target=row.loan,
+        before={"bucket": row.bucket_from, "status": row.status_from},
+        after={
+            "bucket": row.bucket_to,
+            "status": row.status_to,
+            "days_past_due": row.days_past_due,
+            "as_of": row.as_of,
+            "oldest_unpaid_due_date": row.oldest_unpaid_due_date,
+        },
+    )
+
+
+@register
+class DelinquencyStep(NightlyStep):
+    name = "delinquency"
+    label = "Delinquency"
+
+    def pending_loan_ids(self, business_date: date) -> QuerySet[Any, int]:
+        """Active loans not yet aged for ``business_date``."""
+        return (
+            LoanAccount.objects.filter(status=LoanAccount.Status.ACTIVE)
+            .filter(Q(delinquency_as_of__isnull=True) | Q(delinquency_as_of__lt=business_date))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+    def run_chunk(self, business_date: date, loan_ids: list[int], actor: User | None) -> ChunkResult:
+        def age(ids: list[int]) -> int:
+            loans_age(business_date=business_date, loan_ids=ids, actor=actor)
+            return len(ids)
+
+        def one(loan_id: int) -> None:
+            age([loan_id])
+
+        return isolate(loan_ids, age, one)
