@@ -8,7 +8,10 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from lending.core.models import AuditEvent
 from origination.models import Property
@@ -266,3 +269,18 @@ def test_one_bad_loan_is_an_error_row_and_the_others_are_charged(loan, monkeypat
     assert list(LoanFee.objects.values_list("loan_id", flat=True)) == [loan.pk]
     assert list(LateFeesStep().pending_loan_ids(date(2027, 2, 17))) == [other.pk]
     _verify()
+
+
+def test_the_chunk_costs_the_same_queries_for_one_late_loan_or_three(loan):
+    others = [boarded_loan() for _ in range(2)]
+    for index, other in enumerate(others):
+        _pay(other, _installment(other, 1).payment, f"o-{index}", date(2027, 1, 1))
+    step = LateFeesStep()
+    ContentType.objects.get_for_model(LoanFee)  # cached after its first use: not a per-chunk cost
+    counts = []
+    for ids in ([loan.pk], [other.pk for other in others]):
+        with CaptureQueriesContext(connection) as captured:
+            step.run_chunk(date(2027, 2, 17), ids, None)
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1] == 14  # no query per loan or per fee
+    assert LoanFee.objects.count() == 3

@@ -45,7 +45,9 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
     loans = list(
         LoanAccount.objects.filter(pk__in=loan_ids, status=LoanAccount.Status.ACTIVE)
         .filter(Q(delinquency_as_of__isnull=True) | Q(delinquency_as_of__lt=business_date))
-        .only("pk", "loan_number", "first_payment_date", "payment_frequency", "grace_days", *FIGURES)
+        .only(
+            "pk", "loan_number", "first_payment_date", "payment_frequency", "grace_days", "delinquency_as_of", *FIGURES
+        )
         .annotate(oldest_unpaid=Subquery(oldest))
         .order_by("pk")
     )
