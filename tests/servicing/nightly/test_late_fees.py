@@ -9,10 +9,13 @@ from io import StringIO
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from lending.core import roles
 from lending.core.models import AuditEvent
 from origination.models import Property
 from servicing.models import AllocationLine, Installment, JournalEntry, JournalLine, LoanAccount, LoanFee
@@ -21,6 +24,7 @@ from servicing.services.fees import FeeError, fee_waive
 from servicing.services.nightly.base import steps_in_order
 from servicing.services.nightly.steps.late_fees import LateFeesStep
 from servicing.services.payments import payment_post, payment_reverse
+from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -284,3 +288,45 @@ def test_the_chunk_costs_the_same_queries_for_one_late_loan_or_three(loan):
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1] == 14  # no query per loan or per fee
     assert LoanFee.objects.count() == 3
+
+
+# --- the admin action ----------------------------------------------------------------------------------------
+
+
+def _action(client, fees, **extra):
+    data = {"action": "waive_fees", "_selected_action": [fee.pk for fee in fees], **extra}
+    return client.post(reverse("admin:servicing_loanfee_changelist"), data)
+
+
+def test_admin_waive_action_asks_for_a_reason_then_waives(client, loan):
+    _run(date(2027, 2, 17))
+    fee = LoanFee.objects.get()
+    servicer = user_with_role(roles.SERVICER)
+    client.force_login(servicer)
+    page = _action(client, [fee])
+    assert page.status_code == 200
+    assert "Waive fees" in page.content.decode()
+    assert f"{loan.loan_number}: Late fee $94.81 assessed Feb. 17, 2027 (installment 2)</li>" in page.content.decode()
+    assert _action(client, [fee], waive="Waive fees", reason=" ").status_code == 400  # no reason: nothing waived
+    assert LoanFee.objects.get().waived_amount == D("0.00")
+    done = _action(client, [fee], waive="Waive fees", reason="hardship")
+    assert done.status_code == 302
+    fee.refresh_from_db()
+    assert (fee.waived_amount, fee.waived_by, fee.waiver_reason) == (FEE, servicer, "hardship")
+    # Again: refused with the service's message, nothing more written.
+    entries = JournalEntry.objects.count()
+    again = _action(client, [fee], waive="Waive fees", reason="again")
+    assert "already waived on" in " ".join(m.message for m in get_messages(again.wsgi_request))
+    assert JournalEntry.objects.count() == entries
+    _verify()
+
+
+def test_a_collector_sees_fees_but_cannot_waive(client, loan):
+    _run(date(2027, 2, 17))
+    collector = user_with_role(roles.COLLECTOR, is_staff=True)  # let into the admin: sees, never waives
+    client.force_login(collector)
+    listing = client.get(reverse("admin:servicing_loanfee_changelist"))
+    assert listing.status_code == 200
+    assert "waive_fees" not in listing.content.decode()
+    _action(client, [LoanFee.objects.get()], waive="Waive fees", reason="x")
+    assert LoanFee.objects.get().waived_amount == D("0.00")
