@@ -171,7 +171,7 @@ def fee_waive(*, fee: LoanFee, actor: User | None, reason: str) -> LoanFee:
     if not reason:
         raise FeeError("Give the reason for the waiver.")
     loan = loan_lock(fee.loan)
-    fee = LoanFee.objects.select_for_update().select_related("installment", "journal_entry").get(pk=fee.pk)
+    fee = LoanFee.objects.select_for_update(of=("self",)).select_related("installment", "journal_entry").get(pk=fee.pk)
     if fee.waived_amount:
         raise FeeError(f"This {fee.get_kind_display().lower()} was already waived on {fee.waived_on}.")
     paid = fee_paid(fee)
