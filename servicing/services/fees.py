@@ -50,10 +50,14 @@ def late_candidates(business_date: date) -> Q:
     window = Q(pk__in=[])
     for grace in set(graces.distinct().order_by()):
         # Charged at this close: the due date d with before - grace - 1 < d <= business_date - grace - 1.
+        last_due = business_date - timedelta(days=grace + 1)
         window |= Q(
             loan__grace_days=grace,
+            # Only loans past due beyond grace (their oldest unpaid due date, kept on the loan): the late loans
+            # drive the query, not every installment of the portfolio falling in the date range.
+            loan__next_due_date__lte=last_due,
             due_date__gt=before - timedelta(days=grace + 1),
-            due_date__lte=business_date - timedelta(days=grace + 1),
+            due_date__lte=last_due,
         )
     charged = LoanFee.objects.filter(installment=OuterRef("pk"), kind=LoanFee.Kind.LATE_FEE)
     return (

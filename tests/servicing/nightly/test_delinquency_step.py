@@ -16,6 +16,7 @@ from servicing.models import DelinquencyHistory, Installment, LoanAccount
 from servicing.services import payments
 from servicing.services.nightly.steps.delinquency import DelinquencyStep
 from servicing.services.payments import payment_post
+from servicing.services.posting import loans_dates_refresh
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
 
@@ -140,6 +141,7 @@ def test_the_chunk_costs_the_same_queries_for_one_loan_or_many(django_assert_num
     loans.append(current)
     for loan in (*loans[:2], current):
         Installment.objects.filter(loan=loan, number=1).update(paid_on=date(2027, 1, 4))
+    loans_dates_refresh([loan.pk for loan in (*loans[:2], current)])  # as the payment services do
     with django_assert_num_queries(7):
         step.run_chunk(date(2027, 1, 5), [loan.pk for loan in loans], None)
     assert DelinquencyHistory.objects.count() == 5 + 2
