@@ -330,3 +330,23 @@ def test_a_collector_sees_fees_but_cannot_waive(client, loan):
     assert "waive_fees" not in listing.content.decode()
     _action(client, [LoanFee.objects.get()], waive="Waive fees", reason="x")
     assert LoanFee.objects.get().waived_amount == D("0.00")
+
+
+def test_a_consumer_strategy_pays_the_late_fee_first():
+    """fees_interest_principal: each installment's late fee before its interest and principal."""
+    loan = boarded_loan(consumer=True)  # 12,000 at 11.99 % over 36 months: 398.51 a month, 5 % late fee
+    _pay(loan, _installment(loan, 1).payment, "c-1", date(2027, 1, 1))
+    second = _installment(loan, 2)
+    assert (second.principal + second.interest, second.escrow) == (D("398.51"), D("0.00"))
+    _run(date(2027, 2, 17))
+    assert LoanFee.objects.get().amount == D("19.93")  # 398.51 x 5 % = 19.9255 -> 19.93 (half up)
+    # The exact periodic payment pays the fee first and leaves the installment 19.93 short of principal.
+    txn = _pay(loan, D("398.51"), "c-2", date(2027, 2, 20))
+    paid = dict(txn.allocation_lines.values_list("bucket", "amount"))
+    assert paid == {"late_fees": D("19.93"), "interest": second.interest, "principal": second.principal - D("19.93")}
+    second.refresh_from_db()
+    assert (second.paid_late_fees, second.paid_on) == (D("19.93"), None)
+    _pay(loan, D("19.93"), "c-3", date(2027, 2, 21))
+    second.refresh_from_db()
+    assert (second.paid_principal, second.paid_on) == (second.principal, date(2027, 2, 21))
+    _verify()
