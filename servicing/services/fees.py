@@ -63,7 +63,8 @@ def late_candidates(business_date: date) -> Q:
     return (
         window
         & Q(paid_on__isnull=True, payment__gt=0, loan__status=LoanAccount.Status.ACTIVE)
-        & (Q(loan__late_fee_percent__gt=0) | Q(loan__late_fee_flat__gt=0))
+        # A fee to charge: a flat part, or a percent of principal and interest the installment has.
+        & (Q(loan__late_fee_flat__gt=0) | Q(Q(principal__gt=0) | Q(interest__gt=0), loan__late_fee_percent__gt=0))
         & ~Q(Exists(charged))
     )
 
