@@ -24,6 +24,7 @@ from servicing.services.fees import FeeError, fee_waive
 from servicing.services.nightly.base import steps_in_order
 from servicing.services.nightly.steps.late_fees import LateFeesStep
 from servicing.services.payments import payment_post, payment_reverse
+from servicing.services.payments_batch import PaymentRequest, payments_post_many
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
 
@@ -349,4 +350,26 @@ def test_a_consumer_strategy_pays_the_late_fee_first():
     _pay(loan, D("19.93"), "c-3", date(2027, 2, 21))
     second.refresh_from_db()
     assert (second.paid_principal, second.paid_on) == (second.principal, date(2027, 2, 21))
+    _verify()
+
+
+def test_a_payment_file_pays_a_late_fee_owed_on_a_paid_installment_as_payment_post_does(loan):
+    _run(date(2027, 2, 17))
+    _pay(loan, _installment(loan, 2).payment, "pay-2", date(2027, 2, 20))
+    request = PaymentRequest(
+        loan_id=loan.pk,
+        amount=FEE,
+        effective_date=date(2027, 2, 21),
+        method="ach",
+        reference="file-1",
+        idempotency_key="file-1",
+    )
+    [result] = payments_post_many(requests=[request], actor=None)
+    assert result.error is None
+    lines = list(result.transaction.allocation_lines.values_list("installment__number", "bucket", "amount"))
+    assert lines == [(2, "late_fees", FEE)]
+    second = _installment(loan, 2)
+    assert (second.paid_late_fees, second.paid_on) == (FEE, date(2027, 2, 20))
+    loan.refresh_from_db()
+    assert loan.fees_due == D("0.00")
     _verify()
