@@ -18,6 +18,7 @@ from servicing.services.nightly.steps.delinquency import DelinquencyStep
 from servicing.services.payments import payment_post
 from servicing.services.posting import loans_dates_refresh
 from tests.core.factories import user_with_role
+from tests.servicing.concurrency import run_in_threads
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -195,3 +196,19 @@ def test_staff_list_query_count_does_not_grow_with_the_filter(client, django_ass
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("servicing:home"), {"bucket": "1-29"})
     assert len(response.context["loans"]) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_four_workers_on_the_same_chunk_age_each_loan_once():
+    loans = [boarded_loan() for _ in range(3)]
+    ids = [loan.pk for loan in loans]
+    results = []
+
+    def work(index):
+        results.append(DelinquencyStep().run_chunk(date(2027, 1, 4), ids, None))
+
+    assert run_in_threads(4, work) == []
+    assert [r.errors for r in results] == [[]] * 4
+    assert DelinquencyHistory.objects.count() == 3  # one current -> 1-29 row per loan, not four
+    assert [_figures(loan)[:3] for loan in loans] == [(3, "1-29", "delinquent")] * 3

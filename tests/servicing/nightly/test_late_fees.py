@@ -26,6 +26,7 @@ from servicing.services.nightly.steps.late_fees import LateFeesStep
 from servicing.services.payments import payment_post, payment_reverse
 from servicing.services.payments_batch import PaymentRequest, payments_post_many
 from tests.core.factories import user_with_role
+from tests.servicing.concurrency import run_in_threads
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -372,4 +373,19 @@ def test_a_payment_file_pays_a_late_fee_owed_on_a_paid_installment_as_payment_po
     assert (second.paid_late_fees, second.paid_on) == (FEE, date(2027, 2, 20))
     loan.refresh_from_db()
     assert loan.fees_due == D("0.00")
+    _verify()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_four_workers_on_the_same_chunk_charge_each_fee_once(loan):
+    results = []
+
+    def work(index):
+        results.append(LateFeesStep().run_chunk(date(2027, 2, 17), [loan.pk], None))
+
+    assert run_in_threads(4, work) == []
+    assert [r.errors for r in results] == [[]] * 4
+    assert LoanFee.objects.count() == 1
+    assert JournalEntry.objects.filter(kind="fee").count() == 1
     _verify()

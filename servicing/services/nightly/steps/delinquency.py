@@ -45,8 +45,11 @@ def oldest_unpaid_due(loan: LoanAccount, as_of: date) -> date | None:
 
 def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -> int:
     """Age ``loan_ids`` at the close of ``business_date``; returns how many changed bucket or status."""
+    # Locked: a second worker on the same chunk waits, then finds them aged (PostgreSQL re-checks the filter on
+    # the row it waited for) and writes nothing; a payment posting meanwhile waits for the chunk, not the reverse.
     loans = list(
-        LoanAccount.objects.filter(pk__in=loan_ids, status=LoanAccount.Status.ACTIVE)
+        LoanAccount.objects.select_for_update()
+        .filter(pk__in=loan_ids, status=LoanAccount.Status.ACTIVE)
         .filter(Q(delinquency_as_of__isnull=True) | Q(delinquency_as_of__lt=business_date))
         .only(
             "pk",
