@@ -212,3 +212,16 @@ def test_four_workers_on_the_same_chunk_age_each_loan_once():
     assert [r.errors for r in results] == [[]] * 4
     assert DelinquencyHistory.objects.count() == 3  # one current -> 1-29 row per loan, not four
     assert [_figures(loan)[:3] for loan in loans] == [(3, "1-29", "delinquent")] * 3
+
+
+def test_the_loan_page_shows_the_aged_figures(client, month_end_loan):
+    client.force_login(user_with_role(roles.SERVICER))
+    url = reverse("servicing:loan-detail", args=[month_end_loan.pk])
+    pattern = r'<p class="small mb-0" data-testid="delinquency">(.*?)</p>'
+    assert re.search(pattern, client.get(url).content.decode()).group(1) == (
+        '<span class="text-muted">Not aged yet by the close of business.</span>'
+    )
+    _age(date(2027, 2, 27))
+    assert re.search(pattern, client.get(url).content.decode()).group(1) == (
+        '27 days past due · 30-59 days · delinquent <span class="text-muted">(aged 2027-02-27)</span>'
+    )
