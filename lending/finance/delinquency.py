@@ -186,3 +186,30 @@ def delinquency_status(
         late_fee_assessable=fee_assessable,
         foreclosure_referral_allowed=days > FORECLOSURE_REFERRAL_DAYS,
     )
+
+
+# --- what a servicer's loan list shows: a days-past-due bucket and a three-way status -------------------------
+
+DPD_BUCKETS = ("current", "1-29", "30-59", "60-89", "90-119", "120+")
+LOAN_CURRENT = "current"
+LOAN_DELINQUENT = "delinquent"
+LOAN_DEFAULT = "default"
+LOAN_STATUSES = (LOAN_CURRENT, LOAN_DELINQUENT, LOAN_DEFAULT)
+
+
+def dpd_bucket(status: DelinquencyStatus) -> str:
+    """The list bucket of a loan: ``current`` when nothing is past due, ``1-29`` past due but not yet 30 days
+    delinquent by the MBA count, then one bucket per missed monthly payment (``30-59`` ... ``120+``)."""
+    if status.days_past_due == 0:
+        return DPD_BUCKETS[0]
+    return DPD_BUCKETS[min(status.missed_payments, 4) + 1]
+
+
+def loan_status(status: DelinquencyStatus) -> str:
+    """``current``; ``delinquent`` from the first day a payment is due and unpaid (Reg X 1024.31); ``default`` at
+    MBA 120+ (four missed payments) or the charge-off threshold."""
+    if status.status == CURRENT:
+        return LOAN_CURRENT
+    if status.status in (DEFAULT, CHARGE_OFF_CANDIDATE):
+        return LOAN_DEFAULT
+    return LOAN_DELINQUENT

@@ -3,6 +3,7 @@
 from servicing.models.ach import AutopayEnrollment, AutopaySkippedDraft, PendingPayment, ReturnCode
 from servicing.models.boarding import FundedApplication
 from servicing.models.escrow import EscrowAnalysis, EscrowDisbursement, EscrowItem, EscrowRefund
+from servicing.models.fees import DelinquencyHistory, LoanFee
 from servicing.models.imports import ImportBatch, ImportLine
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount
@@ -14,6 +15,7 @@ __all__ = [
     "AllocationLine",
     "AutopayEnrollment",
     "AutopaySkippedDraft",
+    "DelinquencyHistory",
     "EscrowAnalysis",
     "EscrowDisbursement",
     "EscrowItem",
@@ -26,6 +28,7 @@ __all__ = [
     "JournalLine",
     "LedgerAccount",
     "LoanAccount",
+    "LoanFee",
     "LoanPayoff",
     "LoanTransaction",
     "NightlyLoanError",

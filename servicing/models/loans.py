@@ -91,6 +91,12 @@ class LoanAccount(models.Model):
     interest_paid_through = models.DateField()
     next_due_date = models.DateField(null=True, blank=True)
     paid_off_on = models.DateField(null=True, blank=True)
+
+    # --- delinquency, as aged by the close of business (servicing.services.nightly.steps.delinquency) -------
+    days_past_due = models.PositiveIntegerField(default=0, db_default=0, help_text="Since the oldest unpaid due date.")
+    delinquency_bucket = models.CharField(max_length=8, default="current", db_default="current", db_index=True)
+    delinquency_status = models.CharField(max_length=12, default="current", db_default="current")
+    delinquency_as_of = models.DateField(null=True, blank=True, help_text="The last close of business that aged it.")
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every balance change.")
 
     boarded_at = models.DateTimeField(default=timezone.now)
@@ -149,7 +155,13 @@ class Installment(models.Model):
     paid_principal = models.DecimalField(**MONEY, default=ZERO)
     paid_interest = models.DecimalField(**MONEY, default=ZERO)
     paid_escrow = models.DecimalField(**MONEY, default=ZERO)
-    paid_on = models.DateField(null=True, blank=True, help_text="When the installment was paid in full.")
+    late_fees = models.DecimalField(
+        **MONEY, default=ZERO, db_default=ZERO, help_text="Late fees charged on it, less waivers (LoanFee)."
+    )
+    paid_late_fees = models.DecimalField(**MONEY, default=ZERO, db_default=ZERO)
+    paid_on = models.DateField(
+        null=True, blank=True, help_text="When its periodic payment (principal, interest, escrow) was paid in full."
+    )
 
     class Meta:
         ordering = ["loan_id", "number"]
@@ -170,6 +182,10 @@ class Installment(models.Model):
                     paid_escrow__lte=F("escrow"),
                 ),
                 name="installment_paid_within_due",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_late_fees__gte=0, paid_late_fees__lte=F("late_fees")),
+                name="installment_late_fees_paid_within_charged",
             ),
         ]
 

@@ -56,8 +56,9 @@ def _total(expression: Combinable) -> Round:
 # --- loans -------------------------------------------------------------------------------------------------
 
 
-def loan_list(*, status: str = "", query: str = "") -> QuerySet[LoanAccount]:
-    """Loan accounts for the servicing list, newest first; ``query`` matches the loan number or borrower name."""
+def loan_list(*, status: str = "", query: str = "", bucket: str = "") -> QuerySet[LoanAccount]:
+    """Loan accounts for the servicing list, newest first; ``query`` matches the loan number or borrower name,
+    ``bucket`` the delinquency bucket the close of business last aged the loan into."""
     loans = LoanAccount.objects.only(
         "loan_number",
         "borrower_name",
@@ -69,9 +70,13 @@ def loan_list(*, status: str = "", query: str = "") -> QuerySet[LoanAccount]:
         "escrow_balance",
         "next_due_date",
         "disbursement_date",
+        "days_past_due",
+        "delinquency_bucket",
     ).order_by("-id")
     if status:
         loans = loans.filter(status=status)
+    if bucket:
+        loans = loans.filter(delinquency_bucket=bucket)
     if query:
         loans = loans.filter(Q(loan_number__icontains=query) | Q(borrower_name__icontains=query))
     return loans

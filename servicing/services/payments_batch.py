@@ -43,6 +43,7 @@ from servicing.services.ledger import (
     posting_prepare,
 )
 from servicing.services.posting import (
+    OWING,
     PAID_FIELDS,
     PaymentError,
     allocate_dues,
@@ -207,9 +208,7 @@ def _unpaid_windows(
         window |= Q(loan_id__in=pks, due_date__lte=horizon)
     unpaid: dict[int, list[Installment]] = {pk: [] for pk in by_loan}
     if by_loan:
-        for installment in Installment.objects.filter(window, paid_on__isnull=True).order_by(
-            "loan_id", "due_date", "number"
-        ):
+        for installment in Installment.objects.filter(window, OWING).order_by("loan_id", "due_date", "number"):
             unpaid[installment.loan_id].append(installment)
     return unpaid, complete
 

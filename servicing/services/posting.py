@@ -45,7 +45,9 @@ from servicing.services.ledger import LedgerError, journal_post
 
 Bucket = AllocationLine.Bucket
 INSTALLMENT_BUCKETS = (Bucket.LATE_FEES, Bucket.FEES, Bucket.INTEREST, Bucket.PRINCIPAL, Bucket.ESCROW)
-PAID_FIELDS = ("paid_interest", "paid_principal", "paid_escrow", "paid_on")
+PAID_FIELDS = ("paid_interest", "paid_principal", "paid_escrow", "paid_late_fees", "paid_on")
+# What a payment may pay: a periodic payment not yet paid, or late fees still owed on one that was (paid late).
+OWING = Q(paid_on__isnull=True) | Q(late_fees__gt=F("paid_late_fees"))
 LOAN_BALANCE_FIELDS = ("principal_balance", "interest_due", "fees_due", "escrow_balance", "suspense_balance", "version")
 
 
@@ -124,10 +126,12 @@ def loan_lock(loan: LoanAccount) -> LoanAccount:
 def _dues(loan: LoanAccount, effective_date: date) -> tuple[list[alloc.InstallmentDue], dict[int, Installment]]:
     """The unpaid installments due on or before ``effective_date`` and the next one billed, as what they still
     owe: a payment made a few days before its due date pays that installment instead of curtailing principal."""
-    unpaid = Installment.objects.filter(loan=loan, paid_on__isnull=True)
-    upcoming = unpaid.filter(due_date__gt=effective_date).order_by("due_date", "number").values("pk")[:1]
+    owing = Installment.objects.filter(OWING, loan=loan)
+    upcoming = (
+        owing.filter(paid_on__isnull=True, due_date__gt=effective_date).order_by("due_date", "number").values("pk")[:1]
+    )
     chosen = list(  # one query: everything due by the date, and the next one billed
-        unpaid.filter(Q(due_date__lte=effective_date) | Q(pk__in=Subquery(upcoming))).order_by("due_date", "number")
+        owing.filter(Q(due_date__lte=effective_date) | Q(pk__in=Subquery(upcoming))).order_by("due_date", "number")
     )
     return dues_of(loan, chosen), {i.number: i for i in chosen}
 
@@ -136,11 +140,15 @@ def dues_chosen(unpaid: list[Installment], effective_date: date, *, complete: bo
     """From a loan's unpaid installments in due-date order (as held in memory by a batch), those a payment on
     ``effective_date`` is for: every one due by then and the next one. None when the next one is not among them
     and the list may be incomplete (``complete`` false: the caller loaded a window and must ask the database)."""
-    chosen = [i for i in unpaid if i.paid_on is None and i.due_date <= effective_date]
+    chosen = [i for i in unpaid if _owing(i) and i.due_date <= effective_date]
     upcoming = next((i for i in unpaid if i.paid_on is None and i.due_date > effective_date), None)
     if upcoming is None:
         return chosen if complete else None
     return [*chosen, upcoming]
+
+
+def _owing(installment: Installment) -> bool:
+    return installment.paid_on is None or installment.late_fees > installment.paid_late_fees
 
 
 def dues_of(loan: LoanAccount, chosen: list[Installment]) -> list[alloc.InstallmentDue]:
@@ -158,6 +166,7 @@ def dues_of(loan: LoanAccount, chosen: list[Installment]) -> list[alloc.Installm
                 interest=i.interest - i.paid_interest,
                 principal=i.principal_owed,
                 escrow=i.escrow - i.paid_escrow,
+                late_fees=i.late_fees - i.paid_late_fees,
             )
         )
     return dues
@@ -245,6 +254,10 @@ def installments_add(
         installment.paid_interest += line.interest
         installment.paid_principal += line.principal
         installment.paid_escrow += line.escrow
+        installment.paid_late_fees += line.late_fees
+        if installment.paid_on is not None:  # paid before: this line paid its late fees only
+            changed.append(installment)
+            continue
         owed = getattr(
             installment, "principal_owed", installment.principal - installment.paid_principal + line.principal
         )
@@ -272,13 +285,16 @@ def installments_unapply(lines: Iterable[AllocationLine]) -> None:
     installments: dict[int | None, Installment] = {
         i.pk: i for i in Installment.objects.filter(pk__in={line.installment_id for line in lines})
     }
+    periodic_changed = set()  # a late-fee line coming off leaves the periodic payment (and paid_on) as it was
     for line in lines:
         installment = installments[line.installment_id]
         field = f"paid_{line.bucket}"
         if hasattr(installment, field):
             setattr(installment, field, getattr(installment, field) - line.amount)
+            if line.bucket != Bucket.LATE_FEES:
+                periodic_changed.add(installment.pk)
     for installment in installments.values():
-        if installment.paid != installment.payment:
+        if installment.pk in periodic_changed and installment.paid != installment.payment:
             installment.paid_on = None
     bulk_update_rows(Installment, list(installments.values()), PAID_FIELDS)
 

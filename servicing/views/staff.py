@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 
 from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
+from lending.finance.delinquency import DPD_BUCKETS
 from servicing import selectors
 from servicing.forms.ledger import TrialBalanceForm
 from servicing.models import LoanAccount
@@ -20,7 +21,8 @@ LOANS_PAGE_SIZE = 50
 
 
 class HomeView(RoleRequiredMixin, TemplateView):
-    """The loan accounts, newest first, paginated; filter by status, search by loan number or borrower."""
+    """The loan accounts, newest first, paginated; filter by status and delinquency bucket, search by loan number
+    or borrower."""
 
     allowed_roles = SERVICING_ROLES
     template_name = "servicing/home.html"
@@ -31,14 +33,21 @@ class HomeView(RoleRequiredMixin, TemplateView):
         status = params.get("status", "")
         status = status if status in LoanAccount.Status.values else ""
         query = params.get("q", "").strip()
-        page = Paginator(selectors.loan_list(status=status, query=query), LOANS_PAGE_SIZE).get_page(params.get("page"))
+        bucket = params.get("bucket", "")
+        bucket = bucket if bucket in DPD_BUCKETS else ""
+        loans = selectors.loan_list(status=status, query=query, bucket=bucket)
+        page = Paginator(loans, LOANS_PAGE_SIZE).get_page(params.get("page"))
         context.update(
             page=page,
             loans=list(page.object_list),
             status=status,
             query=query,
             statuses=LoanAccount.Status.choices,
-            page_query=urlencode({k: v for k, v in (("status", status), ("q", query)) if v}),
+            bucket=bucket,
+            buckets=DPD_BUCKETS,
+            status_query=urlencode({k: v for k, v in (("bucket", bucket), ("q", query)) if v}),
+            bucket_query=urlencode({k: v for k, v in (("status", status), ("q", query)) if v}),
+            page_query=urlencode({k: v for k, v in (("status", status), ("bucket", bucket), ("q", query)) if v}),
             can_view_ledger=roles.has_role(self.request.user, *LEDGER_ROLES),
         )
         return context
