@@ -301,11 +301,12 @@ def check_mortgage_order(a, dues):
     for d, line in zip(ordered, lines, strict=True):
         got = D(0) if line is None else line.interest + line.principal + line.escrow
         assert got in (D(0), d.periodic_payment), "periodic payments are applied whole"
-        full.append(got == d.periodic_payment)
+        if d.periodic_payment:  # an installment whose periodic payment is nothing is neither paid nor unpaid
+            full.append(got == d.periodic_payment)
     # Oldest first: once an installment is not paid, no later one is.
     assert full == sorted(full, reverse=True)
     if not all(full):
-        first_unpaid = ordered[full.index(False)]
+        first_unpaid = [d for d in ordered if d.periodic_payment][full.index(False)]
         assert a.late_fees == a.fees == a.prepayment == 0
         assert a.suspense_balance < first_unpaid.periodic_payment  # a partial is all that is held
 
