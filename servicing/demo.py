@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from lending.core.models import User
-from servicing.demo_escrow import escrow_demo_seed
+from servicing.demo_nightly import nightly_demo_seed
 from servicing.models import Installment, LoanAccount, LoanTransaction, PendingPayment
 from servicing.services.ach import BankDetails, ach_payment_schedule
 from servicing.services.payments import PaymentError, payment_post
@@ -56,7 +56,7 @@ def demo_seed(*, stdout) -> None:
         )
         pending = 1
     stdout.write(f"Servicing demo: {_added(posted, pending)}.")
-    escrow_demo_seed(today=today, actor=servicer, stdout=stdout)
+    nightly_demo_seed(today=today, actor=servicer, stdout=stdout)
 
 
 def _added(posted: int, pending: int) -> str:

@@ -32,6 +32,7 @@ MORTGAGE_LIMITS = {
     "origination_fee_percent": D("1.0000"),
     "late_fee_percent": D("5.0000"),
     "grace_days": 15,
+    "returned_payment_fee": D("25.00"),
     "escrow_required": True,
     "max_ltv": D("95.0000"),
     "max_cltv": D("95.0000"),

@@ -1,14 +1,26 @@
 """The servicing demo: each demo loan has its first payment, Alice a pending bank payment; the books agree and
 a second run adds nothing."""
 
+from datetime import date, datetime, time
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from origination.demo import _clock
 from servicing import selectors
-from servicing.models import EscrowAnalysis, EscrowDisbursement, LoanAccount, LoanTransaction, PendingPayment
+from servicing.demo_nightly import demo_nights
+from servicing.models import (
+    EscrowAnalysis,
+    EscrowDisbursement,
+    LoanAccount,
+    LoanFee,
+    LoanTransaction,
+    NightlyRun,
+    PendingPayment,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits: funding boards each loan as `make run` does
 
@@ -16,7 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # real commits: funding bo
 def test_demo_loans_have_a_payment_and_a_second_run_adds_nothing():
     out = StringIO()
     call_command("seed_demo", stdout=out)
-    loans = LoanAccount.objects.filter(status="active")
+    loans = LoanAccount.objects.filter(status="active", application__isnull=False)
     assert loans.count() == 3
     assert "Servicing demo: first payments on 3 loans; a pending bank payment for Alice.\n" in out.getvalue()
     for loan in loans:
@@ -24,19 +36,46 @@ def test_demo_loans_have_a_payment_and_a_second_run_adds_nothing():
         assert txn.allocation_lines.current().filter(installment__number=1, bucket="interest").exists()
     assert PendingPayment.objects.filter(loan__borrower__email="alice@example.com", status="pending").count() == 1
     assert selectors.loan_balance_mismatches() == []
-    # Escrow: one loan's flood premium paid today and its analysis stored (the demo brings it forward).
-    assert EscrowDisbursement.objects.filter(item__kind="flood_insurance", amount=Decimal("640.00")).count() == 1
-    assert EscrowAnalysis.objects.count() == 1
-    assert "Escrow demo: L-" in out.getvalue()
     counts = (LoanTransaction.objects.count(), PendingPayment.objects.count(), EscrowDisbursement.objects.count())
 
     again = StringIO()
     call_command("seed_demo", stdout=again)
     assert "Servicing demo: nothing added (the demo payments are already there).\n" in again.getvalue()
 
-    assert "Escrow demo: nothing added" in again.getvalue()
+    assert "Nightly demo: nothing to run (the demo nights are done).\n" in again.getvalue()
     assert (
         LoanTransaction.objects.count(),
         PendingPayment.objects.count(),
         EscrowDisbursement.objects.count(),
     ) == counts
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 7), date(2026, 12, 4)])  # a Monday and a Friday
+def test_demo_nights_leave_a_loan_in_each_bucket_a_late_fee_a_return_and_escrow_work(today):
+    with _clock(timezone.make_aware(datetime.combine(today, time(10, 0)))):
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+    nights = demo_nights(today)
+    assert list(NightlyRun.objects.order_by("business_date").values_list("business_date", "status")) == [
+        (night, "completed") for night in nights
+    ]
+    assert nights[-1] == (date(2026, 12, 4) if today.weekday() == 0 else date(2026, 12, 3))
+    buckets = dict(
+        LoanAccount.objects.filter(loan_number__startswith="DEMO-").values_list("loan_number", "delinquency_bucket")
+    )
+    assert buckets == {
+        "DEMO-CUR-001": "current",
+        "DEMO-DQ-001": "1-29",
+        "DEMO-DQ-030": "30-59",
+        "DEMO-DQ-060": "60-89",
+        "DEMO-DQ-090": "90-119",
+        "DEMO-DQ-120": "120+",
+    }
+    fee = LoanFee.objects.get()
+    assert (fee.loan.loan_number, fee.kind, fee.assessed_on) == ("DEMO-DQ-001", "late_fee", nights[-1])
+    returned = PendingPayment.objects.get(status="returned")
+    assert (returned.loan.loan_number, returned.return_code) == ("DEMO-DQ-001", "R01")
+    paid = EscrowDisbursement.objects.get()
+    assert (paid.loan.loan_number, paid.amount, paid.due_date) == ("DEMO-CUR-001", Decimal("2430.00"), nights[-1])
+    assert EscrowAnalysis.objects.get().loan.loan_number == "DEMO-CUR-001"
+    assert selectors.loan_balance_mismatches() == []

@@ -1,0 +1,147 @@
+"""Close-of-business demo data for `manage.py seed_demo`: loans that fell behind, and three nights run on them.
+
+Five mortgages arrive from a servicing transfer already late, one in each delinquency bucket (1-29, 30-59, 60-89,
+90-119 and 120+ days past due as of the last business day that has ended). Bob's, the 1-29 one, reaches the end of
+its grace period on that day, so the last night charges its late fee; Bob also scheduled a one-time bank payment
+from an account the sandbox processor returns (R01, insufficient funds), which settles and comes back on the
+second night. Then the close of business runs through the runner, as the nightly job would, for the last three
+business days: the jobs page shows three completed runs, and the loans show their accrued interest, billing,
+buckets, the late fee, the return and the escrow step's work (``demo_escrow`` boards a current loan with a tax
+bill due on the last night and its escrow analysis on that night).
+
+The demo's dates all follow from the day it is seeded, so every journey works on any weekday. Idempotent: a date
+already run is not run again and a loan number already boarded is left alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from lending.core.calendar import previous_business_day
+from lending.core.models import User
+from lending.finance.amortization import LoanTerms, build_schedule
+from lending.finance.daycount import add_months
+from origination.demo import _clock
+from servicing.demo_escrow import escrow_demo_seed
+from servicing.models import LoanAccount, NightlyRun, PendingPayment
+from servicing.services.ach import BankDetails, ach_payment_schedule
+from servicing.services.nightly.runner import last_closable_date, nightly_run
+from servicing.services.transfer_boarding import TransferLoan, loan_board_transfer
+
+NIGHTS = 3
+# (loan number, days past due on the last night, borrower email): one loan per bucket.
+LATE_LOANS = (
+    ("DEMO-DQ-001", 16, "bob@example.com"),
+    ("DEMO-DQ-030", 45, ""),
+    ("DEMO-DQ-060", 75, ""),
+    ("DEMO-DQ-090", 105, ""),
+    ("DEMO-DQ-120", 150, ""),
+)
+NOTE = Decimal("240000.00")
+RATE = Decimal("6.7500")
+PAYMENTS_MADE = 18
+RETURNED_ACCOUNT = BankDetails("Bob Borrower", "011000015", "000987650001")  # ends 0001: the sandbox returns R01
+
+
+def demo_nights(today: date) -> list[date]:
+    """The last ``NIGHTS`` business days that have ended before ``today``, oldest first."""
+    nights = [last_closable_date(today)]
+    while len(nights) < NIGHTS:
+        nights.insert(0, previous_business_day(nights[0] - timedelta(days=1)))
+    return nights
+
+
+def nightly_demo_seed(*, today: date, actor: User | None, stdout) -> list[date]:
+    """Board the late loans, schedule the returned payment, run the nights not yet run; the nights."""
+    nights = demo_nights(today)
+    last = nights[-1]
+    boarded = [_board_late_loan(number, days, email, last, actor) for number, days, email in LATE_LOANS]
+    _schedule_returned_payment(nights[0], actor)
+    boarded.append(escrow_demo_seed(last_night=last, actor=actor) is not None)
+    ran = []
+    for night in nights:
+        if NightlyRun.objects.filter(business_date=night).exists():
+            continue
+        run = nightly_run(business_date=night, actor=None, trigger=NightlyRun.Trigger.COMMAND, today=today)
+        ran.append(f"{night:%a %b} {night.day} ({run.get_status_display().lower()})")
+    new = sum(boarded)
+    stdout.write(
+        "Nightly demo: "
+        + (f"{new} transferred loans boarded; " if new else "")
+        + (f"close of business run for {', '.join(ran)}." if ran else "nothing to run (the demo nights are done).")
+    )
+    return nights
+
+
+def _due_date(last: date, days_late: int) -> date:
+    """A due date about ``days_late`` days before ``last``, on a day every month has (1-28)."""
+    due = last - timedelta(days=days_late)
+    return due if due.day <= 28 else due.replace(day=28)
+
+
+def _board_late_loan(number: str, days_late: int, email: str, last: date, actor: User | None) -> bool:
+    if LoanAccount.objects.filter(loan_number=number).exists():
+        return False
+    next_due = _due_date(last, days_late)
+    first_payment = add_months(next_due, -PAYMENTS_MADE)
+    disbursed = add_months(first_payment, -1)
+    schedule = build_schedule(
+        LoanTerms(
+            principal=NOTE,
+            annual_rate=RATE,
+            term_periods=360,
+            disbursement_date=disbursed,
+            first_payment_date=first_payment,
+            frequency="monthly",
+            amortization="level",
+            day_count="30/360",
+        )
+    )
+    # The 1-29 loan's grace ends on the last night, so that night charges its late fee (others charged earlier).
+    grace = (last - next_due).days - 1 if days_late < 30 else 15
+    loan_board_transfer(
+        actor=actor,
+        loan=TransferLoan(
+            loan_number=number,
+            borrower_name="Bob Borrower" if email else f"Transferred borrower {number[-3:]}",
+            borrower_email=email,
+            principal=NOTE,
+            annual_rate=RATE,
+            term_periods=360,
+            payment_frequency="monthly",
+            amortization="level",
+            day_count="30/360",
+            disbursement_date=disbursed,
+            first_payment_date=first_payment,
+            current_principal_balance=schedule.balance_after(PAYMENTS_MADE),
+            next_due_date=next_due,
+            escrow_balance=Decimal("1800.00"),
+            escrow_monthly_payment=Decimal("450.00"),
+            late_fee_percent=Decimal("5.0000"),
+            grace_days=grace,
+            allocation_strategy="mortgage_standard",
+        ),
+    )
+    return True
+
+
+def _schedule_returned_payment(first_night: date, actor: User | None) -> None:
+    """Bob's one-time payment, scheduled on the first night from an account the sandbox returns."""
+    loan = LoanAccount.objects.filter(loan_number=LATE_LOANS[0][0]).first()
+    key = f"demo:{LATE_LOANS[0][0]}:returned-ach"
+    if loan is None or loan.borrower is None or PendingPayment.objects.filter(idempotency_key=key).exists():
+        return
+    morning = timezone.make_aware(datetime.combine(first_night, time(9, 0)))
+    with _clock(morning):
+        ach_payment_schedule(
+            loan=loan,
+            amount=loan.regular_payment + loan.escrow_monthly_payment,
+            scheduled_date=first_night,
+            principal_only=False,
+            bank=RETURNED_ACCOUNT,
+            actor=loan.borrower,
+            idempotency_key=key,
+        )
