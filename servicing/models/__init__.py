@@ -1,5 +1,6 @@
 """Servicing tables, one module per sub-domain."""
 
+from servicing.models.accrual import BillingRecord, InterestAccrual
 from servicing.models.ach import AutopayEnrollment, PendingPayment
 from servicing.models.boarding import FundedApplication
 from servicing.models.escrow import EscrowItem
@@ -12,11 +13,13 @@ from servicing.models.payoff import LoanPayoff, PayoffQuote
 __all__ = [
     "AllocationLine",
     "AutopayEnrollment",
+    "BillingRecord",
     "EscrowItem",
     "FundedApplication",
     "ImportBatch",
     "ImportLine",
     "Installment",
+    "InterestAccrual",
     "JournalEntry",
     "JournalLine",
     "LedgerAccount",

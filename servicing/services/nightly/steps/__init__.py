@@ -1,1 +1,3 @@
 """One module per close-of-business step; importing this package registers them all (``base.register``)."""
+
+from servicing.services.nightly.steps import interest  # noqa: F401
