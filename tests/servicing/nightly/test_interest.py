@@ -10,7 +10,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db.models import Sum
+from django.urls import reverse
 
+from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing.models import Installment, InterestAccrual, JournalEntry, JournalLine, LoanAccount
 from servicing.selectors.payoff import payoff_figures
@@ -18,8 +20,10 @@ from servicing.services import payments
 from servicing.services.nightly.steps.interest import InterestStep
 from servicing.services.payments import payment_post
 from servicing.services.payoff import payoff_post
+from tests.core.factories import user_with_role
 from tests.origination.factories import ConsumerProductFactory
 from tests.servicing.factories import boarded_loan
+from tests.servicing.html import shows_money
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +295,21 @@ def test_a_failing_loan_is_an_error_and_the_others_accrue(monkeypatch):
     good.refresh_from_db()
     assert good.interest_due == D("2600.06")
     _verify()
+
+
+def test_the_staff_loan_page_shows_accrued_through_and_paid_in_advance_with_the_same_query_count(
+    client, django_assert_max_num_queries
+):
+    loan = boarded_loan()
+    client.force_login(user_with_role(roles.SERVICER))
+    url = reverse("servicing:loan-detail", args=[loan.pk])
+    with django_assert_max_num_queries(100) as before:
+        client.get(url)
+    _night(date(2026, 12, 31))
+    _night(date(2027, 1, 5))
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "accrued through 2027-01-05" in page
+    assert "Interest paid in advance" in page
+    # 2,600.06 + cents(1623.53 * 4 / 30) = 216.47 -> 2,816.53 interest due, journal and running balance alike
+    assert shows_money(page, "2,816.53")
