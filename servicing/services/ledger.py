@@ -253,6 +253,10 @@ def journal_reverse(
     already = JournalEntry.objects.filter(reverses=original).values_list("pk", flat=True).first()
     if already is not None:
         raise LedgerError(f"JE {original.pk} is already reversed (by JE {already}).")
+    if original.loan_id is None and JournalLine.objects.filter(entry=original, loan__isnull=False).exists():
+        raise LedgerError(
+            f"JE {original.pk} posts for many loans (a close-of-business entry): correct the loans one at a time."
+        )
     when = effective_date or original.effective_date
     if when < original.effective_date:
         raise LedgerError(f"A reversal cannot be dated before the entry it reverses ({original.effective_date}).")

@@ -17,6 +17,7 @@ from lending.core.models import AuditEvent
 from servicing.models import Installment, InterestAccrual, JournalEntry, JournalLine, LoanAccount
 from servicing.selectors.payoff import payoff_figures
 from servicing.services import payments
+from servicing.services.ledger import LedgerError, journal_reverse
 from servicing.services.nightly.steps.interest import InterestStep
 from servicing.services.payments import payment_post
 from servicing.services.payoff import payoff_post
@@ -313,3 +314,14 @@ def test_the_staff_loan_page_shows_accrued_through_and_paid_in_advance_with_the_
     assert "Interest paid in advance" in page
     # 2,600.06 + cents(1623.53 * 4 / 30) = 216.47 -> 2,816.53 interest due, journal and running balance alike
     assert shows_money(page, "2,816.53")
+
+
+def test_an_accrual_entry_for_many_loans_is_not_reversed_as_a_whole():
+    loan = boarded_loan()
+    _night(date(2027, 1, 2))
+    entry = JournalEntry.objects.get(kind="accrual")
+    with pytest.raises(LedgerError, match="posts for many loans"):
+        journal_reverse(actor=None, entry=entry, reason="wrong night")
+    loan.refresh_from_db()
+    assert loan.interest_due == D("2654.18")  # 2,600.06 + 54.12, untouched
+    _verify()
