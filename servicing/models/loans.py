@@ -90,6 +90,11 @@ class LoanAccount(models.Model):
         help_text="The nightly accrual has earned interest through this date (the disbursement date at boarding)."
     )
     next_due_date = models.DateField(null=True, blank=True)
+    next_bill_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Due date of the next installment the nightly billing bills (blank: the first payment date).",
+    )
     paid_off_on = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every balance change.")
 

@@ -87,10 +87,9 @@ def test_a_30_360_period_accrued_night_by_night_earns_exactly_the_installment_in
     assert loan.interest_prepaid == ZERO
     assert _income(loan) == D("4223.59")
     assert loan.interest_accrued_through == date(2027, 2, 1)
-    # One entry per night (one chunk), each with the loan's lines: Dr interest receivable, Cr interest income.
-    first = JournalEntry.objects.get(idempotency_key=f"nightly:interest:2027-01-02:{loan.pk}")
-    assert first.loan_id is None
-    assert first.kind == "accrual"
+    # An entry per loan and night: Dr interest receivable, Cr interest income.
+    first = JournalEntry.objects.get(kind="accrual", effective_date=date(2027, 1, 2))
+    assert first.loan_id == loan.pk
     assert [(line.account.code, line.loan_id, line.debit, line.credit) for line in first.lines.order_by("id")] == [
         ("interest_receivable", loan.pk, D("54.12"), ZERO),
         ("interest_income", loan.pk, ZERO, D("54.12")),
@@ -200,7 +199,7 @@ def test_a_payment_before_the_due_date_is_paid_in_advance_until_the_accrual_earn
     assert (loan.interest_due, loan.interest_prepaid) == (ZERO, D("595.29"))
     assert _income(loan) == D("3628.30")  # income is what was earned, not what was paid
     _night(date(2027, 2, 1))  # the rest of period 2 (595.29) is earned out of paid in advance
-    entry = JournalEntry.objects.get(idempotency_key=f"nightly:interest:2027-02-01:{loan.pk}")
+    entry = JournalEntry.objects.get(kind="accrual", effective_date=date(2027, 2, 1))
     assert [(line.account.code, line.debit, line.credit) for line in entry.lines.order_by("id")] == [
         ("interest_prepaid", D("595.29"), ZERO),
         ("interest_income", ZERO, D("595.29")),
@@ -316,11 +315,11 @@ def test_the_staff_loan_page_shows_accrued_through_and_paid_in_advance_with_the_
     assert shows_money(page, "2,816.53")
 
 
-def test_an_accrual_entry_for_many_loans_is_not_reversed_as_a_whole():
+def test_a_nightly_accrual_entry_is_not_reversed():
     loan = boarded_loan()
     _night(date(2027, 1, 2))
-    entry = JournalEntry.objects.get(kind="accrual")
-    with pytest.raises(LedgerError, match="posts for many loans"):
+    entry = JournalEntry.objects.get(kind="accrual", effective_date=date(2027, 1, 2))
+    with pytest.raises(LedgerError, match="nightly interest accrual"):
         journal_reverse(actor=None, entry=entry, reason="wrong night")
     loan.refresh_from_db()
     assert loan.interest_due == D("2654.18")  # 2,600.06 + 54.12, untouched

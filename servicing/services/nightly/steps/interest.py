@@ -14,9 +14,11 @@ date. How much a day earns is ``lending.finance.accrual``:
 
 Books, per loan with interest earned ``e``: Dr interest paid in advance up to its balance (interest the borrower
 paid before it was earned), Dr interest receivable for the rest, Cr interest income ``e``. So interest income is
-the interest earned, and interest receivable is earned and unpaid. One journal entry per chunk with per-loan lines
-(``ledger_bulk.journal_post_bulk``), an ``InterestAccrual`` row per loan and period (unique per loan and date) that
-traces each figure, and ``interest_accrued_through`` moved to D, all in the chunk's transaction.
+the interest earned, and interest receivable is earned and unpaid. A journal entry per loan written in bulk for the
+chunk (``ledger_bulk.journal_post_bulk``: a few statements a chunk), an ``InterestAccrual`` row per loan and period
+(unique per loan and date) that traces each figure, and ``interest_accrued_through`` moved to D, all in the
+chunk's transaction. Idempotent: the loans are locked in primary-key order and only those still accrued through
+an earlier date are done, so a second worker on the same chunk, or a rerun, writes nothing.
 """
 
 from __future__ import annotations
@@ -190,20 +192,17 @@ def interest_accrue(*, business_date: date, loan_ids: list[int], actor: User | N
         if earned:  # (rows netting to nothing, a period shrunk by what the next earned, are not worth a row)
             rows += mine
             loan_lines.append((loan, accrual_lines(loan, earned)))
-    if loan_lines:
-        entry, created = journal_post_bulk(
-            actor=actor,
-            effective_date=business_date,
-            kind=JournalEntry.Kind.ACCRUAL,
-            memo=f"Interest accrued through {business_date} ({len(loan_lines)} loans)",
-            idempotency_key=f"nightly:interest:{business_date}:{loans[0].pk}",
-            loan_lines=loan_lines,
-        )
-        if entry is None or not created:
-            raise RuntimeError(f"the accrual entry for {business_date} from loan {loans[0].pk} was already posted")
-        for row in rows:
-            row.journal_entry = entry
-        InterestAccrual.objects.bulk_create(rows)
+    entries = journal_post_bulk(
+        actor=actor,
+        effective_date=business_date,
+        kind=JournalEntry.Kind.ACCRUAL,
+        memo=f"Interest accrued through {business_date}",
+        loan_lines=loan_lines,
+    )
+    entry_of = {entry.loan_id: entry for entry in entries}
+    for row in rows:
+        row.journal_entry = entry_of[row.loan_id]
+    InterestAccrual.objects.bulk_create(rows)
     LoanAccount.objects.filter(pk__in=[loan.pk for loan in loans]).update(interest_accrued_through=business_date)
     return len(loan_ids)
 
