@@ -44,22 +44,30 @@ def journal_post_bulk(
     kind: str,
     memo: str,
     loan_lines: Sequence[tuple[LoanAccount, Sequence[RawLine]]],
+    also_save: Sequence[str] = (),
 ) -> list[JournalEntry]:
     """Post one entry per loan with its ``(account_code, debit, credit)`` lines (balanced, whole cents, known
     active accounts) and move each loan's running balances. The caller holds the loans' row locks (taken in
     primary-key order) and passes the rows as read under them (``LOCK_FIELDS`` at least); they are refreshed in
-    place. Returns the entries in ``loan_lines`` order. ``LedgerError`` (nothing written) when a loan's lines do
-    not balance, name an unknown account or would take a balance below zero."""
+    place. A loan given no lines gets no entry; ``also_save`` names other fields the caller set on the loans,
+    saved with the balances in the same statement. Returns the entries in ``loan_lines`` order. ``LedgerError``
+    (nothing written) when a loan's lines do not balance, name an unknown account or would take a balance below
+    zero."""
     if kind not in JournalEntry.Kind.values:
         raise LedgerError(f"Unknown journal entry kind {kind!r}.")
-    cleaned = [(loan, _clean_lines(lines)) for loan, lines in loan_lines]
+    everyone = [loan for loan, _ in loan_lines]
+    cleaned = [(loan, _clean_lines(lines)) for loan, lines in loan_lines if lines]
     if not cleaned:
+        if also_save:
+            bulk_update_rows(LoanAccount, everyone, list(also_save))
         return []
     accounts = _accounts({line.account for _, lines in cleaned for line in lines})
     totals: dict[str, list[Decimal]] = {}
+    moved: set[str] = set()
     for loan, lines in cleaned:
         deltas = _balance_deltas(lines, accounts)
         if deltas:
+            moved |= deltas.keys()
             for field, value in _moved_balances(loan, deltas).items():
                 setattr(loan, field, value)
         for line in lines:
@@ -81,9 +89,11 @@ def journal_post_bulk(
         ]
     )
     now = timezone.now()
-    for loan, _ in cleaned:
+    for loan in everyone:
         loan.updated_at = now
-    bulk_update_rows(LoanAccount, [loan for loan, _ in cleaned], [*BALANCE_FIELDS, "version", "updated_at"])
+    # Only the balances that moved (an accrual moves two of six): fewer values to send and to write.
+    fields = [field for field in BALANCE_FIELDS if field in moved]
+    bulk_update_rows(LoanAccount, everyone, [*fields, "version", "updated_at", *also_save])
     audit_record(
         actor=actor,
         verb="journal.posted_bulk",

@@ -60,9 +60,14 @@ class _Cursor:
 
 
 def _locked_loans(business_date: date, loan_ids: list[int]) -> list[Any]:
-    """The chunk's loans still pending, locked in primary-key order, each with its last accrual row's installment
-    and period-to-date (one query)."""
+    """The chunk's loans still pending, locked in primary-key order (one query), each with its last accrual row's
+    installment and period-to-date, and the numbers of its first installment due after ``interest_accrued_through``
+    and its first due on or after D (the installments the accrual spans): indexed subqueries per loan."""
     last = InterestAccrual.objects.filter(loan=OuterRef("pk")).order_by("-accrual_date")
+    first_open = Installment.objects.filter(
+        loan=OuterRef("pk"), due_date__gt=OuterRef("interest_accrued_through")
+    ).order_by("due_date")
+    covering = Installment.objects.filter(loan=OuterRef("pk"), due_date__gte=business_date).order_by("due_date")
     return list(
         LoanAccount.objects.select_for_update(of=("self",))
         .filter(pk__in=loan_ids, status=LoanAccount.Status.ACTIVE, interest_accrued_through__lt=business_date)
@@ -70,29 +75,20 @@ def _locked_loans(business_date: date, loan_ids: list[int]) -> list[Any]:
         .annotate(
             last_installment_id=Subquery(last.values("installment_id")[:1]),
             last_period_to_date=Subquery(last.values("period_to_date")[:1]),
+            low=Subquery(first_open.values("number")[:1]),
+            high=Subquery(covering.values("number")[:1]),
         )
         .order_by("pk")
     )
 
 
-def _installment_windows(business_date: date, loans: list[Any]) -> dict[int, list[Installment]]:
-    """Per scheduled loan, its installments from the one before the first due after ``interest_accrued_through``
-    (its due date starts the period) through the first due on or after D: two indexed subqueries per loan and one
-    query for the rows (loans at the same place in their schedules share one condition)."""
-    scheduled = [loan.pk for loan in loans if loan.interest_method == accrual.SCHEDULED]
-    if not scheduled:
-        return {}
-    first_open = Installment.objects.filter(
-        loan=OuterRef("pk"), due_date__gt=OuterRef("interest_accrued_through")
-    ).order_by("due_date")
-    covering = Installment.objects.filter(loan=OuterRef("pk"), due_date__gte=business_date).order_by("due_date")
-    bounds = LoanAccount.objects.filter(pk__in=scheduled).annotate(
-        low=Subquery(first_open.values("number")[:1]), high=Subquery(covering.values("number")[:1])
-    )
+def _installment_windows(loans: list[Any]) -> dict[int, list[Installment]]:
+    """Per scheduled loan, its installments from the one before ``low`` (its due date starts the period) through
+    ``high``: one query (loans at the same place in their schedules share one condition)."""
     groups: dict[tuple[int, int | None], list[int]] = {}
-    for pk, low, high in bounds.values_list("pk", "low", "high"):
-        if low is not None:  # past the last due date: nothing more to earn
-            groups.setdefault((low - 1, high), []).append(pk)
+    for loan in loans:
+        if loan.interest_method == accrual.SCHEDULED and loan.low is not None:  # None: past the last due date
+            groups.setdefault((loan.low - 1, loan.high), []).append(loan.pk)
     if not groups:
         return {}
     conditions = [
@@ -180,7 +176,7 @@ def interest_accrue(*, business_date: date, loan_ids: list[int], actor: User | N
     loans = _locked_loans(business_date, loan_ids)
     if not loans:
         return len(loan_ids)
-    windows = _installment_windows(business_date, loans)
+    windows = _installment_windows(loans)
     rows: list[InterestAccrual] = []
     loan_lines = []
     for loan in loans:
@@ -191,19 +187,20 @@ def interest_accrue(*, business_date: date, loan_ids: list[int], actor: User | N
         earned = sum((row.amount for row in mine), ZERO)
         if earned:  # (rows netting to nothing, a period shrunk by what the next earned, are not worth a row)
             rows += mine
-            loan_lines.append((loan, accrual_lines(loan, earned)))
+        loan_lines.append((loan, accrual_lines(loan, earned)))
+        loan.interest_accrued_through = business_date
     entries = journal_post_bulk(
         actor=actor,
         effective_date=business_date,
         kind=JournalEntry.Kind.ACCRUAL,
         memo=f"Interest accrued through {business_date}",
         loan_lines=loan_lines,
+        also_save=["interest_accrued_through"],
     )
     entry_of = {entry.loan_id: entry for entry in entries}
     for row in rows:
         row.journal_entry = entry_of[row.loan_id]
     InterestAccrual.objects.bulk_create(rows)
-    LoanAccount.objects.filter(pk__in=[loan.pk for loan in loans]).update(interest_accrued_through=business_date)
     return len(loan_ids)
 
 
