@@ -6,13 +6,17 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
+from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing.models import BillingRecord, JournalEntry
 from servicing.services import payments
 from servicing.services.ledger import journal_post
 from servicing.services.nightly.steps.billing import BillingStep
+from servicing.services.nightly.steps.interest import InterestStep
 from servicing.services.payments import payment_post
+from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +96,23 @@ def test_a_missed_night_bills_on_the_next_run_and_a_rerun_writes_nothing():
     assert BillingStep().run_chunk(date(2027, 1, 4), [loan.pk], None).done == 1  # called again directly
     assert BillingStep().run_chunk(date(2027, 1, 5), [loan.pk], None).done == 1
     assert (BillingRecord.objects.count(), AuditEvent.objects.count()) == counts
+
+
+def test_servicers_see_the_bills_and_accrual_rows_in_the_admin_read_only(client):
+    loan = boarded_loan()
+    _night(date(2027, 1, 1))
+    InterestStep().run_chunk(date(2027, 1, 2), [loan.pk], None)
+    client.force_login(user_with_role(roles.SERVICER))
+    page = client.get(reverse("admin:servicing_billingrecord_changelist")).content.decode()
+    assert loan.loan_number in page
+    assert "3,396.26" in page
+    page = client.get(reverse("admin:servicing_interestaccrual_changelist")).content.decode()
+    assert "2,600.06" in page  # the first period, then Jan 2's 54.12
+    assert "54.12" in page
+    record = BillingRecord.objects.get(loan=loan)
+    assert client.get(reverse("admin:servicing_billingrecord_change", args=[record.pk])).status_code == 200
+    assert client.get(reverse("admin:servicing_billingrecord_add")).status_code == 403
+    client.force_login(user_with_role(roles.LOAN_OFFICER))  # not admin staff: sent to the admin login
+    response = client.get(reverse("admin:servicing_billingrecord_changelist"))
+    assert response.status_code == 302
+    assert response.url.startswith("/admin/login/")
