@@ -173,7 +173,12 @@ class Migration(migrations.Migration):
                 (
                     "journal_entry",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="servicing.journalentry"
+                        blank=True,
+                        help_text="Blank only when the loan's rows of that night net to nothing (no entry to post).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="servicing.journalentry",
                     ),
                 ),
                 (

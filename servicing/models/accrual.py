@@ -31,7 +31,14 @@ class InterestAccrual(models.Model):
     )
     amount = models.DecimalField(**MONEY, help_text="Interest earned (negative when a re-derived period shrank).")
     period_to_date = models.DecimalField(**MONEY, default=ZERO)
-    journal_entry = models.ForeignKey("servicing.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    journal_entry = models.ForeignKey(
+        "servicing.JournalEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Blank only when the loan's rows of that night net to nothing (no entry to post).",
+    )
 
     class Meta:
         ordering = ["loan_id", "accrual_date"]

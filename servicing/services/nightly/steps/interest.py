@@ -184,10 +184,8 @@ def interest_accrue(*, business_date: date, loan_ids: list[int], actor: User | N
             mine = _daily_simple_rows(loan, business_date)
         else:
             mine = _scheduled_rows(loan, business_date, windows.get(loan.pk, []))
-        earned = sum((row.amount for row in mine), ZERO)
-        if earned:  # (rows netting to nothing, a period shrunk by what the next earned, are not worth a row)
-            rows += mine
-        loan_lines.append((loan, accrual_lines(loan, earned)))
+        rows += mine  # kept even when they net to nothing: the next night reads its period-to-date from them
+        loan_lines.append((loan, accrual_lines(loan, sum((row.amount for row in mine), ZERO))))
         loan.interest_accrued_through = business_date
     entries = journal_post_bulk(
         actor=actor,
@@ -199,7 +197,7 @@ def interest_accrue(*, business_date: date, loan_ids: list[int], actor: User | N
     )
     entry_of = {entry.loan_id: entry for entry in entries}
     for row in rows:
-        row.journal_entry = entry_of[row.loan_id]
+        row.journal_entry = entry_of.get(row.loan_id)
     InterestAccrual.objects.bulk_create(rows)
     return len(loan_ids)
 
