@@ -32,6 +32,7 @@ SERVICES = ["posting", "payments", "payments_batch", "payoff", "replay", "ledger
 # module -> the test files that cover it (globs, so new test files join; mutmut then narrows further, per mutated
 # function, to the tests that reach it). The narrower the list, the shorter mutmut's first (coverage) pass.
 MODULES: dict[str, list[str]] = {
+    "lending/finance/accrual.py": ["tests/finance/test_accrual*.py"],
     "lending/finance/allocation.py": ["tests/finance/test_allocation*.py"],
     "lending/finance/amortization.py": [
         "tests/finance/test_amortization*.py",
