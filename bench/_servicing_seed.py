@@ -17,6 +17,10 @@ journal lines) load in minutes on a small machine. What it writes is what the se
   interest has been accrued (Dr cash; Cr interest income, loans receivable, escrow liability);
 - per payment a ``LoanTransaction`` and its three allocation lines (interest, principal, escrow of its installment).
 
+Interest is accrued through the last due date paid (``interest_accrued_through``): the payments recognised
+each period's interest as income, as the nightly accrual would have; the first close of business accrues the
+current period from there.
+
 So the running balances equal the journal (``ledger_verify`` passes) and every entry balances. Escrow is never
 disbursed in the history, so escrow balances only grow. The annual escrow analysis dates are spread over the year
 as a real book's are (first payments in every month): loan ``k`` is analysed 30 days before the computation year
@@ -339,14 +343,15 @@ STATEMENTS = (
             odd_first_period, disbursement_date, first_payment_date, maturity_date, regular_payment,
             late_fee_percent, late_fee_flat, grace_days, allocation_strategy, escrow_monthly_payment,
             escrow_initial_deposit, escrow_cushion, principal_balance, interest_due, fees_due, escrow_balance,
-            suspense_balance, interest_paid_through, next_due_date, version, boarded_at, updated_at,
-            escrow_analysis_date)
+            suspense_balance, interest_paid_through, interest_accrued_through, next_due_date, version, boarded_at,
+            updated_at, escrow_analysis_date)
         SELECT %(loan_base)s + k, %(prefix)s || '-' || lpad((%(n0)s + k)::text, 7, '0'), %(user_base)s + k,
                'Pat Borrower ' || %(prefix)s || (%(n0)s + k), 'bench-30y', 'Bench 30-year fixed', 'active',
                t.principal, t.rate, %(term)s, 'monthly', 'level', 0, '30/360', 'per_diem',
                (r1.due_date - interval '1 month')::date, r1.due_date, t.maturity, t.regular_payment,
                5, 0, 15, 'mortgage_standard', t.escrow_monthly, t.deposit, t.deposit,
-               t.principal - t.principal_paid, 0, 0, t.deposit + t.escrow_paid, 0, t.paid_through, t.next_due,
+               t.principal - t.principal_paid, 0, 0, t.deposit + t.escrow_paid, 0, t.paid_through, t.paid_through,
+               t.next_due,
                3 + %(months)s, %(now)s, %(now)s,
                (t.next_due + (k %% 12) * interval '1 month')::date - 30
           FROM {_K} {_TPL} JOIN bench_tpl_row r1 ON r1.tpl = t.id AND r1.number = 1

@@ -32,6 +32,7 @@ class LoanProductAdmin(admin.ModelAdmin):
                     "interest_only_periods",
                     "balloon_after_periods",
                     "day_count",
+                    "interest_method",
                     "allocation_strategy",
                     "min_amount",
                     "max_amount",

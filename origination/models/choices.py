@@ -48,6 +48,13 @@ class DayCount(models.TextChoices):
     ACTUAL_ACTUAL = "actual/actual", "Actual/actual (ISDA)"
 
 
+class InterestMethod(models.TextChoices):
+    """How interest is earned day by day (``lending.finance.accrual``)."""
+
+    SCHEDULED = "scheduled", "Scheduled (each installment's interest, earned through its period)"
+    DAILY_SIMPLE = "daily_simple", "Daily simple interest on the actual balance"
+
+
 class AllocationStrategy(models.TextChoices):
     MORTGAGE_STANDARD = "mortgage_standard", "Mortgage standard (interest, principal, escrow, then fees)"
     FEES_INTEREST_PRINCIPAL = "fees_interest_principal", "Fees, interest, principal"

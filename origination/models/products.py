@@ -5,7 +5,15 @@ from django.db import models
 from django.db.models import Q
 
 from lending.core.fields import DecimalSpec
-from origination.models.choices import DISCLOSURE_RULES, Amortization, DayCount, DisclosureRule, Frequency, ProductKind
+from origination.models.choices import (
+    DISCLOSURE_RULES,
+    Amortization,
+    DayCount,
+    DisclosureRule,
+    Frequency,
+    InterestMethod,
+    ProductKind,
+)
 from origination.models.choices import AllocationStrategy as Allocation
 
 MONEY: DecimalSpec = {"max_digits": 14, "decimal_places": 2}
@@ -43,6 +51,9 @@ class LoanProduct(models.Model):
     interest_only_periods = models.PositiveIntegerField(default=0)
     balloon_after_periods = models.PositiveIntegerField(null=True, blank=True)
     day_count = models.CharField(max_length=16, choices=DayCount.choices, default=DayCount.THIRTY_360)
+    interest_method = models.CharField(
+        max_length=16, choices=InterestMethod.choices, default=InterestMethod.SCHEDULED, db_default="scheduled"
+    )
     allocation_strategy = models.CharField(
         max_length=32, choices=Allocation.choices, default=Allocation.MORTGAGE_STANDARD
     )

@@ -33,6 +33,7 @@ PRODUCT_TERMS = (
     "interest_only_periods",
     "balloon_after_periods",
     "day_count",
+    "interest_method",
     "late_fee_percent",
     "late_fee_flat",
     "late_fee_max",

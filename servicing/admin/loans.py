@@ -117,7 +117,7 @@ class LoanAccountAdmin(RoleViewMixin, admin.ModelAdmin):
             {
                 "fields": (
                     ("product_code", "product_name"),
-                    ("principal", "annual_rate", "day_count"),
+                    ("principal", "annual_rate", "day_count", "interest_method"),
                     ("term_periods", "payment_frequency", "amortization"),
                     ("interest_only_periods", "balloon_after_periods", "odd_first_period"),
                     ("disbursement_date", "first_payment_date", "maturity_date"),
@@ -132,9 +132,9 @@ class LoanAccountAdmin(RoleViewMixin, admin.ModelAdmin):
             "Running balances",
             {
                 "fields": (
-                    ("principal_balance", "interest_due", "fees_due"),
+                    ("principal_balance", "interest_due", "interest_prepaid", "fees_due"),
                     ("escrow_balance", "suspense_balance"),
-                    ("interest_paid_through", "next_due_date"),
+                    ("interest_paid_through", "interest_accrued_through", "next_due_date"),
                     "schedule",
                     "version",
                 )

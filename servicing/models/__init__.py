@@ -1,5 +1,6 @@
 """Servicing tables, one module per sub-domain."""
 
+from servicing.models.accrual import BillingRecord, InterestAccrual
 from servicing.models.ach import AutopayEnrollment, AutopaySkippedDraft, PendingPayment, ReturnCode
 from servicing.models.boarding import FundedApplication
 from servicing.models.escrow import EscrowAnalysis, EscrowDisbursement, EscrowItem, EscrowRefund
@@ -15,6 +16,7 @@ __all__ = [
     "AllocationLine",
     "AutopayEnrollment",
     "AutopaySkippedDraft",
+    "BillingRecord",
     "DelinquencyHistory",
     "EscrowAnalysis",
     "EscrowDisbursement",
@@ -24,6 +26,7 @@ __all__ = [
     "ImportBatch",
     "ImportLine",
     "Installment",
+    "InterestAccrual",
     "JournalEntry",
     "JournalLine",
     "LedgerAccount",

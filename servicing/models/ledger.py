@@ -23,6 +23,7 @@ INTEREST_RECEIVABLE = "interest_receivable"
 FEES_RECEIVABLE = "fees_receivable"
 ESCROW_LIABILITY = "escrow_liability"
 SUSPENSE = "suspense"
+INTEREST_PREPAID = "interest_prepaid"
 INTEREST_INCOME = "interest_income"
 FEE_INCOME = "fee_income"
 CHARGE_OFF_LOSS = "charge_off_loss"
@@ -33,6 +34,7 @@ CHART = (
     (FEES_RECEIVABLE, "1300", "Fees receivable", "asset", "debit"),
     (ESCROW_LIABILITY, "2100", "Escrow liability", "liability", "credit"),
     (SUSPENSE, "2200", "Suspense (unapplied funds)", "liability", "credit"),
+    (INTEREST_PREPAID, "2300", "Interest paid in advance (unearned)", "liability", "credit"),
     (INTEREST_INCOME, "4100", "Interest income", "income", "credit"),
     (FEE_INCOME, "4200", "Fee income", "income", "credit"),
     (CHARGE_OFF_LOSS, "5100", "Charge-off loss", "expense", "debit"),
@@ -44,6 +46,7 @@ LOAN_BALANCE_ACCOUNTS = {
     FEES_RECEIVABLE: "fees_due",
     ESCROW_LIABILITY: "escrow_balance",
     SUSPENSE: "suspense_balance",
+    INTEREST_PREPAID: "interest_prepaid",
 }
 
 

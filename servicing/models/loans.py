@@ -12,7 +12,7 @@ from django.utils import timezone
 from lending.core.fields import DecimalSpec
 from lending.finance import amortization
 from lending.finance.amortization import LoanTerms
-from origination.models.choices import AllocationStrategy, Amortization, DayCount, Frequency
+from origination.models.choices import AllocationStrategy, Amortization, DayCount, Frequency, InterestMethod
 from servicing.models.ledger import MONEY
 
 RATE: DecimalSpec = {"max_digits": 7, "decimal_places": 4}
@@ -60,6 +60,9 @@ class LoanAccount(models.Model):
     balloon_after_periods = models.PositiveIntegerField(null=True, blank=True)
     day_count = models.CharField(max_length=16, choices=DayCount.choices)
     odd_first_period = models.CharField(max_length=16, default="per_diem")
+    interest_method = models.CharField(
+        max_length=16, choices=InterestMethod.choices, default=InterestMethod.SCHEDULED, db_default="scheduled"
+    )
     disbursement_date = models.DateField()
     first_payment_date = models.DateField()
     maturity_date = models.DateField()
@@ -85,11 +88,22 @@ class LoanAccount(models.Model):
     # --- running balances (mirrors of the per-loan ledger accounts) ----------------------------------------
     principal_balance = models.DecimalField(**MONEY, default=ZERO)
     interest_due = models.DecimalField(**MONEY, default=ZERO, help_text="Accrued and not yet paid.")
+    interest_prepaid = models.DecimalField(
+        **MONEY, default=ZERO, db_default=ZERO, help_text="Interest paid before it was earned (unearned)."
+    )
     fees_due = models.DecimalField(**MONEY, default=ZERO)
     escrow_balance = models.DecimalField(**MONEY, default=ZERO, help_text="Negative when escrow is advanced.")
     suspense_balance = models.DecimalField(**MONEY, default=ZERO, help_text="Unapplied funds.")
     interest_paid_through = models.DateField()
+    interest_accrued_through = models.DateField(
+        help_text="The nightly accrual has earned interest through this date (the disbursement date at boarding)."
+    )
     next_due_date = models.DateField(null=True, blank=True)
+    next_bill_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Due date of the next installment the nightly billing bills (blank: the first payment date).",
+    )
     paid_off_on = models.DateField(null=True, blank=True)
 
     # --- delinquency, as aged by the close of business (servicing.services.nightly.steps.delinquency) -------

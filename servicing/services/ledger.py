@@ -20,7 +20,7 @@ from lending.core.bulk import bulk_update_rows
 from lending.core.models import User
 from lending.core.services import audit_event, audit_record, audit_record_many
 from lending.finance.money import ZERO, require_non_negative_cents
-from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
+from servicing.models import InterestAccrual, JournalEntry, JournalLine, LedgerAccount, LoanAccount
 from servicing.models.ledger import CHART, LOAN_BALANCE_ACCOUNTS
 
 RawLine = Sequence[str | Decimal | int]  # (account_code, debit, credit) as a caller writes it
@@ -253,6 +253,13 @@ def journal_reverse(
     already = JournalEntry.objects.filter(reverses=original).values_list("pk", flat=True).first()
     if already is not None:
         raise LedgerError(f"JE {original.pk} is already reversed (by JE {already}).")
+    if original.loan_id is None and JournalLine.objects.filter(entry=original, loan__isnull=False).exists():
+        raise LedgerError(f"JE {original.pk} posts for many loans: correct the loans one at a time.")
+    if original.kind == JournalEntry.Kind.ACCRUAL and InterestAccrual.objects.filter(journal_entry=original).exists():
+        raise LedgerError(
+            f"JE {original.pk} is the nightly interest accrual, traced by its accrual rows: it is not reversed "
+            "(the accrual follows the schedule; correct the loan with an adjustment)."
+        )
     when = effective_date or original.effective_date
     if when < original.effective_date:
         raise LedgerError(f"A reversal cannot be dated before the entry it reverses ({original.effective_date}).")

@@ -182,6 +182,8 @@ def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount
         escrow_cushion=projection.cushion if projection is not None else ZERO,
         escrow_analysis_date=analysis_date_for_year(terms.first_payment_date) if projection is not None else None,
         interest_paid_through=terms.disbursement_date,  # the first installment's interest runs from here
+        interest_accrued_through=terms.disbursement_date,  # and the nightly accrual earns it from here
+        interest_method=signed.get("interest_method", "scheduled"),  # snapshots from before the field: scheduled
         next_due_date=schedule.rows[0].due_date,
         boarded_by=actor if actor is not None and actor.pk else None,
     )

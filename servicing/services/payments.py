@@ -41,6 +41,7 @@ from servicing.services.posting import (
     allocation_lines,
     installments_apply,
     installments_unapply,
+    interest_prepaid_settle,
     journal_lines,
     key_posted,
     loan_balances_reload,
@@ -172,6 +173,7 @@ def payment_post(
         repriced = installments_rederive(locked, changed_on=effective_date)
     if unwound is not None:
         replay_reapply(loan=locked, unwound=unwound, trigger=txn, actor=actor)
+        interest_prepaid_settle(locked, effective_date, actor)
     loan_dates_refresh(locked)
     _copy_state(locked, loan)
     audit_record(
@@ -228,6 +230,7 @@ def _copy_state(source: LoanAccount, target: LoanAccount) -> None:
         "fees_due",
         "escrow_balance",
         "suspense_balance",
+        "interest_prepaid",
         "version",
         "next_due_date",
         "interest_paid_through",
@@ -289,6 +292,7 @@ def payment_reverse(*, transaction: LoanTransaction, reason: str, actor: User | 
         repriced = installments_rederive(loan, changed_on=payment.effective_date)
     if unwound is not None:
         replay_reapply(loan=loan, unwound=unwound, trigger=reversal, actor=actor)
+    interest_prepaid_settle(loan, entry.effective_date, actor)
     loan_dates_refresh(loan)
     audit_record(
         actor=actor,

@@ -9,9 +9,10 @@ renders it with WeasyPrint from the stored figures, on demand.
 be stale: never trusted), refuses a short amount (naming the shortfall, writing nothing), and otherwise writes,
 in one transaction:
 - the payoff entry (kind ``payoff``): Dr cash (the amount received), Dr suspense (unapplied funds credited);
-  Cr loans receivable (principal), Cr interest receivable (all of ``interest_due``) and Cr interest income for the
-  rest of the interest (or Dr interest income when the accrued receivable exceeds the interest owed: that accrual
-  is reversed), Cr fees receivable, Cr escrow liability (an escrow advance repaid), Cr suspense (money beyond the
+  Dr interest paid in advance (all of it: the loan closes, so it is earned); Cr loans receivable (principal), Cr
+  interest receivable (all of ``interest_due``) and Cr interest income for the rest of the interest plus the
+  interest paid in advance (or Dr interest income when the accrued receivable exceeds them: that accrual is
+  reversed), Cr fees receivable, Cr escrow liability (an escrow advance repaid), Cr suspense (money beyond the
   payoff, held for its refund);
 - a ``LoanTransaction`` (kind payment, directive payoff) with its allocation lines: interest, principal
   (bucket prepayment: the whole balance is paid ahead of schedule), fees, escrow advance, suspense applied
@@ -49,6 +50,7 @@ from servicing.models.ledger import (
     ESCROW_LIABILITY,
     FEES_RECEIVABLE,
     INTEREST_INCOME,
+    INTEREST_PREPAID,
     INTEREST_RECEIVABLE,
     LOANS_RECEIVABLE,
     SUSPENSE,
@@ -156,12 +158,20 @@ def payoff_letter_pdf(quote: PayoffQuote) -> bytes:
 def _payoff_lines(
     figures: PayoffFigures, loan: LoanAccount, amount: Decimal, overage: Decimal
 ) -> list[tuple[str, Decimal, Decimal]]:
-    reversed_accrual = max(loan.interest_due - figures.interest, ZERO)
-    debits = [(CASH, amount), (SUSPENSE, figures.suspense_credit), (INTEREST_INCOME, reversed_accrual)]
+    # The loan closes: interest paid in advance and the payoff's interest settle to income against what was
+    # accrued (a receivable above the payoff's interest is an accrual reversed).
+    income = figures.interest - loan.interest_due + loan.interest_prepaid
+    debits = [
+        (CASH, amount),
+        (SUSPENSE, figures.suspense_credit),
+        (INTEREST_PREPAID, max(loan.interest_prepaid, ZERO)),
+        (INTEREST_INCOME, max(-income, ZERO)),
+    ]
     credits = [
         (LOANS_RECEIVABLE, figures.principal),
         (INTEREST_RECEIVABLE, loan.interest_due),
-        (INTEREST_INCOME, max(figures.interest - loan.interest_due, ZERO)),
+        (INTEREST_PREPAID, max(-loan.interest_prepaid, ZERO)),
+        (INTEREST_INCOME, max(income, ZERO)),
         (FEES_RECEIVABLE, figures.fees),
         (ESCROW_LIABILITY, figures.escrow_advance),
         (SUSPENSE, overage),
@@ -337,6 +347,7 @@ def _sync(loan: LoanAccount, locked: LoanAccount) -> None:
         "fees_due",
         "escrow_balance",
         "suspense_balance",
+        "interest_prepaid",
         "version",
         "status",
         "paid_off_on",

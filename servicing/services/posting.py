@@ -8,9 +8,10 @@ back off the installments, exactly, so a replay can take later payments off and 
 Journal lines of a payment (kind ``payment``, dated the effective date):
 - Dr cash: the amount received;
 - Dr suspense: suspense applied (money received earlier and held, now paying the buckets below);
-- Cr interest receivable for interest, up to the interest accrued (``loan.interest_due``), and Cr interest
-  income for the rest (no accrual job posts interest yet, so interest on a due installment is recognised when it
-  is paid; once accruals post to interest receivable, payments clear it first and it never goes below zero);
+- Cr interest receivable for interest, up to the interest earned and unpaid (``loan.interest_due``, which the
+  nightly accrual raises), and Cr interest paid in advance for the rest: interest paid before it is earned is a
+  liability until the nightly accrual earns it (``servicing.services.nightly.steps.interest``), so interest income
+  is the interest earned whatever the payment's timing;
 - Cr fees receivable for late fees and fees;
 - Cr loans receivable for scheduled principal and prepayment;
 - Cr escrow liability for escrow (installment escrow and an escrow-only deposit);
@@ -36,7 +37,7 @@ from servicing.models.ledger import (
     CASH,
     ESCROW_LIABILITY,
     FEES_RECEIVABLE,
-    INTEREST_INCOME,
+    INTEREST_PREPAID,
     INTEREST_RECEIVABLE,
     LOANS_RECEIVABLE,
     SUSPENSE,
@@ -48,7 +49,15 @@ INSTALLMENT_BUCKETS = (Bucket.LATE_FEES, Bucket.FEES, Bucket.INTEREST, Bucket.PR
 PAID_FIELDS = ("paid_interest", "paid_principal", "paid_escrow", "paid_late_fees", "paid_on")
 # What a payment may pay: a periodic payment not yet paid, or late fees still owed on one that was (paid late).
 OWING = Q(paid_on__isnull=True) | Q(late_fees__gt=F("paid_late_fees"))
-LOAN_BALANCE_FIELDS = ("principal_balance", "interest_due", "fees_due", "escrow_balance", "suspense_balance", "version")
+LOAN_BALANCE_FIELDS = (
+    "principal_balance",
+    "interest_due",
+    "interest_prepaid",
+    "fees_due",
+    "escrow_balance",
+    "suspense_balance",
+    "version",
+)
 
 
 class PaymentError(ValueError):
@@ -200,10 +209,10 @@ def allocate_dues(
 
 
 def journal_lines(allocation: alloc.Allocation, loan: LoanAccount) -> list[tuple[str, Decimal, Decimal]]:
-    receivable = min(allocation.interest, loan.interest_due)
+    receivable = min(allocation.interest, max(loan.interest_due, ZERO))
     credits = [
         (INTEREST_RECEIVABLE, receivable),
-        (INTEREST_INCOME, allocation.interest - receivable),
+        (INTEREST_PREPAID, allocation.interest - receivable),
         (FEES_RECEIVABLE, allocation.late_fees + allocation.fees),
         (LOANS_RECEIVABLE, allocation.principal + allocation.prepayment),
         (ESCROW_LIABILITY, allocation.escrow + allocation.escrow_deposit),
@@ -214,6 +223,25 @@ def journal_lines(allocation: alloc.Allocation, loan: LoanAccount) -> list[tuple
         lines.append((SUSPENSE, allocation.suspense_applied, ZERO))
     lines += [(code, ZERO, amount) for code, amount in credits if amount]
     return lines
+
+
+def interest_prepaid_settle(loan: LoanAccount, effective_date: date, actor: User | None) -> JournalEntry | None:
+    """After a payment is reversed (or taken off by a replay), interest it paid in advance that the nightly accrual
+    has since earned leaves interest paid in advance below zero: that interest is earned and now unpaid, so it is
+    moved to interest receivable (Dr interest receivable, Cr interest paid in advance; kind ``adjustment``). The
+    loan is locked by the caller and carries its current balances. None when there is nothing to move."""
+    shortfall = -loan.interest_prepaid
+    if shortfall <= 0:
+        return None
+    return journal_post(
+        actor=actor,
+        loan=loan,
+        effective_date=effective_date,
+        kind=JournalEntry.Kind.ADJUSTMENT,
+        memo=f"Interest earned on {loan.loan_number} whose advance payment was reversed: now receivable",
+        lines=[(INTEREST_RECEIVABLE, shortfall, ZERO), (INTEREST_PREPAID, ZERO, shortfall)],
+        loan_locked=True,
+    )
 
 
 def allocation_lines(

@@ -267,6 +267,7 @@ def _account(loan: TransferLoan, remaining: RemainingSchedule, actor: User | Non
         allocation_strategy=loan.allocation_strategy,
         escrow_monthly_payment=loan.escrow_monthly_payment,
         interest_paid_through=remaining.interest_paid_through,
+        interest_accrued_through=remaining.interest_paid_through,  # interest before it came over with the transfer
         next_due_date=loan.next_due_date,
         boarded_by=actor if actor is not None and actor.pk else None,
     )

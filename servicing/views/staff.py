@@ -74,6 +74,7 @@ class LoanDetailView(RoleRequiredMixin, TemplateView):
                 for label, field in (
                     ("Principal", "principal_balance"),
                     ("Interest due", "interest_due"),
+                    ("Interest paid in advance", "interest_prepaid"),
                     ("Fees due", "fees_due"),
                     ("Escrow", "escrow_balance"),
                     ("Suspense", "suspense_balance"),

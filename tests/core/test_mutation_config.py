@@ -11,6 +11,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import mutation  # noqa: E402
 
 MONEY_MODULES = [
+    "lending/finance/accrual.py",
     "lending/finance/allocation.py",
     "lending/finance/amortization.py",
     "lending/finance/apr.py",

@@ -70,10 +70,19 @@ def test_loan_balances_from_journal_per_loan_in_one_query(django_assert_num_quer
             "fees_due": ZERO,
             "escrow_balance": loan.escrow_balance,
             "suspense_balance": ZERO,
+            "interest_prepaid": ZERO,
         }
     assert selectors.loan_balances_from_journal([999_999]) == {
         999_999: dict.fromkeys(
-            ("principal_balance", "interest_due", "fees_due", "escrow_balance", "suspense_balance"), ZERO
+            (
+                "principal_balance",
+                "interest_due",
+                "fees_due",
+                "escrow_balance",
+                "suspense_balance",
+                "interest_prepaid",
+            ),
+            ZERO,
         )
     }
 

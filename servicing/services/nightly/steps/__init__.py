@@ -2,7 +2,9 @@
 
 from servicing.services.nightly.steps import (  # noqa: F401  (importing a step registers it)
     ach,
+    billing,
     delinquency,
     escrow,
+    interest,
     late_fees,
 )

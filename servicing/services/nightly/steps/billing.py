@@ -1,0 +1,144 @@
+"""Step 2 of the close of business: installments falling due become billed, with the amount due by component.
+
+For business date D, the loans pending are those whose ``next_bill_date`` (the next installment to bill; blank:
+the first payment date) is D or earlier. Each one's latest installment due on or before D is billed once (a
+``BillingRecord``, unique per loan and due date): what it still asks for (principal, interest, escrow; principal
+capped as ``posting.dues_of`` caps it after prepayments), the fees due on the loan, and past due (what earlier
+installments still owe). A missed night bills on the next run; when several due dates passed meanwhile only the
+latest gets a record, the earlier ones are in its past due. Statements read these rows.
+
+No journal entry: billing moves no money. The interest was recognised by the accrual (step 1) as it was earned,
+principal and escrow are recognised when paid, fees when assessed; a bill only states what is owed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from lending.core.bulk import bulk_update_rows
+from lending.core.models import User
+from lending.core.services import audit_event, audit_record_many
+from lending.finance.money import ZERO
+from servicing.models import BillingRecord, Installment, LoanAccount
+from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
+from servicing.services.posting import dues_of
+
+NO_MORE_BILLS = date(9999, 12, 31)  # next_bill_date after the last installment is billed
+
+
+def _latest_due(business_date: date) -> QuerySet[Installment]:
+    return Installment.objects.filter(loan=OuterRef("pk"), due_date__lte=business_date).order_by("-due_date", "-number")
+
+
+def _bill(loan: Any, installments: list[Installment], business_date: date) -> BillingRecord:
+    """The bill of ``loan``'s installment ``installments[-1]``; the others are earlier ones still unpaid."""
+    dues = dues_of(loan, installments)
+    current, earlier = dues[-1], dues[:-1]
+    past_due = sum((due.interest + due.principal + due.escrow for due in earlier), ZERO)
+    fees = loan.fees_due
+    return BillingRecord(
+        loan=loan,
+        installment=installments[-1],
+        due_date=current.due_date,
+        billed_on=business_date,
+        principal=current.principal,
+        interest=current.interest,
+        escrow=current.escrow,
+        fees=fees,
+        past_due=past_due,
+        total=current.principal + current.interest + current.escrow + fees + past_due,
+    )
+
+
+def _pending(business_date: date) -> Q:
+    """Loans whose next installment to bill is due by ``business_date``: plain columns of the loan, no subquery,
+    so finding nothing to do on a rerun is one pass over the loans."""
+    return Q(status=LoanAccount.Status.ACTIVE) & (
+        Q(next_bill_date__lte=business_date) | Q(next_bill_date__isnull=True, first_payment_date__lte=business_date)
+    )
+
+
+def billing_run(*, business_date: date, loan_ids: list[int], actor: User | None) -> int:
+    """Bill the chunk's loans for ``business_date`` (module docstring) and move each one's ``next_bill_date`` to
+    its first installment due after it (``NO_MORE_BILLS`` after the last); returns how many loans were looked at.
+    Four queries and three writes a chunk, whatever its size."""
+    after = Installment.objects.filter(loan=OuterRef("pk"), due_date__gt=business_date).order_by("due_date", "number")
+    loans: list[Any] = list(
+        LoanAccount.objects.select_for_update(of=("self",))
+        .filter(_pending(business_date), pk__in=loan_ids)
+        .only("loan_number", "principal_balance", "fees_due", "next_bill_date")
+        .annotate(
+            latest_id=Subquery(_latest_due(business_date).values("pk")[:1]),
+            next_due=Subquery(after.values("due_date")[:1]),
+        )
+        .order_by("pk")
+    )
+    if not loans:
+        return len(loan_ids)
+    latest = {loan.latest_id for loan in loans if loan.latest_id is not None}
+    latest -= set(BillingRecord.objects.filter(installment_id__in=latest).values_list("installment_id", flat=True))
+    by_loan: dict[int, list[Installment]] = {}
+    if latest:
+        unpaid = Installment.objects.filter(
+            loan_id__in=[loan.pk for loan in loans], due_date__lte=business_date, paid_on__isnull=True
+        )
+        rows = {i.pk: i for i in unpaid} | {i.pk: i for i in Installment.objects.filter(pk__in=latest)}
+        for installment in sorted(rows.values(), key=lambda i: (i.loan_id, i.due_date, i.number)):
+            by_loan.setdefault(installment.loan_id, []).append(installment)
+    records = []
+    for loan in loans:
+        loan.next_bill_date = loan.next_due or NO_MORE_BILLS
+        if loan.latest_id not in latest:
+            continue
+        mine = by_loan[loan.pk]
+        cut = next(index for index, i in enumerate(mine) if i.pk == loan.latest_id)
+        records.append(_bill(loan, mine[: cut + 1], business_date))
+    BillingRecord.objects.bulk_create(records)
+    bulk_update_rows(LoanAccount, loans, ["next_bill_date"])
+    audit_record_many(
+        [
+            audit_event(
+                actor=actor,
+                verb="loan.billed",
+                target=record,
+                after={
+                    "loan": record.loan.loan_number,
+                    "due_date": record.due_date,
+                    "billed_on": business_date,
+                    "principal": record.principal,
+                    "interest": record.interest,
+                    "escrow": record.escrow,
+                    "fees": record.fees,
+                    "past_due": record.past_due,
+                    "total": record.total,
+                },
+            )
+            for record in records
+        ]
+    )
+    return len(loan_ids)
+
+
+@register
+class BillingStep(NightlyStep):
+    """Billing (module docstring)."""
+
+    name = "billing"
+    label = "Billing"
+
+    def pending_loan_ids(self, business_date: date) -> QuerySet[Any, int]:
+        return LoanAccount.objects.filter(_pending(business_date)).order_by("pk").values_list("pk", flat=True)
+
+    def run_chunk(self, business_date: date, loan_ids: list[int], actor: User | None) -> ChunkResult:
+        def all_at_once(ids: list[int]) -> int:
+            return billing_run(business_date=business_date, loan_ids=ids, actor=actor)
+
+        def one(pk: int) -> None:
+            billing_run(business_date=business_date, loan_ids=[pk], actor=actor)
+
+        with transaction.atomic():
+            return isolate(loan_ids, all_at_once, one)
