@@ -47,6 +47,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "lending/finance/delinquency.py": ["tests/finance/test_delinquency*.py"],
     "lending/finance/escrow.py": ["tests/finance/test_escrow*.py"],
+    "lending/finance/late_fees.py": ["tests/finance/test_late_fees*.py"],
     "lending/finance/money.py": ["tests/finance"],
     "lending/finance/payoff.py": ["tests/finance/test_payoff*.py"],
     "lending/finance/reamortization.py": ["tests/finance/test_reamortization*.py"],
@@ -68,6 +69,13 @@ MODULES |= {
     "servicing/services/payoff.py": ["tests/servicing/test_payoff*.py"],
     "servicing/services/replay.py": PAYMENT_TESTS,
     "servicing/services/ledger.py": ["tests/servicing/test_services_ledger.py", "tests/servicing/test_ledger*.py"],
+    # The close of business (issue 10): each money service against its step's tests.
+    "servicing/services/ledger_bulk.py": ["tests/servicing/nightly/test_interest*.py"],
+    "servicing/services/nightly/steps/interest.py": ["tests/servicing/nightly/test_interest*.py"],
+    "servicing/services/fees.py": ["tests/servicing/nightly/test_late_fees*.py"],
+    "servicing/services/ach_returns.py": ["tests/servicing/nightly/test_ach*.py"],
+    "servicing/services/escrow_analysis.py": ["tests/servicing/nightly/test_escrow*.py"],
+    "servicing/services/nightly/steps/escrow.py": ["tests/servicing/nightly/test_escrow*.py"],
 }
 
 

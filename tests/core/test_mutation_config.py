@@ -18,6 +18,7 @@ MONEY_MODULES = [
     "lending/finance/daycount.py",
     "lending/finance/delinquency.py",
     "lending/finance/escrow.py",
+    "lending/finance/late_fees.py",
     "lending/finance/money.py",
     "lending/finance/payoff.py",
     "lending/finance/reamortization.py",
@@ -27,6 +28,12 @@ MONEY_MODULES = [
     "servicing/services/payoff.py",
     "servicing/services/replay.py",
     "servicing/services/ledger.py",
+    "servicing/services/ledger_bulk.py",
+    "servicing/services/nightly/steps/interest.py",
+    "servicing/services/fees.py",
+    "servicing/services/ach_returns.py",
+    "servicing/services/escrow_analysis.py",
+    "servicing/services/nightly/steps/escrow.py",
 ]
 
 
