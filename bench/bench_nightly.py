@@ -184,6 +184,7 @@ def main() -> None:
     NightlyRun.objects.filter(business_date__gte=business_date).delete()  # a rerun of the bench starts clean
     client = staff_client()
     old_loan = LoanAccount.objects.filter(loan_number__startswith=f"{PREFIX}-").order_by("pk").first()
+    assert old_loan is not None, "the seeder made no loans"
     page_before_ms, queries_before = page_figures(old_loan, client)
 
     worker = start_workers()

@@ -451,7 +451,7 @@ STD = get_strategy("mortgage_standard")
             "directive: unknown directive 'extra'; use one of standard, principal_only, escrow_only",
         ),
         (lambda: STD.allocate(D("1.00"), [PLAIN, PLAIN]), "dues: installment numbers must be unique"),
-        (lambda: STD.allocate(D("1.00"), [PLAIN, "due"]), "dues: expected InstallmentDue items, got str"),
+        (lambda: STD.allocate(D("1.00"), [PLAIN, "due"]), "dues: expected InstallmentDue items, got str"),  # type: ignore[list-item]
         (
             lambda: get_strategy("fifo"),
             "strategy: unknown allocation strategy 'fifo'; use one of fees_interest_principal, "

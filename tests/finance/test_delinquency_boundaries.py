@@ -203,12 +203,12 @@ D1, D2 = date(2025, 3, 1), date(2025, 4, 1)
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: days_past_due(D1, "2025-04-01"), "as_of: expected a date, got '2025-04-01'"),
-        (lambda: days_past_due("2025-03-01", D2), "oldest_unpaid_due_date: expected a date, got '2025-03-01'"),
-        (lambda: missed_payments(D1, None), "as_of: expected a date, got None"),
-        (lambda: missed_payments(20250301, D2), "oldest_unpaid_due_date: expected a date, got 20250301"),
-        (lambda: late_fee_assessable(D1, None), "as_of: expected a date, got None"),
-        (lambda: late_fee_assessable("x", D2), "due_date: expected a date, got 'x'"),
+        (lambda: days_past_due(D1, "2025-04-01"), "as_of: expected a date, got '2025-04-01'"),  # type: ignore[arg-type]
+        (lambda: days_past_due("2025-03-01", D2), "oldest_unpaid_due_date: expected a date, got '2025-03-01'"),  # type: ignore[arg-type]
+        (lambda: missed_payments(D1, None), "as_of: expected a date, got None"),  # type: ignore[arg-type]
+        (lambda: missed_payments(20250301, D2), "oldest_unpaid_due_date: expected a date, got 20250301"),  # type: ignore[arg-type]
+        (lambda: late_fee_assessable(D1, None), "as_of: expected a date, got None"),  # type: ignore[arg-type]
+        (lambda: late_fee_assessable("x", D2), "due_date: expected a date, got 'x'"),  # type: ignore[arg-type]
         (lambda: late_fee_assessable(D1, D2, -1), "grace_days: expected a whole number of days >= 0, got -1"),
         (
             lambda: delinquency_status(D1, D2, charge_off_days=-5),
