@@ -6,8 +6,9 @@ its grace period on that day, so the last night charges its late fee; Bob also s
 from an account the sandbox processor returns (R01, insufficient funds), which settles and comes back on the
 second night. Then the close of business runs through the runner, as the nightly job would, for the last three
 business days: the jobs page shows three completed runs, and the loans show their accrued interest, billing,
-buckets, the late fee, the return and the escrow step's work (``demo_escrow`` boards a current loan with a tax
-bill due on the last night and its escrow analysis on that night).
+buckets, the late fee, the return and the escrow step's work: a current escrowed mortgage (``DEMO-CUR-001``) has a
+property tax instalment due on the last night, added as a servicer adds one (``escrow_item_save``), paid with an
+escrow advance, and its first escrow analysis brought forward to that night.
 
 The demo's dates all follow from the day it is seeded, so every journey works on any weekday. Idempotent: a date
 already run is not run again and a loan number already boarded is left alone.
@@ -18,6 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from lending.core.calendar import previous_business_day
@@ -25,9 +27,9 @@ from lending.core.models import User
 from lending.finance.amortization import LoanTerms, build_schedule
 from lending.finance.daycount import add_months
 from origination.demo import _clock
-from servicing.demo_escrow import escrow_demo_seed
-from servicing.models import LoanAccount, NightlyRun, PendingPayment
+from servicing.models import EscrowItem, LoanAccount, NightlyRun, PendingPayment
 from servicing.services.ach import BankDetails, ach_payment_schedule
+from servicing.services.escrow import escrow_item_save
 from servicing.services.nightly.runner import last_closable_date, nightly_run
 from servicing.services.transfer_boarding import TransferLoan, loan_board_transfer
 
@@ -43,6 +45,12 @@ LATE_LOANS = (
 NOTE = Decimal("240000.00")
 RATE = Decimal("6.7500")
 PAYMENTS_MADE = 18
+# The current escrowed loan: a tax bill due on the last night (paid with an advance) and its first analysis then.
+ESCROW_LOAN = "DEMO-CUR-001"
+ESCROW_NOTE = Decimal("320000.00")
+ESCROW_RATE = Decimal("6.2500")
+PROPERTY_TAX = Decimal("4860.00")  # a year, in two instalments
+INSURANCE = Decimal("1740.00")
 RETURNED_ACCOUNT = BankDetails("Bob Borrower", "011000015", "000987650001")  # ends 0001: the sandbox returns R01
 
 
@@ -86,46 +94,73 @@ def _board_late_loan(number: str, days_late: int, email: str, last: date, actor:
     if LoanAccount.objects.filter(loan_number=number).exists():
         return False
     next_due = _due_date(last, days_late)
-    first_payment = add_months(next_due, -PAYMENTS_MADE)
-    disbursed = add_months(first_payment, -1)
-    schedule = build_schedule(
-        LoanTerms(
-            principal=NOTE,
-            annual_rate=RATE,
-            term_periods=360,
-            disbursement_date=disbursed,
-            first_payment_date=first_payment,
-            frequency="monthly",
-            amortization="level",
-            day_count="30/360",
-        )
-    )
     # The 1-29 loan's grace ends on the last night, so that night charges its late fee (others charged earlier).
     grace = (last - next_due).days - 1 if days_late < 30 else 15
-    loan_board_transfer(
+    board_demo_mortgage(
+        number=number,
+        borrower_name="Bob Borrower" if email else f"Transferred borrower {number[-3:]}",
+        borrower_email=email,
+        note=NOTE,
+        rate=RATE,
+        payments_made=PAYMENTS_MADE,
+        next_due=next_due,
+        escrow=(Decimal("1800.00"), Decimal("450.00")),
+        grace_days=grace,
+        actor=actor,
+    )
+    return True
+
+
+def board_demo_mortgage(
+    *,
+    number: str,
+    borrower_name: str,
+    borrower_email: str = "",
+    note: Decimal,
+    rate: Decimal,
+    payments_made: int,
+    next_due: date,
+    escrow: tuple[Decimal, Decimal],
+    grace_days: int = 15,
+    actor: User | None,
+) -> LoanAccount:
+    """A 30-year mortgage from a servicing transfer, ``payments_made`` payments in, next due on ``next_due``, with
+    ``escrow`` = (balance, monthly payment), boarded as the transfer import boards one."""
+    first_payment = add_months(next_due, -payments_made)
+    disbursed = add_months(first_payment, -1)
+    terms = LoanTerms(
+        principal=note,
+        annual_rate=rate,
+        term_periods=360,
+        disbursement_date=disbursed,
+        first_payment_date=first_payment,
+        frequency="monthly",
+        amortization="level",
+        day_count="30/360",
+    )
+    return loan_board_transfer(
         actor=actor,
         loan=TransferLoan(
             loan_number=number,
-            borrower_name="Bob Borrower" if email else f"Transferred borrower {number[-3:]}",
-            borrower_email=email,
-            principal=NOTE,
-            annual_rate=RATE,
+            borrower_name=borrower_name,
+            borrower_email=borrower_email,
+            principal=note,
+            annual_rate=rate,
             term_periods=360,
             payment_frequency="monthly",
             amortization="level",
             day_count="30/360",
             disbursement_date=disbursed,
             first_payment_date=first_payment,
-            current_principal_balance=schedule.balance_after(PAYMENTS_MADE),
+            current_principal_balance=build_schedule(terms).balance_after(payments_made),
             next_due_date=next_due,
-            escrow_balance=Decimal("1800.00"),
-            escrow_monthly_payment=Decimal("450.00"),
+            escrow_balance=escrow[0],
+            escrow_monthly_payment=escrow[1],
             late_fee_percent=Decimal("5.0000"),
-            grace_days=grace,
+            grace_days=grace_days,
             allocation_strategy="mortgage_standard",
         ),
     )
-    return True
 
 
 def _schedule_returned_payment(first_night: date, actor: User | None) -> None:
@@ -145,3 +180,46 @@ def _schedule_returned_payment(first_night: date, actor: User | None) -> None:
             actor=loan.borrower,
             idempotency_key=key,
         )
+
+
+def escrow_demo_seed(*, last_night: date, actor: User | None) -> LoanAccount | None:
+    """Board the current escrowed loan with its bills due; None when it is already there."""
+    if LoanAccount.objects.filter(loan_number=ESCROW_LOAN).exists():
+        return None
+    with transaction.atomic():
+        loan = board_demo_mortgage(
+            number=ESCROW_LOAN,
+            borrower_name="Dana Homeowner",
+            note=ESCROW_NOTE,
+            rate=ESCROW_RATE,
+            payments_made=11,
+            next_due=_due_date(last_night + timedelta(days=10), 0),
+            escrow=(Decimal("2150.00"), Decimal("550.00")),
+            actor=actor,
+        )
+        for kind, description, payee, amount, per_year, due in (
+            (EscrowItem.Kind.PROPERTY_TAX, "County property tax", "County Treasurer", PROPERTY_TAX, 2, last_night),
+            (
+                EscrowItem.Kind.HAZARD_INSURANCE,
+                "Homeowner's insurance premium",
+                "Acme Mutual Insurance",
+                INSURANCE,
+                1,
+                add_months(last_night, 5),
+            ),
+        ):
+            escrow_item_save(
+                actor=actor,
+                item=EscrowItem(
+                    loan=loan,
+                    kind=kind,
+                    description=description,
+                    payee=payee,
+                    annual_amount=amount,
+                    payments_per_year=per_year,
+                    next_due_date=due,
+                ),
+            )
+        # Demo only: the first analysis (due a year after boarding) is brought forward so the demo shows one.
+        LoanAccount.objects.filter(pk=loan.pk).update(escrow_analysis_date=last_night)
+    return loan
