@@ -347,7 +347,9 @@ def loans_dates_refresh(loan_ids: Iterable[int]) -> None:
     """Keep the loans' derived dates, in one UPDATE (correlated subqueries, no per-loan query):
     ``next_due_date``, the oldest installment not paid in full (those a prepayment left asking for nothing do not
     count); ``interest_paid_through``, the due date of the last installment of the unbroken run, from the first,
-    whose interest is paid in full (the disbursement date before any)."""
+    whose interest is paid in full; before any, the date interest was paid through when the loan was booked: a
+    transferred loan's boarding date (its first installment row is the first one still owed then), else the
+    disbursement date."""
     next_due = (
         Installment.objects.filter(loan=OuterRef("pk"), paid_on__isnull=True, payment__gt=0)
         .order_by("due_date")
@@ -368,9 +370,12 @@ def loans_dates_refresh(loan_ids: Iterable[int]) -> None:
         .order_by("-due_date")
         .values("due_date")
     )[:1]
+    boarded_through = JournalEntry.objects.filter(
+        loan=OuterRef("pk"), kind=JournalEntry.Kind.BOARDING, reverses__isnull=True
+    ).values("effective_date")[:1]
     LoanAccount.objects.filter(pk__in=list(loan_ids)).update(
         next_due_date=Subquery(next_due),
-        interest_paid_through=Coalesce(Subquery(paid_through), F("disbursement_date")),
+        interest_paid_through=Coalesce(Subquery(paid_through), Subquery(boarded_through), F("disbursement_date")),
     )
 
 

@@ -207,6 +207,33 @@ def test_payments_post_on_a_transferred_loan(monkeypatch):
     _books_balance()
 
 
+def test_reversing_the_only_payment_on_a_transferred_loan_puts_interest_paid_through_back_to_the_boarding_date(
+    monkeypatch,
+):
+    # Boarded with interest paid through 2025-12-01 (the due date before next due 2026-01-01); the payment of
+    # installment 72 moves it to 2026-01-01; its reversal moves it back to 2025-12-01, not to the 2019
+    # disbursement date (which would charge six years of interest again in a payoff quote).
+    monkeypatch.setattr(payments, "_today", lambda: date(2026, 1, 1))
+    loan = loan_board_transfer(loan=transfer(), actor=None)
+    assert loan.interest_paid_through == date(2025, 12, 1)
+    due = loan.installments.get(number=72)
+    txn = payment_post(
+        loan=loan,
+        amount=due.payment,
+        effective_date=date(2026, 1, 1),
+        method="ach",
+        reference="T1",
+        idempotency_key="t1",
+        actor=None,
+    )
+    loan.refresh_from_db()
+    assert loan.interest_paid_through == date(2026, 1, 1)
+    payments.payment_reverse(transaction=txn, reason="returned", actor=None)
+    loan.refresh_from_db()
+    assert (loan.interest_paid_through, loan.next_due_date) == (date(2025, 12, 1), date(2026, 1, 1))
+    _books_balance()
+
+
 # --- the CSV import ------------------------------------------------------------------------------------------
 
 
