@@ -42,13 +42,12 @@ from django.urls import reverse  # noqa: E402
 from bench._report import report  # noqa: E402
 from bench._servicing_seed import PREFIX, YOUNG_PREFIX, ensure_portfolio  # noqa: E402
 from lending.core import roles  # noqa: E402
-from lending.core.calendar import previous_business_day  # noqa: E402
 from lending.core.models import User  # noqa: E402
 from lending.core.services import user_create  # noqa: E402
 from servicing.models import JournalEntry, LoanAccount  # noqa: E402
 from servicing.models.nightly import NightlyRun, NightlyStepRun  # noqa: E402
 from servicing.services.nightly import base  # noqa: E402
-from servicing.services.nightly.runner import local_today, nightly_run  # noqa: E402
+from servicing.services.nightly.runner import last_closable_date, local_today, nightly_run  # noqa: E402
 
 NIGHT_TARGET_S = 60
 RERUN_SHARE = 0.10
@@ -183,7 +182,7 @@ def main() -> None:
         print("SKIP: the nightly bench needs a broker (REDIS_URL): `make bench` starts Redis")
         return
     loans = ensure_portfolio()
-    business_date = previous_business_day(local_today())
+    business_date = last_closable_date(local_today())
     NightlyRun.objects.filter(business_date__gte=business_date).delete()  # a rerun of the bench starts clean
     client = staff_client()
     old_loan = LoanAccount.objects.filter(loan_number__startswith=f"{PREFIX}-").order_by("pk").first()
