@@ -41,6 +41,10 @@ def pay(*days: date) -> list[tuple[date, Decimal]]:
     return [(day, D("50.00")) for day in days]
 
 
+def pay_one(day: date, amount: str) -> list[tuple[date, Decimal]]:
+    return [(day, D(amount))]
+
+
 # --- time factors, App. J (b)(5) ----------------------------------------------------------------------
 
 
@@ -111,10 +115,6 @@ def test_a_single_payment_from_a_month_end_to_a_mid_month_day_counts_days():
     # Jan 31 -> Apr 15 2024 is not whole months (only the start is a month end): 29 + 31 + 15 = 75 days, so
     # 365 / 75 unit-periods a year; 1010 repays 1000: 1 % a period, 365 / 75 = 4.8666666667 %.
     assert apr(D(1000), date(2024, 1, 31), pay_one(date(2024, 4, 15), "1010"), "monthly") == D("4.8666666667")
-
-
-def pay_one(day: date, amount: str) -> list[tuple[date, Decimal]]:
-    return [(day, D(amount))]
 
 
 # --- the APR figure -----------------------------------------------------------------------------------
