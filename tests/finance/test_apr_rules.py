@@ -224,9 +224,9 @@ def test_apr_refuses_a_non_positive_amount_financed_and_a_non_date_advance():
 @pytest.mark.parametrize(
     "call",
     [
-        pytest.param(lambda: time_factors("2024-01-01", GOOD, "monthly"), id="time_factors"),
-        pytest.param(lambda: present_value(D(5), "2024-01-01", GOOD, "monthly"), id="present_value"),
-        pytest.param(lambda: is_irregular("2024-01-01", GOOD, "monthly"), id="is_irregular"),
+        pytest.param(lambda: time_factors("2024-01-01", GOOD, "monthly"), id="time_factors"),  # type: ignore[arg-type]
+        pytest.param(lambda: present_value(D(5), "2024-01-01", GOOD, "monthly"), id="present_value"),  # type: ignore[arg-type]
+        pytest.param(lambda: is_irregular("2024-01-01", GOOD, "monthly"), id="is_irregular"),  # type: ignore[arg-type]
     ],
 )
 def test_a_non_date_advance_is_refused_naming_advance_date(call):
