@@ -74,11 +74,21 @@ def register(step: type[NightlyStep]) -> type[NightlyStep]:
     return step
 
 
-def steps_in_order() -> list[type[NightlyStep]]:
-    """The registered steps in run order."""
+def _load_steps() -> None:
     from servicing.services.nightly import steps  # noqa: F401  (importing the package registers every step)
 
+
+def steps_in_order() -> list[type[NightlyStep]]:
+    """The registered steps in run order."""
+    _load_steps()
     return [STEPS[name] for name in ORDER if name in STEPS]
+
+
+def step_class(name: str) -> type[NightlyStep]:
+    """The step registered as ``name`` (``KeyError`` if none). The step modules are imported first: a Celery worker
+    process imports the tasks, not the steps, and would otherwise find none registered."""
+    _load_steps()
+    return STEPS[name]
 
 
 def isolate(

@@ -73,7 +73,7 @@ def step_begin(run_id: int, name: str) -> tuple[int, int, list[list[int]]]:
     row.attempt += 1
     ids: list[int] = []
     try:
-        step = base.STEPS[name]()
+        step = base.step_class(name)()
         with transaction.atomic():
             ids = list(step.pending_loan_ids(row.run.business_date))
         size = max(1, step.chunk_size)
@@ -100,7 +100,7 @@ def step_chunk_run(step_run_id: int, loan_ids: list[int], attempt: int) -> dict[
     try:
         try:
             with transaction.atomic():
-                result = base.STEPS[row.name]().run_chunk(business_date, loan_ids, actor)
+                result = base.step_class(row.name)().run_chunk(business_date, loan_ids, actor)
                 _chunk_record(row, result, attempt)
         except _StaleAttempt:
             raise

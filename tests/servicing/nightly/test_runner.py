@@ -1,6 +1,9 @@
 """The close-of-business runner (Celery eager, SQLite or PostgreSQL) with two test steps: chunks, progress counts,
 per-loan errors, reruns, crash-restart, which dates are due and the catch-up in order."""
 
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -318,3 +321,18 @@ def test_a_chunk_or_callback_of_an_earlier_attempt_writes_and_counts_nothing(loa
     assert _counts(row) == ("failed", 4, 5, 1)
     assert AuditEvent.objects.count() == audits  # the stale callback closed no run
     assert NightlyRun.objects.get().status == "failed"
+
+
+def test_a_worker_process_finds_every_step_by_name_without_importing_the_steps_itself():
+    # A Celery worker imports the tasks (servicing/apps.py), never the step modules: the bench's first run on a
+    # real worker failed every step with KeyError until the lookup imported them.
+    script = (
+        "import django; django.setup()\n"
+        "from servicing import tasks  # what a worker imports\n"
+        "from servicing.services.nightly import base\n"
+        "print(sorted(base.STEPS), [base.step_class(n).name for n in base.ORDER])\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "lending.settings"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    order = ["interest", "billing", "ach", "late_fees", "delinquency", "escrow"]
+    assert done.stdout.strip() == f"[] {order}"
