@@ -69,6 +69,7 @@ class LoanFeeAdmin(RoleViewMixin, admin.ModelAdmin):
     fields = (
         ("loan", "installment", "kind"),
         ("amount", "assessed_on", "journal_entry"),
+        "returned_payment",
         ("waived_amount", "waived_on", "waived_by"),
         ("waiver_reason", "waiver_entry"),
     )
@@ -79,6 +80,7 @@ class LoanFeeAdmin(RoleViewMixin, admin.ModelAdmin):
         "amount",
         "assessed_on",
         "journal_entry",
+        "returned_payment",
         "waived_amount",
         "waived_on",
         "waived_by",

@@ -1,4 +1,4 @@
-"""Fees charged to a loan (late charges today; returned-payment and other fees share the table) and the
+"""Fees charged to a loan (late charges, returned-payment fees; other fees share the table) and the
 delinquency history the nightly aging writes when a loan changes bucket or status."""
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ class LoanFee(models.Model):
 
     A late fee belongs to the installment that was late, at most one per installment (the unique constraint: a
     rerun of the night never charges twice); what payments have paid of it is the installment's
-    ``paid_late_fees`` (they pay it through the allocation's ``late_fees`` bucket). A waiver reverses the entry
-    (``waiver_entry``) and is refused once anything is paid."""
+    ``paid_late_fees`` (they pay it through the allocation's ``late_fees`` bucket). A returned-payment fee is one
+    per returned ACH payment (``returned_payment``, unique) and sits on the installment the payment was for (else
+    the oldest one still owing) in its ``fees``, which payments pay through the allocation's ``fees`` bucket
+    (``paid_fees``). A waiver reverses the entry (``waiver_entry``) and is refused once anything is paid."""
 
     class Kind(models.TextChoices):
         LATE_FEE = "late_fee", "Late fee"
@@ -30,11 +32,21 @@ class LoanFee(models.Model):
         OTHER = "other", "Other fee"
 
     loan = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="fees")
-    installment = models.ForeignKey(Installment, null=True, blank=True, on_delete=models.PROTECT, related_name="fees")
+    installment = models.ForeignKey(
+        Installment, null=True, blank=True, on_delete=models.PROTECT, related_name="loan_fees"
+    )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     amount = models.DecimalField(**MONEY)
     assessed_on = models.DateField(help_text="The business date whose close of business charged it.")
     journal_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="loan_fee")
+    returned_payment = models.OneToOneField(
+        "servicing.PendingPayment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="return_fee",
+        help_text="The returned ACH payment a returned-payment fee was charged for (one fee per return).",
+    )
     waived_amount = models.DecimalField(**MONEY, default=ZERO, db_default=ZERO)
     waived_on = models.DateField(null=True, blank=True)
     waived_by = models.ForeignKey(

@@ -173,6 +173,13 @@ class Installment(models.Model):
         **MONEY, default=ZERO, db_default=ZERO, help_text="Late fees charged on it, less waivers (LoanFee)."
     )
     paid_late_fees = models.DecimalField(**MONEY, default=ZERO, db_default=ZERO)
+    fees = models.DecimalField(
+        **MONEY,
+        default=ZERO,
+        db_default=ZERO,
+        help_text="Other fees charged on it (a returned payment's), less waivers (LoanFee).",
+    )
+    paid_fees = models.DecimalField(**MONEY, default=ZERO, db_default=ZERO)
     paid_on = models.DateField(
         null=True, blank=True, help_text="When its periodic payment (principal, interest, escrow) was paid in full."
     )
@@ -200,6 +207,10 @@ class Installment(models.Model):
             models.CheckConstraint(
                 condition=Q(paid_late_fees__gte=0, paid_late_fees__lte=F("late_fees")),
                 name="installment_late_fees_paid_within_charged",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_fees__gte=0, paid_fees__lte=F("fees")),
+                name="installment_fees_paid_within_charged",
             ),
         ]
 

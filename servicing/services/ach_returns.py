@@ -1,7 +1,11 @@
 """ACH returns (the nightly ACH step): a settled payment the bank sent back reverses its posting, records the
 return code, charges the loan's returned-payment fee and may suspend autopay. Returns come from the processor
 adapter, at settlement (the sandbox) or days later (``ach_returns_receive``, by trace number); each is processed
-once (its status leaves ``settled``; the fee's journal entry is unique per return).
+once (its status leaves ``settled``; the fee's journal entry and ``LoanFee`` row are unique per return).
+
+The fee is a ``LoanFee`` (kind ``returned_payment``) on the installment the payment was for (an autopay draft's),
+else on the loan's oldest installment still owing, added to that installment's ``fees``: later payments pay it
+in the loan's strategy's fee order (``posting.dues_of``), as they pay late fees.
 """
 
 from __future__ import annotations
@@ -11,14 +15,23 @@ from typing import cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance.money import ZERO
 from servicing.ach_processor.base import AchProcessor
-from servicing.models import AutopayEnrollment, JournalEntry, LoanAccount, LoanTransaction, PendingPayment, ReturnCode
+from servicing.models import (
+    AutopayEnrollment,
+    Installment,
+    JournalEntry,
+    LoanAccount,
+    LoanFee,
+    LoanTransaction,
+    PendingPayment,
+    ReturnCode,
+)
 from servicing.models.ach import ACCOUNT_UNUSABLE_CODES
 from servicing.models.ledger import FEE_INCOME, FEES_RECEIVABLE
 from servicing.services.ach import AchError
@@ -118,19 +131,66 @@ def ach_return_apply(*, pending: PendingPayment, business_date: date, actor: Use
 
 
 def _return_fee_post(pending: PendingPayment, business_date: date, actor: User | None) -> JournalEntry | None:
+    """Post the returned-payment fee and record it as a ``LoanFee`` on its installment (``_fee_installment``),
+    whose ``fees`` it raises so later payments collect it. The loan is read after the reversal (its dates fresh)."""
     loan = LoanAccount.objects.select_for_update().get(pk=pending.loan_id)
-    fee = loan.returned_payment_fee
-    if fee <= 0:
+    amount = loan.returned_payment_fee
+    if amount <= 0:
         return None
-    return journal_post(
+    entry = journal_post(
         actor=actor,
         loan=loan,
         effective_date=business_date,
         kind=JournalEntry.Kind.FEE,
         memo=f"Returned payment fee: ACH {pending.pk} returned {pending.return_code} on {loan.loan_number}",
-        lines=[(FEES_RECEIVABLE, fee, ZERO), (FEE_INCOME, ZERO, fee)],
+        lines=[(FEES_RECEIVABLE, amount, ZERO), (FEE_INCOME, ZERO, amount)],
         idempotency_key=f"ach-return-fee:{pending.pk}",
         loan_locked=True,
+    )
+    installment = _fee_installment(pending, loan)
+    fee, created = LoanFee.objects.get_or_create(
+        journal_entry=entry,
+        defaults={
+            "loan": loan,
+            "installment": installment,
+            "kind": LoanFee.Kind.RETURNED_PAYMENT,
+            "amount": amount,
+            "assessed_on": business_date,
+            "returned_payment": pending,
+        },
+    )
+    if not created:
+        return entry  # a repeat of the same return's key: the fee is on its installment already
+    if installment is not None:
+        Installment.objects.filter(pk=installment.pk).update(fees=F("fees") + amount)
+    audit_record(
+        actor=actor,
+        verb="fee.assessed",
+        target=fee,
+        after={
+            "loan": loan.loan_number,
+            "kind": fee.kind,
+            "installment": installment.number if installment is not None else None,
+            "amount": amount,
+            "journal_entry": entry.pk,
+            "returned_payment": pending.pk,
+        },
+    )
+    return entry
+
+
+def _fee_installment(pending: PendingPayment, loan: LoanAccount) -> Installment | None:
+    """The installment a returned-payment fee goes on: the one the payment was for (an autopay draft's), else the
+    loan's oldest installment still owing (``next_due_date``); None when nothing is owed on the schedule (then
+    only a payoff collects it, through ``fees_due``)."""
+    if pending.installment_id is not None:
+        return Installment.objects.get(pk=pending.installment_id)
+    if loan.next_due_date is None:
+        return None
+    return (
+        Installment.objects.filter(loan=loan, due_date=loan.next_due_date, paid_on__isnull=True, payment__gt=0)
+        .order_by("number")
+        .first()
     )
 
 

@@ -5,8 +5,11 @@ unique per installment: charging the same night twice writes nothing the second 
 ``late_fees`` carries what it owes in late fees, so ``posting.dues_of`` hands it to the allocation strategy, which
 pays it in its own order (``mortgage_standard``: only after every periodic payment due).
 
-A waiver reverses the fee's entry (Dr fee income / Cr fees receivable), audited; refused when the fee is already
-waived or anything of it is paid (a paid fee is refunded, not waived).
+A returned-payment fee (``servicing.services.ach_returns``) sits the same way in its installment's ``fees``.
+
+A waiver reverses the fee's entry (Dr fee income / Cr fees receivable) and takes the fee off its installment's
+``late_fees`` or ``fees``, audited; refused when the fee is already waived or anything of it is paid (a paid fee
+is refunded, not waived).
 """
 
 from __future__ import annotations
@@ -162,10 +165,16 @@ def _post(charges: list[_Charge], loans: dict[int, LoanAccount], business_date: 
 
 
 def fee_paid(fee: LoanFee) -> Decimal:
-    """What payments have paid of ``fee`` (a late fee: its installment's paid late fees; one per installment)."""
-    if fee.kind == LoanFee.Kind.LATE_FEE and fee.installment is not None:
-        return fee.installment.paid_late_fees
-    return ZERO
+    """What payments have paid of ``fee``. A late fee: its installment's paid late fees (one per installment).
+    Other fees share their installment's ``fees``, and payments do not say which fee they paid: the fee counts as
+    paid for what the installment's unpaid fees fall short of it (so waiving it never leaves ``paid_fees`` above
+    ``fees``)."""
+    installment = fee.installment
+    if installment is None:
+        return ZERO
+    if fee.kind == LoanFee.Kind.LATE_FEE:
+        return installment.paid_late_fees
+    return max(ZERO, fee.amount - (installment.fees - installment.paid_fees))
 
 
 @transaction.atomic
@@ -199,8 +208,9 @@ def fee_waive(*, fee: LoanFee, actor: User | None, reason: str) -> LoanFee:
     fee.waiver_reason = reason[:255]
     fee.waiver_entry = entry
     fee.save(update_fields=["waived_amount", "waived_on", "waived_by", "waiver_reason", "waiver_entry"])
-    if fee.installment is not None and fee.kind == LoanFee.Kind.LATE_FEE:
-        Installment.objects.filter(pk=fee.installment.pk).update(late_fees=F("late_fees") - fee.amount)
+    if fee.installment is not None:
+        field = "late_fees" if fee.kind == LoanFee.Kind.LATE_FEE else "fees"
+        Installment.objects.filter(pk=fee.installment.pk).update(**{field: F(field) - fee.amount})
     audit_record(
         actor=actor,
         verb="fee.waived",

@@ -46,9 +46,11 @@ from servicing.services.ledger import LedgerError, journal_post
 
 Bucket = AllocationLine.Bucket
 INSTALLMENT_BUCKETS = (Bucket.LATE_FEES, Bucket.FEES, Bucket.INTEREST, Bucket.PRINCIPAL, Bucket.ESCROW)
-PAID_FIELDS = ("paid_interest", "paid_principal", "paid_escrow", "paid_late_fees", "paid_on")
-# What a payment may pay: a periodic payment not yet paid, or late fees still owed on one that was (paid late).
-OWING = Q(paid_on__isnull=True) | Q(late_fees__gt=F("paid_late_fees"))
+PAID_FIELDS = ("paid_interest", "paid_principal", "paid_escrow", "paid_late_fees", "paid_fees", "paid_on")
+# Fee buckets: paying them, or taking them off, leaves the periodic payment (and ``paid_on``) as it was.
+FEE_BUCKETS = (Bucket.LATE_FEES, Bucket.FEES)
+# What a payment may pay: a periodic payment not yet paid, or fees (late or other) still owed on one that was.
+OWING = Q(paid_on__isnull=True) | Q(late_fees__gt=F("paid_late_fees")) | Q(fees__gt=F("paid_fees"))
 LOAN_BALANCE_FIELDS = (
     "principal_balance",
     "interest_due",
@@ -157,7 +159,11 @@ def dues_chosen(unpaid: list[Installment], effective_date: date, *, complete: bo
 
 
 def _owing(installment: Installment) -> bool:
-    return installment.paid_on is None or installment.late_fees > installment.paid_late_fees
+    return (
+        installment.paid_on is None
+        or installment.late_fees > installment.paid_late_fees
+        or installment.fees > installment.paid_fees
+    )
 
 
 def dues_of(loan: LoanAccount, chosen: list[Installment]) -> list[alloc.InstallmentDue]:
@@ -176,6 +182,7 @@ def dues_of(loan: LoanAccount, chosen: list[Installment]) -> list[alloc.Installm
                 principal=i.principal_owed,
                 escrow=i.escrow - i.paid_escrow,
                 late_fees=i.late_fees - i.paid_late_fees,
+                fees=i.fees - i.paid_fees,
             )
         )
     return dues
@@ -283,7 +290,8 @@ def installments_add(
         installment.paid_principal += line.principal
         installment.paid_escrow += line.escrow
         installment.paid_late_fees += line.late_fees
-        if installment.paid_on is not None:  # paid before: this line paid its late fees only
+        installment.paid_fees += line.fees
+        if installment.paid_on is not None:  # paid before: this line paid its fees only
             changed.append(installment)
             continue
         owed = getattr(
@@ -313,13 +321,13 @@ def installments_unapply(lines: Iterable[AllocationLine]) -> None:
     installments: dict[int | None, Installment] = {
         i.pk: i for i in Installment.objects.filter(pk__in={line.installment_id for line in lines})
     }
-    periodic_changed = set()  # a late-fee line coming off leaves the periodic payment (and paid_on) as it was
+    periodic_changed = set()  # a fee line coming off leaves the periodic payment (and paid_on) as it was
     for line in lines:
         installment = installments[line.installment_id]
         field = f"paid_{line.bucket}"
         if hasattr(installment, field):
             setattr(installment, field, getattr(installment, field) - line.amount)
-            if line.bucket != Bucket.LATE_FEES:
+            if line.bucket not in FEE_BUCKETS:
                 periodic_changed.add(installment.pk)
     for installment in installments.values():
         if installment.pk in periodic_changed and installment.paid != installment.payment:
