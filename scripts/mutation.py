@@ -194,6 +194,8 @@ def print_table(rows: list[Row]) -> None:
     )
     for row in rows:
         verdict = "ok" if row.score >= TARGET else "BELOW"
+        if row.mutants == 0:
+            verdict = "not measured (no run yet, or nothing to mutate)"
         print(
             f"{row.module:40} {row.mutants:7} {row.killed:6} {row.survived:8} {row.not_run:7} {row.score:6.1%}"
             f"  {verdict:5}  {row.seconds} s"

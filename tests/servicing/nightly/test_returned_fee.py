@@ -72,6 +72,7 @@ def _lines(txn) -> list[tuple[int | None, str, Decimal]]:
 def _returned_draft(monkeypatch, number_of_drafts: int = 1) -> tuple[LoanAccount, PendingPayment]:
     """A mortgage with a 25.00 returned-payment fee whose autopay draft for installment 1 came back R01."""
     loan = borrower_loan(product=LoanProductFactory(returned_payment_fee=FEE))
+    assert loan.borrower is not None
     ach.autopay_enroll(
         loan=loan,
         bank=BankDetails("Nora Quinn", ROUTING, NSF_ACCOUNT),
