@@ -41,7 +41,7 @@ def waive_fees(model_admin, request, queryset):
             else:
                 waived += 1
         if waived:
-            model_admin.message_user(request, f"{waived} fee(s) waived.", messages.SUCCESS)
+            model_admin.message_user(request, f"{waived} fee{'' if waived == 1 else 's'} waived.", messages.SUCCESS)
         return None
     return TemplateResponse(
         request,

@@ -307,3 +307,10 @@ def test_a_nul_byte_in_a_transfer_field_is_an_error_on_its_line():
     assert (lines[2].status, lines[2].message) == ("error", "row: holds a NUL character (shown as \ufffd)")
     assert lines[3].status == "valid"
     assert boarding_import_commit(batch=batch, actor=None).posted_count == 1
+
+
+def test_a_transferred_loans_staff_page_names_its_product_without_empty_brackets(client):
+    loan = loan_board_transfer(loan=transfer(), actor=None)
+    client.force_login(user_with_role(roles.SERVICER))
+    page = client.get(f"/staff/servicing/loans/{loan.pk}/").content.decode()
+    assert '<dt class="col-sm-4">Product</dt><dd class="col-sm-8">Servicing transfer</dd>' in page

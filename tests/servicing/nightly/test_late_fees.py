@@ -313,6 +313,7 @@ def test_admin_waive_action_asks_for_a_reason_then_waives(client, loan):
     assert LoanFee.objects.get().waived_amount == D("0.00")
     done = _action(client, [fee], waive="Waive fees", reason="hardship")
     assert done.status_code == 302
+    assert [m.message for m in get_messages(done.wsgi_request)] == ["1 fee waived."]
     fee.refresh_from_db()
     assert (fee.waived_amount, fee.waived_by, fee.waiver_reason) == (FEE, servicer, "hardship")
     # Again: refused with the service's message, nothing more written.
