@@ -314,3 +314,26 @@ def test_a_transferred_loans_staff_page_names_its_product_without_empty_brackets
     client.force_login(user_with_role(roles.SERVICER))
     page = client.get(f"/staff/servicing/loans/{loan.pk}/").content.decode()
     assert '<dt class="col-sm-4">Product</dt><dd class="col-sm-8">Servicing transfer</dd>' in page
+
+
+def test_a_transferred_loans_escrow_without_bills_shows_its_balance_not_no_escrow(client):
+    loan = loan_board_transfer(loan=transfer(), actor=None)  # escrow balance 2,400.00, monthly 350.00, no items
+    client.force_login(user_with_role(roles.SERVICER))
+    page = client.get(f"/staff/servicing/loans/{loan.pk}/").content.decode()
+    assert (
+        '<p class="mb-0" data-testid="escrow-no-items">Balance $2,400.00 · monthly $350.00 · no escrow items '
+        "recorded yet (servicers add the bills in the servicer admin).</p>"
+    ) in page
+    assert "No escrow on this loan." not in page
+
+
+def test_the_borrower_sees_the_escrow_balance_of_a_transferred_loan_whose_bills_are_not_recorded(client):
+    ada = user_with_role(roles.BORROWER, email="ada@example.com")
+    loan = loan_board_transfer(loan=transfer(borrower_email="ada@example.com"), actor=None)
+    client.force_login(ada)
+    page = client.get(f"/portal/loans/{loan.pk}/").content.decode()
+    assert (
+        '<p class="mb-0" data-testid="escrow-no-bills">Balance <strong>$2,400.00</strong> · monthly deposit $350.00. '
+        "The bills your escrow pays have not been recorded yet.</p>"
+    ) in page
+    assert "This loan has no escrow account" not in page
