@@ -73,7 +73,14 @@ MODULES |= {
     "servicing/services/ledger_bulk.py": ["tests/servicing/nightly/test_interest*.py"],
     "servicing/services/nightly/steps/interest.py": ["tests/servicing/nightly/test_interest*.py"],
     "servicing/services/fees.py": ["tests/servicing/nightly/test_late_fees*.py"],
-    "servicing/services/ach_returns.py": ["tests/servicing/nightly/test_ach*.py"],
+    "servicing/services/ach_returns.py": [
+        "tests/servicing/nightly/test_ach*.py",
+        "tests/servicing/nightly/test_returned_fee.py",
+    ],
+    "servicing/services/ach.py": ["tests/servicing/test_ach_services.py", "tests/servicing/test_portal_autopay.py"],
+    "servicing/services/ach_drafts.py": ["tests/servicing/nightly/test_ach_step.py"],
+    "servicing/services/ach_nightly.py": ["tests/servicing/nightly/test_ach_step.py"],
+    "servicing/services/escrow.py": ["tests/servicing/test_admin_escrow.py"],
     "servicing/services/escrow_analysis.py": ["tests/servicing/nightly/test_escrow*.py"],
     "servicing/services/nightly/steps/escrow.py": ["tests/servicing/nightly/test_escrow*.py"],
 }

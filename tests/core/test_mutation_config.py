@@ -32,6 +32,10 @@ MONEY_MODULES = [
     "servicing/services/nightly/steps/interest.py",
     "servicing/services/fees.py",
     "servicing/services/ach_returns.py",
+    "servicing/services/ach.py",
+    "servicing/services/ach_drafts.py",
+    "servicing/services/ach_nightly.py",
+    "servicing/services/escrow.py",
     "servicing/services/escrow_analysis.py",
     "servicing/services/nightly/steps/escrow.py",
 ]
