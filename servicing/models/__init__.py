@@ -3,6 +3,7 @@
 from servicing.models.accrual import BillingRecord, InterestAccrual
 from servicing.models.ach import AutopayEnrollment, AutopaySkippedDraft, PendingPayment, ReturnCode
 from servicing.models.boarding import FundedApplication
+from servicing.models.documents import BorrowerDocument, PrintBatch
 from servicing.models.escrow import EscrowAnalysis, EscrowDisbursement, EscrowItem, EscrowRefund
 from servicing.models.fees import DelinquencyHistory, LoanFee
 from servicing.models.imports import ImportBatch, ImportLine
@@ -17,6 +18,7 @@ __all__ = [
     "AutopayEnrollment",
     "AutopaySkippedDraft",
     "BillingRecord",
+    "BorrowerDocument",
     "DelinquencyHistory",
     "EscrowAnalysis",
     "EscrowDisbursement",
@@ -40,6 +42,7 @@ __all__ = [
     "NightlyStepRun",
     "PayoffQuote",
     "PendingPayment",
+    "PrintBatch",
     "Replay",
     "ReplayChange",
     "ReturnCode",
