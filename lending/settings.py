@@ -261,6 +261,15 @@ if not FIELD_ENCRYPTION_KEYS:
         'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
     )
 LENDING_CONTACT_EMAIL = env.str("LENDING_CONTACT_EMAIL", default="loans@lending.test")
+# What borrower statements and notices print as the servicer's contact (Reg Z 1026.41(d)(7)) and the HUD housing
+# counselor line (1026.41(d)(5)(ii), (d)(8)(vii)).
+LENDING_SERVICER_PHONE = env.str("LENDING_SERVICER_PHONE", default="1-800-555-0100")  # toll-free
+LENDING_PAYMENT_ADDRESS = env.str(
+    "LENDING_PAYMENT_ADDRESS",
+    default="Lending Mortgage Company, Payment Processing, PO Box 1000, Springfield, IL 62705",
+)
+LENDING_HUD_COUNSELOR_URL = env.str("LENDING_HUD_COUNSELOR_URL", default="https://www.hud.gov/counseling")
+LENDING_HUD_COUNSELOR_PHONE = env.str("LENDING_HUD_COUNSELOR_PHONE", default="1-800-569-4287")
 # Largest document upload accepted (bytes); the file's real type is sniffed from its content, never trusted.
 LENDING_DOCUMENT_MAX_BYTES = env.int("LENDING_DOCUMENT_MAX_BYTES", default=15 * 1024 * 1024)
 # Where links in notification emails point (scheme and host, no trailing slash).
