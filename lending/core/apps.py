@@ -10,7 +10,9 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         import lending.celery  # noqa: F401  (configures the Celery app that shared tasks bind to)
-        from lending.core import receivers  # noqa: F401  (connects login/logout audit receivers)
+        from lending.core import lookups, receivers  # noqa: F401  (receivers: login/logout audit)
+
+        lookups.register()
 
 
 class LendingAdminConfig(admin_apps.AdminConfig):

@@ -19,7 +19,9 @@ class InterestAccrual(models.Model):
     period has earned through ``accrual_date``, so a re-derived installment (after a backdated prepayment) is
     earned in full by the period's last day."""
 
-    loan = models.ForeignKey("servicing.LoanAccount", on_delete=models.PROTECT, related_name="interest_accruals")
+    loan = models.ForeignKey(  # indexed by the unique (loan, date) constraint, which leads with it
+        "servicing.LoanAccount", on_delete=models.PROTECT, related_name="interest_accruals", db_index=False
+    )
     accrual_date = models.DateField(help_text="The last day this row covers.")
     installment = models.ForeignKey(
         "servicing.Installment", null=True, blank=True, on_delete=models.PROTECT, related_name="accruals"
@@ -54,7 +56,9 @@ class BillingRecord(models.Model):
     """The amount due of an installment falling due, by component, as billed on its due date (statements read
     it). ``past_due`` is what earlier installments still owed that day."""
 
-    loan = models.ForeignKey("servicing.LoanAccount", on_delete=models.PROTECT, related_name="billing_records")
+    loan = models.ForeignKey(  # indexed by the unique (loan, date) constraint, which leads with it
+        "servicing.LoanAccount", on_delete=models.PROTECT, related_name="billing_records", db_index=False
+    )
     installment = models.ForeignKey("servicing.Installment", on_delete=models.PROTECT, related_name="billings")
     due_date = models.DateField()
     billed_on = models.DateField(help_text="The business date of the close that billed it.")

@@ -159,7 +159,9 @@ class Installment(models.Model):
 
     principal_owed: Decimal  # not a column: set by posting.dues_of() (principal still owed after prepayments)
 
-    loan = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="installments")
+    loan = models.ForeignKey(  # indexed by (loan, number) and (loan, due_date), which lead with it
+        LoanAccount, on_delete=models.PROTECT, related_name="installments", db_index=False
+    )
     number = models.PositiveIntegerField()
     due_date = models.DateField()
     principal = models.DecimalField(**MONEY)
@@ -186,7 +188,12 @@ class Installment(models.Model):
 
     class Meta:
         ordering = ["loan_id", "number"]
-        indexes = [models.Index(fields=["loan", "due_date"], name="installment_loan_due_idx")]
+        indexes = [
+            models.Index(fields=["loan", "due_date"], name="installment_loan_due_idx"),
+            # Billing and delinquency read a loan's unpaid installments every night: a handful of rows here, not
+            # the loan's whole paid history.
+            models.Index(fields=["loan", "due_date"], condition=Q(paid_on__isnull=True), name="installment_unpaid_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["loan", "number"], name="installment_unique_number"),
             models.CheckConstraint(

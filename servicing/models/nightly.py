@@ -71,6 +71,9 @@ class NightlyStepRun(models.Model):
     status = models.CharField(max_length=16, choices=NightlyStatus.choices, default=NightlyStatus.PENDING)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
+    attempt_pending = models.PositiveIntegerField(
+        default=0, help_text="Loans pending when the last attempt began: what it had to do."
+    )
     error_count = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True, help_text="Why the step itself failed (not one loan), if it did.")
     # Raised each time the step begins: a chunk or callback of an earlier attempt (its run killed and started again,
@@ -92,9 +95,20 @@ class NightlyStepRun(models.Model):
         return self.status in FINISHED
 
     @property
+    def done_this_attempt(self) -> int:
+        """Loans the last attempt did (a rerun of a finished date does none: its loans were done before)."""
+        return max(0, self.done - (self.total - self.attempt_pending))
+
+    @property
     def counts_label(self) -> str:
-        """``12,345 of 100,000``: loans done of total (a count, so not the money filter)."""
-        return f"{self.done:,} of {self.total:,}"
+        """``12,345 of 100,000``: loans done of total (a count, so not the money filter); after a rerun, how many of
+        them the rerun did: ``100,000 of 100,000 (0 new)``."""
+        return f"{self.done:,} of {self.total:,}{self.new_label}"
+
+    @property
+    def new_label(self) -> str:
+        """`` (0 new)`` after a rerun (the loans the last attempt did); empty for a first attempt."""
+        return f" ({self.done_this_attempt:,} new)" if self.attempt > 1 else ""
 
     @property
     def errors_label(self) -> str:

@@ -107,7 +107,7 @@ def ach_payments_settle(
     falls back to one loan at a time; that loan's payments stay pending and the loan is reported)."""
     pending = list(
         payments_to_settle(business_date)
-        .filter(loan_id__in=loan_ids)
+        .filter(loan_id__any=loan_ids)
         .select_related("loan")
         .select_for_update(of=("self",))
         .order_by("pk")

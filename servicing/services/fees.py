@@ -84,7 +84,7 @@ def late_fees_assess(*, business_date: date, loan_ids: list[int], actor: User | 
     loans = {
         loan.pk: loan
         for loan in LoanAccount.objects.select_for_update()
-        .filter(pk__in=loan_ids, status=LoanAccount.Status.ACTIVE)
+        .filter(pk__any=loan_ids, status=LoanAccount.Status.ACTIVE)
         .order_by("pk")
     }
     found = list(

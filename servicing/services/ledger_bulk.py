@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from lending.core.bulk import bulk_update_rows
+from lending.core.bulk import bulk_insert_rows, bulk_update_rows
 from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance.money import ZERO
@@ -45,12 +45,12 @@ def journal_post_bulk(
     memo: str,
     loan_lines: Sequence[tuple[LoanAccount, Sequence[RawLine]]],
     also_save: Sequence[str] = (),
-) -> list[JournalEntry]:
+) -> dict[int, int]:
     """Post one entry per loan with its ``(account_code, debit, credit)`` lines (balanced, whole cents, known
     active accounts) and move each loan's running balances. The caller holds the loans' row locks (taken in
     primary-key order) and passes the rows as read under them (``LOCK_FIELDS`` at least); they are refreshed in
     place. A loan given no lines gets no entry; ``also_save`` names other fields the caller set on the loans,
-    saved with the balances in the same statement. Returns the entries in ``loan_lines`` order. ``LedgerError``
+    saved with the balances in the same statement. Returns the new entries' ids by loan id. ``LedgerError``
     (nothing written) when a loan's lines do not balance, name an unknown account or would take a balance below
     zero."""
     if kind not in JournalEntry.Kind.values:
@@ -60,7 +60,7 @@ def journal_post_bulk(
     if not cleaned:
         if also_save:
             bulk_update_rows(LoanAccount, everyone, list(also_save))
-        return []
+        return {}
     accounts = _accounts({line.account for _, lines in cleaned for line in lines})
     totals: dict[str, list[Decimal]] = {}
     moved: set[str] = set()
@@ -74,40 +74,44 @@ def journal_post_bulk(
             total = totals.setdefault(line.account, [ZERO, ZERO])
             total[0] += line.debit
             total[1] += line.credit
-    who = actor if actor is not None and actor.pk else None
-    entries = JournalEntry.objects.bulk_create(
-        [
-            JournalEntry(loan=loan, effective_date=effective_date, kind=kind, memo=memo[:255], created_by=who)
-            for loan, _ in cleaned
-        ]
+    who = actor.pk if actor is not None and actor.pk else None
+    posted_at = timezone.now()
+    memo = memo[:255]
+    # Raw arrays, no model instances: at 100,000 loans a night the instances cost as much as the inserts.
+    entry_ids = bulk_insert_rows(
+        JournalEntry,
+        ["loan", "effective_date", "posted_at", "kind", "memo", "created_by"],
+        [(loan.pk, effective_date, posted_at, kind, memo, who) for loan, _ in cleaned],
+        returning_pk=True,
     )
-    JournalLine.objects.bulk_create(
+    bulk_insert_rows(
+        JournalLine,
+        ["entry", "account", "loan", "debit", "credit"],
         [
-            JournalLine(entry=entry, account=accounts[line.account], loan=loan, debit=line.debit, credit=line.credit)
-            for (loan, lines), entry in zip(cleaned, entries, strict=True)
+            (entry_id, accounts[line.account].pk, loan.pk, line.debit, line.credit)
+            for (loan, lines), entry_id in zip(cleaned, entry_ids, strict=True)
             for line in lines
-        ]
+        ],
     )
-    now = timezone.now()
     for loan in everyone:
-        loan.updated_at = now
+        loan.updated_at = posted_at
     # Only the balances that moved (an accrual moves two of six): fewer values to send and to write.
     fields = [field for field in BALANCE_FIELDS if field in moved]
     bulk_update_rows(LoanAccount, everyone, [*fields, "version", "updated_at", *also_save])
     audit_record(
         actor=actor,
         verb="journal.posted_bulk",
-        target=entries[0],
+        target=JournalEntry(pk=entry_ids[0], effective_date=effective_date, kind=kind),
         after={
             "kind": kind,
             "effective_date": effective_date,
-            "memo": memo[:255],
-            "entries": len(entries),
-            "first_entry": entries[0].pk,
-            "last_entry": entries[-1].pk,
+            "memo": memo,
+            "entries": len(entry_ids),
+            "first_entry": entry_ids[0],
+            "last_entry": entry_ids[-1],
             "first_loan": cleaned[0][0].loan_number,
             "last_loan": cleaned[-1][0].loan_number,
             "totals": [[code, debit, credit] for code, (debit, credit) in sorted(totals.items())],
         },
     )
-    return entries
+    return {loan.pk: entry_id for (loan, _), entry_id in zip(cleaned, entry_ids, strict=True)}

@@ -106,6 +106,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{run.business_date:%Y-%m-%d}: {run.status} in {_seconds(run.duration)}")
         for row in run.steps.all():
             self.stdout.write(
-                f"  {row.label:<26} {row.status:<10} {row.done:>7,} of {row.total:,} loans"
+                f"  {row.label:<26} {row.status:<10} {row.done:>7,} of {row.total:,} loans{row.new_label}"
                 f"  {row.error_count:,} errors  {_seconds(row.duration)}"
             )

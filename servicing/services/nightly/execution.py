@@ -82,6 +82,7 @@ def step_begin(run_id: int, name: str) -> tuple[int, int, list[list[int]]]:
         row.message = f"{type(exc).__name__}: {exc}"[:1000]
         size = 1
     row.total = row.done + len(ids)
+    row.attempt_pending = len(ids)
     row.save()
     _touch(run_id)
     return row.pk, row.attempt, [ids[i : i + size] for i in range(0, len(ids), size)]

@@ -67,8 +67,10 @@ def test_an_installment_is_billed_on_its_due_date_by_component_and_past_due_carr
         D("5852.46"),
     )
     assert JournalEntry.objects.count() == entries  # billing moves no money
-    event = AuditEvent.objects.filter(verb="loan.billed").latest("pk")
-    assert event.after["total"] == "5852.46"
+    event = AuditEvent.objects.filter(verb="loan.billed_bulk").latest("pk")
+    record = BillingRecord.objects.get(loan=loan, due_date=date(2027, 2, 1))
+    assert (event.after["bills"], event.after["total"], event.after["first_record"]) == (1, "5852.46", record.pk)
+    assert event.after["past_due"] == "3396.26"
 
 
 def test_an_installment_paid_before_its_due_date_bills_nothing_due(monkeypatch):

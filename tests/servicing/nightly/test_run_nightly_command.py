@@ -106,6 +106,12 @@ def test_rerunning_a_closed_date_shows_empty_steps_and_writes_nothing(loans):
     ]
     assert MarkStep.calls == []  # nothing pending: no chunk
     assert len(marked(MARK, LAST_CLOSABLE)) == 5
+    # The summary says the rerun did none of them: the 5 were done by the first run.
+    assert _without_seconds(lines[4:]) == [
+        "  Mark loans                 completed        5 of 5 loans (0 new)  0 errors",
+        "  Mark loans again           completed        5 of 5 loans (0 new)  0 errors",
+        "Ran 1 date: 1 done, 0 failed.",
+    ]
 
 
 def test_nothing_due_says_so(loans):

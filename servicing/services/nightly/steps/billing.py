@@ -19,9 +19,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from lending.core.bulk import bulk_update_rows
+from lending.core.bulk import bulk_insert_rows, bulk_update_rows
 from lending.core.models import User
-from lending.core.services import audit_event, audit_record_many
+from lending.core.services import audit_record
 from lending.finance.money import ZERO
 from servicing.models import BillingRecord, Installment, LoanAccount
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
@@ -34,23 +34,49 @@ def _latest_due(business_date: date) -> QuerySet[Installment]:
     return Installment.objects.filter(loan=OuterRef("pk"), due_date__lte=business_date).order_by("-due_date", "-number")
 
 
-def _bill(loan: Any, installments: list[Installment], business_date: date) -> BillingRecord:
-    """The bill of ``loan``'s installment ``installments[-1]``; the others are earlier ones still unpaid."""
+DUES_FIELDS = (  # what ``posting.dues_of`` reads
+    "loan_id",
+    "number",
+    "due_date",
+    *(
+        f"{prefix}{part}"
+        for prefix in ("", "paid_")
+        for part in ("principal", "interest", "escrow", "late_fees", "fees")
+    ),
+)
+RECORD_FIELDS = [
+    "loan",
+    "installment",
+    "due_date",
+    "billed_on",
+    "principal",
+    "interest",
+    "escrow",
+    "fees",
+    "past_due",
+    "total",
+]
+
+
+def _bill(loan: Any, installments: list[Installment], business_date: date) -> tuple[Any, ...]:
+    """The bill of ``loan``'s installment ``installments[-1]`` as a ``BillingRecord`` row in ``RECORD_FIELDS``
+    order (a tuple: up to 100,000 a night); the others are earlier installments still unpaid."""
     dues = dues_of(loan, installments)
     current, earlier = dues[-1], dues[:-1]
     past_due = sum((due.interest + due.principal + due.escrow for due in earlier), ZERO)
     fees = loan.fees_due
-    return BillingRecord(
-        loan=loan,
-        installment=installments[-1],
-        due_date=current.due_date,
-        billed_on=business_date,
-        principal=current.principal,
-        interest=current.interest,
-        escrow=current.escrow,
-        fees=fees,
-        past_due=past_due,
-        total=current.principal + current.interest + current.escrow + fees + past_due,
+    total = current.principal + current.interest + current.escrow + fees + past_due
+    return (
+        loan.pk,
+        installments[-1].pk,
+        current.due_date,
+        business_date,
+        current.principal,
+        current.interest,
+        current.escrow,
+        fees,
+        past_due,
+        total,
     )
 
 
@@ -65,11 +91,11 @@ def _pending(business_date: date) -> Q:
 def billing_run(*, business_date: date, loan_ids: list[int], actor: User | None) -> int:
     """Bill the chunk's loans for ``business_date`` (module docstring) and move each one's ``next_bill_date`` to
     its first installment due after it (``NO_MORE_BILLS`` after the last); returns how many loans were looked at.
-    Four queries and three writes a chunk, whatever its size."""
+    Four queries and three writes a chunk, whatever its size, and one audit row."""
     after = Installment.objects.filter(loan=OuterRef("pk"), due_date__gt=business_date).order_by("due_date", "number")
     loans: list[Any] = list(
         LoanAccount.objects.select_for_update(of=("self",))
-        .filter(_pending(business_date), pk__in=loan_ids)
+        .filter(_pending(business_date), pk__any=loan_ids)
         .only("loan_number", "principal_balance", "fees_due", "next_bill_date")
         .annotate(
             latest_id=Subquery(_latest_due(business_date).values("pk")[:1]),
@@ -80,13 +106,16 @@ def billing_run(*, business_date: date, loan_ids: list[int], actor: User | None)
     if not loans:
         return len(loan_ids)
     latest = {loan.latest_id for loan in loans if loan.latest_id is not None}
-    latest -= set(BillingRecord.objects.filter(installment_id__in=latest).values_list("installment_id", flat=True))
+    billed = BillingRecord.objects.filter(installment_id__any=list(latest)).values_list("installment_id", flat=True)
+    latest -= set(billed)
     by_loan: dict[int, list[Installment]] = {}
     if latest:
         unpaid = Installment.objects.filter(
-            loan_id__in=[loan.pk for loan in loans], due_date__lte=business_date, paid_on__isnull=True
-        )
-        rows = {i.pk: i for i in unpaid} | {i.pk: i for i in Installment.objects.filter(pk__in=latest)}
+            loan_id__any=[loan.pk for loan in loans], due_date__lte=business_date, paid_on__isnull=True
+        ).only(*DUES_FIELDS)
+        rows = {i.pk: i for i in unpaid} | {
+            i.pk: i for i in Installment.objects.filter(pk__any=list(latest)).only(*DUES_FIELDS)
+        }
         for installment in sorted(rows.values(), key=lambda i: (i.loan_id, i.due_date, i.number)):
             by_loan.setdefault(installment.loan_id, []).append(installment)
     records = []
@@ -97,30 +126,35 @@ def billing_run(*, business_date: date, loan_ids: list[int], actor: User | None)
         mine = by_loan[loan.pk]
         cut = next(index for index, i in enumerate(mine) if i.pk == loan.latest_id)
         records.append(_bill(loan, mine[: cut + 1], business_date))
-    BillingRecord.objects.bulk_create(records)
+    record_ids = bulk_insert_rows(BillingRecord, RECORD_FIELDS, records, returning_pk=True)
     bulk_update_rows(LoanAccount, loans, ["next_bill_date"])
-    audit_record_many(
-        [
-            audit_event(
-                actor=actor,
-                verb="loan.billed",
-                target=record,
-                after={
-                    "loan": record.loan.loan_number,
-                    "due_date": record.due_date,
-                    "billed_on": business_date,
-                    "principal": record.principal,
-                    "interest": record.interest,
-                    "escrow": record.escrow,
-                    "fees": record.fees,
-                    "past_due": record.past_due,
-                    "total": record.total,
-                },
-            )
-            for record in records
-        ]
-    )
+    if records:
+        _audit_chunk(actor, business_date, loans, records, record_ids)
     return len(loan_ids)
+
+
+def _audit_chunk(
+    actor: User | None, business_date: date, loans: list[Any], records: list[tuple[Any, ...]], record_ids: list[int]
+) -> None:
+    """One audit row for the chunk's bills (who and when; each bill's figures are its ``BillingRecord``): a row per
+    bill would double the step's writes on the first of the month, when every loan bills."""
+    number = {loan.pk: loan.loan_number for loan in loans}
+    columns = dict(zip(RECORD_FIELDS, zip(*records, strict=True), strict=True))
+    audit_record(
+        actor=actor,
+        verb="loan.billed_bulk",
+        target=BillingRecord(pk=record_ids[0], loan_id=records[0][0], due_date=records[0][2]),
+        after={
+            "billed_on": business_date,
+            "bills": len(records),
+            "first_record": record_ids[0],
+            "last_record": record_ids[-1],
+            "first_loan": number[records[0][0]],
+            "last_loan": number[records[-1][0]],
+            "total": sum(columns["total"], ZERO),
+            "past_due": sum(columns["past_due"], ZERO),
+        },
+    )
 
 
 @register

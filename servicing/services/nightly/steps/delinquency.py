@@ -49,7 +49,7 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
     # the row it waited for) and writes nothing; a payment posting meanwhile waits for the chunk, not the reverse.
     loans = list(
         LoanAccount.objects.select_for_update()
-        .filter(pk__in=loan_ids, status=LoanAccount.Status.ACTIVE)
+        .filter(pk__any=loan_ids, status=LoanAccount.Status.ACTIVE)
         .filter(Q(delinquency_as_of__isnull=True) | Q(delinquency_as_of__lt=business_date))
         .only(
             "pk",
@@ -86,7 +86,7 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
         loan.delinquency_as_of = business_date
         changed.append(loan)
     bulk_update_rows(LoanAccount, changed, [*FIGURES, "delinquency_as_of"])
-    LoanAccount.objects.filter(pk__in=[loan.pk for loan in loans if loan.delinquency_as_of != business_date]).update(
+    LoanAccount.objects.filter(pk__any=[loan.pk for loan in loans if loan.delinquency_as_of != business_date]).update(
         delinquency_as_of=business_date
     )
     if history:

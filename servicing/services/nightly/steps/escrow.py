@@ -100,7 +100,7 @@ def escrow_close(*, business_date: date, loan_ids: list[int], actor: User | None
     loans = {
         loan.pk: loan
         for loan in LoanAccount.objects.select_for_update()
-        .filter(pk__in=loan_ids, status=LoanAccount.Status.ACTIVE)
+        .filter(pk__any=loan_ids, status=LoanAccount.Status.ACTIVE)
         .order_by("pk")
         .only(*LOAN_FIELDS)
     }
