@@ -123,7 +123,7 @@ def ach_returned_notice(pending_id: int) -> Notice | None:
     enrollment = pending.enrollment
     return Notice(
         loan=pending.loan,
-        title=f"ACH payment returned ({pending.return_code})",
+        title=f"ACH payment returned ({pending.return_code})" if pending.return_code else "ACH payment returned",
         document_date=pending.returned_on or pending.scheduled_date,
         template="pdf/borrower/notice_ach_returned.html",
         context={

@@ -96,6 +96,32 @@ def test_a_returned_ach_payment_leaves_one_notice_with_code_amount_fee_and_what_
     assert BorrowerDocument.objects.filter(kind=Kind.ACH_RETURNED).count() == 1
 
 
+def test_a_return_recorded_by_hand_before_settlement_leaves_a_notice_without_a_fee(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    set_today(monkeypatch, date(2026, 12, 1))
+    loan = borrower_loan()
+    pending = ach.ach_payment_schedule(
+        loan=loan,
+        amount=D("500.00"),
+        scheduled_date=date(2026, 12, 2),
+        principal_only=False,
+        bank=BankDetails("Nora Quinn", ROUTING, "000123456789"),
+        actor=loan.borrower,
+        idempotency_key="k-1",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        ach.ach_payment_return(pending=pending, actor=None, reason="R08 payment stopped")
+        ach.ach_payment_return(pending=pending, actor=None, reason="R08 payment stopped")  # again: nothing new
+    notice = only_notice(loan, Kind.ACH_RETURNED)
+    assert (notice.title, notice.document_date) == ("ACH payment returned", date(2026, 12, 2))
+    text = pdf_text(notice)
+    assert "It was not credited to your loan." in text
+    assert "Payment amount $500.00" in text
+    assert "What the bank said R08 payment stopped" in text
+    assert "Returned-payment fee none charged" in text
+
+
 # --- late fee ----------------------------------------------------------------------------------------------------
 
 
