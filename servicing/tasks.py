@@ -38,7 +38,8 @@ def nightly_close() -> list[str]:
     return [day.isoformat() for day in dates]
 
 
-@shared_task(name="servicing.document_deliver")
+# A mail server that is down (smtplib errors are OSErrors) is retried; the document stays undelivered meanwhile.
+@shared_task(name="servicing.document_deliver", autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
 def document_deliver(document_id: int) -> bool:
     """Email the borrower that a stored document is in their portal (enqueued on commit by ``document_store``)."""
     return documents.document_email(document_id=document_id, actor=None)

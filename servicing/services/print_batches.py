@@ -18,7 +18,7 @@ import io
 from datetime import date
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lending.core.models import User
@@ -109,7 +109,11 @@ def print_batch_run(*, business_date: date, actor: User | None) -> PrintBatch | 
     )
     batch.combined_pdf.save(f"print-{business_date}.pdf", ContentFile(pdf), save=False)
     batch.manifest.save(f"manifest-{business_date}.csv", ContentFile(_manifest(documents, starts)), save=False)
-    batch.save()
+    try:
+        with transaction.atomic():
+            batch.save()
+    except IntegrityError:  # a concurrent run made the date's batch first: that one stands, ours is dropped
+        return PrintBatch.objects.get(business_date=business_date)
     BorrowerDocument.objects.filter(pk__in=[d.pk for d in documents]).update(
         print_batch=batch, delivered_at=timezone.now()
     )

@@ -17,6 +17,7 @@ from pypdf import PdfReader, PdfWriter
 
 from lending.core.models import AuditEvent
 from servicing.models import BorrowerDocument, PrintBatch
+from servicing.services import print_batches
 from servicing.services.documents import DocumentError, document_email, document_resend, document_store
 from servicing.services.print_batches import MANIFEST_HEADER, print_batch_run
 from tests.servicing.factories import boarded_loan
@@ -198,3 +199,18 @@ def test_resend_without_an_email_address_is_refused(django_capture_on_commit_cal
     with pytest.raises(DocumentError, match="no email address"):
         document_resend(document=document, actor=None)
     assert not AuditEvent.objects.filter(verb="document.resent").exists()
+
+
+def test_a_concurrent_run_that_made_the_batch_first_stands(monkeypatch):
+    store(boarded_loan())
+    found = print_batches.documents_to_print
+
+    def racing():
+        rows = found()
+        PrintBatch.objects.create(business_date=DAY, document_count=0)  # the other run commits first
+        return rows
+
+    monkeypatch.setattr(print_batches, "documents_to_print", racing)
+    batch = print_batch_run(business_date=DAY, actor=None)
+    assert (batch.document_count, PrintBatch.objects.count()) == (0, 1)
+    assert BorrowerDocument.objects.get().print_batch is None  # still waiting: the next batch takes it

@@ -182,6 +182,14 @@ def test_other_roles_get_403_on_staff_pages(client, loan, document, role):
     assert client.get(reverse("servicing:document-download", args=[document.pk])).status_code == 403
 
 
+def test_the_staff_download_has_a_fixed_query_count(client, document, django_assert_max_num_queries):
+    client.force_login(user_with_role(roles.SERVICER))
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("servicing:document-download", args=[document.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith(f'attachment; filename="{document.loan.loan_number}-late-fee-')
+
+
 def test_staff_anonymous_is_sent_to_sign_in_and_missing_rows_are_404(client, loan, document):
     assert client.get(staff_list(loan)).status_code == 302
     client.force_login(user_with_role(roles.SERVICER))
