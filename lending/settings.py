@@ -180,6 +180,8 @@ CELERY_BEAT_SCHEDULE = {
     "core-heartbeat": {"task": "core.ping", "schedule": crontab(minute="*/15")},
     # The close of business for every business date due (README "Nightly close of business"), at 01:00 local.
     "servicing-nightly": {"task": "servicing.nightly_close", "schedule": crontab(hour=1, minute=0)},
+    # The day's paper mail (README "Borrower documents"), after the close of business has made its notices.
+    "servicing-print-batch": {"task": "servicing.print_batch", "schedule": crontab(hour=3, minute=0)},
 }
 # A "running" close of business without progress for this long was killed: it may be started again.
 NIGHTLY_STALE_AFTER = env.int("NIGHTLY_STALE_AFTER", default=15 * 60)

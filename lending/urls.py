@@ -4,6 +4,7 @@ from django.urls import include, path
 from crm.views.public import ContactView
 from lending.core import views as core_views
 from origination.views.public import ApplyCheckEmailView, ApplyView
+from servicing.views.documents import PortalDocumentDownloadView
 from servicing.views.portal import PortalHomeView
 
 urlpatterns = [
@@ -14,6 +15,8 @@ urlpatterns = [
     path("portal/", PortalHomeView.as_view(), name="portal-home"),
     path("portal/applications/", include("origination.urls.portal")),
     path("portal/loans/", include("servicing.urls.portal")),
+    # A stored borrower document (the link its email gives); the borrower's own only (servicing.views.documents).
+    path("portal/documents/<int:pk>/", PortalDocumentDownloadView.as_view(), name="portal-document"),
     path("accounts/", include("lending.core.auth_urls")),
     path("staff/crm/", include("crm.urls")),
     path("staff/origination/", include("origination.urls")),

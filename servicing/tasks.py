@@ -9,6 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from servicing.models import NightlyRun
+from servicing.services import documents, notices, print_batches
 from servicing.services.nightly import execution, runner
 
 
@@ -35,3 +36,24 @@ def nightly_close() -> list[str]:
     except runner.NightlyRunRefused as refused:  # a run still in progress: tomorrow's beat picks up from there
         return [refused.message]
     return [day.isoformat() for day in dates]
+
+
+# A mail server that is down (smtplib errors are OSErrors) is retried; the document stays undelivered meanwhile.
+@shared_task(name="servicing.document_deliver", autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def document_deliver(document_id: int) -> bool:
+    """Email the borrower that a stored document is in their portal (enqueued on commit by ``document_store``)."""
+    return documents.document_email(document_id=document_id, actor=None)
+
+
+@shared_task(name="servicing.notice_make")
+def notice_make(kind: str, row_id: int) -> int | None:
+    """Render and store one borrower notice (enqueued on commit where its event happened)."""
+    document = notices.notice_make(kind=kind, row_id=row_id, actor=None)
+    return document.pk if document is not None else None
+
+
+@shared_task(name="servicing.print_batch")
+def print_batch_daily() -> int | None:
+    """Beat's entry: today's print batch of the paper documents waiting (none made when nothing waits)."""
+    batch = print_batches.print_batch_run(business_date=runner.local_today(), actor=None)
+    return batch.pk if batch is not None else None

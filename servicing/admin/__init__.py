@@ -2,4 +2,4 @@
 (``loans``, with their custom views in ``views`` and forms in ``forms``), payoffs (``payoff``) and what borrowers
 ask for in the portal (``portal``). Importing the package registers every ``ModelAdmin``."""
 
-from servicing.admin import boarding, escrow, fees, loans, nightly_records, payoff, portal  # noqa: F401  (their ModelAdmins register on import)
+from servicing.admin import boarding, documents, escrow, fees, loans, nightly_records, payoff, portal  # noqa: F401  (their ModelAdmins register on import)

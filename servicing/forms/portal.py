@@ -114,3 +114,11 @@ class AutopayForm(BankAccountFields):
         data = super().clean()
         self.require_bank_fields()
         return data
+
+
+class PaymentNoticeForm(forms.Form):
+    """The borrower's "email me when a payment is received" choice for one loan (an unchecked box: off)."""
+
+    notify_payment_received = forms.BooleanField(
+        label="Send me a notice each time a payment is received", required=False
+    )

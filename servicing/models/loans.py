@@ -112,6 +112,10 @@ class LoanAccount(models.Model):
     delinquency_status = models.CharField(max_length=12, default="current", db_default="current")
     delinquency_as_of = models.DateField(null=True, blank=True, help_text="The last close of business that aged it.")
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every balance change.")
+    # The borrower's choice in the portal (servicing.services.notices.payment_notice_preference_set).
+    notify_payment_received = models.BooleanField(
+        default=False, db_default=False, help_text="Send the borrower a notice for each payment received."
+    )
 
     boarded_at = models.DateTimeField(default=timezone.now)
     boarded_by = models.ForeignKey(

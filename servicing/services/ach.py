@@ -29,8 +29,9 @@ from django.utils import timezone
 from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance.money import ZERO, require_cents
-from servicing.models import AutopayEnrollment, LoanAccount, LoanTransaction, PendingPayment
+from servicing.models import AutopayEnrollment, BorrowerDocument, LoanAccount, LoanTransaction, PendingPayment
 from servicing.selectors import portal as portal_selectors
+from servicing.services.notices import notice_later
 from servicing.services.payments import PaymentError, payment_post, payment_reverse
 
 MAX_SCHEDULE_DAYS = 30  # a one-time payment may be scheduled at most this many days ahead
@@ -304,6 +305,7 @@ def ach_payment_return(*, pending: PendingPayment, actor: User | None, reason: s
         after={"status": Status.RETURNED, "reversal": reversal.pk if reversal else None},
         note=reason,
     )
+    notice_later(BorrowerDocument.Kind.ACH_RETURNED, locked.pk)  # the borrower's notice, made after commit
     return pending
 
 

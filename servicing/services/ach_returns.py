@@ -24,6 +24,7 @@ from lending.finance.money import ZERO
 from servicing.ach_processor.base import AchProcessor
 from servicing.models import (
     AutopayEnrollment,
+    BorrowerDocument,
     Installment,
     JournalEntry,
     LoanAccount,
@@ -36,6 +37,7 @@ from servicing.models.ach import ACCOUNT_UNUSABLE_CODES
 from servicing.models.ledger import FEE_INCOME, FEES_RECEIVABLE
 from servicing.services.ach import AchError
 from servicing.services.ledger import journal_post
+from servicing.services.notices import notice_later
 from servicing.services.payments import PaymentError, payment_reverse
 
 Status = PendingPayment.Status
@@ -127,6 +129,7 @@ def ach_return_apply(*, pending: PendingPayment, business_date: date, actor: Use
     )
     if locked.enrollment_id is not None:
         autopay_suspend_if_due(enrollment_id=locked.enrollment_id, business_date=business_date, actor=actor)
+    notice_later(BorrowerDocument.Kind.ACH_RETURNED, locked.pk)  # the borrower's notice, made after commit
     return locked
 
 

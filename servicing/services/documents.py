@@ -3,7 +3,13 @@
 Every statement, escrow statement, notice and 1098 is rendered to PDF by its own service and stored here, one
 version at a time: the bytes are hashed and kept as they are, and a document is never overwritten. Delivery follows
 the borrower's e-consent (Reg Z 1026.41(c) and E-SIGN): with it, an email that links to the portal (never the PDF
-attached: it carries personal data); without it, paper, collected into the daily print batch.
+attached: it carries personal data); without it, paper, collected into the daily print batch
+(``servicing.services.print_batches``).
+
+A newly stored email document is delivered after commit by a Celery task (``servicing.tasks.document_deliver``,
+calling ``document_email``): one email naming the borrower and the document's title, with the portal link, and
+nothing else (no loan number, no figures, no attachment). ``document_resend`` (the admin's "Resend") emails it
+again, or puts a paper one back in the queue of the next print batch.
 """
 
 from __future__ import annotations
@@ -12,9 +18,14 @@ import hashlib
 import io
 from datetime import date
 
+from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Max
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
 from lending.core.models import User
 from lending.core.services import audit_record
@@ -88,4 +99,119 @@ def document_store(
             "delivery": document.delivery,
         },
     )
+    if document.delivery == BorrowerDocument.Delivery.EMAIL:
+        document_deliver_later(document.pk)
     return document
+
+
+def document_deliver_later(document_id: int) -> None:
+    """Email the document once the transaction that stored it has committed (a rollback sends nothing)."""
+    from servicing import tasks  # tasks import the services: import them here, not at module level
+
+    transaction.on_commit(lambda: tasks.document_deliver.delay(document_id))
+
+
+def document_portal_url(document: BorrowerDocument) -> str:
+    """The document's download address in the portal, absolute (the borrower signs in first)."""
+    return f"{settings.LENDING_SITE_URL.rstrip('/')}{reverse('portal-document', args=[document.pk])}"
+
+
+def borrower_display_name(loan: LoanAccount) -> str:
+    """The name a letter or an email greets: the booked borrower name, else the portal account's name."""
+    if loan.borrower_name:
+        return loan.borrower_name
+    borrower = loan.borrower
+    return (borrower.get_full_name() or borrower.username) if borrower is not None else "Borrower"
+
+
+def _email_address(loan: LoanAccount) -> str:
+    borrower = loan.borrower
+    return borrower.email if borrower is not None and borrower.is_active and borrower.email else ""
+
+
+def _send_email(document: BorrowerDocument, to: str) -> None:
+    """The notification: the borrower's name, the title and the link only (module docstring)."""
+    body = render_to_string(
+        "email/servicing/document_ready.txt",
+        {
+            "name": borrower_display_name(document.loan),
+            "title": document.title,
+            "url": document_portal_url(document),
+            "phone": settings.LENDING_SERVICER_PHONE,
+        },
+    )
+    EmailMessage(subject=f"New document in your portal: {document.title}", body=body, to=[to]).send()
+
+
+def _locked(document_id: int) -> BorrowerDocument | None:
+    return (
+        BorrowerDocument.objects.select_for_update(of=("self",))
+        .select_related("loan", "loan__borrower")
+        .filter(pk=document_id)
+        .first()
+    )
+
+
+@transaction.atomic
+def document_email(*, document_id: int, actor: User | None) -> bool:
+    """Email the borrower that document ``document_id`` is in their portal and mark it delivered, audited.
+    Does nothing for a paper document or one delivered already (a retried task). Without an email address to
+    write to, the document goes to paper (the next print batch takes it), audited. True when an email went."""
+    document = _locked(document_id)
+    if document is None or document.delivered_at is not None:
+        return False
+    if document.delivery != BorrowerDocument.Delivery.EMAIL:
+        return False
+    to = _email_address(document.loan)
+    if not to:
+        document.delivery = BorrowerDocument.Delivery.PAPER
+        document.save(update_fields=["delivery"])
+        audit_record(
+            actor=actor,
+            verb="document.sent_to_paper",
+            target=document,
+            before={"delivery": BorrowerDocument.Delivery.EMAIL},
+            after={"delivery": BorrowerDocument.Delivery.PAPER},
+            note="The borrower has no email address to write to.",
+        )
+        return False
+    _send_email(document, to)
+    document.delivered_at = timezone.now()
+    document.save(update_fields=["delivered_at"])
+    audit_record(actor=actor, verb="document.emailed", target=document, after={"delivered_at": document.delivered_at})
+    return True
+
+
+class DocumentError(ValueError):
+    """A document action was refused; nothing was written."""
+
+
+@transaction.atomic
+def document_resend(*, document: BorrowerDocument, actor: User | None) -> str:
+    """Deliver ``document`` again, audited: email it again now, or (paper) take it out of its print batch so the
+    next batch prints it again. The batch it was in keeps its files (it was printed then). Returns what was done."""
+    locked = _locked(document.pk)
+    if locked is None:
+        raise DocumentError("The document no longer exists.")
+    before = {"delivered_at": locked.delivered_at, "print_batch": locked.print_batch_id}
+    if locked.delivery == BorrowerDocument.Delivery.EMAIL:
+        to = _email_address(locked.loan)
+        if not to:
+            raise DocumentError(f"{locked.loan.loan_number}: the borrower has no email address to write to.")
+        _send_email(locked, to)
+        locked.delivered_at = timezone.now()
+        done = "emailed"
+    else:
+        locked.delivered_at, locked.print_batch = None, None
+        done = "queued for printing"
+    locked.save(update_fields=["delivered_at", "print_batch"])
+    audit_record(
+        actor=actor,
+        verb="document.resent",
+        target=locked,
+        before=before,
+        after={"delivered_at": locked.delivered_at, "print_batch": None, "delivery": locked.delivery},
+        note=done,
+    )
+    document.delivered_at, document.print_batch = locked.delivered_at, locked.print_batch
+    return done

@@ -28,9 +28,10 @@ from lending.core.models import User
 from lending.core.services import audit_event, audit_record, audit_record_many
 from lending.finance.late_fees import grace_ends_in, late_fee_amount
 from lending.finance.money import ZERO
-from servicing.models import Installment, JournalEntry, LoanAccount, LoanFee
+from servicing.models import BorrowerDocument, Installment, JournalEntry, LoanAccount, LoanFee
 from servicing.models.ledger import FEE_INCOME, FEES_RECEIVABLE
 from servicing.services.ledger import LedgerError, journal_post_many, journal_reverse, ledger_accounts, posting_prepare
+from servicing.services.notices import notices_later
 from servicing.services.posting import loan_lock
 
 
@@ -140,6 +141,8 @@ def _post(charges: list[_Charge], loans: dict[int, LoanAccount], business_date: 
             for charge, entry in zip(charges, entries, strict=True)
         ]
     )
+    # One notice task per fee after commit: the step only enqueues, the workers render.
+    notices_later(BorrowerDocument.Kind.LATE_FEE, [fee.pk for fee in fees])
     for charge in charges:
         charge.installment.late_fees += charge.amount
     bulk_update_rows(Installment, [charge.installment for charge in charges], ["late_fees"])

@@ -34,8 +34,9 @@ from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance import allocation as alloc
 from lending.finance.money import require_cents
-from servicing.models import AllocationLine, JournalEntry, LoanAccount, LoanTransaction, Replay
+from servicing.models import AllocationLine, BorrowerDocument, JournalEntry, LoanAccount, LoanTransaction, Replay
 from servicing.services.ledger import LedgerError, journal_reverse
+from servicing.services.notices import notice_later
 from servicing.services.posting import (
     PaymentError,
     allocation_lines,
@@ -214,10 +215,13 @@ def posted_audit(
 
 
 def announce_posted(txn: LoanTransaction, actor: User | None) -> None:
-    """Send ``payment_posted`` once the posting has committed."""
+    """Send ``payment_posted`` once the posting has committed, and the "payment received" notice when the
+    borrower asked for one."""
     transaction.on_commit(
         lambda: payment_posted.send(sender=LoanTransaction, loan=txn.loan, transaction=txn, actor=actor)
     )
+    if txn.loan.notify_payment_received:
+        notice_later(BorrowerDocument.Kind.PAYMENT_RECEIVED, txn.pk)
 
 
 def _copy_state(source: LoanAccount, target: LoanAccount) -> None:

@@ -44,7 +44,15 @@ from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance.money import ZERO
 from origination.services.disclosures import pdf_render
-from servicing.models import AllocationLine, JournalEntry, LoanAccount, LoanPayoff, LoanTransaction, PayoffQuote
+from servicing.models import (
+    AllocationLine,
+    BorrowerDocument,
+    JournalEntry,
+    LoanAccount,
+    LoanPayoff,
+    LoanTransaction,
+    PayoffQuote,
+)
 from servicing.models.ledger import (
     CASH,
     ESCROW_LIABILITY,
@@ -59,6 +67,7 @@ from servicing.selectors import payoff as payoff_selectors
 from servicing.selectors.payoff import PayoffFigures
 from servicing.services import payments
 from servicing.services.ledger import journal_post
+from servicing.services.notices import notice_later
 from servicing.services.payments import PaymentError, _existing, _lock, _validate
 from servicing.services.posting import loan_require_active, payment_record
 from servicing.signals import loan_paid_off
@@ -336,6 +345,7 @@ def payoff_post(
         },
     )
     transaction.on_commit(lambda: loan_paid_off.send(sender=LoanAccount, loan=locked, transaction=txn, actor=actor))
+    notice_later(BorrowerDocument.Kind.PAID_IN_FULL, payoff.pk)  # the paid-in-full letter, made after commit
     return txn
 
 

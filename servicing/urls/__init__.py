@@ -15,5 +15,6 @@ SUBDOMAIN_URLCONFS: list[str] = [
     "servicing.urls.replay",
     "servicing.urls.payoff",
     "servicing.urls.loan_history",
+    "servicing.urls.loan_documents",
 ]
 urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]

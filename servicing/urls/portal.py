@@ -9,5 +9,6 @@ urlpatterns: list = []
 SUBDOMAIN_URLCONFS: list[str] = [
     "servicing.urls.portal_loans",
     "servicing.urls.portal_payoff",
+    "servicing.urls.portal_documents",
 ]
 urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]

@@ -81,7 +81,7 @@ def test_the_payoff_closes_the_loan_refunds_escrow_and_announces_it_once_on_comm
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         txn = _payoff(loan, PAYOFF_TODAY, actor=servicer)
         assert signals == []  # not before commit
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # loan_paid_off, and the paid-in-full notice (test_notices)
     assert signals == [(loan.pk, txn.pk, servicer)]
 
     assert (txn.kind, txn.directive, txn.amount, txn.status) == ("payment", "payoff", PAYOFF_TODAY, "posted")

@@ -33,6 +33,7 @@ from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record_many
 from lending.finance.money import ZERO
 from servicing.models import (
+    BorrowerDocument,
     EscrowAnalysis,
     EscrowDisbursement,
     EscrowItem,
@@ -46,6 +47,7 @@ from servicing.services.escrow import item_following, item_occurrences
 from servicing.services.escrow_analysis import CURRENT_DAYS, AnalysisPlan, analysis_plan, installments_until
 from servicing.services.ledger import BALANCE_FIELDS, Posting, journal_post_many, ledger_accounts, posting_prepare
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
+from servicing.services.notices import notices_later
 
 LOAN_FIELDS = (
     *BALANCE_FIELDS,
@@ -249,7 +251,12 @@ def _write_analyses(
     """The analysis rows, refunds, rewritten installments and loans' new escrow figures; their audit rows."""
     if not plans:
         return []
-    EscrowAnalysis.objects.bulk_create([plan.analysis for plan in plans if plan.analysis is not None])
+    analyses = EscrowAnalysis.objects.bulk_create([plan.analysis for plan in plans if plan.analysis is not None])
+    # The borrower's escrow payment change notice, after commit, when the payment changes.
+    notices_later(
+        BorrowerDocument.Kind.ESCROW_CHANGE,
+        [a.pk for a in analyses if a.new_monthly_payment != a.previous_monthly_payment],
+    )
     refund_rows = EscrowRefund.objects.bulk_create(
         [
             EscrowRefund(
