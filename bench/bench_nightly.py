@@ -74,6 +74,7 @@ def start_workers() -> subprocess.Popen:
         "--without-gossip",
         "--without-mingle",
         "--loglevel=WARNING",
+        "--queues=celery",  # the night's steps only: the notices it makes wait on the documents queue
     ]
     worker = subprocess.Popen(command, cwd=ROOT, env={**os.environ}, start_new_session=True)
     from lending.celery import app

@@ -70,3 +70,15 @@ def test_no_demo_seed_and_no_public_secret_unless_lending_demo(compose):
 def test_dockerignore_keeps_the_local_environment_and_data_out_of_the_image():
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".venv", "var", ".git", "media", "staticfiles", ".env", ".pytest_cache", "**/__pycache__"} <= ignored
+
+
+def test_the_compose_worker_and_make_worker_consume_the_documents_queue_the_notices_are_routed_to(compose, settings):
+    routed = {name: route["queue"] for name, route in settings.CELERY_TASK_ROUTES.items()}
+    assert routed == {
+        "servicing.notice_make": "documents",
+        "servicing.document_deliver": "documents",
+        "servicing.print_batch": "documents",
+    }
+    assert compose["services"]["worker"]["command"].endswith(" -Q celery,documents")
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "\t$(BIN)/celery -A lending worker --loglevel=info -Q celery,documents\n" in makefile
