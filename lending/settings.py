@@ -189,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
 DOCUMENTS_QUEUE = "documents"
 CELERY_TASK_ROUTES = {
     "servicing.notice_make": {"queue": DOCUMENTS_QUEUE},
+    "servicing.notices_make": {"queue": DOCUMENTS_QUEUE},
     "servicing.document_deliver": {"queue": DOCUMENTS_QUEUE},
     "servicing.print_batch": {"queue": DOCUMENTS_QUEUE},
 }

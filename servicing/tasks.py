@@ -6,11 +6,15 @@ tasks and ``nightly_step_finish`` as their callback, which starts the next step.
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from servicing.models import NightlyRun
 from servicing.services import documents, notices, print_batches
 from servicing.services.nightly import execution, runner
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="servicing.nightly_step_start")
@@ -50,6 +54,19 @@ def notice_make(kind: str, row_id: int) -> int | None:
     """Render and store one borrower notice (enqueued on commit where its event happened)."""
     document = notices.notice_make(kind=kind, row_id=row_id, actor=None)
     return document.pk if document is not None else None
+
+
+@shared_task(name="servicing.notices_make")
+def notices_make(kind: str, row_ids: list[int]) -> int:
+    """Render and store the ``kind`` notices about ``row_ids`` (a night's batch, enqueued on commit): one failing
+    notice is logged and the others are made; a rerun of the task makes only those still missing."""
+    made = 0
+    for row_id in row_ids:
+        try:
+            made += notices.notice_make(kind=kind, row_id=row_id, actor=None) is not None
+        except Exception:  # one bad notice must not cost the borrowers after it theirs
+            logger.exception("notice %s for row %s failed", kind, row_id)
+    return made
 
 
 @shared_task(name="servicing.print_batch")

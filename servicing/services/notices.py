@@ -66,9 +66,18 @@ def notice_later(kind: str, row_id: int) -> None:
     transaction.on_commit(lambda: tasks.notice_make.delay(kind, row_id))
 
 
+NOTICES_PER_TASK = 100
+
+
 def notices_later(kind: str, row_ids: Iterable[int]) -> None:
-    for row_id in row_ids:
-        notice_later(kind, row_id)
+    """Make the ``kind`` notices about ``row_ids`` once the current transaction commits: a task per hundred, not
+    one each (a nightly chunk may make thousands, and each message is a round trip to the broker)."""
+    from servicing import tasks
+
+    ids = list(row_ids)
+    for start in range(0, len(ids), NOTICES_PER_TASK):
+        batch = ids[start : start + NOTICES_PER_TASK]
+        transaction.on_commit(lambda batch=batch: tasks.notices_make.delay(kind, batch))
 
 
 def notice_make(*, kind: str, row_id: int, actor: User | None) -> BorrowerDocument | None:

@@ -76,6 +76,7 @@ def test_the_compose_worker_and_make_worker_consume_the_documents_queue_the_noti
     routed = {name: route["queue"] for name, route in settings.CELERY_TASK_ROUTES.items()}
     assert routed == {
         "servicing.notice_make": "documents",
+        "servicing.notices_make": "documents",
         "servicing.document_deliver": "documents",
         "servicing.print_batch": "documents",
     }

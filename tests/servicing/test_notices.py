@@ -151,15 +151,37 @@ def test_a_late_fee_leaves_one_notice_with_the_fee_and_the_due_date(monkeypatch,
     assert BorrowerDocument.objects.filter(kind=Kind.LATE_FEE).count() == 1
 
 
-def test_a_late_fee_step_on_many_loans_only_enqueues_one_task_per_fee(django_capture_on_commit_callbacks):
+def test_a_late_fee_step_on_many_loans_enqueues_a_task_per_hundred_fees(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(notices, "NOTICES_PER_TASK", 2)
     loans = [boarded_loan() for _ in range(3)]
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert _late_fee_run(date(2027, 1, 19)).done == 3  # installment 1 of each, due Jan 1
-    assert len(callbacks) == 3
+    assert len(callbacks) == 2  # 3 fees, 2 a task: a task of 2 and one of 1
     assert not BorrowerDocument.objects.exists()  # nothing rendered inside the step
     for callback in callbacks:
         callback()
     assert sorted(BorrowerDocument.objects.values_list("loan_id", flat=True)) == sorted(loan.pk for loan in loans)
+
+
+def test_a_failing_notice_in_a_batch_is_logged_and_the_others_are_made(monkeypatch, caplog):
+    from servicing import tasks
+
+    loans = [boarded_loan() for _ in range(2)]
+    _late_fee_run(date(2027, 1, 19))
+    fees = list(LoanFee.objects.order_by("pk"))
+    real = notices.notice_make
+
+    def broken_first(*, kind, row_id, actor):
+        if row_id == fees[0].pk:
+            raise RuntimeError("renderer down")
+        return real(kind=kind, row_id=row_id, actor=actor)
+
+    monkeypatch.setattr(notices, "notice_make", broken_first)
+    assert tasks.notices_make(Kind.LATE_FEE, [fee.pk for fee in fees]) == 1
+    assert list(BorrowerDocument.objects.values_list("loan_id", flat=True)) == [loans[1].pk]
+    assert f"notice late_fee for row {fees[0].pk} failed" in caplog.text
 
 
 # --- escrow payment change ---------------------------------------------------------------------------------------
