@@ -78,7 +78,10 @@ MODULES |= {
         "tests/servicing/nightly/test_returned_fee.py",
     ],
     "servicing/services/ach.py": ["tests/servicing/test_ach_services.py", "tests/servicing/test_portal_autopay.py"],
-    "servicing/services/ach_drafts.py": ["tests/servicing/nightly/test_ach_step.py"],
+    "servicing/services/ach_drafts.py": [
+        "tests/servicing/nightly/test_ach_draft_rules.py",
+        "tests/servicing/nightly/test_ach_step.py",
+    ],
     "servicing/services/ach_nightly.py": ["tests/servicing/nightly/test_ach_step.py"],
     "servicing/services/escrow.py": ["tests/servicing/test_admin_escrow.py"],
     "servicing/services/escrow_analysis.py": ["tests/servicing/nightly/test_escrow*.py"],
