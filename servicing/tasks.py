@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from servicing.models import NightlyRun
+from servicing.models import EscrowAnalysis, LoanAccount, NightlyRun
+from servicing.services import escrow_statements
 from servicing.services.nightly import execution, runner
 
 
@@ -35,3 +36,17 @@ def nightly_close() -> list[str]:
     except runner.NightlyRunRefused as refused:  # a run still in progress: tomorrow's beat picks up from there
         return [refused.message]
     return [day.isoformat() for day in dates]
+
+
+@shared_task(name="servicing.escrow_initial_statement")
+def escrow_initial_statement(loan_id: int) -> bool:
+    """The initial escrow account statement of a loan just boarded (enqueued on commit by ``loan_onboard``)."""
+    loan = LoanAccount.objects.select_related("application__subject_property").get(pk=loan_id)
+    return escrow_statements.escrow_initial_statement_make(loan=loan, actor=None) is not None
+
+
+@shared_task(name="servicing.escrow_annual_statements")
+def escrow_annual_statements(analysis_ids: list[int]) -> int:
+    """The annual escrow account statements of a nightly chunk's analyses (enqueued on commit by the escrow step)."""
+    ids = list(EscrowAnalysis.objects.filter(pk__in=analysis_ids).values_list("pk", flat=True))
+    return escrow_statements.escrow_annual_statements_make(analysis_ids=ids, actor=None)
