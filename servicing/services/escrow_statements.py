@@ -32,7 +32,7 @@ from django.db.models import Sum
 from lending.core.models import User
 from lending.finance import escrow as finance_escrow
 from lending.finance.daycount import add_months
-from lending.finance.money import ZERO, split_evenly
+from lending.finance.money import ZERO, cents, split_evenly
 from origination.services.closing import ClosingError, EscrowMonthLine, EscrowStatement, escrow_statement
 from origination.services.disclosures import pdf_render
 from servicing.models import (
@@ -147,7 +147,7 @@ def _by_period(rows: Iterable[tuple[date, Decimal]], starts: list[date]) -> list
     for day, amount in rows:
         k = _period(starts, day)
         if 0 <= k < finance_escrow.MONTHS:
-            out[k] += amount
+            out[k] += cents(amount)  # SQLite sums come back with extra digits
     return out
 
 
@@ -180,7 +180,7 @@ def _escrow_ledger(loan_id: int, start: date, end: date) -> tuple[Decimal, list[
         .annotate(c=Sum("credit"), d=Sum("debit"))
         .values_list("entry__effective_date", "c", "d")
     )
-    return (opening["c"] or ZERO) - (opening["d"] or ZERO), [(day, c - d) for day, c, d in by_day]
+    return cents((opening["c"] or ZERO) - (opening["d"] or ZERO)), [(day, c - d) for day, c, d in by_day]
 
 
 def _projected_out(analysis: EscrowAnalysis, start: date) -> list[tuple[date, Decimal]] | None:
