@@ -252,6 +252,9 @@ def year_end_demo_seed(*, today: date, actor: User | None) -> LoanAccount | None
             escrow=(Decimal("0.00"), Decimal("0.00")),
             actor=actor,
         )
+        # Demo only: transferred to us in mid-December the year before, so last year's interest is ours to report.
+        boarded = timezone.make_aware(datetime.combine(date(year - 1, 12, 15), time(9, 0)))
+        LoanAccount.objects.filter(pk=loan.pk).update(boarded_at=boarded)
         for installment in Installment.objects.filter(loan=loan, due_date__lte=today).order_by("number"):
             payment_post(
                 loan=loan,

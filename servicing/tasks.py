@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from servicing.models import EscrowAnalysis, LoanAccount, NightlyRun
+from servicing.models import LoanAccount, NightlyRun
 from servicing.services import escrow_statements
 from servicing.services.nightly import execution, runner
 
@@ -48,5 +48,4 @@ def escrow_initial_statement(loan_id: int) -> bool:
 @shared_task(name="servicing.escrow_annual_statements")
 def escrow_annual_statements(analysis_ids: list[int]) -> int:
     """The annual escrow account statements of a nightly chunk's analyses (enqueued on commit by the escrow step)."""
-    ids = list(EscrowAnalysis.objects.filter(pk__in=analysis_ids).values_list("pk", flat=True))
-    return escrow_statements.escrow_annual_statements_make(analysis_ids=ids, actor=None)
+    return escrow_statements.escrow_annual_statements_make(analysis_ids=analysis_ids, actor=None)

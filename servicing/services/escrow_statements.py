@@ -4,8 +4,9 @@ Initial escrow account statement (1024.17(g)), when an escrowed loan is boarded 
 computation year's monthly escrow payments, the anticipated disbursements (date, item, amount), the cushion, the
 initial deposit and the projected running balance. Its figures are the initial escrow disclosure's
 (origination.services.closing.escrow_statement), the very projection boarding set the escrow payment, deposit
-and cushion from, so the statement and the loan agree. A loan boarded from a servicing transfer gets none: its
-escrow items arrive after boarding and the transferor gave the initial statement (1024.17(e)).
+and cushion from, so the statement and the loan agree. A loan boarded from a servicing transfer gets none: the
+transferor gave it, and the new servicer owes one only when it changes the escrow payment or the accounting
+method (1024.17(e)(1)); boarding keeps the transferor's escrow payment, and the items arrive after boarding.
 
 Annual escrow account statement (1024.17(i)), with each annual analysis: the computation year that ends as the new
 one starts (the 12 monthly periods before ``EscrowAnalysis.year_start``), month by month, projected and actual

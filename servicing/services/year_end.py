@@ -213,7 +213,9 @@ def points_paid(loan: LoanAccount, year: int) -> Decimal:
     return cents(CONTEXT.divide(CONTEXT.multiply(loan.principal, application.product.origination_fee_percent), HUNDRED))
 
 
-def _principal_january_1(loan: LoanAccount, year: int, ledger: dict[int, Decimal], boarded: dict[int, Decimal]):
+def _principal_january_1(
+    loan: LoanAccount, year: int, ledger: dict[int, Decimal], boarded: dict[int, Decimal]
+) -> Decimal:
     if loan.disbursement_date.year == year:
         return loan.principal  # originated in the year: the original principal
     if loan.application_id is None and loan.boarded_at.year == year:
@@ -222,7 +224,7 @@ def _principal_january_1(loan: LoanAccount, year: int, ledger: dict[int, Decimal
 
 
 def form_1098_figures(*, year: int, loan_ids: list[int]) -> list[Form1098]:
-    """The Form 1098 figures of ``loan_ids`` for ``year``: six queries whatever the number of loans."""
+    """The Form 1098 figures of ``loan_ids`` for ``year``: five queries whatever the number of loans."""
     loans = list(
         LoanAccount.objects.filter(pk__in=loan_ids)
         .select_related("application__product", "application__subject_property")

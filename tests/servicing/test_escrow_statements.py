@@ -156,3 +156,41 @@ def test_the_annual_statement_is_stored_once(django_capture_on_commit_callbacks)
     first = BorrowerDocument.objects.get(kind=BorrowerDocument.Kind.ESCROW_ANNUAL)
     assert escrow_annual_statement_make(analysis=analysis, actor=None) == first
     assert BorrowerDocument.objects.filter(kind=BorrowerDocument.Kind.ESCROW_ANNUAL).count() == 1
+
+
+def test_a_balanced_year_paid_by_the_borrower_shows_the_actual_payments_month_by_month(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from servicing.models import Installment
+    from servicing.services import payments
+
+    monkeypatch.setattr(payments, "_today", lambda: ANALYSIS)
+    loan = escrowed_loan()
+    for installment in Installment.objects.filter(loan=loan, number__lte=12).order_by("number"):
+        payments.payment_post(
+            loan=loan,
+            amount=installment.payment,
+            effective_date=installment.due_date,
+            method="check",
+            reference=f"c{installment.number}",
+            idempotency_key=f"c{installment.number}",
+            actor=None,
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        run(ANALYSIS)
+    analysis = EscrowAnalysis.objects.get(loan=loan)
+    # 1,050.00 deposit + 12 x 525.00 paid in - 6,300.00 paid out on the night = 1,050.00: the target, balanced.
+    assert (analysis.kind, analysis.action, analysis.current_balance) == ("balanced", "none", D("1050.00"))
+    text = _text(BorrowerDocument.objects.get(loan=loan, kind=BorrowerDocument.Kind.ESCROW_ANNUAL))
+    assert "Your escrow account is balanced: there is no surplus, shortage or deficiency." in text
+    assert "Start Balance at the start of the year $1,050.00" in text
+    # January: 525.00 projected and paid in; nothing paid out; 1,050.00 + 525.00 = 1,575.00.
+    assert "Jan 2027 $525.00 $525.00 $0.00 $0.00 $1,575.00" in text
+    # June: the tax half was projected (2,400.00) but paid on the analysis night: 1,050.00 + 6 x 525.00 = 4,200.00.
+    assert "Jun 2027 $525.00 $525.00 $2,400.00 $0.00 $4,200.00" in text
+    # December: 7,350.00 - 6,300.00 paid out on the 2nd = 1,050.00.
+    assert (
+        "Dec 2027 $525.00 $525.00 $3,900.00 $6,300.00 Property tax; Property tax; Homeowner's insurance premium "
+        "$1,050.00"
+    ) in text
+    assert "Total $6,300.00 $6,300.00 $6,300.00 $6,300.00" in text

@@ -18,10 +18,10 @@ from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
 from servicing.management.commands import year_end as year_end_command
-from servicing.models import BorrowerDocument, Installment
+from servicing.models import BorrowerDocument, Installment, LoanAccount
 from servicing.services import payments
 from servicing.services.payments import payment_post, payment_reverse
-from servicing.services.year_end import CSV_COLUMNS, YearEndError, form_1098_figures, year_end_run
+from servicing.services.year_end import CSV_COLUMNS, YearEndError, form_1098_csv, form_1098_figures, year_end_run
 from tests.servicing.factories import boarded_loan
 from tests.servicing.nightly.escrow_helpers import run
 
@@ -176,3 +176,21 @@ def test_the_command_refuses_the_current_year_and_previews_it_with_allow_partial
     call_command("year_end", "--year", "2028", "--allow-partial", "--csv", str(tmp_path / "p.csv"), stdout=out)
     assert "0 borrower documents made" in out.getvalue()
     assert not BorrowerDocument.objects.exists()
+
+
+def test_the_figures_cost_five_queries_whatever_the_number_of_loans(django_assert_num_queries):
+    loans = [boarded_loan() for _ in range(3)]
+    # The loans with their application, product and property; interest; the ledger before January 1; the boarded
+    # principal; the escrow paid.
+    with django_assert_num_queries(5):
+        forms = form_1098_figures(year=2026, loan_ids=[loan.pk for loan in loans])
+    assert [form.points_paid for form in forms] == [D("3000.00")] * 3
+
+
+def test_a_csv_cell_is_never_a_spreadsheet_formula():
+    loan = boarded_loan()
+    LoanAccount.objects.filter(pk=loan.pk).update(borrower_name='=HYPERLINK("http://x")')
+    out = io.StringIO()
+    form_1098_csv(form_1098_figures(year=2026, loan_ids=[loan.pk]), out)
+    row = list(csv.reader(io.StringIO(out.getvalue())))[1]
+    assert row[2] == '\'=HYPERLINK("http://x")'  # quoted: a spreadsheet shows it as text
