@@ -49,7 +49,7 @@ mutation: $(VENV)/.installed-dev
 	$(BIN)/python scripts/mutation.py $(MODULE)
 
 worker: $(VENV)/.installed-run
-	$(BIN)/celery -A lending worker --loglevel=info
+	$(BIN)/celery -A lending worker -Q celery,documents --loglevel=info
 
 beat: $(VENV)/.installed-run
 	$(BIN)/celery -A lending beat --loglevel=info

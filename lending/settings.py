@@ -175,6 +175,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TIMEZONE = TIME_ZONE
+# Rendering borrower documents (escrow statements) has a queue of its own, so thousands of PDFs enqueued by one
+# close of business never hold up its next step: workers serve both (`celery worker -Q celery,documents`).
+CELERY_TASK_ROUTES = {
+    "servicing.escrow_initial_statement": {"queue": "documents"},
+    "servicing.escrow_annual_statements": {"queue": "documents"},
+}
 # The one place the nightly schedule lives; later issues add the close-of-business steps here.
 CELERY_BEAT_SCHEDULE = {
     "core-heartbeat": {"task": "core.ping", "schedule": crontab(minute="*/15")},

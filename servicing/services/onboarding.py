@@ -240,7 +240,8 @@ def initial_statement_enqueue(loan: LoanAccount) -> None:
     """The initial escrow account statement (1024.17(g)) is rendered by a task once the boarding has committed."""
     from servicing import tasks  # tasks import the nightly runner, which imports the services: import when used
 
-    transaction.on_commit(lambda: tasks.escrow_initial_statement.delay(loan.pk))
+    # robust: a failure to render (eager in development) is logged and never reaches the boarding that committed.
+    transaction.on_commit(lambda: tasks.escrow_initial_statement.delay(loan.pk), robust=True)
 
 
 def _post_disbursement(*, loan: LoanAccount, funding: Funding, actor: User | None) -> None:

@@ -194,3 +194,12 @@ def test_a_balanced_year_paid_by_the_borrower_shows_the_actual_payments_month_by
         "$1,050.00"
     ) in text
     assert "Total $6,300.00 $6,300.00 $6,300.00 $6,300.00" in text
+
+
+def test_the_statement_tasks_have_a_queue_of_their_own():
+    # So a night's thousands of annual statements never queue ahead of the close of business's next step.
+    from lending.celery import app
+
+    for name in ("servicing.escrow_initial_statement", "servicing.escrow_annual_statements"):
+        assert app.amqp.router.route({}, name)["queue"].name == "documents"
+    assert app.amqp.router.route({}, "servicing.nightly_chunk")["queue"].name == "celery"

@@ -136,7 +136,8 @@ def _annual_statements_enqueue(analysis_ids: list[int]) -> None:
         return
     from servicing import tasks  # tasks import the nightly runner, which imports this step: import when used
 
-    transaction.on_commit(lambda: tasks.escrow_annual_statements.delay(analysis_ids))
+    # robust: a failure to render (eager in development) is logged and never fails the committed chunk.
+    transaction.on_commit(lambda: tasks.escrow_annual_statements.delay(analysis_ids), robust=True)
 
 
 def _payments_due(items: list[EscrowItem], business_date: date) -> tuple[list[_Payment], list[EscrowItem]]:
