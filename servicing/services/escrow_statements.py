@@ -25,7 +25,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -41,6 +41,7 @@ from servicing.models import (
     BorrowerDocument,
     EscrowAnalysis,
     EscrowDisbursement,
+    EscrowItem,
     EscrowRefund,
     Installment,
     JournalLine,
@@ -125,11 +126,13 @@ class ActivityMonth:
 class AnnualStatement:
     analysis: EscrowAnalysis
     history_start: date
+    history_end: date  # the last day of the past computation year
     history: tuple[ActivityMonth, ...]
     history_opening_balance: Decimal
     totals: dict[str, Decimal | None]
     projection: tuple[EscrowMonthLine, ...]  # the coming year, from the target balance with the base payment
     disbursements: tuple[finance_escrow.EscrowDisbursement, ...]
+    paid_out_by_kind: tuple[tuple[str, Decimal], ...]  # the past year's disbursements by kind of item (1024.17(i)(1))
     principal_interest: Decimal  # of the effective installment
     previous_total_payment: Decimal
     new_total_payment: Decimal
@@ -246,6 +249,18 @@ def _history(analysis: EscrowAnalysis) -> tuple[date, Decimal, tuple[ActivityMon
     return start, opening, tuple(months)
 
 
+def _paid_out_by_kind(analysis: EscrowAnalysis, start: date) -> tuple[tuple[str, Decimal], ...]:
+    """What the past year paid out for taxes, insurance and the rest, by kind of item, in one query."""
+    rows = (
+        EscrowDisbursement.objects.filter(loan_id=analysis.loan_id, paid_on__gte=start, paid_on__lt=analysis.year_start)
+        .order_by("item__kind")
+        .values("item__kind")
+        .annotate(total=Sum("amount"))
+        .values_list("item__kind", "total")
+    )
+    return tuple((EscrowItem.Kind(kind).label, cents(total)) for kind, total in rows)
+
+
 def _total(values: Iterable[Decimal | None]) -> Decimal | None:
     """The sum of the figures known (None when none is)."""
     known = [value for value in values if value is not None]
@@ -283,6 +298,7 @@ def annual_statement(analysis: EscrowAnalysis) -> AnnualStatement:
     return AnnualStatement(
         analysis=analysis,
         history_start=history_start,
+        history_end=analysis.year_start - timedelta(days=1),
         history=history,
         history_opening_balance=opening,
         totals={
@@ -293,6 +309,7 @@ def annual_statement(analysis: EscrowAnalysis) -> AnnualStatement:
         },
         projection=tuple(coming.lines) if coming is not None else (),
         disbursements=disbursements,
+        paid_out_by_kind=_paid_out_by_kind(analysis, history_start),
         principal_interest=principal_interest,
         previous_total_payment=principal_interest + analysis.previous_monthly_payment,
         new_total_payment=principal_interest + analysis.new_monthly_payment,

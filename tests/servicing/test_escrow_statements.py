@@ -194,6 +194,12 @@ def test_a_balanced_year_paid_by_the_borrower_shows_the_actual_payments_month_by
         "$1,050.00"
     ) in text
     assert "Total $6,300.00 $6,300.00 $6,300.00 $6,300.00" in text
+    assert "Last year's activity, Jan 1, 2027 to Dec 31, 2027" in text
+    # 2,400.00 x 2 of tax and 1,500.00 of insurance; 12 x 525.00 = 6,300.00 in.
+    assert (
+        "Paid from your escrow account last year: Homeowner's insurance $1,500.00; Property tax $4,800.00. "
+        "Paid into it from your payments: $6,300.00."
+    ) in text
 
 
 def test_the_statement_tasks_have_a_queue_of_their_own():
