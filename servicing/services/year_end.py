@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from django.db.models import F, Q, Sum
+from django.utils import timezone
 
 from lending.core.models import User
 from lending.finance.money import CONTEXT, HUNDRED, ZERO, cents
@@ -213,12 +214,16 @@ def points_paid(loan: LoanAccount, year: int) -> Decimal:
     return cents(CONTEXT.divide(CONTEXT.multiply(loan.principal, application.product.origination_fee_percent), HUNDRED))
 
 
+def _boarded_on(loan: LoanAccount) -> date:
+    return timezone.localdate(loan.boarded_at)  # the local date, as the ``boarded_at__year`` lookup reads it
+
+
 def _principal_january_1(
     loan: LoanAccount, year: int, ledger: dict[int, Decimal], boarded: dict[int, Decimal]
 ) -> Decimal:
     if loan.disbursement_date.year == year:
         return loan.principal  # originated in the year: the original principal
-    if loan.application_id is None and loan.boarded_at.year == year:
+    if loan.application_id is None and _boarded_on(loan).year == year:
         return boarded.get(loan.pk, ZERO)  # acquired in the year: the principal on acquisition
     return ledger.get(loan.pk, ZERO)
 
@@ -236,7 +241,7 @@ def form_1098_figures(*, year: int, loan_ids: list[int]) -> list[Form1098]:
     escrow = _escrow_paid(loan_ids, year)
     forms = []
     for loan in loans:
-        acquired = loan.application_id is None and loan.boarded_at.year == year
+        acquired = loan.application_id is None and _boarded_on(loan).year == year
         forms.append(
             Form1098(
                 loan=loan,
@@ -248,7 +253,7 @@ def form_1098_figures(*, year: int, loan_ids: list[int]) -> list[Form1098]:
                 points_paid=points_paid(loan, year),
                 property_address=property_address(loan),
                 property_taxes=escrow.get((loan.pk, EscrowItem.Kind.PROPERTY_TAX), ZERO),
-                acquisition_date=loan.boarded_at.date() if acquired else None,
+                acquisition_date=_boarded_on(loan) if acquired else None,
             )
         )
     return forms

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils.timezone import make_aware
 from pypdf import PdfReader
 
 from servicing.management.commands import year_end as year_end_command
@@ -194,3 +195,40 @@ def test_a_csv_cell_is_never_a_spreadsheet_formula():
     form_1098_csv(form_1098_figures(year=2026, loan_ids=[loan.pk]), out)
     row = list(csv.reader(io.StringIO(out.getvalue())))[1]
     assert row[2] == '\'=HYPERLINK("http://x")'  # quoted: a spreadsheet shows it as text
+
+
+def test_a_loan_transferred_to_us_in_the_year_reports_the_principal_it_came_with_and_the_acquisition_date():
+    from servicing.services.transfer_boarding import TransferLoan, loan_board_transfer
+
+    loan = loan_board_transfer(
+        actor=None,
+        loan=TransferLoan(
+            loan_number="T-1098",
+            borrower_name="Tess Transfer",
+            principal=D("100000.00"),
+            annual_rate=D("6.0000"),
+            term_periods=360,
+            payment_frequency="monthly",
+            amortization="level",
+            day_count="30/360",
+            disbursement_date=date(2025, 9, 1),
+            first_payment_date=date(2025, 10, 1),
+            current_principal_balance=D("95000.00"),
+            next_due_date=date(2026, 10, 1),
+            allocation_strategy="mortgage_standard",
+        ),
+    )
+    LoanAccount.objects.filter(pk=loan.pk).update(boarded_at=make_aware(datetime(2026, 9, 20, 9)))
+    _pay(loan, 13, "t13")  # due 2026-10-01: 95,000.00 x 6 % / 12 = 475.00 of interest
+    [form] = form_1098_figures(year=2026, loan_ids=[loan.pk])
+    assert (form.interest_received, form.principal_january_1) == (D("475.00"), D("95000.00"))
+    assert (form.acquisition_date, form.origination_date, form.points_paid) == (
+        date(2026, 9, 20),
+        date(2025, 9, 1),
+        D("0.00"),
+    )
+    assert form.property_address == ""
+    assert not form.reportable  # 475.00 < 600.00
+    # The year before it was ours is not reported: the loan was not boarded yet.
+    assert form_1098_figures(year=2025, loan_ids=[loan.pk])[0].interest_received == D("0.00")
+    assert year_end_run(year=2025, actor=None, today=AFTER_2027).forms == []
