@@ -352,4 +352,8 @@ def escrow_annual_statements_make(*, analysis_ids: list[int], actor: User | None
         .select_related("loan__application__subject_property", "effective_installment")
         .order_by("pk")
     )
-    return sum(1 for analysis in analyses if escrow_annual_statement_make(analysis=analysis, actor=actor))
+    count = 0
+    for analysis in analyses:
+        escrow_annual_statement_make(analysis=analysis, actor=actor)
+        count += 1
+    return count

@@ -26,7 +26,7 @@ a year that has ended, once per loan and year (a rerun makes none); the CSV is r
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -145,7 +145,7 @@ def loan_ids_for_year(year: int) -> list[int]:
     )
 
 
-def _sums(rows: Iterator[tuple[int, Decimal]] | list[tuple[int, Decimal]]) -> dict[int, Decimal]:
+def _sums(rows: Iterable[tuple[int, Decimal | None]]) -> dict[int, Decimal]:
     # cents(): SQLite sums decimals as floats' text (4223.59000000000); PostgreSQL keeps the scale.
     return {loan_id: cents(total or ZERO) for loan_id, total in rows}
 

@@ -68,6 +68,16 @@ def test_boarding_stores_the_initial_statement_on_commit_with_the_projected_figu
     assert text.count("$1,050.00") >= 4
 
 
+def test_the_initial_statement_task_run_again_stores_nothing_new(django_capture_on_commit_callbacks):
+    from servicing import tasks
+
+    with django_capture_on_commit_callbacks(execute=True):
+        loan = loan_onboard(application=funded_application(), actor=None)
+    first = _initial(loan)
+    assert tasks.escrow_initial_statement(loan.pk) is True  # a retried task finds the stored statement
+    assert list(BorrowerDocument.objects.filter(loan=loan)) == [first]
+
+
 def test_a_loan_without_escrow_gets_no_initial_statement(django_capture_on_commit_callbacks):
     from tests.origination.factories import ConsumerProductFactory
 
