@@ -10,9 +10,9 @@ buckets, the late fee, the return and the escrow step's work: a current escrowed
 property tax instalment due on the last night, added as a servicer adds one (``escrow_item_save``), paid with an
 escrow advance, and its first escrow analysis brought forward to that night.
 
-A transferred mortgage with a completed year of payments (``DEMO1098-001``, Bob's) was boarded at the start of last
-year and paid on every due date since: ``manage.py year_end`` for last year (run here through its service) gives it
-a Form 1098 in the portal.
+A transferred mortgage with a completed year of payments (``DEMO1098-001``, Bob's) came to us in the December before
+last year and was paid on every due date since: ``manage.py year_end`` for last year (run here through its service)
+gives it a Form 1098 in the portal.
 
 The demo's dates all follow from the day it is seeded, so every journey works on any weekday. Idempotent: a date
 already run is not run again and a loan number already boarded is left alone.
