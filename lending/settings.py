@@ -183,15 +183,17 @@ CELERY_BEAT_SCHEDULE = {
     # The day's paper mail (README "Borrower documents"), after the close of business has made its notices.
     "servicing-print-batch": {"task": "servicing.print_batch", "schedule": crontab(hour=3, minute=0)},
 }
-# Borrower documents (notices, their delivery, the print batch) go to their own queue, so rendering PDFs never
-# slows the close of business on the default queue: `make worker` and docker compose consume both; a larger
-# installation runs separate workers per queue (`celery -A lending worker -Q documents`).
+# Borrower documents (notices, escrow statements, their delivery, the print batch) go to their own queue, so
+# rendering PDFs never slows the close of business on the default queue: `make worker` and docker compose consume
+# both; a larger installation runs separate workers per queue (`celery -A lending worker -Q documents`).
 DOCUMENTS_QUEUE = "documents"
 CELERY_TASK_ROUTES = {
     "servicing.notice_make": {"queue": DOCUMENTS_QUEUE},
     "servicing.notices_make": {"queue": DOCUMENTS_QUEUE},
     "servicing.document_deliver": {"queue": DOCUMENTS_QUEUE},
     "servicing.print_batch": {"queue": DOCUMENTS_QUEUE},
+    "servicing.escrow_initial_statement": {"queue": DOCUMENTS_QUEUE},
+    "servicing.escrow_annual_statements": {"queue": DOCUMENTS_QUEUE},
 }
 # A "running" close of business without progress for this long was killed: it may be started again.
 NIGHTLY_STALE_AFTER = env.int("NIGHTLY_STALE_AFTER", default=15 * 60)

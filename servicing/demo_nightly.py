@@ -10,6 +10,10 @@ buckets, the late fee, the return and the escrow step's work: a current escrowed
 property tax instalment due on the last night, added as a servicer adds one (``escrow_item_save``), paid with an
 escrow advance, and its first escrow analysis brought forward to that night.
 
+A transferred mortgage with a completed year of payments (``DEMO1098-001``, Bob's) came to us in the December before
+last year and was paid on every due date since: ``manage.py year_end`` for last year (run here through its service)
+gives it a Form 1098 in the portal.
+
 The demo's dates all follow from the day it is seeded, so every journey works on any weekday. Idempotent: a date
 already run is not run again and a loan number already boarded is left alone.
 """
@@ -27,11 +31,13 @@ from lending.core.models import User
 from lending.finance.amortization import LoanTerms, build_schedule
 from lending.finance.daycount import add_months
 from origination.demo import _clock
-from servicing.models import EscrowItem, LoanAccount, NightlyRun, PendingPayment
+from servicing.models import EscrowItem, Installment, LoanAccount, NightlyRun, PendingPayment
 from servicing.services.ach import BankDetails, ach_payment_schedule
 from servicing.services.escrow import escrow_item_save
 from servicing.services.nightly.runner import last_closable_date, nightly_run
+from servicing.services.payments import payment_post
 from servicing.services.transfer_boarding import TransferLoan, loan_board_transfer
+from servicing.services.year_end import year_end_run
 
 NIGHTS = 3
 # (loan number, days past due on the last night, borrower email): one loan per bucket.
@@ -51,6 +57,8 @@ ESCROW_NOTE = Decimal("320000.00")
 ESCROW_RATE = Decimal("6.2500")
 PROPERTY_TAX = Decimal("4860.00")  # a year, in two instalments
 INSURANCE = Decimal("1740.00")
+# Bob's mortgage paid through a whole calendar year (last year), for its Form 1098.
+YEAR_END_LOAN = "DEMO1098-001"
 RETURNED_ACCOUNT = BankDetails("Bob Borrower", "011000015", "000987650001")  # ends 0001: the sandbox returns R01
 
 
@@ -69,6 +77,7 @@ def nightly_demo_seed(*, today: date, actor: User | None, stdout) -> list[date]:
     boarded = [_board_late_loan(number, days, email, last, actor) for number, days, email in LATE_LOANS]
     _schedule_returned_payment(nights[0], actor)
     boarded.append(escrow_demo_seed(last_night=last, actor=actor) is not None)
+    boarded.append(year_end_demo_seed(today=today, actor=actor) is not None)  # before the nights: paid up to date
     ran = []
     for night in nights:
         if NightlyRun.objects.filter(business_date=night).exists():
@@ -222,4 +231,39 @@ def escrow_demo_seed(*, last_night: date, actor: User | None) -> LoanAccount | N
             )
         # Demo only: the first analysis (due a year after boarding) is brought forward so the demo shows one.
         LoanAccount.objects.filter(pk=loan.pk).update(escrow_analysis_date=last_night)
+    return loan
+
+
+def year_end_demo_seed(*, today: date, actor: User | None) -> LoanAccount | None:
+    """Bob's transferred mortgage, boarded with its first payment of last year next due and paid on every due date
+    since (so it is current), and last year's Form 1098 made; None when it is already there."""
+    if LoanAccount.objects.filter(loan_number=YEAR_END_LOAN).exists():
+        return None
+    year = today.year - 1
+    with transaction.atomic():
+        loan = board_demo_mortgage(
+            number=YEAR_END_LOAN,
+            borrower_name="Bob Borrower",
+            borrower_email="bob@example.com",
+            note=Decimal("180000.00"),
+            rate=Decimal("6.0000"),
+            payments_made=12,
+            next_due=date(year, 1, 1),
+            escrow=(Decimal("0.00"), Decimal("0.00")),
+            actor=actor,
+        )
+        # Demo only: transferred to us in mid-December the year before, so last year's interest is ours to report.
+        boarded = timezone.make_aware(datetime.combine(date(year - 1, 12, 15), time(9, 0)))
+        LoanAccount.objects.filter(pk=loan.pk).update(boarded_at=boarded)
+        for installment in Installment.objects.filter(loan=loan, due_date__lte=today).order_by("number"):
+            payment_post(
+                loan=loan,
+                amount=installment.payment,
+                effective_date=installment.due_date,
+                method="ach",
+                reference=f"DEMO-{YEAR_END_LOAN}-{installment.number}",
+                idempotency_key=f"demo:{YEAR_END_LOAN}:{installment.number}",
+                actor=actor,
+            )
+        year_end_run(year=year, actor=actor, today=today)
     return loan

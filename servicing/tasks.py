@@ -10,8 +10,8 @@ import logging
 
 from celery import shared_task
 
-from servicing.models import NightlyRun
-from servicing.services import documents, notices, print_batches
+from servicing.models import LoanAccount, NightlyRun
+from servicing.services import documents, escrow_statements, notices, print_batches
 from servicing.services.nightly import execution, runner
 
 logger = logging.getLogger(__name__)
@@ -74,3 +74,16 @@ def print_batch_daily() -> int | None:
     """Beat's entry: today's print batch of the paper documents waiting (none made when nothing waits)."""
     batch = print_batches.print_batch_run(business_date=runner.local_today(), actor=None)
     return batch.pk if batch is not None else None
+
+
+@shared_task(name="servicing.escrow_initial_statement")
+def escrow_initial_statement(loan_id: int) -> bool:
+    """The initial escrow account statement of a loan just boarded (enqueued on commit by ``loan_onboard``)."""
+    loan = LoanAccount.objects.select_related("application__subject_property").get(pk=loan_id)
+    return escrow_statements.escrow_initial_statement_make(loan=loan, actor=None) is not None
+
+
+@shared_task(name="servicing.escrow_annual_statements")
+def escrow_annual_statements(analysis_ids: list[int]) -> int:
+    """The annual escrow account statements of a nightly chunk's analyses (enqueued on commit by the escrow step)."""
+    return escrow_statements.escrow_annual_statements_make(analysis_ids=analysis_ids, actor=None)

@@ -26,7 +26,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from lending.core.models import User
 from lending.core.services import audit_record
@@ -44,6 +43,7 @@ from servicing.models import (
 )
 from servicing.models.ach import ACCOUNT_UNUSABLE_CODES
 from servicing.services.documents import borrower_display_name, document_existing, document_store
+from servicing.services.letter_context import letter_context
 
 Kind = BorrowerDocument.Kind
 
@@ -103,18 +103,9 @@ def notice_make(*, kind: str, row_id: int, actor: User | None) -> BorrowerDocume
 
 
 def _common(loan: LoanAccount) -> dict[str, Any]:
-    return {
-        # The shared PDF base puts the document's reference in its title and footer as application.number.
-        "application": {"number": loan.loan_number},
-        "loan": loan,
-        "borrower_name": borrower_display_name(loan),
-        "creditor_name": settings.LENDING_CREDITOR_NAME,
-        "creditor_address": settings.LENDING_CREDITOR_ADDRESS,
-        "servicer_phone": settings.LENDING_SERVICER_PHONE,
-        "payment_address": settings.LENDING_PAYMENT_ADDRESS,
-        "contact_email": settings.LENDING_CONTACT_EMAIL,
-        "generated_at": timezone.now(),
-    }
+    return letter_context(
+        loan, borrower_name=borrower_display_name(loan), payment_address=settings.LENDING_PAYMENT_ADDRESS
+    )
 
 
 # --- the notices -----------------------------------------------------------------------------------------------

@@ -214,6 +214,8 @@ def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount
         item.loan = loan
     EscrowItem.objects.bulk_create(escrow_items)
     _post_disbursement(loan=loan, funding=funding, actor=actor)
+    if projection is not None:
+        initial_statement_enqueue(loan)
     audit_record(
         actor=actor,
         verb="loan.onboarded",
@@ -232,6 +234,14 @@ def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount
         },
     )
     return loan
+
+
+def initial_statement_enqueue(loan: LoanAccount) -> None:
+    """The initial escrow account statement (1024.17(g)) is rendered by a task once the boarding has committed."""
+    from servicing import tasks  # tasks import the nightly runner, which imports the services: import when used
+
+    # robust: a failure to render (eager in development) is logged and never reaches the boarding that committed.
+    transaction.on_commit(lambda: tasks.escrow_initial_statement.delay(loan.pk), robust=True)
 
 
 def _post_disbursement(*, loan: LoanAccount, funding: Funding, actor: User | None) -> None:

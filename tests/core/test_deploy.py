@@ -79,6 +79,8 @@ def test_the_compose_worker_and_make_worker_consume_the_documents_queue_the_noti
         "servicing.notices_make": "documents",
         "servicing.document_deliver": "documents",
         "servicing.print_batch": "documents",
+        "servicing.escrow_initial_statement": "documents",
+        "servicing.escrow_annual_statements": "documents",
     }
     assert compose["services"]["worker"]["command"].endswith(" -Q celery,documents")
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()

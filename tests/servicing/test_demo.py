@@ -13,6 +13,7 @@ from origination.demo import _clock
 from servicing import selectors
 from servicing.demo_nightly import demo_nights
 from servicing.models import (
+    BorrowerDocument,
     EscrowAnalysis,
     EscrowDisbursement,
     LoanAccount,
@@ -78,4 +79,16 @@ def test_demo_nights_leave_a_loan_in_each_bucket_a_late_fee_a_return_and_escrow_
     paid = EscrowDisbursement.objects.get()
     assert (paid.loan.loan_number, paid.amount, paid.due_date) == ("DEMO-CUR-001", Decimal("2430.00"), nights[-1])
     assert EscrowAnalysis.objects.get().loan.loan_number == "DEMO-CUR-001"
+    documents = BorrowerDocument.objects.values_list("loan__loan_number", "kind", "key")
+    analysis = EscrowAnalysis.objects.get()
+    assert ("DEMO-CUR-001", "escrow_annual", str(analysis.pk)) in documents
+    alice = LoanAccount.objects.get(borrower__email="alice@example.com", application__isnull=False)
+    assert (alice.loan_number, "escrow_initial", "boarding") in documents
+    form = BorrowerDocument.objects.get(kind="form_1098")
+    assert (form.loan.loan_number, form.key, form.loan.borrower.email) == (
+        "DEMO1098-001",
+        str(today.year - 1),
+        "bob@example.com",
+    )
+    assert form.loan.delinquency_bucket == "current"
     assert selectors.loan_balance_mismatches() == []

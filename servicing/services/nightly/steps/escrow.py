@@ -26,6 +26,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from lending.core.bulk import bulk_update_rows
@@ -126,7 +127,19 @@ def escrow_close(*, business_date: date, loan_ids: list[int], actor: User | None
     bulk_update_rows(EscrowItem, moved, ["next_due_date", "next_payment_number"])
     events = _write_analyses(plans, refunds, business_date, actor)
     audit_record_many([_disbursement_event(night, actor) for night in nights] + events)
+    _annual_statements_enqueue([plan.analysis.pk for plan in plans if plan.analysis is not None])
     return len(loan_ids)
+
+
+def _annual_statements_enqueue(analysis_ids: list[int]) -> None:
+    """The annual escrow account statements (1024.17(i)) are rendered by one task per chunk once it has committed
+    (a chunk retried loan by loan drops the callbacks of its rolled-back savepoint)."""
+    if not analysis_ids:
+        return
+    from servicing import tasks  # tasks import the nightly runner, which imports this step: import when used
+
+    # robust: a failure to render (eager in development) is logged and never fails the committed chunk.
+    transaction.on_commit(lambda: tasks.escrow_annual_statements.delay(analysis_ids), robust=True)
 
 
 def _payments_due(items: list[EscrowItem], business_date: date) -> tuple[list[_Payment], list[EscrowItem]]:
