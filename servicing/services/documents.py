@@ -121,7 +121,7 @@ def borrower_display_name(loan: LoanAccount) -> str:
     if loan.borrower_name:
         return loan.borrower_name
     borrower = loan.borrower
-    return (borrower.get_full_name() or borrower.username) if borrower is not None else "Borrower"
+    return (borrower.get_full_name() or borrower.email) if borrower is not None else "Borrower"
 
 
 def _email_address(loan: LoanAccount) -> str:

@@ -74,10 +74,12 @@ def notices_later(kind: str, row_ids: Iterable[int]) -> None:
     one each (a nightly chunk may make thousands, and each message is a round trip to the broker)."""
     from servicing import tasks
 
+    def send(batch: list[int]) -> None:
+        transaction.on_commit(lambda: tasks.notices_make.delay(kind, batch))
+
     ids = list(row_ids)
     for start in range(0, len(ids), NOTICES_PER_TASK):
-        batch = ids[start : start + NOTICES_PER_TASK]
-        transaction.on_commit(lambda batch=batch: tasks.notices_make.delay(kind, batch))
+        send(ids[start : start + NOTICES_PER_TASK])
 
 
 def notice_make(*, kind: str, row_id: int, actor: User | None) -> BorrowerDocument | None:
