@@ -6,6 +6,7 @@ The PDF is a plain summary of the figures, clearly marked as simplified: it is n
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -100,13 +101,24 @@ def monthly_escrow_estimate(application: Application) -> Decimal | None:
 # --- documents -------------------------------------------------------------------------------------------
 
 
-def pdf_render(template_name: str, context: dict[str, Any]) -> bytes:
-    """A PDF rendered by WeasyPrint from a template under templates/pdf/ (system fonts, no network)."""
+def pdf_render(template_name: str, context: dict[str, Any], *, stylesheets: tuple[str, ...] = ()) -> bytes:
+    """A PDF rendered by WeasyPrint from a template under templates/pdf/ (system fonts, no network).
+    ``stylesheets`` are CSS files (paths under the project root) laid over the template's own styles; each is
+    parsed once per process, so a nightly worker rendering thousands of statements does not parse it each time."""
     from weasyprint import HTML  # heavy import, only where a PDF is made
 
     html = render_to_string(template_name, context)
-    pdf: bytes = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    sheets = [_stylesheet(path) for path in stylesheets]
+    pdf: bytes = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=sheets)
     return pdf
+
+
+@functools.cache
+def _stylesheet(path: str) -> Any:
+    """The parsed WeasyPrint stylesheet of ``path`` (relative to the project root), once per process."""
+    from weasyprint import CSS
+
+    return CSS(filename=str(settings.BASE_DIR / path))
 
 
 def percent_display(value: Decimal) -> str:
