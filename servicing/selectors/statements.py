@@ -166,8 +166,9 @@ class StatementFigures:
 
 
 def statement_due_date(loan: LoanAccount) -> date:
-    """The due date a loan's next statement asks for: its next installment to bill (blank: the first payment)."""
-    return loan.next_bill_date or loan.first_payment_date
+    """The due date a loan's next statement asks for: its next installment to bill; before its first bill, its
+    next due date (a transferred loan's first installment here), else its first payment date."""
+    return loan.next_bill_date or loan.next_due_date or loan.first_payment_date
 
 
 def statement_figures(

@@ -9,7 +9,8 @@ same chunk twice makes nothing the second time.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -23,7 +24,13 @@ from servicing.selectors.statements import StatementFigures, statement_figures
 from servicing.services.documents import document_store
 
 TEMPLATE = "pdf/borrower/statement.html"
+NBSP = "\u00a0"
 STYLESHEET = "templates/pdf/borrower/statement.css"
+
+
+class ActivityLine(NamedTuple):
+    label: str
+    amount: Decimal
 
 
 def statement_context(figures: StatementFigures) -> dict[str, Any]:
@@ -32,6 +39,11 @@ def statement_context(figures: StatementFigures) -> dict[str, Any]:
         # The shared PDF base puts the document's reference in its title and footer as application.number.
         "application": {"number": figures.loan.loan_number},
         "s": figures,
+        # One unbreakable label per line (no-break spaces), the amount justified to the right of it.
+        "activity": [
+            ActivityLine(f"{line.day:%m/%d/%Y} {line.description}".replace(" ", NBSP), line.amount)
+            for line in figures.activity
+        ],
         "rate": percent_display(figures.loan.annual_rate),
         "creditor_name": settings.LENDING_CREDITOR_NAME,
         "creditor_address": settings.LENDING_CREDITOR_ADDRESS,

@@ -107,19 +107,15 @@ def test_the_statement_shows_every_1026_41_d_item_with_its_figures(history_loan)
         # Year to date: principal 271.20 + 272.67 + 274.15 + 275.63 + 277.12 = 1,370.77; interest 2,600.06 +
         # 1,623.53 + 1,622.05 + 1,620.57 + 1,619.08 = 9,085.29; escrow 5 x 525.00 = 2,625.00; fees 94.81;
         # suspense 1,000.00; total 3,396.26 + 3 x 2,421.20 + 2,516.01 + 1,000.00 = 14,175.87.
-        "Paid since last statement Paid year to date",
-        "Principal $277.12 $1,370.77",
-        "Interest $1,619.08 $9,085.29",
-        "Escrow (taxes and insurance) $525.00 $2,625.00",
-        "Fees and charges $94.81 $94.81",
-        "Partial payments held (unapplied) $1,000.00 $1,000.00",
-        "Total $3,516.01 $14,175.87",
+        "Paid since your last statement Principal $277.12 Interest $1,619.08 Escrow (taxes and insurance) $525.00 "
+        "Fees and charges $94.81 Partial payments held (unapplied) $1,000.00 Total $3,516.01",
+        "Paid year to date Principal $1,370.77 Interest $9,085.29 Escrow (taxes and insurance) $2,625.00 "
+        "Fees and charges $94.81 Partial payments held (unapplied) $1,000.00 Total $14,175.87",
         # (d)(4) transaction activity since the last statement.
         "Transaction activity (May 17, 2027 to Jun 16, 2027)",
         "05/17/2027 Late fee charged $94.81",
         "05/20/2027 Payment received (Check) $2,516.01",
-        "06/01/2027 Escrow disbursement: ",
-        "-$2,400.00",
+        "06/01/2027 Escrow disbursement: Property tax -$2,400.00",
         "06/05/2027 Payment received (Check) $1,000.00",
         # (d)(5) partial payment: 1,000.00 held; June's 2,421.20 less it leaves 1,421.20 to send.
         "Unapplied funds: $1,000.00. Partial payments are not applied to your mortgage; they are held in a separate "
@@ -127,7 +123,7 @@ def test_the_statement_shows_every_1026_41_d_item_with_its_figures(history_loan)
         "to your mortgage.",
         # (d)(6) contact information (settings).
         "Customer service (toll-free): 1-800-555-0100",
-        "Mail payments to Lending Mortgage Company, Payment Processing, PO Box 1000, Springfield, IL 62705",
+        "Mail payments to: Lending Mortgage Company, Payment Processing, PO Box 1000, Springfield, IL 62705",
         # (d)(7) account information: 300,000.00 less principal paid 1,370.77 = 298,629.23; escrow 1,050.00 +
         # 5 x 525.00 - 2,400.00 = 1,275.00.
         "Outstanding principal $298,629.23",
@@ -138,7 +134,7 @@ def test_the_statement_shows_every_1026_41_d_item_with_its_figures(history_loan)
         "HUD-approved housing counselors are listed at https://www.hud.gov/counseling; or call HUD at 1-800-569-4287.",
         # The coupon: amount due, and with the late fee 4,842.40 + 94.81 = 4,937.21.
         "Account number L-F-",
-        "Amount due $4,842.40 If received after Jul 16, 2027 $4,937.21",
+        "Payment due date 07/01/2027 Amount due $4,842.40 If received after 07/16/2027 $4,937.21",
     ]
     missing = [line for line in expected if line not in text]
     assert missing == [], text

@@ -31,7 +31,7 @@ CHUNK_SIZE = 100
 
 
 def statement_due() -> Coalesce:
-    """SQL of ``servicing.selectors.statements.statement_due_date``."""
+    """SQL of ``servicing.selectors.statements.statement_due_date`` (the two must agree)."""
     return Coalesce("next_bill_date", "next_due_date", "first_payment_date")
 
 
