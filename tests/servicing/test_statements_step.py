@@ -95,6 +95,16 @@ def test_the_next_cycle_follows_billing():
     assert Statement.objects.get(due_date=date(2027, 2, 1)).period_start == date(2026, 12, 18)
 
 
+def test_before_its_first_bill_a_loan_is_made_its_next_due_dates_statement():
+    # As a transferred loan is boarded: no bill yet, its next due date (February's) long after its first payment.
+    loan = boarded_loan()
+    LoanAccount.objects.filter(pk=loan.pk).update(next_due_date=date(2027, 2, 1))
+    assert _run(date(2027, 1, 15)) == []
+    assert _run(date(2027, 1, 17)) == [loan.pk]  # Feb 1 - 15 days
+    assert Statement.objects.get().due_date == date(2027, 2, 1)  # the selector asks for the date the SQL found
+    assert _run(date(2027, 1, 18)) == []
+
+
 def test_the_lead_time_is_the_products():
     product = LoanProductFactory(statement_days_before_due=20)
     loan = boarded_loan(product=product)
