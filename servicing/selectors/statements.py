@@ -338,7 +338,10 @@ def _figures(
         fees=loan.fees_due,
         past_due=past_due,
         fees_charged=sum((line.amount for line in activity if line.fee), ZERO),
-        late_fee=_late_fee(loan, current),
+        # Nothing left to pay on the installment (paid ahead): no late fee can follow.
+        late_fee=_late_fee(loan, current)
+        if this is not None and this.principal + this.interest + this.escrow
+        else ZERO,
         late_fee_date=due_date + timedelta(days=loan.grace_days + 1),
         suspense=loan.suspense_balance,
         suspense_shortfall=shortfall,

@@ -197,3 +197,15 @@ def test_a_history_month_paid_in_full_shows_the_day_it_was_paid():
     text = _text(loan, date(2027, 3, 21))
     assert "Jan 1, 2027 $3,396.26 $271.20 $2,600.06 $525.00 Fully paid on Jan 5, 2027" in text
     assert "48 days delinquent on your mortgage loan, since Feb 1, 2027" in text
+
+
+def test_a_payment_made_ahead_leaves_nothing_due_and_no_late_fee():
+    loan = _late_loan(date(2027, 1, 1))  # January's installment not billed yet
+    first = Installment.objects.get(loan=loan, number=1)
+    _pay(loan, first.payment, date(2026, 12, 10))  # 3,396.26, before its statement
+    text = _text(loan, date(2026, 12, 17))
+    assert "Payment due date: Jan 1, 2027 Amount due: $0.00" in text
+    assert "This payment has been received: nothing more is due on Jan 1, 2027." in text
+    assert "late fee" not in text
+    paid = "Paid since your last statement Principal $271.20 Interest $2,600.06 Escrow (taxes and insurance) $525.00"
+    assert paid in text
