@@ -223,7 +223,7 @@ def _loans(loan_ids: list[int]) -> list[LoanAccount]:
 
 def _period_start(loan: LoanAccount, business_date: date) -> date:
     """The day after the last statement; for a first statement, a month back (never before disbursement)."""
-    last = loan.last_statement_date  # type: ignore[attr-defined]
+    last: date | None = loan.last_statement_date  # type: ignore[attr-defined]
     if last is not None:
         return min(last + timedelta(days=1), business_date)
     return max(add_months(business_date, -1) + timedelta(days=1), loan.disbursement_date)
