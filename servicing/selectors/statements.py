@@ -186,7 +186,7 @@ def statement_figures(
     ids = [loan.pk for loan in loans]
     installments = _installments(ids, business_date, due)
     breakdowns = _payments(ids, earliest, business_date)
-    activity = _activity(ids, earliest, business_date)
+    activity = _activity(ids, min(start.values()), business_date)  # the period's; the payments' since Jan 1 too
     figures = []
     for loan in loans:
         mine = [line for line in activity.get(loan.pk, []) if line.day >= start[loan.pk]]
