@@ -49,6 +49,7 @@ class LoanProductAdmin(admin.ModelAdmin):
                     "late_fee_max",
                     "grace_days",
                     "returned_payment_fee",
+                    "statement_days_before_due",
                     "escrow_required",
                 )
             },

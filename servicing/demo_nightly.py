@@ -8,7 +8,8 @@ second night. Then the close of business runs through the runner, as the nightly
 business days: the jobs page shows three completed runs, and the loans show their accrued interest, billing,
 buckets, the late fee, the return and the escrow step's work: a current escrowed mortgage (``DEMO-CUR-001``) has a
 property tax instalment due on the last night, added as a servicer adds one (``escrow_item_save``), paid with an
-escrow advance, and its first escrow analysis brought forward to that night.
+escrow advance, and its first escrow analysis brought forward to that night. Every loan then has a periodic
+statement in the portal (``statements_demo_seed``).
 
 A transferred mortgage with a completed year of payments (``DEMO1098-001``, Bob's) came to us in the December before
 last year and was paid on every due date since: ``manage.py year_end`` for last year (run here through its service)
@@ -24,6 +25,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from lending.core.calendar import previous_business_day
@@ -32,10 +34,12 @@ from lending.finance.amortization import LoanTerms, build_schedule
 from lending.finance.daycount import add_months
 from origination.demo import _clock
 from servicing.models import EscrowItem, Installment, LoanAccount, NightlyRun, PendingPayment
+from servicing.selectors.statements import statement_due_date
 from servicing.services.ach import BankDetails, ach_payment_schedule
 from servicing.services.escrow import escrow_item_save
 from servicing.services.nightly.runner import last_closable_date, nightly_run
 from servicing.services.payments import payment_post
+from servicing.services.statements import statements_make
 from servicing.services.transfer_boarding import TransferLoan, loan_board_transfer
 from servicing.services.year_end import year_end_run
 
@@ -85,12 +89,37 @@ def nightly_demo_seed(*, today: date, actor: User | None, stdout) -> list[date]:
         run = nightly_run(business_date=night, actor=None, trigger=NightlyRun.Trigger.COMMAND, today=today)
         ran.append(f"{night:%a %b} {night.day} ({run.get_status_display().lower()})")
     new = sum(boarded)
+    made = statements_demo_seed(last_night=last, actor=actor)
     stdout.write(
         "Nightly demo: "
         + (f"{new} transferred loans boarded; " if new else "")
         + (f"close of business run for {', '.join(ran)}." if ran else "nothing to run (the demo nights are done).")
+        + (f" {made} periodic statements made." if made else "")
     )
     return nights
+
+
+def statements_demo_seed(*, last_night: date, actor: User | None) -> int:
+    """A periodic statement for every active loan that has none yet (the demo's funded, late and escrowed
+    loans), made as of the last demo night as the statements step makes them. A loan whose next statement date
+    is still ahead gets the statement of its current cycle (its latest installment due by then); a new loan with
+    no installment due yet gets its first one early. Returns how many were made; a second run makes none."""
+    loans = list(LoanAccount.objects.filter(status=LoanAccount.Status.ACTIVE, statements__isnull=True).order_by("pk"))
+    if not loans:
+        return 0
+    latest = dict(
+        Installment.objects.filter(loan__in=loans, due_date__lte=last_night)
+        .values_list("loan_id")
+        .annotate(latest=Max("due_date"))
+        .order_by()
+    )
+    due_dates = {}
+    for loan in loans:
+        due = statement_due_date(loan)
+        ahead = due - timedelta(days=loan.statement_days_before_due) > last_night
+        due_dates[loan.pk] = latest.get(loan.pk, due) if ahead else due
+    made = statements_make(business_date=last_night, loan_ids=list(due_dates), actor=actor, due_dates=due_dates)
+    return len(made)
 
 
 def _due_date(last: date, days_late: int) -> date:

@@ -68,6 +68,13 @@ class LoanProduct(models.Model):
     returned_payment_fee = models.DecimalField(
         **MONEY, default=ZERO, db_default=ZERO, help_text="Charged once per returned ACH payment (0: none)."
     )
+    statement_days_before_due = models.PositiveIntegerField(
+        default=15,
+        db_default=15,
+        validators=[MaxValueValidator(60)],
+        help_text="Days before each due date the periodic statement is made (Reg Z 1026.41(b): delivered within a "
+        "reasonable time after the previous courtesy period ends; 15 with a 15-day grace period).",
+    )
     escrow_required = models.BooleanField(default=False)
 
     max_ltv = models.DecimalField(**RATE, null=True, blank=True, help_text="Percent; blank for unsecured loans.")

@@ -40,6 +40,7 @@ PRODUCT_TERMS = (
     "grace_days",
     "returned_payment_fee",
     "allocation_strategy",
+    "statement_days_before_due",
 )
 
 

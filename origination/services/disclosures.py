@@ -6,6 +6,7 @@ The PDF is a plain summary of the figures, clearly marked as simplified: it is n
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -100,13 +101,39 @@ def monthly_escrow_estimate(application: Application) -> Decimal | None:
 # --- documents -------------------------------------------------------------------------------------------
 
 
-def pdf_render(template_name: str, context: dict[str, Any]) -> bytes:
-    """A PDF rendered by WeasyPrint from a template under templates/pdf/ (system fonts, no network)."""
+def pdf_render(template_name: str, context: dict[str, Any], *, stylesheets: tuple[str, ...] = ()) -> bytes:
+    """A PDF rendered by WeasyPrint from a template under templates/pdf/ (system fonts, no network).
+    ``stylesheets`` are CSS files (paths under the project root) laid over the template's own styles as user
+    stylesheets. Each is parsed once per process and thread, and the font configuration is made once too, so a
+    nightly worker rendering thousands of statements pays for neither per document."""
     from weasyprint import HTML  # heavy import, only where a PDF is made
 
     html = render_to_string(template_name, context)
-    pdf: bytes = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    fonts = _font_config()
+    sheets = [_stylesheet(path) for path in stylesheets]
+    pdf: bytes = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=sheets, font_config=fonts)
     return pdf
+
+
+_weasyprint = threading.local()  # Pango's font map is not shared between threads: one of each per thread
+
+
+def _font_config() -> Any:
+    from weasyprint.text.fonts import FontConfiguration
+
+    if getattr(_weasyprint, "fonts", None) is None:
+        _weasyprint.fonts, _weasyprint.sheets = FontConfiguration(), {}
+    return _weasyprint.fonts
+
+
+def _stylesheet(path: str) -> Any:
+    """The parsed WeasyPrint stylesheet of ``path`` (relative to the project root), once per process and thread."""
+    from weasyprint import CSS
+
+    fonts = _font_config()
+    if path not in _weasyprint.sheets:
+        _weasyprint.sheets[path] = CSS(filename=str(settings.BASE_DIR / path), font_config=fonts)
+    return _weasyprint.sheets[path]
 
 
 def percent_display(value: Decimal) -> str:

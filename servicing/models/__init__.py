@@ -12,6 +12,7 @@ from servicing.models.loans import Installment, LoanAccount
 from servicing.models.nightly import NightlyLoanError, NightlyRun, NightlyStatus, NightlyStepRun
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
 from servicing.models.payoff import LoanPayoff, PayoffQuote
+from servicing.models.statements import Statement
 
 __all__ = [
     "AllocationLine",
@@ -46,4 +47,5 @@ __all__ = [
     "Replay",
     "ReplayChange",
     "ReturnCode",
+    "Statement",
 ]

@@ -17,6 +17,7 @@ from servicing.models.ledger import MONEY
 
 RATE: DecimalSpec = {"max_digits": 7, "decimal_places": 4}
 ZERO = Decimal("0.00")
+STATEMENT_DAYS_DEFAULT = 15  # the periodic statement's lead time before a due date, when the product sets none
 
 
 class LoanAccount(models.Model):
@@ -75,6 +76,11 @@ class LoanAccount(models.Model):
         **MONEY, default=ZERO, db_default=ZERO, help_text="Charged once per returned ACH payment (0: none)."
     )
     allocation_strategy = models.CharField(max_length=32, choices=AllocationStrategy.choices)
+    statement_days_before_due = models.PositiveIntegerField(
+        default=STATEMENT_DAYS_DEFAULT,
+        db_default=STATEMENT_DAYS_DEFAULT,
+        help_text="The periodic statement is made this many days before each due date.",
+    )
     escrow_monthly_payment = models.DecimalField(**MONEY, default=ZERO)
     escrow_initial_deposit = models.DecimalField(**MONEY, default=ZERO)
     escrow_cushion = models.DecimalField(**MONEY, default=ZERO)

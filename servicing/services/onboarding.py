@@ -36,6 +36,7 @@ from origination.services.closing import INSURANCE_PAYMENT, PROPERTY_TAX_PAYMENT
 from origination.services.contract import contract_terms_load, contract_terms_snapshot
 from servicing.models import EscrowItem, Installment, JournalEntry, LoanAccount
 from servicing.models.ledger import CASH, ESCROW_LIABILITY, FEE_INCOME, LOANS_RECEIVABLE
+from servicing.models.loans import STATEMENT_DAYS_DEFAULT
 from servicing.services.escrow import analysis_date_for_year
 from servicing.services.ledger import journal_post
 
@@ -177,6 +178,8 @@ def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount
         # Terms signed before the returned-payment fee existed carry none.
         returned_payment_fee=signed.get("returned_payment_fee") or ZERO,
         allocation_strategy=signed["allocation_strategy"],
+        # Terms signed before the statement lead time existed: the default.
+        statement_days_before_due=signed.get("statement_days_before_due", STATEMENT_DAYS_DEFAULT),
         escrow_monthly_payment=projection.monthly_payment if projection is not None else ZERO,
         escrow_initial_deposit=projection.initial_deposit if projection is not None else ZERO,
         escrow_cushion=projection.cushion if projection is not None else ZERO,

@@ -21,6 +21,7 @@ from servicing.models import (
     LoanTransaction,
     NightlyRun,
     PendingPayment,
+    Statement,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits: funding boards each loan as `make run` does
@@ -37,17 +38,24 @@ def test_demo_loans_have_a_payment_and_a_second_run_adds_nothing():
         assert txn.allocation_lines.current().filter(installment__number=1, bucket="interest").exists()
     assert PendingPayment.objects.filter(loan__borrower__email="alice@example.com", status="pending").count() == 1
     assert selectors.loan_balance_mismatches() == []
-    counts = (LoanTransaction.objects.count(), PendingPayment.objects.count(), EscrowDisbursement.objects.count())
+    counts = (
+        LoanTransaction.objects.count(),
+        PendingPayment.objects.count(),
+        EscrowDisbursement.objects.count(),
+        Statement.objects.count(),
+    )
 
     again = StringIO()
     call_command("seed_demo", stdout=again)
     assert "Servicing demo: nothing added (the demo payments are already there).\n" in again.getvalue()
 
     assert "Nightly demo: nothing to run (the demo nights are done).\n" in again.getvalue()
+    assert "periodic statements made" not in again.getvalue()
     assert (
         LoanTransaction.objects.count(),
         PendingPayment.objects.count(),
         EscrowDisbursement.objects.count(),
+        Statement.objects.count(),
     ) == counts
 
 
@@ -92,3 +100,9 @@ def test_demo_nights_leave_a_loan_in_each_bucket_a_late_fee_a_return_and_escrow_
     )
     assert form.loan.delinquency_bucket == "current"
     assert selectors.loan_balance_mismatches() == []
+    # Every demo loan has a periodic statement in the portal; those over 45 days late carry the delinquency block.
+    statements = {s.loan.loan_number: s for s in Statement.objects.select_related("loan", "document")}
+    assert set(statements) == set(LoanAccount.objects.filter(status="active").values_list("loan_number", flat=True))
+    assert all(s.document.kind == "statement" for s in statements.values())
+    late = {number for number, s in statements.items() if s.delinquent_since is not None}
+    assert late == {"DEMO-DQ-060", "DEMO-DQ-090", "DEMO-DQ-120"}

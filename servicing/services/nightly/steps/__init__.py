@@ -7,4 +7,5 @@ from servicing.services.nightly.steps import (  # noqa: F401  (importing a step 
     escrow,
     interest,
     late_fees,
+    statements,
 )
