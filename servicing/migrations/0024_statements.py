@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0018_borrower_documents'),
+        ('servicing', '0023_loan_notify_payment_received'),
     ]
 
     operations = [
