@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db.models import (
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     Max,
@@ -52,7 +53,7 @@ def _installments_past_due() -> Subquery:
     return Subquery(rows, output_field=MONEY_OUT)
 
 
-def bring_current() -> ExpressionWrapper:
+def bring_current() -> ExpressionWrapper[DecimalField]:
     """SQL: the installments past due still owed plus the fees due (late and other fees)."""
     return ExpressionWrapper(
         Coalesce(_installments_past_due(), Value(ZERO), output_field=MONEY_OUT) + F("fees_due"),
@@ -112,11 +113,12 @@ def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
     if filters.collector == "none":
         loans = loans.filter(collector__isnull=True)
     elif filters.collector:
-        loans = loans.filter(collector_id=filters.collector)
+        loans = loans.filter(collector_id=int(filters.collector))
+    pending = PromiseToPay.objects.filter(loan=OuterRef("pk"), status=PromiseToPay.Status.PENDING)
     if filters.next_action_by is not None:
-        loans = loans.filter(promise_date__lte=filters.next_action_by)
+        loans = loans.filter(Exists(pending.filter(promised_date__lte=filters.next_action_by)))
     elif not filters.include_promised:
-        loans = loans.filter(promise_date__isnull=True)
+        loans = loans.filter(~Exists(pending))
     return loans.order_by("-days_past_due", F("bring_current").desc(nulls_last=True), "pk")
 
 
@@ -152,7 +154,8 @@ class CollectionsPage:
 
     @property
     def bring_current(self) -> Decimal:
-        return self.loan.bring_current  # type: ignore[attr-defined]  # annotated
+        figure: Decimal = self.loan.bring_current  # type: ignore[attr-defined]  # annotated
+        return figure
 
 
 def collections_page(loan_id: int) -> CollectionsPage | None:

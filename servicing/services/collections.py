@@ -211,7 +211,7 @@ def cease_contact_clear(*, actor: User, loan: LoanAccount, note: str = "") -> Lo
     locked = _lock(loan)
     if not locked.cease_contact:
         return locked
-    before = {"cease_contact_at": locked.cease_contact_at.isoformat(), "by": locked.cease_contact_by_id}
+    before = {"cease_contact_at": locked.cease_contact_at, "by": locked.cease_contact_by_id}
     locked.cease_contact_at, locked.cease_contact_by = None, None
     locked.save(update_fields=["cease_contact_at", "cease_contact_by", "updated_at"])
     audit_record(

@@ -92,7 +92,7 @@ class AssignView(RoleRequiredMixin, View):
 class LoanCollectionsView(RoleRequiredMixin, TemplateView):
     """A loan's collections page. GET shows it; the POST views below re-render it with a form's errors."""
 
-    allowed_roles = COLLECTIONS_ROLES
+    allowed_roles: tuple[str, ...] = COLLECTIONS_ROLES
     template_name = "servicing/collections/loan.html"
 
     def page_context(self, status: int = 200, **forms):

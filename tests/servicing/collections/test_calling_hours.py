@@ -14,8 +14,8 @@ from tests.core.factories import user_with_role
 from tests.servicing.collections.helpers import delinquent_loan
 
 
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 # December 2026: Chicago is UTC-6 (CST), Los Angeles UTC-8 (PST).

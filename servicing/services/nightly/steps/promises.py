@@ -76,7 +76,7 @@ def promises_resolve(*, business_date: date, loan_ids: list[int], actor: User | 
     events = []
     for promise in promises:
         paid[promise.pk] = promise_paid(promise, payments.get(promise.loan_id, []))
-        status = PromiseToPay.Status.KEPT if paid[promise.pk] >= promise.amount else PromiseToPay.Status.BROKEN
+        status: str = PromiseToPay.Status.KEPT if paid[promise.pk] >= promise.amount else PromiseToPay.Status.BROKEN
         outcome[status].append(promise.pk)
         events.append(
             audit_event(
