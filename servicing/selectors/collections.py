@@ -23,6 +23,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from lending.core import roles
@@ -53,7 +54,7 @@ def _installments_past_due() -> Subquery:
     return Subquery(rows, output_field=MONEY_OUT)
 
 
-def bring_current() -> ExpressionWrapper[DecimalField]:
+def bring_current() -> ExpressionWrapper[CombinedExpression]:
     """SQL: the installments past due still owed plus the fees due (late and other fees)."""
     return ExpressionWrapper(
         Coalesce(_installments_past_due(), Value(ZERO), output_field=MONEY_OUT) + F("fees_due"),
