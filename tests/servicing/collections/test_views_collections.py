@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from lending.core import roles
-from servicing.models import ContactAttempt, LoanAccount, PromiseToPay
+from servicing.models import ContactAttempt, DelinquencyHistory, LoanAccount, PromiseToPay
 from servicing.services import collections
 from servicing.services.collections import cease_contact_set, promise_make
 from tests.core.factories import user_with_role
@@ -253,3 +253,37 @@ def test_the_loan_page_query_count_does_not_grow(client, loan, django_assert_max
     cease_contact_set(actor=collector, loan=loan)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_a_row_and_the_loan_page_show_collector_contact_promise_and_history(client, loan, monkeypatch):
+    monkeypatch.setattr(collections, "_today", lambda: date(2027, 2, 16))
+    collector = user_with_role(roles.COLLECTOR, first_name="Cora", last_name="Collector")
+    LoanAccount.objects.filter(pk=loan.pk).update(collector=collector)
+    ContactAttempt.objects.create(
+        loan=loan,
+        collector=collector,
+        channel="call",
+        outcome="promise",
+        right_party_contact=True,
+        at="2026-12-01T17:30Z",
+        note="Will pay Friday",
+    )
+    promise_make(actor=collector, loan=loan, amount=Decimal("2421.20"), promised_date=date(2027, 2, 19))
+    DelinquencyHistory.objects.create(
+        loan=loan,
+        as_of=date(2027, 2, 1),
+        days_past_due=31,
+        bucket_from="1-29",
+        bucket_to="30-59",
+        status_from="delinquent",
+        status_to="delinquent",
+    )
+    client.force_login(collector)
+    row = client.get(reverse("collections:queue"), {"include_promised": "on"}).content.decode()
+    assert '<td data-testid="collector">Cora Collector</td>' in row
+    assert "<td>2026-12-01 12:30</td>" in row  # 17:30 UTC is 12:30 in New York (the servicer's zone)
+    assert '<td data-testid="promise">$2,421.20 by 2027-02-19</td>' in row
+    page = client.get(reverse("collections:loan", args=[loan.pk])).content.decode()
+    assert '<td>2027-02-01</td><td class="text-end">31</td><td>1-29 → 30-59</td>' in page
+    assert "<td>Will pay Friday</td>" in page
+    assert '<dd class="col-6" data-testid="collector">Cora Collector</dd>' in page
