@@ -56,12 +56,13 @@ class QueueView(RoleRequiredMixin, TemplateView):
             next_action_by=data.get("next_action_by"),
             include_promised=data.get("include_promised", False),
         )
-        page = Paginator(selectors.collections_queue(filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        loans = selectors.collections_queue(filters) if valid else LoanAccount.objects.none()
+        page = Paginator(loans, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
         query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
         context = self.get_context_data(
             form=form,
             page=page,
-            loans=list(page.object_list) if valid else [],
+            loans=list(page.object_list),
             page_query=query,
             is_manager=roles.has_role(request.user, roles.MANAGER),
             assign_form=AssignForm(),

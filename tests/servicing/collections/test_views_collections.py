@@ -141,6 +141,7 @@ def test_queue_filters(client, monkeypatch):
     for bad in ({"bucket": "nope"}, {"state": "Illinois"}, {"next_action_by": "tomorrow"}, {"collector": "x"}):
         response = client.get(reverse("collections:queue"), bad)
         assert response.status_code == 400, bad
+        assert response.content.decode().count('data-testid="queue-row"') == 0, bad
     response = client.get(reverse("collections:queue"), {"state": "I1"})
     assert "Enter a two-letter state code, such as IL." in response.content.decode()
 
