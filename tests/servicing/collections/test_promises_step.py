@@ -10,11 +10,12 @@ import pytest
 
 from lending.core import roles
 from lending.core.models import AuditEvent
-from servicing.models import PromiseToPay
+from servicing.models import NightlyRun, PromiseToPay
 from servicing.selectors.collections import QueueFilters, collections_queue
 from servicing.services import collections, payments
 from servicing.services.collections import promise_make
 from servicing.services.nightly.base import steps_in_order
+from servicing.services.nightly.runner import nightly_run
 from servicing.services.nightly.steps.promises import PromisesStep
 from servicing.services.payments import payment_post, payment_reverse
 from tests.core.factories import user_with_role
@@ -100,3 +101,21 @@ def test_a_missed_night_is_caught_up_and_a_broken_promise_puts_the_loan_back_in_
     assert _state(promise) == ("broken", Decimal("0.00"), date(2027, 3, 1))
     assert list(collections_queue(QueueFilters())) == [loan]
     assert PromiseToPay.objects.filter(status="pending").count() == 0
+
+
+def test_the_runner_runs_the_step_by_name():
+    collector = user_with_role(roles.COLLECTOR)
+    loan = delinquent_loan()
+    promise = promise_make(actor=collector, loan=loan, amount=Decimal("100.00"), promised_date=PROMISED)
+    _pay(loan, "100.00", date(2027, 2, 19), "R1")
+    # Friday Feb 26 2027 is a business day, closable on Monday Mar 1.
+    run = nightly_run(
+        business_date=PROMISED,
+        actor=None,
+        trigger=NightlyRun.Trigger.COMMAND,
+        only_step="promises",
+        today=date(2027, 3, 1),
+    )
+    step = run.steps.get(name="promises")
+    assert (step.status, step.done, step.error_count) == ("completed", 1, 0)  # the other steps wait (only_step)
+    assert _state(promise) == ("kept", Decimal("100.00"), PROMISED)
