@@ -22,6 +22,7 @@ urlpatterns = [
     path("staff/origination/", include("origination.urls")),
     path("staff/servicing/", include("servicing.urls")),
     path("staff/jobs/", include("servicing.urls.jobs")),
+    path("staff/collections/", include("servicing.urls.collections")),
     path("admin/", admin.site.urls),
 ]
 # No MEDIA_URL route, not even with DEBUG on: stored documents are streamed only by permission-checked views.

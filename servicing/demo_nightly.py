@@ -9,7 +9,8 @@ business days: the jobs page shows three completed runs, and the loans show thei
 buckets, the late fee, the return and the escrow step's work: a current escrowed mortgage (``DEMO-CUR-001``) has a
 property tax instalment due on the last night, added as a servicer adds one (``escrow_item_save``), paid with an
 escrow advance, and its first escrow analysis brought forward to that night. Every loan then has a periodic
-statement in the portal (``statements_demo_seed``).
+statement in the portal (``statements_demo_seed``). The late loans are the demo collector's to work, one with a
+logged call and an open promise to pay (``collections_demo_seed``).
 
 A transferred mortgage with a completed year of payments (``DEMO1098-001``, Bob's) came to us in the December before
 last year and was paid on every due date since: ``manage.py year_end`` for last year (run here through its service)
@@ -33,9 +34,10 @@ from lending.core.models import User
 from lending.finance.amortization import LoanTerms, build_schedule
 from lending.finance.daycount import add_months
 from origination.demo import _clock
-from servicing.models import EscrowItem, Installment, LoanAccount, NightlyRun, PendingPayment
+from servicing.models import ContactAttempt, EscrowItem, Installment, LoanAccount, NightlyRun, PendingPayment
 from servicing.selectors.statements import statement_due_date
 from servicing.services.ach import BankDetails, ach_payment_schedule
+from servicing.services.collections import contact_log, promise_make
 from servicing.services.escrow import escrow_item_save
 from servicing.services.nightly.runner import last_closable_date, nightly_run
 from servicing.services.payments import payment_post
@@ -90,11 +92,13 @@ def nightly_demo_seed(*, today: date, actor: User | None, stdout) -> list[date]:
         ran.append(f"{night:%a %b} {night.day} ({run.get_status_display().lower()})")
     new = sum(boarded)
     made = statements_demo_seed(last_night=last, actor=actor)
+    worked = collections_demo_seed(today=today, last_night=last)
     stdout.write(
         "Nightly demo: "
         + (f"{new} transferred loans boarded; " if new else "")
         + (f"close of business run for {', '.join(ran)}." if ran else "nothing to run (the demo nights are done).")
         + (f" {made} periodic statements made." if made else "")
+        + (" The late loans are assigned to the demo collector, with a call and a promise." if worked else "")
     )
     return nights
 
@@ -296,3 +300,32 @@ def year_end_demo_seed(*, today: date, actor: User | None) -> LoanAccount | None
             )
         year_end_run(year=year, actor=actor, today=today)
     return loan
+
+
+COLLECTOR_EMAIL = "collector@lending.test"
+COLLECTIONS_LOAN = "DEMO-DQ-060"  # the loan with a logged call and an open promise
+
+
+def collections_demo_seed(*, today: date, last_night: date) -> bool:
+    """Give the late demo loans (DEMO-DQ-*) to the demo collector, and on ``COLLECTIONS_LOAN`` log a call made at
+    10 a.m. on the last night (the transferred loans have no property state: the servicer's time zone) and take a
+    promise of one regular payment due in a week. False (nothing done) without the collector or once done."""
+    collector = User.objects.filter(email=COLLECTOR_EMAIL, is_active=True).first()
+    loan = LoanAccount.objects.filter(loan_number=COLLECTIONS_LOAN).first()
+    if collector is None or loan is None or ContactAttempt.objects.filter(loan=loan).exists():
+        return False
+    with transaction.atomic():
+        LoanAccount.objects.filter(loan_number__startswith="DEMO-DQ-", collector__isnull=True).update(
+            collector=collector
+        )
+        contact_log(
+            actor=collector,
+            loan=loan,
+            channel=ContactAttempt.Channel.CALL,
+            outcome=ContactAttempt.Outcome.PROMISE,
+            right_party_contact=True,
+            note="Borrower lost hours at work; will pay one installment next week.",
+            at=timezone.make_aware(datetime.combine(last_night, time(10, 0))),
+        )
+        promise_make(actor=collector, loan=loan, amount=loan.regular_payment, promised_date=today + timedelta(days=7))
+    return True

@@ -34,6 +34,7 @@ STAFF_NAV = (
         (roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER, roles.CLOSER, roles.MANAGER),
     ),
     NavItem("Servicing", "servicing:home", (roles.SERVICER, roles.COLLECTOR, roles.MANAGER)),
+    NavItem("Collections", "collections:queue", (roles.COLLECTOR, roles.MANAGER)),
     NavItem("Jobs", "jobs:list", (roles.SERVICER, roles.MANAGER)),
     NavItem("Servicer admin", "admin:index", roles.ADMIN_ROLES),
 )

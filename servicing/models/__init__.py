@@ -3,6 +3,7 @@
 from servicing.models.accrual import BillingRecord, InterestAccrual
 from servicing.models.ach import AutopayEnrollment, AutopaySkippedDraft, PendingPayment, ReturnCode
 from servicing.models.boarding import FundedApplication
+from servicing.models.collections import ContactAttempt, PromiseToPay
 from servicing.models.documents import BorrowerDocument, PrintBatch
 from servicing.models.escrow import EscrowAnalysis, EscrowDisbursement, EscrowItem, EscrowRefund
 from servicing.models.fees import DelinquencyHistory, LoanFee
@@ -20,6 +21,7 @@ __all__ = [
     "AutopaySkippedDraft",
     "BillingRecord",
     "BorrowerDocument",
+    "ContactAttempt",
     "DelinquencyHistory",
     "EscrowAnalysis",
     "EscrowDisbursement",
@@ -44,6 +46,7 @@ __all__ = [
     "PayoffQuote",
     "PendingPayment",
     "PrintBatch",
+    "PromiseToPay",
     "Replay",
     "ReplayChange",
     "ReturnCode",

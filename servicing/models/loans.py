@@ -117,6 +117,21 @@ class LoanAccount(models.Model):
     delinquency_bucket = models.CharField(max_length=8, default="current", db_default="current", db_index=True)
     delinquency_status = models.CharField(max_length=12, default="current", db_default="current")
     delinquency_as_of = models.DateField(null=True, blank=True, help_text="The last close of business that aged it.")
+    # --- collections (servicing.services.collections) --------------------------------------------------------
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="collection_loans",
+        help_text="The collector working the loan (one at a time; past assignments are in the audit trail).",
+    )
+    cease_contact_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the borrower asked us to stop contacting them (FDCPA 805(c))."
+    )
+    cease_contact_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every balance change.")
     # The borrower's choice in the portal (servicing.services.notices.payment_notice_preference_set).
     notify_payment_received = models.BooleanField(
@@ -146,6 +161,10 @@ class LoanAccount(models.Model):
 
     def __str__(self) -> str:
         return self.loan_number
+
+    @property
+    def cease_contact(self) -> bool:
+        return self.cease_contact_at is not None
 
     def loan_terms(self) -> LoanTerms:  # the `amortization` field hides the module in this class
         """The booked terms as the finance core's LoanTerms: rebuilding the schedule from them gives the stored one."""

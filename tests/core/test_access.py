@@ -14,14 +14,24 @@ EXPECTED_NAV = {
     roles.UNDERWRITER: ["Workspace", "Origination", "My tasks"],
     roles.CLOSER: ["Workspace", "Origination", "My tasks"],
     roles.SERVICER: ["Workspace", "Servicing", "Jobs", "Servicer admin"],
-    roles.COLLECTOR: ["Workspace", "Servicing"],
-    roles.MANAGER: ["Workspace", "CRM", "Origination", "My tasks", "Servicing", "Jobs", "Servicer admin"],
+    roles.COLLECTOR: ["Workspace", "Servicing", "Collections"],
+    roles.MANAGER: [
+        "Workspace",
+        "CRM",
+        "Origination",
+        "My tasks",
+        "Servicing",
+        "Collections",
+        "Jobs",
+        "Servicer admin",
+    ],
 }
 APP_HOMES = {
     "crm:home": {roles.LOAN_OFFICER, roles.MANAGER},
     "origination:home": {roles.LOAN_OFFICER, roles.PROCESSOR, roles.UNDERWRITER, roles.CLOSER, roles.MANAGER},
     "servicing:home": {roles.SERVICER, roles.COLLECTOR, roles.MANAGER},
     "jobs:list": {roles.SERVICER, roles.MANAGER},
+    "collections:queue": {roles.COLLECTOR, roles.MANAGER},
 }
 
 

@@ -1,7 +1,7 @@
 """The servicing demo: each demo loan has its first payment, Alice a pending bank payment; the books agree and
 a second run adds nothing."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -14,6 +14,7 @@ from servicing import selectors
 from servicing.demo_nightly import demo_nights
 from servicing.models import (
     BorrowerDocument,
+    ContactAttempt,
     EscrowAnalysis,
     EscrowDisbursement,
     LoanAccount,
@@ -21,6 +22,7 @@ from servicing.models import (
     LoanTransaction,
     NightlyRun,
     PendingPayment,
+    PromiseToPay,
     Statement,
 )
 
@@ -106,3 +108,18 @@ def test_demo_nights_leave_a_loan_in_each_bucket_a_late_fee_a_return_and_escrow_
     assert all(s.document.kind == "statement" for s in statements.values())
     late = {number for number, s in statements.items() if s.delinquent_since is not None}
     assert late == {"DEMO-DQ-060", "DEMO-DQ-090", "DEMO-DQ-120"}
+    # The collections workbench: the late loans are the demo collector's; one has a call and an open promise.
+    collectors = dict(
+        LoanAccount.objects.filter(loan_number__startswith="DEMO-DQ-").values_list("loan_number", "collector__email")
+    )
+    assert set(collectors.values()) == {"collector@lending.test"}
+    assert len(collectors) == 5
+    call = ContactAttempt.objects.get()
+    assert (call.loan.loan_number, call.channel, call.right_party_contact) == ("DEMO-DQ-060", "call", True)
+    promise = PromiseToPay.objects.get()
+    assert (promise.loan.loan_number, promise.status, promise.amount, promise.promised_date) == (
+        "DEMO-DQ-060",
+        "pending",
+        promise.loan.regular_payment,
+        today + timedelta(days=7),
+    )

@@ -30,9 +30,9 @@ def _run(day: date) -> list[int]:
     return ids
 
 
-def test_the_step_runs_last_after_escrow():
+def test_the_step_runs_after_escrow_and_before_promises():
     names = [step.name for step in steps_in_order()]
-    assert names[-2:] == ["escrow", "statements"]
+    assert names[-3:] == ["escrow", "statements", "promises"]
 
 
 def test_the_first_statement_is_made_on_its_statement_date_once():

@@ -47,7 +47,7 @@ class ChunkResult:
 class NightlyStep(ABC):
     """One step of the close of business. Subclasses are registered with ``@register`` in run order."""
 
-    name: ClassVar[str]  # stable identifier: "interest", "billing", ..., "escrow", "statements" (ORDER)
+    name: ClassVar[str]  # stable identifier: "interest", "billing", ..., "statements", "promises" (ORDER)
     label: ClassVar[str]  # what the jobs page and the progress bar call it
     chunk_size: ClassVar[int] = 2000
 
@@ -63,7 +63,7 @@ class NightlyStep(ABC):
 
 
 STEPS: dict[str, type[NightlyStep]] = {}
-ORDER = ("interest", "billing", "ach", "late_fees", "delinquency", "escrow", "statements")
+ORDER = ("interest", "billing", "ach", "late_fees", "delinquency", "escrow", "statements", "promises")
 
 
 def register(step: type[NightlyStep]) -> type[NightlyStep]:

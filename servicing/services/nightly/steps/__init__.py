@@ -7,5 +7,6 @@ from servicing.services.nightly.steps import (  # noqa: F401  (importing a step 
     escrow,
     interest,
     late_fees,
+    promises,
     statements,
 )

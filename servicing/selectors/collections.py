@@ -1,0 +1,176 @@
+"""Collections reads: the queue of delinquent loans and a loan's collections page.
+
+Each queue row carries what a collector needs to pick the next call, read in one query per page whatever the page
+size: the amount to bring the loan current (its installments due by the night that aged it, less what was paid of
+them, plus the fees due), its collector, property state, last contact and open promise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import (
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Coalesce
+
+from lending.core import roles
+from lending.core.models import User
+from lending.finance.money import ZERO
+from servicing.models import ContactAttempt, DelinquencyHistory, Installment, LoanAccount, PromiseToPay
+
+MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
+HISTORY_ROWS = 24
+CONTACT_ROWS = 50
+PROMISE_ROWS = 20
+
+
+def _installments_past_due() -> Subquery:
+    """Per loan (OuterRef): what is still owed of the installments due by the night that aged it."""
+    owed = ExpressionWrapper(
+        F("payment") - F("paid_principal") - F("paid_interest") - F("paid_escrow"), output_field=MONEY_OUT
+    )
+    rows = (
+        Installment.objects.filter(
+            loan=OuterRef("pk"), due_date__lte=OuterRef("delinquency_as_of"), paid_on__isnull=True
+        )
+        .order_by()
+        .values("loan")
+        .annotate(total=Sum(owed))
+        .values("total")
+    )
+    return Subquery(rows, output_field=MONEY_OUT)
+
+
+def bring_current() -> ExpressionWrapper[CombinedExpression]:
+    """SQL: the installments past due still owed plus the fees due (late and other fees)."""
+    return ExpressionWrapper(
+        Coalesce(_installments_past_due(), Value(ZERO), output_field=MONEY_OUT) + F("fees_due"),
+        output_field=MONEY_OUT,
+    )
+
+
+def _pending_promise(field: str) -> Subquery:
+    rows = PromiseToPay.objects.filter(loan=OuterRef("pk"), status=PromiseToPay.Status.PENDING).values(field)[:1]
+    return Subquery(rows)
+
+
+def _last_contact() -> Subquery:
+    rows = (
+        ContactAttempt.objects.filter(loan=OuterRef("pk"))
+        .order_by()
+        .values("loan")
+        .annotate(last=Max("at"))
+        .values("last")
+    )
+    return Subquery(rows)
+
+
+def with_collections_figures(loans: QuerySet[LoanAccount]) -> QuerySet[LoanAccount]:
+    """``loans`` with ``bring_current``, ``property_state``, ``last_contact_at``, ``promise_amount`` and
+    ``promise_date`` (the open promise) annotated, and the collector joined."""
+    return loans.select_related("collector").annotate(
+        bring_current=bring_current(),
+        property_state=F("application__subject_property__state"),
+        last_contact_at=_last_contact(),
+        promise_amount=_pending_promise("amount"),
+        promise_date=_pending_promise("promised_date"),
+    )
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    bucket: str = ""
+    product: str = ""
+    state: str = ""
+    collector: str = ""  # a user pk, "none" (unassigned) or blank (anyone)
+    next_action_by: date | None = None  # open promises due by this date (the collector follows up then)
+    include_promised: bool = False
+
+
+def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
+    """Active loans past due, most days past due first, then the largest amount to bring current. A loan with an
+    open promise waits for its date (unless ``include_promised``, or asked for by next action date): when the
+    nightly run marks the promise broken, the loan is back."""
+    loans = with_collections_figures(LoanAccount.objects.filter(status=LoanAccount.Status.ACTIVE, days_past_due__gt=0))
+    if filters.bucket:
+        loans = loans.filter(delinquency_bucket=filters.bucket)
+    if filters.product:
+        loans = loans.filter(product_code=filters.product)
+    if filters.state:
+        loans = loans.filter(application__subject_property__state=filters.state)
+    if filters.collector == "none":
+        loans = loans.filter(collector__isnull=True)
+    elif filters.collector:
+        loans = loans.filter(collector_id=int(filters.collector))
+    pending = PromiseToPay.objects.filter(loan=OuterRef("pk"), status=PromiseToPay.Status.PENDING)
+    if filters.next_action_by is not None:
+        loans = loans.filter(Exists(pending.filter(promised_date__lte=filters.next_action_by)))
+    elif not filters.include_promised:
+        loans = loans.filter(~Exists(pending))
+    return loans.order_by("-days_past_due", F("bring_current").desc(nulls_last=True), "pk")
+
+
+def queue_products() -> list[tuple[str, str]]:
+    """(code, name) of the products that have delinquent loans, for the filter."""
+    rows = (
+        LoanAccount.objects.filter(status=LoanAccount.Status.ACTIVE, days_past_due__gt=0)
+        .exclude(product_code="")
+        .values_list("product_code", "product_name")
+        .distinct()
+        .order_by("product_code")
+    )
+    return list(rows)
+
+
+def collectors() -> list[User]:
+    """Active collectors, for the filter and the reassign form."""
+    return list(
+        User.objects.filter(is_active=True, groups__name=roles.COLLECTOR).order_by("first_name", "pk").distinct()
+    )
+
+
+@dataclass
+class CollectionsPage:
+    loan: LoanAccount
+    history: list[DelinquencyHistory]
+    contacts: list[ContactAttempt]
+    promises: list[PromiseToPay]
+
+    @property
+    def open_promise(self) -> PromiseToPay | None:
+        return next((p for p in self.promises if p.status == PromiseToPay.Status.PENDING), None)
+
+    @property
+    def bring_current(self) -> Decimal:
+        figure: Decimal = self.loan.bring_current  # type: ignore[attr-defined]  # annotated
+        return figure
+
+
+def collections_page(loan_id: int) -> CollectionsPage | None:
+    """A loan's collections page: the loan with its figures, its delinquency history (latest first), contacts and
+    promises. Four queries."""
+    loan = with_collections_figures(LoanAccount.objects.filter(pk=loan_id)).select_related("cease_contact_by").first()
+    if loan is None:
+        return None
+    history = list(DelinquencyHistory.objects.filter(loan=loan).order_by("-as_of", "-id")[:HISTORY_ROWS])
+    contacts = list(
+        ContactAttempt.objects.filter(loan=loan).select_related("collector").order_by("-at", "-id")[:CONTACT_ROWS]
+    )
+    # Newest first: the open promise, if any, is the latest (another is refused while one is open).
+    promises = list(
+        PromiseToPay.objects.filter(loan=loan).select_related("made_by").order_by("-created_at", "-id")[:PROMISE_ROWS]
+    )
+    return CollectionsPage(loan=loan, history=history, contacts=contacts, promises=promises)

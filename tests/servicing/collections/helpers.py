@@ -1,0 +1,21 @@
+"""Collections test helpers: delinquent loans as the nightly run leaves them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from servicing.models import LoanAccount
+from tests.servicing.factories import boarded_loan
+
+AGED_ON = date(2027, 2, 15)
+
+
+def delinquent_loan(*, days: int = 45, bucket: str = "30-59", aged_on: date = AGED_ON, **kwargs) -> LoanAccount:
+    """A boarded 30-year mortgage (property in IL) nothing was paid on, aged ``days`` past due on ``aged_on``:
+    the installments of Jan 1 ($3,396.26) and Feb 1 2027 ($2,421.20) are due by Feb 15."""
+    loan = boarded_loan(**kwargs)
+    LoanAccount.objects.filter(pk=loan.pk).update(
+        days_past_due=days, delinquency_bucket=bucket, delinquency_status="delinquent", delinquency_as_of=aged_on
+    )
+    loan.refresh_from_db()
+    return loan
