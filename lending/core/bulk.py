@@ -68,9 +68,11 @@ def bulk_insert_rows(
         return []
     meta = model._meta
     columns: list[Any] = [meta.get_field(name) for name in fields]
+    params = [_array(field, values) for field, values in zip(columns, zip(*rows, strict=True), strict=True)]
     if connection.vendor != "postgresql":
+        attnames = [field.attname for field in columns]
         objs = model._default_manager.bulk_create(
-            [model(**{field.attname: value for field, value in zip(columns, row, strict=True)}) for row in rows]
+            [model(**dict(zip(attnames, row, strict=True))) for row in zip(*params, strict=True)]
         )
         return [obj.pk for obj in objs] if returning_pk else []
     quote = connection.ops.quote_name
@@ -81,7 +83,6 @@ def bulk_insert_rows(
     pk: Any = meta.pk
     if returning_pk:
         sql += f" RETURNING {quote(pk.column)}"
-    params = [_array(field, values) for field, values in zip(columns, zip(*rows, strict=True), strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()] if returning_pk else []
