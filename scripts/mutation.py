@@ -86,6 +86,10 @@ MODULES |= {
     "servicing/services/escrow.py": ["tests/servicing/test_admin_escrow.py"],
     "servicing/services/escrow_analysis.py": ["tests/servicing/nightly/test_escrow*.py"],
     "servicing/services/nightly/steps/escrow.py": ["tests/servicing/nightly/test_escrow*.py"],
+    # Statements and notices (issue 11), collections (issue 12).
+    "servicing/services/documents.py": ["tests/servicing/test_documents_*.py"],
+    "servicing/services/escrow_statements.py": ["tests/servicing/test_escrow_statements.py"],
+    "servicing/services/collections.py": ["tests/servicing/collections/test_*.py"],
 }
 
 

@@ -38,6 +38,9 @@ MONEY_MODULES = [
     "servicing/services/escrow.py",
     "servicing/services/escrow_analysis.py",
     "servicing/services/nightly/steps/escrow.py",
+    "servicing/services/documents.py",
+    "servicing/services/escrow_statements.py",
+    "servicing/services/collections.py",
 ]
 
 

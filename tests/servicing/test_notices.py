@@ -143,7 +143,7 @@ def test_a_late_fee_leaves_one_notice_with_the_fee_and_the_due_date(monkeypatch,
     text = pdf_text(notice)
     assert "Late fee $94.81" in text  # 5 % of 1,896.20
     assert "Payment due date February 1, 2027 (payment 2)" in text
-    assert "$2,516.01" in text  # still owed: 2,421.20 + 94.81
+    assert "Still owed on that payment, fee included $2,516.01 " in text  # 2,421.20 + 94.81
     with django_capture_on_commit_callbacks(execute=True):
         _late_fee_run(date(2027, 2, 17))
         LateFeesStep().run_chunk(date(2027, 2, 17), [loan.pk], None)

@@ -203,7 +203,7 @@ def test_promise_form_and_its_errors(client, loan, monkeypatch):
     response = client.post(url, {"amount": "1,250.00".replace(",", ""), "promised_date": "2027-02-20"})
     assert response.status_code == 302
     page = client.get(reverse("collections:loan", args=[loan.pk])).content.decode()
-    assert "$1,250.00" in page
+    assert '<td class="text-end">$1,250.00</td><td>2027-02-20</td><td>Pending</td>' in page
     assert 'data-testid="promise-form"' not in page  # one open promise at a time
     assert PromiseToPay.objects.get().amount == Decimal("1250.00")
 
