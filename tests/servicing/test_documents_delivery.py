@@ -214,3 +214,73 @@ def test_a_concurrent_run_that_made_the_batch_first_stands(monkeypatch):
     batch = print_batch_run(business_date=DAY, actor=None)
     assert (batch.document_count, PrintBatch.objects.count()) == (0, 1)
     assert BorrowerDocument.objects.get().print_batch is None  # still waiting: the next batch takes it
+
+
+# --- who the email greets and where it goes --------------------------------------------------------------------------
+
+
+def test_the_greeting_falls_back_from_the_booked_name_to_the_account_name_to_the_email_to_borrower():
+    from servicing.services.documents import borrower_display_name
+
+    loan = boarded_loan()
+    loan.borrower_name = "Ada Lovelace"
+    assert borrower_display_name(loan) == "Ada Lovelace"
+    loan.borrower_name = ""
+    loan.borrower.first_name, loan.borrower.last_name = "Grace", "Hopper"
+    assert borrower_display_name(loan) == "Grace Hopper"
+    loan.borrower.first_name = loan.borrower.last_name = ""
+    assert borrower_display_name(loan) == loan.borrower.email
+    loan.borrower = None
+    assert borrower_display_name(loan) == "Borrower"
+
+
+def test_the_email_body_is_exactly_the_greeting_title_link_and_phone(django_capture_on_commit_callbacks, settings):
+    settings.LENDING_SITE_URL = "https://lend.example/"  # a trailing slash is not doubled
+    loan = econsent(boarded_loan())
+    with django_capture_on_commit_callbacks(execute=True):
+        document = store(loan, title="Mortgage statement, payment due Feb 1, 2027")
+    (message,) = mail.outbox
+    phone = settings.LENDING_SERVICER_PHONE
+    assert message.subject == "New document in your portal: Mortgage statement, payment due Feb 1, 2027"
+    assert message.body.splitlines() == [
+        f"Hello {loan.borrower_name},",
+        "",
+        "A new document is in your borrower portal: Mortgage statement, payment due Feb 1, 2027.",
+        "",
+        "Sign in to read or download it:",
+        f"https://lend.example/portal/documents/{document.pk}/",
+        "",
+        f"For your security we do not attach documents to emails. Questions? Call us at {phone}.",
+        "",
+        "Lending",
+        "",
+    ]
+
+
+def test_an_inactive_borrower_account_is_not_emailed_the_document_goes_to_paper(django_capture_on_commit_callbacks):
+    loan = econsent(boarded_loan())
+    loan.borrower.is_active = False
+    loan.borrower.save(update_fields=["is_active"])
+    with django_capture_on_commit_callbacks(execute=True):
+        document = store(loan)
+    document.refresh_from_db()
+    assert (document.delivery, document.delivered_at, mail.outbox) == ("paper", None, [])
+
+
+def test_the_latest_version_is_the_existing_document():
+    from servicing.services.documents import document_existing
+
+    loan = boarded_loan()
+    first = store(loan)
+    second = document_store(
+        loan=loan,
+        kind=BorrowerDocument.Kind.LATE_FEE,
+        key="1",
+        title="Late fee charged",
+        document_date=date(2027, 2, 17),
+        pdf=blank_pdf(2),
+        actor=None,
+        new_version=True,
+    )
+    assert document_existing(loan=loan, kind=BorrowerDocument.Kind.LATE_FEE, key="1") == second != first
+    assert document_existing(loan=loan, kind=BorrowerDocument.Kind.LATE_FEE, key="2") is None
