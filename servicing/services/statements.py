@@ -25,7 +25,6 @@ from servicing.services.documents import document_store
 
 TEMPLATE = "pdf/borrower/statement.html"
 STYLESHEET = "templates/pdf/borrower/statement.css"
-USER_AGENT_STYLESHEET = "templates/pdf/borrower/statement_ua.css"
 # Between a label's words: as wide as a space, but WeasyPrint's justification widens only U+0020 and U+00A0, so
 # the line's one ordinary space (before the amount) takes all the slack and the label stays together.
 LABEL_SPACE = "\u2004"
@@ -114,9 +113,7 @@ def statement_context(figures: StatementFigures) -> dict[str, Any]:
 
 def statement_pdf(figures: StatementFigures) -> bytes:
     """The statement as PDF bytes."""
-    return pdf_render(
-        TEMPLATE, statement_context(figures), stylesheets=(STYLESHEET,), user_agent_stylesheet=USER_AGENT_STYLESHEET
-    )
+    return pdf_render(TEMPLATE, statement_context(figures), stylesheets=(STYLESHEET,))
 
 
 def statement_title(due_date: date) -> str:
