@@ -109,6 +109,30 @@ def lead_convert(*, actor: User, lead: Lead, product: LoanProduct, purpose: str)
     return Converted(lead=locked, application=application, account_created=created)
 
 
+@transaction.atomic
+def lead_application_link(*, actor: User, lead: Lead, application: Application) -> Lead:
+    """Link an open lead to an application the borrower started themselves on /apply/, so the application
+    records who referred it; the lead then stands where the application stands (application, won or lost)."""
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    require_lead_access(actor, locked)
+    if locked.stage not in (Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED) or locked.application_id is not None:
+        raise ValidationError("Only an open lead without an application can be linked to one.")
+    if Lead.objects.filter(application=application).exists():
+        raise ValidationError(f"Application {application.number} is already linked to a lead.")
+    locked.application, locked.converted_at = application, timezone.now()
+    locked.save(update_fields=["application", "converted_at", "updated_at"])
+    _stage_set(locked, actor=actor, to=Stage.APPLICATION, note=f"Linked to application {application.number}.")
+    if application.status == workflow.FUNDED:
+        lead_follow_application(lead=locked, to=Stage.WON, actor=actor, note="Loan funded")
+    elif application.status in APPLICATION_LOST_REASONS:
+        reason = APPLICATION_LOST_REASONS[application.status]
+        lead_follow_application(lead=locked, to=Stage.LOST, actor=actor, note=reason)
+    audit_record(
+        actor=actor, verb="crm.lead_application_linked", target=locked, after={"application": application.number}
+    )
+    return locked
+
+
 def _linked_lead(application_id: int) -> Lead | None:
     return Lead.objects.select_for_update().filter(application_id=application_id).first()
 
