@@ -74,7 +74,7 @@ def _open_lead(officer: User, sources: dict[str, LeadSource], partners, row) -> 
 def _applications_for_leads() -> list[Application]:
     """One application in progress, one funded and one denied or withdrawn, not yet linked to a lead."""
     free = Application.objects.filter(crm_lead__isnull=True).prefetch_related("borrowers").order_by("pk")
-    chosen = []
+    chosen: list[Application] = []
     for statuses in (("submitted", "processing", "conditionally_approved", "approved"), (FUNDED,), (DENIED, WITHDRAWN)):
         application = free.filter(status__in=statuses).exclude(pk__in=[a.pk for a in chosen]).first()
         if application is not None:
