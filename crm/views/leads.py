@@ -22,7 +22,8 @@ LIST_PAGE_SIZE = 50
 
 def _officer_filter(request) -> int | None:
     value = request.GET.get("officer", "")
-    return int(value) if value.isdigit() else None
+    # At most 18 digits: a larger number overflows a 64-bit key column (a 500, not "no such officer").
+    return int(value) if value.isdigit() and len(value) <= 18 else None
 
 
 class BoardView(CrmStaffMixin, TemplateView):
