@@ -162,3 +162,23 @@ def test_an_application_without_a_lead_is_ignored(django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True):
         loan_funded.send(sender=Application, application=application, funding=None, actor=None)
     assert not Lead.objects.exists()
+
+
+# --- linking an application the borrower started themselves -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "stage"), [("submitted", "application"), ("funded", "won"), ("denied", "lost")])
+def test_linking_an_existing_application_puts_the_lead_where_the_application_is(officer, status, stage):
+    from crm.services.conversion import lead_application_link
+
+    application = ApplicationFactory()
+    Application.objects.filter(pk=application.pk).update(status=status)
+    application.refresh_from_db()
+    lead = LeadFactory(officer=officer, stage=Stage.CONTACTED)
+    lead_application_link(actor=officer, lead=lead, application=application)
+    lead.refresh_from_db()
+    assert (lead.stage, lead.application) == (stage, application)
+    assert lead.lost_reason == ("Application denied" if stage == "lost" else "")
+    with pytest.raises(ValidationError) as exc:
+        lead_application_link(actor=officer, lead=LeadFactory(officer=officer), application=application)
+    assert exc.value.messages == [f"Application {application.number} is already linked to a lead."]
