@@ -301,3 +301,21 @@ def test_lead_and_partner_pages_keep_a_constant_query_count(client, officer, dja
         LeadFactory.create_batch(5, officer=officer, referral_partner=partner)
         with django_assert_max_num_queries(len(few.captured_queries)):
             assert client.get(url).status_code == 200
+
+
+def test_a_manager_sets_a_sources_officer_in_the_admin(client, manager, officer):
+    from tests.crm.factories import LeadSourceFactory
+
+    source = LeadSourceFactory(code="open-house", name="Open house")
+    client.force_login(manager)
+    page = client.get(f"/admin/crm/leadsource/{source.pk}/change/")
+    assert page.status_code == 200
+    assert list(page.context["adminform"].form.fields["assign_to"].queryset) == [officer]
+    response = client.post(
+        f"/admin/crm/leadsource/{source.pk}/change/",
+        {"code": "open-house", "name": "Open house", "assign_to": officer.pk, "is_active": "on"},
+    )
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert source.assign_to == officer
+    assert client.get("/admin/crm/referralpartner/").status_code == 200
