@@ -105,6 +105,10 @@ def test_an_htmx_move_answers_with_the_board_and_a_bad_move_with_a_422(client, o
     response = client.post(f"/staff/crm/leads/{lead.pk}/move/", {"stage": "contacted"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert response.templates[0].name == "crm/_board_columns.html"
+    html = response.content.decode()
+    # The moved card now offers the moves out of Contacted, posted back to its own URL.
+    assert f'hx-post="/staff/crm/leads/{lead.pk}/move/"' in html
+    assert '<option value="qualified">Qualified</option><option value="lost">Lost</option>' in html
     contacted = next(c for c in response.context["columns"] if c["stage"] == "contacted")
     assert [card.pk for card in contacted["cards"]] == [lead.pk]
     bad = client.post(f"/staff/crm/leads/{lead.pk}/move/", {"stage": "lost"}, HTTP_HX_REQUEST="true")
