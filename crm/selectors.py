@@ -58,7 +58,7 @@ def board_columns(user: User, *, officer_id: int | None = None) -> list[dict[str
             "stage": stage,
             "label": label,
             "total": totals.get(stage, 0),
-            "cards": list(leads.filter(stage=stage).order_by("-stage_changed_at", "-id")[:BOARD_CARDS_PER_STAGE]),
+            "cards": list(leads.filter(stage=stage).order_by("-created_at", "-id")[:BOARD_CARDS_PER_STAGE]),
         }
         for stage, label in Stage.choices
     ]

@@ -134,7 +134,9 @@ class Lead(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            # The board's columns and the list, for one officer and for the manager (newest first).
             models.Index(fields=["officer", "stage", "-created_at"], name="crm_lead_officer_stage_idx"),
+            models.Index(fields=["officer", "-created_at"], name="crm_lead_officer_newest_idx"),
             models.Index(fields=["stage", "-created_at"], name="crm_lead_stage_idx"),
             models.Index(fields=["-created_at", "-id"], name="crm_lead_newest_idx"),
             models.Index(fields=["source", "created_at"], name="crm_lead_source_idx"),
