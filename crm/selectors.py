@@ -13,7 +13,7 @@ from crm.services.leads import active_loan_officers, is_manager
 from lending.core import roles
 from lending.core.models import User
 
-BOARD_CARDS_PER_STAGE = 50
+BOARD_CARDS_PER_STAGE = 20  # the newest of each stage; "All N" opens the list filtered to it
 
 
 def leads_visible(user: User) -> QuerySet[Lead]:
