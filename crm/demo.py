@@ -71,9 +71,13 @@ def _open_lead(officer: User, sources: dict[str, LeadSource], partners, row) -> 
     return lead
 
 
-def _applications_for_leads() -> list[Application]:
-    """One application in progress, one funded and one denied or withdrawn, not yet linked to a lead."""
-    free = Application.objects.filter(crm_lead__isnull=True).prefetch_related("borrowers").order_by("pk")
+def _applications_for_leads(officer: User) -> list[Application]:
+    """One application in progress, one funded and one denied or withdrawn of the officer's, not yet linked."""
+    free = (
+        Application.objects.filter(crm_lead__isnull=True, loan_officer=officer)
+        .prefetch_related("borrowers")
+        .order_by("pk")
+    )
     chosen: list[Application] = []
     for statuses in (("submitted", "processing", "conditionally_approved", "approved"), (FUNDED,), (DENIED, WITHDRAWN)):
         application = free.filter(status__in=statuses).exclude(pk__in=[a.pk for a in chosen]).first()
@@ -124,7 +128,7 @@ def leads_and_partners_seed(*, stdout) -> None:
         for row in OPEN_LEADS:
             _open_lead(officer, sources, partners, row)
         givers = [partners["Rita Realtor"], partners["Pat Pastclient"], partners["Bill Builder"]]
-        for application, partner in zip(_applications_for_leads(), givers, strict=False):
+        for application, partner in zip(_applications_for_leads(officer), givers, strict=False):
             _linked_lead(officer, sources["referral"], partner, application)
         Lead.objects.filter(stage=Stage.NEW, contact__email_normalized=OPEN_LEADS[0][2]).update(
             created_at=timezone.now() - timedelta(hours=3)

@@ -105,3 +105,13 @@ class PartnerForm(forms.Form):
     email = forms.EmailField(required=False)
     phone = forms.CharField(max_length=32, required=False, validators=[one_line])
     contact_email = forms.EmailField(required=False, help_text="A past client: the email of their contact record.")
+
+
+class ReferralForm(forms.Form):
+    referral_partner = forms.ModelChoiceField(
+        queryset=ReferralPartner.objects.filter(is_active=True), required=False, label="Referred by"
+    )
+
+
+class LinkApplicationForm(forms.Form):
+    number = forms.CharField(max_length=20, label="Application number", validators=[one_line])

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import Lead, Stage
-from crm.services.leads import _stage_set, lead_follow_application, require_lead_access
+from crm.services.leads import _stage_set, is_manager, lead_follow_application, require_lead_access
 from lending.core import roles
 from lending.core.models import User
 from lending.core.services import audit_record, user_create
@@ -117,6 +117,8 @@ def lead_application_link(*, actor: User, lead: Lead, application: Application) 
     require_lead_access(actor, locked)
     if locked.stage not in (Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED) or locked.application_id is not None:
         raise ValidationError("Only an open lead without an application can be linked to one.")
+    if not is_manager(actor) and application.loan_officer_id != actor.pk:
+        raise ValidationError(f"Application {application.number} is not one of yours.")
     if Lead.objects.filter(application=application).exists():
         raise ValidationError(f"Application {application.number} is already linked to a lead.")
     locked.application, locked.converted_at = application, timezone.now()

@@ -103,6 +103,35 @@ def lead_reassign(*, actor: User, lead: Lead, officer: User) -> Lead:
     return locked
 
 
+@transaction.atomic
+def lead_referral_set(*, actor: User, lead: Lead, partner: ReferralPartner | None) -> Lead:
+    """Record (or correct) who referred the lead; the partner's page counts it from now on."""
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    require_lead_access(actor, locked)
+    if partner is not None and not partner.is_active:
+        raise ValidationError({"referral_partner": "Choose an active partner."})
+    before = str(locked.referral_partner) if locked.referral_partner_id else ""
+    if locked.referral_partner_id == (partner.pk if partner else None):
+        return locked
+    locked.referral_partner = partner
+    locked.save(update_fields=["referral_partner", "updated_at"])
+    Activity.objects.create(
+        contact_id=locked.contact_id,
+        lead=locked,
+        kind=Activity.Kind.NOTE,
+        subject=f"Referred by {partner}" if partner else "Referral removed",
+        actor=actor,
+    )
+    audit_record(
+        actor=actor,
+        verb="crm.lead_referral_set",
+        target=locked,
+        before={"referral_partner": before},
+        after={"referral_partner": str(partner) if partner else ""},
+    )
+    return locked
+
+
 # --- creation ------------------------------------------------------------------------------------------------
 
 

@@ -10,12 +10,23 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from crm import selectors
-from crm.forms import ActivityForm, ConvertForm, ImportForm, LeadForm, MoveForm, ReassignForm, TaskForm
+from crm.forms import (
+    ActivityForm,
+    ConvertForm,
+    ImportForm,
+    LeadForm,
+    LinkApplicationForm,
+    MoveForm,
+    ReassignForm,
+    ReferralForm,
+    TaskForm,
+)
 from crm.models import ConsentSource, Stage, Task
 from crm.services import activities, conversion, imports, leads
 from crm.services.contacts import ContactData
 from crm.views.staff import CrmStaffMixin, errors_onto
 from lending.core import roles
+from origination.models import Application
 
 LIST_PAGE_SIZE = 50
 
@@ -151,6 +162,8 @@ class LeadDetailView(CrmStaffMixin, TemplateView):
             activity_form=kwargs.get("activity_form") or ActivityForm(),
             task_form=kwargs.get("task_form") or TaskForm(),
             convert_form=ConvertForm() if lead.stage == Stage.QUALIFIED else None,
+            link_form=LinkApplicationForm() if lead.stage in leads.OPEN_STAGES else None,
+            referral_form=ReferralForm(initial={"referral_partner": lead.referral_partner_id}),
             reassign_form=ReassignForm(officers=leads.active_loan_officers()) if leads.is_manager(user) else None,
         )
         return context
@@ -213,6 +226,41 @@ class LeadConvertView(CrmStaffMixin, View):
             messages.success(request, f"Application {converted.application.number} opened for {lead.contact}.")
             return redirect("crm:lead", pk=lead.pk)
         messages.error(request, "Choose a product and a purpose.")
+        return redirect("crm:lead", pk=lead.pk)
+
+
+class LeadReferralView(CrmStaffMixin, View):
+    def post(self, request, pk):
+        lead = selectors.lead_for(request.user, pk)
+        form = ReferralForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose an active partner.")
+            return redirect("crm:lead", pk=lead.pk)
+        try:
+            leads.lead_referral_set(actor=request.user, lead=lead, partner=form.cleaned_data["referral_partner"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("crm:lead", pk=lead.pk)
+
+
+class LeadLinkApplicationView(CrmStaffMixin, View):
+    """Link the lead to an application the borrower started on /apply/, so it records who referred it."""
+
+    def post(self, request, pk):
+        lead = selectors.lead_for(request.user, pk)
+        form = LinkApplicationForm(request.POST)
+        application = (
+            Application.objects.filter(number=form.cleaned_data["number"].strip()).first() if form.is_valid() else None
+        )
+        if application is None:
+            messages.error(request, "No application has this number.")
+            return redirect("crm:lead", pk=lead.pk)
+        try:
+            conversion.lead_application_link(actor=request.user, lead=lead, application=application)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("crm:lead", pk=lead.pk)
+        messages.success(request, f"Lead linked to application {application.number}.")
         return redirect("crm:lead", pk=lead.pk)
 
 

@@ -171,7 +171,7 @@ def test_an_application_without_a_lead_is_ignored(django_capture_on_commit_callb
 def test_linking_an_existing_application_puts_the_lead_where_the_application_is(officer, status, stage):
     from crm.services.conversion import lead_application_link
 
-    application = ApplicationFactory()
+    application = ApplicationFactory(loan_officer=officer)
     Application.objects.filter(pk=application.pk).update(status=status)
     application.refresh_from_db()
     lead = LeadFactory(officer=officer, stage=Stage.CONTACTED)
@@ -182,3 +182,16 @@ def test_linking_an_existing_application_puts_the_lead_where_the_application_is(
     with pytest.raises(ValidationError) as exc:
         lead_application_link(actor=officer, lead=LeadFactory(officer=officer), application=application)
     assert exc.value.messages == [f"Application {application.number} is already linked to a lead."]
+
+
+def test_an_officer_links_only_their_own_applications(officer, other_officer, manager):
+    from crm.services.conversion import lead_application_link
+
+    application = ApplicationFactory(loan_officer=other_officer)
+    lead = LeadFactory(officer=officer)
+    with pytest.raises(ValidationError) as exc:
+        lead_application_link(actor=officer, lead=lead, application=application)
+    assert exc.value.messages == [f"Application {application.number} is not one of yours."]
+    lead_application_link(actor=manager, lead=lead, application=application)
+    lead.refresh_from_db()
+    assert lead.application == application

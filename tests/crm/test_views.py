@@ -41,6 +41,8 @@ def _lead_urls(lead, partner, task):
             f"/staff/crm/leads/{lead.pk}/convert/",
             f"/staff/crm/leads/{lead.pk}/reassign/",
             f"/staff/crm/tasks/{task.pk}/done/",
+            f"/staff/crm/leads/{lead.pk}/referral/",
+            f"/staff/crm/leads/{lead.pk}/link-application/",
         ],
     }
 
@@ -72,7 +74,12 @@ def test_a_loan_officer_gets_404_for_another_officers_lead(client, lead, other_o
         assert client.post(url, {"stage": "contacted", "kind": "note", "subject": "x"}).status_code == 404, url
     assert client.post(urls["post"][4], {"officer": other_officer.pk}).status_code == 403  # managers only
     lead.refresh_from_db()
-    assert (lead.stage, lead.officer_id) == ("new", lead.officer_id)
+    assert (lead.stage, lead.officer_id, lead.referral_partner_id, lead.application_id) == (
+        "new",
+        lead.officer_id,
+        None,
+        None,
+    )
     assert not Activity.objects.filter(kind="note", subject="x").exists()
     assert Task.objects.get().done_at is None
 
@@ -323,3 +330,18 @@ def test_a_manager_sets_a_sources_officer_in_the_admin(client, manager, officer)
     source.refresh_from_db()
     assert source.assign_to == officer
     assert client.get("/admin/crm/referralpartner/").status_code == 200
+
+
+def test_the_lead_page_records_the_referral_and_links_an_online_application(client, officer, lead):
+    partner = PartnerFactory(name="Amy Agent", company="")
+    application = ApplicationFactory(loan_officer=officer, number="A-2026-000777")
+    client.force_login(officer)
+    assert client.post(f"/staff/crm/leads/{lead.pk}/referral/", {"referral_partner": partner.pk}).status_code == 302
+    missing = client.post(f"/staff/crm/leads/{lead.pk}/link-application/", {"number": "A-2026-999999"}, follow=True)
+    assert "No application has this number." in missing.content.decode()
+    response = client.post(f"/staff/crm/leads/{lead.pk}/link-application/", {"number": "A-2026-000777"}, follow=True)
+    assert "Lead linked to application A-2026-000777." in response.content.decode()
+    lead.refresh_from_db()
+    assert (lead.referral_partner, lead.application, lead.stage) == (partner, application, "application")
+    assert response.context["link_form"] is None  # linked: no second link
+    assert Activity.objects.filter(lead=lead, subject="Referred by Amy Agent").count() == 1
