@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from crm.models import Contact
@@ -81,11 +81,23 @@ def contact_upsert(
     created = contact is None
     if contact is None:
         contact = Contact(first_name=data.first_name.strip(), last_name=data.last_name.strip())
+    _fill_in(contact, data, email_key, phone_key)
+    if consent and now is not None:
+        contact.consent_to_contact, contact.consent_at, contact.consent_source = True, now, consent_source
+    try:
+        with transaction.atomic():  # a savepoint: the same person arriving twice at once loses the insert race
+            contact.save()
+    except IntegrityError:
+        if not created:
+            raise
+        # The other request's contact committed first: merge into it as if it had been there all along.
+        return contact_upsert(data=data, consent_source=consent_source, consent=consent, now=now)
+    return Upserted(contact=contact, created=created)
+
+
+def _fill_in(contact: Contact, data: ContactData, email_key: str, phone_key: str) -> None:
+    """Add the email or phone we did not know yet (a phone already someone else's stays theirs)."""
     if email_key and not contact.email_normalized:
         contact.email, contact.email_normalized = data.email.strip(), email_key
     if phone_key and not contact.phone_normalized and not Contact.objects.filter(phone_normalized=phone_key).exists():
         contact.phone, contact.phone_normalized = data.phone.strip(), phone_key
-    if consent and now is not None:
-        contact.consent_to_contact, contact.consent_at, contact.consent_source = True, now, consent_source
-    contact.save()
-    return Upserted(contact=contact, created=created)
