@@ -81,3 +81,9 @@ def test_the_beat_task_uses_todays_date(officer, django_capture_on_commit_callba
     with django_capture_on_commit_callbacks(execute=True):
         assert task_reminders.delay().get() == 1
     assert len(mail.outbox) == 1
+
+
+def test_the_morning_reminder_runs_on_the_beat_at_seven(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["crm-task-reminders"]
+    assert entry["task"] == "crm.task_reminders"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({7}, {0})
