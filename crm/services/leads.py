@@ -215,7 +215,8 @@ def _stage_set(lead: Lead, *, actor: User | None, to: str, note: str = "", lost_
     lead.stage, lead.stage_changed_at = to, now
     lead.lost_reason = lost_reason if to == Stage.LOST else ""
     fields = ["stage", "stage_changed_at", "lost_reason", "updated_at"]
-    if to == Stage.CONTACTED and lead.first_contacted_at is None:
+    # Speed to first contact: contacted, or qualified straight from new (they talked), is a first contact.
+    if to in (Stage.CONTACTED, Stage.QUALIFIED) and lead.first_contacted_at is None:
         lead.first_contacted_at = now
         fields.append("first_contacted_at")
     if to in (Stage.WON, Stage.LOST):

@@ -167,3 +167,10 @@ def test_only_a_manager_reassigns(officer, other_officer, manager):
     assert lead.officer == other_officer
     event = AuditEvent.objects.get(verb="crm.lead_reassigned")
     assert (event.before, event.after) == ({"officer": "olive@lending.test"}, {"officer": "oscar@lending.test"})
+
+
+def test_qualifying_straight_from_new_is_a_first_contact(officer):
+    lead = LeadFactory(officer=officer)
+    lead_move(actor=officer, lead=lead, to=Stage.QUALIFIED)
+    lead.refresh_from_db()
+    assert lead.first_contacted_at == lead.stage_changed_at
