@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import Lead, Stage
-from crm.services.leads import _stage_set, is_manager, lead_follow_application, require_lead_access
+from crm.services.leads import is_manager, lead_follow_application, lead_stage_write, require_lead_access
 from lending.core import roles
 from lending.core.models import User
 from lending.core.services import audit_record, user_create
@@ -99,7 +99,7 @@ def lead_convert(*, actor: User, lead: Lead, product: LoanProduct, purpose: str)
     if locked.officer_id is None:
         locked.officer = officer
     locked.save(update_fields=["application", "converted_at", "officer", "updated_at"])
-    _stage_set(locked, actor=actor, to=Stage.APPLICATION, note=f"Application {application.number} opened.")
+    lead_stage_write(locked, actor=actor, to=Stage.APPLICATION, note=f"Application {application.number} opened.")
     audit_record(
         actor=actor,
         verb="crm.lead_converted",
@@ -123,7 +123,7 @@ def lead_application_link(*, actor: User, lead: Lead, application: Application) 
         raise ValidationError(f"Application {application.number} is already linked to a lead.")
     locked.application, locked.converted_at = application, timezone.now()
     locked.save(update_fields=["application", "converted_at", "updated_at"])
-    _stage_set(locked, actor=actor, to=Stage.APPLICATION, note=f"Linked to application {application.number}.")
+    lead_stage_write(locked, actor=actor, to=Stage.APPLICATION, note=f"Linked to application {application.number}.")
     if application.status == workflow.FUNDED:
         lead_follow_application(lead=locked, to=Stage.WON, actor=actor, note="Loan funded")
     elif application.status in APPLICATION_LOST_REASONS:

@@ -208,7 +208,7 @@ def lead_capture(*, actor: User | None, data: LeadInput) -> LeadCaptured:
 # --- stages --------------------------------------------------------------------------------------------------
 
 
-def _stage_set(lead: Lead, *, actor: User | None, to: str, note: str = "", lost_reason: str = "") -> None:
+def lead_stage_write(lead: Lead, *, actor: User | None, to: str, note: str = "", lost_reason: str = "") -> None:
     """Write a stage change on a locked lead: the row, the timeline entry and the audit row, together."""
     now = timezone.now()
     before = lead.stage
@@ -261,7 +261,7 @@ def lead_move(*, actor: User, lead: Lead, to: str, lost_reason: str = "") -> Lea
     lost_reason = " ".join(lost_reason.split())
     if to == Stage.LOST and not lost_reason:
         raise ValidationError({"lost_reason": "Say why the lead was lost."})
-    _stage_set(locked, actor=actor, to=to, lost_reason=lost_reason)
+    lead_stage_write(locked, actor=actor, to=to, lost_reason=lost_reason)
     return locked
 
 
@@ -270,7 +270,7 @@ def lead_follow_application(*, lead: Lead, to: str, actor: User | None, note: st
     holds the lock. A lead already there stays: signals may arrive twice."""
     if lead.stage != Stage.APPLICATION or to == lead.stage:
         return False
-    _stage_set(lead, actor=actor, to=to, note=note, lost_reason=note if to == Stage.LOST else "")
+    lead_stage_write(lead, actor=actor, to=to, note=note, lost_reason=note if to == Stage.LOST else "")
     return True
 
 
