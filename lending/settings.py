@@ -161,6 +161,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- celery -------------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Django's cache: each process's memory by default; in production a shared one (CACHE_URL, e.g. Redis), so
+# counters such as the contact form's rate limit hold across web processes.
+CACHE_URL = env.str("CACHE_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # Without a broker, tasks run in-process so the embedded default needs no server.
