@@ -1,0 +1,163 @@
+"""Early intervention, Reg X 1024.39: the live contact by day 36 and the written notice by day 45 of the delinquency,
+as due / done / late, and the nightly step that makes the notice on day 40, once in 180 days, idempotently.
+
+The loan (tests.servicing.collections.helpers) has its January 1 2027 payment unpaid: day 0 of the delinquency is
+Jan 1, so day 36 is Feb 6 (Jan 1 + 30 = Jan 31, + 6) and day 45 is Feb 15 (Jan 31 + 15); day 40 is Feb 10.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from django.utils import timezone
+
+from lending.core.models import AuditEvent
+from servicing.models import BorrowerDocument, EarlyInterventionNotice, LoanAccount
+from servicing.selectors.loss_mitigation import early_intervention_deadlines
+from servicing.services.nightly.base import steps_in_order
+from servicing.services.nightly.steps.early_intervention import EarlyInterventionStep
+from tests.servicing.collections.helpers import delinquent_loan
+from tests.servicing.test_notices import pdf_text
+
+START = date(2027, 1, 1)
+DAY_36 = date(2027, 2, 6)
+DAY_40 = date(2027, 2, 10)
+DAY_45 = date(2027, 2, 15)
+
+
+def _loan(**kwargs) -> LoanAccount:
+    return LoanAccount(days_past_due=45, next_due_date=START, **kwargs)
+
+
+def _call(day: date, hour: int = 20) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, 0))
+
+
+def _states(rows):
+    return [(row.label, row.state, row.due_by, row.done_on) for row in rows]
+
+
+def test_the_step_runs_right_after_delinquency():
+    names = [step.name for step in steps_in_order()]
+    assert names[names.index("delinquency") + 1] == "early_intervention"
+
+
+def test_live_contact_by_the_36th_day():
+    # A call at 8 p.m. on Feb 6 (day 36) is on time; one on Feb 7 (day 37) is late; none yet on Feb 6 is due.
+    assert _states(early_intervention_deadlines(_loan(), _call(DAY_36), None, DAY_36))[0] == (
+        "Live contact",
+        "done",
+        DAY_36,
+        DAY_36,
+    )
+    assert _states(early_intervention_deadlines(_loan(), _call(date(2027, 2, 7)), None, DAY_45))[0] == (
+        "Live contact",
+        "late",
+        DAY_36,
+        date(2027, 2, 7),
+    )
+    assert _states(early_intervention_deadlines(_loan(), None, None, DAY_36))[0] == ("Live contact", "due", DAY_36, None)
+    assert _states(early_intervention_deadlines(_loan(), None, None, date(2027, 2, 7)))[0] == (
+        "Live contact",
+        "late",
+        DAY_36,
+        None,
+    )
+
+
+def test_cease_contact_exempts_the_live_contact_but_not_the_notice():
+    rows = early_intervention_deadlines(_loan(cease_contact_at=_call(START)), None, None, DAY_45)
+    assert [(row.state, row.note) for row in rows] == [
+        ("exempt", "Cease contact: exempt (1024.39(d)(1))"),
+        ("due", ""),
+    ]
+
+
+def test_written_notice_by_the_45th_day_and_once_in_180_days():
+    def notice(sent_on, today=DAY_45):
+        return _states(early_intervention_deadlines(_loan(), None, sent_on, today))[1]
+
+    assert notice(DAY_40) == ("Written notice", "done", DAY_45, DAY_40)
+    assert notice(date(2027, 2, 16), today=date(2027, 2, 16)) == ("Written notice", "late", DAY_45, date(2027, 2, 16))
+    assert notice(None) == ("Written notice", "due", DAY_45, None)
+    assert notice(None, today=date(2027, 2, 16)) == ("Written notice", "late", DAY_45, None)
+    # The 180 days ending on Feb 15 2027 begin on Aug 20 2026 (Feb 15 - 179 days: back to Aug 15 is 184 days):
+    # a notice of an earlier delinquency sent Aug 20 still covers this one, one sent Aug 19 does not.
+    assert notice(date(2026, 8, 20)) == ("Written notice", "done", DAY_45, date(2026, 8, 20))
+    assert notice(date(2026, 8, 19)) == ("Written notice", "due", DAY_45, None)
+
+
+def test_a_current_loan_has_no_deadline():
+    assert early_intervention_deadlines(LoanAccount(days_past_due=0, next_due_date=START), None, None, DAY_45) == []
+
+
+def _run(day: date) -> list[int]:
+    step = EarlyInterventionStep()
+    ids = list(step.pending_loan_ids(day))
+    result = step.run_chunk(day, ids, None)
+    assert result.errors == []
+    return ids
+
+
+@pytest.mark.django_db
+def test_the_night_makes_the_notice_on_day_40_once(django_capture_on_commit_callbacks):
+    day_39 = delinquent_loan(days=39, aged_on=date(2027, 2, 9))
+    loan = delinquent_loan(days=40, aged_on=DAY_40)
+    assert loan.next_due_date == START
+    assert _run(date(2027, 2, 9)) == []  # day 39: not yet
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _run(DAY_40) == [loan.pk]
+    notice = EarlyInterventionNotice.objects.get(loan=loan)
+    assert (notice.delinquency_start, notice.sent_on, notice.due_by, notice.cease_contact) == (
+        START,
+        DAY_40,
+        DAY_45,
+        False,
+    )
+    assert AuditEvent.objects.filter(verb="loan.early_intervention_notice", target_id=str(loan.pk)).count() == 1
+    document = BorrowerDocument.objects.get(loan=loan, kind="early_intervention")
+    assert notice.pk and EarlyInterventionNotice.objects.get(pk=notice.pk).document == document
+    text = pdf_text(document)
+    assert "The payment on your loan" in text and "due January 1, 2027 has not been received" in text
+    assert "Find one at https://www.hud.gov/counseling or call HUD toll-free at 1-800-569-4287." in text
+    assert "Loan modification: a new rate or term" in text
+    assert not EarlyInterventionNotice.objects.filter(loan=day_39).exists()
+
+    assert _run(DAY_40) == []  # a rerun finds the loan done
+    result = EarlyInterventionStep().run_chunk(DAY_40, [loan.pk], None)  # a stale chunk writes nothing
+    assert (result.done, result.errors) == (1, [])
+    assert EarlyInterventionNotice.objects.filter(loan=loan).count() == 1
+
+
+@pytest.mark.django_db
+def test_not_more_than_once_in_180_days():
+    loan = delinquent_loan(days=40, aged_on=DAY_40)
+    _run(DAY_40)
+
+    def aged(day: date, days: int) -> list[int]:
+        LoanAccount.objects.filter(pk=loan.pk).update(delinquency_as_of=day, days_past_due=days)
+        return _run(day)
+
+    assert aged(date(2027, 2, 11), 41) == []
+    # Feb 10 + 179 days = Aug 8 2027 (Feb 10 + 181 = Aug 10): still within the 180 days; Aug 9 is not.
+    assert aged(date(2027, 8, 8), 219) == []
+    assert aged(date(2027, 8, 9), 220) == [loan.pk]
+    assert list(EarlyInterventionNotice.objects.filter(loan=loan).values_list("sent_on", flat=True)) == [
+        date(2027, 8, 9),
+        DAY_40,
+    ]
+
+
+@pytest.mark.django_db
+def test_under_cease_contact_the_notice_asks_for_no_payment(django_capture_on_commit_callbacks):
+    loan = delinquent_loan(days=40, aged_on=DAY_40)
+    LoanAccount.objects.filter(pk=loan.pk).update(cease_contact_at=_call(date(2027, 1, 20)))
+    with django_capture_on_commit_callbacks(execute=True):
+        _run(DAY_40)
+    notice = EarlyInterventionNotice.objects.select_related("document").get(loan=loan)
+    assert notice.cease_contact is True
+    text = pdf_text(notice.document)
+    assert "This notice is not a request for payment." in text
+    assert "We may or intend to invoke our remedy of foreclosure" in text
+    assert "has not been received" not in text
