@@ -57,7 +57,12 @@ def test_live_contact_by_the_36th_day():
         DAY_36,
         date(2027, 2, 7),
     )
-    assert _states(early_intervention_deadlines(_loan(), None, None, DAY_36))[0] == ("Live contact", "due", DAY_36, None)
+    assert _states(early_intervention_deadlines(_loan(), None, None, DAY_36))[0] == (
+        "Live contact",
+        "due",
+        DAY_36,
+        None,
+    )
     assert _states(early_intervention_deadlines(_loan(), None, None, date(2027, 2, 7)))[0] == (
         "Live contact",
         "late",
@@ -117,9 +122,11 @@ def test_the_night_makes_the_notice_on_day_40_once(django_capture_on_commit_call
     )
     assert AuditEvent.objects.filter(verb="loan.early_intervention_notice", target_id=str(loan.pk)).count() == 1
     document = BorrowerDocument.objects.get(loan=loan, kind="early_intervention")
-    assert notice.pk and EarlyInterventionNotice.objects.get(pk=notice.pk).document == document
+    assert notice.pk
+    assert EarlyInterventionNotice.objects.get(pk=notice.pk).document == document
     text = pdf_text(document)
-    assert "The payment on your loan" in text and "due January 1, 2027 has not been received" in text
+    assert "The payment on your loan" in text
+    assert "due January 1, 2027 has not been received" in text
     assert "Find one at https://www.hud.gov/counseling or call HUD toll-free at 1-800-569-4287." in text
     assert "Loan modification: a new rate or term" in text
     assert not EarlyInterventionNotice.objects.filter(loan=day_39).exists()
