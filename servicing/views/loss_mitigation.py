@@ -15,12 +15,21 @@ from servicing.services import loss_mitigation as services
 from servicing.views.collections import COLLECTIONS_ROLES, _LoanActionView
 
 
-def _application(loan: LoanAccount, pk: int) -> LossMitigationApplication:
+def _application(loan: LoanAccount | int, pk: int) -> LossMitigationApplication:
     """The loan's application ``pk``; another loan's is 404."""
-    application = LossMitigationApplication.objects.filter(pk=pk, loan=loan).select_related("loan").first()
+    loan_id = loan if isinstance(loan, int) else loan.pk
+    application = LossMitigationApplication.objects.filter(pk=pk, loan_id=loan_id).select_related("loan").first()
     if application is None:
         raise Http404("No such application on this loan.")
     return application
+
+
+class _ApplicationActionView(_LoanActionView):
+    """An action on one application of the loan: another loan's (or none) is 404 before the form is read."""
+
+    def post(self, request, *args, **kwargs):
+        _application(self.kwargs["pk"], self.kwargs["app"])
+        return super().post(request, *args, **kwargs)
 
 
 class ReceiveView(_LoanActionView):
@@ -36,7 +45,7 @@ class ReceiveView(_LoanActionView):
         return f"Application received on {app.received_on:%b %d, %Y}: acknowledge it by {app.acknowledge_by:%b %d, %Y}."
 
 
-class DocumentAddView(_LoanActionView):
+class DocumentAddView(_ApplicationActionView):
     form_name = "lm_document_form"
 
     def make_form(self, request):
@@ -52,7 +61,7 @@ class DocumentAddView(_LoanActionView):
         return f"{document.get_kind_display()} added."
 
 
-class AcknowledgeView(_LoanActionView):
+class AcknowledgeView(_ApplicationActionView):
     form_name = "lm_action_form"
 
     def make_form(self, request):
@@ -67,7 +76,7 @@ class AcknowledgeView(_LoanActionView):
         return f"Acknowledged as complete: evaluate it by {app.evaluate_by:%b %d, %Y}."
 
 
-class CompleteView(_LoanActionView):
+class CompleteView(_ApplicationActionView):
     form_name = "lm_action_form"
 
     def make_form(self, request):
@@ -80,7 +89,7 @@ class CompleteView(_LoanActionView):
         return f"Application complete: evaluate it by {app.evaluate_by:%b %d, %Y}."
 
 
-class DecideView(_LoanActionView):
+class DecideView(_ApplicationActionView):
     form_name = "lm_decide_form"
 
     def make_form(self, request):
