@@ -113,12 +113,6 @@ def loss_mitigation_receive(*, actor: User, loan: LoanAccount, received_on: date
     today = _today()
     if received_on > today:
         raise LossMitigationError("The date received cannot be in the future.", field="received_on")
-    if received_on < today - timedelta(days=ACKNOWLEDGE_DAYS * 2 + 4):
-        raise LossMitigationError(
-            "Record an application the day it arrives: one received over two weeks ago is already overdue for "
-            "its acknowledgment.",
-            field="received_on",
-        )
     locked = LoanAccount.objects.select_for_update().get(pk=loan.pk)
     if locked.status != LoanAccount.Status.ACTIVE:
         raise LossMitigationError("The loan is not active.")
