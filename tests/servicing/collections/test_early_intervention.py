@@ -13,9 +13,10 @@ import pytest
 from django.utils import timezone
 
 from lending.core.models import AuditEvent
-from servicing.models import BorrowerDocument, EarlyInterventionNotice, LoanAccount
+from servicing.models import BorrowerDocument, EarlyInterventionNotice, LoanAccount, NightlyRun
 from servicing.selectors.loss_mitigation import early_intervention_deadlines
 from servicing.services.nightly.base import steps_in_order
+from servicing.services.nightly.runner import nightly_run
 from servicing.services.nightly.steps.early_intervention import EarlyInterventionStep
 from tests.servicing.collections.helpers import delinquent_loan
 from tests.servicing.test_notices import pdf_text
@@ -168,3 +169,21 @@ def test_under_cease_contact_the_notice_asks_for_no_payment(django_capture_on_co
     assert "This notice is not a request for payment." in text
     assert "We may or intend to invoke our remedy of foreclosure" in text
     assert "has not been received" not in text
+
+
+@pytest.mark.django_db
+def test_the_runner_runs_the_step_by_name(django_capture_on_commit_callbacks):
+    loan = delinquent_loan(days=40, aged_on=DAY_40)
+    # Wednesday Feb 10 2027 is a business day, closable on Thursday Feb 11.
+    with django_capture_on_commit_callbacks(execute=True):
+        run = nightly_run(
+            business_date=DAY_40,
+            actor=None,
+            trigger=NightlyRun.Trigger.COMMAND,
+            only_step="early_intervention",
+            today=date(2027, 2, 11),
+        )
+    step = run.steps.get(name="early_intervention")
+    assert (step.status, step.done, step.error_count) == ("completed", 1, 0)
+    notice = EarlyInterventionNotice.objects.get(loan=loan)
+    assert (notice.sent_on, notice.document.kind) == (DAY_40, "early_intervention")
