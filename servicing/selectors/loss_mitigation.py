@@ -28,7 +28,8 @@ from servicing.services.early_intervention import (
     notice_due_by,
     notice_window_start,
 )
-from servicing.services.loss_mitigation import ReferralBlock, missing_labels, referral_block
+from servicing.services.foreclosure_referral import ReferralBlock, referral_block
+from servicing.services.loss_mitigation import missing_labels
 
 App = LossMitigationApplication
 DUE, DONE, LATE, EXEMPT = "due", "done", "late", "exempt"

@@ -12,6 +12,7 @@ from lending.core.permissions import RoleRequiredMixin
 from servicing.forms.loss_mitigation import ActionForm, DecideForm, DocumentForm, ReceiveForm, ReferralForm
 from servicing.models import LoanAccount, LossMitigationApplication, LossMitigationDocument
 from servicing.services import loss_mitigation as services
+from servicing.services.foreclosure_referral import foreclosure_refer
 from servicing.views.collections import COLLECTIONS_ROLES, _LoanActionView
 
 
@@ -114,7 +115,7 @@ class ReferralView(_LoanActionView):
         return ReferralForm(request.POST)
 
     def act(self, loan, data):
-        referral = services.foreclosure_refer(
+        referral = foreclosure_refer(
             actor=self.request.user,
             loan=loan,
             referred_on=data["referred_on"],

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing.models import BorrowerDocument, ForeclosureReferral, LossMitigationDocument
+from servicing.services import foreclosure_referral as fr
 from servicing.services import loss_mitigation as lm
 from servicing.services.loss_mitigation import LossMitigationError
 from tests.core.factories import user_with_role
@@ -36,7 +37,8 @@ def today(monkeypatch):
     """Set the services' today: ``today(date)``."""
 
     def set_today(day: date) -> None:
-        monkeypatch.setattr(lm, "_today", lambda: day)
+        for module in (lm, fr):
+            monkeypatch.setattr(module, "_today", lambda: day)
 
     return set_today
 
@@ -217,20 +219,20 @@ def test_no_referral_until_more_than_120_days_delinquent(today):
     today(date(2027, 5, 2))
     # Day 120 is May 1 (Jan 1 + 31 + 28 + 31 + 30 = Jan 1 + 120): refused; day 121, May 2: allowed.
     with pytest.raises(LossMitigationError) as refused:
-        lm.foreclosure_refer(actor=manager, loan=loan, referred_on=date(2027, 5, 1), attorney="Hale & Co")
+        fr.foreclosure_refer(actor=manager, loan=loan, referred_on=date(2027, 5, 1), attorney="Hale & Co")
     assert str(refused.value) == (
         "The loan is 120 days delinquent on May 01, 2027: a foreclosure referral needs more than 120 days of "
         "delinquency (Reg X 1024.41(f)(1)). It will be allowed from May 02, 2027 (day 121) if the loan is still "
         "delinquent."
     )
     assert not ForeclosureReferral.objects.exists()
-    with pytest.raises(LossMitigationError, match=r"^Only a manager may do this\.$"):
-        lm.foreclosure_refer(
+    with pytest.raises(LossMitigationError, match=r"^Only a manager may refer a loan to foreclosure\.$"):
+        fr.foreclosure_refer(
             actor=user_with_role(roles.COLLECTOR), loan=loan, referred_on=date(2027, 5, 2), attorney="Hale & Co"
         )
-    referral = lm.foreclosure_refer(actor=manager, loan=loan, referred_on=date(2027, 5, 2), attorney="Hale & Co")
+    referral = fr.foreclosure_refer(actor=manager, loan=loan, referred_on=date(2027, 5, 2), attorney="Hale & Co")
     assert (referral.referred_on, referral.attorney, referral.days_past_due) == (date(2027, 5, 2), "Hale & Co", 121)
-    assert lm.foreclosure_refer(actor=manager, loan=loan, referred_on=date(2027, 5, 2), attorney="Other") == referral
+    assert fr.foreclosure_refer(actor=manager, loan=loan, referred_on=date(2027, 5, 2), attorney="Other") == referral
     assert AuditEvent.objects.filter(verb="loan.foreclosure_referred", target_id=str(loan.pk)).count() == 1
 
 
@@ -244,7 +246,7 @@ def test_no_referral_while_a_complete_application_is_pending_or_open_to_appeal(t
     app = lm.loss_mitigation_complete(actor=collector, application=app)  # evaluate by May 26
     today(date(2027, 5, 3))
     with pytest.raises(LossMitigationError) as refused:
-        lm.foreclosure_refer(actor=manager, loan=loan, referred_on=date(2027, 5, 3), attorney="Hale & Co")
+        fr.foreclosure_refer(actor=manager, loan=loan, referred_on=date(2027, 5, 3), attorney="Hale & Co")
     assert str(refused.value) == (
         "A complete loss mitigation application (received Apr 26, 2027) is under evaluation, due by May 26, 2027: "
         "no referral until it is decided and its 14-day appeal period has ended (Reg X 1024.41(f)(2))."
@@ -252,10 +254,10 @@ def test_no_referral_while_a_complete_application_is_pending_or_open_to_appeal(t
     app = lm.loss_mitigation_decide(actor=collector, application=app, approved=False, reasons="No income.")
     today(date(2027, 5, 17))  # appeal by May 3 + 14 = May 17
     with pytest.raises(LossMitigationError, match=r"through May 17, 2027 .* allowed from May 18, 2027"):
-        lm.foreclosure_refer(actor=manager, loan=loan, referred_on=date(2027, 5, 17), attorney="Hale & Co")
+        fr.foreclosure_refer(actor=manager, loan=loan, referred_on=date(2027, 5, 17), attorney="Hale & Co")
     today(date(2027, 5, 18))
     assert (
-        lm.foreclosure_refer(
+        fr.foreclosure_refer(
             actor=manager, loan=loan, referred_on=date(2027, 5, 18), attorney="Hale & Co"
         ).days_past_due
         == (date(2027, 5, 18) - date(2027, 1, 1)).days

@@ -26,6 +26,7 @@ from servicing.models import (
 )
 from servicing.selectors import loss_mitigation as lm_selectors
 from servicing.services import collections
+from servicing.services import foreclosure_referral as fr
 from servicing.services import loss_mitigation as lm
 from tests.core.factories import user_with_role
 from tests.servicing.collections.helpers import delinquent_loan
@@ -38,7 +39,7 @@ TODAY = date(2027, 2, 16)
 @pytest.fixture
 def today(monkeypatch):
     def set_today(day: date) -> None:
-        for module in (lm, lm_selectors, collections):
+        for module in (lm, fr, lm_selectors, collections):
             monkeypatch.setattr(module, "_today", lambda: day)
 
     set_today(TODAY)
