@@ -33,6 +33,7 @@ from servicing.services.loss_mitigation import missing_labels
 
 App = LossMitigationApplication
 DUE, DONE, LATE, EXEMPT = "due", "done", "late", "exempt"
+ASKED = "asked"  # a date we gave the borrower, not one we must meet
 NOTICE_ROWS = 5
 APPLICATION_ROWS = 5
 
@@ -43,7 +44,7 @@ def _today() -> date:
 
 @dataclass(frozen=True)
 class Deadline:
-    """One Reg X deadline: what, by when, and its state (due / done / late / exempt)."""
+    """One Reg X deadline: what, by when, and its state (due / done / late / exempt, or asked of the borrower)."""
 
     label: str
     due_by: date | None
@@ -92,7 +93,7 @@ def application_deadlines(app: App, today: date) -> list[Deadline]:
     """An application's acknowledgment (5 business days) and, once complete, its evaluation (30 days)."""
     rows = [deadline("Acknowledgment", app.acknowledge_by, app.acknowledged_on, today)]
     if app.status == App.Status.INCOMPLETE and app.submit_by is not None:
-        rows.append(Deadline("Borrower's documents", app.submit_by, EXEMPT, note="the date given to the borrower"))
+        rows.append(Deadline("Borrower's documents", app.submit_by, ASKED, note="the date given to the borrower"))
     if app.evaluate_by is not None:
         rows.append(deadline("Evaluation", app.evaluate_by, app.decided_on, today))
     return rows
@@ -150,7 +151,7 @@ def queue_deadlines(loans: list[LoanAccount], today: date | None = None) -> list
                 submit_by=loan.lm_submit_by,  # type: ignore[attr-defined]
                 evaluate_by=loan.lm_evaluate_by,  # type: ignore[attr-defined]
             )
-            rows += [row for row in application_deadlines(app, today) if row.state != EXEMPT]
+            rows += [row for row in application_deadlines(app, today) if row.state != ASKED]
         loan.reg_x = rows  # type: ignore[attr-defined]
     return loans
 

@@ -134,7 +134,7 @@ def test_an_application_through_the_page(client, loan, today):
         'data-testid="lm-missing">Missing: Signed application form; Hardship letter; Two years&#x27; tax returns; '
         "Two months&#x27; bank statements</div>"
     ) in page
-    assert 'Borrower&#x27;s documents: <span class="badge text-bg-secondary">exempt</span> by 2027-03-18' in page
+    assert 'Borrower&#x27;s documents: <span class="badge text-bg-secondary">asked</span> by 2027-03-18' in page
 
     response = client.post(reverse("collections:lm-complete", args=[loan.pk, app.pk]))
     assert response.status_code == 400
