@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from lending.core.models import User
+from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record_many
 from origination.services.disclosures import pdf_render
 from servicing.models import BorrowerDocument, EarlyInterventionNotice, LoanAccount
@@ -114,7 +114,7 @@ def notices_create(*, business_date: date, loan_ids: list[int], actor: User | No
     return ids
 
 
-def _audit(row: EarlyInterventionNotice, actor: User | None):
+def _audit(row: EarlyInterventionNotice, actor: User | None) -> AuditEvent:
     return audit_event(
         actor=actor,
         verb="loan.early_intervention_notice",
