@@ -161,6 +161,19 @@ def test_an_application_through_the_page(client, loan, today):
     assert 'Evaluation: <span class="badge text-bg-danger">late</span> by 2027-03-18, done 2027-03-19' in page
     assert 'data-testid="lm-appeal">Appeal (or acceptance) by 2027-04-02</div>' in page
     assert 'data-testid="lm-receive-form"' in page  # decided: another may be received
+    # Decided: marking it complete again or adding a document are invalid transitions (400, nothing written).
+    response = client.post(reverse("collections:lm-complete", args=[loan.pk, app.pk]))
+    assert response.status_code == 400
+    assert "The application is decided." in response.content.decode()
+    upload = SimpleUploadedFile("late.pdf", PDF + b"late", content_type="application/pdf")
+    response = client.post(url, {"kind": "other", "file": upload})
+    assert response.status_code == 400
+    assert "The application is decided: it takes no new documents." in response.content.decode()
+    assert LossMitigationDocument.objects.filter(application=app).count() == 5
+    # A repeated decision changes nothing: the same letter.
+    letter = LossMitigationApplication.objects.get(pk=app.pk).decision_letter_id
+    assert client.post(decide, {"decision": "deny", "reasons": "x"}).status_code == 302
+    assert LossMitigationApplication.objects.get(pk=app.pk).decision_letter_id == letter
 
 
 def test_form_errors_are_400_with_the_field(client, loan, today):
