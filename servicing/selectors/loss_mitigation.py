@@ -9,15 +9,16 @@ and the deadline is past, *due* otherwise; days count in the servicer's time zon
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
-from django.db.models import Min, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from servicing.models import (
     ContactAttempt,
     EarlyInterventionNotice,
     ForeclosureReferral,
+    Installment,
     LoanAccount,
     LossMitigationApplication,
     LossMitigationDocument,
@@ -66,27 +67,73 @@ def deadline(label: str, due_by: date, done_on: date | None, today: date, note: 
     return Deadline(label, due_by, LATE if today > due_by else DUE, None, note)
 
 
-def _local_date(at: datetime | None) -> date | None:
-    return timezone.localdate(at) if at is not None else None
+def _first_on_or_after(days: list[date], day: date) -> date | None:
+    """The first of the sorted ``days`` on or after ``day``."""
+    return next((d for d in days if d >= day), None)
+
+
+def live_contact_deadlines(start: date, due_dates: list[date], call_days: list[date], today: date) -> list[Deadline]:
+    """1024.39(a): a live contact (or a good-faith attempt: any call) by the 36th day of the delinquency, and again
+    within 36 days after each later due date while the loan stays delinquent. A call satisfies every due date it
+    falls within 36 days after. Shown: the latest due date whose 36 days have passed (done or late), and the most
+    urgent one still running (the earliest without a call, else the earliest), each naming its payment."""
+    cycles = sorted({start, *(d for d in due_dates if start < d <= today)})
+    calls = sorted(call_days)
+
+    def row(due: date) -> Deadline:
+        note = f"payment due {due:%Y-%m-%d}"
+        return deadline("Live contact", live_contact_due_by(due), _first_on_or_after(calls, due), today, note)
+
+    closed = [due for due in cycles if live_contact_due_by(due) < today]
+    running = [due for due in cycles if live_contact_due_by(due) >= today]
+    rows = [row(closed[-1])] if closed else []
+    if running:
+        unmet = [due for due in running if _first_on_or_after(calls, due) is None]
+        rows.append(row(unmet[0] if unmet else running[0]))
+    return rows
 
 
 def early_intervention_deadlines(
-    loan: LoanAccount, first_call_at: datetime | None, last_notice_on: date | None, today: date
+    loan: LoanAccount, due_dates: list[date], call_days: list[date], last_notice_on: date | None, today: date
 ) -> list[Deadline]:
-    """The live contact by day 36 and the written notice by day 45 of the loan's delinquency (none when current).
-    A call since the delinquency began meets the first (a good-faith attempt counts, 1024.39(a)); cease contact
-    exempts it (1024.39(d)(1)). A notice sent within the 180 days ending on day 45 meets the second (b)(1)."""
+    """The live contacts (``live_contact_deadlines``) and the written notice by day 45 of the loan's delinquency
+    (none when current). Cease contact exempts the live contact (1024.39(d)(1)). A notice sent within the 180 days
+    ending on day 45 meets the notice (b)(1). ``call_days``: the days of the calls since the delinquency began."""
     start = delinquency_start(loan)
     if start is None:
         return []
-    call_due = live_contact_due_by(start)
     if loan.cease_contact_at is not None:
-        call = Deadline("Live contact", call_due, EXEMPT, note="Cease contact: exempt (1024.39(d)(1))")
+        calls = [
+            Deadline("Live contact", live_contact_due_by(start), EXEMPT, note="Cease contact: exempt (1024.39(d)(1))")
+        ]
     else:
-        call = deadline("Live contact", call_due, _local_date(first_call_at), today)
+        calls = live_contact_deadlines(start, due_dates, call_days, today)
     notice_due = notice_due_by(start)
     counted = last_notice_on if last_notice_on and last_notice_on >= notice_window_start(notice_due) else None
-    return [call, deadline("Written notice", notice_due, counted, today)]
+    return [*calls, deadline("Written notice", notice_due, counted, today)]
+
+
+def cycle_facts(loans: list[LoanAccount], today: date) -> tuple[dict[int, list[date]], dict[int, list[date]]]:
+    """Per loan id: the due dates from its delinquency's start through ``today``, and the days of its calls since
+    that start. Two queries for any number of loans."""
+    starts = {loan.pk: start for loan in loans if (start := delinquency_start(loan)) is not None}
+    due_dates: dict[int, list[date]] = {pk: [] for pk in starts}
+    call_days: dict[int, list[date]] = {pk: [] for pk in starts}
+    if not starts:
+        return due_dates, call_days
+    earliest = min(starts.values())
+    rows = Installment.objects.filter(loan_id__in=starts, due_date__gte=earliest, due_date__lte=today)
+    for loan_id, due in rows.order_by().values_list("loan_id", "due_date"):
+        if due >= starts[loan_id]:
+            due_dates[loan_id].append(due)
+    calls = ContactAttempt.objects.filter(
+        loan_id__in=starts, channel=ContactAttempt.Channel.CALL, at__date__gte=earliest
+    ).order_by()
+    for loan_id, at in calls.values_list("loan_id", "at"):
+        day = timezone.localdate(at)
+        if day >= starts[loan_id]:
+            call_days[loan_id].append(day)
+    return due_dates, call_days
 
 
 def application_deadlines(app: App, today: date) -> list[Deadline]:
@@ -108,20 +155,10 @@ def _open_application(field_name: str) -> Subquery:
 
 
 def with_reg_x(loans: QuerySet[LoanAccount]) -> QuerySet[LoanAccount]:
-    """``loans`` with what their Reg X deadlines need, in the same query: the first call since the delinquency
-    began, the latest early intervention notice and the open application's dates."""
-    first_call = (
-        ContactAttempt.objects.filter(
-            loan=OuterRef("pk"), channel=ContactAttempt.Channel.CALL, at__date__gte=OuterRef("next_due_date")
-        )
-        .order_by()
-        .values("loan")
-        .annotate(first=Min("at"))
-        .values("first")
-    )
+    """``loans`` with what their Reg X deadlines need in the same query: the latest early intervention notice and
+    the open application's dates (the due dates and calls come in two queries per page, ``queue_deadlines``)."""
     last_notice = EarlyInterventionNotice.objects.filter(loan=OuterRef("pk")).order_by("-sent_on").values("sent_on")
     return loans.annotate(
-        ei_first_call_at=Subquery(first_call),
         ei_last_notice_on=Subquery(last_notice[:1]),
         lm_status=_open_application("status"),
         lm_acknowledge_by=_open_application("acknowledge_by"),
@@ -133,13 +170,15 @@ def with_reg_x(loans: QuerySet[LoanAccount]) -> QuerySet[LoanAccount]:
 
 def queue_deadlines(loans: list[LoanAccount], today: date | None = None) -> list[LoanAccount]:
     """Set ``reg_x`` (the early intervention and open application deadlines) on each row of a queue page
-    annotated by ``with_reg_x``; no query."""
+    annotated by ``with_reg_x``: two queries (``cycle_facts``) whatever the page size."""
     today = today or _today()
+    due_dates, call_days = cycle_facts(loans, today)
     for loan in loans:
         rows = early_intervention_deadlines(
             loan,
-            loan.ei_first_call_at,  # type: ignore[attr-defined]  # annotated
-            loan.ei_last_notice_on,  # type: ignore[attr-defined]
+            due_dates.get(loan.pk, []),
+            call_days.get(loan.pk, []),
+            loan.ei_last_notice_on,  # type: ignore[attr-defined]  # annotated
             today,
         )
         status = loan.lm_status  # type: ignore[attr-defined]
@@ -191,18 +230,10 @@ def _missing(app: App) -> list[str]:
 
 
 def loss_mitigation_section(loan: LoanAccount) -> LossMitigationSection:
-    """The loan page's early intervention and loss mitigation section. Five queries: the first call since the
-    delinquency began, the notices, the applications, their documents and the referral."""
+    """The loan page's early intervention and loss mitigation section. Six queries: the due dates and the calls
+    since the delinquency began, the notices, the applications, their documents and the referral."""
     today = _today()
-    start = delinquency_start(loan)
-    first_call_at = None
-    if start is not None:
-        first_call_at = (
-            ContactAttempt.objects.filter(loan=loan, channel=ContactAttempt.Channel.CALL, at__date__gte=start)
-            .order_by("at")
-            .values_list("at", flat=True)
-            .first()
-        )
+    due_dates, call_days = cycle_facts([loan], today)
     notices = list(
         EarlyInterventionNotice.objects.filter(loan=loan).select_related("document").order_by("-sent_on")[:NOTICE_ROWS]
     )
@@ -218,7 +249,11 @@ def loss_mitigation_section(loan: LoanAccount) -> LossMitigationSection:
     referral = ForeclosureReferral.objects.filter(loan=loan).select_related("referred_by").first()
     return LossMitigationSection(
         early_intervention=early_intervention_deadlines(
-            loan, first_call_at, notices[0].sent_on if notices else None, today
+            loan,
+            due_dates.get(loan.pk, []),
+            call_days.get(loan.pk, []),
+            notices[0].sent_on if notices else None,
+            today,
         ),
         notices=notices,
         applications=[ApplicationRow(app, application_deadlines(app, today), _missing(app)) for app in apps],

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from lending.core.models import AuditEvent
 from servicing.models import BorrowerDocument, EarlyInterventionNotice, LoanAccount, NightlyRun
-from servicing.selectors.loss_mitigation import early_intervention_deadlines
+from servicing.selectors.loss_mitigation import early_intervention_deadlines, live_contact_deadlines
 from servicing.services.nightly.base import steps_in_order
 from servicing.services.nightly.runner import nightly_run
 from servicing.services.nightly.steps.early_intervention import EarlyInterventionStep
@@ -36,7 +36,11 @@ def _call(day: date, hour: int = 20) -> datetime:
 
 
 def _states(rows):
-    return [(row.label, row.state, row.due_by, row.done_on) for row in rows]
+    return [(row.label, row.state, row.due_by, row.done_on, row.note) for row in rows]
+
+
+def _live(today: date, calls: list[date], dues=(START, date(2027, 2, 1), date(2027, 3, 1))):
+    return _states(live_contact_deadlines(START, [d for d in dues if d <= today], calls, today))
 
 
 def test_the_step_runs_right_after_delinquency():
@@ -44,45 +48,51 @@ def test_the_step_runs_right_after_delinquency():
     assert names[names.index("delinquency") + 1] == "early_intervention"
 
 
+JAN, FEB, MAR = "payment due 2027-01-01", "payment due 2027-02-01", "payment due 2027-03-01"
+FEB_36 = date(2027, 3, 9)  # Feb 1 + 36: Mar 1 is + 28, Mar 9 + 36
+MAR_36 = date(2027, 4, 6)  # Mar 1 + 36: Mar 31 is + 30, Apr 6 + 36
+
+
 def test_live_contact_by_the_36th_day():
-    # A call at 8 p.m. on Feb 6 (day 36) is on time; one on Feb 7 (day 37) is late; none yet on Feb 6 is due.
-    assert _states(early_intervention_deadlines(_loan(), _call(DAY_36), None, DAY_36))[0] == (
-        "Live contact",
-        "done",
-        DAY_36,
-        DAY_36,
-    )
-    assert _states(early_intervention_deadlines(_loan(), _call(date(2027, 2, 7)), None, DAY_45))[0] == (
-        "Live contact",
-        "late",
-        DAY_36,
-        date(2027, 2, 7),
-    )
-    assert _states(early_intervention_deadlines(_loan(), None, None, DAY_36))[0] == (
-        "Live contact",
-        "due",
-        DAY_36,
-        None,
-    )
-    assert _states(early_intervention_deadlines(_loan(), None, None, date(2027, 2, 7)))[0] == (
-        "Live contact",
-        "late",
-        DAY_36,
-        None,
-    )
+    # Day 36, Feb 6: a call that day is on time; none yet is due (Feb 1's own 36 days run to Mar 9).
+    assert _live(DAY_36, [DAY_36]) == [("Live contact", "done", DAY_36, DAY_36, JAN)]
+    assert _live(DAY_36, []) == [("Live contact", "due", DAY_36, None, JAN)]
+    # Day 37, Feb 7: the first contact is late (made that day, or not at all); the call of Feb 7 also meets the
+    # contact owed for the Feb 1 payment, by Mar 9.
+    assert _live(date(2027, 2, 7), [date(2027, 2, 7)]) == [
+        ("Live contact", "late", DAY_36, date(2027, 2, 7), JAN),
+        ("Live contact", "done", FEB_36, date(2027, 2, 7), FEB),
+    ]
+    assert _live(date(2027, 2, 7), []) == [
+        ("Live contact", "late", DAY_36, None, JAN),
+        ("Live contact", "due", FEB_36, None, FEB),
+    ]
+
+
+def test_live_contact_again_after_each_due_date_while_delinquent():
+    # Mar 10: Feb 1's 36 days have passed. A call on Feb 5 met it (and Jan 1's); Mar 1's runs to Apr 6.
+    assert _live(date(2027, 3, 10), [date(2027, 2, 5)]) == [
+        ("Live contact", "done", FEB_36, date(2027, 2, 5), FEB),
+        ("Live contact", "due", MAR_36, None, MAR),
+    ]
+    # A call on Jan 20 only met Jan 1's: Feb 1's is late.
+    assert _live(date(2027, 3, 10), [date(2027, 1, 20)]) == [
+        ("Live contact", "late", FEB_36, None, FEB),
+        ("Live contact", "due", MAR_36, None, MAR),
+    ]
 
 
 def test_cease_contact_exempts_the_live_contact_but_not_the_notice():
-    rows = early_intervention_deadlines(_loan(cease_contact_at=_call(START)), None, None, DAY_45)
-    assert [(row.state, row.note) for row in rows] == [
-        ("exempt", "Cease contact: exempt (1024.39(d)(1))"),
-        ("due", ""),
+    rows = early_intervention_deadlines(_loan(cease_contact_at=_call(START)), [START], [], None, DAY_45)
+    assert [(row.label, row.state, row.note) for row in rows] == [
+        ("Live contact", "exempt", "Cease contact: exempt (1024.39(d)(1))"),
+        ("Written notice", "due", ""),
     ]
 
 
 def test_written_notice_by_the_45th_day_and_once_in_180_days():
     def notice(sent_on, today=DAY_45):
-        return _states(early_intervention_deadlines(_loan(), None, sent_on, today))[1]
+        return _states(early_intervention_deadlines(_loan(), [START], [], sent_on, today))[-1][:4]
 
     assert notice(DAY_40) == ("Written notice", "done", DAY_45, DAY_40)
     assert notice(date(2027, 2, 16), today=date(2027, 2, 16)) == ("Written notice", "late", DAY_45, date(2027, 2, 16))
@@ -95,7 +105,7 @@ def test_written_notice_by_the_45th_day_and_once_in_180_days():
 
 
 def test_a_current_loan_has_no_deadline():
-    assert early_intervention_deadlines(LoanAccount(days_past_due=0, next_due_date=START), None, None, DAY_45) == []
+    assert early_intervention_deadlines(LoanAccount(days_past_due=0, next_due_date=START), [], [], None, DAY_45) == []
 
 
 def _run(day: date) -> list[int]:
