@@ -1,7 +1,8 @@
 """Early intervention with delinquent borrowers, Reg X 12 CFR 1024.39.
 
-- Live contact (1024.39(a)): by the 36th day of the delinquency we reach the borrower by phone, or make a good-faith
-  attempt to: a call in the contact log made since the delinquency began (right-party contact or not) meets it.
+- Live contact (1024.39(a)): by the 36th day of the delinquency, and again within 36 days after each later due date
+  while it lasts, we reach the borrower by phone or make a good-faith attempt to: a call in the contact log on or
+  after the due date (right-party contact or not) meets it (``selectors.loss_mitigation.live_contact_deadlines``).
 - Written notice (1024.39(b)): by the 45th day, a letter with examples of the loss mitigation options, how to apply,
   our contact and the HUD housing counselor information; not more than once in any 180-day period (b)(1).
 - Cease contact (1024.39(d)): a borrower who asked us to cease contact is exempt from the live contact (d)(1); the

@@ -242,8 +242,11 @@ def _call(loan, day: date) -> None:
 
 def test_early_intervention_on_the_page_and_the_queue(client, loan, today):
     client.force_login(user_with_role(roles.COLLECTOR))
+    # Feb 16, day 46: the first live contact (by Feb 6) and the notice (by Feb 15) are late; the contact owed for
+    # the Feb 1 payment runs to Mar 9 (Feb 1 + 36).
     late = [
-        'Live contact: <span class="badge text-bg-danger">late</span> by 2027-02-06</span>',
+        'Live contact: <span class="badge text-bg-danger">late</span> by 2027-02-06 (payment due 2027-01-01)</span>',
+        'Live contact: <span class="badge text-bg-warning">due</span> by 2027-03-09 (payment due 2027-02-01)</span>',
         'Written notice: <span class="badge text-bg-danger">late</span> by 2027-02-15</span>',
     ]
     page = _page(client, loan)
@@ -251,12 +254,15 @@ def test_early_intervention_on_the_page_and_the_queue(client, loan, today):
     queue = client.get(reverse("collections:queue")).content.decode()
     assert all(text in queue for text in late)
     _call(loan, date(2026, 12, 31))  # before the delinquency began: does not count
-    _call(loan, date(2027, 2, 5))  # a good-faith attempt on day 35
+    _call(loan, date(2027, 2, 5))  # a good-faith attempt on day 35: meets both contacts
     EarlyInterventionNotice.objects.create(
         loan=loan, delinquency_start=date(2027, 1, 1), sent_on=date(2027, 2, 10), due_by=date(2027, 2, 15)
     )
     done = [
-        'Live contact: <span class="badge text-bg-success">done</span> by 2027-02-06, done 2027-02-05</span>',
+        'Live contact: <span class="badge text-bg-success">done</span> by 2027-02-06, done 2027-02-05 (payment due '
+        "2027-01-01)</span>",
+        'Live contact: <span class="badge text-bg-success">done</span> by 2027-03-09, done 2027-02-05 (payment due '
+        "2027-02-01)</span>",
         'Written notice: <span class="badge text-bg-success">done</span> by 2027-02-15, done 2027-02-10</span>',
     ]
     page = _page(client, loan)
