@@ -206,6 +206,7 @@ CELERY_TASK_ROUTES = {
     "servicing.print_batch": {"queue": DOCUMENTS_QUEUE},
     "servicing.escrow_initial_statement": {"queue": DOCUMENTS_QUEUE},
     "servicing.escrow_annual_statements": {"queue": DOCUMENTS_QUEUE},
+    "servicing.early_intervention_letters_make": {"queue": DOCUMENTS_QUEUE},
 }
 # A "running" close of business without progress for this long was killed: it may be started again.
 NIGHTLY_STALE_AFTER = env.int("NIGHTLY_STALE_AFTER", default=15 * 60)

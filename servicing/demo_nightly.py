@@ -10,7 +10,9 @@ buckets, the late fee, the return and the escrow step's work: a current escrowed
 property tax instalment due on the last night, added as a servicer adds one (``escrow_item_save``), paid with an
 escrow advance, and its first escrow analysis brought forward to that night. Every loan then has a periodic
 statement in the portal (``statements_demo_seed``). The late loans are the demo collector's to work, one with a
-logged call and an open promise to pay (``collections_demo_seed``).
+logged call and an open promise to pay (``collections_demo_seed``). The nights send the early intervention notices
+of the loans 40 or more days late, and ``DEMO-DQ-090`` has a loss mitigation application received on the last
+night with two of its documents, acknowledged as incomplete (``loss_mitigation_demo_seed``).
 
 A transferred mortgage with a completed year of payments (``DEMO1098-001``, Bob's) came to us in the December before
 last year and was paid on every due date since: ``manage.py year_end`` for last year (run here through its service)
@@ -22,9 +24,11 @@ already run is not run again and a loan number already boarded is left alone.
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -34,11 +38,25 @@ from lending.core.models import User
 from lending.finance.amortization import LoanTerms, build_schedule
 from lending.finance.daycount import add_months
 from origination.demo import _clock
-from servicing.models import ContactAttempt, EscrowItem, Installment, LoanAccount, NightlyRun, PendingPayment
+from servicing.models import (
+    ContactAttempt,
+    EscrowItem,
+    Installment,
+    LoanAccount,
+    LossMitigationApplication,
+    LossMitigationDocument,
+    NightlyRun,
+    PendingPayment,
+)
 from servicing.selectors.statements import statement_due_date
 from servicing.services.ach import BankDetails, ach_payment_schedule
 from servicing.services.collections import contact_log, promise_make
 from servicing.services.escrow import escrow_item_save
+from servicing.services.loss_mitigation import (
+    loss_mitigation_acknowledge,
+    loss_mitigation_document_add,
+    loss_mitigation_receive,
+)
 from servicing.services.nightly.runner import last_closable_date, nightly_run
 from servicing.services.payments import payment_post
 from servicing.services.statements import statements_make
@@ -93,12 +111,14 @@ def nightly_demo_seed(*, today: date, actor: User | None, stdout) -> list[date]:
     new = sum(boarded)
     made = statements_demo_seed(last_night=last, actor=actor)
     worked = collections_demo_seed(today=today, last_night=last)
+    mitigated = loss_mitigation_demo_seed(last_night=last)
     stdout.write(
         "Nightly demo: "
         + (f"{new} transferred loans boarded; " if new else "")
         + (f"close of business run for {', '.join(ran)}." if ran else "nothing to run (the demo nights are done).")
         + (f" {made} periodic statements made." if made else "")
         + (" The late loans are assigned to the demo collector, with a call and a promise." if worked else "")
+        + (" A loss mitigation application is acknowledged on DEMO-DQ-090." if mitigated else "")
     )
     return nights
 
@@ -328,4 +348,36 @@ def collections_demo_seed(*, today: date, last_night: date) -> bool:
             at=timezone.make_aware(datetime.combine(last_night, time(10, 0))),
         )
         promise_make(actor=collector, loan=loan, amount=loan.regular_payment, promised_date=today + timedelta(days=7))
+    return True
+
+
+LOSS_MITIGATION_LOAN = "DEMO-DQ-090"  # the loan with a loss mitigation application acknowledged
+
+
+def _blank_pdf() -> bytes:
+    """A one-page blank PDF: what a scanned document looks like to the upload checks."""
+    from pypdf import PdfWriter  # only where the demo makes one
+
+    writer, out = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(width=612, height=792)
+    writer.write(out)
+    return out.getvalue()
+
+
+def loss_mitigation_demo_seed(*, last_night: date) -> bool:
+    """On ``LOSS_MITIGATION_LOAN``: an application received on ``last_night`` with the signed form and the hardship
+    letter, acknowledged by the demo collector as incomplete (the letter asks for the rest). False (nothing done)
+    without the collector or once done."""
+    collector = User.objects.filter(email=COLLECTOR_EMAIL, is_active=True).first()
+    loan = LoanAccount.objects.filter(loan_number=LOSS_MITIGATION_LOAN).first()
+    if collector is None or loan is None or LossMitigationApplication.objects.filter(loan=loan).exists():
+        return False
+    with transaction.atomic():
+        application = loss_mitigation_receive(
+            actor=collector, loan=loan, received_on=last_night, note="Borrower called after a job loss."
+        )
+        for kind in (LossMitigationDocument.Kind.APPLICATION_FORM, LossMitigationDocument.Kind.HARDSHIP):
+            scan = SimpleUploadedFile(f"{kind}.pdf", _blank_pdf() + kind.encode(), content_type="application/pdf")
+            loss_mitigation_document_add(actor=collector, application=application, kind=kind, uploaded_file=scan)
+        loss_mitigation_acknowledge(actor=collector, application=application)
     return True

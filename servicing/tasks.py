@@ -11,7 +11,7 @@ import logging
 from celery import shared_task
 
 from servicing.models import LoanAccount, NightlyRun
-from servicing.services import documents, escrow_statements, notices, print_batches
+from servicing.services import documents, early_intervention, escrow_statements, notices, print_batches
 from servicing.services.nightly import execution, runner
 
 logger = logging.getLogger(__name__)
@@ -87,3 +87,16 @@ def escrow_initial_statement(loan_id: int) -> bool:
 def escrow_annual_statements(analysis_ids: list[int]) -> int:
     """The annual escrow account statements of a nightly chunk's analyses (enqueued on commit by the escrow step)."""
     return escrow_statements.escrow_annual_statements_make(analysis_ids=analysis_ids, actor=None)
+
+
+@shared_task(name="servicing.early_intervention_letters_make")
+def early_intervention_letters_make(notice_ids: list[int]) -> int:
+    """Render and store the letters of the night's early intervention notices (Reg X 1024.39(b)); one failing
+    letter is logged and the others are made; a rerun makes only those still missing."""
+    made = 0
+    for notice_id in notice_ids:
+        try:
+            made += early_intervention.early_intervention_letter_make(notice_id=notice_id, actor=None) is not None
+        except Exception:  # one bad letter must not cost the borrowers after it theirs
+            logger.exception("early intervention letter for notice %s failed", notice_id)
+    return made

@@ -20,6 +20,9 @@ from django.conf import settings
 
 GENERAL = "general"
 SPECIFIC = "specific"
+# Reg X 1024.41(b)(2)(i)(B), (c)(2)(i): "days (excluding legal public holidays, Saturdays, and Sundays)": Monday to
+# Friday, not a 5 U.S.C. 6103(a) legal public holiday on its actual date (an observed Friday still counts).
+WEEKDAY = "weekday"
 _SUNDAY = 6
 
 
@@ -29,7 +32,7 @@ def _holiday_table(country: str, subdivision: str | None, observed: bool = True)
 
 
 def _holidays(rule: str = GENERAL) -> holidays.HolidayBase:
-    if rule == SPECIFIC:
+    if rule in (SPECIFIC, WEEKDAY):
         return _holiday_table("US", None, observed=False)  # 5 U.S.C. 6103(a) legal public holidays
     return _holiday_table(settings.LENDING_HOLIDAY_COUNTRY, settings.LENDING_HOLIDAY_SUBDIVISION)
 
@@ -39,8 +42,8 @@ def holiday_name(day: date) -> str | None:
 
 
 def is_business_day(day: date, rule: str = GENERAL) -> bool:
-    if rule not in (GENERAL, SPECIFIC):
-        raise ValueError(f"rule: unknown business-day rule {rule!r}; use {GENERAL!r} or {SPECIFIC!r}")
+    if rule not in (GENERAL, SPECIFIC, WEEKDAY):
+        raise ValueError(f"rule: unknown business-day rule {rule!r}; use {GENERAL!r}, {SPECIFIC!r} or {WEEKDAY!r}")
     if day in _holidays(rule):
         return False
     if rule == SPECIFIC:

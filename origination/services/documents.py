@@ -129,6 +129,17 @@ def _inspect(uploaded_file: UploadedFile[bytes], max_bytes: int) -> _Inspected:
     return _Inspected(kind=kind, sha256=digest.hexdigest(), size=size)
 
 
+def upload_inspect(uploaded_file: UploadedFile[bytes]) -> tuple[FileKind, str, int, str]:
+    """The checks ``document_upload`` makes on a file, for other uploads of a borrower's papers (servicing's loss
+    mitigation documents): the declared and the real size against LENDING_DOCUMENT_MAX_BYTES, the real type,
+    not empty. Returns (kind, SHA-256, size, cleaned original name); raises ``UploadRefused``."""
+    max_bytes = settings.LENDING_DOCUMENT_MAX_BYTES
+    if uploaded_file.size is not None and uploaded_file.size > max_bytes:
+        raise UploadRefused(f"The file is larger than the {filesizeformat(max_bytes)} limit.")
+    inspected = _inspect(uploaded_file, max_bytes)
+    return inspected.kind, inspected.sha256, inspected.size, _clean_original_name(uploaded_file.name)
+
+
 # --- who may do what ------------------------------------------------------------------------------------
 
 

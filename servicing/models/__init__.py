@@ -10,6 +10,12 @@ from servicing.models.fees import DelinquencyHistory, LoanFee
 from servicing.models.imports import ImportBatch, ImportLine
 from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount
 from servicing.models.loans import Installment, LoanAccount
+from servicing.models.loss_mitigation import (
+    EarlyInterventionNotice,
+    ForeclosureReferral,
+    LossMitigationApplication,
+    LossMitigationDocument,
+)
 from servicing.models.nightly import NightlyLoanError, NightlyRun, NightlyStatus, NightlyStepRun
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
 from servicing.models.payoff import LoanPayoff, PayoffQuote
@@ -23,10 +29,12 @@ __all__ = [
     "BorrowerDocument",
     "ContactAttempt",
     "DelinquencyHistory",
+    "EarlyInterventionNotice",
     "EscrowAnalysis",
     "EscrowDisbursement",
     "EscrowItem",
     "EscrowRefund",
+    "ForeclosureReferral",
     "FundedApplication",
     "ImportBatch",
     "ImportLine",
@@ -39,6 +47,8 @@ __all__ = [
     "LoanFee",
     "LoanPayoff",
     "LoanTransaction",
+    "LossMitigationApplication",
+    "LossMitigationDocument",
     "NightlyLoanError",
     "NightlyRun",
     "NightlyStatus",

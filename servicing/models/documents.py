@@ -60,6 +60,9 @@ class BorrowerDocument(models.Model):
         PAID_IN_FULL = "paid_in_full", "Paid-in-full letter"
         PAYMENT_RECEIVED = "payment_received", "Payment received"
         FORM_1098 = "form_1098", "Form 1098 mortgage interest statement"
+        EARLY_INTERVENTION = "early_intervention", "Early intervention notice"
+        LOSS_MIT_ACK = "loss_mit_ack", "Loss mitigation application acknowledgment"
+        LOSS_MIT_DECISION = "loss_mit_decision", "Loss mitigation decision"
 
     class Delivery(models.TextChoices):
         EMAIL = "email", "Email with a portal link"

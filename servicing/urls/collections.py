@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from servicing.views import collections
+from servicing.views import collections, loss_mitigation
 
 app_name = "collections"
+LM = "loans/<int:pk>/loss-mitigation/"
 urlpatterns = [
     path("", collections.QueueView.as_view(), name="queue"),
     path("assign/", collections.AssignView.as_view(), name="assign"),
@@ -13,4 +14,11 @@ urlpatterns = [
     path("loans/<int:pk>/promises/", collections.PromiseMakeView.as_view(), name="promise-make"),
     path("loans/<int:pk>/cease-contact/", collections.CeaseContactView.as_view(), name="cease-contact"),
     path("loans/<int:pk>/reassign/", collections.ReassignView.as_view(), name="reassign"),
+    path(f"{LM}", loss_mitigation.ReceiveView.as_view(), name="lm-receive"),
+    path(f"{LM}<int:app>/documents/", loss_mitigation.DocumentAddView.as_view(), name="lm-document-add"),
+    path(f"{LM}<int:app>/acknowledge/", loss_mitigation.AcknowledgeView.as_view(), name="lm-acknowledge"),
+    path(f"{LM}<int:app>/complete/", loss_mitigation.CompleteView.as_view(), name="lm-complete"),
+    path(f"{LM}<int:app>/decide/", loss_mitigation.DecideView.as_view(), name="lm-decide"),
+    path(f"{LM}documents/<int:doc>/", loss_mitigation.DocumentDownloadView.as_view(), name="lm-document"),
+    path("loans/<int:pk>/foreclosure-referral/", loss_mitigation.ReferralView.as_view(), name="foreclosure-refer"),
 ]

@@ -26,8 +26,10 @@ from servicing.forms.collections import (
 )
 from servicing.models import LoanAccount
 from servicing.selectors import collections as selectors
+from servicing.selectors.loss_mitigation import queue_deadlines, with_reg_x
 from servicing.services import collections as services
 from servicing.services.collections import CollectionsError
+from servicing.views.loss_mitigation_section import section_context
 
 COLLECTIONS_ROLES = (roles.COLLECTOR, roles.MANAGER)
 QUEUE_PAGE_SIZE = 50
@@ -56,13 +58,13 @@ class QueueView(RoleRequiredMixin, TemplateView):
             next_action_by=data.get("next_action_by"),
             include_promised=data.get("include_promised", False),
         )
-        loans = selectors.collections_queue(filters) if valid else LoanAccount.objects.none()
+        loans = with_reg_x(selectors.collections_queue(filters)) if valid else LoanAccount.objects.none()
         page = Paginator(loans, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
         query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
         context = self.get_context_data(
             form=form,
             page=page,
-            loans=list(page.object_list),
+            loans=queue_deadlines(list(page.object_list)),
             page_query=query,
             is_manager=roles.has_role(request.user, roles.MANAGER),
             assign_form=AssignForm(),
@@ -113,6 +115,7 @@ class LoanCollectionsView(RoleRequiredMixin, TemplateView):
             or ReassignForm(collectors=collectors, initial={"collector": page.loan.collector_id or ""}),
             is_manager=is_manager,
             can_clear_cease=is_manager,
+            **section_context(user, page.loan, forms),
         )
         return self.render_to_response(context, status=status)
 

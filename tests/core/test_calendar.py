@@ -66,3 +66,16 @@ def test_specific_rule_ignores_state_holidays(settings):
     settings.LENDING_HOLIDAY_SUBDIVISION = "MA"
     assert not calendar.is_business_day(date(2026, 4, 20))
     assert calendar.is_business_day(date(2026, 4, 20), SPECIFIC)
+
+
+def test_the_reg_x_weekday_rule_skips_weekends_and_legal_public_holidays_on_their_dates(settings):
+    # Reg X 1024.41(b)(2)(i)(B): "excluding legal public holidays, Saturdays, and Sundays".
+    settings.LENDING_HOLIDAY_SUBDIVISION = "CA"  # a state holiday is not a legal public holiday
+    assert not calendar.is_business_day(date(2026, 11, 26), calendar.WEEKDAY)  # Thanksgiving
+    assert not calendar.is_business_day(date(2026, 11, 28), calendar.WEEKDAY)  # Saturday
+    assert not calendar.is_business_day(date(2026, 3, 31))  # Cesar Chavez Day: California's offices close
+    assert calendar.is_business_day(date(2026, 3, 31), calendar.WEEKDAY)
+    # July 4 2026 is a Saturday: the observed Friday July 3 is not the legal public holiday itself.
+    assert calendar.is_business_day(date(2026, 7, 3), calendar.WEEKDAY)
+    # Wed Jul 1 2026 + 5: Jul 2 (1), Jul 3 (2), Jul 6 (3), Jul 7 (4), Wed Jul 8 (5).
+    assert calendar.add_business_days(date(2026, 7, 1), 5, calendar.WEEKDAY) == date(2026, 7, 8)

@@ -81,6 +81,7 @@ def test_the_compose_worker_and_make_worker_consume_the_documents_queue_the_noti
         "servicing.print_batch": "documents",
         "servicing.escrow_initial_statement": "documents",
         "servicing.escrow_annual_statements": "documents",
+        "servicing.early_intervention_letters_make": "documents",
     }
     assert compose["services"]["worker"]["command"].endswith(" -Q celery,documents")
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()

@@ -63,7 +63,17 @@ class NightlyStep(ABC):
 
 
 STEPS: dict[str, type[NightlyStep]] = {}
-ORDER = ("interest", "billing", "ach", "late_fees", "delinquency", "escrow", "statements", "promises")
+ORDER = (
+    "interest",
+    "billing",
+    "ach",
+    "late_fees",
+    "delinquency",
+    "early_intervention",
+    "escrow",
+    "statements",
+    "promises",
+)
 
 
 def register(step: type[NightlyStep]) -> type[NightlyStep]:

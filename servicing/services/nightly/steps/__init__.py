@@ -4,6 +4,7 @@ from servicing.services.nightly.steps import (  # noqa: F401  (importing a step 
     ach,
     billing,
     delinquency,
+    early_intervention,
     escrow,
     interest,
     late_fees,
