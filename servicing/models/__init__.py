@@ -13,6 +13,7 @@ from servicing.models.loans import Installment, LoanAccount
 from servicing.models.nightly import NightlyLoanError, NightlyRun, NightlyStatus, NightlyStepRun
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
 from servicing.models.payoff import LoanPayoff, PayoffQuote
+from servicing.models.plans import Forbearance, LoanModification, RepaymentPlan, RepaymentPlanMonth
 from servicing.models.statements import Statement
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "EscrowDisbursement",
     "EscrowItem",
     "EscrowRefund",
+    "Forbearance",
     "FundedApplication",
     "ImportBatch",
     "ImportLine",
@@ -37,6 +39,7 @@ __all__ = [
     "LedgerAccount",
     "LoanAccount",
     "LoanFee",
+    "LoanModification",
     "LoanPayoff",
     "LoanTransaction",
     "NightlyLoanError",
@@ -47,6 +50,8 @@ __all__ = [
     "PendingPayment",
     "PrintBatch",
     "PromiseToPay",
+    "RepaymentPlan",
+    "RepaymentPlanMonth",
     "Replay",
     "ReplayChange",
     "ReturnCode",

@@ -60,6 +60,7 @@ class BorrowerDocument(models.Model):
         PAID_IN_FULL = "paid_in_full", "Paid-in-full letter"
         PAYMENT_RECEIVED = "payment_received", "Payment received"
         FORM_1098 = "form_1098", "Form 1098 mortgage interest statement"
+        MODIFICATION_AGREEMENT = "modification_agreement", "Loan modification agreement"
 
     class Delivery(models.TextChoices):
         EMAIL = "email", "Email with a portal link"

@@ -28,6 +28,7 @@ from servicing.models import LoanAccount
 from servicing.selectors import collections as selectors
 from servicing.services import collections as services
 from servicing.services.collections import CollectionsError
+from servicing.views.plans_section import plans_context
 
 COLLECTIONS_ROLES = (roles.COLLECTOR, roles.MANAGER)
 QUEUE_PAGE_SIZE = 50
@@ -113,6 +114,7 @@ class LoanCollectionsView(RoleRequiredMixin, TemplateView):
             or ReassignForm(collectors=collectors, initial={"collector": page.loan.collector_id or ""}),
             is_manager=is_manager,
             can_clear_cease=is_manager,
+            **plans_context(page.loan, forms, user),
         )
         return self.render_to_response(context, status=status)
 

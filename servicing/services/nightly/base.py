@@ -63,7 +63,7 @@ class NightlyStep(ABC):
 
 
 STEPS: dict[str, type[NightlyStep]] = {}
-ORDER = ("interest", "billing", "ach", "late_fees", "delinquency", "escrow", "statements", "promises")
+ORDER = ("interest", "plans", "billing", "ach", "late_fees", "delinquency", "escrow", "statements", "promises")
 
 
 def register(step: type[NightlyStep]) -> type[NightlyStep]:

@@ -334,5 +334,5 @@ def test_a_worker_process_finds_every_step_by_name_without_importing_the_steps_i
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "lending.settings"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
-    order = ["interest", "billing", "ach", "late_fees", "delinquency", "escrow", "statements", "promises"]
+    order = ["interest", "plans", "billing", "ach", "late_fees", "delinquency", "escrow", "statements", "promises"]
     assert done.stdout.strip() == f"[] {order}"

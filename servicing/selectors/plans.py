@@ -1,0 +1,63 @@
+"""Plan reads: a loan's modifications, repayment plans (with their months) and forbearances, for the collections
+page and the borrower's portal. A fixed number of queries whatever the loan's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from servicing.models import Forbearance, LoanModification, PromiseToPay, RepaymentPlan
+
+PLAN_ROWS = 20
+
+
+@dataclass
+class LoanPlans:
+    modifications: list[LoanModification]
+    repayment_plans: list[RepaymentPlan]
+    forbearances: list[Forbearance]
+
+    @property
+    def open_modification(self) -> LoanModification | None:
+        return next((m for m in self.modifications if m.status in ("proposed", "trial")), None)
+
+    @property
+    def active_repayment_plan(self) -> RepaymentPlan | None:
+        return next((p for p in self.repayment_plans if p.status == "active"), None)
+
+    @property
+    def active_forbearance(self) -> Forbearance | None:
+        return next((f for f in self.forbearances if f.status == "active"), None)
+
+    @property
+    def any_open(self) -> bool:
+        return bool(self.open_modification or self.active_repayment_plan or self.active_forbearance)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.modifications or self.repayment_plans or self.forbearances)
+
+
+def loan_plans(loan_id: int) -> LoanPlans:
+    """The loan's plans, newest first: four queries (the repayment plans' months prefetched)."""
+    modifications = list(
+        LoanModification.objects.filter(loan_id=loan_id)
+        .select_related("proposed_by", "approved_by", "agreement")
+        .order_by("-proposed_at", "-id")[:PLAN_ROWS]
+    )
+    repayment_plans = list(
+        RepaymentPlan.objects.filter(loan_id=loan_id)
+        .select_related("created_by")
+        .prefetch_related("schedule")
+        .order_by("-created_at", "-id")[:PLAN_ROWS]
+    )
+    forbearances = list(
+        Forbearance.objects.filter(loan_id=loan_id)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")[:PLAN_ROWS]
+    )
+    return LoanPlans(modifications=modifications, repayment_plans=repayment_plans, forbearances=forbearances)
+
+
+def borrower_promises(loan_id: int) -> list[PromiseToPay]:
+    """The loan's promises to pay, newest first (the borrower's portal)."""
+    return list(PromiseToPay.objects.filter(loan_id=loan_id).order_by("-created_at", "-id")[:PLAN_ROWS])
