@@ -4,8 +4,10 @@ page and the borrower's portal. A fixed number of queries whatever the loan's hi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
-from servicing.models import Forbearance, LoanModification, PromiseToPay, RepaymentPlan
+from servicing.models import Forbearance, LoanModification, PromiseToPay, RepaymentPlan, RepaymentPlanMonth
 
 PLAN_ROWS = 20
 
@@ -61,3 +63,34 @@ def loan_plans(loan_id: int) -> LoanPlans:
 def borrower_promises(loan_id: int) -> list[PromiseToPay]:
     """The loan's promises to pay, newest first (the borrower's portal)."""
     return list(PromiseToPay.objects.filter(loan_id=loan_id).order_by("-created_at", "-id")[:PLAN_ROWS])
+
+
+@dataclass(frozen=True)
+class PlanDue:
+    """What a loan's open plan asks for on one due date instead of the contract's amount due."""
+
+    label: str
+    amount: Decimal
+
+
+def plan_amounts_due(due_dates: dict[int, date]) -> dict[int, PlanDue]:
+    """Per loan, what its open plan asks for on the due date given (``{loan_id: due_date}``): a modification's
+    trial payment on a trial due date, a repayment plan's month (regular + its part of the arrears), a
+    forbearance's reduced payment on a forborne due date. Three queries whatever the number of loans."""
+    if not due_dates:
+        return {}
+    ids = list(due_dates)
+    result: dict[int, PlanDue] = {}
+    for m in LoanModification.objects.filter(loan_id__in=ids, status=LoanModification.Status.TRIAL):
+        if due_dates[m.loan_id] in m.trial_dates:
+            result[m.loan_id] = PlanDue("Trial period payment (loan modification)", m.trial_payment)
+    months = RepaymentPlanMonth.objects.filter(
+        plan__loan_id__in=ids, plan__status=RepaymentPlan.Status.ACTIVE, due_date__in=set(due_dates.values())
+    ).values_list("plan__loan_id", "due_date", "regular", "extra")
+    for loan_id, day, regular, extra in months:
+        if due_dates[loan_id] == day:
+            result[loan_id] = PlanDue("Regular payment + repayment plan installment", regular + extra)
+    for f in Forbearance.objects.filter(loan_id__in=ids, status=Forbearance.Status.ACTIVE):
+        if f.first_due <= due_dates[f.loan_id] <= f.last_due:
+            result[f.loan_id] = PlanDue("Reduced payment (forbearance)", f.reduced_payment)
+    return result

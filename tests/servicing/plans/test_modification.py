@@ -168,7 +168,7 @@ def test_the_trial_holds_delinquency_and_a_failed_trial_ages_the_loan_again(loan
     run_plans(MAR)  # nothing paid by Mar 1: the trial fails
     loans_age(business_date=date(2027, 3, 21), loan_ids=[loan.pk], actor=None)
     loan.refresh_from_db()
-    # Jan 1 -> Mar 21 counted on the due day: Feb 1, Mar 1 are months; 2 months + 20 days = 79 days (MBA).
+    # Jan 1 -> Mar 21: 31 + 28 + 20 = 79 days.
     assert loan.days_past_due == 79
     assert DelinquencyHistory.objects.filter(loan=loan, bucket_to="60-89").exists()
 
