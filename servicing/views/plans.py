@@ -8,14 +8,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.views.generic import TemplateView
 
 from lending.core import roles
 from servicing.forms.plans import ForbearanceForm, ModificationForm, NoteForm, RepaymentPlanForm
 from servicing.models import Forbearance, LoanAccount, LoanModification, RepaymentPlan
+from servicing.selectors import plans as plan_selectors
 from servicing.services import modification as modification_services
 from servicing.services import plans as plan_services
 from servicing.services.plans import PlanError
 from servicing.views.collections import LoanCollectionsView
+from servicing.views.portal import BorrowerLoanMixin
 
 
 class _PlanActionView(LoanCollectionsView):
@@ -156,3 +159,18 @@ urlpatterns = [
     path("loans/<int:pk>/forbearances/", ForbearanceCreateView.as_view(), name="forbearance-create"),
     path("forbearances/<int:pk>/cancel/", ForbearanceCancelView.as_view(), name="forbearance-cancel"),
 ]
+
+
+class PortalPlansView(BorrowerLoanMixin, TemplateView):
+    """The borrower's plans (modifications with their trial and agreement, repayment plans, forbearances) and
+    promises to pay on one of their loans; another borrower's loan is a 404 (``BorrowerLoanMixin``)."""
+
+    template_name = "servicing/portal/plans.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        loan = self.get_loan()
+        context.update(
+            loan=loan, plans=plan_selectors.loan_plans(loan.pk), promises=plan_selectors.borrower_promises(loan.pk)
+        )
+        return context
