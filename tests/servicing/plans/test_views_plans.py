@@ -107,7 +107,9 @@ def test_bad_input_re_renders_the_page_with_field_errors(client, loan):
     assert response.context["forbearance_form"].errors["reduced_payment"] == [
         "The reduced payment must be less than the installments it reduces."
     ]
-    assert not (LoanModification.objects.exists() or RepaymentPlan.objects.exists() or Forbearance.objects.exists())
+    assert not LoanModification.objects.exists()
+    assert not RepaymentPlan.objects.exists()
+    assert not Forbearance.objects.exists()
 
 
 def test_a_refused_transition_is_a_409_with_the_reason(client, loan):
