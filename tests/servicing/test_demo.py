@@ -17,8 +17,10 @@ from servicing.models import (
     ContactAttempt,
     EscrowAnalysis,
     EscrowDisbursement,
+    Forbearance,
     LoanAccount,
     LoanFee,
+    LoanModification,
     LoanTransaction,
     NightlyRun,
     PendingPayment,
@@ -123,3 +125,10 @@ def test_demo_nights_leave_a_loan_in_each_bucket_a_late_fee_a_return_and_escrow_
         promise.loan.regular_payment,
         today + timedelta(days=7),
     )
+    # Plans: a forbearance and a modification in its trial period, with its agreement in the portal.
+    forbearance = Forbearance.objects.get()
+    assert (forbearance.loan.loan_number, forbearance.status, forbearance.months) == ("DEMO-DQ-030", "active", 3)
+    modification = LoanModification.objects.get()
+    assert (modification.loan.loan_number, modification.status) == ("DEMO-DQ-090", "trial")
+    assert modification.new_rate == modification.loan.annual_rate - Decimal("1.5")
+    assert modification.agreement.kind == "modification_agreement"
