@@ -7,9 +7,34 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+
 from servicing.models import Forbearance, LoanModification, PromiseToPay, RepaymentPlan, RepaymentPlanMonth
 
 PLAN_ROWS = 20
+
+
+def open_plans_q(loan_ref: str | OuterRef = "pk") -> dict[str, Exists]:
+    """Exists() subqueries of a loan's open plans, by kind (for an annotation)."""
+    ref = OuterRef(loan_ref) if isinstance(loan_ref, str) else loan_ref
+    return {
+        "repayment": Exists(RepaymentPlan.objects.filter(loan=ref, status=RepaymentPlan.Status.ACTIVE)),
+        "forbearance": Exists(Forbearance.objects.filter(loan=ref, status=Forbearance.Status.ACTIVE)),
+        "modification": Exists(
+            LoanModification.objects.filter(loan=ref, status=LoanModification.Status.TRIAL),
+        ),
+    }
+
+
+def on_plan() -> Q:
+    """Loans paying under an open plan: a repayment plan or forbearance active, a modification in trial."""
+    subqueries = open_plans_q()
+    return Q(subqueries["repayment"]) | Q(subqueries["forbearance"]) | Q(subqueries["modification"])
+
+
+def on_plan_flag() -> ExpressionWrapper:
+    """``on_plan()`` as a boolean annotation."""
+    return ExpressionWrapper(on_plan(), output_field=BooleanField())
 
 
 @dataclass

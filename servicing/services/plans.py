@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from lending.core import roles
@@ -69,29 +69,6 @@ def loan_lock(loan: LoanAccount) -> LoanAccount:
 
 
 # --- what is open --------------------------------------------------------------------------------------------
-
-
-def open_plans_q(loan_ref: str | OuterRef = "pk") -> dict[str, Exists]:
-    """Exists() subqueries of a loan's open plans, by kind (for an annotation)."""
-    ref = OuterRef(loan_ref) if isinstance(loan_ref, str) else loan_ref
-    return {
-        "repayment": Exists(RepaymentPlan.objects.filter(loan=ref, status=RepaymentPlan.Status.ACTIVE)),
-        "forbearance": Exists(Forbearance.objects.filter(loan=ref, status=Forbearance.Status.ACTIVE)),
-        "modification": Exists(
-            LoanModification.objects.filter(loan=ref, status=LoanModification.Status.TRIAL),
-        ),
-    }
-
-
-def on_plan() -> Q:
-    """Loans paying under an open plan: a repayment plan or forbearance active, a modification in trial."""
-    subqueries = open_plans_q()
-    return Q(subqueries["repayment"]) | Q(subqueries["forbearance"]) | Q(subqueries["modification"])
-
-
-def on_plan_flag() -> ExpressionWrapper:
-    """``on_plan()`` as a boolean annotation."""
-    return ExpressionWrapper(on_plan(), output_field=BooleanField())
 
 
 def open_plan_refuse(loan: LoanAccount) -> None:

@@ -15,6 +15,7 @@ import pytest
 from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing.models import BillingRecord, Forbearance, RepaymentPlan
+from servicing.selectors.collections import QueueFilters, collections_queue
 from servicing.selectors.statements import statement_figures
 from servicing.services import payments, plans
 from servicing.services.nightly.steps.billing import billing_run
@@ -173,3 +174,12 @@ def test_only_a_manager_cancels_a_plan(loan, collector):
     assert (cancelled.status, cancelled.resolved_on) == ("cancelled", APPROVED)
     assert Forbearance.objects.get().status == "cancelled"
     assert _age(loan, date(2027, 3, 20)) == 78  # no plan: Jan 1 -> Mar 20 = 31 + 28 + 19 days
+
+
+def test_the_queue_holds_back_a_loan_paying_per_its_plan_until_the_plan_breaks(loan, collector):
+    other = delinquent_loan()
+    forbearance_create(actor=collector, loan=loan, months=3, reduced_payment=Decimal("100.00"))
+    assert list(collections_queue(QueueFilters())) == [other]
+    assert set(collections_queue(QueueFilters(include_promised=True))) == {loan, other}
+    run_plans(MAR)  # nothing paid by Mar 1: broken
+    assert set(collections_queue(QueueFilters())) == {loan, other}

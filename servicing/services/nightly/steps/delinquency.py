@@ -8,7 +8,7 @@ loans, one UPDATE writes the loans whose figures changed, one stamps the others 
 night's writes grow with the changes, not with the portfolio.
 
 A loan paying under an open loss-mitigation plan (a repayment plan or forbearance active, a modification in
-trial: ``plans.on_plan``) is not aged: it keeps the figures it had, only stamped as aged for D. The plans step
+trial: ``selectors.plans.on_plan``) is not aged: it keeps the figures it had, only stamped as aged for D. The plans step
 (before this one) breaks a plan the night a plan payment falls short, so the loan ages again that same night.
 """
 
@@ -24,8 +24,8 @@ from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record_many
 from lending.finance import delinquency as dq
 from servicing.models import DelinquencyHistory, LoanAccount
+from servicing.selectors.plans import on_plan_flag
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
-from servicing.services.plans import on_plan_flag
 
 FIGURES = ("days_past_due", "delinquency_bucket", "delinquency_status")
 
