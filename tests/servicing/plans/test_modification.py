@@ -9,10 +9,12 @@ $1,620.57, May $1,619.08; principal Jan $271.20, Feb $272.67.
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 
 from lending.core import roles
 from lending.core.models import AuditEvent
@@ -75,6 +77,24 @@ def test_approval_projects_the_new_payment_and_starts_a_three_payment_trial(loan
     again = modification_approve(actor=manager, modification=modification)
     assert (again.pk, again.agreement_id) == (modification.pk, agreement.pk)
     assert BorrowerDocument.objects.filter(kind="modification_agreement").count() == 1
+
+
+def _text(document: BorrowerDocument) -> str:
+    with document.file.open("rb") as stored:
+        pages = PdfReader(io.BytesIO(stored.read())).pages
+    return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+
+def test_the_agreement_states_the_trial_payments_and_the_new_terms(loan, collector, manager):
+    text = _text(_in_trial(loan, collector, manager).agreement)
+    assert "1 March 1, 2027 $2,135.46" in text
+    assert "3 May 1, 2027 $2,135.46" in text
+    assert "New principal balance $300,000.00" in text
+    assert "Monthly principal and interest $1,610.46" in text
+    assert "Maturity date May 1, 2057" in text
+    # The first new payment: interest 300,000.00 x 5 / 1,200 = 1,250.00; principal 1,610.46 - 1,250.00 = 360.46;
+    # balance 300,000.00 - 360.46 = 299,639.54.
+    assert "1 June 1, 2027 $360.46 $1,250.00 $299,639.54" in text
 
 
 def test_three_on_time_trial_payments_make_it_permanent(loan, collector, manager):
