@@ -183,3 +183,9 @@ def test_the_queue_holds_back_a_loan_paying_per_its_plan_until_the_plan_breaks(l
     assert set(collections_queue(QueueFilters(include_promised=True))) == {loan, other}
     run_plans(MAR)  # nothing paid by Mar 1: broken
     assert set(collections_queue(QueueFilters())) == {loan, other}
+
+
+def test_a_loan_that_catches_up_during_its_plan_shows_it(loan, collector):
+    repayment_plan_create(actor=collector, loan=loan, months=6)
+    pay(loan, "5817.46", date(2027, 2, 20), "all-arrears")  # Jan 3,396.26 + Feb 2,421.20: current
+    assert _age(loan, date(2027, 2, 21)) == 0  # on the plan, yet the catch-up shows (days fall, never rise)

@@ -8,8 +8,9 @@ loans, one UPDATE writes the loans whose figures changed, one stamps the others 
 night's writes grow with the changes, not with the portfolio.
 
 A loan paying under an open loss-mitigation plan (a repayment plan or forbearance active, a modification in
-trial: ``selectors.plans.on_plan``) is not aged: it keeps the figures it had, only stamped as aged for D. The plans step
-(before this one) breaks a plan the night a plan payment falls short, so the loan ages again that same night.
+trial: ``selectors.plans.on_plan``) is not aged: its days past due may fall (it caught up) but never rise, only
+stamped as aged for D. The plans step (before this one) breaks a plan the night a plan payment falls short, so the
+loan ages again that same night.
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
     )
     changed, history = [], []
     for loan in loans:
-        if loan.paying_per_plan:
-            continue  # kept as it was: the plan, not the schedule, says what is due (module docstring)
         oldest_unpaid = oldest_unpaid_due(loan, business_date)
         days, bucket, status = loan_delinquency(loan, oldest_unpaid, business_date)
+        if loan.paying_per_plan and days >= loan.days_past_due:
+            continue  # not aged while the plan, not the schedule, says what is due; catching up still shows
         if (days, bucket, status) == (loan.days_past_due, loan.delinquency_bucket, loan.delinquency_status):
             continue
         if (bucket, status) != (loan.delinquency_bucket, loan.delinquency_status):
