@@ -142,6 +142,31 @@ def _trial_dates(loan: LoanAccount, after: date) -> tuple[list[date], date]:
     return [day for _, day in rows[:3]], _due_date_of(loan, rows[2][0] + 1)
 
 
+def _term_to(loan: LoanAccount, first_due: date, maturity: date) -> int:
+    """How many installments from ``first_due`` through ``maturity`` on the loan's series of due dates."""
+    if maturity < first_due:
+        raise PlanError(
+            f"The maturity must be on or after the first new due date, {first_due:%b %d, %Y}.", field="maturity_date"
+        )
+    start = next(
+        (
+            k
+            for k in range(amortization.MAX_TERM_PERIODS * 2)
+            if amortization.due_date(loan.first_payment_date, loan.payment_frequency, k) >= first_due
+        ),
+        None,
+    )
+    for count in range(1, amortization.MAX_TERM_PERIODS + 1):
+        day = amortization.due_date(loan.first_payment_date, loan.payment_frequency, (start or 0) + count - 1)
+        if day == maturity:
+            return count
+        if day > maturity:
+            break
+    raise PlanError(
+        "The maturity must be one of the loan's due dates, within 1,600 installments.", field="maturity_date"
+    )
+
+
 def _due_date_of(loan: LoanAccount, number: int) -> date:
     """The due date of installment ``number`` on the loan's series of due dates (numbered from its first row)."""
     first = Installment.objects.filter(loan=loan).order_by("number").values_list("number", flat=True).first() or 1
@@ -180,16 +205,26 @@ def _figures_audit(modification: LoanModification) -> dict[str, object]:
 
 @transaction.atomic
 def modification_propose(
-    *, actor: User, loan: LoanAccount, new_rate: Decimal, term_periods: int, note: str = ""
+    *,
+    actor: User,
+    loan: LoanAccount,
+    new_rate: Decimal,
+    term_periods: int | None = None,
+    maturity_date: date | None = None,
+    note: str = "",
 ) -> LoanModification:
-    """Propose new terms for ``loan`` (a collector or a manager); a manager approves them."""
+    """Propose new terms for ``loan`` (a collector or a manager): the rate and either the number of installments
+    or the maturity date (one of the loan's due dates); a manager approves them."""
     plan_roles_require(actor)
-    rate, term = _rate_input(new_rate), _term_input(term_periods)
+    rate = _rate_input(new_rate)
+    if (term_periods is None) == (maturity_date is None):
+        raise PlanError("Give either the number of installments or the maturity date.", field="term_periods")
     locked = loan_lock(loan)
     if locked.status != LoanAccount.Status.ACTIVE:
         raise PlanError(f"{locked.loan_number} is {locked.get_status_display().lower()}.", conflict=True)
     open_plan_refuse(locked)
     trial, first_due = _trial_dates(locked, plans._today())
+    term = _term_input(term_periods) if maturity_date is None else _term_to(locked, first_due, maturity_date)
     figures = modification_figures(locked, new_rate=rate, term_periods=term, effective=trial[-1], first_due=first_due)
     modification = LoanModification(
         loan=locked, new_rate=rate, term_periods=term, proposed_by=actor, note=note, first_due_date=first_due

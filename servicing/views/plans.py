@@ -74,6 +74,7 @@ class ModificationProposeView(_PlanActionView):
             loan=loan,
             new_rate=data["new_rate"],
             term_periods=data["term_periods"],
+            maturity_date=data["maturity_date"],
             note=data["note"],
         )
         return f"Modification proposed: {proposal.new_payment:,} principal and interest; a manager approves it."

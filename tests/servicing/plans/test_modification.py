@@ -227,3 +227,31 @@ def test_bad_terms_are_refused_on_their_field(loan, collector, rate, term, field
         modification_propose(actor=collector, loan=loan, new_rate=rate, term_periods=term)
     assert refused.value.field == field
     assert not LoanModification.objects.exists()
+
+
+def test_the_term_may_be_given_as_a_maturity_date_on_the_loans_due_dates(loan, collector):
+    # Jun 1 2027 (the first new due date) through May 1 2057: 30 years of monthly due dates = 360.
+    proposal = modification_propose(actor=collector, loan=loan, new_rate=Decimal("5"), maturity_date=date(2057, 5, 1))
+    assert (proposal.term_periods, proposal.maturity_date, proposal.new_payment) == (
+        360,
+        date(2057, 5, 1),
+        Decimal("1610.46"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("term", "maturity", "field"),
+    [
+        (None, date(2057, 5, 15), "maturity_date"),  # not a due date (the 1st of the month)
+        (None, date(2027, 5, 1), "maturity_date"),  # before the first new due date, Jun 1 2027
+        (360, date(2057, 5, 1), "term_periods"),  # one or the other
+        (None, None, "term_periods"),
+    ],
+)
+def test_a_bad_maturity_is_refused_on_its_field(loan, collector, term, maturity, field):
+    with pytest.raises(PlanError) as refused:
+        modification_propose(
+            actor=collector, loan=loan, new_rate=Decimal("5"), term_periods=term, maturity_date=maturity
+        )
+    assert refused.value.field == field
+    assert not LoanModification.objects.exists()

@@ -97,6 +97,18 @@ def test_bad_input_re_renders_the_page_with_field_errors(client, loan):
     form = response.context["modification_form"]
     assert form.errors["new_rate"] == ["Enter a number."]
     assert form.errors["term_periods"] == ["Ensure this value is greater than or equal to 1."]
+    response = client.post(reverse("collections:modification-propose", args=[loan.pk]), {"new_rate": "5"})
+    assert response.status_code == 400
+    assert response.context["modification_form"].errors["term_periods"] == [
+        "Give the number of installments or the maturity date."
+    ]
+    response = client.post(
+        reverse("collections:modification-propose", args=[loan.pk]), {"new_rate": "5", "maturity_date": "2057-05-15"}
+    )
+    assert response.status_code == 400
+    assert response.context["modification_form"].errors["maturity_date"] == [
+        "The maturity must be one of the loan's due dates, within 1,600 installments."
+    ]
     response = client.post(reverse("collections:repayment-plan-create", args=[loan.pk]), {"months": "1"})
     assert response.status_code == 400
     assert response.context["repayment_form"].errors["months"] == ["Ensure this value is greater than or equal to 2."]
