@@ -20,6 +20,7 @@ from servicing.selectors.statements import statement_figures
 from servicing.services import payments, plans
 from servicing.services.nightly.steps.billing import billing_run
 from servicing.services.nightly.steps.delinquency import loans_age
+from servicing.services.nightly.steps.late_fees import LateFeesStep
 from servicing.services.plans import PlanError, forbearance_create, plan_cancel, repayment_plan_create
 from tests.core.factories import user_with_role
 from tests.servicing.collections.helpers import delinquent_loan
@@ -189,3 +190,11 @@ def test_a_loan_that_catches_up_during_its_plan_shows_it(loan, collector):
     repayment_plan_create(actor=collector, loan=loan, months=6)
     pay(loan, "5817.46", date(2027, 2, 20), "all-arrears")  # Jan 3,396.26 + Feb 2,421.20: current
     assert _age(loan, date(2027, 2, 21)) == 0  # on the plan, yet the catch-up shows (days fall, never rise)
+
+
+def test_no_late_fee_is_charged_while_paying_per_a_plan(loan, collector):
+    other = delinquent_loan()
+    forbearance_create(actor=collector, loan=loan, months=3, reduced_payment=Decimal("0"))
+    # Mar 1 + 15 grace days: the grace period ends on Mar 16, the fee is charged at the close of Mar 17; only the
+    # loan without a plan is.
+    assert list(LateFeesStep().pending_loan_ids(date(2027, 3, 17))) == [other.pk]
