@@ -287,7 +287,7 @@ def modification_cancel(*, actor: User, modification: LoanModification, note: st
     locked = _locked_modification(modification)
     proposer = locked.proposed_by_id == actor.pk and roles.has_role(actor, *plans.PLAN_ROLES)
     if not (proposer or roles.has_role(actor, roles.MANAGER)):
-        raise PlanError("Only a manager, or the collector who proposed it, may cancel a proposal.")
+        raise PlanError("Only a manager, or the collector who proposed it, may cancel a proposal.", forbidden=True)
     if locked.status == Status.CANCELLED:
         return locked
     if locked.status != Status.PROPOSED:

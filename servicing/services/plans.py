@@ -47,12 +47,16 @@ MAX_FORBEARANCE_MONTHS = 12
 
 class PlanError(ValueError):
     """A plan action was refused; nothing was written. ``field`` names the input at fault, if any;
-    ``conflict`` is true when the plan's state does not allow it (the view answers 409)."""
+    ``conflict`` is true when the plan's state does not allow it (the view answers 409), ``forbidden`` when the
+    actor's role does not (403)."""
 
-    def __init__(self, message: str, field: str | None = None, *, conflict: bool = False) -> None:
+    def __init__(
+        self, message: str, field: str | None = None, *, conflict: bool = False, forbidden: bool = False
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.conflict = conflict
+        self.forbidden = forbidden
 
 
 def _today() -> date:
@@ -61,7 +65,8 @@ def _today() -> date:
 
 def plan_roles_require(actor: User, *allowed: str) -> None:
     if not roles.has_role(actor, *(allowed or PLAN_ROLES)):
-        raise PlanError("Only a collector or a manager may do that." if not allowed else "Only a manager may do that.")
+        message = "Only a manager may do that." if allowed else "Only a collector or a manager may do that."
+        raise PlanError(message, forbidden=True)
 
 
 def loan_lock(loan: LoanAccount) -> LoanAccount:

@@ -47,7 +47,7 @@ class _PlanActionView(LoanCollectionsView):
                     form.add_error(exc.field, str(exc))
                 else:
                     form.add_error(None, str(exc))
-                status = 409 if exc.conflict else 400
+                status = 403 if exc.forbidden else 409 if exc.conflict else 400
                 if not self.form_name:
                     return self.page_context(status=status, plan_error=str(exc))
             else:

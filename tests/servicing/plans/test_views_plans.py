@@ -201,3 +201,14 @@ def test_the_borrower_sees_their_plans_and_promises_and_not_anothers(client, dja
     assert client.get(reverse("servicing_portal:loan-plans", args=[theirs.pk])).status_code == 404
     client.force_login(user_with_role(roles.COLLECTOR))
     assert client.get(url).status_code == 403
+
+
+def test_only_the_proposer_or_a_manager_cancels_a_proposal(client, loan):
+    proposal = _proposal(loan)
+    client.force_login(user_with_role(roles.COLLECTOR))  # another collector
+    response = client.post(reverse("collections:modification-cancel", args=[proposal.pk]))
+    assert response.status_code == 403
+    assert response.context["plan_error"] == "Only a manager, or the collector who proposed it, may cancel a proposal."
+    client.force_login(proposal.proposed_by)
+    assert client.post(reverse("collections:modification-cancel", args=[proposal.pk])).status_code == 302
+    assert LoanModification.objects.get().status == "cancelled"
