@@ -14,22 +14,15 @@ from servicing.models import Forbearance, LoanModification, PromiseToPay, Repaym
 PLAN_ROWS = 20
 
 
-def open_plans_q(loan_ref: str | OuterRef = "pk") -> dict[str, Exists]:
-    """Exists() subqueries of a loan's open plans, by kind (for an annotation)."""
-    ref = OuterRef(loan_ref) if isinstance(loan_ref, str) else loan_ref
-    return {
-        "repayment": Exists(RepaymentPlan.objects.filter(loan=ref, status=RepaymentPlan.Status.ACTIVE)),
-        "forbearance": Exists(Forbearance.objects.filter(loan=ref, status=Forbearance.Status.ACTIVE)),
-        "modification": Exists(
-            LoanModification.objects.filter(loan=ref, status=LoanModification.Status.TRIAL),
-        ),
-    }
-
-
 def on_plan() -> Q:
-    """Loans paying under an open plan: a repayment plan or forbearance active, a modification in trial."""
-    subqueries = open_plans_q()
-    return Q(subqueries["repayment"]) | Q(subqueries["forbearance"]) | Q(subqueries["modification"])
+    """Loans (the outer query's rows) paying under an open plan: a repayment plan or forbearance active, a
+    modification in trial."""
+    loan = OuterRef("pk")
+    return (
+        Q(Exists(RepaymentPlan.objects.filter(loan=loan, status=RepaymentPlan.Status.ACTIVE)))
+        | Q(Exists(Forbearance.objects.filter(loan=loan, status=Forbearance.Status.ACTIVE)))
+        | Q(Exists(LoanModification.objects.filter(loan=loan, status=LoanModification.Status.TRIAL)))
+    )
 
 
 def on_plan_flag() -> ExpressionWrapper:

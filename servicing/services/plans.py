@@ -242,14 +242,6 @@ def forbearance_create(*, actor: User, loan: LoanAccount, months: int, reduced_p
     return forbearance
 
 
-def forbearance_months(forbearance: Forbearance) -> list[tuple[date, Decimal]]:
-    """(due date, reduced payment) of each forborne month."""
-    dates = Installment.objects.filter(
-        loan_id=forbearance.loan_id, due_date__gte=forbearance.first_due, due_date__lte=forbearance.last_due
-    ).order_by("due_date", "number")
-    return [(day, forbearance.reduced_payment) for day in dates.values_list("due_date", flat=True)]
-
-
 # --- cancelling ----------------------------------------------------------------------------------------------
 
 
