@@ -21,6 +21,7 @@ from lending.core.models import AuditEvent
 from servicing.models import BorrowerDocument, DelinquencyHistory, Installment, JournalEntry, LoanModification
 from servicing.selectors import loan_balances_from_journal
 from servicing.services import payments, plans
+from servicing.services.ledger import journal_post
 from servicing.services.modification import modification_approve, modification_cancel, modification_propose
 from servicing.services.nightly.steps.delinquency import loans_age
 from servicing.services.plans import PlanError
@@ -255,3 +256,42 @@ def test_a_bad_maturity_is_refused_on_its_field(loan, collector, term, maturity,
         )
     assert refused.value.field == field
     assert not LoanModification.objects.exists()
+
+
+def test_an_escrow_advance_is_capitalized_with_the_interest(loan, collector, manager):
+    # The servicer paid a $3,000.00 tax bill from escrow holding $1,050.00 (an advance).
+    journal_post(
+        actor=None,
+        loan=loan,
+        effective_date=date(2027, 2, 20),
+        kind=JournalEntry.Kind.ESCROW_DISBURSEMENT,
+        memo="County tax",
+        lines=[("escrow_liability", Decimal("3000.00"), Decimal("0")), ("cash", Decimal("0"), Decimal("3000.00"))],
+    )
+    modification = _in_trial(loan, collector, manager)
+    # Projected at approval: 300,000.00 + the 1,950.00 advance = 301,950.00; * r * 4.46774431 / 3.46774431
+    # = 1,620.9329 -> 1,620.93; the trial payment 1,620.93 + 525.00 = 2,145.93.
+    assert modification.trial_payment == Decimal("2145.93")
+    for day in (MAR, APR, MAY):
+        accrue(loan, day)
+        pay(loan, "2145.93", day, f"trial-{day}")
+        run_plans(day)
+    modification.refresh_from_db()
+    # The trial paid 3 x 2,145.93 = 6,437.79: Jan and Feb in full as before, the rest in suspense.
+    # Escrow: 1,050.00 - 3,000.00 + the trial's escrow (Jan 525.00 + Feb 525.00) = -900.00: 900.00 advanced.
+    # New principal 299,456.13 + 4,861.70 interest + 900.00 escrow = 305,217.83;
+    # 305,217.83 * r * 4.46774431 / 3.46774431 = 1,638.4753 -> $1,638.48.
+    assert (modification.capitalized_interest, modification.capitalized_escrow) == (
+        Decimal("4861.70"),
+        Decimal("900.00"),
+    )
+    assert (modification.new_principal, modification.new_payment) == (Decimal("305217.83"), Decimal("1638.48"))
+    lines = sorted((line.account.code, line.debit, line.credit) for line in modification.journal_entry.lines.all())
+    assert lines == [
+        ("escrow_liability", Decimal("0.00"), Decimal("900.00")),
+        ("interest_receivable", Decimal("0.00"), Decimal("4861.70")),
+        ("loans_receivable", Decimal("5761.70"), Decimal("0.00")),  # 4,861.70 + 900.00
+    ]
+    loan.refresh_from_db()
+    assert (loan.principal_balance, loan.escrow_balance) == (Decimal("305217.83"), Decimal("0.00"))
+    assert loan_balances_from_journal([loan.pk])[loan.pk]["escrow_balance"] == Decimal("0.00")
