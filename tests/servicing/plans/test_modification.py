@@ -18,11 +18,19 @@ from pypdf import PdfReader
 
 from lending.core import roles
 from lending.core.models import AuditEvent
-from servicing.models import BorrowerDocument, DelinquencyHistory, Installment, JournalEntry, LoanModification
+from servicing.models import (
+    BorrowerDocument,
+    DelinquencyHistory,
+    Installment,
+    JournalEntry,
+    LoanModification,
+    NightlyRun,
+)
 from servicing.selectors import loan_balances_from_journal
 from servicing.services import payments, plans
 from servicing.services.ledger import journal_post
 from servicing.services.modification import modification_approve, modification_cancel, modification_propose
+from servicing.services.nightly.runner import nightly_run
 from servicing.services.nightly.steps.delinquency import loans_age
 from servicing.services.plans import PlanError
 from tests.core.factories import user_with_role
@@ -295,3 +303,38 @@ def test_an_escrow_advance_is_capitalized_with_the_interest(loan, collector, man
     loan.refresh_from_db()
     assert (loan.principal_balance, loan.escrow_balance) == (Decimal("305217.83"), Decimal("0.00"))
     assert loan_balances_from_journal([loan.pk])[loan.pk]["escrow_balance"] == Decimal("0.00")
+
+
+def test_a_late_night_capitalizes_only_the_interest_earned_through_the_effective_date(loan, collector, manager):
+    modification = _in_trial(loan, collector, manager)
+    for day in (MAR, APR):
+        accrue(loan, day)
+        pay(loan, "2135.46", day, f"trial-{day}")
+        run_plans(day)
+    pay(loan, "2135.46", MAY, "trial-3")
+    accrue(loan, date(2027, 5, 3))  # the nights of May 1 and 2 were missed: the accrual ran on into June's period
+    run_plans(date(2027, 5, 3))
+    modification.refresh_from_db()
+    loan.refresh_from_db()
+    # Old June installment: balance after May 298,629.23 x 6.5 / 1,200 = 1,617.575 -> 1,617.58; two days of its
+    # 30 (30/360) earned by May 3: 1,617.58 x 2 / 30 = 107.838 -> 107.84, not capitalized: still receivable.
+    assert modification.status == "permanent"
+    assert modification.capitalized_interest == Decimal("4861.70")
+    assert modification.new_principal == Decimal("304317.83")
+    assert loan.interest_due == Decimal("107.84")
+    accrue(loan, JUN)
+    loan.refresh_from_db()
+    # The June period tops up to the new installment's interest: 107.84 + 1,160.15 = 1,267.99, all receivable.
+    assert loan.interest_due == Decimal("1267.99")
+
+
+def test_the_nightly_runner_runs_the_plans_step_by_name(loan, collector, manager):
+    modification = _in_trial(loan, collector, manager)
+    pay(loan, "2135.46", MAR, "trial-1")
+    run = nightly_run(
+        business_date=MAR, actor=None, trigger=NightlyRun.Trigger.COMMAND, only_step="plans", today=date(2027, 3, 2)
+    )
+    step = run.steps.get(name="plans")
+    assert (step.status, step.done, step.error_count) == ("completed", 1, 0)
+    modification.refresh_from_db()
+    assert modification.trial_payments_made == 1
