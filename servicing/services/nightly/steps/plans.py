@@ -23,7 +23,7 @@ from lending.core.models import User
 from lending.core.services import audit_event, audit_record_many
 from servicing.models import Forbearance, Installment, LoanAccount, LoanModification, RepaymentPlan, RepaymentPlanMonth
 from servicing.services import plans
-from servicing.services.modification import modifications_check, modifications_due
+from servicing.services.modification_trial import modifications_check, modifications_due
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
 
 
