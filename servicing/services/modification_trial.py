@@ -61,13 +61,14 @@ def modifications_check(*, business_date: date, loan_ids: list[int], actor: User
     trials changed. The caller's transaction holds the locks."""
     trials = list(
         LoanModification.objects.filter(modifications_due(business_date), loan_id__in=loan_ids)
-        .select_for_update()
+        .select_for_update(of=("self",))  # the plan rows; a trial made permanent locks its loan alone
+        .select_related("loan")
         .order_by("pk")
     )
     if not trials:
         return 0
     paid = plans.payments_by_day([m.loan_id for m in trials], min(m.approved_on for m in trials), business_date)
-    events = []
+    events, changed = [], []
     for modification in trials:
         asked = [(day, modification.trial_payment) for day in modification.trial_dates]
         made, short = plans.months_kept(
@@ -81,13 +82,14 @@ def modifications_check(*, business_date: date, loan_ids: list[int], actor: User
         modification.trial_payments_made = made
         if short:
             modification.status, modification.resolved_on = Status.FAILED, business_date
-            modification.save(update_fields=["status", "resolved_on", "trial_payments_made"])
+            changed.append(modification)
             events.append(_event(actor, "loan.modification_trial_failed", modification, before, business_date))
         elif made == LoanModification.TRIAL_PAYMENTS:
             modification_make_permanent(modification=modification, business_date=business_date, actor=actor)
         else:
-            modification.save(update_fields=["trial_payments_made"])
+            changed.append(modification)
             events.append(_event(actor, "loan.modification_trial_payment_made", modification, before, business_date))
+    bulk_update_rows(LoanModification, changed, ["status", "resolved_on", "trial_payments_made"])  # one statement
     audit_record_many(events)
     return len(trials)
 

@@ -32,6 +32,7 @@ from servicing.services.ledger import journal_post
 from servicing.services.modification import modification_approve, modification_cancel, modification_propose
 from servicing.services.nightly.runner import nightly_run
 from servicing.services.nightly.steps.delinquency import loans_age
+from servicing.services.nightly.steps.plans import PlansStep
 from servicing.services.plans import PlanError
 from tests.core.factories import user_with_role
 from tests.servicing.collections.helpers import delinquent_loan
@@ -338,3 +339,22 @@ def test_the_nightly_runner_runs_the_plans_step_by_name(loan, collector, manager
     assert (step.status, step.done, step.error_count) == ("completed", 1, 0)
     modification.refresh_from_db()
     assert modification.trial_payments_made == 1
+
+
+def test_a_chunk_of_trials_takes_the_same_queries_for_one_loan_or_three(
+    collector, manager, django_assert_max_num_queries
+):
+    chunks = []
+    for size in (1, 3):
+        loans = [delinquent_loan() for _ in range(size)]
+        for loan in loans:
+            _in_trial(loan, collector, manager)
+            pay(loan, "2135.46", MAR, f"trial-{loan.pk}")
+        chunks.append([loan.pk for loan in loans])
+    counts = []
+    for ids in chunks:
+        with django_assert_max_num_queries(15) as captured:
+            PlansStep().run_chunk(MAR, ids, None)
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+    assert set(LoanModification.objects.values_list("trial_payments_made", flat=True)) == {1}

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
+from lending.core.bulk import bulk_update_rows
 from lending.core.models import User
 from lending.core.services import audit_event, audit_record_many
 from servicing.models import Forbearance, Installment, LoanAccount, LoanModification, RepaymentPlan, RepaymentPlanMonth
@@ -46,21 +47,19 @@ def _resolve(
     actor: User | None,
     kind: str,
 ) -> Any:
-    """Count the kept months of ``plan``; break or complete it; its audit event, None when nothing changed."""
+    """Count the kept months of ``plan``; break or complete it (in memory: the caller saves the changed plans at
+    once); its audit event, None when nothing changed."""
     kept, short = plans.months_kept(asked, paid, plan.starts_on, business_date, plan.months_kept)
     before = {kind: plan.pk, "status": plan.status, "months_kept": plan.months_kept}
     if kept == plan.months_kept and not short:
         return None
     plan.months_kept = kept
-    fields = ["months_kept", "status", "resolved_on"]
     if isinstance(plan, Forbearance):  # the next month to check, none once every month is checked
         plan.next_check = asked[kept][0] if kept < len(asked) and not short else None
-        fields.append("next_check")
     if short:
         plan.status, plan.resolved_on = "broken", business_date
     elif kept == plan.months:
         plan.status, plan.resolved_on = "completed", business_date
-    plan.save(update_fields=fields)
     verb = f"loan.{kind}_{plan.status if plan.status != 'active' else 'month_kept'}"
     return audit_event(
         actor=actor,
@@ -77,7 +76,7 @@ def plans_check(*, business_date: date, loan_ids: list[int], actor: User | None)
     repayments = list(
         _repayment_due(business_date)
         .filter(loan_id__in=loan_ids)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("loan")
         .prefetch_related("schedule")
         .order_by("pk")
@@ -85,7 +84,7 @@ def plans_check(*, business_date: date, loan_ids: list[int], actor: User | None)
     forbearances = list(
         _forbearance_due(business_date)
         .filter(loan_id__in=loan_ids)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("loan")
         .order_by("pk")
     )
@@ -94,16 +93,26 @@ def plans_check(*, business_date: date, loan_ids: list[int], actor: User | None)
         return count
     paid = plans.payments_by_day([p.loan_id for p in both], min(p.starts_on for p in both), business_date)
     months = _forborne_months(forbearances)
-    events = []
-    for plan in repayments:
-        asked = [(m.due_date, m.total) for m in plan.schedule.all()]
-        events.append(_resolve(plan, asked, paid.get(plan.loan_id, []), business_date, actor, "repayment_plan"))
-    for forbearance in forbearances:
-        asked = months.get(forbearance.pk, [])
-        events.append(
-            _resolve(forbearance, asked, paid.get(forbearance.loan_id, []), business_date, actor, "forbearance")
+    repayment_events = [
+        _resolve(
+            plan,
+            [(m.due_date, m.total) for m in plan.schedule.all()],
+            paid.get(plan.loan_id, []),
+            business_date,
+            actor,
+            "repayment_plan",
         )
-    audit_record_many([event for event in events if event is not None])
+        for plan in repayments
+    ]
+    forbearance_events = [
+        _resolve(f, months.get(f.pk, []), paid.get(f.loan_id, []), business_date, actor, "forbearance")
+        for f in forbearances
+    ]
+    fields = ["months_kept", "status", "resolved_on"]  # one statement per kind for the changed plans
+    bulk_update_rows(RepaymentPlan, [p for p, e in zip(repayments, repayment_events, strict=True) if e], fields)
+    changed = [f for f, e in zip(forbearances, forbearance_events, strict=True) if e]
+    bulk_update_rows(Forbearance, changed, [*fields, "next_check"])
+    audit_record_many([e for e in [*repayment_events, *forbearance_events] if e is not None])
     return count + len(both)
 
 
