@@ -86,6 +86,10 @@ def test_a_collector_proposes_and_a_manager_approves_through_the_page(client, lo
     body = client.get(_page(loan)).content.decode()
     assert '<span data-testid="trial-payment">$2,135.46</span>' in body
     assert "2027-03-01, 2027-04-01, 2027-05-01: 0 of 3 made." in body
+    download = reverse("servicing:document-download", args=[LoanModification.objects.get().agreement_id])
+    assert f'href="{download}"' in body
+    response = client.get(download)
+    assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
 
 
 def test_bad_input_re_renders_the_page_with_field_errors(client, loan):
