@@ -4,11 +4,12 @@ the nightly ``plans`` step and the delinquency step need to know about all three
 Rules:
 - A collector or a manager creates a plan; one open plan of any kind per loan (a repayment plan, a forbearance or
   a modification proposed or in trial), so the payments a night counts toward a plan are unambiguous.
-- Repayment plan: the arrears (what the installments due by today still owe of principal, interest and escrow;
-  fees stay owed apart, as they are not part of the periodic payment) are split over ``months`` equal parts, the
-  cent remainder in the last (``money.split_evenly``); month k asks for the installment due on the loan's k-th
-  next due date plus its part. It is kept while the payments from its start through each month's due date add up
-  to what the months so far asked for; the first month they fall short it breaks.
+- Repayment plan: the arrears (what the installments due by today still owe of principal, interest and escrow,
+  less money held in suspense; fees stay owed apart, as they are not part of the periodic payment) are split
+  over ``months`` equal parts, the cent remainder in the last (``money.split_evenly``); month k asks for the
+  installment due on the loan's k-th next due date plus its part. It is kept while the payments from its start
+  through each month's due date add up to what the months so far asked for; the first month they fall short it
+  breaks.
 - Forbearance: the ``months`` installments from the next due date ask for ``reduced_payment`` (0: suspended)
   instead; kept like a repayment plan against the reduced payments. What was forborne stays owed on those
   installments and is due in a lump sum when the forbearance ends: the loan ages from its oldest unpaid
@@ -163,7 +164,8 @@ def repayment_plan_create(*, actor: User, loan: LoanAccount, months: int) -> Rep
     locked = loan_lock(loan)
     _require_active(locked)
     open_plan_refuse(locked)
-    arrears = loan_arrears(locked, today)
+    # Money held in suspense (a partial payment) goes to the oldest installment with the next payment: not asked again.
+    arrears = max(loan_arrears(locked, today) - locked.suspense_balance, ZERO)
     if arrears <= ZERO:
         raise PlanError("The loan has no arrears to spread: it is current.", conflict=True)
     upcoming = _next_installments(locked, today, months)

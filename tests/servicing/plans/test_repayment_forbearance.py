@@ -198,3 +198,11 @@ def test_no_late_fee_is_charged_while_paying_per_a_plan(loan, collector):
     # Mar 1 + 15 grace days: the grace period ends on Mar 16, the fee is charged at the close of Mar 17; only the
     # loan without a plan is.
     assert list(LateFeesStep().pending_loan_ids(date(2027, 3, 17))) == [other.pk]
+
+
+def test_money_held_in_suspense_is_not_asked_for_again(loan, collector):
+    pay(loan, "1000.00", date(2027, 2, 10), "partial")  # less than Jan's 3,396.26: held in suspense
+    plan = repayment_plan_create(actor=collector, loan=loan, months=6)
+    # 5,817.46 - 1,000.00 = 4,817.46; / 6 = 802.91 exactly, no remainder.
+    assert plan.arrears == Decimal("4817.46")
+    assert list(plan.schedule.values_list("extra", flat=True)) == [Decimal("802.91")] * 6
