@@ -95,7 +95,7 @@ def _pending(business_date: date) -> Q:
 def billing_run(*, business_date: date, loan_ids: list[int], actor: User | None) -> int:
     """Bill the chunk's loans for ``business_date`` (module docstring) and move each one's ``next_bill_date`` to
     its first installment due after it (``NO_MORE_BILLS`` after the last); returns how many loans were looked at.
-    Four queries and three writes a chunk, whatever its size, and one audit row."""
+    Seven queries (three for the loans' open plans) and three writes a chunk, whatever its size, and one audit row."""
     after = Installment.objects.filter(loan=OuterRef("pk"), due_date__gt=business_date).order_by("due_date", "number")
     loans: list[Any] = list(
         LoanAccount.objects.select_for_update(of=("self",))
