@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from bench._report import IDLE_LOAD, wait_for_idle
 
 HERE = Path(__file__).resolve().parent
 
@@ -15,7 +18,14 @@ def main(names: list[str]) -> int:
     if names:
         scripts = [s for s in scripts if any(n in s.name for n in names)]
     for script in scripts:
-        print(f"\n== {script.stem}", flush=True)
+        load, idle = wait_for_idle()
+        print(f"\n== {script.stem} (load average {load:.2f} on {os.cpu_count()} cores at start)", flush=True)
+        if not idle:
+            print(
+                f"BUSY: the machine's load stayed at {load:.2f} (>= {IDLE_LOAD}) before this bench: its timings do not "
+                "count (other work shared the cores); its query counts still do.",
+                flush=True,
+            )
         subprocess.run([sys.executable, "-m", f"bench.{script.stem}"], cwd=HERE.parent, check=False)
     return 0
 

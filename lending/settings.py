@@ -161,6 +161,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- celery -------------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Django's cache: each process's memory by default; in production a shared one (CACHE_URL, e.g. Redis), so
+# counters such as the contact form's rate limit hold across web processes.
+CACHE_URL = env.str("CACHE_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # Without a broker, tasks run in-process so the embedded default needs no server.
@@ -182,6 +192,8 @@ CELERY_BEAT_SCHEDULE = {
     "servicing-nightly": {"task": "servicing.nightly_close", "schedule": crontab(hour=1, minute=0)},
     # The day's paper mail (README "Borrower documents"), after the close of business has made its notices.
     "servicing-print-batch": {"task": "servicing.print_batch", "schedule": crontab(hour=3, minute=0)},
+    # Each loan officer's CRM follow-ups due today, one email each, before the working day (README "CRM").
+    "crm-task-reminders": {"task": "crm.task_reminders", "schedule": crontab(hour=7, minute=0)},
 }
 # Borrower documents (notices, escrow statements, their delivery, the print batch) go to their own queue, so
 # rendering PDFs never slows the close of business on the default queue: `make worker` and docker compose consume
@@ -274,6 +286,10 @@ if not FIELD_ENCRYPTION_KEYS:
         "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off (one or more Fernet keys, newest first; make one with "
         'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
     )
+# The public contact form: at most this many submissions per address per window (seconds).
+CRM_CONTACT_RATE = (env.int("CRM_CONTACT_RATE_COUNT", default=5), env.int("CRM_CONTACT_RATE_WINDOW", default=3600))
+# How long an agent's signed status link works (seconds): long enough for a purchase to close.
+CRM_STATUS_LINK_MAX_AGE = env.int("CRM_STATUS_LINK_MAX_AGE", default=180 * 24 * 3600)
 LENDING_CONTACT_EMAIL = env.str("LENDING_CONTACT_EMAIL", default="loans@lending.test")
 # What borrower statements and notices print as the servicer's contact (Reg Z 1026.41(d)(7)) and the HUD housing
 # counselor line (1026.41(d)(5)(ii), (d)(8)(vii)).

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from crm.views.public import ContactView
+from crm.views.public import ContactView, PartnerStatusView
 from lending.core import views as core_views
 from origination.views.public import ApplyCheckEmailView, ApplyView
 from servicing.views.documents import PortalDocumentDownloadView
@@ -12,6 +12,8 @@ urlpatterns = [
     path("apply/", ApplyView.as_view(), name="apply"),
     path("apply/check-email/", ApplyCheckEmailView.as_view(), name="apply-check-email"),
     path("contact/", ContactView.as_view(), name="contact"),
+    # A referring agent's milestones-only view of one loan, through the signed link their emails carry.
+    path("status/<str:token>/", PartnerStatusView.as_view(), name="crm_status"),
     path("portal/", PortalHomeView.as_view(), name="portal-home"),
     path("portal/applications/", include("origination.urls.portal")),
     path("portal/loans/", include("servicing.urls.portal")),

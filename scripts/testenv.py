@@ -148,7 +148,7 @@ def main(argv: list[str]) -> int:
         if redis_bin:
             env["REDIS_URL"] = stack.enter_context(redis(redis_bin))
         cmd = (
-            [sys.executable, str(ROOT / "bench" / "run.py"), *args]
+            [sys.executable, "-m", "bench.run", *args]
             if bench
             else [sys.executable, "-m", "pytest", *pytest_args(args)]
         )

@@ -68,6 +68,12 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "servicing.view_ledgeraccount",
         "servicing.add_ledgeraccount",
         "servicing.change_ledgeraccount",
+        "crm.view_leadsource",
+        "crm.add_leadsource",
+        "crm.change_leadsource",
+        "crm.view_referralpartner",
+        "crm.add_referralpartner",
+        "crm.change_referralpartner",
     ),
     SERVICER: (
         "core.view_auditevent",

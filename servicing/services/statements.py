@@ -9,8 +9,7 @@ same chunk twice makes nothing the second time.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -18,33 +17,89 @@ from django.utils import timezone
 
 from lending.core.models import User
 from lending.core.services import audit_event, audit_record_many
+from lending.core.templatetags.money import format_money
 from origination.services.disclosures import pdf_render, percent_display
 from servicing.models import BorrowerDocument, Statement
-from servicing.selectors.statements import StatementFigures, statement_figures
+from servicing.selectors.statements import Breakdown, StatementFigures, statement_figures
 from servicing.services.documents import document_store
 
 TEMPLATE = "pdf/borrower/statement.html"
-NBSP = "\u00a0"
 STYLESHEET = "templates/pdf/borrower/statement.css"
+# Between a label's words: as wide as a space, but WeasyPrint's justification widens only U+0020 and U+00A0, so
+# the line's one ordinary space (before the amount) takes all the slack and the label stays together.
+LABEL_SPACE = "\u2004"
 
 
-class ActivityLine(NamedTuple):
-    label: str
-    amount: Decimal
+def justified_lines(rows: list[tuple[str, str]]) -> str:
+    """``label value`` lines for a justified pre-line block of the statement: the value pushed to the right."""
+    return "\n".join(f"{label.replace(' ', LABEL_SPACE)} {value}" for label, value in rows)
+
+
+def _breakdown(b: Breakdown) -> list[tuple[str, str]]:
+    return [
+        ("Principal", format_money(b.principal)),
+        ("Interest", format_money(b.interest)),
+        ("Escrow (taxes and insurance)", format_money(b.escrow)),
+        ("Fees and charges", format_money(b.fees)),
+        ("Partial payments held (unapplied)", format_money(b.suspense)),
+    ]
+
+
+def statement_lines(f: StatementFigures) -> dict[str, str]:
+    """The statement's label-and-amount groups, each the text of one justified block."""
+    loan = f.loan
+    return {
+        # 1026.41(d)(2): the explanation of the amount due.
+        "explanation": justified_lines(
+            [
+                ("Principal", format_money(f.principal)),
+                ("Interest", format_money(f.interest)),
+                ("Escrow (taxes and insurance)", format_money(f.escrow)),
+                ("Regular monthly payment", format_money(f.regular_payment)),
+                ("Fees and charges due", format_money(f.fees)),
+                ("Past due amount", format_money(f.past_due)),
+            ]
+        ),
+        "explanation_total": justified_lines([("Total amount due", format_money(f.amount_due))]),
+        # 1026.41(d)(7): account information.
+        "account": justified_lines(
+            [
+                ("Outstanding principal", format_money(loan.principal_balance)),
+                ("Interest rate", f"{percent_display(loan.annual_rate)}%"),
+                ("Prepayment penalty", "Yes" if f.prepayment_penalty else "No"),
+                ("Escrow balance", format_money(loan.escrow_balance)),
+                ("Unapplied funds (suspense)", format_money(f.suspense)),
+                ("Maturity date", f"{loan.maturity_date:%m/%d/%Y}"),
+            ]
+        ),
+        # 1026.41(d)(3): the past payment breakdown.
+        "since_last": justified_lines(_breakdown(f.since_last)),
+        "since_last_total": justified_lines([("Total", format_money(f.since_last.total))]),
+        "year_to_date": justified_lines(_breakdown(f.year_to_date)),
+        "year_to_date_total": justified_lines([("Total", format_money(f.year_to_date.total))]),
+        # 1026.41(d)(4): transaction activity.
+        "activity": justified_lines(
+            [(f"{line.day:%m/%d/%Y} {line.description}", format_money(line.amount)) for line in f.activity]
+        ),
+        "coupon": justified_lines(
+            [("Account number", loan.loan_number), ("Payment due date", f"{f.due_date:%m/%d/%Y}")]
+        ),
+        "coupon_total": justified_lines([("Amount due", format_money(f.amount_due))]),
+        "coupon_extra": justified_lines(
+            [
+                (f"If received after {f.grace_ends:%m/%d/%Y}", format_money(f.amount_after_late_fee)),
+                ("Additional principal", "$__________"),
+                ("Additional escrow", "$__________"),
+            ]
+        ),
+    }
 
 
 def statement_context(figures: StatementFigures) -> dict[str, Any]:
     """What the statement template shows: the figures and the servicer's contact details (1026.41(d)(6))."""
     return {
-        # The shared PDF base puts the document's reference in its title and footer as application.number.
-        "application": {"number": figures.loan.loan_number},
         "s": figures,
-        # One unbreakable label per line (no-break spaces), the amount justified to the right of it.
-        "activity": [
-            ActivityLine(f"{line.day:%m/%d/%Y} {line.description}".replace(" ", NBSP), line.amount)
-            for line in figures.activity
-        ],
-        "rate": percent_display(figures.loan.annual_rate),
+        "lines": statement_lines(figures),
         "creditor_name": settings.LENDING_CREDITOR_NAME,
         "creditor_address": settings.LENDING_CREDITOR_ADDRESS,
         "servicer_phone": settings.LENDING_SERVICER_PHONE,

@@ -212,3 +212,31 @@ def test_without_a_secret_key_production_settings_refuse_and_say_how_to_fix_it()
 
 def test_a_throw_away_demo_may_run_without_a_secret_key():
     assert _probe(DEBUG="0", SECRET_KEY="", LENDING_DEMO="1")["debug"] is False
+
+
+CACHE_PROBE = (
+    "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps(s.CACHES['default']))"
+)
+
+
+def test_the_cache_is_per_process_unless_cache_url_names_a_shared_one():
+    env = {k: v for k, v in os.environ.items() if k not in (*SERVICE_VARS, "CACHE_URL")}
+    env["DJANGO_SETTINGS_MODULE"] = "lending.settings"
+    local = subprocess.run(
+        [sys.executable, "-c", CACHE_PROBE], capture_output=True, text=True, env=env, cwd=ROOT, check=True
+    )
+    assert json.loads(local.stdout.strip().splitlines()[-1]) == {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache"
+    }
+    shared = subprocess.run(
+        [sys.executable, "-c", CACHE_PROBE],
+        capture_output=True,
+        text=True,
+        env={**env, "CACHE_URL": "redis://cache.example:6379/1"},
+        cwd=ROOT,
+        check=True,
+    )
+    assert json.loads(shared.stdout.strip().splitlines()[-1]) == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://cache.example:6379/1",
+    }

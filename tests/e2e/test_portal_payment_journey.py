@@ -52,10 +52,10 @@ def test_a_borrower_schedules_a_payment_and_sees_its_waterfall_once_settled(page
     expect(page.get_by_test_id("pending-payments")).to_have_count(0)
     row = page.get_by_test_id("payment-row")
     expect(row).to_have_count(1)
-    expect(row).to_contain_text(f"${first.payment:,}")
+    expect(row.get_by_role("cell", name=f"${first.payment:,}", exact=True)).to_have_count(1)
     expect(row).to_contain_text("installment #1")
-    for amount in (first.interest, first.principal, first.escrow):
-        expect(row).to_contain_text(f"{amount:,}")
+    for amount in (first.interest, first.principal, first.escrow):  # each in a cell of its own, whole
+        expect(row.get_by_role("cell", name=f"{amount:,}", exact=True)).to_have_count(1)
     expect(row).to_contain_text("Posted")
 
     page.get_by_role("link", name="All payments").first.click()

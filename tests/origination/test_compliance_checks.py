@@ -45,6 +45,7 @@ from tests.origination.factories_compliance import (
     approved_application,
     underwritten_application,
 )
+from tests.servicing.html import shows_money
 
 pytestmark = pytest.mark.django_db
 LE, CD = Disclosure.Kind.LOAN_ESTIMATE, Disclosure.Kind.CLOSING_DISCLOSURE
@@ -346,7 +347,7 @@ def test_hoepa_points_and_fees_trigger_over_5_percent():
     ProductFeeFactory(product=product, amount=Decimal("10000.00"))  # 6,000 + 10,000 > 5% of 284,000
     outcome = run(hoepa, mortgage(product=product), today=date(2026, 11, 20))
     assert outcome.result == "fail"
-    assert "points and fees $16,000.00 exceed $14,200.00" in outcome.explanation
+    assert shows_money(outcome.explanation, "points and fees $16,000.00 exceed $14,200.00")
 
 
 def test_hoepa_small_loans_use_the_lesser_of_8_percent_or_the_dollar_trigger():

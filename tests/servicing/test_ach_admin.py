@@ -12,6 +12,7 @@ from servicing.models import LoanTransaction, PendingPayment
 from servicing.services import ach
 from tests.core.factories import user_with_role
 from tests.servicing.factories_portal import BANK, TODAY, borrower_loan, set_today
+from tests.servicing.html import shows_money
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -137,7 +138,7 @@ def test_autopay_shows_the_ceiling_and_why_it_is_suspended_and_skipped_drafts_ar
     assert "3,000.00" in body
     skipped = client.get(reverse("admin:servicing_autopayskippeddraft_changelist"))
     assert skipped.status_code == 200
-    assert "above the autopay ceiling of $3,000.00" in skipped.content.decode()
+    assert shows_money(skipped.content.decode(), "above the autopay ceiling of $3,000.00")
     assert client.get(reverse("admin:servicing_autopayskippeddraft_add")).status_code == 403
     client.force_login(user_with_role(roles.LOAN_OFFICER, is_staff=True))
     assert client.get(reverse("admin:servicing_autopayskippeddraft_changelist")).status_code == 403
@@ -179,7 +180,7 @@ def test_the_staff_loan_page_shows_autopay_and_why_it_is_suspended(client, loan)
         loan=loan, bank=BANK, draft_days_before=2, max_draft_amount=D("3500.00"), actor=loan.borrower
     )
     body = client.get(url).content.decode()
-    assert "Active: Checking account ending 6789, 2 days before each due date, at most $3,500.00" in body
+    assert shows_money(body, "Active: Checking account ending 6789, 2 days before each due date, at most $3,500.00")
     reason = "the bank returned a draft: R02 Account closed; give another account"
     AutopayEnrollment.objects.filter(pk=enrollment.pk).update(suspended_on=date(2027, 1, 4), suspension_reason=reason)
     assert f"Suspended since 2027-01-04: {reason}" in client.get(url).content.decode()

@@ -21,6 +21,7 @@ from servicing.models import BorrowerDocument, EscrowAnalysis
 from servicing.services.escrow_statements import annual_statement, escrow_annual_statement_make
 from servicing.services.onboarding import loan_onboard
 from tests.servicing.factories import funded_application
+from tests.servicing.html import shows_money
 from tests.servicing.nightly.escrow_helpers import D, escrow_received, escrowed_loan, installments_paid, run
 
 pytestmark = pytest.mark.django_db
@@ -116,12 +117,12 @@ def _common_figures(analysis: EscrowAnalysis, text: str) -> None:
         assert f"{label} {money(value)}" in text, label
     assert f"Escrow payment {money(analysis.previous_monthly_payment)} {money(analysis.new_monthly_payment)}" in text
     # The coming year from the target 1,050.00 with 525.00 a month is the first year's projection again.
-    assert "Required starting balance $1,050.00" in text
-    assert "6 Jun 1, 2028 $525.00 $2,400.00" in text
-    assert "12 Dec 1, 2028 $525.00 $3,900.00" in text
+    assert shows_money(text, "Required starting balance $1,050.00")
+    assert shows_money(text, "6 Jun 1, 2028 $525.00 $2,400.00")
+    assert shows_money(text, "12 Dec 1, 2028 $525.00 $3,900.00")
     # Last year: 525.00 billed each month (6,300.00), 6,300.00 projected out (initial statement), all three
     # disbursements paid on the night of 2027-12-02 (the loan was boarded without a night having run).
-    assert "Total $6,300.00 $0.00 $6,300.00 $6,300.00" in text
+    assert shows_money(text, "Total $6,300.00 $0.00 $6,300.00 $6,300.00")
 
 
 def test_the_annual_statement_of_a_surplus_shows_the_refund(django_capture_on_commit_callbacks):
@@ -129,7 +130,7 @@ def test_the_annual_statement_of_a_surplus_shows_the_refund(django_capture_on_co
     # 1,150.00 - 1,050.00 = 100.00 >= 50.00: refunded on the analysis night.
     assert (analysis.kind, analysis.surplus, analysis.new_monthly_payment) == ("surplus", D("100.00"), D("525.00"))
     _common_figures(analysis, text)
-    assert "Surplus $100.00" in text
+    assert shows_money(text, "Surplus $100.00")
     assert "we refunded $100.00 on December 2, 2027" in text
     statement = annual_statement(analysis)
     # P&I of installment 13 plus escrow, before and after.
@@ -142,9 +143,9 @@ def test_the_annual_statement_of_a_shortage_shows_its_spread(django_capture_on_c
     # 1,050.00 - 1,000.00 = 50.00 over 12 months: 4.16 a month (the 12th 4.24); new payment 529.16.
     assert (analysis.kind, analysis.shortage, analysis.new_monthly_payment) == ("shortage", D("50.00"), D("529.16"))
     _common_figures(analysis, text)
-    assert "Shortage $50.00" in text
-    assert "shortage of $50.00: it is spread over 12 monthly payments of $4.16" in text
-    assert "Escrow payment $525.00 $529.16" in text
+    assert shows_money(text, "Shortage $50.00")
+    assert shows_money(text, "shortage of $50.00: it is spread over 12 monthly payments of $4.16")
+    assert shows_money(text, "Escrow payment $525.00 $529.16")
 
 
 def test_the_annual_statement_of_a_deficiency_shows_both_spreads(django_capture_on_commit_callbacks):
@@ -152,13 +153,13 @@ def test_the_annual_statement_of_a_deficiency_shows_both_spreads(django_capture_
     # Deficiency 200.00 / 12 = 16.66; shortage 1,050.00 / 12 = 87.50; new payment 525.00 + 87.50 + 16.66 = 629.16.
     assert (analysis.kind, analysis.deficiency, analysis.shortage) == ("deficiency", D("200.00"), D("1050.00"))
     _common_figures(analysis, text)
-    assert "Deficiency $200.00" in text
+    assert shows_money(text, "Deficiency $200.00")
     assert (
         "deficiency of $200.00 (the servicer advanced money for you): it is spread over 12 monthly payments of "
         "$16.66" in text
     )
-    assert "shortage of $1,050.00: it is spread over 12 monthly payments of $87.50" in text
-    assert "Escrow payment $525.00 $629.16" in text
+    assert shows_money(text, "shortage of $1,050.00: it is spread over 12 monthly payments of $87.50")
+    assert shows_money(text, "Escrow payment $525.00 $629.16")
 
 
 def test_the_annual_statement_is_stored_once(django_capture_on_commit_callbacks):
@@ -193,17 +194,17 @@ def test_a_balanced_year_paid_by_the_borrower_shows_the_actual_payments_month_by
     assert (analysis.kind, analysis.action, analysis.current_balance) == ("balanced", "none", D("1050.00"))
     text = _text(BorrowerDocument.objects.get(loan=loan, kind=BorrowerDocument.Kind.ESCROW_ANNUAL))
     assert "Your escrow account is balanced: there is no surplus, shortage or deficiency." in text
-    assert "Start Balance at the start of the year $1,050.00" in text
+    assert shows_money(text, "Start Balance at the start of the year $1,050.00")
     # January: 525.00 projected and paid in; nothing paid out; 1,050.00 + 525.00 = 1,575.00.
-    assert "Jan 2027 $525.00 $525.00 $0.00 $0.00 $1,575.00" in text
+    assert shows_money(text, "Jan 2027 $525.00 $525.00 $0.00 $0.00 $1,575.00")
     # June: the tax half was projected (2,400.00) but paid on the analysis night: 1,050.00 + 6 x 525.00 = 4,200.00.
-    assert "Jun 2027 $525.00 $525.00 $2,400.00 $0.00 $4,200.00" in text
+    assert shows_money(text, "Jun 2027 $525.00 $525.00 $2,400.00 $0.00 $4,200.00")
     # December: 7,350.00 - 6,300.00 paid out on the 2nd = 1,050.00.
     assert (
         "Dec 2027 $525.00 $525.00 $3,900.00 $6,300.00 Property tax; Property tax; Homeowner's insurance premium "
         "$1,050.00"
     ) in text
-    assert "Total $6,300.00 $6,300.00 $6,300.00 $6,300.00" in text
+    assert shows_money(text, "Total $6,300.00 $6,300.00 $6,300.00 $6,300.00")
     assert "Last year's activity, Jan 1, 2027 to Dec 31, 2027" in text
     # 2,400.00 x 2 of tax and 1,500.00 of insurance; 12 x 525.00 = 6,300.00 in.
     assert (

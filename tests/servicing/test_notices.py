@@ -25,6 +25,7 @@ from servicing.services.payoff import payoff_post
 from tests.origination.factories import LoanProductFactory
 from tests.servicing.factories import boarded_loan
 from tests.servicing.factories_portal import ROUTING, borrower_loan, set_today
+from tests.servicing.html import shows_money
 from tests.servicing.nightly.escrow_helpers import escrow_received, escrowed_loan, installments_paid
 from tests.servicing.nightly.escrow_helpers import run as escrow_run
 
@@ -84,9 +85,9 @@ def test_a_returned_ach_payment_leaves_one_notice_with_code_amount_fee_and_what_
     notice = only_notice(loan, Kind.ACH_RETURNED)
     assert (notice.key, notice.document_date, notice.title) == (str(draft.pk), SETTLE_DAY, "ACH payment returned (R01)")
     text = pdf_text(notice)
-    assert "Payment amount $3,396.26" in text
+    assert shows_money(text, "Payment amount $3,396.26")
     assert "R01 Insufficient funds" in text
-    assert "Returned-payment fee charged $25.00" in text
+    assert shows_money(text, "Returned-payment fee charged $25.00")
     assert "Total to pay again $3,421.26" in text  # 3,396.26 + 25.00
     assert "Make sure enough funds are available" in text
     # The event again (the chunk called directly on the same night) makes no second notice.
@@ -117,7 +118,7 @@ def test_a_return_recorded_by_hand_before_settlement_leaves_a_notice_without_a_f
     assert (notice.title, notice.document_date) == ("ACH payment returned", date(2026, 12, 2))
     text = pdf_text(notice)
     assert "It was not credited to your loan." in text
-    assert "Payment amount $500.00" in text
+    assert shows_money(text, "Payment amount $500.00")
     assert "What the bank said R08 payment stopped" in text
     assert "Returned-payment fee none charged" in text
 
@@ -200,8 +201,8 @@ def test_an_escrow_analysis_changing_the_payment_leaves_one_notice(django_captur
     assert (notice.key, notice.document_date) == (str(analysis.pk), date(2027, 12, 2))
     text = pdf_text(notice)
     assert "payment 13, due January 1, 2028" in text
-    assert "Principal and interest $1,896.20 $1,896.20" in text
-    assert "Escrow $525.00 $529.16" in text
+    assert shows_money(text, "Principal and interest $1,896.20 $1,896.20")
+    assert shows_money(text, "Escrow $525.00 $529.16")
     assert "Total payment $2,421.20 $2,425.36" in text  # 1,896.20 + 525.00; 1,896.20 + 529.16
     assert "short by $50.00, spread over 12 payments" in text
     with django_capture_on_commit_callbacks(execute=True):
@@ -235,9 +236,9 @@ def test_a_payoff_leaves_one_paid_in_full_letter_with_the_lien_release(monkeypat
     assert (notice.key, notice.document_date) == (str(payoff.pk), date(2026, 12, 1))
     text = pdf_text(notice)
     assert "We received $300,975.00 on December 1, 2026" in text
-    assert "Principal paid $300,000.00" in text
-    assert "Interest paid $975.00" in text
-    assert "Escrow balance refunded to you $1,050.00" in text
+    assert shows_money(text, "Principal paid $300,000.00")
+    assert shows_money(text, "Interest paid $975.00")
+    assert shows_money(text, "Escrow balance refunded to you $1,050.00")
     assert "Request for release of lien" in text
     prop = loan.application.subject_property
     assert f"within the deadline {prop.state} law sets" in text
@@ -266,8 +267,8 @@ def test_a_payment_received_notice_only_when_the_borrower_opted_in(monkeypatch, 
     text = pdf_text(notice)
     assert "We received $2,521.20 on February 1, 2027" in text
     # Installment 2: interest 1,623.53 + principal 272.67 = 1,896.20, escrow 525.00; 2,521.20 - 2,421.20 = 100.00.
-    assert "Interest $1,623.53 Principal $272.67 Escrow (taxes and insurance) $525.00" in text
-    assert "Held as unapplied funds $100.00 Payment $2,521.20" in text
+    assert shows_money(text, "Interest $1,623.53 Principal $272.67 Escrow (taxes and insurance) $525.00")
+    assert shows_money(text, "Held as unapplied funds $100.00 Payment $2,521.20")
     second = Installment.objects.get(loan=loan, number=2)
     assert (second.interest, second.principal) == (D("1623.53"), D("272.67"))
     with django_capture_on_commit_callbacks(execute=True):

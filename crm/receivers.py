@@ -1,0 +1,19 @@
+"""The CRM's listeners to origination's events. Thin: each enqueues a CRM task once the sender's work commits."""
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from crm import tasks
+from origination.signals import application_transitioned, loan_funded
+
+
+@receiver(application_transitioned, dispatch_uid="crm.application_transitioned")
+def _on_application_transitioned(sender, application, to_status, **kwargs):
+    application_id = application.pk
+    transaction.on_commit(lambda: tasks.application_transitioned.delay(application_id, to_status))
+
+
+@receiver(loan_funded, dispatch_uid="crm.loan_funded")
+def _on_loan_funded(sender, application, **kwargs):
+    application_id = application.pk
+    transaction.on_commit(lambda: tasks.loan_funded.delay(application_id))

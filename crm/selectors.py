@@ -1,0 +1,124 @@
+"""CRM reads for the pages: each a fixed number of queries, whatever the number of leads."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
+
+from crm.models import Activity, Lead, ReferralPartner, Stage, Task
+from crm.services.leads import active_loan_officers, is_manager
+from lending.core import roles
+from lending.core.models import User
+
+BOARD_CARDS_PER_STAGE = 20  # the newest of each stage; "All N" opens the list filtered to it
+
+
+def leads_visible(user: User) -> QuerySet[Lead]:
+    """Every lead for a manager; a loan officer's own leads; nothing for anyone else."""
+    leads = Lead.objects.select_related("contact", "source", "officer", "referral_partner", "application")
+    if is_manager(user):
+        return leads
+    if roles.has_role(user, roles.LOAN_OFFICER):
+        return leads.filter(officer=user)
+    return leads.none()
+
+
+def leads_filtered(user: User, *, stage: str = "", officer_id: int | None = None, search: str = "") -> QuerySet[Lead]:
+    leads = leads_visible(user)
+    if stage in Stage.values:
+        leads = leads.filter(stage=stage)
+    if officer_id is not None and is_manager(user):
+        leads = leads.filter(officer_id=officer_id)
+    if search:
+        leads = leads.filter(
+            Q(contact__last_name__icontains=search)
+            | Q(contact__first_name__icontains=search)
+            | Q(contact__email_normalized__icontains=search.lower())
+        )
+    return leads.order_by("-created_at", "-id")
+
+
+def lead_for(user: User, pk: int) -> Lead:
+    """The lead if ``user`` may see it, else 404 (a loan officer never learns another's lead exists)."""
+    lead = leads_visible(user).filter(pk=pk).first()
+    if lead is None:
+        raise Http404("No such lead.")
+    return lead
+
+
+def board_columns(user: User, *, officer_id: int | None = None) -> list[dict[str, Any]]:
+    """One column per stage: its total and its newest cards (one count query plus one query per stage)."""
+    leads = leads_filtered(user, officer_id=officer_id)
+    totals = dict(leads.order_by().values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
+    return [
+        {
+            "stage": stage,
+            "label": label,
+            "total": totals.get(stage, 0),
+            "cards": list(leads.filter(stage=stage).order_by("-created_at", "-id")[:BOARD_CARDS_PER_STAGE]),
+        }
+        for stage, label in Stage.choices
+    ]
+
+
+def timeline(lead: Lead) -> list[Activity]:
+    """The contact's whole timeline (every lead of theirs), newest first."""
+    return list(
+        Activity.objects.filter(contact_id=lead.contact_id)
+        .select_related("actor", "lead")
+        .order_by("-occurred_at", "-id")[:200]
+    )
+
+
+def lead_tasks(lead: Lead) -> list[Task]:
+    return list(lead.tasks.select_related("assigned_to").order_by("done_at", "due_date", "id"))
+
+
+def tasks_open_for(user: User) -> QuerySet[Task]:
+    tasks = Task.objects.filter(done_at__isnull=True).select_related("lead__contact", "assigned_to")
+    return tasks if is_manager(user) else tasks.filter(assigned_to=user)
+
+
+def officers_for_filter(user: User) -> list[User]:
+    return list(active_loan_officers()) if is_manager(user) else []
+
+
+def _partner_stats() -> dict[str, Any]:
+    """Referred volume, conversion and funded amount as aggregates over the partner's leads (set-based)."""
+    return {
+        "referred": Count("leads", distinct=True),
+        "applied": Count("leads", filter=Q(leads__application__isnull=False), distinct=True),
+        "won": Count("leads", filter=Q(leads__stage=Stage.WON), distinct=True),
+        "funded_amount": Sum("leads__application__funding__loan_amount"),
+    }
+
+
+def _with_rates(row: dict[str, Any]) -> dict[str, Any]:
+    referred = row["referred"]
+    row["funded_amount"] = row["funded_amount"] or Decimal("0.00")
+    # Conversion: the share of referred leads that became applications, and that funded (whole percent).
+    row["applied_rate"] = round(100 * row["applied"] / referred) if referred else 0
+    row["won_rate"] = round(100 * row["won"] / referred) if referred else 0
+    return row
+
+
+def partners_with_stats() -> list[ReferralPartner]:
+    """Every partner with ``stats`` (see ``partner_stats``), in one query."""
+    partners = list(ReferralPartner.objects.annotate(**_partner_stats()).order_by("name", "id"))
+    for partner in partners:
+        row = {name: getattr(partner, name) for name in ("referred", "applied", "won", "funded_amount")}
+        partner.stats = _with_rates(row)  # type: ignore[attr-defined]
+    return partners
+
+
+def partner_stats(partner: ReferralPartner) -> dict[str, Any]:
+    row = ReferralPartner.objects.filter(pk=partner.pk).aggregate(**_partner_stats())
+    return _with_rates(row)
+
+
+def partner_leads(user: User, partner: ReferralPartner) -> QuerySet[Lead]:
+    """The partner's referrals that ``user`` may see (an officer: their own)."""
+    return leads_visible(user).filter(referral_partner=partner).order_by("-created_at", "-id")
