@@ -10,9 +10,10 @@ buckets, the late fee, the return and the escrow step's work: a current escrowed
 property tax instalment due on the last night, added as a servicer adds one (``escrow_item_save``), paid with an
 escrow advance, and its first escrow analysis brought forward to that night. Every loan then has a periodic
 statement in the portal (``statements_demo_seed``). The late loans are the demo collector's to work, one with a
-logged call and an open promise to pay (``collections_demo_seed``). The nights send the early intervention notices
-of the loans 40 or more days late, and ``DEMO-DQ-090`` has a loss mitigation application received on the last
-night with two of its documents, acknowledged as incomplete (``loss_mitigation_demo_seed``).
+logged call and an open promise to pay (``collections_demo_seed``); one is in forbearance and one in a loan
+modification's trial period (``plans_demo_seed``). The nights send the early intervention notices of the
+loans 40 or more days late, and ``DEMO-DQ-120`` has a loss mitigation application received on the last night
+with two of its documents, acknowledged as incomplete (``loss_mitigation_demo_seed``).
 
 A transferred mortgage with a completed year of payments (``DEMO1098-001``, Bob's) came to us in the December before
 last year and was paid on every due date since: ``manage.py year_end`` for last year (run here through its service)
@@ -41,8 +42,10 @@ from origination.demo import _clock
 from servicing.models import (
     ContactAttempt,
     EscrowItem,
+    Forbearance,
     Installment,
     LoanAccount,
+    LoanModification,
     LossMitigationApplication,
     LossMitigationDocument,
     NightlyRun,
@@ -57,8 +60,10 @@ from servicing.services.loss_mitigation import (
     loss_mitigation_document_add,
     loss_mitigation_receive,
 )
+from servicing.services.modification import modification_approve, modification_propose
 from servicing.services.nightly.runner import last_closable_date, nightly_run
 from servicing.services.payments import payment_post
+from servicing.services.plans import forbearance_create
 from servicing.services.statements import statements_make
 from servicing.services.transfer_boarding import TransferLoan, loan_board_transfer
 from servicing.services.year_end import year_end_run
@@ -112,13 +117,15 @@ def nightly_demo_seed(*, today: date, actor: User | None, stdout) -> list[date]:
     made = statements_demo_seed(last_night=last, actor=actor)
     worked = collections_demo_seed(today=today, last_night=last)
     mitigated = loss_mitigation_demo_seed(last_night=last)
+    planned = plans_demo_seed()
     stdout.write(
         "Nightly demo: "
         + (f"{new} transferred loans boarded; " if new else "")
         + (f"close of business run for {', '.join(ran)}." if ran else "nothing to run (the demo nights are done).")
         + (f" {made} periodic statements made." if made else "")
         + (" The late loans are assigned to the demo collector, with a call and a promise." if worked else "")
-        + (" A loss mitigation application is acknowledged on DEMO-DQ-090." if mitigated else "")
+        + (" A loss mitigation application is acknowledged on DEMO-DQ-120." if mitigated else "")
+        + (f" {FORBEARANCE_LOAN} is in forbearance and {MODIFICATION_LOAN} in a modification trial." if planned else "")
     )
     return nights
 
@@ -351,7 +358,7 @@ def collections_demo_seed(*, today: date, last_night: date) -> bool:
     return True
 
 
-LOSS_MITIGATION_LOAN = "DEMO-DQ-090"  # the loan with a loss mitigation application acknowledged
+LOSS_MITIGATION_LOAN = "DEMO-DQ-120"  # the loan with a loss mitigation application acknowledged
 
 
 def _blank_pdf() -> bytes:
@@ -380,4 +387,39 @@ def loss_mitigation_demo_seed(*, last_night: date) -> bool:
             scan = SimpleUploadedFile(f"{kind}.pdf", _blank_pdf() + kind.encode(), content_type="application/pdf")
             loss_mitigation_document_add(actor=collector, application=application, kind=kind, uploaded_file=scan)
         loss_mitigation_acknowledge(actor=collector, application=application)
+
+
+MANAGER_EMAIL = "manager@lending.test"
+FORBEARANCE_LOAN = "DEMO-DQ-030"  # its next three payments suspended
+MODIFICATION_LOAN = "DEMO-DQ-090"  # a modification approved: three trial payments due
+
+
+def plans_demo_seed() -> bool:
+    """Put ``FORBEARANCE_LOAN`` in a three-month forbearance (payments suspended) and ``MODIFICATION_LOAN`` in a
+    modification's trial (the rate 1.5 points lower, 360 installments; proposed by the demo collector, approved
+    by the demo manager, so its agreement is in the portal). False (nothing done) without them or once done."""
+    collector = User.objects.filter(email=COLLECTOR_EMAIL, is_active=True).first()
+    manager = User.objects.filter(email=MANAGER_EMAIL, is_active=True).first()
+    loans = {
+        loan.loan_number: loan
+        for loan in LoanAccount.objects.filter(loan_number__in=(FORBEARANCE_LOAN, MODIFICATION_LOAN))
+    }
+    if collector is None or manager is None or len(loans) < 2:
+        return False
+    if (
+        Forbearance.objects.filter(loan__in=loans.values()).exists()
+        or LoanModification.objects.filter(loan__in=loans.values()).exists()
+    ):
+        return False
+    with transaction.atomic():
+        forbearance_create(actor=collector, loan=loans[FORBEARANCE_LOAN], months=3, reduced_payment=Decimal("0"))
+        loan = loans[MODIFICATION_LOAN]
+        proposal = modification_propose(
+            actor=collector,
+            loan=loan,
+            new_rate=max(loan.annual_rate - Decimal("1.5"), Decimal("0")),
+            term_periods=360,
+            note="Hardship: reduced income; a lower payment is affordable.",
+        )
+        modification_approve(actor=manager, modification=proposal)
     return True

@@ -25,7 +25,7 @@ class QueueFilterForm(forms.Form):
     next_action_by = forms.DateField(
         required=False, widget=DATE_INPUT, label="Next action by", help_text="Loans whose open promise is due by then."
     )
-    include_promised = forms.BooleanField(required=False, label="Include loans with an open promise")
+    include_promised = forms.BooleanField(required=False, label="Include loans with an open promise or plan")
 
     def __init__(self, *args, products=(), collectors=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,6 +19,7 @@ from servicing.models.loss_mitigation import (
 from servicing.models.nightly import NightlyLoanError, NightlyRun, NightlyStatus, NightlyStepRun
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
 from servicing.models.payoff import LoanPayoff, PayoffQuote
+from servicing.models.plans import Forbearance, LoanModification, RepaymentPlan, RepaymentPlanMonth
 from servicing.models.statements import Statement
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "EscrowItem",
     "EscrowRefund",
     "ForeclosureReferral",
+    "Forbearance",
     "FundedApplication",
     "ImportBatch",
     "ImportLine",
@@ -45,6 +47,7 @@ __all__ = [
     "LedgerAccount",
     "LoanAccount",
     "LoanFee",
+    "LoanModification",
     "LoanPayoff",
     "LoanTransaction",
     "LossMitigationApplication",
@@ -57,6 +60,8 @@ __all__ = [
     "PendingPayment",
     "PrintBatch",
     "PromiseToPay",
+    "RepaymentPlan",
+    "RepaymentPlanMonth",
     "Replay",
     "ReplayChange",
     "ReturnCode",

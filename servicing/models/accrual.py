@@ -68,6 +68,12 @@ class BillingRecord(models.Model):
     fees = models.DecimalField(**MONEY, help_text="Fees due on the loan when billed.")
     past_due = models.DecimalField(**MONEY, help_text="Unpaid on earlier installments when billed.")
     total = models.DecimalField(**MONEY)
+    plan_amount = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text="What the loan's open plan asks for by this due date instead of the total (selectors.plans).",
+    )
 
     class Meta:
         ordering = ["loan_id", "due_date"]

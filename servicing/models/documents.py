@@ -63,6 +63,7 @@ class BorrowerDocument(models.Model):
         EARLY_INTERVENTION = "early_intervention", "Early intervention notice"
         LOSS_MIT_ACK = "loss_mit_ack", "Loss mitigation application acknowledgment"
         LOSS_MIT_DECISION = "loss_mit_decision", "Loss mitigation decision"
+        MODIFICATION_AGREEMENT = "modification_agreement", "Loan modification agreement"
 
     class Delivery(models.TextChoices):
         EMAIL = "email", "Email with a portal link"

@@ -97,6 +97,7 @@ class JournalEntry(models.Model):
         REVERSAL = "reversal", "Reversal"
         PAYOFF = "payoff", "Payoff"
         ESCROW_REFUND = "escrow_refund", "Escrow refund"
+        MODIFICATION = "modification", "Loan modification (arrears capitalized)"
 
     loan = models.ForeignKey(
         "servicing.LoanAccount",

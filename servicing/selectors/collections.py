@@ -30,6 +30,7 @@ from lending.core import roles
 from lending.core.models import User
 from lending.finance.money import ZERO
 from servicing.models import ContactAttempt, DelinquencyHistory, Installment, LoanAccount, PromiseToPay
+from servicing.selectors.plans import on_plan
 
 MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
 HISTORY_ROWS = 24
@@ -118,8 +119,8 @@ def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
     pending = PromiseToPay.objects.filter(loan=OuterRef("pk"), status=PromiseToPay.Status.PENDING)
     if filters.next_action_by is not None:
         loans = loans.filter(Exists(pending.filter(promised_date__lte=filters.next_action_by)))
-    elif not filters.include_promised:
-        loans = loans.filter(~Exists(pending))
+    elif not filters.include_promised:  # loans paying per a plan wait too: the plans step breaks a plan missed
+        loans = loans.filter(~Exists(pending)).exclude(on_plan())
     return loans.order_by("-days_past_due", F("bring_current").desc(nulls_last=True), "pk")
 
 

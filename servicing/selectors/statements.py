@@ -47,6 +47,7 @@ from servicing.models import (
     LoanTransaction,
     Statement,
 )
+from servicing.selectors.plans import PlanDue, plan_amounts_due
 from servicing.services.posting import dues_of
 
 DELINQUENCY_DAYS = 45  # 1026.41(d)(8): "more than 45 days delinquent"
@@ -137,6 +138,9 @@ class StatementFigures:
     property_address: str = ""
     rate_change_date: date | None = None  # fixed-rate loans only: the rate never changes
     prepayment_penalty: bool = False
+    # What an open loss-mitigation plan asks for on the due date, beside the contract's amount due (comment
+    # 41(d)-4: a temporary loss mitigation program's amount may be shown with it).
+    plan_due: PlanDue | None = None
 
     @property
     def regular_payment(self) -> Decimal:
@@ -176,7 +180,7 @@ def statement_figures(
 ) -> list[StatementFigures]:
     """The statements of ``loan_ids`` made at the close of ``business_date`` (module docstring), in pk order.
     ``due_dates`` names another due date for some loans (the demo's current cycle); else ``statement_due_date``.
-    Seven queries, whatever the number of loans."""
+    Ten queries, whatever the number of loans (three for the plans: ``plan_amounts_due``)."""
     loans = _loans(loan_ids)
     if not loans:
         return []
@@ -201,6 +205,9 @@ def statement_figures(
                 mine,
             )
         )
+    plan_due = plan_amounts_due(due)
+    for figure in figures:
+        figure.plan_due = plan_due.get(figure.loan.pk)
     return figures
 
 

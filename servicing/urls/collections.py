@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from servicing.views import collections, loss_mitigation
+from servicing.views import collections, loss_mitigation, plans
 
 app_name = "collections"
 LM = "loans/<int:pk>/loss-mitigation/"
@@ -21,4 +21,5 @@ urlpatterns = [
     path(f"{LM}<int:app>/decide/", loss_mitigation.DecideView.as_view(), name="lm-decide"),
     path(f"{LM}documents/<int:doc>/", loss_mitigation.DocumentDownloadView.as_view(), name="lm-document"),
     path("loans/<int:pk>/foreclosure-referral/", loss_mitigation.ReferralView.as_view(), name="foreclosure-refer"),
+    *plans.urlpatterns,
 ]

@@ -10,5 +10,6 @@ SUBDOMAIN_URLCONFS: list[str] = [
     "servicing.urls.portal_loans",
     "servicing.urls.portal_payoff",
     "servicing.urls.portal_documents",
+    "servicing.urls.portal_plans",
 ]
 urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]

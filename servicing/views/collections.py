@@ -30,6 +30,7 @@ from servicing.selectors.loss_mitigation import queue_deadlines, with_reg_x
 from servicing.services import collections as services
 from servicing.services.collections import CollectionsError
 from servicing.views.loss_mitigation_section import section_context
+from servicing.views.plans_section import plans_context
 
 COLLECTIONS_ROLES = (roles.COLLECTOR, roles.MANAGER)
 QUEUE_PAGE_SIZE = 50
@@ -116,6 +117,7 @@ class LoanCollectionsView(RoleRequiredMixin, TemplateView):
             is_manager=is_manager,
             can_clear_cease=is_manager,
             **section_context(user, page.loan, forms),
+            **plans_context(page.loan, forms, user),
         )
         return self.render_to_response(context, status=status)
 

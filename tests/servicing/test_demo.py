@@ -18,8 +18,10 @@ from servicing.models import (
     EarlyInterventionNotice,
     EscrowAnalysis,
     EscrowDisbursement,
+    Forbearance,
     LoanAccount,
     LoanFee,
+    LoanModification,
     LoanTransaction,
     LossMitigationApplication,
     NightlyRun,
@@ -126,15 +128,22 @@ def test_demo_nights_leave_a_loan_in_each_bucket_a_late_fee_a_return_and_escrow_
         today + timedelta(days=7),
     )
     # Reg X: the nights sent the early intervention notice of each loan 40 or more days late (DEMO-DQ-030 is 45 on
-    # the last night, so at least 40 on the first), each with its letter; DEMO-DQ-090 has an application
+    # the last night, so at least 40 on the first), each with its letter; DEMO-DQ-120 has an application
     # acknowledged as incomplete, with three of the five documents still missing.
     notices = EarlyInterventionNotice.objects.select_related("loan", "document")
     assert sorted(n.loan.loan_number for n in notices) == ["DEMO-DQ-030", "DEMO-DQ-060", "DEMO-DQ-090", "DEMO-DQ-120"]
     assert all(n.document.kind == "early_intervention" for n in notices)
     application = LossMitigationApplication.objects.select_related("loan", "acknowledgment").get()
     assert (application.loan.loan_number, application.status, application.missing) == (
-        "DEMO-DQ-090",
+        "DEMO-DQ-120",
         "incomplete",
         ["income", "tax_returns", "bank_statements"],
     )
     assert application.acknowledgment.kind == "loss_mit_ack"
+    # Plans: a forbearance and a modification in its trial period, with its agreement in the portal.
+    forbearance = Forbearance.objects.get()
+    assert (forbearance.loan.loan_number, forbearance.status, forbearance.months) == ("DEMO-DQ-030", "active", 3)
+    modification = LoanModification.objects.get()
+    assert (modification.loan.loan_number, modification.status) == ("DEMO-DQ-090", "trial")
+    assert modification.new_rate == modification.loan.annual_rate - Decimal("1.5")
+    assert modification.agreement.kind == "modification_agreement"

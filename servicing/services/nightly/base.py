@@ -65,6 +65,7 @@ class NightlyStep(ABC):
 STEPS: dict[str, type[NightlyStep]] = {}
 ORDER = (
     "interest",
+    "plans",
     "billing",
     "ach",
     "late_fees",

@@ -336,6 +336,7 @@ def test_a_worker_process_finds_every_step_by_name_without_importing_the_steps_i
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     order = [
         "interest",
+        "plans",
         "billing",
         "ach",
         "late_fees",

@@ -5,7 +5,8 @@ the first payment date) is D or earlier. Each one's latest installment due on or
 ``BillingRecord``, unique per loan and due date): what it still asks for (principal, interest, escrow; principal
 capped as ``posting.dues_of`` caps it after prepayments), the fees due on the loan, and past due (what earlier
 installments still owe). A missed night bills on the next run; when several due dates passed meanwhile only the
-latest gets a record, the earlier ones are in its past due. Statements read these rows.
+latest gets a record, the earlier ones are in its past due. Statements read these rows. A loan on an open
+loss-mitigation plan also gets what the plan asks for on that due date (``plan_amount``; ``selectors.plans``).
 
 No journal entry: billing moves no money. The interest was recognised by the accrual (step 1) as it was earned,
 principal and escrow are recognised when paid, fees when assessed; a bill only states what is owed.
@@ -24,6 +25,7 @@ from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance.money import ZERO
 from servicing.models import BillingRecord, Installment, LoanAccount
+from servicing.selectors.plans import plan_amounts_due
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
 from servicing.services.posting import dues_of
 
@@ -55,6 +57,7 @@ RECORD_FIELDS = [
     "fees",
     "past_due",
     "total",
+    "plan_amount",
 ]
 
 
@@ -77,6 +80,7 @@ def _bill(loan: Any, installments: list[Installment], business_date: date) -> tu
         fees,
         past_due,
         total,
+        None,  # plan_amount: set for the chunk at once (``_with_plans``)
     )
 
 
@@ -91,7 +95,7 @@ def _pending(business_date: date) -> Q:
 def billing_run(*, business_date: date, loan_ids: list[int], actor: User | None) -> int:
     """Bill the chunk's loans for ``business_date`` (module docstring) and move each one's ``next_bill_date`` to
     its first installment due after it (``NO_MORE_BILLS`` after the last); returns how many loans were looked at.
-    Four queries and three writes a chunk, whatever its size, and one audit row."""
+    Seven queries (three for the loans' open plans) and three writes a chunk, whatever its size, and one audit row."""
     after = Installment.objects.filter(loan=OuterRef("pk"), due_date__gt=business_date).order_by("due_date", "number")
     loans: list[Any] = list(
         LoanAccount.objects.select_for_update(of=("self",))
@@ -126,11 +130,19 @@ def billing_run(*, business_date: date, loan_ids: list[int], actor: User | None)
         mine = by_loan[loan.pk]
         cut = next(index for index, i in enumerate(mine) if i.pk == loan.latest_id)
         records.append(_bill(loan, mine[: cut + 1], business_date))
+    records = _with_plans(records)
     record_ids = bulk_insert_rows(BillingRecord, RECORD_FIELDS, records, returning_pk=True)
     bulk_update_rows(LoanAccount, loans, ["next_bill_date"])
     if records:
         _audit_chunk(actor, business_date, loans, records, record_ids)
     return len(loan_ids)
+
+
+def _with_plans(records: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The records with what each loan's open plan asks for on the due date billed (a forbearance's reduced
+    payment, a repayment plan's regular + plan installment, a trial payment), where one does: three queries."""
+    due = plan_amounts_due({record[0]: record[2] for record in records}) if records else {}
+    return [(*record[:-1], due[record[0]].amount) if record[0] in due else record for record in records]
 
 
 def _audit_chunk(

@@ -6,6 +6,11 @@ method; late fees owed do not make a paid installment late, Reg Z 1026.36(c)(2))
 loans, one UPDATE writes the loans whose figures changed, one stamps the others as aged for D, and a
 ``DelinquencyHistory`` row (with its audit row) is written only for a loan that changed bucket or status: the
 night's writes grow with the changes, not with the portfolio.
+
+A loan paying under an open loss-mitigation plan (a repayment plan or forbearance active, a modification in
+trial: ``selectors.plans.on_plan``) is not aged: its days past due may fall (it caught up) but never rise, only
+stamped as aged for D. The plans step (before this one) breaks a plan the night a plan payment falls short, so the
+loan ages again that same night.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record_many
 from lending.finance import delinquency as dq
 from servicing.models import DelinquencyHistory, LoanAccount
+from servicing.selectors.plans import on_plan_flag
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
 
 FIGURES = ("days_past_due", "delinquency_bucket", "delinquency_status")
@@ -61,12 +67,15 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
             "delinquency_as_of",
             *FIGURES,
         )
+        .annotate(paying_per_plan=on_plan_flag())
         .order_by("pk")
     )
     changed, history = [], []
     for loan in loans:
         oldest_unpaid = oldest_unpaid_due(loan, business_date)
         days, bucket, status = loan_delinquency(loan, oldest_unpaid, business_date)
+        if loan.paying_per_plan and days >= loan.days_past_due:
+            continue  # not aged while the plan, not the schedule, says what is due; catching up still shows
         if (days, bucket, status) == (loan.days_past_due, loan.delinquency_bucket, loan.delinquency_status):
             continue
         if (bucket, status) != (loan.delinquency_bucket, loan.delinquency_status):

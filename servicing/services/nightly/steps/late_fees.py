@@ -1,4 +1,7 @@
-"""Close of business, step 4: late fees (``servicing.services.fees`` has the rule and the postings)."""
+"""Close of business, step 4: late fees (``servicing.services.fees`` has the rule and the postings).
+
+A loan paying under an open loss-mitigation plan (``selectors.plans.on_plan``) is not charged: an installment whose
+grace period ends while the plan is kept is never charged a late fee, even if the plan breaks later."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from django.db.models import QuerySet
 
 from lending.core.models import User
 from servicing.models import Installment, LoanAccount
+from servicing.selectors.plans import on_plan
 from servicing.services.fees import late_candidates, late_fees_assess
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
 
@@ -22,7 +26,8 @@ class LateFeesStep(NightlyStep):
         """Loans with an installment whose grace period ends by this close (and after the previous one) that is
         still short and not yet charged: once charged (or paid), the loan drops out."""
         late = Installment.objects.filter(late_candidates(business_date)).values("loan_id")
-        return LoanAccount.objects.filter(pk__in=late).order_by("pk").values_list("pk", flat=True)
+        loans = LoanAccount.objects.filter(pk__in=late).exclude(on_plan())
+        return loans.order_by("pk").values_list("pk", flat=True)
 
     def run_chunk(self, business_date: date, loan_ids: list[int], actor: User | None) -> ChunkResult:
         def charge(ids: list[int]) -> int:

@@ -1,0 +1,114 @@
+"""Plan reads: a loan's modifications, repayment plans (with their months) and forbearances, for the collections
+page and the borrower's portal. A fixed number of queries whatever the loan's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+
+from servicing.models import Forbearance, LoanModification, PromiseToPay, RepaymentPlan, RepaymentPlanMonth
+
+PLAN_ROWS = 20
+
+
+def on_plan() -> Q:
+    """Loans (the outer query's rows) paying under an open plan: a repayment plan or forbearance active, a
+    modification in trial."""
+    loan = OuterRef("pk")
+    return (
+        Q(Exists(RepaymentPlan.objects.filter(loan=loan, status=RepaymentPlan.Status.ACTIVE)))
+        | Q(Exists(Forbearance.objects.filter(loan=loan, status=Forbearance.Status.ACTIVE)))
+        | Q(Exists(LoanModification.objects.filter(loan=loan, status=LoanModification.Status.TRIAL)))
+    )
+
+
+def on_plan_flag() -> ExpressionWrapper:
+    """``on_plan()`` as a boolean annotation."""
+    return ExpressionWrapper(on_plan(), output_field=BooleanField())
+
+
+@dataclass
+class LoanPlans:
+    modifications: list[LoanModification]
+    repayment_plans: list[RepaymentPlan]
+    forbearances: list[Forbearance]
+
+    @property
+    def open_modification(self) -> LoanModification | None:
+        return next((m for m in self.modifications if m.status in ("proposed", "trial")), None)
+
+    @property
+    def active_repayment_plan(self) -> RepaymentPlan | None:
+        return next((p for p in self.repayment_plans if p.status == "active"), None)
+
+    @property
+    def active_forbearance(self) -> Forbearance | None:
+        return next((f for f in self.forbearances if f.status == "active"), None)
+
+    @property
+    def any_open(self) -> bool:
+        return bool(self.open_modification or self.active_repayment_plan or self.active_forbearance)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.modifications or self.repayment_plans or self.forbearances)
+
+
+def loan_plans(loan_id: int) -> LoanPlans:
+    """The loan's plans, newest first: four queries (the repayment plans' months prefetched)."""
+    modifications = list(
+        LoanModification.objects.filter(loan_id=loan_id)
+        .select_related("proposed_by", "approved_by", "agreement")
+        .order_by("-proposed_at", "-id")[:PLAN_ROWS]
+    )
+    repayment_plans = list(
+        RepaymentPlan.objects.filter(loan_id=loan_id)
+        .select_related("created_by")
+        .prefetch_related("schedule")
+        .order_by("-created_at", "-id")[:PLAN_ROWS]
+    )
+    forbearances = list(
+        Forbearance.objects.filter(loan_id=loan_id)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")[:PLAN_ROWS]
+    )
+    return LoanPlans(modifications=modifications, repayment_plans=repayment_plans, forbearances=forbearances)
+
+
+def borrower_promises(loan_id: int) -> list[PromiseToPay]:
+    """The loan's promises to pay, newest first (the borrower's portal)."""
+    return list(PromiseToPay.objects.filter(loan_id=loan_id).order_by("-created_at", "-id")[:PLAN_ROWS])
+
+
+@dataclass(frozen=True)
+class PlanDue:
+    """What a loan's open plan asks for on one due date instead of the contract's amount due."""
+
+    label: str
+    amount: Decimal
+
+
+def plan_amounts_due(due_dates: dict[int, date]) -> dict[int, PlanDue]:
+    """Per loan, what its open plan asks for on the due date given (``{loan_id: due_date}``): a modification's
+    trial payment on a trial due date, a repayment plan's month (regular + its part of the arrears), a
+    forbearance's reduced payment on a forborne due date. Three queries whatever the number of loans."""
+    if not due_dates:
+        return {}
+    ids = list(due_dates)
+    result: dict[int, PlanDue] = {}
+    for m in LoanModification.objects.filter(loan_id__in=ids, status=LoanModification.Status.TRIAL):
+        if due_dates[m.loan_id] in m.trial_dates:
+            result[m.loan_id] = PlanDue("Trial period payment (loan modification)", m.trial_payment)
+    months = RepaymentPlanMonth.objects.filter(
+        plan__loan_id__in=ids, plan__status=RepaymentPlan.Status.ACTIVE, due_date__in=set(due_dates.values())
+    ).values_list("plan__loan_id", "due_date", "regular", "extra")
+    for loan_id, day, regular, extra in months:
+        if due_dates[loan_id] == day:
+            result[loan_id] = PlanDue("Regular payment + repayment plan installment", regular + extra)
+    for f in Forbearance.objects.filter(loan_id__in=ids, status=Forbearance.Status.ACTIVE):
+        if f.first_due <= due_dates[f.loan_id] <= f.last_due:
+            result[f.loan_id] = PlanDue("Reduced payment (forbearance)", f.reduced_payment)
+    return result
