@@ -41,6 +41,7 @@ from servicing.models import (
     AllocationLine,
     EscrowDisbursement,
     EscrowRefund,
+    ForeclosureReferral,
     Installment,
     LoanAccount,
     LoanFee,
@@ -141,6 +142,8 @@ class StatementFigures:
     # What an open loss-mitigation plan asks for on the due date, beside the contract's amount due (comment
     # 41(d)-4: a temporary loss mitigation program's amount may be shown with it).
     plan_due: PlanDue | None = None
+    # 1026.41(d)(8)(v): the day the loan was referred to a foreclosure attorney (the first notice or filing).
+    foreclosure_referred_on: date | None = None
 
     @property
     def regular_payment(self) -> Decimal:
@@ -180,7 +183,8 @@ def statement_figures(
 ) -> list[StatementFigures]:
     """The statements of ``loan_ids`` made at the close of ``business_date`` (module docstring), in pk order.
     ``due_dates`` names another due date for some loans (the demo's current cycle); else ``statement_due_date``.
-    Ten queries, whatever the number of loans (three for the plans: ``plan_amounts_due``)."""
+    Eleven queries, whatever the number of loans (three for the plans: ``plan_amounts_due``; one for the
+    foreclosure referrals)."""
     loans = _loans(loan_ids)
     if not loans:
         return []
@@ -206,8 +210,10 @@ def statement_figures(
             )
         )
     plan_due = plan_amounts_due(due)
+    referred = dict(ForeclosureReferral.objects.filter(loan_id__in=due).values_list("loan_id", "referred_on"))
     for figure in figures:
         figure.plan_due = plan_due.get(figure.loan.pk)
+        figure.foreclosure_referred_on = referred.get(figure.loan.pk)
     return figures
 
 

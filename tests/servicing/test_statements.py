@@ -210,3 +210,32 @@ def test_a_payment_made_ahead_leaves_nothing_due_and_no_late_fee():
     assert "late fee" not in text
     paid = "Paid since your last statement Principal $271.20 Interest $2,600.06 Escrow (taxes and insurance) $525.00"
     assert paid in text
+
+
+def test_the_delinquency_block_states_the_plan_and_the_foreclosure_referral(monkeypatch):
+    # 1026.41(d)(8)(iv)-(v): the loss mitigation program the borrower agreed to, and whether the first notice or
+    # filing for foreclosure has been made. Jan 1 and Feb 1 unpaid; on Feb 16 the next two installments (Mar 1,
+    # Apr 1) are suspended by a forbearance, and the loan was referred to an attorney on Feb 10 (a row as the
+    # referral service leaves it: its 120-day rule is that service's own test).
+    from lending.core import roles
+    from servicing.models import ForeclosureReferral
+    from servicing.services import plans
+    from tests.core.factories import user_with_role
+
+    loan = _late_loan(date(2027, 3, 1))
+    monkeypatch.setattr(plans, "_today", lambda: date(2027, 2, 16))
+    collector = user_with_role(roles.COLLECTOR)
+    plans.forbearance_create(actor=collector, loan=loan, months=2, reduced_payment=D("0"))
+    ForeclosureReferral.objects.create(
+        loan=loan, referred_on=date(2027, 2, 10), attorney="Doe & Roe LLP", referred_by=collector, days_past_due=40
+    )
+    text = _text(loan, date(2027, 2, 16))
+    assert shows_money(
+        text,
+        "Loss mitigation: you are in a loss mitigation program: reduced payment (forbearance) $0.00 due Mar 1, 2027.",
+    )
+    assert (
+        "Foreclosure: we referred your loan to a foreclosure attorney on Feb 10, 2027 to make the first notice or "
+        "filing required to start a foreclosure." in text
+    )
+    assert "you have not agreed to a loss mitigation program" not in text

@@ -125,7 +125,7 @@ def _figures_of(count: int, django_assert_max_num_queries) -> None:
     ids = [boarded_loan().pk for _ in range(count)]
     # The loans (with their last statement's date), their installments, the payments' allocation, the
     # transactions, the fees, the escrow disbursements and the escrow refunds: seven, whatever the chunk's size.
-    with django_assert_max_num_queries(10):  # 7 + 3 for the loans' open plans (selectors.plans)
+    with django_assert_max_num_queries(11):  # 7 + 3 for the loans' open plans (selectors.plans) + 1 referrals
         figures = statement_figures(business_date=date(2026, 12, 17), loan_ids=ids)
     assert len(figures) == count
 
