@@ -1,10 +1,10 @@
 """A collector works the queue in a real browser: finds the late loan in the queue, opens it, logs a right-party
-call, takes a promise to pay, and sees the loan leave the queue while the promise is open; a borrower cannot
-reach the workbench."""
+call, takes a promise to pay (the loan leaves the queue while it is open) and spreads the arrears over a repayment
+plan; a borrower cannot reach the workbench."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,8 +12,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from lending.core import roles
-from servicing.models import ContactAttempt, PromiseToPay
-from servicing.services import collections
+from servicing.models import ContactAttempt, PromiseToPay, RepaymentPlan
+from servicing.services import collections, plans
 from tests.core.factories import PASSWORD, user_with_role
 from tests.e2e.conftest import sign_in
 from tests.servicing.collections.helpers import delinquent_loan
@@ -22,9 +22,10 @@ from tests.servicing.factories_portal import borrower_loan
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_collector_logs_a_call_and_takes_a_promise(page, browser, live_server, monkeypatch):
-    today = timezone.localdate()
+def test_a_collector_logs_a_call_takes_a_promise_and_sets_up_a_plan(page, browser, live_server, monkeypatch):
+    today = date(2027, 2, 16)  # the factory loan's Jan 1 and Feb 1 payments are unpaid: 45 days past due
     monkeypatch.setattr(collections, "_today", lambda: today)
+    monkeypatch.setattr(plans, "_today", lambda: today)
     loan = delinquent_loan(days=45, aged_on=today)
     collector = user_with_role(roles.COLLECTOR, email="cora@lending.test", first_name="Cora")
 
@@ -36,7 +37,7 @@ def test_a_collector_logs_a_call_and_takes_a_promise(page, browser, live_server,
     expect(page.get_by_test_id("dpd")).to_have_text(f"45 (30-59) as of {today:%Y-%m-%d}")
 
     # Yesterday 11:00 in the servicer's zone is within the borrower's calling hours (Illinois, an hour behind).
-    yesterday = today - timedelta(days=1)
+    yesterday = timezone.localdate() - timedelta(days=1)
     form = page.get_by_test_id("contact-form")
     form.get_by_label("Channel").select_option("call")
     form.get_by_label("Outcome").select_option("promise")
@@ -66,6 +67,27 @@ def test_a_collector_logs_a_call_and_takes_a_promise(page, browser, live_server,
     promise = PromiseToPay.objects.get(loan=loan)
     assert (promise.amount, promise.promised_date, promise.status) == (Decimal("3396.26"), promised, "pending")
     expect(page.get_by_test_id("promise-form")).to_have_count(0)  # one open promise at a time
+
+    # The arrears, 3,396.26 (Jan 1) + 2,421.20 (Feb 1) = 5,817.46, spread over the next three installments:
+    # 1,939.15 twice and 1,939.16 (the remainder cent last), on top of the regular 2,421.20.
+    repayment = page.get_by_test_id("repayment-form")
+    repayment.get_by_label("Months").fill("3")
+    repayment.get_by_role("button", name="Spread the arrears").click()
+    plan = page.get_by_test_id("open-repayment-plan")
+    expect(plan).to_contain_text("arrears $5,817.46 over 3 months, 0 kept.")
+    months = plan.locator("tbody tr")
+    expect(months).to_have_count(3)
+    for row, (due, extra, total) in zip(
+        (months.nth(0), months.nth(1), months.nth(2)),
+        (
+            ("2027-03-01", "$1,939.15", "$4,360.35"),
+            ("2027-04-01", "$1,939.15", "$4,360.35"),
+            ("2027-05-01", "$1,939.16", "$4,360.36"),
+        ),
+        strict=True,
+    ):
+        expect(row.get_by_role("cell")).to_have_text([due, "$2,421.20", extra, total])
+    assert RepaymentPlan.objects.get(loan=loan).arrears == Decimal("5817.46")
 
     # While the promise is open the loan waits for its date: it is not in the queue.
     page.get_by_role("link", name="Queue").click()
