@@ -2,9 +2,9 @@
 
 A page is an OFFSET: page 1,000 of the loan list makes the database walk 50,000 rows to skip them, and the count
 behind "Page 1 of 2,000" reads every row. Nobody reads page 1,000; they search. So a list shows at most
-``max_pages`` pages (5,000 rows at 50 a page), counts at most one row past that (``SELECT COUNT(*) FROM (...
-LIMIT 5001)``), and a page number beyond the cap gives the last page; the template says the list goes on and
-asks for a search (``capped``). The worst page costs a bounded OFFSET whatever the table's size.
+``max_rows`` rows (5,000: 100 pages of 50, 50 admin pages of 100), counts at most one row past that (``SELECT
+COUNT(*) FROM (... LIMIT 5001)``), and a page number beyond the cap gives the last page; the template says the
+list goes on and asks for a search (``capped``). The worst page costs a bounded OFFSET whatever the table's size.
 """
 
 from __future__ import annotations
@@ -14,21 +14,21 @@ from functools import cached_property
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import QuerySet
 
-MAX_PAGES = 100
+MAX_ROWS = 5_000
 
 
 class CappedPaginator(Paginator):
-    """A Paginator over at most ``max_pages`` pages; ``total`` may be given when the caller already knows it
+    """A Paginator over at most ``max_rows`` rows (whole pages); ``total`` may be given when the caller already knows it
     (the pipeline's status counts), else it is counted up to one row past the cap."""
 
-    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, max_pages=MAX_PAGES):
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, max_rows: int | None = None):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
-        self.max_pages = max_pages
+        self.max_rows = max_rows or MAX_ROWS
 
     @property
     def limit(self) -> int:
-        """The rows the pages can show."""
-        return self.per_page * self.max_pages
+        """The rows the pages can show: ``max_rows`` rounded down to whole pages (at least one)."""
+        return max(1, self.max_rows // self.per_page) * self.per_page
 
     @cached_property
     def total(self) -> int:

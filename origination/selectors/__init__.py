@@ -117,7 +117,9 @@ def pipeline_filter_choices() -> dict[str, list[Any]]:
 
 
 def pipeline_counts() -> dict[str, int]:
-    return dict(Application.objects.order_by().values_list("status").annotate(n=Count("id")))
+    """Applications per status. COUNT(*), not COUNT(id): the status index alone answers it (an index-only scan),
+    where counting ids reads every row of the table (29 ms against 14 ms at 50,000 applications, issue 15)."""
+    return dict(Application.objects.order_by().values_list("status").annotate(n=Count("*")))
 
 
 def transition_timeline(application: Application) -> QuerySet[TransitionLog]:
