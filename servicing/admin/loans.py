@@ -198,9 +198,10 @@ class LoanAccountAdmin(RoleViewMixin, admin.ModelAdmin):
     def get_object(self, request, object_id, from_field=None):
         """The change page's loan with the application, borrower and boarder it shows, in one query; the
         changelist's queryset (get_queryset) joins nothing."""
+        queryset = self.get_queryset(request).select_related("application", "borrower", "boarded_by")
         try:
-            return self.get_queryset(request).select_related("application", "borrower", "boarded_by").get(pk=object_id)
-        except (LoanAccount.DoesNotExist, ValidationError, ValueError):
+            return queryset.get(**{from_field or "pk": object_id})
+        except (LoanAccount.DoesNotExist, ValidationError, ValueError, TypeError):
             return None
 
     def get_search_results(self, request, queryset, search_term):

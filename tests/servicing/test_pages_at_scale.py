@@ -133,3 +133,10 @@ def test_deep_pages_of_the_pipeline_are_capped(client, monkeypatch):
     html = response.content.decode()
     assert '<p class="text-muted small" data-testid="match-count">2+ matching applications</p>' in html
     assert "The list goes on past these 2 applications" in html
+
+
+@pytest.mark.parametrize("object_id", ["987654", "abc"])
+def test_a_missing_or_malformed_loan_in_the_admin_is_the_admin_s_not_found_redirect(client, object_id):
+    client.force_login(user_with_role(roles.SERVICER))
+    response = client.get(reverse("admin:servicing_loanaccount_change", args=[object_id]))
+    assert (response.status_code, response["Location"]) == (302, reverse("admin:index"))
