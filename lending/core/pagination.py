@@ -34,7 +34,8 @@ class CappedPaginator(Paginator):
     def total(self) -> int:
         """The rows, counted no further than one past ``limit`` (enough to know the list goes on)."""
         if isinstance(self.object_list, QuerySet):
-            return self.object_list[: self.limit + 1].count()
+            # Unordered: the scan stops at the first limit + 1 matches, whichever they are (no sort of them all).
+            return self.object_list.order_by()[: self.limit + 1].count()
         return len(self.object_list)
 
     @cached_property

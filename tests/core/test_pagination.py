@@ -24,6 +24,7 @@ def test_a_list_longer_than_the_cap_shows_whole_pages_up_to_it_and_says_it_goes_
         assert (paginator.count, paginator.num_pages, paginator.capped) == (4, 2, True)
     assert len(queries) == 1
     assert "LIMIT 5" in queries[0]["sql"]  # counted no further than one row past the 4 shown
+    assert "ORDER BY" not in queries[0]["sql"]  # unordered: the scan stops at the 5th match, nothing is sorted
     assert [u.pk for u in paginator.page(2)] == [u.pk for u in users[2:4]]
     assert paginator.get_page(1000).number == 2  # a page past the cap is the last page shown
     assert paginator.page(1000).number == 2  # also for the admin, which asks page() and errs on EmptyPage
