@@ -11,6 +11,7 @@ from functools import partial
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -32,7 +33,7 @@ from servicing.models import (
     LoanAccount,
     LoanTransaction,
 )
-from servicing.selectors import loan_search
+from servicing.selectors import TRIGRAM, loan_search
 from servicing.selectors.imports import loan_transactions_with_allocations
 from servicing.services.transfer_boarding import TRANSFER_PRODUCT
 
@@ -203,6 +204,11 @@ class LoanAccountAdmin(RoleViewMixin, admin.ModelAdmin):
             return queryset.get(**{from_field or "pk": object_id})
         except (LoanAccount.DoesNotExist, ValidationError, ValueError, TypeError):
             return None
+
+    def get_ordering(self, request):
+        if len(request.GET.get("q", "").strip()) >= TRIGRAM:  # a search sorts its matches (see servicing.selectors)
+            return [(F("id") + 0).desc()]
+        return super().get_ordering(request)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -56,6 +56,14 @@ def _total(expression: Combinable) -> Round:
 # --- loans -------------------------------------------------------------------------------------------------
 
 
+# A search of 3 characters or more is sorted after it is found, not found while walking the loans newest first:
+# ORDER BY id + 0 keeps PostgreSQL off the primary key, which it would otherwise walk backwards (guessing that 50
+# of the ~800 matches it expects come early) past every loan newer than the matches: 84 ms for "BL51" at 50,000
+# loans against 0.3 ms through the trigram indexes and a sort of the 111 matches (issue 15). Shorter terms have no
+# trigram to look up, so there the walk is the better plan.
+TRIGRAM = 3
+
+
 def loan_list(*, status: str = "", query: str = "", bucket: str = "") -> QuerySet[LoanAccount]:
     """Loan accounts for the servicing list, newest first; ``query`` is a search (``loan_search``), ``bucket`` the
     delinquency bucket the close of business last aged the loan into."""
@@ -79,6 +87,8 @@ def loan_list(*, status: str = "", query: str = "", bucket: str = "") -> QuerySe
         loans = loans.filter(delinquency_bucket=bucket)
     if query:
         loans = loans.filter(loan_search(query))
+        if len(query) >= TRIGRAM:
+            loans = loans.order_by((F("id") + 0).desc())
     return loans
 
 

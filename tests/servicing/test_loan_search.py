@@ -62,6 +62,14 @@ def test_each_kind_of_term_is_one_indexed_lookup():
     assert "JOIN" not in str(loan_list(query="BL-00050").query)  # an OR across a join would read every loan
 
 
+def test_a_search_sorts_its_matches_instead_of_walking_the_primary_key():
+    # ORDER BY id + 0: newest first all the same, but PostgreSQL finds the matches through the trigram indexes
+    # first, instead of walking every newer loan backwards (84 ms against 0.3 ms at 50,000 loans).
+    assert str(loan_list(query="BL51").query).endswith('ORDER BY ("servicing_loanaccount"."id" + 0) DESC')
+    assert str(loan_list(query="BL").query).endswith('ORDER BY "servicing_loanaccount"."id" DESC')  # no trigram
+    assert str(loan_list().query).endswith('ORDER BY "servicing_loanaccount"."id" DESC')
+
+
 @pytest.mark.postgres
 def test_the_trigram_indexes_exist_and_the_search_uses_them(loans):
     with connection.cursor() as cursor:
@@ -99,6 +107,7 @@ def test_the_admin_searches_the_loan_s_own_indexed_columns(client, loans):
     url = reverse("admin:servicing_loanaccount_changelist")
     response = client.get(url, {"q": "000050"})
     assert [loan.loan_number for loan in response.context["cl"].result_list] == ["BL-0000500", "BL-0000050"]
+    assert 'ORDER BY ("servicing_loanaccount"."id" + 0) DESC' in str(response.context["cl"].result_list.query)
     response = client.get(url, {"q": "A-2026-000051"})
     assert [loan.loan_number for loan in response.context["cl"].result_list] == ["BL-0000051"]
     response = client.get(url, {"q": "grace@example.com"})
