@@ -39,7 +39,7 @@ class CappedPaginator(Paginator):
         return len(self.object_list)
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]  # Paginator's is a cached_property too
+    def count(self) -> int:  # the rows the pages show: Paginator counts them all
         return min(self.total, self.limit)
 
     def validate_number(self, number):
