@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -95,8 +96,10 @@ def pipeline(
 
 
 def pipeline_page_rows(ids: list[int]) -> list[Application]:
-    """The applications of one pipeline page, with product, team and primary borrower, in the page's order."""
-    rows = application_queryset().prefetch_related(
+    """The applications of one pipeline page, with product, loan officer and primary borrower, in the page's order.
+    Only the joins the page shows: planning the workspace's six-way join took longer than running it (11 ms of
+    planning at 50,000 applications, issue 15)."""
+    rows = Application.objects.select_related("product", "loan_officer").prefetch_related(
         Prefetch("borrowers", queryset=Borrower.objects.filter(is_primary=True), to_attr="primary_borrowers")
     )
     now = timezone.now()
@@ -107,8 +110,14 @@ def pipeline_page_rows(ids: list[int]) -> list[Application]:
 
 
 def pipeline_filter_choices() -> dict[str, list[Any]]:
-    """Options for the pipeline's officer and product filters."""
-    officers = User.objects.filter(groups__name=roles.LOAN_OFFICER, is_active=True).order_by("first_name", "email")
+    """Options for the pipeline's officer and product filters.
+
+    The loan officers by their group's id, looked up first: joined by the group's name, PostgreSQL cannot tell the
+    few loan officers from the many borrowers and reads every user (15 ms at 50,000 borrowers, issue 15); by id
+    its statistics of the group memberships send it through the index."""
+    group = Group.objects.filter(name=roles.LOAN_OFFICER).values_list("pk", flat=True).first()
+    officers = User.objects.filter(groups=group, is_active=True) if group is not None else User.objects.none()
+    officers = officers.order_by("first_name", "email")
     return {
         "officers": list(officers.only("id", "first_name", "last_name", "email")),
         "products": list(LoanProduct.objects.order_by("name").only("id", "name")),
@@ -117,7 +126,9 @@ def pipeline_filter_choices() -> dict[str, list[Any]]:
 
 
 def pipeline_counts() -> dict[str, int]:
-    return dict(Application.objects.order_by().values_list("status").annotate(n=Count("id")))
+    """Applications per status. COUNT(*), not COUNT(id): the status index alone answers it (an index-only scan),
+    where counting ids reads every row of the table (29 ms against 14 ms at 50,000 applications, issue 15)."""
+    return dict(Application.objects.order_by().values_list("status").annotate(n=Count("*")))
 
 
 def transition_timeline(application: Application) -> QuerySet[TransitionLog]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.views import View
 from django.views.generic import TemplateView
 
 from lending.core import roles
+from lending.core.pagination import CappedPaginator
 from lending.core.permissions import RoleRequiredMixin
 from origination import selectors, workflow
 from origination.forms.assignment import LoanOfficerForm
@@ -57,12 +57,12 @@ class PipelineView(OriginationStaffMixin, TemplateView):
             min_days_in_state=age,
         )
         narrowed = bool(query or mine or officer_id or product_id or age)
-        paginator = Paginator(matching.values_list("pk", flat=True), PIPELINE_PAGE_SIZE)
+        paginator = CappedPaginator(matching.values_list("pk", flat=True), PIPELINE_PAGE_SIZE)
         # Whole-pipeline counts label the status pills when browsing; a narrowed list shows its own total instead.
         counts = None if narrowed else selectors.pipeline_counts()
         if counts is not None:
             # The status counts already give the total: spare the database a second COUNT(*).
-            paginator.count = counts.get(status, 0) if status else sum(counts.values())
+            paginator.total = counts.get(status, 0) if status else sum(counts.values())
         page = paginator.get_page(params.get("page"))
         filters = {k: v for k, v in params.items() if k != "page" and v}
         context.update(

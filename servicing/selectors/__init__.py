@@ -56,9 +56,17 @@ def _total(expression: Combinable) -> Round:
 # --- loans -------------------------------------------------------------------------------------------------
 
 
+# A search of 3 characters or more is sorted after it is found, not found while walking the loans newest first:
+# ORDER BY id + 0 keeps PostgreSQL off the primary key, which it would otherwise walk backwards (guessing that 50
+# of the ~800 matches it expects come early) past every loan newer than the matches: 84 ms for "BL51" at 50,000
+# loans against 0.3 ms through the trigram indexes and a sort of the 111 matches (issue 15). Shorter terms have no
+# trigram to look up, so there the walk is the better plan.
+TRIGRAM = 3
+
+
 def loan_list(*, status: str = "", query: str = "", bucket: str = "") -> QuerySet[LoanAccount]:
-    """Loan accounts for the servicing list, newest first; ``query`` matches the loan number or borrower name,
-    ``bucket`` the delinquency bucket the close of business last aged the loan into."""
+    """Loan accounts for the servicing list, newest first; ``query`` is a search (``loan_search``), ``bucket`` the
+    delinquency bucket the close of business last aged the loan into."""
     loans = LoanAccount.objects.only(
         "loan_number",
         "borrower_name",
@@ -78,8 +86,29 @@ def loan_list(*, status: str = "", query: str = "", bucket: str = "") -> QuerySe
     if bucket:
         loans = loans.filter(delinquency_bucket=bucket)
     if query:
-        loans = loans.filter(Q(loan_number__icontains=query) | Q(borrower_name__icontains=query))
+        loans = loans.filter(loan_search(query))
+        if len(query) >= TRIGRAM:
+            loans = loans.order_by((F("id") + 0).desc())
     return loans
+
+
+PHONE_CHARACTERS = frozenset("0123456789 +-().")
+PHONE_MIN_DIGITS = 10  # a whole number with its area code; loan numbers have 7 digits (BL-0000001)
+
+
+def loan_search(query: str) -> Q:
+    """What a loan search matches, each through an index (servicing/migrations/0026): an email address the
+    borrower's exactly (the unique email index; emails are stored lower-case), an application number its loan's
+    exactly, a phone number (digits and phone punctuation, at least 10 digits) a part of the borrower's phone,
+    anything else a part of the loan number or the borrower's name (trigram indexes). One table per search: an OR
+    across a join would read every loan."""
+    if "@" in query:
+        return Q(borrower__email=query.lower())
+    if query[:2].upper() == "A-":  # an application number (A-2026-000123): its unique index
+        return Q(application__number=query.upper())
+    if set(query) <= PHONE_CHARACTERS and sum(c.isdigit() for c in query) >= PHONE_MIN_DIGITS:
+        return Q(borrower__phone__icontains=query)
+    return Q(loan_number__icontains=query) | Q(borrower_name__icontains=query)
 
 
 def loan_for_staff(*, pk: int) -> LoanAccount:

@@ -2,10 +2,10 @@
 
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.views.generic import TemplateView
 
 from lending.core import roles
+from lending.core.pagination import CappedPaginator
 from lending.core.permissions import RoleRequiredMixin
 from lending.finance.delinquency import DPD_BUCKETS
 from servicing import selectors
@@ -21,8 +21,8 @@ LOANS_PAGE_SIZE = 50
 
 
 class HomeView(RoleRequiredMixin, TemplateView):
-    """The loan accounts, newest first, paginated; filter by status and delinquency bucket, search by loan number
-    or borrower."""
+    """The loan accounts, newest first, paginated; filter by status and delinquency bucket, search by loan number,
+    borrower name, email or phone (each through an index). At most 100 pages: past them, a search."""
 
     allowed_roles = SERVICING_ROLES
     template_name = "servicing/home.html"
@@ -36,7 +36,7 @@ class HomeView(RoleRequiredMixin, TemplateView):
         bucket = params.get("bucket", "")
         bucket = bucket if bucket in DPD_BUCKETS else ""
         loans = selectors.loan_list(status=status, query=query, bucket=bucket)
-        page = Paginator(loans, LOANS_PAGE_SIZE).get_page(params.get("page"))
+        page = CappedPaginator(loans, LOANS_PAGE_SIZE).get_page(params.get("page"))
         context.update(
             page=page,
             loans=list(page.object_list),

@@ -86,3 +86,9 @@ def test_the_compose_worker_and_make_worker_consume_the_documents_queue_the_noti
     assert compose["services"]["worker"]["command"].endswith(" -Q celery,documents")
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     assert "\t$(BIN)/celery -A lending worker --loglevel=info -Q celery,documents\n" in makefile
+
+
+def test_the_app_services_keep_database_connections_open(compose):
+    # 0 would open a PostgreSQL connection per request (5-15 ms each, issue 15); settings add the health checks.
+    for name in ("web", "worker", "beat"):
+        assert compose["services"][name]["environment"]["CONN_MAX_AGE"] == "${CONN_MAX_AGE:-60}"
