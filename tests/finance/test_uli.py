@@ -30,11 +30,16 @@ def test_single_digit_result_gets_a_leading_zero():
 
 
 @pytest.mark.parametrize(
-    "lei, loan_id",
-    [("SHORT", "1"), (APPENDIX_C_LEI, ""), (APPENDIX_C_LEI, "A-2026-1"), (APPENDIX_C_LEI, "X" * 24)],
+    ("lei", "loan_id", "problem"),
+    [
+        ("SHORT", "1", "an LEI is 20"),
+        (APPENDIX_C_LEI, "", "1 to 23"),
+        (APPENDIX_C_LEI, "A-2026-1", "only letters and digits"),
+        (APPENDIX_C_LEI, "X" * 24, "1 to 23"),
+    ],
 )
-def test_uli_build_refuses_bad_parts(lei, loan_id):
-    with pytest.raises(ValueError):
+def test_uli_build_refuses_bad_parts(lei, loan_id, problem):
+    with pytest.raises(ValueError, match=problem):
         uli_build(lei=lei, loan_id=loan_id)
 
 
