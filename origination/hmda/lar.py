@@ -77,6 +77,14 @@ def loan_id_of(application: Application) -> str:
     return "".join(char for char in application.number if char.isalnum()).upper()
 
 
+def _uli(lei: str, application: Application) -> str:
+    """The ULI; blank when LENDING_LEI is not an LEI (the edits then name the setting, rather than a crash)."""
+    try:
+        return uli_build(lei=lei, loan_id=loan_id_of(application))
+    except ValueError:
+        return ""
+
+
 def action_taken(application: Application) -> tuple[str, date]:
     """1003.4(a)(8): the action and its date, from the workflow. Consummated (closed or funded): originated on the
     closing date. Denied: the day of the denial. Withdrawn after an approval: approved but not accepted; withdrawn
@@ -269,7 +277,7 @@ def lar_row(application: Application, *, lei: str, apors: AporTable) -> LarRow:
     fields = {
         "record_identifier": "2",
         "lei": lei,
-        "uli": uli_build(lei=lei, loan_id=loan_id_of(application)),
+        "uli": _uli(lei, application),
         "application_date": _ymd(applied_on),
         "loan_type": "1",
         "loan_purpose": PURPOSES.get(application.purpose, "4"),
