@@ -1,19 +1,29 @@
-"""The HMDA page (/staff/reports/hmda/, managers): a year's Loan/Application Register, its edit results per
-application, what the file writes for the data the project does not capture, and the download once it is clean."""
+"""HMDA pages: the Loan/Application Register (/staff/reports/hmda/, managers): a year's file, its edit results per
+application, what it writes for the data the project does not capture, the download once clean; and each mortgage
+application's HMDA data page (census tract, collection by visual observation) for origination staff."""
 
 from __future__ import annotations
 
 from django import forms
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views import View
 
 from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
 from lending.core.services import audit_record
+from origination import selectors
+from origination.forms.hmda import HmdaDetailsForm
+from origination.forms.intake import apply_service_errors
 from origination.hmda import spec
 from origination.hmda.report import HmdaReport, hmda_report
+from origination.models import Property
+from origination.services import intake
+from origination.services.intake.hmda import OBSERVATION_FIELDS
+from origination.views.staff import OriginationStaffMixin
 
 HMDA_ROLES = (roles.MANAGER,)
 TEMPLATE = "origination/hmda/lar.html"
@@ -66,3 +76,56 @@ class HmdaLarDownloadView(RoleRequiredMixin, View):
         response = HttpResponse(report.lar.text(), content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
         return response
+
+
+class ApplicationHmdaView(OriginationStaffMixin, View):
+    """One application's HMDA data (census tract, collection by visual observation), editable in any status."""
+
+    template_name = "origination/hmda/application.html"
+
+    def _load(self, request, pk: int):
+        application = selectors.application_for_staff(user=request.user, pk=pk)
+        if application.product.kind != "mortgage":
+            raise Http404("HMDA covers mortgage applications only")
+        borrowers = list(
+            application.borrowers.defer("ssn").select_related("demographics").order_by("-is_primary", "id")
+        )
+        return application, borrowers
+
+    def _initial(self, application, borrowers) -> dict:
+        prop = Property.objects.filter(application=application).first()
+        initial: dict = {"census_tract": prop.census_tract if prop else ""}
+        for borrower in borrowers:
+            info = getattr(borrower, "demographics", None)
+            for name in OBSERVATION_FIELDS:
+                initial[f"b{borrower.pk}_{name}"] = bool(info and getattr(info, name))
+        return initial
+
+    def _render(self, request, application, borrowers, form, *, status: int = 200):
+        rows = [(b, getattr(b, "demographics", None)) for b in borrowers]
+        context = {"application": application, "form": form, "rows": rows}
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request, pk: int):
+        application, borrowers = self._load(request, pk)
+        form = HmdaDetailsForm(initial=self._initial(application, borrowers), borrowers=borrowers)
+        return self._render(request, application, borrowers, form)
+
+    def post(self, request, pk: int):
+        application, borrowers = self._load(request, pk)
+        form = HmdaDetailsForm(request.POST, borrowers=borrowers)
+        if not form.is_valid():
+            return self._render(request, application, borrowers, form, status=400)
+        try:
+            intake.hmda_details_save(
+                actor=request.user,
+                application=application,
+                census_tract=form.cleaned_data["census_tract"],
+                observed=form.observed(),
+            )
+        except ValidationError as exc:
+            for message in apply_service_errors(form, exc):
+                form.add_error(None, message)
+            return self._render(request, application, borrowers, form, status=400)
+        messages.success(request, "HMDA data saved.")
+        return redirect("origination:application-detail", pk=application.pk)

@@ -1,0 +1,131 @@
+"""Capturing HMDA data: the demographic step's rules, and the staff page for the census tract and collection by
+visual observation or surname (any status, origination staff only)."""
+
+import pytest
+
+from lending.core import roles
+from lending.core.models import AuditEvent
+from origination.forms.intake.demographics import DemographicsForm
+from origination.models import Demographics, Property
+from tests.core.factories import user_with_role
+from tests.origination.factories import ApplicationFactory, BorrowerFactory, ConsumerProductFactory, PropertyFactory
+from tests.origination.factories_hmda import denied
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(application) -> str:
+    return f"/staff/origination/applications/{application.pk}/hmda/"
+
+
+def test_demographics_need_an_answer_or_the_decline_box_not_both():
+    borrower = BorrowerFactory()
+    key = f"b{borrower.pk}"
+    data = {f"{key}_ethnicity": ["2"], f"{key}_ethnicity_declined": "on", f"{key}_sex": ["1"]}
+    form = DemographicsForm(data, borrowers=[borrower])
+    assert not form.is_valid()
+    assert form.errors == {
+        f"{key}_ethnicity": ['Choose ethnicity designations or "I do not wish to provide this information", not both.'],
+        f"{key}_race": ['Choose at least one designation, or "I do not wish to provide this information".'],
+    }
+
+
+def test_demographics_rows_keep_the_forms_order_of_codes():
+    borrower = BorrowerFactory()
+    key = f"b{borrower.pk}"
+    data = {f"{key}_ethnicity": ["11", "1"], f"{key}_race": ["22", "2"], f"{key}_sex": ["2", "1"]}
+    form = DemographicsForm(data, borrowers=[borrower])
+    assert form.is_valid(), form.errors
+    assert form.rows() == [
+        {
+            "borrower": borrower.pk,
+            "ethnicity": ["1", "11"],
+            "ethnicity_declined": False,
+            "race": ["2", "22"],
+            "race_declined": False,
+            "sex": ["1", "2"],
+            "sex_declined": False,
+        }
+    ]
+
+
+def test_staff_record_the_tract_and_observation_after_the_denial(client):
+    application = denied()  # final action taken: HMDA data is still completed up to the filing
+    borrower = application.borrowers.get()
+    officer = user_with_role(roles.LOAN_OFFICER)
+    client.force_login(officer)
+    page = client.get(_url(application))
+    assert page.status_code == 200
+    assert 'value="17031071500"' in page.content.decode()
+    response = client.post(_url(application), {"census_tract": "17031081000", f"b{borrower.pk}_sex_observed": "on"})
+    assert response.status_code == 302
+    assert Property.objects.get(application=application).census_tract == "17031081000"
+    info = Demographics.objects.get(borrower=borrower)
+    assert (info.ethnicity_observed, info.race_observed, info.sex_observed) == (False, False, True)
+    events = AuditEvent.objects.filter(actor=officer, verb__startswith="application.").order_by("id")
+    verbs = list(events.values_list("verb", "before", "after"))
+    assert verbs == [
+        (
+            "application.census_tract_saved",
+            {"census_tract": "17031071500"},
+            {"census_tract": "17031081000"},
+        ),
+        (
+            "application.demographics_observed",
+            {"ethnicity_observed": False, "race_observed": False, "sex_observed": False},
+            {"borrower": borrower.pk, "ethnicity_observed": False, "race_observed": False, "sex_observed": True},
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tract", "message"),
+    [
+        ("1703107150", "A census tract is 11 digits: state (2), county (3) and tract (6)."),
+        ("1703107150X", "A census tract is 11 digits: state (2), county (3) and tract (6)."),
+        ("18031071500", "A property in IL has a tract starting with state code 17."),
+    ],
+)
+def test_a_bad_tract_is_a_field_error_and_nothing_changes(client, tract, message):
+    application = denied()
+    client.force_login(user_with_role(roles.PROCESSOR))
+    response = client.post(_url(application), {"census_tract": tract})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Property.objects.get(application=application).census_tract == "17031071500"
+    assert not AuditEvent.objects.filter(verb="application.census_tract_saved").exists()
+
+
+def test_without_a_property_the_tract_cannot_be_saved(client):
+    application = ApplicationFactory()
+    client.force_login(user_with_role(roles.MANAGER))
+    response = client.post(_url(application), {"census_tract": "17031071500"})
+    assert response.status_code == 400
+    assert "Enter the subject property before its census tract." in response.content.decode()
+
+
+@pytest.mark.parametrize("role", [roles.SERVICER, roles.COLLECTOR, roles.BORROWER])
+def test_roles_outside_origination_get_403(client, role):
+    application = ApplicationFactory()
+    PropertyFactory(application=application)
+    client.force_login(user_with_role(role))
+    assert client.get(_url(application)).status_code == 403
+    assert client.post(_url(application), {"census_tract": "17031071500"}).status_code == 403
+
+
+def test_a_consumer_loan_has_no_hmda_page(client):
+    application = ApplicationFactory(product=ConsumerProductFactory())
+    client.force_login(user_with_role(roles.MANAGER))
+    assert client.get(_url(application)).status_code == 404
+
+
+def test_the_workspace_links_to_the_hmda_page_for_mortgages_only(client):
+    mortgage = ApplicationFactory()
+    consumer = ApplicationFactory(product=ConsumerProductFactory())
+    client.force_login(user_with_role(roles.MANAGER))
+    link = f'<a href="{_url(mortgage)}" data-testid="hmda-data-link">'
+    assert link in client.get(f"/staff/origination/applications/{mortgage.pk}/").content.decode()
+    assert (
+        'data-testid="hmda-data-link"'
+        not in client.get(f"/staff/origination/applications/{consumer.pk}/").content.decode()
+    )
