@@ -16,7 +16,18 @@ from lending.core.services import audit_record
 from origination import workflow
 from origination.demo.clock import _clock
 from origination.demo.files import demo_pdf
-from origination.demo.scenarios import CLOSER, OFFICER, PEOPLE, PROCESSOR, STAGE_OF, STAGES, UNDERWRITER, Scenario
+from origination.demo.scenarios import (
+    CENSUS_TRACTS,
+    CLOSER,
+    DEMOGRAPHICS,
+    OFFICER,
+    PEOPLE,
+    PROCESSOR,
+    STAGE_OF,
+    STAGES,
+    UNDERWRITER,
+    Scenario,
+)
 from origination.models import (
     Application,
     Condition,
@@ -186,6 +197,8 @@ class _Story:
         sections.append(
             ("declarations", lambda: intake.declarations_save(actor=actor, application=self.app, data=declarations))
         )
+        if s.home is not None:
+            sections.append(("demographics", lambda: self.demographics(actor)))
         for slug, save in sections:
             with self.step():
                 save()
@@ -197,6 +210,16 @@ class _Story:
             with self.step():
                 intake.econsent_record(actor=actor, application=self.app)
                 intake.intake_step_save(actor=actor, application=self.app, step="review")
+
+    def demographics(self, actor: User) -> None:
+        """The borrower's answers to the demographic questions; the officer adds the property's census tract."""
+        ethnicity, race, sex = DEMOGRAPHICS[self.s.person]
+        row = {"borrower": self.app.borrowers.get(is_primary=True).pk}
+        for name, codes in (("ethnicity", ethnicity), ("race", race), ("sex", sex)):
+            row |= {name: codes or [], f"{name}_declined": codes is None}
+        intake.demographics_save(actor=actor, application=self.app, rows=[row])
+        tract = CENSUS_TRACTS[self.s.home.street]  # type: ignore[union-attr]  # mortgages only
+        intake.hmda_details_save(actor=self.officer, application=self.app, census_tract=tract, observed={})
 
     def job(self) -> dict:
         return {
