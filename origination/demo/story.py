@@ -219,7 +219,7 @@ class _Story:
             row |= {name: codes or [], f"{name}_declined": codes is None}
         intake.demographics_save(actor=actor, application=self.app, rows=[row])
         tract = CENSUS_TRACTS[self.s.home.street]  # type: ignore[union-attr]  # mortgages only
-        intake.hmda_details_save(actor=self.officer, application=self.app, census_tract=tract, observed={})
+        intake.hmda_details_save(actor=self.officer, application=self.app, census_tract=tract, demographics=[])
 
     def job(self) -> dict:
         return {

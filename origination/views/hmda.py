@@ -22,7 +22,7 @@ from origination.hmda import spec
 from origination.hmda.report import HmdaReport, hmda_report
 from origination.models import Property
 from origination.services import intake
-from origination.services.intake.hmda import OBSERVATION_FIELDS
+from origination.services.intake.hmda import DEMOGRAPHIC_FIELDS, OBSERVATION_FIELDS
 from origination.views.staff import OriginationStaffMixin
 
 HMDA_ROLES = (roles.MANAGER,)
@@ -97,8 +97,8 @@ class ApplicationHmdaView(OriginationStaffMixin, View):
         initial: dict = {"census_tract": prop.census_tract if prop else ""}
         for borrower in borrowers:
             info = getattr(borrower, "demographics", None)
-            for name in OBSERVATION_FIELDS:
-                initial[f"b{borrower.pk}_{name}"] = bool(info and getattr(info, name))
+            for name in (*DEMOGRAPHIC_FIELDS, *OBSERVATION_FIELDS) if info else ():
+                initial[f"b{borrower.pk}_{name}"] = getattr(info, name)
         return initial
 
     def _render(self, request, application, borrowers, form, *, status: int = 200):
@@ -121,7 +121,7 @@ class ApplicationHmdaView(OriginationStaffMixin, View):
                 actor=request.user,
                 application=application,
                 census_tract=form.cleaned_data["census_tract"],
-                observed=form.observed(),
+                demographics=form.rows(),
             )
         except ValidationError as exc:
             for message in apply_service_errors(form, exc):

@@ -52,30 +52,68 @@ def test_demographics_rows_keep_the_forms_order_of_codes():
 def test_staff_record_the_tract_and_observation_after_the_denial(client):
     application = denied()  # final action taken: HMDA data is still completed up to the filing
     borrower = application.borrowers.get()
+    key = f"b{borrower.pk}"
     officer = user_with_role(roles.LOAN_OFFICER)
     client.force_login(officer)
-    page = client.get(_url(application))
-    assert page.status_code == 200
-    assert 'value="17031071500"' in page.content.decode()
-    response = client.post(_url(application), {"census_tract": "17031081000", f"b{borrower.pk}_sex_observed": "on"})
+    page = client.get(_url(application)).content.decode()
+    assert 'value="17031071500"' in page
+    assert f'name="{key}_sex_observed"' in page
+    answers = {f"{key}_ethnicity": ["1", "11"], f"{key}_race": ["3"], f"{key}_sex": ["1"], f"{key}_sex_observed": "on"}
+    response = client.post(_url(application), {"census_tract": "17031081000", **answers})
     assert response.status_code == 302
     assert Property.objects.get(application=application).census_tract == "17031081000"
     info = Demographics.objects.get(borrower=borrower)
     assert (info.ethnicity_observed, info.race_observed, info.sex_observed) == (False, False, True)
     events = AuditEvent.objects.filter(actor=officer, verb__startswith="application.").order_by("id")
     verbs = list(events.values_list("verb", "before", "after"))
+    unchanged = {"ethnicity": ["1", "11"], "ethnicity_declined": False, "race": ["3"], "race_declined": False}
+    unchanged |= {"sex": ["1"], "sex_declined": False, "ethnicity_observed": False, "race_observed": False}
     assert verbs == [
+        ("application.census_tract_saved", {"census_tract": "17031071500"}, {"census_tract": "17031081000"}),
         (
-            "application.census_tract_saved",
-            {"census_tract": "17031071500"},
-            {"census_tract": "17031081000"},
-        ),
-        (
-            "application.demographics_observed",
-            {"ethnicity_observed": False, "race_observed": False, "sex_observed": False},
-            {"borrower": borrower.pk, "ethnicity_observed": False, "race_observed": False, "sex_observed": True},
+            "application.demographics_saved",
+            {**unchanged, "sex_observed": False},
+            {"borrower": borrower.pk, **unchanged, "sex_observed": True},
         ),
     ]
+
+
+def test_a_borrower_left_blank_is_not_collected_yet_and_the_tract_still_saves(client):
+    application = denied()
+    Demographics.objects.all().delete()
+    client.force_login(user_with_role(roles.MANAGER))
+    response = client.post(_url(application), {"census_tract": "17031081000"})
+    assert response.status_code == 302
+    assert not Demographics.objects.exists()
+    assert Property.objects.get(application=application).census_tract == "17031081000"
+
+
+ONLY_AGGREGATES = "By visual observation or surname, note one of: "
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"ethnicity": ["11"], "ethnicity_observed": "on", "race": ["5"], "sex": ["1"]},
+         ONLY_AGGREGATES + "Hispanic or Latino, Not Hispanic or Latino."),
+        ({"ethnicity": ["2"], "race": ["2", "22"], "race_observed": "on", "sex": ["1"]},
+         ONLY_AGGREGATES + "American Indian or Alaska Native, Asian, Black or African American, "
+                           "Native Hawaiian or Other Pacific Islander, White."),
+        ({"ethnicity": ["2"], "race": ["5"], "sex_declined": "on", "sex_observed": "on"},
+         ONLY_AGGREGATES + "Male, Female."),
+        ({"ethnicity": ["2"], "race": ["5"], "sex": ["1", "2"], "sex_observed": "on"},
+         ONLY_AGGREGATES + "Male, Female."),
+    ],
+)  # fmt: skip
+def test_observation_notes_only_the_aggregate_categories(client, answers, message):
+    application = denied()
+    key = f"b{application.borrowers.get().pk}"
+    client.force_login(user_with_role(roles.MANAGER))
+    data = {f"{key}_{name}": value for name, value in answers.items()}
+    response = client.post(_url(application), {"census_tract": "17031071500", **data})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Demographics.objects.get().ethnicity == ["1", "11"]  # unchanged
 
 
 @pytest.mark.parametrize(

@@ -65,9 +65,12 @@ def census_tract_problem(tract: str, state: str) -> str | None:
 
 
 @transaction.atomic
-def hmda_details_save(*, actor: User, application: Application, census_tract: str, observed: dict[int, dict]) -> None:
-    """The property's census tract and, per borrower, which categories staff collected by visual observation or
-    surname. Open to origination staff in any status: HMDA data is completed up to the filing."""
+def hmda_details_save(
+    *, actor: User, application: Application, census_tract: str, demographics: list[dict[str, Any]]
+) -> None:
+    """The property's census tract and each answered borrower's demographic information, with the categories
+    staff collected by visual observation or surname. Open to origination staff in any status: HMDA data is
+    completed up to the filing, after the final action."""
     if not roles.has_role(actor, *HMDA_STAFF_ROLES):
         raise PermissionDenied("You may not change this application's HMDA data.")
     locked = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
@@ -86,17 +89,18 @@ def hmda_details_save(*, actor: User, application: Application, census_tract: st
             after={"census_tract": census_tract},
         )
         Property.objects.filter(pk=prop.pk).update(census_tract=census_tract)
-    for borrower_id, flags in observed.items():
-        info = _demographics_of(locked, borrower_id)
-        before = _snapshot(info, OBSERVATION_FIELDS)
-        for name in OBSERVATION_FIELDS:
-            setattr(info, name, bool(flags.get(name)))
-        if before != _snapshot(info, OBSERVATION_FIELDS) or info.pk is None:
+    names = DEMOGRAPHIC_FIELDS + OBSERVATION_FIELDS
+    for row in demographics:
+        info = _demographics_of(locked, row["borrower"])
+        before = _snapshot(info, names) if info.pk else None
+        for name in names:
+            setattr(info, name, row[name])
+        if before != _snapshot(info, names):
             info.save()
             audit_record(
                 actor=actor,
-                verb="application.demographics_observed",
+                verb="application.demographics_saved",
                 target=locked,
                 before=before,
-                after={"borrower": info.borrower_id, **_snapshot(info, OBSERVATION_FIELDS)},
+                after={"borrower": info.borrower_id, **_snapshot(info, names)},
             )
