@@ -16,18 +16,8 @@ from lending.core.services import audit_record
 from origination import workflow
 from origination.demo.clock import _clock
 from origination.demo.files import demo_pdf
-from origination.demo.scenarios import (
-    CENSUS_TRACTS,
-    CLOSER,
-    DEMOGRAPHICS,
-    OFFICER,
-    PEOPLE,
-    PROCESSOR,
-    STAGE_OF,
-    STAGES,
-    UNDERWRITER,
-    Scenario,
-)
+from origination.demo.hmda import hmda_data_enter
+from origination.demo.scenarios import CLOSER, OFFICER, PEOPLE, PROCESSOR, STAGE_OF, STAGES, UNDERWRITER, Scenario
 from origination.models import (
     Application,
     Condition,
@@ -197,8 +187,7 @@ class _Story:
         sections.append(
             ("declarations", lambda: intake.declarations_save(actor=actor, application=self.app, data=declarations))
         )
-        if s.home is not None:
-            sections.append(("demographics", lambda: self.demographics(actor)))
+        sections += [("demographics", lambda: hmda_data_enter(s, self.app, actor, self.officer))] if s.home else []
         for slug, save in sections:
             with self.step():
                 save()
@@ -210,16 +199,6 @@ class _Story:
             with self.step():
                 intake.econsent_record(actor=actor, application=self.app)
                 intake.intake_step_save(actor=actor, application=self.app, step="review")
-
-    def demographics(self, actor: User) -> None:
-        """The borrower's answers to the demographic questions; the officer adds the property's census tract."""
-        ethnicity, race, sex = DEMOGRAPHICS[self.s.person]
-        row = {"borrower": self.app.borrowers.get(is_primary=True).pk}
-        for name, codes in (("ethnicity", ethnicity), ("race", race), ("sex", sex)):
-            row |= {name: codes or [], f"{name}_declined": codes is None}
-        intake.demographics_save(actor=actor, application=self.app, rows=[row])
-        tract = CENSUS_TRACTS[self.s.home.street]  # type: ignore[union-attr]  # mortgages only
-        intake.hmda_details_save(actor=self.officer, application=self.app, census_tract=tract, demographics=[])
 
     def job(self) -> dict:
         return {

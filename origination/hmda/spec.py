@@ -114,6 +114,7 @@ LAR_FIELDS = (
 
 
 MIN_YEAR = 2018  # the 110-field format applies to data collected from 2018
+MAX_YEAR = 9998  # a year whose next 1 January a date can still hold
 NA = "NA"
 EXEMPT = "Exempt"  # for text and number fields; coded fields take 1111 (1003.3(d) partial exemption)
 EXEMPT_CODE = "1111"

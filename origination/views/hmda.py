@@ -30,7 +30,7 @@ TEMPLATE = "origination/hmda/lar.html"
 
 
 class YearForm(forms.Form):
-    year = forms.IntegerField(min_value=spec.MIN_YEAR, max_value=9999)
+    year = forms.IntegerField(min_value=spec.MIN_YEAR, max_value=spec.MAX_YEAR)
 
 
 def _year(request) -> tuple[YearForm, int | None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from origination.hmda.report import hmda_report
-from origination.hmda.spec import MIN_YEAR
+from origination.hmda.spec import MAX_YEAR, MIN_YEAR
 
 
 class Command(BaseCommand):
@@ -17,8 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="Write the file here (default: standard output).")
 
     def handle(self, *args, year: int, output: str | None = None, **options):
-        if not MIN_YEAR <= year <= 9999:
-            raise CommandError(f"--year: {year} is not a year from {MIN_YEAR}.")
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise CommandError(f"--year: {year} is not a year from {MIN_YEAR} to {MAX_YEAR}.")
         report = hmda_report(year=year)
         if not report.is_clean:
             for error in report.errors:
