@@ -194,3 +194,15 @@ def test_rate_spread_rounds_half_up_to_three_places():
     application.disclosures.update(apr=Decimal("6.66250"))  # 6.6625 - 6.2 = 0.4625 -> 0.463
     [row] = hmda_report(year=2026).lar.rows
     assert row.fields["rate_spread"] == "0.463"
+
+
+def test_the_year_is_read_in_a_fixed_number_of_queries(django_assert_num_queries):
+    # One query for the applications, six prefetches (borrowers, their jobs, final transitions, disclosures,
+    # denials, the HOEPA check) and one for the APOR row of the originated loan's rate-set week: 8, for 1 or 3 rows.
+    originated()
+    with django_assert_num_queries(8):
+        assert len(hmda_report(year=2026).lar.rows) == 1
+    denied()
+    withdrawn()
+    with django_assert_num_queries(8):
+        assert len(hmda_report(year=2026).lar.rows) == 3
