@@ -167,3 +167,38 @@ def test_the_workspace_links_to_the_hmda_page_for_mortgages_only(client):
         'data-testid="hmda-data-link"'
         not in client.get(f"/staff/origination/applications/{consumer.pk}/").content.decode()
     )
+
+
+def test_staff_enter_the_demographic_step_in_the_workspace_while_intake_is_open(client):
+    application = ApplicationFactory()  # a draft mortgage
+    primary = BorrowerFactory(application=application)
+    co = BorrowerFactory(application=application, is_primary=False)
+    officer = user_with_role(roles.LOAN_OFFICER)
+    client.force_login(officer)
+    url = f"/staff/origination/applications/{application.pk}/intake/demographics/"
+    page = client.get(url).content.decode()
+    assert 'data-testid="demographics-notice"' in page
+    assert f'name="b{co.pk}_race_declined"' in page
+    answers = {f"b{primary.pk}_ethnicity": ["2"], f"b{primary.pk}_race": ["5"], f"b{primary.pk}_sex": ["2"]}
+    answers |= {f"b{co.pk}_ethnicity_declined": "on", f"b{co.pk}_race_declined": "on", f"b{co.pk}_sex": ["1"]}
+    response = client.post(url, answers)
+    assert response.status_code == 302
+    saved = {
+        d.borrower_id: (d.ethnicity, d.ethnicity_declined, d.race, d.race_declined, d.sex)
+        for d in Demographics.objects.all()
+    }
+    assert saved == {primary.pk: (["2"], False, ["5"], False, ["2"]), co.pk: ([], True, [], True, ["1"])}
+    assert AuditEvent.objects.filter(actor=officer, verb="application.demographics_saved").count() == 2
+
+
+def test_a_missing_answer_on_the_demographic_step_is_a_field_error(client):
+    application = ApplicationFactory()
+    primary = BorrowerFactory(application=application)
+    client.force_login(user_with_role(roles.LOAN_OFFICER))
+    url = f"/staff/origination/applications/{application.pk}/intake/demographics/"
+    response = client.post(url, {f"b{primary.pk}_ethnicity": ["2"], f"b{primary.pk}_race": ["5"]})
+    assert response.status_code == 400
+    assert "Choose at least one designation, or &quot;I do not wish to provide this information&quot;." in (
+        response.content.decode()
+    )
+    assert not Demographics.objects.exists()
