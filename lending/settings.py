@@ -281,6 +281,22 @@ LENDING_CREDITOR_ADDRESS = env.str("LENDING_CREDITOR_ADDRESS", default="100 Main
 LENDING_ECOA_AGENCY = env.str(
     "LENDING_ECOA_AGENCY", default="Bureau of Consumer Financial Protection, 1700 G Street NW, Washington, DC 20552"
 )
+# HMDA (Regulation C): the lender's Legal Entity Identifier starts every ULI; the transmittal sheet's contact,
+# agency code (FFIEC filing instructions: 1 OCC, 2 FRS, 3 FDIC, 5 NCUA, 7 HUD, 9 CFPB) and tax id. The LEI default
+# is a placeholder of the right shape (20 characters): set the real one before filing.
+LENDING_LEI = env.str("LENDING_LEI", default="LENDINGPLACEHOLDER00")
+LENDING_HMDA_TRANSMITTAL = {
+    "institution_name": env.str("LENDING_HMDA_INSTITUTION_NAME", default="Lending Mortgage Company"),
+    "contact_name": env.str("LENDING_HMDA_CONTACT_NAME", default="Compliance Officer"),
+    "contact_phone": env.str("LENDING_HMDA_CONTACT_PHONE", default="217-555-0100"),
+    "contact_email": env.str("LENDING_HMDA_CONTACT_EMAIL", default="compliance@lending.test"),
+    "office_street": env.str("LENDING_HMDA_OFFICE_STREET", default="100 Main Street"),
+    "office_city": env.str("LENDING_HMDA_OFFICE_CITY", default="Springfield"),
+    "office_state": env.str("LENDING_HMDA_OFFICE_STATE", default="IL"),
+    "office_zip": env.str("LENDING_HMDA_OFFICE_ZIP", default="62701"),
+    "federal_agency": env.str("LENDING_HMDA_FEDERAL_AGENCY", default="9"),
+    "tax_id": env.str("LENDING_HMDA_TAX_ID", default="12-3456789"),
+}
 # Fernet keys for encrypted fields (SSNs), newest first. Required with DEBUG off: a key derived from SECRET_KEY
 # would make every SSN unreadable the day SECRET_KEY is rotated. DEBUG (development, tests) uses the public key
 # below (the one earlier versions derived from the development SECRET_KEY, so existing dev databases stay readable).

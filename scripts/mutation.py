@@ -51,6 +51,7 @@ MODULES: dict[str, list[str]] = {
     "lending/finance/money.py": ["tests/finance"],
     "lending/finance/payoff.py": ["tests/finance/test_payoff*.py"],
     "lending/finance/reamortization.py": ["tests/finance/test_reamortization*.py"],
+    "lending/finance/uli.py": ["tests/finance/test_uli*.py"],
 }
 PAYMENT_TESTS = [
     "tests/servicing/test_payments*.py",

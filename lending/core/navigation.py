@@ -36,6 +36,7 @@ STAFF_NAV = (
     NavItem("Servicing", "servicing:home", (roles.SERVICER, roles.COLLECTOR, roles.MANAGER)),
     NavItem("Collections", "collections:queue", (roles.COLLECTOR, roles.MANAGER)),
     NavItem("Jobs", "jobs:list", (roles.SERVICER, roles.MANAGER)),
+    NavItem("HMDA", "hmda:lar", (roles.MANAGER,)),
     NavItem("Servicer admin", "admin:index", roles.ADMIN_ROLES),
 )
 

@@ -99,6 +99,20 @@ PEOPLE = {
     "james": Person("James", "Wright", "264-90-0284", "Illinois Revenue Dept.", "Auditor", "9900", "114 Hickory Road"),
     "sam": Person("Sam", "Ortiz", "190-77-0333", "Ortiz Plumbing Inc.", "President", "18500", "700 Industrial Pkwy"),
 }  # fmt: skip
+# Each mortgage borrower's answers to the demographic questions (FFIEC codes: ethnicity, race, sex); None declines.
+DEMOGRAPHICS: dict[str, tuple[list[str] | None, list[str] | None, list[str] | None]] = {
+    ALICE: (["2"], ["5"], ["2"]), BOB: (["2"], ["3"], ["1"]), "owen": (None, None, None),
+    "david": (["2"], ["2", "22"], ["1"]), "frank": (["2"], ["5"], ["1"]), "grace": (["2"], ["2", "25"], ["2"]),
+    "henry": (["2"], ["2", "21"], ["1"]), "isabel": (["1", "12"], ["5"], ["2"]), "kevin": (["2"], ["2", "26"], ["1"]),
+    "james": (["2"], ["1"], ["1"]),
+}  # fmt: skip
+# Census tracts of the demo homes (Sangamon County, IL: state 17, county 167), by street; illustrative tract numbers.
+CENSUS_TRACTS = {
+    "1420 Lakeview Drive": "17167003700", "88 Maple Court": "17167001900", "51 Walnut Street": "17167000800",
+    "7 Orchard Lane": "17167003300", "19 Sunset Ridge": "17167002400", "902 Willow Bend": "17167002100",
+    "3 Meadow Court": "17167003500", "1200 Highland Avenue": "17167001800", "260 Brookside Lane": "17167002500",
+    "48 Fox Run": "17167000100", "5 Prairie View Drive": "17167003800", "114 Hickory Road": "17167001200",
+}  # fmt: skip
 M30, M15, PERSONAL, BUSINESS = "mortgage-30-fixed", "mortgage-15-fixed", "personal-36", "business-term-60"
 SCENARIOS = (
     Scenario("draft", M30, "purchase", None, ALICE, start=2, online=True, stop_after="liabilities",

@@ -16,6 +16,7 @@ from lending.core.services import audit_record
 from origination import workflow
 from origination.demo.clock import _clock
 from origination.demo.files import demo_pdf
+from origination.demo.hmda import hmda_data_enter
 from origination.demo.scenarios import CLOSER, OFFICER, PEOPLE, PROCESSOR, STAGE_OF, STAGES, UNDERWRITER, Scenario
 from origination.models import (
     Application,
@@ -186,6 +187,7 @@ class _Story:
         sections.append(
             ("declarations", lambda: intake.declarations_save(actor=actor, application=self.app, data=declarations))
         )
+        sections += [("demographics", lambda: hmda_data_enter(s, self.app, actor, self.officer))] if s.home else []
         for slug, save in sections:
             with self.step():
                 save()

@@ -15,6 +15,7 @@ from origination.models.closing import ClosingDocument, ClosingSignature, Fundin
 from origination.models.communication import Message, Task
 from origination.models.compliance import AveragePrimeOfferRate, ComplianceCheck, Disclosure
 from origination.models.documents import Document, DocumentVersion
+from origination.models.hmda import Demographics
 from origination.models.products import DocumentType, LoanProduct, ProductDocument, ProductFee
 from origination.models.underwriting import (
     AdverseActionNotice,
@@ -38,6 +39,7 @@ __all__ = [
     "Condition",
     "CreditReport",
     "Decision",
+    "Demographics",
     "Disclosure",
     "Document",
     "DocumentType",

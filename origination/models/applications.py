@@ -230,6 +230,10 @@ class Property(models.Model):
     annual_property_tax = models.DecimalField(**MONEY, default=Decimal("0"))
     annual_insurance = models.DecimalField(**MONEY, default=Decimal("0"))
     monthly_hoa = models.DecimalField(**MONEY, default=Decimal("0"))
+    # HMDA (1003.4(a)(9)(ii)): 2-digit state + 3-digit county + 6-digit tract FIPS codes, entered by staff.
+    census_tract = models.CharField(
+        max_length=11, blank=True, help_text="11-digit census tract: state (2), county (3) and tract (6) FIPS codes."
+    )
 
     class Meta:
         verbose_name_plural = "properties"

@@ -23,5 +23,6 @@ SUBDOMAIN_URLCONFS: list[str] = [
     "origination.urls.communication",
     "origination.urls.compliance",
     "origination.urls.closing",
+    "origination.urls.hmda_data",
 ]
 urlpatterns += [path("", include(module)) for module in SUBDOMAIN_URLCONFS]

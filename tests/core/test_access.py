@@ -23,6 +23,7 @@ EXPECTED_NAV = {
         "Servicing",
         "Collections",
         "Jobs",
+        "HMDA",
         "Servicer admin",
     ],
 }
@@ -32,6 +33,7 @@ APP_HOMES = {
     "servicing:home": {roles.SERVICER, roles.COLLECTOR, roles.MANAGER},
     "jobs:list": {roles.SERVICER, roles.MANAGER},
     "collections:queue": {roles.COLLECTOR, roles.MANAGER},
+    "hmda:lar": {roles.MANAGER},
 }
 
 

@@ -22,6 +22,7 @@ MONEY_MODULES = [
     "lending/finance/money.py",
     "lending/finance/payoff.py",
     "lending/finance/reamortization.py",
+    "lending/finance/uli.py",
     "servicing/services/posting.py",
     "servicing/services/payments.py",
     "servicing/services/payments_batch.py",

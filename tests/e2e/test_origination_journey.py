@@ -160,6 +160,13 @@ def apply_online(page, tmp_path) -> None:
             group.get_by_label("Yes" if "primary residence" in name else "No", exact=True).check()
     save_and_continue()
 
+    step("Demographic information")
+    expect(page.get_by_test_id("demographics-notice")).to_be_visible()
+    page.get_by_label("Not Hispanic or Latino", exact=True).check()
+    page.get_by_label("White", exact=True).check()
+    page.get_by_label("I do not wish to provide this information").nth(2).check()  # sex: declined
+    save_and_continue()
+
     step("E-consent")
     expect(page.get_by_test_id("esign-disclosure")).to_be_visible()
     page.get_by_label("I have read the disclosure above").check()

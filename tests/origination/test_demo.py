@@ -13,6 +13,7 @@ from django.utils import timezone
 from lending.core import calendar
 from lending.core.models import AuditEvent
 from origination import demo
+from origination.hmda.report import hmda_report
 from origination.models import (
     Application,
     AveragePrimeOfferRate,
@@ -108,6 +109,12 @@ def test_demo_data_is_consistent_and_funding_is_announced_on_commit(django_captu
     assert not alice_loan.documents.exclude(status="verified").exists()
     assert alice_loan.findings.get().recommendation == "approve_eligible"
     assert alice_loan.credit_reports.get().is_sandbox
+
+    # The demo's HMDA file passes its edits: each mortgage with a final action has its demographics and tract.
+    reports = [hmda_report(year=year) for year in (today.year - 1, today.year)]
+    assert [error for report in reports for error in report.errors] == []
+    actions = sorted(row.fields["action_taken"] for report in reports for row in report.lar.rows)
+    assert actions == ["1", "1", "1", "3", "4"]  # Alice funded, Kevin and James closed; Grace denied; Bob withdrew
     assert not alice_loan.conditions.filter(status="open").exists()
     assert {c.code: c.result for c in alice_loan.compliance_checks.all()} == dict.fromkeys(
         ("apr_tolerance", "atr_qm", "cd_timing", "hoepa", "le_timing", "le_waiting_period"), "pass"

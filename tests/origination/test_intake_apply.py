@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from lending.core import roles
 from lending.core.models import User
-from origination.models import Application, Asset, Borrower, Employment, Property, TransitionLog
+from origination.models import Application, Asset, Borrower, Demographics, Employment, Property, TransitionLog
 from origination.services import intake
 from tests.core.factories import PASSWORD, user_with_role
 from tests.origination.factories import ConsumerProductFactory, LoanProductFactory
@@ -202,7 +202,18 @@ def test_apply_online_save_resume_and_submit(client, django_capture_on_commit_ca
 
     assert client.get(step(application, "declarations")).status_code == 200
     response = client.post(step(application, "declarations"), {**declarations(product), "action": "continue"})
+    assert response["Location"] == step(application, "demographics")
+
+    page = client.get(step(application, "demographics")).content.decode()
+    assert "Demographic information of borrowers." in page
+    assert "I do not wish to provide this information" in page
+    answers = {}
+    for borrower in Borrower.objects.all():
+        answers |= {f"b{borrower.pk}_ethnicity": "2", f"b{borrower.pk}_race": "5", f"b{borrower.pk}_sex_declined": "on"}
+    response = client.post(step(application, "demographics"), {**answers, "action": "continue"})
     assert response["Location"] == step(application, "econsent")
+    saved = [(d.ethnicity, d.race, d.sex, d.sex_declined) for d in Demographics.objects.all()]
+    assert saved == [(["2"], ["5"], [], True)] * Borrower.objects.count()
 
     page = client.get(step(application, "econsent")).content.decode()
     assert "Consent to electronic records and signatures" in page

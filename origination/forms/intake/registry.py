@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from origination.forms.intake.demographics import CATEGORIES, DemographicsForm, borrower_prefix
 from origination.forms.intake.sections import (
     AssetForm,
     BaseRowFormSet,
@@ -23,7 +24,7 @@ from origination.forms.intake.sections import (
     PropertyForm,
     _formset,
 )
-from origination.models import Application, Borrower, Employment
+from origination.models import Application, Borrower, Demographics, Employment
 from origination.services import intake
 
 # --- the section registry -----------------------------------------------------------------------------------
@@ -106,6 +107,17 @@ class Section:
         initial = {k: ("yes" if v else "no") if isinstance(v, bool) else v for k, v in answers.items()}
         return DeclarationsForm(data, initial=initial, product=application.product)
 
+    def _build_demographics(self, application, data):
+        borrowers = list(application.borrowers.defer("ssn").order_by("-is_primary", "id"))
+        on_file = {d.borrower_id: d for d in Demographics.objects.filter(borrower__in=borrowers)}
+        initial = {}
+        for borrower in borrowers:
+            info = on_file.get(borrower.pk)
+            for name, _title, _choices in CATEGORIES if info else ():
+                initial[f"{borrower_prefix(borrower)}_{name}"] = getattr(info, name)
+                initial[f"{borrower_prefix(borrower)}_{name}_declined"] = getattr(info, f"{name}_declined")
+        return DemographicsForm(data, initial=initial, borrowers=borrowers)
+
     def _build_econsent(self, application, data):
         return EConsentForm(data, initial={"consent": application.econsent_at is not None})
 
@@ -138,6 +150,9 @@ class Section:
     def _save_declarations(self, form, *, actor, application):
         intake.declarations_save(actor=actor, application=application, data=form.cleaned_data)
 
+    def _save_demographics(self, form, *, actor, application):
+        intake.demographics_save(actor=actor, application=application, rows=form.rows())
+
     def _save_econsent(self, form, *, actor, application):
         intake.econsent_record(actor=actor, application=application, consented=form.cleaned_data["consent"])
 
@@ -151,6 +166,7 @@ SECTIONS = (
     Section("property", "Property", mortgage_only=True),
     Section("loan", "Loan request"),
     Section("declarations", "Declarations"),
+    Section("demographics", "Demographic information", mortgage_only=True),
     Section("econsent", "E-consent", borrower_only=True),
 )
 SECTIONS_BY_SLUG = {s.slug: s for s in SECTIONS}

@@ -32,6 +32,7 @@ from origination.services.intake.access import (
     can_edit,
     editable_statuses,
 )
+from origination.services.intake.hmda import census_tract_problem, demographics_save, hmda_details_save
 from origination.services.intake.sections import (
     asset_save,
     borrower_save,
@@ -73,13 +74,16 @@ __all__ = [
     "asset_save",
     "borrower_save",
     "can_edit",
+    "census_tract_problem",
     "coborrower_remove",
     "declaration_questions",
     "declarations_save",
+    "demographics_save",
     "econsent_record",
     "editable_statuses",
     "employment_save",
     "has_property_step",
+    "hmda_details_save",
     "intake_step_save",
     "liability_save",
     "loan_request_save",
