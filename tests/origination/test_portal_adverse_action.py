@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from lending.core import roles
 from origination.models import AdverseActionNotice
@@ -43,7 +44,8 @@ def test_the_documents_panel_lists_the_notice_and_the_borrower_downloads_it(clie
     url = reverse("origination_portal:adverse-action-notice", args=[application.pk])
     assert 'data-testid="adverse-action-notice"' in panel
     assert f'<a href="{url}">Download the notice (PDF)</a>' in panel
-    assert f"({notice.generated_at:%b} {notice.generated_at.day}, {notice.generated_at.year})" in panel
+    shown = timezone.localtime(notice.generated_at)  # the page shows the lender's local date, not UTC's
+    assert f"({shown:%b} {shown.day}, {shown.year})" in panel
 
     response = client.get(url)
 
