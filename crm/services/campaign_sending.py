@@ -79,7 +79,8 @@ def campaign_sends_claim(*, now: datetime) -> list[int]:
     return list(fresh_or_stranded.order_by("pk").values_list("pk", flat=True))
 
 
-def chunks(ids: list[int], size: int = CHUNK_SIZE) -> list[list[int]]:
+def chunks(ids: list[int], size: int | None = None) -> list[list[int]]:
+    size = size or CHUNK_SIZE
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
