@@ -65,6 +65,9 @@ def past_client_from_funding(*, application_id: int) -> PastClient | None:
     None: not funded, or the borrower gave neither email nor phone."""
     existing = PastClient.objects.filter(application_id=application_id).first()
     if existing is not None:
+        if existing.loan_id is None:  # made before servicing boarded the loan: link it now
+            existing.loan = LoanAccount.objects.filter(application_id=application_id).first()
+            existing.save(update_fields=["loan"])
         return existing
     application = (
         Application.objects.select_related("product", "loan_officer")
