@@ -18,7 +18,7 @@ class MarketRateAdmin(admin.ModelAdmin):
 
 @admin.register(CampaignSend)
 class CampaignSendAdmin(admin.ModelAdmin):
-    list_display = ("to_email", "subject", "status", "sent_at", "bounced_at")
+    list_display = ("to_email", "step", "status", "sent_at", "bounced_at")
     list_filter = ("status", "step__campaign")
     search_fields = ("to_email",)
     list_select_related = ("step__campaign",)

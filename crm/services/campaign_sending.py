@@ -39,7 +39,7 @@ def step_due_at(*, step: CampaignStep, after: datetime) -> datetime:
     return after + timedelta(days=step.delay_days)
 
 
-def _due_enrollment_ids(step: CampaignStep, previous: CampaignStep | None, now: datetime) -> list[int]:
+def _due_enrollments(step: CampaignStep, previous: CampaignStep | None, now: datetime) -> list[tuple[int, str]]:
     """Enrollments in the step's campaign still going, reachable, past the delay, and not yet sent this step."""
     cutoff = now - timedelta(days=step.delay_days)
     enrollments = Enrollment.objects.filter(
@@ -56,7 +56,7 @@ def _due_enrollment_ids(step: CampaignStep, previous: CampaignStep | None, now: 
             )
         )
     enrollments = enrollments.exclude(Exists(CampaignSend.objects.filter(enrollment=OuterRef("pk"), step=step)))
-    return list(enrollments.order_by("pk").values_list("pk", flat=True))
+    return list(enrollments.order_by("pk").values_list("pk", "contact__email"))
 
 
 @transaction.atomic
@@ -67,10 +67,13 @@ def campaign_sends_claim(*, now: datetime) -> list[int]:
     previous: CampaignStep | None = None
     for step in steps:
         before = previous if previous is not None and previous.campaign_id == step.campaign_id else None
-        ids = _due_enrollment_ids(step, before, now)
-        for start in range(0, len(ids), CLAIM_BATCH):
+        due = _due_enrollments(step, before, now)
+        for start in range(0, len(due), CLAIM_BATCH):
             CampaignSend.objects.bulk_create(
-                [CampaignSend(enrollment_id=pk, step=step, queued_at=now) for pk in ids[start : start + CLAIM_BATCH]],
+                [
+                    CampaignSend(enrollment_id=pk, step=step, to_email=email, queued_at=now)
+                    for pk, email in due[start : start + CLAIM_BATCH]
+                ],
                 ignore_conflicts=True,
             )
         previous = step
@@ -101,9 +104,14 @@ def unsubscribe_contact_id(token: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def unsubscribe_url(contact_id: int) -> str:
-    path = reverse("crm_unsubscribe", args=[unsubscribe_token(contact_id)])
-    return f"{settings.LENDING_SITE_URL.rstrip('/')}{path}"
+def unsubscribe_url(contact_id: int, *, prefix: str | None = None) -> str:
+    """The link for one contact; ``prefix`` (from ``unsubscribe_url_prefix``) saves resolving the URL per email."""
+    return f"{prefix or unsubscribe_url_prefix()}{unsubscribe_token(contact_id)}/"
+
+
+def unsubscribe_url_prefix() -> str:
+    path = reverse("crm_unsubscribe", args=["T"])
+    return f"{settings.LENDING_SITE_URL.rstrip('/')}{path.removesuffix('T/')}"
 
 
 def _officer_name(contact: Contact) -> str:
@@ -117,6 +125,7 @@ class _Compiled:
 
     def __init__(self) -> None:
         self._cache: dict[int, tuple[object, object]] = {}
+        self.url_prefix = unsubscribe_url_prefix()
 
     def get(self, step: CampaignStep):  # type: ignore[no-untyped-def]
         if step.pk not in self._cache:
@@ -131,13 +140,12 @@ def _message(send: CampaignSend, compiled: _Compiled, connection) -> EmailMessag
     contact = send.enrollment.contact
     subject_template, body_template = compiled.get(send.step)
     recipient = campaign_templates.Recipient(contact.first_name, contact.last_name, _officer_name(contact))
-    url = unsubscribe_url(contact.pk)
-    send.to_email = contact.email
-    send.subject = campaign_templates.subject_line(campaign_templates.render(subject_template, recipient))
+    url = unsubscribe_url(contact.pk, prefix=compiled.url_prefix)
+    subject = campaign_templates.subject_line(campaign_templates.render(subject_template, recipient))
     body = campaign_templates.render(body_template, recipient) + campaign_templates.footer(url)
     # RFC 8058 one-click unsubscribe: mail clients show their own button and POST to the link.
     headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    return EmailMessage(send.subject, body, None, [contact.email], headers=headers, connection=connection)
+    return EmailMessage(subject, body, None, [contact.email], headers=headers, connection=connection)
 
 
 def _skip_reason(send: CampaignSend) -> str:
@@ -177,35 +185,47 @@ def campaign_sends_deliver(*, send_ids: list[int], now: datetime) -> int:
         return 0
     compiled = _Compiled()
     connection = get_connection()
-    messages, sent, skipped = [], [], []
+    messages: list[EmailMessage] = []
+    sent: list[CampaignSend] = []
+    skipped: dict[str, list[int]] = {}
     for send in sends:
         reason = _skip_reason(send)
         if reason:
-            send.status, send.skip_reason = CampaignSend.Status.SKIPPED, reason
-            skipped.append(send)
+            skipped.setdefault(reason, []).append(send.pk)
         else:
             messages.append(_message(send, compiled, connection))
-            send.status, send.sent_at = CampaignSend.Status.SENT, now
             sent.append(send)
     # Sent last, inside the transaction: a failure rolls the rows back to queued and the task retries them.
     if messages:
         connection.send_messages(messages)
-    CampaignSend.objects.bulk_update(sent + skipped, ["status", "sent_at", "to_email", "subject", "skip_reason"])
+    _record(sent, messages, skipped, now)
+    return len(sent)
+
+
+def _record(
+    sent: list[CampaignSend], messages: list[EmailMessage], skipped: dict[str, list[int]], now: datetime
+) -> None:
+    """Set-based: one UPDATE for the sent rows and one per skip reason, one INSERT for the timeline entries."""
+    CampaignSend.objects.filter(pk__in=[s.pk for s in sent]).update(status=CampaignSend.Status.SENT, sent_at=now)
+    for send in sent:  # the address changed since the claim (rare): record where it went
+        if send.to_email != send.enrollment.contact.email:
+            CampaignSend.objects.filter(pk=send.pk).update(to_email=send.enrollment.contact.email)
+    for reason, pks in skipped.items():
+        CampaignSend.objects.filter(pk__in=pks).update(status=CampaignSend.Status.SKIPPED, skip_reason=reason)
     Activity.objects.bulk_create(
         [
             Activity(
                 contact_id=send.enrollment.contact_id,
                 kind=Activity.Kind.EMAIL,
-                subject=f"Campaign email: {send.subject}"[:200],
-                body=f"{send.step} sent to {send.to_email}.",
+                subject=f"Campaign email: {message.subject}"[:200],
+                body=f"{send.enrollment.campaign.name}, step {send.step.position}, to {message.to[0]}.",
                 occurred_at=now,
                 dedupe_key=f"campaign-send:{send.pk}",
             )
-            for send in sent
+            for send, message in zip(sent, messages, strict=True)
         ],
         ignore_conflicts=True,
     )
-    return len(sent)
 
 
 # --- opting out and bounces -----------------------------------------------------------------------------
@@ -277,7 +297,7 @@ def campaign_bounce_record(*, actor: User | None, email: str, reason: str, now: 
     _stop_enrollments(contact_id, reason="bounced", now=now)
     _timeline(
         contact_id,
-        subject=f"Campaign email bounced: {send.subject}"[:200],
+        subject=f"Campaign email bounced ({send.to_email})"[:200],
         body=reason,
         key=f"bounce:{send.pk}",
         now=now,
