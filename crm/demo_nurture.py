@@ -60,7 +60,7 @@ def _campaign(actor: User | None, now) -> Campaign:
             campaign=campaign,
             delay_days=delay,
             subject=subject,
-            body=body,  # type: ignore[arg-type]
+            body=body,
         )
     return campaign
 

@@ -3,6 +3,7 @@
 Each fetches by id (or works from today's date) and calls a service. The beat schedule names them in settings.
 """
 
+from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -21,7 +22,7 @@ def campaigns_dispatch() -> int:
     campaigns.campaigns_enroll_by_rules(now=now)
     send_ids = campaign_sending.campaign_sends_claim(now=now)
     for chunk in campaign_sending.chunks(send_ids):
-        transaction.on_commit(lambda chunk=chunk: campaign_sends_deliver.delay(chunk))
+        transaction.on_commit(partial(campaign_sends_deliver.delay, chunk))
     return len(send_ids)
 
 

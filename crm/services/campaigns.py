@@ -59,10 +59,13 @@ def _snapshot(campaign: Campaign) -> dict[str, object]:
 
 
 @transaction.atomic
-def campaign_save(*, actor: User, data: CampaignInput, campaign: Campaign | None = None) -> Campaign:
+def campaign_save(*, actor: User | None, data: CampaignInput, campaign: Campaign | None = None) -> Campaign:
     """Create a campaign or change one; the rule's own field is cleared when the rule does not use it."""
     _campaign_check(data)
-    if Campaign.objects.filter(name__iexact=data.name).exclude(pk=campaign.pk if campaign else None).exists():
+    same_name = Campaign.objects.filter(name__iexact=data.name)
+    if campaign is not None:
+        same_name = same_name.exclude(pk=campaign.pk)
+    if same_name.exists():
         raise ValidationError({"name": "A campaign with this name exists."})
     before = _snapshot(campaign) if campaign else None
     campaign = campaign or Campaign(created_by=actor)
@@ -85,7 +88,13 @@ def campaign_save(*, actor: User, data: CampaignInput, campaign: Campaign | None
 
 @transaction.atomic
 def campaign_step_save(
-    *, actor: User, campaign: Campaign, delay_days: int, subject: str, body: str, step: CampaignStep | None = None
+    *,
+    actor: User | None,
+    campaign: Campaign,
+    delay_days: int,
+    subject: str,
+    body: str,
+    step: CampaignStep | None = None,
 ) -> CampaignStep:
     """Add a step at the end of the sequence or change one. A step already sent to someone keeps its text for
     the record: change it only while nobody has received it."""

@@ -80,7 +80,7 @@ def test_a_past_clients_referral_is_credited_to_them(past_client, officer):
 # --- anniversaries --------------------------------------------------------------------------------------
 
 
-def _client_funded_on(day: date, officer) -> PastClient:
+def _client_funded_on(day, officer):
     client = PastClient.objects.create(
         contact=ContactFactory(first_name="Ana", last_name="Lopez"),
         application=funded_application(),
