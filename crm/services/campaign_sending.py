@@ -77,7 +77,8 @@ def campaign_sends_claim(*, now: datetime) -> list[int]:
                 ignore_conflicts=True,
             )
         previous = step
-    queued = CampaignSend.objects.filter(status=CampaignSend.Status.QUEUED)
+    # A paused campaign's queued rows wait (neither sent nor skipped) until it runs again.
+    queued = CampaignSend.objects.filter(status=CampaignSend.Status.QUEUED, step__campaign__is_active=True)
     fresh_or_stranded = queued.filter(queued_at=now) | queued.filter(queued_at__lte=now - STRANDED_AFTER)
     return list(fresh_or_stranded.order_by("pk").values_list("pk", flat=True))
 
@@ -156,8 +157,6 @@ def _skip_reason(send: CampaignSend) -> str:
         return send.enrollment.stop_reason or "stopped"
     if not contact.email:
         return "no email"
-    if not send.enrollment.campaign.is_active:
-        return "campaign paused"
     return ""
 
 
@@ -168,7 +167,7 @@ def campaign_sends_deliver(*, send_ids: list[int], now: datetime) -> int:
     were sent already. Returns how many emails went out."""
     sends = list(
         CampaignSend.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in=send_ids, status=CampaignSend.Status.QUEUED)
+        .filter(pk__in=send_ids, status=CampaignSend.Status.QUEUED, step__campaign__is_active=True)
         .select_related("enrollment__contact", "enrollment__campaign", "step")
         .prefetch_related(
             Prefetch(

@@ -45,8 +45,12 @@ def _contact_for(application: Application, lead: Lead | None) -> Contact | None:
     )
     try:
         return contact_upsert(data=data).contact
-    except ValidationError:  # a phone we cannot dial: keep the email only
+    except ValidationError:  # a phone we cannot dial: keep the email only, if there is one
+        pass
+    try:
         return contact_upsert(data=ContactData(borrower.first_name, borrower.last_name, borrower.email)).contact
+    except ValidationError:
+        return None
 
 
 def past_client_partner(contact: Contact) -> ReferralPartner:

@@ -124,11 +124,16 @@ def test_each_step_is_due_its_delay_after_the_previous_one_was_sent():
     ]
 
 
-def test_a_paused_campaign_sends_nothing():
-    step = StepFactory(campaign=CampaignFactory(is_active=False))
+def test_a_paused_campaign_sends_nothing_and_its_queued_emails_wait_for_it():
+    step = StepFactory()
     _enroll(step.campaign, ContactFactory())
-    assert _run(T0) == 0
-    assert not CampaignSend.objects.exists()
+    ids = campaign_sends_claim(now=T0)
+    Campaign.objects.filter(pk=step.campaign_id).update(is_active=False)
+    assert campaign_sends_deliver(send_ids=ids, now=T0) == 0
+    assert campaign_sends_claim(now=T0 + timedelta(hours=1)) == []  # nothing claimed or picked up while paused
+    assert CampaignSend.objects.get().status == "queued"
+    Campaign.objects.filter(pk=step.campaign_id).update(is_active=True)
+    assert campaign_sends_deliver(send_ids=campaign_sends_claim(now=T0 + timedelta(hours=1)), now=T0) == 1
 
 
 # --- idempotent sending ---------------------------------------------------------------------------------
