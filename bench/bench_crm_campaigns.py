@@ -102,7 +102,8 @@ def main() -> None:
     bench_crm_leads.measure(manager, "dashboard, manager (90 days)", "/staff/crm/dashboard/")
     bench_crm_leads.measure(manager, "dashboard, manager (all time)", "/staff/crm/dashboard/?period=all")
     bench_crm_leads.measure(officer, "dashboard, one officer (all time)", "/staff/crm/dashboard/?period=all")
-    bench_campaign()
+    if CAMPAIGN_CONTACTS:
+        bench_campaign()
 
 
 if __name__ == "__main__":
