@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, FloatField, QuerySet, Sum
+from django.db.models.functions import Extract
 
 from crm.models import Lead, LeadSource, Stage
 from crm.services.leads import is_manager
@@ -25,11 +26,11 @@ _SPEED = ExpressionWrapper(F("first_contacted_at") - F("created_at"), output_fie
 
 
 class _Median(Aggregate):
-    """PostgreSQL's exact median (percentile_cont works on intervals too)."""
+    """PostgreSQL's exact median (percentile_cont), here over seconds: sorting numbers is cheaper than intervals."""
 
     function = "PERCENTILE_CONT"
     template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = DurationField()
+    output_field = FloatField()
 
 
 def percent(part: int, whole: int) -> Decimal:
@@ -84,7 +85,7 @@ def _median_hours(leads: QuerySet[Lead], contacted: int) -> Decimal | None:
         return None
     reached = leads.filter(first_contacted_at__isnull=False)
     if connection.vendor == "postgresql":
-        median = reached.aggregate(m=_Median(_SPEED))["m"]
+        median = timedelta(seconds=reached.aggregate(m=_Median(Extract(_SPEED, "epoch")))["m"])
     else:  # the middle one or two by speed
         middle = list(
             reached.annotate(speed=_SPEED)
