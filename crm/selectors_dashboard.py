@@ -98,11 +98,12 @@ def _median_hours(leads: QuerySet[Lead], contacted: int) -> Decimal | None:
 
 def _grouped(leads: QuerySet[Lead]) -> list[dict[str, Any]]:
     """One scan of the leads, grouped by officer, source and stage (at most officers x sources x stages rows)."""
-    return list(
+    rows = (
         leads.order_by()
         .values("officer_id", "source_id", "stage")
         .annotate(n=Count("id"), applied=Count("application_id"), reached=Count("first_contacted_at"))
     )
+    return [dict(row) for row in rows]
 
 
 def _funnel(board: Dashboard, rows: list[dict[str, Any]], source_names: dict[int, str]) -> None:
@@ -148,8 +149,8 @@ def _leaderboard(rows: list[dict[str, Any]], leads: QuerySet[Lead]) -> list[dict
         .values("officer_id")
         .annotate(amount=Sum("application__funding__loan_amount"))
     )
-    for row in funded:
-        officers[row["officer_id"]]["funded"] = row["amount"] or Decimal("0.00")
+    for won in funded:
+        officers[won["officer_id"]]["funded"] = won["amount"] or Decimal("0.00")
     names = User.objects.filter(pk__in=list(officers)).values_list("pk", "first_name", "last_name", "email")
     for pk, first, last, email in names:
         officers[pk]["name"] = f"{first} {last}".strip() or email
