@@ -28,5 +28,5 @@ def _on_loan_funded_past_client(sender, application, **kwargs):
 
 @receiver(loan_paid_off, dispatch_uid="crm.past_client_paid_off")
 def _on_loan_paid_off(sender, loan, **kwargs):
-    loan_id = loan.pk
-    transaction.on_commit(lambda: tasks_nurture.past_client_paid_off.delay(loan_id))
+    # Servicing sends it on commit already (servicing.signals): enqueue at once, adding no callback of our own.
+    tasks_nurture.past_client_paid_off.delay(loan.pk)
