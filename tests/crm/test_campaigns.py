@@ -320,3 +320,18 @@ def test_the_bounce_list_command_records_each_known_address(tmp_path):
     call_command("crm_bounces", str(bounces), stdout=out)
     assert out.getvalue() == "1 bounce(s) recorded; 1 address(es) we sent nothing to.\n"
     assert CampaignSend.objects.get().bounce_reason == "mailbox full"
+
+
+def test_the_past_client_rule_enrolls_every_reachable_past_client():
+    from crm.models import PastClient
+    from tests.servicing.factories import funded_application
+
+    campaign = CampaignFactory(trigger=Campaign.Trigger.PAST_CLIENT)
+    clients = [ContactFactory(), ContactFactory(unsubscribed_at=T0)]
+    for contact in clients:
+        PastClient.objects.create(
+            contact=contact, application=funded_application(), product_kind="mortgage", funded_on=T0.date()
+        )
+    LeadFactory()  # a lead, not a past client
+    assert campaigns.campaigns_enroll_by_rules(now=T0) == 1
+    assert list(campaign.enrollments.values_list("contact_id", flat=True)) == [clients[0].pk]
