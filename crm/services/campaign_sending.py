@@ -194,7 +194,8 @@ def campaign_sends_deliver(*, send_ids: list[int], now: datetime) -> int:
         else:
             messages.append(_message(send, compiled, connection))
             sent.append(send)
-    # Sent last, inside the transaction: a failure rolls the rows back to queued and the task retries them.
+    # Sent last, inside the transaction: a failure rolls the rows back to queued and the task retries them. (An
+    # SMTP server failing half way through a chunk means its first emails go twice on the retry: at most once a chunk.)
     if messages:
         connection.send_messages(messages)
     _record(sent, messages, skipped, now)
