@@ -24,3 +24,6 @@ class ReferralPartnerAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("name", "company", "email")
     raw_id_fields = ("contact",)
+
+
+from crm import admin_nurture  # noqa: E402, F401  (market rates, campaign sends, past clients)

@@ -9,4 +9,5 @@ class CrmConfig(AppConfig):
         from crm import (
             receivers,  # noqa: F401  (follows applications through origination's signals)
             tasks,  # noqa: F401  (registers the task reminders, which beat names, in every process)
+            tasks_nurture,  # noqa: F401  (campaign sending and past-client follow-ups)
         )

@@ -141,4 +141,7 @@ def leads_and_partners_seed(*, stdout) -> None:
 
 
 def demo_seed(*, stdout) -> None:
+    from crm.demo_nurture import campaigns_and_past_clients_seed
+
     leads_and_partners_seed(stdout=stdout)
+    campaigns_and_past_clients_seed(stdout=stdout)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from crm.views import leads, partners, staff
 
@@ -22,4 +22,5 @@ urlpatterns = [
     path("partners/", partners.PartnerListView.as_view(), name="partners"),
     path("partners/new/", partners.PartnerCreateView.as_view(), name="partner-new"),
     path("partners/<int:pk>/", partners.PartnerDetailView.as_view(), name="partner"),
+    path("", include("crm.urls_nurture")),  # campaigns, past clients, dashboard
 ]

@@ -200,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
     "servicing-print-batch": {"task": "servicing.print_batch", "schedule": crontab(hour=3, minute=0)},
     # Each loan officer's CRM follow-ups due today, one email each, before the working day (README "CRM").
     "crm-task-reminders": {"task": "crm.task_reminders", "schedule": crontab(hour=7, minute=0)},
+    # Campaign emails due (README "CRM: campaigns"): enroll by the rules, claim due steps, send in chunks.
+    "crm-campaigns-dispatch": {"task": "crm.campaigns_dispatch", "schedule": crontab(minute="*/15")},
+    # Past clients' anniversary check-ins and refinance alerts, before the working day.
+    "crm-past-client-follow-ups": {"task": "crm.past_client_follow_ups", "schedule": crontab(hour=6, minute=30)},
 }
 # Borrower documents (notices, escrow statements, their delivery, the print batch) go to their own queue, so
 # rendering PDFs never slows the close of business on the default queue: `make worker` and docker compose consume
@@ -313,6 +317,8 @@ if not FIELD_ENCRYPTION_KEYS:
 CRM_CONTACT_RATE = (env.int("CRM_CONTACT_RATE_COUNT", default=5), env.int("CRM_CONTACT_RATE_WINDOW", default=3600))
 # How long an agent's signed status link works (seconds): long enough for a purchase to close.
 CRM_STATUS_LINK_MAX_AGE = env.int("CRM_STATUS_LINK_MAX_AGE", default=180 * 24 * 3600)
+# A past client's officer gets a refinance alert when the market rate is this many basis points below the loan's.
+CRM_REFINANCE_THRESHOLD_BP = env.int("CRM_REFINANCE_THRESHOLD_BP", default=75)
 LENDING_CONTACT_EMAIL = env.str("LENDING_CONTACT_EMAIL", default="loans@lending.test")
 # What borrower statements and notices print as the servicer's contact (Reg Z 1026.41(d)(7)) and the HUD housing
 # counselor line (1026.41(d)(5)(ii), (d)(8)(vii)).

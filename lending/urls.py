@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from crm.views.public import ContactView, PartnerStatusView
+from crm.views.unsubscribe import UnsubscribeView
 from lending.core import views as core_views
 from origination.views.public import ApplyCheckEmailView, ApplyView
 from servicing.views.documents import PortalDocumentDownloadView
@@ -14,6 +15,8 @@ urlpatterns = [
     path("contact/", ContactView.as_view(), name="contact"),
     # A referring agent's milestones-only view of one loan, through the signed link their emails carry.
     path("status/<str:token>/", PartnerStatusView.as_view(), name="crm_status"),
+    # The signed opt-out link every campaign email carries (CAN-SPAM); no login.
+    path("crm/unsubscribe/<str:token>/", UnsubscribeView.as_view(), name="crm_unsubscribe"),
     path("portal/", PortalHomeView.as_view(), name="portal-home"),
     path("portal/applications/", include("origination.urls.portal")),
     path("portal/loans/", include("servicing.urls.portal")),

@@ -15,3 +15,9 @@ __all__ = [
     "Stage",
     "Task",
 ]
+
+# Campaigns and past clients (issue 13 sections 3 and 6), kept apart from the lead tables above.
+from crm.models.campaigns import Campaign, CampaignSend, CampaignStep, Enrollment
+from crm.models.past_clients import FollowUp, MarketRate, PastClient
+
+__all__ += ["Campaign", "CampaignSend", "CampaignStep", "Enrollment", "FollowUp", "MarketRate", "PastClient"]

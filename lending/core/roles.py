@@ -74,6 +74,12 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "crm.view_referralpartner",
         "crm.add_referralpartner",
         "crm.change_referralpartner",
+        "crm.view_marketrate",
+        "crm.add_marketrate",
+        "crm.change_marketrate",
+        "crm.view_campaignsend",
+        "crm.change_campaignsend",
+        "crm.view_pastclient",
     ),
     SERVICER: (
         "core.view_auditevent",

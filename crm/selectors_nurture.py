@@ -1,0 +1,93 @@
+"""Reads for the campaign screens and the past-client follow-ups: each a fixed number of queries."""
+
+from __future__ import annotations
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from crm.models import Campaign, CampaignSend, CampaignStep, Enrollment, FollowUp
+from crm.services.leads import is_manager
+from lending.core import roles
+from lending.core.models import User
+
+Sent = CampaignSend.Status
+
+
+def _count_of(model: type[CampaignStep] | type[Enrollment]) -> Coalesce:
+    """How many rows of ``model`` the campaign has, as a correlated subquery (no join of steps with enrollments)."""
+    rows = model.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign").annotate(n=Count("pk"))
+    return Coalesce(Subquery(rows.values("n")), 0)
+
+
+def campaigns_with_counts() -> list[Campaign]:
+    """Every campaign with its number of steps and of enrollments (one query)."""
+    return list(
+        Campaign.objects.select_related("source")
+        .annotate(step_count=_count_of(CampaignStep), enrolled=_count_of(Enrollment))
+        .order_by("-is_active", "name", "id")
+    )
+
+
+def campaign_get(pk: int) -> Campaign:
+    campaign = Campaign.objects.select_related("source").filter(pk=pk).first()
+    if campaign is None:
+        raise Http404("No such campaign.")
+    return campaign
+
+
+def step_get(campaign: Campaign, pk: int) -> CampaignStep:
+    step = campaign.steps.filter(pk=pk).first()
+    if step is None:
+        raise Http404("No such step.")
+    return step
+
+
+def steps_with_counts(campaign: Campaign) -> list[CampaignStep]:
+    """The sequence in order, each with its sends by outcome (one query)."""
+    return list(
+        campaign.steps.annotate(
+            queued=Count("sends", filter=Q(sends__status=Sent.QUEUED)),
+            sent=Count("sends", filter=Q(sends__status__in=[Sent.SENT, Sent.BOUNCED])),
+            skipped=Count("sends", filter=Q(sends__status=Sent.SKIPPED)),
+            bounced=Count("sends", filter=Q(sends__status=Sent.BOUNCED)),
+        ).order_by("position")
+    )
+
+
+def enrollment_counts(campaign: Campaign) -> dict[str, int]:
+    return campaign.enrollments.aggregate(
+        total=Count("id"),
+        active=Count("id", filter=Q(stopped_at__isnull=True)),
+        unsubscribed=Count("id", filter=Q(stop_reason="unsubscribed")),
+        bounced=Count("id", filter=Q(stop_reason="bounced")),
+    )
+
+
+def campaign_sends(campaign: Campaign) -> QuerySet[CampaignSend]:
+    return (
+        CampaignSend.objects.filter(step__campaign=campaign)
+        .select_related("enrollment__contact", "step")
+        .order_by("-queued_at", "-id")
+    )
+
+
+def follow_ups_for(user: User, *, show_done: bool = False) -> QuerySet[FollowUp]:
+    """A loan officer's own follow-ups; every one for a manager; nothing for anyone else."""
+    follow_ups = FollowUp.objects.select_related(
+        "past_client__contact", "past_client__loan", "past_client__application", "officer", "market_rate"
+    )
+    if not show_done:
+        follow_ups = follow_ups.filter(done_at__isnull=True)
+    if is_manager(user):
+        return follow_ups.order_by("due_date", "id")
+    if roles.has_role(user, roles.LOAN_OFFICER):
+        return follow_ups.filter(officer=user).order_by("due_date", "id")
+    return follow_ups.none()
+
+
+def follow_up_for(user: User, pk: int) -> FollowUp:
+    follow_up = follow_ups_for(user, show_done=True).filter(pk=pk).first()
+    if follow_up is None:
+        raise Http404("No such follow-up.")
+    return follow_up
