@@ -54,17 +54,14 @@ from servicing.models.ledger import (
     LOANS_RECEIVABLE,
     SUSPENSE,
 )
+from servicing.services.collections import CollectionsError
 from servicing.services.ledger import Line, journal_post
 
 CENT = Decimal("0.01")
 
 
-class ChargeOffError(ValueError):
+class ChargeOffError(CollectionsError):
     """A charge-off or recovery was refused; nothing was written. ``field`` names the input at fault, if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

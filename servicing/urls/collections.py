@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from servicing.views import collections
+from servicing.views import charge_off, collections
 
 app_name = "collections"
 urlpatterns = [
@@ -13,4 +13,6 @@ urlpatterns = [
     path("loans/<int:pk>/promises/", collections.PromiseMakeView.as_view(), name="promise-make"),
     path("loans/<int:pk>/cease-contact/", collections.CeaseContactView.as_view(), name="cease-contact"),
     path("loans/<int:pk>/reassign/", collections.ReassignView.as_view(), name="reassign"),
+    path("loans/<int:pk>/charge-off/", charge_off.ChargeOffView.as_view(), name="charge-off"),
+    path("loans/<int:pk>/recoveries/", charge_off.RecoveryView.as_view(), name="recovery"),
 ]

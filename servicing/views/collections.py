@@ -16,6 +16,7 @@ from django.views.generic import TemplateView, View
 
 from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
+from servicing.forms.charge_off import ChargeOffForm, RecoveryForm
 from servicing.forms.collections import (
     AssignForm,
     CeaseContactForm,
@@ -26,6 +27,7 @@ from servicing.forms.collections import (
 )
 from servicing.models import LoanAccount
 from servicing.selectors import collections as selectors
+from servicing.selectors.charge_off import charge_off_section
 from servicing.services import collections as services
 from servicing.services.collections import CollectionsError
 
@@ -113,6 +115,9 @@ class LoanCollectionsView(RoleRequiredMixin, TemplateView):
             or ReassignForm(collectors=collectors, initial={"collector": page.loan.collector_id or ""}),
             is_manager=is_manager,
             can_clear_cease=is_manager,
+            charge_off=charge_off_section(page.loan),
+            charge_off_form=forms.get("charge_off_form") or ChargeOffForm(),
+            recovery_form=forms.get("recovery_form") or RecoveryForm(),
         )
         return self.render_to_response(context, status=status)
 
