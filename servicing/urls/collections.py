@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from servicing.views import charge_off, collections
+from servicing.views import charge_off, collections, collections_dashboard
 
 app_name = "collections"
 urlpatterns = [
     path("", collections.QueueView.as_view(), name="queue"),
     path("assign/", collections.AssignView.as_view(), name="assign"),
+    path("dashboard/", collections_dashboard.DashboardView.as_view(), name="dashboard"),
+    path("queue.csv", collections_dashboard.QueueExportView.as_view(), name="queue-export"),
     path("loans/<int:pk>/", collections.LoanCollectionsView.as_view(), name="loan"),
     path("loans/<int:pk>/contacts/", collections.ContactLogView.as_view(), name="contact-log"),
     path("loans/<int:pk>/promises/", collections.PromiseMakeView.as_view(), name="promise-make"),
