@@ -64,7 +64,7 @@ class QueueView(RoleRequiredMixin, TemplateView):
         context = self.get_context_data(
             form=form,
             page=page,
-            loans=list(page.object_list),
+            loans=selectors.queue_rows(page.object_list),
             page_query=query,
             is_manager=roles.has_role(request.user, roles.MANAGER),
             assign_form=AssignForm(),

@@ -120,7 +120,7 @@ class QueueExportView(RoleRequiredMixin, View):
         if form.is_bound and not form.is_valid():
             errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in form.errors.items())
             return HttpResponse(f"Bad filter: {errors}", status=400, content_type="text/plain; charset=utf-8")
-        loans = selectors.collections_queue(queue_filters(form))
+        loans = selectors.with_collections_figures(selectors.collections_queue(queue_filters(form)))
         writer = csv.writer(_Echo())
 
         def rows() -> Iterator[str]:

@@ -5,24 +5,28 @@ installment whose periodic payment is unpaid (the loan's ``next_due_date``; ``le
 method; late fees owed do not make a paid installment late, Reg Z 1026.36(c)(2)). Per chunk: one query reads the
 loans, one UPDATE writes the loans whose figures changed, one stamps the others as aged for D, and a
 ``DelinquencyHistory`` row (with its audit row) is written only for a loan that changed bucket or status: the
-night's writes grow with the changes, not with the portfolio.
+night's writes grow with the changes, not with the portfolio. The amount to bring current (installments due by D
+still owed, plus fees due) is stored with the figures, read in the same query: the collections queue sorts on it.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from lending.core.bulk import bulk_update_rows
 from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record_many
 from lending.finance import delinquency as dq
-from servicing.models import DelinquencyHistory, LoanAccount
+from lending.finance.money import ZERO, cents
+from servicing.models import DelinquencyHistory, Installment, LoanAccount
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
 
 FIGURES = ("days_past_due", "delinquency_bucket", "delinquency_status")
+MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
 
 
 def loan_delinquency(loan: LoanAccount, oldest_unpaid: date | None, as_of: date) -> tuple[int, str, str]:
@@ -43,6 +47,29 @@ def oldest_unpaid_due(loan: LoanAccount, as_of: date) -> date | None:
     return loan.next_due_date
 
 
+def _owed_past_due(as_of: date) -> Subquery:
+    """Per loan (OuterRef): what is still owed of its installments due by ``as_of`` (the collections queue's
+    figure, servicing.selectors.collections.bring_current)."""
+    owed = ExpressionWrapper(
+        F("payment") - F("paid_principal") - F("paid_interest") - F("paid_escrow"), output_field=MONEY_OUT
+    )
+    rows = (
+        Installment.objects.filter(loan=OuterRef("pk"), due_date__lte=as_of, paid_on__isnull=True)
+        .order_by()
+        .values("loan")
+        .annotate(total=Sum(owed))
+        .values("total")
+    )
+    return Subquery(rows, output_field=MONEY_OUT)
+
+
+def amount_to_bring_current(loan: LoanAccount, days_past_due: int) -> Decimal:
+    """The installments past due still owed plus the fees due; 0 for a loan that is not past due."""
+    if days_past_due == 0:
+        return ZERO
+    return cents(loan.owed_past_due or ZERO) + loan.fees_due  # type: ignore[attr-defined]  # annotated
+
+
 def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -> int:
     """Age ``loan_ids`` at the close of ``business_date``; returns how many changed bucket or status."""
     # Locked: a second worker on the same chunk waits, then finds them aged (PostgreSQL re-checks the filter on
@@ -59,15 +86,24 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
             "grace_days",
             "next_due_date",
             "delinquency_as_of",
+            "fees_due",
+            "amount_to_bring_current",
             *FIGURES,
         )
+        .annotate(owed_past_due=_owed_past_due(business_date))
         .order_by("pk")
     )
     changed, history = [], []
     for loan in loans:
         oldest_unpaid = oldest_unpaid_due(loan, business_date)
         days, bucket, status = loan_delinquency(loan, oldest_unpaid, business_date)
-        if (days, bucket, status) == (loan.days_past_due, loan.delinquency_bucket, loan.delinquency_status):
+        amount = amount_to_bring_current(loan, days)
+        if (days, bucket, status, amount) == (
+            loan.days_past_due,
+            loan.delinquency_bucket,
+            loan.delinquency_status,
+            loan.amount_to_bring_current,
+        ):
             continue
         if (bucket, status) != (loan.delinquency_bucket, loan.delinquency_status):
             history.append(
@@ -83,9 +119,10 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
                 )
             )
         loan.days_past_due, loan.delinquency_bucket, loan.delinquency_status = days, bucket, status
+        loan.amount_to_bring_current = amount
         loan.delinquency_as_of = business_date
         changed.append(loan)
-    bulk_update_rows(LoanAccount, changed, [*FIGURES, "delinquency_as_of"])
+    bulk_update_rows(LoanAccount, changed, [*FIGURES, "amount_to_bring_current", "delinquency_as_of"])
     LoanAccount.objects.filter(pk__any=[loan.pk for loan in loans if loan.delinquency_as_of != business_date]).update(
         delinquency_as_of=business_date
     )
