@@ -242,8 +242,12 @@ def collector_activity(since: datetime) -> list[CollectorActivity]:
     # The few users to list, first (a scan of every user, borrowers included, with four subqueries each is not).
     listed = set(
         User.objects.filter(is_active=True, groups__name=roles.COLLECTOR)
+        .order_by()
         .values_list("pk", flat=True)
-        .union(contacts.values_list("collector_id", flat=True), promises.values_list("made_by_id", flat=True))
+        .union(
+            contacts.order_by().values_list("collector_id", flat=True),
+            promises.order_by().values_list("made_by_id", flat=True),
+        )
     )
     users = (
         User.objects.annotate(
