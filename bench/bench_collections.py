@@ -201,6 +201,8 @@ def main() -> None:
             print(f"loan accounts: {LoanAccount.objects.count():,} (scale {scale:,}); delinquent {delinquent:,}")
             client = Client()
             client.force_login(manager)
+            if os.environ.get("LENDING_BENCH_VERBOSE"):
+                print(f"reference, the staff home page: {_median_ms(client, ['/staff/']):.1f} ms", flush=True)
             queue = reverse("collections:queue")
             pages = max(1, delinquent // 50)
             queue_urls = [

@@ -17,16 +17,12 @@ from itertools import pairwise
 
 from django.db import connection
 from django.db.models import (
-    Case,
-    CharField,
     Count,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 
@@ -34,7 +30,7 @@ from lending.core import roles
 from lending.core.models import User
 from lending.finance.delinquency import DPD_BUCKETS
 from lending.finance.money import ZERO
-from servicing.models import ContactAttempt, DelinquencyHistory, LoanAccount, PromiseToPay
+from servicing.models import ContactAttempt, LoanAccount, PromiseToPay
 
 DELINQUENT_BUCKETS = DPD_BUCKETS[1:]  # 1-29 ... 120+
 ROLLS = tuple(pairwise(DPD_BUCKETS[1:]))  # (1-29, 30-59) ... (90-119, 120+)
@@ -187,42 +183,51 @@ def month_ends(today: date, months: int = ROLL_MONTHS) -> list[date]:
     return ends[::-1]
 
 
-def _bucket_at(end: date) -> Case:
-    latest = (
-        DelinquencyHistory.objects.filter(loan=OuterRef("pk"), as_of__lte=end)
-        .order_by("-as_of", "-id")
-        .values("bucket_to")[:1]
-    )
-    return Case(
-        When(Q(paid_off_on__lte=end) | Q(charge_off__charged_off_on__lte=end), then=Value(GONE)),
-        default=Coalesce(Subquery(latest), Value(DPD_BUCKETS[0])),
-        output_field=CharField(),
-    )
+# One pass over the delinquency history: each row holds from its night until the loan's next row (LEAD); a loan's
+# bucket at a month end is the row holding then, or "gone" once the loan was paid off or charged off.
+ROLLS_SQL = """
+WITH ends(i, e) AS (VALUES {ends}),
+held AS (
+    SELECT loan_id, bucket_to, as_of, LEAD(as_of) OVER (PARTITION BY loan_id ORDER BY as_of, id) AS until
+    FROM servicing_delinquencyhistory WHERE as_of <= {today}
+),
+at_end AS (
+    SELECT held.loan_id, ends.i,
+        CASE WHEN loan.paid_off_on <= ends.e OR charge_off.charged_off_on <= ends.e THEN 'gone'
+            ELSE held.bucket_to END AS bucket
+    FROM held
+    JOIN ends ON held.as_of <= ends.e AND (held.until IS NULL OR held.until > ends.e)
+    JOIN servicing_loanaccount loan ON loan.id = held.loan_id
+    LEFT JOIN servicing_chargeoff charge_off ON charge_off.loan_id = held.loan_id
+)
+SELECT before.i + 1, before.bucket, after.bucket, COUNT(*)
+FROM at_end before JOIN at_end after ON after.loan_id = before.loan_id AND after.i = before.i + 1
+WHERE before.bucket IN ({buckets})
+GROUP BY before.i, before.bucket, after.bucket
+"""
 
 
 def roll_rates(today: date, months: int = ROLL_MONTHS) -> tuple[list[str], list[RollRate]]:
-    """Roll rates for the last ``months`` months (see the module docstring). One query: each loan that has any
-    delinquency history gets its bucket at every month end, and the database counts the loans per path of
-    buckets (a few hundred paths at most); the pairs of consecutive month ends are summed from the paths."""
+    """Roll rates for the last ``months`` months (see the module docstring). One query over the delinquency
+    history (a window per loan and a join with the month ends), counted per (month, from, to) in the database."""
     ends = month_ends(today, months)
-    names = [f"b{i}" for i in range(len(ends))]
-    paths = (
-        LoanAccount.objects.filter(pk__in=DelinquencyHistory.objects.filter(as_of__lte=today).values("loan_id"))
-        .annotate(**{name: _bucket_at(end) for name, end in zip(names, ends, strict=True)})
-        .values(*names)
-        .annotate(n=Count("pk"))
-        .order_by()
+    day = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"  # SQLite compares ISO dates as text
+    sql = ROLLS_SQL.format(
+        ends=", ".join(f"({i}, {day})" for i in range(len(ends))),
+        today=day,
+        buckets=", ".join(["%s"] * len(ROLLS)),
     )
+    params = [*ends, today, *(a for a, _ in ROLLS)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [p.isoformat() if isinstance(p, date) else p for p in params])
+        counted = cursor.fetchall()
+    nexts = dict(ROLLS)
     loans: dict[tuple[int, str], int] = {}
     rolled: dict[tuple[int, str], int] = {}
-    nexts = dict(ROLLS)
-    for path in paths:
-        for i in range(1, len(ends)):
-            before, after = path[names[i - 1]], path[names[i]]
-            if before in nexts:
-                loans[i, before] = loans.get((i, before), 0) + path["n"]
-                if after == nexts[before]:
-                    rolled[i, before] = rolled.get((i, before), 0) + path["n"]
+    for i, before, after, n in counted:
+        loans[i, before] = loans.get((i, before), 0) + n
+        if after == nexts[before]:
+            rolled[i, before] = rolled.get((i, before), 0) + n
     labels = [f"{end:%Y-%m}" for end in ends[1:]]
     rolls = [
         RollRate(
