@@ -131,7 +131,7 @@ def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
 def queue_rows(loans: Iterable[LoanAccount]) -> list[LoanAccount]:
     """One page of the queue with its figures (``with_collections_figures``), in the queue's order: one query for
     the page's rows, so a deep page costs what the first does."""
-    ids = [loan.pk for loan in loans]
+    ids = [loan.pk for loan in loans]  # the paginated queue reads only the pks (QueueView: .only("pk"))
     return list(with_collections_figures(LoanAccount.objects.filter(pk__in=ids)).order_by(*QUEUE_ORDER))
 
 
