@@ -157,6 +157,16 @@ def explain(client: Client, url: str) -> None:
         print(f"--- {url}\n" + "\n".join(row[0] for row in cursor.fetchall()), flush=True)
 
 
+def _sql_share_ms(client: Client, urls: list[str]) -> float:
+    """The median time a page spends in its queries (as the database driver reports them)."""
+    spent = []
+    for url in itertools.islice(itertools.cycle(urls), 14):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        spent.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
+    return statistics.median(spent)
+
+
 def _median_ms(client: Client, urls: list[str]) -> float:
     for url in urls[:3]:
         client.get(url)  # warm-up
@@ -182,6 +192,9 @@ def measure(client: Client, label: str, urls: list[str], note: str) -> None:
         higher_is_better=False,
         note=f"target: the same on every page; counts {sorted(set(counts))}",
     )
+    sql = _sql_share_ms(client, urls)
+    load = os.getloadavg()[0]
+    note = f"{note}; of which SQL {sql:.0f} ms; load average {load:.1f} on {os.cpu_count()} CPUs"
     report(f"{label}: median server time", _median_ms(client, urls), "ms", TARGET_MS, higher_is_better=False, note=note)
 
 
@@ -201,8 +214,10 @@ def main() -> None:
             print(f"loan accounts: {LoanAccount.objects.count():,} (scale {scale:,}); delinquent {delinquent:,}")
             client = Client()
             client.force_login(manager)
-            if os.environ.get("LENDING_BENCH_VERBOSE"):
-                print(f"reference, the staff home page: {_median_ms(client, ['/staff/']):.1f} ms", flush=True)
+            home = _median_ms(client, ["/staff/"])
+            print(
+                f"{'reference: the staff home page, median':<58} {home:>14,.3f} ms (the machine's baseline)", flush=True
+            )
             queue = reverse("collections:queue")
             pages = max(1, delinquent // 50)
             queue_urls = [
