@@ -6,6 +6,32 @@ import django.utils.timezone
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models.functions import Coalesce
+
+
+def backfill_amount_to_bring_current(apps, schema_editor):
+    """The loans past due get the figure the nightly delinquency step now stores (the queue sorts on it), as of
+    the night that last aged them: installments due by then still owed, plus the fees due."""
+    LoanAccount = apps.get_model("servicing", "LoanAccount")
+    Installment = apps.get_model("servicing", "Installment")
+    money = models.DecimalField(max_digits=14, decimal_places=2)
+    owed = (
+        Installment.objects.filter(
+            loan=models.OuterRef("pk"), due_date__lte=models.OuterRef("delinquency_as_of"), paid_on__isnull=True
+        )
+        .order_by()
+        .values("loan")
+        .annotate(
+            total=models.Sum(
+                models.F("payment") - models.F("paid_principal") - models.F("paid_interest") - models.F("paid_escrow"),
+                output_field=money,
+            )
+        )
+        .values("total")
+    )
+    LoanAccount.objects.filter(status="active", days_past_due__gt=0).update(
+        amount_to_bring_current=Coalesce(models.Subquery(owed, output_field=money), Decimal("0.00")) + models.F("fees_due")
+    )
 
 
 class Migration(migrations.Migration):
@@ -105,4 +131,5 @@ class Migration(migrations.Migration):
             model_name='recovery',
             constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='recovery_amount_positive'),
         ),
+        migrations.RunPython(backfill_amount_to_bring_current, migrations.RunPython.noop),
     ]

@@ -57,3 +57,17 @@ def test_the_queue_sorts_on_the_stored_amount_and_a_page_reads_its_figures():
     assert list(queue) == [older, large, small]
     rows = queue_rows(list(queue)[1:])  # a "page" of two
     assert [(row.pk, row.bring_current) for row in rows] == [(large.pk, D("5817.46")), (small.pk, D("5817.46"))]
+
+
+def test_the_migration_backfills_the_amount_for_the_loans_past_due():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    backfill = import_module("servicing.migrations.0026_charge_off").backfill_amount_to_bring_current
+    late, current = delinquent_loan(), delinquent_loan(days=0, bucket="current")
+    LoanAccount.objects.filter(pk=late.pk).update(amount_to_bring_current=0, fees_due=D("10.00"))
+    backfill(apps, None)
+    # 3,396.26 + 2,421.20 due by Feb 15 (its aging night) + 10.00 of fees.
+    assert _stored(late) == (45, D("5827.46"))
+    assert _stored(current) == (0, D("0.00"))
