@@ -269,3 +269,10 @@ def test_the_queue_export_has_the_queues_rows_and_filters(client, django_assert_
     bad = client.get(reverse("collections:queue-export"), {"state": "I1"})
     assert bad.status_code == 400
     assert bad.content.decode() == "Bad filter: state: Enter a two-letter state code, such as IL."
+
+
+def test_the_queue_links_its_export_with_its_filters_and_the_dashboard(client):
+    client.force_login(user_with_role(roles.COLLECTOR))
+    page = client.get(reverse("collections:queue"), {"bucket": "30-59", "state": "IL"}).content.decode()
+    assert 'href="/staff/collections/queue.csv?bucket=30-59&amp;state=IL" data-testid="queue-export"' in page
+    assert 'href="/staff/collections/dashboard/"' in page
