@@ -15,6 +15,7 @@ import itertools
 import os
 import statistics
 import time
+from typing import Any
 
 from bench._django import is_postgres, setup
 
@@ -126,7 +127,7 @@ def _collectors() -> list[int]:
 
 
 def make_delinquent() -> None:
-    params = {"months": HISTORY_MONTHS, "today": timezone.localdate(), "now": timezone.now()}
+    params: dict[str, Any] = {"months": HISTORY_MONTHS, "today": timezone.localdate(), "now": timezone.now()}
     params["collectors"] = _collectors()
     with connection.cursor() as cursor:
         for name, sql in STATEMENTS:
@@ -233,7 +234,7 @@ def main() -> None:
             dashboard = reverse("collections:dashboard")
             measure(client, "collections dashboard", [dashboard], "buckets, promises, 6 months of rolls, collectors")
             begin = time.perf_counter()
-            response = client.get(reverse("collections:queue-export"))
+            response: Any = client.get(reverse("collections:queue-export"))  # a streaming response
             rows = sum(chunk.count(b"\n") for chunk in response.streaming_content) - 1
             print(f"{'collections queue CSV export':<58} {rows:>14,} rows in {time.perf_counter() - begin:.2f}s")
             raise Rollback

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
+from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -113,7 +114,7 @@ class Dashboard:
 
 def buckets_summary() -> list[BucketRow]:
     """Active loans past due, per bucket (every bucket listed, zero when empty). One query."""
-    rows = {
+    rows: dict[str, Any] = {
         row["delinquency_bucket"]: row
         for row in LoanAccount.objects.filter(
             status=LoanAccount.Status.ACTIVE, days_past_due__gt=0, delinquency_bucket__in=DELINQUENT_BUCKETS
@@ -219,7 +220,7 @@ def roll_rates(today: date, months: int = ROLL_MONTHS) -> tuple[list[str], list[
     )
     params = [*ends, today, *(a for a, _ in ROLLS)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [p.isoformat() if isinstance(p, date) else p for p in params])
+        cursor.execute(sql, [p.isoformat() if isinstance(p, date) else str(p) for p in params])
         counted = cursor.fetchall()
     nexts = dict(ROLLS)
     loans: dict[tuple[int, str], int] = {}

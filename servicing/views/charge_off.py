@@ -17,7 +17,7 @@ class ChargeOffView(_LoanActionView):
     def make_form(self, request):
         return ChargeOffForm(request.POST)
 
-    def act(self, loan: LoanAccount, data: dict) -> str:
+    def act(self, loan, data):
         already = loan.status == LoanAccount.Status.CHARGED_OFF
         charge_off = services.loan_charge_off(actor=self.request.user, loan=loan, reason=data["reason"])
         if already:
@@ -32,7 +32,7 @@ class RecoveryView(_LoanActionView):
     def make_form(self, request):
         return RecoveryForm(request.POST)
 
-    def act(self, loan: LoanAccount, data: dict) -> str:
+    def act(self, loan, data):
         recovery = services.recovery_post(
             actor=self.request.user,
             loan=loan,
