@@ -51,3 +51,41 @@ def test_two_managers_at_once_post_one_charge_off_and_the_recovery_commits():
         idempotency_key="PG-1",
     )
     assert recovery.journal_entry.kind == "recovery"
+
+
+def test_the_dashboard_and_the_export_on_postgresql(client, monkeypatch):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: date(2026, 12, 4))
+
+    from servicing.models import DelinquencyHistory
+
+    loan = delinquent_loan()
+    DelinquencyHistory.objects.create(
+        loan=loan,
+        as_of=date(2026, 11, 2),
+        days_past_due=1,
+        bucket_from="current",
+        bucket_to="1-29",
+        status_from="current",
+        status_to="delinquent",
+    )
+    DelinquencyHistory.objects.create(
+        loan=loan,
+        as_of=date(2026, 12, 2),
+        days_past_due=31,
+        bucket_from="1-29",
+        bucket_to="30-59",
+        status_from="delinquent",
+        status_to="delinquent",
+    )
+    client.force_login(user_with_role(roles.COLLECTOR))
+    page = client.get(reverse("collections:dashboard"))
+    assert page.status_code == 200
+    # November's end: 1-29; December to date: 30-59 -> 1 of 1 rolled.
+    assert '<td class="text-end">100.0% <span class="text-muted">(1/1)</span></td>' in page.content.decode()
+    export = client.get(reverse("collections:queue-export"))
+    lines = b"".join(export.streaming_content).decode().splitlines()
+    assert lines[1].startswith(f"{loan.loan_number},")
+    assert ",5817.46," in lines[1]
