@@ -152,7 +152,8 @@ def explain(client: Client, url: str) -> None:
     """LENDING_BENCH_EXPLAIN=1: EXPLAIN ANALYZE the slowest query of ``url``."""
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
+    reads = [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("SELECT", "WITH", "("))]
+    slowest = max(reads, key=lambda q: float(q["time"]))
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN ANALYZE {slowest['sql']}")
         print(f"--- {url}\n" + "\n".join(row[0] for row in cursor.fetchall()), flush=True)
