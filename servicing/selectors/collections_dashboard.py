@@ -185,26 +185,35 @@ def month_ends(today: date, months: int = ROLL_MONTHS) -> list[date]:
 
 
 # One pass over the delinquency history: each row holds from its night until the loan's next row (LEAD); a loan's
-# bucket at a month end is the row holding then, or "gone" once the loan was paid off or charged off.
+# bucket at a month end is the row holding then, or "gone" once the loan was paid off or charged off (the few loans
+# that left the book, hashed); each month end is paired with the next by another LEAD, not a self-join.
 ROLLS_SQL = """
 WITH ends(i, e) AS (VALUES {ends}),
 held AS (
     SELECT loan_id, bucket_to, as_of, LEAD(as_of) OVER (PARTITION BY loan_id ORDER BY as_of, id) AS until
     FROM servicing_delinquencyhistory WHERE as_of <= {today}
 ),
+left_book AS (
+    SELECT loan_id, MIN(left_on) AS left_on FROM (
+        SELECT id AS loan_id, paid_off_on AS left_on FROM servicing_loanaccount
+        WHERE status = 'paid_off' AND paid_off_on IS NOT NULL
+        UNION ALL SELECT loan_id, charged_off_on FROM servicing_chargeoff
+    ) AS gone GROUP BY loan_id
+),
 at_end AS (
     SELECT held.loan_id, ends.i,
-        CASE WHEN loan.paid_off_on <= ends.e OR charge_off.charged_off_on <= ends.e THEN 'gone'
-            ELSE held.bucket_to END AS bucket
-    FROM held
-    JOIN ends ON held.as_of <= ends.e AND (held.until IS NULL OR held.until > ends.e)
-    JOIN servicing_loanaccount loan ON loan.id = held.loan_id
-    LEFT JOIN servicing_chargeoff charge_off ON charge_off.loan_id = held.loan_id
+        CASE WHEN left_book.left_on <= ends.e THEN 'gone' ELSE held.bucket_to END AS bucket
+    FROM held JOIN ends ON held.as_of <= ends.e AND (held.until IS NULL OR held.until > ends.e)
+    LEFT JOIN left_book ON left_book.loan_id = held.loan_id
+),
+paired AS (
+    SELECT i, bucket, LEAD(i) OVER (PARTITION BY loan_id ORDER BY i) AS next_i,
+        LEAD(bucket) OVER (PARTITION BY loan_id ORDER BY i) AS next_bucket
+    FROM at_end
 )
-SELECT before.i + 1, before.bucket, after.bucket, COUNT(*)
-FROM at_end before JOIN at_end after ON after.loan_id = before.loan_id AND after.i = before.i + 1
-WHERE before.bucket IN ({buckets})
-GROUP BY before.i, before.bucket, after.bucket
+SELECT i + 1, bucket, next_bucket, COUNT(*) FROM paired
+WHERE next_i = i + 1 AND bucket IN ({buckets})
+GROUP BY i, bucket, next_bucket
 """
 
 
