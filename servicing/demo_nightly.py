@@ -14,6 +14,7 @@ logged call and an open promise to pay (``collections_demo_seed``); one is in fo
 modification's trial period (``plans_demo_seed``). The nights send the early intervention notices of the
 loans 40 or more days late, and ``DEMO-DQ-120`` has a loss mitigation application received on the last night
 with two of its documents, acknowledged as incomplete (``loss_mitigation_demo_seed``).
+One more, 200 days late, is charged off with a recovery (``charge_off_demo_seed``).
 
 A transferred mortgage with a completed year of payments (``DEMO1098-001``, Bob's) came to us in the December before
 last year and was paid on every due date since: ``manage.py year_end`` for last year (run here through its service)
@@ -53,6 +54,7 @@ from servicing.models import (
 )
 from servicing.selectors.statements import statement_due_date
 from servicing.services.ach import BankDetails, ach_payment_schedule
+from servicing.services.charge_off import loan_charge_off, recovery_post
 from servicing.services.collections import contact_log, promise_make
 from servicing.services.escrow import escrow_item_save
 from servicing.services.loss_mitigation import (
@@ -62,6 +64,7 @@ from servicing.services.loss_mitigation import (
 )
 from servicing.services.modification import modification_approve, modification_propose
 from servicing.services.nightly.runner import last_closable_date, nightly_run
+from servicing.services.nightly.steps.delinquency import loans_age
 from servicing.services.payments import payment_post
 from servicing.services.plans import forbearance_create
 from servicing.services.statements import statements_make
@@ -107,6 +110,7 @@ def nightly_demo_seed(*, today: date, actor: User | None, stdout) -> list[date]:
     _schedule_returned_payment(nights[0], actor)
     boarded.append(escrow_demo_seed(last_night=last, actor=actor) is not None)
     boarded.append(year_end_demo_seed(today=today, actor=actor) is not None)  # before the nights: paid up to date
+    boarded.append(charge_off_demo_seed(last_night=last) is not None)  # before the nights: they skip it
     ran = []
     for night in nights:
         if NightlyRun.objects.filter(business_date=night).exists():
@@ -423,3 +427,37 @@ def plans_demo_seed() -> bool:
         )
         modification_approve(actor=manager, modification=proposal)
     return True
+
+
+CHARGED_OFF_LOAN = "DEMOCO-001"  # not "DEMO-": charged off, it is in no bucket
+
+
+def charge_off_demo_seed(*, last_night: date) -> LoanAccount | None:
+    """A mortgage 200 days late, aged and charged off by the demo manager on the last night, with a $1,500.00
+    recovery received that day. None (nothing done) without the manager or once done."""
+    manager = User.objects.filter(email=MANAGER_EMAIL, is_active=True).first()
+    if manager is None or LoanAccount.objects.filter(loan_number=CHARGED_OFF_LOAN).exists():
+        return None
+    with transaction.atomic():
+        loan = board_demo_mortgage(
+            number=CHARGED_OFF_LOAN,
+            borrower_name="Transferred borrower CO1",
+            note=NOTE,
+            rate=RATE,
+            payments_made=PAYMENTS_MADE,
+            next_due=_due_date(last_night, 200),
+            escrow=(Decimal("0.00"), Decimal("450.00")),
+            actor=manager,
+        )
+        loans_age(business_date=last_night, loan_ids=[loan.pk], actor=None)
+        loan_charge_off(actor=manager, loan=loan, reason="Borrower unreachable; property abandoned.", as_of=last_night)
+        recovery_post(
+            actor=manager,
+            loan=loan,
+            amount=Decimal("1500.00"),
+            received_on=last_night,
+            method="check",
+            reference="Recovery check 1001",
+            idempotency_key=f"demo-recovery-{loan.pk}",
+        )
+    return loan

@@ -3,6 +3,7 @@
 from servicing.models.accrual import BillingRecord, InterestAccrual
 from servicing.models.ach import AutopayEnrollment, AutopaySkippedDraft, PendingPayment, ReturnCode
 from servicing.models.boarding import FundedApplication
+from servicing.models.charge_off import ChargeOff, Recovery
 from servicing.models.collections import ContactAttempt, PromiseToPay
 from servicing.models.documents import BorrowerDocument, PrintBatch
 from servicing.models.escrow import EscrowAnalysis, EscrowDisbursement, EscrowItem, EscrowRefund
@@ -28,6 +29,7 @@ __all__ = [
     "AutopaySkippedDraft",
     "BillingRecord",
     "BorrowerDocument",
+    "ChargeOff",
     "ContactAttempt",
     "DelinquencyHistory",
     "EarlyInterventionNotice",
@@ -60,6 +62,7 @@ __all__ = [
     "PendingPayment",
     "PrintBatch",
     "PromiseToPay",
+    "Recovery",
     "RepaymentPlan",
     "RepaymentPlanMonth",
     "Replay",

@@ -19,6 +19,7 @@ MONEY: DecimalSpec = {"max_digits": 14, "decimal_places": 2}
 # The chart of accounts the code relies on (code, number, name, kind, normal side); seeded by migration 0002.
 CASH = "cash"
 LOANS_RECEIVABLE = "loans_receivable"
+ALLOWANCE = "allowance_loan_losses"
 INTEREST_RECEIVABLE = "interest_receivable"
 FEES_RECEIVABLE = "fees_receivable"
 ESCROW_LIABILITY = "escrow_liability"
@@ -30,6 +31,8 @@ CHARGE_OFF_LOSS = "charge_off_loss"
 CHART = (
     (CASH, "1000", "Cash and clearing", "asset", "debit"),
     (LOANS_RECEIVABLE, "1100", "Loans receivable (principal)", "asset", "debit"),
+    # A contra-asset: its credit balance is netted against the receivables (servicing.services.charge_off).
+    (ALLOWANCE, "1150", "Allowance for loan losses", "asset", "credit"),
     (INTEREST_RECEIVABLE, "1200", "Interest receivable", "asset", "debit"),
     (FEES_RECEIVABLE, "1300", "Fees receivable", "asset", "debit"),
     (ESCROW_LIABILITY, "2100", "Escrow liability", "liability", "credit"),
@@ -98,6 +101,7 @@ class JournalEntry(models.Model):
         PAYOFF = "payoff", "Payoff"
         ESCROW_REFUND = "escrow_refund", "Escrow refund"
         MODIFICATION = "modification", "Loan modification (arrears capitalized)"
+        RECOVERY = "recovery", "Recovery (charged-off loan)"
 
     loan = models.ForeignKey(
         "servicing.LoanAccount",

@@ -117,6 +117,13 @@ class LoanAccount(models.Model):
     delinquency_bucket = models.CharField(max_length=8, default="current", db_default="current", db_index=True)
     delinquency_status = models.CharField(max_length=12, default="current", db_default="current")
     delinquency_as_of = models.DateField(null=True, blank=True, help_text="The last close of business that aged it.")
+    amount_to_bring_current = models.DecimalField(
+        **MONEY,
+        default=ZERO,
+        db_default=ZERO,
+        help_text="At the last aging: the installments due and unpaid plus the fees due (0 when current). The "
+        "collections queue sorts on it.",
+    )
     # --- collections (servicing.services.collections) --------------------------------------------------------
     collector = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -146,6 +153,16 @@ class LoanAccount(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            # The collections queue: a few thousand delinquent loans of a large book, in the queue's order.
+            models.Index(
+                F("days_past_due").desc(),
+                F("amount_to_bring_current").desc(),
+                "id",
+                name="loan_collections_queue_idx",
+                condition=Q(status="active", days_past_due__gt=0),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
             models.CheckConstraint(condition=Q(annual_rate__gte=0), name="loan_rate_non_negative"),

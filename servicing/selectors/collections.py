@@ -7,6 +7,7 @@ them, plus the fees due), its collector, property state, last contact and open p
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -101,11 +102,15 @@ class QueueFilters:
     include_promised: bool = False
 
 
+QUEUE_ORDER = ("-days_past_due", "-amount_to_bring_current", "pk")
+
+
 def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
-    """Active loans past due, most days past due first, then the largest amount to bring current. A loan with an
-    open promise waits for its date (unless ``include_promised``, or asked for by next action date): when the
-    nightly run marks the promise broken, the loan is back."""
-    loans = with_collections_figures(LoanAccount.objects.filter(status=LoanAccount.Status.ACTIVE, days_past_due__gt=0))
+    """Active loans past due, most days past due first, then the largest amount to bring current (as the nightly
+    run aged them: the stored figures, so a page reads its rows off an index, loan_collections_queue_idx). A loan
+    with an open promise waits for its date (unless ``include_promised``, or asked for by next action date): when
+    the nightly run marks the promise broken, the loan is back. Plain rows: ``queue_rows`` adds a page's figures."""
+    loans = LoanAccount.objects.filter(status=LoanAccount.Status.ACTIVE, days_past_due__gt=0)
     if filters.bucket:
         loans = loans.filter(delinquency_bucket=filters.bucket)
     if filters.product:
@@ -121,7 +126,19 @@ def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
         loans = loans.filter(Exists(pending.filter(promised_date__lte=filters.next_action_by)))
     elif not filters.include_promised:  # loans paying per a plan wait too: the plans step breaks a plan missed
         loans = loans.filter(~Exists(pending)).exclude(on_plan())
-    return loans.order_by("-days_past_due", F("bring_current").desc(nulls_last=True), "pk")
+    return loans.order_by(*QUEUE_ORDER)
+
+
+def queue_rows(
+    loans: Iterable[LoanAccount], decorate: Callable[[QuerySet[LoanAccount]], QuerySet[LoanAccount]] | None = None
+) -> list[LoanAccount]:
+    """One page of the queue with its figures (``with_collections_figures``, and what ``decorate`` annotates), in
+    the queue's order: one query for the page's rows, so a deep page costs what the first does."""
+    ids = [loan.pk for loan in loans]  # the paginated queue reads only the pks (QueueView: .only("pk"))
+    rows = with_collections_figures(LoanAccount.objects.filter(pk__in=ids))
+    if decorate is not None:
+        rows = decorate(rows)
+    return list(rows.order_by(*QUEUE_ORDER))
 
 
 def queue_products() -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from django.views.generic import TemplateView, View
 
 from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
+from servicing.forms.charge_off import ChargeOffForm, RecoveryForm
 from servicing.forms.collections import (
     AssignForm,
     CeaseContactForm,
@@ -26,6 +27,7 @@ from servicing.forms.collections import (
 )
 from servicing.models import LoanAccount
 from servicing.selectors import collections as selectors
+from servicing.selectors.charge_off import charge_off_section
 from servicing.selectors.loss_mitigation import queue_deadlines, with_reg_x
 from servicing.services import collections as services
 from servicing.services.collections import CollectionsError
@@ -59,13 +61,13 @@ class QueueView(RoleRequiredMixin, TemplateView):
             next_action_by=data.get("next_action_by"),
             include_promised=data.get("include_promised", False),
         )
-        loans = with_reg_x(selectors.collections_queue(filters)) if valid else LoanAccount.objects.none()
+        loans = selectors.collections_queue(filters).only("pk") if valid else LoanAccount.objects.none()
         page = Paginator(loans, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
         query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
         context = self.get_context_data(
             form=form,
             page=page,
-            loans=queue_deadlines(list(page.object_list)),
+            loans=queue_deadlines(selectors.queue_rows(page.object_list, decorate=with_reg_x)),
             page_query=query,
             is_manager=roles.has_role(request.user, roles.MANAGER),
             assign_form=AssignForm(),
@@ -118,6 +120,9 @@ class LoanCollectionsView(RoleRequiredMixin, TemplateView):
             can_clear_cease=is_manager,
             **section_context(user, page.loan, forms),
             **plans_context(page.loan, forms, user),
+            charge_off=charge_off_section(page.loan),
+            charge_off_form=forms.get("charge_off_form") or ChargeOffForm(),
+            recovery_form=forms.get("recovery_form") or RecoveryForm(),
         )
         return self.render_to_response(context, status=status)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from servicing.models import LoanAccount
 from tests.servicing.factories import boarded_loan
 
 AGED_ON = date(2027, 2, 15)
+BRING_CURRENT = Decimal("5817.46")  # 3,396.26 + 2,421.20, as the nightly delinquency step stores it
 
 
 def delinquent_loan(*, days: int = 45, bucket: str = "30-59", aged_on: date = AGED_ON, **kwargs) -> LoanAccount:
@@ -15,7 +17,11 @@ def delinquent_loan(*, days: int = 45, bucket: str = "30-59", aged_on: date = AG
     the installments of Jan 1 ($3,396.26) and Feb 1 2027 ($2,421.20) are due by Feb 15."""
     loan = boarded_loan(**kwargs)
     LoanAccount.objects.filter(pk=loan.pk).update(
-        days_past_due=days, delinquency_bucket=bucket, delinquency_status="delinquent", delinquency_as_of=aged_on
+        days_past_due=days,
+        delinquency_bucket=bucket,
+        delinquency_status="delinquent",
+        delinquency_as_of=aged_on,
+        amount_to_bring_current=BRING_CURRENT if days else Decimal("0.00"),
     )
     loan.refresh_from_db()
     return loan

@@ -11,24 +11,30 @@ A loan paying under an open loss-mitigation plan (a repayment plan or forbearanc
 trial: ``selectors.plans.on_plan``) is not aged: its days past due may fall (it caught up) but never rise, only
 stamped as aged for D. The plans step (before this one) breaks a plan the night a plan payment falls short, so the
 loan ages again that same night.
+
+The amount to bring current (installments due by D still owed, plus fees due) is stored with the figures, read in
+the same query: the collections queue sorts on it.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from lending.core.bulk import bulk_update_rows
 from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record_many
 from lending.finance import delinquency as dq
-from servicing.models import DelinquencyHistory, LoanAccount
+from lending.finance.money import ZERO, cents
+from servicing.models import DelinquencyHistory, Installment, LoanAccount
 from servicing.selectors.plans import on_plan_flag
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
 
 FIGURES = ("days_past_due", "delinquency_bucket", "delinquency_status")
+MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
 
 
 def loan_delinquency(loan: LoanAccount, oldest_unpaid: date | None, as_of: date) -> tuple[int, str, str]:
@@ -49,6 +55,29 @@ def oldest_unpaid_due(loan: LoanAccount, as_of: date) -> date | None:
     return loan.next_due_date
 
 
+def _owed_past_due(as_of: date) -> Subquery:
+    """Per loan (OuterRef): what is still owed of its installments due by ``as_of`` (the collections queue's
+    figure, servicing.selectors.collections.bring_current)."""
+    owed = ExpressionWrapper(
+        F("payment") - F("paid_principal") - F("paid_interest") - F("paid_escrow"), output_field=MONEY_OUT
+    )
+    rows = (
+        Installment.objects.filter(loan=OuterRef("pk"), due_date__lte=as_of, paid_on__isnull=True)
+        .order_by()
+        .values("loan")
+        .annotate(total=Sum(owed))
+        .values("total")
+    )
+    return Subquery(rows, output_field=MONEY_OUT)
+
+
+def amount_to_bring_current(loan: LoanAccount, days_past_due: int) -> Decimal:
+    """The installments past due still owed plus the fees due; 0 for a loan that is not past due."""
+    if days_past_due == 0:
+        return ZERO
+    return cents(loan.owed_past_due or ZERO) + loan.fees_due  # type: ignore[attr-defined]  # annotated
+
+
 def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -> int:
     """Age ``loan_ids`` at the close of ``business_date``; returns how many changed bucket or status."""
     # Locked: a second worker on the same chunk waits, then finds them aged (PostgreSQL re-checks the filter on
@@ -65,9 +94,11 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
             "grace_days",
             "next_due_date",
             "delinquency_as_of",
+            "fees_due",
+            "amount_to_bring_current",
             *FIGURES,
         )
-        .annotate(paying_per_plan=on_plan_flag())
+        .annotate(paying_per_plan=on_plan_flag(), owed_past_due=_owed_past_due(business_date))
         .order_by("pk")
     )
     changed, history = [], []
@@ -76,7 +107,13 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
         days, bucket, status = loan_delinquency(loan, oldest_unpaid, business_date)
         if loan.paying_per_plan and days >= loan.days_past_due:
             continue  # not aged while the plan, not the schedule, says what is due; catching up still shows
-        if (days, bucket, status) == (loan.days_past_due, loan.delinquency_bucket, loan.delinquency_status):
+        amount = amount_to_bring_current(loan, days)
+        if (days, bucket, status, amount) == (
+            loan.days_past_due,
+            loan.delinquency_bucket,
+            loan.delinquency_status,
+            loan.amount_to_bring_current,
+        ):
             continue
         if (bucket, status) != (loan.delinquency_bucket, loan.delinquency_status):
             history.append(
@@ -92,9 +129,10 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
                 )
             )
         loan.days_past_due, loan.delinquency_bucket, loan.delinquency_status = days, bucket, status
+        loan.amount_to_bring_current = amount
         loan.delinquency_as_of = business_date
         changed.append(loan)
-    bulk_update_rows(LoanAccount, changed, [*FIGURES, "delinquency_as_of"])
+    bulk_update_rows(LoanAccount, changed, [*FIGURES, "amount_to_bring_current", "delinquency_as_of"])
     LoanAccount.objects.filter(pk__any=[loan.pk for loan in loans if loan.delinquency_as_of != business_date]).update(
         delinquency_as_of=business_date
     )

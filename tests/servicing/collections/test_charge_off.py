@@ -1,0 +1,270 @@
+"""Charge-off and recovery: the exact journal lines, the loan's balances mirroring them, idempotency, refusals,
+roles, audit, and the nightly run leaving a charged-off loan alone."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from lending.core import roles
+from lending.core.models import AuditEvent
+from servicing import selectors
+from servicing.models import ChargeOff, JournalEntry, JournalLine, LoanAccount, NightlyRun, PromiseToPay, Recovery
+from servicing.services import charge_off as service
+from servicing.services.charge_off import ChargeOffError, loan_charge_off, recovery_post
+from servicing.services.collections import promise_make
+from servicing.services.ledger import journal_post
+from servicing.services.nightly.runner import nightly_run
+from tests.core.factories import user_with_role
+from tests.servicing.collections.helpers import delinquent_loan
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+ZERO = D("0.00")
+CHARGED_ON = date(2027, 3, 1)
+
+
+@pytest.fixture
+def manager():
+    return user_with_role(roles.MANAGER)
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: date(2027, 3, 10))
+
+
+def _post(loan, day, kind, *lines):
+    journal_post(actor=None, loan=loan, effective_date=day, kind=kind, memo="", lines=lines)
+
+
+def _owing_loan() -> LoanAccount:
+    """Principal 300,000.00; interest 2,287.50 accrued unpaid; a late fee of 120.56; 40.00 in suspense; escrow
+    1,050.00 (the initial deposit, a surplus held for the borrower)."""
+    loan = delinquent_loan(days=120, bucket="120+")
+    _post(
+        loan,
+        date(2027, 2, 1),
+        "accrual",
+        ("interest_receivable", D("2287.50"), 0),
+        ("interest_income", 0, D("2287.50")),
+    )
+    _post(loan, date(2027, 2, 16), "fee", ("fees_receivable", D("120.56"), 0), ("fee_income", 0, D("120.56")))
+    _post(loan, date(2027, 2, 20), "payment", ("cash", D("40.00"), 0), ("suspense", 0, D("40.00")))
+    loan.refresh_from_db()
+    return loan
+
+
+def _lines(entry) -> list[tuple[str, Decimal, Decimal]]:
+    return list(JournalLine.objects.filter(entry=entry).order_by("id").values_list("account__code", "debit", "credit"))
+
+
+def _ledger_verify_passes() -> None:
+    out = StringIO()
+    call_command("ledger_verify", stdout=out)  # raises CommandError on any difference
+
+
+def test_the_charge_off_entry_writes_off_every_balance_through_the_allowance(manager):
+    loan = _owing_loan()
+    charge_off = loan_charge_off(actor=manager, loan=loan, reason="No payment since January", as_of=CHARGED_ON)
+
+    # Borrower's funds applied first: 40.00 suspense + 1,050.00 escrow surplus = 1,090.00.
+    # Loss: 300,000.00 + 2,287.50 + 120.56 - 1,090.00 = 301,318.06.
+    assert _lines(charge_off.journal_entry) == [
+        ("suspense", D("40.00"), ZERO),
+        ("escrow_liability", D("1050.00"), ZERO),
+        ("charge_off_loss", D("301318.06"), ZERO),
+        ("allowance_loan_losses", ZERO, D("301318.06")),
+        ("allowance_loan_losses", D("301318.06"), ZERO),
+        ("loans_receivable", ZERO, D("300000.00")),
+        ("interest_receivable", ZERO, D("2287.50")),
+        ("fees_receivable", ZERO, D("120.56")),
+    ]
+    entry = charge_off.journal_entry
+    assert (entry.kind, entry.effective_date, entry.created_by) == ("charge_off", CHARGED_ON, manager)
+    assert entry.memo == f"Charge-off of {loan.loan_number}: No payment since January"
+    assert (charge_off.principal, charge_off.interest, charge_off.fees) == (D("300000.00"), D("2287.50"), D("120.56"))
+    assert (charge_off.escrow_advance, charge_off.borrower_funds_applied) == (ZERO, D("1090.00"))
+    assert (charge_off.loss, charge_off.days_past_due, charge_off.charged_off_on) == (D("301318.06"), 120, CHARGED_ON)
+
+    loan.refresh_from_db()
+    assert loan.status == LoanAccount.Status.CHARGED_OFF
+    balances = [loan.principal_balance, loan.interest_due, loan.fees_due, loan.escrow_balance, loan.suspense_balance]
+    assert balances == [ZERO] * 5
+    _ledger_verify_passes()
+    by_code = {row.account.code: row for row in selectors.trial_balance().rows}
+    assert by_code["allowance_loan_losses"].balance == ZERO
+    assert by_code["charge_off_loss"].balance == D("301318.06")
+    assert by_code["allowance_loan_losses"].account.number == "1150"
+
+
+def test_an_escrow_advance_is_written_off_with_the_rest(manager):
+    loan = delinquent_loan()
+    # The servicer paid 1,500.00 of taxes out of 1,050.00 held: escrow -450.00 (advanced).
+    _post(
+        loan, date(2027, 2, 5), "escrow_disbursement", ("escrow_liability", D("1500.00"), 0), ("cash", 0, D("1500.00"))
+    )
+    loan.refresh_from_db()
+    charge_off = loan_charge_off(actor=manager, loan=loan, reason="Bankruptcy discharge", as_of=CHARGED_ON)
+    # Loss: 300,000.00 principal + 450.00 escrow advanced = 300,450.00.
+    assert _lines(charge_off.journal_entry) == [
+        ("charge_off_loss", D("300450.00"), ZERO),
+        ("allowance_loan_losses", ZERO, D("300450.00")),
+        ("allowance_loan_losses", D("300450.00"), ZERO),
+        ("loans_receivable", ZERO, D("300000.00")),
+        ("escrow_liability", ZERO, D("450.00")),
+    ]
+    assert (charge_off.escrow_advance, charge_off.borrower_funds_applied, charge_off.loss) == (
+        D("450.00"),
+        ZERO,
+        D("300450.00"),
+    )
+    loan.refresh_from_db()
+    assert loan.escrow_balance == ZERO
+    _ledger_verify_passes()
+
+
+def test_a_double_submit_changes_nothing_and_is_audited_once(manager):
+    loan = _owing_loan()
+    first = loan_charge_off(actor=manager, loan=loan, reason="Uncollectible", as_of=CHARGED_ON)
+    entries, audits = JournalEntry.objects.count(), AuditEvent.objects.count()
+    again = loan_charge_off(actor=manager, loan=loan, reason="Uncollectible", as_of=date(2027, 3, 2))
+    assert again.pk == first.pk
+    assert (JournalEntry.objects.count(), AuditEvent.objects.count()) == (entries, audits)
+    event = AuditEvent.objects.get(verb="loan.charged_off", target_id=str(loan.pk))
+    assert event.actor == manager
+    assert event.note == "Uncollectible"
+    assert event.after["loss"] == "301318.06"
+    assert event.after["journal_entry"] == first.journal_entry_id
+
+
+def test_only_a_manager_charges_off(manager):
+    loan = _owing_loan()
+    for role in (roles.COLLECTOR, roles.SERVICER):
+        with pytest.raises(ChargeOffError, match=r"^Only a manager may charge off a loan\.$"):
+            loan_charge_off(actor=user_with_role(role), loan=loan, reason="x", as_of=CHARGED_ON)
+    assert ChargeOff.objects.count() == 0
+
+
+def test_refused_for_a_paid_off_loan_without_a_reason_and_when_the_borrowers_funds_cover_it(manager):
+    loan = _owing_loan()
+    with pytest.raises(ChargeOffError, match=r"^Give the reason for the charge-off\.$") as refused:
+        loan_charge_off(actor=manager, loan=loan, reason="  ", as_of=CHARGED_ON)
+    assert refused.value.field == "reason"
+    LoanAccount.objects.filter(pk=loan.pk).update(status=LoanAccount.Status.PAID_OFF)
+    with pytest.raises(ChargeOffError, match=r"is paid off: only an active loan can be charged off\.$"):
+        loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    covered = delinquent_loan()
+    # 300,000.00 principal against 300,000.00 in suspense + 1,050.00 escrow: nothing to lose.
+    _post(covered, date(2027, 2, 20), "payment", ("cash", D("300000.00"), 0), ("suspense", 0, D("300000.00")))
+    with pytest.raises(ChargeOffError, match="the borrower's funds held cover what is owed"):
+        loan_charge_off(actor=manager, loan=covered, reason="x", as_of=CHARGED_ON)
+    assert (ChargeOff.objects.count(), JournalEntry.objects.filter(kind="charge_off").count()) == (0, 0)
+
+
+def test_the_open_promise_is_closed_as_broken(manager, monkeypatch):
+    from servicing.services import collections
+
+    monkeypatch.setattr(collections, "_today", lambda: date(2027, 2, 20))
+    loan = _owing_loan()
+    promise = promise_make(
+        actor=user_with_role(roles.COLLECTOR), loan=loan, amount=D("500.00"), promised_date=date(2027, 3, 5)
+    )
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    promise.refresh_from_db()
+    assert (promise.status, promise.resolved_on) == (PromiseToPay.Status.BROKEN, CHARGED_ON)
+
+
+def _recover(actor, loan, amount: str, key: str, day: date = date(2027, 3, 8)) -> Recovery:
+    return recovery_post(
+        actor=actor, loan=loan, amount=D(amount), received_on=day, method="check", reference=key, idempotency_key=key
+    )
+
+
+def test_a_recovery_posts_to_cash_and_the_allowance_and_releases_the_provision(manager):
+    loan = _owing_loan()
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    recovery = _recover(manager, loan, "5000.00", "CHK-1")
+    assert _lines(recovery.journal_entry) == [
+        ("cash", D("5000.00"), ZERO),
+        ("allowance_loan_losses", ZERO, D("5000.00")),
+        ("allowance_loan_losses", D("5000.00"), ZERO),
+        ("charge_off_loss", ZERO, D("5000.00")),
+    ]
+    entry = recovery.journal_entry
+    assert (entry.kind, entry.effective_date, entry.get_kind_display()) == (
+        "recovery",
+        date(2027, 3, 8),
+        "Recovery (charged-off loan)",
+    )
+    assert entry.memo == f"Recovery CHK-1 on {loan.loan_number} (check)"
+    # It is in the loan's history (its sub-ledger page).
+    assert entry in list(loan.journal_entries.all())
+    # Net charge-off: 301,318.06 - 5,000.00 = 296,318.06.
+    by_code = {row.account.code: row for row in selectors.trial_balance().rows}
+    assert by_code["charge_off_loss"].balance == D("296318.06")
+    assert by_code["allowance_loan_losses"].balance == ZERO
+    loan.refresh_from_db()
+    assert (loan.status, loan.principal_balance, loan.suspense_balance) == ("charged_off", ZERO, ZERO)
+    _ledger_verify_passes()
+    event = AuditEvent.objects.get(verb="loan.recovery_posted")
+    assert (event.actor, event.after["amount"], event.after["unrecovered"]) == (manager, "5000.00", "296318.06")
+
+
+def test_a_recovery_is_idempotent_capped_and_refused_on_an_active_loan(manager):
+    loan = _owing_loan()
+    with pytest.raises(ChargeOffError, match=r"is active: money on it is a payment, not a recovery\.$"):
+        _recover(manager, loan, "1.00", "A-1")
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    first = _recover(manager, loan, "301000.00", "CHK-1")
+    entries = JournalEntry.objects.count()
+    assert _recover(manager, loan, "301000.00", "CHK-1").pk == first.pk  # a double submit
+    assert JournalEntry.objects.count() == entries
+    # 301,318.06 - 301,000.00 = 318.06 left to recover.
+    with pytest.raises(ChargeOffError, match=r"^Only \$318.06 of the \$301,318.06 charged off is still unrecovered"):
+        _recover(manager, loan, "318.07", "CHK-2")
+    assert _recover(manager, loan, "318.06", "CHK-3").amount == D("318.06")
+    with pytest.raises(ChargeOffError, match="a recovery is received after that") as early:
+        _recover(manager, loan, "1.00", "CHK-4", day=date(2027, 2, 28))
+    assert early.value.field == "received_on"
+    with pytest.raises(ChargeOffError, match=r"^Only a manager may post a recovery\.$"):
+        _recover(user_with_role(roles.COLLECTOR), loan, "1.00", "CHK-5")
+    assert Recovery.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("amount", "day", "method", "field"),
+    [
+        ("0.00", date(2027, 3, 8), "check", "amount"),
+        ("1.005", date(2027, 3, 8), "check", "amount"),
+        ("1.00", date(2027, 3, 11), "check", "received_on"),  # after "today" (Mar 10)
+        ("1.00", date(2027, 3, 8), "barter", "method"),
+    ],
+)
+def test_bad_recovery_input_names_the_field(manager, amount, day, method, field):
+    loan = _owing_loan()
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    with pytest.raises(ChargeOffError) as refused:
+        recovery_post(actor=manager, loan=loan, amount=D(amount), received_on=day, method=method, idempotency_key="K")
+    assert refused.value.field == field
+
+
+def test_the_nightly_run_leaves_a_charged_off_loan_alone(manager, monkeypatch):
+    charged, active = delinquent_loan(), delinquent_loan()
+    loan_charge_off(actor=manager, loan=charged, reason="x", as_of=date(2027, 2, 26))
+    entries = JournalEntry.objects.filter(loan=charged).count()
+    # Friday Feb 26 2027, closed on Monday Mar 1: the active loan accrues interest, the charged-off one nothing.
+    run = nightly_run(
+        business_date=date(2027, 2, 26), actor=None, trigger=NightlyRun.Trigger.COMMAND, today=date(2027, 3, 1)
+    )
+    assert run.status == "completed"
+    assert JournalEntry.objects.filter(loan=charged).count() == entries
+    assert JournalEntry.objects.filter(loan=active, kind="accrual").exists()
+    charged.refresh_from_db()
+    assert (charged.status, charged.interest_due, charged.days_past_due) == ("charged_off", ZERO, 45)
+    assert service.charge_off_figures(charged).loss == ZERO
