@@ -84,6 +84,9 @@ def letters() -> None:
     ensure_portfolio()
     loan = LoanAccount.objects.filter(loan_number__startswith=f"{PREFIX}-", status=LoanAccount.Status.ACTIVE).first()
     payment = LoanTransaction.objects.filter(loan=loan, kind=LoanTransaction.Kind.PAYMENT).order_by("-pk").first()
+    if loan is None or payment is None:
+        print("SKIP: the seeded portfolio has no active loan with a payment")
+        return
     try:
         with transaction.atomic():  # the quote is rolled back: the bench leaves the portfolio as it found it
             today = payoff_today()
@@ -97,6 +100,9 @@ def letters() -> None:
     except _Rollback:
         pass
     notice = BUILDERS[BorrowerDocument.Kind.PAYMENT_RECEIVED](payment.pk)
+    if notice is None:
+        print("SKIP: no payment-received notice for the sample payment")
+        return
 
     def render_notice() -> bytes:
         return pdf_render(notice.template, {**_common(notice.loan), **notice.context})

@@ -391,6 +391,7 @@ def loss_mitigation_demo_seed(*, last_night: date) -> bool:
             scan = SimpleUploadedFile(f"{kind}.pdf", _blank_pdf() + kind.encode(), content_type="application/pdf")
             loss_mitigation_document_add(actor=collector, application=application, kind=kind, uploaded_file=scan)
         loss_mitigation_acknowledge(actor=collector, application=application)
+    return True
 
 
 MANAGER_EMAIL = "manager@lending.test"

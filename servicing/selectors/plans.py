@@ -25,7 +25,7 @@ def on_plan() -> Q:
     )
 
 
-def on_plan_flag() -> ExpressionWrapper:
+def on_plan_flag() -> ExpressionWrapper[Q]:
     """``on_plan()`` as a boolean annotation."""
     return ExpressionWrapper(on_plan(), output_field=BooleanField())
 

@@ -22,11 +22,12 @@ date, so the interest accrued through E is whole periods):
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db.models import Q, Sum
 
 from lending.core.bulk import bulk_update_rows
-from lending.core.models import User
+from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record, audit_record_many
 from lending.finance.money import ZERO
 from servicing.models import Installment, InterestAccrual, JournalEntry, LoanAccount, LoanModification
@@ -67,14 +68,14 @@ def modifications_check(*, business_date: date, loan_ids: list[int], actor: User
     )
     if not trials:
         return 0
-    paid = plans.payments_by_day([m.loan_id for m in trials], min(m.approved_on for m in trials), business_date)
+    paid = plans.payments_by_day([m.loan_id for m in trials], min(_set(m.approved_on) for m in trials), business_date)
     events, changed = [], []
     for modification in trials:
         asked = [(day, modification.trial_payment) for day in modification.trial_dates]
         made, short = plans.months_kept(
             asked,
             paid.get(modification.loan_id, []),
-            modification.approved_on,
+            _set(modification.approved_on),
             business_date,
             modification.trial_payments_made,
         )
@@ -94,7 +95,16 @@ def modifications_check(*, business_date: date, loan_ids: list[int], actor: User
     return len(trials)
 
 
-def _event(actor, verb, modification, before, business_date):
+def _set(day: date | None) -> date:
+    """A date an approved modification in trial always has (approval sets it)."""
+    if day is None:
+        raise PlanError("The modification has no approval or trial dates: it was never approved.")
+    return day
+
+
+def _event(
+    actor: User | None, verb: str, modification: LoanModification, before: dict[str, Any], business_date: date
+) -> AuditEvent:
     return audit_event(
         actor=actor,
         verb=verb,
@@ -113,7 +123,7 @@ def modification_make_permanent(
 ) -> LoanModification:
     """Capitalize the arrears, replace the schedule and move the loan to the new terms, effective on the third
     trial due date (module docstring). ``modification`` is locked by the caller and in trial."""
-    effective = modification.trial_due_3
+    effective = _set(modification.trial_due_3)
     loan = loan_lock(modification.loan)
     accrued_after = InterestAccrual.objects.filter(loan=loan, accrual_date__gt=effective).aggregate(s=Sum("amount"))
     interest = min(max(loan.interest_due - (accrued_after["s"] or ZERO), ZERO), loan.interest_due)
@@ -122,7 +132,7 @@ def modification_make_permanent(
         new_rate=modification.new_rate,
         term_periods=modification.term_periods,
         effective=effective,
-        first_due=modification.first_due_date,
+        first_due=_set(modification.first_due_date),
         interest=interest,
     )
     entry = _capitalize(modification, loan, figures, actor)
@@ -185,7 +195,7 @@ def _capitalize(
     return journal_post(
         actor=actor,
         loan=loan,
-        effective_date=modification.trial_due_3,
+        effective_date=_set(modification.trial_due_3),
         kind=JournalEntry.Kind.MODIFICATION,
         memo=f"Modification {modification.pk} of {loan.loan_number}: arrears capitalized",
         lines=lines,
@@ -213,16 +223,18 @@ def _schedule_replace(loan: LoanAccount, figures: ModificationFigures, effective
     last_before = Installment.objects.filter(loan=loan, due_date__lte=effective).order_by("-number").first()
     start = last_before.number + 1 if last_before is not None else _first_number(loan)
     later = {i.number: i for i in rows if i.due_date > effective}
-    changed, added = list(closing), []
+    changed: list[Installment] = list(closing)
+    added: list[Installment] = []
     for offset, row in enumerate(figures.schedule.rows):
         number = start + offset
-        installment = later.pop(number, None)
-        if installment is None:
+        existing = later.pop(number, None)
+        if existing is None:
             installment = Installment(
                 loan=loan, number=number, due_date=installment_due_date(loan, number), escrow=figures.escrow_payment
             )
             added.append(installment)
         else:
+            installment = existing
             changed.append(installment)
         # A trial payment that ran ahead may have paid on a later row: its figures never go below what was paid.
         installment.principal = max(row.principal, installment.paid_principal)

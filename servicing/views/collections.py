@@ -5,6 +5,7 @@ managers only. Thin: parse a form, call a service or selector, render; a refusal
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.views.generic import TemplateView, View
 
 from lending.core import roles
+from lending.core.models import User
 from lending.core.permissions import RoleRequiredMixin
 from servicing.forms.charge_off import ChargeOffForm, RecoveryForm
 from servicing.forms.collections import (
@@ -118,7 +120,7 @@ class LoanCollectionsView(RoleRequiredMixin, TemplateView):
             or ReassignForm(collectors=collectors, initial={"collector": page.loan.collector_id or ""}),
             is_manager=is_manager,
             can_clear_cease=is_manager,
-            **section_context(user, page.loan, forms),
+            **section_context(cast(User, user), page.loan, forms),
             **plans_context(page.loan, forms, user),
             charge_off=charge_off_section(page.loan),
             charge_off_form=forms.get("charge_off_form") or ChargeOffForm(),

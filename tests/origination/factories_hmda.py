@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from lending.core.models import User
 from origination.models import Application, Decision, Demographics, TransitionLog
 from tests.core.factories import UserFactory
 from tests.origination.factories import ApplicationFactory, BorrowerFactory, EmploymentFactory, PropertyFactory
@@ -22,6 +24,10 @@ def at(day: date, hour: int = 12) -> datetime:
 
 def demographics(borrower, **values) -> Demographics:
     return Demographics.objects.create(borrower=borrower, **values)
+
+
+def _application(**fields: Any) -> Application:
+    return cast(Application, ApplicationFactory(**fields))
 
 
 def finish(application: Application, *, status: str, from_status: str, on: date) -> Application:
@@ -41,7 +47,7 @@ def finish(application: Application, *, status: str, from_status: str, on: date)
 def originated() -> Application:
     """A-2026-000101: a purchase closed 2026-04-17, two borrowers, a Closing Disclosure APR of 6.662 %."""
     AporFactory(effective_date=date(2026, 2, 23), term_years=30, rate=Decimal("6.2000"))
-    application = ApplicationFactory(
+    application = _application(
         number="A-2026-000101",
         purpose="purchase",
         amount_requested=Decimal("300000.00"),
@@ -71,7 +77,7 @@ def originated() -> Application:
 
 def denied() -> Application:
     """A-2026-000102: a refinance denied 2026-06-10 for debts, delinquencies and another reason; no co-applicant."""
-    application = ApplicationFactory(
+    application = _application(
         number="A-2026-000102",
         purpose="refinance",
         amount_requested=Decimal("250000.00"),
@@ -94,7 +100,7 @@ def denied() -> Application:
         outcome="denied",
         reasons=["excessive_obligations", "delinquent_obligations", "other"],
         other_reason="Flood zone without flood insurance",
-        decided_by=UserFactory(),
+        decided_by=cast(User, UserFactory()),
         decided_at=at(date(2026, 6, 10)),
     )
     return finish(application, status="denied", from_status="underwriting", on=date(2026, 6, 10))
@@ -103,7 +109,7 @@ def denied() -> Application:
 def withdrawn() -> Application:
     """A-2026-000103: a cash-out refinance of a manufactured second home, withdrawn in processing 2026-08-20;
     the borrower declined to give ethnicity, race and sex."""
-    application = ApplicationFactory(
+    application = _application(
         number="A-2026-000103",
         purpose="cash_out",
         amount_requested=Decimal("150000.00"),

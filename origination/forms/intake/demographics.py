@@ -73,7 +73,8 @@ class DemographicsForm(forms.Form):
         elif len(chosen) > MAX_CODES:
             self.add_error(key, f"Choose at most {MAX_CODES} designations.")
         elif observed and (declined or not set(chosen) <= OBSERVABLE[name] or (name == "sex" and len(chosen) > 1)):
-            allowed = ", ".join(label for value, label in self.fields[key].choices if value in OBSERVABLE[name])
+            labels = dict(next(c for n, _t, c in CATEGORIES if n == name).choices)
+            allowed = ", ".join(str(labels[code]) for code in sorted(OBSERVABLE[name]))
             self.add_error(key, f"By visual observation or surname, note one of: {allowed}.")
 
     def rows(self) -> list[dict]:

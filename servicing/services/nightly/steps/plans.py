@@ -42,7 +42,7 @@ def _forbearance_due(business_date: date) -> QuerySet[Forbearance]:
 def _resolve(
     plan: RepaymentPlan | Forbearance,
     asked: list[tuple[date, Any]],
-    paid: list,
+    paid: list[Any],
     business_date: date,
     actor: User | None,
     kind: str,
@@ -88,7 +88,7 @@ def plans_check(*, business_date: date, loan_ids: list[int], actor: User | None)
         .select_related("loan")
         .order_by("pk")
     )
-    both = [*repayments, *forbearances]
+    both: list[RepaymentPlan | Forbearance] = [*repayments, *forbearances]
     if not both:
         return count
     paid = plans.payments_by_day([p.loan_id for p in both], min(p.starts_on for p in both), business_date)
