@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.selectors import users_with_role
 from lending.finance.money import ZERO
 from servicing.models import ContactAttempt, DelinquencyHistory, Installment, LoanAccount, PromiseToPay
 from servicing.selectors.plans import on_plan
@@ -155,9 +156,7 @@ def queue_products() -> list[tuple[str, str]]:
 
 def collectors() -> list[User]:
     """Active collectors, for the filter and the reassign form."""
-    return list(
-        User.objects.filter(is_active=True, groups__name=roles.COLLECTOR).order_by("first_name", "pk").distinct()
-    )
+    return list(users_with_role(roles.COLLECTOR).order_by("first_name", "pk"))
 
 
 @dataclass

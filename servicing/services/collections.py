@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.selectors import users_with_role
 from lending.core.services import audit_event, audit_record, audit_record_many
 from lending.core.timezones import state_time_zone
 from lending.finance.money import ZERO
@@ -43,7 +44,7 @@ def _lock(loan: LoanAccount) -> LoanAccount:
 
 def active_collectors() -> list[User]:
     """Active users holding the collector role, in pk order (the round robin's order)."""
-    return list(User.objects.filter(is_active=True, groups__name=roles.COLLECTOR).order_by("pk").distinct())
+    return list(users_with_role(roles.COLLECTOR).order_by("pk"))
 
 
 def delinquent_loans() -> Q:
