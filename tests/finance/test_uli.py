@@ -46,3 +46,25 @@ def test_uli_build_refuses_bad_parts(lei, loan_id, problem):
 def test_uli_is_valid_refuses_wrong_lengths_and_characters():
     assert uli_is_valid("10Bx939c5543TqA1144M38") is False  # no loan characters
     assert uli_is_valid("10Bx939c5543TqA1144M-99143X38") is False
+
+
+LEI = "10Bx939c5543TqA1144M"  # Appendix C's example LEI (20 characters)
+
+
+@pytest.mark.parametrize("length", [1, 23])
+def test_the_loan_part_may_be_1_to_23_characters_and_the_result_validates(length):
+    uli = uli_build(lei=LEI, loan_id="9" * length)
+    assert len(uli) == 20 + length + 2
+    assert uli_is_valid(uli)
+
+
+@pytest.mark.parametrize("length", [0, 24])
+def test_a_loan_part_of_0_or_24_characters_is_refused(length):
+    with pytest.raises(ValueError, match="the loan's part of a ULI is 1 to 23 characters"):
+        uli_build(lei=LEI, loan_id="9" * length)
+
+
+def test_a_uli_one_character_too_long_is_not_valid():
+    # 20 + 23 + 2 = 45 is the longest ULI: a correct check digit on 44 characters of base does not make 46 valid.
+    base = LEI + "9" * 24
+    assert not uli_is_valid(base + uli_check_digits(base))
