@@ -105,6 +105,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int(
     "CONN_MAX_AGE", default=0 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 60
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # No JIT compilation: the planner's estimates for the pages' correlated subqueries and counts cross
+    # jit_above_cost, and compiling costs 10-140 ms (measured on the queue and the dashboard) for queries that run
+    # in a few. JIT pays off only for long analytical queries; a statement that gains can SET LOCAL jit = on.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

@@ -142,3 +142,12 @@ def _celery_eager():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached reads (the queue's product list) from one test's data must
+    not answer another's."""
+    from django.core.cache import cache
+
+    cache.clear()

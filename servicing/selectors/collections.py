@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import (
     DecimalField,
     Exists,
@@ -142,8 +143,18 @@ def queue_rows(
     return list(rows.order_by(*QUEUE_ORDER))
 
 
+QUEUE_PRODUCTS_CACHE = ("collections:queue-products", 300)  # key, seconds
+
+
 def queue_products() -> list[tuple[str, str]]:
-    """(code, name) of the products that have delinquent loans, for the filter."""
+    """(code, name) of the products that have delinquent loans, for the filter. Cached for five minutes: the
+    DISTINCT reads every delinquent loan (8-16 ms at 8,000 of them, a third of a queue page), and a product new
+    to delinquency can wait that long to show in the list."""
+    key, seconds = QUEUE_PRODUCTS_CACHE
+    return cache.get_or_set(key, _queue_products, seconds)
+
+
+def _queue_products() -> list[tuple[str, str]]:
     rows = (
         LoanAccount.objects.filter(status=LoanAccount.Status.ACTIVE, days_past_due__gt=0)
         .exclude(product_code="")

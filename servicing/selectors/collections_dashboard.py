@@ -322,18 +322,8 @@ def collector_activity(since: datetime) -> list[CollectorActivity]:
     ]
 
 
-def _jit_off() -> None:
-    """PostgreSQL: no JIT compilation for the rest of this transaction. The planner's estimates for the correlated
-    subqueries are high enough to trigger it, and compiling (80-140 ms measured) costs far more than these
-    millisecond queries run."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-
-
 def collections_dashboard(today: date, now: datetime) -> Dashboard:
-    """Everything the dashboard shows: five queries (six on PostgreSQL)."""
-    _jit_off()
+    """Everything the dashboard shows: five queries."""
     promises, open_promises = promises_summary(today)
     months, rolls = roll_rates(today)
     return Dashboard(

@@ -15,7 +15,8 @@ PROBE = (
     "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], 'atomic': s.DATABASES['default']['ATOMIC_REQUESTS'],"
     " 'eager': s.CELERY_TASK_ALWAYS_EAGER, 'broker': s.CELERY_BROKER_URL, 'debug': s.DEBUG, 'tz': s.USE_TZ,"
     " 'hosts': s.ALLOWED_HOSTS, 'email': s.EMAIL_BACKEND, 'media': str(s.MEDIA_ROOT), 'auto': s.DEFAULT_AUTO_FIELD,"
-    " 'max_age': s.DATABASES['default']['CONN_MAX_AGE'], 'health': s.DATABASES['default']['CONN_HEALTH_CHECKS']}))"
+    " 'max_age': s.DATABASES['default']['CONN_MAX_AGE'], 'health': s.DATABASES['default']['CONN_HEALTH_CHECKS'],"
+    " 'options': s.DATABASES['default'].get('OPTIONS', {}).get('options')}))"
 )
 SERVICE_VARS = (
     "DATABASE_URL",
@@ -253,3 +254,19 @@ def test_postgres_connections_persist_with_health_checks_and_sqlite_ones_do_not(
     assert (sqlite["max_age"], sqlite["health"]) == (0, True)
     tuned = _probe(DATABASE_URL="postgres://u@127.0.0.1:5432/db", CONN_MAX_AGE="300", CONN_HEALTH_CHECKS="0")
     assert (tuned["max_age"], tuned["health"]) == (300, False)
+
+
+def test_postgresql_connections_turn_jit_off():
+    # The planner's estimates for a page's correlated subqueries cross jit_above_cost; compiling costs 10-140 ms
+    # for queries that run in a few (issue 15): every PostgreSQL connection starts with jit off.
+    assert _probe(DATABASE_URL="postgres://u@127.0.0.1:5432/db")["options"] == "-c jit=off"
+    assert _probe()["options"] is None  # SQLite has no JIT
+
+
+@pytest.mark.postgres
+def test_the_test_database_runs_without_jit(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

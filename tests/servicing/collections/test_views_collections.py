@@ -291,3 +291,30 @@ def test_a_row_and_the_loan_page_show_collector_contact_promise_and_history(clie
     assert '<td>2027-02-01</td><td class="text-end">31</td><td>1-29 → 30-59</td>' in page
     assert "<td>Will pay Friday</td>" in page
     assert '<dd class="col-6" data-testid="collector">Cora Collector</dd>' in page
+
+
+def _product_options(response) -> list[str]:
+    select = re.search(r'<select name="product".*?</select>', response.content.decode(), re.S)
+    assert select is not None
+    return re.findall(r'<option value="([^"]+)"', select.group(0))
+
+
+def test_the_product_filter_lists_delinquent_products_read_once_per_five_minutes(client):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(user_with_role(roles.COLLECTOR))
+    first = delinquent_loan()
+    with CaptureQueriesContext(connection) as cold:
+        assert _product_options(client.get(reverse("collections:queue"))) == [first.product_code]
+    later = delinquent_loan(days=95, bucket="90-119")
+    with CaptureQueriesContext(connection) as warm:
+        assert _product_options(client.get(reverse("collections:queue"))) == [first.product_code]  # cached
+    distinct = [q for q in cold.captured_queries if "DISTINCT" in q["sql"]]
+    assert len(distinct) == 1
+    assert not [q for q in warm.captured_queries if "DISTINCT" in q["sql"]]
+    cache.delete("collections:queue-products")  # five minutes later
+    assert _product_options(client.get(reverse("collections:queue"))) == sorted(
+        [first.product_code, later.product_code]
+    )
