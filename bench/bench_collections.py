@@ -185,6 +185,8 @@ def measure(client: Client, label: str, urls: list[str], note: str) -> None:
     if os.environ.get("LENDING_BENCH_EXPLAIN"):
         for url in urls:
             explain(client, url)
+    for url in urls:
+        client.get(url)  # warm: a cold cache (the product filter list) adds one query to the first page only
     counts = [_queries(client, url) for url in urls]
     report(
         f"{label}: queries (most of {len(urls)} pages)",
