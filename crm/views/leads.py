@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +25,7 @@ from crm.services import activities, conversion, imports, leads
 from crm.services.contacts import ContactData
 from crm.views.staff import CrmStaffMixin, errors_onto
 from lending.core import roles
+from lending.core.pagination import CappedPaginator
 from origination.models import Application
 
 LIST_PAGE_SIZE = 50
@@ -95,7 +95,8 @@ class LeadListView(CrmStaffMixin, TemplateView):
         search = self.request.GET.get("q", "").strip()[:100]
         officer_id = _officer_filter(self.request)
         rows = selectors.leads_filtered(self.request.user, stage=stage, officer_id=officer_id, search=search)
-        page = Paginator(rows, LIST_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        # Capped: 200,000 leads would cost a full count and a deep OFFSET per page; the list asks for a search.
+        page = CappedPaginator(rows, LIST_PAGE_SIZE).get_page(self.request.GET.get("page"))
         context.update(
             page=page,
             stage=stage,

@@ -1,9 +1,11 @@
 """The CRM's staff pages: who may open them, what each role sees, htmx moves, and constant query counts."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from crm.models import Activity, Lead, ReferralPartner, Stage, Task
 from lending.core import roles
@@ -345,3 +347,25 @@ def test_the_lead_page_records_the_referral_and_links_an_online_application(clie
     assert (lead.referral_partner, lead.application, lead.stage) == (partner, application, "application")
     assert response.context["link_form"] is None  # linked: no second link
     assert Activity.objects.filter(lead=lead, subject="Referred by Amy Agent").count() == 1
+
+
+def _listed(html: str) -> list[str]:
+    return re.findall(r'<td><a href="([^"]+)">', html.split("<tbody>")[1].split("</tbody>")[0])
+
+
+def test_the_lead_list_stops_at_its_cap_and_asks_for_a_search(client, manager, officer, monkeypatch):
+    # 200,000 leads would cost a full count and a deep OFFSET per page: the list shows at most MAX_ROWS rows.
+    monkeypatch.setattr("lending.core.pagination.MAX_ROWS", 2)
+    monkeypatch.setattr("crm.views.leads.LIST_PAGE_SIZE", 1)
+    newest = [LeadFactory(officer=officer) for _ in range(3)][::-1]
+    client.force_login(manager)
+    first = client.get("/staff/crm/leads/").content.decode()
+    assert '<span data-testid="page-of">Page 1 of 2+</span>' in first
+    assert 'data-testid="list-capped"' in first
+    beyond = client.get("/staff/crm/leads/", {"page": 3}).content.decode()  # past the cap: the last page shown
+    assert '<span data-testid="page-of">Page 2 of 2+</span>' in beyond
+    assert _listed(beyond) == [reverse("crm:lead", args=[newest[1].pk])]  # the second newest: the cap's last row
+    monkeypatch.setattr("lending.core.pagination.MAX_ROWS", 3)
+    whole = client.get("/staff/crm/leads/").content.decode()
+    assert '<span data-testid="page-of">Page 1 of 3</span>' in whole
+    assert 'data-testid="list-capped"' not in whole
