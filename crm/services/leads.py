@@ -18,6 +18,7 @@ from crm.models import Activity, Lead, LeadRotation, LeadSource, ReferralPartner
 from crm.services.contacts import ContactData, contact_upsert
 from lending.core import roles
 from lending.core.models import User
+from lending.core.selectors import users_with_role
 from lending.core.services import audit_record
 
 CRM_ROLES = (roles.LOAN_OFFICER, roles.MANAGER)
@@ -51,7 +52,7 @@ def require_lead_access(actor: User, lead: Lead) -> None:
 
 
 def active_loan_officers() -> QuerySet[User]:
-    return User.objects.filter(groups__name=roles.LOAN_OFFICER, is_active=True).order_by("pk")
+    return users_with_role(roles.LOAN_OFFICER).order_by("pk")
 
 
 def _locked_rotation() -> LeadRotation:

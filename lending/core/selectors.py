@@ -17,3 +17,10 @@ def users_with_role(role: str) -> QuerySet[User]:
     if group is None:
         return User.objects.none()
     return User.objects.filter(groups=group, is_active=True)
+
+
+def users_with_roles(*role_names: str) -> QuerySet[User]:
+    """Active users holding any of ``role_names``, by the roles' group ids (see ``users_with_role``); distinct, as a
+    user may hold two of them."""
+    groups = list(Group.objects.filter(name__in=role_names).values_list("pk", flat=True))
+    return User.objects.filter(groups__in=groups, is_active=True).distinct()

@@ -6,6 +6,7 @@ from django.db.models import F, QuerySet
 from django.http import Http404
 
 from lending.core.models import User
+from lending.core.selectors import users_with_roles
 from origination import selectors
 from origination.models import Application, Message, Task
 
@@ -34,11 +35,7 @@ def tasks_open_for_user(*, user: User) -> QuerySet[Task]:
 
 
 def assignable_staff() -> QuerySet[User]:
-    return (
-        User.objects.filter(is_active=True, groups__name__in=selectors.ORIGINATION_ROLES)
-        .distinct()
-        .order_by("first_name", "last_name", "email")
-    )
+    return users_with_roles(*selectors.ORIGINATION_ROLES).order_by("first_name", "last_name", "email")
 
 
 def task_for_application(*, application: Application, pk: int) -> Task:

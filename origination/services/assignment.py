@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.selectors import users_with_role
 from lending.core.services import audit_record
 from origination.models import Application, AssignmentRotation
 
@@ -21,7 +22,7 @@ REASSIGN_ROLES = (roles.MANAGER,)
 
 
 def active_loan_officers() -> QuerySet[User]:
-    return User.objects.filter(groups__name=roles.LOAN_OFFICER, is_active=True).order_by("pk")
+    return users_with_role(roles.LOAN_OFFICER).order_by("pk")
 
 
 def _locked_rotation(role: str) -> AssignmentRotation:

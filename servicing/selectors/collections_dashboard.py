@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.selectors import users_with_role
 from lending.finance.delinquency import DPD_BUCKETS
 from lending.finance.money import ZERO
 from servicing.models import ContactAttempt, LoanAccount, PromiseToPay
@@ -256,7 +257,7 @@ def collector_activity(since: datetime) -> list[CollectorActivity]:
     promises = PromiseToPay.objects.filter(created_at__gte=since)
     # The few users to list, first (a scan of every user, borrowers included, with four subqueries each is not).
     listed = set(
-        User.objects.filter(is_active=True, groups__name=roles.COLLECTOR)
+        users_with_role(roles.COLLECTOR)
         .order_by()
         .values_list("pk", flat=True)
         .union(
