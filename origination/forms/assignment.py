@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from lending.core.models import User
 from origination.services.assignment import active_loan_officers
 
 
@@ -13,4 +14,10 @@ class OfficerChoiceField(forms.ModelChoiceField):
 
 
 class LoanOfficerForm(forms.Form):
-    loan_officer = OfficerChoiceField(queryset=active_loan_officers(), label="Loan officer", empty_label=None)
+    loan_officer = OfficerChoiceField(queryset=User.objects.none(), label="Loan officer", empty_label=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per form, not at import: the role's members are read when the page is (an import-time read would
+        # freeze them, and fail before the first migration).
+        self.fields["loan_officer"].queryset = active_loan_officers()  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
+from lending.core.models import User
 from lending.core.permissions import BorrowerRequiredMixin
 from origination import selectors
 from origination.selectors import communication as thread_reads
@@ -35,8 +36,12 @@ class BorrowerMessageForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(max_length=service.TASK_TITLE_MAX_CHARS)
-    assignee = forms.ModelChoiceField(queryset=thread_reads.assignable_staff())
+    assignee = forms.ModelChoiceField(queryset=User.objects.none())
     due_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Due")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = thread_reads.assignable_staff()  # type: ignore[attr-defined]  # per form
 
 
 # --- staff ------------------------------------------------------------------------------------------------
