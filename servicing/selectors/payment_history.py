@@ -45,30 +45,15 @@ def _bucket_sum(buckets: tuple[str, ...]) -> Coalesce:
     return Coalesce(Sum("allocation_lines__amount", filter=current), ZERO)
 
 
-def payment_history_rows(*, as_of: date) -> QuerySet[LoanTransaction, dict[str, Any]]:
-    """Every transaction effective on or before ``as_of``, newest first, with its allocation by column."""
+def payment_history_transactions(*, as_of: date) -> QuerySet[LoanTransaction]:
+    """Every transaction effective on or before ``as_of`` (the report's filters narrow these)."""
+    return LoanTransaction.objects.filter(effective_date__lte=as_of)
+
+
+def with_allocation(transactions: QuerySet[LoanTransaction]) -> QuerySet[LoanTransaction, dict[str, Any]]:
+    """The transactions as rows, newest first, each with its current allocation summed by column."""
     return (
-        LoanTransaction.objects.filter(effective_date__lte=as_of)
-        .values(*ROW_FIELDS)
+        transactions.values(*ROW_FIELDS)
         .annotate(**{name: _bucket_sum(buckets) for name, buckets in ALLOCATION_COLUMNS.items()})
         .order_by("-effective_date", "-id")
     )
-
-
-def payment_totals(rows: QuerySet[LoanTransaction, dict[str, Any]]) -> dict[str, Any]:
-    """The filtered payments' count and allocation totals (posted payments only: a reversed one no longer counts)."""
-    ids = rows.filter(kind=LoanTransaction.Kind.PAYMENT, status=LoanTransaction.Status.POSTED).values("id")
-    lines = AllocationLine.objects.current().filter(transaction_id__in=ids.order_by())
-    totals: dict[str, Any] = lines.aggregate(
-        **{
-            name: Coalesce(Sum("amount", filter=Q(bucket__in=buckets)), ZERO)
-            for name, buckets in ALLOCATION_COLUMNS.items()
-        }
-    )
-    totals.update(
-        LoanTransaction.objects.filter(id__in=ids.order_by()).aggregate(
-            payments=Sum(Value(1)), amount=Coalesce(Sum("amount"), ZERO)
-        )
-    )
-    totals["payments"] = totals["payments"] or 0
-    return totals
