@@ -52,6 +52,7 @@ MODULES: dict[str, list[str]] = {
     "lending/finance/payoff.py": ["tests/finance/test_payoff*.py"],
     "lending/finance/reamortization.py": ["tests/finance/test_reamortization*.py"],
     "lending/finance/uli.py": ["tests/finance/test_uli*.py"],
+    "lending/finance/prepayment.py": ["tests/finance/test_prepayment.py"],
 }
 PAYMENT_TESTS = [
     "tests/servicing/test_payments*.py",

@@ -4,6 +4,8 @@ Alice also has a one-time bank payment waiting to settle. Idempotent: every writ
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils import timezone
 
 from lending.core.models import User
@@ -11,6 +13,7 @@ from servicing.demo_nightly import nightly_demo_seed
 from servicing.models import Installment, LoanAccount, LoanTransaction, PendingPayment
 from servicing.services.ach import BankDetails, ach_payment_schedule
 from servicing.services.payments import PaymentError, payment_post
+from servicing.services.portfolio_months import months_all, portfolio_months_refresh
 
 DEMO_BANK = BankDetails("Alice Borrower", "011000015", "000123456789")  # a valid ABA checksum, a made-up account
 
@@ -57,6 +60,32 @@ def demo_seed(*, stdout) -> None:
         pending = 1
     stdout.write(f"Servicing demo: {_added(posted, pending)}.")
     nightly_demo_seed(today=today, actor=servicer, stdout=stdout)
+    _curtailment_demo_seed(today=today, actor=servicer, stdout=stdout)
+    # The reports' monthly figures (portfolio, payment history), rebuilt whole: the demo book is small.
+    months = portfolio_months_refresh(actor=servicer, months=months_all())
+    stdout.write(f"Reports demo: monthly portfolio figures for {len(months)} months.")
+
+
+def _curtailment_demo_seed(*, today, actor: User | None, stdout) -> None:
+    """A $2,000.00 principal-only payment on the first demo loan that has paid: the portfolio report's prepayment
+    speed (SMM/CPR) then has a month to show."""
+    key = "demo:reports:curtailment"
+    loan = LoanAccount.objects.filter(status="active", transactions__isnull=False).order_by("pk").first()
+    if loan is None or LoanTransaction.objects.filter(idempotency_key=key).exists():
+        return
+    try:
+        payment_post(
+            loan=loan,
+            amount=Decimal("2000.00"),
+            effective_date=today,
+            method="check",
+            reference="DEMO-CURTAILMENT",
+            idempotency_key=key,
+            actor=actor,
+            directive=LoanTransaction.Directive.PRINCIPAL_ONLY,
+        )
+    except PaymentError as exc:
+        stdout.write(f"Reports demo: no curtailment on {loan.loan_number} ({exc}).")
 
 
 def _added(posted: int, pending: int) -> str:

@@ -21,6 +21,7 @@ MONEY_MODULES = [
     "lending/finance/late_fees.py",
     "lending/finance/money.py",
     "lending/finance/payoff.py",
+    "lending/finance/prepayment.py",
     "lending/finance/reamortization.py",
     "lending/finance/uli.py",
     "servicing/services/posting.py",
