@@ -58,11 +58,11 @@ class StateRow:
         return STATE_LABELS[self.state]
 
 
-def by_state(filters: PipelineFilters) -> list[StateRow]:
+def by_state(cohort: QuerySet[Application]) -> list[StateRow]:
     """Every state in workflow order (zero when empty): applications and amount requested. One query."""
     counted = {
         row["status"]: row
-        for row in taken(filters).values("status").annotate(n=Count("pk"), amount=Sum("amount_requested")).order_by()
+        for row in cohort.values("status").annotate(n=Count("pk"), amount=Sum("amount_requested")).order_by()
     }
     return [
         StateRow(state, counted.get(state, {}).get("n", 0), counted.get(state, {}).get("amount") or ZERO)
@@ -92,11 +92,10 @@ def _officer_name(row: dict) -> str:
     return full or row["loan_officer__email"]
 
 
-def by_officer(filters: PipelineFilters) -> list[OfficerRow]:
+def by_officer(cohort: QuerySet[Application]) -> list[OfficerRow]:
     """Per loan officer (unassigned last): taken, in progress, funded, fallen out, amount funded. One query."""
     rows = (
-        taken(filters)
-        .values("loan_officer_id", "loan_officer__first_name", "loan_officer__last_name", "loan_officer__email")
+        cohort.values("loan_officer_id", "loan_officer__first_name", "loan_officer__last_name", "loan_officer__email")
         .annotate(
             n=Count("pk"),
             open=Count("pk", filter=Q(status__in=IN_PROGRESS)),
@@ -132,10 +131,10 @@ class FalloutRow:
         return f"{STATE_LABELS[self.outcome]} from {STATE_LABELS[self.from_state].lower()}"
 
 
-def fallout(filters: PipelineFilters) -> list[FalloutRow]:
+def fallout(cohort: QuerySet[Application]) -> list[FalloutRow]:
     """Applications denied or withdrawn, by the state they left. One query over their transitions out."""
     rows = (
-        TransitionLog.objects.filter(application__in=taken(filters), to_status__in=FELL_OUT)
+        TransitionLog.objects.filter(application__in=cohort.values("pk"), to_status__in=FELL_OUT)
         .values("to_status", "from_status")
         .annotate(n=Count("application", distinct=True))
         .order_by("to_status", "from_status")
@@ -176,8 +175,8 @@ def _seconds_between_dates(later: str, earlier: str) -> str:
     return _seconds_between(later, earlier)
 
 
-def _cohort_sql(filters: PipelineFilters) -> tuple[str, list]:
-    sql, params = taken(filters).values("pk", "created_at").query.sql_with_params()
+def _cohort_sql(cohort: QuerySet[Application]) -> tuple[str, list]:
+    sql, params = cohort.order_by().values("pk", "created_at").query.sql_with_params()
     return sql, list(params)
 
 
@@ -195,10 +194,10 @@ FROM ranked GROUP BY key
 """
 
 
-def _durations(spans: str, filters: PipelineFilters) -> list[Duration]:
-    cohort, params = _cohort_sql(filters)
+def _durations(spans: str, cohort: QuerySet[Application]) -> list[Duration]:
+    cohort_sql, params = _cohort_sql(cohort)
     with connection.cursor() as cursor:
-        cursor.execute(MEDIAN_SQL.format(cohort=cohort, spans=spans), params)
+        cursor.execute(MEDIAN_SQL.format(cohort=cohort_sql, spans=spans), params)
         rows = cursor.fetchall()
     return [Duration(key, n, _days(median), _days(mean)) for key, n, median, mean in rows]
 
@@ -219,24 +218,23 @@ JOIN origination_application a ON a.id = f.application_id
 """
 
 
-def time_in_state(filters: PipelineFilters) -> list[Duration]:
+def time_in_state(cohort: QuerySet[Application]) -> list[Duration]:
     """Per state left at least once, in workflow order: the stays that ended. One query."""
     spans = STAYS_SQL.format(seconds=_seconds_between("t.created_at", STAY_BEGAN))
     order = {state: i for i, state in enumerate(Status.values)}
-    return sorted(_durations(spans, filters), key=lambda row: order[row.key])
+    return sorted(_durations(spans, cohort), key=lambda row: order[row.key])
 
 
-def turn_time(filters: PipelineFilters) -> Duration | None:
+def turn_time(cohort: QuerySet[Application]) -> Duration | None:
     """From the application date to the funding date, over the funded applications taken. One query."""
     rows = _durations(
-        TURN_TIMES_SQL.format(seconds=_seconds_between_dates("f.funded_on", "a.application_date")), filters
+        TURN_TIMES_SQL.format(seconds=_seconds_between_dates("f.funded_on", "a.application_date")), cohort
     )
     return rows[0] if rows else None
 
 
 @dataclass(frozen=True)
 class Pipeline:
-    filters: PipelineFilters
     states: list[StateRow]
     officers: list[OfficerRow]
     fallout: list[FalloutRow]
@@ -264,13 +262,14 @@ class Pipeline:
         return percent_of(self.fell_out, self.applications)
 
 
-def pipeline_report(filters: PipelineFilters) -> Pipeline:
-    """Everything the application part of the page shows: five queries."""
+def pipeline_report(cohort: QuerySet[Application]) -> Pipeline:
+    """Everything the application part of the page shows for ``cohort`` (the applications taken, filtered: see
+    ``taken``): five queries."""
+    cohort = cohort.order_by()
     return Pipeline(
-        filters=filters,
-        states=by_state(filters),
-        officers=by_officer(filters),
-        fallout=fallout(filters),
-        time_in_state=time_in_state(filters),
-        turn_time=turn_time(filters),
+        states=by_state(cohort),
+        officers=by_officer(cohort),
+        fallout=fallout(cohort),
+        time_in_state=time_in_state(cohort),
+        turn_time=turn_time(cohort),
     )

@@ -6,13 +6,17 @@ The arithmetic (shares, entering and curing) is ``lending.finance.roll_rates``."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 
+from lending.finance.money import cents
 from lending.finance.roll_rates import MonthFigures, RollRow, TapeCount, month_figures, roll_matrix
+from origination.models import LoanProduct
 from servicing.models import LoanMonthEnd
+from servicing.services.month_end import month_close
 
 DEFAULT_MONTHS = 6
 MAX_MONTHS = 36
@@ -51,34 +55,56 @@ def latest_tape_month(today: date) -> date:
     return latest or (today.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
-def tape_counts(filters: DelinquencyFilters) -> list[TapeCount]:
-    """The selected months' tape counted per (month, bucket before, bucket after). One query."""
-    rows = LoanMonthEnd.objects.filter(month__gte=filters.first_month, month__lte=filters.last_month.replace(day=1))
-    if filters.product:
-        rows = rows.filter(product_code=filters.product)
-    counted = (
+def closed_month(as_of: date) -> date:
+    """The latest month whose close is on or before ``as_of`` (its first day)."""
+    month = as_of.replace(day=1)
+    return month if as_of >= month_close(month) else add_months(month, -1)
+
+
+def window(as_of: date, months: int) -> DelinquencyFilters:
+    """The ``months`` months closed by ``as_of``, the latest last."""
+    last = closed_month(as_of)
+    return DelinquencyFilters(first_month=add_months(last, 1 - months), last_month=last)
+
+
+def tape_rows(filters: DelinquencyFilters, rows: QuerySet[LoanMonthEnd] | None = None) -> QuerySet[LoanMonthEnd]:
+    """The tape's rows of the selected months (and product)."""
+    rows = LoanMonthEnd.objects.all() if rows is None else rows
+    rows = rows.filter(month__gte=filters.first_month, month__lte=filters.last_month.replace(day=1))
+    return rows.filter(product_code=filters.product) if filters.product else rows
+
+
+def counted(rows: QuerySet[LoanMonthEnd]) -> QuerySet:
+    """``rows`` counted per (month, bucket before, bucket after): loans and principal at both ends (dicts)."""
+    return (
         rows.values("month", "bucket_before", "bucket")
         .annotate(loans=Count("pk"), before=Sum("principal_before"), after=Sum("principal_balance"))
         .order_by("month", "bucket_before", "bucket")
     )
+
+
+def counts_of(grouped: Iterable[dict]) -> list[TapeCount]:
     return [
         TapeCount(
             month=row["month"],
             before=row["bucket_before"],
             after=row["bucket"],
             loans=row["loans"],
-            balance_before=row["before"],
-            balance_after=row["after"],
+            balance_before=cents(row["before"]),  # SQLite hands sums back unquantized
+            balance_after=cents(row["after"]),
         )
-        for row in counted
+        for row in grouped
     ]
 
 
-def tape_products() -> list[str]:
-    """The product codes on the tape, for the filter. One query (distinct over the index of the loans table)."""
-    from servicing.models import LoanAccount
+def tape_counts(filters: DelinquencyFilters) -> list[TapeCount]:
+    """The selected months' tape counted per (month, bucket before, bucket after). One query."""
+    return counts_of(counted(tape_rows(filters)))
 
-    return list(LoanAccount.objects.order_by("product_code").values_list("product_code", flat=True).distinct())
+
+def product_choices() -> list[tuple[str, str]]:
+    """The products a loan may carry (the tape keeps the code), for the filter. One query, on the products table."""
+    return list(LoanProduct.objects.order_by("code").values_list("code", "name"))
 
 
 @dataclass(frozen=True)

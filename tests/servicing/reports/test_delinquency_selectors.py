@@ -12,10 +12,12 @@ from servicing.models import LoanMonthEnd
 from servicing.selectors.delinquency_report import (
     DelinquencyFilters,
     add_months,
+    closed_month,
     delinquency_report,
     latest_tape_month,
     months_between,
     tape_counts,
+    window,
 )
 from tests.servicing.factories import boarded_loan
 
@@ -116,3 +118,11 @@ def test_one_query_for_one_loan_or_many(django_assert_num_queries, tape):
     LoanMonthEnd.objects.exclude(loan=LoanMonthEnd.objects.values("loan").first()["loan"]).delete()
     with django_assert_num_queries(1):
         delinquency_report(filters)
+
+
+def test_the_window_ends_with_the_last_month_closed_by_the_as_of_date():
+    # January 2027 closes on Friday the 29th (the 30th and 31st are a weekend).
+    assert closed_month(date(2027, 1, 28)) == date(2026, 12, 1)
+    assert closed_month(date(2027, 1, 29)) == date(2027, 1, 1)
+    assert closed_month(date(2027, 1, 31)) == date(2027, 1, 1)
+    assert window(date(2027, 3, 5), 6) == DelinquencyFilters(first_month=date(2026, 9, 1), last_month=FEB)
