@@ -10,6 +10,7 @@ GROUP BY over M's rows. A month's rows are written once: a rerun finds them and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -95,20 +96,27 @@ def live_standing(loan: LoanAccount) -> Standing:
     return Standing(loan.delinquency_bucket, loan.days_past_due, loan.principal_balance)
 
 
-def month_end_record(*, business_date: date, loan_ids: list[int]) -> int:
-    """Write tonight's month-end rows of ``loan_ids`` (those not written yet); returns how many were written."""
-    month = month_start(business_date)
-    loans = (
-        on_tape(month, business_date)
-        .filter(pk__in=loan_ids)
+def month_end_write(
+    month: date, close: date, loans: QuerySet[LoanAccount], standing: Callable[[LoanAccount], Standing]
+) -> int:
+    """Write month ``month``'s rows of ``loans`` (those on its tape without one) with ``standing``; how many."""
+    on_it = (
+        loans.filter(pk__in=on_tape(month, close).values("pk"))
         .exclude(month_ends__month=month)
-        .only("pk", "status", "product_code", "delinquency_bucket", "days_past_due", "principal_balance")
         .annotate(**_before(month))
         .order_by("pk")
     )
-    rows = [_row(loan, month, business_date, live_standing(loan)) for loan in loans]
-    LoanMonthEnd.objects.bulk_create(rows, ignore_conflicts=True)
+    rows = [_row(loan, month, close, standing(loan)) for loan in on_it]
+    LoanMonthEnd.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     return len(rows)
+
+
+def month_end_record(*, business_date: date, loan_ids: list[int]) -> int:
+    """Write tonight's month-end rows of ``loan_ids`` (those not written yet); returns how many were written."""
+    loans = LoanAccount.objects.filter(pk__in=loan_ids).only(
+        "pk", "status", "product_code", "delinquency_bucket", "days_past_due", "principal_balance"
+    )
+    return month_end_write(month_start(business_date), business_date, loans, live_standing)
 
 
 # --- past months, rebuilt from the record ----------------------------------------------------------------------
@@ -156,13 +164,7 @@ def month_end_rebuild(*, month: date, actor: User | None) -> int:
     with transaction.atomic():
         if LoanMonthEnd.objects.filter(month=month).exists():
             raise ValueError(f"The month-end tape for {month:%Y-%m} is already written.")
-        loans = (
-            on_tape(month, close)
-            .only("pk", "product_code", "paid_off_on")
-            .annotate(**_history_at(close), **_before(month))
-            .order_by("pk")
-        )
-        rows = [_row(loan, month, close, standing_then(loan, close)) for loan in loans]
-        LoanMonthEnd.objects.bulk_create(rows, batch_size=2000)
-        audit_record(actor=actor, verb="servicing.month_end_rebuilt", after={"month": month, "loans": len(rows)})
-    return len(rows)
+        loans = LoanAccount.objects.only("pk", "product_code", "paid_off_on").annotate(**_history_at(close))
+        written = month_end_write(month, close, loans, lambda loan: standing_then(loan, close))
+        audit_record(actor=actor, verb="servicing.month_end_rebuilt", after={"month": month, "loans": written})
+    return written
