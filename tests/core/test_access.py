@@ -14,7 +14,7 @@ EXPECTED_NAV = {
     roles.UNDERWRITER: ["Workspace", "Origination", "My tasks"],
     roles.CLOSER: ["Workspace", "Origination", "My tasks"],
     roles.SERVICER: ["Workspace", "Servicing", "Jobs", "Servicer admin"],
-    roles.COLLECTOR: ["Workspace", "Servicing", "Collections"],
+    roles.COLLECTOR: ["Workspace", "Servicing", "Collections", "Reports"],
     roles.MANAGER: [
         "Workspace",
         "CRM",
@@ -27,7 +27,7 @@ EXPECTED_NAV = {
         "Reports",
         "Servicer admin",
     ],
-    roles.ACCOUNTING: ["Workspace"],
+    roles.ACCOUNTING: ["Workspace", "Reports"],
 }
 APP_HOMES = {
     "crm:home": {roles.LOAN_OFFICER, roles.MANAGER},
