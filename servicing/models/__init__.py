@@ -17,7 +17,7 @@ from servicing.models.loss_mitigation import (
     LossMitigationApplication,
     LossMitigationDocument,
 )
-from servicing.models.month_end import LoanMonthEnd
+from servicing.models.month_end import LoanMonthEnd, LoanMonthEndCount
 from servicing.models.nightly import NightlyLoanError, NightlyRun, NightlyStatus, NightlyStepRun
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
 from servicing.models.payoff import LoanPayoff, PayoffQuote
@@ -52,6 +52,7 @@ __all__ = [
     "LoanFee",
     "LoanModification",
     "LoanMonthEnd",
+    "LoanMonthEndCount",
     "LoanPayoff",
     "LoanTransaction",
     "LossMitigationApplication",

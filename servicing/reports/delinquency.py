@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from lending.core import reports, roles
 from lending.finance.delinquency import DPD_BUCKETS
 from lending.finance.roll_rates import TO_BUCKETS, RollCell, month_figures, roll_matrix
-from servicing.models import LoanMonthEnd
+from servicing.models import LoanMonthEndCount
 from servicing.models.month_end import CHARGED_OFF, NEW, PAID_OFF
 from servicing.selectors import delinquency_report as selectors
 
@@ -101,8 +101,8 @@ class DelinquencyReport(reports.ReportView):
         reports.Column("after", "Principal at the month end", reports.MONEY),
     )
 
-    def get_queryset(self) -> QuerySet[LoanMonthEnd]:
-        return LoanMonthEnd.objects.all()
+    def get_queryset(self) -> QuerySet[LoanMonthEndCount]:
+        return LoanMonthEndCount.objects.all()
 
     def get_report_context(self, rows: QuerySet) -> dict[str, Any]:
         window = self.filterset.window

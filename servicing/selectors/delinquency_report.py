@@ -1,5 +1,6 @@
-"""The delinquency report's figures (/staff/reports/delinquency/), all from the month-end loan tape
-(``LoanMonthEnd``): one GROUP BY over the selected months' rows, whatever the portfolio's size or age. The months
+"""The delinquency report's figures (/staff/reports/delinquency/), all from the month-end loan tape as it is counted
+when written (``LoanMonthEndCount``): one GROUP BY over a few hundred rows a month, whatever the portfolio's size or
+age. The months
 before the first selected one are never read: each row carries its loan's bucket and balance of the month before.
 
 The arithmetic (shares, entering and curing) is ``lending.finance.roll_rates``."""
@@ -10,12 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
 from lending.finance.money import cents
 from lending.finance.roll_rates import MonthFigures, RollRow, TapeCount, month_figures, roll_matrix
 from origination.models import LoanProduct
-from servicing.models import LoanMonthEnd
+from servicing.models import LoanMonthEndCount
 from servicing.services.month_end import month_close
 
 DEFAULT_MONTHS = 6
@@ -51,7 +52,7 @@ class DelinquencyFilters:
 
 def latest_tape_month(today: date) -> date:
     """The latest month the tape holds (the one before ``today``'s when it holds none yet). One query."""
-    latest = LoanMonthEnd.objects.order_by("-month").values_list("month", flat=True).first()
+    latest = LoanMonthEndCount.objects.order_by("-month").values_list("month", flat=True).first()
     return latest or (today.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
@@ -67,18 +68,21 @@ def window(as_of: date, months: int) -> DelinquencyFilters:
     return DelinquencyFilters(first_month=add_months(last, 1 - months), last_month=last)
 
 
-def tape_rows(filters: DelinquencyFilters, rows: QuerySet[LoanMonthEnd] | None = None) -> QuerySet[LoanMonthEnd]:
-    """The tape's rows of the selected months (and product)."""
-    rows = LoanMonthEnd.objects.all() if rows is None else rows
+def tape_rows(
+    filters: DelinquencyFilters, rows: QuerySet[LoanMonthEndCount] | None = None
+) -> QuerySet[LoanMonthEndCount]:
+    """The tape's counts of the selected months (and product)."""
+    rows = LoanMonthEndCount.objects.all() if rows is None else rows
     rows = rows.filter(month__gte=filters.first_month, month__lte=filters.last_month.replace(day=1))
     return rows.filter(product_code=filters.product) if filters.product else rows
 
 
-def counted(rows: QuerySet[LoanMonthEnd]) -> QuerySet:
-    """``rows`` counted per (month, bucket before, bucket after): loans and principal at both ends (dicts)."""
+def counted(rows: QuerySet[LoanMonthEndCount]) -> QuerySet:
+    """``rows`` added up per (month, bucket before, bucket after), over the products: loans and principal at both
+    ends (dicts)."""
     return (
         rows.values("month", "bucket_before", "bucket")
-        .annotate(loans=Count("pk"), before=Sum("principal_before"), after=Sum("principal_balance"))
+        .annotate(loans=Sum("loans"), before=Sum("principal_before"), after=Sum("principal_balance"))
         .order_by("month", "bucket_before", "bucket")
     )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -107,8 +107,43 @@ def month_end_write(
         .order_by("pk")
     )
     rows = [_row(loan, month, close, standing(loan)) for loan in on_it]
-    LoanMonthEnd.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    # No ignore_conflicts: a second worker on the same loans fails on the unique key and writes nothing, so the
+    # counts below add each loan once.
+    LoanMonthEnd.objects.bulk_create(rows, batch_size=2000)
+    month_end_count_add(rows)
     return len(rows)
+
+
+# Adding, not replacing: chunks of the same month run side by side, and addition commutes (each upsert locks its
+# count row, so two chunks never lose each other's loans).
+COUNT_ADD_SQL = """
+INSERT INTO servicing_loanmonthendcount
+    (month, product_code, bucket_before, bucket, loans, principal_before, principal_balance)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (month, product_code, bucket_before, bucket) DO UPDATE SET
+    loans = servicing_loanmonthendcount.loans + EXCLUDED.loans,
+    principal_before = servicing_loanmonthendcount.principal_before + EXCLUDED.principal_before,
+    principal_balance = servicing_loanmonthendcount.principal_balance + EXCLUDED.principal_balance
+"""
+
+
+def month_end_count_add(rows: list[LoanMonthEnd]) -> None:
+    """Add newly written tape rows to ``LoanMonthEndCount``: one upsert per (month, product, move) among them."""
+    counts: dict[tuple[date, str, str, str], list] = {}
+    for row in rows:
+        count = counts.setdefault((row.month, row.product_code, row.bucket_before, row.bucket), [0, ZERO, ZERO])
+        count[0] += 1
+        count[1] += row.principal_before
+        count[2] += row.principal_balance
+    if counts:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                COUNT_ADD_SQL,
+                [
+                    (month, *key, n, str(before), str(after))
+                    for (month, *key), (n, before, after) in sorted(counts.items())
+                ],
+            )
 
 
 def month_end_record(*, business_date: date, loan_ids: list[int]) -> int:

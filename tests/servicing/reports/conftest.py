@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from servicing.models import LoanMonthEnd
+from servicing.services.month_end import month_end_count_add
 from tests.origination.factories import LoanProductFactory
 from tests.servicing.factories import boarded_loan
 
@@ -16,7 +17,8 @@ FEB, MAR = date(2027, 2, 1), date(2027, 3, 1)
 
 
 def _row(loan, month, before, after, principal_before, principal, product="p-a"):
-    LoanMonthEnd.objects.create(
+    """One tape row, counted as the writer counts it."""
+    row = LoanMonthEnd.objects.create(
         loan=loan,
         month=month,
         as_of=month.replace(day=26),
@@ -27,6 +29,7 @@ def _row(loan, month, before, after, principal_before, principal, product="p-a")
         principal_before=D(principal_before),
         principal_balance=D(principal),
     )
+    month_end_count_add([row])
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db.models import Count, Sum
 
 from lending.core import roles
-from servicing.models import DelinquencyHistory, LoanAccount, LoanMonthEnd
+from servicing.models import DelinquencyHistory, LoanAccount, LoanMonthEnd, LoanMonthEndCount
 from servicing.services.ledger import journal_post
 from servicing.services.month_end import is_month_close, month_close, month_end_rebuild, month_end_record
 from servicing.services.nightly.steps.month_end import MonthEndStep
@@ -27,6 +28,24 @@ def _rows(month):
         row.loan_id: (row.bucket_before, row.principal_before, row.bucket, row.days_past_due, row.principal_balance)
         for row in LoanMonthEnd.objects.filter(month=month)
     }
+
+
+def _counts_agree_with_the_tape():
+    """The kept counts equal the tape grouped the same way."""
+    grouped = (
+        LoanMonthEnd.objects.values("month", "product_code", "bucket_before", "bucket")
+        .annotate(n=Count("pk"), before=Sum("principal_before"), after=Sum("principal_balance"))
+        .order_by("month", "product_code", "bucket_before", "bucket")
+    )
+    kept = LoanMonthEndCount.objects.order_by("month", "product_code", "bucket_before", "bucket")
+    assert [
+        (r["month"], r["product_code"], r["bucket_before"], r["bucket"], r["n"], r["before"], r["after"])
+        for r in grouped
+    ] == [
+        (c.month, c.product_code, c.bucket_before, c.bucket, c.loans, c.principal_before, c.principal_balance)
+        for c in kept
+    ]
+    return len(kept)
 
 
 def test_a_month_closes_on_its_last_business_day():
@@ -72,6 +91,8 @@ def test_the_close_of_a_month_records_each_loan_once_with_the_month_before(book)
         current.pk: ("current", D("300000.00"), "current", 0, D("300000.00")),
         late.pk: ("30-59", D("300000.00"), "current", 0, D("300000.00")),
     }
+    # Counted as written: Dec new->current, new->30-59, new->paid_off; Jan current->current, 30-59->current.
+    assert _counts_agree_with_the_tape() == 5
 
 
 def test_a_past_month_is_rebuilt_from_the_history_and_the_ledger(book):
@@ -104,5 +125,6 @@ def test_a_past_month_is_rebuilt_from_the_history_and_the_ledger(book):
         late.pk: ("current", D("300000.00"), "1-29", 14, D("300000.00")),
     }
     assert _rows(date(2026, 12, 1))[paid.pk] == ("new", D("0.00"), "paid_off", 0, D("0.00"))
+    assert _counts_agree_with_the_tape() == 5
     with pytest.raises(ValueError, match="2027-01 is already written"):
         month_end_rebuild(month=date(2027, 1, 1), actor=manager)
