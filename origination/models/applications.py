@@ -86,6 +86,8 @@ class Application(ApplicationWorkflow, ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["status", "-created_at"], name="application_pipeline_idx"),
             models.Index(fields=["-created_at", "-id"], name="application_newest_idx"),
+            # The pipeline report: the applications taken in a period, newest first.
+            models.Index(fields=["application_date", "id"], name="application_taken_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -256,6 +258,8 @@ class TransitionLog(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # Each application's steps in order (the pipeline report's time in each state reads them so, per cohort).
+        indexes = [models.Index(fields=["application", "created_at", "id"], name="transition_log_app_order_idx")]
 
     def __str__(self) -> str:
         return f"{self.application}: {self.from_status} -> {self.to_status}"

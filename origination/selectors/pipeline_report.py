@@ -180,9 +180,14 @@ def _cohort_sql(cohort: QuerySet[Application]) -> tuple[str, list]:
     return sql, list(params)
 
 
-# Median without percentile_cont (SQLite has none): the middle row (or the mean of the two middle rows) of each
-# group ranked by length, found with window functions, so the database still does the work.
-MEDIAN_SQL = """
+# The median: PostgreSQL's percentile_cont; SQLite has none, so there the middle row (or the mean of the two middle
+# rows) of each group ranked by length, found with window functions: either way the database does the work.
+MEDIAN_SQL = {
+    "postgresql": """
+WITH cohort AS ({cohort}), spans AS ({spans})
+SELECT key, COUNT(*), PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY secs), AVG(secs) FROM spans GROUP BY key
+""",
+    "sqlite": """
 WITH cohort AS ({cohort}),
 spans AS ({spans}),
 ranked AS (
@@ -191,13 +196,14 @@ ranked AS (
 )
 SELECT key, MAX(n), AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN secs END), AVG(secs)
 FROM ranked GROUP BY key
-"""
+""",
+}
 
 
 def _durations(spans: str, cohort: QuerySet[Application]) -> list[Duration]:
     cohort_sql, params = _cohort_sql(cohort)
     with connection.cursor() as cursor:
-        cursor.execute(MEDIAN_SQL.format(cohort=cohort_sql, spans=spans), params)
+        cursor.execute(MEDIAN_SQL[connection.vendor].format(cohort=cohort_sql, spans=spans), params)
         rows = cursor.fetchall()
     return [Duration(key, n, _days(median), _days(mean)) for key, n, median, mean in rows]
 
