@@ -16,15 +16,15 @@ from django.db.models import OuterRef, Subquery
 
 from servicing.models import ChargeOff, LoanAccount, LoanMonthEnd
 from servicing.selectors.delinquency_report import add_months
-from servicing.services.month_end import Standing, month_close, month_end_write, month_start, standing_then
+from servicing.services.month_end import Standing, left_book, month_close, month_end_write, month_start
 from servicing.services.nightly.steps.delinquency import loan_delinquency, oldest_unpaid_due
 
 MONTHS = 6
 
 
 def _aged(loan: LoanAccount, close: date) -> Standing:
-    gone = standing_then(loan, close)
-    if gone.bucket in ("paid_off", "charged_off"):
+    gone = left_book(loan, close)
+    if gone is not None:
         return gone
     days, bucket, _status = loan_delinquency(loan, oldest_unpaid_due(loan, close), close)
     charged_off = loan.status == LoanAccount.Status.CHARGED_OFF  # charged off later: its balance then was written off

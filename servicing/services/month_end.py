@@ -177,14 +177,22 @@ def _history_at(close: date) -> dict[str, Subquery]:
     }
 
 
-def standing_then(loan: LoanAccount, close: date) -> Standing:
-    """The loan's standing at a past close: its latest delinquency change by then (days past due counted on from
-    that night while it stayed past due), its principal by the journal, or how it left the book."""
+def left_book(loan: LoanAccount, close: date) -> Standing | None:
+    """``paid_off`` or ``charged_off`` when the loan had left the book by ``close`` (``charged_off_on`` annotated)."""
     if loan.paid_off_on is not None and loan.paid_off_on <= close:
         return Standing(PAID_OFF, 0, ZERO)
     charged_off_on = loan.charged_off_on  # type: ignore[attr-defined]  # annotated
     if charged_off_on is not None and charged_off_on <= close:
         return Standing(CHARGED_OFF, 0, ZERO)
+    return None
+
+
+def standing_then(loan: LoanAccount, close: date) -> Standing:
+    """The loan's standing at a past close: its latest delinquency change by then (days past due counted on from
+    that night while it stayed past due), its principal by the journal, or how it left the book."""
+    gone = left_book(loan, close)
+    if gone is not None:
+        return gone
     bucket = loan.bucket_then or "current"  # type: ignore[attr-defined]
     days = 0 if bucket == "current" else loan.days_then + (close - loan.changed_on).days  # type: ignore[attr-defined]
     return Standing(bucket, days, loan.principal_then)  # type: ignore[attr-defined]
