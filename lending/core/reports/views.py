@@ -58,6 +58,11 @@ class ReportView(RoleRequiredMixin, TemplateView):
         """The report's rows before its filters (the FilterSet narrows them). Use ``self.as_of`` if needed."""
         raise NotImplementedError(f"{type(self).__name__}.get_queryset")
 
+    def present_rows(self, rows: QuerySet) -> QuerySet:
+        """The filtered rows as the table and the exports read them (e.g. per-row sums annotated after filtering).
+        Summaries (``get_report_context``, ``get_charts``) get the filtered rows before this."""
+        return rows
+
     def get_report_context(self, rows: QuerySet) -> dict[str, Any]:
         """Summaries above the table (aggregates of the filtered ``rows``, in a constant number of queries)."""
         return {}
@@ -103,7 +108,7 @@ class ReportView(RoleRequiredMixin, TemplateView):
             return self.render_to_response(self.get_context_data(rows=None), status=400)
         rows = self.filterset.qs
         if export_format:
-            return self.export_response(export_format, rows)
+            return self.export_response(export_format, self.present_rows(rows))
         return self.render_to_response(self.get_context_data(rows=rows))
 
     def export_response(self, export_format: str, rows: QuerySet) -> HttpResponseBase:
@@ -156,7 +161,7 @@ class ReportView(RoleRequiredMixin, TemplateView):
         ]
         context["page_query"] = self.query_string()
         if self.columns:
-            context.update(self.table(rows))
+            context.update(self.table(self.present_rows(rows)))
         return context
 
     def table(self, rows: QuerySet) -> dict[str, Any]:
