@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db.models import Count, Sum
 
 from lending.core import roles
@@ -128,3 +131,13 @@ def test_a_past_month_is_rebuilt_from_the_history_and_the_ledger(book):
     assert _counts_agree_with_the_tape() == 5
     with pytest.raises(ValueError, match="2027-01 is already written"):
         month_end_rebuild(month=date(2027, 1, 1), actor=manager)
+
+
+def test_the_command_rebuilds_months_oldest_first_and_refuses_a_written_one(book):
+    out = StringIO()
+    call_command("month_end_rebuild", "--from", "2026-12", "--through", "2027-01", stdout=out)
+    assert out.getvalue() == "2026-12: 3 loans on the tape.\n2027-01: 2 loans on the tape.\n"
+    with pytest.raises(CommandError, match="2027-01 is already written"):
+        call_command("month_end_rebuild", "--from", "2027-01")
+    with pytest.raises(CommandError, match=r"'2027-13': expected a month, YYYY-MM\."):
+        call_command("month_end_rebuild", "--from", "2027-13")
