@@ -11,6 +11,7 @@ tape is left alone (idempotent).
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from django.db.models import OuterRef, Subquery
 
@@ -22,7 +23,7 @@ from servicing.services.nightly.steps.delinquency import loan_delinquency, oldes
 MONTHS = 6
 
 
-def _aged(loan: LoanAccount, close: date) -> Standing:
+def _aged_at(close: date, loan: LoanAccount) -> Standing:
     gone = left_book(loan, close)
     if gone is not None:
         return gone
@@ -47,5 +48,5 @@ def month_end_demo_seed(*, first_night: date) -> int:
         month = add_months(last, -back)
         if not LoanMonthEnd.objects.filter(month=month).exists():
             close = month_close(month)
-            written += month_end_write(month, close, loans, lambda loan, close=close: _aged(loan, close))
+            written += month_end_write(month, close, loans, partial(_aged_at, close))
     return written

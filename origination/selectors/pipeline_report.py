@@ -10,9 +10,11 @@ from the application date to the funding date, for the funded ones."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
@@ -60,14 +62,11 @@ class StateRow:
 
 def by_state(cohort: QuerySet[Application]) -> list[StateRow]:
     """Every state in workflow order (zero when empty): applications and amount requested. One query."""
-    counted = {
-        row["status"]: row
+    counted: dict[str, tuple[int, Decimal]] = {
+        row["status"]: (row["n"], row["amount"] or ZERO)
         for row in cohort.values("status").annotate(n=Count("pk"), amount=Sum("amount_requested")).order_by()
     }
-    return [
-        StateRow(state, counted.get(state, {}).get("n", 0), counted.get(state, {}).get("amount") or ZERO)
-        for state in Status.values
-    ]
+    return [StateRow(state, *counted.get(state, (0, ZERO))) for state in Status.values]
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ class OfficerRow:
         return percent_of(self.funded, self.applications)
 
 
-def _officer_name(row: dict) -> str:
+def _officer_name(row: Mapping[str, Any]) -> str:
     if row["loan_officer_id"] is None:
         return "Unassigned"
     full = f"{row['loan_officer__first_name']} {row['loan_officer__last_name']}".strip()
@@ -175,7 +174,7 @@ def _seconds_between_dates(later: str, earlier: str) -> str:
     return _seconds_between(later, earlier)
 
 
-def _cohort_sql(cohort: QuerySet[Application]) -> tuple[str, list]:
+def _cohort_sql(cohort: QuerySet[Application]) -> tuple[str, list[Any]]:
     sql, params = cohort.order_by().values("pk", "created_at").query.sql_with_params()
     return sql, list(params)
 

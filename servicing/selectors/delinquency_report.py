@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import QuerySet, Sum
 
@@ -77,7 +78,7 @@ def tape_rows(
     return rows.filter(product_code=filters.product) if filters.product else rows
 
 
-def counted(rows: QuerySet[LoanMonthEndCount]) -> QuerySet:
+def counted(rows: QuerySet[LoanMonthEndCount]) -> QuerySet[Any, Any]:
     """``rows`` added up per (month, bucket before, bucket after), over the products: loans and principal at both
     ends (dicts)."""
     return (
@@ -87,7 +88,7 @@ def counted(rows: QuerySet[LoanMonthEndCount]) -> QuerySet:
     )
 
 
-def counts_of(grouped: Iterable[dict]) -> list[TapeCount]:
+def counts_of(grouped: Iterable[dict[str, Any]]) -> list[TapeCount]:
     return [
         TapeCount(
             month=row["month"],

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -56,7 +57,7 @@ def on_tape(month: date, close: date) -> QuerySet[LoanAccount]:
     )
 
 
-def _before(month: date) -> dict[str, Subquery]:
+def _before(month: date) -> dict[str, Any]:
     earlier = LoanMonthEnd.objects.filter(loan=OuterRef("pk"), month=previous_month(month))
     return {
         "bucket_before": Coalesce(Subquery(earlier.values("bucket")[:1]), Value(NEW)),
@@ -129,7 +130,7 @@ ON CONFLICT (month, product_code, bucket_before, bucket) DO UPDATE SET
 
 def month_end_count_add(rows: list[LoanMonthEnd]) -> None:
     """Add newly written tape rows to ``LoanMonthEndCount``: one upsert per (month, product, move) among them."""
-    counts: dict[tuple[date, str, str, str], list] = {}
+    counts: dict[tuple[date, str, str, str], list[Any]] = {}
     for row in rows:
         count = counts.setdefault((row.month, row.product_code, row.bucket_before, row.bucket), [0, ZERO, ZERO])
         count[0] += 1
@@ -157,7 +158,7 @@ def month_end_record(*, business_date: date, loan_ids: list[int]) -> int:
 # --- past months, rebuilt from the record ----------------------------------------------------------------------
 
 
-def _history_at(close: date) -> dict[str, Subquery]:
+def _history_at(close: date) -> dict[str, Any]:
     latest = DelinquencyHistory.objects.filter(loan=OuterRef("pk"), as_of__lte=close).order_by("-as_of", "-id")
     principal = (
         JournalLine.objects.filter(

@@ -42,7 +42,7 @@ def test_percent_of_rounds_half_up_to_a_tenth_and_has_no_share_of_nothing():
     assert percent_of(0, 5) == D("0.0")
     assert percent_of(5, 0) is None
     with pytest.raises(ValueError, match="float"):
-        percent_of(1.5, 3)  # type: ignore[arg-type]
+        percent_of(1.5, 3)
 
 
 def test_matrix_rows_share_each_bucket_loans_and_balance_among_where_they_went():
