@@ -63,7 +63,7 @@ INSERT INTO origination_application (number, status, purpose, declarations, inta
     product_id, status_changed_at, application_date, amount_requested, loan_officer_id)
 SELECT 'BENCH-R-' || g, (ARRAY['funded', 'funded', 'funded', 'denied', 'withdrawn', 'processing', 'underwriting',
     'approved'])[1 + g %% 8], 'purchase', '{}', '', %(start)s::timestamptz + (g %% 330) * interval '1 day', now(),
-    %(product)s, now(), %(start)s::date + (g %% 330), 200000 + (g %% 100) * 1000, %(officers)s[1 + g %% 20]
+    %(product)s, now(), %(start)s::date + (g %% 330), 200000 + (g %% 100) * 1000, (%(officers)s::bigint[])[1 + g %% 20]
 FROM generate_series(1, %(n)s) g
 """
 TRANSITIONS = """
@@ -101,7 +101,7 @@ LEAD_SQL = (
             WHERE number LIKE 'BENCH-R-%%') + c.rn - 1 END,
         CASE WHEN c.rn %% 4 = 0 THEN (SELECT min(id) FROM crm_referralpartner WHERE name LIKE 'Bench agent %%')
             + c.rn %% 30 END,
-        %(officers)s[1 + c.rn %% 20]
+        (%(officers)s::bigint[])[1 + c.rn %% 20]
     FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM crm_contact
           WHERE email LIKE 'bench-r-%%@lead.test') c""",
 )

@@ -16,8 +16,4 @@ class Migration(migrations.Migration):
             model_name='application',
             index=models.Index(fields=['application_date', 'id'], name='application_taken_idx'),
         ),
-        migrations.AddIndex(
-            model_name='transitionlog',
-            index=models.Index(fields=['application', 'created_at', 'id'], name='transition_log_app_order_idx'),
-        ),
     ]

@@ -255,11 +255,12 @@ class TransitionLog(models.Model):
     to_status = models.CharField(max_length=32, choices=Status.choices)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    entered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the application entered from_status: the stay this step ended began."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
-        # Each application's steps in order (the pipeline report's time in each state reads them so, per cohort).
-        indexes = [models.Index(fields=["application", "created_at", "id"], name="transition_log_app_order_idx")]
 
     def __str__(self) -> str:
         return f"{self.application}: {self.from_status} -> {self.to_status}"

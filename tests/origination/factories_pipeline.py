@@ -29,12 +29,17 @@ def _application(officer, status, amount, created, applied, stays, funded_on=Non
         **({"product": product} if product else {}),
     )
     Application.objects.filter(pk=application.pk).update(status=status)
-    state = "draft"
+    state, entered = "draft", created
     for to_state, when in stays:
         TransitionLog.objects.create(
-            application=application, transition=to_state, from_status=state, to_status=to_state, created_at=when
+            application=application,
+            transition=to_state,
+            from_status=state,
+            to_status=to_state,
+            created_at=when,
+            entered_at=entered,
         )
-        state = to_state
+        state, entered = to_state, when
     if funded_on:
         Funding.objects.create(
             application=application,

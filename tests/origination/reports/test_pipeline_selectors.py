@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from origination.models import Application
+from origination.models import Application, TransitionLog
 from origination.selectors.pipeline_report import PipelineFilters, pipeline_report, taken
+from origination.services.workflow import application_transition
+from tests.origination.factories import complete_application
 from tests.origination.factories_pipeline import january_pipeline, pipeline_team
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +103,16 @@ def test_five_queries_for_one_application_or_many(django_assert_num_queries, jan
     )
     with django_assert_num_queries(5):
         assert pipeline_report(taken(JANUARY)).applications == 1
+
+
+def test_a_transition_records_when_the_stay_it_ends_began(team):
+    """The workflow stamps each step with the application's last status change: the stay's start."""
+    application = complete_application()
+    began = Application.objects.get(pk=application.pk).status_changed_at
+    application_transition(application=application, name="submit", actor=team[0])
+    submitted_at = Application.objects.get(pk=application.pk).status_changed_at
+    application_transition(application=application, name="withdraw", actor=team[0], note="Bought elsewhere.")
+    submit, withdraw = TransitionLog.objects.filter(application=application).order_by("created_at", "id")
+    assert (submit.from_status, submit.entered_at) == ("draft", began)
+    assert (withdraw.from_status, withdraw.entered_at) == ("submitted", submitted_at)
+    assert began < submitted_at
