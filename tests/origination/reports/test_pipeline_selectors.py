@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from origination.models import Application, TransitionLog
 from origination.selectors.pipeline_report import PipelineFilters, pipeline_report, taken
@@ -95,13 +96,14 @@ def test_filters_by_officer_and_product(january, team):
     assert (nothing.applications, nothing.pull_through, nothing.time_in_state, nothing.officers) == (0, None, [], [])
 
 
-def test_five_queries_for_one_application_or_many(django_assert_num_queries, january):
-    with django_assert_num_queries(5):
+def test_four_queries_for_one_application_or_many(django_assert_num_queries, january):
+    queries = 5 if connection.vendor == "postgresql" else 4  # PostgreSQL: the sort's memory set first
+    with django_assert_num_queries(queries):
         pipeline_report(taken(JANUARY))
     Application.objects.filter(application_date__isnull=False).exclude(loan_officer=None).update(
         application_date=date(2026, 6, 1)
     )
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(queries):
         assert pipeline_report(taken(JANUARY)).applications == 1
 
 
