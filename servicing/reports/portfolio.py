@@ -13,6 +13,8 @@ from servicing.models import LoanAccount
 from servicing.reports.filters import product_filter
 from servicing.selectors import portfolio as selectors
 
+STATUSES: dict[str, str] = dict(LoanAccount.Status.choices)
+
 
 class PortfolioFilterSet(reports.ReportFilterSet):
     product = product_filter("product_code")
@@ -36,9 +38,9 @@ class PortfolioReport(reports.ReportView):
     columns = (
         reports.Column("loan_number", "Loan"),
         reports.Column("product_code", "Product"),
-        reports.Column("status", "Status", accessor=lambda loan: loan.get_status_display()),
+        reports.Column("status", "Status", accessor=lambda row: STATUSES.get(row["status"], row["status"])),
         reports.Column("annual_rate", "Rate", reports.PERCENT),
-        reports.Column("rate_band", "Rate band", accessor=lambda loan: selectors.band_label(loan.rate_band)),
+        reports.Column("rate_band", "Rate band", accessor=lambda row: selectors.band_label(row["rate_band"])),
         reports.Column("vintage", "Vintage"),
         reports.Column("principal", "Original principal", reports.MONEY),
         reports.Column("principal_balance", "Principal balance", reports.MONEY),
@@ -51,18 +53,8 @@ class PortfolioReport(reports.ReportView):
         return selectors.portfolio_loans(as_of=self.as_of)
 
     def present_rows(self, rows: QuerySet) -> QuerySet:
-        return rows.only(
-            "loan_number",
-            "product_code",
-            "status",
-            "annual_rate",
-            "principal",
-            "principal_balance",
-            "next_due_date",
-            "days_past_due",
-            "first_payment_date",
-            "maturity_date",
-        )
+        """Plain rows (dicts), not model instances: the export writes 100,000 of them."""
+        return rows.values(*(column.key for column in self.columns))
 
     def get_report_context(self, rows: QuerySet) -> dict[str, Any]:
         product = self.filterset.form.cleaned_data.get("product") or ""

@@ -1,8 +1,8 @@
 """Payment history: each payment (or reversal) with where its money went, one row per transaction.
 
 A row sums the transaction's current allocation lines by bucket (a replay's superseded lines are history, not money
-that stands). The rows come in date order, newest first, from one grouped query: with the (effective_date, id) index
-the page's first 50 rows cost 50 index steps, and the export streams the same query through a cursor.
+that stands). The rows come in date order, newest first: with the (effective_date, id) index the page's first 50
+rows cost 50 index steps plus a subquery per bucket each, and the export streams the same query through a cursor.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from servicing.models import AllocationLine, LoanTransaction
 
-ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+ZERO = Value(Decimal("0.00"), output_field=MONEY_FIELD)
 # Each row's allocation columns: the name the report shows it under, and the buckets summed into it.
 ALLOCATION_COLUMNS: dict[str, tuple[str, ...]] = {
     "principal": (AllocationLine.Bucket.PRINCIPAL,),
@@ -41,8 +42,17 @@ ROW_FIELDS = (
 
 
 def _bucket_sum(buckets: tuple[str, ...]) -> Coalesce:
-    current = Q(allocation_lines__superseded_by__isnull=True, allocation_lines__bucket__in=buckets)
-    return Coalesce(Sum("allocation_lines__amount", filter=current), ZERO)
+    """The transaction's current lines in ``buckets``, summed by a correlated subquery: an index lookup per row
+    shown (the page's 50, or each row as the export streams), never an aggregate over the whole book first."""
+    lines = (
+        AllocationLine.objects.current()
+        .filter(transaction_id=OuterRef("pk"), bucket__in=buckets)
+        .order_by()
+        .values("transaction_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(lines, output_field=MONEY_FIELD), ZERO)
 
 
 def payment_history_transactions(*, as_of: date) -> QuerySet[LoanTransaction]:
