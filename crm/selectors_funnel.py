@@ -60,11 +60,12 @@ FUNNEL = {
 
 def source_and_partner_counts(leads: QuerySet[Lead]) -> list[dict[str, Any]]:
     """The leads counted per (source, referral partner): the one scan both tables are added up from. One query."""
-    return list(
+    rows = (
         leads.values("source_id", "source__name", "referral_partner_id", "referral_partner__name")
         .annotate(**FUNNEL)
         .order_by()
     )
+    return [dict(row) for row in rows]
 
 
 def _rows(counts: list[dict[str, Any]], key: str, name: Callable[[dict[str, Any]], str]) -> list[FunnelRow]:

@@ -63,13 +63,14 @@ class StateRow:
 def state_and_officer_counts(cohort: QuerySet[Application]) -> list[dict[str, Any]]:
     """The cohort counted per (state, loan officer): applications, amount requested, amount funded. One query, the
     one scan both tables below are added up from (at most states x officers rows)."""
-    return list(
+    rows = (
         cohort.values(
             "status", "loan_officer_id", "loan_officer__first_name", "loan_officer__last_name", "loan_officer__email"
         )
         .annotate(n=Count("pk"), amount=Sum("amount_requested"), funded_amount=Sum("funding__loan_amount"))
         .order_by()
     )
+    return [dict(row) for row in rows]
 
 
 def by_state(counts: list[dict[str, Any]]) -> list[StateRow]:
