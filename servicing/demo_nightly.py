@@ -40,6 +40,7 @@ from lending.core.models import User
 from lending.finance.amortization import LoanTerms, build_schedule
 from lending.finance.daycount import add_months
 from origination.demo import _clock
+from servicing.demo_month_end import MONTHS, month_end_demo_seed
 from servicing.models import (
     ContactAttempt,
     EscrowItem,
@@ -111,6 +112,7 @@ def nightly_demo_seed(*, today: date, actor: User | None, stdout) -> list[date]:
     boarded.append(escrow_demo_seed(last_night=last, actor=actor) is not None)
     boarded.append(year_end_demo_seed(today=today, actor=actor) is not None)  # before the nights: paid up to date
     boarded.append(charge_off_demo_seed(last_night=last) is not None)  # before the nights: they skip it
+    taped = month_end_demo_seed(first_night=nights[0])  # before the nights: a month they close follows on from it
     ran = []
     for night in nights:
         if NightlyRun.objects.filter(business_date=night).exists():
@@ -131,6 +133,8 @@ def nightly_demo_seed(*, today: date, actor: User | None, stdout) -> list[date]:
         + (" A loss mitigation application is acknowledged on DEMO-DQ-120." if mitigated else "")
         + (f" {FORBEARANCE_LOAN} is in forbearance and {MODIFICATION_LOAN} in a modification trial." if planned else "")
     )
+    if taped:
+        stdout.write(f"Month-end tape demo: {taped} loan rows over the last {MONTHS} closed months.")
     return nights
 
 

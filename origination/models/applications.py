@@ -86,6 +86,8 @@ class Application(ApplicationWorkflow, ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["status", "-created_at"], name="application_pipeline_idx"),
             models.Index(fields=["-created_at", "-id"], name="application_newest_idx"),
+            # The pipeline report: the applications taken in a period, newest first.
+            models.Index(fields=["application_date", "id"], name="application_taken_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -253,6 +255,9 @@ class TransitionLog(models.Model):
     to_status = models.CharField(max_length=32, choices=Status.choices)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    entered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the application entered from_status: the stay this step ended began."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

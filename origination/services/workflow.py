@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -90,14 +91,14 @@ def application_transition(
             blocked = workflow.blocked_reasons(fsm_transition.conditions, application)
             if blocked:
                 raise TransitionBlocked(f"{workflow.TRANSITION_LABELS[name]} is blocked.", blocked)
-            from_status = application.status
+            from_status, entered_at = application.status, application.status_changed_at
             method()
             application.status_changed_at = timezone.now()
             update_fields = [*WORKFLOW_FIELDS, *_assign_actor(application, name, actor)]
             # Only the workflow's own fields: the caller's instance may be stale on others (dates set elsewhere).
             # ConcurrentTransitionMixin adds "status = from_status" to the UPDATE (optimistic lock).
             application.save(update_fields=update_fields)
-            _record(application, name, from_status, actor, note)
+            _record(application, name, from_status, actor, note, entered_at)
     except ConcurrentTransition as exc:
         application.refresh_from_db()
         raise StaleApplication(_stale_message(application)) from exc
@@ -126,9 +127,12 @@ def _stale_message(application: Application) -> str:
     return f"Someone else moved this application to {fresh.get_status_display()} first. Reload to see it."
 
 
-def _record(application: Application, name: str, from_status: str, actor: User, note: str) -> None:
+def _record(
+    application: Application, name: str, from_status: str, actor: User, note: str, entered_at: datetime
+) -> None:
     TransitionLog.objects.create(
         application=application,
+        entered_at=entered_at,
         actor=actor,
         transition=name,
         from_status=from_status,

@@ -17,6 +17,7 @@ from servicing.models.loss_mitigation import (
     LossMitigationApplication,
     LossMitigationDocument,
 )
+from servicing.models.month_end import LoanMonthEnd, LoanMonthEndCount
 from servicing.models.nightly import NightlyLoanError, NightlyRun, NightlyStatus, NightlyStepRun
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
 from servicing.models.payoff import LoanPayoff, PayoffQuote
@@ -51,6 +52,8 @@ __all__ = [
     "LoanAccount",
     "LoanFee",
     "LoanModification",
+    "LoanMonthEnd",
+    "LoanMonthEndCount",
     "LoanPayoff",
     "LoanTransaction",
     "LossMitigationApplication",

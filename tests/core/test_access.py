@@ -14,7 +14,7 @@ EXPECTED_NAV = {
     roles.UNDERWRITER: ["Workspace", "Origination", "My tasks"],
     roles.CLOSER: ["Workspace", "Origination", "My tasks"],
     roles.SERVICER: ["Workspace", "Servicing", "Jobs", "Servicer admin"],
-    roles.COLLECTOR: ["Workspace", "Servicing", "Collections"],
+    roles.COLLECTOR: ["Workspace", "Servicing", "Collections", "Reports"],
     roles.MANAGER: [
         "Workspace",
         "CRM",

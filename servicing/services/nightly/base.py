@@ -74,6 +74,7 @@ ORDER = (
     "escrow",
     "statements",
     "promises",
+    "month_end",
 )
 
 

@@ -57,8 +57,8 @@ def _state(promise):
     return promise.status, promise.paid_amount, promise.resolved_on
 
 
-def test_the_step_runs_last_after_statements():
-    assert [step.name for step in steps_in_order()][-2:] == ["statements", "promises"]
+def test_the_step_runs_after_statements_before_the_month_end_tape():
+    assert [step.name for step in steps_in_order()][-3:] == ["statements", "promises", "month_end"]
 
 
 def test_kept_broken_and_idempotent():

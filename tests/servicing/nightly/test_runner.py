@@ -345,5 +345,6 @@ def test_a_worker_process_finds_every_step_by_name_without_importing_the_steps_i
         "escrow",
         "statements",
         "promises",
+        "month_end",
     ]
     assert done.stdout.strip() == f"[] {order}"

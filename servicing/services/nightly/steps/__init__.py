@@ -8,6 +8,7 @@ from servicing.services.nightly.steps import (  # noqa: F401  (importing a step 
     escrow,
     interest,
     late_fees,
+    month_end,
     plans,
     promises,
     statements,
