@@ -29,6 +29,8 @@ urlpatterns = [
     path("staff/jobs/", include("servicing.urls.jobs")),
     path("staff/collections/", include("servicing.urls.collections")),
     path("staff/reports/hmda/", include("origination.urls.hmda")),
+    # The reports index and every registered report (lending.core.reports.registry).
+    path("staff/reports/", include("lending.core.reports.urls")),
     path("admin/", admin.site.urls),
 ]
 # No MEDIA_URL route, not even with DEBUG on: stored documents are streamed only by permission-checked views.

@@ -21,6 +21,7 @@ from servicing.models.nightly import NightlyLoanError, NightlyRun, NightlyStatus
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
 from servicing.models.payoff import LoanPayoff, PayoffQuote
 from servicing.models.plans import Forbearance, LoanModification, RepaymentPlan, RepaymentPlanMonth
+from servicing.models.reports import PortfolioMonth
 from servicing.models.statements import Statement
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "NightlyStepRun",
     "PayoffQuote",
     "PendingPayment",
+    "PortfolioMonth",
     "PrintBatch",
     "PromiseToPay",
     "Recovery",

@@ -187,7 +187,7 @@ class LedgerDailyBalance(models.Model):
     many lines. The balance of an account as of a date is the sum of its rows through that date, so a trial
     balance reads accounts x days rows, never the journal's millions of lines.
 
-    Kept exact by the database, not by the services: a trigger on ``servicing_journalline`` (migration 0032)
+    Kept exact by the database, not by the services: a trigger on ``servicing_journalline`` (migration 0033)
     adds, for every INSERT statement of lines, one row per (account, effective date) it touched, in the same
     transaction as the lines. So every way lines are written (``journal_post``, batches, the nightly bulk
     posting, a raw INSERT of the bench seed) is counted once, a backdated entry or a reversal lands on its own

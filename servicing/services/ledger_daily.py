@@ -1,4 +1,4 @@
-"""Keeping the per-account daily totals small: merge the rows the journal-line trigger adds (migration 0032).
+"""Keeping the per-account daily totals small: merge the rows the journal-line trigger adds (migration 0033).
 
 The trigger adds a row per (account, effective date) for each INSERT of lines, without touching existing rows (so
 concurrent postings never wait on each other). A day's rows are merged into one here: the sums are unchanged, the

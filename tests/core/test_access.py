@@ -24,8 +24,10 @@ EXPECTED_NAV = {
         "Collections",
         "Jobs",
         "HMDA",
+        "Reports",
         "Servicer admin",
     ],
+    roles.ACCOUNTING: ["Workspace"],
 }
 APP_HOMES = {
     "crm:home": {roles.LOAN_OFFICER, roles.MANAGER},

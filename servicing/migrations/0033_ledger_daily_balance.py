@@ -67,7 +67,7 @@ def remove(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0031_journalentry_kinds_merged'),
+        ('servicing', '0032_portfolio_month_and_payment_date_index'),
     ]
 
     operations = [
