@@ -85,14 +85,24 @@ class TrialBalance:
         return self.total_debit == self.total_credit
 
 
-def trial_balance(as_of: date | None = None) -> TrialBalance:
-    """Debits and credits per account over entries effective on or before ``as_of`` (all when None), summed
-    from the daily totals: one query over accounts x days rows, whatever the number of lines."""
+def trial_balance_accounts(as_of: date | None = None) -> QuerySet[LedgerAccount]:
+    """The chart in number order, each account annotated ``debit_total`` and ``credit_total`` over entries
+    effective on or before ``as_of`` (all when None), summed from the daily totals: one query over accounts x
+    days rows, whatever the number of lines."""
     dated = Q(daily_totals__date__lte=as_of) if as_of is not None else Q()
-    accounts = LedgerAccount.objects.annotate(
+    return LedgerAccount.objects.annotate(
         debit_total=_total(Sum("daily_totals__debit", filter=dated)),
         credit_total=_total(Sum("daily_totals__credit", filter=dated)),
     ).order_by("number")
+
+
+def trial_balance(as_of: date | None = None) -> TrialBalance:
+    """Debits and credits per account over entries effective on or before ``as_of`` (all when None): one query."""
+    return trial_balance_of(trial_balance_accounts(as_of), as_of)
+
+
+def trial_balance_of(accounts: QuerySet[LedgerAccount], as_of: date | None) -> TrialBalance:
+    """The trial balance of accounts annotated by ``trial_balance_accounts`` (perhaps filtered)."""
     return TrialBalance(
         as_of=as_of,
         rows=tuple(TrialBalanceRow(a, cents(a.debit_total), cents(a.credit_total)) for a in accounts),
@@ -166,6 +176,31 @@ def gl_activity(*, start: date, end: date, account_ids: list[int] | None = None)
         )
         for a in accounts
     ]
+
+
+def gl_daily_movements(*, start: date, end: date, account_ids: list[int] | None = None) -> list[DayMovement]:
+    """Each day from ``start`` through ``end`` with postings to the accounts (all when None): its debits and
+    credits, from the daily totals (one GROUP BY), for the activity chart."""
+    rows = LedgerDailyBalance.objects.filter(date__gte=start, date__lte=end)
+    if account_ids is not None:
+        rows = rows.filter(account_id__in=account_ids)
+    grouped = rows.values("date").annotate(d=_total(Sum("debit")), c=_total(Sum("credit"))).order_by("date")
+    return [DayMovement(row["date"], cents(row["d"]), cents(row["c"])) for row in grouped]
+
+
+@dataclass(frozen=True)
+class DayMovement:
+    day: date
+    debit: Decimal
+    credit: Decimal
+
+
+def all_lines() -> QuerySet[JournalLine]:
+    """Every journal line in effective-date and posting order, with its entry, account and loan: the GL activity
+    report narrows it by account and dates (its filters) and reads a page, or streams it to an export."""
+    return JournalLine.objects.select_related("entry", "account", "loan").order_by(
+        "entry__effective_date", "entry_id", "id"
+    )
 
 
 def gl_lines(*, account: LedgerAccount, start: date, end: date) -> QuerySet[JournalLine]:
