@@ -1,4 +1,3 @@
-# ruff: noqa: S608 -- the SQL is this module's constant text; every value is a bound parameter
 """The trial balance as of any date, and the trial balance and GL activity report pages, on the 100,000-loan
 portfolio (bench/_servicing_seed.py: ~24 million journal lines).
 

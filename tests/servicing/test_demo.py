@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from origination.demo import _clock
 from servicing import selectors
-from servicing.selectors import general_ledger
 from servicing.demo_nightly import demo_nights
 from servicing.models import (
     BorrowerDocument,
@@ -30,6 +29,7 @@ from servicing.models import (
     PromiseToPay,
     Statement,
 )
+from servicing.selectors import general_ledger
 
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits: funding boards each loan as `make run` does
 
