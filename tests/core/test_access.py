@@ -27,7 +27,7 @@ EXPECTED_NAV = {
         "Reports",
         "Servicer admin",
     ],
-    roles.ACCOUNTING: ["Workspace"],
+    roles.ACCOUNTING: ["Workspace", "Reports"],
 }
 APP_HOMES = {
     "crm:home": {roles.LOAN_OFFICER, roles.MANAGER},
