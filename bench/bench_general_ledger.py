@@ -130,7 +130,7 @@ def measure_posting_cost() -> None:
         cursor.execute("ALTER TABLE servicing_journalline ENABLE TRIGGER servicing_journalline_daily")
     report(
         "daily totals trigger: cost per posting",
-        with_trigger - without,
+        max(with_trigger - without, 0.0),  # the two medians are noisy on a loaded machine
         "ms",
         1,
         higher_is_better=False,

@@ -17,10 +17,14 @@ POSTGRES_INSTALL = """
 CREATE OR REPLACE FUNCTION servicing_ledger_daily_add() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    -- Each line's date by a primary-key lookup of its entry (a subquery per line), not a join: the planner
+    -- knows nothing of a transition table's size and would hash-join a payment's 4 lines against every entry.
     INSERT INTO servicing_ledgerdailybalance (account_id, date, debit, credit, line_count)
-    SELECT l.account_id, e.effective_date, sum(l.debit), sum(l.credit), count(*)
-      FROM new_lines l JOIN servicing_journalentry e ON e.id = l.entry_id
-     GROUP BY l.account_id, e.effective_date;
+    SELECT l.account_id, l.day, sum(l.debit), sum(l.credit), count(*)
+      FROM (SELECT n.account_id, n.debit, n.credit,
+                   (SELECT e.effective_date FROM servicing_journalentry e WHERE e.id = n.entry_id) AS day
+              FROM new_lines n) l
+     GROUP BY l.account_id, l.day;
     RETURN NULL;
 END $$;
 

@@ -21,6 +21,7 @@ TRIAL = reverse("reports:trial-balance")
 ACTIVITY = reverse("reports:gl-activity")
 D = Decimal
 ZERO = D("0.00")
+REVERSAL_MEMO = "Reversal of JE {je1}: posted in error"
 
 
 def _post(day: date, debit_account: str, credit_account: str, amount: str, memo: str = ""):
@@ -40,10 +41,15 @@ def books(client):
     Jan 5, Dr charge-off loss 10.10 / Cr cash; JE1 reversed effective Jan 25."""
     client.force_login(user_with_role(roles.ACCOUNTING))
     first = _post(date(2027, 1, 10), "cash", "fee_income", "100.00", "Fee A")
-    _post(date(2027, 1, 20), "cash", "fee_income", "50.25", "Fee B")
-    _post(date(2027, 1, 5), "charge_off_loss", "cash", "10.10", "Write-off")
-    journal_reverse(actor=None, entry=first, reason="posted in error", effective_date=date(2027, 1, 25))
-    return first
+    second = _post(date(2027, 1, 20), "cash", "fee_income", "50.25", "Fee B")
+    third = _post(date(2027, 1, 5), "charge_off_loss", "cash", "10.10", "Write-off")
+    fourth = journal_reverse(actor=None, entry=first, reason="posted in error", effective_date=date(2027, 1, 25))
+    return {"je1": str(first.pk), "je2": str(second.pk), "je3": str(third.pk), "je4": str(fourth.pk)}
+
+
+def _ids(rows: list, books: dict[str, str]) -> list:
+    """The expected rows with the entries' numbers filled in ("{je1}" -> JE1's id)."""
+    return [[cell.format(**books) for cell in row] for row in rows]
 
 
 @pytest.mark.parametrize(("role", "allowed"), access_cases(TrialBalanceReport.allowed_roles))
@@ -141,10 +147,13 @@ def _cash() -> str:
 def test_gl_activity_of_cash_over_a_range_by_hand(client, books):
     filters = {"as_of": "2027-01-31", "account": _cash(), "date_from": "2027-01-06", "date_to": "2027-01-20"}
     response = client.get(ACTIVITY, filters)
-    assert page_rows(response) == [
-        ["Jan 10, 2027", "1", "Adjustment", "1000 Cash and clearing", "", "Fee A", "$100.00", "$0.00"],
-        ["Jan 20, 2027", "2", "Adjustment", "1000 Cash and clearing", "", "Fee B", "$50.25", "$0.00"],
-    ]
+    assert page_rows(response) == _ids(
+        [
+            ["Jan 10, 2027", "{je1}", "Adjustment", "1000 Cash and clearing", "", "Fee A", "$100.00", "$0.00"],
+            ["Jan 20, 2027", "{je2}", "Adjustment", "1000 Cash and clearing", "", "Fee B", "$50.25", "$0.00"],
+        ],
+        books,
+    )
     [cash] = response.context["activity"]
     # Opening -10.10 (the backdated write-off), debits 150.25, closing 140.15, two lines.
     assert (cash.opening, cash.debit, cash.credit, cash.closing, cash.line_count) == (
@@ -165,14 +174,17 @@ def test_gl_activity_defaults_to_the_month_of_the_as_of_date(client, books):
     response = client.get(ACTIVITY, {"as_of": "2027-01-24"})
     assert (response.context["start"], response.context["end"]) == (date(2027, 1, 1), date(2027, 1, 24))
     # Every account's lines from Jan 1 through Jan 24: JE3 (Jan 5), JE1 (Jan 10), JE2 (Jan 20); not the reversal.
-    assert [(row[0], row[1], row[3]) for row in page_rows(response)] == [
-        ("Jan 5, 2027", "3", "5100 Charge-off loss"),
-        ("Jan 5, 2027", "3", "1000 Cash and clearing"),
-        ("Jan 10, 2027", "1", "1000 Cash and clearing"),
-        ("Jan 10, 2027", "1", "4200 Fee income"),
-        ("Jan 20, 2027", "2", "1000 Cash and clearing"),
-        ("Jan 20, 2027", "2", "4200 Fee income"),
-    ]
+    assert [[row[0], row[1], row[3]] for row in page_rows(response)] == _ids(
+        [
+            ["Jan 5, 2027", "{je3}", "5100 Charge-off loss"],
+            ["Jan 5, 2027", "{je3}", "1000 Cash and clearing"],
+            ["Jan 10, 2027", "{je1}", "1000 Cash and clearing"],
+            ["Jan 10, 2027", "{je1}", "4200 Fee income"],
+            ["Jan 20, 2027", "{je2}", "1000 Cash and clearing"],
+            ["Jan 20, 2027", "{je2}", "4200 Fee income"],
+        ],
+        books,
+    )
     activity = {row.account.code: row for row in response.context["activity"]}
     assert (activity["fee_income"].opening, activity["fee_income"].closing) == (ZERO, D("150.25"))
     assert len(activity) == 11  # every account of the chart
@@ -181,33 +193,20 @@ def test_gl_activity_defaults_to_the_month_of_the_as_of_date(client, books):
 def test_gl_activity_exports_every_filtered_line(client, books):
     filters = {"as_of": "2027-01-31", "account": _cash()}
     header = ["Effective", "Entry", "Kind", "Account", "Loan", "Memo", "Debit", "Credit"]
-    assert csv_rows(client, ACTIVITY, **filters) == [
-        header,
-        ["2027-01-05", "3", "Adjustment", "1000 Cash and clearing", "", "Write-off", "0.00", "10.10"],
-        ["2027-01-10", "1", "Adjustment", "1000 Cash and clearing", "", "Fee A", "100.00", "0.00"],
-        ["2027-01-20", "2", "Adjustment", "1000 Cash and clearing", "", "Fee B", "50.25", "0.00"],
+    assert csv_rows(client, ACTIVITY, **filters) == _ids(
         [
-            "2027-01-25",
-            "4",
-            "Reversal",
-            "1000 Cash and clearing",
-            "",
-            "Reversal of JE 1: posted in error",
-            "0.00",
-            "100.00",
+            header,
+            ["2027-01-05", "{je3}", "Adjustment", "1000 Cash and clearing", "", "Write-off", "0.00", "10.10"],
+            ["2027-01-10", "{je1}", "Adjustment", "1000 Cash and clearing", "", "Fee A", "100.00", "0.00"],
+            ["2027-01-20", "{je2}", "Adjustment", "1000 Cash and clearing", "", "Fee B", "50.25", "0.00"],
+            ["2027-01-25", "{je4}", "Reversal", "1000 Cash and clearing", "", REVERSAL_MEMO, "0.00", "100.00"],
         ],
-    ]
+        books,
+    )
     rows = xlsx_rows(client, ACTIVITY, **filters, kind="reversal")
     assert rows[0] == header
-    assert rows[1][1:] == [
-        4.0,
-        "Reversal",
-        "1000 Cash and clearing",
-        None,
-        "Reversal of JE 1: posted in error",
-        0.0,
-        100.0,
-    ]
+    memo = REVERSAL_MEMO.format(**books)
+    assert rows[1][1:] == [float(books["je4"]), "Reversal", "1000 Cash and clearing", None, memo, 0.0, 100.0]
 
 
 def test_gl_activity_page_queries_do_not_grow_with_lines(client, books, django_assert_max_num_queries):
