@@ -8,9 +8,11 @@ Only the listing of an account's lines reads lines, a page at a time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.expressions import Combinable
@@ -101,7 +103,7 @@ def trial_balance(as_of: date | None = None) -> TrialBalance:
     return trial_balance_of(trial_balance_accounts(as_of), as_of)
 
 
-def trial_balance_of(accounts: QuerySet[LedgerAccount], as_of: date | None) -> TrialBalance:
+def trial_balance_of(accounts: Iterable[Any], as_of: date | None) -> TrialBalance:
     """The trial balance of accounts annotated by ``trial_balance_accounts`` (perhaps filtered)."""
     return TrialBalance(
         as_of=as_of,

@@ -35,7 +35,7 @@ def ledger_daily_compact() -> int:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(POSTGRES_COMPACT)
-            return cursor.rowcount  # the INSERT's rows: one per day merged
+            return int(cursor.rowcount)  # the INSERT's rows: one per day merged
     return _compact_portably()
 
 
@@ -84,4 +84,4 @@ def ledger_daily_rebuild() -> int:
             cursor.execute("LOCK TABLE servicing_journalline IN SHARE MODE")
         cursor.execute("DELETE FROM servicing_ledgerdailybalance")
         cursor.execute(REBUILD)
-        return cursor.rowcount
+        return int(cursor.rowcount)
