@@ -26,6 +26,11 @@ class PaymentHistoryFilterSet(reports.ReportFilterSet):
         return queryset.filter(effective_date__lte=value)
 
 
+METHODS: dict[str, str] = dict(LoanTransaction.Method.choices)
+KINDS: dict[str, str] = dict(LoanTransaction.Kind.choices)
+STATUSES: dict[str, str] = dict(LoanTransaction.Status.choices)
+
+
 def _money(key: str, label: str) -> reports.Column:
     return reports.Column(key, label, reports.MONEY)
 
@@ -87,8 +92,3 @@ class PaymentHistoryReport(reports.ReportView):
                 money=True,
             )
         ]
-
-
-METHODS = dict(LoanTransaction.Method.choices)
-KINDS = dict(LoanTransaction.Kind.choices)
-STATUSES = dict(LoanTransaction.Status.choices)

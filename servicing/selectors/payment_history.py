@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
@@ -52,8 +52,9 @@ def payment_history_transactions(*, as_of: date) -> QuerySet[LoanTransaction]:
 
 def with_allocation(transactions: QuerySet[LoanTransaction]) -> QuerySet[LoanTransaction, dict[str, Any]]:
     """The transactions as rows, newest first, each with its current allocation summed by column."""
-    return (
+    return cast(
+        QuerySet[LoanTransaction, dict[str, Any]],
         transactions.values(*ROW_FIELDS)
         .annotate(**{name: _bucket_sum(buckets) for name, buckets in ALLOCATION_COLUMNS.items()})
-        .order_by("-effective_date", "-id")
+        .order_by("-effective_date", "-id"),
     )

@@ -7,11 +7,11 @@ of a date when it was disbursed on or before it. Weighted averages weigh each lo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import (
     Case,
@@ -123,7 +123,7 @@ def portfolio_strata(loans: QuerySet[LoanAccount]) -> Strata:
     up into each dimension here."""
     groups = list(
         loans.order_by()
-        .values("product_code", "status", "rate_band", "vintage")
+        .values("product_code", "status", "rate_band", "vintage")  # type: ignore[misc]  # annotated fields
         .annotate(
             loans=Count("id"),
             balance=Coalesce(Sum("principal_balance"), ZERO, output_field=BIG),
@@ -157,7 +157,10 @@ def portfolio_strata(loans: QuerySet[LoanAccount]) -> Strata:
 
 
 def _roll(
-    groups: Iterable[dict[str, Any]], label, book: Decimal | None, order: list[str] | None = None
+    groups: Iterable[dict[str, Any]],
+    label: Callable[[dict[str, Any]], str],
+    book: Decimal | None,
+    order: list[str] | None = None,
 ) -> list[Stratum]:
     strata: dict[str, Stratum] = {}
     for row in groups:
@@ -232,7 +235,10 @@ def portfolio_months(*, as_of: date, product: str = "", months: int = 12) -> lis
     rows = PortfolioMonth.objects.filter(month__lte=as_of)
     if product:
         rows = rows.filter(product_code=product)
-    by_month = list(rows.values("month").annotate(**{name: Sum(name) for name in MONTH_SUMS}).order_by("month"))
+    by_month = cast(
+        list[dict[str, Any]],
+        list(rows.values("month").annotate(**{name: Sum(name) for name in MONTH_SUMS}).order_by("month")),
+    )
     figures, balance = [], ZERO
     for row in by_month:
         figures.append(

@@ -110,8 +110,8 @@ def month_figures(month: date) -> dict[str, dict[str, Any]]:
     receivable = JournalLine.objects.filter(
         account__code=LOANS_RECEIVABLE, entry__effective_date__gte=start, entry__effective_date__lt=end
     )
-    for row in receivable.values("loan__product_code").annotate(d=Sum("debit"), c=Sum("credit")).order_by():
-        add(row["loan__product_code"], "principal_change", (row["d"] or ZERO) - (row["c"] or ZERO))
+    for change in receivable.values("loan__product_code").annotate(d=Sum("debit"), c=Sum("credit")).order_by():
+        add(change["loan__product_code"], "principal_change", (change["d"] or ZERO) - (change["c"] or ZERO))
     charge_offs = ChargeOff.objects.filter(charged_off_on__gte=start, charged_off_on__lt=end)
     for row in (
         charge_offs.values("loan__product_code")

@@ -17,6 +17,8 @@ from tests.servicing.reports.book import FIRST_DUE, INSTALLMENT_1, book, loan, p
 pytestmark = pytest.mark.django_db
 URL = reverse("reports:payments")
 AS_OF = {"as_of": "2026-03-31"}
+ZEROS5 = ("0.00",) * 5
+A1_REST = ("0.00", "0.00", "0.00", "ref-a1")
 
 # Effective, loan, product, method, kind, status, amount, principal, prepaid, interest, escrow, late fees, fees,
 # suspense, reference. A2 is a curtailment: all of it prepaid principal; A1 and B1 pay installment 1 exactly.
@@ -73,10 +75,8 @@ def test_the_csv_export_is_exactly_the_filtered_rows(client, the_book):
     header += ["Interest", "Escrow", "Late fees", "Fees", "Suspense", "Reference"]
     assert csv_rows(client, URL, loan=a, **AS_OF) == [
         header,
-        ["2026-03-15", a, pa, "Check", "Payment", "Posted", "5000.00", "0.00", "5000.00"]
-        + ["0.00", "0.00", "0.00", "0.00", "0.00", "ref-a2"],
-        ["2026-03-01", a, pa, "ACH", "Payment", "Posted", "1175.13", "90.40", "0.00"]
-        + ["559.73", "525.00", "0.00", "0.00", "0.00", "ref-a1"],
+        [*("2026-03-15", a, pa, "Check", "Payment", "Posted", "5000.00", "0.00", "5000.00"), *ZEROS5, "ref-a2"],
+        [*("2026-03-01", a, pa, "ACH", "Payment", "Posted", "1175.13", "90.40", "0.00", "559.73", "525.00"), *A1_REST],
     ]
 
 
