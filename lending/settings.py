@@ -209,6 +209,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicing.portfolio_months_refresh",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Merge the per-account daily totals the day's postings added (the as-of trial balance reads them).
+    "servicing-ledger-daily-compact": {"task": "servicing.ledger_daily_compact", "schedule": crontab(hour=4, minute=0)},
     # Each loan officer's CRM follow-ups due today, one email each, before the working day (README "CRM").
     "crm-task-reminders": {"task": "crm.task_reminders", "schedule": crontab(hour=7, minute=0)},
     # Campaign emails due (README "CRM: campaigns"): enroll by the rules, claim due steps, send in chunks.

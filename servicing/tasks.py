@@ -15,6 +15,7 @@ from servicing.services import (
     documents,
     early_intervention,
     escrow_statements,
+    ledger_daily,
     notices,
     portfolio_months,
     print_batches,
@@ -47,6 +48,12 @@ def nightly_close() -> list[str]:
     except runner.NightlyRunRefused as refused:  # a run still in progress: tomorrow's beat picks up from there
         return [refused.message]
     return [day.isoformat() for day in dates]
+
+
+@shared_task(name="servicing.ledger_daily_compact")
+def ledger_daily_compact() -> int:
+    """Beat's entry: merge the day's per-account daily total rows (the trial balance reads them)."""
+    return ledger_daily.ledger_daily_compact()
 
 
 # A mail server that is down (smtplib errors are OSErrors) is retried; the document stays undelivered meanwhile.

@@ -126,7 +126,9 @@ class JournalEntry(models.Model):
         verbose_name_plural = "journal entries"
         indexes = [
             models.Index(fields=["loan", "effective_date", "id"], name="journal_entry_loan_idx"),
-            models.Index(fields=["effective_date"], name="journal_entry_date_idx"),
+            # (date, id), not the date alone: the GL activity report lists lines in that order, and a day of the
+            # book holds 100,000 payment entries that would otherwise be sorted for every page.
+            models.Index(fields=["effective_date", "id"], name="journal_entry_date_id_idx"),
         ]
         constraints = [
             # A reversal, and only a reversal, points at the entry it reverses.
@@ -176,3 +178,44 @@ class JournalLine(models.Model):
     def __str__(self) -> str:
         side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
         return f"{self.account_id} {side}"
+
+
+# Day totals of a busy account outgrow one amount's 14 digits sooner than a single line does.
+DAY_TOTAL: DecimalSpec = {"max_digits": 18, "decimal_places": 2}
+
+
+class LedgerDailyBalance(models.Model):
+    """What an account moved on one effective date: the sum of its journal lines' debits and credits, and how
+    many lines. The balance of an account as of a date is the sum of its rows through that date, so a trial
+    balance reads accounts x days rows, never the journal's millions of lines.
+
+    Kept exact by the database, not by the services: a trigger on ``servicing_journalline`` (migration 0033)
+    adds, for every INSERT statement of lines, one row per (account, effective date) it touched, in the same
+    transaction as the lines. So every way lines are written (``journal_post``, batches, the nightly bulk
+    posting, a raw INSERT of the bench seed) is counted once, a backdated entry or a reversal lands on its own
+    effective date, and a rolled-back posting leaves nothing behind. The journal is append-only, so a line
+    counted is never changed afterwards.
+
+    The trigger only INSERTs (no UPSERT on a shared row): concurrent payments never wait on each other's
+    (cash, today) row and cannot deadlock over days touched in different orders. Several rows for one
+    (account, date) are therefore normal; ``ledger_daily_compact`` merges them (one statement, nightly) so the
+    table stays near accounts x days. Sums are the same before and after a merge.
+    """
+
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="daily_totals", db_index=False)
+    date = models.DateField()
+    debit = models.DecimalField(**DAY_TOTAL, default=0)
+    credit = models.DecimalField(**DAY_TOTAL, default=0)
+    line_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["account_id", "date"]
+        # An account's activity over a range, and every account through a date, read from the index alone.
+        indexes = [
+            models.Index(
+                fields=["account", "date"], include=["debit", "credit", "line_count"], name="ledger_daily_account_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.date} Dr {self.debit} Cr {self.credit}"

@@ -6,14 +6,11 @@ per-loan queries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     Count,
-    DecimalField,
     F,
     OuterRef,
     Q,
@@ -22,14 +19,21 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.expressions import Combinable
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Round
 from django.shortcuts import get_object_or_404
 
 from lending.finance.money import ZERO, cents
 from origination.models import Application
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
 from servicing.models.ledger import LOAN_BALANCE_ACCOUNTS
+from servicing.selectors.general_ledger import (
+    TOTAL,
+    _total,
+)
+from servicing.selectors.general_ledger import TrialBalance as TrialBalance
+from servicing.selectors.general_ledger import TrialBalanceRow as TrialBalanceRow
+from servicing.selectors.general_ledger import trial_balance as trial_balance
+from servicing.selectors.general_ledger import trial_balance_from_lines as trial_balance_from_lines
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -43,14 +47,7 @@ class EntryTotals(TypedDict):
     credit_total: Decimal
 
 
-# Sums over many lines can outgrow a single amount's 14 digits.
-TOTAL = DecimalField(max_digits=20, decimal_places=2)
 BALANCE_FIELDS = tuple(LOAN_BALANCE_ACCOUNTS.values())
-
-
-def _total(expression: Combinable) -> Round:
-    # Rounded to cents in SQL: SQLite sums decimals as floats; PostgreSQL's numeric is exact either way.
-    return Round(Coalesce(expression, Value(ZERO), output_field=TOTAL), 2, output_field=TOTAL)
 
 
 # --- loans -------------------------------------------------------------------------------------------------
@@ -122,70 +119,6 @@ def loan_subledger(loan: LoanAccount) -> list[JournalLine]:
         JournalLine.objects.filter(loan=loan)
         .select_related("entry", "account")
         .order_by("entry__effective_date", "entry_id", "id")
-    )
-
-
-# --- trial balance -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TrialBalanceRow:
-    account: LedgerAccount
-    debit: Decimal  # sum of the account's debits
-    credit: Decimal  # sum of its credits
-
-    @property
-    def net_debit(self) -> Decimal:
-        """The balance in the debit column (zero when the account nets to a credit)."""
-        return max(self.debit - self.credit, ZERO)
-
-    @property
-    def net_credit(self) -> Decimal:
-        return max(self.credit - self.debit, ZERO)
-
-    @property
-    def balance(self) -> Decimal:
-        """The balance on the account's normal side (negative when it runs against it)."""
-        net = self.debit - self.credit
-        return net if self.account.normal_side == LedgerAccount.Side.DEBIT else -net
-
-
-@dataclass(frozen=True)
-class TrialBalance:
-    as_of: date | None
-    rows: tuple[TrialBalanceRow, ...]
-
-    @property
-    def total_debit(self) -> Decimal:
-        return sum((row.debit for row in self.rows), ZERO)
-
-    @property
-    def total_credit(self) -> Decimal:
-        return sum((row.credit for row in self.rows), ZERO)
-
-    @property
-    def total_net_debit(self) -> Decimal:
-        return sum((row.net_debit for row in self.rows), ZERO)
-
-    @property
-    def total_net_credit(self) -> Decimal:
-        return sum((row.net_credit for row in self.rows), ZERO)
-
-    @property
-    def nets_to_zero(self) -> bool:
-        return self.total_debit == self.total_credit
-
-
-def trial_balance(as_of: date | None = None) -> TrialBalance:
-    """Debits and credits per account, over entries effective on or before ``as_of`` (all when None): one query."""
-    dated = Q(lines__entry__effective_date__lte=as_of) if as_of is not None else Q()
-    accounts = LedgerAccount.objects.annotate(
-        debit_total=_total(Sum("lines__debit", filter=dated)),
-        credit_total=_total(Sum("lines__credit", filter=dated)),
-    ).order_by("number")
-    return TrialBalance(
-        as_of=as_of,
-        rows=tuple(TrialBalanceRow(a, cents(a.debit_total), cents(a.credit_total)) for a in accounts),
     )
 
 

@@ -29,6 +29,7 @@ from servicing.models import (
     PromiseToPay,
     Statement,
 )
+from servicing.selectors import general_ledger
 
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits: funding boards each loan as `make run` does
 
@@ -44,6 +45,10 @@ def test_demo_loans_have_a_payment_and_a_second_run_adds_nothing():
         assert txn.allocation_lines.current().filter(installment__number=1, bucket="interest").exists()
     assert PendingPayment.objects.filter(loan__borrower__email="alice@example.com", status="pending").count() == 1
     assert selectors.loan_balance_mismatches() == []
+    # The trial balance report's figures: the daily totals equal the lines, and the ledger ties to the loans.
+    assert selectors.trial_balance().rows == selectors.trial_balance_from_lines().rows
+    assert selectors.trial_balance().nets_to_zero
+    assert [row.difference for row in general_ledger.subledger_tieout()] == [Decimal("0.00")] * 6
     counts = (
         LoanTransaction.objects.count(),
         PendingPayment.objects.count(),

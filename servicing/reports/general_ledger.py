@@ -1,0 +1,149 @@
+"""The accounting reports: the trial balance as of a date with its tie-out to the loans' sub-ledgers
+(/staff/reports/trial-balance/), and an account's activity over a date range with its lines
+(/staff/reports/gl-activity/). Balances come from the per-account daily totals (``LedgerDailyBalance``), never from
+a scan of every journal line; only the listed lines are read, a page (or an export's chunk) at a time."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+
+from lending.core import reports
+from lending.finance.money import ZERO
+from servicing.models import JournalEntry, LedgerAccount
+from servicing.selectors import general_ledger as gl
+
+
+def _net_debit(account: LedgerAccount) -> Any:
+    return max(account.debit_total - account.credit_total, ZERO)  # type: ignore[attr-defined]
+
+
+def _net_credit(account: LedgerAccount) -> Any:
+    return max(account.credit_total - account.debit_total, ZERO)  # type: ignore[attr-defined]
+
+
+class TrialBalanceFilterSet(reports.ReportFilterSet):
+    kind = django_filters.ChoiceFilter(field_name="kind", choices=LedgerAccount.Kind.choices, label="Kind")
+
+
+@reports.register
+class TrialBalanceReport(reports.ReportView):
+    slug = "trial-balance"
+    title = "Trial balance"
+    description = "Every account's debits, credits and balance as of a date, tied to the loans' sub-ledgers."
+    order = 60
+    filterset_class = TrialBalanceFilterSet
+    template_name = "servicing/reports/trial_balance.html"
+    page_size = None  # one row per account of the chart
+    rows_title = "Accounts"
+    columns = (
+        reports.Column("number", "Number"),
+        reports.Column("name", "Account"),
+        reports.Column("kind", "Kind", accessor=lambda a: a.get_kind_display()),
+        reports.Column("debit_total", "Debits", reports.MONEY),
+        reports.Column("credit_total", "Credits", reports.MONEY),
+        reports.Column("net_debit", "Debit balance", reports.MONEY, accessor=_net_debit),
+        reports.Column("net_credit", "Credit balance", reports.MONEY, accessor=_net_credit),
+    )
+
+    def get_queryset(self) -> QuerySet:
+        return gl.trial_balance_accounts(self.as_of)
+
+    def get_report_context(self, rows: QuerySet) -> dict[str, Any]:
+        return {"trial": gl.trial_balance_of(rows, self.as_of), "tieout": gl.subledger_tieout()}
+
+    def get_charts(self, rows: QuerySet, context: dict[str, Any]) -> list[reports.Chart]:
+        shown = [row for row in context["trial"].rows if row.debit or row.credit]
+        return [
+            reports.Chart(
+                id="balances",
+                title="Balance of each account (on its normal side)",
+                labels=[f"{row.account.number} {row.account.name}" for row in shown],
+                datasets=[reports.Dataset("Balance", [row.balance for row in shown])],
+                money=True,
+            )
+        ]
+
+
+class GlActivityFilterSet(reports.ReportFilterSet):
+    account = django_filters.ModelChoiceFilter(
+        field_name="account", queryset=LedgerAccount.objects.order_by("number"), label="Account"
+    )
+    date_from, date_to = reports.date_range_filters("entry__effective_date", "Effective")
+    kind = django_filters.ChoiceFilter(field_name="entry__kind", choices=JournalEntry.Kind.choices, label="Entry kind")
+
+    def filter_as_of(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(entry__effective_date__lte=value)
+
+
+@reports.register
+class GlActivityReport(reports.ReportView):
+    slug = "gl-activity"
+    title = "GL activity"
+    description = "Opening balance, debits, credits and closing balance per account over a date range, with the lines."
+    order = 61
+    filterset_class = GlActivityFilterSet
+    template_name = "servicing/reports/gl_activity.html"
+    rows_title = "Journal lines, by effective date"
+    columns = (
+        reports.Column("effective_date", "Effective", reports.DATE, accessor=lambda line: line.entry.effective_date),
+        reports.Column("entry_id", "Entry", reports.INTEGER),
+        reports.Column("kind", "Kind", accessor=lambda line: line.entry.get_kind_display()),
+        reports.Column("account", "Account", accessor=lambda line: str(line.account)),
+        reports.Column("loan", "Loan", accessor=lambda line: line.loan.loan_number if line.loan_id else ""),
+        reports.Column("memo", "Memo", accessor=lambda line: line.entry.memo),
+        reports.Column("debit", "Debit", reports.MONEY),
+        reports.Column("credit", "Credit", reports.MONEY),
+    )
+
+    def filter_data(self) -> dict[str, Any]:
+        """Without a range: the month of the "as of" date, through that date."""
+        data = super().filter_data()
+        as_of = self.filterset_class.parse_as_of(data["as_of"])
+        if as_of is not None:
+            if not data.get("date_from"):
+                data["date_from"] = as_of.replace(day=1).isoformat()
+            if not data.get("date_to"):
+                data["date_to"] = as_of.isoformat()
+        return data
+
+    def get_queryset(self) -> QuerySet:
+        return gl.all_lines()
+
+    def range(self) -> tuple[date, date]:
+        """The range the summaries cover: the filters' dates, never past the "as of" date."""
+        cleaned = self.filterset.form.cleaned_data
+        start: date = cleaned.get("date_from") or self.as_of.replace(day=1)
+        end: date = min(cleaned.get("date_to") or self.as_of, self.as_of)
+        return start, end
+
+    def get_report_context(self, rows: QuerySet) -> dict[str, Any]:
+        start, end = self.range()
+        account = self.filterset.form.cleaned_data.get("account")
+        account_ids = [account.pk] if account is not None else None
+        return {
+            "start": start,
+            "end": end,
+            "activity": gl.gl_activity(start=start, end=end, account_ids=account_ids),
+            "movements": gl.gl_daily_movements(start=start, end=end, account_ids=account_ids),
+            "account": account,
+        }
+
+    def get_charts(self, rows: QuerySet, context: dict[str, Any]) -> list[reports.Chart]:
+        movements = context["movements"]
+        which = context["account"].name if context["account"] is not None else "all accounts"
+        return [
+            reports.Chart(
+                id="daily-activity",
+                title=f"Debits and credits per day ({which})",
+                labels=[f"{m.day:%b %d}" for m in movements],
+                datasets=[
+                    reports.Dataset("Debits", [m.debit for m in movements]),
+                    reports.Dataset("Credits", [m.credit for m in movements]),
+                ],
+                money=True,
+            )
+        ]
