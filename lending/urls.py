@@ -29,6 +29,7 @@ urlpatterns = [
     path("staff/jobs/", include("servicing.urls.jobs")),
     path("staff/collections/", include("servicing.urls.collections")),
     path("staff/reports/hmda/", include("origination.urls.hmda")),
+    path("staff/reports/metro2/", include("servicing.urls.metro2")),
     path("admin/", admin.site.urls),
 ]
 # No MEDIA_URL route, not even with DEBUG on: stored documents are streamed only by permission-checked views.

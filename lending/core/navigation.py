@@ -37,6 +37,7 @@ STAFF_NAV = (
     NavItem("Collections", "collections:queue", (roles.COLLECTOR, roles.MANAGER)),
     NavItem("Jobs", "jobs:list", (roles.SERVICER, roles.MANAGER)),
     NavItem("HMDA", "hmda:lar", (roles.MANAGER,)),
+    NavItem("Metro 2", "metro2:file", (roles.MANAGER,)),
     NavItem("Servicer admin", "admin:index", roles.ADMIN_ROLES),
 )
 

@@ -24,6 +24,7 @@ EXPECTED_NAV = {
         "Collections",
         "Jobs",
         "HMDA",
+        "Metro 2",
         "Servicer admin",
     ],
 }
@@ -34,6 +35,7 @@ APP_HOMES = {
     "jobs:list": {roles.SERVICER, roles.MANAGER},
     "collections:queue": {roles.COLLECTOR, roles.MANAGER},
     "hmda:lar": {roles.MANAGER},
+    "metro2:file": {roles.MANAGER},
 }
 
 

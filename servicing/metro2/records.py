@@ -1,0 +1,122 @@
+"""Formatting a Metro 2 record from its field values, and checking a formatted record against the written layout.
+
+``record_format`` never fails: it renders every field to its exact width and returns the problems it met (a number
+too wide for its field, a value that is not a number); ``record_check`` reads a formatted line back field by field
+(length, digits in numeric fields, real dates, required fields present). A record is furnished only when both
+find nothing (``servicing.metro2.file``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_DOWN, Decimal
+
+from servicing.metro2.layout import RECORD_LENGTH, Field
+
+# Upper-case letters, digits, blank and the punctuation names and addresses carry; anything else becomes a blank.
+_NOT_ALLOWED = re.compile(r"[^A-Z0-9 &'#,./-]")
+Value = str | int | Decimal | date | datetime | None
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+def whole_dollars(amount: Decimal) -> int:
+    """Metro 2 amounts are whole dollars: the cents are dropped ($1,234.99 -> 1234), never rounded up."""
+    return int(amount.quantize(Decimal(1), rounding=ROUND_DOWN))
+
+
+def alphanumeric(value: object) -> str:
+    """Upper case, accents stripped to their letter (José -> JOSE), other characters blanked."""
+    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode("ascii").upper()
+    return _NOT_ALLOWED.sub(" ", text)
+
+
+def _render(field: Field, value: Value) -> tuple[str, str | None]:
+    """The field's text at its exact width, and a problem when the value does not fit."""
+    if field.kind == "A":
+        text = alphanumeric(value) if value not in (None, "") else ""
+        return text[: field.length].ljust(field.length), None
+    if value is None or value == "":
+        return "0" * field.length, None
+    if isinstance(value, datetime):
+        digits = value.strftime("%m%d%Y%H%M%S")
+    elif isinstance(value, date):
+        digits = value.strftime("%m%d%Y")
+    elif isinstance(value, Decimal):
+        digits = str(whole_dollars(value))
+    else:
+        digits = str(value)
+    if not digits.isdigit():
+        what = "is not a whole number >= 0" if not field.pii else "is not all digits"
+        return "0" * field.length, what if field.pii else f"{digits!r} {what}"
+    if len(digits) > field.length:
+        return "9" * field.length, f"does not fit in {field.length} digits"
+    return digits.rjust(field.length, "0"), None
+
+
+def record_format(layout: tuple[Field, ...], values: Mapping[str, Value]) -> tuple[str, list[FieldError]]:
+    """The record of ``values`` (by field name; absent fields blank or zero) and the values that did not fit."""
+    unknown = set(values) - {field.name for field in layout}
+    if unknown:
+        raise KeyError(f"not in the layout: {sorted(unknown)}")
+    parts, errors = [], []
+    for field in layout:
+        text, problem = _render(field, values.get(field.name))
+        parts.append(text)
+        if problem:
+            errors.append(FieldError(field.name, problem))
+    return "".join(parts), errors
+
+
+def _valid_date(text: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(text, fmt)  # noqa: DTZ007 -- a calendar date in a file, not a moment
+    except ValueError:
+        return False
+    return True
+
+
+def _field_problem(field: Field, text: str) -> str | None:
+    if field.kind == "A":
+        if field.required and not text.strip():
+            return "is required"
+        if _NOT_ALLOWED.search(text):
+            return "has characters Metro 2 does not allow"
+        return None
+    if not text.isdigit():
+        return "is not all digits" if field.pii else f"{text!r} is not all digits"
+    if field.fmt in ("date", "timestamp"):
+        if set(text) == {"0"}:
+            return "is required" if field.required else None
+        fmt = "%m%d%Y" if field.fmt == "date" else "%m%d%Y%H%M%S"
+        if not _valid_date(text, fmt):
+            return "is not a real date" if field.pii else f"{text} is not a real date (MMDDYYYY)"
+    return None
+
+
+def record_check(layout: tuple[Field, ...], line: str) -> list[FieldError]:
+    """Check a formatted record field by field against ``layout``: its length, then each field's content."""
+    if len(line) != RECORD_LENGTH:
+        return [FieldError("record", f"is {len(line)} characters, not {RECORD_LENGTH}")]
+    errors = []
+    for field in layout:
+        problem = _field_problem(field, field.cut(line))
+        if problem:
+            errors.append(FieldError(field.name, problem))
+    return errors
+
+
+def record_fields(layout: tuple[Field, ...], line: str) -> dict[str, str]:
+    """A formatted record read back into its fields (as written, padding included)."""
+    return {field.name: field.cut(line) for field in layout}
