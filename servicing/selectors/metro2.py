@@ -139,7 +139,7 @@ class _ChunkReads:
             .values("loan_id")
             .annotate(last=Max("effective_date"), in_month=Sum("amount", filter=Q(effective_date__gte=start)))
         )
-        self.payments = {row["loan_id"]: row for row in payments}
+        self.payments: dict[int, dict[str, Any]] = {row["loan_id"]: dict(row) for row in payments}
         recoveries = (
             Recovery.objects.filter(loan_id__in=ids, received_on__lte=end)
             .order_by()
@@ -151,7 +151,7 @@ class _ChunkReads:
                 in_month=Sum("amount", filter=Q(received_on__gte=start)),
             )
         )
-        self.recoveries = {row["loan_id"]: row for row in recoveries}
+        self.recoveries: dict[int, dict[str, Any]] = {row["loan_id"]: dict(row) for row in recoveries}
         self.forborne = set(
             Forbearance.objects.filter(loan_id__in=ids, starts_on__lte=end)
             .filter(Q(status=Forbearance.Status.ACTIVE) | Q(resolved_on__gt=end))

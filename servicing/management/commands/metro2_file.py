@@ -45,6 +45,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"{account.account_number}: {error} (withheld)")
         where = output or "standard output"
         self.stderr.write(
-            f"Metro 2 file of {first:%Y-%m}: {summary.base_records} accounts written to {where}, "
+            f"Metro 2 file of {first:%Y-%m}: {summary.base_records} account{'' if summary.base_records == 1 else 's'} "
+            f"written to {where}, "
             f"{len(summary.withheld)} withheld."
         )
