@@ -21,11 +21,11 @@ from servicing.metro2.accounts import (
     AccountFacts,
     base_segment_values,
     current_balance,
-    month_end,
 )
 from servicing.metro2.records import FieldError, Value, record_check, record_fields, record_format, whole_dollars
 
 LINE_END = "\n"
+CONSUMER_FIELDS = frozenset(field.name for field in layout.BASE if field.start >= 232)  # surname to residence code
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class AccountErrors:
 
 @dataclass
 class Metro2Summary:
-    month: date  # the month end reported
+    end: date  # the date of account information: the month end, or today for the month in progress
     base_records: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
     balance_by_status: dict[str, int] = field(default_factory=dict)
@@ -130,8 +130,6 @@ def account_rules(values: dict[str, Value]) -> list[FieldError]:
         "date_of_first_delinquency"
     ):
         errors.append(FieldError("date_of_first_delinquency", "is required with a delinquent or charged-off status"))
-    if values.get("surname") is None:
-        errors.append(FieldError("surname", "no consumer: the loan has no borrower to report"))
     return errors
 
 
@@ -145,19 +143,24 @@ def base_record(
     line, errors = record_format(layout.BASE, values)
     errors += account_rules(values)
     errors += [error for error in record_check(layout.BASE, line) if error.field not in {e.field for e in errors}]
+    if facts.consumer is None:  # one error says it all: none of the consumer's fields can be filled
+        errors = [e for e in errors if e.field not in CONSUMER_FIELDS]
+        errors.insert(
+            0, FieldError("consumer", "the loan has no borrower to report (name, address, SSN or birth date)")
+        )
     return line, values, errors
 
 
 def metro2_lines(
     accounts: Iterable[AccountFacts],
     *,
-    month: date,
+    end: date,
     furnisher: Furnisher,
     created: datetime,
     summary: Metro2Summary,
 ) -> Iterator[str]:
-    """The file's records, each with its line end: header, the accounts that pass their checks, trailer."""
-    end = month_end(month)
+    """The file's records, each with its line end: header, the accounts that pass their checks, trailer. ``end``
+    is the date of account information (a month end; or today, for a file of the month in progress)."""
     yield header_record(furnisher, end=end, created=created.date()) + LINE_END
     for facts in accounts:
         line, values, errors = base_record(facts, end=end, furnisher=furnisher, time_stamp=created)

@@ -226,9 +226,14 @@ def _facts(loan: LoanAccount, reads: _ChunkReads, start: date, end: date) -> Acc
     )
 
 
+def metro2_end(month: date) -> date:
+    """The date of account information of ``month``'s file: its last day, or today while the month is running."""
+    return min(month_end(month), timezone.localdate())
+
+
 def metro2_accounts(*, month: date, chunk: int = CHUNK) -> Iterator[AccountFacts]:
     """The facts of every loan the file of ``month`` (any day of it) reports, by primary key, ``chunk`` loans a time."""
-    start, end = month.replace(day=1), month_end(month)
+    start, end = month.replace(day=1), metro2_end(month)
     last_pk = 0
     while True:
         loans = list(_loans(start, end).filter(pk__gt=last_pk)[:chunk])
@@ -246,7 +251,7 @@ def metro2_file_lines(*, month: date, summary: Metro2Summary, created: datetime 
     """The file of ``month`` as a stream of lines; ``summary`` holds the totals once the stream is read."""
     return metro2_lines(
         metro2_accounts(month=month),
-        month=month,
+        end=metro2_end(month),
         furnisher=metro2_furnisher(),
         created=created or timezone.localtime(),
         summary=summary,
@@ -255,7 +260,7 @@ def metro2_file_lines(*, month: date, summary: Metro2Summary, created: datetime 
 
 def metro2_summary(*, month: date) -> Metro2Summary:
     """The file of ``month`` read through, for its totals and the accounts withheld (nothing is kept)."""
-    summary = Metro2Summary(month=month_end(month))
+    summary = Metro2Summary(end=metro2_end(month))
     for _line in metro2_file_lines(month=month, summary=summary):
         pass
     return summary

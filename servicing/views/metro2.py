@@ -17,9 +17,9 @@ from django.views import View
 from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
 from lending.core.services import audit_record
-from servicing.metro2.accounts import STATUS_LABELS, month_end, months_back
+from servicing.metro2.accounts import STATUS_LABELS, months_back
 from servicing.metro2.file import Metro2Summary
-from servicing.selectors.metro2 import metro2_file_lines, metro2_filename, metro2_summary
+from servicing.selectors.metro2 import metro2_end, metro2_file_lines, metro2_filename, metro2_summary
 
 METRO2_ROLES = (roles.MANAGER,)
 TEMPLATE = "servicing/metro2.html"
@@ -71,7 +71,7 @@ class Metro2DownloadView(RoleRequiredMixin, View):
         if month is None:
             return _page(request, form, None, status=400)
         audit_record(actor=request.user, verb="metro2.file_download", after={"month": f"{month:%Y-%m}"})
-        summary = Metro2Summary(month=month_end(month))
+        summary = Metro2Summary(end=metro2_end(month))
         response = StreamingHttpResponse(
             metro2_file_lines(month=month, summary=summary), content_type="text/plain; charset=ascii"
         )

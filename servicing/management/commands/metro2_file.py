@@ -8,9 +8,9 @@ from datetime import date, datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from servicing.metro2.accounts import month_end, months_back
+from servicing.metro2.accounts import months_back
 from servicing.metro2.file import Metro2Summary
-from servicing.selectors.metro2 import metro2_file_lines
+from servicing.selectors.metro2 import metro2_end, metro2_file_lines
 
 
 def _month(text: str) -> date:
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         first = _month(month) if month else months_back(today, 1).replace(day=1)
         if first > today:
             raise CommandError(f"--month: {first:%Y-%m} has not begun.")
-        summary = Metro2Summary(month=month_end(first))
+        summary = Metro2Summary(end=metro2_end(first))
         lines = metro2_file_lines(month=first, summary=summary)
         if output:
             with open(output, "w", encoding="ascii", newline="\n") as handle:
