@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from lending.core.models import User
+from servicing.demo_metro2 import metro2_demo_seed
 from servicing.demo_nightly import nightly_demo_seed
 from servicing.models import Installment, LoanAccount, LoanTransaction, PendingPayment
 from servicing.services.ach import BankDetails, ach_payment_schedule
@@ -56,7 +57,8 @@ def demo_seed(*, stdout) -> None:
         )
         pending = 1
     stdout.write(f"Servicing demo: {_added(posted, pending)}.")
-    nightly_demo_seed(today=today, actor=servicer, stdout=stdout)
+    nights = nightly_demo_seed(today=today, actor=servicer, stdout=stdout)
+    metro2_demo_seed(month=nights[-1], stdout=stdout)  # the month of the last close of business
 
 
 def _added(posted: int, pending: int) -> str:

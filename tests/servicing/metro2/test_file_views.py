@@ -3,7 +3,7 @@ metro2_file command, and the managers' page and download (/staff/reports/metro2/
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from io import StringIO
 
@@ -12,9 +12,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from lending.core import roles
 from lending.core.models import AuditEvent
+from origination.demo import _clock
 from origination.models import Borrower
 from servicing.demo_nightly import board_demo_mortgage
 from servicing.metro2 import layout
@@ -30,6 +32,13 @@ pytestmark = pytest.mark.django_db
 PAGE = "/staff/reports/metro2/"
 DOWNLOAD = "/staff/reports/metro2/download/"
 NOVEMBER = date(2026, 11, 1)  # the factories' loans are disbursed 2026-11-13
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    """Today is 2026-12-07: November is the month just closed, December the month in progress."""
+    with _clock(timezone.make_aware(datetime.combine(date(2026, 12, 7), time(10, 0)))):
+        yield
 
 
 def _late(loan: LoanAccount) -> None:
