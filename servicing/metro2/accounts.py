@@ -29,6 +29,7 @@ from):
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -177,12 +178,18 @@ def account_status(facts: AccountFacts, end: date) -> str:
     return status_for_days(days_past_due_on(facts.aging, end))
 
 
+@functools.lru_cache(maxsize=8)
+def profile_months(end: date) -> tuple[date, ...]:
+    """The month ends of the profile's 24 positions (one tuple per file, not 24 date sums per account)."""
+    return tuple(months_back(end, back) for back in range(1, 25))
+
+
 def payment_history_profile(facts: AccountFacts, end: date) -> str:
     """24 characters, the month before ``end``'s first (position 1) back to 24 months before."""
     codes = []
-    for back in range(1, 25):
-        day = months_back(end, back)
-        if day < month_end(facts.history_from):
+    first = month_end(facts.history_from)
+    for day in profile_months(end):
+        if day < first:
             codes.append("B")
         elif charged_off(facts, day):
             codes.append("L")

@@ -25,6 +25,7 @@ from servicing.metro2.accounts import (
 from servicing.metro2.records import FieldError, Value, record_check, record_fields, record_format, whole_dollars
 
 LINE_END = "\n"
+WITHHELD_LISTED = 1000  # the accounts withheld whose errors the summary keeps; the rest are counted
 CONSUMER_FIELDS = frozenset(field.name for field in layout.BASE if field.start >= 232)  # surname to residence code
 
 
@@ -62,9 +63,17 @@ class Metro2Summary:
     amount_past_due: int = 0
     withheld: list[AccountErrors] = field(default_factory=list)
 
+    withheld_count: int = 0
+
     @property
     def is_clean(self) -> bool:
-        return not self.withheld
+        return not self.withheld_count
+
+    def withhold(self, account: AccountErrors) -> None:
+        """Count an account left out; keep its errors for the first ``WITHHELD_LISTED`` (constant memory)."""
+        self.withheld_count += 1
+        if len(self.withheld) < WITHHELD_LISTED:
+            self.withheld.append(account)
 
     def statuses(self) -> list[tuple[str, int, int]]:
         """(status code, records, current balance in whole dollars) per status code in the file, by code."""
@@ -165,7 +174,7 @@ def metro2_lines(
     for facts in accounts:
         line, values, errors = base_record(facts, end=end, furnisher=furnisher, time_stamp=created)
         if errors:
-            summary.withheld.append(AccountErrors(facts.loan_id, facts.account_number, tuple(errors)))
+            summary.withhold(AccountErrors(facts.loan_id, facts.account_number, tuple(errors)))
             continue
         balance = whole_dollars(current_balance(facts, str(values["account_status"])))
         past_due = int(record_fields(layout.BASE, line)["amount_past_due"])

@@ -13,13 +13,14 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from servicing.metro2.layout import RECORD_LENGTH, Field
 
 # Upper-case letters, digits, blank and the punctuation names and addresses carry; anything else becomes a blank.
 _NOT_ALLOWED = re.compile(r"[^A-Z0-9 &'#,./-]")
 Value = str | int | Decimal | date | datetime | None
+_NAMES: dict[int, frozenset[str]] = {}  # each layout's field names, by the layout's identity
 
 
 @dataclass(frozen=True)
@@ -32,27 +33,29 @@ class FieldError:
 
 
 def whole_dollars(amount: Decimal) -> int:
-    """Metro 2 amounts are whole dollars: the cents are dropped ($1,234.99 -> 1234), never rounded up."""
-    return int(amount.quantize(Decimal(1), rounding=ROUND_DOWN))
+    """Metro 2 amounts are whole dollars: the cents are dropped ($1,234.99 -> 1234), never rounded up (``int``
+    truncates toward zero, as ROUND_DOWN does)."""
+    return int(amount)
 
 
 def alphanumeric(value: object) -> str:
     """Upper case, accents stripped to their letter (José -> JOSE), other characters blanked."""
-    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode("ascii").upper()
-    return _NOT_ALLOWED.sub(" ", text)
+    text = str(value)
+    if not text.isascii():  # the slow path only for the names and addresses that need it
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NOT_ALLOWED.sub(" ", text.upper())
 
 
 def _render(field: Field, value: Value) -> tuple[str, str | None]:
     """The field's text at its exact width, and a problem when the value does not fit."""
-    if field.kind == "A":
-        text = alphanumeric(value) if value not in (None, "") else ""
-        return text[: field.length].ljust(field.length), None
     if value is None or value == "":
-        return "0" * field.length, None
+        return (" " if field.kind == "A" else "0") * field.length, None
+    if field.kind == "A":
+        return alphanumeric(value)[: field.length].ljust(field.length), None
     if isinstance(value, datetime):
-        digits = value.strftime("%m%d%Y%H%M%S")
+        digits = f"{value.month:02d}{value.day:02d}{value.year:04d}{value.hour:02d}{value.minute:02d}{value.second:02d}"
     elif isinstance(value, date):
-        digits = value.strftime("%m%d%Y")
+        digits = f"{value.month:02d}{value.day:02d}{value.year:04d}"
     elif isinstance(value, Decimal):
         digits = str(whole_dollars(value))
     else:
@@ -67,7 +70,10 @@ def _render(field: Field, value: Value) -> tuple[str, str | None]:
 
 def record_format(layout: tuple[Field, ...], values: Mapping[str, Value]) -> tuple[str, list[FieldError]]:
     """The record of ``values`` (by field name; absent fields blank or zero) and the values that did not fit."""
-    unknown = set(values) - {field.name for field in layout}
+    names = _NAMES.get(id(layout))
+    if names is None:
+        names = _NAMES[id(layout)] = frozenset(field.name for field in layout)
+    unknown = values.keys() - names
     if unknown:
         raise KeyError(f"not in the layout: {sorted(unknown)}")
     parts, errors = [], []
@@ -79,19 +85,20 @@ def record_format(layout: tuple[Field, ...], values: Mapping[str, Value]) -> tup
     return "".join(parts), errors
 
 
-def _valid_date(text: str, fmt: str) -> bool:
+def _valid_date(text: str) -> bool:
+    """MMDDYYYY (then HHMMSS in a time stamp) is a real calendar date and time; ``text`` is all digits."""
     try:
-        datetime.strptime(text, fmt)  # noqa: DTZ007 -- a calendar date in a file, not a moment
+        date(int(text[4:8]), int(text[0:2]), int(text[2:4]))
     except ValueError:
         return False
-    return True
+    return len(text) == 8 or (int(text[8:10]) < 24 and int(text[10:12]) < 60 and int(text[12:14]) < 60)
 
 
-def _field_problem(field: Field, text: str) -> str | None:
+def _field_problem(field: Field, text: str, characters_checked: bool) -> str | None:
     if field.kind == "A":
         if field.required and not text.strip():
             return "is required"
-        if _NOT_ALLOWED.search(text):
+        if not characters_checked and _NOT_ALLOWED.search(text):
             return "has characters Metro 2 does not allow"
         return None
     if not text.isdigit():
@@ -99,8 +106,7 @@ def _field_problem(field: Field, text: str) -> str | None:
     if field.fmt in ("date", "timestamp"):
         if set(text) == {"0"}:
             return "is required" if field.required else None
-        fmt = "%m%d%Y" if field.fmt == "date" else "%m%d%Y%H%M%S"
-        if not _valid_date(text, fmt):
+        if not _valid_date(text):
             return "is not a real date" if field.pii else f"{text} is not a real date (MMDDYYYY)"
     return None
 
@@ -110,8 +116,10 @@ def record_check(layout: tuple[Field, ...], line: str) -> list[FieldError]:
     if len(line) != RECORD_LENGTH:
         return [FieldError("record", f"is {len(line)} characters, not {RECORD_LENGTH}")]
     errors = []
+    clean = _NOT_ALLOWED.search(line) is None  # one scan of the line; field by field only when it finds one
     for field in layout:
-        problem = _field_problem(field, field.cut(line))
+        offset = field.start - 1
+        problem = _field_problem(field, line[offset : offset + field.length], clean)
         if problem:
             errors.append(FieldError(field.name, problem))
     return errors

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from origination.models import Borrower
@@ -35,6 +35,48 @@ from servicing.models import (
 )
 
 CHUNK = 2000
+REPORTED_CONSUMER_FIELDS = (
+    "surname",
+    "first_name",
+    "middle_name",
+    "generation_code",
+    "ssn",
+    "date_of_birth",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "co_borrowers",
+)
+# The columns the records read (a loan row has ~70): instantiating 100,000 whole loans was a third of the time.
+LOAN_FIELDS = (
+    "loan_number",
+    "application_id",
+    "allocation_strategy",
+    "borrower_name",
+    "disbursement_date",
+    "boarded_at",
+    "principal",
+    "term_periods",
+    "payment_frequency",
+    "regular_payment",
+    "escrow_monthly_payment",
+    "principal_balance",
+    "interest_due",
+    "fees_due",
+    "escrow_balance",
+    "amount_to_bring_current",
+    "delinquency_as_of",
+    "days_past_due",
+    "paid_off_on",
+    "charge_off__charged_off_on",
+    "charge_off__loss",
+    "charge_off__days_past_due",
+    "foreclosure_referral__id",
+    *(f"reported_consumer__{name}" for name in REPORTED_CONSUMER_FIELDS),
+)
 
 
 def metro2_furnisher() -> Furnisher:
@@ -47,7 +89,9 @@ def _loans(start: date, end: date) -> QuerySet[LoanAccount]:
         LoanAccount.objects.filter(disbursement_date__lte=end)
         .exclude(application__product__kind=ProductKind.BUSINESS)
         .exclude(paid_off_on__lt=start)
-        .select_related("application__product", "charge_off", "foreclosure_referral", "reported_consumer")
+        .select_related("charge_off", "foreclosure_referral", "reported_consumer")
+        .only(*LOAN_FIELDS)
+        .annotate(product_kind=F("application__product__kind"))
         .order_by("pk")
     )
 
@@ -107,8 +151,9 @@ def _one_to_one(loan: LoanAccount, name: str) -> Any:
 
 
 def _kind(loan: LoanAccount) -> str:
-    if loan.application is not None:
-        return MORTGAGE if loan.application.product.kind == ProductKind.MORTGAGE else CONSUMER
+    product_kind = getattr(loan, "product_kind", None)  # annotated by _loans
+    if product_kind is not None:
+        return MORTGAGE if product_kind == ProductKind.MORTGAGE else CONSUMER
     # A transferred loan has no product: the mortgage waterfall (escrow) says it is a mortgage.
     return MORTGAGE if loan.allocation_strategy == AllocationStrategy.MORTGAGE_STANDARD else CONSUMER
 

@@ -47,5 +47,5 @@ class Command(BaseCommand):
         self.stderr.write(
             f"Metro 2 file of {first:%Y-%m}: {summary.base_records} account{'' if summary.base_records == 1 else 's'} "
             f"written to {where}, "
-            f"{len(summary.withheld)} withheld."
+            f"{summary.withheld_count} withheld."
         )

@@ -288,3 +288,14 @@ def test_the_metro2_package_imports_no_django():
             for name in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""])
         ]
         assert not [name for name in imported if name.split(".")[0] == "django"], module.name
+
+
+def test_the_summary_keeps_the_first_withheld_accounts_and_counts_the_rest(monkeypatch):
+    monkeypatch.setattr("servicing.metro2.file.WITHHELD_LISTED", 1)
+    summary = Metro2Summary(end=END)
+    bad = [replace(CURRENT, loan_id=n, account_number=f"BAD-{n}", consumer=None) for n in (1, 2, 3)]
+    lines = list(metro2_lines([*bad, CURRENT], end=END, furnisher=FURNISHER, created=STAMP, summary=summary))
+    assert len(lines) == 3  # header, CURRENT, trailer
+    assert summary.withheld_count == 3
+    assert [a.account_number for a in summary.withheld] == ["BAD-1"]
+    assert not summary.is_clean
