@@ -135,6 +135,8 @@ def account_rules(values: dict[str, Value]) -> list[FieldError]:
         errors.append(
             FieldError("social_security_number", "an SSN or a date of birth is required to identify the consumer")
         )
+    if len(str(values.get("terms_duration") or "")) > 3:
+        errors.append(FieldError("terms_duration", "more than 999 payments do not fit in 3 characters"))
     if values.get("account_status") in (*DELINQUENT_STATUSES, "97", "64") and not values.get(
         "date_of_first_delinquency"
     ):

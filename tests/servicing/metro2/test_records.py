@@ -299,3 +299,17 @@ def test_the_summary_keeps_the_first_withheld_accounts_and_counts_the_rest(monke
     assert summary.withheld_count == 3
     assert [a.account_number for a in summary.withheld] == ["BAD-1"]
     assert not summary.is_clean
+
+
+def test_terms_frequency_and_monthly_equivalent_of_a_biweekly_loan():
+    biweekly = replace(CURRENT, frequency="biweekly", term_periods=780, escrow_payment=Decimal("0.00"))
+    record = _record(biweekly)
+    assert record["terms_duration"] == "780"
+    assert record["terms_frequency"] == "B"
+    assert record["scheduled_monthly_payment"] == "000003897"  # 1,798.65 x 26 / 12 = 3,897.075 -> 3,897
+
+
+def test_more_than_999_payments_is_an_error_not_a_truncated_term():
+    weekly = replace(CURRENT, frequency="weekly", term_periods=1560)
+    _line, _values, errors = base_record(weekly, end=END, furnisher=FURNISHER, time_stamp=STAMP)
+    assert [str(e) for e in errors] == ["terms_duration: more than 999 payments do not fit in 3 characters"]
