@@ -33,7 +33,7 @@ TARGET_ROWS_PER_SECOND = 50_000
 CONSUMERS = """
     INSERT INTO servicing_reportedconsumer (loan_id, surname, first_name, middle_name, generation_code, ssn,
         date_of_birth, phone, address_line1, address_line2, city, state, postal_code, co_borrowers)
-    SELECT l.id, 'Borrower', 'Pat', '', '', '', DATE '1980-01-01' + (l.id % 9000), '', l.id || ' Bench Street', '',
+    SELECT l.id, 'Borrower', 'Pat', '', '', '', DATE '1980-01-01' + (l.id % 9000)::int, '', l.id || ' Bench Street', '',
         'Springfield', 'IL', '62701', 0
     FROM servicing_loanaccount l
     WHERE l.application_id IS NULL

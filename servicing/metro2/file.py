@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from servicing.metro2 import layout
 from servicing.metro2.accounts import (
@@ -22,7 +23,7 @@ from servicing.metro2.accounts import (
     base_segment_values,
     current_balance,
 )
-from servicing.metro2.records import FieldError, Value, record_check, record_fields, record_format, whole_dollars
+from servicing.metro2.records import FieldError, Value, record_check, record_format, whole_dollars
 
 LINE_END = "\n"
 WITHHELD_LISTED = 1000  # the accounts withheld whose errors the summary keeps; the rest are counted
@@ -179,7 +180,7 @@ def metro2_lines(
             summary.withhold(AccountErrors(facts.loan_id, facts.account_number, tuple(errors)))
             continue
         balance = whole_dollars(current_balance(facts, str(values["account_status"])))
-        past_due = int(record_fields(layout.BASE, line)["amount_past_due"])
-        summary.count(values, balance, past_due)
+        past_due = values["amount_past_due"]
+        summary.count(values, balance, whole_dollars(past_due) if isinstance(past_due, Decimal) else 0)
         yield line + LINE_END
     yield trailer_record(summary) + LINE_END
