@@ -2,7 +2,8 @@
 
 Issue 14 sets no target for this file (a monthly batch); the target here is this bench's own: the 100,000-loan
 file in a minute (1,667 accounts a second), since the managers' page reads the whole file for its summary.
-The bench loans are servicing transfers with a name only, so each gets a reported consumer (birth date and address, no SSN) here, set-based; rolled back at the end.
+The bench loans are servicing transfers with a name only, so each gets a reported consumer (birth date and
+address, no SSN) here, set-based; rolled back at the end.
 Needs PostgreSQL (`make bench` starts one).
 """
 
