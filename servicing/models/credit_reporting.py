@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from lending.core.fields import EncryptedTextField
+from lending.core.files import random_storage_name
 from servicing.models.loans import LoanAccount
 
 
@@ -33,3 +37,41 @@ class ReportedConsumer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.surname}".strip()
+
+
+def metro2_upload_to(instance: Metro2File, filename: str) -> str:
+    return random_storage_name("metro2", ".txt")
+
+
+class Metro2File(models.Model):
+    """A month's Metro 2 file, made by a background job (the whole portfolio is read: a minute at 100,000 loans,
+    too long for a page) and kept: the file transmitted to the bureaus, its checksum, and its summary (records and
+    balances by account status, the accounts withheld with their errors)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being made"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    month = models.DateField(help_text="The first day of the month reported.")
+    end = models.DateField(null=True, blank=True, help_text="The date of account information (a month end, or today).")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file = models.FileField(upload_to=metro2_upload_to, max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    base_records = models.PositiveIntegerField(default=0)
+    withheld_count = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-requested_at", "-id")
+        constraints = [
+            # One file being made per month at a time: a double submit finds the one already asked for.
+            models.UniqueConstraint(fields=["month"], condition=Q(status="pending"), name="metro2_file_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Metro 2 {self.month:%Y-%m} ({self.get_status_display()})"
