@@ -199,6 +199,11 @@ CELERY_BEAT_SCHEDULE = {
     "servicing-nightly": {"task": "servicing.nightly_close", "schedule": crontab(hour=1, minute=0)},
     # The day's paper mail (README "Borrower documents"), after the close of business has made its notices.
     "servicing-print-batch": {"task": "servicing.print_batch", "schedule": crontab(hour=3, minute=0)},
+    # The reports' monthly portfolio figures (README "Reports"), for the months the close of business changed.
+    "servicing-portfolio-months": {
+        "task": "servicing.portfolio_months_refresh",
+        "schedule": crontab(hour=2, minute=30),
+    },
     # Each loan officer's CRM follow-ups due today, one email each, before the working day (README "CRM").
     "crm-task-reminders": {"task": "crm.task_reminders", "schedule": crontab(hour=7, minute=0)},
     # Campaign emails due (README "CRM: campaigns"): enroll by the rules, claim due steps, send in chunks.

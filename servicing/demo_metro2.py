@@ -5,12 +5,12 @@ Idempotent: a loan that has its reported consumer keeps it."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, timedelta
 
-from servicing.metro2.file import Metro2Summary
-from servicing.models import LoanAccount, ReportedConsumer
-from servicing.selectors.metro2 import metro2_end, metro2_file_lines
+from lending.core import roles
+from lending.core.selectors import users_with_role
+from servicing.models import LoanAccount, Metro2File, ReportedConsumer
+from servicing.services.metro2 import metro2_file_build
 
 
 def _consumer(loan: LoanAccount) -> ReportedConsumer:
@@ -34,13 +34,22 @@ def metro2_demo_seed(*, month: date, stdout) -> int:
         application__isnull=True, loan_number__startswith="DEMO", reported_consumer__isnull=True
     ).order_by("pk")
     added = ReportedConsumer.objects.bulk_create([_consumer(loan) for loan in loans])
-    summary = Metro2Summary(end=metro2_end(month))
-    for _line in metro2_file_lines(month=month, summary=summary):
-        pass
-    statuses = ", ".join(f"{code} x{count}" for code, count in sorted(Counter(summary.by_status).items()))
+    made = _demo_file(month)
+    statuses = ", ".join(f"{row['code']} x{row['records']}" for row in made.summary.get("statuses", []))
     stdout.write(
         f"Metro 2 demo: {len(added)} transferred loans given a reported consumer; the {month:%Y-%m} file reports "
-        f"{summary.base_records} accounts ({statuses}): sign in as the manager and open "
-        f"/staff/reports/metro2/?month={month:%Y-%m}."
+        f"{made.base_records} accounts ({statuses}): sign in as the manager (or the accountant) and open "
+        f"/staff/reports/metro2/."
     )
     return len(added)
+
+
+def _demo_file(month: date) -> Metro2File:
+    """The month's file, made once (a second seed finds it), as the background job makes it."""
+    first = month.replace(day=1)
+    made = Metro2File.objects.filter(month=first, status=Metro2File.Status.READY).first()
+    if made is None:
+        manager = users_with_role(roles.MANAGER).order_by("pk").first()
+        made = Metro2File.objects.create(month=first, requested_by=manager)
+        made = metro2_file_build(file_id=made.pk) or made
+    return made

@@ -11,7 +11,15 @@ import logging
 from celery import shared_task
 
 from servicing.models import LoanAccount, NightlyRun
-from servicing.services import documents, early_intervention, escrow_statements, notices, print_batches
+from servicing.services import (
+    documents,
+    early_intervention,
+    escrow_statements,
+    metro2,
+    notices,
+    portfolio_months,
+    print_batches,
+)
 from servicing.services.nightly import execution, runner
 
 logger = logging.getLogger(__name__)
@@ -100,3 +108,16 @@ def early_intervention_letters_make(notice_ids: list[int]) -> int:
         except Exception:  # one bad letter must not cost the borrowers after it theirs
             logger.exception("early intervention letter for notice %s failed", notice_id)
     return made
+
+
+@shared_task(name="servicing.portfolio_months_refresh")
+def portfolio_months_refresh() -> list[str]:
+    """Beat's entry, after the close of business: the monthly report figures of every month that changed."""
+    return [month.isoformat() for month in portfolio_months.portfolio_months_refresh(actor=None)]
+
+
+@shared_task(name="servicing.metro2_file_build")
+def metro2_file_build(file_id: int) -> str | None:
+    """Make a requested Metro 2 file (enqueued on commit by ``metro2_file_request``)."""
+    made = metro2.metro2_file_build(file_id=file_id)
+    return made.status if made is not None else None

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import holidays
 from django.conf import settings
+from django.utils import timezone
 
 GENERAL = "general"
 SPECIFIC = "specific"
@@ -84,3 +85,9 @@ def previous_business_day(day: date, rule: str = GENERAL) -> date:
     while not is_business_day(day, rule):
         day -= timedelta(days=1)
     return day
+
+
+def current_business_date(today: date | None = None) -> date:
+    """The business date reports default to: today when the offices are open, else the last day they were (a report
+    opened on a Saturday is as of Friday's close)."""
+    return previous_business_day(today or timezone.localdate())

@@ -28,6 +28,7 @@ DEMO_USERS = (
     DemoUser("servicer@lending.test", "Sam", "Servicer", roles.SERVICER),
     DemoUser("collector@lending.test", "Cora", "Collector", roles.COLLECTOR),
     DemoUser("manager@lending.test", "Morgan", "Manager", roles.MANAGER),
+    DemoUser("accountant@lending.test", "Ada", "Accountant", roles.ACCOUNTING),
     DemoUser("alice@example.com", "Alice", "Borrower", roles.BORROWER),
     DemoUser("bob@example.com", "Bob", "Borrower", roles.BORROWER),
 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from lending.core import roles
+from lending.core.reports.registry import report_roles
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,16 @@ STAFF_NAV = (
     NavItem("Collections", "collections:queue", (roles.COLLECTOR, roles.MANAGER)),
     NavItem("Jobs", "jobs:list", (roles.SERVICER, roles.MANAGER)),
     NavItem("HMDA", "hmda:lar", (roles.MANAGER,)),
-    NavItem("Metro 2", "metro2:file", (roles.MANAGER,)),
+    NavItem("Reports", "reports:index", ()),  # its roles: whoever may open a registered report
     NavItem("Servicer admin", "admin:index", roles.ADMIN_ROLES),
 )
 
 
+def _roles(item: NavItem) -> tuple[str, ...]:
+    if item.url_name == "reports:index":
+        return tuple(report_roles())
+    return item.roles
+
+
 def staff_nav_for(user) -> list[NavItem]:
-    return [item for item in STAFF_NAV if roles.has_role(user, *item.roles)]
+    return [item for item in STAFF_NAV if roles.has_role(user, *_roles(item))]

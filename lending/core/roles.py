@@ -19,9 +19,11 @@ CLOSER = "closer"
 SERVICER = "servicer"
 COLLECTOR = "collector"
 MANAGER = "manager"
+# Finance staff: the reports, the trial balance and the GL (issue 14); no servicing or origination pages.
+ACCOUNTING = "accounting"
 BORROWER = "borrower"
 
-STAFF_ROLES = (LOAN_OFFICER, PROCESSOR, UNDERWRITER, CLOSER, SERVICER, COLLECTOR, MANAGER)
+STAFF_ROLES = (LOAN_OFFICER, PROCESSOR, UNDERWRITER, CLOSER, SERVICER, COLLECTOR, MANAGER, ACCOUNTING)
 ALL_ROLES = (*STAFF_ROLES, BORROWER)
 ROLE_LABELS = {
     LOAN_OFFICER: "Loan officer",
@@ -31,6 +33,7 @@ ROLE_LABELS = {
     SERVICER: "Servicer",
     COLLECTOR: "Collector",
     MANAGER: "Manager",
+    ACCOUNTING: "Accounting",
     BORROWER: "Borrower",
 }
 # Roles whose members may open the Django admin (servicer screens); set as is_staff by the role service.

@@ -22,6 +22,7 @@ from servicing.models.nightly import NightlyLoanError, NightlyRun, NightlyStatus
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
 from servicing.models.payoff import LoanPayoff, PayoffQuote
 from servicing.models.plans import Forbearance, LoanModification, RepaymentPlan, RepaymentPlanMonth
+from servicing.models.reports import PortfolioMonth
 from servicing.models.statements import Statement
 
 __all__ = [
@@ -55,12 +56,14 @@ __all__ = [
     "LoanTransaction",
     "LossMitigationApplication",
     "LossMitigationDocument",
+    "Metro2File",
     "NightlyLoanError",
     "NightlyRun",
     "NightlyStatus",
     "NightlyStepRun",
     "PayoffQuote",
     "PendingPayment",
+    "PortfolioMonth",
     "PrintBatch",
     "PromiseToPay",
     "Recovery",
@@ -68,7 +71,6 @@ __all__ = [
     "RepaymentPlanMonth",
     "Replay",
     "ReplayChange",
-    "Metro2File",
     "ReportedConsumer",
     "ReturnCode",
     "Statement",

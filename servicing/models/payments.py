@@ -60,7 +60,11 @@ class LoanTransaction(models.Model):
 
     class Meta:
         ordering = ["loan_id", "effective_date", "id"]
-        indexes = [models.Index(fields=["loan", "effective_date", "id"], name="loan_txn_loan_date_idx")]
+        indexes = [
+            models.Index(fields=["loan", "effective_date", "id"], name="loan_txn_loan_date_idx"),
+            # The payment history report: the whole book's payments newest first, a page at a time.
+            models.Index(fields=["effective_date", "id"], name="loan_txn_date_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="loan_txn_amount_positive"),
             # A reversal, and only a reversal, points at the payment it reverses.

@@ -97,7 +97,7 @@ def metro2_file_build(*, file_id: int) -> Metro2File | None:
                     handle.write(data)
                 handle.seek(0)
                 made.file.save(f"metro2_{made.month:%Y_%m}.txt", File(handle), save=False)
-        except Exception as exc:  # noqa: BLE001 -- any failure is kept on the row for the manager to read
+        except Exception as exc:
             return _failed(made, exc)
         made.end = summary.end
         made.status = Metro2File.Status.READY

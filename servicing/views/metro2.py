@@ -1,28 +1,27 @@
-"""The Metro 2 file (/staff/reports/metro2/, managers): a month's summary (records by account status, totals, the
-accounts withheld with their errors field by field) and the file's download, streamed.
-
-Managers only for now; an ``accounting`` role is being added on another branch and should be allowed here when it
-lands (``METRO2_ROLES``)."""
+"""The Metro 2 files (/staff/reports/metro2/, managers and accounting): ask for a month's file (made in the
+background: reading the whole portfolio takes about a minute at 100,000 loans), follow it, read its summary
+(records and balances by account status, the accounts withheld with their errors field by field) and download it.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
 from django import forms
-from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views import View
 
-from lending.core import roles
 from lending.core.permissions import RoleRequiredMixin
 from lending.core.services import audit_record
-from servicing.metro2.accounts import STATUS_LABELS, months_back
-from servicing.metro2.file import Metro2Summary
-from servicing.selectors.metro2 import metro2_end, metro2_file_lines, metro2_filename, metro2_summary
+from servicing.metro2.accounts import months_back
+from servicing.models import Metro2File
+from servicing.services.metro2 import METRO2_ROLES, Metro2Error, metro2_file_request
 
-METRO2_ROLES = (roles.MANAGER,)
 TEMPLATE = "servicing/metro2.html"
+FILES_LISTED = 24
 
 
 class MonthForm(forms.Form):
@@ -35,45 +34,60 @@ class MonthForm(forms.Form):
         return month
 
 
-def _month(request) -> tuple[MonthForm, date | None]:
-    default = f"{months_back(timezone.localdate(), 1):%Y-%m}"  # the month just closed
-    form = MonthForm(request.GET or {"month": default})
-    return form, form.cleaned_data["month"] if form.is_valid() else None
-
-
-def _page(request, form: MonthForm, summary: Metro2Summary | None, *, status: int = 200) -> HttpResponse:
-    rows = (
-        [(code, STATUS_LABELS.get(code, ""), count, balance) for code, count, balance in summary.statuses()]
-        if summary
-        else []
-    )
-    context = {"form": form, "summary": summary, "rows": rows}
+def _page(request, form: MonthForm, *, status: int = 200):
+    files = list(Metro2File.objects.select_related("requested_by")[:FILES_LISTED])
+    shown = _shown(request, files)
+    context = {"form": form, "files": files, "shown": shown}
     return render(request, TEMPLATE, context, status=status)
+
+
+def _shown(request, files: list[Metro2File]) -> Metro2File | None:
+    """The file whose summary the page shows: ?file=<pk>, else the newest one made."""
+    wanted = request.GET.get("file", "")
+    if wanted.isdigit():
+        return Metro2File.objects.filter(pk=int(wanted)).first()
+    return next((f for f in files if f.status == Metro2File.Status.READY), None)
 
 
 class Metro2View(RoleRequiredMixin, View):
     allowed_roles = METRO2_ROLES
 
     def get(self, request):
-        form, month = _month(request)
-        if month is None:
-            return _page(request, form, None, status=400)
-        return _page(request, form, metro2_summary(month=month))
+        default = f"{months_back(timezone.localdate(), 1):%Y-%m}"  # the month just closed
+        return _page(request, MonthForm(initial={"month": default}))
+
+    def post(self, request):
+        form = MonthForm(request.POST)
+        if not form.is_valid():
+            return _page(request, form, status=400)
+        try:
+            made = metro2_file_request(actor=request.user, month=form.cleaned_data["month"])
+        except Metro2Error as exc:
+            form.add_error("month", str(exc))
+            return _page(request, form, status=400)
+        messages.success(
+            request,
+            f"The Metro 2 file of {made.month:%B %Y} is "
+            + ("ready." if made.status == Metro2File.Status.READY else "being made: this page shows it when done."),
+        )
+        return redirect(f"{request.path}?file={made.pk}")
 
 
 class Metro2DownloadView(RoleRequiredMixin, View):
-    """The file, streamed: the accounts that pass their checks (the page lists the ones withheld)."""
+    """A made file, as kept (the accounts that passed their checks; the page lists the ones withheld)."""
 
     allowed_roles = METRO2_ROLES
 
-    def get(self, request):
-        form, month = _month(request)
-        if month is None:
-            return _page(request, form, None, status=400)
-        audit_record(actor=request.user, verb="metro2.file_download", after={"month": f"{month:%Y-%m}"})
-        summary = Metro2Summary(end=metro2_end(month))
-        response = StreamingHttpResponse(
-            metro2_file_lines(month=month, summary=summary), content_type="text/plain; charset=ascii"
+    def get(self, request, pk: int):
+        made = Metro2File.objects.filter(pk=pk, status=Metro2File.Status.READY).first()
+        if made is None:
+            raise Http404("No such Metro 2 file.")
+        audit_record(
+            actor=request.user, verb="metro2.file_download", target=made, after={"month": f"{made.month:%Y-%m}"}
         )
-        response["Content-Disposition"] = f'attachment; filename="{metro2_filename(month)}"'
-        return response
+        return FileResponse(
+            made.file.open("rb"),
+            as_attachment=True,
+            filename=f"metro2_{made.month:%Y_%m}.txt",
+            content_type="text/plain; charset=ascii",
+        )

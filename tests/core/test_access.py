@@ -24,9 +24,10 @@ EXPECTED_NAV = {
         "Collections",
         "Jobs",
         "HMDA",
-        "Metro 2",
+        "Reports",
         "Servicer admin",
     ],
+    roles.ACCOUNTING: ["Workspace", "Reports"],
 }
 APP_HOMES = {
     "crm:home": {roles.LOAN_OFFICER, roles.MANAGER},
@@ -35,7 +36,7 @@ APP_HOMES = {
     "jobs:list": {roles.SERVICER, roles.MANAGER},
     "collections:queue": {roles.COLLECTOR, roles.MANAGER},
     "hmda:lar": {roles.MANAGER},
-    "metro2:file": {roles.MANAGER},
+    "metro2:file": {roles.MANAGER, roles.ACCOUNTING},
 }
 
 

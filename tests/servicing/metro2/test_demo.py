@@ -12,7 +12,7 @@ from origination.demo import _clock
 from servicing.metro2 import layout
 from servicing.metro2.file import Metro2Summary
 from servicing.metro2.records import record_fields
-from servicing.models import ReportedConsumer
+from servicing.models import Metro2File, ReportedConsumer
 from servicing.selectors.metro2 import metro2_file_lines
 
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits, as `make run` does
@@ -25,8 +25,8 @@ def test_demo_file_reports_several_statuses():
         call_command("seed_demo", stdout=out)
         assert (
             "Metro 2 demo: 8 transferred loans given a reported consumer; the 2026-12 file reports 10 accounts "
-            "(11 x5, 71 x1, 78 x1, 80 x1, 83 x1, 97 x1): sign in as the manager and open "
-            "/staff/reports/metro2/?month=2026-12.\n"
+            "(11 x5, 71 x1, 78 x1, 80 x1, 83 x1, 97 x1): sign in as the manager (or the accountant) and open "
+            "/staff/reports/metro2/.\n"
         ) in out.getvalue()
         summary = Metro2Summary(end=TODAY)
         lines = list(metro2_file_lines(month=TODAY, summary=summary))
@@ -42,3 +42,5 @@ def test_demo_file_reports_several_statuses():
     assert records["DEMOCO-001"]["date_of_account_information"] == "12072026"  # the month in progress: today
     assert "Metro 2 demo: 0 transferred loans given a reported consumer" in again.getvalue()
     assert ReportedConsumer.objects.count() == 8
+    made = Metro2File.objects.get()  # kept, as the background job keeps it; the second run found it
+    assert (made.status, made.month, made.base_records, made.withheld_count) == ("ready", date(2026, 12, 1), 10, 0)

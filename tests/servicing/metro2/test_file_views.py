@@ -3,6 +3,7 @@ metro2_file command, and the managers' page and download (/staff/reports/metro2/
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time
 from decimal import Decimal
 from io import StringIO
@@ -22,15 +23,15 @@ from servicing.demo_nightly import board_demo_mortgage
 from servicing.metro2 import layout
 from servicing.metro2.file import Metro2Summary
 from servicing.metro2.records import record_fields
-from servicing.models import DelinquencyHistory, Forbearance, LoanAccount, ReportedConsumer
+from servicing.models import DelinquencyHistory, Forbearance, LoanAccount, Metro2File, ReportedConsumer
 from servicing.selectors.metro2 import metro2_accounts, metro2_file_lines, metro2_summary
+from servicing.services.metro2 import metro2_file_build
 from tests.core.factories import user_with_role
 from tests.origination.factories import LoanProductFactory
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
 PAGE = "/staff/reports/metro2/"
-DOWNLOAD = "/staff/reports/metro2/download/"
 NOVEMBER = date(2026, 11, 1)  # the factories' loans are disbursed 2026-11-13
 
 
@@ -78,7 +79,7 @@ def _records(month: date = NOVEMBER) -> dict[str, dict[str, str]]:
 
 def test_urls():
     assert reverse("metro2:file") == PAGE
-    assert reverse("metro2:download") == DOWNLOAD
+    assert reverse("metro2:download", args=[7]) == "/staff/reports/metro2/7/download/"
 
 
 def test_originated_loans_report_their_primary_borrower_and_status():
@@ -177,56 +178,123 @@ def test_queries_do_not_grow_with_the_loans():
     assert _queries(NOVEMBER) == one == 8  # loans, borrowers, history, payments, recoveries, plans x2, the end
 
 
-@pytest.mark.parametrize("role", [r for r in roles.ALL_ROLES if r != roles.MANAGER])
-def test_only_managers(client, role):
+def _made(month: date = NOVEMBER, actor=None) -> Metro2File:
+    made = Metro2File.objects.create(month=month, requested_by=actor)
+    return metro2_file_build(file_id=made.pk)
+
+
+@pytest.mark.parametrize("role", [r for r in roles.ALL_ROLES if r not in (roles.MANAGER, roles.ACCOUNTING)])
+def test_only_managers_and_accounting(client, role):
+    made = _made()
     client.force_login(user_with_role(role))
-    assert client.get(PAGE, {"month": "2026-11"}).status_code == 403
-    assert client.get(DOWNLOAD, {"month": "2026-11"}).status_code == 403
+    assert client.get(PAGE).status_code == 403
+    assert client.post(PAGE, {"month": "2026-11"}).status_code == 403
+    assert client.get(reverse("metro2:download", args=[made.pk])).status_code == 403
+    assert Metro2File.objects.count() == 1
 
 
-@pytest.mark.parametrize("url", [PAGE, DOWNLOAD])
+@pytest.mark.parametrize("url", [PAGE, "/staff/reports/metro2/1/download/"])
 def test_anonymous_is_sent_to_sign_in(client, url):
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_page_summarises_and_download_streams_the_file(client):
+@pytest.mark.parametrize("role", [roles.MANAGER, roles.ACCOUNTING])
+def test_asking_for_a_month_makes_its_file_in_the_background_and_the_page_summarises_it(
+    client, role, django_capture_on_commit_callbacks
+):
     current = boarded_loan()
     late = boarded_loan()
     _late(late)
     _transfer("XFER-1")
-    manager = user_with_role(roles.MANAGER)
-    client.force_login(manager)
-    page = client.get(PAGE, {"month": "2026-11"})
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "November 2026: 2 accounts reported" in html
+    user = user_with_role(role)
+    client.force_login(user)
+    assert 'data-testid="metro2-month-form"' in client.get(PAGE).content.decode()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(PAGE, {"month": "2026-11"})
+    assert len(callbacks) == 1  # the build task, once the request committed
+    made = Metro2File.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{PAGE}?file={made.pk}"
+    assert (made.status, made.month, made.end, made.requested_by) == ("ready", NOVEMBER, date(2026, 11, 30), user)
+    assert (made.base_records, made.withheld_count) == (2, 1)
+    html = client.get(response["Location"]).content.decode()
+    assert "November 2026: 2 accounts reported, as of Nov 30, 2026" in html
     assert '<td>11 · Current</td><td class="text-end">1</td>' in html
     assert '<td>71 · 30-59 days past due</td><td class="text-end">1</td>' in html
     assert "1 loan withheld from the file" in html
     assert f'<a href="/staff/servicing/loans/{LoanAccount.objects.get(loan_number="XFER-1").pk}/">XFER-1</a>' in html
-    assert 'data-testid="metro2-download"' in html
+    assert f'href="/staff/reports/metro2/{made.pk}/download/" data-testid="metro2-download"' in html
 
-    response = client.get(DOWNLOAD, {"month": "2026-11"})
-    assert response.status_code == 200
-    assert response.streaming
-    assert response["Content-Disposition"] == 'attachment; filename="metro2_2026_11.txt"'
-    lines = b"".join(response.streaming_content).decode().splitlines()
+    download = client.get(reverse("metro2:download", args=[made.pk]))
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == 'attachment; filename="metro2_2026_11.txt"'
+    body = b"".join(download.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == made.sha256
+    lines = body.decode().splitlines()
     assert [len(line) for line in lines] == [426] * 4
     assert lines[0][4:10] == "HEADER"
     assert sorted(line[42:72].strip() for line in lines[1:3]) == sorted([current.loan_number, late.loan_number])
     assert record_fields(layout.TRAILER, lines[3])["total_base_records"] == "000000002"
-    event = AuditEvent.objects.get(verb="metro2.file_download")
-    assert event.actor == manager
-    assert event.after == {"month": "2026-11"}
+    assert list(AuditEvent.objects.filter(verb__startswith="metro2.").order_by("id").values_list("verb", "actor")) == [
+        ("metro2.file_requested", user.pk),
+        ("metro2.file_made", None),
+        ("metro2.file_download", user.pk),
+    ]
 
 
-@pytest.mark.parametrize("month", ["2026-13", "nope", "2999-01"])
-def test_a_bad_month_is_a_form_error(client, month):
+def test_a_double_submit_finds_the_file_being_made(client, django_capture_on_commit_callbacks):
     client.force_login(user_with_role(roles.MANAGER))
-    assert client.get(PAGE, {"month": month}).status_code == 400
-    assert client.get(DOWNLOAD, {"month": month}).status_code == 400
+    with django_capture_on_commit_callbacks(execute=False):  # the task has not run yet
+        first = client.post(PAGE, {"month": "2026-11"})
+        second = client.post(PAGE, {"month": "2026-11"})
+    made = Metro2File.objects.get()
+    assert first["Location"] == second["Location"] == f"{PAGE}?file={made.pk}"
+    assert made.status == "pending"
+    page = client.get(first["Location"]).content.decode()
+    assert "The file of November 2026 is being made; reload this page in a minute." in page
+    assert 'data-testid="metro2-download"' not in page
+    assert client.get(reverse("metro2:download", args=[made.pk])).status_code == 404
+
+
+def test_building_again_changes_nothing():
+    boarded_loan()
+    made = _made()
+    again = metro2_file_build(file_id=made.pk)
+    assert (again.status, again.sha256, again.file.name) == ("ready", made.sha256, made.file.name)
+    assert AuditEvent.objects.filter(verb="metro2.file_made").count() == 1
+
+
+def test_a_failed_build_is_kept_with_its_reason_and_no_file(client, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr("servicing.services.metro2.metro2_file_lines", broken)
+    made = _made()
+    assert (made.status, made.file.name, made.error) == ("failed", "", "RuntimeError: the disk is full")
+    client.force_login(user_with_role(roles.MANAGER))
+    html = client.get(PAGE, {"file": made.pk}).content.decode()
+    assert "The file of November 2026 could not be made: RuntimeError: the disk is full" in html
+
+
+@pytest.mark.parametrize(
+    ("month", "error"),
+    [("2026-13", "Enter a valid date."), ("nope", "Enter a valid date."), ("2999-01", "That month has not begun.")],
+)
+def test_a_bad_month_is_a_form_error(client, month, error):
+    client.force_login(user_with_role(roles.MANAGER))
+    response = client.post(PAGE, {"month": month})
+    assert response.status_code == 400
+    assert f'<div class="col-12 text-danger small" data-testid="metro2-month-errors">{error}</div>' in (
+        response.content.decode()
+    )
+    assert not Metro2File.objects.exists()
+
+
+def test_the_reports_index_lists_the_metro2_file_for_managers_and_accounting(client):
+    client.force_login(user_with_role(roles.ACCOUNTING))
+    assert 'href="/staff/reports/metro2/"' in client.get("/staff/reports/").content.decode()
 
 
 def test_command_writes_the_file_and_lists_what_it_withheld(tmp_path):

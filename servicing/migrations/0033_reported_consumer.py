@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0031_journalentry_kinds_merged'),
+        ('servicing', '0032_portfolio_month_and_payment_date_index'),
     ]
 
     operations = [

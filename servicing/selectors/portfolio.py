@@ -1,0 +1,267 @@
+"""Portfolio report reads: the book stratified by product, status, rate band and vintage (one grouped query over the
+loans), and the monthly series (collections, prepayment speed, charge-offs, recoveries) from ``PortfolioMonth``.
+
+Balances are the loans' running principal balances (kept current by every posting); a loan belongs to the book as
+of a date when it was disbursed on or before it. Weighted averages weigh each loan by its principal balance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, cast
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, Greatest
+
+from lending.finance.money import CONTEXT, ROUNDING, ZERO, cents
+from lending.finance.prepayment import as_percent, cpr, smm
+from servicing.models import LoanAccount, PortfolioMonth
+
+# Rate bands in whole percents: a loan at 5.875 % is in band 5 ("5% to 5.999%"); under 3 % and 10 % and over close
+# the ends.
+LOWEST_BAND = 3
+HIGHEST_BAND = 10
+BIG = DecimalField(max_digits=30, decimal_places=6)
+
+
+def band_label(band: int) -> str:
+    if band < LOWEST_BAND:
+        return f"Under {LOWEST_BAND}%"
+    if band >= HIGHEST_BAND:
+        return f"{HIGHEST_BAND}% and over"
+    return f"{band}% to {band}.999%"
+
+
+RATE_BANDS = [(band, band_label(band)) for band in range(LOWEST_BAND - 1, HIGHEST_BAND + 1)]
+
+
+def _rate_band() -> Case:
+    whens = [When(annual_rate__lt=band + 1, then=Value(band)) for band in range(LOWEST_BAND - 1, HIGHEST_BAND)]
+    return Case(*whens, default=Value(HIGHEST_BAND), output_field=IntegerField())
+
+
+def _remaining_months(as_of: date) -> Greatest:
+    """Whole months from the as-of month to the maturity month (0 once matured)."""
+    maturity = ExtractYear("maturity_date") * 12 + ExtractMonth("maturity_date")
+    return Greatest(maturity - Value(as_of.year * 12 + as_of.month), Value(0), output_field=IntegerField())
+
+
+def portfolio_loans(*, as_of: date) -> QuerySet[LoanAccount]:
+    """The book as of ``as_of``, each loan with its rate band, vintage (first payment year) and remaining months."""
+    return (
+        LoanAccount.objects.filter(disbursement_date__lte=as_of)
+        .annotate(
+            rate_band=_rate_band(), vintage=ExtractYear("first_payment_date"), remaining_months=_remaining_months(as_of)
+        )
+        .order_by("loan_number")
+    )
+
+
+@dataclass
+class Stratum:
+    """A slice of the book: loans, principal balance, and its balance-weighted rate and remaining term."""
+
+    label: str
+    loans: int = 0
+    balance: Decimal = ZERO
+    rate_weight: Decimal = ZERO  # sum of balance x rate
+    term_weight: Decimal = ZERO  # sum of balance x remaining months
+    book_balance: Decimal = ZERO  # the whole book's, for the share
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.loans += row["loans"]
+        self.balance += row["balance"]
+        self.rate_weight += row["rate_weight"]
+        self.term_weight += row["term_weight"]
+
+    @property
+    def share(self) -> Decimal | None:
+        """Percent of the book's balance, to 0.1."""
+        if not self.book_balance:
+            return None
+        return CONTEXT.divide(self.balance * 100, self.book_balance).quantize(Decimal("0.1"), rounding=ROUNDING)
+
+    @property
+    def weighted_rate(self) -> Decimal | None:
+        """Weighted average coupon (WAC), percent to 0.001."""
+        if not self.balance:
+            return None
+        return CONTEXT.divide(self.rate_weight, self.balance).quantize(Decimal("0.001"), rounding=ROUNDING)
+
+    @property
+    def weighted_term(self) -> Decimal | None:
+        """Weighted average remaining term (WART), months to 0.1."""
+        if not self.balance:
+            return None
+        return CONTEXT.divide(self.term_weight, self.balance).quantize(Decimal("0.1"), rounding=ROUNDING)
+
+
+@dataclass
+class Strata:
+    total: Stratum
+    by_product: list[Stratum] = field(default_factory=list)
+    by_status: list[Stratum] = field(default_factory=list)
+    by_rate_band: list[Stratum] = field(default_factory=list)
+    by_vintage: list[Stratum] = field(default_factory=list)
+
+
+def portfolio_strata(loans: QuerySet[LoanAccount]) -> Strata:
+    """The book by product, status, rate band and vintage: one grouped query (a few hundred groups at most), rolled
+    up into each dimension here."""
+    groups = list(
+        loans.order_by()
+        .values("product_code", "status", "rate_band", "vintage")  # type: ignore[misc]  # annotated fields
+        .annotate(
+            loans=Count("id"),
+            balance=Coalesce(Sum("principal_balance"), ZERO, output_field=BIG),
+            rate_weight=Coalesce(
+                Sum(F("principal_balance") * F("annual_rate"), output_field=BIG), ZERO, output_field=BIG
+            ),
+            term_weight=Coalesce(
+                Sum(F("principal_balance") * F("remaining_months"), output_field=BIG), ZERO, output_field=BIG
+            ),
+        )
+    )
+    for row in groups:  # SQLite hands sums back as floats or unquantized: the same Decimals on both databases
+        for key in ("balance", "rate_weight", "term_weight"):
+            row[key] = Decimal(str(row[key]))
+    statuses = dict(LoanAccount.Status.choices)
+    total = _roll(groups, lambda row: "Total", None)[0]
+    book = total.balance
+    strata = Strata(
+        total=total,
+        by_product=_roll(groups, lambda row: row["product_code"] or "(none)", book),
+        by_status=_roll(
+            groups, lambda row: statuses.get(row["status"], row["status"]), book, order=list(statuses.values())
+        ),
+        by_rate_band=[s for _, s in sorted(_keyed(groups, "rate_band", book).items())],
+        by_vintage=[s for _, s in sorted(_keyed(groups, "vintage", book).items())],
+    )
+    for stratum in strata.by_rate_band:
+        stratum.label = band_label(int(stratum.label))
+    total.book_balance = book
+    return strata
+
+
+def _roll(
+    groups: Iterable[dict[str, Any]],
+    label: Callable[[dict[str, Any]], str],
+    book: Decimal | None,
+    order: list[str] | None = None,
+) -> list[Stratum]:
+    strata: dict[str, Stratum] = {}
+    for row in groups:
+        key = label(row)
+        strata.setdefault(key, Stratum(label=key, book_balance=book or ZERO)).add(row)
+    if not strata and book is None:
+        return [Stratum(label="Total")]
+    keys = sorted(strata, key=lambda k: order.index(k) if order and k in order else len(order or []))
+    return [strata[k] for k in (keys if order else sorted(strata))]
+
+
+def _keyed(groups: Iterable[dict[str, Any]], key: str, book: Decimal) -> dict[int, Stratum]:
+    strata: dict[int, Stratum] = {}
+    for row in groups:
+        value = int(row[key])
+        strata.setdefault(value, Stratum(label=str(value), book_balance=book)).add(row)
+    return strata
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    """One month of the book: what was collected, the principal it started with, prepayment speed, losses."""
+
+    month: date
+    payments: int
+    principal_collected: Decimal
+    prepayment: Decimal
+    interest_collected: Decimal
+    escrow_collected: Decimal
+    fees_collected: Decimal
+    balance_start: Decimal
+    charge_offs: int
+    charged_off_principal: Decimal
+    charge_off_loss: Decimal
+    recoveries: int
+    recovered: Decimal
+
+    @property
+    def smm(self) -> Decimal | None:
+        return smm(unscheduled=self.prepayment, balance_start=self.balance_start, scheduled=self.principal_collected)
+
+    @property
+    def smm_percent(self) -> Decimal | None:
+        value = self.smm
+        return None if value is None else as_percent(value)
+
+    @property
+    def cpr_percent(self) -> Decimal | None:
+        value = self.smm
+        return None if value is None else as_percent(cpr(value))
+
+
+MONTH_SUMS = (
+    "payments",
+    "principal_collected",
+    "prepayment",
+    "interest_collected",
+    "escrow_collected",
+    "fees_collected",
+    "principal_change",
+    "charge_offs",
+    "charged_off_principal",
+    "charge_off_loss",
+    "recoveries",
+    "recovered",
+)
+
+
+def portfolio_months(*, as_of: date, product: str = "", months: int = 12) -> list[MonthFigures]:
+    """The last ``months`` months up to the as-of month, oldest first (one query over the monthly table). The
+    principal at a month's start is the sum of every earlier month's net change in loans receivable."""
+    rows = PortfolioMonth.objects.filter(month__lte=as_of)
+    if product:
+        rows = rows.filter(product_code=product)
+    by_month = cast(
+        list[dict[str, Any]],
+        list(rows.values("month").annotate(**{name: Sum(name) for name in MONTH_SUMS}).order_by("month")),
+    )
+    figures, balance = [], ZERO
+    for row in by_month:
+        figures.append(
+            MonthFigures(
+                month=row["month"],
+                balance_start=balance,
+                **{name: _number(row[name]) for name in MONTH_SUMS if name != "principal_change"},
+            )
+        )
+        balance = cents(balance + _number(row["principal_change"]))
+    return figures[-months:]
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, int):
+        return value
+    return cents(Decimal(str(value or 0)))
+
+
+def refreshed_at(product: str = "") -> Any:
+    """When the monthly figures were last refreshed (None: never)."""
+    rows = PortfolioMonth.objects.all()
+    if product:
+        rows = rows.filter(product_code=product)
+    row = rows.order_by("-refreshed_at").values("refreshed_at").first()
+    return row["refreshed_at"] if row else None
