@@ -314,6 +314,18 @@ LENDING_HMDA_TRANSMITTAL = {
     "federal_agency": env.str("LENDING_HMDA_FEDERAL_AGENCY", default="9"),
     "tax_id": env.str("LENDING_HMDA_TAX_ID", default="12-3456789"),
 }
+# Metro 2 credit reporting (servicing.metro2): the furnisher's identification number and program identifiers the
+# bureaus assign (sandbox placeholders by default), and the reporter named in the file's header.
+LENDING_METRO2 = {
+    "identification_number": env.str("LENDING_METRO2_ID", default="SANDBOX0000000000001"),
+    "reporter_name": env.str("LENDING_METRO2_REPORTER_NAME", default=LENDING_CREDITOR_NAME),
+    "reporter_address": env.str("LENDING_METRO2_REPORTER_ADDRESS", default=LENDING_CREDITOR_ADDRESS),
+    "reporter_telephone": env.str("LENDING_METRO2_REPORTER_PHONE", default="217-555-0100"),
+    "equifax_program_identifier": env.str("LENDING_METRO2_EQUIFAX_ID", default=""),
+    "experian_program_identifier": env.str("LENDING_METRO2_EXPERIAN_ID", default=""),
+    "transunion_program_identifier": env.str("LENDING_METRO2_TRANSUNION_ID", default=""),
+    "innovis_program_identifier": env.str("LENDING_METRO2_INNOVIS_ID", default=""),
+}
 # Fernet keys for encrypted fields (SSNs), newest first. Required with DEBUG off: a key derived from SECRET_KEY
 # would make every SSN unreadable the day SECRET_KEY is rotated. DEBUG (development, tests) uses the public key
 # below (the one earlier versions derived from the development SECRET_KEY, so existing dev databases stay readable).

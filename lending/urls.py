@@ -29,6 +29,7 @@ urlpatterns = [
     path("staff/jobs/", include("servicing.urls.jobs")),
     path("staff/collections/", include("servicing.urls.collections")),
     path("staff/reports/hmda/", include("origination.urls.hmda")),
+    path("staff/reports/metro2/", include("servicing.urls.metro2")),
     # The reports index and every registered report (lending.core.reports.registry).
     path("staff/reports/", include("lending.core.reports.urls")),
     path("admin/", admin.site.urls),

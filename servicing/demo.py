@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from lending.core.models import User
+from servicing.demo_metro2 import metro2_demo_seed
 from servicing.demo_nightly import nightly_demo_seed
 from servicing.models import Installment, LoanAccount, LoanTransaction, PendingPayment
 from servicing.services.ach import BankDetails, ach_payment_schedule
@@ -59,7 +60,8 @@ def demo_seed(*, stdout) -> None:
         )
         pending = 1
     stdout.write(f"Servicing demo: {_added(posted, pending)}.")
-    nightly_demo_seed(today=today, actor=servicer, stdout=stdout)
+    nights = nightly_demo_seed(today=today, actor=servicer, stdout=stdout)
+    metro2_demo_seed(month=nights[-1], stdout=stdout)  # the month of the last close of business
     _curtailment_demo_seed(today=today, actor=servicer, stdout=stdout)
     # The reports' monthly figures (portfolio, payment history), rebuilt whole: the demo book is small.
     months = portfolio_months_refresh(actor=servicer, months=months_all())

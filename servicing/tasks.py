@@ -16,6 +16,7 @@ from servicing.services import (
     early_intervention,
     escrow_statements,
     ledger_daily,
+    metro2,
     notices,
     portfolio_months,
     print_batches,
@@ -120,3 +121,10 @@ def early_intervention_letters_make(notice_ids: list[int]) -> int:
 def portfolio_months_refresh() -> list[str]:
     """Beat's entry, after the close of business: the monthly report figures of every month that changed."""
     return [month.isoformat() for month in portfolio_months.portfolio_months_refresh(actor=None)]
+
+
+@shared_task(name="servicing.metro2_file_build")
+def metro2_file_build(file_id: int) -> str | None:
+    """Make a requested Metro 2 file (enqueued on commit by ``metro2_file_request``)."""
+    made = metro2.metro2_file_build(file_id=file_id)
+    return made.status if made is not None else None

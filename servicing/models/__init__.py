@@ -5,6 +5,7 @@ from servicing.models.ach import AutopayEnrollment, AutopaySkippedDraft, Pending
 from servicing.models.boarding import FundedApplication
 from servicing.models.charge_off import ChargeOff, Recovery
 from servicing.models.collections import ContactAttempt, PromiseToPay
+from servicing.models.credit_reporting import Metro2File, ReportedConsumer
 from servicing.models.documents import BorrowerDocument, PrintBatch
 from servicing.models.escrow import EscrowAnalysis, EscrowDisbursement, EscrowItem, EscrowRefund
 from servicing.models.fees import DelinquencyHistory, LoanFee
@@ -59,6 +60,7 @@ __all__ = [
     "LoanTransaction",
     "LossMitigationApplication",
     "LossMitigationDocument",
+    "Metro2File",
     "NightlyLoanError",
     "NightlyRun",
     "NightlyStatus",
@@ -73,6 +75,7 @@ __all__ = [
     "RepaymentPlanMonth",
     "Replay",
     "ReplayChange",
+    "ReportedConsumer",
     "ReturnCode",
     "Statement",
 ]

@@ -36,6 +36,7 @@ APP_HOMES = {
     "jobs:list": {roles.SERVICER, roles.MANAGER},
     "collections:queue": {roles.COLLECTOR, roles.MANAGER},
     "hmda:lar": {roles.MANAGER},
+    "metro2:file": {roles.MANAGER, roles.ACCOUNTING},
 }
 
 
