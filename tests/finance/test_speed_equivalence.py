@@ -76,7 +76,7 @@ def test_build_schedule_equals_the_reference_over_random_loans() -> None:
 
 def test_the_reference_comparison_can_fail() -> None:
     # A cent moved on one row must show: the comparison above is not vacuous.
-    loan = {
+    loan: dict[str, Any] = {
         "principal": Decimal("300000.00"),
         "annual_rate": Decimal("6.5"),
         "term_periods": 360,
