@@ -8,16 +8,20 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 
 import pytest
 
 import lending.finance.apr as apr_module
-from lending.finance.apr import Payment, apr, time_factors
+from lending.finance.apr import Payment, apr, time_factors, total_of_payments
 from tests.finance.reference import apr as reference_apr
 
 D = Decimal
 ADVANCE = date(2025, 3, 17)
+
+
+def _exactly(message: str) -> str:
+    return f"^{re.escape(message)}$"
 
 
 def add_months(start: date, months: int, day: int | None = None) -> date:
@@ -180,3 +184,46 @@ def test_refusals_still_name_the_payment(payments, message):
 def test_unsorted_pairs_are_put_in_date_order():
     _, factors = time_factors(ADVANCE, [(date(2025, 6, 1), D(2)), (date(2025, 5, 1), D(1))], "monthly")
     assert [factor.periods for factor in factors] == [1, 2]
+
+
+# --- the float iteration's own refusals and paths (each hands apr() a zero guess or a faster route) -----------
+
+
+def test_the_float_iteration_refuses_a_rate_below_zero_word_for_word():
+    # 900 paid back on 1,000 financed: the value is below the amount financed at a zero rate, so Newton's first
+    # step goes below zero (apr() refuses such a loan before it gets here).
+    with pytest.raises(ValueError, match=_exactly("apr: no float root")):
+        apr_module._float_root(1000.0, [(D(900), 1, 1, D(0))])
+
+
+def test_the_float_iteration_that_runs_out_of_steps_says_so(monkeypatch):
+    monkeypatch.setattr(apr_module, "_MAX_ITERATIONS", 2)
+    with pytest.raises(ValueError, match=_exactly("apr: the float iteration did not converge")):
+        apr_module._float_root(159000.0, groups_of(mortgage()))
+
+
+def test_a_zero_finance_charge_is_a_zero_float_rate():
+    # 1,000 back on 1,000: ln(1) = 0, the first step is 0 and the rate stays exactly 0 (not refused as below zero)
+    assert apr_module._float_root(1000.0, [(D(1000), 1, 1, D(0))]) == 0.0
+
+
+@pytest.mark.parametrize(("payments", "by_products"), [(mortgage(), True), (EVERY_OTHER_MONTH, False)])
+def test_powers_by_running_products_only_for_one_payment_a_unit_period(monkeypatch, payments, by_products):
+    used = []
+    original = apr_module._consecutive_powers
+
+    def spy(v, first, count):
+        used.append((first, count))
+        return original(v, first, count)
+
+    monkeypatch.setattr(apr_module, "_consecutive_powers", spy)
+    apr_module._float_root(10000.0, groups_of(payments))
+    assert bool(used) is by_products
+    if by_products:
+        assert used[0] == (1, 360)  # q = 1 .. 360: the first payment is 1 month and 14 days after the advance
+
+
+def test_the_total_of_payments_ignores_the_callers_context():
+    # 12 payments of 99,999.99: 1,199,999.88 needs 9 digits, which a caller's 5-digit context would round away.
+    with localcontext(Context(prec=5)):
+        assert total_of_payments(mortgage(12, "99999.99")) == D("1199999.88")
