@@ -272,7 +272,6 @@ class Borrower(User):
         label, path = self.rng.choice(
             [
                 ("portal home", "/portal/"),
-                ("portal loans", "/portal/loans/"),
                 ("portal loan", f"/portal/loans/{self.loan}/"),
                 ("portal loan", f"/portal/loans/{self.loan}/"),
                 ("portal schedule", f"/portal/loans/{self.loan}/schedule/"),
@@ -305,10 +304,20 @@ class Borrower(User):
 # --- the run --------------------------------------------------------------------------------------------------
 
 
-async def run_users(users: list[User], *, budget: int, seconds: float) -> tuple[list[Sample], list[Sample], float]:
+@dataclass
+class Run:
+    logins: list[Sample]
+    samples: list[Sample]
+    elapsed: float
+    client_cpu: float  # seconds of this process's CPU while the users ran
+    server_cpu: float | None  # seconds of the gunicorn workers' CPU meanwhile (Linux /proc), None elsewhere
+
+
+async def run_users(users: list[User], server_pid: int, *, budget: int, seconds: float) -> Run:
     """Log every user in (concurrently), then run them until ``budget`` requests or ``seconds`` have passed."""
     logins = await asyncio.gather(*(user.login() for user in users))
     samples: list[Sample] = []
+    server_before, client_before = server_cpu_seconds(server_pid), time.process_time()
     start = time.perf_counter()
     deadline = start + seconds
 
@@ -317,7 +326,22 @@ async def run_users(users: list[User], *, budget: int, seconds: float) -> tuple[
             samples.extend(await user.step())
 
     await asyncio.gather(*(loop(user) for user in users))
-    return list(logins), samples, time.perf_counter() - start
+    elapsed, server_after = time.perf_counter() - start, server_cpu_seconds(server_pid)
+    server = server_after - server_before if server_after is not None and server_before is not None else None
+    return Run(list(logins), samples, elapsed, time.process_time() - client_before, server)
+
+
+def server_cpu_seconds(master: int) -> float | None:
+    """User + system CPU of gunicorn's workers (the master's children), from /proc; None where there is none."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        total = 0
+        for pid in children:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -331,15 +355,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
+def server_env() -> dict[str, str]:
+    from django.conf import settings
+
     env = {
         **os.environ,
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
+        # the keys this process reads the seeded data with (DEBUG off has no default)
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "PYTHONPATH": str(ROOT),
     }
     env.pop("REDIS_URL", None)  # no broker: tasks run in the request (eager), none left queued on a shared Redis
+    return env
+
+
+def collect_static(env: dict[str, str]) -> None:
+    """DEBUG off serves hashed static names from staticfiles/'s manifest, as the Dockerfile's build step makes it."""
+    command = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
+    subprocess.run(command, cwd=ROOT, env=env, check=True)
+
+
+def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -395,9 +433,10 @@ def make_users(port: int, plan: Plan) -> list[User]:
     return users
 
 
-def summarise(logins: list[Sample], samples: list[Sample], elapsed: float) -> None:
+def summarise(run: Run) -> None:
     from bench._report import report
 
+    logins, samples, elapsed = run.logins, run.samples, run.elapsed
     errors = [s for s in samples + logins if not s.ok]
     times = [s.ms for s in samples]
     by_kind = Counter(s.kind for s in samples)
@@ -413,6 +452,13 @@ def summarise(logins: list[Sample], samples: list[Sample], elapsed: float) -> No
         mine = [s.ms for s in samples if s.label == label]
         median, p95 = statistics.median(mine), percentile(mine, 0.95)
         print(f"    {label:<28} {len(mine):>5}  median {median:6.1f} ms  p95 {p95:6.1f} ms")
+    count = max(1, len(samples))
+    server = f"gunicorn workers {run.server_cpu * 1000 / count:.1f} ms, " if run.server_cpu is not None else ""
+    print(
+        f"    CPU a request: {server}this client {run.client_cpu * 1000 / count:.1f} ms (PostgreSQL not counted): "
+        "on a busy machine these say more than the wall times",
+        flush=True,
+    )
     for sample in errors[:10]:
         print(f"    ERROR {sample.kind} {sample.label}: {sample.detail}", flush=True)
     note = f"{USERS} users, gunicorn {WORKERS} workers, {len(samples):,} requests"
@@ -482,14 +528,16 @@ def main() -> None:
     if len(plan.borrower_loans) < USERS // 3:
         print(f"load: skipped, only {len(plan.borrower_loans)} loans with a borrower user")
         return
+    env = server_env()
+    collect_static(env)
     port = free_port()
-    server = start_server(port)
+    server = start_server(port, env)
     try:
         wait_until_serving(port, server)
-        logins, samples, elapsed = asyncio.run(run_users(make_users(port, plan), budget=REQUESTS, seconds=SECONDS))
+        run = asyncio.run(run_users(make_users(port, plan), server.pid, budget=REQUESTS, seconds=SECONDS))
     finally:
         stop_server(server)
-    summarise(logins, samples, elapsed)
+    summarise(run)
     print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
 
 
