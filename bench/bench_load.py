@@ -17,8 +17,9 @@ What runs, honestly:
 - An error is any status but the one expected (200 for a page, 302 for a login or a POST that succeeded), or a
   failed connection. Bounded: ``LENDING_LOAD_REQUESTS`` requests (3,000) or ``LENDING_LOAD_SECONDS`` (60 s).
 
-It writes (users' passwords, contact attempts, pending payments): it refuses the shared ``lending`` and
-``lending_snap`` databases. Against the bench cluster, copy one first::
+It writes (users' passwords, contact attempts, pending payments): it refuses databases named ``lending`` or
+``lending_snap`` (the shared bench cluster's) unless ``LENDING_THROWAWAY_DATABASE=1``, which scripts/testenv.py
+sets for its own throw-away ``lending`` (``make bench``, ``make load``). Against the bench cluster, copy one first::
 
     createdb -h 127.0.0.1 -p 5499 -U lending -T lending_snap load_bench
     BENCHDB=load_bench . /tmp/benchpg/env.sh && python -m bench.bench_load
@@ -520,7 +521,7 @@ def main() -> None:
     if not is_postgres():
         print("load: skipped, it needs PostgreSQL and the bench portfolio (`make bench` starts one)")
         return
-    if name in SHARED_DATABASES:
+    if name in SHARED_DATABASES and os.environ.get("LENDING_THROWAWAY_DATABASE") != "1":  # set by testenv.py
         print(f"load: refused, it writes and {name!r} is shared; copy it (see this module's docstring)")
         return
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
