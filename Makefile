@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench mutation worker beat vendor clean
+.PHONY: run test lint format bench load mutation worker beat vendor clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python scripts/testenv.py --bench
+
+# The load test alone (bench/bench_load.py): 20 users against gunicorn on a throw-away PostgreSQL.
+load: $(VENV)/.installed-dev
+	$(BIN)/python scripts/testenv.py --bench load
 
 # Mutation testing of the money modules (docs/testing.md); `make mutation MODULE=lending/finance/allocation.py` runs one.
 mutation: $(VENV)/.installed-dev

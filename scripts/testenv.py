@@ -145,6 +145,7 @@ def main(argv: list[str]) -> int:
     with contextlib.ExitStack() as stack:
         if pg_bin:
             env["DATABASE_URL"] = stack.enter_context(postgres(pg_bin))
+            env["LENDING_THROWAWAY_DATABASE"] = "1"  # its name is "lending" too: benches that write may use it
         if redis_bin:
             env["REDIS_URL"] = stack.enter_context(redis(redis_bin))
         cmd = (

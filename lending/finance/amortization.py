@@ -22,10 +22,11 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import cache
 from itertools import accumulate, repeat
 from math import gcd
+from operator import mul, sub
 from typing import NamedTuple, cast
 
 from lending.finance import daycount
@@ -48,6 +49,7 @@ FREQUENCIES = {"monthly": 12, "semimonthly": 24, "biweekly": 26, "weekly": 52, "
 AMORTIZATIONS = ("level", "equal_principal", "interest_only", "balloon")
 ODD_FIRST_PERIODS = ("per_diem", "none")
 MAX_TERM_PERIODS = 1600  # 30 years weekly is 1,560
+_ROW_NUMBERS = tuple(range(1, MAX_TERM_PERIODS + 1))  # made once: row numbers above 256 are new ints each time
 
 _HALF = Decimal("0.5")
 # Relative distance from a half cent under which the fast level payment is re-done exactly.
@@ -397,15 +399,18 @@ def _materialise(
 ) -> tuple[ScheduleRow, ...]:
     # Decimal rows in bulk through C-level maps. The payment column is the one regular Decimal but in the
     # ``irregular`` rows; principal = payment - interest and balances are running differences, all exact.
+    # The operators run in a local copy of CONTEXT: the same results as its methods, at half their call cost.
     count = len(dates)
-    regular_decimal = from_cents(regular)
-    payment_column = [regular_decimal] * count
-    for index in irregular:
-        if payments[index] != regular:
-            payment_column[index] = from_cents(payments[index])
-    interest_column = list(map(CONTEXT.multiply, repeat(CENT), interests))
-    principal_column = list(map(CONTEXT.subtract, payment_column, interest_column))
-    balances = accumulate(principal_column, CONTEXT.subtract, initial=principal)
-    next(balances)
-    columns = zip(range(1, count + 1), dates, payment_column, principal_column, interest_column, balances, strict=True)
-    return tuple(map(tuple.__new__, repeat(ScheduleRow), columns))
+    with localcontext(CONTEXT):
+        regular_decimal = from_cents(regular)
+        payment_column = [regular_decimal] * count
+        for index in irregular:
+            if payments[index] != regular:
+                payment_column[index] = from_cents(payments[index])
+        interest_column = list(map(mul, repeat(CENT), interests))
+        principal_column = list(map(sub, payment_column, interest_column))
+        balances = accumulate(principal_column, sub, initial=principal)
+        next(balances)
+        numbers = _ROW_NUMBERS[:count]
+        columns = zip(numbers, dates, payment_column, principal_column, interest_column, balances, strict=True)
+        return tuple(map(tuple.__new__, repeat(ScheduleRow), columns))

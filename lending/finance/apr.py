@@ -23,12 +23,14 @@ Decisions callers must know:
 from __future__ import annotations
 
 import calendar
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import lru_cache
-from itertools import pairwise
+from itertools import accumulate, chain, pairwise, repeat
+from operator import add, mul
 
 from lending.finance.money import CONTEXT, HUNDRED, ROUNDING, cents, require_non_negative, require_positive, to_decimal
 
@@ -43,6 +45,7 @@ _ONE_DAY = timedelta(days=1)
 _STEP_EPSILON = Decimal("1E-16")  # Newton stops when the unit-period rate moves less than this
 _SMALL_RATE = Decimal("1E-9")  # below this the closed-form sums lose digits: sum term by term
 _MAX_ITERATIONS = 200
+_FLOAT_STEP = 1e-10  # the float iteration stops after a step this small relative to the rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,10 @@ def _payments(payments: Payments, advance_date: date) -> tuple[list[date], list[
     """Validated due dates and amounts in date order; each is due after ``advance_date``, not negative."""
     if isinstance(payments, str | bytes) or not isinstance(payments, Iterable):
         raise ValueError(f"payments: expected a sequence of Payment or (date, amount), got {payments!r}")
+    if isinstance(payments, list | tuple):
+        checked = _plain_pairs(payments, advance_date)
+        if checked is not None:
+            return checked
     dates: list[date] = []
     amounts: list[Decimal] = []
     for n, item in enumerate(payments):
@@ -135,6 +142,21 @@ def _payments(payments: Payments, advance_date: date) -> tuple[list[date], list[
         order = sorted(range(len(dates)), key=dates.__getitem__)
         dates, amounts = [dates[k] for k in order], [amounts[k] for k in order]
     return dates, amounts
+
+
+def _plain_pairs(payments: Sequence[object], advance_date: date) -> tuple[list[date], list[Decimal]] | None:
+    """The common input checked column by column at C speed: (date, Decimal) pairs, due after ``advance_date``,
+    finite and not negative, in date order. None for anything else: the item by item checks then name the fault."""
+    if not payments or set(map(type, payments)) != {tuple} or set(map(len, payments)) != {2}:  # type: ignore[arg-type]
+        return None
+    due_dates, amounts = map(list, zip(*payments, strict=True))
+    if set(map(type, due_dates)) != {date} or set(map(type, amounts)) != {Decimal}:
+        return None
+    if not all(map(Decimal.is_finite, amounts)) or min(amounts) < 0 or min(due_dates) <= advance_date:
+        return None
+    if due_dates != sorted(due_dates):
+        return None
+    return due_dates, amounts
 
 
 # --- time: App. J (b)(3) to (b)(5) ----------------------------------------------------------------------
@@ -164,18 +186,18 @@ def _anchor_days(dates: Sequence[date], step: int) -> list[int]:
     payments ``step`` months (one unit-period) before and after it, passed along runs of month ends:
     Feb 28 between Jan 30 and Mar 30 is "the 30th"; Apr 30 after Mar 31 is "the 31st", a month end.
     """
-    indexes = [day.year * 12 + day.month - 1 for day in dates]
-    ends = [_is_month_end(day) for day in dates]
     anchors = [day.day for day in dates]
+    # Only payments on the 28th or later take part (every month end is one): most series have none.
+    lates = [n for n, day in enumerate(anchors) if day >= 28]
+    indexes = {n: dates[n].year * 12 + dates[n].month - 1 for n in lates}
     late: dict[int, int] = {}
-    for index, day in zip(indexes, anchors, strict=True):
-        if day >= 28:
-            late[index] = max(late.get(index, 0), day)
-    for order, offset in ((range(len(dates)), -step), (range(len(dates) - 1, -1, -1), step)):
+    for n in lates:
+        late[indexes[n]] = max(late.get(indexes[n], 0), anchors[n])
+    ends = [n for n in lates if _is_month_end(dates[n])]
+    for order, offset in ((ends, -step), (ends[::-1], step)):
         for n in order:
-            if ends[n]:
-                anchors[n] = max(anchors[n], late.get(indexes[n] + offset, 0))
-                late[indexes[n]] = max(late[indexes[n]], anchors[n])
+            anchors[n] = max(anchors[n], late.get(indexes[n] + offset, 0))
+            late[indexes[n]] = max(late[indexes[n]], anchors[n])
     return anchors
 
 
@@ -198,18 +220,20 @@ def _factors(unit: UnitPeriod, start: date, dates: Sequence[date]) -> list[tuple
     # App. J (b)(5)(ii)/(iii): 30 days a month plus the remaining days, divided by 15 (semimonth) or by
     # 30 times the months in the unit-period; for a monthly unit that is q months and f = days / 30.
     unit_days = 15 if unit.kind == "semimonth" else 30 * unit.multiple
-    cache: dict[int, tuple[int, int]] = {}
-    factors = []
     step = 12 if unit.kind == "year" else unit.multiple  # a semimonth's series repeats monthly
-    for due, anchor in zip(dates, _anchor_days(dates, step), strict=True):
-        base, days = cache.get(anchor) or cache.setdefault(anchor, _last_full_month(start, anchor))
-        months = due.year * 12 + due.month - 1 - base
-        if unit.kind == "year":
-            factors.append(_year_factor(due, anchor, start, months, days))
-        else:
-            q, r = divmod(30 * months + days, unit_days)
-            factors.append((q, _fraction(r, unit_days)))
-    return factors
+    anchors = _anchor_days(dates, step)
+    starts = {anchor: _last_full_month(start, anchor) for anchor in set(anchors)}  # (month index, days) a series
+    if unit.kind == "year":
+        return [
+            _year_factor(due, anchor, start, due.year * 12 + due.month - 1 - starts[anchor][0], starts[anchor][1])
+            for due, anchor in zip(dates, anchors, strict=True)
+        ]
+    # 30 days a month since the series' first full month, plus the days before it: q and r in one divmod
+    offsets = {anchor: days - 30 * (base + 1) for anchor, (base, days) in starts.items()}
+    spans = [30 * (due.year * 12 + due.month) + offsets[anchor] for due, anchor in zip(dates, anchors, strict=True)]
+    quotients = list(map(divmod, spans, repeat(unit_days)))
+    fractions = {r: _fraction(r, unit_days) for _, r in quotients}
+    return [(q, fractions[r]) for q, r in quotients]
 
 
 def _year_factor(due: date, anchor: int, start: date, months: int, days: int) -> tuple[int, Decimal]:
@@ -274,69 +298,132 @@ def _groups(amounts: Sequence[Decimal], factors: Sequence[tuple[int, Decimal]]) 
 
 
 def _run_sums(v: Decimal, rate: Decimal, v_first: Decimal, first: int, count: int) -> tuple[Decimal, Decimal]:
-    """S = sum of v**k and W = sum of k * v**k over k = first .. first + count - 1 (v_first = v**first)."""
-    c = CONTEXT
-    if count == 1:
-        return v_first, c.multiply(first, v_first)
+    """S = sum of v**k and W = sum of k * v**k over k = first .. first + count - 1 (v_first = v**first), for a
+    run of two or more. Called in :func:`_value_and_slope`'s local copy of CONTEXT, which its operators use."""
     if rate.is_zero():
         return Decimal(count), Decimal(count * first + count * (count - 1) // 2)
     if rate.copy_abs() < _SMALL_RATE:  # the closed forms divide by (1 - v) squared: sum term by term
         s = w = _ZERO
         term = v_first
         for k in range(first, first + count):
-            s, w, term = c.add(s, term), c.add(w, c.multiply(k, term)), c.multiply(term, v)
+            s, w, term = s + term, w + k * term, term * v
         return s, w
-    one_minus_v, v_count = c.subtract(_ONE, v), c.power(v, count)
-    s = c.multiply(v_first, c.divide(c.subtract(_ONE, v_count), one_minus_v))
+    one_minus_v, v_count = _ONE - v, v**count
+    s = v_first * ((_ONE - v_count) / one_minus_v)
     # sum of k * v**k for k = 0 .. n - 1 is (v - n v**n + (n - 1) v**(n + 1)) / (1 - v)**2
-    k_sum = c.add(c.subtract(v, c.multiply(count, v_count)), c.multiply(count - 1, c.multiply(v_count, v)))
-    k_sum = c.divide(k_sum, c.multiply(one_minus_v, one_minus_v))
-    return s, c.add(c.multiply(first, s), c.multiply(v_first, k_sum))
+    k_sum = (v - count * v_count) + (count - 1) * (v_count * v)
+    k_sum = k_sum / (one_minus_v * one_minus_v)
+    return s, first * s + v_first * k_sum
 
 
 def _value_and_slope(groups: Sequence[_Group], rate: Decimal) -> tuple[Decimal, Decimal]:
     """The right side of App. J (b)(8), the sum of P / ((1 + f i)(1 + i) ** q), and its derivative in i.
-    Groups come in date order, so v**q carries from one to the next; each f's factor is applied once."""
-    c = CONTEXT
-    v = c.divide(_ONE, c.add(_ONE, rate))
-    s_by_f: dict[Decimal, Decimal] = {}  # sum of P v**q by fraction f
-    w_by_f: dict[Decimal, Decimal] = {}  # sum of q P v**q by fraction f
-    power, at = _ONE, 0  # power == v ** at
-    for amount, first, count, fraction in groups:
-        power = c.multiply(power, v) if first == at + 1 else c.multiply(power, c.power(v, first - at))
-        at = first
-        s, w = _run_sums(v, rate, power, first, count)
-        s_by_f[fraction] = c.add(s_by_f.get(fraction, _ZERO), c.multiply(amount, s))
-        w_by_f[fraction] = c.add(w_by_f.get(fraction, _ZERO), c.multiply(amount, w))
-    value = slope = _ZERO
-    for fraction, s in s_by_f.items():
-        w = w_by_f[fraction]
-        u = c.divide(_ONE, c.add(_ONE, c.multiply(fraction, rate)))  # 1 / (1 + f i)
-        value = c.add(value, c.multiply(u, s))
-        slope = c.subtract(slope, c.multiply(u, c.add(c.multiply(c.multiply(fraction, u), s), c.multiply(v, w))))
-    return value, slope
+    Groups come in date order, so v**q carries from one to the next; each f's factor is applied once.
+    The operators run in a local copy of CONTEXT: each result as its methods give it, at half their call cost."""
+    with localcontext(CONTEXT):
+        v = _ONE / (_ONE + rate)
+        s_by_f: dict[Decimal, Decimal] = {}  # sum of P v**q by fraction f
+        w_by_f: dict[Decimal, Decimal] = {}  # sum of q P v**q by fraction f
+        power, at = _ONE, 0  # power == v ** at
+        current, s_sum, w_sum = None, _ZERO, _ZERO  # the sums of the fraction in hand, kept out of the dicts
+        for amount, first, count, fraction in groups:
+            power = power * v if first == at + 1 else power * v ** (first - at)
+            at = first
+            if fraction != current:
+                if current is not None:
+                    s_by_f[current], w_by_f[current] = s_sum, w_sum
+                current, s_sum, w_sum = fraction, s_by_f.get(fraction, _ZERO), w_by_f.get(fraction, _ZERO)
+            if count == 1:
+                s_sum, w_sum = s_sum + amount * power, w_sum + amount * (first * power)
+            else:
+                s, w = _run_sums(v, rate, power, first, count)
+                s_sum, w_sum = s_sum + amount * s, w_sum + amount * w
+        s_by_f[current], w_by_f[current] = s_sum, w_sum  # type: ignore[index]  # groups are never empty
+        value = slope = _ZERO
+        for fraction, s in s_by_f.items():
+            w = w_by_f[fraction]
+            u = _ONE / (_ONE + fraction * rate)  # 1 / (1 + f i)
+            value = value + u * s
+            slope = slope - u * ((fraction * u) * s + v * w)
+        return value, slope
 
 
-def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group]) -> Decimal:
-    """Newton's method on ln(value) from a zero rate (App. J (b)(9) allows any iteration). The log of the
+def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group], guess: Decimal = _ZERO) -> Decimal:
+    """Newton's method on ln(value) from ``guess`` (App. J (b)(9) allows any iteration). The log of the
     payments' value is convex and falling in the rate, so each step from below lands below the root and
-    the iterates rise to it; the log is straighter than the value, which saves an iteration or two."""
-    c = CONTEXT
-    rate = _ZERO
-    for _ in range(_MAX_ITERATIONS):
-        value, slope = _value_and_slope(groups, rate)
-        step = c.divide(c.multiply(c.ln(c.divide(value, amount_financed)), value), slope.copy_negate())
-        rate = c.add(rate, step)
-        if step.copy_abs() <= _STEP_EPSILON:
-            return rate
+    the iterates rise to it; the log is straighter than the value, which saves an iteration or two. From
+    :func:`_float_guess` (15 digits) one or two steps reach the root to 34 digits."""
+    rate = guess
+    with localcontext(CONTEXT):
+        for _ in range(_MAX_ITERATIONS):
+            value, slope = _value_and_slope(groups, rate)
+            step = ((value / amount_financed).ln() * value) / slope.copy_negate()
+            rate = rate + step
+            if step.copy_abs() <= _STEP_EPSILON:
+                return rate
     raise ArithmeticError("apr: the App. J iteration did not converge")  # pragma: no cover
 
 
+def _float_guess(amount_financed: Decimal, groups: Sequence[_Group]) -> Decimal:
+    """The unit-period rate to about 15 digits by the same Newton iteration in binary floating point: a few
+    cheap steps that save the exact iteration all but its last one or two. Zero (the exact iteration's own
+    start) when floats cannot hold the figures: amounts past 1e308, a rate whose powers leave the float range."""
+    try:
+        return CONTEXT.create_decimal_from_float(_float_root(float(amount_financed), groups))
+    except (ArithmeticError, ValueError):  # overflow, division by zero, log of zero: start from zero
+        return _ZERO
+
+
+def _float_root(financed: float, groups: Sequence[_Group]) -> float:
+    # Payment by payment from the runs (a Decimal to float conversion is slow: one a run, one a fraction)
+    amounts, firsts, counts, fractions = zip(*groups, strict=True)
+    payments = list(chain.from_iterable(map(repeat, map(float, amounts), counts)))
+    qs = (
+        list(firsts)
+        if len(payments) == len(firsts)
+        else list(chain.from_iterable(map(range, firsts, map(add, firsts, counts))))
+    )
+    weighted = list(map(mul, qs, payments))  # q P
+    consecutive = qs == list(range(qs[0], qs[0] + len(qs)))  # one payment a unit-period: powers by products
+    as_float = {fraction: float(fraction) for fraction in set(fractions)}
+    fs = list(chain.from_iterable(map(repeat, map(as_float.__getitem__, fractions), counts)))
+    rate = 0.0
+    for _ in range(_MAX_ITERATIONS):
+        v = 1 / (1 + rate)
+        powers = _consecutive_powers(v, qs[0], len(qs)) if consecutive else list(map(pow, repeat(v), qs))
+        value, slope = _float_value_and_slope(rate, v, payments, weighted, powers, fs)
+        step = -math.log(value / financed) * value / slope
+        rate += step
+        if not math.isfinite(rate) or rate < 0:
+            raise ValueError("apr: no float root")
+        if abs(step) <= _FLOAT_STEP * rate:  # quadratic convergence: this step left ~15 good digits
+            return rate
+    raise ValueError("apr: the float iteration did not converge")
+
+
+def _consecutive_powers(v: float, first: int, count: int) -> list[float]:
+    """v ** first, v ** (first + 1), ... (count of them)."""
+    return list(accumulate(repeat(v, count - 1), mul, initial=v**first))
+
+
+def _float_value_and_slope(
+    rate: float, v: float, payments: list[float], weighted: list[float], powers: list[float], fs: list[float]
+) -> tuple[float, float]:
+    """:func:`_value_and_slope` in floats, payment by payment, through C-level maps; one fraction f factored out."""
+    if fs.count(fs[0]) == len(fs):
+        f = fs[0]
+        u = 1 / (1 + f * rate)
+        s, w = sum(map(mul, payments, powers)), sum(map(mul, weighted, powers))
+        return u * s, -u * (f * u * s + v * w)
+    us = [1 / (1 + f * rate) for f in fs]
+    values = list(map(mul, map(mul, payments, powers), us))
+    slope = sum(map(mul, values, map(mul, fs, us))) + v * sum(map(mul, map(mul, weighted, powers), us))
+    return sum(values), -slope
+
+
 def _total(amounts: Iterable[Decimal]) -> Decimal:
-    total = _ZERO
-    for amount in amounts:
-        total = CONTEXT.add(total, amount)
-    return total
+    with localcontext(CONTEXT):  # the same sums as CONTEXT.add, left to right
+        return sum(amounts, _ZERO)
 
 
 def apr(amount_financed: Decimal, advance_date: date, payments: Payments, unit_period: str) -> Decimal:
@@ -351,7 +438,11 @@ def apr(amount_financed: Decimal, advance_date: date, payments: Payments, unit_p
     if total < amount:
         raise ValueError(f"payments: total {total} is less than amount_financed {amount}")
     per_year, factors = _schedule(unit, start, dates)
-    rate = _ZERO if total == amount else _solve_unit_rate(amount, _groups(amounts, factors))
+    if total == amount:
+        rate = _ZERO
+    else:
+        groups = _groups(amounts, factors)
+        rate = _solve_unit_rate(amount, groups, _float_guess(amount, groups))
     annual = CONTEXT.multiply(CONTEXT.multiply(rate, per_year), HUNDRED)
     return annual.quantize(APR_QUANTUM, rounding=ROUNDING, context=CONTEXT)
 

@@ -1,0 +1,444 @@
+"""Frozen copy of lending/finance/apr.py before the issue 15 speed work: the reference the faster code
+must equal bit for bit in tests/finance/test_speed_equivalence.py. Do not edit; nothing outside the tests uses it."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from itertools import pairwise
+
+from lending.finance.money import CONTEXT, HUNDRED, ROUNDING, cents, require_non_negative, require_positive, to_decimal
+
+APR_QUANTUM = Decimal("1E-10")
+REGULAR_TOLERANCE = Decimal("0.125")  # 1026.22(a)(2): 1/8 of 1 percentage point
+IRREGULAR_TOLERANCE = Decimal("0.25")  # 1026.22(a)(3): 1/4 of 1 percentage point
+MORTGAGE_FINANCE_CHARGE_UNDERSTATEMENT = Decimal(100)  # 1026.18(d)(1)(i)
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_ONE_DAY = timedelta(days=1)
+_STEP_EPSILON = Decimal("1E-16")  # Newton stops when the unit-period rate moves less than this
+_SMALL_RATE = Decimal("1E-9")  # below this the closed-form sums lose digits: sum term by term
+_MAX_ITERATIONS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPeriod:
+    """A standard interval of time (App. J (b)(3)(iii)) and its unit-periods per year (App. J (b)(5))."""
+
+    code: str
+    kind: str  # "day", "week", "semimonth", "month" or "year"
+    multiple: int
+    per_year: Decimal
+
+
+UNIT_PERIODS: dict[str, UnitPeriod] = {
+    unit.code: unit
+    for unit in (
+        UnitPeriod("daily", "day", 1, Decimal(365)),  # App. J (b)(5)(iv): 365 a year
+        UnitPeriod("weekly", "week", 1, Decimal(52)),  # App. J (b)(5)(iv): 52 / weeks per unit
+        UnitPeriod("biweekly", "week", 2, Decimal(26)),
+        UnitPeriod("fourweekly", "week", 4, Decimal(13)),
+        UnitPeriod("semimonthly", "semimonth", 1, Decimal(24)),  # App. J (b)(5)(iii): 24 a year
+        UnitPeriod("monthly", "month", 1, Decimal(12)),  # App. J (b)(5)(ii): 12 a year
+        UnitPeriod("bimonthly", "month", 2, Decimal(6)),  # App. J (b)(5)(iii): 12 / months per unit
+        UnitPeriod("quarterly", "month", 3, Decimal(4)),
+        UnitPeriod("semiannual", "month", 6, Decimal(2)),
+        UnitPeriod("annual", "year", 1, Decimal(1)),  # App. J (b)(5)(v)
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One scheduled payment; a plain ``(date, amount)`` pair is accepted wherever a Payment is."""
+
+    due_date: date
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TimeFactor:
+    """App. J (b)(8): full unit-periods ``q`` and fraction ``f`` from the start of the term to a payment."""
+
+    periods: int
+    fraction: Decimal
+
+
+Payments = Iterable[Payment | tuple[date, Decimal]]
+_Group = tuple[Decimal, int, int, Decimal]  # amount, q of the first, count one unit-period apart, f
+
+
+# --- input -------------------------------------------------------------------------------------------
+
+
+def unit_period_for(code: str) -> UnitPeriod:
+    """The :class:`UnitPeriod` for ``code`` (one of :data:`UNIT_PERIODS`)."""
+    if not isinstance(code, str) or code not in UNIT_PERIODS:
+        raise ValueError(f"unit_period: unknown unit period {code!r}; use one of {', '.join(UNIT_PERIODS)}")
+    return UNIT_PERIODS[code]
+
+
+def _check_date(value: object, field: str) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValueError(f"{field}: expected a datetime.date, got {value!r}")
+    return value
+
+
+def _payments(payments: Payments, advance_date: date) -> tuple[list[date], list[Decimal]]:
+    """Validated due dates and amounts in date order; each is due after ``advance_date``, not negative."""
+    if isinstance(payments, str | bytes) or not isinstance(payments, Iterable):
+        raise ValueError(f"payments: expected a sequence of Payment or (date, amount), got {payments!r}")
+    dates: list[date] = []
+    amounts: list[Decimal] = []
+    for n, item in enumerate(payments):
+        if isinstance(item, tuple) and len(item) == 2:
+            due, amount = item
+        elif isinstance(item, Payment):
+            due, amount = item.due_date, item.amount
+        else:
+            raise ValueError(f"payments[{n}]: expected Payment or (date, amount), got {item!r}")
+        if type(due) is not date:
+            due = _check_date(due, f"payments[{n}].due_date")
+        if due <= advance_date:
+            raise ValueError(f"payments[{n}].due_date: {due} is not after advance_date {advance_date}")
+        if type(amount) is not Decimal or not amount.is_finite() or amount < 0:
+            amount = require_non_negative(amount, f"payments[{n}].amount")
+        dates.append(due)
+        amounts.append(amount)
+    if not dates:
+        raise ValueError("payments: at least one payment is required")
+    if any(later < earlier for earlier, later in pairwise(dates)):
+        order = sorted(range(len(dates)), key=dates.__getitem__)
+        dates, amounts = [dates[k] for k in order], [amounts[k] for k in order]
+    return dates, amounts
+
+
+# --- time: App. J (b)(3) to (b)(5) ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _fraction(days: int, unit_days: int) -> Decimal:
+    return CONTEXT.divide(days, unit_days)
+
+
+def _day_in_month(index: int, anchor: int) -> date:
+    """The ``anchor`` day of month ``index`` (year * 12 + month - 1), or its last day if it is shorter."""
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(anchor, calendar.monthrange(year, month + 1)[1]))
+
+
+def _is_month_end(day: date) -> bool:
+    return day.day >= 28 and (day + _ONE_DAY).month != day.month
+
+
+def _anchor_days(dates: Sequence[date], step: int) -> list[int]:
+    """The day of the month each payment's series falls on, App. J (b)(3)(iv).
+
+    Full months run from a date to the same date of another month; a series on the last day of each
+    month runs from month end to month end, and one on the 29th or 30th uses the end of February. A
+    payment on the last day of its month is therefore on the latest day (28th or later) found among the
+    payments ``step`` months (one unit-period) before and after it, passed along runs of month ends:
+    Feb 28 between Jan 30 and Mar 30 is "the 30th"; Apr 30 after Mar 31 is "the 31st", a month end.
+    """
+    indexes = [day.year * 12 + day.month - 1 for day in dates]
+    ends = [_is_month_end(day) for day in dates]
+    anchors = [day.day for day in dates]
+    late: dict[int, int] = {}
+    for index, day in zip(indexes, anchors, strict=True):
+        if day >= 28:
+            late[index] = max(late.get(index, 0), day)
+    for order, offset in ((range(len(dates)), -step), (range(len(dates) - 1, -1, -1), step)):
+        for n in order:
+            if ends[n]:
+                anchors[n] = max(anchors[n], late.get(indexes[n] + offset, 0))
+                late[indexes[n]] = max(late[indexes[n]], anchors[n])
+    return anchors
+
+
+def _last_full_month(start: date, anchor: int) -> tuple[int, int]:
+    """App. J (b)(5)(ii): months measured back from a payment on day ``anchor`` stop at the first anchor
+    day not before ``start``; returns that month's index and the days from ``start`` to it."""
+    index = start.year * 12 + start.month - 1
+    begins = _day_in_month(index, anchor)
+    if begins < start:
+        index += 1
+        begins = _day_in_month(index, anchor)
+    return index, (begins - start).days
+
+
+def _factors(unit: UnitPeriod, start: date, dates: Sequence[date]) -> list[tuple[int, Decimal]]:
+    """App. J (b)(5): the full unit-periods q and fraction f of each payment, counted from ``start``."""
+    if unit.kind in ("day", "week"):  # App. J (b)(5)(iv): days divided by days per unit-period
+        unit_days = unit.multiple * (7 if unit.kind == "week" else 1)
+        return [(q, _fraction(r, unit_days)) for q, r in (divmod((d - start).days, unit_days) for d in dates)]
+    # App. J (b)(5)(ii)/(iii): 30 days a month plus the remaining days, divided by 15 (semimonth) or by
+    # 30 times the months in the unit-period; for a monthly unit that is q months and f = days / 30.
+    unit_days = 15 if unit.kind == "semimonth" else 30 * unit.multiple
+    cache: dict[int, tuple[int, int]] = {}
+    factors = []
+    step = 12 if unit.kind == "year" else unit.multiple  # a semimonth's series repeats monthly
+    for due, anchor in zip(dates, _anchor_days(dates, step), strict=True):
+        base, days = cache.get(anchor) or cache.setdefault(anchor, _last_full_month(start, anchor))
+        months = due.year * 12 + due.month - 1 - base
+        if unit.kind == "year":
+            factors.append(_year_factor(due, anchor, start, months, days))
+        else:
+            q, r = divmod(30 * months + days, unit_days)
+            factors.append((q, _fraction(r, unit_days)))
+    return factors
+
+
+def _year_factor(due: date, anchor: int, start: date, months: int, days: int) -> tuple[int, Decimal]:
+    """App. J (b)(5)(v): full years of 12 months measured back; the rest in twelfths if it is whole
+    months, else its days / 365."""
+    years, rest = divmod(months, 12)
+    if days == 0:
+        return years, _fraction(rest, 12)
+    year_begins = _day_in_month(due.year * 12 + due.month - 1 - 12 * years, anchor)
+    return years, _fraction((year_begins - start).days, 365)
+
+
+def _single_payment_per_year(start: date, due: date) -> Decimal | None:
+    """App. J (b)(5)(vi)/(vii): a single payment due less than a year on is one unit-period, and a year
+    holds 12 / months of them if the term is whole months (the rule also allows 365 / days; this module
+    uses months), else 365 / days. None for a term of a year or more: App. J (b)(4)(ii) caps the
+    unit-period at a year. A term from a month end to a month end counts in whole months."""
+    anchor = 31 if _is_month_end(start) and _is_month_end(due) else due.day
+    base, days = _last_full_month(start, anchor)
+    months = due.year * 12 + due.month - 1 - base
+    if months >= 12:
+        return None
+    if days == 0:
+        return CONTEXT.divide(12, months)
+    return CONTEXT.divide(365, (due - start).days)
+
+
+def _schedule(unit: UnitPeriod, start: date, dates: list[date]) -> tuple[Decimal, list[tuple[int, Decimal]]]:
+    """Unit-periods per year and each payment's (q, f), App. J (b)(4)/(b)(5)."""
+    if len(dates) == 1:  # App. J (b)(4)(ii): the unit-period is the term, not more than a year
+        per_year = _single_payment_per_year(start, dates[0])
+        if per_year is not None:
+            return per_year, [(1, _ZERO)]
+        unit = UNIT_PERIODS["annual"]
+    return unit.per_year, _factors(unit, start, dates)
+
+
+def time_factors(advance_date: date, payments: Payments, unit_period: str) -> tuple[Decimal, list[TimeFactor]]:
+    """Unit-periods per year and, for each payment in date order, its (q, f) under App. J (b)(4)/(b)(5)."""
+    start = _check_date(advance_date, "advance_date")
+    unit = unit_period_for(unit_period)
+    per_year, factors = _schedule(unit, start, _payments(payments, start)[0])
+    return per_year, [TimeFactor(q, f) for q, f in factors]
+
+
+# --- the general equation, App. J (b)(8), solved per App. J (b)(9) ----------------------------------------
+
+
+def _groups(amounts: Sequence[Decimal], factors: Sequence[tuple[int, Decimal]]) -> list[_Group]:
+    """Runs of equal payments with equal fractions one unit-period apart, to be summed in closed form."""
+    groups: list[_Group] = []
+    amount, first, count, fraction = _ZERO, 0, 0, _ZERO
+    for pay, (q, f) in zip(amounts, factors, strict=True):
+        if count and pay == amount and f == fraction and q == first + count:
+            count += 1
+            continue
+        if count:
+            groups.append((amount, first, count, fraction))
+        amount, first, count, fraction = pay, q, 1, f
+    groups.append((amount, first, count, fraction))
+    return groups
+
+
+def _run_sums(v: Decimal, rate: Decimal, v_first: Decimal, first: int, count: int) -> tuple[Decimal, Decimal]:
+    """S = sum of v**k and W = sum of k * v**k over k = first .. first + count - 1 (v_first = v**first)."""
+    c = CONTEXT
+    if count == 1:
+        return v_first, c.multiply(first, v_first)
+    if rate.is_zero():
+        return Decimal(count), Decimal(count * first + count * (count - 1) // 2)
+    if rate.copy_abs() < _SMALL_RATE:  # the closed forms divide by (1 - v) squared: sum term by term
+        s = w = _ZERO
+        term = v_first
+        for k in range(first, first + count):
+            s, w, term = c.add(s, term), c.add(w, c.multiply(k, term)), c.multiply(term, v)
+        return s, w
+    one_minus_v, v_count = c.subtract(_ONE, v), c.power(v, count)
+    s = c.multiply(v_first, c.divide(c.subtract(_ONE, v_count), one_minus_v))
+    # sum of k * v**k for k = 0 .. n - 1 is (v - n v**n + (n - 1) v**(n + 1)) / (1 - v)**2
+    k_sum = c.add(c.subtract(v, c.multiply(count, v_count)), c.multiply(count - 1, c.multiply(v_count, v)))
+    k_sum = c.divide(k_sum, c.multiply(one_minus_v, one_minus_v))
+    return s, c.add(c.multiply(first, s), c.multiply(v_first, k_sum))
+
+
+def _value_and_slope(groups: Sequence[_Group], rate: Decimal) -> tuple[Decimal, Decimal]:
+    """The right side of App. J (b)(8), the sum of P / ((1 + f i)(1 + i) ** q), and its derivative in i.
+    Groups come in date order, so v**q carries from one to the next; each f's factor is applied once."""
+    c = CONTEXT
+    v = c.divide(_ONE, c.add(_ONE, rate))
+    s_by_f: dict[Decimal, Decimal] = {}  # sum of P v**q by fraction f
+    w_by_f: dict[Decimal, Decimal] = {}  # sum of q P v**q by fraction f
+    power, at = _ONE, 0  # power == v ** at
+    for amount, first, count, fraction in groups:
+        power = c.multiply(power, v) if first == at + 1 else c.multiply(power, c.power(v, first - at))
+        at = first
+        s, w = _run_sums(v, rate, power, first, count)
+        s_by_f[fraction] = c.add(s_by_f.get(fraction, _ZERO), c.multiply(amount, s))
+        w_by_f[fraction] = c.add(w_by_f.get(fraction, _ZERO), c.multiply(amount, w))
+    value = slope = _ZERO
+    for fraction, s in s_by_f.items():
+        w = w_by_f[fraction]
+        u = c.divide(_ONE, c.add(_ONE, c.multiply(fraction, rate)))  # 1 / (1 + f i)
+        value = c.add(value, c.multiply(u, s))
+        slope = c.subtract(slope, c.multiply(u, c.add(c.multiply(c.multiply(fraction, u), s), c.multiply(v, w))))
+    return value, slope
+
+
+def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group]) -> Decimal:
+    """Newton's method on ln(value) from a zero rate (App. J (b)(9) allows any iteration). The log of the
+    payments' value is convex and falling in the rate, so each step from below lands below the root and
+    the iterates rise to it; the log is straighter than the value, which saves an iteration or two."""
+    c = CONTEXT
+    rate = _ZERO
+    for _ in range(_MAX_ITERATIONS):
+        value, slope = _value_and_slope(groups, rate)
+        step = c.divide(c.multiply(c.ln(c.divide(value, amount_financed)), value), slope.copy_negate())
+        rate = c.add(rate, step)
+        if step.copy_abs() <= _STEP_EPSILON:
+            return rate
+    raise ArithmeticError("apr: the App. J iteration did not converge")  # pragma: no cover
+
+
+def _total(amounts: Iterable[Decimal]) -> Decimal:
+    total = _ZERO
+    for amount in amounts:
+        total = CONTEXT.add(total, amount)
+    return total
+
+
+def apr(amount_financed: Decimal, advance_date: date, payments: Payments, unit_period: str) -> Decimal:
+    """The annual percentage rate, in percent, by the actuarial method of 12 CFR 1026 App. J: the unit-period
+    rate solving App. J (b)(8) times the unit-periods a year (App. J (b)(1)). Quantized to 10 decimals;
+    disclosure rounding is the caller's."""
+    amount = require_positive(amount_financed, "amount_financed")
+    start = _check_date(advance_date, "advance_date")
+    unit = unit_period_for(unit_period)
+    dates, amounts = _payments(payments, start)
+    total = _total(amounts)
+    if total < amount:
+        raise ValueError(f"payments: total {total} is less than amount_financed {amount}")
+    per_year, factors = _schedule(unit, start, dates)
+    rate = _ZERO if total == amount else _solve_unit_rate(amount, _groups(amounts, factors))
+    annual = CONTEXT.multiply(CONTEXT.multiply(rate, per_year), HUNDRED)
+    return annual.quantize(APR_QUANTUM, rounding=ROUNDING, context=CONTEXT)
+
+
+def present_value(annual_rate: Decimal, advance_date: date, payments: Payments, unit_period: str) -> Decimal:
+    """The payments' value at ``advance_date`` at ``annual_rate`` percent, the right side of App. J (b)(8):
+    the inverse of :func:`apr`, the amount financed that the payments repay at that rate (unrounded)."""
+    rate = to_decimal(annual_rate, field="annual_rate")
+    if rate <= -HUNDRED:
+        raise ValueError(f"annual_rate must be greater than -100, got {rate}")
+    start = _check_date(advance_date, "advance_date")
+    unit = unit_period_for(unit_period)
+    dates, amounts = _payments(payments, start)
+    per_year, factors = _schedule(unit, start, dates)
+    unit_rate = CONTEXT.divide(rate, CONTEXT.multiply(per_year, HUNDRED))
+    return _value_and_slope(_groups(amounts, factors), unit_rate)[0]
+
+
+# --- disclosure figures and tolerances ---------------------------------------------------------------
+
+
+def total_of_payments(payments: Payments) -> Decimal:
+    """1026.18(h): the sum of the scheduled payments, in cents."""
+    return cents(_total(_payments(payments, date.min)[1]))
+
+
+def amount_financed(*, loan_amount: Decimal, prepaid_finance_charges: Decimal) -> Decimal:
+    """1026.18(b): the principal loan amount less prepaid finance charges (1026.18(b)(3)), in cents."""
+    loan = require_positive(loan_amount, "loan_amount")
+    prepaid = require_non_negative(prepaid_finance_charges, "prepaid_finance_charges")
+    if prepaid >= loan:
+        raise ValueError(f"prepaid_finance_charges: {prepaid} is not less than loan_amount {loan}")
+    return cents(CONTEXT.subtract(loan, prepaid))
+
+
+def finance_charge(*, total_of_payments: Decimal, amount_financed: Decimal) -> Decimal:
+    """1026.18(d) with 1026.18(h): the finance charge is the total of payments less the amount financed."""
+    total = require_non_negative(total_of_payments, "total_of_payments")
+    financed = require_positive(amount_financed, "amount_financed")
+    if total < financed:
+        raise ValueError(f"total_of_payments: {total} is less than amount_financed {financed}")
+    return cents(CONTEXT.subtract(total, financed))
+
+
+def _whole_months(earlier: date, later: date, anchor: int) -> int | None:
+    """Full months from ``earlier`` to ``later`` (a payment on day ``anchor``), None if days are left over."""
+    base, days = _last_full_month(earlier, anchor)
+    return later.year * 12 + later.month - 1 - base if days == 0 else None
+
+
+def _one_unit_apart(unit: UnitPeriod, earlier: date, later: date, anchor: int) -> bool:
+    if unit.kind in ("day", "week"):
+        return (later - earlier).days == unit.multiple * (7 if unit.kind == "week" else 1)
+    if unit.kind == "semimonth":  # two series a month apart, 13 to 17 days from one to the other
+        return 13 <= (later - earlier).days <= 17
+    return _whole_months(earlier, later, anchor) == (12 if unit.kind == "year" else unit.multiple)
+
+
+def is_irregular(advance_date: date, payments: Payments, unit_period: str) -> bool:
+    """1026.22(a)(3): payments not one unit-period apart, or of different amounts, other than an irregular
+    first period or an irregular first or final payment (single-advance transactions only)."""
+    start = _check_date(advance_date, "advance_date")
+    unit = unit_period_for(unit_period)
+    dates, amounts = _payments(payments, start)
+    anchors = _anchor_days(dates, 12 if unit.kind == "year" else unit.multiple)
+    steps = zip(dates, dates[1:], anchors[1:], strict=False)
+    periods = all(_one_unit_apart(unit, earlier, later, anchor) for earlier, later, anchor in steps)
+    if unit.kind == "semimonth":
+        pairs = zip(dates, dates[2:], anchors[2:], strict=False)
+        periods = periods and all(_whole_months(one, two, anchor) == 1 for one, two, anchor in pairs)
+    return not periods or len(set(amounts[1:-1])) > 1
+
+
+def apr_within_tolerance(
+    disclosed: Decimal, actual: Decimal, regular: bool, *, finance_charge_rate: Decimal | None = None
+) -> bool:
+    """Whether a disclosed APR is accurate under 1026.22(a): within 1/8 of a percentage point of the actual
+    rate in a regular transaction ((a)(2)), 1/4 in an irregular one ((a)(3)); both edges count as accurate.
+    Mortgage loans, 1026.22(a)(4)/(a)(5): pass ``finance_charge_rate``, the rate that results from the
+    disclosed finance charge, only when that finance charge is accurate under 1026.18(d)(1) (see
+    :func:`finance_charge_within_tolerance`); a disclosed rate from it to the actual rate is then accurate."""
+    shown = to_decimal(disclosed, field="disclosed")
+    exact = to_decimal(actual, field="actual")
+    if not isinstance(regular, bool):
+        raise ValueError(f"regular: expected True or False, got {regular!r}")
+    tolerance = REGULAR_TOLERANCE if regular else IRREGULAR_TOLERANCE
+    if CONTEXT.subtract(shown, exact).copy_abs() <= tolerance:
+        return True
+    if finance_charge_rate is None:
+        return False
+    from_charge = to_decimal(finance_charge_rate, field="finance_charge_rate")
+    return min(from_charge, exact) <= shown <= max(from_charge, exact)
+
+
+def finance_charge_within_tolerance(
+    disclosed: Decimal, actual: Decimal, *, amount_financed: Decimal, secured_by_dwelling: bool
+) -> bool:
+    """1026.18(d): a mortgage finance charge is accurate if understated by no more than $100 or overstated
+    by any amount ((d)(1)); other credit within $5 either way if the amount financed is $1,000 or less,
+    else $10 ((d)(2)). The rescission tolerances of 1026.23(g)/(h) are not covered."""
+    shown = to_decimal(disclosed, field="disclosed")
+    exact = to_decimal(actual, field="actual")
+    financed = require_positive(amount_financed, "amount_financed")
+    if not isinstance(secured_by_dwelling, bool):
+        raise ValueError(f"secured_by_dwelling: expected True or False, got {secured_by_dwelling!r}")
+    difference = CONTEXT.subtract(shown, exact)
+    if secured_by_dwelling:
+        return difference >= MORTGAGE_FINANCE_CHARGE_UNDERSTATEMENT.copy_negate()
+    return difference.copy_abs() <= (Decimal(5) if financed <= 1000 else Decimal(10))
