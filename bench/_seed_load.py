@@ -71,6 +71,29 @@ def set_aside(cursor, tables: Iterable[str]) -> list[SetAside]:
     return [SetAside(*row) for row in cursor.fetchall()]
 
 
+def reserve_ids(cursor, table: str, count: int) -> int:
+    """Reserve ``count`` ids of ``table``'s identity sequence; the first of them."""
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
+    first = cursor.fetchone()[0]
+    if count > 1:
+        cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, first + count - 1])
+    return first
+
+
+def copy_objects(cursor, model, objects: Iterable, *, with_ids: bool) -> int:
+    """``COPY`` model instances into their table, each column's value the one ``bulk_create`` would insert (the
+    field's ``pre_save`` then ``get_db_prep_save``) without compiling one ``INSERT`` of every value; their ids
+    (``with_ids``) or the sequence's. The rows."""
+    fields = [field for field in model._meta.concrete_fields if with_ids or field is not model._meta.pk]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    rows = 0
+    with cursor.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+        for obj in objects:
+            copy.write_row([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields])
+            rows += 1
+    return rows
+
+
 @dataclass
 class Phases:
     """Per phase: rows written and seconds spent (summed over the connections: they overlap in time)."""

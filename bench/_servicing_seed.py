@@ -57,7 +57,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench._report import report
-from bench._seed_load import Job, Phases, run_jobs, set_aside
+from bench._seed_load import Job, Phases, reserve_ids, run_jobs, set_aside
 from bench._seed_sql import STATEMENTS
 from lending.finance.amortization import LoanTerms, build_schedule
 from lending.finance.daycount import add_months
@@ -198,15 +198,6 @@ def _load_templates(cursor, templates: list[Template], months: int) -> None:
     cursor.execute("ANALYZE bench_tpl; ANALYZE bench_tpl_row")
 
 
-def _reserve(cursor, table: str, count: int) -> int:
-    """Reserve ``count`` ids of ``table``'s identity sequence; the first of them."""
-    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
-    first = cursor.fetchone()[0]
-    if count > 1:
-        cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, first + count - 1])
-    return first
-
-
 def _secondary_indexes(cursor) -> list[tuple[str, str]]:
     """(name, CREATE INDEX statement) of the indexes of TABLES that no constraint owns."""
     cursor.execute(
@@ -271,11 +262,11 @@ def _plan(cursor, *, start: int, count: int, months: int, prefix: str, first_pay
         raise RuntimeError("the borrower group is missing: run migrate first")
     templates = _templates(first_payment)
     ids = {
-        "user": _reserve(cursor, "core_user", count),
-        "loan": _reserve(cursor, "servicing_loanaccount", count),
-        "inst": _reserve(cursor, "servicing_installment", count * TERM),
-        "je": _reserve(cursor, "servicing_journalentry", count * (months + 2)),
-        "txn": _reserve(cursor, "servicing_loantransaction", count * months),
+        "user": reserve_ids(cursor, "core_user", count),
+        "loan": reserve_ids(cursor, "servicing_loanaccount", count),
+        "inst": reserve_ids(cursor, "servicing_installment", count * TERM),
+        "je": reserve_ids(cursor, "servicing_journalentry", count * (months + 2)),
+        "txn": reserve_ids(cursor, "servicing_loantransaction", count * months),
     }
     params = {
         "prefix": prefix,
