@@ -4,9 +4,9 @@ connections at once.
 
 Why (per 3.6M installments, measured on the bench cluster): the insert itself costs about 6.7 s of server CPU; each
 index maintained row by row adds about 1.7 s, while building it afterwards costs about 0.7 s. So every index that no
-foreign key depends on is dropped first: the secondary ones and the unique constraints (re-added with ``ADD
-CONSTRAINT ... UNIQUE USING INDEX``, under the same names). Primary keys stay: foreign keys hang on them, and
-re-adding a foreign key re-checks every row. The ids are ascending, so a primary key only grows at its right edge.
+foreign key depends on is dropped first: the secondary ones, the unique constraints and the primary keys of the
+journal and allocation lines (re-added with ``ADD CONSTRAINT ... USING INDEX``, under the same names). The other
+primary keys stay: foreign keys hang on them, and re-adding a foreign key re-checks every row.
 
 Each big table is one job - insert every round, commit, rebuild its indexes, ``VACUUM ANALYZE`` - and two threads
 (two connections, the machine's two cores) take the jobs biggest first, so one table's index builds overlap another
@@ -36,7 +36,7 @@ class SetAside:
     table: str
     name: str
     create: str  # CREATE [UNIQUE] INDEX ...
-    constraint: bool
+    constraint: str  # "", "UNIQUE" or "PRIMARY KEY"
 
     def drop_sql(self) -> str:
         if self.constraint:
@@ -46,23 +46,26 @@ class SetAside:
     def rebuild_sql(self) -> list[str]:
         sql = [self.create]
         if self.constraint:
-            sql.append(f'ALTER TABLE {self.table} ADD CONSTRAINT "{self.name}" UNIQUE USING INDEX "{self.name}"')
+            sql.append(
+                f'ALTER TABLE {self.table} ADD CONSTRAINT "{self.name}" {self.constraint} USING INDEX "{self.name}"'
+            )
         return sql
 
 
 def set_aside(cursor, tables: Iterable[str]) -> list[SetAside]:
     """The indexes of ``tables`` that can be dropped and rebuilt: those no constraint owns, and those of the
-    non-deferrable unique constraints no foreign key depends on. Primary keys stay."""
+    non-deferrable unique constraints and primary keys no foreign key depends on."""
     cursor.execute(
         """
-        SELECT t.relname, i.relname, pg_get_indexdef(i.oid), c.contype IS NOT NULL
+        SELECT t.relname, i.relname, pg_get_indexdef(i.oid),
+               CASE c.contype WHEN 'u' THEN 'UNIQUE' WHEN 'p' THEN 'PRIMARY KEY' ELSE '' END
           FROM pg_index x
           JOIN pg_class i ON i.oid = x.indexrelid
           JOIN pg_class t ON t.oid = x.indrelid
           LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
                                    AND c.contype IN ('p', 'u', 'x')
          WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(%s)
-           AND (c.oid IS NULL OR (c.contype = 'u' AND NOT c.condeferrable))
+           AND (c.oid IS NULL OR (c.contype IN ('u', 'p') AND NOT c.condeferrable))
            AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = x.indexrelid)
          ORDER BY t.relname, i.relname
         """,
