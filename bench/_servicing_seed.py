@@ -36,7 +36,7 @@ big load (``drop_indexes``, by default from 50,000 loans) as a superuser is benc
 foreign key depends on (secondary indexes and unique constraints) is dropped and rebuilt once from the loaded rows,
 and the tables load on two connections at once, table by table (insert, commit, rebuild its indexes, ``VACUUM
 ANALYZE``), with ``session_replication_role = replica`` so that no trigger or foreign-key check fires (true by
-construction). 100,000 loans: 16 minutes before, see the module's docstring for the figures.
+construction). Figures: bench/_seed_load.py.
 
 Otherwise it is one transaction: the journal triggers of servicing/migrations/0003 are disabled for the load
 (``ALTER TABLE ... DISABLE TRIGGER``; a deferred balance check per line would run 24M queries at commit) and
