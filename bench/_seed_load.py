@@ -15,10 +15,10 @@ and no foreign-key check fires, which the seeder's arithmetic makes true by cons
 it, so nothing is left disabled if the load stops. If a job fails, the rows of the reserved id ranges are deleted
 and every index and constraint not yet rebuilt is rebuilt before the error is raised.
 
-Measured on the shared 2-core machine (load 10-13), 10,000 loans: 179 s (194 s of server CPU) for the
-one-transaction load with its ``ORDER BY``s, row-by-row unique and primary keys and a VACUUM after; 71 s (83 s of
-CPU) for this one. ``make bench`` runs its cluster with ``wal_level = minimal`` (scripts/testenv.py): the index
-builds then skip the WAL (65 s against 84 s, side by side).
+Measured on the shared 2-core machine (load 12-14), 10,000 loans: 179 s (194 s of server CPU) for the
+one-transaction load with its ``ORDER BY``s, row-by-row unique and primary keys and a VACUUM after; 63 s (75 s of
+CPU) for this one, VACUUM included. ``make bench`` runs its cluster with ``wal_level = minimal``
+(scripts/testenv.py): the index builds then skip the WAL (65 s against 84 s, side by side).
 """
 
 from __future__ import annotations
