@@ -1,6 +1,7 @@
 """`make test`'s service runner: a missing PostgreSQL or Redis is an error when services are required."""
 
 import importlib.util
+import subprocess
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "testenv.py"
@@ -49,3 +50,24 @@ def test_the_callers_pytest_arguments_win():
     assert testenv.pytest_args(["-n2", "--durations=5"], workers="auto") == ["-n2", "--durations=5"]
     assert testenv.pytest_args(["-x"], workers="0") == ["--durations=15", "-x"]
     assert testenv.pytest_args(["-p", "no:xdist"], workers="auto") == ["--durations=15", "-p", "no:xdist"]
+
+
+def test_the_bench_cluster_skips_the_wal_it_does_not_need(monkeypatch, tmp_path):
+    testenv = _testenv()
+    commands = []
+
+    def run(cmd, **kwargs):
+        commands.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, stdout="postgres (PostgreSQL) 15\n")
+
+    monkeypatch.setattr(testenv.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(testenv.subprocess, "run", run)
+    monkeypatch.setattr(testenv.tempfile, "mkdtemp", lambda prefix: str(tmp_path))
+    for extra, expected in (("", False), (testenv.BENCH_OPTIONS, True)):
+        commands.clear()
+        with testenv.postgres(Path("/pg/bin"), extra):
+            pass
+        start = next(cmd for cmd in commands if cmd[0] == "/pg/bin/pg_ctl" and "start" in cmd)
+        options = start[start.index("-o") + 1]
+        assert ("-c wal_level=minimal -c max_wal_senders=0" in options) is expected
+        assert "-c fsync=off" in options

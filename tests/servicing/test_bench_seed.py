@@ -6,7 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import DataError, connection
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -36,6 +36,16 @@ def _indexes() -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def _constraints() -> set[tuple[str, str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid::regclass::text = ANY(%s)",
+            [list(TABLES)],
+        )
+        return set(cursor.fetchall())
+
+
 def _triggers_enabled() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -63,9 +73,14 @@ def test_checked_seeding_passes_the_databases_own_journal_checks_and_ledger_veri
 
 
 def test_fast_seeding_restores_triggers_and_indexes_and_agrees_with_the_schedule():
-    before = _indexes()
-    seed_portfolio(LOANS, months=MONTHS, drop_indexes=True)
+    before, constraints = _indexes(), _constraints()
+    assert ("servicing_installment", "installment_unique_number", "UNIQUE (loan_id, number)") in constraints
+    report = seed_portfolio(LOANS, months=MONTHS, drop_indexes=True)
+    assert report.vacuumed  # the fast load: two connections, indexes and unique constraints rebuilt
+    assert report.rows["installments"] == LOANS * TERM
+    assert report.rows["journal lines"] == LOANS * (5 + 4 * MONTHS)
     assert _indexes() == before
+    assert _constraints() == constraints
     assert _triggers_enabled()
     _assert_books()
     for loan in LoanAccount.objects.filter(pk__in=LoanAccount.objects.order_by("?").values("pk")[:3]):
@@ -107,4 +122,78 @@ def test_payments_post_on_a_seeded_loan_and_the_books_still_agree():
         assert due.paid == due.payment
         loan.refresh_from_db()
         assert loan.principal_balance == principal_before - due.principal
+    _assert_books()
+
+
+# Per table, what a loan's rows are, with ids made relative to the loan's (the two loads reserve different ids).
+_CANONICAL = {
+    "installments": """
+        SELECT i.number, i.due_date, i.principal, i.interest, i.escrow, i.payment, i.paid_principal, i.paid_interest,
+               i.paid_escrow, i.paid_on, i.id - min(i.id) OVER ()
+          FROM servicing_installment i JOIN servicing_loanaccount l ON l.id = i.loan_id
+         WHERE l.loan_number LIKE %s ORDER BY i.id""",
+    "entries and lines": """
+        SELECT e.id - min(e.id) OVER (), e.kind, e.effective_date, replace(e.memo, %s, ''), a.code,
+               j.debit, j.credit
+          FROM servicing_journalentry e JOIN servicing_journalline j ON j.entry_id = e.id
+          JOIN servicing_ledgeraccount a ON a.id = j.account_id JOIN servicing_loanaccount l ON l.id = e.loan_id
+         WHERE l.loan_number LIKE %s ORDER BY j.id""",
+    "payments and allocations": """
+        SELECT t.amount, t.effective_date, replace(t.reference, %s, ''), replace(t.idempotency_key, %s, ''),
+               t.status, t.posted_at, t.journal_entry_id - min(t.journal_entry_id) OVER (), a.bucket, a.amount,
+               a.installment_id - min(a.installment_id) OVER ()
+          FROM servicing_loantransaction t JOIN servicing_allocationline a ON a.transaction_id = t.id
+          JOIN servicing_loanaccount l ON l.id = t.loan_id
+         WHERE l.loan_number LIKE %s ORDER BY a.id""",
+    "loans": """
+        SELECT l.principal, l.annual_rate, l.regular_payment, l.principal_balance, l.escrow_balance,
+               l.next_due_date, l.interest_accrued_through, l.escrow_analysis_date, l.version, u.first_name,
+               replace(u.email, lower(%s), ''), e.kind, e.annual_amount, e.next_due_date
+          FROM servicing_loanaccount l JOIN core_user u ON u.id = l.borrower_id
+          JOIN servicing_escrowitem e ON e.loan_id = l.id
+         WHERE l.loan_number LIKE %s ORDER BY l.loan_number, e.kind""",
+}
+
+
+def _canonical(prefix: str) -> dict[str, list[tuple]]:
+    out = {}
+    with connection.cursor() as cursor:
+        for name, sql in _CANONICAL.items():
+            cursor.execute(sql, [prefix] * (sql.count("%s") - 1) + [f"{prefix}-%"])
+            out[name] = cursor.fetchall()
+    return out
+
+
+def test_the_fast_load_writes_what_the_one_transaction_load_writes():
+    """Loan k of each load, prefix aside, has the same rows in every table (ids relative to its first ones)."""
+    assert seed_portfolio(6, months=MONTHS, prefix="BA", checked=True).vacuumed is False
+    assert seed_portfolio(6, months=MONTHS, prefix="BB", drop_indexes=True).vacuumed is True
+    one, fast = _canonical("BA"), _canonical("BB")
+    assert len(one["installments"]) == 6 * TERM
+    assert len(one["entries and lines"]) == 6 * (5 + 4 * MONTHS)
+    assert len(one["payments and allocations"]) == 6 * MONTHS * 3
+    assert one == fast
+    _assert_books()
+
+
+def test_a_failed_fast_load_leaves_no_rows_and_every_index_and_constraint(monkeypatch):
+    import bench._servicing_seed as seeder
+
+    before, constraints = _indexes(), _constraints()
+    failing = (*seeder.STATEMENTS, ("payments", "servicing_loantransaction", "SELECT 1 / 0"))
+    monkeypatch.setattr(seeder, "STATEMENTS", failing)
+    with pytest.raises(DataError):
+        seed_portfolio(LOANS, months=MONTHS, drop_indexes=True)
+    assert _indexes() == before
+    assert _constraints() == constraints
+    assert _triggers_enabled()
+    assert LoanAccount.objects.count() == 0
+    assert Installment.objects.count() == 0
+    assert JournalLine.objects.count() == 0
+    assert AllocationLine.objects.count() == 0
+    assert LoanTransaction.objects.count() == 0
+    assert JournalEntry.objects.count() == 0
+    # The next load starts from scratch and agrees with its journal.
+    monkeypatch.undo()
+    assert seed_portfolio(LOANS, months=MONTHS, drop_indexes=True).loans == LOANS
     _assert_books()

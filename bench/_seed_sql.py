@@ -1,0 +1,174 @@
+# ruff: noqa: S608 -- the SQL is assembled from this module's constant fragments; every value is a bound parameter
+"""The set-based statements of the servicing bench seeder (bench/_servicing_seed.py): one ``INSERT ... SELECT``
+per table and round of loans, over ``generate_series`` and the templates' temporary tables.
+
+Loan k of the round (k = lo..hi, 0-based within this call) is loan number n0 + k, template k % ntpl, and owns ids:
+user/loan base + k; installments inst_base + k*term + (number - 1); entries je_base + k*(months+2) + j (j = 0
+disbursement, 1 escrow deposit, 1 + p the p-th payment); transactions txn_base + k*months + (p - 1).
+
+Row order: each loan's template rows come from a ``LATERAL`` index scan of ``bench_tpl_row`` in ``number`` order,
+nested inside ``generate_series`` (k ascending), so the rows arrive in (k, number) order - the order of their ids -
+without an ``ORDER BY``: sorting 3.6M rows a round spilled to disk and was most of the generating work.
+"""
+
+from __future__ import annotations
+
+_K = "generate_series(%(lo)s, %(hi)s) AS k"
+_TPL = "JOIN bench_tpl t ON t.id = k %% %(ntpl)s"
+_ROWS = "CROSS JOIN LATERAL (SELECT * FROM bench_tpl_row WHERE tpl = k %% %(ntpl)s{paid} ORDER BY number) r"
+_ALL = _ROWS.format(paid="")
+_PAID = _ROWS.format(paid=" AND number <= %(months)s")
+_FIRST = "JOIN bench_tpl_row r1 ON r1.tpl = k %% %(ntpl)s AND r1.number = 1"
+_JE = "%(je_base)s + k * (%(months)s + 2)"
+
+# (phase, table, statement): the phases in the order the one-transaction load runs them.
+STATEMENTS = (
+    (
+        "users",
+        "core_user",
+        f"""
+        INSERT INTO core_user (id, password, is_superuser, email, first_name, last_name, phone, is_staff,
+                               is_active, date_joined)
+        SELECT %(user_base)s + k, '!', false, lower(%(prefix)s) || '-' || (%(n0)s + k) || '@borrowers.example.com',
+               'Pat', 'Borrower ' || %(prefix)s || (%(n0)s + k), '', false, true, %(now)s
+          FROM {_K}
+        """,
+    ),
+    (
+        "users",
+        "core_user_groups",
+        f"INSERT INTO core_user_groups (user_id, group_id) SELECT %(user_base)s + k, %(group)s FROM {_K}",
+    ),
+    (
+        "loans",
+        "servicing_loanaccount",
+        f"""
+        INSERT INTO servicing_loanaccount (
+            id, loan_number, borrower_id, borrower_name, product_code, product_name, status, principal,
+            annual_rate, term_periods, payment_frequency, amortization, interest_only_periods, day_count,
+            odd_first_period, disbursement_date, first_payment_date, maturity_date, regular_payment,
+            late_fee_percent, late_fee_flat, grace_days, allocation_strategy, escrow_monthly_payment,
+            escrow_initial_deposit, escrow_cushion, principal_balance, interest_due, fees_due, escrow_balance,
+            suspense_balance, interest_paid_through, interest_accrued_through, next_due_date, version, boarded_at,
+            updated_at, escrow_analysis_date)
+        SELECT %(loan_base)s + k, %(prefix)s || '-' || lpad((%(n0)s + k)::text, 7, '0'), %(user_base)s + k,
+               'Pat Borrower ' || %(prefix)s || (%(n0)s + k), 'bench-30y', 'Bench 30-year fixed', 'active',
+               t.principal, t.rate, %(term)s, 'monthly', 'level', 0, '30/360', 'per_diem',
+               (r1.due_date - interval '1 month')::date, r1.due_date, t.maturity, t.regular_payment,
+               5, 0, 15, 'mortgage_standard', t.escrow_monthly, t.deposit, t.deposit,
+               t.principal - t.principal_paid, 0, 0, t.deposit + t.escrow_paid, 0, t.paid_through, t.paid_through,
+               t.next_due,
+               3 + %(months)s, %(now)s, %(now)s,
+               (t.next_due + (k %% 12) * interval '1 month')::date - 30
+          FROM {_K} {_TPL} JOIN bench_tpl_row r1 ON r1.tpl = t.id AND r1.number = 1
+        """,
+    ),
+    (
+        "installments",
+        "servicing_installment",
+        f"""
+        INSERT INTO servicing_installment (id, loan_id, number, due_date, principal, interest, escrow, payment,
+                                           paid_principal, paid_interest, paid_escrow, paid_on)
+        SELECT %(inst_base)s + k * %(term)s + r.number - 1, %(loan_base)s + k, r.number, r.due_date, r.principal,
+               r.interest, r.escrow, r.payment,
+               CASE WHEN paid THEN r.principal ELSE 0 END, CASE WHEN paid THEN r.interest ELSE 0 END,
+               CASE WHEN paid THEN r.escrow ELSE 0 END, CASE WHEN paid THEN r.due_date END
+          FROM {_K} {_ALL}, LATERAL (SELECT r.number <= %(months)s AS paid) p
+        """,
+    ),
+    (
+        "escrow items",
+        "servicing_escrowitem",
+        f"""
+        INSERT INTO servicing_escrowitem (loan_id, kind, description, payee, annual_amount, payments_per_year,
+                                          next_due_date)
+        SELECT %(loan_base)s + k, kind, description, payee, amount, per_year, t.next_due
+          FROM {_K} {_TPL},
+               LATERAL (VALUES ('property_tax', 'Property tax', 'County treasurer', t.tax, 2),
+                               ('hazard_insurance', 'Homeowner''s insurance premium', 'Bench Mutual', t.insurance, 1)
+                       ) AS item(kind, description, payee, amount, per_year)
+        """,
+    ),
+    (
+        "journal entries",
+        "servicing_journalentry",
+        f"""
+        INSERT INTO servicing_journalentry (id, loan_id, effective_date, posted_at, kind, memo)
+        SELECT {_JE}, %(loan_base)s + k, (r1.due_date - interval '1 month')::date, %(now)s, 'disbursement',
+               'Disbursement of ' || %(prefix)s || '-' || lpad((%(n0)s + k)::text, 7, '0')
+          FROM {_K} {_FIRST}
+        UNION ALL
+        SELECT {_JE} + 1, %(loan_base)s + k, (r1.due_date - interval '1 month')::date, %(now)s, 'escrow_deposit',
+               'Initial escrow deposit, collected at closing'
+          FROM {_K} {_FIRST}
+        """,
+    ),
+    (
+        "journal entries",
+        "servicing_journalentry",
+        f"""
+        INSERT INTO servicing_journalentry (id, loan_id, effective_date, posted_at, kind, memo)
+        SELECT {_JE} + 1 + r.number, %(loan_base)s + k, r.due_date, r.due_date + time '12:00', 'payment',
+               'Payment ACH ' || %(prefix)s || (%(n0)s + k) || '-' || r.number || ' (ach)'
+          FROM {_K} {_PAID}
+        """,
+    ),
+    (
+        "journal lines",
+        "servicing_journalline",
+        f"""
+        INSERT INTO servicing_journalline (entry_id, account_id, loan_id, debit, credit)
+        SELECT {_JE} + line.j, line.account, %(loan_base)s + k, line.debit, line.credit
+          FROM {_K} {_TPL},
+               LATERAL (VALUES (0, %(acct_loans_receivable)s, t.principal, 0::numeric),
+                               (0, %(acct_cash)s, 0, t.principal - t.fee),
+                               (0, %(acct_fee_income)s, 0, t.fee),
+                               (1, %(acct_cash)s, t.deposit, 0),
+                               (1, %(acct_escrow_liability)s, 0, t.deposit)
+                       ) AS line(j, account, debit, credit)
+         WHERE line.debit > 0 OR line.credit > 0
+        """,
+    ),
+    (
+        "journal lines",
+        "servicing_journalline",
+        f"""
+        INSERT INTO servicing_journalline (entry_id, account_id, loan_id, debit, credit)
+        SELECT {_JE} + 1 + r.number, line.account, %(loan_base)s + k, line.debit, line.credit
+          FROM {_K} {_PAID},
+               LATERAL (VALUES (%(acct_cash)s, r.payment, 0::numeric),
+                               (%(acct_interest_income)s, 0, r.interest),
+                               (%(acct_loans_receivable)s, 0, r.principal),
+                               (%(acct_escrow_liability)s, 0, r.escrow)
+                       ) AS line(account, debit, credit)
+         WHERE line.debit > 0 OR line.credit > 0
+        """,
+    ),
+    (
+        "payments",
+        "servicing_loantransaction",
+        f"""
+        INSERT INTO servicing_loantransaction (id, loan_id, kind, amount, effective_date, method, reference,
+                                               idempotency_key, directive, status, journal_entry_id, note,
+                                               posted_at)
+        SELECT %(txn_base)s + k * %(months)s + r.number - 1, %(loan_base)s + k, 'payment', r.payment, r.due_date,
+               'ach', 'ACH ' || %(prefix)s || (%(n0)s + k) || '-' || r.number,
+               'bench:' || %(prefix)s || (%(n0)s + k) || ':' || r.number, 'standard', 'posted',
+               {_JE} + 1 + r.number, '', r.due_date + time '12:00'
+          FROM {_K} {_PAID}
+        """,
+    ),
+    (
+        "allocation lines",
+        "servicing_allocationline",
+        f"""
+        INSERT INTO servicing_allocationline (transaction_id, installment_id, bucket, amount)
+        SELECT %(txn_base)s + k * %(months)s + r.number - 1, %(inst_base)s + k * %(term)s + r.number - 1,
+               line.bucket, line.amount
+          FROM {_K} {_PAID},
+               LATERAL (VALUES ('interest', r.interest), ('principal', r.principal), ('escrow', r.escrow)
+                       ) AS line(bucket, amount)
+         WHERE line.amount > 0
+        """,
+    ),
+)
