@@ -20,4 +20,4 @@ class LoanOfficerForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Per form, not at import: the role's members are read when the page is (an import-time read would
         # freeze them, and fail before the first migration).
-        self.fields["loan_officer"].queryset = active_loan_officers()  # type: ignore[attr-defined]
+        self.fields["loan_officer"].queryset = active_loan_officers()

@@ -41,7 +41,7 @@ class TaskForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = thread_reads.assignable_staff()  # type: ignore[attr-defined]  # per form
+        self.fields["assignee"].queryset = thread_reads.assignable_staff()  # per form
 
 
 # --- staff ------------------------------------------------------------------------------------------------

@@ -151,7 +151,8 @@ def queue_products() -> list[tuple[str, str]]:
     DISTINCT reads every delinquent loan (8-16 ms at 8,000 of them, a third of a queue page), and a product new
     to delinquency can wait that long to show in the list."""
     key, seconds = QUEUE_PRODUCTS_CACHE
-    return cache.get_or_set(key, _queue_products, seconds)
+    products = cache.get_or_set(key, _queue_products, seconds)
+    return products if products is not None else _queue_products()  # None only from a failing cache backend
 
 
 def _queue_products() -> list[tuple[str, str]]:

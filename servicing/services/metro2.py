@@ -13,6 +13,7 @@ import hashlib
 import tempfile
 from dataclasses import asdict
 from datetime import date
+from typing import Any
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -59,7 +60,7 @@ def _build_later(file_id: int) -> None:
     transaction.on_commit(lambda: tasks.metro2_file_build.delay(file_id))
 
 
-def summary_json(summary: Metro2Summary) -> dict:
+def summary_json(summary: Metro2Summary) -> dict[str, Any]:
     """What the page shows of a file, kept beside it (whole dollars, as the file has them)."""
     return {
         "end": summary.end.isoformat(),

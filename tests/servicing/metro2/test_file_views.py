@@ -180,7 +180,9 @@ def test_queries_do_not_grow_with_the_loans():
 
 def _made(month: date = NOVEMBER, actor=None) -> Metro2File:
     made = Metro2File.objects.create(month=month, requested_by=actor)
-    return metro2_file_build(file_id=made.pk)
+    built = metro2_file_build(file_id=made.pk)
+    assert built is not None
+    return built
 
 
 @pytest.mark.parametrize("role", [r for r in roles.ALL_ROLES if r not in (roles.MANAGER, roles.ACCOUNTING)])
