@@ -69,10 +69,13 @@ def demo_seed(*, stdout) -> None:
 
 
 def _curtailment_demo_seed(*, today, actor: User | None, stdout) -> None:
-    """A $2,000.00 principal-only payment on the first demo loan that has paid: the portfolio report's prepayment
-    speed (SMM/CPR) then has a month to show."""
+    """A $2,000.00 principal-only payment: the portfolio report's prepayment speed (SMM/CPR) has a month to show."""
     key = "demo:reports:curtailment"
-    loan = LoanAccount.objects.filter(status="active", transactions__isnull=False).order_by("pk").first()
+    # A transferred loan that is current and has paid (the year-end demo's): the funded demo loans keep one payment.
+    paying = LoanAccount.objects.filter(
+        status="active", application__isnull=True, days_past_due=0, transactions__isnull=False
+    )
+    loan = paying.order_by("pk").first()
     if loan is None or LoanTransaction.objects.filter(idempotency_key=key).exists():
         return
     try:
