@@ -24,9 +24,10 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Expression, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.db.transaction import TransactionManagementError
 
 from lending.core.bulk import bulk_update_rows
 from lending.core.compiled import CompiledQuery
@@ -132,6 +133,8 @@ def key_posted(found: LoanTransaction | None, key: str, loan: LoanAccount) -> Lo
 
 def loan_lock(loan: LoanAccount) -> LoanAccount:
     """Lock one loan row. To lock several, lock them in primary-key order: ``for pk in sorted(pks): loan_lock``."""
+    if not connection.in_atomic_block:  # as the ORM refuses it: the lock would end with the statement
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
     found = _LOAN_LOCK.fetch(loan_id=loan.pk)
     if not found:
         raise LoanAccount.DoesNotExist(f"no loan {loan.pk}")
