@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from lending.core import roles
 from lending.core.middleware import current_request_id
@@ -43,8 +43,41 @@ def audit_record(
 
 def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
     """Write many audit rows (built with ``audit_event``) in one INSERT, in the caller's transaction: batch
-    postings record exactly what the one-at-a-time services record."""
-    return AuditEvent.objects.bulk_create(events)
+    postings record exactly what the one-at-a-time services record. On PostgreSQL the JSON is written once per
+    row and sent as plain parameters: not instances prepared field by field, nor arrays of JSON text (the driver
+    escapes each element in Python), which cost more than the insert for a payment's two rows or a file's
+    thousands."""
+    if not events or connection.vendor != "postgresql":
+        return AuditEvent.objects.bulk_create(events)
+    params = []
+    for event in events:
+        params += [
+            event.created_at,
+            event.actor_id,
+            event.actor_label,
+            event.verb,
+            event.target_type_id,
+            event.target_id,
+            event.target_repr,
+            json.dumps(event.before, cls=DjangoJSONEncoder),
+            json.dumps(event.after, cls=DjangoJSONEncoder),
+            event.note,
+            event.request_id,
+        ]
+    rows = ", ".join([_AUDIT_ROW] * len(events))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{_AUDIT_INSERT} {rows} RETURNING id", params)  # only constants in the text
+        for event, (pk,) in zip(events, cursor.fetchall(), strict=True):
+            event.pk = pk
+            event._state.adding = False
+    return events
+
+
+_AUDIT_INSERT = (
+    "INSERT INTO core_auditevent (created_at, actor_id, actor_label, verb, target_type_id, target_id, target_repr,"
+    " before, after, note, request_id) VALUES"
+)
+_AUDIT_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)"
 
 
 def audit_event(

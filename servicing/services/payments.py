@@ -25,22 +25,23 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
+from lending.core.compiled import CompiledQuery
 from lending.core.models import User
-from lending.core.services import audit_record
+from lending.core.services import audit_event, audit_record, audit_record_many
 from lending.finance import allocation as alloc
 from lending.finance.money import require_cents
 from servicing.models import AllocationLine, BorrowerDocument, JournalEntry, LoanAccount, LoanTransaction, Replay
 from servicing.services.ledger import LedgerError, journal_reverse
+from servicing.services.ledger_entry import journal_audit_event, journal_entry_write, posting_prepare_one
 from servicing.services.notices import notice_later
 from servicing.services.posting import (
     PaymentError,
-    allocation_lines,
-    installments_apply,
     installments_unapply,
     interest_prepaid_settle,
     journal_lines,
@@ -50,9 +51,9 @@ from servicing.services.posting import (
     loan_lock,
     loan_require_active,
     payment_allocate,
-    payment_record,
 )
-from servicing.services.replay import Unwound, payments_after, replay_reapply, replay_unwind
+from servicing.services.posting_write import loan_save_posted, payment_rows_write
+from servicing.services.replay import Unwound, later_payments, payments_after, replay_reapply, replay_unwind
 from servicing.services.schedule import installments_rederive
 from servicing.signals import payment_posted
 
@@ -102,20 +103,54 @@ def _existing(key: str, loan: LoanAccount) -> LoanTransaction | None:
     return key_posted(LoanTransaction.objects.filter(idempotency_key=key).first(), key, loan)
 
 
+def _existing_and_later(
+    key: str, loan: LoanAccount, effective_date: date
+) -> tuple[LoanTransaction | None, list[LoanTransaction]]:
+    """The payment ``key`` posted before (``_existing``) and the loan's payments a posting on ``effective_date``
+    would replay (``payments_after``), in one query."""
+    found = _KEY_AND_LATER.fetch(key=key, loan_id=loan.pk, effective_date=effective_date)
+    existing = next((txn for txn in found if txn.idempotency_key == key), None)
+    later = [txn for txn in found if txn is not existing]
+    if later:  # a replay reverses their entries
+        prefetch_related_objects(later, "journal_entry")
+    return key_posted(existing, key, loan), later
+
+
+_KEY_AND_LATER = CompiledQuery(  # compiled once (lending.core.compiled): every payment runs it
+    lambda key, loan_id, effective_date: LoanTransaction.objects.filter(
+        Q(idempotency_key=key) | later_payments(loan_id, effective_date=effective_date)
+    ).order_by("effective_date", "id"),
+    key=str,
+    loan_id=int,
+    effective_date=date,
+)
+
+
 _lock = loan_lock  # the name other services import
 
 
-def _unwind_later(
-    loan: LoanAccount, *, effective_date: date, after_id: int | None, cause: str, reason: str, actor: User | None
+def _unwind(
+    loan: LoanAccount,
+    later: list[LoanTransaction],
+    *,
+    effective_date: date,
+    cause: str,
+    reason: str,
+    actor: User | None,
 ) -> Unwound | None:
     """Take off the payments that apply after this point (a replay), or None when there are none."""
-    later = payments_after(loan, effective_date=effective_date, after_id=after_id)
     if not later:
         return None
     return replay_unwind(loan=loan, payments=later, cause=cause, from_date=effective_date, reason=reason, actor=actor)
 
 
-@transaction.atomic
+def _unwind_later(
+    loan: LoanAccount, *, effective_date: date, after_id: int | None, cause: str, reason: str, actor: User | None
+) -> Unwound | None:
+    later = payments_after(loan, effective_date=effective_date, after_id=after_id)
+    return _unwind(loan, later, effective_date=effective_date, cause=cause, reason=reason, actor=actor)
+
+
 def payment_post(
     *,
     loan: LoanAccount,
@@ -130,62 +165,89 @@ def payment_post(
     """Post a payment of ``amount`` received on ``effective_date``: allocate it with the loan's strategy and
     post it; a payment dated before later postings replays them. A repeated ``idempotency_key`` returns the first
     posting and writes nothing. ``PaymentError`` (a ``ValueError`` naming the field) when refused; nothing is
-    written then."""
+    written then. In one transaction (a savepoint inside the caller's)."""
     if directive == LoanTransaction.Directive.PAYOFF:
         raise PaymentError("a payoff is posted through the payoff screen (payoff_post), not as a payment", "directive")
     amount = _validate(loan, amount, effective_date, method, directive, idempotency_key)
+    request = _Request(amount, effective_date, method, reference, idempotency_key, directive)
+    try:
+        return _post(loan, request, actor)
+    except IntegrityError:  # the same key posted concurrently on another loan: ours rolled back, _existing refuses
+        existing = _existing(idempotency_key, loan)
+        if existing is None:
+            raise
+        return existing
+
+
+class _Request(NamedTuple):
+    amount: Decimal
+    effective_date: date
+    method: str
+    reference: str
+    idempotency_key: str
+    directive: str
+
+
+@transaction.atomic
+def _post(loan: LoanAccount, request: _Request, actor: User | None) -> LoanTransaction:
+    """``payment_post`` under the loan's lock: the entry with its lines, then the transaction with its allocation
+    lines and the installments, then the loan's balances with its dates, then both audit rows; a statement each
+    (``posting_write``)."""
     locked = loan_lock(loan)
-    existing = _existing(idempotency_key, loan)  # posted before, or by another caller while we waited for the lock
+    # Posted before, or by another caller while we waited for the lock; and what a backdated payment replays.
+    existing, later = _existing_and_later(request.idempotency_key, locked, request.effective_date)
     if existing is not None:
         return existing
     loan_require_active(locked)
-    unwound = _unwind_later(
+    unwound = _unwind(
         locked,
-        effective_date=effective_date,
-        after_id=None,
+        later,
+        effective_date=request.effective_date,
         cause=Replay.Cause.BACKDATED_PAYMENT,
-        reason=f"backdated payment {reference or idempotency_key} on {effective_date}",
+        reason=f"backdated payment {request.reference or request.idempotency_key} on {request.effective_date}",
         actor=actor,
     )
-    allocation, installments = payment_allocate(locked, amount, effective_date, directive)
+    allocation, installments = payment_allocate(locked, request.amount, request.effective_date, request.directive)
     try:
-        txn, entry = payment_record(
+        posting = posting_prepare_one(
             loan=locked,
-            entry_kind=JournalEntry.Kind.PAYMENT,
-            memo=f"Payment {reference or idempotency_key} on {locked.loan_number} ({method})",
+            effective_date=request.effective_date,
+            kind=JournalEntry.Kind.PAYMENT,
+            memo=f"Payment {request.reference or request.idempotency_key} on {locked.loan_number} ({request.method})",
             lines=journal_lines(allocation, locked),
-            amount=amount,
-            effective_date=effective_date,
-            method=method,
-            reference=reference,
-            idempotency_key=idempotency_key,
-            directive=directive,
-            actor=actor,
         )
-    except IntegrityError:  # the same key posted concurrently (on another loan: refused by _existing)
-        existing = _existing(idempotency_key, locked)
-        if existing is not None and unwound is None:
-            return existing
-        raise
-    AllocationLine.objects.bulk_create(allocation_lines(txn, allocation, installments))
-    installments_apply(allocation, installments, effective_date)
+        entry = journal_entry_write(actor=actor, posting=posting)
+    except LedgerError as exc:
+        raise PaymentError(str(exc)) from exc
+    txn = LoanTransaction(
+        loan=locked,
+        kind=LoanTransaction.Kind.PAYMENT,
+        amount=request.amount,
+        effective_date=request.effective_date,
+        method=request.method,
+        reference=request.reference[:100],
+        idempotency_key=request.idempotency_key,
+        directive=request.directive,
+        journal_entry=entry,
+        posted_by=actor if actor is not None and actor.pk else None,
+    )
+    payment_rows_write(txn=txn, allocation=allocation, installments=installments)
     repriced = 0
     if allocation.prepayment:  # the installments to come are priced on the lower balance
-        repriced = installments_rederive(locked, changed_on=effective_date)
+        repriced = installments_rederive(locked, changed_on=request.effective_date)
+    loan_save_posted(locked, posting)
+    audit = [journal_audit_event(actor=actor, posting=posting)]
     if unwound is not None:
+        audit_record_many(audit)  # the entry's row before the replay's, as journal_post wrote it
+        audit = []
         replay_reapply(loan=locked, unwound=unwound, trigger=txn, actor=actor)
-        interest_prepaid_settle(locked, effective_date, actor)
-    loan_dates_refresh(locked)
+        interest_prepaid_settle(locked, request.effective_date, actor)
+        loan_dates_refresh(locked)
     _copy_state(locked, loan)
-    audit_record(
-        actor=actor,
-        verb="payment.posted",
-        target=txn,
-        after={
-            **posted_audit(txn, allocation, entry, replay=unwound.replay.pk if unwound is not None else None),
-            **({"installments_repriced": repriced} if repriced else {}),
-        },
-    )
+    after = posted_audit(txn, allocation, entry, replay=unwound.replay.pk if unwound is not None else None)
+    if repriced:
+        after["installments_repriced"] = repriced
+    audit_record_many([*audit, audit_event(actor=actor, verb="payment.posted", target=txn, after=after)])
     announce_posted(txn, actor)
     return txn
 

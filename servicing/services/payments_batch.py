@@ -26,9 +26,10 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
+from django.utils import timezone
 
-from lending.core.bulk import bulk_update_rows
+from lending.core.bulk import bulk_insert_rows, bulk_update_rows
 from lending.core.models import User
 from lending.core.services import audit_event, audit_record_many
 from lending.finance.allocation import Allocation
@@ -169,14 +170,19 @@ def _replaying_loans(
     by_loan: dict[int, list[int]], results: list[PaymentResult], loans: dict[int, LoanAccount]
 ) -> set[int]:
     """Loans with a request dated before a standing payment or before an earlier request in the batch."""
-    latest = dict(
-        LoanTransaction.objects.filter(
-            loan_id__in=list(by_loan), kind=LoanTransaction.Kind.PAYMENT, status=LoanTransaction.Status.POSTED
-        )
-        .values("loan")
-        .annotate(last=Max("effective_date"))
-        .values_list("loan", "last")
-    )
+    if not by_loan:
+        return set()
+    # Only the standing payments dated after the earliest request can be dated after a loan's first request: an
+    # index range per loan (usually empty), not every payment of every loan.
+    earliest = min(results[i].request.effective_date for indexes in by_loan.values() for i in indexes)
+    latest: dict[int, date] = {}
+    for pk, when in LoanTransaction.objects.filter(
+        loan_id__in=list(by_loan),
+        effective_date__gt=earliest,
+        kind=LoanTransaction.Kind.PAYMENT,
+        status=LoanTransaction.Status.POSTED,
+    ).values_list("loan", "effective_date"):
+        latest[pk] = max(when, latest.get(pk, when))
     replaying = set()
     for pk, indexes in by_loan.items():
         last = latest.get(pk)
@@ -295,30 +301,15 @@ def _write(staged: list[_Staged], changed: dict[int, Installment], actor: User |
     accounts = ledger_accounts()
     # One audit row per payment, carrying its journal entry and lines (the one-at-a-time path writes two).
     journal_post_many(actor=actor, postings=[item.posting for item in staged], accounts=accounts, audit=False)
-    who = actor if actor is not None and actor.pk else None
-    txns = LoanTransaction.objects.bulk_create(
+    txns = _transactions_insert(staged, actor.pk if actor is not None and actor.pk else None)
+    bulk_insert_rows(
+        AllocationLine,
+        ["transaction", "installment", "bucket", "amount"],
         [
-            LoanTransaction(
-                loan=item.loan,
-                kind=LoanTransaction.Kind.PAYMENT,
-                amount=item.result.request.amount,
-                effective_date=item.result.request.effective_date,
-                method=item.result.request.method,
-                reference=item.result.request.reference[:100],
-                idempotency_key=item.result.request.idempotency_key,
-                directive=item.result.request.directive,
-                journal_entry=item.posting.entry,
-                posted_by=who,
-            )
-            for item in staged
-        ]
-    )
-    AllocationLine.objects.bulk_create(
-        [
-            line
+            (txn.pk, line.installment_id, line.bucket, line.amount)
             for item, txn in zip(staged, txns, strict=True)
             for line in allocation_lines(txn, item.allocation, item.installments)
-        ]
+        ],
     )
     bulk_update_rows(Installment, list(changed.values()), PAID_FIELDS)
     loans_dates_refresh({item.loan.pk for item in staged})
@@ -339,6 +330,50 @@ def _write(staged: list[_Staged], changed: dict[int, Installment], actor: User |
     for item, txn in zip(staged, txns, strict=True):
         item.result.transaction = txn
         payments.announce_posted(txn, actor)
+
+
+def _transactions_insert(staged: list[_Staged], who: int | None) -> list[LoanTransaction]:
+    """The batch's transactions, inserted from raw arrays (no instance goes through bulk_create: at a file's
+    thousands of rows, preparing them cost more than the insert), then built with their ids."""
+    posted_at = timezone.now()
+    txns = [
+        LoanTransaction(
+            loan=item.loan,
+            kind=LoanTransaction.Kind.PAYMENT,
+            amount=item.result.request.amount,
+            effective_date=item.result.request.effective_date,
+            method=item.result.request.method,
+            reference=item.result.request.reference[:100],
+            idempotency_key=item.result.request.idempotency_key,
+            directive=item.result.request.directive,
+            status=LoanTransaction.Status.POSTED,
+            journal_entry=item.posting.entry,
+            posted_by_id=who,
+            posted_at=posted_at,
+        )
+        for item in staged
+    ]
+    fields = [*TXN_FIELDS, "journal_entry", "posted_by"]
+    rows = [(*(getattr(txn, name) for name in TXN_FIELDS), txn.journal_entry_id, who) for txn in txns]
+    for txn, pk in zip(txns, bulk_insert_rows(LoanTransaction, fields, rows, returning_pk=True), strict=True):
+        txn.pk = pk
+        txn._state.adding = False
+    return txns
+
+
+TXN_FIELDS = (
+    "loan_id",
+    "kind",
+    "amount",
+    "effective_date",
+    "method",
+    "reference",
+    "idempotency_key",
+    "directive",
+    "status",
+    "note",
+    "posted_at",
+)
 
 
 def _post_one(result: PaymentResult, loan: LoanAccount, actor: User | None) -> None:

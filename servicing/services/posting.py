@@ -24,11 +24,13 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db import connection, transaction
+from django.db.models import Expression, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.db.transaction import TransactionManagementError
 
 from lending.core.bulk import bulk_update_rows
+from lending.core.compiled import CompiledQuery
 from lending.core.models import User
 from lending.finance import allocation as alloc
 from lending.finance.money import ZERO
@@ -131,19 +133,34 @@ def key_posted(found: LoanTransaction | None, key: str, loan: LoanAccount) -> Lo
 
 def loan_lock(loan: LoanAccount) -> LoanAccount:
     """Lock one loan row. To lock several, lock them in primary-key order: ``for pk in sorted(pks): loan_lock``."""
-    return LoanAccount.objects.select_for_update().get(pk=loan.pk)
+    if not connection.in_atomic_block:  # as the ORM refuses it: the lock would end with the statement
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    found = _LOAN_LOCK.fetch(loan_id=loan.pk)
+    if not found:
+        raise LoanAccount.DoesNotExist(f"no loan {loan.pk}")
+    return found[0]
+
+
+# Compiled once (lending.core.compiled): each payment runs these, their compiling cost more than their running.
+_LOAN_LOCK = CompiledQuery(lambda loan_id: LoanAccount.objects.select_for_update().filter(pk=loan_id), loan_id=int)
+
+
+def _dues_chosen(loan_id: int, effective_date: date) -> QuerySet[Installment]:
+    """Everything due by the date that is still owed, and the next one billed (one query)."""
+    owing = Installment.objects.filter(OWING, loan_id=loan_id)
+    upcoming = (
+        owing.filter(paid_on__isnull=True, due_date__gt=effective_date).order_by("due_date", "number").values("pk")[:1]
+    )
+    return owing.filter(Q(due_date__lte=effective_date) | Q(pk=Subquery(upcoming))).order_by("due_date", "number")
+
+
+_DUES_CHOSEN = CompiledQuery(_dues_chosen, loan_id=int, effective_date=date)
 
 
 def _dues(loan: LoanAccount, effective_date: date) -> tuple[list[alloc.InstallmentDue], dict[int, Installment]]:
     """The unpaid installments due on or before ``effective_date`` and the next one billed, as what they still
     owe: a payment made a few days before its due date pays that installment instead of curtailing principal."""
-    owing = Installment.objects.filter(OWING, loan=loan)
-    upcoming = (
-        owing.filter(paid_on__isnull=True, due_date__gt=effective_date).order_by("due_date", "number").values("pk")[:1]
-    )
-    chosen = list(  # one query: everything due by the date, and the next one billed
-        owing.filter(Q(due_date__lte=effective_date) | Q(pk__in=Subquery(upcoming))).order_by("due_date", "number")
-    )
+    chosen = _DUES_CHOSEN.fetch(loan_id=loan.pk, effective_date=effective_date)
     return dues_of(loan, chosen), {i.number: i for i in chosen}
 
 
@@ -352,10 +369,15 @@ def loan_dates_refresh(loan: LoanAccount) -> None:
 
 
 def loans_dates_refresh(loan_ids: Iterable[int]) -> None:
-    """Keep the loans' derived dates, in one UPDATE (correlated subqueries, no per-loan query):
-    ``next_due_date``, the oldest installment not paid in full (those a prepayment left asking for nothing do not
-    count); ``interest_paid_through``, the due date of the last installment of the unbroken run, from the first,
-    whose interest is paid in full; before any, the date interest was paid through when the loan was booked: a
+    """Keep the loans' derived dates (``loan_dates``), in one UPDATE (correlated subqueries, no per-loan query)."""
+    LoanAccount.objects.filter(pk__in=list(loan_ids)).update(**loan_dates())
+
+
+def loan_dates() -> dict[str, Expression]:
+    """A loan's derived dates, as expressions over its row for an UPDATE: ``next_due_date``, the oldest
+    installment not paid in full (those a prepayment left asking for nothing do not count);
+    ``interest_paid_through``, the due date of the last installment of the unbroken run, from the first, whose
+    interest is paid in full; before any, the date interest was paid through when the loan was booked: a
     transferred loan's boarding date (its first installment row is the first one still owed then), else the
     disbursement date."""
     next_due = (
@@ -381,10 +403,10 @@ def loans_dates_refresh(loan_ids: Iterable[int]) -> None:
     boarded_through = JournalEntry.objects.filter(
         loan=OuterRef("pk"), kind=JournalEntry.Kind.BOARDING, reverses__isnull=True
     ).values("effective_date")[:1]
-    LoanAccount.objects.filter(pk__in=list(loan_ids)).update(
-        next_due_date=Subquery(next_due),
-        interest_paid_through=Coalesce(Subquery(paid_through), Subquery(boarded_through), F("disbursement_date")),
-    )
+    return {
+        "next_due_date": Subquery(next_due),
+        "interest_paid_through": Coalesce(Subquery(paid_through), Subquery(boarded_through), F("disbursement_date")),
+    }
 
 
 def loan_balances_reload(loan: LoanAccount) -> None:

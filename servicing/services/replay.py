@@ -47,16 +47,19 @@ class Unwound:
 def payments_after(loan: LoanAccount, *, effective_date: date, after_id: int | None = None) -> list[LoanTransaction]:
     """The loan's standing payments that apply after a point: dated after ``effective_date``, or (with
     ``after_id``) on that date and posted after that transaction. Oldest first."""
-    later = Q(effective_date__gt=effective_date)
-    if after_id is not None:
-        later |= Q(effective_date=effective_date, id__gt=after_id)
     return list(
-        LoanTransaction.objects.filter(
-            later, loan=loan, kind=LoanTransaction.Kind.PAYMENT, status=LoanTransaction.Status.POSTED
-        )
+        LoanTransaction.objects.filter(later_payments(loan.pk, effective_date=effective_date, after_id=after_id))
         .select_related("journal_entry")
         .order_by("effective_date", "id")
     )
+
+
+def later_payments(loan_id: int, *, effective_date: date, after_id: int | None = None) -> Q:
+    """The condition ``payments_after`` selects on (to combine it with another in one query)."""
+    later = Q(effective_date__gt=effective_date)
+    if after_id is not None:
+        later |= Q(effective_date=effective_date, id__gt=after_id)
+    return later & Q(loan_id=loan_id, kind=LoanTransaction.Kind.PAYMENT, status=LoanTransaction.Status.POSTED)
 
 
 def replay_unwind(

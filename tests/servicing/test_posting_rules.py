@@ -6,13 +6,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError
 
 from lending.core.models import AuditEvent
 from servicing.models import AllocationLine, Installment, JournalEntry, LoanAccount, LoanTransaction, Replay
 from servicing.services import payments
 from servicing.services.payments import PaymentError, payment_reverse
 from servicing.services.payments_batch import PaymentRequest, payments_post_many
+from servicing.services.replay import payments_after
 from tests.servicing.factories import boarded_loan
 from tests.servicing.factories_portal import set_today
 from tests.servicing.test_payments import TODAY, _assert_books, _lines, _pay
@@ -111,48 +111,47 @@ def test_a_repeated_key_answers_with_the_first_posting_and_writes_nothing():
 
 
 def _lose_the_race(monkeypatch):
-    """``payment_record`` as when another caller posts the same key first: its posting is written, then the
-    unique key refuses ours."""
-    real = payments.payment_record
-    won = []
-
-    def racing(**kwargs):
-        won.append(real(**{**kwargs, "reference": "the winner"})[0])
-        raise IntegrityError("UNIQUE constraint failed: idempotency_key")
-
-    monkeypatch.setattr(payments, "payment_record", racing)
-    return won
+    """As when another caller's posting of the same key commits while ours is on its way: under the loan's lock
+    our look-up did not see it yet, so the unique key refuses our insert, our transaction rolls back whole, and
+    we answer as a retry does."""
+    monkeypatch.setattr(
+        payments, "_existing_and_later", lambda key, loan, when: (None, payments_after(loan, effective_date=when))
+    )
 
 
 def test_a_lost_race_on_the_key_answers_with_the_winners_posting(monkeypatch):
     loan = boarded_loan()
-    won = _lose_the_race(monkeypatch)
-    txn = _pay(loan, "900.00", "raced")
-    assert txn.pk == won[0].pk
-    assert txn.reference == "the winner"
+    won = _pay(loan, "900.00", "raced")
+    counts = (JournalEntry.objects.count(), AllocationLine.objects.count(), AuditEvent.objects.count())
+    _lose_the_race(monkeypatch)
+    txn = _pay(LoanAccount.objects.get(pk=loan.pk), "5.00", "raced")
+    assert txn.pk == won.pk
+    assert txn.amount == D("900.00")
     assert LoanTransaction.objects.count() == 1
-    assert not AllocationLine.objects.exists()
-    assert not AuditEvent.objects.filter(verb="payment.posted").exists()
+    assert (JournalEntry.objects.count(), AllocationLine.objects.count(), AuditEvent.objects.count()) == counts
+    _assert_books()
 
 
 def test_a_lost_race_after_a_backdated_replay_puts_every_later_payment_back(monkeypatch):
-    loan = boarded_loan()
+    loan, other = boarded_loan(), boarded_loan()
     first, second = _numbered(loan, 1, 2)
     later = [_pay(loan, first.payment, "later-1"), _pay(loan, second.payment, "later-2")]
     lines_before = [_lines(txn) for txn in later]
     paid_before = [_paid(first), _paid(second)]
     loan.refresh_from_db()
     balances = (loan.principal_balance, loan.escrow_balance, loan.suspense_balance, loan.next_due_date)
+    _pay(other, "50.00", "raced-backdated")  # the winner, on another loan
     audits = AuditEvent.objects.count()
     _lose_the_race(monkeypatch)
-    with pytest.raises(IntegrityError):
+    # Ours replays the later payments, then the key refuses it: all of it rolls back, and the key is refused.
+    with pytest.raises(PaymentError, match=r"^idempotency_key: 'raced-backdated' was already used"):
         _pay(loan, "50.00", "raced-backdated", when=TODAY - timedelta(days=3))
     assert [_lines(txn) for txn in later] == lines_before
     assert [_paid(first), _paid(second)] == paid_before
     loan.refresh_from_db()
     assert (loan.principal_balance, loan.escrow_balance, loan.suspense_balance, loan.next_due_date) == balances
     assert not Replay.objects.exists()
-    assert not LoanTransaction.objects.filter(idempotency_key="raced-backdated").exists()
+    assert not LoanTransaction.objects.filter(loan=loan, idempotency_key="raced-backdated").exists()
     assert AuditEvent.objects.count() == audits
     _assert_books()
 

@@ -1,0 +1,138 @@
+"""Posting one entry for a loan the caller has locked, in one round trip: a payment posted from a screen.
+
+``journal_post`` reads the chart, inserts the entry, its lines and an audit row, and updates the loan's running
+balances: five statements in a savepoint. A payment also updates the loan (its derived dates) and writes its own
+audit row, so it prepares the entry here (checked as ``journal_post`` checks it, the balances moved in memory),
+writes the entry with its lines in one statement, and saves the balances with the dates and the audit rows with
+its own: the same rows ``journal_post`` writes. The chart is not read: an account's normal side is kept for the
+process, and the insert itself finds each account by code among the active ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import NamedTuple
+
+from django.db import connection
+
+from lending.core.models import AuditEvent, User
+from lending.core.services import audit_event
+from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
+from servicing.services.ledger import (
+    LedgerError,
+    Posting,
+    RawLine,
+    _accounts,
+    _balance_deltas,
+    _clean_lines,
+    _moved_balances,
+)
+
+
+class _Side(NamedTuple):
+    normal_side: str
+
+
+_SIDES: dict[str, _Side] = {}  # each account's normal side by code, for the process
+
+
+def _normal_sides(codes: set[str]) -> dict[str, _Side]:
+    """Each account's normal side, read once per process: an account's code and normal side never change once it
+    exists (the admin shows them read-only). Not its id (a test database's chart is created again) nor whether
+    it is active (``journal_entry_write`` checks that as it inserts)."""
+    if not codes <= _SIDES.keys():
+        _SIDES.update((code, _Side(side)) for code, side in LedgerAccount.objects.values_list("code", "normal_side"))
+    missing = sorted(codes - _SIDES.keys())
+    if missing:
+        raise LedgerError(f"Unknown ledger account(s): {', '.join(missing)}.")
+    return _SIDES
+
+
+def posting_prepare_one(
+    *, loan: LoanAccount, effective_date: date, kind: str, memo: str, lines: Iterable[RawLine]
+) -> Posting:
+    """Check one entry as ``journal_post`` checks it (balanced, whole cents, known accounts, balances not below
+    zero) and move the loan's running balances in memory (``Posting.moved``: by how much); ``LedgerError`` and
+    nothing moved when refused. The caller holds the loan's row lock, writes the entry with
+    ``journal_entry_write`` and saves the balances."""
+    if kind not in JournalEntry.Kind.values:
+        raise LedgerError(f"Unknown journal entry kind {kind!r}.")
+    cleaned = _clean_lines(lines)
+    deltas = _balance_deltas(cleaned, _normal_sides({line.account for line in cleaned}))
+    if deltas:
+        for name, value in _moved_balances(loan, deltas).items():
+            setattr(loan, name, value)
+    return Posting(loan=loan, effective_date=effective_date, kind=kind, memo=memo[:255], lines=cleaned, moved=deltas)
+
+
+def journal_entry_write(*, actor: User | None, posting: Posting) -> JournalEntry:
+    """Write a prepared entry and its lines, on PostgreSQL in one statement, and nothing else (the caller saves
+    the loan's balances and the audit row, ``journal_audit_event``). ``LedgerError`` when an account is unknown or
+    inactive: raised out of the caller's transaction, which rolls back what was written."""
+    entry = JournalEntry(
+        loan=posting.loan,
+        effective_date=posting.effective_date,
+        kind=posting.kind,
+        memo=posting.memo,
+        created_by=actor if actor is not None and actor.pk else None,
+    )
+    codes = [line.account for line in posting.lines]
+    if connection.vendor != "postgresql":
+        accounts = _accounts(set(codes))
+        entry.save()
+        JournalLine.objects.bulk_create(
+            [
+                JournalLine(
+                    entry=entry, account=accounts[line.account], loan=entry.loan, debit=line.debit, credit=line.credit
+                )
+                for line in posting.lines
+            ]
+        )
+    else:
+        params = [entry.loan_id, entry.effective_date, entry.posted_at, entry.kind, entry.memo, entry.created_by_id]
+        params += [entry.loan_id, codes, [line.debit for line in posting.lines]]
+        params.append([line.credit for line in posting.lines])
+        with connection.cursor() as cursor:
+            cursor.execute(_ENTRY_WITH_LINES, params)
+            written = [row[0] for row in cursor.fetchall()]
+        if len(written) != len(codes):
+            _accounts(set(codes))  # raises, naming the unknown or inactive account
+            raise LedgerError("A journal line found no active account.")
+        entry.pk = written[0]
+        entry._state.adding = False
+    posting.entry = entry
+    return entry
+
+
+# The entry, and its lines joined to their active accounts by code, in line order. A line whose account is not
+# found is left out: the caller compares the count and refuses the posting.
+_ENTRY_WITH_LINES = """WITH entry AS (
+    INSERT INTO servicing_journalentry (loan_id, effective_date, posted_at, kind, memo, created_by_id)
+    VALUES (%s, %s, %s, %s, %s, %s) RETURNING id
+)
+INSERT INTO servicing_journalline (entry_id, account_id, loan_id, debit, credit)
+SELECT entry.id, account.id, %s, line.debit, line.credit
+FROM entry
+CROSS JOIN UNNEST(%s::varchar[], %s::numeric[], %s::numeric[]) WITH ORDINALITY AS line (code, debit, credit, n)
+JOIN servicing_ledgeraccount AS account ON account.code = line.code AND account.is_active
+ORDER BY line.n
+RETURNING entry_id
+"""
+
+
+def journal_audit_event(*, actor: User | None, posting: Posting) -> AuditEvent:
+    """The ``journal.posted`` audit row of a written posting, unsaved: what ``journal_post`` records."""
+    return audit_event(
+        actor=actor,
+        verb="journal.posted",
+        target=posting.entry,
+        after={
+            "kind": posting.kind,
+            "effective_date": posting.effective_date,
+            "loan": posting.loan.loan_number,
+            "lines": [[line.account, line.debit, line.credit] for line in posting.lines],
+            "idempotency_key": None,
+            "reverses": None,
+        },
+    )

@@ -1,0 +1,129 @@
+"""Writing a payment's posting in three round trips, for a loan the caller has locked.
+
+``payment_post`` used to write a posting in about fifteen statements (the entry, its lines, the balances, the
+transaction, its allocation lines, the installments, the dates, a re-read of the dates, two audit rows, and the
+savepoints around them). The same rows are written here in three: the entry with its lines
+(``servicing.services.ledger_entry``), then the transaction, its allocation lines and the installments' paid
+amounts in one statement (``payment_rows_write``), then the loan's running balances with its derived dates in
+one UPDATE that returns the dates (``loan_save_posted``). Elsewhere than PostgreSQL (SQLite in development) the
+ORM writes the same rows one table at a time.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.db import connection
+from django.db.models.sql import UpdateQuery
+from django.utils import timezone
+
+from lending.core.bulk import bulk_update_rows
+from lending.finance import allocation as alloc
+from servicing.models import AllocationLine, Installment, LoanAccount, LoanTransaction
+from servicing.services.ledger import BALANCE_FIELDS, Posting
+from servicing.services.posting import PAID_FIELDS, allocation_lines, installments_add, loan_dates
+
+
+def payment_rows_write(
+    *,
+    txn: LoanTransaction,
+    allocation: alloc.Allocation,
+    installments: dict[int, Installment],
+) -> None:
+    """Insert ``txn`` (unsaved, its journal entry written) with its allocation lines, and add the allocation to
+    the installments it pays (``installments_add``) and save them. An ``IntegrityError`` when another caller
+    took the idempotency key meanwhile."""
+    lines = allocation_lines(txn, allocation, installments)
+    changed = installments_add(allocation, installments, txn.effective_date)
+    if connection.vendor != "postgresql":
+        txn.save()
+        AllocationLine.objects.bulk_create(lines)
+        bulk_update_rows(Installment, changed, PAID_FIELDS)
+        return
+    params: list[Any] = [
+        txn.loan_id,
+        txn.kind,
+        txn.amount,
+        txn.effective_date,
+        txn.method,
+        txn.reference,
+        txn.idempotency_key,
+        txn.directive,
+        txn.status,
+        txn.note,
+        txn.posted_at,
+        txn.journal_entry_id,
+        txn.posted_by_id,
+        [line.installment_id for line in lines],
+        [line.bucket for line in lines],
+        [line.amount for line in lines],
+        [i.pk for i in changed],
+        *([getattr(i, name) for i in changed] for name in PAID_FIELDS),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_PAYMENT_ROWS, params)
+        (txn.pk,) = cursor.fetchone()
+    txn._state.adding = False
+
+
+# The transaction, its allocation lines and the installments' paid amounts (PAID_FIELDS, in that order).
+_PAYMENT_ROWS = """WITH txn AS (
+    INSERT INTO servicing_loantransaction (
+        loan_id, kind, amount, effective_date, method, reference, idempotency_key, directive, status, note,
+        posted_at, journal_entry_id, posted_by_id
+    ) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
+), lines AS (
+    INSERT INTO servicing_allocationline (transaction_id, installment_id, bucket, amount)
+    SELECT txn.id, line.installment_id, line.bucket, line.amount
+    FROM txn CROSS JOIN UNNEST(%s::bigint[], %s::varchar[], %s::numeric[]) WITH ORDINALITY
+        AS line (installment_id, bucket, amount, n)
+    ORDER BY line.n
+), paid AS (
+    UPDATE servicing_installment AS i
+    SET paid_interest = v.paid_interest, paid_principal = v.paid_principal, paid_escrow = v.paid_escrow,
+        paid_late_fees = v.paid_late_fees, paid_fees = v.paid_fees, paid_on = v.paid_on
+    FROM UNNEST(%s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::date[])
+        AS v (id, paid_interest, paid_principal, paid_escrow, paid_late_fees, paid_fees, paid_on)
+    WHERE i.id = v.id
+)
+SELECT id FROM txn
+"""
+
+
+def loan_save_posted(loan: LoanAccount, posting: Posting) -> None:
+    """Save the running balances ``posting`` moved (with the loan's next version) and refresh the loan's derived
+    dates (``loan_dates``), in one UPDATE that returns the dates onto ``loan``. The caller holds the row lock and
+    has written the installments the posting paid."""
+    fields = [name for name in BALANCE_FIELDS if name in (posting.moved or {})]
+    if fields:  # as journal_post moves them: the balances, a new version, the time
+        loan.updated_at = timezone.now()
+        fields += ["version", "updated_at"]
+    meta = LoanAccount._meta
+    quote = connection.ops.quote_name
+    table, dates, where, dates_params = _dates_sql(connection.vendor)
+    columns = [meta.get_field(name) for name in fields]
+    assignments = [f"{quote(column.column)} = %s" for column in columns]
+    # Only quoted identifiers and the SQL Django compiled go into the text; every value is a parameter.
+    returning = ("RETURNING", quote("next_due_date"), ",", quote("interest_paid_through"))
+    sql = " ".join(("UPDATE", table, "SET", ", ".join([*assignments, dates]), "WHERE", where, *returning))
+    params = [column.get_db_prep_save(getattr(loan, column.attname), connection) for column in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *dates_params, loan.pk])
+        next_due, paid_through = cursor.fetchone()
+    loan.next_due_date = meta.get_field("next_due_date").to_python(next_due)
+    loan.interest_paid_through = meta.get_field("interest_paid_through").to_python(paid_through)
+
+
+@functools.cache
+def _dates_sql(vendor: str) -> tuple[str, str, str, tuple[Any, ...]]:
+    """``loan_dates`` for one loan as Django writes them (table, SET clause, WHERE clause for the id, the SET
+    clause's parameters), compiled once per process: compiling the subqueries costs more than running them."""
+    query = LoanAccount.objects.filter(pk=0).query.chain(UpdateQuery)
+    query.add_update_values(loan_dates())
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    head, _, where = sql.rpartition(" WHERE ")
+    table, _, dates = head.removeprefix("UPDATE ").partition(" SET ")
+    if not where.endswith(" = %s") or params[-1] != 0:  # the id filter is last: its parameter is the loan's
+        raise RuntimeError(f"unexpected UPDATE for the loan dates ({vendor}): {sql}")
+    return table, dates, where, tuple(params[:-1])

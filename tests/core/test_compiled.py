@@ -1,0 +1,56 @@
+"""A ``CompiledQuery`` gives the rows its queryset gives, for any values, and refuses a queryset it cannot run
+again with other values (a value the SQL does not carry as given, or not whole rows); audit rows written in bulk
+are the rows ``audit_record`` writes."""
+
+from datetime import date
+
+import pytest
+
+from lending.core.compiled import CompiledQuery
+from lending.core.models import AuditEvent, User
+from lending.core.services import audit_event, audit_record_many
+from tests.core.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _by_name(first_name: str, joined_after: date):
+    return User.objects.filter(first_name=first_name, date_joined__date__gte=joined_after).order_by("pk")
+
+
+def test_the_rows_are_the_querysets_rows_for_each_value():
+    ann, bob, ann_too = UserFactory(first_name="Ann"), UserFactory(first_name="Bob"), UserFactory(first_name="Ann")
+    query = CompiledQuery(_by_name, first_name=str, joined_after=date)
+    for name, expected in (("Ann", [ann, ann_too]), ("Bob", [bob]), ("Cy", [])):
+        found = query.fetch(first_name=name, joined_after=date(2000, 1, 1))
+        assert found == expected
+        assert [(u.email, u.date_joined, u.is_active) for u in found] == [
+            (u.email, u.date_joined, u.is_active) for u in expected
+        ]
+    assert query.fetch(first_name="Ann", joined_after=date(9999, 1, 1)) == []
+
+
+@pytest.mark.postgres
+def test_a_value_the_sql_does_not_carry_as_given_is_refused():
+    UserFactory(first_name="Ann")
+    contains = CompiledQuery(lambda part: User.objects.filter(first_name__contains=part), part=str)
+    with pytest.raises(ValueError, match="cannot be compiled once"):
+        contains.fetch(part="An")  # the SQL carries '%An%', not the value
+    names = CompiledQuery(lambda pk: User.objects.filter(pk=pk).only("email"), pk=int)
+    with pytest.raises(ValueError, match="not whole rows"):
+        names.fetch(pk=1)
+
+
+def test_audit_rows_written_in_bulk_are_those_audit_record_writes():
+    actor = UserFactory()
+    events = [
+        audit_event(actor=actor, verb="thing.done", target=actor, after={"n": n, "amount": "1.50"}, note=f"#{n}")
+        for n in range(3)
+    ]
+    written = audit_record_many(events)
+    assert [e.pk for e in written] == sorted(e.pk for e in written)
+    stored = list(AuditEvent.objects.filter(verb="thing.done").order_by("pk"))
+    assert [(e.pk, e.actor_id, e.target_id, e.after, e.before, e.note) for e in stored] == [
+        (e.pk, actor.pk, str(actor.pk), {"n": n, "amount": "1.50"}, {}, f"#{n}") for n, e in enumerate(written)
+    ]
+    assert audit_record_many([]) == []
