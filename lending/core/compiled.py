@@ -56,7 +56,7 @@ class CompiledQuery(Generic[M]):
             rows = cursor.fetchall()
         if compiled.converters:
             rows = [_converted(row, compiled.converters) for row in rows]
-        return [compiled.model.from_db(connection.alias, None, row) for row in rows]  # type: ignore[misc]
+        return [compiled.model.from_db(connection.alias, None, row) for row in rows]  # type: ignore[misc,arg-type]  # every column, in order: Django accepts None
 
     def _compile(self) -> _Compiled:
         with self._lock:

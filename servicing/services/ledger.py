@@ -89,7 +89,8 @@ def _accounts(codes: set[str]) -> dict[str, LedgerAccount]:
 
 
 class _Sided(Protocol):
-    normal_side: str
+    @property
+    def normal_side(self) -> str: ...  # read-only: a model row or a cached (code, side) tuple
 
 
 def _balance_deltas(lines: list[Line], accounts: Mapping[str, _Sided]) -> dict[str, Decimal]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection
 
@@ -90,7 +90,14 @@ def journal_entry_write(*, actor: User | None, posting: Posting) -> JournalEntry
             ]
         )
     else:
-        params = [entry.loan_id, entry.effective_date, entry.posted_at, entry.kind, entry.memo, entry.created_by_id]
+        params: list[Any] = [
+            entry.loan_id,
+            entry.effective_date,
+            entry.posted_at,
+            entry.kind,
+            entry.memo,
+            entry.created_by_id,
+        ]
         params += [entry.loan_id, codes, [line.debit for line in posting.lines]]
         params.append([line.credit for line in posting.lines])
         with connection.cursor() as cursor:

@@ -23,9 +23,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Expression, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.db.transaction import TransactionManagementError
 
@@ -373,7 +374,7 @@ def loans_dates_refresh(loan_ids: Iterable[int]) -> None:
     LoanAccount.objects.filter(pk__in=list(loan_ids)).update(**loan_dates())
 
 
-def loan_dates() -> dict[str, Expression]:
+def loan_dates() -> dict[str, Any]:
     """A loan's derived dates, as expressions over its row for an UPDATE: ``next_due_date``, the oldest
     installment not paid in full (those a prepayment left asking for nothing do not count);
     ``interest_paid_through``, the due date of the last installment of the unbroken run, from the first, whose

@@ -12,9 +12,10 @@ ORM writes the same rows one table at a time.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
+from django.db.models import Field
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -102,8 +103,8 @@ def loan_save_posted(loan: LoanAccount, posting: Posting) -> None:
     meta = LoanAccount._meta
     quote = connection.ops.quote_name
     table, dates, where, dates_params = _dates_sql(connection.vendor)
-    columns = [meta.get_field(name) for name in fields]
-    assignments = [f"{quote(column.column)} = %s" for column in columns]
+    columns = [cast("Field[Any, Any]", meta.get_field(name)) for name in fields]
+    assignments = [f"{quote(str(column.column))} = %s" for column in columns]
     # Only quoted identifiers and the SQL Django compiled go into the text; every value is a parameter.
     returning = ("RETURNING", quote("next_due_date"), ",", quote("interest_paid_through"))
     sql = " ".join(("UPDATE", table, "SET", ", ".join([*assignments, dates]), "WHERE", where, *returning))
@@ -119,7 +120,7 @@ def loan_save_posted(loan: LoanAccount, posting: Posting) -> None:
 def _dates_sql(vendor: str) -> tuple[str, str, str, tuple[Any, ...]]:
     """``loan_dates`` for one loan as Django writes them (table, SET clause, WHERE clause for the id, the SET
     clause's parameters), compiled once per process: compiling the subqueries costs more than running them."""
-    query = LoanAccount.objects.filter(pk=0).query.chain(UpdateQuery)
+    query = cast(UpdateQuery, LoanAccount.objects.filter(pk=0).query.chain(UpdateQuery))
     query.add_update_values(loan_dates())
     sql, params = query.get_compiler(connection=connection).as_sql()
     head, _, where = sql.rpartition(" WHERE ")
