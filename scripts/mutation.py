@@ -53,6 +53,8 @@ MODULES: dict[str, list[str]] = {
     "lending/finance/reamortization.py": ["tests/finance/test_reamortization*.py"],
     "lending/finance/uli.py": ["tests/finance/test_uli*.py"],
     "lending/finance/prepayment.py": ["tests/finance/test_prepayment.py"],
+    "lending/finance/ratios.py": ["tests/finance/test_roll_rates.py"],
+    "lending/finance/roll_rates.py": ["tests/finance/test_roll_rates.py"],
 }
 PAYMENT_TESTS = [
     "tests/servicing/test_payments*.py",
@@ -70,6 +72,9 @@ MODULES |= {
     ],
     "servicing/services/payoff.py": ["tests/servicing/test_payoff*.py"],
     "servicing/services/replay.py": PAYMENT_TESTS,
+    # The one-statement writes payment_post uses (issue 15).
+    "servicing/services/ledger_entry.py": [*PAYMENT_TESTS, "tests/servicing/test_services_ledger.py"],
+    "servicing/services/posting_write.py": [*PAYMENT_TESTS, "tests/servicing/test_payments_posting_write.py"],
     "servicing/services/ledger.py": ["tests/servicing/test_services_ledger.py", "tests/servicing/test_ledger*.py"],
     # The close of business (issue 10): each money service against its step's tests.
     "servicing/services/ledger_bulk.py": ["tests/servicing/nightly/test_interest*.py"],

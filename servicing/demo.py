@@ -14,7 +14,7 @@ from servicing.demo_nightly import nightly_demo_seed
 from servicing.models import Installment, LoanAccount, LoanTransaction, PendingPayment
 from servicing.services.ach import BankDetails, ach_payment_schedule
 from servicing.services.payments import PaymentError, payment_post
-from servicing.services.portfolio_months import months_all, portfolio_months_refresh
+from servicing.services.portfolio_months import portfolio_months_refresh
 
 DEMO_BANK = BankDetails("Alice Borrower", "011000015", "000123456789")  # a valid ABA checksum, a made-up account
 
@@ -64,7 +64,7 @@ def demo_seed(*, stdout) -> None:
     metro2_demo_seed(month=nights[-1], stdout=stdout)  # the month of the last close of business
     _curtailment_demo_seed(today=today, actor=servicer, stdout=stdout)
     # The reports' monthly figures (portfolio, payment history), rebuilt whole: the demo book is small.
-    months = portfolio_months_refresh(actor=servicer, months=months_all())
+    months = portfolio_months_refresh(actor=servicer)  # the months posted since the last refresh: all, the first time
     stdout.write(f"Reports demo: monthly portfolio figures for {len(months)} months.")
 
 

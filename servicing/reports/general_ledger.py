@@ -90,7 +90,7 @@ class GlActivityReport(reports.ReportView):
     rows_title = "Journal lines, by effective date"
     columns = (
         reports.Column("effective_date", "Effective", reports.DATE, accessor=lambda line: line.entry.effective_date),
-        reports.Column("entry_id", "Entry", reports.INTEGER),
+        reports.Column("entry_id", "Entry", reports.TEXT),  # a number, not a quantity: no thousands separator
         reports.Column("kind", "Kind", accessor=lambda line: line.entry.get_kind_display()),
         reports.Column("account", "Account", accessor=lambda line: str(line.account)),
         reports.Column("loan", "Loan", accessor=lambda line: line.loan.loan_number if line.loan_id else ""),

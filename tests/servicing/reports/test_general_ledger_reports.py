@@ -206,7 +206,7 @@ def test_gl_activity_exports_every_filtered_line(client, books):
     rows = xlsx_rows(client, ACTIVITY, **filters, kind="reversal")
     assert rows[0] == header
     memo = REVERSAL_MEMO.format(**books)
-    assert rows[1][1:] == [float(books["je4"]), "Reversal", "1000 Cash and clearing", None, memo, 0.0, 100.0]
+    assert rows[1][1:] == [str(books["je4"]), "Reversal", "1000 Cash and clearing", None, memo, 0.0, 100.0]
 
 
 def test_gl_activity_page_queries_do_not_grow_with_lines(client, books, django_assert_max_num_queries):
