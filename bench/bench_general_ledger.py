@@ -37,6 +37,7 @@ from django.urls import reverse  # noqa: E402
 
 from bench._report import report  # noqa: E402
 from lending.core import roles  # noqa: E402
+from lending.core.models import User  # noqa: E402
 from lending.core.services import user_create  # noqa: E402
 from servicing.models import JournalLine, LedgerAccount, LedgerDailyBalance  # noqa: E402
 from servicing.selectors import general_ledger as gl  # noqa: E402
@@ -139,7 +140,8 @@ def measure_posting_cost() -> None:
 
 
 def measure_pages(last: date, with_lines: bool) -> None:
-    user = user_create(
+    # The portfolio bench (bench_reports) may have made this user already, in the same database.
+    user = User.objects.filter(email="bench-accountant@lending.test").first() or user_create(
         actor=None,
         email="bench-accountant@lending.test",
         password=None,
