@@ -19,7 +19,7 @@ def test_beat_schedule_lives_in_settings_and_names_real_tasks(settings):
 @pytest.mark.django_db(transaction=True)
 def test_ping_runs_on_a_real_worker_through_redis():
     celery_app.conf.task_always_eager = False
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=60):
         result = ping.delay()
         assert result.get(timeout=20) == "pong"
         assert result.backend.__class__.__name__ == "RedisBackend"
