@@ -151,3 +151,24 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+# Mutation runs (scripts/mutation.py) start one pytest session per mutant, and migrating a fresh SQLite test
+# database costs about 16 s of each. They migrate one database first and name it here; each session then works on
+# its own copy of it (forked workers run side by side), and the normal suite is unchanged.
+MIGRATED_TEMPLATE = os.environ.get("LENDING_TEST_DB_TEMPLATE")
+if MIGRATED_TEMPLATE:
+
+    @pytest.fixture(scope="session")
+    def django_db_setup(tmp_path_factory):
+        import shutil
+
+        from django.db import connections
+
+        copy = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        shutil.copyfile(MIGRATED_TEMPLATE, copy)
+        connection = connections["default"]
+        connection.close()
+        connection.settings_dict["NAME"] = str(copy)
+        yield
+        connection.close()
