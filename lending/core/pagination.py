@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from django.core.paginator import EmptyPage, Paginator
+from django.core.cache import cache
+from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 
 MAX_ROWS = 5_000
@@ -55,3 +56,70 @@ class CappedPaginator(Paginator):
     def capped(self) -> bool:
         """True when there are rows beyond the last page: the template asks for a search."""
         return self.total > self.limit
+
+
+class CachedCountPaginator(Paginator):
+    """A Paginator whose count (the "of N" of "Page 3 of 140") is cached for ``seconds`` under ``cache_key``, and
+    whose "next page" is exact: a page reads one row past its last to know whether another follows.
+
+    For hot work lists whose count costs more than the page itself: the collections queue's count reads every
+    delinquent loan (7,000 in the bench, 16-18 ms, a third of the page), the page's rows one index range. A count
+    up to ``seconds`` old only shifts the "of N"; what a page shows and where "Next" leads come from the rows.
+    A page number past the rows gives the last page by the count, like ``get_page``."""
+
+    def __init__(self, object_list, per_page, *, cache_key: str, seconds: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cache_key = cache_key
+        self.seconds = seconds
+
+    @cached_property
+    def count(self) -> int:
+        counted = cache.get(self.cache_key)
+        if counted is None:
+            counted = super().count
+            cache.set(self.cache_key, counted, self.seconds)
+        return counted
+
+    def validate_number(self, number):
+        """A whole number from 1; past the count is allowed, since a count up to ``seconds`` old may be short of
+        the rows (``page`` falls back to the last page when no row is there)."""
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            if int(number) < 1:  # int() cannot fail: the parent turned it into an int first
+                raise
+            return int(number)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        rows = self._rows(number)
+        if not rows and number > self.num_pages > 0:  # past the end: the last page by the count
+            number = self.num_pages
+            rows = self._rows(number)
+        page = self._get_page(rows[: self.per_page], number, self)
+        page.more = len(rows) > self.per_page
+        return page
+
+    def _rows(self, number: int) -> list:
+        bottom = (number - 1) * self.per_page
+        return list(self.object_list[bottom : bottom + self.per_page + 1])
+
+    def _get_page(self, *args, **kwargs):
+        return ExactNextPage(*args, **kwargs)
+
+
+class ExactNextPage(Page):
+    """A page that knows from its rows whether another follows (``CachedCountPaginator.page`` sets ``more``)."""
+
+    more = False
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def next_page_number(self) -> int:
+        return self.number + 1  # the rows said there is one (the count may not know it yet)
+
+    @property
+    def of_pages(self) -> int:
+        """The "of N": the count's pages, never fewer than the pages the rows show to exist."""
+        return max(self.paginator.num_pages, self.number + self.more)

@@ -33,7 +33,7 @@ from lending.core.models import User
 from lending.core.selectors import users_with_role
 from lending.finance.money import ZERO
 from servicing.models import ContactAttempt, DelinquencyHistory, Installment, LoanAccount, PromiseToPay
-from servicing.selectors.plans import on_plan
+from servicing.selectors.plans import not_on_plan
 
 MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
 HISTORY_ROWS = 24
@@ -127,7 +127,7 @@ def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
     if filters.next_action_by is not None:
         loans = loans.filter(Exists(pending.filter(promised_date__lte=filters.next_action_by)))
     elif not filters.include_promised:  # loans paying per a plan wait too: the plans step breaks a plan missed
-        loans = loans.filter(~Exists(pending)).exclude(on_plan())
+        loans = loans.filter(~Exists(pending), not_on_plan())
     return loans.order_by(*QUEUE_ORDER)
 
 

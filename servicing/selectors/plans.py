@@ -14,15 +14,28 @@ from servicing.models import Forbearance, LoanModification, PromiseToPay, Repaym
 PLAN_ROWS = 20
 
 
+def _open_plans() -> tuple[Exists, Exists, Exists]:
+    """Per loan (the outer query's rows): an active repayment plan, an active forbearance, a modification in trial."""
+    loan = OuterRef("pk")
+    return (
+        Exists(RepaymentPlan.objects.filter(loan=loan, status=RepaymentPlan.Status.ACTIVE)),
+        Exists(Forbearance.objects.filter(loan=loan, status=Forbearance.Status.ACTIVE)),
+        Exists(LoanModification.objects.filter(loan=loan, status=LoanModification.Status.TRIAL)),
+    )
+
+
 def on_plan() -> Q:
     """Loans (the outer query's rows) paying under an open plan: a repayment plan or forbearance active, a
     modification in trial."""
-    loan = OuterRef("pk")
-    return (
-        Q(Exists(RepaymentPlan.objects.filter(loan=loan, status=RepaymentPlan.Status.ACTIVE)))
-        | Q(Exists(Forbearance.objects.filter(loan=loan, status=Forbearance.Status.ACTIVE)))
-        | Q(Exists(LoanModification.objects.filter(loan=loan, status=LoanModification.Status.TRIAL)))
-    )
+    repayment, forbearance, trial = _open_plans()
+    return Q(repayment) | Q(forbearance) | Q(trial)
+
+
+def not_on_plan() -> Q:
+    """Loans under no open plan: ``~on_plan()`` written as three NOT EXISTS joined by AND, which PostgreSQL runs
+    as hash anti-joins (a NOT over an OR of EXISTS is a subquery per row: the collections queue's count)."""
+    repayment, forbearance, trial = _open_plans()
+    return ~Q(repayment) & ~Q(forbearance) & ~Q(trial)
 
 
 def on_plan_flag() -> ExpressionWrapper[Q]:

@@ -5,11 +5,11 @@ managers only. Thin: parse a form, call a service or selector, render; a refusal
 
 from __future__ import annotations
 
+import hashlib
 from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -17,6 +17,7 @@ from django.views.generic import TemplateView, View
 
 from lending.core import roles
 from lending.core.models import User
+from lending.core.pagination import CachedCountPaginator
 from lending.core.permissions import RoleRequiredMixin
 from servicing.forms.charge_off import ChargeOffForm, RecoveryForm
 from servicing.forms.collections import (
@@ -44,6 +45,16 @@ def _add_error(form, exc: CollectionsError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, str(exc))
 
 
+QUEUE_COUNT_SECONDS = 60
+
+
+def queue_paginator(loans, filters: selectors.QueueFilters) -> CachedCountPaginator:
+    """The queue's pages, its count cached for a minute per set of filters (the count reads every delinquent loan;
+    a page, one index range); "Next" is exact whatever the count says."""
+    key = "collections:queue-count:" + hashlib.sha256(repr(filters).encode()).hexdigest()
+    return CachedCountPaginator(loans, QUEUE_PAGE_SIZE, cache_key=key, seconds=QUEUE_COUNT_SECONDS)
+
+
 class QueueView(RoleRequiredMixin, TemplateView):
     """Delinquent loans, most days past due first; filters; managers assign the unassigned ones."""
 
@@ -64,7 +75,7 @@ class QueueView(RoleRequiredMixin, TemplateView):
             include_promised=data.get("include_promised", False),
         )
         loans = selectors.collections_queue(filters).only("pk") if valid else LoanAccount.objects.none()
-        page = Paginator(loans, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = queue_paginator(loans, filters).get_page(request.GET.get("page"))
         query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
         context = self.get_context_data(
             form=form,

@@ -48,3 +48,48 @@ def test_a_known_total_spares_the_count(users):
     with CaptureQueriesContext(connection) as queries:
         assert (paginator.count, paginator.num_pages, paginator.capped) == (4, 2, True)
     assert queries.captured_queries == []
+
+
+# --- CachedCountPaginator: the "of N" cached, the rows exact ---------------------------------------------------
+
+
+def _cached(users, per_page=2):
+    from lending.core.pagination import CachedCountPaginator
+
+    return CachedCountPaginator(users, per_page, cache_key="test:users-count", seconds=60)
+
+
+def test_the_count_is_read_once_a_minute_and_a_page_reads_one_row_past_its_last(users):
+    with CaptureQueriesContext(connection) as first:
+        page = _cached(users).get_page(2)
+    assert [u.pk for u in page] == [u.pk for u in users[2:4]]
+    assert (page.number, page.has_next(), page.next_page_number(), page.of_pages) == (2, True, 3, 4)  # 7 rows
+    assert len(first) == 2  # the count, then rows 3-5 (one past the page: is there a next?)
+    assert "COUNT(*)" in first[0]["sql"]
+    with CaptureQueriesContext(connection) as second:
+        page = _cached(users).get_page(4)
+    assert len(second) == 1  # the count came from the cache
+    assert [u.pk for u in page] == [users[6].pk]
+    assert (page.has_next(), page.has_previous(), page.of_pages) == (False, True, 4)
+
+
+def test_with_a_count_behind_the_rows_next_still_leads_to_every_row(users):
+    _cached(users).count  # noqa: B018 -- caches 7
+    UserFactory.create_batch(2)  # 9 rows now, the cached count still says 7 (4 pages)
+    page = _cached(users).get_page(4)
+    assert [u.pk for u in page] == [u.pk for u in users[6:8]]
+    assert (page.has_next(), page.of_pages) == (True, 5)  # the rows say a 5th page exists; the count said 4
+    page = _cached(users).get_page(5)
+    assert ([u.pk for u in page], page.has_next(), page.of_pages) == ([users[8].pk], False, 5)
+
+
+def test_with_a_count_ahead_of_the_rows_a_page_past_them_is_the_last_page_by_the_count(users):
+    _cached(users).count  # noqa: B018 -- caches 7 (4 pages)
+    User.objects.filter(pk__in=[u.pk for u in users[4:]]).delete()  # 4 rows left: 2 pages
+    page = _cached(users).get_page(9)  # past the rows and the count: the count's last page (4), no rows there
+    assert (page.number, list(page), page.has_next()) == (4, [], False)
+    page = _cached(users).get_page(2)
+    assert ([u.pk for u in page], page.has_next()) == ([u.pk for u in users[2:4]], False)
+    with pytest.raises(EmptyPage):
+        _cached(users).page(0)
+    assert _cached(users).get_page("x").number == 1

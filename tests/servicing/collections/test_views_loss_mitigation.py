@@ -270,7 +270,7 @@ def test_early_intervention_on_the_page_and_the_queue(client, loan, today):
     assert "<td>2027-02-10</td><td>2027-01-01</td><td>2027-02-15</td><td>being made</td>" in page
     queue = client.get(reverse("collections:queue")).content.decode()
     cell = re.search(r'data-testid="reg-x">(.*?)</td>', queue, re.S).group(1)
-    assert cell == "".join(f'<div><span data-testid="deadline">{text}\n</div>' for text in done)
+    assert cell == "".join(f'<div><span data-testid="deadline">{text}</div>' for text in done)
 
 
 def _busy_loan(collector) -> LoanAccount:
