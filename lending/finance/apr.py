@@ -23,14 +23,12 @@ Decisions callers must know:
 from __future__ import annotations
 
 import calendar
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from functools import lru_cache
-from itertools import accumulate, chain, pairwise, repeat
-from operator import add, mul
+from itertools import pairwise, repeat
 
 from lending.finance.money import CONTEXT, HUNDRED, ROUNDING, cents, require_non_negative, require_positive, to_decimal
 
@@ -45,7 +43,6 @@ _ONE_DAY = timedelta(days=1)
 _STEP_EPSILON = Decimal("1E-16")  # Newton stops when the unit-period rate moves less than this
 _SMALL_RATE = Decimal("1E-9")  # below this the closed-form sums lose digits: sum term by term
 _MAX_ITERATIONS = 200
-_FLOAT_STEP = 1e-10  # the float iteration stops after a step this small relative to the rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,12 +345,13 @@ def _value_and_slope(groups: Sequence[_Group], rate: Decimal) -> tuple[Decimal, 
         return value, slope
 
 
-def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group], guess: Decimal = _ZERO) -> Decimal:
-    """Newton's method on ln(value) from ``guess`` (App. J (b)(9) allows any iteration). The log of the
+def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group]) -> Decimal:
+    """Newton's method on ln(value) from a rate of zero (App. J (b)(9) allows any iteration). The log of the
     payments' value is convex and falling in the rate, so each step from below lands below the root and
-    the iterates rise to it; the log is straighter than the value, which saves an iteration or two. From
-    :func:`_float_guess` (15 digits) one or two steps reach the root to 34 digits."""
-    rate = guess
+    the iterates rise to it; the log is straighter than the value, which saves an iteration or two: five
+    steps for a 30-year mortgage. All in Decimal: an earlier starting guess in binary floating point saved
+    two of the five steps, and was removed because the finance core holds no floats."""
+    rate = _ZERO
     with localcontext(CONTEXT):
         for _ in range(_MAX_ITERATIONS):
             value, slope = _value_and_slope(groups, rate)
@@ -362,63 +360,6 @@ def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group], guess: 
             if step.copy_abs() <= _STEP_EPSILON:
                 return rate
     raise ArithmeticError("apr: the App. J iteration did not converge")  # pragma: no cover
-
-
-def _float_guess(amount_financed: Decimal, groups: Sequence[_Group]) -> Decimal:
-    """The unit-period rate to about 15 digits by the same Newton iteration in binary floating point: a few
-    cheap steps that save the exact iteration all but its last one or two. Zero (the exact iteration's own
-    start) when floats cannot hold the figures: amounts past 1e308, a rate whose powers leave the float range."""
-    try:
-        return CONTEXT.create_decimal_from_float(_float_root(float(amount_financed), groups))
-    except (ArithmeticError, ValueError):  # overflow, division by zero, log of zero: start from zero
-        return _ZERO
-
-
-def _float_root(financed: float, groups: Sequence[_Group]) -> float:
-    # Payment by payment from the runs (a Decimal to float conversion is slow: one a run, one a fraction)
-    amounts, firsts, counts, fractions = zip(*groups, strict=True)
-    payments = list(chain.from_iterable(map(repeat, map(float, amounts), counts)))
-    qs = (
-        list(firsts)
-        if len(payments) == len(firsts)
-        else list(chain.from_iterable(map(range, firsts, map(add, firsts, counts))))
-    )
-    weighted = list(map(mul, qs, payments))  # q P
-    consecutive = qs == list(range(qs[0], qs[0] + len(qs)))  # one payment a unit-period: powers by products
-    as_float = {fraction: float(fraction) for fraction in set(fractions)}
-    fs = list(chain.from_iterable(map(repeat, map(as_float.__getitem__, fractions), counts)))
-    rate = 0.0
-    for _ in range(_MAX_ITERATIONS):
-        v = 1 / (1 + rate)
-        powers = _consecutive_powers(v, qs[0], len(qs)) if consecutive else list(map(pow, repeat(v), qs))
-        value, slope = _float_value_and_slope(rate, v, payments, weighted, powers, fs)
-        step = -math.log(value / financed) * value / slope
-        rate += step
-        if not math.isfinite(rate) or rate < 0:
-            raise ValueError("apr: no float root")
-        if abs(step) <= _FLOAT_STEP * rate:  # quadratic convergence: this step left ~15 good digits
-            return rate
-    raise ValueError("apr: the float iteration did not converge")
-
-
-def _consecutive_powers(v: float, first: int, count: int) -> list[float]:
-    """v ** first, v ** (first + 1), ... (count of them)."""
-    return list(accumulate(repeat(v, count - 1), mul, initial=v**first))
-
-
-def _float_value_and_slope(
-    rate: float, v: float, payments: list[float], weighted: list[float], powers: list[float], fs: list[float]
-) -> tuple[float, float]:
-    """:func:`_value_and_slope` in floats, payment by payment, through C-level maps; one fraction f factored out."""
-    if fs.count(fs[0]) == len(fs):
-        f = fs[0]
-        u = 1 / (1 + f * rate)
-        s, w = sum(map(mul, payments, powers)), sum(map(mul, weighted, powers))
-        return u * s, -u * (f * u * s + v * w)
-    us = [1 / (1 + f * rate) for f in fs]
-    values = list(map(mul, map(mul, payments, powers), us))
-    slope = sum(map(mul, values, map(mul, fs, us))) + v * sum(map(mul, map(mul, weighted, powers), us))
-    return sum(values), -slope
 
 
 def _total(amounts: Iterable[Decimal]) -> Decimal:
@@ -438,11 +379,7 @@ def apr(amount_financed: Decimal, advance_date: date, payments: Payments, unit_p
     if total < amount:
         raise ValueError(f"payments: total {total} is less than amount_financed {amount}")
     per_year, factors = _schedule(unit, start, dates)
-    if total == amount:
-        rate = _ZERO
-    else:
-        groups = _groups(amounts, factors)
-        rate = _solve_unit_rate(amount, groups, _float_guess(amount, groups))
+    rate = _ZERO if total == amount else _solve_unit_rate(amount, _groups(amounts, factors))
     annual = CONTEXT.multiply(CONTEXT.multiply(rate, per_year), HUNDRED)
     return annual.quantize(APR_QUANTUM, rounding=ROUNDING, context=CONTEXT)
 
