@@ -54,8 +54,11 @@ def _is_xdist_worker(config) -> bool:
     return hasattr(config, "workerinput")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    # Tests sharing one outside resource run in one worker: the Redis broker's queue, one Chromium.
+    # Tests sharing one outside resource run in one worker: the Redis broker's queue, one Chromium. First, before
+    # xdist's own hook reads the groups (`--dist loadgroup`). Spread over workers, each worker's Celery worker took
+    # the others' nightly chunks off the shared queue (tests/core/test_suite_checks.py guards the grouping).
     for item in items:
         for marker in ("redis", "e2e"):
             if item.get_closest_marker(marker):

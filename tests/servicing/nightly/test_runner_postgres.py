@@ -125,11 +125,6 @@ def test_a_run_killed_with_sigkill_mid_step_finishes_only_the_loans_left_when_st
     assert run.status == "completed"
 
 
-@pytest.mark.skip(
-    reason="flaky since session 7: one chord chunk is sometimes never run on the in-process worker under xdist, and "
-    "the run waits for its stale limit; under investigation (see the session 7 note). "
-    "test_a_step_runs_its_chunks_on_a_real_worker_through_redis still covers chunks on a real worker."
-)
 @pytest.mark.redis
 def test_beat_catches_up_missed_dates_on_a_real_worker_without_waiting_in_it(loans, monkeypatch):
     import time
@@ -156,11 +151,6 @@ def test_beat_catches_up_missed_dates_on_a_real_worker_without_waiting_in_it(loa
     assert first.finished_at <= second.started_at  # in date order, one after the other
 
 
-@pytest.mark.skip(
-    reason="flaky since session 7: one chord chunk is sometimes never run on the in-process worker under xdist, and "
-    "the run waits for its stale limit; under investigation (see the session 7 note). "
-    "test_a_step_runs_its_chunks_on_a_real_worker_through_redis still covers chunks on a real worker."
-)
 @pytest.mark.redis
 def test_the_command_sends_the_chunks_to_the_workers_and_polls_their_progress(loans, monkeypatch):
     from io import StringIO
