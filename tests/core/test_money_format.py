@@ -46,7 +46,7 @@ def test_templates_format_money_only_with_the_money_filter():
         for number, line in enumerate(path.read_text().splitlines(), 1):
             raw_dollar = re.search(r"\$\{\{", line)  # "${{ amount }}": an unformatted amount after a dollar sign
             # Numbers of pages, rows, loans and payments are counts, not money.
-            counts = re.sub(r"\.(num_pages|count|loans|payments)\|intcomma", "", line)
+            counts = re.sub(r"\.(num_pages|of_pages|count|loans|payments)\|intcomma", "", line)
             other = re.search(r'\|(intcomma|floatformat:"?2g"?)', counts)
             if raw_dollar or other:
                 offenders.append(f"{path.relative_to(TEMPLATES_DIR)}:{number}")
