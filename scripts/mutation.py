@@ -72,7 +72,11 @@ POSTING_TESTS = [
     "tests/servicing/test_reamortization.py",
 ]
 MODULES |= {
-    "servicing/services/posting.py": [*POSTING_TESTS, "tests/servicing/test_payoff_post.py"],
+    "servicing/services/posting.py": [
+        *POSTING_TESTS,
+        "tests/servicing/test_payoff_post.py",
+        "tests/servicing/test_boarding_transfer.py",  # interest paid through a transferred loan's boarding date
+    ],
     "servicing/services/payments.py": [*POSTING_TESTS, "tests/servicing/test_admin_payments.py"],
     "servicing/services/payments_batch.py": [
         "tests/servicing/test_payments_batch.py",
