@@ -154,10 +154,19 @@ def test_the_payment_posted_audit_row_records_the_split_and_the_installments_rep
 def test_a_backdated_payment_names_its_replay_in_the_audit_row_after_the_entrys_row(monkeypatch):
     loan = boarded_loan()
     monkeypatch.setattr(payments, "_today", lambda: date(2026, 12, 5))
+    servicer = user_with_role("servicer")
     later = _pay(loan, "500.00", "later", when=date(2026, 12, 5))
-    backdated = _pay(loan, "200.00", "early", when=TODAY)
+    backdated = payments.payment_post(
+        loan=loan,
+        amount=D("200.00"),
+        effective_date=TODAY,
+        method="ach",
+        reference="ref-early",
+        idempotency_key="early",
+        actor=servicer,
+    )
     replay = Replay.objects.get()
-    assert replay.cause == Replay.Cause.BACKDATED_PAYMENT
+    assert (replay.cause, replay.from_date, replay.created_by) == (Replay.Cause.BACKDATED_PAYMENT, TODAY, servicer)
     # The later payment's entry is reversed (and posted again) for the replay, with the replay's reason.
     taken_off = JournalEntry.objects.get(reverses=later.journal_entry_id)
     assert taken_off.memo == (
@@ -349,9 +358,10 @@ def test_reversing_a_payment_replays_the_later_one_and_names_the_reversal_as_the
     first = _first(loan)
     paid = _pay(loan, first.payment, "first")
     later = _pay(loan, "100.00", "later")
-    payment_reverse(transaction=paid, reason="NSF", actor=None)
+    servicer = user_with_role("servicer")
+    payment_reverse(transaction=paid, reason="NSF", actor=servicer)
     replay = Replay.objects.get()
-    assert replay.cause == Replay.Cause.REVERSAL
+    assert (replay.cause, replay.from_date, replay.created_by) == (Replay.Cause.REVERSAL, TODAY, servicer)
     taken_off = JournalEntry.objects.get(reverses=later.journal_entry_id)
     assert taken_off.memo == (
         f"Reversal of JE {later.journal_entry_id}: replay {replay.pk}: reversal of payment {paid.pk} (NSF)"
