@@ -358,3 +358,22 @@ def test_a_reversal_moves_interest_earned_from_its_advance_payment_to_receivable
     loan.refresh_from_db()
     assert (loan.interest_prepaid, loan.interest_due) == (ZERO, D("0.40"))
     _assert_books()
+
+
+# --- what a replay shows -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_replay_shows_a_payments_buckets_summed_over_the_installments_it_paid():
+    loan = boarded_loan(closing_date=date(2026, 8, 14), first_payment_date=date(2026, 10, 1))
+    one, two = _numbered(loan, 1, 2)  # due 2026-10-01 and 2026-11-01: both past due on TODAY
+    later = _pay(loan, one.payment + two.payment, "both")
+    _pay(loan, D("100.00"), "backdated", when=date(2026, 11, 20))  # replays the later payment
+    change = later.replay_changes.get()
+    # Before the replay the later payment paid both installments: each bucket is the sum over the two.
+    assert change.before == {
+        "interest": str(one.interest + two.interest),
+        "principal": str(one.principal + two.principal),
+        "escrow": str(one.escrow + two.escrow),
+    }
+    _assert_books()
