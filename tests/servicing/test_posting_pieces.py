@@ -377,3 +377,25 @@ def test_a_replay_shows_a_payments_buckets_summed_over_the_installments_it_paid(
         "escrow": str(one.escrow + two.escrow),
     }
     _assert_books()
+
+
+# --- a reversal takes its lines back off the installments ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_reversing_a_late_fee_payment_leaves_an_installment_settled_short_by_prepayments_settled(monkeypatch):
+    loan = boarded_loan(consumer=True)
+    first = _numbered(loan, 1)[0]
+    _pay(loan, loan.principal_balance - first.principal, "curtail", directive="principal_only")
+    # The schedule asks 10.00 more principal than the loan still owes: paying what is owed settles it short.
+    Installment.objects.filter(pk=first.pk).update(principal=first.principal + 10, payment=first.payment + 10)
+    _pay(loan, first.interest + first.principal, "last")
+    _charge_fees(loan, first, late_fees=D("15.00"), fees=ZERO)
+    monkeypatch.setattr(payments, "_today", lambda: first.due_date)
+    fee_payment = _pay(loan, D("15.00"), "fee", when=first.due_date)  # the fee is due with its installment
+    assert _lines(fee_payment) == {(1, "late_fees"): D("15.00")}
+    payment_reverse(transaction=fee_payment, reason="NSF", actor=None)
+    first.refresh_from_db()
+    # Only the fee came off: the installment stays settled on the day its periodic payment was paid.
+    assert (first.paid_late_fees, first.paid_principal, first.paid_on) == (ZERO, first.principal - 10, TODAY)
+    _assert_books()
