@@ -379,3 +379,12 @@ def test_a_payment_dated_the_day_after_another_is_not_a_backdating(monkeypatch):
     _pay(loan, "100.00", "a", when=TODAY)
     _pay(loan, "100.00", "b", when=TODAY + timedelta(days=1))
     assert not Replay.objects.exists()
+
+
+def test_a_retry_after_the_loan_closed_still_answers_with_the_first_posting():
+    loan = boarded_loan()
+    first = _pay(loan, "900.00", "retry")
+    LoanAccount.objects.filter(pk=loan.pk).update(status=LoanAccount.Status.PAID_OFF)
+    entries = JournalEntry.objects.count()
+    assert _pay(LoanAccount.objects.get(pk=loan.pk), "900.00", "retry").pk == first.pk
+    assert (LoanTransaction.objects.count(), JournalEntry.objects.count()) == (1, entries)
