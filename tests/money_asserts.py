@@ -7,6 +7,7 @@ A substring check lets ``"$2,674.03" in page`` pass on ``$2,674.03000000000`` an
   preceded by a digit, comma, point or minus sign and not followed by a digit, ``.``+digit or ``,``+digit.
 - ``amount_in(text, needle)``: the same test as a bool (``needle`` may carry words around the amount).
 - ``text_by_testid(html, "total")``: the whole text of the one element with that ``data-testid`` (compare with ==).
+- ``text_by_classes(html, "fieldBox", "field-total")``: the same for an element we do not template (the admin).
 """
 
 from __future__ import annotations
@@ -44,43 +45,59 @@ def _near(text: str, amount: str) -> str:
     return text[max(at - 60, 0) : at + 80] if at >= 0 else text[:200]
 
 
-class _TestIdText(HTMLParser):
-    """Collects the text inside every element carrying ``data-testid == testid`` (nested elements included)."""
+class _ElementText(HTMLParser):
+    """Collects the text inside every element that ``matches`` its attributes (nested tags and matches included)."""
 
-    def __init__(self, testid: str):
+    def __init__(self, matches):
         super().__init__()
-        self.testid = testid
+        self.matches = matches
         self.found: list[list[str]] = []
-        self._depth = 0  # open tags inside the current match; 0 = outside
+        self._open: list[list[int]] = []  # [tags still open inside the match, index in found] per open match
 
     def handle_starttag(self, tag, attrs):
         if tag in _VOID:
             return
-        if self._depth:
-            self._depth += 1
-        elif dict(attrs).get("data-testid") == self.testid:
+        for match in self._open:
+            match[0] += 1
+        if self.matches(dict(attrs)):
             self.found.append([])
-            self._depth = 1
+            self._open.append([1, len(self.found) - 1])
 
     def handle_endtag(self, tag):
-        if self._depth and tag not in _VOID:
-            self._depth -= 1
+        if tag in _VOID:
+            return
+        for match in self._open:
+            match[0] -= 1
+        self._open = [match for match in self._open if match[0] > 0]
 
     def handle_data(self, data):
-        if self._depth:
-            self.found[-1].append(data)
+        for _, index in self._open:
+            self.found[index].append(data)
+
+
+def _texts(html: str, matches) -> list[str]:
+    parser = _ElementText(matches)
+    parser.feed(html)
+    parser.close()
+    return [" ".join("".join(parts).split()) for parts in parser.found]
 
 
 def texts_by_testid(html: str, testid: str) -> list[str]:
     """The text of each element with ``data-testid=testid``, in page order, whitespace runs collapsed to one space."""
-    parser = _TestIdText(testid)
-    parser.feed(html)
-    parser.close()
-    return [" ".join("".join(parts).split()) for parts in parser.found]
+    return _texts(html, lambda attrs: attrs.get("data-testid") == testid)
 
 
 def text_by_testid(html: str, testid: str) -> str:
     """The whole text of the single element with ``data-testid=testid`` (fails when there is none or several)."""
     texts = texts_by_testid(html, testid)
     assert len(texts) == 1, f"{len(texts)} elements with data-testid={testid!r}"
+    return texts[0]
+
+
+def text_by_classes(html: str, *classes: str) -> str:
+    """The whole text of the single element carrying all ``classes`` (for pages we do not template, such as the
+    admin's read-only fields: ``text_by_classes(html, "fieldBox", "field-total")``)."""
+    wanted = set(classes)
+    texts = _texts(html, lambda attrs: wanted <= set((attrs.get("class") or "").split()))
+    assert len(texts) == 1, f"{len(texts)} elements with classes {sorted(wanted)}"
     return texts[0]

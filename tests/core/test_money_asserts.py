@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.money_asserts import amount_in, assert_amount, text_by_testid, texts_by_testid
+from tests.money_asserts import amount_in, assert_amount, text_by_classes, text_by_testid, texts_by_testid
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,19 @@ def test_text_by_testid_wants_exactly_one_element():
         text_by_testid(PAGE, "missing")
     with pytest.raises(AssertionError, match="2 elements"):
         text_by_testid(PAGE, "row")
+
+
+ADMIN = """
+<div class="form-row field-previous_payment field-new_payment">
+  <div class="flex-container fieldBox field-previous_payment"><label>Previous payment:</label>
+    <div class="readonly">$525.00</div></div>
+  <div class="flex-container fieldBox field-new_payment"><label>New payment:</label>
+    <div class="readonly">$1,525.00</div></div>
+</div>
+"""
+
+
+def test_text_by_classes_reads_the_one_element_with_all_of_them():
+    assert text_by_classes(ADMIN, "fieldBox", "field-new_payment") == "New payment: $1,525.00"
+    with pytest.raises(AssertionError, match="2 elements"):
+        text_by_classes(ADMIN, "field-new_payment")  # the row and the box: ambiguous

@@ -12,6 +12,7 @@ from servicing.models import LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.payments import payment_post
 from tests.core.factories import user_with_role
+from tests.money_asserts import assert_amount
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +117,7 @@ def test_posting_redirects_to_the_loan_and_a_double_submit_posts_once(client, se
     assert again.status_code == 200
     txn = LoanTransaction.objects.get()
     assert (txn.amount, txn.method, txn.reference, txn.posted_by) == (D("100.00"), "check", "CHK-1001", servicer)
-    assert "Payment of $100.00 posted" in again.content.decode()
+    assert_amount(again.content.decode(), "Payment of $100.00 posted")
 
 
 def test_a_payment_error_is_a_field_error_and_a_400(client, servicer, loan):

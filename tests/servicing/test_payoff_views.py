@@ -296,10 +296,10 @@ def test_a_quote_with_interest_paid_ahead_shows_no_negative_period_and_credits_i
     response = client.post(reverse("servicing_portal:loan-payoff", args=[loan.pk]), {"good_through": "2026-12-11"})
     page = client.get(response["Location"]).content.decode()
     assert "days)" not in page  # no accrual period at all, let alone "(-20 days)"
-    assert (
-        "Interest paid through 2027-01-01, after the payoff date: none owed; $1,082.35 paid ahead is credited" in page
+    assert shows_money(
+        page, "Interest paid through 2027-01-01, after the payoff date: none owed; $1,082.35 paid ahead is credited"
     )
     assert 'data-testid="interest">$0.00<' in page
     assert 'data-testid="total">$299,728.80<' in page
     assert 'data-testid="per-diem-from">2027-01-01<' in page
-    assert "Interest paid ahead, $1,082.35, is refunded after payoff." in page
+    assert shows_money(page, "Interest paid ahead, $1,082.35, is refunded after payoff.")
