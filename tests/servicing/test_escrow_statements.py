@@ -135,7 +135,7 @@ def test_the_annual_statement_of_a_surplus_shows_the_refund(django_capture_on_co
     statement = annual_statement(analysis)
     # P&I of installment 13 plus escrow, before and after.
     assert statement.new_total_payment == statement.principal_interest + D("525.00")
-    assert f"Total monthly payment {format_money(statement.previous_total_payment)}" in text
+    assert shows_money(text, f"Total monthly payment {format_money(statement.previous_total_payment)}")
 
 
 def test_the_annual_statement_of_a_shortage_shows_its_spread(django_capture_on_commit_callbacks):

@@ -15,6 +15,7 @@ from servicing.models import LoanAccount, PayoffQuote
 from servicing.services import payments
 from servicing.services.payoff import payoff_post, payoff_quote_issue
 from tests.core.factories import user_with_role
+from tests.money_asserts import text_by_testid
 from tests.servicing.factories import boarded_loan
 from tests.servicing.html import shows_money
 
@@ -136,8 +137,14 @@ def test_staff_issue_a_quote_and_see_its_figures(client, loan):
     assert response["Location"].endswith(f"?quote={quote.pk}")
     assert (quote.channel, quote.requested_by, quote.total) == ("staff", servicer, D("301516.67"))
     body = client.get(response["Location"]).content.decode()
-    for text in ("$301,516.67", "$1,516.67", "$54.17", "$1,050.00", servicer.email):
-        assert text in body, text
+    figures = {testid: text_by_testid(body, testid) for testid in ("total", "interest", "per-diem", "escrow-refund")}
+    assert figures == {
+        "total": "$301,516.67",
+        "interest": "$1,516.67",
+        "per-diem": "$54.17",
+        "escrow-refund": "Escrow balance $1,050.00 is refunded after payoff (not deducted).",
+    }
+    assert servicer.email in body
     letter = client.get(reverse("servicing:loan-payoff-letter", args=[loan.pk, quote.pk]))
     assert letter["Content-Type"] == "application/pdf"
     assert letter.content.startswith(b"%PDF")
