@@ -7,6 +7,7 @@ A substring check lets ``"$2,674.03" in page`` pass on ``$2,674.03000000000`` an
   preceded by a digit, comma, point or minus sign and not followed by a digit, ``.``+digit or ``,``+digit.
 - ``amount_in(text, needle)``: the same test as a bool (``needle`` may carry words around the amount).
 - ``text_by_testid(html, "total")``: the whole text of the one element with that ``data-testid`` (compare with ==).
+- ``table_rows(html)`` / ``cell_texts(html)``: table cells' whole texts, for pages with no test id on the cell.
 - ``text_by_classes(html, "fieldBox", "field-total")``: the same for an element we do not template (the admin).
 """
 
@@ -101,3 +102,40 @@ def text_by_classes(html: str, *classes: str) -> str:
     texts = _texts(html, lambda attrs: wanted <= set((attrs.get("class") or "").split()))
     assert len(texts) == 1, f"{len(texts)} elements with classes {sorted(wanted)}"
     return texts[0]
+
+
+class _Rows(HTMLParser):
+    """Every ``<tr>``'s cells (``td`` and ``th``) as text."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th") and self.rows:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def table_rows(html: str) -> list[list[str]]:
+    """Each table row of the page as its cells' whole texts, in page order: ``["Jan 1", "$3,396.26", ...]``."""
+    parser = _Rows()
+    parser.feed(html)
+    parser.close()
+    return parser.rows
+
+
+def cell_texts(html: str) -> set[str]:
+    """The whole text of every table cell on the page: ``"$146.40" in cell_texts(html)`` needs a cell of exactly it."""
+    return {cell for row in table_rows(html) for cell in row}

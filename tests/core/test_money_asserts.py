@@ -2,7 +2,15 @@
 
 import pytest
 
-from tests.money_asserts import amount_in, assert_amount, text_by_classes, text_by_testid, texts_by_testid
+from tests.money_asserts import (
+    amount_in,
+    assert_amount,
+    cell_texts,
+    table_rows,
+    text_by_classes,
+    text_by_testid,
+    texts_by_testid,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +91,16 @@ def test_text_by_classes_reads_the_one_element_with_all_of_them():
     assert text_by_classes(ADMIN, "fieldBox", "field-new_payment") == "New payment: $1,525.00"
     with pytest.raises(AssertionError, match="2 elements"):
         text_by_classes(ADMIN, "field-new_payment")  # the row and the box: ambiguous
+
+
+TABLE = """<table><thead><tr><th>Row</th><th>Amount</th></tr></thead>
+<tbody><tr><td>Principal prepayment</td><td><a href="#">$1,146.40</a></td></tr>
+<tr><td>Fee</td><td>
+  $94.81</td></tr></tbody></table>"""
+
+
+def test_table_rows_and_cells_are_whole_texts():
+    assert table_rows(TABLE) == [["Row", "Amount"], ["Principal prepayment", "$1,146.40"], ["Fee", "$94.81"]]
+    assert "$1,146.40" in cell_texts(TABLE)
+    assert "$146.40" not in cell_texts(TABLE)
+    assert "94.81" not in cell_texts(TABLE)

@@ -12,7 +12,7 @@ from servicing.models import LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.payments import payment_post
 from tests.core.factories import user_with_role
-from tests.money_asserts import assert_amount
+from tests.money_asserts import assert_amount, table_rows
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,9 @@ def test_the_preview_shows_the_split_per_installment_and_bucket_and_writes_nothi
     for amount in (first.interest, first.principal, first.escrow):
         assert f"<td>${amount:,}</td>" in html
     assert "Principal prepayment" in html
-    assert "250.00" in html
+    # The 250.00 beyond installment 1 is a principal prepayment: its own row, in the Prepayment column only.
+    prepayment = ["Principal prepayment (beyond the schedule)", "", "", "", "", "", "$250.00", "", "", "$250.00"]
+    assert prepayment in table_rows(html)
     assert LoanTransaction.objects.count() == 0
     loan.refresh_from_db()
     assert loan.version == LoanAccount.objects.get(pk=loan.pk).version
