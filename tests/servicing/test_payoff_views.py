@@ -168,7 +168,7 @@ def test_a_short_payoff_is_refused_on_the_page(client, loan):
         {"amount": "300000.00", "effective_date": "2026-12-01", "method": "wire", "idempotency_key": "k1"},
     )
     assert response.status_code == 400
-    assert "short of the payoff of 300975.00" in response.content.decode()
+    assert shows_money(response.content.decode(), "short of the payoff of 300975.00")
     loan.refresh_from_db()
     assert loan.status == "active"
 
