@@ -152,7 +152,7 @@ def test_a_manager_creates_and_cancels_a_repayment_plan_and_a_forbearance(client
     assert client.post(reverse("collections:repayment-plan-create", args=[loan.pk]), {"months": "6"}).status_code == 302
     plan = RepaymentPlan.objects.get()
     body = client.get(_page(loan)).content.decode()
-    assert "<strong>Repayment plan</strong>: arrears $5,817.46 over 6 months, 0 kept." in body
+    assert_amount(body, "<strong>Repayment plan</strong>: arrears $5,817.46 over 6 months, 0 kept.")
     assert client.post(reverse("collections:repayment-plan-cancel", args=[plan.pk])).status_code == 302
     response = client.post(
         reverse("collections:forbearance-create", args=[loan.pk]), {"months": "3", "reduced_payment": "0"}
