@@ -30,6 +30,7 @@ from origination.services.closing import (
 from origination.services.workflow import TransitionBlocked, application_transition
 from origination.signals import loan_funded
 from tests.core.factories import user_with_role
+from tests.money_asserts import text_by_testid
 from tests.origination.factories import LoanProductFactory, complete_application
 from tests.origination.factories_compliance import (
     CLOSING_DATE,
@@ -263,7 +264,7 @@ def test_the_amortization_schedule_has_every_row_of_the_note_terms(rendered):
     # The note is rendered from the same figures: its schedule is this one.
     note_context, note_html = rendered["pdf/promissory_note.html"]
     assert note_context["figures"].schedule is schedule
-    assert f"${schedule.regular_payment:,}" in note_html
+    assert text_by_testid(note_html, "note-payment") == f"${schedule.regular_payment:,}"
     assert f"{last.due_date:%b} {last.due_date.day}, {last.due_date.year}" in note_html
 
 

@@ -306,7 +306,7 @@ def test_atr_qm_fails_over_the_points_and_fees_cap():
     ProductFeeFactory(product=product, name="Title", amount=Decimal("900.00"), is_points_and_fees=False)
     outcome = run(atr_qm, qm_ready(product=product), today=date(2026, 11, 20))
     assert outcome.result == "fail"
-    assert "points and fees $9,000.00 exceed the QM cap" in outcome.explanation
+    assert shows_money(outcome.explanation, "points and fees $9,000.00 exceed the QM cap")
 
 
 def test_atr_qm_refuses_interest_only_payments():

@@ -14,6 +14,7 @@ from origination.models import UnderwritingFinding
 from origination.services.credit import credit_pull
 from origination.services.underwriting import UnderwritingError, underwriting_run
 from tests.core.factories import user_with_role
+from tests.money_asserts import assert_amount
 from tests.origination.factories import BorrowerFactory, LiabilityFactory
 from tests.origination.factories_underwriting import underwriting_application
 
@@ -149,7 +150,7 @@ def test_refer_when_reserves_are_short_or_assets_do_not_cover_closing():
     assert "below the product minimum of 2 months" in next(m["text"] for m in short.messages if m["code"] == "reserves")
     broke = aus.evaluate(replace(BASE, assets=(("checking", D("50000")),)))
     assert broke.recommendation == aus.REFER
-    assert "$28,000.00 short" in next(m["text"] for m in broke.messages if m["code"] == "funds_to_close")
+    assert_amount(next(m["text"] for m in broke.messages if m["code"] == "funds_to_close"), "$28,000.00 short")
 
 
 def test_retirement_assets_count_at_60_percent():
@@ -211,7 +212,7 @@ def test_warnings_for_derogatory_and_undisclosed_debt_do_not_change_the_recommen
     assert found.recommendation == aus.APPROVE_ELIGIBLE
     assert codes(found, "warning") == ["derogatory_credit", "undisclosed_debt"]
     assert "Card Co (30 days late)" in found.messages[-2]["text"]
-    assert "$1,050.00 a month" in found.messages[-1]["text"]
+    assert_amount(found.messages[-1]["text"], "$1,050.00 a month")
 
 
 def test_calculation_rows_are_labelled_and_formatted():

@@ -1,8 +1,9 @@
-"""Assertions on rendered money: the exact string, not a prefix of a longer number."""
+"""Assertions on rendered money: the exact string, not part of a longer or signed number."""
 
-import re
+from tests.money_asserts import amount_in
 
 
 def shows_money(body: str, text: str) -> bool:
-    """``text`` ("$2,674.03") appears in ``body`` as the whole amount: "$2,674.03000000000" does not count."""
-    return re.search(re.escape(text) + r"(?!\d|[.,]\d)", body) is not None
+    """``text`` ("$2,674.03") appears in ``body`` as the whole amount: "$2,674.03000000000", "$12,674.03" and
+    "-$2,674.03" do not count (tests/money_asserts.py)."""
+    return amount_in(body, text)

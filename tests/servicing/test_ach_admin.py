@@ -11,6 +11,7 @@ from lending.core import roles
 from servicing.models import LoanTransaction, PendingPayment
 from servicing.services import ach
 from tests.core.factories import user_with_role
+from tests.money_asserts import cell_texts
 from tests.servicing.factories_portal import BANK, TODAY, borrower_loan, set_today
 from tests.servicing.html import shows_money
 
@@ -135,7 +136,7 @@ def test_autopay_shows_the_ceiling_and_why_it_is_suspended_and_skipped_drafts_ar
     body = client.get(reverse("admin:servicing_autopayenrollment_changelist")).content.decode()
     assert "Suspended since Feb 2, 2027" in body
     assert reason in body
-    assert "3,000.00" in body
+    assert "$3,000.00" in cell_texts(body)
     skipped = client.get(reverse("admin:servicing_autopayskippeddraft_changelist"))
     assert skipped.status_code == 200
     assert shows_money(skipped.content.decode(), "above the autopay ceiling of $3,000.00")

@@ -12,6 +12,7 @@ from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing.models import EscrowAnalysis, EscrowDisbursement, EscrowItem, LoanAccount
 from tests.core.factories import user_with_role
+from tests.money_asserts import text_by_classes
 from tests.servicing.factories import boarded_loan
 from tests.servicing.nightly.escrow_helpers import run
 
@@ -162,7 +163,12 @@ def test_disbursements_and_analyses_are_listed_read_only(client, loan):
         assert page.status_code == 200
         assert client.get(reverse(f"admin:servicing_{name}_add")).status_code == 403
     page = client.get(reverse("admin:servicing_escrowanalysis_change", args=[EscrowAnalysis.objects.get().pk]))
-    assert "$525.00" in page.content.decode()  # the new monthly payment, shown as money
+    html = page.content.decode()
+    # Shown as money, each in its own field. Nothing was paid, so the analysis spreads a shortage of 1,050.00 (the
+    # cushion) and a deficiency of 4,725.00 over 12 months: 525.00 + 87.50 + 393.75 = 1,006.25 a month from 525.00.
+    previous = text_by_classes(html, "fieldBox", "field-previous_monthly_payment_money")
+    assert previous == "Previous monthly payment: $525.00"
+    assert text_by_classes(html, "fieldBox", "field-new_monthly_payment_money") == "New monthly payment: $1,006.25"
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from servicing.models import ImportBatch, LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.imports import payment_import_stage
 from tests.core.factories import user_with_role
+from tests.money_asserts import assert_amount, text_by_testid
 from tests.servicing.factories import boarded_loan
 from tests.servicing.test_boarding_transfer import csv_file
 
@@ -60,10 +61,10 @@ def test_upload_preview_commit_and_upload_again(client, servicer, loan):
     html = client.get(preview_url(batch)).content.decode()
     assert "no loan L-NOPE" in html
     assert "Commit 1 valid line" in html
-    assert "100.00" in html  # the total of the valid lines
+    assert text_by_testid(html, "valid-total") == "$100.00"  # the total of the valid lines
     response = client.post(commit_url(batch), follow=True)
     assert response.status_code == 200
-    assert "Committed: 1 posted ($100.00), 0 already posted, 1 with errors." in response.content.decode()
+    assert_amount(response.content.decode(), "Committed: 1 posted ($100.00), 0 already posted, 1 with errors.")
     assert LoanTransaction.objects.get().posted_by == servicer
 
     upload(client, text)

@@ -12,6 +12,7 @@ from servicing.models import LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.payments import payment_post
 from tests.core.factories import user_with_role
+from tests.money_asserts import assert_amount, table_rows
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,9 @@ def test_the_preview_shows_the_split_per_installment_and_bucket_and_writes_nothi
     for amount in (first.interest, first.principal, first.escrow):
         assert f"<td>${amount:,}</td>" in html
     assert "Principal prepayment" in html
-    assert "250.00" in html
+    # The 250.00 beyond installment 1 is a principal prepayment: its own row, in the Prepayment column only.
+    prepayment = ["Principal prepayment (beyond the schedule)", "", "", "", "", "", "$250.00", "", "", "$250.00"]
+    assert prepayment in table_rows(html)
     assert LoanTransaction.objects.count() == 0
     loan.refresh_from_db()
     assert loan.version == LoanAccount.objects.get(pk=loan.pk).version
@@ -116,7 +119,7 @@ def test_posting_redirects_to_the_loan_and_a_double_submit_posts_once(client, se
     assert again.status_code == 200
     txn = LoanTransaction.objects.get()
     assert (txn.amount, txn.method, txn.reference, txn.posted_by) == (D("100.00"), "check", "CHK-1001", servicer)
-    assert "Payment of $100.00 posted" in again.content.decode()
+    assert_amount(again.content.decode(), "Payment of $100.00 posted")
 
 
 def test_a_payment_error_is_a_field_error_and_a_400(client, servicer, loan):

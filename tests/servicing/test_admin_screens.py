@@ -16,6 +16,7 @@ from servicing.services.payments import payment_post
 from servicing.services.payoff import payoff_quote_issue
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
+from tests.servicing.html import shows_money
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 12, 1)
@@ -89,7 +90,7 @@ def test_a_transaction_is_titled_by_its_reference_and_shows_money_formatted(clie
     assert f"Payment CHK-k1: ${first.payment:,} on 2026-12-01" in html
     assert readonly(html, "amount_money") == f"${first.payment:,}"
     loan_page = client.get(reverse("admin:servicing_loanaccount_change", args=[loan.pk])).content.decode()
-    assert f"#1 interest ${first.interest:,}" in loan_page
+    assert shows_money(loan_page, f"#1 interest ${first.interest:,}")
 
 
 @pytest.mark.parametrize("role", [roles.SERVICER, roles.MANAGER])

@@ -18,6 +18,7 @@ from servicing.services.ledger import journal_post, journal_reverse
 from servicing.services.ledger_bulk import journal_post_bulk
 from servicing.services.ledger_daily import ledger_daily_compact, ledger_daily_rebuild
 from tests.hypothesis_budget import examples
+from tests.money_asserts import assert_amount
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -202,9 +203,9 @@ def test_ledger_verify_finds_a_wrong_daily_total_and_the_rebuild_repairs_it(book
     with pytest.raises(CommandError, match=r"ledger_verify found 2 problem"):
         call_command("ledger_verify", stdout=out)
     # The stray 1.00 debit also unbalances the trial balance (read from the daily totals): 261.35 != 260.35.
-    assert "Trial balance does not net to zero: debits 261.35 != credits 260.35" in out.getvalue()
-    assert "Daily totals of cash on 2027-01-20: debits 51.25 credits 0.00, the lines say 50.25 and 0.00" in (
-        out.getvalue()
+    assert_amount(out.getvalue(), "Trial balance does not net to zero: debits 261.35 != credits 260.35")
+    assert_amount(
+        out.getvalue(), "Daily totals of cash on 2027-01-20: debits 51.25 credits 0.00, the lines say 50.25 and 0.00"
     )
     call_command("ledger_daily_rebuild", stdout=StringIO())
     assert gl.daily_totals_mismatches() == []

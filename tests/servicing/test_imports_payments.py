@@ -16,6 +16,7 @@ from servicing.services import payments
 from servicing.services.import_batches import ImportFileError
 from servicing.services.imports import payment_import_commit, payment_import_stage
 from tests.core.factories import user_with_role
+from tests.money_asserts import assert_amount
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -214,7 +215,7 @@ def test_bad_return_lines(loan):
     )
     msg = {line.line_number: line.message for line in _stage(text).lines.all()}
     assert "no payment with reference NOPE" in msg[2]
-    assert "99.00 is not the returned payment's amount 100.00" in msg[3]
+    assert_amount(msg[3], "99.00 is not the returned payment's amount 100.00")
     assert "return_reason: required" in msg[4]
 
 

@@ -11,6 +11,7 @@ from django.db import connection
 from servicing import selectors
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
 from servicing.services.ledger import journal_post
+from tests.money_asserts import assert_amount
 from tests.servicing.factories import boarded_loan, funded_application
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +135,7 @@ def test_ledger_verify_reports_unbalanced_entries_and_entries_without_lines():
     JournalLine.objects.create(entry=lopsided, account=cash, debit=D("10.00"))
     empty = JournalEntry.objects.create(effective_date=date(2027, 1, 3), kind="adjustment")
     output = _verify_fails()
-    assert f"JE {lopsided.pk} (adjustment, 2027-01-02): debits 10.00 != credits 0.00" in output
+    assert_amount(output, f"JE {lopsided.pk} (adjustment, 2027-01-02): debits 10.00 != credits 0.00")
     assert f"JE {empty.pk} (adjustment, 2027-01-03): no lines" in output
     assert "Trial balance does not net to zero: debits" in output
     assert loan.loan_number not in output

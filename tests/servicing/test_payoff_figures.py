@@ -220,7 +220,7 @@ def test_the_letter_of_a_loan_paid_ahead_shows_no_negative_period(monkeypatch):
     quote = _quote(loan, date(2026, 12, 11), date(2026, 12, 11))
     html = render_to_string("pdf/payoff_letter.html", payoff_letter_context(quote))
     assert "days)" not in html
-    assert (
-        "Interest paid through Jan 1, 2027, after the payoff date: none owed; $1,082.35 paid ahead is credited" in html
+    assert shows_money(
+        html, "Interest paid through Jan 1, 2027, after the payoff date: none owed; $1,082.35 paid ahead is credited"
     )
     assert "For each day after Jan 1, 2027, the date interest is paid through, add <strong>$" in html

@@ -15,6 +15,7 @@ from servicing.models import LoanAccount, PayoffQuote
 from servicing.services import payments
 from servicing.services.payoff import payoff_post, payoff_quote_issue
 from tests.core.factories import user_with_role
+from tests.money_asserts import text_by_testid
 from tests.servicing.factories import boarded_loan
 from tests.servicing.html import shows_money
 
@@ -136,8 +137,14 @@ def test_staff_issue_a_quote_and_see_its_figures(client, loan):
     assert response["Location"].endswith(f"?quote={quote.pk}")
     assert (quote.channel, quote.requested_by, quote.total) == ("staff", servicer, D("301516.67"))
     body = client.get(response["Location"]).content.decode()
-    for text in ("$301,516.67", "$1,516.67", "$54.17", "$1,050.00", servicer.email):
-        assert text in body, text
+    figures = {testid: text_by_testid(body, testid) for testid in ("total", "interest", "per-diem", "escrow-refund")}
+    assert figures == {
+        "total": "$301,516.67",
+        "interest": "$1,516.67",
+        "per-diem": "$54.17",
+        "escrow-refund": "Escrow balance $1,050.00 is refunded after payoff (not deducted).",
+    }
+    assert servicer.email in body
     letter = client.get(reverse("servicing:loan-payoff-letter", args=[loan.pk, quote.pk]))
     assert letter["Content-Type"] == "application/pdf"
     assert letter.content.startswith(b"%PDF")
@@ -161,7 +168,7 @@ def test_a_short_payoff_is_refused_on_the_page(client, loan):
         {"amount": "300000.00", "effective_date": "2026-12-01", "method": "wire", "idempotency_key": "k1"},
     )
     assert response.status_code == 400
-    assert "short of the payoff of 300975.00" in response.content.decode()
+    assert shows_money(response.content.decode(), "short of the payoff of 300975.00")
     loan.refresh_from_db()
     assert loan.status == "active"
 
@@ -296,10 +303,10 @@ def test_a_quote_with_interest_paid_ahead_shows_no_negative_period_and_credits_i
     response = client.post(reverse("servicing_portal:loan-payoff", args=[loan.pk]), {"good_through": "2026-12-11"})
     page = client.get(response["Location"]).content.decode()
     assert "days)" not in page  # no accrual period at all, let alone "(-20 days)"
-    assert (
-        "Interest paid through 2027-01-01, after the payoff date: none owed; $1,082.35 paid ahead is credited" in page
+    assert shows_money(
+        page, "Interest paid through 2027-01-01, after the payoff date: none owed; $1,082.35 paid ahead is credited"
     )
     assert 'data-testid="interest">$0.00<' in page
     assert 'data-testid="total">$299,728.80<' in page
     assert 'data-testid="per-diem-from">2027-01-01<' in page
-    assert "Interest paid ahead, $1,082.35, is refunded after payoff." in page
+    assert shows_money(page, "Interest paid ahead, $1,082.35, is refunded after payoff.")

@@ -196,7 +196,7 @@ def test_a_history_month_paid_in_full_shows_the_day_it_was_paid():
     _pay(loan, first.payment, date(2027, 1, 5))
     # February's and March's unpaid: 48 days late on Mar 21, 2027 (Feb 1 + 48).
     text = _text(loan, date(2027, 3, 21))
-    assert "Jan 1, 2027 $3,396.26 $271.20 $2,600.06 $525.00 Fully paid on Jan 5, 2027" in text
+    assert shows_money(text, "Jan 1, 2027 $3,396.26 $271.20 $2,600.06 $525.00 Fully paid on Jan 5, 2027")
     assert "48 days delinquent on your mortgage loan, since Feb 1, 2027" in text
 
 

@@ -14,6 +14,7 @@ from lending.core import roles
 from servicing.models import ChargeOff, JournalEntry, LoanAccount, Recovery
 from servicing.services.charge_off import loan_charge_off, recovery_post
 from tests.core.factories import user_with_role
+from tests.money_asserts import assert_amount
 from tests.servicing.collections.helpers import delinquent_loan
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +111,7 @@ def test_a_recovery_from_the_page_is_posted_once_and_shown(client, loan):
     too_much = _recovery(client, loan, key="K-2", amount="298700.01")
     assert too_much.status_code == 400
     # 298,950.00 - 250.00 = 298,700.00 left.
-    assert "Only $298,700.00 of the $298,950.00 charged off is still unrecovered" in too_much.content.decode()
+    assert_amount(too_much.content.decode(), "Only $298,700.00 of the $298,950.00 charged off is still unrecovered")
     page = client.get(reverse("collections:loan", args=[loan.pk])).content.decode()
     assert '<tr><td>2027-03-09</td><td class="text-end">$250.00</td><td>Check</td><td>CHK 77</td></tr>' in page
     assert '<dd class="col-5 text-end" data-testid="recovered">$250.00</dd>' in page

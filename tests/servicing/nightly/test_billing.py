@@ -17,6 +17,7 @@ from servicing.services.nightly.steps.billing import BillingStep
 from servicing.services.nightly.steps.interest import InterestStep
 from servicing.services.payments import payment_post
 from tests.core.factories import user_with_role
+from tests.money_asserts import cell_texts
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -107,10 +108,11 @@ def test_servicers_see_the_bills_and_accrual_rows_in_the_admin_read_only(client)
     client.force_login(user_with_role(roles.SERVICER))
     page = client.get(reverse("admin:servicing_billingrecord_changelist")).content.decode()
     assert loan.loan_number in page
-    assert "3,396.26" in page
+    assert "$3,396.26" in cell_texts(page)
     page = client.get(reverse("admin:servicing_interestaccrual_changelist")).content.decode()
-    assert "2,600.06" in page  # the first period, then Jan 2's 54.12
-    assert "54.12" in page
+    cells = cell_texts(page)
+    assert "$2,600.06" in cells  # the first period, then Jan 2's 54.12
+    assert "$54.12" in cells
     record = BillingRecord.objects.get(loan=loan)
     assert client.get(reverse("admin:servicing_billingrecord_change", args=[record.pk])).status_code == 200
     assert client.get(reverse("admin:servicing_billingrecord_add")).status_code == 403

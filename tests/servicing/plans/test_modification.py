@@ -35,6 +35,7 @@ from servicing.services.nightly.steps.delinquency import loans_age
 from servicing.services.nightly.steps.plans import PlansStep
 from servicing.services.plans import PlanError
 from tests.core.factories import user_with_role
+from tests.money_asserts import assert_amount
 from tests.servicing.collections.helpers import delinquent_loan
 from tests.servicing.plans.helpers import APPROVED, accrue, pay, run_plans
 
@@ -97,14 +98,14 @@ def _text(document: BorrowerDocument) -> str:
 
 def test_the_agreement_states_the_trial_payments_and_the_new_terms(loan, collector, manager):
     text = _text(_in_trial(loan, collector, manager).agreement)
-    assert "1 March 1, 2027 $2,135.46" in text
-    assert "3 May 1, 2027 $2,135.46" in text
-    assert "New principal balance $300,000.00" in text
-    assert "Monthly principal and interest $1,610.46" in text
+    assert_amount(text, "$2,135.46", label="1 March 1, 2027")
+    assert_amount(text, "$2,135.46", label="3 May 1, 2027")
+    assert_amount(text, "$300,000.00", label="New principal balance")
+    assert_amount(text, "$1,610.46", label="Monthly principal and interest")
     assert "Maturity date May 1, 2057" in text
     # The first new payment: interest 300,000.00 x 5 / 1,200 = 1,250.00; principal 1,610.46 - 1,250.00 = 360.46;
     # balance 300,000.00 - 360.46 = 299,639.54.
-    assert "1 June 1, 2027 $360.46 $1,250.00 $299,639.54" in text
+    assert_amount(text, "1 June 1, 2027 $360.46 $1,250.00 $299,639.54")
 
 
 def test_three_on_time_trial_payments_make_it_permanent(loan, collector, manager):

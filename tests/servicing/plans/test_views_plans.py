@@ -16,6 +16,7 @@ from servicing.services.collections import promise_make
 from servicing.services.modification import modification_approve, modification_cancel, modification_propose
 from servicing.services.plans import forbearance_create, repayment_plan_create
 from tests.core.factories import user_with_role
+from tests.money_asserts import assert_amount
 from tests.servicing.collections.helpers import delinquent_loan
 from tests.servicing.factories_portal import make_borrower
 from tests.servicing.plans.helpers import APPROVED
@@ -151,14 +152,14 @@ def test_a_manager_creates_and_cancels_a_repayment_plan_and_a_forbearance(client
     assert client.post(reverse("collections:repayment-plan-create", args=[loan.pk]), {"months": "6"}).status_code == 302
     plan = RepaymentPlan.objects.get()
     body = client.get(_page(loan)).content.decode()
-    assert "<strong>Repayment plan</strong>: arrears $5,817.46 over 6 months, 0 kept." in body
+    assert_amount(body, "<strong>Repayment plan</strong>: arrears $5,817.46 over 6 months, 0 kept.")
     assert client.post(reverse("collections:repayment-plan-cancel", args=[plan.pk])).status_code == 302
     response = client.post(
         reverse("collections:forbearance-create", args=[loan.pk]), {"months": "3", "reduced_payment": "0"}
     )
     assert response.status_code == 302
     assert Forbearance.objects.get().forborne == Decimal("7263.60")
-    assert "$7,263.60 forborne" in client.get(_page(loan)).content.decode()
+    assert_amount(client.get(_page(loan)).content.decode(), "$7,263.60 forborne")
 
 
 def test_the_page_takes_the_same_queries_with_one_plan_or_many(client, django_assert_max_num_queries):
