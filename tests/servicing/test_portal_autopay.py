@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from lending.core import roles
+from lending.core.models import AuditEvent
 from servicing.models import AutopayEnrollment, LoanAccount
 from servicing.services import ach
 from tests.core.factories import user_with_role
@@ -88,6 +89,8 @@ def test_cancel_without_any_enrollment_is_refused(client, loan):
     response = client.post(_url(loan, "loan-autopay-cancel"))
     assert response.status_code == 409
     assert "no autopay" in response.content.decode()
+    assert AutopayEnrollment.objects.count() == 0
+    assert not AuditEvent.objects.filter(verb="autopay.cancelled").exists()
 
 
 @pytest.mark.parametrize(
