@@ -215,6 +215,7 @@ def test_a_missing_loan_is_404(client):
     client.force_login(user_with_role(roles.COLLECTOR))
     assert client.get(reverse("collections:loan", args=[999999])).status_code == 404
     assert client.post(reverse("collections:promise-make", args=[999999]), {}).status_code == 404
+    assert PromiseToPay.objects.count() == 0
 
 
 def _loans_with_activity(n: int, collector) -> None:

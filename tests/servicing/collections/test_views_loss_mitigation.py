@@ -85,6 +85,11 @@ def test_other_roles_get_403(client, loan, today, role):
     for url in [*_posts(loan, app), reverse("collections:foreclosure-refer", args=[loan.pk])]:
         assert client.post(url).status_code == 403, url
     assert client.get(reverse("collections:lm-document", args=[loan.pk, doc.pk])).status_code == 403
+    app.refresh_from_db()  # still as received: not acknowledged, completed or decided
+    assert (app.status, app.acknowledged_on, app.completed_on, app.decided_on) == ("received", None, None, None)
+    assert LossMitigationApplication.objects.filter(loan=loan).count() == 1
+    assert LossMitigationDocument.objects.filter(application=app).count() == 1
+    assert not ForeclosureReferral.objects.exists()
 
 
 def test_only_a_manager_refers_to_foreclosure(client, loan, today):
@@ -92,6 +97,7 @@ def test_only_a_manager_refers_to_foreclosure(client, loan, today):
     url = reverse("collections:foreclosure-refer", args=[loan.pk])
     assert client.post(url, {"referred_on": "2027-02-16", "attorney": "Hale & Co"}).status_code == 403
     assert 'data-testid="referral-form"' not in _page(client, loan)
+    assert not ForeclosureReferral.objects.exists()
 
 
 def test_another_loans_application_and_document_are_404(client, loan, today):
