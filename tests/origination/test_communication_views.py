@@ -48,6 +48,12 @@ def test_staff_pages_are_for_origination_roles(client, role, status):
     assert response.status_code == expected_post
     response = client.post(reverse("origination:task-complete", args=[application.pk, task.pk]))
     assert response.status_code == expected_post
+    allowed = status == 200
+    assert list(Message.objects.filter(application=application).values_list("body", flat=True)) == (
+        ["Hello"] if allowed else []
+    )
+    task.refresh_from_db()
+    assert (task.done_at is not None) == allowed
 
 
 def test_staff_views_send_anonymous_users_to_sign_in(client):
@@ -58,6 +64,10 @@ def test_staff_views_send_anonymous_users_to_sign_in(client):
     assert _login_url(client.post(reverse("origination:message-post", args=[application.pk])))
     assert _login_url(client.post(reverse("origination:task-create", args=[application.pk])))
     assert _login_url(client.post(reverse("origination:task-complete", args=[application.pk, task.pk])))
+    assert not Message.objects.exists()
+    assert list(Task.objects.all()) == [task]
+    task.refresh_from_db()
+    assert task.done_at is None
 
 
 def test_unknown_application_is_404(client):
@@ -102,6 +112,7 @@ def test_empty_message_rerenders_with_the_error(client):
     response = client.post(reverse("origination:message-post", args=[application.pk]), {"body": ""})
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
+    assert not Message.objects.exists()
 
 
 def test_create_and_complete_a_task(client):
@@ -143,6 +154,8 @@ def test_completing_a_task_of_another_application_is_404(client):
     task = TaskFactory()
     client.force_login(user_with_role(roles.PROCESSOR))
     assert client.post(reverse("origination:task-complete", args=[application.pk, task.pk])).status_code == 404
+    task.refresh_from_db()
+    assert task.done_at is None
 
 
 def test_my_tasks_lists_my_open_tasks_oldest_due_first(client):
@@ -214,6 +227,7 @@ def test_borrower_messages_panel_access(client):
     client.logout()
     assert _login_url(client.get(url))
     assert _login_url(client.post(reverse("origination_portal:message-post", args=[application.pk])))
+    assert not Message.objects.exists()
 
 
 def test_borrower_never_sees_internal_notes(client):
@@ -251,6 +265,7 @@ def test_borrower_empty_message_rerenders_with_the_error(client):
     response = client.post(reverse("origination_portal:message-post", args=[application.pk]), {"body": " "})
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
+    assert not Message.objects.exists()
 
 
 def test_borrower_panel_queries_do_not_grow(client, django_assert_max_num_queries):
