@@ -261,6 +261,10 @@ def test_consumer_application_has_no_property_step(client):
     debts = [{}]
     response = client.post(step(application, "liabilities"), {**formset("liabilities", debts), "action": "continue"})
     assert response["Location"] == step(application, "loan")
+    borrower = Borrower.objects.get(application=application)
+    assert (borrower.first_name, borrower.last_name, borrower.is_primary) == ("Grace", "Hopper", True)
+    assert not Property.objects.filter(application=application).exists()
+    assert not application.liabilities.exists()  # the blank row is not a debt
     page = client.get(step(application, "declarations")).content.decode()
     assert "primary residence" not in page  # mortgage-only questions left out
 
