@@ -179,6 +179,9 @@ def test_my_tasks_lists_my_open_tasks_oldest_due_first(client):
     response = client.post(url, {"next": "https://evil.example/"})
     assert response.url == reverse("origination:application-detail", args=[later.application_id])
     assert 'data-testid="my-tasks-empty"' in client.get(reverse("origination:my-tasks")).content.decode()
+    overdue.refresh_from_db()
+    later.refresh_from_db()
+    assert (overdue.done_at is not None, later.done_at is not None) == (True, True)
 
 
 def test_my_tasks_queries_do_not_grow(client, django_assert_max_num_queries):

@@ -278,6 +278,8 @@ def test_save_and_add_another_row(client):
     page = client.get(step(application, "assets")).content.decode()
     assert page.count("Add an entry") == 1
     assert "Entry 1" in page
+    saved = Asset.objects.get(application=application)
+    assert (saved.kind, saved.institution, saved.balance) == ("savings", "Credit Union", Decimal("100.00"))
 
 
 def test_deleting_a_row_from_the_step(client):
