@@ -73,6 +73,8 @@ def test_the_borrower_enrolls_sees_and_cancels(client, loan):
     assert not enrollment.active
     assert enrollment.cancelled_by == loan.borrower
     assert client.post(_url(loan, "loan-autopay-cancel")).status_code == 409  # nothing active to cancel
+    assert list(AutopayEnrollment.objects.values_list("pk", "active")) == [(enrollment.pk, False)]
+    assert AuditEvent.objects.filter(verb="autopay.cancelled").count() == 1  # the refused second cancel wrote none
 
 
 def test_a_second_enrollment_is_refused_while_one_is_active(client, loan):

@@ -156,6 +156,9 @@ def test_a_manager_reruns_a_failed_step_and_only_its_failed_loan_is_done(client,
     again = client.post(reverse("jobs:step-rerun", args=[_failed_step(failed_run).pk]))
     assert again.status_code == 409
     assert "Mark loans for 2026-03-11 has not failed." in again.content.decode()
+    assert MarkStep.calls == [[loans[1].pk]]  # the refused rerun ran nothing
+    # Marked once each: the two good loans in the run, the failed one by the one rerun.
+    assert marked(MARK, LAST_CLOSABLE) == [loans[0].pk, loans[2].pk, loans[1].pk]
 
 
 @pytest.mark.parametrize(
