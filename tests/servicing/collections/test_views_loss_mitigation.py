@@ -209,6 +209,9 @@ def test_form_errors_are_400_with_the_field(client, loan, today):
     )
     assert response.status_code == 400
     assert "Only a complete application can be evaluated: mark it complete first." in response.content.decode()
+    app.refresh_from_db()
+    assert (app.status, app.decided_on, app.option) == ("received", None, "")
+    assert list(LossMitigationApplication.objects.filter(loan=loan)) == [app]  # the bad receipts made none
 
 
 def test_the_referral_says_why_and_when(client, loan, today):
@@ -233,6 +236,13 @@ def test_the_referral_says_why_and_when(client, loan, today):
     assert client.post(url, {"referred_on": "2027-05-02", "attorney": "Hale & Co"}).status_code == 302
     assert 'data-testid="referral">Referred to Hale &amp; Co on 2027-05-02 at 121 days delinquent' in _page(
         client, loan
+    )
+    referral = ForeclosureReferral.objects.get()
+    assert (referral.loan, referral.referred_on, referral.attorney, referral.days_past_due) == (
+        loan,
+        date(2027, 5, 2),
+        "Hale & Co",
+        121,
     )
 
 
