@@ -258,6 +258,8 @@ def test_a_manager_may_record_the_signing_but_not_outside_closing(client):
     )
     assert refused.status_code == 409
     assert "not while Clear to close" in refused.content.decode()
+    assert list(ClosingSignature.objects.values_list("application", flat=True)) == [application.pk]
+    assert Application.objects.get(pk=ready.pk).status == ready.status
 
 
 def test_panel_query_count_does_not_grow_with_documents(client, django_assert_max_num_queries):
