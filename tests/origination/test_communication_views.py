@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lending.core import roles
+from lending.core.models import AuditEvent
 from origination.models import Message, Task
 from tests.core.factories import user_with_role
 from tests.origination.factories import ApplicationFactory
@@ -135,6 +136,10 @@ def test_create_and_complete_a_task(client):
     response = client.post(reverse("origination:task-complete", args=[application.pk, task.pk]))
     assert response.status_code == 409
     assert "already done" in response.content.decode()
+    done_at = task.done_at
+    task.refresh_from_db()
+    assert task.done_at == done_at  # the refused second completion did not move it
+    assert AuditEvent.objects.filter(verb="task.completed").count() == 1
 
 
 def test_task_for_a_borrower_is_refused_by_the_form(client):

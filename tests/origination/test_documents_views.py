@@ -158,6 +158,8 @@ def test_staff_request_an_extra_document(client):
     assert Document.objects.get().document_type == document_type
     # Already on the application: no longer a choice.
     assert client.post(url, {"document_type": document_type.pk}).status_code == 400
+    assert Document.objects.filter(application=application).count() == 1
+    assert AuditEvent.objects.filter(verb="document.requested").count() == 1
 
 
 @pytest.mark.parametrize(("role", "status"), [(roles.PROCESSOR, 302), (roles.LOAN_OFFICER, 403), (roles.CLOSER, 403)])

@@ -219,6 +219,7 @@ def test_pull_credit_and_run_aus_from_the_workspace(client):
     response = client.post(reverse("origination:underwriting-run", args=[application.pk]), follow=True)
     assert response.redirect_chain[0][0] == reverse("origination:application-detail", args=[application.pk])
     assert "Automated underwriting: Approve/Eligible." in response.content.decode()
+    assert UnderwritingFinding.objects.get(application=application).recommendation == "approve_eligible"
 
 
 def test_pull_credit_without_an_ssn_is_409_with_the_reason(client):
