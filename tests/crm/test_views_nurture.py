@@ -112,6 +112,7 @@ def test_steps_preview_save_and_refuse_unsafe_templates(client, manager):
     response = client.post(url, {**data, "body": "{% load static %}"})
     assert response.status_code == 400
     assert response.context["form"].errors["body"] == ["The tag {% load %} is not allowed in campaign emails."]
+    assert not campaign.steps.exists()
     assert client.post(url, data).status_code == 302
     step = campaign.steps.get()
     assert (step.position, step.delay_days, step.subject) == (1, 2, "Hi {{ first_name }}")
@@ -137,6 +138,7 @@ def test_enrolling_by_hand_from_the_campaign_page(client, manager, step):
     assert [str(m) for m in response.context["messages"]] == ["1 enrolled.", "Not in the CRM: who@example.com"]
     assert Enrollment.objects.get().contact.email == "ana@example.com"
     assert client.post(url, {"emails": ""}).status_code == 400
+    assert Enrollment.objects.count() == 1  # the empty list enrolled no one more
 
 
 def test_the_campaign_page_query_count_does_not_grow_with_sends(client, manager, step):
