@@ -246,6 +246,9 @@ def test_apply_online_save_resume_and_submit(client, django_capture_on_commit_ca
     assert client.post(reverse("origination_portal:apply-review", args=[application.pk])).status_code == 409
     panel = client.get(reverse("origination_portal:intake-panel", args=[application.pk])).content.decode()
     assert "Continue application" not in panel
+    stored = Application.objects.get(pk=application.pk)
+    assert (stored.status, stored.amount_requested) == ("submitted", application.amount_requested)
+    assert TransitionLog.objects.count() == 1  # the refused second submit logged nothing
 
 
 def test_consumer_application_has_no_property_step(client):
