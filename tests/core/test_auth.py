@@ -65,6 +65,7 @@ def test_a_locked_account_stays_locked_from_another_address(client, settings):
     )
     assert elsewhere.status_code == 429
     assert "_auth_user_id" not in client.session
+    assert not AuditEvent.objects.filter(verb="user.logged_in").exists()
 
 
 def test_logout_is_a_post_and_audited(client):

@@ -86,6 +86,15 @@ def test_the_sixth_submission_in_an_hour_from_one_address_is_refused(client, set
     # Another address is not limited.
     other = client.post("/contact/", {**GOOD, "email": "p7@example.com", "phone": ""}, REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 302
+    emails = sorted(Lead.objects.values_list("contact__email", flat=True))
+    assert emails == [
+        "p0@example.com",
+        "p1@example.com",
+        "p2@example.com",
+        "p3@example.com",
+        "p4@example.com",
+        "p7@example.com",
+    ]
 
 
 def test_a_phone_without_area_code_is_a_field_error_and_nothing_is_saved(client):

@@ -218,6 +218,9 @@ def test_the_import_page_reports_every_row(client, officer):
     assert "2 rows: 1 new, 0 merged, 1 with errors." in response.content.decode()
     bad = client.post("/staff/crm/leads/import/", {"file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n")})
     assert bad.status_code == 400
+    # The one good row made one lead; the bad row and the refused file made none.
+    lead = Lead.objects.select_related("contact").get()
+    assert (lead.contact.last_name, lead.contact.email, lead.officer) == ("Lopez", "ana@example.com", officer)
 
 
 def test_partner_page_shows_referred_volume_conversion_and_funded_amount(client, manager, officer):

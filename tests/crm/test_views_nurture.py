@@ -8,9 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm.models import Campaign, CampaignSend, Contact, Enrollment, FollowUp, PastClient
+from crm.models import Campaign, CampaignSend, CampaignStep, Contact, Enrollment, FollowUp, PastClient
 from crm.services.campaign_sending import campaign_sends_claim, campaign_sends_deliver, unsubscribe_token
 from lending.core import roles
+from lending.core.models import AuditEvent
 from tests.core.factories import user_with_role
 from tests.crm.factories import ContactFactory, LeadSourceFactory
 from tests.crm.factories_nurture import CampaignFactory, StepFactory
@@ -61,6 +62,11 @@ def test_campaign_screens_are_for_managers_only(client, step, officer, borrower,
             assert client.get(url).status_code == 403, (user, url)
         for url in posts:
             assert client.post(url).status_code == 403, (user, url)
+    # The refused posts created, renamed, re-stepped and enrolled nothing.
+    assert list(Campaign.objects.values_list("name", flat=True)) == ["Spring"]
+    assert list(CampaignStep.objects.all()) == [step]
+    assert not Enrollment.objects.exists()
+    assert not AuditEvent.objects.filter(verb__startswith="crm.campaign").exists()
     assert client.get("/staff/crm/campaigns/999999/").status_code == 403  # no hint whether it exists
     client.force_login(manager)
     for url in gets:
@@ -106,6 +112,7 @@ def test_steps_preview_save_and_refuse_unsafe_templates(client, manager):
     response = client.post(url, {**data, "body": "{% load static %}"})
     assert response.status_code == 400
     assert response.context["form"].errors["body"] == ["The tag {% load %} is not allowed in campaign emails."]
+    assert not campaign.steps.exists()
     assert client.post(url, data).status_code == 302
     step = campaign.steps.get()
     assert (step.position, step.delay_days, step.subject) == (1, 2, "Hi {{ first_name }}")
@@ -131,6 +138,7 @@ def test_enrolling_by_hand_from_the_campaign_page(client, manager, step):
     assert [str(m) for m in response.context["messages"]] == ["1 enrolled.", "Not in the CRM: who@example.com"]
     assert Enrollment.objects.get().contact.email == "ana@example.com"
     assert client.post(url, {"emails": ""}).status_code == 400
+    assert Enrollment.objects.count() == 1  # the empty list enrolled no one more
 
 
 def test_the_campaign_page_query_count_does_not_grow_with_sends(client, manager, step):

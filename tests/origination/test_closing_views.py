@@ -80,6 +80,11 @@ def test_closing_actions_are_for_closers_and_managers(client, role):
     for name in ("schedule", "generate", "signing", "fund"):
         assert client.post(urls[name][1]).status_code == 403, name
     assert client.get(urls["panel"][1]).status_code == 200
+    stored = Application.objects.get(pk=application.pk)
+    assert (stored.status, stored.closing_date) == (application.status, application.closing_date)
+    assert ClosingDocument.objects.filter(application=application).count() == 1  # the one made above
+    assert not ClosingSignature.objects.exists()
+    assert not Funding.objects.exists()
 
 
 def test_every_view_sends_anonymous_users_to_sign_in(client):
@@ -95,6 +100,8 @@ def test_missing_objects_are_404(client):
     assert client.get(reverse("origination:closing-panel", args=[999999])).status_code == 404
     assert client.post(reverse("origination:loan-fund", args=[999999])).status_code == 404
     assert client.post(reverse("origination:closing-signing-record", args=[999999])).status_code == 404
+    assert not ClosingSignature.objects.exists()
+    assert not Funding.objects.exists()
     assert client.get(reverse("origination:closing-document-download", args=[999999])).status_code == 404
 
 
@@ -251,6 +258,8 @@ def test_a_manager_may_record_the_signing_but_not_outside_closing(client):
     )
     assert refused.status_code == 409
     assert "not while Clear to close" in refused.content.decode()
+    assert list(ClosingSignature.objects.values_list("application", flat=True)) == [application.pk]
+    assert Application.objects.get(pk=ready.pk).status == ready.status
 
 
 def test_panel_query_count_does_not_grow_with_documents(client, django_assert_max_num_queries):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lending.core import roles
+from lending.core.models import AuditEvent
 from origination.models import Message, Task
 from tests.core.factories import user_with_role
 from tests.origination.factories import ApplicationFactory
@@ -48,6 +49,12 @@ def test_staff_pages_are_for_origination_roles(client, role, status):
     assert response.status_code == expected_post
     response = client.post(reverse("origination:task-complete", args=[application.pk, task.pk]))
     assert response.status_code == expected_post
+    allowed = status == 200
+    assert list(Message.objects.filter(application=application).values_list("body", flat=True)) == (
+        ["Hello"] if allowed else []
+    )
+    task.refresh_from_db()
+    assert (task.done_at is not None) == allowed
 
 
 def test_staff_views_send_anonymous_users_to_sign_in(client):
@@ -58,6 +65,10 @@ def test_staff_views_send_anonymous_users_to_sign_in(client):
     assert _login_url(client.post(reverse("origination:message-post", args=[application.pk])))
     assert _login_url(client.post(reverse("origination:task-create", args=[application.pk])))
     assert _login_url(client.post(reverse("origination:task-complete", args=[application.pk, task.pk])))
+    assert not Message.objects.exists()
+    assert list(Task.objects.all()) == [task]
+    task.refresh_from_db()
+    assert task.done_at is None
 
 
 def test_unknown_application_is_404(client):
@@ -102,6 +113,7 @@ def test_empty_message_rerenders_with_the_error(client):
     response = client.post(reverse("origination:message-post", args=[application.pk]), {"body": ""})
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
+    assert not Message.objects.exists()
 
 
 def test_create_and_complete_a_task(client):
@@ -124,6 +136,10 @@ def test_create_and_complete_a_task(client):
     response = client.post(reverse("origination:task-complete", args=[application.pk, task.pk]))
     assert response.status_code == 409
     assert "already done" in response.content.decode()
+    done_at = task.done_at
+    task.refresh_from_db()
+    assert task.done_at == done_at  # the refused second completion did not move it
+    assert AuditEvent.objects.filter(verb="task.completed").count() == 1
 
 
 def test_task_for_a_borrower_is_refused_by_the_form(client):
@@ -143,6 +159,8 @@ def test_completing_a_task_of_another_application_is_404(client):
     task = TaskFactory()
     client.force_login(user_with_role(roles.PROCESSOR))
     assert client.post(reverse("origination:task-complete", args=[application.pk, task.pk])).status_code == 404
+    task.refresh_from_db()
+    assert task.done_at is None
 
 
 def test_my_tasks_lists_my_open_tasks_oldest_due_first(client):
@@ -166,6 +184,9 @@ def test_my_tasks_lists_my_open_tasks_oldest_due_first(client):
     response = client.post(url, {"next": "https://evil.example/"})
     assert response.url == reverse("origination:application-detail", args=[later.application_id])
     assert 'data-testid="my-tasks-empty"' in client.get(reverse("origination:my-tasks")).content.decode()
+    overdue.refresh_from_db()
+    later.refresh_from_db()
+    assert (overdue.done_at is not None, later.done_at is not None) == (True, True)
 
 
 def test_my_tasks_queries_do_not_grow(client, django_assert_max_num_queries):
@@ -214,6 +235,7 @@ def test_borrower_messages_panel_access(client):
     client.logout()
     assert _login_url(client.get(url))
     assert _login_url(client.post(reverse("origination_portal:message-post", args=[application.pk])))
+    assert not Message.objects.exists()
 
 
 def test_borrower_never_sees_internal_notes(client):
@@ -251,6 +273,7 @@ def test_borrower_empty_message_rerenders_with_the_error(client):
     response = client.post(reverse("origination_portal:message-post", args=[application.pk]), {"body": " "})
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
+    assert not Message.objects.exists()
 
 
 def test_borrower_panel_queries_do_not_grow(client, django_assert_max_num_queries):

@@ -70,6 +70,7 @@ def test_missing_objects_are_404(client):
     application = complete_application()
     url = reverse("origination:disclosure-issue", args=[application.pk, "brochure"])
     assert client.post(url).status_code == 404
+    assert not Disclosure.objects.exists()
 
 
 @pytest.mark.parametrize("role", ORIGINATION)
@@ -166,6 +167,7 @@ def test_issue_by_a_role_that_may_not_is_403(client):
     client.force_login(user_with_role(roles.LOAN_OFFICER))
     url = reverse("origination:disclosure-issue", args=[application.pk, "closing_disclosure"])
     assert client.post(url, {"cd-issued_on": "2026-11-04", "cd-delivery": "mail"}).status_code == 403
+    assert not Disclosure.objects.exists()
 
 
 def test_record_receipt_from_the_form(client, issued):

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from lending.core import roles
-from origination.models import Document
+from lending.core.models import AuditEvent
+from origination.models import Document, DocumentVersion
 from origination.services import documents as service
 from tests.core.factories import user_with_role
 from tests.origination.factories import ApplicationFactory, DocumentTypeFactory
@@ -135,6 +136,7 @@ def test_staff_upload_of_the_same_file_twice_is_409(client):
     response = client.post(url, {"document_type": document_type.pk, "file": upload(content)})
     assert response.status_code == 409
     assert "already on file as version 1" in response.content.decode()
+    assert DocumentVersion.objects.filter(document__application=application).count() == 1
 
 
 def test_staff_upload_without_a_file_is_400(client):
@@ -143,6 +145,8 @@ def test_staff_upload_without_a_file_is_400(client):
     response = client.post(reverse("origination:documents-upload", args=[application.pk]), {})
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
+    assert not DocumentVersion.objects.exists()
+    assert not AuditEvent.objects.filter(verb="document.uploaded").exists()
 
 
 def test_staff_request_an_extra_document(client):
@@ -154,6 +158,8 @@ def test_staff_request_an_extra_document(client):
     assert Document.objects.get().document_type == document_type
     # Already on the application: no longer a choice.
     assert client.post(url, {"document_type": document_type.pk}).status_code == 400
+    assert Document.objects.filter(application=application).count() == 1
+    assert AuditEvent.objects.filter(verb="document.requested").count() == 1
 
 
 @pytest.mark.parametrize(("role", "status"), [(roles.PROCESSOR, 302), (roles.LOAN_OFFICER, 403), (roles.CLOSER, 403)])
@@ -177,6 +183,8 @@ def test_verify_twice_is_409_with_the_reason(client):
     response = client.post(url)
     assert response.status_code == 409
     assert "Only an uploaded document awaiting review can be verified" in response.content.decode()
+    assert Document.objects.get(pk=version.document_id).status == "verified"
+    assert AuditEvent.objects.filter(verb="document.verified").count() == 1  # the refused second one wrote none
 
 
 def test_review_of_a_document_on_another_application_is_404(client):
@@ -185,6 +193,8 @@ def test_review_of_a_document_on_another_application_is_404(client):
     client.force_login(user_with_role(roles.PROCESSOR))
     url = reverse("origination:document-verify", args=[application.pk, version.document_id])
     assert client.post(url).status_code == 404
+    assert Document.objects.get(pk=version.document_id).status == "uploaded"
+    assert not AuditEvent.objects.filter(verb="document.verified").exists()
     url = reverse("origination:document-download", args=[application.pk, version.pk])
     assert client.get(url).status_code == 404
 
@@ -198,7 +208,11 @@ def test_reject_needs_a_reason_and_the_borrower_sees_it(client):
     response = client.post(url, {"reason": "  "})
     assert response.status_code == 400
     assert "needs a reason" in response.content.decode()
+    document.refresh_from_db()
+    assert (document.status, document.rejection_reason) == ("uploaded", "")
     assert client.post(url, {"reason": "The statement is cut off at the bottom."}).status_code == 302
+    document.refresh_from_db()
+    assert (document.status, document.rejection_reason) == ("rejected", "The statement is cut off at the bottom.")
     client.force_login(application.applicant)
     body = client.get(reverse("origination_portal:documents-panel", args=[application.pk])).content.decode()
     assert "The statement is cut off at the bottom." in body
@@ -251,6 +265,7 @@ def test_borrower_panel_access(client):
     client.logout()
     assert _login_url(client.get(reverse("origination_portal:documents-panel", args=[application.pk])))
     assert _login_url(client.post(reverse("origination_portal:documents-upload", args=[application.pk])))
+    assert not DocumentVersion.objects.exists()
     assert _login_url(client.get(reverse("origination_portal:document-download", args=[application.pk, 1])))
 
 
@@ -288,6 +303,14 @@ def test_borrower_uploads_and_downloads_their_own_file(client):
     assert response.status_code == 302
     assert response.url == reverse("origination_portal:application", args=[application.pk])
     version = document.versions.get()
+    assert (version.number, version.original_name, version.size, version.uploaded_by) == (
+        1,
+        "my stub.pdf",
+        len(content),
+        application.applicant,
+    )
+    document.refresh_from_db()
+    assert document.status == "uploaded"
     body = client.get(reverse("origination_portal:documents-panel", args=[application.pk])).content.decode()
     url = reverse("origination_portal:document-download", args=[application.pk, version.pk])
     assert url in body
@@ -305,6 +328,7 @@ def test_borrower_upload_errors_rerender_the_page(client):
     response = client.post(url, {"document_type": document.document_type_id, "file": upload(html, name="a.pdf")})
     assert response.status_code == 400
     assert "is not a PDF, PNG, JPEG, TIFF or HEIC file" in response.content.decode()
+    assert not DocumentVersion.objects.exists()
     content = pdf_bytes("dup")
     client.post(url, {"document_type": document.document_type_id, "file": upload(content)})
     response = client.post(url, {"document_type": document.document_type_id, "file": upload(content)})
@@ -312,6 +336,7 @@ def test_borrower_upload_errors_rerender_the_page(client):
     # A type that was not asked for is not a choice.
     response = client.post(url, {"document_type": DocumentTypeFactory().pk, "file": upload(pdf_bytes("z"))})
     assert response.status_code == 400
+    assert list(DocumentVersion.objects.values_list("document", flat=True)) == [document.pk]  # the first "dup" only
 
 
 def test_borrower_cannot_download_another_borrowers_file(client):

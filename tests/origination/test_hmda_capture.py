@@ -140,15 +140,19 @@ def test_without_a_property_the_tract_cannot_be_saved(client):
     response = client.post(_url(application), {"census_tract": "17031071500"})
     assert response.status_code == 400
     assert "Enter the subject property before its census tract." in response.content.decode()
+    assert not Property.objects.exists()
+    assert not AuditEvent.objects.filter(verb="application.census_tract_saved").exists()
 
 
 @pytest.mark.parametrize("role", [roles.SERVICER, roles.COLLECTOR, roles.BORROWER])
 def test_roles_outside_origination_get_403(client, role):
     application = ApplicationFactory()
-    PropertyFactory(application=application)
+    subject = PropertyFactory(application=application)
     client.force_login(user_with_role(role))
     assert client.get(_url(application)).status_code == 403
     assert client.post(_url(application), {"census_tract": "17031071500"}).status_code == 403
+    assert Property.objects.get(pk=subject.pk).census_tract == subject.census_tract
+    assert not AuditEvent.objects.filter(verb="application.census_tract_saved").exists()
 
 
 def test_a_consumer_loan_has_no_hmda_page(client):

@@ -246,6 +246,9 @@ def test_apply_online_save_resume_and_submit(client, django_capture_on_commit_ca
     assert client.post(reverse("origination_portal:apply-review", args=[application.pk])).status_code == 409
     panel = client.get(reverse("origination_portal:intake-panel", args=[application.pk])).content.decode()
     assert "Continue application" not in panel
+    stored = Application.objects.get(pk=application.pk)
+    assert (stored.status, stored.amount_requested) == ("submitted", application.amount_requested)
+    assert TransitionLog.objects.count() == 1  # the refused second submit logged nothing
 
 
 def test_consumer_application_has_no_property_step(client):
@@ -261,6 +264,10 @@ def test_consumer_application_has_no_property_step(client):
     debts = [{}]
     response = client.post(step(application, "liabilities"), {**formset("liabilities", debts), "action": "continue"})
     assert response["Location"] == step(application, "loan")
+    borrower = Borrower.objects.get(application=application)
+    assert (borrower.first_name, borrower.last_name, borrower.is_primary) == ("Grace", "Hopper", True)
+    assert not Property.objects.filter(application=application).exists()
+    assert not application.liabilities.exists()  # the blank row is not a debt
     page = client.get(step(application, "declarations")).content.decode()
     assert "primary residence" not in page  # mortgage-only questions left out
 
@@ -274,6 +281,8 @@ def test_save_and_add_another_row(client):
     page = client.get(step(application, "assets")).content.decode()
     assert page.count("Add an entry") == 1
     assert "Entry 1" in page
+    saved = Asset.objects.get(application=application)
+    assert (saved.kind, saved.institution, saved.balance) == ("savings", "Credit Union", Decimal("100.00"))
 
 
 def test_deleting_a_row_from_the_step(client):

@@ -210,6 +210,9 @@ def test_bad_input_is_a_400_with_field_errors(client):
     response = client.post(edit_url(application, "loan"), {"purpose": "purchase", "amount_requested": "-5"})
     assert response.status_code == 400
     assert "greater than or equal to 0.01" in response.content.decode()
+    stored = Application.objects.get(pk=application.pk)
+    assert (stored.purpose, stored.amount_requested) == (application.purpose, application.amount_requested)
+    assert not AuditEvent.objects.filter(verb="application.loan_request_saved").exists()
 
 
 def test_staff_edit_rows_change_and_delete(client):
@@ -322,6 +325,8 @@ def test_new_application_is_for_intake_roles(client, role):
     client.force_login(user_with_role(role))
     assert client.get(reverse("origination:intake-new")).status_code == 403
     assert client.post(reverse("origination:intake-new"), {}).status_code == 403
+    assert not Application.objects.exists()
+    assert not AuditEvent.objects.filter(verb="application.started").exists()
 
 
 def test_new_application_anonymous(client):

@@ -182,6 +182,8 @@ def test_only_underwriters_see_the_form_and_other_applications_reports_are_404(c
     other = underwriting_application("underwriting", ssn="123-45-0241")
     url = reverse("origination:tradeline-exclude", args=[other.pk, report.pk, 0])
     assert client.post(url, {"reason": "x"}).status_code == 404
+    assert not TradelineExclusion.objects.exists()
+    assert not AuditEvent.objects.filter(verb="credit.tradeline_excluded").exists()
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from lending.core import roles
-from origination.models import Condition, CreditReport, Decision, Document
+from origination.models import Condition, CreditReport, Decision, Document, UnderwritingFinding
 from origination.services.credit import credit_pull
 from origination.services.underwriting import underwriting_decide, underwriting_run
 from tests.core.factories import user_with_role
@@ -76,6 +76,12 @@ def test_other_roles_get_403_everywhere(client, role):
         assert client.get(url).status_code == 403, url
     for url in action_urls(application.pk, condition.pk):
         assert client.post(url, {"note": "x"}).status_code == 403, url
+    # Still the one pull and the one denial made above; the condition still open; no findings run.
+    assert CreditReport.objects.filter(application=application).count() == 1
+    assert list(Decision.objects.filter(application=application).values_list("outcome", flat=True)) == ["denied"]
+    condition.refresh_from_db()
+    assert condition.status == "open"
+    assert not UnderwritingFinding.objects.filter(application=application).exists()
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):
@@ -89,6 +95,11 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
         response = client.post(url)
         assert response.status_code == 302, url
         assert reverse("login") in response["Location"], url
+    assert not CreditReport.objects.exists()
+    assert not Decision.objects.exists()
+    assert not UnderwritingFinding.objects.exists()
+    condition.refresh_from_db()
+    assert condition.status == "open"
 
 
 def test_missing_objects_are_404(client):
@@ -101,6 +112,8 @@ def test_missing_objects_are_404(client):
     foreign = ConditionFactory(application=underwriting_application())
     url = reverse("origination:condition-clear", args=[application.pk, foreign.pk])
     assert client.post(url).status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.status == "open"
 
 
 @pytest.mark.parametrize(
@@ -111,6 +124,7 @@ def test_credit_pull_by_role(client, role, status):
     application = underwriting_application("processing")
     client.force_login(user_with_role(role))
     assert client.post(reverse("origination:credit-pull", args=[application.pk])).status_code == status
+    assert CreditReport.objects.filter(application=application).count() == (1 if status == 302 else 0)
 
 
 @pytest.mark.parametrize("role", [roles.LOAN_OFFICER, roles.PROCESSOR, roles.CLOSER])
@@ -205,6 +219,7 @@ def test_pull_credit_and_run_aus_from_the_workspace(client):
     response = client.post(reverse("origination:underwriting-run", args=[application.pk]), follow=True)
     assert response.redirect_chain[0][0] == reverse("origination:application-detail", args=[application.pk])
     assert "Automated underwriting: Approve/Eligible." in response.content.decode()
+    assert UnderwritingFinding.objects.get(application=application).recommendation == "approve_eligible"
 
 
 def test_pull_credit_without_an_ssn_is_409_with_the_reason(client):
@@ -214,6 +229,7 @@ def test_pull_credit_without_an_ssn_is_409_with_the_reason(client):
     response = client.post(reverse("origination:credit-pull", args=[application.pk]))
     assert response.status_code == 409
     assert "No SSN on file for Cy Doe" in response.content.decode()
+    assert not CreditReport.objects.filter(application=application).exists()
 
 
 def test_run_aus_before_credit_is_400_with_the_reason(client):
@@ -222,6 +238,7 @@ def test_run_aus_before_credit_is_400_with_the_reason(client):
     response = client.post(reverse("origination:underwriting-run", args=[application.pk]))
     assert response.status_code == 400
     assert "Pull credit first" in response.content.decode()
+    assert not UnderwritingFinding.objects.filter(application=application).exists()
 
 
 def test_add_clear_and_waive_conditions_through_the_views(client):

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from lending.core import roles
+from origination.models import TransitionLog
 from tests.core.factories import user_with_role
 from tests.origination.factories import ApplicationFactory, BorrowerFactory, complete_application
 
@@ -66,12 +67,15 @@ def test_workspace_shows_actions_for_the_role_with_blockers(client):
 
 def test_firing_a_transition_from_the_workspace(client):
     application = complete_application()
-    client.force_login(user_with_role(roles.LOAN_OFFICER))
+    officer = user_with_role(roles.LOAN_OFFICER)
+    client.force_login(officer)
     url = reverse("origination:application-transition", args=[application.pk])
     response = client.post(url, {"transition": "submit", "expected_status": "draft"})
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.status == "submitted"
+    log = TransitionLog.objects.get(application=application)
+    assert (log.transition, log.from_status, log.to_status, log.actor) == ("submit", "draft", "submitted", officer)
 
 
 def test_blocked_transition_returns_409_with_the_reason(client):
@@ -84,6 +88,9 @@ def test_blocked_transition_returns_409_with_the_reason(client):
         "Submit application is blocked: no primary borrower is on the application; the TRID application items "
         "are not complete (name, income, SSN, property, value, loan amount)."
     ) in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == "draft"
+    assert not TransitionLog.objects.filter(application=application).exists()
 
 
 def test_stale_page_returns_409(client):
@@ -94,6 +101,11 @@ def test_stale_page_returns_409(client):
     response = client.post(url, {"transition": "withdraw", "note": "x", "expected_status": "draft"})
     assert response.status_code == 409
     assert "Someone else moved this application to Submitted first" in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == "submitted"  # the withdrawal from the stale page was not applied
+    assert list(TransitionLog.objects.filter(application=application).values_list("transition", flat=True)) == [
+        "submit"
+    ]
 
 
 def test_role_without_permission_gets_403_on_transition(client):
@@ -101,6 +113,9 @@ def test_role_without_permission_gets_403_on_transition(client):
     client.force_login(user_with_role(roles.UNDERWRITER))
     url = reverse("origination:application-transition", args=[application.pk])
     assert client.post(url, {"transition": "submit"}).status_code == 403
+    application.refresh_from_db()
+    assert application.status == "draft"
+    assert not TransitionLog.objects.filter(application=application).exists()
 
 
 def test_unknown_application_is_404(client):

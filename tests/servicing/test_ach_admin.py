@@ -167,6 +167,9 @@ def test_the_nacha_file_action_downloads_the_selection_of_one_settlement_date(cl
     assert "Select payments of one settlement date (the selection settles on 2 different days)." in [
         str(m) for m in mixed.context["messages"]
     ]
+    # The bank file is a download: it settles and posts nothing.
+    assert set(PendingPayment.objects.values_list("status", flat=True)) == {"pending"}
+    assert LoanTransaction.objects.count() == 0
 
 
 def test_the_staff_loan_page_shows_autopay_and_why_it_is_suspended(client, loan):

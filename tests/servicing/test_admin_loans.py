@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from lending.core import roles
+from servicing.models import LoanTransaction
 from servicing.services import payments
 from servicing.services.payments import payment_post
 from tests.core.factories import user_with_role
@@ -123,3 +124,7 @@ def test_the_transaction_list_and_page(client, mortgage, django_assert_max_num_q
     # The transaction screens are read-only.
     assert client.get(reverse("admin:servicing_loantransaction_add")).status_code == 403
     assert client.post(reverse("admin:servicing_loantransaction_change", args=[txn.pk]), {}).status_code == 403
+    before = (txn.amount, txn.status, txn.effective_date)
+    txn.refresh_from_db()
+    assert (txn.amount, txn.status, txn.effective_date) == before
+    assert LoanTransaction.objects.filter(loan=mortgage).count() == 6  # the first payment and five extras

@@ -87,6 +87,7 @@ def test_the_preview_shows_the_split_per_installment_and_bucket_and_writes_nothi
 def test_a_partial_payment_preview_shows_it_held_in_suspense(client, servicer, loan):
     html = client.post(preview_url(loan), form_data(amount="100.00")).content.decode()
     assert "Held in suspense" in html
+    assert LoanTransaction.objects.count() == 0  # a preview posts nothing
 
 
 @pytest.mark.parametrize(
@@ -102,6 +103,7 @@ def test_the_preview_reports_bad_input(client, servicer, loan, changes, text):
     response = client.post(preview_url(loan), form_data(**changes))
     assert response.status_code == 200
     assert text in response.content.decode()
+    assert LoanTransaction.objects.count() == 0
 
 
 def test_the_preview_shows_a_hint_until_amount_and_date_are_given(client, servicer, loan):
@@ -109,6 +111,7 @@ def test_the_preview_shows_a_hint_until_amount_and_date_are_given(client, servic
     assert "Enter an amount and a date" in html
     html = client.post(preview_url(loan), form_data(reference="", method="")).content.decode()
     assert 'data-testid="waterfall"' in html  # the split needs no reference or method yet
+    assert LoanTransaction.objects.count() == 0
 
 
 def test_posting_redirects_to_the_loan_and_a_double_submit_posts_once(client, servicer, loan):
@@ -145,6 +148,8 @@ def test_a_key_reused_for_another_loan_is_refused_on_the_form(client, servicer, 
 def test_a_preview_of_a_paid_off_loan_says_so(client, servicer, loan):
     LoanAccount.objects.filter(pk=loan.pk).update(status="paid_off")
     assert "takes no payments" in client.post(preview_url(loan), form_data()).content.decode()
+    assert LoanTransaction.objects.count() == 0
+    assert LoanAccount.objects.get(pk=loan.pk).status == "paid_off"
 
 
 # --- reversal ---------------------------------------------------------------------------------------------------
@@ -208,6 +213,9 @@ def test_a_reversal_refused_by_the_service_shows_its_message(client, servicer, l
     response = client.post(reverse_url(txn), {"reason": "stop_payment"})
     assert response.status_code == 409
     assert "its suspense has since been applied" in response.content.decode()
+    txn.refresh_from_db()
+    assert txn.status == "posted"
+    assert not LoanTransaction.objects.filter(kind="reversal").exists()
 
 
 # --- who may ----------------------------------------------------------------------------------------------------
@@ -220,6 +228,7 @@ def test_servicers_and_managers_may_post_and_reverse(client, loan, role, status)
     assert client.get(post_url(loan)).status_code == status
     assert client.post(preview_url(loan), form_data()).status_code == status
     assert client.get(reverse_url(txn)).status_code == status
+    assert list(LoanTransaction.objects.values_list("pk", flat=True)) == [txn.pk]  # the preview posted nothing
 
 
 def test_a_collector_in_the_admin_may_not_post_or_reverse(client, loan):

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from lending.core import roles
 from lending.core.templatetags.money import format_money
+from servicing.models import LoanTransaction
 from servicing.services import payments
 from servicing.services.payments import payment_post
 from servicing.services.payoff import payoff_quote_issue
@@ -140,6 +141,7 @@ def test_the_waterfall_preview_totals_are_the_column_sums(client, loan):
         assert money(totals[column - 2]) == sum(money(row[column]) for row in rows), column
     assert totals[-1] == f"${first.payment + D('250.00'):,}"
     assert re.search(r'data-testid="preview-amount">([^<]*)<', html).group(1) == f"${first.payment + D('250.00'):,}"
+    assert not LoanTransaction.objects.filter(loan=loan).exists()  # a preview posts nothing
 
 
 def test_payoff_and_journal_admin_show_money_formatted(client, loan):

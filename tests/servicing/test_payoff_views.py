@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lending.core import roles
-from servicing.models import LoanAccount, PayoffQuote
+from servicing.models import LoanAccount, LoanPayoff, PayoffQuote
 from servicing.services import payments
 from servicing.services.payoff import payoff_post, payoff_quote_issue
 from tests.core.factories import user_with_role
@@ -98,6 +98,7 @@ def test_the_portal_page_is_for_the_borrower_of_the_loan(client, loan):
     assert client.get(urls["portal"]).status_code == 404
     assert client.get(urls["portal_letter"]).status_code == 404
     assert client.post(urls["portal"], {"good_through": "2026-12-05"}).status_code == 404
+    assert PayoffQuote.objects.filter(loan=loan).count() == 1  # only the quote made above
     client.force_login(user_with_role(roles.SERVICER))
     assert client.get(urls["portal"]).status_code == 403
 
@@ -108,6 +109,10 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, loan):
         response = client.post(url) if url.endswith("/post/") else client.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("login"))
+    assert PayoffQuote.objects.filter(loan=loan).count() == 1
+    assert not LoanPayoff.objects.exists()
+    loan.refresh_from_db()
+    assert loan.status == "active"
 
 
 def test_a_quote_of_another_loan_is_404(client, loan):
@@ -191,6 +196,12 @@ def test_the_paid_off_loan_shows_its_payoff_and_no_forms(client, loan):
     assert shows_money(body, "escrow $1,050.00")
     assert 'data-testid="quote-form"' not in body
     assert 'data-testid="post-form"' not in body
+    # 301,000.00 received - 300,975.00 payoff = 25.00 overage to refund
+    payoff = LoanPayoff.objects.get(loan=loan)
+    assert (payoff.amount_received, payoff.overage_refund) == (D("301000.00"), D("25.00"))
+    assert payoff.transaction.reference == "FW9"
+    loan.refresh_from_db()
+    assert loan.status == "paid_off"
 
 
 # --- portal ------------------------------------------------------------------------------------------------------
@@ -303,6 +314,8 @@ def test_a_quote_with_interest_paid_ahead_shows_no_negative_period_and_credits_i
     response = client.post(reverse("servicing_portal:loan-payoff", args=[loan.pk]), {"good_through": "2026-12-11"})
     page = client.get(response["Location"]).content.decode()
     assert "days)" not in page  # no accrual period at all, let alone "(-20 days)"
+    quote = PayoffQuote.objects.get(loan=loan)
+    assert (quote.channel, quote.good_through, quote.interest_credit) == ("portal", date(2026, 12, 11), D("1082.35"))
     assert shows_money(
         page, "Interest paid through 2027-01-01, after the payoff date: none owed; $1,082.35 paid ahead is credited"
     )

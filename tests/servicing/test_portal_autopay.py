@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from lending.core import roles
+from lending.core.models import AuditEvent
 from servicing.models import AutopayEnrollment, LoanAccount
 from servicing.services import ach
 from tests.core.factories import user_with_role
@@ -72,6 +73,8 @@ def test_the_borrower_enrolls_sees_and_cancels(client, loan):
     assert not enrollment.active
     assert enrollment.cancelled_by == loan.borrower
     assert client.post(_url(loan, "loan-autopay-cancel")).status_code == 409  # nothing active to cancel
+    assert list(AutopayEnrollment.objects.values_list("pk", "active")) == [(enrollment.pk, False)]
+    assert AuditEvent.objects.filter(verb="autopay.cancelled").count() == 1  # the refused second cancel wrote none
 
 
 def test_a_second_enrollment_is_refused_while_one_is_active(client, loan):
@@ -88,6 +91,8 @@ def test_cancel_without_any_enrollment_is_refused(client, loan):
     response = client.post(_url(loan, "loan-autopay-cancel"))
     assert response.status_code == 409
     assert "no autopay" in response.content.decode()
+    assert AutopayEnrollment.objects.count() == 0
+    assert not AuditEvent.objects.filter(verb="autopay.cancelled").exists()
 
 
 @pytest.mark.parametrize(

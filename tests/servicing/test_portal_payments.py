@@ -113,6 +113,8 @@ def test_more_than_the_ceiling_is_refused_with_the_figure(client, loan):
     [error] = response.context["form"].errors["amount"]
     assert "at most $" in error
     assert "payoff" in error
+    assert PendingPayment.objects.count() == 0
+    assert not AuditEvent.objects.filter(verb="ach_payment.scheduled").exists()
 
 
 def test_a_loan_that_is_not_active_takes_no_payment(client, loan):
@@ -194,6 +196,9 @@ def test_a_payment_of_another_loan_is_404_under_this_loan(client, loan):
     other_pending = _schedule(mine_too)
     client.force_login(loan.borrower)
     assert client.post(_cancel_url(loan, other_pending)).status_code == 404
+    other_pending.refresh_from_db()
+    assert other_pending.status == "pending"
+    assert not AuditEvent.objects.filter(verb="ach_payment.cancelled").exists()
 
 
 def test_cancel_is_post_only_and_anonymous_goes_to_sign_in(client, loan):
@@ -203,3 +208,6 @@ def test_cancel_is_post_only_and_anonymous_goes_to_sign_in(client, loan):
     assert response["Location"].startswith(reverse("login"))
     client.force_login(loan.borrower)
     assert client.get(_cancel_url(loan, pending)).status_code == 405
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+    assert not AuditEvent.objects.filter(verb="ach_payment.cancelled").exists()

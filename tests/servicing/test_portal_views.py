@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from lending.core import roles
-from servicing.models import Installment
+from lending.core.models import AuditEvent
+from servicing.models import AutopayEnrollment, Installment, PendingPayment
 from servicing.selectors import portal as portal_selectors
 from servicing.services import ach
 from servicing.services.payments import payment_reverse
@@ -56,6 +57,9 @@ def test_another_borrower_gets_404(client, loan, name):
 def test_another_borrower_posting_gets_404(client, loan, name):
     client.force_login(make_borrower(user_with_role(roles.BORROWER)))
     assert client.post(_url(name, loan), {}).status_code == 404
+    assert PendingPayment.objects.count() == 0
+    assert AutopayEnrollment.objects.count() == 0
+    assert not AuditEvent.objects.filter(verb__startswith="autopay.").exists()
 
 
 def test_another_borrower_cannot_cancel_a_scheduled_payment(client, loan):

@@ -212,6 +212,9 @@ def test_servicers_view_loans_and_the_journal_in_the_admin_read_only(client, loa
     assert client.get(reverse("admin:servicing_loanaccount_add")).status_code == 403
     assert client.post(reverse("admin:servicing_journalentry_delete", args=[entry.pk])).status_code == 403
     assert client.post(reverse("admin:servicing_loanaccount_change", args=[loan.pk]), {}).status_code == 403
+    assert JournalEntry.objects.filter(pk=entry.pk).exists()  # not deleted
+    stored = LoanAccount.objects.get(pk=loan.pk)
+    assert (stored.status, stored.version) == (loan.status, loan.version)
 
 
 def test_only_managers_edit_the_chart_and_codes_stay_fixed(client):

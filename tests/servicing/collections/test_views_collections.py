@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from lending.core import roles
+from lending.core.models import AuditEvent
 from servicing.models import ContactAttempt, DelinquencyHistory, LoanAccount, PromiseToPay
 from servicing.services import collections
 from servicing.services.collections import cease_contact_set, promise_make
@@ -85,6 +86,8 @@ def test_only_managers_reassign_and_assign(client, loan):
     response = client.post(reverse("collections:reassign", args=[loan.pk]), {"collector": "999999"})
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
+    loan.refresh_from_db()
+    assert loan.collector is None
 
 
 def test_the_nav_shows_collections_to_collectors_and_managers_only(client):
@@ -188,6 +191,12 @@ def test_cease_contact_on_the_page(client, loan):
     assert loan.cease_contact is False
     response = client.post(reverse("collections:cease-contact", args=[loan.pk]), {"action": "maybe"})
     assert response.status_code == 400
+    loan.refresh_from_db()
+    assert loan.cease_contact is False
+    assert not ContactAttempt.objects.filter(loan=loan).exists()  # the letter was refused
+    # One set (the collector) and one clear (the manager); the refused clear and "maybe" wrote none.
+    verbs = AuditEvent.objects.filter(verb__startswith="loan.cease_contact").values_list("verb", flat=True)
+    assert sorted(verbs) == ["loan.cease_contact_cleared", "loan.cease_contact_set"]
 
 
 def test_promise_form_and_its_errors(client, loan, monkeypatch):
@@ -215,6 +224,7 @@ def test_a_missing_loan_is_404(client):
     client.force_login(user_with_role(roles.COLLECTOR))
     assert client.get(reverse("collections:loan", args=[999999])).status_code == 404
     assert client.post(reverse("collections:promise-make", args=[999999]), {}).status_code == 404
+    assert PromiseToPay.objects.count() == 0
 
 
 def _loans_with_activity(n: int, collector) -> None:

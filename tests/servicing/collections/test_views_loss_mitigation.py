@@ -85,6 +85,11 @@ def test_other_roles_get_403(client, loan, today, role):
     for url in [*_posts(loan, app), reverse("collections:foreclosure-refer", args=[loan.pk])]:
         assert client.post(url).status_code == 403, url
     assert client.get(reverse("collections:lm-document", args=[loan.pk, doc.pk])).status_code == 403
+    app.refresh_from_db()  # still as received: not acknowledged, completed or decided
+    assert (app.status, app.acknowledged_on, app.completed_on, app.decided_on) == ("received", None, None, None)
+    assert LossMitigationApplication.objects.filter(loan=loan).count() == 1
+    assert LossMitigationDocument.objects.filter(application=app).count() == 1
+    assert not ForeclosureReferral.objects.exists()
 
 
 def test_only_a_manager_refers_to_foreclosure(client, loan, today):
@@ -92,6 +97,7 @@ def test_only_a_manager_refers_to_foreclosure(client, loan, today):
     url = reverse("collections:foreclosure-refer", args=[loan.pk])
     assert client.post(url, {"referred_on": "2027-02-16", "attorney": "Hale & Co"}).status_code == 403
     assert 'data-testid="referral-form"' not in _page(client, loan)
+    assert not ForeclosureReferral.objects.exists()
 
 
 def test_another_loans_application_and_document_are_404(client, loan, today):
@@ -203,6 +209,9 @@ def test_form_errors_are_400_with_the_field(client, loan, today):
     )
     assert response.status_code == 400
     assert "Only a complete application can be evaluated: mark it complete first." in response.content.decode()
+    app.refresh_from_db()
+    assert (app.status, app.decided_on, app.option) == ("received", None, "")
+    assert list(LossMitigationApplication.objects.filter(loan=loan)) == [app]  # the bad receipts made none
 
 
 def test_the_referral_says_why_and_when(client, loan, today):
@@ -227,6 +236,13 @@ def test_the_referral_says_why_and_when(client, loan, today):
     assert client.post(url, {"referred_on": "2027-05-02", "attorney": "Hale & Co"}).status_code == 302
     assert 'data-testid="referral">Referred to Hale &amp; Co on 2027-05-02 at 121 days delinquent' in _page(
         client, loan
+    )
+    referral = ForeclosureReferral.objects.get()
+    assert (referral.loan, referral.referred_on, referral.attorney, referral.days_past_due) == (
+        loan,
+        date(2027, 5, 2),
+        "Hale & Co",
+        121,
     )
 
 

@@ -156,6 +156,9 @@ def test_a_manager_reruns_a_failed_step_and_only_its_failed_loan_is_done(client,
     again = client.post(reverse("jobs:step-rerun", args=[_failed_step(failed_run).pk]))
     assert again.status_code == 409
     assert "Mark loans for 2026-03-11 has not failed." in again.content.decode()
+    assert MarkStep.calls == [[loans[1].pk]]  # the refused rerun ran nothing
+    # Marked once each: the two good loans in the run, the failed one by the one rerun.
+    assert marked(MARK, LAST_CLOSABLE) == [loans[0].pk, loans[2].pk, loans[1].pk]
 
 
 @pytest.mark.parametrize(
@@ -176,7 +179,7 @@ def test_a_bad_date_is_a_400_with_the_reason_and_starts_nothing(client, value, m
     assert NightlyRun.objects.count() == 0
 
 
-def test_a_run_in_progress_cannot_be_started_again_from_the_page(client, failed_run):
+def test_a_run_in_progress_cannot_be_started_again_from_the_page(client, failed_run, loans):
     client.force_login(user_with_role(roles.MANAGER))
     NightlyRun.objects.filter(pk=failed_run.pk).update(status="running")
     response = client.post(reverse("jobs:run-start"), {"business_date": "2026-03-11"})
@@ -184,6 +187,10 @@ def test_a_run_in_progress_cannot_be_started_again_from_the_page(client, failed_
     assert "is already running" in response.context["form"].errors["business_date"][0]
     rerun = client.post(reverse("jobs:step-rerun", args=[_failed_step(failed_run).pk]))
     assert rerun.status_code == 409
+    assert NightlyRun.objects.count() == 1
+    step = _failed_step(failed_run)
+    assert (step.status, step.error_count) == ("failed", 1)
+    assert marked(MARK, LAST_CLOSABLE) == [loans[0].pk, loans[2].pk]  # the failed loan was not re-marked
 
 
 def test_unknown_ids_are_404(client, failed_run):
@@ -191,6 +198,8 @@ def test_unknown_ids_are_404(client, failed_run):
     assert client.get(reverse("jobs:run", args=[999999])).status_code == 404
     assert client.get(reverse("jobs:step-errors", args=[999999])).status_code == 404
     assert client.post(reverse("jobs:step-rerun", args=[999999])).status_code == 404
+    assert NightlyRun.objects.count() == 1
+    assert _failed_step(failed_run).status == "failed"
 
 
 def test_posts_need_the_csrf_token(failed_run):

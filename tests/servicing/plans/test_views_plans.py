@@ -144,6 +144,10 @@ def test_a_refused_transition_is_a_409_with_the_reason(client, loan):
     )
     assert response.status_code == 409
     assert response.context["forbearance_form"].non_field_errors() == ["The loan already has an active repayment plan."]
+    proposal.refresh_from_db()
+    assert proposal.status == "cancelled"  # the refused approval left it as it was
+    assert not Forbearance.objects.exists()
+    assert RepaymentPlan.objects.filter(loan=loan).count() == 1
     assert client.post(reverse("collections:modification-approve", args=[999999])).status_code == 404
 
 
