@@ -97,6 +97,17 @@ MODULES |= {
     "servicing/services/documents.py": ["tests/servicing/test_documents_*.py"],
     "servicing/services/escrow_statements.py": ["tests/servicing/test_escrow_statements.py"],
     "servicing/services/collections.py": ["tests/servicing/collections/test_*.py"],
+    "servicing/services/charge_off.py": [
+        "tests/servicing/collections/test_charge_off*.py",
+        "tests/servicing/collections/test_views_charge_off.py",
+    ],
+    # Loss mitigation plans: repayment, forbearance, modification and its trial (issue 12).
+    "servicing/services/plans.py": ["tests/servicing/plans/test_*.py"],
+    "servicing/services/modification.py": [
+        "tests/servicing/plans/test_modification*.py",
+        "tests/servicing/plans/test_views_plans.py",
+    ],
+    "servicing/services/modification_trial.py": ["tests/servicing/plans/test_modification*.py"],
 }
 
 
