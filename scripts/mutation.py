@@ -79,7 +79,11 @@ MODULES |= {
     # The close of business (issue 10): each money service against its step's tests.
     "servicing/services/ledger_bulk.py": ["tests/servicing/nightly/test_interest*.py"],
     "servicing/services/nightly/steps/interest.py": ["tests/servicing/nightly/test_interest*.py"],
-    "servicing/services/fees.py": ["tests/servicing/nightly/test_late_fees*.py"],
+    # Late fees, and the waiver of any fee (a returned-payment fee's tests waive one).
+    "servicing/services/fees.py": [
+        "tests/servicing/nightly/test_late_fees*.py",
+        "tests/servicing/nightly/test_returned_fee.py",
+    ],
     "servicing/services/ach_returns.py": [
         "tests/servicing/nightly/test_ach*.py",
         "tests/servicing/nightly/test_returned_fee.py",
