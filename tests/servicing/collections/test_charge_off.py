@@ -312,9 +312,7 @@ def test_a_recovery_may_be_dated_today_but_not_tomorrow(manager):
         ("1.00", date(2027, 3, 8), "check", "", "The form expired: open the page again."),
     ],
 )
-def test_each_bad_recovery_input_is_refused_in_words_and_nothing_is_written(
-    manager, amount, day, method, key, message
-):
+def test_each_bad_recovery_input_is_refused_in_words_and_nothing_is_written(manager, amount, day, method, key, message):
     loan = _owing_loan()
     loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
     entries = JournalEntry.objects.count()
