@@ -85,7 +85,7 @@ def test_a_forbearance_takes_1_to_12_months(loan, collector, months, accepted):
     assert (str(refused.value), refused.value.field) == ("Choose between 1 and 12 months.", "months")
 
 
-@pytest.mark.parametrize("amount", [None, "abc", "-0.01", "1.005"])
+@pytest.mark.parametrize("amount", [None, "abc", "-0.01", "1.005", "NaN", "Infinity"])
 def test_a_reduced_payment_is_dollars_and_cents_and_not_negative(loan, collector, amount):
     with pytest.raises(PlanError) as refused:
         forbearance_create(actor=collector, loan=loan, months=2, reduced_payment=amount)
