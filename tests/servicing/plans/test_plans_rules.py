@@ -15,7 +15,7 @@ import pytest
 
 from lending.core import roles
 from lending.core.models import AuditEvent
-from servicing.models import Forbearance, LoanAccount, RepaymentPlan
+from servicing.models import Forbearance, Installment, LoanAccount, RepaymentPlan
 from servicing.services import payments, plans
 from servicing.services.modification import modification_approve, modification_propose
 from servicing.services.plans import (
@@ -208,3 +208,14 @@ def test_only_posted_payments_in_the_span_count_summed_per_day(loan, collector):
     pay(loan, "160.00", date(2027, 2, 15), "p6")
     # Feb 16 through Mar 1: 10.00 on Feb 16; 20.00 + 5.00 = 25.00 on Mar 1 (the reversed 40.00 is not counted).
     assert sorted(payments_by_day([loan.pk], APPROVED, MAR)[loan.pk]) == [(APPROVED, D("10.00")), (MAR, D("25.00"))]
+
+
+def test_the_arrears_are_what_this_loans_due_installments_still_owe(loan, collector):
+    delinquent_loan()  # another loan, as far behind: not this loan's arrears
+    # Jan 1 partly paid on the installment itself: 100.00 principal, 200.00 interest, 50.00 escrow.
+    Installment.objects.filter(loan=loan, number=1).update(
+        paid_principal=D("100.00"), paid_interest=D("200.00"), paid_escrow=D("50.00")
+    )
+    plan = repayment_plan_create(actor=collector, loan=loan, months=2)
+    # 3,396.26 - 100.00 - 200.00 - 50.00 = 3,046.26 of Jan, + 2,421.20 of Feb = 5,467.46.
+    assert plan.arrears == D("5467.46")
