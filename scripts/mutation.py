@@ -52,9 +52,9 @@ MODULES: dict[str, list[str]] = {
     "lending/finance/payoff.py": ["tests/finance/test_payoff*.py"],
     "lending/finance/reamortization.py": ["tests/finance/test_reamortization*.py"],
     "lending/finance/uli.py": ["tests/finance/test_uli*.py"],
-    "lending/finance/prepayment.py": ["tests/finance/test_prepayment.py"],
-    "lending/finance/ratios.py": ["tests/finance/test_roll_rates.py"],
-    "lending/finance/roll_rates.py": ["tests/finance/test_roll_rates.py"],
+    "lending/finance/prepayment.py": ["tests/finance/test_prepayment*.py"],
+    "lending/finance/ratios.py": ["tests/finance/test_ratios*.py", "tests/finance/test_roll_rates*.py"],
+    "lending/finance/roll_rates.py": ["tests/finance/test_roll_rates*.py"],
 }
 PAYMENT_TESTS = [
     "tests/servicing/test_payments*.py",
