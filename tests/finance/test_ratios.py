@@ -40,3 +40,9 @@ def test_a_float_input_is_refused_naming_which_one(part, whole, message):
     with pytest.raises(ValueError, match="use Decimal or str") as refused:
         percent_of(part, whole)
     assert str(refused.value) == message
+
+
+def test_a_share_is_worked_in_the_money_context_to_34_digits():
+    # 10 ** 30 of a base of 1: 10 ** 32 %, to a tenth: 33 digits and 1 decimal = 34 digits, the money CONTEXT's
+    # precision (Python's default 28 digits could not hold it).
+    assert percent_of(D("1E+30"), 1) == D("100000000000000000000000000000000.0")
