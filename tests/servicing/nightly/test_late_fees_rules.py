@@ -15,9 +15,10 @@ import pytest
 
 from lending.core import roles
 from lending.core.models import AuditEvent
-from servicing.models import BorrowerDocument, Installment, LoanAccount, LoanFee
+from servicing.models import BorrowerDocument, Installment, JournalEntry, LoanAccount, LoanFee
 from servicing.services import payments
 from servicing.services.fees import late_fees_assess
+from servicing.services.ledger import journal_post
 from servicing.services.nightly.steps.late_fees import LateFeesStep
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
@@ -91,7 +92,8 @@ def test_a_percent_fee_is_charged_on_any_principal_or_interest_owed(principal, i
     Installment.objects.filter(loan=loan, number=2).update(
         principal=principal, interest=interest, payment=principal + interest + D("525.00")
     )
-    _run(date(2027, 2, 17))
+    _, result = _run(date(2027, 2, 17))
+    assert result.errors == []  # nothing refused either: a fee of 0.00 is not even attempted
     assert list(LoanFee.objects.values_list("amount", flat=True)) == ([] if expected is None else [expected])
 
 
@@ -128,3 +130,41 @@ def test_each_fee_sends_its_late_fee_notice(django_capture_on_commit_callbacks):
         _run(date(2027, 2, 17))
     notice = BorrowerDocument.objects.get(loan=loan)
     assert notice.kind == BorrowerDocument.Kind.LATE_FEE
+
+
+def test_a_loan_no_longer_active_is_never_pending():
+    loan, active = _late_loan(), _late_loan()  # the same 15 days' grace, both late since Feb 17
+    LoanAccount.objects.filter(pk=loan.pk).update(status=LoanAccount.Status.CHARGED_OFF)
+    assert list(LateFeesStep().pending_loan_ids(date(2027, 2, 17))) == [active.pk]
+
+
+def test_an_escrow_only_installment_under_a_percent_fee_is_not_pending():
+    loan = _late_loan()  # 5 % of principal and interest, no flat part
+    Installment.objects.filter(loan=loan, number=2).update(principal=0, interest=0, payment=D("525.00"))
+    assert list(LateFeesStep().pending_loan_ids(date(2027, 2, 17))) == []
+
+
+def test_another_kind_of_fee_on_the_installment_does_not_stand_for_its_late_fee():
+    loan = _late_loan()
+    # A returned-payment fee of 25.00 already sits on installment 2 (as ach_returns records one).
+    journal_post(
+        actor=None,
+        loan=loan,
+        effective_date=date(2027, 2, 10),
+        kind=JournalEntry.Kind.FEE,
+        memo="Returned payment fee",
+        lines=[("fees_receivable", D("25.00"), D("0")), ("fee_income", D("0"), D("25.00"))],
+    )
+    entry = JournalEntry.objects.filter(loan=loan, kind=JournalEntry.Kind.FEE).get()
+    installment = _installment(loan, 2)
+    LoanFee.objects.create(
+        loan=loan,
+        installment=installment,
+        kind=LoanFee.Kind.RETURNED_PAYMENT,
+        amount=D("25.00"),
+        assessed_on=date(2027, 2, 10),
+        journal_entry=entry,
+    )
+    Installment.objects.filter(pk=installment.pk).update(fees=D("25.00"))
+    _run(date(2027, 2, 17))
+    assert LoanFee.objects.get(kind=LoanFee.Kind.LATE_FEE).amount == D("94.81")  # 5 % of 1,896.20
