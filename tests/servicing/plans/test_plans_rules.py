@@ -206,8 +206,21 @@ def test_only_posted_payments_in_the_span_count_summed_per_day(loan, collector):
     payments.payment_reverse(transaction=reversed_payment, reason="NSF", actor=None)
     pay(loan, "80.00", date(2027, 3, 2), "p5")
     pay(loan, "160.00", date(2027, 2, 15), "p6")
+    pay(delinquent_loan(), "7.00", MAR, "another-loans")
     # Feb 16 through Mar 1: 10.00 on Feb 16; 20.00 + 5.00 = 25.00 on Mar 1 (the reversed 40.00 is not counted).
-    assert sorted(payments_by_day([loan.pk], APPROVED, MAR)[loan.pk]) == [(APPROVED, D("10.00")), (MAR, D("25.00"))]
+    by_loan = payments_by_day([loan.pk], APPROVED, MAR)
+    assert list(by_loan) == [loan.pk]  # only the loans asked about
+    assert sorted(by_loan[loan.pk]) == [(APPROVED, D("10.00")), (MAR, D("25.00"))]
+
+
+def test_an_active_forbearance_blocks_another_plan_in_words(loan, collector):
+    forbearance_create(actor=collector, loan=loan, months=2, reduced_payment=D("0"))
+    with pytest.raises(PlanError) as refused:
+        repayment_plan_create(actor=collector, loan=loan, months=3)
+    assert (str(refused.value), refused.value.conflict) == ("The loan already has an active forbearance.", True)
+    with pytest.raises(PlanError) as refused:
+        repayment_plan_create(actor=user_with_role(roles.SERVICER), loan=loan, months=3)
+    assert (str(refused.value), refused.value.forbidden) == ("Only a collector or a manager may do that.", True)
 
 
 def test_the_arrears_are_what_this_loans_due_installments_still_owe(loan, collector):
