@@ -52,9 +52,9 @@ MODULES: dict[str, list[str]] = {
     "lending/finance/payoff.py": ["tests/finance/test_payoff*.py"],
     "lending/finance/reamortization.py": ["tests/finance/test_reamortization*.py"],
     "lending/finance/uli.py": ["tests/finance/test_uli*.py"],
-    "lending/finance/prepayment.py": ["tests/finance/test_prepayment.py"],
-    "lending/finance/ratios.py": ["tests/finance/test_roll_rates.py"],
-    "lending/finance/roll_rates.py": ["tests/finance/test_roll_rates.py"],
+    "lending/finance/prepayment.py": ["tests/finance/test_prepayment*.py"],
+    "lending/finance/ratios.py": ["tests/finance/test_ratios*.py", "tests/finance/test_roll_rates*.py"],
+    "lending/finance/roll_rates.py": ["tests/finance/test_roll_rates*.py"],
 }
 PAYMENT_TESTS = [
     "tests/servicing/test_payments*.py",
@@ -92,7 +92,11 @@ MODULES |= {
     # The close of business (issue 10): each money service against its step's tests.
     "servicing/services/ledger_bulk.py": ["tests/servicing/nightly/test_interest*.py"],
     "servicing/services/nightly/steps/interest.py": ["tests/servicing/nightly/test_interest*.py"],
-    "servicing/services/fees.py": ["tests/servicing/nightly/test_late_fees*.py"],
+    # Late fees, and the waiver of any fee (a returned-payment fee's tests waive one).
+    "servicing/services/fees.py": [
+        "tests/servicing/nightly/test_late_fees*.py",
+        "tests/servicing/nightly/test_returned_fee.py",
+    ],
     "servicing/services/ach_returns.py": [
         "tests/servicing/nightly/test_ach*.py",
         "tests/servicing/nightly/test_returned_fee.py",
@@ -110,6 +114,17 @@ MODULES |= {
     "servicing/services/documents.py": ["tests/servicing/test_documents_*.py"],
     "servicing/services/escrow_statements.py": ["tests/servicing/test_escrow_statements.py"],
     "servicing/services/collections.py": ["tests/servicing/collections/test_*.py"],
+    "servicing/services/charge_off.py": [
+        "tests/servicing/collections/test_charge_off*.py",
+        "tests/servicing/collections/test_views_charge_off.py",
+    ],
+    # Loss mitigation plans: repayment, forbearance, modification and its trial (issue 12).
+    "servicing/services/plans.py": ["tests/servicing/plans/test_*.py"],
+    "servicing/services/modification.py": [
+        "tests/servicing/plans/test_modification*.py",
+        "tests/servicing/plans/test_views_plans.py",
+    ],
+    "servicing/services/modification_trial.py": ["tests/servicing/plans/test_modification*.py"],
 }
 
 

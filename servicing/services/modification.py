@@ -147,9 +147,10 @@ def _term_to(loan: LoanAccount, first_due: date, maturity: date) -> int:
 
 
 def installment_due_date(loan: LoanAccount, number: int) -> date:
-    """The due date of installment ``number`` on the loan's series of due dates (numbered from its first row)."""
-    first = Installment.objects.filter(loan=loan).order_by("number").values_list("number", flat=True).first() or 1
-    return amortization.due_date(loan.first_payment_date, loan.payment_frequency, number - first)
+    """The due date of installment ``number`` on the loan's series of due dates: installment n falls on the n-th
+    date from ``first_payment_date``. A transferred loan's installments are numbered from the note's first (the
+    first left is ``paid + 1``) and its ``first_payment_date`` is the note's, so its lowest number is not 1."""
+    return amortization.due_date(loan.first_payment_date, loan.payment_frequency, number - 1)
 
 
 def figures_store(modification: LoanModification, figures: ModificationFigures, *, trial: bool = True) -> None:

@@ -196,7 +196,7 @@ def _money_input(value: Decimal | str | None, field: str) -> Decimal:
         amount = Decimal(value) if value is not None else None
     except (InvalidOperation, TypeError, ValueError):
         amount = None
-    if amount is None or amount < ZERO or amount != amount.quantize(Decimal("0.01")):
+    if amount is None or not amount.is_finite() or amount < ZERO or amount != amount.quantize(Decimal("0.01")):
         raise PlanError("Enter an amount of $0.00 or more, in dollars and cents.", field=field)
     return amount
 

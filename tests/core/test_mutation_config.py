@@ -47,6 +47,10 @@ MONEY_MODULES = [
     "servicing/services/documents.py",
     "servicing/services/escrow_statements.py",
     "servicing/services/collections.py",
+    "servicing/services/charge_off.py",
+    "servicing/services/plans.py",
+    "servicing/services/modification.py",
+    "servicing/services/modification_trial.py",
 ]
 
 
@@ -75,6 +79,12 @@ def test_a_module_runs_against_its_own_test_files():
         "tests/servicing/test_payoff_views.py",
     ]
     assert "tests/servicing/test_posting_rules.py" in mutation.tests_of("servicing/services/posting.py")
+    assert mutation.tests_of("servicing/services/charge_off.py") == [
+        "tests/servicing/collections/test_charge_off.py",
+        "tests/servicing/collections/test_charge_off_demo.py",
+        "tests/servicing/collections/test_charge_off_postgres.py",
+        "tests/servicing/collections/test_views_charge_off.py",
+    ]
 
 
 def test_every_finance_module_is_listed():

@@ -337,3 +337,17 @@ def test_the_borrower_sees_the_escrow_balance_of_a_transferred_loan_whose_bills_
         "The bills your escrow pays have not been recorded yet.</p>"
     ) in page
     assert "This loan has no escrow account" not in page
+
+
+def test_a_transferred_loans_modification_starts_on_the_due_date_after_its_last_installment(monkeypatch):
+    from servicing.services import plans
+    from servicing.services.modification import modification_propose
+
+    # T-1001: the note's first due date is Feb 1 2020 and its 360th Jan 1 2050; boarded with Jan 1 2026 next due, so
+    # its installments are numbers 72 (Jan 1 2026) to 360 (Jan 1 2050). On Oct 2 2049 three are left (Nov 1, Dec 1
+    # 2049, Jan 1 2050): the trial takes them and the new schedule starts on the next date of the series, Feb 1
+    # 2050 (installment 361), and 120 installments end on Jan 1 2060.
+    loan = loan_board_transfer(loan=transfer(), actor=None)
+    monkeypatch.setattr(plans, "_today", lambda: date(2049, 10, 2))
+    proposal = modification_propose(actor=user_with_role(roles.COLLECTOR), loan=loan, new_rate=D("5"), term_periods=120)
+    assert (proposal.first_due_date, proposal.maturity_date) == (date(2050, 2, 1), date(2060, 1, 1))

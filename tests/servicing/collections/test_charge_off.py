@@ -268,3 +268,62 @@ def test_the_nightly_run_leaves_a_charged_off_loan_alone(manager, monkeypatch):
     charged.refresh_from_db()
     assert (charged.status, charged.interest_due, charged.days_past_due) == ("charged_off", ZERO, 45)
     assert service.charge_off_figures(charged).loss == ZERO
+
+
+def test_interest_paid_in_advance_is_the_borrowers_money_applied_before_the_loss(manager):
+    loan = delinquent_loan()
+    # 212.34 of interest paid ahead of its accrual, held for the borrower (a liability, like suspense).
+    _post(loan, date(2027, 2, 20), "payment", ("cash", D("212.34"), 0), ("interest_prepaid", 0, D("212.34")))
+    loan.refresh_from_db()
+    charge_off = loan_charge_off(actor=manager, loan=loan, reason="Uncollectible", as_of=CHARGED_ON)
+    # Borrower's funds: 212.34 prepaid + 1,050.00 escrow held = 1,262.34.
+    # Loss: 300,000.00 principal - 1,262.34 = 298,737.66.
+    assert _lines(charge_off.journal_entry) == [
+        ("interest_prepaid", D("212.34"), ZERO),
+        ("escrow_liability", D("1050.00"), ZERO),
+        ("charge_off_loss", D("298737.66"), ZERO),
+        ("allowance_loan_losses", ZERO, D("298737.66")),
+        ("allowance_loan_losses", D("298737.66"), ZERO),
+        ("loans_receivable", ZERO, D("300000.00")),
+    ]
+    assert (charge_off.borrower_funds_applied, charge_off.loss) == (D("1262.34"), D("298737.66"))
+    loan.refresh_from_db()
+    assert loan.interest_prepaid == ZERO
+    _ledger_verify_passes()
+
+
+def test_a_recovery_may_be_dated_today_but_not_tomorrow(manager):
+    loan = _owing_loan()
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    # "Today" is Mar 10 2027 (the autouse fixture): received today is money in hand.
+    assert _recover(manager, loan, "10.00", "CHK-TODAY", day=date(2027, 3, 10)).received_on == date(2027, 3, 10)
+    with pytest.raises(ChargeOffError, match=r"^A recovery cannot be dated in the future\.$"):
+        _recover(manager, loan, "10.00", "CHK-TOMORROW", day=date(2027, 3, 11))
+
+
+@pytest.mark.parametrize(
+    ("amount", "day", "method", "key", "message"),
+    [
+        (None, date(2027, 3, 8), "check", "K", "The amount must be more than $0.00."),
+        ("-5.00", date(2027, 3, 8), "check", "K", "The amount must be more than $0.00."),
+        ("1.005", date(2027, 3, 8), "check", "K", "The amount is in dollars and cents."),
+        ("1.00", date(2027, 3, 11), "check", "K", "A recovery cannot be dated in the future."),
+        ("1.00", date(2027, 3, 8), "barter", "K", "Choose how the money came."),
+        ("1.00", date(2027, 3, 8), "check", "", "The form expired: open the page again."),
+    ],
+)
+def test_each_bad_recovery_input_is_refused_in_words_and_nothing_is_written(manager, amount, day, method, key, message):
+    loan = _owing_loan()
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    entries = JournalEntry.objects.count()
+    with pytest.raises(ChargeOffError) as refused:
+        recovery_post(
+            actor=manager,
+            loan=loan,
+            amount=None if amount is None else D(amount),
+            received_on=day,
+            method=method,
+            idempotency_key=key,
+        )
+    assert str(refused.value) == message
+    assert (Recovery.objects.count(), JournalEntry.objects.count()) == (0, entries)
