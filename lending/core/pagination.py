@@ -65,7 +65,8 @@ class CachedCountPaginator(Paginator):
     For hot work lists whose count costs more than the page itself: the collections queue's count reads every
     delinquent loan (7,000 in the bench, 16-18 ms, a third of the page), the page's rows one index range. A count
     up to ``seconds`` old only shifts the "of N"; what a page shows and where "Next" leads come from the rows.
-    A page number past the rows gives the last page by the count, like ``get_page``."""
+    A page number past the count gives the last page by the count, like ``get_page``; only the page right after
+    it is read, since a count behind the rows reaches it by "Next"."""
 
     def __init__(self, object_list, per_page, *, cache_key: str, seconds: int, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
@@ -81,19 +82,20 @@ class CachedCountPaginator(Paginator):
         return counted
 
     def validate_number(self, number):
-        """A whole number from 1; past the count is allowed, since a count up to ``seconds`` old may be short of
-        the rows (``page`` falls back to the last page when no row is there)."""
+        """A whole number from 1. One page past the count is allowed (the rows said it exists: a count up to
+        ``seconds`` old may be short of them); further past it is the last page by the count, as ``get_page``
+        gives, without reading rows that are not there."""
         try:
             return super().validate_number(number)
         except EmptyPage:
-            if int(number) < 1:  # int() cannot fail: the parent turned it into an int first
+            if int(number) != self.num_pages + 1:  # int() cannot fail: the parent turned it into an int first
                 raise
             return int(number)
 
     def page(self, number):
         number = self.validate_number(number)
         rows = self._rows(number)
-        if not rows and number > self.num_pages > 0:  # past the end: the last page by the count
+        if not rows and number > self.num_pages > 0:  # the page after the count's last, and no row there
             number = self.num_pages
             rows = self._rows(number)
         page = self._get_page(rows[: self.per_page], number, self)

@@ -75,19 +75,24 @@ def test_the_count_is_read_once_a_minute_and_a_page_reads_one_row_past_its_last(
 
 def test_with_a_count_behind_the_rows_next_still_leads_to_every_row(users):
     _cached(users).count  # noqa: B018 -- caches 7
-    UserFactory.create_batch(2)  # 9 rows now, the cached count still says 7 (4 pages)
+    UserFactory.create_batch(4)  # 11 rows now, the cached count still says 7 (4 pages)
     page = _cached(users).get_page(4)
     assert [u.pk for u in page] == [u.pk for u in users[6:8]]
     assert (page.has_next(), page.of_pages) == (True, 5)  # the rows say a 5th page exists; the count said 4
-    page = _cached(users).get_page(5)
-    assert ([u.pk for u in page], page.has_next(), page.of_pages) == ([users[8].pk], False, 5)
+    page = _cached(users).get_page(5)  # "Next" from the 4th: the page after the count's last is read
+    assert ([u.pk for u in page], page.has_next(), page.of_pages) == ([u.pk for u in users[8:10]], True, 6)
+    assert _cached(users).get_page(6).number == 4  # two past the count: its last page until the count is renewed
 
 
 def test_with_a_count_ahead_of_the_rows_a_page_past_them_is_the_last_page_by_the_count(users):
     _cached(users).count  # noqa: B018 -- caches 7 (4 pages)
     User.objects.filter(pk__in=[u.pk for u in users[4:]]).delete()  # 4 rows left: 2 pages
-    page = _cached(users).get_page(9)  # past the rows and the count: the count's last page (4), no rows there
-    assert (page.number, list(page), page.has_next()) == (4, [], False)
+    with CaptureQueriesContext(connection) as queries:
+        page = _cached(users).get_page(9)  # far past the count: its last page (4), read once; no rows there now
+    assert (page.number, list(page), page.has_next(), len(queries)) == (4, [], False, 1)
+    with CaptureQueriesContext(connection) as queries:
+        page = _cached(users).get_page(5)  # the page after the count's last: read, empty, then the last page
+    assert (page.number, list(page), len(queries)) == (4, [], 2)
     page = _cached(users).get_page(2)
     assert ([u.pk for u in page], page.has_next()) == ([u.pk for u in users[2:4]], False)
     with pytest.raises(EmptyPage):
