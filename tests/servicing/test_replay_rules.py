@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from lending.core import roles
-from lending.core.models import AuditEvent
+from lending.core.models import AuditEvent, User
 from servicing.models import AllocationLine, Installment, JournalEntry, LoanTransaction, Replay, ReplayChange
 from servicing.services import payments, replay
 from servicing.services.payments import payment_post, payment_reverse
@@ -216,3 +216,11 @@ def test_unwind_then_reapply_hands_back_the_replay_and_the_payments_new_entries(
     assert Replay.objects.get(pk=result.pk).trigger == later
     assert _paid_numbers(stored) == {1}  # put back as it was
     assert ReplayChange.objects.get().changed is False
+
+
+def test_a_replay_by_an_unsaved_user_records_no_creator(loan):
+    nobody = User(email="nobody@example.com")  # a placeholder caller, never saved
+    payment = _inst(loan, 1).payment
+    _pay(loan, payment, "later", date(2027, 2, 10), actor=nobody)
+    _pay(loan, payment, "back", date(2027, 1, 1), actor=nobody)
+    assert Replay.objects.get().created_by_id is None
