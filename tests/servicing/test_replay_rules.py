@@ -12,9 +12,11 @@ from lending.core import roles
 from lending.core.models import AuditEvent, User
 from servicing.models import AllocationLine, Installment, JournalEntry, LoanTransaction, Replay, ReplayChange
 from servicing.services import payments, replay
-from servicing.services.payments import payment_post, payment_reverse
+from servicing.services.ledger import LedgerError
+from servicing.services.payments import PaymentError, payment_post, payment_reverse
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
+from tests.servicing.factories_portal import pay_installments
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -224,3 +226,86 @@ def test_a_replay_by_an_unsaved_user_records_no_creator(loan):
     _pay(loan, payment, "later", date(2027, 2, 10), actor=nobody)
     _pay(loan, payment, "back", date(2027, 1, 1), actor=nobody)
     assert Replay.objects.get().created_by_id is None
+
+
+def test_taking_a_prepayment_off_prices_the_installments_back_until_it_is_put_back(monkeypatch):
+    # Figures of tests/servicing/test_reamortization.py: $200,000 at 6.5 % over 360 months, installments 1-3 paid;
+    # 10,000.00 prepaid on March 1 prices installment 4 on 189,454.63: interest 1,026.21, principal 237.93;
+    # without it, on 199,454.63: 199,454.63 x 0.065 / 12 = 1,080.379... -> interest 1,080.38, principal 183.76.
+    loan = boarded_loan(amount=D("200000.00"))
+    pay_installments(monkeypatch, loan, 3)
+    monkeypatch.setattr(payments, "_today", lambda: date(2027, 3, 1))
+    loan.refresh_from_db()
+    prepaid = payment_post(
+        loan=loan,
+        amount=D("10000.00"),
+        effective_date=date(2027, 3, 1),
+        method="check",
+        reference="extra",
+        idempotency_key="extra",
+        actor=None,
+        directive="principal_only",
+    )
+    assert (_inst(loan, 4).interest, _inst(loan, 4).principal) == (D("1026.21"), D("237.93"))
+    loan.refresh_from_db()
+
+    unwound = replay.replay_unwind(
+        loan=loan, payments=[prepaid], cause="reversal", from_date=date(2027, 3, 1), reason="test", actor=None
+    )
+
+    assert (_inst(loan, 4).interest, _inst(loan, 4).principal) == (D("1080.38"), D("183.76"))
+    replay.replay_reapply(loan=loan, unwound=unwound, trigger=prepaid, actor=None)
+    assert (_inst(loan, 4).interest, _inst(loan, 4).principal) == (D("1026.21"), D("237.93"))
+
+
+def test_a_payment_that_cannot_be_taken_off_refuses_the_replay_naming_it(loan, monkeypatch):
+    payment = _inst(loan, 1).payment
+    later = _pay(loan, payment, "later", date(2027, 2, 10))
+    counts = (LoanTransaction.objects.count(), JournalEntry.objects.count(), Replay.objects.count())
+
+    def refuse(**kwargs):
+        raise LedgerError("the books are closed")
+
+    monkeypatch.setattr(replay, "journal_reverse", refuse)
+    with pytest.raises(PaymentError) as refused:
+        _pay(loan, payment, "back", date(2027, 1, 1))
+    assert str(refused.value) == f"payment {later.pk} cannot be taken off for the replay: the books are closed"
+    assert (LoanTransaction.objects.count(), JournalEntry.objects.count(), Replay.objects.count()) == counts
+
+
+def test_a_reversal_does_not_replay_an_earlier_dated_payment_posted_after_it(loan):
+    payment = _inst(loan, 1).payment
+    feb = _pay(loan, payment, "feb", date(2027, 2, 10))
+    jan = _pay(loan, payment, "jan", date(2027, 1, 5))  # posted after feb, dated before it (feb replayed)
+    jan_entry = jan.journal_entry_id
+    assert jan.pk > feb.pk
+
+    payment_reverse(transaction=feb, reason="NSF", actor=None)
+
+    jan.refresh_from_db()
+    assert jan.journal_entry_id == jan_entry  # dated before feb: it stands, nothing replays
+    assert not Replay.objects.filter(cause="reversal").exists()
+    assert _paid_numbers(jan) == {1}
+
+
+def test_a_backdated_payment_replays_neither_a_reversed_payment_nor_its_reversal(loan):
+    payment = _inst(loan, 1).payment
+    returned = _pay(loan, payment, "returned", date(2027, 2, 10))
+    payment_reverse(transaction=returned, reason="NSF", actor=None)  # reversed, and a reversal dated Feb 10
+
+    back = _pay(loan, payment, "back", date(2027, 1, 1))
+
+    assert not Replay.objects.exists()  # nothing standing after Jan 1
+    assert _paid_numbers(back) == {1}
+
+
+def test_a_backdated_payment_replays_only_its_own_loans_payments(loan):
+    other = boarded_loan()
+    others = _pay(other, _inst(other, 1).payment, "others", date(2027, 2, 10))
+    entry = others.journal_entry_id
+
+    _pay(loan, _inst(loan, 1).payment, "back", date(2027, 1, 1))
+
+    others.refresh_from_db()
+    assert others.journal_entry_id == entry
+    assert not Replay.objects.exists()
