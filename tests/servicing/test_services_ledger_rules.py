@@ -17,6 +17,7 @@ from servicing.services.ledger import (
     journal_post_many,
     journal_reverse,
     ledger_accounts,
+    ledger_chart_seed,
     posting_prepare,
 )
 from tests.core.factories import user_with_role
@@ -481,3 +482,25 @@ def test_post_many_entries_are_saved_instances(loan):
     (entry,) = journal_post_many(actor=None, postings=[posting], accounts=ledger_accounts())
     assert entry._state.adding is False  # can be referenced and compared as a stored row
     assert entry.posted_at == JournalEntry.objects.get(pk=entry.pk).posted_at
+
+
+def test_the_chart_seed_puts_a_missing_account_back_as_the_chart_has_it():
+    LedgerAccount.objects.filter(code__in=["fee_income", "suspense"]).delete()
+    ledger_chart_seed()
+    restored = LedgerAccount.objects.filter(code__in=["fee_income", "suspense"]).order_by("number")
+    assert [(a.code, a.number, a.name, a.kind, a.normal_side, a.is_active) for a in restored] == [
+        ("suspense", "2200", "Suspense (unapplied funds)", "liability", "credit", True),
+        ("fee_income", "4200", "Fee income", "income", "credit", True),
+    ]
+
+
+def test_post_many_hands_back_entries_carrying_their_creator(servicer, loan):
+    posting = _prepare(loan, [("cash", D("5.00"), ZERO), ("suspense", ZERO, D("5.00"))], memo="m")
+    (entry,) = journal_post_many(actor=servicer, postings=[posting], accounts=ledger_accounts(), audit=False)
+    assert (entry.created_by_id, entry.loan, entry.effective_date, entry.kind, entry.memo) == (
+        servicer.pk,
+        loan,
+        DAY,
+        "payment",
+        "m",
+    )
