@@ -11,6 +11,7 @@ import pytest
 from lending.core import roles
 from lending.core.models import AuditEvent, User
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
+from servicing.services import ledger_entry
 from servicing.services.ledger import LedgerError
 from servicing.services.ledger_entry import journal_audit_event, journal_entry_write, posting_prepare_one
 from servicing.services.posting_write import loan_save_posted
@@ -78,8 +79,10 @@ def test_prepare_of_lines_moving_no_balance_moves_nothing(loan):
     assert loan.version == version
 
 
-def test_an_account_added_after_the_sides_were_read_is_found(loan):
+def test_an_account_added_after_the_sides_were_read_is_found(loan, monkeypatch):
+    monkeypatch.setattr(ledger_entry, "_SIDES", {})  # a fresh process: nothing read yet
     _prepare(loan, [("cash", D("1.00"), ZERO), ("fee_income", ZERO, D("1.00"))], kind="adjustment")
+    assert "lockbox" not in ledger_entry._SIDES
     LedgerAccount.objects.create(code="lockbox", number="1010", name="Lockbox", kind="asset", normal_side="debit")
     posting = _prepare(loan, [("lockbox", D("2.00"), ZERO), ("suspense", ZERO, D("2.00"))])
     assert posting.moved == {"suspense_balance": D("2.00")}
