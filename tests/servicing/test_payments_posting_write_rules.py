@@ -11,8 +11,8 @@ from django.db import transaction
 
 from lending.core import roles
 from lending.core.models import AuditEvent, User
-from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
-from servicing.services import ledger_entry
+from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount, LoanTransaction
+from servicing.services import ledger_entry, payments
 from servicing.services.ledger import LedgerError
 from servicing.services.ledger_entry import journal_audit_event, journal_entry_write, posting_prepare_one
 from servicing.services.posting_write import loan_save_posted
@@ -164,3 +164,19 @@ def test_saving_a_posting_that_moved_nothing_keeps_the_version_and_refreshes_the
     stored = LoanAccount.objects.get(pk=loan.pk)
     assert (stored.version, stored.updated_at) == (version, updated)
     assert loan.next_due_date == loan.installments.order_by("number").first().due_date
+
+
+def test_a_posted_payment_is_handed_back_as_its_stored_row(loan, monkeypatch):
+    monkeypatch.setattr(payments, "_today", lambda: date(2026, 12, 1))
+    txn = payments.payment_post(
+        loan=loan,
+        amount=D("100.00"),
+        effective_date=date(2026, 12, 1),
+        method="ach",
+        reference="r-1",
+        idempotency_key="k-1",
+        actor=None,
+    )
+    # As the stored row, its own idempotency key is no duplicate (a form or full_clean over it passes).
+    txn.validate_unique()
+    assert LoanTransaction.objects.get(pk=txn.pk).idempotency_key == "k-1"
