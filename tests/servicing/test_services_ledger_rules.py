@@ -504,3 +504,21 @@ def test_post_many_hands_back_entries_carrying_their_creator(servicer, loan):
         "payment",
         "m",
     )
+
+
+def test_an_entry_without_lines_is_refused_in_words(loan):
+    assert _refusal(loan, []) == "A journal entry needs lines."
+
+
+def test_a_posting_moves_the_balances_read_under_the_lock_not_a_stale_copy(loan):
+    stale = LoanAccount.objects.get(pk=loan.pk)  # read before the fee below: fees due 0.00
+    _post(loan, [("fees_receivable", D("25.00"), ZERO), ("fee_income", ZERO, D("25.00"))])
+    # The row holds 25.00; the stale copy says 0.00: 25.00 - 10.00 = 15.00 (from the copy: 0.00 - 10.00 < 0, refused)
+    _post(stale, [("fee_income", D("10.00"), ZERO), ("fees_receivable", ZERO, D("10.00"))])
+    assert LoanAccount.objects.get(pk=loan.pk).fees_due == stale.fees_due == D("15.00")
+
+
+def test_a_posting_that_moves_a_balance_stamps_the_loan_as_updated(loan):
+    before = LoanAccount.objects.get(pk=loan.pk).updated_at
+    _post(loan, [("fees_receivable", D("5.00"), ZERO), ("fee_income", ZERO, D("5.00"))])
+    assert LoanAccount.objects.get(pk=loan.pk).updated_at > before
