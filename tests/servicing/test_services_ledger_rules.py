@@ -522,3 +522,17 @@ def test_a_posting_that_moves_a_balance_stamps_the_loan_as_updated(loan):
     before = LoanAccount.objects.get(pk=loan.pk).updated_at
     _post(loan, [("fees_receivable", D("5.00"), ZERO), ("fee_income", ZERO, D("5.00"))])
     assert LoanAccount.objects.get(pk=loan.pk).updated_at > before
+
+
+def test_a_keyed_posting_is_not_taken_for_an_unkeyed_entry_of_the_same_kind(loan):
+    lines = [("cash", D("10.00"), ZERO), ("suspense", ZERO, D("10.00"))]
+    unkeyed = _post(loan, lines, kind="payment")
+    keyed = _post(loan, lines, kind="payment", key="k-new")
+    assert keyed.pk != unkeyed.pk
+    assert JournalEntry.objects.get(pk=keyed.pk).idempotency_key == "k-new"
+    assert LoanAccount.objects.get(pk=loan.pk).suspense_balance == D("20.00")  # 10.00 + 10.00: both posted
+
+
+def test_a_posting_records_no_note_on_its_audit_row(loan):
+    entry = _post(loan, [("cash", D("1.00"), ZERO), ("fee_income", ZERO, D("1.00"))])
+    assert AuditEvent.objects.get(verb="journal.posted", target_id=str(entry.pk)).note == ""
