@@ -111,3 +111,10 @@ def test_the_score_counts_only_tried_mutants_and_nothing_tried_is_zero():
     assert (stopped.survived, stopped.score) == (2, 0.75)
     assert mutation.Row("m.py", mutants=5, killed=0, not_run=5, seconds=0).score == 0.0
     assert mutation.Row("m.py", mutants=0, killed=0, not_run=0, seconds=0).score == 1.0
+
+
+def test_a_postgres_run_reuses_one_test_database_across_the_mutants_sessions():
+    config = tomllib.loads(mutation._pyproject("servicing/services/ledger_entry.py", ["tests/x.py"], reuse_db=True))
+    assert config["tool"]["mutmut"]["pytest_add_cli_args"][-1] == "--reuse-db"
+    plain = tomllib.loads(mutation._pyproject("servicing/services/ledger_entry.py", ["tests/x.py"]))
+    assert "--reuse-db" not in plain["tool"]["mutmut"]["pytest_add_cli_args"]
