@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db.models.signals import post_migrate
 from django.test.signals import template_rendered
 
 from lending.celery import app as celery_app
@@ -175,3 +176,20 @@ if MIGRATED_TEMPLATE:
         connection.settings_dict["NAME"] = str(copy)
         yield
         connection.close()
+
+
+def _reseed_after_flush(sender, **kwargs):
+    """A transactional test (``transaction=True``, the live server) ends with a flush, which empties every table,
+    the data migrations' rows with them; Django then sends ``post_migrate``. Restore the standard document types
+    (origination 0003), which the document tests read, so a test that runs after a flush on the same xdist worker
+    finds what a migrated database has. (The chart of accounts and the roles are seeded by their services.)"""
+    if sender.label != "origination":
+        return
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("origination.migrations.0003_standard_document_types").add_types(apps, None)
+
+
+post_migrate.connect(_reseed_after_flush, dispatch_uid="lending.tests.reseed_after_flush")
