@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db.models import (
@@ -19,6 +21,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Max,
+    Model,
     OuterRef,
     QuerySet,
     Subquery,
@@ -29,12 +32,14 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from lending.core import roles
+from lending.core.compiled import CompiledRowsByIds
 from lending.core.models import User
 from lending.core.selectors import users_with_role
 from lending.finance.money import ZERO
 from servicing.models import ContactAttempt, DelinquencyHistory, Installment, LoanAccount, PromiseToPay
 from servicing.selectors.plans import not_on_plan
 
+M = TypeVar("M", bound=Model)
 MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
 HISTORY_ROWS = 24
 CONTACT_ROWS = 50
@@ -105,6 +110,23 @@ class QueueFilters:
 
 
 QUEUE_ORDER = ("-days_past_due", "-amount_to_bring_current", "pk")
+# What a queue row shows of the loan and its collector, and its Reg X deadlines read (``delinquency_start``: days
+# past due, next due date): the loan has some 60 columns and the collector 20.
+QUEUE_LOAN_FIELDS = (
+    "id",
+    "loan_number",
+    "borrower_name",
+    "cease_contact_at",
+    "days_past_due",
+    "delinquency_bucket",
+    "next_due_date",
+    "collector_id",
+)
+QUEUE_COLLECTOR_FIELDS = {
+    "first_name": "collector__first_name",
+    "last_name": "collector__last_name",
+    "email": "collector__email",
+}
 
 
 def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
@@ -131,16 +153,46 @@ def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
     return loans.order_by(*QUEUE_ORDER)
 
 
-def queue_rows(
-    loans: Iterable[LoanAccount], decorate: Callable[[QuerySet[LoanAccount]], QuerySet[LoanAccount]] | None = None
-) -> list[LoanAccount]:
+Decorate = Callable[[QuerySet[LoanAccount]], QuerySet[LoanAccount]]
+_QUEUE_ROW_QUERIES: dict[Decorate | None, CompiledRowsByIds] = {}
+
+
+def queue_rows(loans: Iterable[LoanAccount], decorate: Decorate | None = None) -> list[LoanAccount]:
     """One page of the queue with its figures (``with_collections_figures``, and what ``decorate`` annotates), in
-    the queue's order: one query for the page's rows, so a deep page costs what the first does."""
+    the queue's order: one query for the page's rows, so a deep page costs what the first does. The query is
+    compiled once per page size (``CompiledRowsByIds``): building and compiling its dozen subqueries was a fifth
+    of the page's time, the database answers in a fraction of that."""
     ids = [loan.pk for loan in loans]  # the paginated queue reads only the pks (QueueView: .only("pk"))
+    query = _QUEUE_ROW_QUERIES.get(decorate)
+    if query is None:
+        query = _QUEUE_ROW_QUERIES.setdefault(decorate, CompiledRowsByIds(partial(_queue_row_values, decorate)))
+    return [_queue_row(values) for values in query.fetch(ids)]
+
+
+def _queue_row_values(decorate: Decorate | None, ids: list[int]) -> QuerySet[LoanAccount]:
     rows = with_collections_figures(LoanAccount.objects.filter(pk__in=ids))
     if decorate is not None:
         rows = decorate(rows)
-    return list(rows.order_by(*QUEUE_ORDER))
+    annotations = list(rows.query.annotations)
+    columns = (*QUEUE_LOAN_FIELDS, *QUEUE_COLLECTOR_FIELDS.values(), *annotations)
+    return rows.order_by(*QUEUE_ORDER).values(*columns)
+
+
+def _queue_row(values: dict) -> LoanAccount:
+    """A loan (the fields a row shows, the rest deferred) with its collector and the annotated figures, built as
+    Django builds a row (``from_db``, the values in the model's field order)."""
+    loan = _from_db(LoanAccount, {name: values.pop(name) for name in QUEUE_LOAN_FIELDS})
+    collector = {field: values.pop(column) for field, column in QUEUE_COLLECTOR_FIELDS.items()}
+    if loan.collector_id is not None:
+        loan.collector = _from_db(User, {"id": loan.collector_id, **collector})
+    for name, value in values.items():
+        setattr(loan, name, value)
+    return loan
+
+
+def _from_db(model: type[M], fields: dict[str, object]) -> M:
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in fields]
+    return model.from_db(model.objects.db, names, [fields[name] for name in names])
 
 
 QUEUE_PRODUCTS_CACHE = ("collections:queue-products", 300)  # key, seconds

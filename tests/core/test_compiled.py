@@ -5,8 +5,10 @@ are the rows ``audit_record`` writes."""
 from datetime import date
 
 import pytest
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Concat
 
-from lending.core.compiled import CompiledQuery
+from lending.core.compiled import CompiledQuery, CompiledRowsByIds
 from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record_many
 from tests.core.factories import UserFactory
@@ -39,6 +41,36 @@ def test_a_value_the_sql_does_not_carry_as_given_is_refused():
     names = CompiledQuery(lambda pk: User.objects.filter(pk=pk).only("email"), pk=int)
     with pytest.raises(ValueError, match="not whole rows"):
         names.fetch(pk=1)
+
+
+def _named(ids: list[int]):
+    rows = User.objects.filter(pk__in=ids).annotate(
+        label=Concat(F("first_name"), Value(" <"), F("email"), Value(">"), output_field=CharField())
+    )
+    return rows.order_by("-pk").values("id", "first_name", "date_joined", "label")
+
+
+def test_rows_by_ids_are_the_values_rows_for_any_ids_and_any_number_of_them():
+    ann, bob, cy = UserFactory(first_name="Ann"), UserFactory(first_name="Bob"), UserFactory(first_name="Cy")
+    query = CompiledRowsByIds(_named)
+    for ids in ([ann.pk, cy.pk], [bob.pk, ann.pk], [bob.pk], [cy.pk, bob.pk, ann.pk], [ann.pk, 10**9]):
+        found = query.fetch(ids)
+        assert found == list(_named(ids))  # the same dicts, keys and converted values, in the queryset's order
+        assert [row["first_name"] for row in found] == [
+            u.first_name for u in sorted((ann, bob, cy), key=lambda u: -u.pk) if u.pk in ids
+        ]
+    assert found[0]["label"] == f"Ann <{ann.email}>"
+    assert found[0]["date_joined"] == ann.date_joined
+    assert query.fetch([]) == []
+
+
+@pytest.mark.postgres
+def test_rows_by_ids_refuse_a_query_that_is_not_values_or_does_not_carry_the_ids():
+    user = UserFactory()
+    with pytest.raises(ValueError, match="cannot be compiled once"):
+        CompiledRowsByIds(lambda ids: User.objects.filter(pk__in=ids)).fetch([user.pk])  # model rows, not values
+    with pytest.raises(ValueError, match="cannot be compiled once"):
+        CompiledRowsByIds(lambda ids: User.objects.filter(pk__gt=0).values("id")).fetch([user.pk])  # no ids
 
 
 def test_audit_rows_written_in_bulk_are_those_audit_record_writes():
