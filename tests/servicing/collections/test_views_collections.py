@@ -309,22 +309,23 @@ def _product_options(response) -> list[str]:
     return re.findall(r'<option value="([^"]+)"', select.group(0))
 
 
-def test_the_product_filter_lists_delinquent_products_read_once_per_five_minutes(client):
-    from django.core.cache import cache
+def test_the_product_filter_lists_the_product_table_without_reading_the_loans(client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from origination.models import LoanProduct
+    from tests.origination.factories import LoanProductFactory
+
     client.force_login(user_with_role(roles.COLLECTOR))
     first = delinquent_loan()
-    with CaptureQueriesContext(connection) as cold:
-        assert _product_options(client.get(reverse("collections:queue"))) == [first.product_code]
     later = delinquent_loan(days=95, bucket="90-119")
-    with CaptureQueriesContext(connection) as warm:
-        assert _product_options(client.get(reverse("collections:queue"))) == [first.product_code]  # cached
-    distinct = [q for q in cold.captured_queries if "DISTINCT" in q["sql"]]
-    assert len(distinct) == 1
-    assert not [q for q in warm.captured_queries if "DISTINCT" in q["sql"]]
-    cache.delete("collections:queue-products")  # five minutes later
-    assert _product_options(client.get(reverse("collections:queue"))) == sorted(
-        [first.product_code, later.product_code]
-    )
+    idle = LoanProductFactory(code="zz-no-loans", name="Idle product")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("collections:queue"))
+    codes = sorted(LoanProduct.objects.values_list("code", flat=True))
+    assert _product_options(response) == codes  # every product, by code, one with no loans too
+    assert {first.product_code, later.product_code, idle.code} <= set(codes)
+    assert '<option value="zz-no-loans">Idle product</option>' in response.content.decode()
+    assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"]]
+    filtered = client.get(reverse("collections:queue"), {"product": later.product_code}).content.decode()
+    assert re.findall(r'href="/staff/collections/loans/\d+/">([^<]+)</a>', filtered) == [later.loan_number]
