@@ -1,0 +1,68 @@
+"""``{% queue_row loan loan_link %}``: one row of the collections queue, drawn in Python.
+
+The queue shows 50 rows of ten cells a page; as template markup each row cost some twenty nodes, filters and
+``{% if %}`` blocks (a fifth of the page's time, issue 12's 50 ms budget); one ``format_html`` a row costs a tenth
+of that. The row's markup is here, the page's around it in ``servicing/collections/queue.html``."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from lending.core.templatetags.money import format_money
+from servicing.models import LoanAccount
+from servicing.templatetags.deadlines import deadline
+
+register = template.Library()
+
+NONE = "—"
+CEASE_BADGE = mark_safe(' <span class="badge text-bg-danger">Cease contact</span>')
+UNASSIGNED = mark_safe('<span class="text-muted">Unassigned</span>')
+ROW = (
+    '<tr data-testid="queue-row"><td><a href="{}{}/">{}</a>{}</td><td>{}</td>'
+    '<td class="text-end" data-testid="dpd">{}</td><td><span class="badge text-bg-warning">{}</span></td>'
+    '<td class="text-end" data-testid="bring-current">{}</td><td>{}</td><td data-testid="collector">{}</td>'
+    '<td>{}</td><td data-testid="promise">{}</td><td class="small" data-testid="reg-x">{}</td></tr>'
+)
+
+
+@register.simple_tag
+def queue_row(loan: LoanAccount, loan_link: str) -> SafeString:
+    """A row as ``queue_rows`` and ``queue_deadlines`` prepared it (its figures annotated, ``reg_x`` set)."""
+    return format_html(
+        ROW,
+        loan_link,
+        loan.pk,
+        loan.loan_number,
+        CEASE_BADGE if loan.cease_contact_at else "",
+        loan.borrower_name or NONE,
+        loan.days_past_due,
+        loan.delinquency_bucket,
+        format_money(loan.bring_current),  # type: ignore[attr-defined]  # annotated
+        loan.property_state or NONE,  # type: ignore[attr-defined]
+        _collector(loan),
+        _last_contact(loan),
+        _promise(loan),
+        format_html_join("", "<div>{}</div>", ((deadline(d),) for d in loan.reg_x)) or NONE,  # type: ignore[attr-defined]
+    )
+
+
+def _collector(loan: LoanAccount) -> str:
+    collector = loan.collector
+    if collector is None:
+        return UNASSIGNED
+    return collector.get_full_name() or collector.email
+
+
+def _last_contact(loan: LoanAccount) -> str:
+    at = loan.last_contact_at  # type: ignore[attr-defined]  # annotated
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else NONE
+
+
+def _promise(loan: LoanAccount) -> str:
+    amount = loan.promise_amount  # type: ignore[attr-defined]  # annotated
+    if not amount:
+        return NONE
+    return f"{format_money(amount)} by {loan.promise_date.isoformat()}"  # type: ignore[attr-defined]
