@@ -113,8 +113,10 @@ class CompiledRowsByIds:
     whose figures take a long queryset to build (a page has its page size of ids, a short last page fewer).
 
     ``build(ids)`` returns the queryset, filtering ``pk__in=ids``. ``fetch(ids)`` puts the ids in their places in
-    the compiled parameters and reads dicts as ``values()`` does (its names, Django's converters). On PostgreSQL
-    only; elsewhere (SQLite in development) the queryset is evaluated as usual.
+    the compiled parameters and reads dicts as ``values()`` does (its names, Django's converters). Every other value
+    in the queryset is compiled in once for the process: ``build`` must not read one that changes between calls
+    (today's date, a setting changed at run time). On PostgreSQL only; elsewhere (SQLite in development) the
+    queryset is evaluated as usual.
     """
 
     def __init__(self, build: Callable[[list[int]], models.QuerySet[Any]]) -> None:
