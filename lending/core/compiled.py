@@ -51,11 +51,7 @@ class CompiledQuery(Generic[M]):
             return list(self._build(**values))
         compiled = self._compiled or self._compile()
         params = [value if name is None else values[name] for name, value in compiled.params]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        if compiled.converters:
-            rows = [_converted(row, compiled.converters) for row in rows]
+        rows = _fetch_converted(compiled.sql, params, compiled.converters)
         return [compiled.model.from_db(connection.alias, None, row) for row in rows]  # type: ignore[misc,arg-type]  # every column, in order: Django accepts None
 
     def _compile(self) -> _Compiled:
@@ -86,6 +82,14 @@ class CompiledQuery(Generic[M]):
             params=tuple(params),
             converters=tuple((pos, convs, expression) for pos, (convs, expression) in converters.items()),
         )
+
+
+def _fetch_converted(sql: str, params: list[Any], converters: tuple[tuple[int, list[Any], Any], ...]) -> list[Any]:
+    """Run compiled SQL; its rows with Django's converters applied, as the queryset would have read them."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [_converted(row, converters) for row in rows] if converters else rows
 
 
 def _converted(row: tuple[Any, ...], converters: tuple[tuple[int, list[Any], Any], ...]) -> tuple[Any, ...]:
@@ -129,11 +133,7 @@ class CompiledRowsByIds:
             return list(self._build(ids))
         compiled = self._by_count.get(len(ids)) or self._compile(len(ids))
         params = [value if slot is None else ids[slot] for slot, value in compiled.params]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        if compiled.converters:
-            rows = [_converted(row, compiled.converters) for row in rows]
+        rows = _fetch_converted(compiled.sql, params, compiled.converters)
         return [dict(zip(compiled.names, row, strict=True)) for row in rows]
 
     def _compile(self, count: int) -> _CompiledValues:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import (
     DecimalField,
@@ -169,16 +169,17 @@ def queue_rows(loans: Iterable[LoanAccount], decorate: Decorate | None = None) -
     return [_queue_row(values) for values in query.fetch(ids)]
 
 
-def _queue_row_values(decorate: Decorate | None, ids: list[int]) -> QuerySet[LoanAccount]:
+def _queue_row_values(decorate: Decorate | None, ids: list[int]) -> QuerySet[LoanAccount, dict[str, Any]]:
     rows = with_collections_figures(LoanAccount.objects.filter(pk__in=ids))
     if decorate is not None:
         rows = decorate(rows)
     annotations = list(rows.query.annotations)
     columns = (*QUEUE_LOAN_FIELDS, *QUEUE_COLLECTOR_FIELDS.values(), *annotations)
-    return rows.order_by(*QUEUE_ORDER).values(*columns)
+    values: QuerySet[LoanAccount, dict[str, Any]] = rows.order_by(*QUEUE_ORDER).values(*columns)
+    return values
 
 
-def _queue_row(values: dict) -> LoanAccount:
+def _queue_row(values: dict[str, Any]) -> LoanAccount:
     """A loan (the fields a row shows, the rest deferred) with its collector and the annotated figures, built as
     Django builds a row (``from_db``, the values in the model's field order)."""
     loan = _from_db(LoanAccount, {name: values.pop(name) for name in QUEUE_LOAN_FIELDS})
@@ -192,7 +193,7 @@ def _queue_row(values: dict) -> LoanAccount:
 
 def _from_db(model: type[M], fields: dict[str, object]) -> M:
     names = [f.attname for f in model._meta.concrete_fields if f.attname in fields]
-    return model.from_db(model.objects.db, names, [fields[name] for name in names])
+    return model.from_db(model._default_manager.db, names, [fields[name] for name in names])
 
 
 def queue_products() -> list[tuple[str, str]]:
