@@ -15,45 +15,22 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 
 from lending.core.models import User
 from lending.core.services import audit_event, audit_record_many
-from lending.finance.money import ZERO
-from servicing.models import LoanAccount, LoanTransaction, PromiseToPay
+from servicing.models import LoanAccount, PromiseToPay
 from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
+from servicing.services.plans import paid_between, payments_by_day
 
 
 def promises_due(business_date: date) -> QuerySet[PromiseToPay]:
     return PromiseToPay.objects.filter(status=PromiseToPay.Status.PENDING, promised_date__lte=business_date)
 
 
-def _payments_by_day(loan_ids: list[int], since: date, through: date) -> dict[int, list[tuple[date, Decimal]]]:
-    """Per loan: (effective date, total) of the standing payments from ``since`` through ``through``."""
-    rows = (
-        LoanTransaction.objects.filter(
-            loan_id__in=loan_ids,
-            kind=LoanTransaction.Kind.PAYMENT,
-            status=LoanTransaction.Status.POSTED,
-            effective_date__gte=since,
-            effective_date__lte=through,
-        )
-        .values_list("loan_id", "effective_date")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    by_loan: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    for loan_id, day, total in rows:
-        by_loan[loan_id].append((day, total))
-    return by_loan
-
-
 def promise_paid(promise: PromiseToPay, payments: list[tuple[date, Decimal]]) -> Decimal:
     """What was paid toward ``promise``: the payments from the day it was made through its promised date."""
-    return sum(
-        (total for day, total in payments if promise.made_on <= day <= promise.promised_date),
-        start=ZERO,
-    )
+    return paid_between(payments, promise.made_on, promise.promised_date)
 
 
 def promises_resolve(*, business_date: date, loan_ids: list[int], actor: User | None) -> int:
@@ -70,7 +47,7 @@ def promises_resolve(*, business_date: date, loan_ids: list[int], actor: User | 
         return 0
     since = min(p.made_on for p in promises)
     through = max(p.promised_date for p in promises)
-    payments = _payments_by_day([p.loan_id for p in promises], since, through)
+    payments = payments_by_day([p.loan_id for p in promises], since, through)
     outcome: dict[str, list[int]] = {PromiseToPay.Status.KEPT: [], PromiseToPay.Status.BROKEN: []}
     paid: dict[int, Decimal] = {}
     events = []
