@@ -29,7 +29,7 @@ from django.utils import timezone  # noqa: E402
 
 from bench._report import best_rate, report  # noqa: E402
 from lending.finance.amortization import LoanTerms, build_schedule  # noqa: E402
-from origination.services.closing import schedule_blocks, schedule_lines  # noqa: E402
+from origination.services.closing import schedule_document_context  # noqa: E402
 from origination.services.disclosures import pdf_render  # noqa: E402
 
 LETTERS_TARGET = 20  # one-page letters per second per process
@@ -51,15 +51,11 @@ def schedule_context() -> dict:
             first_payment_date=date(2027, 1, 1),
         )
     )
-    header, lines, totals = schedule_lines(schedule)
     return {
         "application": {"number": "BENCH-000001", "closing_date": disbursed},
         "figures": {"loan_amount": schedule.terms.principal, "frequency": "monthly"},
         "rate_display": "6.5",
-        "schedule": schedule,
-        "schedule_header": header,
-        "schedule_blocks": schedule_blocks(lines),
-        "schedule_totals": totals,
+        **schedule_document_context(schedule),
         "generated_at": timezone.now(),
     }
 
