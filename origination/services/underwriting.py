@@ -44,6 +44,7 @@ from origination.models import (
 from origination.models.underwriting import AdverseActionNotice, PrincipalReason
 from origination.services import compliance
 from origination.services.credit import CREDIT_ROLES, PULL_STATUSES
+from origination.services.disclosures import pdf_render
 from origination.services.workflow import (
     BEFORE_TRANSITION_HOOKS,
     TransitionBlocked,
@@ -439,20 +440,23 @@ def adverse_action_context(decision: Decision) -> dict[str, Any]:
     }
 
 
+ADVERSE_ACTION_TEMPLATE = "pdf/adverse_action.html"
+
+
 def adverse_action_html(decision: Decision) -> str:
-    return render_to_string("pdf/adverse_action.html", adverse_action_context(decision))
+    return render_to_string(ADVERSE_ACTION_TEMPLATE, adverse_action_context(decision))
 
 
 @transaction.atomic
 def adverse_action_generate(*, actor: User, decision: Decision) -> AdverseActionNotice:
     """Render the notice for a denial to PDF (WeasyPrint) and store it with its hash."""
-    from weasyprint import HTML  # heavy import, only when a notice is made
-
     if decision.outcome != Decision.Outcome.DENIED:
         raise UnderwritingError("An adverse-action notice follows a denial.")
     if AdverseActionNotice.objects.filter(application_id=decision.application_id).exists():
         raise UnderwritingError("This application already has its adverse-action notice.")
-    pdf = HTML(string=adverse_action_html(decision), base_url=str(settings.BASE_DIR)).write_pdf()
+    # Its page and style are the template's own (no loan document sheet); the lean user-agent sheet and the
+    # process's fonts are pdf_render's.
+    pdf = pdf_render(ADVERSE_ACTION_TEMPLATE, adverse_action_context(decision), stylesheets=())
     digest = hashlib.sha256(pdf).hexdigest()
     notice = AdverseActionNotice(
         application_id=decision.application_id, decision=decision, sha256=digest, generated_by=actor

@@ -239,10 +239,10 @@ def test_the_amortization_schedule_has_every_row_of_the_note_terms(rendered):
     assert len(schedule.rows) == product.term_periods == 360
     assert schedule.rows[-1].balance == Decimal("0.00")
     assert len(context["schedule_lines"]) == 360
-    # Printed in blocks of 12 installments, each under the column header: 30 blocks.
-    assert html.count(f'<div class="header">{context["schedule_header"]}</div>') == 30
-    assert context["schedule_blocks"][0] == "\n".join(context["schedule_lines"][:12])
-    assert [len(block.split("\n")) for block in context["schedule_blocks"]] == [12] * 30
+    # One preformatted cell of every line, under the column header (the table's header row, once in the HTML).
+    assert context["schedule_text"] == "\n".join(context["schedule_lines"])
+    assert html.count(f"<th>{context['schedule_header']}</th>") == 1
+    assert html.count(f"<td>{context['schedule_text']}</td>") == 1
     last = schedule.rows[-1]
     last_line = context["schedule_lines"][-1]
     assert last_line.split() == [
@@ -255,7 +255,9 @@ def test_the_amortization_schedule_has_every_row_of_the_note_terms(rendered):
         f"{last.interest:,}",
         "0.00",
     ]
-    assert html.count(f"{last_line}</div>") == 1  # the last line of the last block
+    # Columns as wide as their widest figure, two spaces apart: 3 ("360") + 12 ("Jan  1, 2027") + 4 amounts of
+    # 10 ("300,000.00", the principal total) = 55, + 5 gaps of 2 = 65 characters on every installment's line.
+    assert {len(line) for line in context["schedule_lines"]} == {65}
     assert context["schedule_totals"].split()[1:] == [
         f"{schedule.total_payments:,}",
         "300,000.00",

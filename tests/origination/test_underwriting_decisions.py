@@ -1,7 +1,12 @@
 """Decisions: reasons, the workflow action fired with them, and the adverse-action notice of a denial."""
 
+import io
+
 import pytest
+import weasyprint
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from pypdf import PdfReader
 
 from lending.core import roles
 from lending.core.models import AuditEvent
@@ -133,6 +138,26 @@ def test_denial_moves_the_application_and_produces_the_adverse_action_pdf():
     assert "740" in html
     assert "a low of 300 to a high of 850" in html
     assert "SANDBOX" in html
+
+
+def test_the_adverse_action_pdf_reads_word_for_word_as_with_weasyprints_own_sheet():
+    # Rendered with the lean user-agent sheet of every PDF (pdf_render): it drops rules, never content.
+    application = underwriting_application()
+    underwriter = user_with_role(roles.UNDERWRITER)
+    credit_pull(actor=underwriter, application=application)
+    decision = underwriting_decide(
+        actor=underwriter, application=application, outcome="denied", reasons=["bankruptcy"], note="BK"
+    )
+    with AdverseActionNotice.objects.get(application=application).file.open("rb") as handle:
+        ours = _words(handle.read())
+    theirs = _words(weasyprint.HTML(string=adverse_action_html(decision), base_url=str(settings.BASE_DIR)).write_pdf())
+    assert ours == theirs
+    assert "Bankruptcy" in ours
+    assert len(ours) > 250
+
+
+def _words(pdf: bytes) -> list[str]:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
 
 
 def test_the_notice_without_a_score_has_no_score_disclosure():
