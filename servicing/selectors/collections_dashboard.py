@@ -275,8 +275,10 @@ def collector_activity(since: datetime) -> list[CollectorActivity]:
         )
         .values_list("made_by", "n_contacts", "n_rpc", "n_promises", "promised")
     )
-    collectors = users_with_role(roles.COLLECTOR).values_list(
-        "pk", Value(0), Value(0), Value(0), Value(ZERO, output_field=money)
+    collectors = (
+        users_with_role(roles.COLLECTOR)
+        .order_by()
+        .values_list("pk", Value(0), Value(0), Value(0), Value(ZERO, output_field=money))
     )
     figures: dict[int, list[Any]] = {}
     for pk, n_contacts, n_rpc, n_promises, promised in contacts.union(promises, collectors, all=True):
