@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, FilteredRelation, Q, QuerySet
 from django.http import Http404
@@ -181,21 +180,10 @@ def pipeline_filter_choices() -> dict[str, list[Any]]:
     }
 
 
-PIPELINE_COUNTS_KEY = "origination:pipeline-counts"
-PIPELINE_COUNTS_SECONDS = 30
-
-
 def pipeline_counts() -> dict[str, int]:
-    """Applications per status, cached for ``PIPELINE_COUNTS_SECONDS``: counting every application costs the
-    database 5-13 ms of CPU on each visit of the pipeline (50,000 applications, issue 15 "Load"), and a count up to
-    30 seconds old only shifts a status pill's figure and the last page's number, as the collections queue's does.
-    COUNT(*), not COUNT(id): the status index alone answers it (an index-only scan), where counting ids reads every
-    row of the table (29 ms against 14 ms at 50,000 applications, issue 15)."""
-    counts = cache.get(PIPELINE_COUNTS_KEY)
-    if counts is None:
-        counts = dict(Application.objects.order_by().values_list("status").annotate(n=Count("*")))
-        cache.set(PIPELINE_COUNTS_KEY, counts, PIPELINE_COUNTS_SECONDS)
-    return counts
+    """Applications per status. COUNT(*), not COUNT(id): the status index alone answers it (an index-only scan),
+    where counting ids reads every row of the table (29 ms against 14 ms at 50,000 applications, issue 15)."""
+    return dict(Application.objects.order_by().values_list("status").annotate(n=Count("*")))
 
 
 def transition_timeline(application: Application) -> QuerySet[TransitionLog]:

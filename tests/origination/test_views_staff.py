@@ -5,12 +5,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from lending.core import roles
-from origination import selectors
 from origination.models import Application, TransitionLog
 from tests.core.factories import user_with_role
 from tests.origination.factories import ApplicationFactory, BorrowerFactory, complete_application
@@ -241,15 +239,3 @@ def test_pipeline_rows_show_the_primary_borrower_officer_status_and_local_dates(
         "",
         "2027-02-28",
     ]
-
-
-def test_pipeline_status_counts_are_read_once_for_30_seconds(django_assert_num_queries):
-    ApplicationFactory()
-    ApplicationFactory()
-    assert selectors.pipeline_counts() == {"draft": 2}
-    ApplicationFactory()
-    with django_assert_num_queries(0):
-        assert selectors.pipeline_counts() == {"draft": 2}  # cached: up to 30 s behind
-    assert selectors.PIPELINE_COUNTS_SECONDS == 30
-    cache.delete(selectors.PIPELINE_COUNTS_KEY)  # as 30 s later
-    assert selectors.pipeline_counts() == {"draft": 3}
