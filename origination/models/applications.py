@@ -32,9 +32,8 @@ class Status(models.TextChoices):
 class Application(ApplicationWorkflow, ConcurrentTransitionMixin, models.Model):
     """A loan application. Its status moves only through origination.workflow (django-fsm, protected field)."""
 
-    # Not columns: django-fsm adds the method; selectors.pipeline_page_rows() sets days_in_state on its rows.
+    # Not a column: django-fsm adds the method.
     get_all_status_transitions: Callable[[], Iterator[Transition]]
-    days_in_state: int
 
     number = models.CharField(max_length=20, unique=True)
     product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="applications")

@@ -17,14 +17,7 @@ from itertools import pairwise
 from typing import Any
 
 from django.db import connection
-from django.db.models import (
-    Count,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-)
+from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from lending.core import roles
@@ -252,75 +245,66 @@ def roll_rates(today: date, months: int = ROLL_MONTHS) -> tuple[list[str], list[
 
 def collector_activity(since: datetime) -> list[CollectorActivity]:
     """Per active collector (and anyone else who logged a contact or took a promise since ``since``): contacts,
-    right-party contacts, promises taken and their amount. Two queries."""
-    contacts = ContactAttempt.objects.filter(at__gte=since)
-    promises = PromiseToPay.objects.filter(created_at__gte=since)
-    # The few users to list, first (a scan of every user, borrowers included, with four subqueries each is not).
-    listed = set(
+    right-party contacts, promises taken and their amount. Three queries: the collector group's id; the contacts
+    and promises counted per person in one pass over each, with the collectors (one union); the people's names.
+
+    Counted per person in one pass, not per person in four correlated subqueries: those read the month's contacts
+    once per collector and measure (75 ms for 11 people over 16,000 contacts, issue 15)."""
+    money = DecimalField(max_digits=14, decimal_places=2)
+    contacts = (
+        ContactAttempt.objects.filter(at__gte=since)
+        .order_by()
+        .values("collector")
+        .annotate(
+            n_contacts=Count("pk"),
+            n_rpc=Count("pk", filter=Q(right_party_contact=True)),
+            n_promises=Value(0),
+            promised=Value(ZERO, output_field=money),
+        )
+        .values_list("collector", "n_contacts", "n_rpc", "n_promises", "promised")
+    )
+    promises = (
+        PromiseToPay.objects.filter(created_at__gte=since)
+        .order_by()
+        .values("made_by")
+        .annotate(
+            n_contacts=Value(0),
+            n_rpc=Value(0),
+            n_promises=Count("pk"),
+            promised=Coalesce(Sum("amount"), Value(ZERO), output_field=money),
+        )
+        .values_list("made_by", "n_contacts", "n_rpc", "n_promises", "promised")
+    )
+    collectors = (
         users_with_role(roles.COLLECTOR)
         .order_by()
-        .values_list("pk", flat=True)
-        .union(
-            contacts.order_by().values_list("collector_id", flat=True),
-            promises.order_by().values_list("made_by_id", flat=True),
-        )
+        .values_list("pk", Value(0), Value(0), Value(0), Value(ZERO, output_field=money))
     )
+    figures: dict[int, list[Any]] = {}
+    for pk, n_contacts, n_rpc, n_promises, promised in contacts.union(promises, collectors, all=True):
+        row = figures.setdefault(pk, [0, 0, 0, ZERO])
+        row[0] += n_contacts
+        row[1] += n_rpc
+        row[2] += n_promises
+        row[3] += promised
     users = (
-        User.objects.annotate(
-            n_contacts=Coalesce(
-                Subquery(
-                    contacts.filter(collector=OuterRef("pk"))
-                    .order_by()
-                    .values("collector")
-                    .annotate(n=Count("pk"))
-                    .values("n"),
-                    output_field=IntegerField(),
-                ),
-                0,
-            ),
-            n_rpc=Coalesce(
-                Subquery(
-                    contacts.filter(collector=OuterRef("pk"), right_party_contact=True)
-                    .order_by()
-                    .values("collector")
-                    .annotate(n=Count("pk"))
-                    .values("n"),
-                    output_field=IntegerField(),
-                ),
-                0,
-            ),
-            n_promises=Coalesce(
-                Subquery(
-                    promises.filter(made_by=OuterRef("pk"))
-                    .order_by()
-                    .values("made_by")
-                    .annotate(n=Count("pk"))
-                    .values("n"),
-                    output_field=IntegerField(),
-                ),
-                0,
-            ),
-            promised=Subquery(
-                promises.filter(made_by=OuterRef("pk"))
-                .order_by()
-                .values("made_by")
-                .annotate(s=Sum("amount"))
-                .values("s")
-            ),
-        )
-        .filter(pk__in=listed)
+        User.objects.filter(pk__in=list(figures))
         .order_by("first_name", "last_name", "pk")
+        .only("pk", "first_name", "last_name", "email")
     )
-    return [
-        CollectorActivity(
-            name=user.get_full_name() or user.email,
-            contacts=user.n_contacts,
-            right_party_contacts=user.n_rpc,
-            promises=user.n_promises,
-            promised_amount=user.promised or ZERO,
+    activity = []
+    for user in users:
+        n_contacts, n_rpc, n_promises, promised = figures.get(user.pk, (0, 0, 0, ZERO))
+        activity.append(
+            CollectorActivity(
+                name=user.get_full_name() or user.email,
+                contacts=n_contacts,
+                right_party_contacts=n_rpc,
+                promises=n_promises,
+                promised_amount=promised,
+            )
         )
-        for user in users
-    ]
+    return activity
 
 
 def collections_dashboard(today: date, now: datetime) -> Dashboard:

@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from django.urls import reverse
 from django.views.generic import TemplateView
 
 from lending.core import roles
@@ -40,6 +41,8 @@ class HomeView(RoleRequiredMixin, TemplateView):
         context.update(
             page=page,
             loans=list(page.object_list),
+            # One reverse() for the 50 rows' links, not one each (a {% url %} costs 20-70 us)
+            detail_url=reverse("servicing:loan-detail", args=[0]).removesuffix("0/"),
             status=status,
             query=query,
             statuses=LoanAccount.Status.choices,

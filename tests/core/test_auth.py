@@ -3,10 +3,12 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
 from lending.core import roles
+from lending.core.auth import RoleLoadingModelBackend
 from lending.core.models import AuditEvent
 from tests.core.factories import PASSWORD, user_with_role
 
@@ -123,3 +125,25 @@ def test_unknown_email_gets_no_mail_and_no_hint(client):
     response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
     assert response["Location"] == reverse("password_reset_done")
     assert mail.outbox == []
+
+
+def test_a_signed_in_request_reads_the_user_with_their_roles_in_one_query(django_assert_num_queries):
+    user = user_with_role(roles.SERVICER, email="sam@lending.test")
+    user.groups.add(Group.objects.get(name=roles.COLLECTOR))
+    with django_assert_num_queries(1):
+        loaded = RoleLoadingModelBackend().get_user(user.pk)
+        assert roles.user_roles(loaded) == frozenset({"servicer", "collector"})
+        assert roles.has_role(loaded, roles.COLLECTOR)
+        assert not roles.has_role(loaded, roles.MANAGER)
+    assert loaded.email == "sam@lending.test"
+
+
+def test_a_user_without_roles_has_none_and_an_inactive_one_is_not_signed_in(django_assert_num_queries):
+    bare = user_with_role(roles.BORROWER, email="bo@lending.test")
+    bare.groups.clear()
+    with django_assert_num_queries(1):
+        assert roles.user_roles(RoleLoadingModelBackend().get_user(bare.pk)) == frozenset()
+    bare.is_active = False
+    bare.save(update_fields=["is_active"])
+    assert RoleLoadingModelBackend().get_user(bare.pk) is None
+    assert RoleLoadingModelBackend().get_user(10**9) is None

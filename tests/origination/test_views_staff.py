@@ -1,10 +1,15 @@
 """Pipeline and application workspace: access by role, workflow actions, constant query counts."""
 
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from lending.core import roles
-from origination.models import TransitionLog
+from origination.models import Application, TransitionLog
 from tests.core.factories import user_with_role
 from tests.origination.factories import ApplicationFactory, BorrowerFactory, complete_application
 
@@ -193,3 +198,44 @@ def test_workspace_sections_are_linked_from_the_section_navigation(client):
     ):
         assert f'href="#{anchor}"' in body
         assert f'id="{anchor}"' in body
+
+
+def _row_cells(body: str, number: str) -> list[str]:
+    row = re.search(rf"<tr>\s*<td><a [^>]*>{number}</a>.*?</tr>", body, re.S)
+    assert row is not None, number
+    return [cell.strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)]
+
+
+def test_pipeline_rows_show_the_primary_borrower_officer_status_and_local_dates(client):
+    officer = user_with_role(roles.LOAN_OFFICER, email="officer@lending.test", first_name="", last_name="")
+    app = ApplicationFactory(number="A-7", loan_officer=officer, amount_requested=D("250000.00"))
+    BorrowerFactory(application=app, first_name="Ada", last_name="Lovelace")
+    BorrowerFactory(application=app, is_primary=False, first_name="Co", last_name="Borrower")
+    bare = ApplicationFactory(number="A-8", amount_requested=None)
+    now = timezone.now()
+    # 5 days and an hour in underwriting: 5 whole days; created 02:00 UTC on Mar 1 = 21:00 Feb 28 in New York
+    created = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
+    Application.objects.filter(pk=app.pk).update(
+        status="underwriting", status_changed_at=now - timedelta(days=5, hours=1), created_at=created
+    )
+    Application.objects.filter(pk=bare.pk).update(status_changed_at=now, created_at=created)
+    client.force_login(officer)
+    body = client.get(reverse("origination:home")).content.decode()
+    assert _row_cells(body, "A-7") == [
+        f'<a href="/staff/origination/applications/{app.pk}/">A-7</a>',
+        "Ada Lovelace",
+        "30-year fixed mortgage",
+        "$250,000.00",
+        '<span class="badge rounded-pill text-bg-primary" data-testid="status">Underwriting</span>',
+        "5",
+        "officer@lending.test",  # no name: the email, as User.__str__ shows them
+        "2027-02-28",
+    ]
+    assert _row_cells(body, "A-8")[1:3] == ['<span class="text-muted">—</span>', "30-year fixed mortgage"]
+    assert _row_cells(body, "A-8")[3:] == [
+        "",
+        '<span class="badge rounded-pill text-bg-primary" data-testid="status">Draft</span>',
+        "0",
+        "",
+        "2027-02-28",
+    ]
