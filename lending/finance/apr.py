@@ -229,7 +229,7 @@ def _factors(unit: UnitPeriod, start: date, dates: Sequence[date]) -> list[tuple
     # 30 days a month since the series' first full month, plus the days before it, divided into q and r
     offsets = {anchor: days - 30 * (base + 1) for anchor, (base, days) in starts.items()}
     if len(offsets) == 1:  # one series (the common case): no per-payment look-up of its offset
-        offset = offsets[anchors[0]]
+        (offset,) = offsets.values()
         spans = [30 * (due.year * 12 + due.month) + offset for due in dates]
     else:
         spans = [30 * (due.year * 12 + due.month) + offsets[anchor] for due, anchor in zip(dates, anchors, strict=True)]
@@ -444,16 +444,12 @@ def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group]) -> Deci
     """Newton's method on ln(value) (App. J (b)(9) allows any iteration). The log of the payments' value is
     convex and falling in the rate, so a step from anywhere lands at or below the root and the iterates then
     rise to it; the log is straighter than the value, which saves an iteration or two. Each batch's payments
-    at their average are a cheap closed-form stream whose root is near: its root, one exact step on, is where
-    the exact iteration starts (three full evaluations instead of five for a mortgage with every payment
-    different). With nothing to average, from zero: five steps for a 30-year mortgage. All in Decimal: the
-    finance core holds no floats."""
+    at their average are a cheap closed-form stream whose root is near: the exact iteration starts there (three
+    full evaluations instead of five for a mortgage with every payment different). With nothing to average,
+    from zero: five steps for a 30-year mortgage. All in Decimal: the finance core holds no floats."""
     averaged = _averaged(groups)
-    if averaged is None:
-        return _newton(amount_financed, groups, _ZERO)
-    near = _newton(amount_financed, averaged, _ZERO)
-    # never below zero, the root's lower bound (the payments total at least the amount financed)
-    return _newton(amount_financed, groups, max(_ZERO, near + _newton_step(amount_financed, groups, near)))
+    start = _ZERO if averaged is None else _newton(amount_financed, averaged, _ZERO)
+    return _newton(amount_financed, groups, start)
 
 
 def _averaged(groups: Sequence[_Group]) -> list[_Group] | None:
@@ -469,19 +465,15 @@ def _averaged(groups: Sequence[_Group]) -> list[_Group] | None:
         ]
 
 
-def _newton_step(amount_financed: Decimal, groups: Sequence[_Group], rate: Decimal) -> Decimal:
-    """The Newton step on ln(value / amount financed) at ``rate``."""
-    with localcontext(CONTEXT):
-        value, slope = _value_and_slope(groups, rate)
-        return ((value / amount_financed).ln() * value) / slope.copy_negate()
-
-
 def _newton(amount_financed: Decimal, groups: Sequence[_Group], rate: Decimal) -> Decimal:
-    """Newton steps from ``rate`` until one moves the rate by at most 1E-16."""
+    """Newton steps from ``rate`` until one moves the rate by at most 1E-16. A step from above the root can
+    overshoot far below it (even below -1, where 1 / (1 + i) turns negative): the rate is kept at or above
+    zero, the root's lower bound (the payments total more than the amount financed)."""
     with localcontext(CONTEXT):
         for _ in range(_MAX_ITERATIONS):
-            step = _newton_step(amount_financed, groups, rate)
-            rate = rate + step
+            value, slope = _value_and_slope(groups, rate)
+            step = ((value / amount_financed).ln() * value) / slope.copy_negate()
+            rate = max(rate + step, _ZERO)
             if step.copy_abs() <= _STEP_EPSILON:
                 return rate
     raise ArithmeticError("apr: the App. J iteration did not converge")  # pragma: no cover

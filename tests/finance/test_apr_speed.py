@@ -260,6 +260,48 @@ def test_a_step_from_the_average_s_root_below_zero_restarts_from_zero():
     groups = groups_of(payments)
     near = apr_module._newton(D(500), apr_module._averaged(groups), D(0))
     assert near > D("0.4")
-    assert near + apr_module._newton_step(D(500), groups, near) < -1
+    value, slope = apr_module._value_and_slope(groups, near)
+    assert near + (value / 500).ln() * value / -slope < -1  # the Newton step on ln(value / 500)
     assert apr(D(500), ADVANCE, payments, "monthly") == D("18.5572672541")
     assert reference_apr.apr(D(500), ADVANCE, payments, "monthly") == D("18.5572672541")
+
+
+def mixed_stream() -> list[tuple[date, Decimal]]:
+    # a run of 3 equal payments, a batch of 4 differing ones, a run of 2, and a lone payment on the 5th: two fractions
+    amounts = ["500.00", "500.00", "500.00", "101.00", "102.00", "103.00", "104.00", "700.00", "700.00"]
+    payments = [(add_months(date(2025, 5, 1), k), D(amount)) for k, amount in enumerate(amounts)]
+    return [*payments, (date(2026, 3, 5), D("42.00"))]
+
+
+def reference_groups(payments: list[tuple[date, Decimal]]) -> list[tuple[Decimal, int, int, Decimal]]:
+    dates, amounts = reference_apr._payments(payments, ADVANCE)
+    _, factors = reference_apr._schedule(reference_apr.unit_period_for("monthly"), ADVANCE, dates)
+    return reference_apr._groups(amounts, factors)
+
+
+def test_a_mixed_stream_is_valued_bit_for_bit_as_the_reference():
+    # Powers carried from a batch to the run after it: v ** (last q of the batch), then on.
+    groups = groups_of(mixed_stream())
+    assert [type(group).__name__ for group in groups] == ["_Run", "_Batch", "_Run", "_Run"]
+    for rate in (D(0), D("1E-10"), D("0.004"), D("0.3")):
+        value, _ = apr_module._value_and_slope(groups, rate)
+        assert str(value) == str(reference_apr._value_and_slope(reference_groups(mixed_stream()), rate)[0])
+
+
+@pytest.mark.parametrize("rate", ["0", "1E-10", "0.004", "0.3"])
+def test_the_slope_is_the_reference_s_to_the_working_precision(rate):
+    # The batches' q P made once (one rounding, not two) may move the slope's last digit, no more; at 0 and at
+    # 1E-10 the runs take the exact zero-rate sums and the term-by-term sums (rates under 1E-9).
+    _, slope = apr_module._value_and_slope(groups_of(mixed_stream()), D(rate))
+    _, expected = reference_apr._value_and_slope(reference_groups(mixed_stream()), D(rate))
+    assert abs(slope - expected) <= abs(expected) * D("1E-32")
+
+
+def test_apr_ignores_the_callers_decimal_context():
+    # A caller's 5-digit context must not reach q P (1,523.58 has 6 digits), the average (763.575) or the iteration.
+    payments = uneven_mortgage()
+    with localcontext(Context(prec=5)):
+        [batch] = groups_of(payments)
+        assert batch.weighted[1] == D("1523.58")
+        assert apr_module._averaged([batch]) == [apr_module._Run(D("763.575"), 1, 360, HALF)]
+        assert apr(D("159000.00"), ADVANCE, payments, "monthly") == D("4.0310746101")
