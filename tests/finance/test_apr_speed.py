@@ -305,3 +305,25 @@ def test_apr_ignores_the_callers_decimal_context():
         assert batch.weighted[1] == D("1523.58")
         assert apr_module._averaged([batch]) == [apr_module._Run(D("763.575"), 1, 360, HALF)]
         assert apr(D("159000.00"), ADVANCE, payments, "monthly") == D("4.0310746101")
+
+
+def test_equal_payments_under_alternating_fractions_are_single_payments():
+    # One unit-period apart but the fraction alternates (two semimonthly series): no run, no batch spans them.
+    quarter = D("0.25")
+    amounts = [D(100)] * 4
+    factors = [(1, HALF), (2, quarter), (3, HALF), (4, quarter)]
+    assert apr_module._groups(amounts, factors) == [
+        apr_module._Run(D(100), 1, 1, HALF),
+        apr_module._Run(D(100), 2, 1, quarter),
+        apr_module._Run(D(100), 3, 1, HALF),
+        apr_module._Run(D(100), 4, 1, quarter),
+    ]
+
+
+def test_a_last_pair_of_equal_payments_is_a_run_after_the_batch():
+    amounts = [D(1), D(2), D(3), D(3)]
+    factors = [(q, HALF) for q in range(1, 5)]
+    assert apr_module._groups(amounts, factors) == [
+        apr_module._Batch((D(1), D(2)), (D(1), D(4)), 1, HALF),  # q P: 1 x 1, 2 x 2
+        apr_module._Run(D(3), 3, 2, HALF),
+    ]
