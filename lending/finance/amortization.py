@@ -328,18 +328,23 @@ def _installments(terms: LoanTerms, principal: int, num: int, den: int) -> tuple
     amortizing = terms.term_periods - terms.interest_only_periods
     payment = _level_payment_cents(principal, num, den, amortizing) if amortizing else first_interest
     interests = [first_interest] * interest_only
-    balance, twice_num, twice_den = principal, 2 * num, 2 * den
     append = interests.append
-    for _ in repeat(None, rows - 1 - interest_only):  # the hot loop: half-up interest by floor division
-        interest = (balance * twice_num + den) // twice_den
-        balance += interest - payment
+    # The hot loop: half-up interest by floor division, cents(b r) = (2 b num + den) // (2 den), on that scaled
+    # numerator carried from row to row (b moves by interest - payment): four integer operations a row, not five.
+    twice_num, twice_den, steps = 2 * num, 2 * den, rows - 1 - interest_only
+    scaled, scaled_payment = principal * twice_num + den, payment * twice_num
+    for _ in repeat(None, steps):
+        interest = scaled // twice_den
+        scaled += interest * twice_num - scaled_payment
         append(interest)
+    # scaled - den is the balance times twice_num, exactly; at 0 % (no interest) the payments alone reduce it
+    balance = (scaled - den) // twice_num if num else principal - steps * payment
     if balance < 0:  # balances never rise: rounding up overpaid before the last row (tiny loans)
         capped = _capped_rows(principal, num, den, rows, interest_only, payment, equal=False)
         return (*capped, payment, range(rows))
     last_interest = half_up(balance * num, den)
     interests.append(last_interest)
-    payments = [first_interest] * interest_only + [payment] * (rows - 1 - interest_only)
+    payments = [first_interest] * interest_only + [payment] * steps
     payments.append(balance + last_interest)
     return interests, payments, payment, range(interest_only)
 
@@ -379,13 +384,14 @@ def build_schedule(terms: LoanTerms) -> Schedule:
         payments[0] += adjusted - interests[0]
         interests[0] = adjusted
     dates = due_dates(terms.first_payment_date, terms.frequency, terms.rows)
+    total_interest = sum(interests)
     return Schedule(
         terms=terms,
         rows=_materialise(terms.principal, dates, payments, interests, regular, (0, *irregular, len(dates) - 1)),
         regular_payment=from_cents(regular),
         odd_period_interest=from_cents(odd),
-        total_interest=from_cents(sum(interests)),
-        total_payments=from_cents(sum(payments)),
+        total_interest=from_cents(total_interest),
+        total_payments=from_cents(total_interest + to_cents(terms.principal)),  # the principal column sums to it
     )
 
 

@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from functools import lru_cache
-from itertools import pairwise, repeat
+from itertools import accumulate, pairwise, repeat
+from operator import eq, floordiv, mod, mul
+from typing import NamedTuple
 
 from lending.finance.money import CONTEXT, HUNDRED, ROUNDING, cents, require_non_negative, require_positive, to_decimal
 
@@ -89,7 +91,6 @@ class TimeFactor:
 
 
 Payments = Iterable[Payment | tuple[date, Decimal]]
-_Group = tuple[Decimal, int, int, Decimal]  # amount, q of the first, count one unit-period apart, f
 
 
 # --- input -------------------------------------------------------------------------------------------
@@ -213,7 +214,7 @@ def _factors(unit: UnitPeriod, start: date, dates: Sequence[date]) -> list[tuple
     """App. J (b)(5): the full unit-periods q and fraction f of each payment, counted from ``start``."""
     if unit.kind in ("day", "week"):  # App. J (b)(5)(iv): days divided by days per unit-period
         unit_days = unit.multiple * (7 if unit.kind == "week" else 1)
-        return [(q, _fraction(r, unit_days)) for q, r in (divmod((d - start).days, unit_days) for d in dates)]
+        return _periods_and_fractions([(due - start).days for due in dates], unit_days)
     # App. J (b)(5)(ii)/(iii): 30 days a month plus the remaining days, divided by 15 (semimonth) or by
     # 30 times the months in the unit-period; for a monthly unit that is q months and f = days / 30.
     unit_days = 15 if unit.kind == "semimonth" else 30 * unit.multiple
@@ -225,12 +226,21 @@ def _factors(unit: UnitPeriod, start: date, dates: Sequence[date]) -> list[tuple
             _year_factor(due, anchor, start, due.year * 12 + due.month - 1 - starts[anchor][0], starts[anchor][1])
             for due, anchor in zip(dates, anchors, strict=True)
         ]
-    # 30 days a month since the series' first full month, plus the days before it: q and r in one divmod
+    # 30 days a month since the series' first full month, plus the days before it, divided into q and r
     offsets = {anchor: days - 30 * (base + 1) for anchor, (base, days) in starts.items()}
-    spans = [30 * (due.year * 12 + due.month) + offsets[anchor] for due, anchor in zip(dates, anchors, strict=True)]
-    quotients = list(map(divmod, spans, repeat(unit_days)))
-    fractions = {r: _fraction(r, unit_days) for _, r in quotients}
-    return [(q, fractions[r]) for q, r in quotients]
+    if len(offsets) == 1:  # one series (the common case): no per-payment look-up of its offset
+        (offset,) = offsets.values()
+        spans = [30 * (due.year * 12 + due.month) + offset for due in dates]
+    else:
+        spans = [30 * (due.year * 12 + due.month) + offsets[anchor] for due, anchor in zip(dates, anchors, strict=True)]
+    return _periods_and_fractions(spans, unit_days)
+
+
+def _periods_and_fractions(spans: list[int], unit_days: int) -> list[tuple[int, Decimal]]:
+    """(q, f) of each span of days: whole unit-periods and the fraction left; each distinct f divided once."""
+    periods, rests = map(floordiv, spans, repeat(unit_days)), list(map(mod, spans, repeat(unit_days)))
+    fractions = {rest: _fraction(rest, unit_days) for rest in set(rests)}
+    return list(zip(periods, map(fractions.__getitem__, rests), strict=True))
 
 
 def _year_factor(due: date, anchor: int, start: date, months: int, days: int) -> tuple[int, Decimal]:
@@ -279,19 +289,88 @@ def time_factors(advance_date: date, payments: Payments, unit_period: str) -> tu
 # --- the general equation, App. J (b)(8), solved per App. J (b)(9) ----------------------------------------
 
 
+class _Run(NamedTuple):
+    """``length`` equal payments with one fraction f, one unit-period apart: a single payment when ``length`` is 1,
+    else summed in closed form."""
+
+    amount: Decimal
+    first: int  # q of the first payment
+    length: int  # how many payments
+    fraction: Decimal
+
+
+class _Batch(NamedTuple):
+    """Two or more payments of differing amounts with one fraction f, one unit-period apart: summed term by term
+    in C-level maps (a mortgage with every payment different is one batch)."""
+
+    amounts: tuple[Decimal, ...]
+    weighted: tuple[Decimal, ...]  # each q P, made once for every iteration
+    first: int  # q of the first payment
+    fraction: Decimal
+
+
+_Group = _Run | _Batch
+
+
 def _groups(amounts: Sequence[Decimal], factors: Sequence[tuple[int, Decimal]]) -> list[_Group]:
-    """Runs of equal payments with equal fractions one unit-period apart, to be summed in closed form."""
+    """The payments in date order as runs of equal payments and batches of differing ones (see the classes)."""
+    periods, fractions = zip(*factors, strict=True)
+    count, first = len(periods), periods[0]
+    if fractions.count(fractions[0]) == count and periods == tuple(range(first, first + count)):
+        # The common streams, checked at C speed: one fraction, one unit-period apart, and all equal (a level
+        # loan) or all differing (no two neighbours equal).
+        if amounts.count(amounts[0]) == count:
+            return [_Run(amounts[0], first, count, fractions[0])]
+        if not any(map(eq, amounts[1:], amounts[:-1])):
+            return [_batch(tuple(amounts), first, fractions[0])]
+    return _mixed_groups(amounts, factors)
+
+
+def _mixed_groups(amounts: Sequence[Decimal], factors: Sequence[tuple[int, Decimal]]) -> list[_Group]:
+    """Payment by payment: runs of equal payments; the single payments between them, while one unit-period
+    apart under one fraction, gathered into batches."""
     groups: list[_Group] = []
+    singles: list[Decimal] = []  # the batch in hand: single payments from q = singles_first under singles_f
+    singles_first, singles_f = 0, _ZERO
+    for amount, first, count, fraction in _runs(amounts, factors):
+        if singles and (count > 1 or fraction != singles_f or first != singles_first + len(singles)):
+            groups.append(_batch(tuple(singles), singles_first, singles_f))
+            singles = []
+        if count > 1:
+            groups.append(_Run(amount, first, count, fraction))
+        elif singles:
+            singles.append(amount)
+        else:
+            singles, singles_first, singles_f = [amount], first, fraction
+    if singles:
+        groups.append(_batch(tuple(singles), singles_first, singles_f))
+    return groups
+
+
+def _runs(
+    amounts: Sequence[Decimal], factors: Sequence[tuple[int, Decimal]]
+) -> list[tuple[Decimal, int, int, Decimal]]:
+    """Runs of equal payments with equal fractions one unit-period apart: (amount, first q, count, f)."""
+    runs: list[tuple[Decimal, int, int, Decimal]] = []
     amount, first, count, fraction = _ZERO, 0, 0, _ZERO
     for pay, (q, f) in zip(amounts, factors, strict=True):
         if count and pay == amount and f == fraction and q == first + count:
             count += 1
             continue
         if count:
-            groups.append((amount, first, count, fraction))
+            runs.append((amount, first, count, fraction))
         amount, first, count, fraction = pay, q, 1, f
-    groups.append((amount, first, count, fraction))
-    return groups
+    runs.append((amount, first, count, fraction))
+    return runs
+
+
+def _batch(amounts: tuple[Decimal, ...], first: int, fraction: Decimal) -> _Group:
+    """A batch of the payments from q = ``first``; a single payment stays a run of one."""
+    if len(amounts) == 1:
+        return _Run(amounts[0], first, 1, fraction)
+    with localcontext(CONTEXT):
+        weighted = tuple(map(mul, amounts, range(first, first + len(amounts))))
+    return _Batch(amounts, weighted, first, fraction)
 
 
 def _run_sums(v: Decimal, rate: Decimal, v_first: Decimal, first: int, count: int) -> tuple[Decimal, Decimal]:
@@ -323,18 +402,22 @@ def _value_and_slope(groups: Sequence[_Group], rate: Decimal) -> tuple[Decimal, 
         w_by_f: dict[Decimal, Decimal] = {}  # sum of q P v**q by fraction f
         power, at = _ONE, 0  # power == v ** at
         current, s_sum, w_sum = None, _ZERO, _ZERO  # the sums of the fraction in hand, kept out of the dicts
-        for amount, first, count, fraction in groups:
+        for group in groups:
+            first, fraction = group.first, group.fraction
             power = power * v if first == at + 1 else power * v ** (first - at)
             at = first
             if fraction != current:
                 if current is not None:
                     s_by_f[current], w_by_f[current] = s_sum, w_sum
                 current, s_sum, w_sum = fraction, s_by_f.get(fraction, _ZERO), w_by_f.get(fraction, _ZERO)
-            if count == 1:
-                s_sum, w_sum = s_sum + amount * power, w_sum + amount * (first * power)
+            if isinstance(group, _Batch):
+                s_sum, w_sum, power = _batch_sums(group, v, power, s_sum, w_sum)
+                at = first + len(group.amounts) - 1
+            elif group.length == 1:
+                s_sum, w_sum = s_sum + group.amount * power, w_sum + group.amount * (first * power)
             else:
-                s, w = _run_sums(v, rate, power, first, count)
-                s_sum, w_sum = s_sum + amount * s, w_sum + amount * w
+                s, w = _run_sums(v, rate, power, first, group.length)
+                s_sum, w_sum = s_sum + group.amount * s, w_sum + group.amount * w
         s_by_f[current], w_by_f[current] = s_sum, w_sum  # type: ignore[index]  # groups are never empty
         value = slope = _ZERO
         for fraction, s in s_by_f.items():
@@ -345,18 +428,52 @@ def _value_and_slope(groups: Sequence[_Group], rate: Decimal) -> tuple[Decimal, 
         return value, slope
 
 
+def _batch_sums(
+    batch: _Batch, v: Decimal, power: Decimal, s_sum: Decimal, w_sum: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
+    """``s_sum`` plus each P v**q, ``w_sum`` plus each (q P) v**q, and v ** the last q (``power`` is v ** the
+    first), in C-level maps. The value's powers, products and sums are those of a payment-by-payment loop, bit
+    for bit (``present_value`` keeps its digits). Runs in :func:`_value_and_slope`'s local context."""
+    powers = list(accumulate(repeat(v, len(batch.amounts) - 1), mul, initial=power))
+    s_sum = sum(map(mul, batch.amounts, powers), s_sum)
+    w_sum = sum(map(mul, batch.weighted, powers), w_sum)
+    return s_sum, w_sum, powers[-1]
+
+
 def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group]) -> Decimal:
-    """Newton's method on ln(value) from a rate of zero (App. J (b)(9) allows any iteration). The log of the
-    payments' value is convex and falling in the rate, so each step from below lands below the root and
-    the iterates rise to it; the log is straighter than the value, which saves an iteration or two: five
-    steps for a 30-year mortgage. All in Decimal: an earlier starting guess in binary floating point saved
-    two of the five steps, and was removed because the finance core holds no floats."""
-    rate = _ZERO
+    """Newton's method on ln(value) (App. J (b)(9) allows any iteration). The log of the payments' value is
+    convex and falling in the rate, so a step from anywhere lands at or below the root and the iterates then
+    rise to it; the log is straighter than the value, which saves an iteration or two. Each batch's payments
+    at their average are a cheap closed-form stream whose root is near: the exact iteration starts there (three
+    full evaluations instead of five for a mortgage with every payment different). With nothing to average,
+    from zero: five steps for a 30-year mortgage. All in Decimal: the finance core holds no floats."""
+    averaged = _averaged(groups)
+    start = _ZERO if averaged is None else _newton(amount_financed, averaged, _ZERO)
+    return _newton(amount_financed, groups, start)
+
+
+def _averaged(groups: Sequence[_Group]) -> list[_Group] | None:
+    """The groups with each batch's payments at their average (a closed-form run); None when there is no batch."""
+    if not any(isinstance(group, _Batch) for group in groups):
+        return None
+    with localcontext(CONTEXT):
+        return [
+            _Run(sum(group.amounts, _ZERO) / len(group.amounts), group.first, len(group.amounts), group.fraction)
+            if isinstance(group, _Batch)
+            else group
+            for group in groups
+        ]
+
+
+def _newton(amount_financed: Decimal, groups: Sequence[_Group], rate: Decimal) -> Decimal:
+    """Newton steps from ``rate`` until one moves the rate by at most 1E-16. A step from above the root can
+    overshoot far below it (even below -1, where 1 / (1 + i) turns negative): the rate is kept at or above
+    zero, the root's lower bound (the payments total more than the amount financed)."""
     with localcontext(CONTEXT):
         for _ in range(_MAX_ITERATIONS):
             value, slope = _value_and_slope(groups, rate)
             step = ((value / amount_financed).ln() * value) / slope.copy_negate()
-            rate = rate + step
+            rate = max(rate + step, _ZERO)
             if step.copy_abs() <= _STEP_EPSILON:
                 return rate
     raise ArithmeticError("apr: the App. J iteration did not converge")  # pragma: no cover

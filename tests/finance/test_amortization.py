@@ -358,6 +358,20 @@ def test_rounded_up_payment_that_would_overpay_is_capped():
     assert sum(r.principal for r in schedule.rows) == D("100.00")
 
 
+def test_rounded_up_payment_with_interest_is_capped_on_its_principal_part():
+    # $100 at 0.5 % for 360 months, r = 0.5 / 1200 = 1/2400: 100 r / (1 - (1 + r)**-360) = 0.2996 -> 0.30 a month,
+    # rounded up, so the loan is paid off early. Row 1: interest 100.00 / 2400 = 0.0417 -> 0.04, principal
+    # 0.30 - 0.04 = 0.26. Each principal part is the payment less that row's interest, capped at the balance:
+    # row 359 pays the 0.29 left (its interest, on 0.29, is 0.00); row 360 is all zero.
+    schedule = build_schedule(terms(principal=D("100"), annual_rate=D("0.5"), term_periods=360))
+    assert table(schedule)[0] == ("0.30", "0.26", "0.04", "99.74")
+    assert table(schedule)[358:] == [("0.29", "0.29", "0.00", "0.00"), ("0.00", "0.00", "0.00", "0.00")]
+    assert {r.payment for r in schedule.rows[:358]} == {D("0.30")}
+    # 358 x 0.30 + 0.29 = 107.69 paid: the 100.00 principal and 7.69 of interest
+    assert (schedule.total_payments, schedule.total_interest) == (D("107.69"), D("7.69"))
+    assert sum(r.principal for r in schedule.rows) == D("100.00")
+
+
 def test_one_period_loan():
     schedule = build_schedule(terms(principal=D("500"), annual_rate=D("12"), term_periods=1))
     assert table(schedule) == [("505.00", "500.00", "5.00", "0.00")]
