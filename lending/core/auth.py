@@ -52,5 +52,5 @@ class RoleLoadingModelBackend(ModelBackend):
         if user is None or not self.user_can_authenticate(user):
             return None
         # What roles.user_roles caches on the user; role names never hold a comma (lending.core.roles)
-        user._lending_roles = frozenset(user.role_names.split(",")) if user.role_names else frozenset()  # type: ignore[attr-defined]
+        user._lending_roles = frozenset(user.role_names.split(",")) if user.role_names else frozenset()
         return user
