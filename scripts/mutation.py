@@ -237,9 +237,10 @@ def _count(workdir: Path, module: str) -> tuple[int, int, int]:
 def migrated_template() -> Path:
     """One SQLite database migrated for this run: every mutant's pytest session copies it (tests/conftest.py)
     instead of migrating its own, which costs about 16 s a session (the servicing tests' mutants spent most of
-    their time there). Built afresh per run, so it always matches the migrations."""
+    their time there). Built afresh per run, so it always matches the migrations; named for the run's process, so
+    a second run started beside it (another module) does not replace it under the first one's sessions."""
     SCRATCH.mkdir(parents=True, exist_ok=True)
-    template = SCRATCH / "migrated.sqlite3"
+    template = SCRATCH / f"migrated-{os.getpid()}.sqlite3"
     template.unlink(missing_ok=True)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{template}"}
     migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
@@ -320,7 +321,10 @@ def main() -> int:
         rows = _run_on_postgres(modules)
     else:
         template = migrated_template()
-        rows = [run_module(m, args.cores, template) for m in modules]
+        try:
+            rows = [run_module(m, args.cores, template) for m in modules]
+        finally:
+            template.unlink(missing_ok=True)
     print_table(rows)
     return 0 if all(row.score >= TARGET for row in rows) else 1
 
