@@ -18,12 +18,13 @@ import pytest
 from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing import selectors
-from servicing.models import Installment, JournalEntry, LoanAccount, LoanTransaction, Replay
+from servicing.models import Installment, JournalEntry, LedgerAccount, LoanAccount, LoanTransaction, Replay
 from servicing.services import payments
-from servicing.services.payments import payment_post
+from servicing.services.payments import PaymentError, payment_post
 from servicing.services.payments_batch import PaymentRequest, payments_post_many
 from servicing.signals import payment_posted
 from tests.core.factories import user_with_role
+from tests.origination.factories import ConsumerProductFactory
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -433,3 +434,117 @@ def test_a_directed_line_keeps_its_directive_escrow_only_paying_escrow_alone():
     assert _entry(txn) == [("cash", D("100.00"), D("0.00")), ("escrow_liability", D("0.00"), D("100.00"))]
     loan.refresh_from_db()
     assert (loan.principal_balance, loan.escrow_balance) == (D("300000.00"), D("1150.00"))  # 1,050.00 + 100.00
+
+
+def test_a_line_dated_between_two_standing_payments_replays_the_later_one():
+    loan = boarded_loan(consumer=True)
+    for key, amount, when in (("S-1", "469.43", TODAY), ("S-2", "50.00", date(2026, 11, 20))):
+        # S-2, posted second but dated first, replays S-1: the latest standing payment is still S-1's 2026-12-01.
+        payment_post(
+            loan=loan,
+            amount=D(amount),
+            effective_date=when,
+            method="ach",
+            reference=key,
+            idempotency_key=key,
+            actor=None,
+        )
+
+    [result] = _post_many(_request(loan, "100.00", "between", when=date(2026, 11, 25)))
+
+    # In date order: 50.00 (11-20) and 100.00 (11-25) to installment 1's interest, 150.00 of its 190.82; the
+    # standing 469.43 (12-01) then pays the 40.82 left and the 278.61 principal, and 150.00 goes to principal ahead.
+    assert _lines(result.transaction) == [(1, "interest", D("100.00"))]
+    s1 = LoanTransaction.objects.get(idempotency_key="S-1")
+    assert _lines(s1) == [(0, "prepayment", D("150.00")), (1, "interest", D("40.82")), (1, "principal", D("278.61"))]
+    # 12,000.00 - 278.61 - 150.00 = 11,571.39.
+    assert _balances(loan)[:4] == (D("11571.39"), D("0.00"), D("190.82"), D("0.00"))
+    _books_balance()
+
+
+def test_a_line_the_ledger_refuses_is_refused_in_its_words_and_the_other_lines_post():
+    consumer, mortgage = boarded_loan(consumer=True), boarded_loan()
+    LedgerAccount.objects.filter(code="interest_prepaid").update(is_active=False)
+
+    results = _post_many(
+        _request(consumer, "469.43", "needs-prepaid"),  # its interest would be paid in advance
+        _request(mortgage, "100.00", "escrow", directive="escrow_only"),  # cash and escrow only
+    )
+
+    assert _outcome(results[0]) == "refused Inactive ledger account(s): interest_prepaid."
+    assert isinstance(results[0].error, PaymentError)
+    assert results[0].error.field is None
+    assert _outcome(results[1]) == "posted 100.00"
+    assert not LoanTransaction.objects.filter(loan=consumer).exists()
+    assert _balances(consumer) == (D("12000.00"), D("0.00"), D("0.00"), D("0.00"), date(2027, 1, 1))
+
+
+def test_a_prepayment_on_one_loan_leaves_the_other_loans_of_the_file_to_post_as_usual():
+    prepaying, other, third = boarded_loan(consumer=True), boarded_loan(consumer=True), boarded_loan(consumer=True)
+    results = _post_many(
+        _request(prepaying, "569.43", "p-1"),
+        _request(other, "469.43", "o-1"),
+        _request(prepaying, "100.00", "p-2"),
+        _request(third, "469.43", "t-1"),
+    )
+
+    assert [_outcome(r) for r in results] == ["posted 569.43", "posted 469.43", "posted 100.00", "posted 469.43"]
+    assert [r.error for r in results] == [None, None, None, None]
+    # 569.43: installment 1 whole and 100.00 principal ahead (12,000.00 - 278.61 - 100.00 = 11,621.39); then
+    # 100.00 toward installment 2, all interest (about 116 on the lower balance): 190.82 + 100.00 paid in advance.
+    assert _balances(prepaying)[:4] == (D("11621.39"), D("0.00"), D("290.82"), D("0.00"))
+    for loan in (other, third):
+        assert _balances(loan) == (D("11721.39"), D("0.00"), D("190.82"), D("0.00"), date(2027, 2, 1))
+        assert _paid(loan, 1) == (D("190.82"), D("278.61"), TODAY)
+    _books_balance()
+
+
+# --- a file is posted in a constant number of statements -------------------------------------------------------------
+
+
+def test_installments_paid_ahead_on_several_loans_are_posted_in_a_constant_number_of_statements(
+    django_assert_max_num_queries,
+):
+    # Each payment pays the next installment whole (469.43, then 398.51 each): on one loan three in one file, on
+    # another two, on a third one, so the loans' windows of installments differ; a fourth loan is not in the file.
+    three, two, one, _idle = (boarded_loan(consumer=True) for _ in range(4))
+    amounts = ["469.43", "398.51", "398.51"]
+    requests = [_request(three, amount, f"three-{n}") for n, amount in enumerate(amounts)]
+    requests += [_request(two, amount, f"two-{n}") for n, amount in enumerate(amounts[:2])]
+    requests += [_request(one, "469.43", "one-0")]
+
+    with django_assert_max_num_queries(25):
+        results = _post_many(*requests)
+
+    assert all(r.transaction is not None for r in results)
+    # Installment 3: 398.51 = 114.30 interest + 284.21 principal; 12,000.00 - 278.61 - 281.39 - 284.21 = 11,155.79.
+    assert _lines(results[2].transaction) == [(3, "interest", D("114.30")), (3, "principal", D("284.21"))]
+    assert _balances(three) == (D("11155.79"), D("0.00"), D("422.24"), D("0.00"), date(2027, 4, 1))
+    assert _balances(two) == (D("11440.00"), D("0.00"), D("307.94"), D("0.00"), date(2027, 3, 1))
+    assert _balances(one) == (D("11721.39"), D("0.00"), D("190.82"), D("0.00"), date(2027, 2, 1))
+    _books_balance()
+
+
+def test_paying_a_matured_loans_last_installments_is_posted_in_a_constant_number_of_statements(
+    monkeypatch, django_assert_max_num_queries
+):
+    # Three-month loans (due 2027-01-01, 02-01, 03-01): on 2027-04-20 every installment is due, and one payment of
+    # all three pays each loan's principal to 0.00 (no installment is left to come).
+    monkeypatch.setattr(payments, "_today", lambda: date(2027, 4, 20))
+    loans = [boarded_loan(consumer=True, product=ConsumerProductFactory(term_periods=3)) for _ in range(4)]
+    owed = [sum(i.payment for i in Installment.objects.filter(loan=loan)) for loan in loans]
+
+    with django_assert_max_num_queries(25):
+        results = _post_many(
+            *(
+                _request(loan, amount, f"last-{n}", when=date(2027, 4, 20))
+                for n, (loan, amount) in enumerate(zip(loans, owed, strict=True))
+            )
+        )
+
+    assert all(r.transaction is not None for r in results)
+    for loan in loans:
+        loan.refresh_from_db()
+        assert loan.principal_balance == D("0.00")
+        assert not Installment.objects.filter(loan=loan, paid_on__isnull=True).exists()
+    _books_balance()
