@@ -175,12 +175,16 @@ def test_a_reference_longer_than_its_field_is_cut_to_100_characters_as_payment_p
     assert LoanTransaction.objects.get(pk=result.transaction.pk).reference == "R" * 100
 
 
-def test_a_payment_from_a_file_is_handed_back_as_its_stored_row():
+def test_a_payment_from_a_file_is_handed_back_as_its_stored_row(servicer):
     loan = boarded_loan(consumer=True)
-    [result] = _post_many(_request(loan, "100.00", "stored-1"))
+    [result] = _post_many(_request(loan, "100.00", "stored-1"), actor=servicer)
+    handed, stored = result.transaction, LoanTransaction.objects.get(idempotency_key="stored-1")
+    fields = ["pk", "loan_id", "kind", "amount", "effective_date", "method", "reference", "idempotency_key"]
+    fields += ["directive", "status", "journal_entry_id", "posted_by_id", "posted_at"]
+    assert [getattr(handed, name) for name in fields] == [getattr(stored, name) for name in fields]
+    assert handed.posted_by_id == servicer.pk
     # As the stored row, its own idempotency key is no duplicate (a form or full_clean over it passes).
-    result.transaction.validate_unique()
-    assert result.transaction.pk == LoanTransaction.objects.get(idempotency_key="stored-1").pk
+    handed.validate_unique()
 
 
 # --- idempotency keys ----------------------------------------------------------------------------------------------
