@@ -20,6 +20,7 @@ from lending.core.models import AuditEvent
 from servicing import selectors
 from servicing.models import Installment, JournalEntry, LedgerAccount, LoanAccount, LoanTransaction, Replay
 from servicing.services import payments
+from servicing.services.fees import late_fees_assess
 from servicing.services.payments import PaymentError, payment_post
 from servicing.services.payments_batch import PaymentRequest, payments_post_many
 from servicing.signals import payment_posted
@@ -551,4 +552,37 @@ def test_paying_a_matured_loans_last_installments_is_posted_in_a_constant_number
         loan.refresh_from_db()
         assert loan.principal_balance == D("0.00")
         assert not Installment.objects.filter(loan=loan, paid_on__isnull=True).exists()
+    _books_balance()
+
+
+def test_a_principal_only_line_curtails_principal_and_keeps_its_directive():
+    loan = boarded_loan(consumer=True)
+    [result] = _post_many(_request(loan, "100.00", "curtail", directive="principal_only"))
+
+    txn = LoanTransaction.objects.get(pk=result.transaction.pk)
+    assert (txn.directive, txn.amount) == ("principal_only", D("100.00"))
+    assert _lines(txn) == [(0, "prepayment", D("100.00"))]
+    assert _paid(loan, 1) == (D("0.00"), D("0.00"), None)  # installment 1 stays due
+    assert _balances(loan)[:4] == (D("11900.00"), D("0.00"), D("0.00"), D("0.00"))  # 12,000.00 - 100.00
+
+
+def test_a_late_fee_on_the_installment_due_is_paid_before_the_installment_not_yet_due(monkeypatch):
+    # The mortgage's installment 1 (due 2027-01-01: 2,600.06 interest + 271.20 principal + 525.00 escrow =
+    # 3,396.26) is late on 2027-01-17: 5 % of its 2,871.26 of principal and interest = 143.56. On 2027-01-20
+    # installment 2 (due 2027-02-01) is not yet due, so 3,396.26 + 143.56 = 3,539.82 pays installment 1 and its
+    # fee; nothing goes toward installment 2 (counted as due, 143.56 would be a partial payment held instead).
+    monkeypatch.setattr(payments, "_today", lambda: date(2027, 1, 20))
+    loan = boarded_loan()
+    assert late_fees_assess(business_date=date(2027, 1, 17), loan_ids=[loan.pk], actor=None) == 1
+
+    [result] = _post_many(_request(loan, "3539.82", "with-fee", when=date(2027, 1, 20)))
+
+    assert _lines(result.transaction) == [
+        (1, "escrow", D("525.00")),
+        (1, "interest", D("2600.06")),
+        (1, "late_fees", D("143.56")),
+        (1, "principal", D("271.20")),
+    ]
+    loan.refresh_from_db()
+    assert (loan.fees_due, loan.suspense_balance) == (D("0.00"), D("0.00"))
     _books_balance()
