@@ -204,12 +204,15 @@ def test_a_key_posted_before_the_file_answers_with_that_payment_and_writes_nothi
     )
     entries = JournalEntry.objects.count()
 
-    [result] = _post_many(_request(loan, "50.00", "K"))  # a retry, even with another amount
+    # A retry (even with another amount), then a new line that posts as usual.
+    result, after = _post_many(_request(loan, "50.00", "K"), _request(loan, "398.51", "new"))
 
     assert (result.transaction, result.existing, result.error) == (first, True, None)
-    assert LoanTransaction.objects.count() == 1
-    assert JournalEntry.objects.count() == entries
-    assert _balances(loan) == (D("11721.39"), D("0.00"), D("190.82"), D("0.00"), date(2027, 2, 1))
+    assert _outcome(after) == "posted 398.51"
+    assert LoanTransaction.objects.count() == 2
+    assert JournalEntry.objects.count() == entries + 1  # the new line's only
+    # Installment 2 paid by the new line: 12,000.00 - 278.61 - 281.39 = 11,440.00.
+    assert _balances(loan) == (D("11440.00"), D("0.00"), D("307.94"), D("0.00"), date(2027, 3, 1))
 
 
 def test_a_key_posted_before_on_another_loan_is_refused_by_name():
@@ -234,13 +237,18 @@ def test_a_key_posted_before_on_another_loan_is_refused_by_name():
 
 def test_a_key_repeated_in_the_file_on_the_same_loan_posts_once_and_answers_the_repeat_with_it(servicer):
     loan = boarded_loan(consumer=True)
-    results = _post_many(_request(loan, "469.43", "dup"), _request(loan, "469.43", "dup"), actor=servicer)
+    results = _post_many(
+        _request(loan, "469.43", "dup"),
+        _request(loan, "469.43", "dup"),
+        _request(loan, "398.51", "after"),
+        actor=servicer,
+    )
 
-    assert [_outcome(r) for r in results] == ["posted 469.43", "existing 469.43"]
+    assert [_outcome(r) for r in results] == ["posted 469.43", "existing 469.43", "posted 398.51"]
     assert results[1].transaction == results[0].transaction
-    assert LoanTransaction.objects.filter(loan=loan).count() == 1
-    # Paid once: 12,000.00 - 278.61.
-    assert _balances(loan) == (D("11721.39"), D("0.00"), D("190.82"), D("0.00"), date(2027, 2, 1))
+    assert LoanTransaction.objects.filter(loan=loan).count() == 2
+    # Installment 1 paid once, then installment 2: 12,000.00 - 278.61 - 281.39 = 11,440.00.
+    assert _balances(loan) == (D("11440.00"), D("0.00"), D("307.94"), D("0.00"), date(2027, 3, 1))
 
 
 def test_a_key_repeated_in_the_file_on_another_loan_is_refused_naming_the_first_posting():
