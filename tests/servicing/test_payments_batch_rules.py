@@ -21,7 +21,7 @@ from servicing import selectors
 from servicing.models import Installment, JournalEntry, LedgerAccount, LoanAccount, LoanTransaction, Replay
 from servicing.services import payments
 from servicing.services.fees import late_fees_assess
-from servicing.services.payments import PaymentError, payment_post
+from servicing.services.payments import PaymentError, payment_post, payment_reverse
 from servicing.services.payments_batch import PaymentRequest, payments_post_many
 from servicing.signals import payment_posted
 from tests.core.factories import user_with_role
@@ -593,4 +593,34 @@ def test_a_late_fee_on_the_installment_due_is_paid_before_the_installment_not_ye
     ]
     loan.refresh_from_db()
     assert (loan.fees_due, loan.suspense_balance) == (D("0.00"), D("0.00"))
+    _books_balance()
+
+
+def test_a_reversed_payment_dated_after_a_line_needs_no_replay_and_the_file_stays_in_constant_statements(
+    django_assert_max_num_queries,
+):
+    # On each loan 469.43 was posted on 2026-12-01 and then reversed (returned): neither the reversed payment nor
+    # its reversal stands as a payment, so a line dated 2026-11-25 replays nothing: 100.00 to installment 1's interest.
+    loans = [boarded_loan(consumer=True) for _ in range(3)]
+    for n, loan in enumerate(loans):
+        returned = payment_post(
+            loan=loan,
+            amount=D("469.43"),
+            effective_date=TODAY,
+            method="ach",
+            reference="",
+            idempotency_key=f"returned-{n}",
+            actor=None,
+        )
+        payment_reverse(transaction=returned, reason="NSF", actor=None)
+
+    with django_assert_max_num_queries(25):
+        results = _post_many(
+            *(_request(loan, "100.00", f"line-{n}", when=date(2026, 11, 25)) for n, loan in enumerate(loans))
+        )
+
+    for loan, result in zip(loans, results, strict=True):
+        assert _lines(result.transaction) == [(1, "interest", D("100.00"))]
+        assert _balances(loan) == (D("12000.00"), D("0.00"), D("100.00"), D("0.00"), date(2027, 1, 1))
+    assert not Replay.objects.filter(trigger__in=[r.transaction for r in results]).exists()
     _books_balance()
