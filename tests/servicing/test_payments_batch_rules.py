@@ -450,8 +450,8 @@ def test_a_directed_line_keeps_its_directive_escrow_only_paying_escrow_alone():
 
 
 def test_a_line_dated_between_two_standing_payments_replays_the_later_one():
-    loan = boarded_loan(consumer=True)
-    for key, amount, when in (("S-1", "469.43", TODAY), ("S-2", "50.00", date(2026, 11, 20))):
+    loan, early = boarded_loan(consumer=True), boarded_loan(consumer=True)
+    for key, amount, when in (("S-1", "469.43", TODAY), ("S-2", "50.00", date(2026, 11, 26))):
         # S-2, posted second but dated first, replays S-1: the latest standing payment is still S-1's 2026-12-01.
         payment_post(
             loan=loan,
@@ -463,9 +463,14 @@ def test_a_line_dated_between_two_standing_payments_replays_the_later_one():
             actor=None,
         )
 
-    [result] = _post_many(_request(loan, "100.00", "between", when=date(2026, 11, 25)))
+    # Another loan's line is the file's earliest (2026-11-20), so both standing payments are after it.
+    first, result = _post_many(
+        _request(early, "100.00", "early", when=date(2026, 11, 20)),
+        _request(loan, "100.00", "between", when=date(2026, 11, 28)),
+    )
 
-    # In date order: 50.00 (11-20) and 100.00 (11-25) to installment 1's interest, 150.00 of its 190.82; the
+    assert _lines(first.transaction) == [(1, "interest", D("100.00"))]
+    # In date order: 50.00 (11-26) and 100.00 (11-28) to installment 1's interest, 150.00 of its 190.82; the
     # standing 469.43 (12-01) then pays the 40.82 left and the 278.61 principal, and 150.00 goes to principal ahead.
     assert _lines(result.transaction) == [(1, "interest", D("100.00"))]
     s1 = LoanTransaction.objects.get(idempotency_key="S-1")
