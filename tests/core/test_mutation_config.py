@@ -76,8 +76,10 @@ def test_a_module_runs_against_its_own_test_files():
         "tests/servicing/test_payoff_figures.py",
         "tests/servicing/test_payoff_post.py",
         "tests/servicing/test_payoff_postgres.py",
+        "tests/servicing/test_payoff_rules.py",
         "tests/servicing/test_payoff_views.py",
     ]
+    assert mutation.tests_of("servicing/services/payments_batch.py") == ["tests/servicing/test_payments_batch_rules.py"]
     assert "tests/servicing/test_posting_rules.py" in mutation.tests_of("servicing/services/posting.py")
     assert mutation.tests_of("servicing/services/charge_off.py") == [
         "tests/servicing/collections/test_charge_off.py",
