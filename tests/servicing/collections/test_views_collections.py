@@ -319,13 +319,14 @@ def test_the_product_filter_lists_the_product_table_without_reading_the_loans(cl
     client.force_login(user_with_role(roles.COLLECTOR))
     first = delinquent_loan()
     later = delinquent_loan(days=95, bucket="90-119")
-    idle = LoanProductFactory(code="zz-no-loans", name="Idle product")
+    idle = LoanProductFactory(code="aa-no-loans", name="Idle product")
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("collections:queue"))
-    codes = sorted(LoanProduct.objects.values_list("code", flat=True))
-    assert _product_options(response) == codes  # every product, by code, one with no loans too
+    codes = list(LoanProduct.objects.order_by("name", "code").values_list("code", flat=True))
+    assert _product_options(response) == codes  # every product, by name, one with no loans too
+    assert codes[-1] == "aa-no-loans"  # "Idle product" after the "30-year fixed mortgage"s, though its code is first
     assert {first.product_code, later.product_code, idle.code} <= set(codes)
-    assert '<option value="zz-no-loans">Idle product</option>' in response.content.decode()
+    assert '<option value="aa-no-loans">Idle product</option>' in response.content.decode()
     assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"]]
     filtered = client.get(reverse("collections:queue"), {"product": later.product_code}).content.decode()
     assert re.findall(r'href="/staff/collections/loans/\d+/">([^<]+)</a>', filtered) == [later.loan_number]
