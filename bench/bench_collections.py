@@ -171,7 +171,7 @@ def _sql_share_ms(client: Client, urls: list[str]) -> float:
 
 
 def _median_ms(client: Client, urls: list[str], *, cold: bool = False) -> float:
-    """``cold``: each request with an empty cache (the queue's count and product list computed afresh)."""
+    """``cold``: each request with an empty cache (the queue's count computed afresh)."""
     for url in urls[:3]:
         client.get(url)  # warm-up
     samples = []
@@ -190,7 +190,7 @@ def measure(client: Client, label: str, urls: list[str], note: str) -> None:
         for url in urls:
             explain(client, url)
     for url in urls:
-        client.get(url)  # warm: a cold cache (the product filter list) adds one query to the first page only
+        client.get(url)  # warm: a cold cache (the count) adds one query to the first page of a set of filters
     counts = [_queries(client, url) for url in urls]
     report(
         f"{label}: queries (most of {len(urls)} pages)",
@@ -239,7 +239,7 @@ def main() -> None:
             ]
             measure(client, "collections queue", queue_urls, "first, middle, last pages and filters, 50 rows each")
             cold = _median_ms(client, queue_urls, cold=True)
-            note = "every request with an empty cache: the count (cached a minute) and the product list read afresh"
+            note = "every request with an empty cache: the count (cached a minute) read afresh"
             report(
                 "collections queue: median server time, cold cache",
                 cold,
