@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
 from django.test.utils import override_settings
@@ -106,6 +106,9 @@ def _linked_lead(officer: User, source: LeadSource, partner: ReferralPartner, ap
     ).lead
     lead = conversion.lead_application_link(actor=officer, lead=lead, application=application)
     status_updates.status_update_record(application_id=application.pk, to_status=application.status)
+    if application.application_date:  # the lead came in the morning the application was taken, not at seeding
+        came_in = timezone.make_aware(datetime.combine(application.application_date, time(9)))
+        Lead.objects.filter(pk=lead.pk).update(created_at=min(came_in, lead.created_at))
     return lead
 
 
