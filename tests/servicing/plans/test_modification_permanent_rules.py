@@ -1,0 +1,222 @@
+"""A modification's trial checked and made permanent (``modification_trial``): who is recorded as acting, what each
+audit row says, whose accruals are taken off the capitalized interest, and the loan's terms afterwards.
+
+The loan (tests.servicing.collections.helpers.delinquent_loan): $300,000 at 6.5% over 360 months from Jan 1 2027
+(the 360th installment Dec 1 2056), P&I $1,896.20 + escrow $525.00; Jan 1 and Feb 1 unpaid. Approved Feb 16 2027
+at 5% over 360 months: trial payments $2,135.46 on Mar 1, Apr 1, May 1; permanent on May 1 with $4,861.70 of
+interest capitalized (Mar 1,622.05 + Apr 1,620.57 + May 1,619.08) on principal 300,000.00 - 271.20 - 272.67 =
+299,456.13 (tests/servicing/plans/test_modification.py works these out).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db.models import F
+
+from lending.core import roles
+from lending.core.models import AuditEvent
+from servicing.models import Installment, JournalEntry, LoanAccount, LoanModification
+from servicing.services import payments, plans
+from servicing.services.ledger import journal_post
+from servicing.services.modification import modification_approve, modification_propose
+from servicing.services.modification_trial import modifications_check
+from tests.core.factories import user_with_role
+from tests.servicing.collections.helpers import delinquent_loan
+from tests.servicing.plans.helpers import APPROVED, accrue, pay
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+MAR, APR, MAY, JUN = date(2027, 3, 1), date(2027, 4, 1), date(2027, 5, 1), date(2027, 6, 1)
+TRIAL_PAYMENT = "2135.46"
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    monkeypatch.setattr(payments, "_today", lambda: date(2027, 12, 31))
+    monkeypatch.setattr(plans, "_today", lambda: APPROVED)
+
+
+@pytest.fixture
+def loan() -> LoanAccount:
+    return delinquent_loan()
+
+
+@pytest.fixture
+def operator():
+    return user_with_role(roles.SERVICER)
+
+
+def _in_trial(loan: LoanAccount) -> LoanModification:
+    proposal = modification_propose(actor=user_with_role(roles.COLLECTOR), loan=loan, new_rate=D("5"), term_periods=360)
+    return modification_approve(actor=user_with_role(roles.MANAGER), modification=proposal)
+
+
+def _night(loan: LoanAccount, day: date, actor) -> int:
+    accrue(loan, day)
+    pay(loan, TRIAL_PAYMENT, day, f"trial-{day}")
+    return modifications_check(business_date=day, loan_ids=[loan.pk], actor=actor)
+
+
+def test_each_trial_payment_and_the_permanent_modification_are_audited_as_the_actor(loan, operator):
+    modification = _in_trial(loan)
+    assert [_night(loan, day, operator) for day in (MAR, APR, MAY)] == [1, 1, 1]  # one trial changed each night
+    modification.refresh_from_db()
+    entry = modification.journal_entry
+    rows = AuditEvent.objects.filter(verb__in=TRIAL_VERBS).order_by("pk")
+    assert [(row.verb, row.actor, row.target_id, row.before, row.after) for row in rows] == [
+        (
+            "loan.modification_trial_payment_made",
+            operator,
+            str(loan.pk),
+            {"modification": modification.pk, "trial_payments_made": 0},
+            {"status": "trial", "trial_payments_made": 1, "as_of": "2027-03-01"},
+        ),
+        (
+            "loan.modification_trial_payment_made",
+            operator,
+            str(loan.pk),
+            {"modification": modification.pk, "trial_payments_made": 1},
+            {"status": "trial", "trial_payments_made": 2, "as_of": "2027-04-01"},
+        ),
+        (
+            "loan.modification_permanent",
+            operator,
+            str(loan.pk),
+            # The terms as they were: the 360th installment due Dec 1 2056; the principal before capitalization
+            # 304,317.83 - 4,861.70 - 0.00 = 299,456.13.
+            {
+                "annual_rate": "6.5000",
+                "regular_payment": "1896.20",
+                "term_periods": 360,
+                "maturity_date": "2056-12-01",
+                "principal_balance": "299456.13",
+            },
+            {
+                "modification": modification.pk,
+                "effective": "2027-05-01",
+                "closed_installments": 3,  # Mar, Apr, May: due by May 1 and unpaid
+                "journal_entry": entry.pk,
+                "new_rate": "5.0000",
+                "term_periods": 360,
+                "capitalized_interest": "4861.70",
+                "capitalized_escrow": "0.00",
+                "new_principal": "304317.83",  # 299,456.13 + 4,861.70
+                "new_payment": "1633.64",
+                "escrow_payment": "525.00",
+                "trial_payment": "2135.46",
+                "maturity_date": "2057-05-01",  # Jun 1 2027 + 359 months
+            },
+        ),
+    ]
+    # The capitalization is the actor's, once per modification, and says which it is.
+    assert (entry.created_by, entry.memo, entry.idempotency_key) == (
+        operator,
+        f"Modification {modification.pk} of {loan.loan_number}: arrears capitalized",
+        f"modification-{modification.pk}-capitalize",
+    )
+
+
+TRIAL_VERBS = ["loan.modification_trial_payment_made", "loan.modification_trial_failed", "loan.modification_permanent"]
+
+
+def test_a_failed_trial_is_audited_as_the_actor_on_the_night_it_fails(loan, operator):
+    modification = _in_trial(loan)
+    accrue(loan, MAR)
+    assert modifications_check(business_date=MAR, loan_ids=[loan.pk], actor=operator) == 1  # nothing paid
+    row = AuditEvent.objects.get(verb__in=TRIAL_VERBS)
+    assert (row.verb, row.actor, row.target_id, row.before, row.after) == (
+        "loan.modification_trial_failed",
+        operator,
+        str(loan.pk),
+        {"modification": modification.pk, "trial_payments_made": 0},
+        {"status": "failed", "trial_payments_made": 0, "as_of": "2027-03-01"},
+    )
+    modification.refresh_from_db()
+    assert (modification.status, modification.resolved_on, modification.trial_payments_made) == ("failed", MAR, 0)
+
+
+def test_only_this_loans_interest_accrued_after_the_effective_date_is_left_out_of_the_capitalized(loan, operator):
+    other = delinquent_loan()
+    accrue(other, date(2027, 5, 20))  # another loan accrued well into its June period: none of it is this loan's
+    modification = _in_trial(loan)
+    for day in (MAR, APR, MAY):
+        _night(loan, day, operator)
+    modification.refresh_from_db()
+    assert modification.capitalized_interest == D("4861.70")  # 1,622.05 + 1,620.57 + 1,619.08, nothing taken off
+
+
+def test_the_modified_loan_is_a_plain_level_loan(loan, operator):
+    # Booked interest-only for 12 periods with a balloon after 120: the modified schedule is level to its end.
+    LoanAccount.objects.filter(pk=loan.pk).update(interest_only_periods=12, balloon_after_periods=120)
+    loan.refresh_from_db()
+    _in_trial(loan)
+    for day in (MAR, APR, MAY):
+        _night(loan, day, operator)
+    loan.refresh_from_db()
+    assert (loan.amortization, loan.interest_only_periods, loan.balloon_after_periods) == ("level", 0, None)
+    assert (loan.term_periods, loan.maturity_date) == (365, date(2057, 5, 1))  # Jan-May 2027 + 360 new
+
+
+def _permanent_row() -> AuditEvent:
+    return AuditEvent.objects.get(verb="loan.modification_permanent")
+
+
+def test_an_escrow_advance_capitalized_is_taken_off_the_principal_the_audit_row_says_it_was(loan, operator):
+    # The servicer paid a $3,000.00 tax bill from escrow holding $1,050.00 (test_modification.py: 900.00 of it
+    # still advanced on May 1, capitalized with the interest).
+    journal_post(
+        actor=None,
+        loan=loan,
+        effective_date=date(2027, 2, 20),
+        kind=JournalEntry.Kind.ESCROW_DISBURSEMENT,
+        memo="County tax",
+        lines=[("escrow_liability", D("3000.00"), D("0")), ("cash", D("0"), D("3000.00"))],
+    )
+    modification = _in_trial(loan)
+    for day in (MAR, APR, MAY):
+        accrue(loan, day)
+        pay(loan, "2145.93", day, f"trial-{day}")  # the trial payment with the advance projected
+        modifications_check(business_date=day, loan_ids=[loan.pk], actor=operator)
+    modification.refresh_from_db()
+    assert (modification.capitalized_interest, modification.capitalized_escrow) == (D("4861.70"), D("900.00"))
+    # Before: 305,217.83 after capitalization - 4,861.70 interest - 900.00 escrow = 299,456.13.
+    assert _permanent_row().before["principal_balance"] == "299456.13"
+
+
+def test_with_nothing_to_capitalize_no_entry_is_posted_and_the_audit_row_says_none(loan, operator):
+    modification = _in_trial(loan)
+    for day in (MAR, APR, MAY):  # no nightly accrual: no interest due on May 1, and escrow is not advanced
+        pay(loan, TRIAL_PAYMENT, day, f"trial-{day}")
+        modifications_check(business_date=day, loan_ids=[loan.pk], actor=operator)
+    modification.refresh_from_db()
+    assert (modification.status, modification.capitalized_interest, modification.capitalized_escrow) == (
+        "permanent",
+        D("0.00"),
+        D("0.00"),
+    )
+    assert modification.journal_entry is None
+    assert not JournalEntry.objects.filter(loan=loan, kind=JournalEntry.Kind.MODIFICATION).exists()
+    row = _permanent_row()
+    assert (row.after["journal_entry"], row.before["principal_balance"]) == (None, "299456.13")
+
+
+def test_a_loan_numbered_from_the_notes_first_keeps_its_numbers_and_counts_its_term_from_them(loan, operator):
+    # As a transferred loan: installments numbered from 13 (twelve paid before boarding), the note's first due
+    # date Jan 1 2026, so installment 13 is still due Jan 1 2027.
+    Installment.objects.filter(loan=loan).update(number=F("number") + 1000)
+    Installment.objects.filter(loan=loan).update(number=F("number") - 988)
+    LoanAccount.objects.filter(pk=loan.pk).update(
+        first_payment_date=date(2026, 1, 1), disbursement_date=date(2025, 11, 13)
+    )
+    loan.refresh_from_db()
+    _in_trial(loan)
+    for day in (MAR, APR, MAY):
+        _night(loan, day, operator)
+    loan.refresh_from_db()
+    # Jan-May 2027 are 13-17; the 360 new ones 18-377 from Jun 1 2027: 377 - 13 + 1 = 365 installments.
+    assert (loan.term_periods, loan.maturity_date) == (365, date(2057, 5, 1))
+    rows = list(Installment.objects.filter(loan=loan).order_by("number").values_list("number", "due_date"))
+    assert (rows[0], rows[5], rows[-1], len(rows)) == ((13, date(2027, 1, 1)), (18, JUN), (377, date(2057, 5, 1)), 365)
