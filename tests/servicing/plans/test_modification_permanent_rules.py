@@ -111,6 +111,10 @@ def test_each_trial_payment_and_the_permanent_modification_are_audited_as_the_ac
             },
         ),
     ]
+    # Jan and Feb, paid during the trial (cumulative 4,270.92 >= Jan's 3,396.26 on Apr 1; 6,406.38 >= 3,396.26 +
+    # 2,421.20 = 5,817.46 on May 1), keep their figures and the day they were paid; only the unpaid are closed.
+    paid = Installment.objects.filter(loan=loan, number__lte=2).order_by("number").values_list("payment", "paid_on")
+    assert list(paid) == [(D("3396.26"), APR), (D("2421.20"), MAY)]
     # The capitalization is the actor's, once per modification, and says which it is.
     assert (entry.created_by, entry.memo, entry.idempotency_key) == (
         operator,
@@ -146,6 +150,18 @@ def test_only_this_loans_interest_accrued_after_the_effective_date_is_left_out_o
         _night(loan, day, operator)
     modification.refresh_from_db()
     assert modification.capitalized_interest == D("4861.70")  # 1,622.05 + 1,620.57 + 1,619.08, nothing taken off
+
+
+def test_only_this_loans_installments_are_closed_and_replaced(loan, operator):
+    other = delinquent_loan()
+    others = list(Installment.objects.filter(loan=other).order_by("number").values_list("number", "payment", "paid_on"))
+    _in_trial(loan)
+    for day in (MAR, APR, MAY):
+        _night(loan, day, operator)
+    assert _permanent_row().after["closed_installments"] == 3  # this loan's Mar, Apr, May
+    after = list(Installment.objects.filter(loan=other).order_by("number").values_list("number", "payment", "paid_on"))
+    assert after == others  # the other loan's 360 installments as they were
+    assert (len(after), after[0], after[2]) == (360, (1, D("3396.26"), None), (3, D("2421.20"), None))
 
 
 def test_the_modified_loan_is_a_plain_level_loan(loan, operator):
