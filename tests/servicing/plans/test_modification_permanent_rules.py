@@ -23,6 +23,7 @@ from servicing.services import payments, plans
 from servicing.services.ledger import journal_post
 from servicing.services.modification import modification_approve, modification_propose
 from servicing.services.modification_trial import modifications_check
+from servicing.services.plans import PlanError
 from tests.core.factories import user_with_role
 from tests.servicing.collections.helpers import delinquent_loan
 from tests.servicing.plans.helpers import APPROVED, accrue, pay
@@ -154,6 +155,10 @@ def test_only_this_loans_interest_accrued_after_the_effective_date_is_left_out_o
 
 def test_only_this_loans_installments_are_closed_and_replaced(loan, operator):
     other = delinquent_loan()
+    # The other loan numbered from 13 (as a transferred loan): its May 1 installment is number 17, higher than
+    # this loan's 5, so a number read from it would start this loan's new schedule in the wrong place.
+    Installment.objects.filter(loan=other).update(number=F("number") + 1000)
+    Installment.objects.filter(loan=other).update(number=F("number") - 988)
     others = list(Installment.objects.filter(loan=other).order_by("number").values_list("number", "payment", "paid_on"))
     _in_trial(loan)
     for day in (MAR, APR, MAY):
@@ -161,7 +166,67 @@ def test_only_this_loans_installments_are_closed_and_replaced(loan, operator):
     assert _permanent_row().after["closed_installments"] == 3  # this loan's Mar, Apr, May
     after = list(Installment.objects.filter(loan=other).order_by("number").values_list("number", "payment", "paid_on"))
     assert after == others  # the other loan's 360 installments as they were
-    assert (len(after), after[0], after[2]) == (360, (1, D("3396.26"), None), (3, D("2421.20"), None))
+    assert (len(after), after[0], after[2]) == (360, (13, D("3396.26"), None), (15, D("2421.20"), None))
+    # This loan's new schedule follows its own May 1 installment (5): 6 on Jun 1 2027 through 365.
+    mine = list(Installment.objects.filter(loan=loan).order_by("number").values_list("number", "due_date"))
+    assert (mine[5], mine[-1], len(mine)) == ((6, JUN), (365, date(2057, 5, 1)), 365)
+
+
+def test_a_failed_trial_is_not_checked_again(loan, operator):
+    modification = _in_trial(loan)
+    accrue(loan, MAR)
+    modifications_check(business_date=MAR, loan_ids=[loan.pk], actor=operator)  # nothing paid by Mar 1: failed
+    pay(loan, TRIAL_PAYMENT, date(2027, 3, 20), "late")
+    assert modifications_check(business_date=APR, loan_ids=[loan.pk], actor=operator) == 0  # none in trial
+    modification.refresh_from_db()
+    assert (modification.status, modification.resolved_on) == ("failed", MAR)
+    assert AuditEvent.objects.filter(verb__in=TRIAL_VERBS).count() == 1
+
+
+def test_rows_added_at_the_end_of_a_longer_schedule_carry_the_escrow(loan, operator):
+    _in_trial(loan)
+    for day in (MAR, APR, MAY):
+        _night(loan, day, operator)
+    # Old schedule: 360 rows, through Dec 1 2056; new: 5 kept + 360 = 365, so 361-365 are added (Jan-May 2057).
+    added = Installment.objects.filter(loan=loan, number__gt=360).order_by("number")
+    assert [(i.number, i.escrow, i.payment - i.principal - i.interest) for i in added] == [
+        (number, D("525.00"), D("525.00")) for number in range(361, 366)
+    ]
+    last = added.last()
+    assert last.payment == last.principal + last.interest + D("525.00")
+
+
+def test_a_shorter_term_removes_the_unpaid_installments_beyond_the_new_maturity(loan, operator):
+    proposal = modification_propose(actor=user_with_role(roles.COLLECTOR), loan=loan, new_rate=D("5"), term_periods=120)
+    modification = modification_approve(actor=user_with_role(roles.MANAGER), modification=proposal)
+    payment = str(modification.trial_payment)
+    for day in (MAR, APR, MAY):
+        accrue(loan, day)
+        pay(loan, payment, day, f"trial-{day}")
+        modifications_check(business_date=day, loan_ids=[loan.pk], actor=operator)
+    modification.refresh_from_db()
+    assert modification.status == "permanent"
+    # 5 kept (Jan-May 2027) + 120 new from Jun 1 2027 (the last May 1 2037): rows 126-360 removed.
+    rows = list(Installment.objects.filter(loan=loan).order_by("number").values_list("number", "due_date"))
+    assert (len(rows), rows[-1]) == (125, (125, date(2037, 5, 1)))
+    loan.refresh_from_db()
+    assert (loan.term_periods, loan.maturity_date) == (125, date(2037, 5, 1))
+
+
+def test_a_paid_installment_beyond_the_new_maturity_refuses_the_replacement_in_words(loan, operator):
+    proposal = modification_propose(actor=user_with_role(roles.COLLECTOR), loan=loan, new_rate=D("5"), term_periods=120)
+    modification = modification_approve(actor=user_with_role(roles.MANAGER), modification=proposal)
+    payment = str(modification.trial_payment)
+    for day in (MAR, APR):
+        accrue(loan, day)
+        pay(loan, payment, day, f"trial-{day}")
+        modifications_check(business_date=day, loan_ids=[loan.pk], actor=operator)
+    accrue(loan, MAY)
+    pay(loan, payment, MAY, "trial-3")
+    Installment.objects.filter(loan=loan, number=200).update(paid_principal=D("1.00"))  # paid on, far ahead
+    with pytest.raises(PlanError) as refused:
+        modifications_check(business_date=MAY, loan_ids=[loan.pk], actor=operator)
+    assert str(refused.value) == "Installments beyond the new maturity were paid on: the schedule cannot be replaced."
 
 
 def test_the_modified_loan_is_a_plain_level_loan(loan, operator):
