@@ -301,3 +301,19 @@ def test_a_loan_numbered_from_the_notes_first_keeps_its_numbers_and_counts_its_t
     assert (loan.term_periods, loan.maturity_date) == (365, date(2057, 5, 1))
     rows = list(Installment.objects.filter(loan=loan).order_by("number").values_list("number", "due_date"))
     assert (rows[0], rows[5], rows[-1], len(rows)) == ((13, date(2027, 1, 1)), (18, JUN), (377, date(2057, 5, 1)), 365)
+
+
+def test_a_trial_is_checked_only_on_the_night_its_next_payment_comes_due(loan, operator):
+    modification = _in_trial(loan)
+
+    def off_night(day: date) -> int:
+        return modifications_check(business_date=day, loan_ids=[loan.pk], actor=operator)
+
+    assert off_night(date(2027, 2, 20)) == 0  # before the first trial due date (Mar 1)
+    assert _night(loan, MAR, operator) == 1
+    assert off_night(date(2027, 3, 15)) == 0  # the first kept, the second not due until Apr 1
+    assert _night(loan, APR, operator) == 1
+    assert off_night(date(2027, 4, 15)) == 0  # the second kept, the third not due until May 1
+    modification.refresh_from_db()
+    assert (modification.status, modification.trial_payments_made) == ("trial", 2)
+    assert AuditEvent.objects.filter(verb__in=TRIAL_VERBS).count() == 2  # Mar 1 and Apr 1 only
