@@ -117,7 +117,10 @@ MODULES |= {
         "tests/servicing/nightly/test_interest.py",
     ],
     # Not the accrual state machine (175 s a run on the shared machine, where the example tests take 15 s).
-    "servicing/services/nightly/steps/interest.py": ["tests/servicing/nightly/test_interest.py"],
+    "servicing/services/nightly/steps/interest.py": [
+        "tests/servicing/nightly/test_interest.py",
+        "tests/servicing/nightly/test_interest_rules.py",
+    ],
     # Late fees, and the waiver of any fee (a returned-payment fee's tests waive one).
     "servicing/services/fees.py": [
         "tests/servicing/nightly/test_late_fees*.py",
