@@ -65,6 +65,7 @@ def test_each_trial_payment_and_the_permanent_modification_are_audited_as_the_ac
     modification = _in_trial(loan)
     assert [_night(loan, day, operator) for day in (MAR, APR, MAY)] == [1, 1, 1]  # one trial changed each night
     modification.refresh_from_db()
+    assert (modification.status, modification.resolved_on) == ("permanent", MAY)
     entry = modification.journal_entry
     rows = AuditEvent.objects.filter(verb__in=TRIAL_VERBS).order_by("pk")
     assert [(row.verb, row.actor, row.target_id, row.before, row.after) for row in rows] == [
