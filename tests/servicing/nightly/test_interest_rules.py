@@ -15,7 +15,7 @@ import pytest
 from django.db.models import F
 
 from servicing.models import Installment, InterestAccrual, LoanAccount
-from servicing.services.nightly.steps.interest import InterestStep, interest_accrue
+from servicing.services.nightly.steps.interest import InterestStep, accrual_lines, interest_accrue
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +75,77 @@ def test_interest_accrued_through_a_due_date_starts_the_next_period_from_zero():
     assert _rows(loan, date(2027, 1, 2)) == [(2, 1, D("54.12"))]  # not the Jan 1 period's 2,600.06 again
     loan.refresh_from_db()
     assert (loan.interest_due, loan.interest_accrued_through) == (D("54.12"), date(2027, 1, 2))
+
+
+def _loan(due: str, prepaid: str) -> LoanAccount:
+    return LoanAccount(interest_due=D(due), interest_prepaid=D(prepaid))
+
+
+@pytest.mark.parametrize(
+    ("due", "prepaid", "earned", "lines"),
+    [
+        # Earned 0.50 (under a dollar still counts): receivable Dr 0.50, income Cr 0.50.
+        ("0.00", "0.00", "0.50", [("interest_receivable", "0.50", "0"), ("interest_income", "0", "0.50")]),
+        # Paid in advance 30.00 of 54.12 earned: prepaid Dr 30.00, receivable Dr 54.12 - 30.00 = 24.12.
+        (
+            "0.00",
+            "30.00",
+            "54.12",
+            [
+                ("interest_prepaid", "30.00", "0"),
+                ("interest_receivable", "24.12", "0"),
+                ("interest_income", "0", "54.12"),
+            ],
+        ),
+        # Paid in advance 100.00, more than the 54.12 earned: all of it from prepaid, no receivable line.
+        ("0.00", "100.00", "54.12", [("interest_prepaid", "54.12", "0"), ("interest_income", "0", "54.12")]),
+        # A period that shrank by 15.00 with 10.00 receivable: income Dr 15.00, receivable Cr 10.00, the other
+        # 15.00 - 10.00 = 5.00 back to prepaid.
+        (
+            "10.00",
+            "0.00",
+            "-15.00",
+            [
+                ("interest_income", "15.00", "0"),
+                ("interest_receivable", "0", "10.00"),
+                ("interest_prepaid", "0", "5.00"),
+            ],
+        ),
+        # Shrank by 15.00 with 40.00 receivable: all of it off receivable.
+        ("40.00", "0.00", "-15.00", [("interest_income", "15.00", "0"), ("interest_receivable", "0", "15.00")]),
+        # Shrank by 2.00 with nothing receivable: all to prepaid.
+        ("0.00", "0.00", "-2.00", [("interest_income", "2.00", "0"), ("interest_prepaid", "0", "2.00")]),
+        ("5.00", "5.00", "0.00", []),  # nothing earned: no lines
+    ],
+)
+def test_the_accrual_lines_take_earned_interest_from_prepaid_first_and_give_it_back_to_receivable_first(
+    due, prepaid, earned, lines
+):
+    got = accrual_lines(_loan(due, prepaid), D(earned))
+    assert got == [(code, D(debit), D(credit)) for code, debit, credit in lines]
+
+
+def test_two_loans_at_different_places_in_their_schedules_accrue_in_one_chunk():
+    fresh = boarded_loan()  # accrued through its disbursement, Nov 13 2026
+    caught_up = boarded_loan()
+    LoanAccount.objects.filter(pk=caught_up.pk).update(interest_accrued_through=date(2027, 1, 1))
+    assert interest_accrue(business_date=date(2027, 1, 2), loan_ids=[fresh.pk, caught_up.pk], actor=None) == 2
+    # fresh: the whole first period (2,600.06) and a day of the second (54.12); caught_up: the day only.
+    assert _rows(fresh, date(2027, 1, 1)) == [(1, 48, D("2600.06"))]
+    assert _rows(fresh, date(2027, 1, 2)) == [(2, 1, D("54.12"))]
+    assert _rows(caught_up, date(2027, 1, 2)) == [(2, 1, D("54.12"))]
+
+
+def test_a_night_past_the_last_due_date_accrues_the_rest_of_the_last_period_and_then_nothing():
+    loan = boarded_loan()
+    last = Installment.objects.get(loan=loan, number=360)
+    assert last.due_date == date(2056, 12, 1)
+    # Settled through the 359th due date, Nov 1 2056; the night of Dec 5 2056 is past the last due date: the whole
+    # last period is earned, its installment's interest, in one row dated its due date.
+    LoanAccount.objects.filter(pk=loan.pk).update(interest_accrued_through=date(2056, 11, 1))
+    _night(date(2056, 12, 5))
+    assert _rows(loan, date(2056, 12, 1)) == [(360, 30, last.interest)]
+    _night(date(2056, 12, 6))  # nothing left to earn
+    assert InterestAccrual.objects.filter(loan=loan).count() == 1
+    loan.refresh_from_db()
+    assert (loan.interest_due, loan.interest_accrued_through) == (last.interest, date(2056, 12, 6))
