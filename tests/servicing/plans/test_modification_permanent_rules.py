@@ -22,7 +22,7 @@ from servicing.models import Installment, JournalEntry, LoanAccount, LoanModific
 from servicing.services import payments, plans
 from servicing.services.ledger import journal_post
 from servicing.services.modification import modification_approve, modification_propose
-from servicing.services.modification_trial import modifications_check
+from servicing.services.modification_trial import modification_make_permanent, modifications_check
 from servicing.services.plans import PlanError
 from tests.core.factories import user_with_role
 from tests.servicing.collections.helpers import delinquent_loan
@@ -318,3 +318,11 @@ def test_a_trial_is_checked_only_on_the_night_its_next_payment_comes_due(loan, o
     modification.refresh_from_db()
     assert (modification.status, modification.trial_payments_made) == ("trial", 2)
     assert AuditEvent.objects.filter(verb__in=TRIAL_VERBS).count() == 2  # Mar 1 and Apr 1 only
+
+
+def test_a_modification_never_approved_cannot_be_made_permanent_in_words(loan, operator):
+    proposal = modification_propose(actor=user_with_role(roles.COLLECTOR), loan=loan, new_rate=D("5"), term_periods=360)
+    with pytest.raises(PlanError) as refused:
+        modification_make_permanent(modification=proposal, business_date=MAY, actor=operator)
+    assert str(refused.value) == "The modification has no approval or trial dates: it was never approved."
+    assert not JournalEntry.objects.filter(loan=loan, kind=JournalEntry.Kind.MODIFICATION).exists()
