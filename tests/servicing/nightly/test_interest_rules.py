@@ -8,14 +8,19 @@ first days, cents(1,623.53 x k / 30)).
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.db.models import F
 
-from servicing.models import Installment, InterestAccrual, LoanAccount
+from lending.core import roles
+from lending.core.models import AuditEvent
+from servicing.models import Installment, InterestAccrual, JournalEntry, LoanAccount
+from servicing.services.nightly.steps import interest as interest_step
 from servicing.services.nightly.steps.interest import InterestStep, accrual_lines, interest_accrue
+from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +154,38 @@ def test_a_night_past_the_last_due_date_accrues_the_rest_of_the_last_period_and_
     assert InterestAccrual.objects.filter(loan=loan).count() == 1
     loan.refresh_from_db()
     assert (loan.interest_due, loan.interest_accrued_through) == (last.interest, date(2056, 12, 6))
+
+
+def test_the_accrual_entries_are_the_runs_actor(caplog):
+    loans = [boarded_loan(), boarded_loan()]
+    operator = user_with_role(roles.SERVICER)
+    with caplog.at_level(logging.INFO):
+        result = InterestStep().run_chunk(date(2027, 1, 2), [loan.pk for loan in loans], operator)
+    assert (result.done, result.errors) == (2, [])
+    entries = JournalEntry.objects.filter(kind="accrual", effective_date=date(2027, 1, 2))
+    assert sorted(entries.values_list("loan_id", "created_by")) == [
+        (loans[0].pk, operator.pk),
+        (loans[1].pk, operator.pk),
+    ]
+    assert AuditEvent.objects.get(verb="journal.posted_bulk").actor == operator
+    # A healthy chunk is accrued in one go, not retried loan by loan (100,000 loans a night).
+    assert "retrying one loan at a time" not in caplog.text
+
+
+def test_a_loan_accrued_alone_after_its_chunk_failed_is_the_runs_actor(monkeypatch):
+    loan = boarded_loan()
+    operator = user_with_role(roles.SERVICER)
+    real = interest_step.interest_accrue
+    calls = []
+
+    def fails_for_the_chunk(*, business_date, loan_ids, actor):
+        calls.append(list(loan_ids))
+        if len(calls) == 1:
+            raise RuntimeError("the chunk failed")
+        return real(business_date=business_date, loan_ids=loan_ids, actor=actor)
+
+    monkeypatch.setattr(interest_step, "interest_accrue", fails_for_the_chunk)
+    result = InterestStep().run_chunk(date(2027, 1, 2), [loan.pk], operator)
+    assert (result.done, result.errors, calls) == (1, [], [[loan.pk], [loan.pk]])  # retried alone, accrued
+    entry = JournalEntry.objects.get(kind="accrual", loan=loan, effective_date=date(2027, 1, 2))
+    assert entry.created_by == operator
