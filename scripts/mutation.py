@@ -135,7 +135,10 @@ MODULES |= {
         "tests/servicing/nightly/test_ach_draft_rules.py",
         "tests/servicing/nightly/test_ach_step.py",
     ],
-    "servicing/services/ach_nightly.py": ["tests/servicing/nightly/test_ach_step.py"],
+    "servicing/services/ach_nightly.py": [
+        "tests/servicing/nightly/test_ach_step.py",
+        "tests/servicing/nightly/test_ach_nightly_rules.py",
+    ],
     "servicing/services/escrow.py": ["tests/servicing/test_admin_escrow.py"],
     "servicing/services/escrow_analysis.py": ["tests/servicing/nightly/test_escrow*.py"],
     "servicing/services/nightly/steps/escrow.py": ["tests/servicing/nightly/test_escrow*.py"],
