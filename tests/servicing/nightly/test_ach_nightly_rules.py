@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from servicing.ach_processor.base import AchEntry, AchResult
+from lending.core.models import AuditEvent
+from servicing.ach_processor.base import AchEntry, AchProcessorError, AchResult
 from servicing.models import PendingPayment
 from servicing.services import ach_nightly
 from tests.servicing.factories_portal import ROUTING, set_today
@@ -69,3 +70,53 @@ def test_the_entries_handed_to_the_processor_carry_the_drafts_bank_details(monke
             trace_number=draft.trace_number,
         )
     ]
+    # Settled by the night (no actor), posted as an ACH payment dated the settlement day, once per draft.
+    assert (draft.settled_on, draft.status_changed_by, draft.processor, draft.is_sandbox, draft.return_code) == (
+        SETTLE_DAY,
+        None,
+        "Capture bank",
+        False,
+        "",
+    )
+    payment = draft.transaction
+    assert (payment.method, payment.effective_date, payment.reference, payment.idempotency_key, payment.amount) == (
+        "ach",
+        SETTLE_DAY,
+        f"ACH {draft.pk} account ending 6789",
+        f"ach:{draft.pk}",
+        draft.amount,
+    )
+    event = AuditEvent.objects.get(verb="ach_payment.settled")
+    assert (event.actor, event.target_id, event.before, event.after) == (
+        None,
+        str(draft.pk),
+        {"status": "pending"},
+        {
+            "status": "settled",
+            "transaction": payment.pk,
+            "settled_on": "2027-01-04",
+            "processor": "Capture bank",
+            "trace_number": draft.trace_number,
+        },
+    )
+
+
+class _Silent(_Capture):
+    """A processor that answers for none of the entries."""
+
+    def submit(self, settlement_date, entries):
+        return []
+
+
+@pytest.mark.django_db
+def test_a_payment_the_processor_does_not_answer_for_stays_pending_and_is_named(monkeypatch, settings):
+    set_today(monkeypatch, date(2026, 12, 1))
+    loan = _loan()
+    enrollment = _enroll(loan)
+    _run(DRAFT_DAY)
+    draft = PendingPayment.objects.get(enrollment=enrollment)
+    with pytest.raises(AchProcessorError) as refused:
+        ach_nightly.ach_payments_settle(business_date=SETTLE_DAY, loan_ids=[loan.pk], actor=None, processor=_Silent())
+    assert str(refused.value) == f"the processor did not answer for ACH payment(s) [{draft.pk}]"
+    draft.refresh_from_db()
+    assert (draft.status, draft.transaction) == ("pending", None)
