@@ -34,9 +34,10 @@ class _Capture:
     name = "Capture bank"
     is_sandbox = False
     entries: list = []
+    dates: list = []
 
     def submit(self, settlement_date, entries):
-        _Capture.entries = list(entries)
+        _Capture.entries, _Capture.dates = list(entries), [settlement_date]
         return [AchResult(e.entry_id, e.trace_number) for e in entries]
 
     def returns(self, on):
@@ -53,9 +54,10 @@ def test_the_entries_handed_to_the_processor_carry_the_drafts_bank_details(monke
     set_today(monkeypatch, SETTLE_DAY)
     try:
         _run(SETTLE_DAY)
-        entries = _Capture.entries
+        entries, dates = _Capture.entries, _Capture.dates
     finally:
-        _Capture.entries = []
+        _Capture.entries, _Capture.dates = [], []
+    assert dates == [SETTLE_DAY]  # the file is sent for the night's settlement day
     draft = PendingPayment.objects.get(enrollment=enrollment)
     assert draft.status == "settled"
     assert entries == [
