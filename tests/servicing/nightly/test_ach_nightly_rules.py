@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.utils import timezone
 
+from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing.ach_processor.base import AchEntry, AchProcessorError, AchResult
 from servicing.models import PendingPayment
 from servicing.services import ach_nightly
+from tests.core.factories import user_with_role
 from tests.servicing.factories_portal import ROUTING, set_today
 from tests.servicing.nightly.test_ach_step import DRAFT_DAY, GOOD_ACCOUNT, SETTLE_DAY, _enroll, _loan, _run
 
@@ -122,3 +125,25 @@ def test_a_payment_the_processor_does_not_answer_for_stays_pending_and_is_named(
     assert str(refused.value) == f"the processor did not answer for ACH payment(s) [{draft.pk}]"
     draft.refresh_from_db()
     assert (draft.status, draft.transaction) == ("pending", None)
+
+
+class _LongName(_Capture):
+    name = "N" * 90  # longer than the 80 characters the payment keeps
+
+
+@pytest.mark.django_db
+def test_a_settlement_by_a_person_is_theirs_and_keeps_80_characters_of_the_processors_name(monkeypatch):
+    set_today(monkeypatch, date(2026, 12, 1))
+    loan = _loan()
+    enrollment = _enroll(loan)
+    _run(DRAFT_DAY)
+    operator = user_with_role(roles.SERVICER)
+    set_today(monkeypatch, SETTLE_DAY)
+    before = timezone.now()
+    [draft] = ach_nightly.ach_payments_settle(
+        business_date=SETTLE_DAY, loan_ids=[loan.pk], actor=operator, processor=_LongName()
+    )
+    draft = PendingPayment.objects.get(pk=draft.pk, enrollment=enrollment)
+    assert (draft.status, draft.status_changed_by, draft.processor) == ("settled", operator, "N" * 80)
+    assert before <= draft.status_changed_at <= timezone.now()
+    assert AuditEvent.objects.get(verb="ach_payment.settled").actor == operator
