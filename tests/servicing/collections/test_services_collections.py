@@ -17,6 +17,7 @@ from servicing.services.collections import (
     cease_contact_clear,
     cease_contact_set,
     contact_log,
+    loan_property_state,
     loan_reassign,
     loans_assign,
     promise_make,
@@ -129,6 +130,33 @@ def test_assignment_by_bucket_and_without_collectors():
     late = delinquent_loan(days=95, bucket="90-119")
     assert loans_assign(actor=None, bucket="90-119") == 1
     assert dict(LoanAccount.objects.values_list("pk", "collector")) == {early.pk: None, late.pk: a.pk}
+
+
+def test_only_active_loans_a_day_or_more_past_due_are_worked_and_loaded():
+    a, b = (user_with_role(roles.COLLECTOR) for _ in range(2))
+    one_day = delinquent_loan(days=1, bucket="1-29")  # a day past due: already worked
+    charged_off = delinquent_loan(days=200, bucket="180+")  # still aged, but no longer active
+    held = delinquent_loan(days=200, bucket="180+")  # a's, charged off too
+    LoanAccount.objects.filter(pk=held.pk).update(collector=a)
+    LoanAccount.objects.filter(pk__in=[charged_off.pk, held.pk]).update(status=LoanAccount.Status.CHARGED_OFF)
+    # One loan to give: a's charged-off loan is not part of a's load, so a and b hold 0 each: a (lowest pk).
+    assert loans_assign(actor=None) == 1
+    owners = dict(LoanAccount.objects.values_list("pk", "collector"))
+    assert owners == {one_day.pk: a.pk, charged_off.pk: None, held.pk: a.pk}
+    assert b.pk not in owners.values()
+
+
+def test_a_loan_boarded_without_its_property_has_no_property_state():
+    loan = delinquent_loan()
+    assert loan_property_state(loan) == "IL"
+    LoanAccount.objects.filter(pk=loan.pk).update(application=None)  # as a loan boarded from a transfer
+    loan.refresh_from_db()
+    assert loan_property_state(loan) == ""
+    with_blank_state = delinquent_loan()
+    property_ = with_blank_state.application.subject_property
+    property_.state = ""
+    property_.save(update_fields=["state"])
+    assert loan_property_state(with_blank_state) == ""
 
 
 def test_only_a_manager_reassigns(collector):

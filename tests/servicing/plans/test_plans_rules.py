@@ -198,6 +198,21 @@ def test_a_month_counts_the_payments_from_the_start_through_its_due_date():
     assert paid_between([(APPROVED, D("1.00")), (MAR, D("2.00")), (APR, D("4.00"))], APPROVED, MAR) == D("3.00")
 
 
+def test_a_month_once_kept_stays_kept_when_its_payment_is_later_reversed(loan, collector):
+    forbearance = forbearance_create(actor=collector, loan=loan, months=3, reduced_payment=D("500.00"))
+    march = pay(loan, "500.00", MAR, "f1")
+    run_plans(MAR)  # 500.00 through Mar 1 >= 500.00: March kept
+    payments.payment_reverse(transaction=march, reason="NSF", actor=None)  # it bounces after March was kept
+    pay(loan, "1000.00", date(2027, 3, 20), "f2")  # made good before April's due date
+    run_plans(APR)
+    # April: 1,000.00 standing through Apr 1 >= 2 x 500.00 = 1,000.00: kept. March is not checked again (through
+    # Mar 1 only 0.00 stands now, short of 500.00): a kept month stays kept, the plan goes on.
+    forbearance.refresh_from_db()
+    assert (forbearance.status, forbearance.months_kept, forbearance.next_check) == ("active", 2, MAY)
+    # The rule itself: counting from month 2 on Mar 31 (April not yet due) finds nothing to check, nothing short.
+    assert months_kept([(MAR, D("500.00")), (APR, D("500.00"))], [], APPROVED, date(2027, 3, 31), 1) == (1, False)
+
+
 def test_only_posted_payments_in_the_span_count_summed_per_day(loan, collector):
     pay(loan, "10.00", APPROVED, "p1")
     pay(loan, "20.00", MAR, "p2")
