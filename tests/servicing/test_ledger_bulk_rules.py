@@ -31,7 +31,7 @@ def _accrual(amount: str) -> list[tuple[str, Decimal, Decimal]]:
     return [("interest_receivable", D(amount), ZERO), ("interest_income", ZERO, D(amount))]
 
 
-def _lines(entry_id: int) -> list[tuple[str, int, Decimal, Decimal]]:
+def _lines(entry_id: int) -> list[tuple[str, int | None, Decimal, Decimal]]:
     rows = JournalLine.objects.filter(entry_id=entry_id).order_by("pk")
     return [(line.account.code, line.loan_id, line.debit, line.credit) for line in rows]
 

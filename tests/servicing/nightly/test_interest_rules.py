@@ -35,7 +35,7 @@ def _night(day: date) -> None:
 
 def _rows(loan: LoanAccount, day: date) -> list[tuple[int, int, Decimal]]:
     rows = InterestAccrual.objects.filter(loan=loan, accrual_date=day).order_by("pk")
-    return [(row.installment.number, row.days, row.amount) for row in rows]
+    return [(row.installment.number if row.installment else 0, row.days, row.amount) for row in rows]
 
 
 def _number_from_13(loan: LoanAccount) -> None:
