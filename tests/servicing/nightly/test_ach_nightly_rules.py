@@ -147,3 +147,70 @@ def test_a_settlement_by_a_person_is_theirs_and_keeps_80_characters_of_the_proce
     assert (draft.status, draft.status_changed_by, draft.processor) == ("settled", operator, "N" * 80)
     assert before <= draft.status_changed_at <= timezone.now()
     assert AuditEvent.objects.get(verb="ach_payment.settled").actor == operator
+
+
+def _drafted(monkeypatch):
+    set_today(monkeypatch, date(2026, 12, 1))
+    loan = _loan()
+    enrollment = _enroll(loan)
+    _run(DRAFT_DAY)
+    set_today(monkeypatch, SETTLE_DAY)
+    return loan, PendingPayment.objects.get(enrollment=enrollment)
+
+
+@pytest.mark.django_db
+def test_the_settled_payment_is_posted_by_the_person_who_settled_it(monkeypatch):
+    loan, draft = _drafted(monkeypatch)
+    operator = user_with_role(roles.SERVICER)
+    ach_nightly.ach_payments_settle(business_date=SETTLE_DAY, loan_ids=[loan.pk], actor=operator, processor=_Capture())
+    draft.refresh_from_db()
+    assert (draft.transaction.posted_by, draft.transaction.method) == (operator, "ach")
+
+
+@pytest.mark.django_db
+def test_a_principal_only_draft_posts_as_a_principal_only_payment(monkeypatch):
+    loan, draft = _drafted(monkeypatch)
+    PendingPayment.objects.filter(pk=draft.pk).update(directive="principal_only")
+    ach_nightly.ach_payments_settle(business_date=SETTLE_DAY, loan_ids=[loan.pk], actor=None, processor=_Capture())
+    draft.refresh_from_db()
+    assert (draft.status, draft.transaction.directive) == ("settled", "principal_only")
+
+
+class _Returned(_Capture):
+    """A processor that already knows each entry came back: R01, insufficient funds."""
+
+    def submit(self, settlement_date, entries):
+        return [AchResult(e.entry_id, e.trace_number, return_code="R01") for e in entries]
+
+
+@pytest.mark.django_db
+def test_a_return_the_processor_already_answers_is_kept_on_the_payment_and_in_its_audit_row(monkeypatch):
+    loan, draft = _drafted(monkeypatch)
+    ach_nightly.ach_payments_settle(business_date=SETTLE_DAY, loan_ids=[loan.pk], actor=None, processor=_Returned())
+    draft.refresh_from_db()
+    assert (draft.status, draft.return_code) == ("settled", "R01")  # ach_returns_process takes it from here
+    event = AuditEvent.objects.get(verb="ach_payment.settled", target_id=str(draft.pk))
+    assert event.after == {
+        "status": "settled",
+        "transaction": draft.transaction_id,
+        "settled_on": "2027-01-04",
+        "processor": "Capture bank",
+        "trace_number": draft.trace_number,
+        "return_code": "R01",
+    }
+
+
+@pytest.mark.django_db
+def test_a_payment_the_poster_refuses_is_named_on_its_settlement_day_and_stays_pending(monkeypatch):
+    from servicing.models import LoanAccount
+    from servicing.services.ach import AchError
+
+    loan, draft = _drafted(monkeypatch)
+    LoanAccount.objects.filter(pk=loan.pk).update(status="paid_off")  # paid off by other means after the draft
+    with pytest.raises(AchError) as refused:
+        ach_nightly.ach_payments_settle(business_date=SETTLE_DAY, loan_ids=[loan.pk], actor=None, processor=_Capture())
+    assert refused.value.field == "settled_on"
+    assert refused.value.message.startswith(f"ACH payment {draft.pk} cannot post: ")
+    assert str(refused.value) == f"settled_on: {refused.value.message}"
+    draft.refresh_from_db()
+    assert (draft.status, draft.transaction) == ("pending", None)
