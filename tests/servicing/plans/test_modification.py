@@ -27,7 +27,6 @@ from servicing.models import (
     NightlyRun,
 )
 from servicing.selectors import loan_balances_from_journal
-from servicing.services import payments, plans
 from servicing.services.ledger import journal_post
 from servicing.services.modification import modification_approve, modification_cancel, modification_propose
 from servicing.services.nightly.runner import nightly_run
@@ -37,31 +36,10 @@ from servicing.services.plans import PlanError
 from tests.core.factories import user_with_role
 from tests.money_asserts import assert_amount
 from tests.servicing.collections.helpers import delinquent_loan
-from tests.servicing.plans.helpers import APPROVED, accrue, pay, run_plans
+from tests.servicing.plans.helpers import accrue, pay, run_plans
 
 pytestmark = pytest.mark.django_db
 MAR, APR, MAY, JUN = date(2027, 3, 1), date(2027, 4, 1), date(2027, 5, 1), date(2027, 6, 1)
-
-
-@pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr(payments, "_today", lambda: date(2027, 12, 31))
-    monkeypatch.setattr(plans, "_today", lambda: APPROVED)
-
-
-@pytest.fixture
-def loan():
-    return delinquent_loan()
-
-
-@pytest.fixture
-def collector():
-    return user_with_role(roles.COLLECTOR)
-
-
-@pytest.fixture
-def manager():
-    return user_with_role(roles.MANAGER)
 
 
 def _in_trial(loan, collector, manager) -> LoanModification:

@@ -19,30 +19,18 @@ from django.db.models import F
 from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing.models import Installment, JournalEntry, LoanAccount, LoanModification
-from servicing.services import payments, plans
 from servicing.services.ledger import journal_post
 from servicing.services.modification import modification_approve, modification_propose
 from servicing.services.modification_trial import modification_make_permanent, modifications_check
 from servicing.services.plans import PlanError
 from tests.core.factories import user_with_role
 from tests.servicing.collections.helpers import delinquent_loan
-from tests.servicing.plans.helpers import APPROVED, accrue, pay
+from tests.servicing.plans.helpers import accrue, pay
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 MAR, APR, MAY, JUN = date(2027, 3, 1), date(2027, 4, 1), date(2027, 5, 1), date(2027, 6, 1)
 TRIAL_PAYMENT = "2135.46"
-
-
-@pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr(payments, "_today", lambda: date(2027, 12, 31))
-    monkeypatch.setattr(plans, "_today", lambda: APPROVED)
-
-
-@pytest.fixture
-def loan() -> LoanAccount:
-    return delinquent_loan()
 
 
 @pytest.fixture

@@ -41,16 +41,6 @@ def _today(monkeypatch):
     monkeypatch.setattr(plans, "_today", lambda: APPROVED)
 
 
-@pytest.fixture
-def loan():
-    return delinquent_loan()
-
-
-@pytest.fixture
-def collector():
-    return user_with_role(roles.COLLECTOR)
-
-
 def _propose(loan, collector, rate="5", **term):
     return modification_propose(actor=collector, loan=loan, new_rate=rate if rate is None else D(rate), **term)
 

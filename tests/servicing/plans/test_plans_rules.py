@@ -37,27 +37,6 @@ MAR, APR, MAY = date(2027, 3, 1), date(2027, 4, 1), date(2027, 5, 1)
 AMOUNT_REFUSED = "Enter an amount of $0.00 or more, in dollars and cents."
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr(payments, "_today", lambda: date(2027, 12, 31))
-    monkeypatch.setattr(plans, "_today", lambda: APPROVED)
-
-
-@pytest.fixture
-def loan():
-    return delinquent_loan()
-
-
-@pytest.fixture
-def collector():
-    return user_with_role(roles.COLLECTOR)
-
-
-@pytest.fixture
-def manager():
-    return user_with_role(roles.MANAGER)
-
-
 @pytest.mark.parametrize("months", [1, 25, 0, True, "6"])
 def test_a_repayment_plan_is_refused_outside_2_to_24_months_in_words(loan, collector, months):
     with pytest.raises(PlanError) as refused:

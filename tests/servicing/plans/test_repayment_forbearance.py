@@ -17,7 +17,6 @@ from lending.core.models import AuditEvent
 from servicing.models import BillingRecord, Forbearance, RepaymentPlan
 from servicing.selectors.collections import QueueFilters, collections_queue
 from servicing.selectors.statements import statement_figures
-from servicing.services import payments, plans
 from servicing.services.nightly.steps.billing import billing_run
 from servicing.services.nightly.steps.delinquency import loans_age
 from servicing.services.nightly.steps.late_fees import LateFeesStep
@@ -28,22 +27,6 @@ from tests.servicing.plans.helpers import APPROVED, pay, run_plans
 
 pytestmark = pytest.mark.django_db
 MAR, APR, MAY = date(2027, 3, 1), date(2027, 4, 1), date(2027, 5, 1)
-
-
-@pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr(payments, "_today", lambda: date(2027, 12, 31))
-    monkeypatch.setattr(plans, "_today", lambda: APPROVED)
-
-
-@pytest.fixture
-def loan():
-    return delinquent_loan()
-
-
-@pytest.fixture
-def collector():
-    return user_with_role(roles.COLLECTOR)
 
 
 def _age(loan, day: date):

@@ -32,11 +32,6 @@ def _today(monkeypatch):
     monkeypatch.setattr(collections, "_today", lambda: APPROVED)
 
 
-@pytest.fixture
-def loan():
-    return delinquent_loan()
-
-
 def _page(loan) -> str:
     return reverse("collections:loan", args=[loan.pk])
 
