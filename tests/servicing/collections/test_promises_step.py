@@ -119,3 +119,14 @@ def test_the_runner_runs_the_step_by_name():
     step = run.steps.get(name="promises")
     assert (step.status, step.done, step.error_count) == ("completed", 1, 0)  # the other steps wait (only_step)
     assert _state(promise) == ("kept", Decimal("100.00"), PROMISED)
+
+
+def test_a_payment_on_the_day_the_promise_was_made_counts_toward_it():
+    loan = delinquent_loan()
+    promise = promise_make(
+        actor=user_with_role(roles.COLLECTOR), loan=loan, amount=Decimal("1500.00"), promised_date=PROMISED
+    )
+    # 1,500.00 paid on Feb 16, the day the promise was made (the first day that counts): kept, 1,500.00 paid.
+    _pay(loan, "1500.00", MADE, "M1")
+    _run(PROMISED)
+    assert _state(promise) == ("kept", Decimal("1500.00"), PROMISED)
