@@ -135,7 +135,6 @@ def _existing_pending(key: str, loan: LoanAccount) -> PendingPayment | None:
 # --- one-time payments ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def ach_payment_schedule(
     *,
     loan: LoanAccount,
@@ -148,60 +147,61 @@ def ach_payment_schedule(
 ) -> PendingPayment:
     """Record a one-time ACH payment to draft on ``scheduled_date``; nothing is posted until it settles. A
     repeated ``idempotency_key`` (a double submit) returns the first record and writes nothing."""
-    if not idempotency_key or len(idempotency_key) > 100:
-        raise AchError("missing or too long; reload the page", "idempotency_key")
-    existing = _existing_pending(idempotency_key, loan)
-    if existing is not None:
-        return existing
-    amount = _clean_amount(amount)
-    today = _today()
-    if not isinstance(scheduled_date, date) or scheduled_date < today:
-        raise AchError(f"choose today ({today}) or a later day", "scheduled_date")
-    latest = today + timedelta(days=MAX_SCHEDULE_DAYS)
-    if scheduled_date > latest:
-        raise AchError(f"at most {MAX_SCHEDULE_DAYS} days ahead (by {latest})", "scheduled_date")
-    bank = _clean_bank(bank)
-    locked = _lock_active(loan)  # serialises schedules on this loan, so the ceiling counts each one
-    existing = _existing_pending(idempotency_key, loan)
-    if existing is not None:
-        return existing
-    ceiling = portal_selectors.payment_ceiling(loan=locked, on=scheduled_date, principal_only=principal_only)
-    if amount > ceiling:
-        raise AchError(
-            f"at most ${ceiling:,} on this loan (what you owe, less payments already scheduled); "
-            "for a larger amount, request a payoff quote",
-            "amount",
-        )
-    directive = PendingPayment.Directive.PRINCIPAL_ONLY if principal_only else PendingPayment.Directive.STANDARD
-    try:
-        with transaction.atomic():  # a savepoint: the same key submitted concurrently records once
-            pending = PendingPayment.objects.create(
-                loan=locked,
-                amount=amount,
-                scheduled_date=scheduled_date,
-                directive=directive,
-                idempotency_key=idempotency_key,
-                created_by=actor,
-                **bank.fields(),
-            )
-    except IntegrityError:
+    with transaction.atomic():
+        if not idempotency_key or len(idempotency_key) > 100:
+            raise AchError("missing or too long; reload the page", "idempotency_key")
         existing = _existing_pending(idempotency_key, loan)
         if existing is not None:
             return existing
-        raise
-    audit_record(
-        actor=actor,
-        verb="ach_payment.scheduled",
-        target=pending,
-        after={
-            "loan": locked.loan_number,
-            "amount": amount,
-            "scheduled_date": scheduled_date,
-            "directive": directive,
-            "account_last4": pending.account_last4,
-        },
-    )
-    return pending
+        amount = _clean_amount(amount)
+        today = _today()
+        if not isinstance(scheduled_date, date) or scheduled_date < today:
+            raise AchError(f"choose today ({today}) or a later day", "scheduled_date")
+        latest = today + timedelta(days=MAX_SCHEDULE_DAYS)
+        if scheduled_date > latest:
+            raise AchError(f"at most {MAX_SCHEDULE_DAYS} days ahead (by {latest})", "scheduled_date")
+        bank = _clean_bank(bank)
+        locked = _lock_active(loan)  # serialises schedules on this loan, so the ceiling counts each one
+        existing = _existing_pending(idempotency_key, loan)
+        if existing is not None:
+            return existing
+        ceiling = portal_selectors.payment_ceiling(loan=locked, on=scheduled_date, principal_only=principal_only)
+        if amount > ceiling:
+            raise AchError(
+                f"at most ${ceiling:,} on this loan (what you owe, less payments already scheduled); "
+                "for a larger amount, request a payoff quote",
+                "amount",
+            )
+        directive = PendingPayment.Directive.PRINCIPAL_ONLY if principal_only else PendingPayment.Directive.STANDARD
+        try:
+            with transaction.atomic():  # a savepoint: the same key submitted concurrently records once
+                pending = PendingPayment.objects.create(
+                    loan=locked,
+                    amount=amount,
+                    scheduled_date=scheduled_date,
+                    directive=directive,
+                    idempotency_key=idempotency_key,
+                    created_by=actor,
+                    **bank.fields(),
+                )
+        except IntegrityError:
+            existing = _existing_pending(idempotency_key, loan)
+            if existing is not None:
+                return existing
+            raise
+        audit_record(
+            actor=actor,
+            verb="ach_payment.scheduled",
+            target=pending,
+            after={
+                "loan": locked.loan_number,
+                "amount": amount,
+                "scheduled_date": scheduled_date,
+                "directive": directive,
+                "account_last4": pending.account_last4,
+            },
+        )
+        return pending
 
 
 def _lock_pending(pending: PendingPayment) -> PendingPayment:
@@ -216,103 +216,104 @@ def _set_status(pending: PendingPayment, locked: PendingPayment, actor: User | N
     locked.save(update_fields=list(fields))
 
 
-@transaction.atomic
 def ach_payment_cancel(*, pending: PendingPayment, actor: User) -> PendingPayment:
     """Cancel a payment that has not settled. Refused once it has settled, been returned or been cancelled."""
-    locked = _lock_pending(pending)
-    if locked.status != Status.PENDING:
-        raise AchError(
-            f"this payment is {locked.get_status_display().lower()}; only a pending payment can be cancelled"
+    with transaction.atomic():
+        locked = _lock_pending(pending)
+        if locked.status != Status.PENDING:
+            raise AchError(
+                f"this payment is {locked.get_status_display().lower()}; only a pending payment can be cancelled"
+            )
+        _set_status(pending, locked, actor, status=Status.CANCELLED)
+        audit_record(
+            actor=actor,
+            verb="ach_payment.cancelled",
+            target=locked,
+            before={"status": Status.PENDING},
+            after={"status": Status.CANCELLED},
         )
-    _set_status(pending, locked, actor, status=Status.CANCELLED)
-    audit_record(
-        actor=actor,
-        verb="ach_payment.cancelled",
-        target=locked,
-        before={"status": Status.PENDING},
-        after={"status": Status.CANCELLED},
-    )
-    return pending
+        return pending
 
 
-@transaction.atomic
 def ach_payment_settle(
     *, pending: PendingPayment, actor: User | None, settled_on: date | None = None
 ) -> LoanTransaction:
     """The money arrived: post the payment (dated ``settled_on``, today by default) with the loan's waterfall and
     mark it settled. Settling a settled payment returns its posting and posts nothing."""
-    locked = _lock_pending(pending)  # lock order: the pending payment, then (in payment_post) the loan
-    if locked.status == Status.SETTLED:
-        pending.status, pending.transaction_id = locked.status, locked.transaction_id
-        return cast(LoanTransaction, locked.transaction)  # a settled payment has its posting
-    if locked.status != Status.PENDING:
-        raise AchError(f"ACH payment {locked.pk} is {locked.get_status_display().lower()}; it cannot settle", "status")
-    settled_on = settled_on or _today()
-    if settled_on < locked.scheduled_date:
-        raise AchError(f"scheduled for {locked.scheduled_date}: it cannot settle before", "settled_on")
-    try:
-        txn = payment_post(
-            loan=locked.loan,
-            amount=locked.amount,
-            effective_date=settled_on,
-            method=LoanTransaction.Method.ACH,
-            reference=f"ACH {locked.pk} account ending {locked.account_last4}",
-            idempotency_key=f"ach:{locked.pk}",
+    with transaction.atomic():
+        locked = _lock_pending(pending)  # lock order: the pending payment, then (in payment_post) the loan
+        if locked.status == Status.SETTLED:
+            pending.status, pending.transaction_id = locked.status, locked.transaction_id
+            return cast(LoanTransaction, locked.transaction)  # a settled payment has its posting
+        if locked.status != Status.PENDING:
+            raise AchError(
+                f"ACH payment {locked.pk} is {locked.get_status_display().lower()}; it cannot settle", "status"
+            )
+        settled_on = settled_on or _today()
+        if settled_on < locked.scheduled_date:
+            raise AchError(f"scheduled for {locked.scheduled_date}: it cannot settle before", "settled_on")
+        try:
+            txn = payment_post(
+                loan=locked.loan,
+                amount=locked.amount,
+                effective_date=settled_on,
+                method=LoanTransaction.Method.ACH,
+                reference=f"ACH {locked.pk} account ending {locked.account_last4}",
+                idempotency_key=f"ach:{locked.pk}",
+                actor=actor,
+                directive=locked.directive,
+            )
+        except PaymentError as exc:
+            raise AchError(f"ACH payment {locked.pk} cannot post: {exc}", "settled_on") from exc
+        _set_status(pending, locked, actor, status=Status.SETTLED, transaction=txn, settled_on=settled_on)
+        audit_record(
             actor=actor,
-            directive=locked.directive,
+            verb="ach_payment.settled",
+            target=locked,
+            before={"status": Status.PENDING},
+            after={"status": Status.SETTLED, "transaction": txn.pk, "settled_on": settled_on},
         )
-    except PaymentError as exc:
-        raise AchError(f"ACH payment {locked.pk} cannot post: {exc}", "settled_on") from exc
-    _set_status(pending, locked, actor, status=Status.SETTLED, transaction=txn, settled_on=settled_on)
-    audit_record(
-        actor=actor,
-        verb="ach_payment.settled",
-        target=locked,
-        before={"status": Status.PENDING},
-        after={"status": Status.SETTLED, "transaction": txn.pk, "settled_on": settled_on},
-    )
-    return txn
+        return txn
 
 
-@transaction.atomic
 def ach_payment_return(*, pending: PendingPayment, actor: User | None, reason: str) -> PendingPayment:
     """The bank returned the draft (NSF, closed account, ...). Before settlement nothing was posted: the payment
     is marked returned. After settlement its posting is reversed (``payment_reverse``) too. Returning a
     returned payment changes nothing."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise AchError("give the return reason (e.g. R01 insufficient funds)", "reason")
-    locked = _lock_pending(pending)
-    if locked.status == Status.RETURNED:
-        return locked
-    if locked.status == Status.CANCELLED:
-        raise AchError(f"ACH payment {locked.pk} was cancelled; there is nothing to return", "status")
-    before = {"status": locked.status}
-    reversal = None
-    if locked.status == Status.SETTLED:
-        try:
-            reversal = payment_reverse(
-                transaction=cast(LoanTransaction, locked.transaction), reason=f"ACH return: {reason}", actor=actor
-            )
-        except PaymentError as exc:
-            raise AchError(f"ACH payment {locked.pk}: its posting cannot be reversed: {exc}") from exc
-    _set_status(pending, locked, actor, status=Status.RETURNED, return_reason=reason[:255])
-    audit_record(
-        actor=actor,
-        verb="ach_payment.returned",
-        target=locked,
-        before=before,
-        after={"status": Status.RETURNED, "reversal": reversal.pk if reversal else None},
-        note=reason,
-    )
-    notice_later(BorrowerDocument.Kind.ACH_RETURNED, locked.pk)  # the borrower's notice, made after commit
-    return pending
+    with transaction.atomic():
+        reason = (reason or "").strip()
+        if not reason:
+            raise AchError("give the return reason (e.g. R01 insufficient funds)", "reason")
+        locked = _lock_pending(pending)
+        if locked.status == Status.RETURNED:
+            return locked
+        if locked.status == Status.CANCELLED:
+            raise AchError(f"ACH payment {locked.pk} was cancelled; there is nothing to return", "status")
+        before = {"status": locked.status}
+        reversal = None
+        if locked.status == Status.SETTLED:
+            try:
+                reversal = payment_reverse(
+                    transaction=cast(LoanTransaction, locked.transaction), reason=f"ACH return: {reason}", actor=actor
+                )
+            except PaymentError as exc:
+                raise AchError(f"ACH payment {locked.pk}: its posting cannot be reversed: {exc}") from exc
+        _set_status(pending, locked, actor, status=Status.RETURNED, return_reason=reason[:255])
+        audit_record(
+            actor=actor,
+            verb="ach_payment.returned",
+            target=locked,
+            before=before,
+            after={"status": Status.RETURNED, "reversal": reversal.pk if reversal else None},
+            note=reason,
+        )
+        notice_later(BorrowerDocument.Kind.ACH_RETURNED, locked.pk)  # the borrower's notice, made after commit
+        return pending
 
 
 # --- autopay -------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def autopay_enroll(
     *,
     loan: LoanAccount,
@@ -325,62 +326,63 @@ def autopay_enroll(
     """Record the borrower's autopay instruction: each installment (plus ``extra_principal``) drafted
     ``draft_days_before`` days before its due date, never above ``max_draft_amount`` (the borrower's ceiling;
     None: none). Refused while another enrollment is active."""
-    if isinstance(draft_days_before, bool) or not isinstance(draft_days_before, int):
-        raise AchError("choose the draft day", "draft_days_before")
-    if not 0 <= draft_days_before <= MAX_DRAFT_DAYS_BEFORE:
-        raise AchError(f"from 0 to {MAX_DRAFT_DAYS_BEFORE} days before the due date", "draft_days_before")
-    extra_principal = _clean_amount(extra_principal or ZERO, "extra_principal", allow_zero=True)
-    if max_draft_amount is not None:
-        max_draft_amount = _clean_amount(max_draft_amount, "max_draft_amount")
-    bank = _clean_bank(bank)
-    locked = _lock_active(loan)  # serialises enrollments; the partial unique constraint is the backstop
-    if extra_principal > locked.principal_balance:
-        raise AchError(f"at most the unpaid principal (${locked.principal_balance:,})", "extra_principal")
-    already = "this loan already has autopay; cancel it before enrolling another account"
-    if AutopayEnrollment.objects.filter(loan=locked, active=True).exists():
-        raise AchError(already)
-    try:
-        with transaction.atomic():
-            enrollment = AutopayEnrollment.objects.create(
-                loan=locked,
-                draft_days_before=draft_days_before,
-                extra_principal=extra_principal,
-                max_draft_amount=max_draft_amount,
-                enrolled_by=actor,
-                **bank.fields(),
-            )
-    except IntegrityError as exc:
-        raise AchError(already) from exc
-    audit_record(
-        actor=actor,
-        verb="autopay.enrolled",
-        target=enrollment,
-        after={
-            "loan": locked.loan_number,
-            "draft_days_before": draft_days_before,
-            "extra_principal": extra_principal,
-            "max_draft_amount": max_draft_amount,
-            "account_last4": enrollment.account_last4,
-        },
-    )
-    return enrollment
+    with transaction.atomic():
+        if isinstance(draft_days_before, bool) or not isinstance(draft_days_before, int):
+            raise AchError("choose the draft day", "draft_days_before")
+        if not 0 <= draft_days_before <= MAX_DRAFT_DAYS_BEFORE:
+            raise AchError(f"from 0 to {MAX_DRAFT_DAYS_BEFORE} days before the due date", "draft_days_before")
+        extra_principal = _clean_amount(extra_principal or ZERO, "extra_principal", allow_zero=True)
+        if max_draft_amount is not None:
+            max_draft_amount = _clean_amount(max_draft_amount, "max_draft_amount")
+        bank = _clean_bank(bank)
+        locked = _lock_active(loan)  # serialises enrollments; the partial unique constraint is the backstop
+        if extra_principal > locked.principal_balance:
+            raise AchError(f"at most the unpaid principal (${locked.principal_balance:,})", "extra_principal")
+        already = "this loan already has autopay; cancel it before enrolling another account"
+        if AutopayEnrollment.objects.filter(loan=locked, active=True).exists():
+            raise AchError(already)
+        try:
+            with transaction.atomic():
+                enrollment = AutopayEnrollment.objects.create(
+                    loan=locked,
+                    draft_days_before=draft_days_before,
+                    extra_principal=extra_principal,
+                    max_draft_amount=max_draft_amount,
+                    enrolled_by=actor,
+                    **bank.fields(),
+                )
+        except IntegrityError as exc:
+            raise AchError(already) from exc
+        audit_record(
+            actor=actor,
+            verb="autopay.enrolled",
+            target=enrollment,
+            after={
+                "loan": locked.loan_number,
+                "draft_days_before": draft_days_before,
+                "extra_principal": extra_principal,
+                "max_draft_amount": max_draft_amount,
+                "account_last4": enrollment.account_last4,
+            },
+        )
+        return enrollment
 
 
-@transaction.atomic
 def autopay_cancel(*, enrollment: AutopayEnrollment, actor: User) -> AutopayEnrollment:
     """Stop autopay. Refused when it is already cancelled."""
-    locked = AutopayEnrollment.objects.select_for_update().get(pk=enrollment.pk)
-    if not locked.active:
-        raise AchError("autopay on this account is already cancelled")
-    now = timezone.now()
-    locked.active, locked.cancelled_at, locked.cancelled_by = False, now, actor
-    locked.save(update_fields=["active", "cancelled_at", "cancelled_by"])
-    enrollment.active, enrollment.cancelled_at, enrollment.cancelled_by = False, now, actor
-    audit_record(
-        actor=actor,
-        verb="autopay.cancelled",
-        target=locked,
-        before={"active": True},
-        after={"active": False},
-    )
-    return enrollment
+    with transaction.atomic():
+        locked = AutopayEnrollment.objects.select_for_update().get(pk=enrollment.pk)
+        if not locked.active:
+            raise AchError("autopay on this account is already cancelled")
+        now = timezone.now()
+        locked.active, locked.cancelled_at, locked.cancelled_by = False, now, actor
+        locked.save(update_fields=["active", "cancelled_at", "cancelled_by"])
+        enrollment.active, enrollment.cancelled_at, enrollment.cancelled_by = False, now, actor
+        audit_record(
+            actor=actor,
+            verb="autopay.cancelled",
+            target=locked,
+            before={"active": True},
+            after={"active": False},
+        )
+        return enrollment

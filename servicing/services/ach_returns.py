@@ -48,25 +48,27 @@ def returns_to_process() -> QuerySet[PendingPayment]:
     return PendingPayment.objects.filter(status=Status.SETTLED).exclude(return_code="")
 
 
-@transaction.atomic
 def ach_returns_receive(*, processor: AchProcessor, on: date, actor: User | None) -> int:
     """Record the returns the processor reports on ``on`` (a bank's return file, days after settlement) on
     their settled payments, by trace number; the next nightly ACH step reverses them. Returns recorded before,
     and trace numbers we do not know, change nothing. Returns how many it recorded."""
-    received = {r.trace_number: r for r in processor.returns(on)}
-    if not received:
-        return 0
-    payments = list(
-        PendingPayment.objects.select_for_update()
-        .filter(trace_number__in=list(received), status=Status.SETTLED, return_code="")
-        .order_by("pk")
-    )
-    for p in payments:
-        p.return_code = received[p.trace_number].return_code
-    PendingPayment.objects.bulk_update(payments, ["return_code"])
-    for p in payments:
-        audit_record(actor=actor, verb="ach_payment.return_received", target=p, after={"return_code": p.return_code})
-    return len(payments)
+    with transaction.atomic():
+        received = {r.trace_number: r for r in processor.returns(on)}
+        if not received:
+            return 0
+        payments = list(
+            PendingPayment.objects.select_for_update()
+            .filter(trace_number__in=list(received), status=Status.SETTLED, return_code="")
+            .order_by("pk")
+        )
+        for p in payments:
+            p.return_code = received[p.trace_number].return_code
+        PendingPayment.objects.bulk_update(payments, ["return_code"])
+        for p in payments:
+            audit_record(
+                actor=actor, verb="ach_payment.return_received", target=p, after={"return_code": p.return_code}
+            )
+        return len(payments)
 
 
 def ach_returns_process(*, business_date: date, loan_ids: list[int], actor: User | None) -> int:
@@ -84,53 +86,53 @@ def return_description(code: str) -> str:
     return str(dict(ReturnCode.choices).get(code, code))
 
 
-@transaction.atomic
 def ach_return_apply(*, pending: PendingPayment, business_date: date, actor: User | None) -> PendingPayment:
     """A settled payment came back with ``pending.return_code``: reverse its posting (``payment_reverse``),
     mark it returned on ``business_date``, charge the returned-payment fee (Dr fees receivable, Cr fee income;
     one per return) and suspend its autopay enrollment when that was one return too many."""
-    locked = PendingPayment.objects.select_for_update().get(pk=pending.pk)
-    if locked.status != Status.SETTLED or not locked.return_code:
-        return locked  # processed already (or nothing to process)
-    reason = return_description(locked.return_code)
-    try:
-        reversal = payment_reverse(
-            transaction=cast(LoanTransaction, locked.transaction), reason=f"ACH return: {reason}", actor=actor
+    with transaction.atomic():
+        locked = PendingPayment.objects.select_for_update().get(pk=pending.pk)
+        if locked.status != Status.SETTLED or not locked.return_code:
+            return locked  # processed already (or nothing to process)
+        reason = return_description(locked.return_code)
+        try:
+            reversal = payment_reverse(
+                transaction=cast(LoanTransaction, locked.transaction), reason=f"ACH return: {reason}", actor=actor
+            )
+        except PaymentError as exc:
+            raise AchError(f"ACH payment {locked.pk}: its posting cannot be reversed: {exc}") from exc
+        fee_entry = _return_fee_post(locked, business_date, actor)
+        locked.status, locked.returned_on, locked.return_reason = Status.RETURNED, business_date, reason
+        locked.return_fee_entry = fee_entry
+        locked.status_changed_by = actor if actor is not None and actor.pk else None
+        locked.status_changed_at = timezone.now()
+        locked.save(
+            update_fields=[
+                "status",
+                "returned_on",
+                "return_reason",
+                "return_fee_entry",
+                "status_changed_by",
+                "status_changed_at",
+            ]
         )
-    except PaymentError as exc:
-        raise AchError(f"ACH payment {locked.pk}: its posting cannot be reversed: {exc}") from exc
-    fee_entry = _return_fee_post(locked, business_date, actor)
-    locked.status, locked.returned_on, locked.return_reason = Status.RETURNED, business_date, reason
-    locked.return_fee_entry = fee_entry
-    locked.status_changed_by = actor if actor is not None and actor.pk else None
-    locked.status_changed_at = timezone.now()
-    locked.save(
-        update_fields=[
-            "status",
-            "returned_on",
-            "return_reason",
-            "return_fee_entry",
-            "status_changed_by",
-            "status_changed_at",
-        ]
-    )
-    audit_record(
-        actor=actor,
-        verb="ach_payment.returned",
-        target=locked,
-        before={"status": Status.SETTLED},
-        after={
-            "status": Status.RETURNED,
-            "return_code": locked.return_code,
-            "reversal": reversal.pk,
-            "fee_entry": fee_entry.pk if fee_entry is not None else None,
-        },
-        note=reason,
-    )
-    if locked.enrollment_id is not None:
-        autopay_suspend_if_due(enrollment_id=locked.enrollment_id, business_date=business_date, actor=actor)
-    notice_later(BorrowerDocument.Kind.ACH_RETURNED, locked.pk)  # the borrower's notice, made after commit
-    return locked
+        audit_record(
+            actor=actor,
+            verb="ach_payment.returned",
+            target=locked,
+            before={"status": Status.SETTLED},
+            after={
+                "status": Status.RETURNED,
+                "return_code": locked.return_code,
+                "reversal": reversal.pk,
+                "fee_entry": fee_entry.pk if fee_entry is not None else None,
+            },
+            note=reason,
+        )
+        if locked.enrollment_id is not None:
+            autopay_suspend_if_due(enrollment_id=locked.enrollment_id, business_date=business_date, actor=actor)
+        notice_later(BorrowerDocument.Kind.ACH_RETURNED, locked.pk)  # the borrower's notice, made after commit
+        return locked
 
 
 def _return_fee_post(pending: PendingPayment, business_date: date, actor: User | None) -> JournalEntry | None:

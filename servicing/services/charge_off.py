@@ -134,75 +134,76 @@ def _lock(loan: LoanAccount) -> LoanAccount:
     return LoanAccount.objects.select_for_update().get(pk=loan.pk)
 
 
-@transaction.atomic
 def loan_charge_off(*, actor: User, loan: LoanAccount, reason: str, as_of: date | None = None) -> ChargeOff:
     """Charge ``loan`` off on ``as_of`` (today): post the charge-off entry, set the loan ``charged_off`` and close
     its open promise (nothing is owed to the queue any more). Charging off a loan already charged off returns
     that charge-off and writes nothing (a double submit); a paid-off loan, or one with nothing to write off, is
     refused."""
-    _require_manager(actor, "charge off a loan")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ChargeOffError("Give the reason for the charge-off.", field="reason")
-    as_of = as_of or timezone.localdate()
-    locked = _lock(loan)
-    if locked.status == LoanAccount.Status.CHARGED_OFF:
-        return ChargeOff.objects.get(loan=locked)
-    if locked.status != LoanAccount.Status.ACTIVE:
-        raise ChargeOffError(
-            f"{locked.loan_number} is {locked.get_status_display().lower()}: only an active loan can be charged off."
+    with transaction.atomic():
+        _require_manager(actor, "charge off a loan")
+        reason = (reason or "").strip()
+        if not reason:
+            raise ChargeOffError("Give the reason for the charge-off.", field="reason")
+        as_of = as_of or timezone.localdate()
+        locked = _lock(loan)
+        if locked.status == LoanAccount.Status.CHARGED_OFF:
+            return ChargeOff.objects.get(loan=locked)
+        if locked.status != LoanAccount.Status.ACTIVE:
+            raise ChargeOffError(
+                f"{locked.loan_number} is {locked.get_status_display().lower()}: "
+                "only an active loan can be charged off."
+            )
+        figures = charge_off_figures(locked)
+        if figures.loss <= ZERO:
+            raise ChargeOffError(
+                f"{locked.loan_number}: the borrower's funds held cover what is owed: post them as a payoff instead."
+            )
+        entry = journal_post(
+            actor=actor,
+            loan=locked,
+            effective_date=as_of,
+            kind=JournalEntry.Kind.CHARGE_OFF,
+            memo=f"Charge-off of {locked.loan_number}: {reason}",
+            lines=charge_off_lines(figures),
+            idempotency_key=f"charge-off:{locked.pk}",
+            loan_locked=True,
         )
-    figures = charge_off_figures(locked)
-    if figures.loss <= ZERO:
-        raise ChargeOffError(
-            f"{locked.loan_number}: the borrower's funds held cover what is owed: post them as a payoff instead."
+        charge_off = ChargeOff.objects.create(
+            loan=locked,
+            charged_off_on=as_of,
+            principal=figures.principal,
+            interest=figures.interest,
+            fees=figures.fees,
+            escrow_advance=figures.escrow_advance,
+            borrower_funds_applied=figures.borrower_funds,
+            loss=figures.loss,
+            days_past_due=locked.days_past_due,
+            reason=reason[:255],
+            journal_entry=entry,
+            charged_off_by=actor,
         )
-    entry = journal_post(
-        actor=actor,
-        loan=locked,
-        effective_date=as_of,
-        kind=JournalEntry.Kind.CHARGE_OFF,
-        memo=f"Charge-off of {locked.loan_number}: {reason}",
-        lines=charge_off_lines(figures),
-        idempotency_key=f"charge-off:{locked.pk}",
-        loan_locked=True,
-    )
-    charge_off = ChargeOff.objects.create(
-        loan=locked,
-        charged_off_on=as_of,
-        principal=figures.principal,
-        interest=figures.interest,
-        fees=figures.fees,
-        escrow_advance=figures.escrow_advance,
-        borrower_funds_applied=figures.borrower_funds,
-        loss=figures.loss,
-        days_past_due=locked.days_past_due,
-        reason=reason[:255],
-        journal_entry=entry,
-        charged_off_by=actor,
-    )
-    locked.status = LoanAccount.Status.CHARGED_OFF
-    locked.save(update_fields=["status", "updated_at"])
-    closed = PromiseToPay.objects.filter(loan=locked, status=PromiseToPay.Status.PENDING).update(
-        status=PromiseToPay.Status.BROKEN, resolved_on=as_of
-    )
-    audit_record(
-        actor=actor,
-        verb="loan.charged_off",
-        target=locked,
-        before={"status": LoanAccount.Status.ACTIVE},
-        after={
-            "status": LoanAccount.Status.CHARGED_OFF,
-            "charge_off": charge_off.pk,
-            "journal_entry": entry.pk,
-            "loss": figures.loss,
-            "borrower_funds_applied": figures.borrower_funds,
-            "promises_closed": closed,
-        },
-        note=reason,
-    )
-    loan.status = locked.status
-    return charge_off
+        locked.status = LoanAccount.Status.CHARGED_OFF
+        locked.save(update_fields=["status", "updated_at"])
+        closed = PromiseToPay.objects.filter(loan=locked, status=PromiseToPay.Status.PENDING).update(
+            status=PromiseToPay.Status.BROKEN, resolved_on=as_of
+        )
+        audit_record(
+            actor=actor,
+            verb="loan.charged_off",
+            target=locked,
+            before={"status": LoanAccount.Status.ACTIVE},
+            after={
+                "status": LoanAccount.Status.CHARGED_OFF,
+                "charge_off": charge_off.pk,
+                "journal_entry": entry.pk,
+                "loss": figures.loss,
+                "borrower_funds_applied": figures.borrower_funds,
+                "promises_closed": closed,
+            },
+            note=reason,
+        )
+        loan.status = locked.status
+        return charge_off
 
 
 def recoverable(charge_off: ChargeOff) -> Decimal:
@@ -224,7 +225,6 @@ def _check_recovery(amount: Decimal | None, received_on: date, method: str, key:
         raise ChargeOffError("The form expired: open the page again.")
 
 
-@transaction.atomic
 def recovery_post(
     *,
     actor: User,
@@ -237,65 +237,68 @@ def recovery_post(
 ) -> Recovery:
     """Post money received on a charged-off loan as a recovery (see the module docstring). A repeated
     ``idempotency_key`` returns the first recovery and writes nothing."""
-    _require_manager(actor, "post a recovery")
-    _check_recovery(amount, received_on, method, idempotency_key)
-    locked = _lock(loan)
-    existing = Recovery.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        if existing.loan_id != locked.pk:
-            raise ChargeOffError("That form was already used for another loan: open the page again.")
-        return existing
-    if locked.status != LoanAccount.Status.CHARGED_OFF:
-        raise ChargeOffError(
-            f"{locked.loan_number} is {locked.get_status_display().lower()}: money on it is a payment, not a recovery."
-        )
-    charge_off = ChargeOff.objects.get(loan=locked)
-    if received_on < charge_off.charged_off_on:
-        raise ChargeOffError(
-            f"The loan was charged off on {charge_off.charged_off_on:%b %d, %Y}: a recovery is received after that.",
-            field="received_on",
-        )
-    left = recoverable(charge_off)
-    if amount > left:
-        raise ChargeOffError(
-            f"Only ${left:,} of the ${charge_off.loss:,} charged off is still unrecovered: "
-            "money beyond it is the borrower's, to be refunded.",
-            field="amount",
-        )
-    entry = journal_post(
-        actor=actor,
-        loan=locked,
-        effective_date=received_on,
-        kind=JournalEntry.Kind.RECOVERY,
-        memo=f"Recovery {reference or idempotency_key} on {locked.loan_number} ({method})",
-        lines=recovery_lines(amount),
-        idempotency_key=f"recovery:{idempotency_key}",
-        loan_locked=True,
-    )
-    try:
-        with transaction.atomic():
-            recovery = Recovery.objects.create(
-                loan=locked,
-                amount=amount,
-                received_on=received_on,
-                method=method,
-                reference=reference[:100],
-                idempotency_key=idempotency_key,
-                journal_entry=entry,
-                posted_by=actor,
+    with transaction.atomic():
+        _require_manager(actor, "post a recovery")
+        _check_recovery(amount, received_on, method, idempotency_key)
+        locked = _lock(loan)
+        existing = Recovery.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.loan_id != locked.pk:
+                raise ChargeOffError("That form was already used for another loan: open the page again.")
+            return existing
+        if locked.status != LoanAccount.Status.CHARGED_OFF:
+            raise ChargeOffError(
+                f"{locked.loan_number} is {locked.get_status_display().lower()}: "
+                "money on it is a payment, not a recovery."
             )
-    except IntegrityError:  # the same key posted concurrently: the first stands
-        return Recovery.objects.get(idempotency_key=idempotency_key)
-    audit_record(
-        actor=actor,
-        verb="loan.recovery_posted",
-        target=locked,
-        after={
-            "recovery": recovery.pk,
-            "amount": amount,
-            "received_on": received_on,
-            "journal_entry": entry.pk,
-            "unrecovered": left - amount,
-        },
-    )
-    return recovery
+        charge_off = ChargeOff.objects.get(loan=locked)
+        if received_on < charge_off.charged_off_on:
+            raise ChargeOffError(
+                f"The loan was charged off on {charge_off.charged_off_on:%b %d, %Y}: "
+                "a recovery is received after that.",
+                field="received_on",
+            )
+        left = recoverable(charge_off)
+        if amount > left:
+            raise ChargeOffError(
+                f"Only ${left:,} of the ${charge_off.loss:,} charged off is still unrecovered: "
+                "money beyond it is the borrower's, to be refunded.",
+                field="amount",
+            )
+        entry = journal_post(
+            actor=actor,
+            loan=locked,
+            effective_date=received_on,
+            kind=JournalEntry.Kind.RECOVERY,
+            memo=f"Recovery {reference or idempotency_key} on {locked.loan_number} ({method})",
+            lines=recovery_lines(amount),
+            idempotency_key=f"recovery:{idempotency_key}",
+            loan_locked=True,
+        )
+        try:
+            with transaction.atomic():
+                recovery = Recovery.objects.create(
+                    loan=locked,
+                    amount=amount,
+                    received_on=received_on,
+                    method=method,
+                    reference=reference[:100],
+                    idempotency_key=idempotency_key,
+                    journal_entry=entry,
+                    posted_by=actor,
+                )
+        except IntegrityError:  # the same key posted concurrently: the first stands
+            return Recovery.objects.get(idempotency_key=idempotency_key)
+        audit_record(
+            actor=actor,
+            verb="loan.recovery_posted",
+            target=locked,
+            after={
+                "recovery": recovery.pk,
+                "amount": amount,
+                "received_on": received_on,
+                "journal_entry": entry.pk,
+                "unrecovered": left - amount,
+            },
+        )
+        return recovery

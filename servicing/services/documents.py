@@ -53,7 +53,6 @@ def document_existing(*, loan: LoanAccount, kind: str, key: str) -> BorrowerDocu
     return BorrowerDocument.objects.filter(loan=loan, kind=kind, key=key).order_by("-version").first()
 
 
-@transaction.atomic
 def document_store(
     *,
     loan: LoanAccount,
@@ -68,40 +67,43 @@ def document_store(
     """Store ``pdf`` as ``loan``'s ``kind`` document about ``key``, audited. Idempotent: when that document exists
     already it is returned unchanged, unless ``new_version`` asks for a regenerated one (stored beside the old,
     which stays as the borrower received it)."""
-    existing = document_existing(loan=loan, kind=kind, key=key)
-    if existing is not None and not new_version:
-        return existing
-    version = (BorrowerDocument.objects.filter(loan=loan, kind=kind, key=key).aggregate(v=Max("version"))["v"] or 0) + 1
-    document = BorrowerDocument(
-        loan=loan,
-        kind=kind,
-        key=key,
-        version=version,
-        title=title[:200],
-        document_date=document_date,
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        pages=pdf_pages(pdf),
-        created_by=actor if actor is not None and actor.pk else None,
-        delivery=delivery_for(loan),
-    )
-    document.file.save(f"{kind}.pdf", ContentFile(pdf), save=False)
-    document.save()
-    audit_record(
-        actor=actor,
-        verb="document.stored",
-        target=document,
-        after={
-            "loan": loan.loan_number,
-            "kind": kind,
-            "key": key,
-            "version": version,
-            "sha256": document.sha256,
-            "delivery": document.delivery,
-        },
-    )
-    if document.delivery == BorrowerDocument.Delivery.EMAIL:
-        document_deliver_later(document.pk)
-    return document
+    with transaction.atomic():
+        existing = document_existing(loan=loan, kind=kind, key=key)
+        if existing is not None and not new_version:
+            return existing
+        version = (
+            BorrowerDocument.objects.filter(loan=loan, kind=kind, key=key).aggregate(v=Max("version"))["v"] or 0
+        ) + 1
+        document = BorrowerDocument(
+            loan=loan,
+            kind=kind,
+            key=key,
+            version=version,
+            title=title[:200],
+            document_date=document_date,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            pages=pdf_pages(pdf),
+            created_by=actor if actor is not None and actor.pk else None,
+            delivery=delivery_for(loan),
+        )
+        document.file.save(f"{kind}.pdf", ContentFile(pdf), save=False)
+        document.save()
+        audit_record(
+            actor=actor,
+            verb="document.stored",
+            target=document,
+            after={
+                "loan": loan.loan_number,
+                "kind": kind,
+                "key": key,
+                "version": version,
+                "sha256": document.sha256,
+                "delivery": document.delivery,
+            },
+        )
+        if document.delivery == BorrowerDocument.Delivery.EMAIL:
+            document_deliver_later(document.pk)
+        return document
 
 
 def document_deliver_later(document_id: int) -> None:
@@ -152,66 +154,68 @@ def _locked(document_id: int) -> BorrowerDocument | None:
     )
 
 
-@transaction.atomic
 def document_email(*, document_id: int, actor: User | None) -> bool:
     """Email the borrower that document ``document_id`` is in their portal and mark it delivered, audited.
     Does nothing for a paper document or one delivered already (a retried task). Without an email address to
     write to, the document goes to paper (the next print batch takes it), audited. True when an email went."""
-    document = _locked(document_id)
-    if document is None or document.delivered_at is not None:
-        return False
-    if document.delivery != BorrowerDocument.Delivery.EMAIL:
-        return False
-    to = _email_address(document.loan)
-    if not to:
-        document.delivery = BorrowerDocument.Delivery.PAPER
-        document.save(update_fields=["delivery"])
+    with transaction.atomic():
+        document = _locked(document_id)
+        if document is None or document.delivered_at is not None:
+            return False
+        if document.delivery != BorrowerDocument.Delivery.EMAIL:
+            return False
+        to = _email_address(document.loan)
+        if not to:
+            document.delivery = BorrowerDocument.Delivery.PAPER
+            document.save(update_fields=["delivery"])
+            audit_record(
+                actor=actor,
+                verb="document.sent_to_paper",
+                target=document,
+                before={"delivery": BorrowerDocument.Delivery.EMAIL},
+                after={"delivery": BorrowerDocument.Delivery.PAPER},
+                note="The borrower has no email address to write to.",
+            )
+            return False
+        _send_email(document, to)
+        document.delivered_at = timezone.now()
+        document.save(update_fields=["delivered_at"])
         audit_record(
-            actor=actor,
-            verb="document.sent_to_paper",
-            target=document,
-            before={"delivery": BorrowerDocument.Delivery.EMAIL},
-            after={"delivery": BorrowerDocument.Delivery.PAPER},
-            note="The borrower has no email address to write to.",
+            actor=actor, verb="document.emailed", target=document, after={"delivered_at": document.delivered_at}
         )
-        return False
-    _send_email(document, to)
-    document.delivered_at = timezone.now()
-    document.save(update_fields=["delivered_at"])
-    audit_record(actor=actor, verb="document.emailed", target=document, after={"delivered_at": document.delivered_at})
-    return True
+        return True
 
 
 class DocumentError(ValueError):
     """A document action was refused; nothing was written."""
 
 
-@transaction.atomic
 def document_resend(*, document: BorrowerDocument, actor: User | None) -> str:
     """Deliver ``document`` again, audited: email it again now, or (paper) take it out of its print batch so the
     next batch prints it again. The batch it was in keeps its files (it was printed then). Returns what was done."""
-    locked = _locked(document.pk)
-    if locked is None:
-        raise DocumentError("The document no longer exists.")
-    before = {"delivered_at": locked.delivered_at, "print_batch": locked.print_batch_id}
-    if locked.delivery == BorrowerDocument.Delivery.EMAIL:
-        to = _email_address(locked.loan)
-        if not to:
-            raise DocumentError(f"{locked.loan.loan_number}: the borrower has no email address to write to.")
-        _send_email(locked, to)
-        locked.delivered_at = timezone.now()
-        done = "emailed"
-    else:
-        locked.delivered_at, locked.print_batch = None, None
-        done = "queued for printing"
-    locked.save(update_fields=["delivered_at", "print_batch"])
-    audit_record(
-        actor=actor,
-        verb="document.resent",
-        target=locked,
-        before=before,
-        after={"delivered_at": locked.delivered_at, "print_batch": None, "delivery": locked.delivery},
-        note=done,
-    )
-    document.delivered_at, document.print_batch = locked.delivered_at, locked.print_batch
-    return done
+    with transaction.atomic():
+        locked = _locked(document.pk)
+        if locked is None:
+            raise DocumentError("The document no longer exists.")
+        before = {"delivered_at": locked.delivered_at, "print_batch": locked.print_batch_id}
+        if locked.delivery == BorrowerDocument.Delivery.EMAIL:
+            to = _email_address(locked.loan)
+            if not to:
+                raise DocumentError(f"{locked.loan.loan_number}: the borrower has no email address to write to.")
+            _send_email(locked, to)
+            locked.delivered_at = timezone.now()
+            done = "emailed"
+        else:
+            locked.delivered_at, locked.print_batch = None, None
+            done = "queued for printing"
+        locked.save(update_fields=["delivered_at", "print_batch"])
+        audit_record(
+            actor=actor,
+            verb="document.resent",
+            target=locked,
+            before=before,
+            after={"delivered_at": locked.delivered_at, "print_batch": None, "delivery": locked.delivery},
+            note=done,
+        )
+        document.delivered_at, document.print_batch = locked.delivered_at, locked.print_batch
+        return done

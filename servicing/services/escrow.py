@@ -108,31 +108,31 @@ def _snapshot(item: EscrowItem) -> dict[str, Any]:
     return {field: getattr(item, field) for field in ITEM_FIELDS}
 
 
-@transaction.atomic
 def escrow_item_save(*, actor: User | None, item: EscrowItem) -> EscrowItem:
     """Add ``item`` (no pk) or save the servicer's changes to it, audited with the fields before and after. The loan
     must be active; a loan that had no escrow analysis scheduled gets one a year after its next installment."""
-    problems = escrow_item_problems(item)
-    if problems:
-        raise EscrowItemError(problems)
-    loan = LoanAccount.objects.select_for_update().get(pk=item.loan_id)
-    if loan.status != LoanAccount.Status.ACTIVE:  # checked again under the lock
-        raise EscrowItemError({"loan": f"{loan.loan_number} is {loan.get_status_display().lower()}."})
-    before = None
-    if item.pk is not None:
-        stored = EscrowItem.objects.get(pk=item.pk)
-        if stored.loan_id != item.loan_id:
-            raise EscrowItemError({"loan": "An item stays on its loan: add a new item instead."})
-        before = _snapshot(stored)
-    item.save()
-    if loan.escrow_analysis_date is None:
-        loan.escrow_analysis_date = analysis_date_for_year(loan.next_due_date or loan.first_payment_date)
-        loan.save(update_fields=["escrow_analysis_date", "updated_at"])
-    audit_record(
-        actor=actor,
-        verb="escrow_item.changed" if before is not None else "escrow_item.added",
-        target=item,
-        before=before,
-        after={"loan": loan.loan_number, **_snapshot(item)},
-    )
-    return item
+    with transaction.atomic():
+        problems = escrow_item_problems(item)
+        if problems:
+            raise EscrowItemError(problems)
+        loan = LoanAccount.objects.select_for_update().get(pk=item.loan_id)
+        if loan.status != LoanAccount.Status.ACTIVE:  # checked again under the lock
+            raise EscrowItemError({"loan": f"{loan.loan_number} is {loan.get_status_display().lower()}."})
+        before = None
+        if item.pk is not None:
+            stored = EscrowItem.objects.get(pk=item.pk)
+            if stored.loan_id != item.loan_id:
+                raise EscrowItemError({"loan": "An item stays on its loan: add a new item instead."})
+            before = _snapshot(stored)
+        item.save()
+        if loan.escrow_analysis_date is None:
+            loan.escrow_analysis_date = analysis_date_for_year(loan.next_due_date or loan.first_payment_date)
+            loan.save(update_fields=["escrow_analysis_date", "updated_at"])
+        audit_record(
+            actor=actor,
+            verb="escrow_item.changed" if before is not None else "escrow_item.added",
+            target=item,
+            before=before,
+            after={"loan": loan.loan_number, **_snapshot(item)},
+        )
+        return item

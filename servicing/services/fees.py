@@ -180,46 +180,50 @@ def fee_paid(fee: LoanFee) -> Decimal:
     return max(ZERO, fee.amount - (installment.fees - installment.paid_fees))
 
 
-@transaction.atomic
 def fee_waive(*, fee: LoanFee, actor: User | None, reason: str) -> LoanFee:
     """Waive ``fee`` in full: reverse its entry (Dr fee income / Cr fees receivable), take it off what its
     installment owes, audited. ``FeeError`` when there is no reason, or the fee is already waived or paid."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise FeeError("Give the reason for the waiver.")
-    loan = loan_lock(fee.loan)
-    fee = LoanFee.objects.select_for_update(of=("self",)).select_related("installment", "journal_entry").get(pk=fee.pk)
-    if fee.waived_amount:
-        raise FeeError(f"This {fee.get_kind_display().lower()} was already waived on {fee.waived_on}.")
-    paid = fee_paid(fee)
-    if paid:
-        raise FeeError(
-            f"{paid} of this {fee.get_kind_display().lower()} is already paid: reverse the payment or refund it "
-            "instead of waiving it."
+    with transaction.atomic():
+        reason = (reason or "").strip()
+        if not reason:
+            raise FeeError("Give the reason for the waiver.")
+        loan = loan_lock(fee.loan)
+        fee = (
+            LoanFee.objects.select_for_update(of=("self",))
+            .select_related("installment", "journal_entry")
+            .get(pk=fee.pk)
         )
-    when = max(timezone.localdate(), fee.assessed_on)
-    try:
-        entry = journal_reverse(
-            actor=actor, entry=fee.journal_entry, reason=f"fee waived: {reason}", effective_date=when
+        if fee.waived_amount:
+            raise FeeError(f"This {fee.get_kind_display().lower()} was already waived on {fee.waived_on}.")
+        paid = fee_paid(fee)
+        if paid:
+            raise FeeError(
+                f"{paid} of this {fee.get_kind_display().lower()} is already paid: reverse the payment or refund it "
+                "instead of waiving it."
+            )
+        when = max(timezone.localdate(), fee.assessed_on)
+        try:
+            entry = journal_reverse(
+                actor=actor, entry=fee.journal_entry, reason=f"fee waived: {reason}", effective_date=when
+            )
+        except LedgerError as exc:
+            raise FeeError(f"The fee cannot be waived: {exc}") from exc
+        before = {"waived_amount": fee.waived_amount}
+        fee.waived_amount = fee.amount
+        fee.waived_on = when
+        fee.waived_by = actor if actor is not None and actor.pk else None
+        fee.waiver_reason = reason[:255]
+        fee.waiver_entry = entry
+        fee.save(update_fields=["waived_amount", "waived_on", "waived_by", "waiver_reason", "waiver_entry"])
+        if fee.installment is not None:
+            field = "late_fees" if fee.kind == LoanFee.Kind.LATE_FEE else "fees"
+            Installment.objects.filter(pk=fee.installment.pk).update(**{field: F(field) - fee.amount})
+        audit_record(
+            actor=actor,
+            verb="fee.waived",
+            target=fee,
+            before=before,
+            after={"loan": loan.loan_number, "amount": fee.amount, "waived_on": when, "waiver_entry": entry.pk},
+            note=reason,
         )
-    except LedgerError as exc:
-        raise FeeError(f"The fee cannot be waived: {exc}") from exc
-    before = {"waived_amount": fee.waived_amount}
-    fee.waived_amount = fee.amount
-    fee.waived_on = when
-    fee.waived_by = actor if actor is not None and actor.pk else None
-    fee.waiver_reason = reason[:255]
-    fee.waiver_entry = entry
-    fee.save(update_fields=["waived_amount", "waived_on", "waived_by", "waiver_reason", "waiver_entry"])
-    if fee.installment is not None:
-        field = "late_fees" if fee.kind == LoanFee.Kind.LATE_FEE else "fees"
-        Installment.objects.filter(pk=fee.installment.pk).update(**{field: F(field) - fee.amount})
-    audit_record(
-        actor=actor,
-        verb="fee.waived",
-        target=fee,
-        before=before,
-        after={"loan": loan.loan_number, "amount": fee.amount, "waived_on": when, "waiver_entry": entry.pk},
-        note=reason,
-    )
-    return fee
+        return fee

@@ -212,7 +212,6 @@ def _post(
     return entry
 
 
-@transaction.atomic
 def journal_post(
     *,
     actor: User | None,
@@ -229,62 +228,66 @@ def journal_post(
     A repeated ``idempotency_key`` returns the first entry and writes nothing (the same loan and kind are
     required: a key reused for a different posting is refused). ``loan_locked``: the caller holds the loan's row
     lock and ``loan`` carries the balances read under it (saves a re-read)."""
-    return _post(
-        actor=actor,
-        loan=loan,
-        effective_date=effective_date,
-        kind=kind,
-        memo=memo,
-        lines=lines,
-        idempotency_key=idempotency_key,
-        loan_locked=loan_locked,
-    )
+    with transaction.atomic():
+        return _post(
+            actor=actor,
+            loan=loan,
+            effective_date=effective_date,
+            kind=kind,
+            memo=memo,
+            lines=lines,
+            idempotency_key=idempotency_key,
+            loan_locked=loan_locked,
+        )
 
 
-@transaction.atomic
 def journal_reverse(
     *, actor: User | None, entry: JournalEntry, reason: str, effective_date: date | None = None
 ) -> JournalEntry:
     """Post the mirror of ``entry`` (each debit a credit and back), linked to it; on its effective date unless
     told otherwise (never before it). An entry is reversed at most once, and a reversal is not reversed: post
     the entry again instead."""
-    reason = reason.strip()
-    if not reason:
-        raise LedgerError("Give the reason for the reversal.")
-    # Lock the original so two reversals queue up; FOR UPDATE is a lock, not an UPDATE: the triggers allow it.
-    original = JournalEntry.objects.select_for_update().get(pk=entry.pk)
-    if original.kind == JournalEntry.Kind.REVERSAL:
-        raise LedgerError(f"JE {original.pk} is a reversal: post the original entry again instead of reversing it.")
-    already = JournalEntry.objects.filter(reverses=original).values_list("pk", flat=True).first()
-    if already is not None:
-        raise LedgerError(f"JE {original.pk} is already reversed (by JE {already}).")
-    if original.loan_id is None and JournalLine.objects.filter(entry=original, loan__isnull=False).exists():
-        raise LedgerError(f"JE {original.pk} posts for many loans: correct the loans one at a time.")
-    if original.kind == JournalEntry.Kind.ACCRUAL and InterestAccrual.objects.filter(journal_entry=original).exists():
-        raise LedgerError(
-            f"JE {original.pk} is the nightly interest accrual, traced by its accrual rows: it is not reversed "
-            "(the accrual follows the schedule; correct the loan with an adjustment)."
+    with transaction.atomic():
+        reason = reason.strip()
+        if not reason:
+            raise LedgerError("Give the reason for the reversal.")
+        # Lock the original so two reversals queue up; FOR UPDATE is a lock, not an UPDATE: the triggers allow it.
+        original = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+        if original.kind == JournalEntry.Kind.REVERSAL:
+            raise LedgerError(f"JE {original.pk} is a reversal: post the original entry again instead of reversing it.")
+        already = JournalEntry.objects.filter(reverses=original).values_list("pk", flat=True).first()
+        if already is not None:
+            raise LedgerError(f"JE {original.pk} is already reversed (by JE {already}).")
+        if original.loan_id is None and JournalLine.objects.filter(entry=original, loan__isnull=False).exists():
+            raise LedgerError(f"JE {original.pk} posts for many loans: correct the loans one at a time.")
+        if (
+            original.kind == JournalEntry.Kind.ACCRUAL
+            and InterestAccrual.objects.filter(journal_entry=original).exists()
+        ):
+            raise LedgerError(
+                f"JE {original.pk} is the nightly interest accrual, traced by its accrual rows: it is not reversed "
+                "(the accrual follows the schedule; correct the loan with an adjustment)."
+            )
+        when = effective_date or original.effective_date
+        if when < original.effective_date:
+            raise LedgerError(f"A reversal cannot be dated before the entry it reverses ({original.effective_date}).")
+        loan = LoanAccount.objects.get(pk=original.loan_id) if original.loan_id else None
+        mirrored = [
+            (line.account.code, line.credit, line.debit)
+            for line in JournalLine.objects.filter(entry=original).select_related("account").order_by("id")
+        ]
+        return _post(
+            actor=actor,
+            loan=loan,
+            effective_date=when,
+            kind=JournalEntry.Kind.REVERSAL,
+            memo=f"Reversal of JE {original.pk}: {reason}",
+            lines=mirrored,
+            idempotency_key=None,
+            reverses=original,
+            verb="journal.reversed",
+            note=reason,
         )
-    when = effective_date or original.effective_date
-    if when < original.effective_date:
-        raise LedgerError(f"A reversal cannot be dated before the entry it reverses ({original.effective_date}).")
-    loan = LoanAccount.objects.get(pk=original.loan_id) if original.loan_id else None
-    mirrored = [
-        (line.account.code, line.credit, line.debit)
-        for line in JournalLine.objects.filter(entry=original).select_related("account").order_by("id")
-    ]
-    return _post(
-        actor=actor,
-        loan=loan,
-        effective_date=when,
-        kind=JournalEntry.Kind.REVERSAL,
-        memo=f"Reversal of JE {original.pk}: {reason}",
-        lines=mirrored,
-        idempotency_key=None,
-        reverses=original,
-        verb="journal.reversed",
-        note=reason,
-    )
 
 
 # --- batches: many entries for locked loans in a few statements (payment files) ------------------------------
@@ -336,54 +339,54 @@ def posting_prepare(
     return Posting(loan=loan, effective_date=effective_date, kind=kind, memo=memo[:255], lines=cleaned)
 
 
-@transaction.atomic
 def journal_post_many(
     *, actor: User | None, postings: list[Posting], accounts: dict[str, LedgerAccount], audit: bool = True
 ) -> list[JournalEntry]:
     """Write prepared postings: entries, lines, the loans' running balances (as moved in memory) and an audit
     row per entry, in a handful of statements. The same rows ``journal_post`` writes one at a time. A caller that
     records the entries in its own audit rows (with their lines) passes ``audit=False``."""
-    who = actor.pk if actor is not None and actor.pk else None
-    now = timezone.now()
-    # Raw arrays, not model instances through bulk_create: a payment file's chunk is thousands of lines, and
-    # preparing each instance's fields cost more than the inserts.
-    entries = _entries_insert(postings, who, now)
-    bulk_insert_rows(
-        JournalLine,
-        ["entry", "account", "loan", "debit", "credit"],
-        [
-            (entry.pk, accounts[line.account].pk, p.loan.pk, line.debit, line.credit)
-            for p, entry in zip(postings, entries, strict=True)
-            for line in p.lines
-        ],
-    )
-    loans = list({p.loan.pk: p.loan for p in postings}.values())
-    for loan in loans:
-        loan.updated_at = now
-    bulk_update_rows(LoanAccount, loans, [*BALANCE_FIELDS, "version", "updated_at"])
-    for p, entry in zip(postings, entries, strict=True):
-        p.entry = entry
-    if not audit:
+    with transaction.atomic():
+        who = actor.pk if actor is not None and actor.pk else None
+        now = timezone.now()
+        # Raw arrays, not model instances through bulk_create: a payment file's chunk is thousands of lines, and
+        # preparing each instance's fields cost more than the inserts.
+        entries = _entries_insert(postings, who, now)
+        bulk_insert_rows(
+            JournalLine,
+            ["entry", "account", "loan", "debit", "credit"],
+            [
+                (entry.pk, accounts[line.account].pk, p.loan.pk, line.debit, line.credit)
+                for p, entry in zip(postings, entries, strict=True)
+                for line in p.lines
+            ],
+        )
+        loans = list({p.loan.pk: p.loan for p in postings}.values())
+        for loan in loans:
+            loan.updated_at = now
+        bulk_update_rows(LoanAccount, loans, [*BALANCE_FIELDS, "version", "updated_at"])
+        for p, entry in zip(postings, entries, strict=True):
+            p.entry = entry
+        if not audit:
+            return entries
+        audit_record_many(
+            [
+                audit_event(
+                    actor=actor,
+                    verb="journal.posted",
+                    target=entry,
+                    after={
+                        "kind": p.kind,
+                        "effective_date": p.effective_date,
+                        "loan": p.loan.loan_number,
+                        "lines": [[line.account, line.debit, line.credit] for line in p.lines],
+                        "idempotency_key": None,
+                        "reverses": None,
+                    },
+                )
+                for p, entry in zip(postings, entries, strict=True)
+            ]
+        )
         return entries
-    audit_record_many(
-        [
-            audit_event(
-                actor=actor,
-                verb="journal.posted",
-                target=entry,
-                after={
-                    "kind": p.kind,
-                    "effective_date": p.effective_date,
-                    "loan": p.loan.loan_number,
-                    "lines": [[line.account, line.debit, line.credit] for line in p.lines],
-                    "idempotency_key": None,
-                    "reverses": None,
-                },
-            )
-            for p, entry in zip(postings, entries, strict=True)
-        ]
-    )
-    return entries
 
 
 def _entries_insert(postings: list[Posting], who: int | None, posted_at: datetime) -> list[JournalEntry]:

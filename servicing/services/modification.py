@@ -183,7 +183,6 @@ def figures_audit(modification: LoanModification) -> dict[str, object]:
 # --- propose, approve, cancel ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def modification_propose(
     *,
     actor: User,
@@ -195,97 +194,100 @@ def modification_propose(
 ) -> LoanModification:
     """Propose new terms for ``loan`` (a collector or a manager): the rate and either the number of installments
     or the maturity date (one of the loan's due dates); a manager approves them."""
-    plan_roles_require(actor)
-    rate = _rate_input(new_rate)
-    if (term_periods is None) == (maturity_date is None):
-        raise PlanError("Give either the number of installments or the maturity date.", field="term_periods")
-    locked = loan_lock(loan)
-    if locked.status != LoanAccount.Status.ACTIVE:
-        raise PlanError(f"{locked.loan_number} is {locked.get_status_display().lower()}.", conflict=True)
-    open_plan_refuse(locked)
-    trial, first_due = _trial_dates(locked, plans._today())
-    term = _term_input(term_periods) if maturity_date is None else _term_to(locked, first_due, maturity_date)
-    figures = modification_figures(locked, new_rate=rate, term_periods=term, effective=trial[-1], first_due=first_due)
-    modification = LoanModification(
-        loan=locked, new_rate=rate, term_periods=term, proposed_by=actor, note=note, first_due_date=first_due
-    )
-    figures_store(modification, figures)
-    modification.save()
-    audit_record(
-        actor=actor,
-        verb="loan.modification_proposed",
-        target=locked,
-        after={"modification": modification.pk, **figures_audit(modification)},
-        note=note,
-    )
-    return modification
+    with transaction.atomic():
+        plan_roles_require(actor)
+        rate = _rate_input(new_rate)
+        if (term_periods is None) == (maturity_date is None):
+            raise PlanError("Give either the number of installments or the maturity date.", field="term_periods")
+        locked = loan_lock(loan)
+        if locked.status != LoanAccount.Status.ACTIVE:
+            raise PlanError(f"{locked.loan_number} is {locked.get_status_display().lower()}.", conflict=True)
+        open_plan_refuse(locked)
+        trial, first_due = _trial_dates(locked, plans._today())
+        term = _term_input(term_periods) if maturity_date is None else _term_to(locked, first_due, maturity_date)
+        figures = modification_figures(
+            locked, new_rate=rate, term_periods=term, effective=trial[-1], first_due=first_due
+        )
+        modification = LoanModification(
+            loan=locked, new_rate=rate, term_periods=term, proposed_by=actor, note=note, first_due_date=first_due
+        )
+        figures_store(modification, figures)
+        modification.save()
+        audit_record(
+            actor=actor,
+            verb="loan.modification_proposed",
+            target=locked,
+            after={"modification": modification.pk, **figures_audit(modification)},
+            note=note,
+        )
+        return modification
 
 
 def _locked_modification(modification: LoanModification) -> LoanModification:
     return LoanModification.objects.select_for_update().select_related("loan").get(pk=modification.pk)
 
 
-@transaction.atomic
 def modification_approve(*, actor: User, modification: LoanModification) -> LoanModification:
     """A manager approves a proposed modification: the trial begins (module docstring) and the agreement is made.
     Approving it again returns it unchanged."""
-    plan_roles_require(actor, roles.MANAGER)
-    loan = loan_lock(modification.loan)
-    locked = _locked_modification(modification)
-    if locked.status == Status.TRIAL:
-        return locked
-    if locked.status != Status.PROPOSED:
-        raise PlanError(
-            f"The modification is {locked.get_status_display().lower()}: only a proposed one can be approved.",
-            conflict=True,
+    with transaction.atomic():
+        plan_roles_require(actor, roles.MANAGER)
+        loan = loan_lock(modification.loan)
+        locked = _locked_modification(modification)
+        if locked.status == Status.TRIAL:
+            return locked
+        if locked.status != Status.PROPOSED:
+            raise PlanError(
+                f"The modification is {locked.get_status_display().lower()}: only a proposed one can be approved.",
+                conflict=True,
+            )
+        today = plans._today()
+        trial, first_due = _trial_dates(loan, today)
+        figures = modification_figures(
+            loan, new_rate=locked.new_rate, term_periods=locked.term_periods, effective=trial[-1], first_due=first_due
         )
-    today = plans._today()
-    trial, first_due = _trial_dates(loan, today)
-    figures = modification_figures(
-        loan, new_rate=locked.new_rate, term_periods=locked.term_periods, effective=trial[-1], first_due=first_due
-    )
-    figures_store(locked, figures)
-    locked.trial_due_1, locked.trial_due_2, locked.trial_due_3 = trial
-    locked.first_due_date = first_due
-    locked.status, locked.approved_by, locked.approved_on = Status.TRIAL, actor, today
-    locked.save()
-    locked.agreement = _agreement_store(locked, loan, figures, actor)
-    locked.save(update_fields=["agreement"])
-    audit_record(
-        actor=actor,
-        verb="loan.modification_approved",
-        target=loan,
-        before={"modification": locked.pk, "status": Status.PROPOSED},
-        after={"status": Status.TRIAL, "trial_due": trial, **figures_audit(locked)},
-    )
-    return locked
+        figures_store(locked, figures)
+        locked.trial_due_1, locked.trial_due_2, locked.trial_due_3 = trial
+        locked.first_due_date = first_due
+        locked.status, locked.approved_by, locked.approved_on = Status.TRIAL, actor, today
+        locked.save()
+        locked.agreement = _agreement_store(locked, loan, figures, actor)
+        locked.save(update_fields=["agreement"])
+        audit_record(
+            actor=actor,
+            verb="loan.modification_approved",
+            target=loan,
+            before={"modification": locked.pk, "status": Status.PROPOSED},
+            after={"status": Status.TRIAL, "trial_due": trial, **figures_audit(locked)},
+        )
+        return locked
 
 
-@transaction.atomic
 def modification_cancel(*, actor: User, modification: LoanModification, note: str = "") -> LoanModification:
     """A manager denies (or the proposer withdraws) a proposed modification."""
-    locked = _locked_modification(modification)
-    proposer = locked.proposed_by_id == actor.pk and roles.has_role(actor, *plans.PLAN_ROLES)
-    if not (proposer or roles.has_role(actor, roles.MANAGER)):
-        raise PlanError("Only a manager, or the collector who proposed it, may cancel a proposal.", forbidden=True)
-    if locked.status == Status.CANCELLED:
-        return locked
-    if locked.status != Status.PROPOSED:
-        raise PlanError(
-            f"The modification is {locked.get_status_display().lower()}: only a proposal can be cancelled.",
-            conflict=True,
+    with transaction.atomic():
+        locked = _locked_modification(modification)
+        proposer = locked.proposed_by_id == actor.pk and roles.has_role(actor, *plans.PLAN_ROLES)
+        if not (proposer or roles.has_role(actor, roles.MANAGER)):
+            raise PlanError("Only a manager, or the collector who proposed it, may cancel a proposal.", forbidden=True)
+        if locked.status == Status.CANCELLED:
+            return locked
+        if locked.status != Status.PROPOSED:
+            raise PlanError(
+                f"The modification is {locked.get_status_display().lower()}: only a proposal can be cancelled.",
+                conflict=True,
+            )
+        locked.status, locked.resolved_on = Status.CANCELLED, plans._today()
+        locked.save(update_fields=["status", "resolved_on"])
+        audit_record(
+            actor=actor,
+            verb="loan.modification_cancelled",
+            target=locked.loan,
+            before={"modification": locked.pk, "status": Status.PROPOSED},
+            after={"status": Status.CANCELLED},
+            note=note,
         )
-    locked.status, locked.resolved_on = Status.CANCELLED, plans._today()
-    locked.save(update_fields=["status", "resolved_on"])
-    audit_record(
-        actor=actor,
-        verb="loan.modification_cancelled",
-        target=locked.loan,
-        before={"modification": locked.pk, "status": Status.PROPOSED},
-        after={"status": Status.CANCELLED},
-        note=note,
-    )
-    return locked
+        return locked
 
 
 def _agreement_store(

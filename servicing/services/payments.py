@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, prefetch_related_objects
+from django.db.transaction import atomic
 from django.utils import timezone
 
 from lending.core.compiled import CompiledQuery
@@ -188,68 +189,69 @@ class _Request(NamedTuple):
     directive: str
 
 
-@transaction.atomic
 def _post(loan: LoanAccount, request: _Request, actor: User | None) -> LoanTransaction:
     """``payment_post`` under the loan's lock: the entry with its lines, then the transaction with its allocation
     lines and the installments, then the loan's balances with its dates, then both audit rows; a statement each
     (``posting_write``)."""
-    locked = loan_lock(loan)
-    # Posted before, or by another caller while we waited for the lock; and what a backdated payment replays.
-    existing, later = _existing_and_later(request.idempotency_key, locked, request.effective_date)
-    if existing is not None:
-        return existing
-    loan_require_active(locked)
-    unwound = _unwind(
-        locked,
-        later,
-        effective_date=request.effective_date,
-        cause=Replay.Cause.BACKDATED_PAYMENT,
-        reason=f"backdated payment {request.reference or request.idempotency_key} on {request.effective_date}",
-        actor=actor,
-    )
-    allocation, installments = payment_allocate(locked, request.amount, request.effective_date, request.directive)
-    try:
-        posting = posting_prepare_one(
-            loan=locked,
+    with transaction.atomic():
+        locked = loan_lock(loan)
+        # Posted before, or by another caller while we waited for the lock; and what a backdated payment replays.
+        existing, later = _existing_and_later(request.idempotency_key, locked, request.effective_date)
+        if existing is not None:
+            return existing
+        loan_require_active(locked)
+        unwound = _unwind(
+            locked,
+            later,
             effective_date=request.effective_date,
-            kind=JournalEntry.Kind.PAYMENT,
-            memo=f"Payment {request.reference or request.idempotency_key} on {locked.loan_number} ({request.method})",
-            lines=journal_lines(allocation, locked),
+            cause=Replay.Cause.BACKDATED_PAYMENT,
+            reason=f"backdated payment {request.reference or request.idempotency_key} on {request.effective_date}",
+            actor=actor,
         )
-        entry = journal_entry_write(actor=actor, posting=posting)
-    except LedgerError as exc:
-        raise PaymentError(str(exc)) from exc
-    txn = LoanTransaction(
-        loan=locked,
-        kind=LoanTransaction.Kind.PAYMENT,
-        amount=request.amount,
-        effective_date=request.effective_date,
-        method=request.method,
-        reference=request.reference[:100],
-        idempotency_key=request.idempotency_key,
-        directive=request.directive,
-        journal_entry=entry,
-        posted_by=actor if actor is not None and actor.pk else None,
-    )
-    payment_rows_write(txn=txn, allocation=allocation, installments=installments)
-    repriced = 0
-    if allocation.prepayment:  # the installments to come are priced on the lower balance
-        repriced = installments_rederive(locked, changed_on=request.effective_date)
-    loan_save_posted(locked, posting)
-    audit = [journal_audit_event(actor=actor, posting=posting)]
-    if unwound is not None:
-        audit_record_many(audit)  # the entry's row before the replay's, as journal_post wrote it
-        audit = []
-        replay_reapply(loan=locked, unwound=unwound, trigger=txn, actor=actor)
-        interest_prepaid_settle(locked, request.effective_date, actor)
-        loan_dates_refresh(locked)
-    _copy_state(locked, loan)
-    after = posted_audit(txn, allocation, entry, replay=unwound.replay.pk if unwound is not None else None)
-    if repriced:
-        after["installments_repriced"] = repriced
-    audit_record_many([*audit, audit_event(actor=actor, verb="payment.posted", target=txn, after=after)])
-    announce_posted(txn, actor)
-    return txn
+        allocation, installments = payment_allocate(locked, request.amount, request.effective_date, request.directive)
+        try:
+            posting = posting_prepare_one(
+                loan=locked,
+                effective_date=request.effective_date,
+                kind=JournalEntry.Kind.PAYMENT,
+                memo=f"Payment {request.reference or request.idempotency_key} on {locked.loan_number} "
+                f"({request.method})",
+                lines=journal_lines(allocation, locked),
+            )
+            entry = journal_entry_write(actor=actor, posting=posting)
+        except LedgerError as exc:
+            raise PaymentError(str(exc)) from exc
+        txn = LoanTransaction(
+            loan=locked,
+            kind=LoanTransaction.Kind.PAYMENT,
+            amount=request.amount,
+            effective_date=request.effective_date,
+            method=request.method,
+            reference=request.reference[:100],
+            idempotency_key=request.idempotency_key,
+            directive=request.directive,
+            journal_entry=entry,
+            posted_by=actor if actor is not None and actor.pk else None,
+        )
+        payment_rows_write(txn=txn, allocation=allocation, installments=installments)
+        repriced = 0
+        if allocation.prepayment:  # the installments to come are priced on the lower balance
+            repriced = installments_rederive(locked, changed_on=request.effective_date)
+        loan_save_posted(locked, posting)
+        audit = [journal_audit_event(actor=actor, posting=posting)]
+        if unwound is not None:
+            audit_record_many(audit)  # the entry's row before the replay's, as journal_post wrote it
+            audit = []
+            replay_reapply(loan=locked, unwound=unwound, trigger=txn, actor=actor)
+            interest_prepaid_settle(locked, request.effective_date, actor)
+            loan_dates_refresh(locked)
+        _copy_state(locked, loan)
+        after = posted_audit(txn, allocation, entry, replay=unwound.replay.pk if unwound is not None else None)
+        if repriced:
+            after["installments_repriced"] = repriced
+        audit_record_many([*audit, audit_event(actor=actor, verb="payment.posted", target=txn, after=after)])
+        announce_posted(txn, actor)
+        return txn
 
 
 def posted_audit(
@@ -304,74 +306,74 @@ def _copy_state(source: LoanAccount, target: LoanAccount) -> None:
         setattr(target, name, getattr(source, name))
 
 
-@transaction.atomic
 def payment_reverse(*, transaction: LoanTransaction, reason: str, actor: User | None) -> LoanTransaction:
     """Reverse a returned payment (NSF, ACH return): the mirror journal entry, a ``reversal`` transaction linked
     to it, the payment marked ``reversed`` and its allocation taken back off the installments. Payments that
     applied after it are replayed (they may now pay what it paid). Refused for a payment already reversed and on
     a loan that is no longer active."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise PaymentError("give the reason for the reversal", "reason")
-    loan = loan_lock(transaction.loan)
-    payment = LoanTransaction.objects.select_for_update().select_related("journal_entry").get(pk=transaction.pk)
-    if payment.kind != LoanTransaction.Kind.PAYMENT:
-        raise PaymentError(f"transaction {payment.pk} is a reversal; it cannot be reversed", "transaction")
-    if payment.status == LoanTransaction.Status.REVERSED:
-        raise PaymentError(f"transaction {payment.pk} is already reversed", "transaction")
-    if payment.directive == LoanTransaction.Directive.PAYOFF:
-        raise PaymentError("a payoff is reversed by reopening the loan, not as a payment", "transaction")
-    loan_require_active(loan, "transaction")
-    unwound = _unwind_later(
-        loan,
-        effective_date=payment.effective_date,
-        after_id=payment.pk,
-        cause=Replay.Cause.REVERSAL,
-        reason=f"reversal of payment {payment.pk} ({reason})",
-        actor=actor,
-    )
-    try:
-        entry = journal_reverse(actor=actor, entry=payment.journal_entry, reason=reason)
-    except LedgerError as exc:
-        raise PaymentError(f"transaction {payment.pk} cannot be reversed as it stands: {exc}") from exc
-    reversal = LoanTransaction.objects.create(
-        loan=loan,
-        kind=LoanTransaction.Kind.REVERSAL,
-        amount=payment.amount,
-        effective_date=entry.effective_date,
-        method=payment.method,
-        reference=payment.reference,
-        idempotency_key=f"{payment.idempotency_key}:reversal"[-100:],
-        directive=payment.directive,
-        journal_entry=entry,
-        reverses=payment,
-        note=reason[:255],
-        posted_by=actor if actor is not None and actor.pk else None,
-    )
-    lines = list(payment.allocation_lines.current())
-    installments_unapply(lines)
-    LoanTransaction.objects.filter(pk=payment.pk).update(status=LoanTransaction.Status.REVERSED)
-    payment.status = transaction.status = LoanTransaction.Status.REVERSED
-    loan_balances_reload(loan)
-    repriced = 0
-    if any(line.bucket == AllocationLine.Bucket.PREPAYMENT for line in lines):  # the balance is back up
-        repriced = installments_rederive(loan, changed_on=payment.effective_date)
-    if unwound is not None:
-        replay_reapply(loan=loan, unwound=unwound, trigger=reversal, actor=actor)
-    interest_prepaid_settle(loan, entry.effective_date, actor)
-    loan_dates_refresh(loan)
-    audit_record(
-        actor=actor,
-        verb="payment.reversed",
-        target=payment,
-        before={"status": LoanTransaction.Status.POSTED},
-        after={
-            "status": LoanTransaction.Status.REVERSED,
-            "reversal": reversal.pk,
-            "journal_entry": entry.pk,
-            "replay": unwound.replay.pk if unwound is not None else None,
-            **({"installments_repriced": repriced} if repriced else {}),
-        },
-        note=reason,
-    )
-    return reversal
+    with atomic():  # the parameter `transaction` hides django.db.transaction here
+        reason = (reason or "").strip()
+        if not reason:
+            raise PaymentError("give the reason for the reversal", "reason")
+        loan = loan_lock(transaction.loan)
+        payment = LoanTransaction.objects.select_for_update().select_related("journal_entry").get(pk=transaction.pk)
+        if payment.kind != LoanTransaction.Kind.PAYMENT:
+            raise PaymentError(f"transaction {payment.pk} is a reversal; it cannot be reversed", "transaction")
+        if payment.status == LoanTransaction.Status.REVERSED:
+            raise PaymentError(f"transaction {payment.pk} is already reversed", "transaction")
+        if payment.directive == LoanTransaction.Directive.PAYOFF:
+            raise PaymentError("a payoff is reversed by reopening the loan, not as a payment", "transaction")
+        loan_require_active(loan, "transaction")
+        unwound = _unwind_later(
+            loan,
+            effective_date=payment.effective_date,
+            after_id=payment.pk,
+            cause=Replay.Cause.REVERSAL,
+            reason=f"reversal of payment {payment.pk} ({reason})",
+            actor=actor,
+        )
+        try:
+            entry = journal_reverse(actor=actor, entry=payment.journal_entry, reason=reason)
+        except LedgerError as exc:
+            raise PaymentError(f"transaction {payment.pk} cannot be reversed as it stands: {exc}") from exc
+        reversal = LoanTransaction.objects.create(
+            loan=loan,
+            kind=LoanTransaction.Kind.REVERSAL,
+            amount=payment.amount,
+            effective_date=entry.effective_date,
+            method=payment.method,
+            reference=payment.reference,
+            idempotency_key=f"{payment.idempotency_key}:reversal"[-100:],
+            directive=payment.directive,
+            journal_entry=entry,
+            reverses=payment,
+            note=reason[:255],
+            posted_by=actor if actor is not None and actor.pk else None,
+        )
+        lines = list(payment.allocation_lines.current())
+        installments_unapply(lines)
+        LoanTransaction.objects.filter(pk=payment.pk).update(status=LoanTransaction.Status.REVERSED)
+        payment.status = transaction.status = LoanTransaction.Status.REVERSED
+        loan_balances_reload(loan)
+        repriced = 0
+        if any(line.bucket == AllocationLine.Bucket.PREPAYMENT for line in lines):  # the balance is back up
+            repriced = installments_rederive(loan, changed_on=payment.effective_date)
+        if unwound is not None:
+            replay_reapply(loan=loan, unwound=unwound, trigger=reversal, actor=actor)
+        interest_prepaid_settle(loan, entry.effective_date, actor)
+        loan_dates_refresh(loan)
+        audit_record(
+            actor=actor,
+            verb="payment.reversed",
+            target=payment,
+            before={"status": LoanTransaction.Status.POSTED},
+            after={
+                "status": LoanTransaction.Status.REVERSED,
+                "reversal": reversal.pk,
+                "journal_entry": entry.pk,
+                "replay": unwound.replay.pk if unwound is not None else None,
+                **({"installments_repriced": repriced} if repriced else {}),
+            },
+            note=reason,
+        )
+        return reversal

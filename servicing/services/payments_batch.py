@@ -103,26 +103,28 @@ class _NeedsOneAtATime(Exception):
     """This loan's requests need the one-at-a-time path."""
 
 
-@transaction.atomic
 def payments_post_many(*, requests: list[PaymentRequest], actor: User | None) -> list[PaymentResult]:
     """Post ``requests`` (in order) as ``payment_post`` would, one result per request."""
-    results = [PaymentResult(request) for request in requests]
-    loans = {
-        loan.pk: loan
-        for loan in LoanAccount.objects.select_for_update().filter(pk__in={r.loan_id for r in requests}).order_by("pk")
-    }
-    by_loan, duplicates = _screen(results, loans)
-    one_at_a_time = _replaying_loans(by_loan, results, loans)
-    batch = {pk: indexes for pk, indexes in by_loan.items() if pk not in one_at_a_time}
-    staged, changed = _allocate_in_memory(batch, results, loans, one_at_a_time)
-    if staged:
-        _write(staged, changed, actor)
-    for pk in sorted(one_at_a_time):
-        for index in by_loan[pk]:
-            _post_one(results[index], loans[pk], actor)
-    for index, first in duplicates:
-        _same_as(results[index], results[first], loans, actor)
-    return results
+    with transaction.atomic():
+        results = [PaymentResult(request) for request in requests]
+        loans = {
+            loan.pk: loan
+            for loan in LoanAccount.objects.select_for_update()
+            .filter(pk__in={r.loan_id for r in requests})
+            .order_by("pk")
+        }
+        by_loan, duplicates = _screen(results, loans)
+        one_at_a_time = _replaying_loans(by_loan, results, loans)
+        batch = {pk: indexes for pk, indexes in by_loan.items() if pk not in one_at_a_time}
+        staged, changed = _allocate_in_memory(batch, results, loans, one_at_a_time)
+        if staged:
+            _write(staged, changed, actor)
+        for pk in sorted(one_at_a_time):
+            for index in by_loan[pk]:
+                _post_one(results[index], loans[pk], actor)
+        for index, first in duplicates:
+            _same_as(results[index], results[first], loans, actor)
+        return results
 
 
 def _screen(

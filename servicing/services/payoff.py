@@ -113,26 +113,26 @@ def _validate_quote_dates(loan: LoanAccount, as_of: date, good_through: date, ch
         )
 
 
-@transaction.atomic
 def payoff_quote_issue(
     *, loan: LoanAccount, as_of: date, good_through: date, actor: User | None, channel: str
 ) -> PayoffQuote:
     """Record a payoff statement for ``loan`` with interest through ``good_through`` (figures as of ``as_of``,
     which is today or a past date not before the latest posting). ``PaymentError`` names the field at fault."""
-    loan_require_active(loan)
-    _validate_quote_dates(loan, as_of, good_through, channel)
-    figures = payoff_selectors.payoff_figures(loan, as_of=as_of, good_through=good_through)
-    quote = PayoffQuote.objects.create(
-        loan=loan,
-        requested_by=actor if actor is not None and actor.pk else None,
-        channel=channel,
-        loan_version=loan.version,
-        **figures.as_fields(),
-    )
-    audit_record(
-        actor=actor, verb="payoff.quoted", target=quote, after={"loan": loan.loan_number, **figures.as_fields()}
-    )
-    return quote
+    with transaction.atomic():
+        loan_require_active(loan)
+        _validate_quote_dates(loan, as_of, good_through, channel)
+        figures = payoff_selectors.payoff_figures(loan, as_of=as_of, good_through=good_through)
+        quote = PayoffQuote.objects.create(
+            loan=loan,
+            requested_by=actor if actor is not None and actor.pk else None,
+            channel=channel,
+            loan_version=loan.version,
+            **figures.as_fields(),
+        )
+        audit_record(
+            actor=actor, verb="payoff.quoted", target=quote, after={"loan": loan.loan_number, **figures.as_fields()}
+        )
+        return quote
 
 
 # --- the letter ------------------------------------------------------------------------------------------------
@@ -257,7 +257,6 @@ def _existing_payoff(key: str, loan: LoanAccount) -> LoanTransaction | None:
     return found
 
 
-@transaction.atomic
 def payoff_post(
     *,
     loan: LoanAccount,
@@ -272,81 +271,83 @@ def payoff_post(
 
     ``amount`` must cover the payoff as of ``effective_date``; more is refunded. A repeated ``idempotency_key``
     returns the first posting and writes nothing. ``PaymentError`` when refused; nothing is written then."""
-    amount = _validate(loan, amount, effective_date, method, PAYOFF, idempotency_key)
-    existing = _existing_payoff(idempotency_key, loan)
-    if existing is not None:
-        return existing
-    locked = _lock(loan)
-    existing = _existing_payoff(idempotency_key, loan)  # posted by another caller while we waited for the lock
-    if existing is not None:
-        return existing
-    loan_require_active(locked)
-    _require_after_last_posting(locked, effective_date, "effective_date")
-    figures = payoff_selectors.payoff_figures(locked, as_of=effective_date, good_through=effective_date)
-    if amount < figures.total:
-        raise PaymentError(
-            f"{amount} is short of the payoff of {figures.total} as of {effective_date} by {figures.total - amount}",
-            "amount",
-        )
-    overage = amount - figures.total
-    before = {"status": locked.status, "principal_balance": locked.principal_balance}
-    try:
-        txn, entry = payment_record(
-            loan=locked,
-            entry_kind=JournalEntry.Kind.PAYOFF,
-            memo=f"Payoff {reference or idempotency_key} of {locked.loan_number} ({method})",
-            lines=_payoff_lines(figures, locked, amount, overage),
-            amount=amount,
-            effective_date=effective_date,
-            method=method,
-            reference=reference,
-            idempotency_key=idempotency_key,
-            directive=PAYOFF,
-            actor=actor,
-        )
-    except IntegrityError:  # the same key posted concurrently: that posting stands
-        existing = _existing_payoff(idempotency_key, locked)
+    with transaction.atomic():
+        amount = _validate(loan, amount, effective_date, method, PAYOFF, idempotency_key)
+        existing = _existing_payoff(idempotency_key, loan)
         if existing is not None:
             return existing
-        raise
-    AllocationLine.objects.bulk_create(_allocation_lines(txn, figures, overage))
-    escrow_entry, refund_entry = _post_refunds(
-        loan=locked, figures=figures, overage=overage, effective_date=effective_date, actor=actor
-    )
-    payoff = LoanPayoff.objects.create(
-        loan=locked,
-        transaction=txn,
-        amount_received=amount,
-        overage_refund=overage,
-        escrow_refund_entry=escrow_entry,
-        refund_entry=refund_entry,
-        refund_due_by=add_business_days(effective_date, REFUND_BUSINESS_DAYS),
-        posted_by=actor if actor is not None and actor.pk else None,
-        **figures.as_fields(),
-    )
-    _close_loan(locked, effective_date)
-    _sync(loan, locked)
-    audit_record(
-        actor=actor,
-        verb="loan.paid_off",
-        target=locked,
-        before=before,
-        after={
-            "status": locked.status,
-            "paid_off_on": effective_date,
-            "transaction": txn.pk,
-            "payoff": payoff.pk,
-            "amount": amount,
-            "method": method,
-            "reference": reference,
-            "overage_refund": overage,
-            "journal_entries": [e.pk for e in (entry, escrow_entry, refund_entry) if e is not None],
+        locked = _lock(loan)
+        existing = _existing_payoff(idempotency_key, loan)  # posted by another caller while we waited for the lock
+        if existing is not None:
+            return existing
+        loan_require_active(locked)
+        _require_after_last_posting(locked, effective_date, "effective_date")
+        figures = payoff_selectors.payoff_figures(locked, as_of=effective_date, good_through=effective_date)
+        if amount < figures.total:
+            raise PaymentError(
+                f"{amount} is short of the payoff of {figures.total} as of {effective_date} "
+                f"by {figures.total - amount}",
+                "amount",
+            )
+        overage = amount - figures.total
+        before = {"status": locked.status, "principal_balance": locked.principal_balance}
+        try:
+            txn, entry = payment_record(
+                loan=locked,
+                entry_kind=JournalEntry.Kind.PAYOFF,
+                memo=f"Payoff {reference or idempotency_key} of {locked.loan_number} ({method})",
+                lines=_payoff_lines(figures, locked, amount, overage),
+                amount=amount,
+                effective_date=effective_date,
+                method=method,
+                reference=reference,
+                idempotency_key=idempotency_key,
+                directive=PAYOFF,
+                actor=actor,
+            )
+        except IntegrityError:  # the same key posted concurrently: that posting stands
+            existing = _existing_payoff(idempotency_key, locked)
+            if existing is not None:
+                return existing
+            raise
+        AllocationLine.objects.bulk_create(_allocation_lines(txn, figures, overage))
+        escrow_entry, refund_entry = _post_refunds(
+            loan=locked, figures=figures, overage=overage, effective_date=effective_date, actor=actor
+        )
+        payoff = LoanPayoff.objects.create(
+            loan=locked,
+            transaction=txn,
+            amount_received=amount,
+            overage_refund=overage,
+            escrow_refund_entry=escrow_entry,
+            refund_entry=refund_entry,
+            refund_due_by=add_business_days(effective_date, REFUND_BUSINESS_DAYS),
+            posted_by=actor if actor is not None and actor.pk else None,
             **figures.as_fields(),
-        },
-    )
-    transaction.on_commit(lambda: loan_paid_off.send(sender=LoanAccount, loan=locked, transaction=txn, actor=actor))
-    notice_later(BorrowerDocument.Kind.PAID_IN_FULL, payoff.pk)  # the paid-in-full letter, made after commit
-    return txn
+        )
+        _close_loan(locked, effective_date)
+        _sync(loan, locked)
+        audit_record(
+            actor=actor,
+            verb="loan.paid_off",
+            target=locked,
+            before=before,
+            after={
+                "status": locked.status,
+                "paid_off_on": effective_date,
+                "transaction": txn.pk,
+                "payoff": payoff.pk,
+                "amount": amount,
+                "method": method,
+                "reference": reference,
+                "overage_refund": overage,
+                "journal_entries": [e.pk for e in (entry, escrow_entry, refund_entry) if e is not None],
+                **figures.as_fields(),
+            },
+        )
+        transaction.on_commit(lambda: loan_paid_off.send(sender=LoanAccount, loan=locked, transaction=txn, actor=actor))
+        notice_later(BorrowerDocument.Kind.PAID_IN_FULL, payoff.pk)  # the paid-in-full letter, made after commit
+        return txn
 
 
 def _sync(loan: LoanAccount, locked: LoanAccount) -> None:

@@ -155,37 +155,42 @@ def loan_arrears(loan: LoanAccount, as_of: date) -> Decimal:
     return sum((payment - p - i - e for payment, p, i, e in owed), ZERO)
 
 
-@transaction.atomic
 def repayment_plan_create(*, actor: User, loan: LoanAccount, months: int) -> RepaymentPlan:
     """Spread the loan's arrears over ``months`` (2 to 24) on top of its next ``months`` installments."""
-    plan_roles_require(actor)
-    months = _months_input(months, MAX_REPAYMENT_MONTHS, low=2)
-    today = _today()
-    locked = loan_lock(loan)
-    _require_active(locked)
-    open_plan_refuse(locked)
-    # Money held in suspense (a partial payment) goes to the oldest installment with the next payment: not asked again.
-    arrears = max(loan_arrears(locked, today) - locked.suspense_balance, ZERO)
-    if arrears <= ZERO:
-        raise PlanError("The loan has no arrears to spread: it is current.", conflict=True)
-    upcoming = _next_installments(locked, today, months)
-    if len(upcoming) < months:
-        raise PlanError(f"The loan has only {len(upcoming)} installments left: choose fewer months.", field="months")
-    plan = RepaymentPlan.objects.create(loan=locked, arrears=arrears, months=months, starts_on=today, created_by=actor)
-    parts = split_evenly(arrears, months)  # equal parts rounded down, the remainder cents in the last month
-    RepaymentPlanMonth.objects.bulk_create(
-        [
-            RepaymentPlanMonth(plan=plan, number=k, due_date=i.due_date, regular=i.payment, extra=part)
-            for k, (i, part) in enumerate(zip(upcoming, parts, strict=True), start=1)
-        ]
-    )
-    audit_record(
-        actor=actor,
-        verb="loan.repayment_plan_created",
-        target=locked,
-        after={"plan": plan.pk, "arrears": arrears, "months": months, "extra": [str(p) for p in parts]},
-    )
-    return plan
+    with transaction.atomic():
+        plan_roles_require(actor)
+        months = _months_input(months, MAX_REPAYMENT_MONTHS, low=2)
+        today = _today()
+        locked = loan_lock(loan)
+        _require_active(locked)
+        open_plan_refuse(locked)
+        # Money held in suspense (a partial payment) goes to the oldest installment with the next payment:
+        # not asked again.
+        arrears = max(loan_arrears(locked, today) - locked.suspense_balance, ZERO)
+        if arrears <= ZERO:
+            raise PlanError("The loan has no arrears to spread: it is current.", conflict=True)
+        upcoming = _next_installments(locked, today, months)
+        if len(upcoming) < months:
+            raise PlanError(
+                f"The loan has only {len(upcoming)} installments left: choose fewer months.", field="months"
+            )
+        plan = RepaymentPlan.objects.create(
+            loan=locked, arrears=arrears, months=months, starts_on=today, created_by=actor
+        )
+        parts = split_evenly(arrears, months)  # equal parts rounded down, the remainder cents in the last month
+        RepaymentPlanMonth.objects.bulk_create(
+            [
+                RepaymentPlanMonth(plan=plan, number=k, due_date=i.due_date, regular=i.payment, extra=part)
+                for k, (i, part) in enumerate(zip(upcoming, parts, strict=True), start=1)
+            ]
+        )
+        audit_record(
+            actor=actor,
+            verb="loan.repayment_plan_created",
+            target=locked,
+            after={"plan": plan.pk, "arrears": arrears, "months": months, "extra": [str(p) for p in parts]},
+        )
+        return plan
 
 
 # --- forbearance ---------------------------------------------------------------------------------------------
@@ -201,72 +206,77 @@ def _money_input(value: Decimal | str | None, field: str) -> Decimal:
     return amount
 
 
-@transaction.atomic
 def forbearance_create(*, actor: User, loan: LoanAccount, months: int, reduced_payment: Decimal) -> Forbearance:
     """Reduce (or, at 0, suspend) the loan's next ``months`` (1 to 12) installments to ``reduced_payment``."""
-    plan_roles_require(actor)
-    months = _months_input(months, MAX_FORBEARANCE_MONTHS)
-    reduced = _money_input(reduced_payment, "reduced_payment")
-    today = _today()
-    locked = loan_lock(loan)
-    _require_active(locked)
-    open_plan_refuse(locked)
-    upcoming = _next_installments(locked, today, months)
-    if len(upcoming) < months:
-        raise PlanError(f"The loan has only {len(upcoming)} installments left: choose fewer months.", field="months")
-    if any(reduced >= i.payment for i in upcoming):
-        raise PlanError("The reduced payment must be less than the installments it reduces.", field="reduced_payment")
-    forborne = sum((i.payment - reduced for i in upcoming), ZERO)
-    forbearance = Forbearance.objects.create(
-        loan=locked,
-        first_due=upcoming[0].due_date,
-        last_due=upcoming[-1].due_date,
-        months=months,
-        reduced_payment=reduced,
-        forborne=forborne,
-        starts_on=today,
-        next_check=upcoming[0].due_date,
-        created_by=actor,
-    )
-    audit_record(
-        actor=actor,
-        verb="loan.forbearance_created",
-        target=locked,
-        after={
-            "forbearance": forbearance.pk,
-            "months": months,
-            "reduced_payment": reduced,
-            "first_due": forbearance.first_due,
-            "last_due": forbearance.last_due,
-            "forborne": forborne,
-        },
-    )
-    return forbearance
+    with transaction.atomic():
+        plan_roles_require(actor)
+        months = _months_input(months, MAX_FORBEARANCE_MONTHS)
+        reduced = _money_input(reduced_payment, "reduced_payment")
+        today = _today()
+        locked = loan_lock(loan)
+        _require_active(locked)
+        open_plan_refuse(locked)
+        upcoming = _next_installments(locked, today, months)
+        if len(upcoming) < months:
+            raise PlanError(
+                f"The loan has only {len(upcoming)} installments left: choose fewer months.", field="months"
+            )
+        if any(reduced >= i.payment for i in upcoming):
+            raise PlanError(
+                "The reduced payment must be less than the installments it reduces.", field="reduced_payment"
+            )
+        forborne = sum((i.payment - reduced for i in upcoming), ZERO)
+        forbearance = Forbearance.objects.create(
+            loan=locked,
+            first_due=upcoming[0].due_date,
+            last_due=upcoming[-1].due_date,
+            months=months,
+            reduced_payment=reduced,
+            forborne=forborne,
+            starts_on=today,
+            next_check=upcoming[0].due_date,
+            created_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            verb="loan.forbearance_created",
+            target=locked,
+            after={
+                "forbearance": forbearance.pk,
+                "months": months,
+                "reduced_payment": reduced,
+                "first_due": forbearance.first_due,
+                "last_due": forbearance.last_due,
+                "forborne": forborne,
+            },
+        )
+        return forbearance
 
 
 # --- cancelling ----------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def plan_cancel(*, actor: User, plan: RepaymentPlan | Forbearance, note: str = "") -> RepaymentPlan | Forbearance:
     """A manager ends an active repayment plan or forbearance (the borrower asked, or another plan replaces it)."""
-    plan_roles_require(actor, roles.MANAGER)
-    locked = type(plan).objects.select_for_update().get(pk=plan.pk)
-    if locked.status == "cancelled":
-        return locked
-    if locked.status != "active":
-        raise PlanError(
-            f"The plan is {locked.get_status_display().lower()}: only an active one can be cancelled.", conflict=True
+    with transaction.atomic():
+        plan_roles_require(actor, roles.MANAGER)
+        locked = type(plan).objects.select_for_update().get(pk=plan.pk)
+        if locked.status == "cancelled":
+            return locked
+        if locked.status != "active":
+            raise PlanError(
+                f"The plan is {locked.get_status_display().lower()}: only an active one can be cancelled.",
+                conflict=True,
+            )
+        locked.status, locked.resolved_on = "cancelled", _today()
+        locked.save(update_fields=["status", "resolved_on"])
+        kind = "repayment_plan" if isinstance(locked, RepaymentPlan) else "forbearance"
+        audit_record(
+            actor=actor,
+            verb=f"loan.{kind}_cancelled",
+            target=locked.loan,
+            before={kind: locked.pk, "status": "active"},
+            after={"status": "cancelled"},
+            note=note,
         )
-    locked.status, locked.resolved_on = "cancelled", _today()
-    locked.save(update_fields=["status", "resolved_on"])
-    kind = "repayment_plan" if isinstance(locked, RepaymentPlan) else "forbearance"
-    audit_record(
-        actor=actor,
-        verb=f"loan.{kind}_cancelled",
-        target=locked.loan,
-        before={kind: locked.pk, "status": "active"},
-        after={"status": "cancelled"},
-        note=note,
-    )
-    return locked
+        return locked

@@ -1,5 +1,6 @@
 """`make mutation` runs mutmut (configured in pyproject.toml) over every money module, each against its tests."""
 
+import ast
 import re
 import sys
 import tomllib
@@ -120,3 +121,30 @@ def test_a_postgres_run_reuses_one_test_database_across_the_mutants_sessions():
     assert config["tool"]["mutmut"]["pytest_add_cli_args"][-1] == "--reuse-db"
     plain = tomllib.loads(mutation._pyproject("servicing/services/ledger_entry.py", ["tests/x.py"]))
     assert "--reuse-db" not in plain["tool"]["mutmut"]["pytest_add_cli_args"]
+
+
+# mutmut 3 makes no mutant of a decorated function (other than a staticmethod or classmethod), so a money write
+# marked `@transaction.atomic` would take no part in the score: the money modules open the transaction inside the
+# body (`with transaction.atomic():`). The functions below keep their decorator, each for its reason.
+DECORATED_ON_PURPOSE = {
+    # A read-only figure on a result object; each is pinned by its module's tests and was mutated by hand.
+    "property",
+    # Pure lookups cached per process: the cache is the point; what they return is pinned by the tests.
+    "cache",
+    "functools.cache",
+    "lru_cache(maxsize=4096)",
+    # mutmut mutates these (its trampoline supports them).
+    "classmethod",
+    "staticmethod",
+}
+
+
+def test_no_money_function_is_hidden_from_mutation_by_a_decorator():
+    hidden = []
+    for module in mutation.MODULES:
+        for node in ast.walk(ast.parse((ROOT / module).read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                decorators = {ast.unparse(decorator) for decorator in node.decorator_list}
+                if decorators - DECORATED_ON_PURPOSE:
+                    hidden.append(f"{module}: {node.name} {sorted(decorators)}")
+    assert hidden == []
