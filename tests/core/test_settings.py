@@ -16,7 +16,9 @@ PROBE = (
     " 'eager': s.CELERY_TASK_ALWAYS_EAGER, 'broker': s.CELERY_BROKER_URL, 'debug': s.DEBUG, 'tz': s.USE_TZ,"
     " 'hosts': s.ALLOWED_HOSTS, 'email': s.EMAIL_BACKEND, 'media': str(s.MEDIA_ROOT), 'auto': s.DEFAULT_AUTO_FIELD,"
     " 'max_age': s.DATABASES['default']['CONN_MAX_AGE'], 'health': s.DATABASES['default']['CONN_HEALTH_CHECKS'],"
-    " 'options': s.DATABASES['default'].get('OPTIONS', {}).get('options')}))"
+    " 'options': s.DATABASES['default'].get('OPTIONS', {}).get('options'),"
+    " 'binding': s.DATABASES['default'].get('OPTIONS', {}).get('server_side_binding'),"
+    " 'prepare': s.DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold')}))"
 )
 SERVICE_VARS = (
     "DATABASE_URL",
@@ -32,6 +34,8 @@ SERVICE_VARS = (
     "LENDING_DEMO",
     "CONN_MAX_AGE",
     "CONN_HEALTH_CHECKS",
+    "DB_SERVER_SIDE_BINDING",
+    "DB_PREPARE_THRESHOLD",
 )
 PRODUCTION_FIELD_KEY = "fSg6uvV4jXnNcTBTVbYtC0P9fWbXwUhCb0JzQhXk2cQ="
 
@@ -261,6 +265,40 @@ def test_postgresql_connections_turn_jit_off():
     # for queries that run in a few (issue 15): every PostgreSQL connection starts with jit off.
     assert _probe(DATABASE_URL="postgres://u@127.0.0.1:5432/db")["options"] == "-c jit=off"
     assert _probe()["options"] is None  # SQLite has no JIT
+
+
+def test_postgresql_statements_are_bound_by_the_server_and_prepared_after_five_runs():
+    # Parsing and planning each statement again cost about a third of a payment's database CPU (issue 15); a
+    # transaction pooler (PgBouncer) cannot keep a connection's prepared statements, so it can be turned off.
+    postgres = _probe(DATABASE_URL="postgres://u@127.0.0.1:5432/db")
+    assert (postgres["binding"], postgres["prepare"]) == (True, 5)
+    tuned = _probe(DATABASE_URL="postgres://u@127.0.0.1:5432/db", DB_PREPARE_THRESHOLD="2")
+    assert (tuned["binding"], tuned["prepare"]) == (True, 2)
+    pooled = _probe(DATABASE_URL="postgres://u@127.0.0.1:5432/db", DB_SERVER_SIDE_BINDING="0")
+    assert (pooled["binding"], pooled["prepare"]) == (None, None)
+    sqlite = _probe()
+    assert (sqlite["binding"], sqlite["prepare"]) == (None, None)
+
+
+@pytest.mark.postgres
+def test_a_statement_is_prepared_once_a_connection_has_run_it_five_times(db):
+    from django.db import connection
+
+    def prepared():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%::int + 1"])
+            return cursor.fetchone()[0]
+
+    def run():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::int + 1", [41])
+            assert cursor.fetchone()[0] == 42
+
+    for _ in range(5):
+        run()
+    assert prepared() == 0  # parsed and planned five times
+    run()
+    assert prepared() == 1  # the sixth run prepares it: later runs skip parsing and planning
 
 
 @pytest.mark.postgres
