@@ -23,6 +23,7 @@ CPU) for this one, VACUUM included. ``make bench`` runs its cluster with ``wal_l
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -102,19 +103,51 @@ def copy_objects(cursor, model, objects: Iterable, *, with_ids: bool) -> int:
     return rows
 
 
+def backend_cpu(cursor) -> float | None:
+    """CPU seconds (user + system) the server process of ``cursor``'s connection has used so far, read from
+    ``/proc`` when the server runs on this machine (the bench's throw-away cluster); None when it cannot be read."""
+    cursor.execute("SELECT pg_backend_pid()")
+    try:
+        with open(f"/proc/{cursor.fetchone()[0]}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14, 15 of stat
+
+
 @dataclass
 class Phases:
-    """Per phase: rows written and seconds spent (summed over the connections: they overlap in time)."""
+    """Per phase: rows written, seconds spent and the server's CPU seconds (summed over the connections: they
+    overlap in time, so the seconds add up to more than the wall time)."""
 
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, name: str, seconds: float, rows: int = 0) -> None:
+    def add(self, name: str, seconds: float, rows: int = 0, cpu: float | None = None) -> None:
         with self.lock:
             self.seconds[name] = self.seconds.get(name, 0.0) + seconds
             if rows:
                 self.rows[name] = self.rows.get(name, 0) + rows
+            if cpu is not None:
+                self.cpu[name] = self.cpu.get(name, 0.0) + cpu
+
+
+class Timer:
+    """Times the phases of one connection: wall seconds and its server process's CPU seconds since the last
+    ``lap``."""
+
+    def __init__(self, cursor, phases: Phases) -> None:
+        self.cursor, self.phases = cursor, phases
+        self.wall, self.cpu = time.perf_counter(), backend_cpu(cursor)
+
+    def lap(self, name: str, rows: int = 0) -> None:
+        cpu = backend_cpu(self.cursor)
+        spent = None if cpu is None or self.cpu is None else cpu - self.cpu
+        now = time.perf_counter()
+        self.phases.add(name, now - self.wall, rows, spent)
+        self.wall, self.cpu = now, cpu
 
 
 @dataclass(frozen=True)
@@ -159,7 +192,7 @@ def run_jobs(
         try:
             with connection.cursor() as cursor:
                 cursor.execute(SESSION)
-                begin = time.perf_counter()
+                timer = Timer(cursor, phases)
                 rows = 0
                 with transaction.atomic():
                     prepare(cursor)
@@ -167,14 +200,12 @@ def run_jobs(
                         for sql in job.statements:
                             cursor.execute(sql, params)
                             rows += cursor.rowcount
-                phases.add(job.name, time.perf_counter() - begin, rows)
-                begin = time.perf_counter()
+                timer.lap(job.name, rows)
                 rebuild(cursor, job.tables)
-                phases.add(f"{job.name}: indexes", time.perf_counter() - begin)
-                begin = time.perf_counter()
+                timer.lap(f"{job.name}: indexes")
                 for table in job.tables:  # the visibility map and hint bits now, not on the first reads
                     cursor.execute(f"VACUUM ANALYZE {table}")
-                phases.add(f"{job.name}: vacuum", time.perf_counter() - begin)
+                timer.lap(f"{job.name}: vacuum")
                 if verbose:
                     print(f"  ... {job.name}: {rows:,} rows", flush=True)
         finally:

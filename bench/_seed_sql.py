@@ -172,3 +172,33 @@ STATEMENTS = (
         """,
     ),
 )
+
+# The ledger's per-account daily totals of the lines above, for loans lo..hi, from the templates: each template's
+# lines times the loans that share it (k %% ntpl). The fast load writes them instead of summing its millions of
+# lines again (``session_replication_role = replica`` skips the journal lines' trigger that would add them): one
+# row per (account, day), what ``ledger_daily_rebuild`` would add for these lines.
+DAILY_TOTALS = """
+INSERT INTO servicing_ledgerdailybalance (account_id, date, debit, credit, line_count)
+SELECT line.account, line.day, sum(c.loans * line.debit), sum(c.loans * line.credit), sum(c.loans)
+  FROM (SELECT k %% %(ntpl)s AS tpl, count(*) AS loans FROM generate_series(%(lo)s, %(hi)s) AS k GROUP BY 1) c
+  JOIN bench_tpl t ON t.id = c.tpl
+  JOIN bench_tpl_row r1 ON r1.tpl = t.id AND r1.number = 1
+  CROSS JOIN LATERAL (
+      SELECT v.account, v.debit, v.credit, (r1.due_date - interval '1 month')::date
+        FROM (VALUES (%(acct_loans_receivable)s, t.principal, 0::numeric),
+                     (%(acct_cash)s, 0, t.principal - t.fee),
+                     (%(acct_fee_income)s, 0, t.fee),
+                     (%(acct_cash)s, t.deposit, 0),
+                     (%(acct_escrow_liability)s, 0, t.deposit)) AS v(account, debit, credit)
+      UNION ALL
+      SELECT v.account, v.debit, v.credit, r.due_date
+        FROM bench_tpl_row r,
+             LATERAL (VALUES (%(acct_cash)s, r.payment, 0::numeric),
+                             (%(acct_interest_income)s, 0, r.interest),
+                             (%(acct_loans_receivable)s, 0, r.principal),
+                             (%(acct_escrow_liability)s, 0, r.escrow)) AS v(account, debit, credit)
+       WHERE r.tpl = t.id AND r.number <= %(months)s
+  ) AS line(account, debit, credit, day)
+ WHERE line.debit > 0 OR line.credit > 0
+ GROUP BY line.account, line.day
+"""
