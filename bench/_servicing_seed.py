@@ -61,7 +61,6 @@ from bench._seed_load import Job, Phases, Timer, reserve_ids, run_jobs, set_asid
 from bench._seed_sql import DAILY_TOTALS, STATEMENTS
 from bench._seed_templates import TERM, Template, load_templates, templates_for
 from lending.finance.daycount import add_months
-from servicing.services.ledger_daily import ledger_daily_rebuild
 
 DEFAULT_LOANS = 100_000
 SEED_TARGET_SECONDS = 180  # issue 15: 100,000 loans with five years of history in at most 3 minutes
@@ -226,7 +225,6 @@ def seed_portfolio(
         _daily_totals_of_templates(plan, phases)
     else:
         _load_in_one_transaction(plan, phases, checked=checked, drop_indexes=drop_indexes, verbose=verbose)
-        _daily_totals(phases, verbose=verbose)
     return SeedReport(
         loans=plan.count,
         months=months,
@@ -244,28 +242,20 @@ def _client_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _daily_totals(phases: Phases, *, verbose: bool) -> None:
-    """The ledger's per-account daily totals (what the trial balance reads), summed from the lines once: the load
-    skips the journal lines' trigger that keeps them (``session_replication_role = replica``)."""
-    with connection.cursor() as cursor:
-        timer = Timer(cursor, phases)
-        with transaction.atomic():
-            rows = ledger_daily_rebuild()
-        timer.lap("daily ledger totals", rows)
-    if verbose:
-        print(f"  daily ledger totals: {rows:,} rows in {phases.seconds['daily ledger totals']:.1f}s", flush=True)
-
-
-def _daily_totals_of_templates(plan: _Plan, phases: Phases) -> None:
-    """The fast load's daily totals: its lines' sums per account and day, computed from the templates and the
-    number of loans of each (a few thousand rows) rather than summed from the lines it wrote (a full scan of
-    24M lines at 100,000 loans, a minute of one core). What was there before stays: it counts the lines that
-    were there before."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        timer = Timer(cursor, phases)
-        plan.prepare(cursor)
-        cursor.execute(DAILY_TOTALS, {**plan.params, "lo": 0, "hi": plan.count - 1})
-        timer.lap("daily ledger totals", cursor.rowcount)
+def _daily_totals_of_templates(plan: _Plan, phases: Phases, cursor=None) -> None:
+    """The ledger's per-account daily totals (what the trial balance reads) of the lines written with
+    ``session_replication_role = replica``, which skips the journal lines' trigger that adds them: their sums
+    per account and day, computed from the templates and the number of loans of each (a few hundred rows), not
+    summed from the lines (a full scan of 24M lines at 100,000 loans: a minute of one core, and the whole journal
+    again for the 20 one-payment loans). What was there before stays: it counts the lines that were there."""
+    if cursor is None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            plan.prepare(cursor)
+            _daily_totals_of_templates(plan, phases, cursor)
+        return
+    timer = Timer(cursor, phases)
+    cursor.execute(DAILY_TOTALS, {**plan.params, "lo": 0, "hi": plan.count - 1})
+    timer.lap("daily ledger totals", cursor.rowcount)
 
 
 # The fast load's jobs, biggest first (two connections take them in this order): (job, its phases of STATEMENTS).
@@ -327,10 +317,11 @@ def _discard(cursor, plan: _Plan) -> None:
 def _load_in_one_transaction(plan: _Plan, phases: Phases, *, checked: bool, drop_indexes: bool, verbose: bool) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'; SET LOCAL work_mem = '256MB'")
+        replica = not checked and _is_superuser(cursor)
         if not checked:
             for table, trigger in JOURNAL_TRIGGERS:
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
-            if _is_superuser(cursor):  # skip the foreign-key checks too (ids are correct by construction)
+            if replica:  # skip the foreign-key checks too (ids are correct by construction)
                 cursor.execute("SET LOCAL session_replication_role = replica")
         dropped = _secondary_indexes(cursor) if drop_indexes else []
         for name, _ in dropped:
@@ -347,6 +338,8 @@ def _load_in_one_transaction(plan: _Plan, phases: Phases, *, checked: bool, drop
             cursor.execute(definition)
         if dropped:
             timer.lap("indexes")
+        if replica:  # otherwise the journal lines' trigger (migration 0033) added them, statement by statement
+            _daily_totals_of_templates(plan, phases, cursor)
         if not checked:
             for table, trigger in JOURNAL_TRIGGERS:
                 cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")

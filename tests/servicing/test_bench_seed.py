@@ -247,3 +247,13 @@ def test_the_report_gives_the_servers_cpu_per_phase_and_this_processs():
     assert report.server_cpu == sum(report.cpu.values()) > 0
     assert report.client_cpu > 0
     assert "CPU" in report.phase_lines()[0]
+
+
+def test_the_one_transaction_load_counts_its_lines_in_the_daily_totals_once_checked_or_not():
+    """Checked, the journal lines' trigger adds the daily totals; unchecked as a superuser it is skipped
+    (``session_replication_role = replica``) and the seeder adds them from the templates: never both, never none."""
+    seed_portfolio(6, months=MONTHS, prefix="BA", checked=True)
+    seed_portfolio(6, months=MONTHS, prefix="BB")
+    # 12 loans x (5 opening lines + 4 lines x 60 payments) = 12 x 245 = 2,940 lines.
+    assert LedgerDailyBalance.objects.aggregate(lines=Sum("line_count"))["lines"] == 2_940
+    assert daily_totals_mismatches() == []
