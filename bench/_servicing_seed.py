@@ -38,6 +38,10 @@ and the tables load on two connections at once, table by table (insert, commit, 
 ANALYZE``), with ``session_replication_role = replica`` so that no trigger or foreign-key check fires (true by
 construction). Figures: bench/_seed_load.py.
 
+The ledger's daily totals of the lines loaded with ``session_replication_role = replica`` (which skips the journal
+lines' trigger that adds them) are computed from the templates, times the loans of each (``DAILY_TOTALS``): a few
+hundred rows, not a second pass over the millions of lines.
+
 Otherwise it is one transaction: the journal triggers of servicing/migrations/0003 are disabled for the load
 (``ALTER TABLE ... DISABLE TRIGGER``; a deferred balance check per line would run 24M queries at commit) and
 re-enabled in the same transaction; as a superuser, ``session_replication_role = replica`` also skips the
