@@ -19,10 +19,18 @@ Measured on the shared 2-core machine (load 12-14), 10,000 loans: 179 s (194 s o
 one-transaction load with its ``ORDER BY``s, row-by-row unique and primary keys and a VACUUM after; 63 s (75 s of
 CPU) for this one, VACUUM included. ``make bench`` runs its cluster with ``wal_level = minimal``
 (scripts/testenv.py): the index builds then skip the WAL (65 s against 84 s, side by side).
+
+Session 10, the same machine at load 14-19, side by side: 10,000 loans took 33.4 s of server CPU (5.4 s of it in
+parallel index-build workers; 1.4 s, 6.2 s of wall time at the end, rebuilding the daily totals from the lines)
+and 77.5 s; without the workers and with the daily totals from the templates, 30.2 s of CPU and 67.5 s. 100,000
+loans, in a cluster started as ``make bench`` starts it, at load 15: 333 s of server CPU (inserts 179 s, index
+builds 144 s, ``VACUUM ANALYZE`` 10 s), 3.6 s of client CPU, 813 s of wall time: the two cores' CPU alone is
+167 s of the 180 s target, so the target holds only on an idle machine, if at all.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -31,7 +39,14 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
-SESSION = "SET session_replication_role = replica; SET maintenance_work_mem = '1GB'; SET work_mem = '256MB'"
+# Each connection: no trigger or foreign-key check; 2 GB to sort in (at 100,000 loans an index's sort tuples take
+# 1 to 2.3 GB: most sort in memory, the biggest in fewer runs); no parallel index-build workers: the two
+# connections already keep both cores busy, and the workers added 19 % to the index builds' CPU (10,000 loans:
+# 14.3 s with them, 12.3 s without).
+SESSION = (
+    "SET session_replication_role = replica; SET maintenance_work_mem = '2GB'; SET work_mem = '256MB';"
+    " SET max_parallel_maintenance_workers = 0"
+)
 
 
 @dataclass(frozen=True)
@@ -102,19 +117,51 @@ def copy_objects(cursor, model, objects: Iterable, *, with_ids: bool) -> int:
     return rows
 
 
+def backend_cpu(cursor) -> float | None:
+    """CPU seconds (user + system) the server process of ``cursor``'s connection has used so far, read from
+    ``/proc`` when the server runs on this machine (the bench's throw-away cluster); None when it cannot be read."""
+    cursor.execute("SELECT pg_backend_pid()")
+    try:
+        with open(f"/proc/{cursor.fetchone()[0]}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14, 15 of stat
+
+
 @dataclass
 class Phases:
-    """Per phase: rows written and seconds spent (summed over the connections: they overlap in time)."""
+    """Per phase: rows written, seconds spent and the server's CPU seconds (summed over the connections: they
+    overlap in time, so the seconds add up to more than the wall time)."""
 
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, name: str, seconds: float, rows: int = 0) -> None:
+    def add(self, name: str, seconds: float, rows: int = 0, cpu: float | None = None) -> None:
         with self.lock:
             self.seconds[name] = self.seconds.get(name, 0.0) + seconds
             if rows:
                 self.rows[name] = self.rows.get(name, 0) + rows
+            if cpu is not None:
+                self.cpu[name] = self.cpu.get(name, 0.0) + cpu
+
+
+class Timer:
+    """Times the phases of one connection: wall seconds and its server process's CPU seconds since the last
+    ``lap``."""
+
+    def __init__(self, cursor, phases: Phases) -> None:
+        self.cursor, self.phases = cursor, phases
+        self.wall, self.cpu = time.perf_counter(), backend_cpu(cursor)
+
+    def lap(self, name: str, rows: int = 0) -> None:
+        cpu = backend_cpu(self.cursor)
+        spent = None if cpu is None or self.cpu is None else cpu - self.cpu
+        now = time.perf_counter()
+        self.phases.add(name, now - self.wall, rows, spent)
+        self.wall, self.cpu = now, cpu
 
 
 @dataclass(frozen=True)
@@ -135,11 +182,12 @@ def run_jobs(
     phases: Phases,
     discard: Callable[[object], None],
     verbose: bool,
-    workers: int = 2,
+    workers: int | None = None,
 ) -> None:
     """Drop ``aside``, run ``jobs`` on ``workers`` connections (``prepare(cursor)`` sets each one up inside its
     transaction, e.g. the templates' temporary tables), each over ``rounds`` of parameters. On failure
     ``discard(cursor)`` deletes what was written, and whatever of ``aside`` is still dropped is rebuilt."""
+    workers = workers or max(2, os.cpu_count() or 2)  # a connection per core: the jobs are CPU-bound in the server
     pending = {index.name: index for index in aside}
     lock = threading.Lock()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -159,7 +207,7 @@ def run_jobs(
         try:
             with connection.cursor() as cursor:
                 cursor.execute(SESSION)
-                begin = time.perf_counter()
+                timer = Timer(cursor, phases)
                 rows = 0
                 with transaction.atomic():
                     prepare(cursor)
@@ -167,14 +215,12 @@ def run_jobs(
                         for sql in job.statements:
                             cursor.execute(sql, params)
                             rows += cursor.rowcount
-                phases.add(job.name, time.perf_counter() - begin, rows)
-                begin = time.perf_counter()
+                timer.lap(job.name, rows)
                 rebuild(cursor, job.tables)
-                phases.add(f"{job.name}: indexes", time.perf_counter() - begin)
-                begin = time.perf_counter()
+                timer.lap(f"{job.name}: indexes")
                 for table in job.tables:  # the visibility map and hint bits now, not on the first reads
                     cursor.execute(f"VACUUM ANALYZE {table}")
-                phases.add(f"{job.name}: vacuum", time.perf_counter() - begin)
+                timer.lap(f"{job.name}: vacuum")
                 if verbose:
                     print(f"  ... {job.name}: {rows:,} rows", flush=True)
         finally:

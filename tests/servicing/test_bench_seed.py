@@ -12,7 +12,17 @@ from django.utils import timezone
 
 from bench._servicing_seed import JOURNAL_TRIGGERS, TABLES, TERM, seed_portfolio
 from servicing import selectors
-from servicing.models import AllocationLine, Installment, JournalEntry, JournalLine, LoanAccount, LoanTransaction
+from servicing.models import (
+    AllocationLine,
+    Installment,
+    JournalEntry,
+    JournalLine,
+    LedgerDailyBalance,
+    LoanAccount,
+    LoanTransaction,
+)
+from servicing.selectors.general_ledger import daily_totals_mismatches
+from servicing.services.ledger_daily import ledger_daily_rebuild
 from servicing.services.payments import payment_post
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -197,3 +207,53 @@ def test_a_failed_fast_load_leaves_no_rows_and_every_index_and_constraint(monkey
     monkeypatch.undo()
     assert seed_portfolio(LOANS, months=MONTHS, drop_indexes=True).loans == LOANS
     _assert_books()
+
+
+def _daily_totals() -> dict[tuple[str, object], tuple]:
+    """Per (account, day): debits, credits and lines, summed over the rows (a day may have several)."""
+    rows = (
+        LedgerDailyBalance.objects.values("account__code", "date")
+        .annotate(debit_sum=Sum("debit"), credit_sum=Sum("credit"), lines=Sum("line_count"))
+        .order_by()
+    )
+    return {(r["account__code"], r["date"]): (r["debit_sum"], r["credit_sum"], r["lines"]) for r in rows}
+
+
+def test_the_fast_loads_daily_totals_are_what_summing_its_lines_gives_even_on_a_top_up():
+    """The fast load writes the daily totals from the templates (loans per template x the template's lines), not
+    by summing the lines again: they must be exactly what ``ledger_daily_rebuild`` sums from the lines."""
+    report = seed_portfolio(LOANS, months=MONTHS, drop_indexes=True)
+    # 61 days: the disbursement day (loans receivable, cash, fee income, escrow liability: 4 accounts) and 60 due
+    # dates (cash, interest income, loans receivable, escrow liability: 4 accounts) -> 61 x 4 = 244 rows.
+    assert report.rows["daily ledger totals"] == 244
+    assert LedgerDailyBalance.objects.aggregate(lines=Sum("line_count"))["lines"] == LOANS * (5 + 4 * MONTHS)
+    assert daily_totals_mismatches() == []
+    # A top-up (6 loans more) adds its own rows beside the ones there: the sums still agree with the lines.
+    assert seed_portfolio(LOANS + 6, months=MONTHS, drop_indexes=True).loans == 6
+    assert LedgerDailyBalance.objects.count() == 2 * 244
+    assert daily_totals_mismatches() == []
+    seeded = _daily_totals()
+    ledger_daily_rebuild()
+    assert LedgerDailyBalance.objects.count() == 244
+    assert _daily_totals() == seeded
+    assert seeded[("cash", min(day for _, day in seeded))][2] == (LOANS + 6) * 2  # disbursement + escrow deposit
+
+
+def test_the_report_gives_the_servers_cpu_per_phase_and_this_processs():
+    """The bench cluster runs on this machine: each phase's server CPU seconds are read from /proc."""
+    report = seed_portfolio(LOANS, months=MONTHS, drop_indexes=True)
+    assert set(report.cpu) <= set(report.steps)
+    assert {"installments", "installments: indexes", "installments: vacuum", "daily ledger totals"} <= set(report.cpu)
+    assert report.server_cpu == sum(report.cpu.values()) > 0
+    assert report.client_cpu > 0
+    assert "CPU" in report.phase_lines()[0]
+
+
+def test_the_one_transaction_load_counts_its_lines_in_the_daily_totals_once_checked_or_not():
+    """Checked, the journal lines' trigger adds the daily totals; unchecked as a superuser it is skipped
+    (``session_replication_role = replica``) and the seeder adds them from the templates: never both, never none."""
+    seed_portfolio(6, months=MONTHS, prefix="BA", checked=True)
+    seed_portfolio(6, months=MONTHS, prefix="BB")
+    # 12 loans x (5 opening lines + 4 lines x 60 payments) = 12 x 245 = 2,940 lines.
+    assert LedgerDailyBalance.objects.aggregate(lines=Sum("line_count"))["lines"] == 2_940
+    assert daily_totals_mismatches() == []
