@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from lending.core.models import AuditEvent, User
-from servicing.models import Installment, JournalEntry, LoanTransaction
+from servicing.models import Installment, JournalEntry, LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.ledger import journal_post
 from servicing.services.payments import payment_reverse
@@ -137,3 +137,49 @@ def test_a_reversal_by_an_unsaved_actor_is_posted_by_the_system():
     reversal = LoanTransaction.objects.select_related("journal_entry").get(pk=reversal.pk)
     assert (reversal.posted_by, reversal.journal_entry.created_by) == (None, None)
     assert LoanTransaction.objects.get(pk=txn.pk).status == "reversed"
+
+
+def test_interest_a_backdated_prepayment_takes_off_a_later_payment_becomes_receivable_on_the_backdated_date(
+    monkeypatch,
+):
+    monkeypatch.setattr(payments, "_today", lambda: date(2027, 1, 2))
+    loan = boarded_loan()
+    first, second = Installment.objects.filter(loan=loan, number__in=(1, 2)).order_by("number")
+    assert (first.principal, second.interest, second.payment) == (D("271.20"), D("1623.53"), D("2421.20"))
+    _pay(loan, first.payment, "p1", when=TODAY)
+    # 2027-01-02: installment 2 (due 2027-02-01) paid early; its 1,623.53 of interest is paid in advance.
+    _pay(LoanAccount.objects.get(pk=loan.pk), second.payment, "p2", when=date(2027, 1, 2))
+    loan.refresh_from_db()
+    earned = loan.interest_prepaid  # 2,600.06 + 1,623.53: say the accrual has earned all of it
+    journal_post(
+        actor=None,
+        loan=loan,
+        effective_date=date(2027, 1, 2),
+        kind=JournalEntry.Kind.ACCRUAL,
+        memo="accrual",
+        lines=[("interest_prepaid", earned, ZERO), ("interest_income", ZERO, earned)],
+    )
+    servicer = user_with_role("servicer")
+    payments.payment_post(
+        loan=LoanAccount.objects.get(pk=loan.pk),
+        amount=D("100000.00"),
+        effective_date=date(2026, 12, 15),
+        method="wire",
+        reference="",
+        idempotency_key="curtail",
+        actor=servicer,
+        directive="principal_only",
+    )
+    # The 100,000.00 curtailment dated 2026-12-15 re-prices installment 2 (its period starts 2027-01-01) on
+    # 299,728.80 - 100,000.00 = 199,728.80: 199,728.80 x 6.5 % / 12 = 1,081.86 instead of 1,623.53. The replayed
+    # payment now pays 541.67 less interest in advance than the accrual earned: that 541.67 is receivable.
+    assert Installment.objects.get(pk=second.pk).interest == D("1081.86")
+    adjustment = JournalEntry.objects.get(loan=loan, kind=JournalEntry.Kind.ADJUSTMENT)
+    assert {(line.account.code, line.debit, line.credit) for line in adjustment.lines.select_related("account")} == {
+        ("interest_receivable", D("541.67"), ZERO),
+        ("interest_prepaid", ZERO, D("541.67")),
+    }
+    assert (adjustment.effective_date, adjustment.created_by) == (date(2026, 12, 15), servicer)
+    loan.refresh_from_db()
+    assert (loan.interest_prepaid, loan.interest_due) == (ZERO, D("541.67"))
+    _assert_books()
