@@ -183,3 +183,13 @@ def test_interest_a_backdated_prepayment_takes_off_a_later_payment_becomes_recei
     loan.refresh_from_db()
     assert (loan.interest_prepaid, loan.interest_due) == (ZERO, D("541.67"))
     _assert_books()
+
+
+def test_the_reversal_of_a_principal_only_payment_keeps_its_directive():
+    loan = boarded_loan()
+    txn = _pay(loan, "1000.00", "curtail", directive="principal_only")
+    reversal = payment_reverse(transaction=txn, reason="NSF", actor=None)
+    reversal = LoanTransaction.objects.get(pk=reversal.pk)
+    assert (reversal.kind, reversal.directive, reversal.amount) == ("reversal", "principal_only", D("1000.00"))
+    loan.refresh_from_db()
+    assert loan.principal_balance == D("300000.00")  # the 1,000.00 curtailment is back on the balance
