@@ -1,5 +1,7 @@
 """``payment_post`` and ``payment_reverse`` pinned where the session-10 mutation run (their transaction now opened
-inside the body, so mutmut mutates them) left survivors: what the ``payment.posted`` audit row adds up, ..."""
+inside the body, so mutmut mutates them) left survivors: what the ``payment.posted`` audit row adds up (fees,
+escrow, no re-pricing when nothing is prepaid), who the entries, replays and audit rows of a backdated payment and
+of a reversal name, a reversal's directive, and the interest paid in advance a backdated replay leaves earned."""
 
 from datetime import date
 from decimal import Decimal
