@@ -187,11 +187,17 @@ def test_interest_a_backdated_prepayment_takes_off_a_later_payment_becomes_recei
     _assert_books()
 
 
-def test_the_reversal_of_a_principal_only_payment_keeps_its_directive():
+def test_the_reversal_of_a_principal_only_payment_keeps_its_directive_and_prices_the_schedule_back():
     loan = boarded_loan()
+    second = Installment.objects.get(loan=loan, number=2)
     txn = _pay(loan, "1000.00", "curtail", directive="principal_only")
+    assert _lines(txn) == {(None, "prepayment"): D("1000.00")}  # a prepayment line and nothing else
+    # Installment 2 re-priced on 299,728.80 - 1,000.00: 298,728.80 x 6.5 % / 12 = 1,618.11 (was 1,623.53).
+    assert Installment.objects.get(pk=second.pk).interest == D("1618.11")
     reversal = payment_reverse(transaction=txn, reason="NSF", actor=None)
     reversal = LoanTransaction.objects.get(pk=reversal.pk)
     assert (reversal.kind, reversal.directive, reversal.amount) == ("reversal", "principal_only", D("1000.00"))
     loan.refresh_from_db()
     assert loan.principal_balance == D("300000.00")  # the 1,000.00 curtailment is back on the balance
+    assert Installment.objects.get(pk=second.pk).interest == D("1623.53")  # and installment 2 priced on it
+    assert AuditEvent.objects.get(verb="payment.reversed").after["installments_repriced"] == 359  # 2-360
