@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from lending.core.models import AuditEvent, User
-from servicing.models import Installment, JournalEntry, LoanAccount, LoanTransaction
+from servicing.models import Installment, JournalEntry, LedgerAccount, LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.ledger import journal_post
-from servicing.services.payments import payment_reverse
+from servicing.services.payments import PaymentError, payment_reverse
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
 from tests.servicing.test_payments import TODAY, _assert_books, _lines, _pay
@@ -201,3 +201,16 @@ def test_the_reversal_of_a_principal_only_payment_keeps_its_directive_and_prices
     assert loan.principal_balance == D("300000.00")  # the 1,000.00 curtailment is back on the balance
     assert Installment.objects.get(pk=second.pk).interest == D("1623.53")  # and installment 2 priced on it
     assert AuditEvent.objects.get(verb="payment.reversed").after["installments_repriced"] == 359  # 2-360
+
+
+def test_a_payment_the_ledger_refuses_is_refused_with_the_ledgers_reason_and_nothing_written():
+    loan = boarded_loan()
+    LedgerAccount.objects.filter(code="cash").update(is_active=False)
+    entries = JournalEntry.objects.count()
+    with pytest.raises(PaymentError) as refused:
+        _pay(loan, "900.00", "refused")
+    assert str(refused.value) == "Inactive ledger account(s): cash."
+    assert refused.value.field is None
+    assert not LoanTransaction.objects.exists()
+    assert JournalEntry.objects.count() == entries
+    assert LoanAccount.objects.get(pk=loan.pk).suspense_balance == ZERO
