@@ -82,6 +82,9 @@ def test_a_module_runs_against_its_own_test_files():
     ]
     assert mutation.tests_of("servicing/services/payments_batch.py") == ["tests/servicing/test_payments_batch_rules.py"]
     assert "tests/servicing/test_posting_rules.py" in mutation.tests_of("servicing/services/posting.py")
+    payments = mutation.tests_of("servicing/services/payments.py")
+    assert "tests/servicing/test_payments_post_rules.py" in payments
+    assert "tests/servicing/test_payments_state_machine.py" not in payments  # 100 s a surviving mutant
     assert mutation.tests_of("servicing/services/charge_off.py") == [
         "tests/servicing/collections/test_charge_off.py",
         "tests/servicing/collections/test_charge_off_demo.py",
