@@ -243,6 +243,17 @@ def test_bank_details_give_the_fields_of_an_account():
     }
 
 
+def test_bank_details_are_read_back_from_a_stored_account(loan):
+    enrollment = ach.autopay_enroll(
+        loan=loan,
+        bank=BankDetails("Nora Quinn", ROUTING, "000123456789", "savings"),
+        draft_days_before=0,
+        actor=loan.borrower,
+    )
+    stored = AutopayEnrollment.objects.get(pk=enrollment.pk)
+    assert BankDetails.from_account(stored) == BankDetails("Nora Quinn", ROUTING, "000123456789", "savings")
+
+
 @pytest.mark.parametrize(
     ("number", "valid"),
     [
