@@ -530,6 +530,26 @@ def test_a_second_enrollment_is_refused_in_words(loan):
     assert AutopayEnrollment.objects.count() == 1
 
 
+def test_autopay_on_another_loan_does_not_stop_this_loans_enrollment(loan):
+    other = borrower_loan(consumer=True)
+    _enroll(other)
+    assert _enroll(loan).active
+    assert AutopayEnrollment.objects.filter(active=True).count() == 2
+
+
+def test_an_enrollment_made_concurrently_after_the_check_is_refused_in_words(loan, monkeypatch):
+    # Another request enrolls the loan between this one's check and its insert: the one-active-enrollment
+    # constraint refuses the insert, and the borrower reads the same words as when the check sees it.
+    _enroll(loan)
+    monkeypatch.setattr(AutopayEnrollment.objects, "filter", lambda **kwargs: AutopayEnrollment.objects.none())
+    refused = _refused(_enroll, loan)
+    assert (refused.field, refused.message) == (
+        None,
+        "this loan already has autopay; cancel it before enrolling another account",
+    )
+    assert AutopayEnrollment.objects.count() == 1
+
+
 def test_an_enrollment_on_a_loan_not_active_is_refused_in_words(loan):
     LoanAccount.objects.filter(pk=loan.pk).update(status="paid_off")
     refused = _refused(_enroll, loan)
