@@ -390,12 +390,17 @@ def test_insufficient_and_uncollected_funds_may_be_drafted_again():
 
 def test_the_latest_unusable_code_is_the_one_named():
     enrollment = _enrollment()
-    _returned(enrollment, ("R02", date(2026, 11, 30)), ("R01", date(2026, 12, 1)), ("R03", date(2026, 12, 2)))
+    # Returned in date order R02, R01, R03, R04 (recorded in another order): the latest unusable one is R04.
+    _returned(
+        enrollment,
+        ("R04", date(2026, 12, 3)),
+        ("R02", date(2026, 11, 30)),
+        ("R01", date(2026, 12, 1)),
+        ("R03", date(2026, 12, 2)),
+    )
     assert _suspend(enrollment) is True
     enrollment.refresh_from_db()
-    assert enrollment.suspension_reason == (
-        "the bank returned a draft: R03 No account / unable to locate account; give another account"
-    )
+    assert enrollment.suspension_reason == "the bank returned a draft: R04 Invalid account number; give another account"
 
 
 def test_a_suspended_or_cancelled_enrollment_is_not_suspended_again():
