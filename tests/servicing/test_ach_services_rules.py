@@ -138,6 +138,24 @@ def test_a_key_recorded_concurrently_after_the_checks_answers_with_that_record(l
     assert AuditEvent.objects.filter(verb="ach_payment.scheduled").count() == 1
 
 
+def test_a_key_recorded_while_waiting_for_the_loan_is_answered_before_the_ceiling_is_checked(loan, monkeypatch):
+    # Another request records the key, for the whole ceiling (303,125.06), while this one waits for the loan's
+    # lock: once it holds the lock the key is looked up again and answered with that record, not refused for
+    # an amount above what is left (nothing).
+    other = _schedule(loan, "303125.06", key="race")
+    real = ach._existing_pending
+    calls = []
+
+    def first_misses(key, for_loan):
+        calls.append(key)
+        return None if len(calls) == 1 else real(key, for_loan)
+
+    monkeypatch.setattr(ach, "_existing_pending", first_misses)
+    assert _schedule(loan, "100.00", key="race").pk == other.pk
+    assert calls == ["race", "race"]
+    assert PendingPayment.objects.count() == 1
+
+
 def test_an_insert_failing_for_another_reason_is_not_answered_with_a_record(loan, monkeypatch):
     monkeypatch.setattr(ach, "_existing_pending", lambda key, for_loan: None)
     _schedule(loan, key="race")
