@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from lending.core import roles
-from lending.core.models import AuditEvent
+from lending.core.models import AuditEvent, User
 from servicing.ach_processor.base import AchEntry, AchProcessorError, AchResult
 from servicing.models import PendingPayment
 from servicing.services import ach_nightly
@@ -214,3 +214,17 @@ def test_a_payment_the_poster_refuses_is_named_on_its_settlement_day_and_stays_p
     assert str(refused.value) == f"settled_on: {refused.value.message}"
     draft.refresh_from_db()
     assert (draft.status, draft.transaction) == ("pending", None)
+
+
+@pytest.mark.django_db
+def test_a_settlement_by_an_actor_never_saved_records_no_changer(monkeypatch):
+    # An actor object without a row (a system user built in memory) is no one to name as the changer: the
+    # payment settles with no changer and its audit row is the system's.
+    loan, draft = _drafted(monkeypatch)
+    ach_nightly.ach_payments_settle(
+        business_date=SETTLE_DAY, loan_ids=[loan.pk], actor=User(email="nightly@example.com"), processor=_Capture()
+    )
+    draft.refresh_from_db()
+    assert (draft.status, draft.status_changed_by_id) == ("settled", None)
+    event = AuditEvent.objects.get(verb="ach_payment.settled", target_id=str(draft.pk))
+    assert (event.actor_id, event.actor_label) == (None, "system")
