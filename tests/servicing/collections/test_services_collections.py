@@ -411,3 +411,11 @@ def test_a_promise_is_written_and_audited_with_its_amount_and_date(collector, to
     event = _event("loan.promise_made", loan)
     assert (event.actor, event.before) == (collector, {})
     assert event.after == {"promise": promise.pk, "amount": "2421.20", "promised_date": "2027-03-01"}
+
+
+def test_clearing_cease_contact_records_why(collector):
+    manager = user_with_role(roles.MANAGER)
+    loan = delinquent_loan()
+    cease_contact_set(actor=collector, loan=loan)
+    cease_contact_clear(actor=manager, loan=loan, note="Withdrawn in writing on Dec 3")
+    assert _event("loan.cease_contact_cleared", loan).note == "Withdrawn in writing on Dec 3"
