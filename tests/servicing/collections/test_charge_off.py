@@ -440,3 +440,44 @@ def test_the_refusals_of_a_charge_off_name_the_loan_and_the_field(manager):
     assert str(refused.value) == f"{loan.loan_number} is paid off: only an active loan can be charged off."
     assert refused.value.field is None
     assert not AuditEvent.objects.filter(verb="loan.charged_off").exists()
+
+
+def test_a_recovery_too_large_or_too_early_is_refused_in_words_on_its_field(manager):
+    loan = _owing_loan()
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    with pytest.raises(ChargeOffError) as refused:
+        _recover(manager, loan, "301318.07", "CHK-1")  # a cent more than the 301,318.06 charged off
+    assert (str(refused.value), refused.value.field) == (
+        "Only $301,318.06 of the $301,318.06 charged off is still unrecovered: "
+        "money beyond it is the borrower's, to be refunded.",
+        "amount",
+    )
+    with pytest.raises(ChargeOffError) as refused:
+        _recover(manager, loan, "1.00", "CHK-2", day=date(2027, 2, 28))
+    assert (str(refused.value), refused.value.field) == (
+        "The loan was charged off on Mar 01, 2027: a recovery is received after that.",
+        "received_on",
+    )
+    assert not Recovery.objects.exists()
+    recovery = _recover(manager, loan, "5.00", "CHK-3")
+    assert recovery.journal_entry.created_by == manager
+
+
+def test_the_same_recovery_posted_at_the_same_moment_is_written_once(manager, monkeypatch):
+    loan = _owing_loan()
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    real_recoverable = service.recoverable
+    raced = []
+
+    def a_second_submit_gets_in_first(charge_off):
+        # Between this post's idempotency check and its insert, the same form is posted and committed.
+        if not raced:
+            raced.append(True)
+            _recover(manager, loan, "10.00", "CHK-RACE")
+        return real_recoverable(charge_off)
+
+    monkeypatch.setattr(service, "recoverable", a_second_submit_gets_in_first)
+    recovery = _recover(manager, loan, "10.00", "CHK-RACE")
+    assert recovery.idempotency_key == "CHK-RACE"
+    assert Recovery.objects.count() == 1
+    assert AuditEvent.objects.filter(verb="loan.recovery_posted").count() == 1
