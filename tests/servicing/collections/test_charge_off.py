@@ -481,3 +481,15 @@ def test_the_same_recovery_posted_at_the_same_moment_is_written_once(manager, mo
     assert recovery.idempotency_key == "CHK-RACE"
     assert Recovery.objects.count() == 1
     assert AuditEvent.objects.filter(verb="loan.recovery_posted").count() == 1
+
+
+def test_a_loan_whose_borrowers_funds_exactly_cover_it_has_nothing_to_write_off(manager):
+    loan = delinquent_loan()
+    # 298,950.00 in suspense + 1,050.00 escrow held = 300,000.00, the principal owed: a loss of exactly 0.00.
+    _post(loan, date(2027, 2, 20), "payment", ("cash", D("298950.00"), 0), ("suspense", 0, D("298950.00")))
+    with pytest.raises(ChargeOffError) as refused:
+        loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    assert str(refused.value) == (
+        f"{loan.loan_number}: the borrower's funds held cover what is owed: post them as a payoff instead."
+    )
+    assert not ChargeOff.objects.exists()
