@@ -493,3 +493,20 @@ def test_a_loan_whose_borrowers_funds_exactly_cover_it_has_nothing_to_write_off(
         f"{loan.loan_number}: the borrower's funds held cover what is owed: post them as a payoff instead."
     )
     assert not ChargeOff.objects.exists()
+
+
+def test_only_this_loans_open_promise_is_closed(manager, monkeypatch):
+    from servicing.services import collections
+
+    monkeypatch.setattr(collections, "_today", lambda: date(2027, 2, 20))
+    collector = user_with_role(roles.COLLECTOR)
+    loan, other = _owing_loan(), delinquent_loan()
+    kept = promise_make(actor=collector, loan=loan, amount=D("100.00"), promised_date=date(2027, 2, 21))
+    PromiseToPay.objects.filter(pk=kept.pk).update(status=PromiseToPay.Status.KEPT, resolved_on=date(2027, 2, 21))
+    open_ = promise_make(actor=collector, loan=loan, amount=D("500.00"), promised_date=date(2027, 3, 5))
+    others = promise_make(actor=collector, loan=other, amount=D("500.00"), promised_date=date(2027, 3, 5))
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    statuses = dict(PromiseToPay.objects.values_list("pk", "status"))
+    # The kept promise stays kept; another loan's open promise stays open.
+    assert statuses == {kept.pk: "kept", open_.pk: "broken", others.pk: "pending"}
+    assert AuditEvent.objects.get(verb="loan.charged_off").after["promises_closed"] == 1
