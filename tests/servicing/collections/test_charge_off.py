@@ -327,3 +327,186 @@ def test_each_bad_recovery_input_is_refused_in_words_and_nothing_is_written(mana
         )
     assert str(refused.value) == message
     assert (Recovery.objects.count(), JournalEntry.objects.count()) == (0, entries)
+
+
+def test_the_charge_off_is_audited_with_the_status_entry_loss_funds_and_promises_closed(manager, monkeypatch):
+    from servicing.services import collections
+
+    monkeypatch.setattr(collections, "_today", lambda: date(2027, 2, 20))
+    loan = _owing_loan()
+    promise_make(actor=user_with_role(roles.COLLECTOR), loan=loan, amount=D("500.00"), promised_date=date(2027, 3, 5))
+    charge_off = loan_charge_off(actor=manager, loan=loan, reason="  No payment since January ", as_of=CHARGED_ON)
+    # The caller's own loan object says charged off too (no refresh needed).
+    assert loan.status == LoanAccount.Status.CHARGED_OFF
+    event = AuditEvent.objects.get(verb="loan.charged_off")
+    assert (event.actor, event.target_id, event.target_type.model) == (manager, str(loan.pk), "loanaccount")
+    assert event.before == {"status": "active"}
+    # Loss 301,318.06 and borrower's funds 1,090.00, as the entry (test above); one open promise closed.
+    assert event.after == {
+        "status": "charged_off",
+        "charge_off": charge_off.pk,
+        "journal_entry": charge_off.journal_entry_id,
+        "loss": "301318.06",
+        "borrower_funds_applied": "1090.00",
+        "promises_closed": 1,
+    }
+    # The reason is kept trimmed, on the audit row and the charge-off.
+    assert (event.note, charge_off.reason) == ("No payment since January", "No payment since January")
+    assert (charge_off.charged_off_by, charge_off.journal_entry.idempotency_key) == (manager, f"charge-off:{loan.pk}")
+
+
+def test_a_long_reason_is_kept_to_the_255_characters_of_its_column(manager):
+    loan = _owing_loan()
+    reason = "x" * 300
+    charge_off = loan_charge_off(actor=manager, loan=loan, reason=reason, as_of=CHARGED_ON)
+    charge_off.refresh_from_db()
+    assert charge_off.reason == "x" * 255
+
+
+def test_without_a_date_the_charge_off_is_dated_today(manager):
+    loan = _owing_loan()
+    charge_off = loan_charge_off(actor=manager, loan=loan, reason="x")
+    assert (charge_off.charged_off_on, charge_off.journal_entry.effective_date) == (
+        date(2027, 3, 10),
+        date(2027, 3, 10),
+    )
+
+
+def test_a_recovery_is_audited_and_its_row_written_as_received(manager):
+    loan = _owing_loan()
+    charge_off = loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    # Received on the charge-off day itself: allowed (only an earlier day is refused).
+    recovery = recovery_post(
+        actor=manager,
+        loan=loan,
+        amount=D("1318.06"),
+        received_on=CHARGED_ON,
+        method="wire",
+        reference="R" * 120,
+        idempotency_key="KEY-1",
+    )
+    recovery.refresh_from_db()
+    assert (recovery.loan, recovery.amount, recovery.received_on, recovery.method) == (
+        loan,
+        D("1318.06"),
+        CHARGED_ON,
+        "wire",
+    )
+    assert (recovery.reference, recovery.idempotency_key, recovery.posted_by) == ("R" * 100, "KEY-1", manager)
+    assert recovery.journal_entry.idempotency_key == "recovery:KEY-1"
+    event = AuditEvent.objects.get(verb="loan.recovery_posted")
+    assert (event.actor, event.target_id, event.before) == (manager, str(loan.pk), {})
+    # 301,318.06 charged off - 1,318.06 recovered = 300,000.00 still unrecovered.
+    assert event.after == {
+        "recovery": recovery.pk,
+        "amount": "1318.06",
+        "received_on": "2027-03-01",
+        "journal_entry": recovery.journal_entry_id,
+        "unrecovered": "300000.00",
+    }
+    assert service.recoverable(charge_off) == D("300000.00")
+
+
+def test_a_recovery_without_a_reference_is_named_by_its_key_in_the_memo(manager):
+    loan = _owing_loan()
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    recovery = recovery_post(
+        actor=manager, loan=loan, amount=D("10.00"), received_on=date(2027, 3, 8), method="cash", idempotency_key="K-9"
+    )
+    assert recovery.journal_entry.memo == f"Recovery K-9 on {loan.loan_number} (cash)"
+    assert recovery.reference == ""
+
+
+def test_a_recovery_key_already_used_on_another_loan_is_refused_in_words(manager):
+    first, other = _owing_loan(), _owing_loan()
+    for loan in (first, other):
+        loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    _recover(manager, first, "10.00", "CHK-1")
+    entries = JournalEntry.objects.count()
+    with pytest.raises(ChargeOffError) as refused:
+        _recover(manager, other, "10.00", "CHK-1")
+    assert str(refused.value) == "That form was already used for another loan: open the page again."
+    assert (Recovery.objects.count(), JournalEntry.objects.count()) == (1, entries)
+
+
+def test_the_refusals_of_a_charge_off_name_the_loan_and_the_field(manager):
+    loan = _owing_loan()
+    with pytest.raises(ChargeOffError) as refused:
+        loan_charge_off(actor=manager, loan=loan, reason="", as_of=CHARGED_ON)
+    assert (str(refused.value), refused.value.field) == ("Give the reason for the charge-off.", "reason")
+    LoanAccount.objects.filter(pk=loan.pk).update(status=LoanAccount.Status.PAID_OFF)
+    with pytest.raises(ChargeOffError) as refused:
+        loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    assert str(refused.value) == f"{loan.loan_number} is paid off: only an active loan can be charged off."
+    assert refused.value.field is None
+    assert not AuditEvent.objects.filter(verb="loan.charged_off").exists()
+
+
+def test_a_recovery_too_large_or_too_early_is_refused_in_words_on_its_field(manager):
+    loan = _owing_loan()
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    with pytest.raises(ChargeOffError) as refused:
+        _recover(manager, loan, "301318.07", "CHK-1")  # a cent more than the 301,318.06 charged off
+    assert (str(refused.value), refused.value.field) == (
+        "Only $301,318.06 of the $301,318.06 charged off is still unrecovered: "
+        "money beyond it is the borrower's, to be refunded.",
+        "amount",
+    )
+    with pytest.raises(ChargeOffError) as refused:
+        _recover(manager, loan, "1.00", "CHK-2", day=date(2027, 2, 28))
+    assert (str(refused.value), refused.value.field) == (
+        "The loan was charged off on Mar 01, 2027: a recovery is received after that.",
+        "received_on",
+    )
+    assert not Recovery.objects.exists()
+    recovery = _recover(manager, loan, "5.00", "CHK-3")
+    assert recovery.journal_entry.created_by == manager
+
+
+def test_the_same_recovery_posted_at_the_same_moment_is_written_once(manager, monkeypatch):
+    loan = _owing_loan()
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    real_recoverable = service.recoverable
+    raced = []
+
+    def a_second_submit_gets_in_first(charge_off):
+        # Between this post's idempotency check and its insert, the same form is posted and committed.
+        if not raced:
+            raced.append(True)
+            _recover(manager, loan, "10.00", "CHK-RACE")
+        return real_recoverable(charge_off)
+
+    monkeypatch.setattr(service, "recoverable", a_second_submit_gets_in_first)
+    recovery = _recover(manager, loan, "10.00", "CHK-RACE")
+    assert recovery.idempotency_key == "CHK-RACE"
+    assert Recovery.objects.count() == 1
+    assert AuditEvent.objects.filter(verb="loan.recovery_posted").count() == 1
+
+
+def test_a_loan_whose_borrowers_funds_exactly_cover_it_has_nothing_to_write_off(manager):
+    loan = delinquent_loan()
+    # 298,950.00 in suspense + 1,050.00 escrow held = 300,000.00, the principal owed: a loss of exactly 0.00.
+    _post(loan, date(2027, 2, 20), "payment", ("cash", D("298950.00"), 0), ("suspense", 0, D("298950.00")))
+    with pytest.raises(ChargeOffError) as refused:
+        loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    assert str(refused.value) == (
+        f"{loan.loan_number}: the borrower's funds held cover what is owed: post them as a payoff instead."
+    )
+    assert not ChargeOff.objects.exists()
+
+
+def test_only_this_loans_open_promise_is_closed(manager, monkeypatch):
+    from servicing.services import collections
+
+    monkeypatch.setattr(collections, "_today", lambda: date(2027, 2, 20))
+    collector = user_with_role(roles.COLLECTOR)
+    loan, other = _owing_loan(), delinquent_loan()
+    kept = promise_make(actor=collector, loan=loan, amount=D("100.00"), promised_date=date(2027, 2, 21))
+    PromiseToPay.objects.filter(pk=kept.pk).update(status=PromiseToPay.Status.KEPT, resolved_on=date(2027, 2, 21))
+    open_ = promise_make(actor=collector, loan=loan, amount=D("500.00"), promised_date=date(2027, 3, 5))
+    others = promise_make(actor=collector, loan=other, amount=D("500.00"), promised_date=date(2027, 3, 5))
+    loan_charge_off(actor=manager, loan=loan, reason="x", as_of=CHARGED_ON)
+    statuses = dict(PromiseToPay.objects.values_list("pk", "status"))
+    # The kept promise stays kept; another loan's open promise stays open.
+    assert statuses == {kept.pk: "kept", open_.pk: "broken", others.pk: "pending"}
+    assert AuditEvent.objects.get(verb="loan.charged_off").after["promises_closed"] == 1

@@ -3,10 +3,14 @@ manager's reassignment; each audited."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from lending.core import roles
 from lending.core.models import AuditEvent
@@ -173,3 +177,245 @@ def test_only_a_manager_reassigns(collector):
     assert loan.collector == other
     event = AuditEvent.objects.get(verb="loan.collector_reassigned")
     assert (event.before, event.after) == ({"collector": None}, {"collector": other.pk})
+
+
+def _event(verb: str, loan: LoanAccount) -> AuditEvent:
+    return AuditEvent.objects.get(verb=verb, target_id=str(loan.pk), target_type__model="loanaccount")
+
+
+def test_a_reassignment_is_audited_with_the_collector_it_took_the_loan_from():
+    manager = user_with_role(roles.MANAGER)
+    first, second = (user_with_role(roles.COLLECTOR) for _ in range(2))
+    loan = delinquent_loan()
+    LoanAccount.objects.filter(pk=loan.pk).update(collector=first)
+    loan_reassign(actor=manager, loan=loan, collector=second)
+    loan.refresh_from_db()
+    assert loan.collector == second
+    event = _event("loan.collector_reassigned", loan)
+    assert (event.actor, event.before, event.after) == (manager, {"collector": first.pk}, {"collector": second.pk})
+    # Back to the pool: unassigned is None, not a collector.
+    loan_reassign(actor=manager, loan=loan, collector=None)
+    loan.refresh_from_db()
+    assert loan.collector is None
+    last = AuditEvent.objects.filter(verb="loan.collector_reassigned").latest("pk")
+    assert (last.before, last.after) == ({"collector": second.pk}, {"collector": None})
+
+
+def test_a_reassignment_is_refused_in_words_and_writes_nothing():
+    manager = user_with_role(roles.MANAGER)
+    collector = user_with_role(roles.COLLECTOR)
+    gone = user_with_role(roles.COLLECTOR, is_active=False)
+    loan = delinquent_loan()
+    with pytest.raises(CollectionsError) as refused:
+        loan_reassign(actor=collector, loan=loan, collector=collector)
+    assert (str(refused.value), refused.value.field) == ("Only a manager may reassign a loan.", None)
+    for not_a_collector in (gone, user_with_role(roles.SERVICER)):
+        with pytest.raises(CollectionsError) as refused:
+            loan_reassign(actor=manager, loan=loan, collector=not_a_collector)
+        assert (str(refused.value), refused.value.field) == ("Choose an active collector.", "collector")
+    loan.refresh_from_db()
+    assert loan.collector is None
+    assert not AuditEvent.objects.filter(verb="loan.collector_reassigned").exists()
+
+
+def test_setting_and_clearing_cease_contact_are_audited_with_who_when_and_why(collector):
+    manager = user_with_role(roles.MANAGER)
+    loan = delinquent_loan()
+    cease_contact_set(actor=collector, loan=loan, note="Letter of Dec 1")
+    set_event = _event("loan.cease_contact_set", loan)
+    assert (set_event.actor, set_event.before, set_event.after, set_event.note) == (
+        collector,
+        {},
+        {"cease_contact": True},
+        "Letter of Dec 1",
+    )
+    loan.refresh_from_db()
+    asked_at = loan.cease_contact_at
+    cease_contact_clear(actor=manager, loan=loan)  # no note given: none recorded
+    cleared = _event("loan.cease_contact_cleared", loan)
+    assert (cleared.actor, cleared.after, cleared.note) == (manager, {"cease_contact": False}, "")
+    # The request cleared: when it was made (as the audit log stores a time) and by whom.
+    assert cleared.before == {"cease_contact_at": DjangoJSONEncoder().default(asked_at), "by": collector.pk}
+    loan.refresh_from_db()
+    assert (loan.cease_contact, loan.cease_contact_at, loan.cease_contact_by) == (False, None, None)
+    cease_contact_clear(actor=manager, loan=loan)  # already clear: nothing more is written
+    assert AuditEvent.objects.filter(verb="loan.cease_contact_cleared").count() == 1
+
+
+def test_cease_contact_set_without_a_note_records_none(collector):
+    loan = delinquent_loan()
+    cease_contact_set(actor=collector, loan=loan)
+    assert _event("loan.cease_contact_set", loan).note == ""
+
+
+@pytest.fixture
+def now_is_noon_in_chicago(monkeypatch):
+    """The clock stands at Dec 1 2026 18:00 UTC (12:00 CST, 13:00 in New York, the servicer's zone)."""
+    monkeypatch.setattr(timezone, "now", lambda: NOON_CHICAGO)
+    return NOON_CHICAGO
+
+
+@pytest.mark.parametrize(
+    ("channel", "outcome", "at", "field", "message"),
+    [
+        ("fax", "sent", NOON_CHICAGO, "channel", "Choose a call, letter or email."),
+        ("call", "hung_up_angrily", NOON_CHICAGO, "outcome", "Choose an outcome."),
+        ("call", "no_answer", datetime(2026, 12, 1, 12, 0), "at", "The contact time needs a time zone."),
+        # Five minutes of clock drift are allowed; 5 minutes and 1 second ahead is the future.
+        (
+            "call",
+            "no_answer",
+            NOON_CHICAGO + timedelta(minutes=5, seconds=1),
+            "at",
+            "A contact cannot be logged in the future.",
+        ),
+    ],
+)
+def test_each_bad_contact_is_refused_in_words_and_nothing_is_written(
+    collector, now_is_noon_in_chicago, channel, outcome, at, field, message
+):
+    loan = delinquent_loan()
+    with pytest.raises(CollectionsError) as refused:
+        contact_log(actor=collector, loan=loan, channel=channel, outcome=outcome, at=at)
+    assert (str(refused.value), refused.value.field) == (message, field)
+    assert not ContactAttempt.objects.exists()
+    assert not AuditEvent.objects.filter(verb="loan.contact_logged").exists()
+
+
+def test_a_contact_five_minutes_ahead_of_the_clock_is_logged_with_its_audit_row(collector, now_is_noon_in_chicago):
+    loan = delinquent_loan()
+    ahead = NOON_CHICAGO + timedelta(minutes=5)  # 12:05 CST, within the drift allowed
+    attempt = contact_log(actor=collector, loan=loan, channel="call", outcome="no_answer", at=ahead)
+    attempt.refresh_from_db()
+    # Not said: no right-party contact and no note.
+    assert (attempt.loan, attempt.collector, attempt.channel, attempt.at) == (loan, collector, "call", ahead)
+    assert (attempt.right_party_contact, attempt.outcome, attempt.note) == (False, "no_answer", "")
+    event = _event("loan.contact_logged", loan)
+    assert (event.actor, event.before) == (collector, {})
+    assert event.after == {
+        "contact": attempt.pk,
+        "channel": "call",
+        "outcome": "no_answer",
+        "at": "2026-12-01T18:05:00+00:00",
+        "right_party_contact": False,
+    }
+
+
+def test_a_contact_without_a_time_is_logged_now(collector, now_is_noon_in_chicago):
+    loan = delinquent_loan()
+    attempt = contact_log(
+        actor=collector, loan=loan, channel="letter", outcome="sent", right_party_contact=True, note="Demand letter"
+    )
+    attempt.refresh_from_db()
+    assert (attempt.at, attempt.right_party_contact, attempt.note) == (NOON_CHICAGO, True, "Demand letter")
+
+
+def test_the_cease_contact_refusal_gives_the_day_it_was_asked(collector, monkeypatch):
+    loan = delinquent_loan()
+    # Asked on Nov 20 2026 (11:00 New York time); the contact is tried on Dec 1.
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 20, 16, 0, tzinfo=UTC))
+    cease_contact_set(actor=collector, loan=loan)
+    monkeypatch.setattr(timezone, "now", lambda: NOON_CHICAGO)
+    with pytest.raises(CollectionsError) as refused:
+        contact_log(actor=collector, loan=loan, channel="email", outcome="sent")
+    assert str(refused.value) == (
+        "The borrower asked us to cease contact on Nov 20, 2026: no call, letter or email may be made "
+        "(a manager may clear the flag if the request is withdrawn)."
+    )
+    assert refused.value.field is None
+
+
+def test_the_least_loaded_collector_takes_loans_until_level_then_the_lowest_pk():
+    a, b = (user_with_role(roles.COLLECTOR) for _ in range(2))
+    held = [delinquent_loan() for _ in range(3)]
+    LoanAccount.objects.filter(pk__in=[loan.pk for loan in held]).update(collector=a)
+    new = [delinquent_loan() for _ in range(4)]
+    assert loans_assign(actor=None) == 4
+    owners = dict(LoanAccount.objects.values_list("pk", "collector"))
+    # a holds 3, b none: b takes three (1, 2, 3 against a's 3); at 3 each the tie goes to a (lower pk).
+    assert [owners[loan.pk] for loan in new] == [b.pk, b.pk, b.pk, a.pk]
+
+
+def test_assignment_to_the_collectors_given_and_each_assignment_audited():
+    manager = user_with_role(roles.MANAGER)
+    a, b = (user_with_role(roles.COLLECTOR) for _ in range(2))
+    loans = [delinquent_loan() for _ in range(2)]
+    assert loans_assign(actor=manager, collectors=[b]) == 2  # only b, though a is an active collector too
+    owners = dict(LoanAccount.objects.values_list("pk", "collector"))
+    assert [owners[loan.pk] for loan in loans] == [b.pk, b.pk]
+    events = AuditEvent.objects.filter(verb="loan.collector_assigned").order_by("pk")
+    rows = [(e.actor, e.target_id, e.target_type.model, e.before, e.after) for e in events]
+    assert rows == [(manager, str(loan.pk), "loanaccount", {"collector": None}, {"collector": b.pk}) for loan in loans]
+    assert a.pk not in owners.values()
+
+
+def test_assignment_without_a_collector_is_refused_in_words():
+    delinquent_loan()
+    with pytest.raises(CollectionsError) as refused:
+        loans_assign(actor=None, collectors=[])
+    assert str(refused.value) == "There is no active collector to assign loans to."
+    assert not LoanAccount.objects.filter(collector__isnull=False).exists()
+
+
+def test_assigning_many_loans_costs_the_queries_of_one():
+    team = [user_with_role(roles.COLLECTOR)]
+    delinquent_loan()
+    with CaptureQueriesContext(connection) as one:
+        assert loans_assign(actor=None, collectors=team) == 1
+    for _ in range(3):
+        delinquent_loan()
+    with CaptureQueriesContext(connection) as three:
+        assert loans_assign(actor=None, collectors=team) == 3
+    assert len(three.captured_queries) == len(one.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        (None, "The amount must be more than $0.00."),
+        (Decimal("0.001"), "The amount is in dollars and cents."),
+        (Decimal("25.005"), "The amount is in dollars and cents."),
+    ],
+)
+def test_a_promise_of_no_amount_or_of_a_part_of_a_cent_is_refused(collector, today, amount, message):
+    loan = delinquent_loan()
+    with pytest.raises(CollectionsError) as refused:
+        promise_make(actor=collector, loan=loan, amount=amount, promised_date=date(2027, 2, 20))
+    assert (str(refused.value), refused.value.field) == (message, "amount")
+    assert not PromiseToPay.objects.exists()
+
+
+def test_a_promise_is_refused_on_a_loan_no_longer_active_and_beside_an_open_one(collector, today):
+    loan = delinquent_loan()
+    LoanAccount.objects.filter(pk=loan.pk).update(status=LoanAccount.Status.CHARGED_OFF)
+    with pytest.raises(CollectionsError) as refused:
+        promise_make(actor=collector, loan=loan, amount=Decimal("10.00"), promised_date=date(2027, 2, 20))
+    assert (str(refused.value), refused.value.field) == ("The loan is not active.", None)
+    open_loan = delinquent_loan()
+    promise_make(actor=collector, loan=open_loan, amount=Decimal("10.00"), promised_date=date(2027, 2, 20))
+    with pytest.raises(CollectionsError) as refused:
+        promise_make(actor=collector, loan=open_loan, amount=Decimal("10.00"), promised_date=date(2027, 2, 21))
+    assert (str(refused.value), refused.value.field) == (
+        "The loan already has an open promise: it is resolved on its date first.",
+        None,
+    )
+    assert PromiseToPay.objects.count() == 1
+
+
+def test_a_promise_is_written_and_audited_with_its_amount_and_date(collector, today):
+    loan = delinquent_loan()
+    promise = promise_make(actor=collector, loan=loan, amount=Decimal("2421.20"), promised_date=date(2027, 3, 1))
+    promise.refresh_from_db()
+    assert (promise.loan, promise.amount, promise.promised_date) == (loan, Decimal("2421.20"), date(2027, 3, 1))
+    assert (promise.made_on, promise.made_by, promise.status) == (date(2027, 2, 16), collector, "pending")
+    event = _event("loan.promise_made", loan)
+    assert (event.actor, event.before) == (collector, {})
+    assert event.after == {"promise": promise.pk, "amount": "2421.20", "promised_date": "2027-03-01"}
+
+
+def test_clearing_cease_contact_records_why(collector):
+    manager = user_with_role(roles.MANAGER)
+    loan = delinquent_loan()
+    cease_contact_set(actor=collector, loan=loan)
+    cease_contact_clear(actor=manager, loan=loan, note="Withdrawn in writing on Dec 3")
+    assert _event("loan.cease_contact_cleared", loan).note == "Withdrawn in writing on Dec 3"

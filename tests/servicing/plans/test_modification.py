@@ -23,6 +23,7 @@ from servicing.models import (
     DelinquencyHistory,
     Installment,
     JournalEntry,
+    LoanAccount,
     LoanModification,
     NightlyRun,
 )
@@ -36,7 +37,7 @@ from servicing.services.plans import PlanError
 from tests.core.factories import user_with_role
 from tests.money_asserts import assert_amount
 from tests.servicing.collections.helpers import delinquent_loan
-from tests.servicing.plans.helpers import accrue, pay, run_plans
+from tests.servicing.plans.helpers import APPROVED, accrue, pay, run_plans
 
 pytestmark = pytest.mark.django_db
 MAR, APR, MAY, JUN = date(2027, 3, 1), date(2027, 4, 1), date(2027, 5, 1), date(2027, 6, 1)
@@ -337,3 +338,97 @@ def test_a_chunk_of_trials_takes_the_same_queries_for_one_loan_or_three(
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
     assert set(LoanModification.objects.values_list("trial_payments_made", flat=True)) == {1}
+
+
+# The 5 %, 360-installment modification of the tests above: nothing capitalized, 300,000.00 at 5 % -> 1,610.46 a
+# month, + 525.00 escrow = 2,135.46 in the trial (Mar, Apr, May 2027); first new due date Jun 1 2027, the last
+# (the 360th) May 1 2057.
+FIGURES_AUDITED = {
+    "new_rate": "5.0000",
+    "term_periods": 360,
+    "capitalized_interest": "0.00",
+    "capitalized_escrow": "0.00",
+    "new_principal": "300000.00",
+    "new_payment": "1610.46",
+    "escrow_payment": "525.00",
+    "trial_payment": "2135.46",
+    "maturity_date": "2057-05-01",
+}
+
+
+def test_a_proposal_is_written_and_audited_with_its_figures(loan, collector):
+    proposal = modification_propose(
+        actor=collector, loan=loan, new_rate=Decimal("5"), term_periods=360, note="Hardship: job loss"
+    )
+    proposal.refresh_from_db()
+    assert (proposal.loan, proposal.proposed_by, proposal.note, proposal.first_due_date) == (
+        loan,
+        collector,
+        "Hardship: job loss",
+        JUN,
+    )
+    event = AuditEvent.objects.get(verb="loan.modification_proposed")
+    assert (event.actor, event.target_id, event.before, event.note) == (
+        collector,
+        str(loan.pk),
+        {},
+        "Hardship: job loss",
+    )
+    # The rate as given (5), not yet read back from its column (5.0000).
+    assert event.after == {"modification": proposal.pk, **FIGURES_AUDITED, "new_rate": "5"}
+
+
+def test_an_approval_is_audited_with_the_trial_dates_and_once(loan, collector, manager):
+    proposal = modification_propose(actor=collector, loan=loan, new_rate=Decimal("5"), term_periods=360)
+    approved = modification_approve(actor=manager, modification=proposal)
+    approved.refresh_from_db()
+    assert (approved.approved_by, approved.approved_on, approved.status) == (manager, APPROVED, "trial")
+    assert (approved.trial_due_1, approved.trial_due_2, approved.trial_due_3) == (MAR, APR, MAY)
+    modification_approve(actor=manager, modification=proposal)  # again: nothing more written
+    event = AuditEvent.objects.get(verb="loan.modification_approved")
+    assert (event.actor, event.target_id, event.note) == (manager, str(loan.pk), "")
+    assert event.before == {"modification": proposal.pk, "status": "proposed"}
+    assert event.after == {
+        "status": "trial",
+        "trial_due": ["2027-03-01", "2027-04-01", "2027-05-01"],
+        **FIGURES_AUDITED,
+    }
+
+
+def test_a_cancelled_proposal_is_audited_once_and_only_its_proposer_or_a_manager_may_cancel(loan, collector, manager):
+    proposal = modification_propose(actor=collector, loan=loan, new_rate=Decimal("5"), term_periods=360)
+    with pytest.raises(PlanError) as refused:
+        modification_cancel(actor=user_with_role(roles.COLLECTOR), modification=proposal)  # another collector
+    assert (str(refused.value), refused.value.forbidden) == (
+        "Only a manager, or the collector who proposed it, may cancel a proposal.",
+        True,
+    )
+    cancelled = modification_cancel(actor=manager, modification=proposal)
+    cancelled.refresh_from_db()
+    assert (cancelled.status, cancelled.resolved_on) == ("cancelled", APPROVED)
+    modification_cancel(actor=manager, modification=proposal)  # twice: one audit row
+    event = AuditEvent.objects.get(verb="loan.modification_cancelled")
+    assert (event.actor, event.target_id, event.note) == (manager, str(loan.pk), "")
+    assert (event.before, event.after) == ({"modification": proposal.pk, "status": "proposed"}, {"status": "cancelled"})
+
+
+def test_a_proposal_in_trial_cannot_be_cancelled_and_a_proposal_needs_one_term_in_words(loan, collector, manager):
+    in_trial = _in_trial(loan, collector, manager)
+    with pytest.raises(PlanError) as refused:
+        modification_cancel(actor=manager, modification=in_trial)
+    assert (str(refused.value), refused.value.conflict) == (
+        "The modification is trial period: only a proposal can be cancelled.",
+        True,
+    )
+    other = delinquent_loan()
+    for term in ({}, {"term_periods": 360, "maturity_date": date(2057, 5, 1)}):
+        with pytest.raises(PlanError) as refused:
+            modification_propose(actor=collector, loan=other, new_rate=Decimal("5"), **term)
+        assert (str(refused.value), refused.value.field) == (
+            "Give either the number of installments or the maturity date.",
+            "term_periods",
+        )
+    LoanAccount.objects.filter(pk=other.pk).update(status=LoanAccount.Status.PAID_OFF)
+    with pytest.raises(PlanError) as refused:
+        modification_propose(actor=collector, loan=other, new_rate=Decimal("5"), term_periods=360)
+    assert (str(refused.value), refused.value.conflict) == (f"{other.loan_number} is paid off.", True)

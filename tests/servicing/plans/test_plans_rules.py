@@ -226,3 +226,89 @@ def test_the_arrears_are_what_this_loans_due_installments_still_owe(loan, collec
     plan = repayment_plan_create(actor=collector, loan=loan, months=2)
     # 3,396.26 - 100.00 - 200.00 - 50.00 = 3,046.26 of Jan, + 2,421.20 of Feb = 5,467.46.
     assert plan.arrears == D("5467.46")
+
+
+def test_a_repayment_plan_row_says_who_made_it_and_when_it_starts(loan, collector):
+    plan = repayment_plan_create(actor=collector, loan=loan, months=2)
+    plan.refresh_from_db()
+    # 5,817.46 of arrears over 2 months, from today (Feb 16 2027).
+    assert (plan.loan, plan.arrears, plan.months, plan.starts_on, plan.created_by, plan.status) == (
+        loan,
+        D("5817.46"),
+        2,
+        APPROVED,
+        collector,
+        "active",
+    )
+    event = AuditEvent.objects.get(verb="loan.repayment_plan_created")
+    assert (event.target_id, event.target_type.model, event.before, event.note) == (
+        str(loan.pk),
+        "loanaccount",
+        {},
+        "",
+    )
+
+
+def test_a_forbearance_row_says_who_made_it_and_what_it_reduces(loan, collector):
+    forbearance = forbearance_create(actor=collector, loan=loan, months=3, reduced_payment="250.00")
+    forbearance.refresh_from_db()
+    # Mar, Apr and May 2027 at 250.00 instead of 2,421.20: 3 x 2,171.20 = 6,513.60 forborne.
+    assert (forbearance.loan, forbearance.months, forbearance.reduced_payment, forbearance.forborne) == (
+        loan,
+        3,
+        D("250.00"),
+        D("6513.60"),
+    )
+    assert (forbearance.first_due, forbearance.last_due, forbearance.next_check) == (MAR, MAY, MAR)
+    assert (forbearance.starts_on, forbearance.created_by, forbearance.status) == (APPROVED, collector, "active")
+    event = AuditEvent.objects.get(verb="loan.forbearance_created")
+    assert (event.actor, event.target_id, event.before, event.note) == (collector, str(loan.pk), {}, "")
+
+
+def test_cancelling_a_forbearance_is_audited_as_one_and_once(loan, collector, manager):
+    forbearance = forbearance_create(actor=collector, loan=loan, months=2, reduced_payment=D("0"))
+    cancelled = plan_cancel(actor=manager, plan=forbearance)
+    cancelled.refresh_from_db()
+    assert (cancelled.status, cancelled.resolved_on) == ("cancelled", APPROVED)
+    assert plan_cancel(actor=manager, plan=forbearance).status == "cancelled"  # twice: one audit row
+    event = AuditEvent.objects.get(verb="loan.forbearance_cancelled")
+    assert (event.actor, event.target_id, event.note) == (manager, str(loan.pk), "")
+    assert (event.before, event.after) == ({"forbearance": forbearance.pk, "status": "active"}, {"status": "cancelled"})
+    assert not AuditEvent.objects.filter(verb="loan.repayment_plan_cancelled").exists()
+    # Cancelled, it no longer blocks another plan.
+    assert repayment_plan_create(actor=collector, loan=loan, months=2).arrears == D("5817.46")
+
+
+def test_a_plan_is_refused_to_a_servicer_and_a_collector_may_not_cancel(loan, collector):
+    servicer = user_with_role(roles.SERVICER)
+    for create in (
+        lambda: repayment_plan_create(actor=servicer, loan=loan, months=3),
+        lambda: forbearance_create(actor=servicer, loan=loan, months=2, reduced_payment=D("0")),
+    ):
+        with pytest.raises(PlanError) as refused:
+            create()
+        assert (str(refused.value), refused.value.forbidden, refused.value.conflict, refused.value.field) == (
+            "Only a collector or a manager may do that.",
+            True,
+            False,
+            None,
+        )
+    plan = repayment_plan_create(actor=collector, loan=loan, months=3)
+    with pytest.raises(PlanError) as refused:
+        plan_cancel(actor=collector, plan=plan)
+    assert (str(refused.value), refused.value.forbidden) == ("Only a manager may do that.", True)
+    plan.refresh_from_db()
+    assert plan.status == "active"
+
+
+def test_a_current_loan_has_no_arrears_to_spread_in_words(collector):
+    current = delinquent_loan(days=0, bucket="current")
+    Installment.objects.filter(loan=current, due_date__lte=APPROVED).update(paid_on=APPROVED)
+    with pytest.raises(PlanError) as refused:
+        repayment_plan_create(actor=collector, loan=current, months=3)
+    assert (str(refused.value), refused.value.conflict, refused.value.field) == (
+        "The loan has no arrears to spread: it is current.",
+        True,
+        None,
+    )
+    assert not RepaymentPlan.objects.exists()
