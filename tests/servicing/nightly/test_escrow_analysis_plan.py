@@ -168,6 +168,23 @@ def test_a_shortage_near_maturity_is_spread_over_the_installments_left():
     assert (analysis.new_monthly_payment, analysis.installments_updated) == (D("533.33"), 6)
 
 
+def test_a_deficiency_once_the_items_are_gone_is_collected_over_the_installments_left():
+    # No escrow item left (the bills stopped): nothing to disburse, no cushion, target 0.00. The balance is
+    # -60.00: a deficiency of 60.00 and no shortage. Six installments are left (#13-#18): 60.00 / 6 = 10.00 each
+    # (1024.17(f)(4): a deficiency may be collected in 2 or more monthly payments).
+    installments = _schedule(12, 18)
+    plan = _plan(_loan("-60.00"), [], installments)
+    analysis = plan.analysis
+    assert (analysis.kind, analysis.deficiency, analysis.shortage, analysis.target_balance) == (
+        "deficiency",
+        D("60.00"),
+        ZERO,
+        ZERO,
+    )
+    assert (analysis.action, analysis.spread_months, analysis.new_monthly_payment) == ("spread_12", 6, D("10.00"))
+    assert _escrows(installments, range(13, 19)) == [D("10.00")] * 6
+
+
 def test_a_small_surplus_credited_down_to_a_zero_payment_stays_a_credit():
     # Tax 12.00 a year in two payments (June 6.00, December 6.00): base 12.00 / 12 = 1.00, cushion 2 months = 2.00;
     # from zero the balance runs 1.00 ... 5.00, June 6.00 - 6.00 = 0, ... December 0: target 2.00.
