@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing import tasks
 from servicing.models import (
@@ -23,6 +24,7 @@ from servicing.models import (
     LoanAccount,
 )
 from servicing.services.nightly.steps.escrow import EscrowStep, escrow_close
+from tests.core.factories import user_with_role
 from tests.servicing.nightly.escrow_helpers import (
     ZERO,
     D,
@@ -254,3 +256,23 @@ def test_the_step_is_pending_for_a_loan_whose_analysis_falls_due_without_an_item
     LoanAccount.objects.filter(pk=loan.pk).update(escrow_analysis_date=date(2027, 3, 1))
     assert list(EscrowStep().pending_loan_ids(date(2027, 2, 28))) == []
     assert list(EscrowStep().pending_loan_ids(date(2027, 3, 1))) == [loan.pk]
+
+
+def test_a_night_run_by_a_person_is_recorded_under_that_person():
+    # A surplus of 100.00 refunded on the analysis night, after the year's three disbursements: every entry and
+    # every audit row names who ran the night.
+    loan = _analysed(D("1150.00"))
+    person = user_with_role(roles.MANAGER)
+    step = EscrowStep()
+    result = step.run_chunk(ANALYSIS, list(step.pending_loan_ids(ANALYSIS)), person)
+    assert (result.done, result.errors) == (1, [])
+    entries = JournalEntry.objects.filter(
+        loan=loan, kind__in=[JournalEntry.Kind.ESCROW_DISBURSEMENT, JournalEntry.Kind.ESCROW_REFUND]
+    )
+    assert sorted((e.kind, e.created_by_id) for e in entries) == [
+        (JournalEntry.Kind.ESCROW_DISBURSEMENT, person.pk),
+        (JournalEntry.Kind.ESCROW_REFUND, person.pk),
+    ]
+    verbs = ["escrow.disbursed", "loan.escrow_analyzed", "escrow.refunded"]
+    events = AuditEvent.objects.filter(verb__in=verbs)
+    assert sorted((e.verb, e.actor_id) for e in events) == sorted((verb, person.pk) for verb in verbs)
