@@ -276,3 +276,25 @@ def test_a_night_run_by_a_person_is_recorded_under_that_person():
     verbs = ["escrow.disbursed", "loan.escrow_analyzed", "escrow.refunded"]
     events = AuditEvent.objects.filter(verb__in=verbs)
     assert sorted((e.verb, e.actor_id) for e in events) == sorted((verb, person.pk) for verb in verbs)
+
+
+def test_a_chunk_retried_loan_by_loan_keeps_the_person_who_ran_it():
+    # The second loan's analysis fails (nothing received: a shortage of a month or more, and only 5 installments
+    # after the notice, too few to spread it over 12): the chunk is retried one loan at a time, and the first
+    # loan's night is still recorded under the person who ran it.
+    good = _analysed(D("1150.00"))
+    bad = escrowed_loan()
+    installments_paid(bad, 12)
+    Installment.objects.filter(loan=bad, number__gt=17).delete()
+    person = user_with_role(roles.MANAGER)
+    step = EscrowStep()
+    result = step.run_chunk(ANALYSIS, [good.pk, bad.pk], person)
+    assert (result.done, [error.loan_id for error in result.errors]) == (1, [bad.pk])
+    events = AuditEvent.objects.filter(verb__in=["escrow.disbursed", "loan.escrow_analyzed", "escrow.refunded"])
+    # The second loan's rows rolled back with its savepoint: the three are the first loan's.
+    assert sorted((e.verb, e.actor_id) for e in events) == [
+        ("escrow.disbursed", person.pk),
+        ("escrow.refunded", person.pk),
+        ("loan.escrow_analyzed", person.pk),
+    ]
+    assert events.get(verb="loan.escrow_analyzed").target_id == str(good.pk)
