@@ -298,3 +298,27 @@ def test_a_chunk_retried_loan_by_loan_keeps_the_person_who_ran_it():
         ("loan.escrow_analyzed", person.pk),
     ]
     assert events.get(verb="loan.escrow_analyzed").target_id == str(good.pk)
+
+
+def test_the_analysis_lists_each_loan_s_items_in_the_order_they_fall_due():
+    # Flood insurance added after the other two (a higher id) but due first among them after June's tax: the
+    # year's disbursements are listed item by item in due date order (tax, flood, insurance), not in the order
+    # the items were added.
+    loan = _analysed(D("1050.00"))
+    EscrowItem.objects.create(
+        loan=loan,
+        kind=EscrowItem.Kind.FLOOD_INSURANCE,
+        description="Flood insurance premium",
+        annual_amount=D("600.00"),
+        payments_per_year=1,
+        next_due_date=date(2027, 9, 1),
+        next_payment_number=1,
+    )
+    run(ANALYSIS)
+    detail = EscrowAnalysis.objects.get(loan=loan).disbursement_detail
+    assert [(row[0], row[2]) for row in detail] == [
+        ("2028-06-01", "Property tax, payment 1 of 2"),
+        ("2028-12-01", "Property tax, payment 2 of 2"),
+        ("2028-09-01", "Flood insurance premium, payment 1 of 1"),
+        ("2028-12-01", "Homeowner's insurance premium, payment 1 of 1"),
+    ]
