@@ -153,7 +153,8 @@ MODULES |= {
         "tests/servicing/nightly/test_ach_step.py",
         "tests/servicing/nightly/test_ach_nightly_rules.py",
     ],
-    "servicing/services/escrow.py": ["tests/servicing/test_admin_escrow.py"],
+    # The item rules (calendar, refusals in words, what a save writes) and the admin that saves through them.
+    "servicing/services/escrow.py": ["tests/servicing/test_escrow_items.py", "tests/servicing/test_admin_escrow.py"],
     "servicing/services/escrow_analysis.py": ["tests/servicing/nightly/test_escrow*.py"],
     "servicing/services/nightly/steps/escrow.py": ["tests/servicing/nightly/test_escrow*.py"],
     # Statements and notices (issue 11), collections (issue 12).
