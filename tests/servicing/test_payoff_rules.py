@@ -17,6 +17,7 @@ import pytest
 from django.template.loader import render_to_string
 from pypdf import PdfReader
 
+from lending.core.models import AuditEvent, User
 from servicing import selectors
 from servicing.models import JournalEntry, LoanAccount, LoanPayoff, PayoffQuote
 from servicing.services import payments
@@ -262,3 +263,39 @@ def test_a_quote_good_through_one_day_later_adds_one_day_of_interest(loan):
     # Per diem 300,000 x 6.5 % / 360 = 54.1666.. : 18 days = 975.00, 19 days = 1,029.17.
     assert _quote(loan, TODAY, TODAY).total == D("300975.00")
     assert _quote(loan, TODAY, TODAY + timedelta(days=1)).total == D("301029.17")
+
+
+def test_a_quote_is_audited_as_its_requester_with_the_loan_and_every_figure(loan):
+    servicer = user_with_role("servicer")
+    quote = payoff_quote_issue(loan=loan, as_of=TODAY, good_through=TODAY, actor=servicer, channel=STAFF)
+    event = AuditEvent.objects.get(verb="payoff.quoted")
+    assert (event.actor, event.target_id) == (servicer, str(quote.pk))
+    # 300,000.00 at 6.5 % from the disbursement (2026-11-13) to 2026-12-01: 18 days of 30/360, 975.00 of interest,
+    # 54.17 a day; the 1,050.00 escrow deposit is refunded after payoff, not deducted; nothing else is owed.
+    assert event.after == {
+        "loan": loan.loan_number,
+        "as_of": "2026-12-01",
+        "good_through": "2026-12-01",
+        "interest_paid_through": "2026-11-13",
+        "accrual_days": 18,
+        "principal": "300000.00",
+        "accrued_interest": "975.00",
+        "interest_credit": "0.00",
+        "interest": "975.00",
+        "interest_refund": "0.00",
+        "fees": "0.00",
+        "escrow_advance": "0.00",
+        "suspense_credit": "0.00",
+        "suspense_refund": "0.00",
+        "total": "300975.00",
+        "per_diem": "54.17",
+        "escrow_refund": "1050.00",
+    }
+
+
+def test_a_quote_asked_by_an_unsaved_user_is_recorded_as_asked_by_no_one(loan):
+    quote = payoff_quote_issue(
+        loan=loan, as_of=TODAY, good_through=TODAY, actor=User(email="nobody@example.com"), channel=PORTAL
+    )
+    quote.refresh_from_db()
+    assert (quote.requested_by, quote.channel, quote.loan_version) == (None, PORTAL, loan.version)
