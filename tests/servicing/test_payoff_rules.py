@@ -299,3 +299,61 @@ def test_a_quote_asked_by_an_unsaved_user_is_recorded_as_asked_by_no_one(loan):
     )
     quote.refresh_from_db()
     assert (quote.requested_by, quote.channel, quote.loan_version) == (None, PORTAL, loan.version)
+
+
+def test_the_payoff_is_recorded_and_audited_as_its_poster_with_its_entries_and_figures(loan):
+    servicer = user_with_role("servicer")
+    txn = _payoff(loan, "301000.00", actor=servicer)  # 25.00 over the 300,975.00
+    payoff = LoanPayoff.objects.get(transaction=txn)
+    assert (payoff.posted_by, payoff.amount_received, payoff.overage_refund) == (
+        servicer,
+        D("301000.00"),
+        D("25.00"),
+    )
+    assert txn.journal_entry.memo == f"Payoff FW-payoff-1 of {loan.loan_number} (wire)"
+    event = AuditEvent.objects.get(verb="loan.paid_off")
+    assert (event.actor, event.target_id) == (servicer, str(loan.pk))
+    assert event.before == {"status": "active", "principal_balance": "300000.00"}
+    assert event.after == {
+        "status": "paid_off",
+        "paid_off_on": "2026-12-01",
+        "transaction": txn.pk,
+        "payoff": payoff.pk,
+        "amount": "301000.00",
+        "method": "wire",
+        "reference": "FW-payoff-1",
+        "overage_refund": "25.00",
+        # The payoff's entry, then the escrow refund's (1,050.00), then the overage's (25.00).
+        "journal_entries": [txn.journal_entry_id, payoff.escrow_refund_entry_id, payoff.refund_entry_id],
+        # The figures of the quote as of 2026-12-01 (test_a_quote_is_audited_as_its_requester_...).
+        "as_of": "2026-12-01",
+        "good_through": "2026-12-01",
+        "interest_paid_through": "2026-11-13",
+        "accrual_days": 18,
+        "principal": "300000.00",
+        "accrued_interest": "975.00",
+        "interest_credit": "0.00",
+        "interest": "975.00",
+        "interest_refund": "0.00",
+        "fees": "0.00",
+        "escrow_advance": "0.00",
+        "suspense_credit": "0.00",
+        "suspense_refund": "0.00",
+        "total": "300975.00",
+        "per_diem": "54.17",
+        "escrow_refund": "1050.00",
+    }
+
+
+def test_a_payoff_without_a_reference_is_named_by_its_key_and_by_an_unsaved_user_posted_by_no_one(loan):
+    txn = payoff_post(
+        loan=loan,
+        amount=D("300975.00"),
+        effective_date=TODAY,
+        method="check",
+        reference="",
+        idempotency_key="payoff-key-7",
+        actor=User(email="nobody@example.com"),
+    )
+    assert txn.journal_entry.memo == f"Payoff payoff-key-7 of {loan.loan_number} (check)"
+    assert LoanPayoff.objects.get(transaction=txn).posted_by is None
