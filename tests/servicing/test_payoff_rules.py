@@ -21,6 +21,7 @@ from lending.core.models import AuditEvent, User
 from servicing import selectors
 from servicing.models import JournalEntry, LoanAccount, LoanPayoff, PayoffQuote
 from servicing.services import payments
+from servicing.services import payoff as payoff_module
 from servicing.services.ledger import journal_post
 from servicing.services.payments import PaymentError, payment_post
 from servicing.services.payoff import payoff_letter_context, payoff_letter_pdf, payoff_post, payoff_quote_issue
@@ -357,3 +358,31 @@ def test_a_payoff_without_a_reference_is_named_by_its_key_and_by_an_unsaved_user
     )
     assert txn.journal_entry.memo == f"Payoff payoff-key-7 of {loan.loan_number} (check)"
     assert LoanPayoff.objects.get(transaction=txn).posted_by is None
+
+
+def test_a_repeated_payoff_is_answered_from_its_key_without_waiting_for_the_loans_lock(loan, monkeypatch):
+    txn = _payoff(loan, "300975.00")
+    locked = []
+    monkeypatch.setattr(payoff_module, "_lock", lambda loan: locked.append(loan.pk))
+    assert _payoff(loan, "300975.00") == txn  # the retry: the first posting, nothing written
+    assert locked == []  # answered before the lock: a retry never queues behind a posting on the loan
+    assert LoanPayoff.objects.count() == 1
+
+
+def test_a_payoff_posted_by_someone_else_while_waiting_for_the_lock_is_answered_with_theirs(loan, monkeypatch):
+    real_lock = payoff_module._lock
+    theirs = []
+    calls = []
+
+    def lock_after_the_other_posting(locking):
+        calls.append(locking.pk)
+        if len(calls) == 1:  # the other caller, holding the lock, posts the same key first (its own lock: call 2)
+            theirs.append(_payoff(loan, "300975.00"))
+        return real_lock(locking)
+
+    monkeypatch.setattr(payoff_module, "_lock", lock_after_the_other_posting)
+    # Ours then finds their posting under the lock and answers with it, not refused for a loan already closed.
+    assert _payoff(loan, "300975.00") == theirs[0]
+    assert LoanPayoff.objects.count() == 1
+    loan.refresh_from_db()
+    assert loan.status == "paid_off"
