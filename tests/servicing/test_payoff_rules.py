@@ -19,7 +19,7 @@ from pypdf import PdfReader
 
 from lending.core.models import AuditEvent, User
 from servicing import selectors
-from servicing.models import JournalEntry, LoanAccount, LoanPayoff, PayoffQuote
+from servicing.models import JournalEntry, LoanAccount, LoanPayoff, LoanTransaction, PayoffQuote
 from servicing.services import payments
 from servicing.services import payoff as payoff_module
 from servicing.services.ledger import journal_post
@@ -386,3 +386,20 @@ def test_a_payoff_posted_by_someone_else_while_waiting_for_the_lock_is_answered_
     assert LoanPayoff.objects.count() == 1
     loan.refresh_from_db()
     assert loan.status == "paid_off"
+
+
+def test_a_payoff_whose_key_is_taken_at_the_write_is_answered_with_the_posting_that_took_it(loan, monkeypatch):
+    real_record = payoff_module.payment_record
+    theirs = []
+
+    def record_after_the_other_posting(**kwargs):
+        if not theirs:  # between our checks and our write, another caller posts the same key and commits
+            theirs.append(None)  # first: the other posting's own write comes through here too
+            theirs[0] = _payoff(loan, "300975.00")
+        return real_record(**kwargs)  # ours then hits the key's unique constraint (IntegrityError)
+
+    monkeypatch.setattr(payoff_module, "payment_record", record_after_the_other_posting)
+    assert _payoff(loan, "300975.00") == theirs[0]  # their posting stands; ours wrote nothing
+    assert (LoanPayoff.objects.count(), LoanTransaction.objects.filter(idempotency_key="payoff-1").count()) == (1, 1)
+    loan.refresh_from_db()
+    assert (loan.status, loan.principal_balance) == ("paid_off", ZERO)
