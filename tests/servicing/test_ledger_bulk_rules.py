@@ -182,6 +182,8 @@ def test_one_audit_row_for_the_batch_with_its_range_and_totals(loans):
     )
     event = AuditEvent.objects.get(verb="journal.posted_bulk")
     assert (event.actor, event.target_id) == (actor, str(entry_of[first.pk]))  # the batch's first entry
+    # The row names the batch's first entry as the entry's own listing does: number, effective date, kind.
+    assert event.target_repr == f"JE {entry_of[first.pk]} 2027-03-01 Interest accrual"
     # Totals per account over the batch, by account code: interest income Cr 12.34 + 0.60 + 0.06 = 13.00;
     # interest receivable Dr the same. Three entries: the idle loan has none.
     assert event.after == {

@@ -17,9 +17,11 @@ import pytest
 from django.template.loader import render_to_string
 from pypdf import PdfReader
 
+from lending.core.models import AuditEvent, User
 from servicing import selectors
-from servicing.models import JournalEntry, LoanAccount, LoanPayoff, PayoffQuote
+from servicing.models import JournalEntry, LoanAccount, LoanPayoff, LoanTransaction, PayoffQuote
 from servicing.services import payments
+from servicing.services import payoff as payoff_module
 from servicing.services.ledger import journal_post
 from servicing.services.payments import PaymentError, payment_post
 from servicing.services.payoff import payoff_letter_context, payoff_letter_pdf, payoff_post, payoff_quote_issue
@@ -262,3 +264,142 @@ def test_a_quote_good_through_one_day_later_adds_one_day_of_interest(loan):
     # Per diem 300,000 x 6.5 % / 360 = 54.1666.. : 18 days = 975.00, 19 days = 1,029.17.
     assert _quote(loan, TODAY, TODAY).total == D("300975.00")
     assert _quote(loan, TODAY, TODAY + timedelta(days=1)).total == D("301029.17")
+
+
+def test_a_quote_is_audited_as_its_requester_with_the_loan_and_every_figure(loan):
+    servicer = user_with_role("servicer")
+    quote = payoff_quote_issue(loan=loan, as_of=TODAY, good_through=TODAY, actor=servicer, channel=STAFF)
+    event = AuditEvent.objects.get(verb="payoff.quoted")
+    assert (event.actor, event.target_id) == (servicer, str(quote.pk))
+    # 300,000.00 at 6.5 % from the disbursement (2026-11-13) to 2026-12-01: 18 days of 30/360, 975.00 of interest,
+    # 54.17 a day; the 1,050.00 escrow deposit is refunded after payoff, not deducted; nothing else is owed.
+    assert event.after == {
+        "loan": loan.loan_number,
+        "as_of": "2026-12-01",
+        "good_through": "2026-12-01",
+        "interest_paid_through": "2026-11-13",
+        "accrual_days": 18,
+        "principal": "300000.00",
+        "accrued_interest": "975.00",
+        "interest_credit": "0.00",
+        "interest": "975.00",
+        "interest_refund": "0.00",
+        "fees": "0.00",
+        "escrow_advance": "0.00",
+        "suspense_credit": "0.00",
+        "suspense_refund": "0.00",
+        "total": "300975.00",
+        "per_diem": "54.17",
+        "escrow_refund": "1050.00",
+    }
+
+
+def test_a_quote_asked_by_an_unsaved_user_is_recorded_as_asked_by_no_one(loan):
+    quote = payoff_quote_issue(
+        loan=loan, as_of=TODAY, good_through=TODAY, actor=User(email="nobody@example.com"), channel=PORTAL
+    )
+    quote.refresh_from_db()
+    assert (quote.requested_by, quote.channel, quote.loan_version) == (None, PORTAL, loan.version)
+
+
+def test_the_payoff_is_recorded_and_audited_as_its_poster_with_its_entries_and_figures(loan):
+    servicer = user_with_role("servicer")
+    txn = _payoff(loan, "301000.00", actor=servicer)  # 25.00 over the 300,975.00
+    payoff = LoanPayoff.objects.get(transaction=txn)
+    assert (payoff.posted_by, payoff.amount_received, payoff.overage_refund) == (
+        servicer,
+        D("301000.00"),
+        D("25.00"),
+    )
+    assert txn.journal_entry.memo == f"Payoff FW-payoff-1 of {loan.loan_number} (wire)"
+    event = AuditEvent.objects.get(verb="loan.paid_off")
+    assert (event.actor, event.target_id) == (servicer, str(loan.pk))
+    assert event.before == {"status": "active", "principal_balance": "300000.00"}
+    assert event.after == {
+        "status": "paid_off",
+        "paid_off_on": "2026-12-01",
+        "transaction": txn.pk,
+        "payoff": payoff.pk,
+        "amount": "301000.00",
+        "method": "wire",
+        "reference": "FW-payoff-1",
+        "overage_refund": "25.00",
+        # The payoff's entry, then the escrow refund's (1,050.00), then the overage's (25.00).
+        "journal_entries": [txn.journal_entry_id, payoff.escrow_refund_entry_id, payoff.refund_entry_id],
+        # The figures of the quote as of 2026-12-01 (test_a_quote_is_audited_as_its_requester_...).
+        "as_of": "2026-12-01",
+        "good_through": "2026-12-01",
+        "interest_paid_through": "2026-11-13",
+        "accrual_days": 18,
+        "principal": "300000.00",
+        "accrued_interest": "975.00",
+        "interest_credit": "0.00",
+        "interest": "975.00",
+        "interest_refund": "0.00",
+        "fees": "0.00",
+        "escrow_advance": "0.00",
+        "suspense_credit": "0.00",
+        "suspense_refund": "0.00",
+        "total": "300975.00",
+        "per_diem": "54.17",
+        "escrow_refund": "1050.00",
+    }
+
+
+def test_a_payoff_without_a_reference_is_named_by_its_key_and_by_an_unsaved_user_posted_by_no_one(loan):
+    txn = payoff_post(
+        loan=loan,
+        amount=D("300975.00"),
+        effective_date=TODAY,
+        method="check",
+        reference="",
+        idempotency_key="payoff-key-7",
+        actor=User(email="nobody@example.com"),
+    )
+    assert txn.journal_entry.memo == f"Payoff payoff-key-7 of {loan.loan_number} (check)"
+    assert LoanPayoff.objects.get(transaction=txn).posted_by is None
+
+
+def test_a_repeated_payoff_is_answered_from_its_key_without_waiting_for_the_loans_lock(loan, monkeypatch):
+    txn = _payoff(loan, "300975.00")
+    locked = []
+    monkeypatch.setattr(payoff_module, "_lock", lambda loan: locked.append(loan.pk))
+    assert _payoff(loan, "300975.00") == txn  # the retry: the first posting, nothing written
+    assert locked == []  # answered before the lock: a retry never queues behind a posting on the loan
+    assert LoanPayoff.objects.count() == 1
+
+
+def test_a_payoff_posted_by_someone_else_while_waiting_for_the_lock_is_answered_with_theirs(loan, monkeypatch):
+    real_lock = payoff_module._lock
+    theirs = []
+    calls = []
+
+    def lock_after_the_other_posting(locking):
+        calls.append(locking.pk)
+        if len(calls) == 1:  # the other caller, holding the lock, posts the same key first (its own lock: call 2)
+            theirs.append(_payoff(loan, "300975.00"))
+        return real_lock(locking)
+
+    monkeypatch.setattr(payoff_module, "_lock", lock_after_the_other_posting)
+    # Ours then finds their posting under the lock and answers with it, not refused for a loan already closed.
+    assert _payoff(loan, "300975.00") == theirs[0]
+    assert LoanPayoff.objects.count() == 1
+    loan.refresh_from_db()
+    assert loan.status == "paid_off"
+
+
+def test_a_payoff_whose_key_is_taken_at_the_write_is_answered_with_the_posting_that_took_it(loan, monkeypatch):
+    real_record = payoff_module.payment_record
+    theirs = []
+
+    def record_after_the_other_posting(**kwargs):
+        if not theirs:  # between our checks and our write, another caller posts the same key and commits
+            theirs.append(None)  # first: the other posting's own write comes through here too
+            theirs[0] = _payoff(loan, "300975.00")
+        return real_record(**kwargs)  # ours then hits the key's unique constraint (IntegrityError)
+
+    monkeypatch.setattr(payoff_module, "payment_record", record_after_the_other_posting)
+    assert _payoff(loan, "300975.00") == theirs[0]  # their posting stands; ours wrote nothing
+    assert (LoanPayoff.objects.count(), LoanTransaction.objects.filter(idempotency_key="payoff-1").count()) == (1, 1)
+    loan.refresh_from_db()
+    assert (loan.status, loan.principal_balance) == ("paid_off", ZERO)

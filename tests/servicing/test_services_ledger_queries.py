@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from servicing.services.ledger import journal_post
+from servicing.services.ledger import journal_post, journal_reverse
 from tests.servicing.factories import boarded_loan
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +33,23 @@ def test_a_posting_is_eight_statements_and_seven_when_the_caller_holds_the_loans
     assert _statements(loan, loan_locked=True) == 7
     loan.refresh_from_db()
     assert loan.fees_due == D("10.00")  # 5.00 + 5.00
+
+
+def _reversal_statements(loan, lines) -> int:
+    entry = journal_post(
+        actor=None, loan=loan, effective_date=date(2027, 1, 5), kind="adjustment", memo="", lines=lines
+    )
+    with CaptureQueriesContext(connection) as queries:
+        journal_reverse(actor=None, entry=entry, reason="posted in error")
+    return len(queries)
+
+
+def test_a_reversal_reads_its_lines_with_their_accounts_in_one_statement():
+    loan = boarded_loan(consumer=True)
+    # Two lines or four: the same statements. The lines are read with their accounts joined, not one account
+    # query per line (a constant count per reversal, whatever the entry's size).
+    two = _reversal_statements(loan, FEE)
+    four = _reversal_statements(loan, FEE + FEE)
+    assert four == two
+    loan.refresh_from_db()
+    assert loan.fees_due == D("0.00")  # each fee posted and reversed: 5.00 - 5.00 + 10.00 - 10.00

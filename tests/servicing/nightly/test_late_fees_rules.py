@@ -14,11 +14,11 @@ from decimal import Decimal
 import pytest
 
 from lending.core import roles
-from lending.core.models import AuditEvent
+from lending.core.models import AuditEvent, User
 from servicing.models import BorrowerDocument, Installment, JournalEntry, LoanAccount, LoanFee
-from servicing.services import payments
-from servicing.services.fees import late_fees_assess
-from servicing.services.ledger import journal_post
+from servicing.services import fees, payments
+from servicing.services.fees import FeeError, fee_waive, late_fees_assess
+from servicing.services.ledger import journal_post, journal_reverse
 from servicing.services.nightly.steps.late_fees import LateFeesStep
 from tests.core.factories import user_with_role
 from tests.servicing.factories import boarded_loan
@@ -168,3 +168,74 @@ def test_another_kind_of_fee_on_the_installment_does_not_stand_for_its_late_fee(
     Installment.objects.filter(pk=installment.pk).update(fees=D("25.00"))
     _run(date(2027, 2, 17))
     assert LoanFee.objects.get(kind=LoanFee.Kind.LATE_FEE).amount == D("94.81")  # 5 % of 1,896.20
+
+
+# --- the waiver: what is stored, on which day, the audit row, and a refusal that writes nothing ------------------
+
+
+def _assessed_fee() -> tuple[LoanAccount, LoanFee]:
+    loan = _late_loan()
+    _run(date(2027, 2, 17))  # the first late day: 5 % of 1,896.20 = 94.81, assessed on Feb 17
+    return loan, LoanFee.objects.get()
+
+
+def test_a_waiver_is_stored_on_the_fee_dated_today_and_audited_with_its_figures(monkeypatch):
+    loan, fee = _assessed_fee()
+    monkeypatch.setattr(fees.timezone, "localdate", lambda: date(2027, 3, 1))  # today is after the assessment
+    servicer = user_with_role(roles.SERVICER)
+    fee_waive(fee=fee, actor=servicer, reason="  first late payment in 10 years  ")
+    fee.refresh_from_db()  # as stored, not only the instance handed back
+    entry = fee.waiver_entry
+    assert (fee.waived_amount, fee.waived_on, fee.waived_by, fee.waiver_reason) == (
+        D("94.81"),
+        date(2027, 3, 1),
+        servicer,
+        "first late payment in 10 years",
+    )
+    assert (entry.effective_date, entry.reverses_id, entry.created_by) == (
+        date(2027, 3, 1),
+        fee.journal_entry_id,
+        servicer,
+    )
+    # Only the late fee comes off installment 2 (94.81 - 94.81); its other fees stay as they were.
+    second = _installment(loan, 2)
+    assert (second.late_fees, second.fees) == (D("0.00"), D("0.00"))
+    event = AuditEvent.objects.get(verb="fee.waived")
+    assert (event.actor, event.target_id, event.note) == (servicer, str(fee.pk), "first late payment in 10 years")
+    assert event.before == {"waived_amount": "0.00"}
+    assert event.after == {
+        "loan": loan.loan_number,
+        "amount": "94.81",
+        "waived_on": "2027-03-01",
+        "waiver_entry": entry.pk,
+    }
+
+
+def test_a_fee_assessed_after_today_is_waived_on_its_assessment_day(monkeypatch):
+    _, fee = _assessed_fee()
+    monkeypatch.setattr(fees.timezone, "localdate", lambda: date(2027, 2, 10))  # a close run ahead of the calendar
+    fee = fee_waive(fee=fee, actor=None, reason="goodwill")
+    fee.refresh_from_db()
+    assert (fee.waived_on, fee.waiver_entry.effective_date) == (date(2027, 2, 17), date(2027, 2, 17))
+
+
+def test_a_waiver_by_no_one_or_an_unsaved_user_records_no_one_and_keeps_255_characters_of_the_reason():
+    _, fee = _assessed_fee()
+    fee_waive(fee=fee, actor=User(email="nobody@example.com"), reason="r" * 300)
+    fee.refresh_from_db()
+    assert (fee.waived_by, fee.waiver_reason) == (None, "r" * 255)
+    assert AuditEvent.objects.get(verb="fee.waived").note == "r" * 300  # the note keeps the whole reason
+
+
+def test_a_fee_whose_entry_is_already_reversed_is_refused_in_words_and_not_waived():
+    loan, fee = _assessed_fee()
+    reversal = journal_reverse(actor=None, entry=fee.journal_entry, reason="posted in error")
+    with pytest.raises(FeeError) as refused:
+        fee_waive(fee=fee, actor=None, reason="goodwill")
+    assert str(refused.value) == (
+        f"The fee cannot be waived: JE {fee.journal_entry_id} is already reversed (by JE {reversal.pk})."
+    )
+    fee.refresh_from_db()
+    assert (fee.waived_amount, fee.waived_on, fee.waiver_entry) == (D("0.00"), None, None)
+    assert _installment(loan, 2).late_fees == D("94.81")  # still owed on the installment
+    assert not AuditEvent.objects.filter(verb="fee.waived").exists()
