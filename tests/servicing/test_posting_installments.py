@@ -1,0 +1,98 @@
+"""How a payment's lines land on its installments (``servicing.services.posting``: ``dues_of``,
+``installments_add``, ``installments_unapply``, ``loan_dates``), pinned where the complete mutation run of
+session 10 found no test: a fee line on a paid installment followed by the next installment's line, principal
+left by prepayments shared out over two installments, and interest paid through once every installment's
+interest is paid. Each test asserts what was written."""
+
+from decimal import Decimal
+
+import pytest
+from django.db.models import F
+
+from servicing.models import Installment, LoanAccount
+from servicing.services.posting import loans_dates_refresh
+from tests.servicing.factories import boarded_loan
+from tests.servicing.factories_portal import set_today
+from tests.servicing.test_payments import _assert_books, _lines, _pay
+from tests.servicing.test_posting_pieces import _charge_fees
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+ZERO = D("0.00")
+
+
+def _numbered(loan, *numbers) -> list[Installment]:
+    return list(Installment.objects.filter(loan=loan, number__in=numbers).order_by("number"))
+
+
+def _paid(installment) -> tuple[Decimal, Decimal, Decimal, object]:
+    installment.refresh_from_db()
+    return (installment.paid_interest, installment.paid_principal, installment.paid_late_fees, installment.paid_on)
+
+
+def test_a_payment_of_a_paid_installments_late_fee_and_the_next_installment_pays_both(monkeypatch):
+    loan = boarded_loan(consumer=True)
+    first, second = _numbered(loan, 1, 2)
+    set_today(monkeypatch, first.due_date)
+    _pay(loan, first.payment, "first", when=first.due_date)
+    _charge_fees(loan, first, late_fees=D("15.00"), fees=ZERO)
+    # On the first's due date the payment is for its 15.00 late fee (the first is paid, the fee still owed) and
+    # the next installment billed, the second: 15.00 + the second's periodic payment pays both in full.
+    txn = _pay(loan, second.payment + D("15.00"), "fee-and-second", when=first.due_date)
+    assert _lines(txn) == {
+        (1, "late_fees"): D("15.00"),
+        (2, "interest"): second.interest,
+        (2, "principal"): second.principal,
+    }
+    assert _paid(first) == (first.interest, first.principal, D("15.00"), first.due_date)
+    assert _paid(second) == (second.interest, second.principal, ZERO, first.due_date)
+    loan.refresh_from_db()
+    assert loan.interest_paid_through == second.due_date
+    _assert_books()
+
+
+def test_principal_left_by_prepayments_goes_to_the_oldest_due_and_the_next_is_settled_with_what_remains(
+    monkeypatch,
+):
+    loan = boarded_loan(consumer=True)
+    first = _numbered(loan, 1)[0]
+    # A curtailment leaves 10.00 more principal than the first installment asks for (the schedule after it
+    # charges interest on what is left).
+    _pay(loan, loan.principal_balance - first.principal - D("10.00"), "curtail", directive="principal_only")
+    loan.refresh_from_db()
+    first, second, third = _numbered(loan, 1, 2, 3)  # as the curtailment left them
+    left = loan.principal_balance - first.principal
+    assert left == D("10.00")
+    # The schedule asks the second for 50.00 more principal than the loan owes once the first is paid (as
+    # prepayments can leave it): the first is owed its whole principal, the second only what is left, the third
+    # nothing.
+    Installment.objects.filter(pk=second.pk).update(principal=left + 50, payment=second.interest + left + 50)
+    set_today(monkeypatch, second.due_date)
+    # Both due by the second's due date: the first's periodic payment, the second's interest and what is left.
+    txn = _pay(loan, first.payment + second.interest + left, "both", when=second.due_date)
+    assert _lines(txn) == {
+        (1, "interest"): first.interest,
+        (1, "principal"): first.principal,
+        (2, "interest"): second.interest,
+        (2, "principal"): left,
+    }
+    assert _paid(first) == (first.interest, first.principal, ZERO, second.due_date)
+    # The second, shrunk to what was left, is settled by it; the third is not touched.
+    assert _paid(second) == (second.interest, left, ZERO, second.due_date)
+    assert _paid(third) == (ZERO, ZERO, ZERO, None)
+    loan.refresh_from_db()
+    assert loan.principal_balance == ZERO
+    _assert_books()
+
+
+def test_interest_is_paid_through_the_last_due_date_once_every_installments_interest_is_paid():
+    loan = boarded_loan(consumer=True)
+    installments = list(Installment.objects.filter(loan=loan).order_by("due_date"))
+    assert len(installments) == 36
+    Installment.objects.filter(loan=loan).update(paid_interest=F("interest"))
+    loans_dates_refresh([loan.pk])
+    assert LoanAccount.objects.get(pk=loan.pk).interest_paid_through == installments[-1].due_date
+    # Every installment but the last with its interest paid: paid through the one before the last.
+    Installment.objects.filter(pk=installments[-1].pk).update(paid_interest=ZERO)
+    loans_dates_refresh([loan.pk])
+    assert LoanAccount.objects.get(pk=loan.pk).interest_paid_through == installments[-2].due_date
