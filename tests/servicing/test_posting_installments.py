@@ -4,15 +4,19 @@ session 10 found no test: a fee line on a paid installment followed by the next 
 left by prepayments shared out over two installments, and interest paid through once every installment's
 interest is paid. Each test asserts what was written."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.db.models import F
 
-from servicing.models import Installment, LoanAccount
+from servicing.models import Installment, LoanAccount, LoanTransaction
+from servicing.services.payments import PaymentError
 from servicing.services.posting import loans_dates_refresh
+from servicing.services.transfer_boarding import loan_board_transfer
 from tests.servicing.factories import boarded_loan
 from tests.servicing.factories_portal import set_today
+from tests.servicing.test_boarding_transfer import transfer
 from tests.servicing.test_payments import _assert_books, _lines, _pay
 from tests.servicing.test_posting_pieces import _charge_fees
 
@@ -96,3 +100,59 @@ def test_interest_is_paid_through_the_last_due_date_once_every_installments_inte
     Installment.objects.filter(pk=installments[-1].pk).update(paid_interest=ZERO)
     loans_dates_refresh([loan.pk])
     assert LoanAccount.objects.get(pk=loan.pk).interest_paid_through == installments[-2].due_date
+
+
+# --- the loan's derived dates, as a reversal or a replay refreshes them (loans_dates_refresh) -----------------------
+
+
+def _dates(loan) -> tuple[object, object]:
+    loans_dates_refresh([loan.pk])
+    return tuple(LoanAccount.objects.values_list("next_due_date", "interest_paid_through").get(pk=loan.pk))
+
+
+def test_the_next_due_date_skips_an_installment_asking_for_nothing_not_one_asking_for_fifty_cents():
+    loan = boarded_loan(consumer=True)
+    first, second, third = _numbered(loan, 1, 2, 3)
+    Installment.objects.filter(pk=first.pk).update(
+        paid_interest=F("interest"), paid_principal=F("principal"), paid_on=first.due_date
+    )
+    Installment.objects.filter(pk=second.pk).update(interest=ZERO, principal=ZERO, payment=ZERO)
+    Installment.objects.filter(pk=third.pk).update(interest=ZERO, principal=D("0.50"), payment=D("0.50"))
+    # The first paid, the second asks for nothing (not due), the third asks for 0.50 (due). Interest is paid
+    # through the third: the first's interest is paid, the second's and the third's are nothing.
+    assert _dates(loan) == (third.due_date, third.due_date)
+
+
+def test_a_loans_dates_are_its_own_installments_not_another_loans():
+    # Another loan with installments due (and interest unpaid) months before this loan's, on the 15th: one of
+    # them falls between this loan's first two due dates.
+    boarded_loan(consumer=True, closing_date=date(2026, 8, 14), first_payment_date=date(2026, 10, 15))
+    loan = boarded_loan(consumer=True)
+    first, second = _numbered(loan, 1, 2)
+    assert (first.due_date, second.due_date) == (date(2027, 1, 1), date(2027, 2, 1))
+    Installment.objects.filter(pk=first.pk).update(
+        paid_interest=F("interest"), paid_principal=F("principal"), paid_on=first.due_date
+    )
+    assert _dates(loan) == (second.due_date, first.due_date)
+
+
+def test_a_loan_not_transferred_is_paid_through_its_disbursement_date_not_a_transferred_loans_boarding_date():
+    transferred = loan_board_transfer(loan=transfer(), actor=None)
+    assert transferred.interest_paid_through == date(2025, 12, 1)  # the boarding date of the transfer
+    loan = boarded_loan(consumer=True)
+    first = _numbered(loan, 1)[0]
+    assert _dates(loan) == (first.due_date, loan.disbursement_date)
+    assert loan.disbursement_date != date(2025, 12, 1)
+
+
+# --- the guards ---------------------------------------------------------------------------------------------------
+
+
+def test_a_payment_on_a_paid_off_loan_is_refused_naming_the_loan_and_nothing_is_written():
+    loan = boarded_loan(consumer=True)
+    LoanAccount.objects.filter(pk=loan.pk).update(status=LoanAccount.Status.PAID_OFF)
+    loan.refresh_from_db()
+    with pytest.raises(PaymentError) as refused:
+        _pay(loan, "100.00", "after-payoff")
+    assert (str(refused.value), refused.value.field) == (f"loan: {loan.loan_number} is paid off", "loan")
+    assert not LoanTransaction.objects.filter(loan=loan).exists()
