@@ -145,6 +145,15 @@ def test_a_loan_not_transferred_is_paid_through_its_disbursement_date_not_a_tran
     assert loan.disbursement_date != date(2025, 12, 1)
 
 
+def test_a_loan_funded_after_its_closing_is_paid_through_its_disbursement_date_not_its_funding_day():
+    # Closed (and disbursed) on its closing date, the wire funded three days later: interest runs from the
+    # disbursement date, and the disbursement's journal entry is dated the funding day.
+    loan = boarded_loan(consumer=True, funded_on=date(2026, 11, 16))
+    first = _numbered(loan, 1)[0]
+    assert loan.disbursement_date == date(2026, 11, 13)
+    assert _dates(loan) == (first.due_date, date(2026, 11, 13))
+
+
 # --- the guards ---------------------------------------------------------------------------------------------------
 
 
