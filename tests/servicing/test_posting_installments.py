@@ -102,6 +102,37 @@ def test_interest_is_paid_through_the_last_due_date_once_every_installments_inte
     assert LoanAccount.objects.get(pk=loan.pk).interest_paid_through == installments[-2].due_date
 
 
+# --- which installments a payment is for ------------------------------------------------------------------------
+
+
+def test_a_payment_is_for_its_own_loans_installments_not_those_of_another_loan_due_earlier(monkeypatch):
+    # Another loan with two installments due (2026-10-15 and 2026-11-15) before this payment's date.
+    other = boarded_loan(consumer=True, closing_date=date(2026, 8, 14), first_payment_date=date(2026, 10, 15))
+    loan = boarded_loan(consumer=True)
+    first = _numbered(loan, 1)[0]
+    set_today(monkeypatch, date(2026, 12, 1))
+    txn = _pay(loan, first.payment, "own", when=date(2026, 12, 1))
+    assert _lines(txn) == {(1, "interest"): first.interest, (1, "principal"): first.principal}
+    assert _paid(first) == (first.interest, first.principal, ZERO, date(2026, 12, 1))
+    assert [_paid(i) for i in _numbered(other, 1, 2, 3)] == [(ZERO, ZERO, ZERO, None)] * 3
+    _assert_books()
+
+
+def test_an_installment_settled_short_is_not_paid_again_the_payment_is_for_the_next_one(monkeypatch):
+    loan = boarded_loan(consumer=True)
+    first, second = _numbered(loan, 1, 2)
+    # The first settled 10.00 short of its scheduled principal (as prepayments can leave it): settled, it owes
+    # nothing more, so a payment on its due date is for the second alone.
+    Installment.objects.filter(pk=first.pk).update(
+        paid_interest=F("interest"), paid_principal=F("principal") - 10, paid_on=first.due_date
+    )
+    set_today(monkeypatch, first.due_date)
+    txn = _pay(loan, second.payment, "second", when=first.due_date)
+    assert _lines(txn) == {(2, "interest"): second.interest, (2, "principal"): second.principal}
+    assert _paid(first) == (first.interest, first.principal - 10, ZERO, first.due_date)
+    assert _paid(second) == (second.interest, second.principal, ZERO, first.due_date)
+
+
 # --- the loan's derived dates, as a reversal or a replay refreshes them (loans_dates_refresh) -----------------------
 
 
