@@ -375,6 +375,13 @@ def test_a_replay_shows_a_payments_buckets_summed_over_the_installments_it_paid(
     change = later.replay_changes.get()
     # Taken off and put back by the replay, the later payment still settles both installments on its own date.
     assert [i.paid_on for i in _numbered(loan, 1, 2)] == [TODAY, TODAY]
+    # Put back after the backdated 100.00 (held in suspense: short of the third's periodic payment), it takes the
+    # 100.00 out of suspense and leaves 100.00 there for the third: a net suspense change of nothing, so no line.
+    assert _lines(later) == {
+        (number, bucket): getattr(installment, bucket)
+        for number, installment in ((1, one), (2, two))
+        for bucket in ("interest", "principal", "escrow")
+    }
     # Before the replay the later payment paid both installments: each bucket is the sum over the two.
     assert change.before == {
         "interest": str(one.interest + two.interest),
