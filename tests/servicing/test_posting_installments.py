@@ -17,7 +17,7 @@ from servicing.services.transfer_boarding import loan_board_transfer
 from tests.servicing.factories import boarded_loan
 from tests.servicing.factories_portal import set_today
 from tests.servicing.test_boarding_transfer import transfer
-from tests.servicing.test_payments import _assert_books, _lines, _pay
+from tests.servicing.test_payments import TODAY, _assert_books, _lines, _pay
 from tests.servicing.test_posting_pieces import _charge_fees
 
 pytestmark = pytest.mark.django_db
@@ -196,3 +196,17 @@ def test_a_payment_on_a_paid_off_loan_is_refused_naming_the_loan_and_nothing_is_
         _pay(loan, "100.00", "after-payoff")
     assert (str(refused.value), refused.value.field) == (f"loan: {loan.loan_number} is paid off", "loan")
     assert not LoanTransaction.objects.filter(loan=loan).exists()
+
+
+def test_escrow_still_owed_is_the_escrow_less_what_was_paid_and_the_rest_is_a_prepayment():
+    loan = boarded_loan()  # an escrowed mortgage
+    LoanAccount.objects.filter(pk=loan.pk).update(allocation_strategy="fees_interest_principal")
+    loan.refresh_from_db()
+    first = _numbered(loan, 1)[0]
+    # The first paid ahead but 2.00 short of its escrow; then 102.00: 2.00 finishes its escrow, 100.00 is prepaid.
+    _pay(loan, first.payment - 2, "short")
+    txn = _pay(loan, D("102.00"), "rest")
+    assert _lines(txn) == {(1, "escrow"): D("2.00"), (None, "prepayment"): D("100.00")}
+    first.refresh_from_db()
+    assert (first.paid_escrow, first.paid_on) == (first.escrow, TODAY)
+    _assert_books()
