@@ -108,6 +108,9 @@ def test_a_payoff_records_who_posted_it_on_its_transaction_and_its_entry():
     txn = LoanTransaction.objects.get(pk=_payoff(loan, actor=servicer).pk)
     assert (txn.kind, txn.method, txn.reference, txn.idempotency_key) == ("payment", "wire", "FW-1", "payoff-1")
     assert (txn.posted_by, txn.journal_entry.created_by) == (servicer, servicer)
+    # The entry is the loan's: its balances move with it (the payoff leaves no principal).
+    assert (txn.loan_id, txn.journal_entry.loan_id) == (loan.pk, loan.pk)
+    assert LoanAccount.objects.get(pk=loan.pk).principal_balance == ZERO
     assert AuditEvent.objects.get(verb="journal.posted", target_id=str(txn.journal_entry_id)).actor == servicer
 
 
@@ -370,6 +373,15 @@ def test_a_replay_shows_a_payments_buckets_summed_over_the_installments_it_paid(
     later = _pay(loan, one.payment + two.payment, "both")
     _pay(loan, D("100.00"), "backdated", when=date(2026, 11, 20))  # replays the later payment
     change = later.replay_changes.get()
+    # Taken off and put back by the replay, the later payment still settles both installments on its own date.
+    assert [i.paid_on for i in _numbered(loan, 1, 2)] == [TODAY, TODAY]
+    # Put back after the backdated 100.00 (held in suspense: short of the third's periodic payment), it takes the
+    # 100.00 out of suspense and leaves 100.00 there for the third: a net suspense change of nothing, so no line.
+    assert _lines(later) == {
+        (number, bucket): getattr(installment, bucket)
+        for number, installment in ((1, one), (2, two))
+        for bucket in ("interest", "principal", "escrow")
+    }
     # Before the replay the later payment paid both installments: each bucket is the sum over the two.
     assert change.before == {
         "interest": str(one.interest + two.interest),
