@@ -138,7 +138,8 @@ def test_an_installment_settled_short_is_not_paid_again_the_payment_is_for_the_n
 
 def _dates(loan) -> tuple[object, object]:
     loans_dates_refresh([loan.pk])
-    return tuple(LoanAccount.objects.values_list("next_due_date", "interest_paid_through").get(pk=loan.pk))
+    next_due, paid_through = LoanAccount.objects.values_list("next_due_date", "interest_paid_through").get(pk=loan.pk)
+    return next_due, paid_through
 
 
 def test_the_next_due_date_skips_an_installment_asking_for_nothing_not_one_asking_for_fifty_cents():
