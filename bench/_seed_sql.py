@@ -19,7 +19,7 @@ client CPU (generating the rows alone costs 0.16 s: the insert is the work). ``C
 
 from __future__ import annotations
 
-_K = "generate_series(%(lo)s, %(hi)s) AS k"
+_K = "generate_series(%(lo)s::bigint, %(hi)s::bigint) AS k"
 _TPL = "JOIN bench_tpl t ON t.id = k %% %(ntpl)s"
 _ROWS = "CROSS JOIN LATERAL (SELECT * FROM bench_tpl_row WHERE tpl = k %% %(ntpl)s{paid} ORDER BY number) r"
 _ALL = _ROWS.format(paid="")
@@ -186,7 +186,8 @@ STATEMENTS = (
 DAILY_TOTALS = """
 INSERT INTO servicing_ledgerdailybalance (account_id, date, debit, credit, line_count)
 SELECT line.account, line.day, sum(c.loans * line.debit), sum(c.loans * line.credit), sum(c.loans)
-  FROM (SELECT k %% %(ntpl)s AS tpl, count(*) AS loans FROM generate_series(%(lo)s, %(hi)s) AS k GROUP BY 1) c
+  FROM (SELECT k %% %(ntpl)s AS tpl, count(*) AS loans
+          FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) AS k GROUP BY 1) c
   JOIN bench_tpl t ON t.id = c.tpl
   JOIN bench_tpl_row r1 ON r1.tpl = t.id AND r1.number = 1
   CROSS JOIN LATERAL (

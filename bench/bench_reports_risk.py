@@ -64,7 +64,7 @@ INSERT INTO origination_application (number, status, purpose, declarations, inta
 SELECT 'BENCH-R-' || g, (ARRAY['funded', 'funded', 'funded', 'denied', 'withdrawn', 'processing', 'underwriting',
     'approved'])[1 + g %% 8], 'purchase', '{}', '', %(start)s::timestamptz + (g %% 330) * interval '1 day', now(),
     %(product)s, now(), %(start)s::date + (g %% 330), 200000 + (g %% 100) * 1000, (%(officers)s::bigint[])[1 + g %% 20]
-FROM generate_series(1, %(n)s) g
+FROM generate_series(1, %(n)s::int) g
 """
 TRANSITIONS = """
 INSERT INTO origination_transitionlog (application_id, transition, from_status, to_status, note, created_at)
@@ -91,7 +91,7 @@ LEAD_SQL = (
     """INSERT INTO crm_contact (first_name, last_name, email, email_normalized, phone, phone_normalized,
         consent_to_contact, consent_source, created_at, updated_at)
     SELECT 'Bench', 'Lead ' || g, 'bench-r-' || g || '@lead.test', 'bench-r-' || g || '@lead.test', '', '', false,
-        '', now(), now() FROM generate_series(1, %(n)s) g""",
+        '', now(), now() FROM generate_series(1, %(n)s::int) g""",
     """INSERT INTO crm_lead (contact_id, stage, lost_reason, source_id, campaign_code, purpose, message, created_at,
         updated_at, stage_changed_at, application_id, referral_partner_id, officer_id)
     SELECT c.id, CASE WHEN c.rn <= %(converted)s THEN 'application' ELSE 'new' END, '',
