@@ -43,6 +43,19 @@ def set_today(monkeypatch, day: date) -> None:
     monkeypatch.setattr(payments, "_today", lambda: day)
 
 
+def ach_schedule(loan, amount="1000.00", key="k1", *, when=TODAY, principal_only=False, bank=BANK):
+    """An ACH payment scheduled by the loan's borrower (``amount`` a string or a Decimal)."""
+    return ach.ach_payment_schedule(
+        loan=loan,
+        amount=Decimal(amount) if isinstance(amount, str) else amount,
+        scheduled_date=when,
+        principal_only=principal_only,
+        bank=bank,
+        actor=loan.borrower,
+        idempotency_key=key,
+    )
+
+
 def pay_installments(monkeypatch, loan: LoanAccount, count: int) -> list[LoanTransaction]:
     """Pay the first ``count`` installments in full, each on its due date (``today`` moved along)."""
     posted = []

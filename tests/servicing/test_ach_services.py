@@ -15,6 +15,7 @@ from servicing.selectors import portal as portal_selectors
 from servicing.services import ach
 from servicing.services.ach import AchError, BankDetails, routing_number_valid
 from tests.servicing.factories_portal import BANK, TODAY, borrower_loan, set_today
+from tests.servicing.factories_portal import ach_schedule as _schedule
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -28,18 +29,6 @@ def _today(monkeypatch):
 @pytest.fixture
 def loan():
     return borrower_loan()
-
-
-def _schedule(loan, amount="1000.00", key="k1", *, when=TODAY, principal_only=False, bank=BANK):
-    return ach.ach_payment_schedule(
-        loan=loan,
-        amount=D(amount),
-        scheduled_date=when,
-        principal_only=principal_only,
-        bank=bank,
-        actor=loan.borrower,
-        idempotency_key=key,
-    )
 
 
 def _first(loan) -> Installment:

@@ -23,6 +23,7 @@ from servicing.services.ach import AchError, BankDetails, routing_number_valid
 from servicing.services.payments import payment_reverse
 from tests.core.factories import user_with_role
 from tests.servicing.factories_portal import BANK, ROUTING, TODAY, borrower_loan, set_today
+from tests.servicing.factories_portal import ach_schedule as _schedule
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -36,18 +37,6 @@ def _today(monkeypatch):
 @pytest.fixture
 def loan():
     return borrower_loan()
-
-
-def _schedule(loan, amount="1000.00", key="k1", *, when=TODAY, principal_only=False, bank=BANK):
-    return ach.ach_payment_schedule(
-        loan=loan,
-        amount=amount if not isinstance(amount, str) else D(amount),
-        scheduled_date=when,
-        principal_only=principal_only,
-        bank=bank,
-        actor=loan.borrower,
-        idempotency_key=key,
-    )
 
 
 def _refused(call, *args, **kwargs) -> AchError:
