@@ -119,6 +119,33 @@ def test_the_score_counts_only_tried_mutants_and_nothing_tried_is_zero():
     assert mutation.Row("m.py", mutants=0, killed=0, not_run=0, seconds=0).score == 1.0
 
 
+def test_a_mutants_session_leaves_out_the_plugins_no_mutation_test_needs():
+    """Each mutant is a pytest session: Faker's plugin and the unraisable/thread exception plugins cost most of a
+    short session's CPU (pyproject.toml says how much), and no test uses them."""
+    args = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]["pytest_add_cli_args"]
+    disabled = {args[i + 1] for i, arg in enumerate(args) if arg == "-p"}
+    assert disabled == {"no:cacheprovider", "no:xdist", "no:faker", "no:unraisableexception", "no:threadexception"}
+    uses_faker_fixture = re.compile(r"def \w+\([^)]*\bfaker\b")
+    assert [p for p in (ROOT / "tests").rglob("*.py") if uses_faker_fixture.search(p.read_text())] == []
+
+
+def test_side_by_side_runs_start_the_servicing_modules_and_the_largest_first():
+    order = mutation.longest_first(
+        [
+            "lending/finance/ratios.py",
+            "servicing/services/replay.py",
+            "lending/finance/apr.py",
+            "servicing/services/payments.py",
+        ]
+    )
+    assert order == [
+        "servicing/services/payments.py",
+        "servicing/services/replay.py",
+        "lending/finance/apr.py",
+        "lending/finance/ratios.py",
+    ]
+
+
 def test_a_postgres_run_reuses_one_test_database_across_the_mutants_sessions():
     config = tomllib.loads(mutation._pyproject("servicing/services/ledger_entry.py", ["tests/x.py"], reuse_db=True))
     assert config["tool"]["mutmut"]["pytest_add_cli_args"][-1] == "--reuse-db"
