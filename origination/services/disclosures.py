@@ -27,6 +27,7 @@ from lending.core.services import audit_record
 from lending.finance import escrow
 from origination.models import Application, Disclosure
 from origination.models.choices import DisclosureRule
+from origination.services import pdf_text
 from origination.services.compliance import compliance_run
 from origination.services.figures import DisclosureError, LoanFigures, figures_for
 from origination.services.figures import (  # re-exported: the demo seeds closings with it
@@ -117,6 +118,7 @@ def pdf_render(
     worker rendering thousands of statements or letters pays for none of them per document."""
     html = render_to_string(template_name, context)
     _deflate_at_default_level()
+    pdf_text.install()
     fonts = _font_config()
     sheets = [_stylesheet(path) for path in stylesheets]
     document = _html_class()(string=html, base_url=str(settings.BASE_DIR))
