@@ -27,6 +27,7 @@ from lending.core.services import audit_record
 from lending.finance import escrow
 from origination.models import Application, Disclosure
 from origination.models.choices import DisclosureRule
+from origination.services import pdf_text
 from origination.services.compliance import compliance_run
 from origination.services.figures import DisclosureError, LoanFigures, figures_for
 from origination.services.figures import (  # re-exported: the demo seeds closings with it
@@ -115,13 +116,22 @@ def pdf_render(
     document base's, for the templates that extend it; a template with a page of its own passes its own. They, the
     user-agent sheet (``_html_class``) and the font configuration are each made once per process and thread, so a
     worker rendering thousands of statements or letters pays for none of them per document."""
+    return pdf_render_pages(template_name, context, stylesheets=stylesheets)[0]
+
+
+def pdf_render_pages(
+    template_name: str, context: dict[str, Any], *, stylesheets: tuple[str, ...] = (LOAN_DOCUMENT_STYLESHEET,)
+) -> tuple[bytes, int]:
+    """``pdf_render``'s PDF and its number of pages, as WeasyPrint laid them out: a caller storing the PDF with its
+    page count need not read the PDF back (servicing.services.documents.pdf_pages)."""
     html = render_to_string(template_name, context)
     _deflate_at_default_level()
+    pdf_text.install()
     fonts = _font_config()
     sheets = [_stylesheet(path) for path in stylesheets]
-    document = _html_class()(string=html, base_url=str(settings.BASE_DIR))
-    pdf: bytes = document.write_pdf(stylesheets=sheets, font_config=fonts)
-    return pdf
+    document = _html_class()(string=html, base_url=str(settings.BASE_DIR)).render(stylesheets=sheets, font_config=fonts)
+    pdf: bytes = document.write_pdf()
+    return pdf, len(document.pages)
 
 
 PDF_DEFLATE_LEVEL = 6  # zlib's default: within 5 % of level 9's size at a seventh of its time

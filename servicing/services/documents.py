@@ -63,10 +63,12 @@ def document_store(
     pdf: bytes,
     actor: User | None,
     new_version: bool = False,
+    pages: int | None = None,
 ) -> BorrowerDocument:
     """Store ``pdf`` as ``loan``'s ``kind`` document about ``key``, audited. Idempotent: when that document exists
     already it is returned unchanged, unless ``new_version`` asks for a regenerated one (stored beside the old,
-    which stays as the borrower received it)."""
+    which stays as the borrower received it). ``pages`` is the PDF's page count when the caller rendered it and knows
+    it (reading it back from the PDF costs a statement run a few per cent); counted from the PDF otherwise."""
     with transaction.atomic():
         existing = document_existing(loan=loan, kind=kind, key=key)
         if existing is not None and not new_version:
@@ -82,7 +84,7 @@ def document_store(
             title=title[:200],
             document_date=document_date,
             sha256=hashlib.sha256(pdf).hexdigest(),
-            pages=pdf_pages(pdf),
+            pages=pdf_pages(pdf) if pages is None else pages,
             created_by=actor if actor is not None and actor.pk else None,
             delivery=delivery_for(loan),
         )

@@ -18,7 +18,7 @@ from django.utils import timezone
 from lending.core.models import User
 from lending.core.services import audit_event, audit_record_many
 from lending.core.templatetags.money import format_money
-from origination.services.disclosures import pdf_render, percent_display
+from origination.services.disclosures import pdf_render, pdf_render_pages, percent_display
 from servicing.models import BorrowerDocument, Statement
 from servicing.selectors.statements import Breakdown, StatementFigures, statement_figures
 from servicing.services.documents import document_store
@@ -116,6 +116,11 @@ def statement_pdf(figures: StatementFigures) -> bytes:
     return pdf_render(TEMPLATE, statement_context(figures), stylesheets=(STYLESHEET,))
 
 
+def _statement_pdf_pages(figures: StatementFigures) -> tuple[bytes, int]:
+    """The statement as PDF bytes and its page count (stored with it, not read back from the PDF)."""
+    return pdf_render_pages(TEMPLATE, statement_context(figures), stylesheets=(STYLESHEET,))
+
+
 def statement_title(due_date: date) -> str:
     return f"Mortgage statement, payment due {due_date:%b} {due_date.day}, {due_date.year}"
 
@@ -136,13 +141,15 @@ def statements_make(
     for f in figures:
         if (f.loan.pk, f.due_date) in made:
             continue
+        pdf, pages = _statement_pdf_pages(f)
         document = document_store(
             loan=f.loan,
             kind=BorrowerDocument.Kind.STATEMENT,
             key=f.due_date.isoformat(),
             title=statement_title(f.due_date),
             document_date=business_date,
-            pdf=statement_pdf(f),
+            pdf=pdf,
+            pages=pages,
             actor=actor,
         )
         rows.append(_row(f, document))

@@ -20,6 +20,7 @@ from servicing.services.statements import (
     statement_context,
     statement_lines,
     statement_pdf,
+    statements_make,
 )
 from tests.servicing.test_statements import _today, history_loan  # noqa: F401 (fixtures)
 
@@ -89,3 +90,12 @@ def test_our_user_agent_sheet_shows_every_word_weasyprints_own_does(history_loan
 
 def _words(pdf: bytes) -> list[str]:
     return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
+
+
+@pytest.mark.django_db
+def test_a_statement_is_stored_with_the_page_count_of_its_pdf(history_loan):  # noqa: F811
+    [statement] = statements_make(business_date=date(2027, 6, 16), loan_ids=[history_loan.pk], actor=None)
+    document = statement.document
+    with document.file.open("rb") as handle:
+        assert len(PdfReader(handle).pages) == 1
+    assert document.pages == 1
