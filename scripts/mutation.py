@@ -11,9 +11,11 @@ Tests that need PostgreSQL skip themselves on SQLite, so they take no part in th
     python scripts/mutation.py --report lending/finance/allocation.py   # figures of the last run, even a stopped one
     python scripts/mutation.py --postgres servicing/services/ledger_entry.py   # on a throw-away PostgreSQL
 
-A module with a PostgreSQL-only branch (the one-statement writes of ledger_entry.py and posting_write.py) has
-mutants no SQLite run reaches: ``--postgres`` runs it against a throw-away PostgreSQL (scripts/testenv.py), every
-mutant's session reusing one migrated test database (``--reuse-db``).
+A module with a PostgreSQL-only branch (the one-statement writes of ledger_entry.py and posting_write.py,
+``BOTH_DATABASES``) has mutants no SQLite run reaches, and fallbacks no PostgreSQL run reaches: a run takes it
+twice, on SQLite and on a throw-away PostgreSQL (scripts/testenv.py; every mutant's session reusing the module's
+own migrated test database, ``--reuse-db``), and a mutant counts as killed when either run kills it.
+``--postgres`` runs only the PostgreSQL half.
 """
 
 import argparse
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,6 +191,12 @@ MODULES |= {
 }
 
 
+# Modules with a PostgreSQL-only branch (the one-statement writes): a whole run runs each twice, on SQLite and on a
+# throw-away PostgreSQL (its own scratch directory, var/mutation/<module>.postgres/), and a mutant counts as killed
+# when either run kills it. Neither database alone reaches every branch.
+BOTH_DATABASES = {"servicing/services/ledger_entry.py", "servicing/services/posting_write.py"}
+
+
 def tests_of(module: str) -> list[str]:
     """The module's test paths with the globs expanded (sorted, relative to the project root)."""
     paths = [str(path.relative_to(ROOT)) for pattern in MODULES[module] for path in sorted(ROOT.glob(pattern))]
@@ -253,27 +262,47 @@ def _toml(data: dict, prefix: str = "") -> str:
     return text
 
 
-def _prepare(module: str, *, reuse_db: bool = False) -> Path:
-    workdir = SCRATCH / _slug(module)
+def _workdir(module: str, *, postgres: bool = False) -> Path:
+    return SCRATCH / (_slug(module) + (".postgres" if postgres else ""))
+
+
+def _prepare(module: str, *, postgres: bool = False) -> Path:
+    workdir = _workdir(module, postgres=postgres)
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     for name in LINKED:
         if (ROOT / name).exists():
             (workdir / name).symlink_to(ROOT / name)
-    (workdir / "pyproject.toml").write_text(_pyproject(module, tests_of(module), reuse_db=reuse_db))
+    (workdir / "pyproject.toml").write_text(_pyproject(module, tests_of(module), reuse_db=postgres))
     return workdir
 
 
-def _count(workdir: Path, module: str) -> tuple[int, int, int]:
-    """(mutants, killed, not run) from the module's mutmut state file; none (mutmut failed early) is zeros."""
-    from mutmut.stats import status_by_exit_code
-
+def _codes(workdir: Path, module: str) -> dict[str, int | None]:
+    """Each mutant's exit code from the module's mutmut state file (None: not tried); none (no run) is empty."""
     meta_path = workdir / "mutants" / f"{module}.meta"
     if not meta_path.exists():
-        return 0, 0, 0
-    codes = list(json.loads(meta_path.read_text())["exit_code_by_key"].values())
-    killed = sum(status_by_exit_code[code] in KILLED for code in codes)
-    return len(codes), killed, sum(code is None for code in codes)
+        return {}
+    return json.loads(meta_path.read_text())["exit_code_by_key"]
+
+
+def merged_codes(module: str) -> dict[str, int | None]:
+    """The module's verdicts: its SQLite run's, where its PostgreSQL run (BOTH_DATABASES) killed a mutant that
+    one's verdict instead, and where only the PostgreSQL run tried a mutant that one's."""
+    from mutmut.stats import status_by_exit_code
+
+    codes = _codes(_workdir(module), module)
+    for key, code in _codes(_workdir(module, postgres=True), module).items():
+        if code is not None and (codes.get(key) is None or status_by_exit_code[code] in KILLED):
+            codes[key] = code
+    return codes
+
+
+def _count(codes: dict[str, int | None]) -> tuple[int, int, int]:
+    """(mutants, killed, not run)."""
+    from mutmut.stats import status_by_exit_code
+
+    killed = sum(code is not None and status_by_exit_code[code] in KILLED for code in codes.values())
+    return len(codes), killed, sum(code is None for code in codes.values())
 
 
 def migrated_template() -> Path:
@@ -290,12 +319,11 @@ def migrated_template() -> Path:
     return template
 
 
-def run_module(module: str, cores: int, template: Path | None, *, log: Path | None = None) -> Row:
-    """One module's run: on SQLite copies of ``template``, or (``template`` None) on the PostgreSQL DATABASE_URL
-    names, one worker (the sessions share its test database). ``log``: mutmut's output goes there, not to the
-    terminal (modules run side by side would mix their progress lines)."""
-    workdir = _prepare(module, reuse_db=template is None)
-    start = time.monotonic()
+def _mutmut(module: str, cores: int, template: Path | None, log: Path | None, database_url: str | None) -> bool:
+    """One mutmut run of the module: on SQLite copies of ``template``, or (``template`` None) on the PostgreSQL
+    ``database_url`` names, one worker (the sessions share its test database). ``log``: mutmut's output goes
+    there, not to the terminal (modules run side by side would mix their progress lines). False if mutmut failed."""
+    workdir = _prepare(module, postgres=template is None)
     # Property tests run a capped budget per mutant (tests/hypothesis_budget.py); the suite runs them in full.
     env = {
         **os.environ,
@@ -304,18 +332,35 @@ def run_module(module: str, cores: int, template: Path | None, *, log: Path | No
     }
     if template is not None:
         env["LENDING_TEST_DB_TEMPLATE"] = str(template)
+        env.pop("DATABASE_URL", None)
     else:
+        env["DATABASE_URL"] = database_url or os.environ["DATABASE_URL"]
         cores = 1
     mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(cores)]
-    with open(log, "w") if log else contextlib.nullcontext() as output:
+    with open(log, "a") if log else contextlib.nullcontext() as output:
         completed = subprocess.run(mutmut, cwd=workdir, env=env, check=False, stdout=output, stderr=output)
-    mutants, killed, not_run = _count(workdir, module)
     if completed.returncode != 0:
         # e.g. the clean test run failed: nothing was tried, so nothing counts as killed.
         where = log or "its output above"
         print(f"mutmut failed on {module} (exit {completed.returncode}); see {where}", file=sys.stderr)
-        killed = 0
-    return Row(module, mutants, killed, not_run, round(time.monotonic() - start))
+    return completed.returncode == 0
+
+
+def run_module(
+    module: str, cores: int, template: Path | None, *, log: Path | None = None, database_url: str | None = None
+) -> Row:
+    """The module's run: on SQLite (``template``), then, for a module of BOTH_DATABASES given a ``database_url``,
+    on PostgreSQL too; or (``template`` None) on PostgreSQL only. Its row merges the runs' verdicts."""
+    start = time.monotonic()
+    if log:
+        log.unlink(missing_ok=True)
+    ok = True
+    if template is not None:
+        ok = _mutmut(module, cores, template, log, None)
+    if ok and (template is None or (module in BOTH_DATABASES and database_url)):
+        ok = _mutmut(module, cores, None, log, database_url)
+    mutants, killed, not_run = _count(merged_codes(module))
+    return Row(module, mutants, killed if ok else 0, not_run, round(time.monotonic() - start))
 
 
 def longest_first(modules: list[str]) -> list[str]:
@@ -326,7 +371,9 @@ def longest_first(modules: list[str]) -> list[str]:
     return sorted(modules, key=lambda m: (m.startswith("lending/"), -(ROOT / m).stat().st_size))
 
 
-def run_side_by_side(modules: list[str], cores: int, jobs: int, template: Path) -> list[Row]:
+def run_side_by_side(
+    modules: list[str], cores: int, jobs: int, template: Path, database_url: str | None = None
+) -> list[Row]:
     """``jobs`` modules at a time, each with ``cores // jobs`` workers: a module's single-process phases (mutmut's
     coverage pass over its tests and its clean run) overlap another module's mutants instead of leaving a core
     idle. Each module's output goes to var/mutation/<module>.log; a row is printed as each one ends."""
@@ -334,7 +381,14 @@ def run_side_by_side(modules: list[str], cores: int, jobs: int, template: Path) 
     rows: dict[str, Row] = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {
-            pool.submit(run_module, m, children, template, log=SCRATCH / f"{_slug(m)}.log"): m
+            pool.submit(
+                run_module,
+                m,
+                children,
+                template,
+                log=SCRATCH / f"{_slug(m)}.log",
+                database_url=own_database(database_url, m),
+            ): m
             for m in longest_first(modules)
         }
         for future in as_completed(futures):
@@ -344,9 +398,17 @@ def run_side_by_side(modules: list[str], cores: int, jobs: int, template: Path) 
     return [rows[m] for m in modules]
 
 
+def own_database(database_url: str | None, module: str) -> str | None:
+    """The module's own database on the run's PostgreSQL server: two modules' runs side by side must not share the
+    test database their sessions keep (``--reuse-db``). pytest-django makes ``test_<name>`` from it."""
+    if database_url is None:
+        return None
+    return f"{database_url.rsplit('/', 1)[0]}/mutation_{_slug(module).replace('.', '_')}"
+
+
 def report_module(module: str) -> Row:
-    """The figures of the last (possibly interrupted) run of the module, without running anything."""
-    return Row(module, *_count(SCRATCH / _slug(module), module), seconds=0)
+    """The figures of the last (possibly interrupted) runs of the module, without running anything."""
+    return Row(module, *_count(merged_codes(module)), seconds=0)
 
 
 def print_table(rows: list[Row]) -> None:
@@ -364,15 +426,21 @@ def print_table(rows: list[Row]) -> None:
     print(f"{'modules run time, added up':40} {sum(row.seconds for row in rows)} s")
 
 
-def _run_on_postgres(modules: list[str]) -> list[Row]:
+@contextlib.contextmanager
+def postgres_server(required: bool) -> Iterator[str | None]:
+    """A throw-away PostgreSQL server for the run (scripts/testenv.py), or None when the machine has none and the
+    run does not require one."""
     import testenv  # scripts/testenv.py, beside this script
 
     pg_bin = testenv.find_pg_bin()
     if pg_bin is None:
-        raise SystemExit("--postgres needs PostgreSQL's initdb and pg_ctl")
+        if required:
+            raise SystemExit("--postgres needs PostgreSQL's initdb and pg_ctl")
+        print(f"no PostgreSQL here: {', '.join(sorted(BOTH_DATABASES))} are scored on SQLite alone", file=sys.stderr)
+        yield None
+        return
     with testenv.postgres(pg_bin) as url:
-        os.environ["DATABASE_URL"] = url
-        return [run_module(m, 1, None) for m in modules]
+        yield url
 
 
 def main() -> int:
@@ -393,17 +461,18 @@ def main() -> int:
     if args.report:
         rows = [report_module(m) for m in modules]
     elif args.postgres:
-        rows = _run_on_postgres(modules)
+        with postgres_server(required=True) as url:
+            rows = [run_module(m, 1, None, database_url=own_database(url, m)) for m in modules]
     else:
         jobs = min(args.jobs or args.cores, len(modules))
-        template = migrated_template()
-        try:
+        with contextlib.ExitStack() as stack:
+            url = stack.enter_context(postgres_server(required=False)) if BOTH_DATABASES & set(modules) else None
+            template = migrated_template()
+            stack.callback(template.unlink, missing_ok=True)
             if jobs > 1:
-                rows = run_side_by_side(modules, args.cores, jobs, template)
+                rows = run_side_by_side(modules, args.cores, jobs, template, url)
             else:
-                rows = [run_module(m, args.cores, template) for m in modules]
-        finally:
-            template.unlink(missing_ok=True)
+                rows = [run_module(m, args.cores, template, database_url=own_database(url, m)) for m in modules]
     print_table(rows)
     if not args.report:
         print(f"{'whole run, wall time':40} {round(time.monotonic() - started)} s")

@@ -1,6 +1,7 @@
 """`make mutation` runs mutmut (configured in pyproject.toml) over every money module, each against its tests."""
 
 import ast
+import json
 import re
 import sys
 import tomllib
@@ -178,3 +179,43 @@ def test_no_money_function_is_hidden_from_mutation_by_a_decorator():
                 if decorators - DECORATED_ON_PURPOSE:
                     hidden.append(f"{module}: {node.name} {sorted(decorators)}")
     assert hidden == []
+
+
+def _state(workdir: Path, module: str, codes: dict) -> None:
+    meta = workdir / "mutants" / f"{module}.meta"
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    meta.write_text(json.dumps({"exit_code_by_key": codes}))
+
+
+def test_a_module_run_on_both_databases_counts_a_mutant_killed_by_either(tmp_path, monkeypatch):
+    """ledger_entry.py's one-statement writes run on PostgreSQL only, its fallbacks on SQLite only: a mutant of
+    either branch is killed by one run and survives the other."""
+    monkeypatch.setattr(mutation, "SCRATCH", tmp_path)
+    module = "servicing/services/ledger_entry.py"
+    killed, survived = 1, 0
+    _state(tmp_path / "servicing.services.ledger_entry", module, {"a": killed, "b": survived, "c": survived, "d": None})
+    _state(
+        tmp_path / "servicing.services.ledger_entry.postgres",
+        module,
+        {"a": survived, "b": killed, "c": survived, "d": killed},
+    )
+    assert mutation.merged_codes(module) == {"a": killed, "b": killed, "c": survived, "d": killed}
+    assert mutation.report_module(module) == mutation.Row(module, mutants=4, killed=3, not_run=0, seconds=0)
+
+
+def test_a_module_without_a_postgresql_run_is_scored_on_its_sqlite_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(mutation, "SCRATCH", tmp_path)
+    module = "lending/finance/money.py"
+    _state(tmp_path / "lending.finance.money", module, {"a": 1, "b": 0, "c": None})
+    assert mutation.report_module(module) == mutation.Row(module, mutants=3, killed=1, not_run=1, seconds=0)
+
+
+def test_each_module_run_on_postgresql_keeps_its_own_test_database():
+    url = "postgres://lending@127.0.0.1:5432/lending"
+    assert mutation.own_database(url, "servicing/services/ledger_entry.py") == (
+        "postgres://lending@127.0.0.1:5432/mutation_servicing_services_ledger_entry"
+    )
+    assert mutation.own_database(url, "servicing/services/posting_write.py") != mutation.own_database(
+        url, "servicing/services/ledger_entry.py"
+    )
+    assert mutation.own_database(None, "servicing/services/ledger_entry.py") is None
