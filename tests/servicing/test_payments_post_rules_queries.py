@@ -34,7 +34,7 @@ def _entries_read_by_id() -> Iterator[list[set[int]]]:
 
     def record(execute, sql, params, many, context):
         where = sql.partition(_BY_ID)[2].lstrip("(")
-        if sql.startswith("SELECT") and where.startswith('"servicing_journalentry"."id" '):
+        if sql.startswith("SELECT") and where.startswith('"servicing_journalentry"."id"'):
             reads.append(set(params))
         return execute(sql, params, many, context)
 
