@@ -190,3 +190,14 @@ def test_a_cancelled_proposal_is_refused_approval_in_words_and_nothing_is_writte
     )
     assert not BorrowerDocument.objects.filter(kind=BorrowerDocument.Kind.MODIFICATION_AGREEMENT).exists()
     assert not AuditEvent.objects.filter(verb="loan.modification_approved").exists()
+
+
+def test_a_proposal_cancelled_with_a_note_keeps_the_note_in_its_audit_row(loan, collector):
+    proposal = _propose(loan, collector, term_periods=360)
+    modification_cancel(actor=user_with_role(roles.MANAGER), modification=proposal, note="income not verified")
+    event = AuditEvent.objects.get(verb="loan.modification_cancelled")
+    assert (event.note, event.before, event.after) == (
+        "income not verified",
+        {"modification": proposal.pk, "status": "proposed"},
+        {"status": "cancelled"},
+    )
