@@ -629,3 +629,32 @@ def test_a_reversed_payment_dated_after_a_line_needs_no_replay_and_the_file_stay
         assert _balances(loan) == (D("12000.00"), D("0.00"), D("100.00"), D("0.00"), date(2027, 1, 1))
     assert not Replay.objects.filter(trigger__in=[r.transaction for r in results]).exists()
     _books_balance()
+
+
+def test_lines_that_go_one_at_a_time_are_posted_by_the_files_poster_in_file_order(servicer):
+    # Two loans each with a line dated before another of its lines (a replay): both go through payment_post, one
+    # loan after the other, each line posted by whoever posts the file and answered in the file's order.
+    first, second = boarded_loan(consumer=True), boarded_loan(consumer=True)
+    results = _post_many(
+        _request(second, "469.43", "s-1"),
+        _request(first, "469.43", "f-1"),
+        _request(second, "100.00", "s-back", when=date(2026, 11, 20)),
+        _request(first, "100.00", "f-back", when=date(2026, 11, 20)),
+        actor=servicer,
+    )
+
+    assert [_outcome(r) for r in results] == ["posted 469.43", "posted 469.43", "posted 100.00", "posted 100.00"]
+    assert [r.transaction.loan_id for r in results] == [second.pk, first.pk, second.pk, first.pk]
+    assert [r.request.idempotency_key for r in results] == ["s-1", "f-1", "s-back", "f-back"]
+    stored = LoanTransaction.objects.filter(pk__in=[r.transaction.pk for r in results])
+    assert {(t.idempotency_key, t.posted_by) for t in stored} == {
+        ("s-1", servicer),
+        ("f-1", servicer),
+        ("s-back", servicer),
+        ("f-back", servicer),
+    }
+    for loan in (first, second):
+        # As payment_post in date order: 100.00 of interest, then 90.82 + 278.61 and 100.00 ahead: 11,621.39.
+        assert _balances(loan)[:4] == (D("11621.39"), D("0.00"), D("190.82"), D("0.00"))
+    assert Replay.objects.filter(trigger__in=[r.transaction for r in results]).count() == 2
+    _books_balance()

@@ -89,3 +89,9 @@ def test_draft_windows_cover_the_days_until_the_next_business_day(business_date,
 def test_no_drafts_on_a_weekend_or_holiday():
     assert ach_drafts._draft_windows(date(2027, 1, 2)) == {}  # Saturday
     assert ach_drafts._draft_windows(date(2027, 1, 1)) == {}  # New Year's Day
+
+
+def test_an_installment_owing_less_than_a_dollar_drafts_those_cents():
+    # All paid but 0.50 of interest: 1,623.03 of 1,623.53 paid.
+    nearly = installment(interest=D("1623.03"), principal=D("272.67"), escrow=D("525.00"))
+    assert decide(nearly) == ach_drafts.DraftDecision(D("0.50"), D("0.50"))

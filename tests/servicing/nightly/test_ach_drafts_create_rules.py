@@ -168,3 +168,50 @@ def test_a_rerun_does_not_draft_an_installment_skipped_before():
     assert _create(date(2026, 12, 31), loan) == 1
     assert [d.installment.number for d in PendingPayment.objects.filter(enrollment=enrollment)] == [2]
     assert AutopaySkippedDraft.objects.count() == 1
+
+
+def test_an_installment_skipped_above_the_ceiling_does_not_stop_the_next_one_in_the_window():
+    # Installment 2 (2,421.20 = 1,623.53 + 272.67 + 525.00) moved to Sat 2027-01-02: both draft on Thu 12-31.
+    # Installment 1 owes 3,396.26, above the 3,000.00 ceiling: skipped; installment 2 is drafted in full.
+    loan = borrower_loan()
+    enrollment = _enroll(loan, ceiling="3000.00")
+    Installment.objects.filter(loan=loan, number=2).update(due_date=date(2027, 1, 2))
+    assert _create(date(2026, 12, 31), loan) == 1
+    assert [(s.installment.number, s.amount_owed) for s in AutopaySkippedDraft.objects.all()] == [(1, INSTALLMENT_1)]
+    draft = PendingPayment.objects.get(enrollment=enrollment)
+    assert (draft.installment.number, draft.amount) == (2, D("2421.20"))
+    assert AuditEvent.objects.filter(verb="autopay.draft_skipped").count() == 1
+    assert AuditEvent.objects.filter(verb="autopay.drafted").count() == 1
+
+
+def test_a_paid_installment_in_the_window_is_neither_drafted_nor_skipped():
+    loan = borrower_loan()
+    enrollment = _enroll(loan)
+    Installment.objects.filter(loan=loan, number=1).update(paid_on=date(2026, 12, 20))
+    # Only installment 1 falls in Thursday's window, and it is paid: nothing to draft, the enrollment not pending.
+    assert list(ach_drafts.enrollments_to_draft(date(2026, 12, 31))) == []
+    Installment.objects.filter(loan=loan, number=2).update(due_date=date(2027, 1, 2))
+    assert list(ach_drafts.enrollments_to_draft(date(2026, 12, 31))) == [enrollment]
+    assert _create(date(2026, 12, 31), loan) == 1
+    assert [d.installment.number for d in PendingPayment.objects.all()] == [2]
+    assert not AutopaySkippedDraft.objects.exists()
+
+
+def test_an_enrollment_whose_installment_is_drafted_or_skipped_is_no_longer_pending_that_day():
+    drafted, skipped = borrower_loan(), borrower_loan()
+    _enroll(drafted)
+    _enroll(skipped, ceiling="3000.00")
+    day = date(2026, 12, 31)
+    assert len(ach_drafts.enrollments_to_draft(day)) == 2
+    assert _create(day, drafted, skipped) == 1
+    assert list(ach_drafts.enrollments_to_draft(day)) == []
+
+
+def test_a_suspended_or_cancelled_enrollment_drafts_nothing():
+    suspended, cancelled = borrower_loan(), borrower_loan()
+    AutopayEnrollment.objects.filter(pk=_enroll(suspended).pk).update(suspended_on=date(2026, 12, 1))
+    ach.autopay_cancel(enrollment=_enroll(cancelled), actor=cancelled.borrower)
+    assert list(ach_drafts.enrollments_to_draft(date(2026, 12, 31))) == []
+    assert _create(date(2026, 12, 31), suspended, cancelled) == 0
+    assert not PendingPayment.objects.exists()
+    assert not AutopaySkippedDraft.objects.exists()

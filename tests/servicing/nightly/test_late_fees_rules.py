@@ -239,3 +239,44 @@ def test_a_fee_whose_entry_is_already_reversed_is_refused_in_words_and_not_waive
     assert (fee.waived_amount, fee.waived_on, fee.waiver_entry) == (D("0.00"), None, None)
     assert _installment(loan, 2).late_fees == D("94.81")  # still owed on the installment
     assert not AuditEvent.objects.filter(verb="fee.waived").exists()
+
+
+def test_a_waiver_without_a_reason_is_refused_in_words_and_writes_nothing():
+    loan, fee = _assessed_fee()
+    entries = JournalEntry.objects.count()
+    for reason in ("", "   ", None):
+        with pytest.raises(FeeError) as refused:
+            fee_waive(fee=fee, actor=None, reason=reason)  # type: ignore[arg-type]  # a form may hand None
+        assert str(refused.value) == "Give the reason for the waiver."
+    fee.refresh_from_db()
+    assert (fee.waived_amount, fee.waiver_entry, JournalEntry.objects.count()) == (D("0.00"), None, entries)
+    assert _installment(loan, 2).late_fees == D("94.81")
+    assert not AuditEvent.objects.filter(verb="fee.waived").exists()
+
+
+def test_a_second_waiver_is_refused_naming_the_day_of_the_first(monkeypatch):
+    loan, fee = _assessed_fee()
+    monkeypatch.setattr(fees.timezone, "localdate", lambda: date(2027, 3, 1))
+    fee_waive(fee=fee, actor=None, reason="goodwill")
+    entries = JournalEntry.objects.count()
+    with pytest.raises(FeeError) as refused:
+        fee_waive(fee=fee, actor=None, reason="again")
+    assert str(refused.value) == "This late fee was already waived on 2027-03-01."
+    # Nothing more written: no second reversal, the installment not reduced twice, one audit row.
+    assert JournalEntry.objects.count() == entries
+    assert _installment(loan, 2).late_fees == D("0.00")
+    assert AuditEvent.objects.filter(verb="fee.waived").count() == 1
+
+
+def test_a_paid_fee_is_refused_in_words_naming_what_is_paid():
+    loan, fee = _assessed_fee()
+    # Installment 2's 2,421.20 and the 94.81 fee, paid on Feb 20: 2,516.01.
+    _pay(loan, D("2516.01"), "both", date(2027, 2, 20))
+    with pytest.raises(FeeError) as refused:
+        fee_waive(fee=fee, actor=None, reason="goodwill")
+    assert str(refused.value) == (
+        "94.81 of this late fee is already paid: reverse the payment or refund it instead of waiving it."
+    )
+    fee.refresh_from_db()
+    assert (fee.waived_amount, fee.waiver_entry) == (D("0.00"), None)
+    assert not AuditEvent.objects.filter(verb="fee.waived").exists()

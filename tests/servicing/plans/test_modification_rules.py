@@ -17,10 +17,12 @@ import pytest
 from pypdf import PdfReader
 
 from lending.core import roles
+from lending.core.models import AuditEvent
 from servicing.models import BorrowerDocument, LoanAccount, LoanModification
 from servicing.services import plans
 from servicing.services.modification import (
     modification_approve,
+    modification_cancel,
     modification_figures,
     modification_propose,
 )
@@ -166,3 +168,36 @@ def test_the_agreement_greets_the_borrower_shows_three_new_payments_and_is_the_m
     assert "3 August 1, 2027" in text
     assert "4 September 1, 2027" not in text
     assert modification.agreement.created_by == manager
+
+
+def test_a_cancelled_proposal_is_refused_approval_in_words_and_nothing_is_written(loan, collector):
+    proposal = _propose(loan, collector, term_periods=360)
+    manager = user_with_role(roles.MANAGER)
+    modification_cancel(actor=manager, modification=proposal)
+    with pytest.raises(PlanError) as refused:
+        modification_approve(actor=manager, modification=proposal)
+    assert (str(refused.value), refused.value.conflict, refused.value.field) == (
+        "The modification is cancelled: only a proposed one can be approved.",
+        True,
+        None,
+    )
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.approved_by, proposal.trial_due_1, proposal.agreement) == (
+        "cancelled",
+        None,
+        None,
+        None,
+    )
+    assert not BorrowerDocument.objects.filter(kind=BorrowerDocument.Kind.MODIFICATION_AGREEMENT).exists()
+    assert not AuditEvent.objects.filter(verb="loan.modification_approved").exists()
+
+
+def test_a_proposal_cancelled_with_a_note_keeps_the_note_in_its_audit_row(loan, collector):
+    proposal = _propose(loan, collector, term_periods=360)
+    modification_cancel(actor=user_with_role(roles.MANAGER), modification=proposal, note="income not verified")
+    event = AuditEvent.objects.get(verb="loan.modification_cancelled")
+    assert (event.note, event.before, event.after) == (
+        "income not verified",
+        {"modification": proposal.pk, "status": "proposed"},
+        {"status": "cancelled"},
+    )

@@ -312,3 +312,15 @@ def test_a_current_loan_has_no_arrears_to_spread_in_words(collector):
         None,
     )
     assert not RepaymentPlan.objects.exists()
+
+
+def test_a_repayment_plans_months_are_numbered_from_one_on_the_next_due_dates(loan, collector):
+    plan = repayment_plan_create(actor=collector, loan=loan, months=3)
+    # 5,817.46 / 3 = 1,939.1533 -> 1,939.15 twice, the last 5,817.46 - 3,878.30 = 1,939.16; each on top of the
+    # regular 2,421.20 of Mar 1, Apr 1 and May 1 2027.
+    rows = list(plan.schedule.order_by("due_date").values_list("number", "due_date", "regular", "extra"))
+    assert rows == [
+        (1, MAR, D("2421.20"), D("1939.15")),
+        (2, APR, D("2421.20"), D("1939.15")),
+        (3, MAY, D("2421.20"), D("1939.16")),
+    ]
