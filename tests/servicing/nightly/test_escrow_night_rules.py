@@ -1,7 +1,8 @@
 """The nightly escrow step, the rules test_escrow_step_rules left open: the payee on each disbursement, payments of
-several items made in due date order across the items (so the advance falls on the latest), a loan past its last
-analysis still paid, an analysis moving the cushion with a new premium, a loan whose items are all gone refunded
-its whole balance, and a statement task that cannot be enqueued not failing the committed night.
+several items made in due date order across the items (so the advance falls on the latest), a payment due the day
+after the night left for the next night, a loan past its last analysis still paid, an analysis moving the cushion
+with a new premium, a loan whose items are all gone refunded its whole balance, and a statement task that cannot be
+enqueued not failing the committed night.
 
 See escrow_helpers for the loan: tax $4,800.00 in two payments from 2027-06-01, insurance $1,500.00 on
 2027-12-01, $525.00 a month, cushion $1,050.00, analysis 2027-12-02 (year 2028-01-01 to 2028-12-31).
@@ -94,6 +95,34 @@ def test_a_night_pays_several_items_in_due_date_order_across_the_items_so_the_ad
     assert (water.next_due_date, water.next_payment_number) == (date(2028, 1, 1), 1)
     assert (flood.next_due_date, flood.next_payment_number) == (date(2028, 11, 1), 1)
     ledger_clean()
+
+
+def test_a_payment_due_the_day_after_the_night_is_left_for_the_next_night():
+    # A monthly bill of 1,200.00 a year (100.00 each) due on the 2nd, May's missed: the night of 2027-06-01 pays
+    # May's; June's, due 2027-06-02, is the next night's.
+    loan = escrowed_loan()
+    EscrowItem.objects.filter(loan=loan).delete()
+    item = EscrowItem.objects.create(
+        loan=loan,
+        kind=EscrowItem.Kind.OTHER,
+        description="Water district",
+        annual_amount=D("1200.00"),
+        payments_per_year=12,
+        next_due_date=date(2027, 5, 2),
+        next_payment_number=5,
+    )
+    run(JUNE)
+    rows = EscrowDisbursement.objects.filter(loan=loan)
+    assert [(r.due_date, r.payment_number, r.amount, r.paid_on) for r in rows] == [
+        (date(2027, 5, 2), 5, D("100.00"), JUNE)
+    ]
+    item.refresh_from_db()
+    assert (item.next_due_date, item.next_payment_number) == (date(2027, 6, 2), 6)
+    run(date(2027, 6, 2))
+    assert list(EscrowDisbursement.objects.filter(loan=loan).values_list("due_date", "paid_on")) == [
+        (date(2027, 5, 2), JUNE),
+        (date(2027, 6, 2), date(2027, 6, 2)),
+    ]
 
 
 def test_a_loan_past_its_last_analysis_still_has_its_items_paid():
