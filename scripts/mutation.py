@@ -163,7 +163,7 @@ MODULES |= {
     "servicing/services/nightly/steps/escrow.py": ["tests/servicing/nightly/test_escrow*.py"],
     # Statements and notices (issue 11), collections (issue 12).
     "servicing/services/documents.py": ["tests/servicing/test_documents_*.py"],
-    "servicing/services/escrow_statements.py": ["tests/servicing/test_escrow_statements.py"],
+    "servicing/services/escrow_statements.py": ["tests/servicing/test_escrow_statements*.py"],
     # Its plain functions (calling hours, the loan's state, the round robin's team); the atomic writes, which mutmut
     # leaves alone, are pinned by the same tests.
     "servicing/services/collections.py": [
