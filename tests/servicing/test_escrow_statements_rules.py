@@ -222,6 +222,18 @@ def test_only_the_years_own_disbursements_are_counted_by_kind():
     assert [m.actual_disbursements for m in statement.history] == [D("22.00")] + [ZERO] * 10 + [D("33.00")]
 
 
+def test_a_months_items_are_described_in_the_order_they_were_paid():
+    loan = escrowed_loan()
+    tax = EscrowItem.objects.get(loan=loan, kind=EscrowItem.Kind.PROPERTY_TAX)
+    insurance = EscrowItem.objects.get(loan=loan, kind=EscrowItem.Kind.HAZARD_INSURANCE)
+    for item, paid_on in ((tax, date(2027, 6, 20)), (insurance, date(2027, 6, 5))):  # the later one recorded first
+        EscrowDisbursement.objects.create(
+            item=item, loan=loan, due_date=paid_on, paid_on=paid_on, payment_number=1, amount=D("10.00")
+        )
+    june = annual_statement(analysis_row(loan)).history[5]
+    assert june.descriptions == ("Homeowner's insurance premium", "Property tax")
+
+
 # --- the new payment, the handling and the coming year -------------------------------------------------------------
 
 
