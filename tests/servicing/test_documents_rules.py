@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 from datetime import date
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -47,13 +48,15 @@ PDF = blank_pdf()
 
 
 def econsent(loan: LoanAccount) -> LoanAccount:
-    loan.application.econsent_at = timezone.now()
-    loan.application.save(update_fields=["econsent_at"])
+    application = loan.application
+    assert application is not None
+    application.econsent_at = timezone.now()
+    application.save(update_fields=["econsent_at"])
     return loan
 
 
 def store(loan: LoanAccount, **kwargs) -> BorrowerDocument:
-    values = {
+    values: dict[str, Any] = {
         "loan": loan,
         "kind": BorrowerDocument.Kind.LATE_FEE,
         "key": "1",
@@ -72,12 +75,15 @@ def as_json(value):
 
 def audit_row(verb: str) -> tuple:
     event = AuditEvent.objects.get(verb=verb)
+    assert event.target_type is not None
     return (event.actor, event.target_type.model_class(), event.target_id, event.before, event.after, event.note)
 
 
 def no_email_address(loan: LoanAccount) -> None:
-    loan.borrower.email = ""
-    loan.borrower.save(update_fields=["email"])
+    borrower = loan.borrower
+    assert borrower is not None
+    borrower.email = ""
+    borrower.save(update_fields=["email"])
 
 
 # --- storing --------------------------------------------------------------------------------------------------------

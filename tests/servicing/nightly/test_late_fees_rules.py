@@ -246,7 +246,7 @@ def test_a_waiver_without_a_reason_is_refused_in_words_and_writes_nothing():
     entries = JournalEntry.objects.count()
     for reason in ("", "   ", None):
         with pytest.raises(FeeError) as refused:
-            fee_waive(fee=fee, actor=None, reason=reason)  # type: ignore[arg-type]  # a form may hand None
+            fee_waive(fee=fee, actor=None, reason=reason)  # a form may hand None
         assert str(refused.value) == "Give the reason for the waiver."
     fee.refresh_from_db()
     assert (fee.waived_amount, fee.waiver_entry, JournalEntry.objects.count()) == (D("0.00"), None, entries)
