@@ -36,8 +36,10 @@ def _tape() -> tuple[list[tuple], list[tuple]]:
     counts = LoanMonthEndCount.objects.filter(month__in=MONTHS).order_by(
         "month", "product_code", "bucket_before", "bucket"
     )
-    fields = ("month", "as_of", "loan_id", "product_code", "bucket_before", "principal_before", "bucket")
-    fields += ("days_past_due", "principal_balance")
+    fields = (
+        *("month", "as_of", "loan_id", "product_code", "bucket_before", "principal_before", "bucket"),
+        *("days_past_due", "principal_balance"),
+    )
     return (
         list(rows.values_list(*fields)),
         list(
