@@ -223,18 +223,10 @@ live_ends AS (
 relive_ends AS (
     SELECT loan_id, i FROM relive UNION SELECT loan_id, i - 1 FROM relive
 ),
-relive_loans AS (SELECT DISTINCT loan_id FROM relive),
-history AS (
-    SELECT loan_id, bucket_to, as_of, id FROM servicing_delinquencyhistory
-    WHERE as_of <= {today} AND EXISTS (SELECT 1 FROM live_ends)
-    UNION ALL
-    SELECT h.loan_id, h.bucket_to, h.as_of, h.id FROM servicing_delinquencyhistory h
-    JOIN relive_loans ON relive_loans.loan_id = h.loan_id
-    WHERE h.as_of <= {today} AND NOT EXISTS (SELECT 1 FROM live_ends)
-),
 held AS (
     SELECT loan_id, bucket_to, as_of, LEAD(as_of) OVER (PARTITION BY loan_id ORDER BY as_of, id) AS until
-    FROM history
+    FROM servicing_delinquencyhistory
+    WHERE as_of <= {today} AND (EXISTS (SELECT 1 FROM live_ends) OR loan_id IN (SELECT loan_id FROM relive))
 ),
 left_book AS (
     SELECT loan_id, MIN(left_on) AS left_on FROM (
@@ -246,7 +238,7 @@ left_book AS (
 held_at AS (
     SELECT held.loan_id, held.bucket_to, ends.i, ends.e FROM held
     JOIN ends ON held.as_of <= ends.e AND (held.until IS NULL OR held.until > ends.e)
-    JOIN live_ends ON live_ends.i = ends.i
+    WHERE ends.i IN (SELECT i FROM live_ends)
     UNION
     SELECT held.loan_id, held.bucket_to, ends.i, ends.e FROM held
     JOIN relive_ends ON relive_ends.loan_id = held.loan_id
@@ -263,9 +255,8 @@ paired AS (
     FROM at_end
 )
 SELECT 1, rolls.i, paired.bucket, paired.next_bucket, COUNT(*) FROM paired JOIN rolls ON rolls.i = paired.i + 1
-LEFT JOIN relive ON relive.loan_id = paired.loan_id AND relive.i = rolls.i
 WHERE paired.next_i = paired.i + 1 AND paired.bucket IN ({buckets})
-    AND (rolls.taped = 0 OR relive.loan_id IS NOT NULL)
+    AND (rolls.taped = 0 OR (paired.loan_id, rolls.i) IN (SELECT loan_id, i FROM relive))
 GROUP BY rolls.i, paired.bucket, paired.next_bucket
 UNION ALL
 SELECT 1, rolls.i, counts.bucket_before, counts.bucket, SUM(counts.loans) FROM rolls
