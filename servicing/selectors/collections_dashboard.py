@@ -6,12 +6,6 @@ Roll rate (stated on the page): of the loans in bucket X at the end of month M-1
 the end of month M. A loan's bucket at a day's end is the one its latest delinquency-history row by that day moved
 it to (``current`` before any row); a loan paid off or charged off by that day is in no bucket, so one that leaves
 during M counts in X's loans at M-1 and did not roll. The current month counts to date.
-
-The closed months are read from the month-end tape (``servicing.models.month_end``), not recomputed from every
-loan's history on each view: the same figures (the tests compare the two) whatever the history's length. A month
-the tape does not hold (before it was kept, or a close not yet run) is counted live from the history, as all of
-them were before. One difference is by design: the tape is what the books said at each close, so an event entered
-later but dated on or before a past close (a backdated charge-off) shows in the live count, not in the tape's.
 """
 
 from __future__ import annotations
@@ -32,7 +26,6 @@ from lending.core.selectors import users_with_role
 from lending.finance.delinquency import DPD_BUCKETS
 from lending.finance.money import ZERO
 from servicing.models import ContactAttempt, LoanAccount, PromiseToPay
-from servicing.services.month_end import month_close
 
 DELINQUENT_BUCKETS = DPD_BUCKETS[1:]  # 1-29 ... 120+
 ROLLS = tuple(pairwise(DPD_BUCKETS[1:]))  # (1-29, 30-59) ... (90-119, 120+)
@@ -185,48 +178,14 @@ def month_ends(today: date, months: int = ROLL_MONTHS) -> list[date]:
     return ends[::-1]
 
 
-# The roll rates, one query. A month the month-end tape holds (and the month before it) is read from the tape's
-# counts (``LoanMonthEndCount``: each row pairs a loan's bucket at the close with its bucket at the close before),
-# the current month from the tape's last close carried to ``today`` (a loan that did not move stays in its bucket).
-# The tape is taken at a month's close (its last business day), the page counts at the month's end, and the current
-# month runs to ``today``: a loan that moved in between (a delinquency-history row, a payoff or a charge-off dated
-# after a close and by that month's end, or since the last close) is taken off the tape's figures of the rolls that
-# read that close and counted live instead (``relive``). A roll whose months the tape lacks is counted live for
-# every loan. Live: each history row holds from its night until the loan's next row (LEAD); a loan's bucket at a
-# month end is the row holding then, or "gone" once it was paid off or charged off; each month end is paired with
-# the next by another LEAD, not a self-join.
+# One pass over the delinquency history: each row holds from its night until the loan's next row (LEAD); a loan's
+# bucket at a month end is the row holding then, or "gone" once the loan was paid off or charged off (the few loans
+# that left the book, hashed); each month end is paired with the next by another LEAD, not a self-join.
 ROLLS_SQL = """
-WITH ends(i, e, c, m) AS (VALUES {ends}),
-taped_months AS (SELECT DISTINCT month FROM servicing_loanmonthendcount WHERE month >= {first} AND month <= {last}),
-rolls AS (
-    SELECT b.i, a.m AS m_from, b.m AS m_to, a.c AS lo1, CASE WHEN b.m IS NULL THEN b.e ELSE a.e END AS hi1,
-        b.c AS lo2, b.e AS hi2,
-        CASE WHEN {use_tape} AND a.m IN (SELECT month FROM taped_months)
-            AND (b.m IS NULL OR b.m IN (SELECT month FROM taped_months)) THEN 1 ELSE 0 END AS taped
-    FROM ends a JOIN ends b ON b.i = a.i + 1
-),
-moved AS (
-    SELECT loan_id, as_of AS moved_on FROM servicing_delinquencyhistory WHERE as_of > {first_close} AND as_of <= {today}
-    UNION ALL SELECT id, paid_off_on FROM servicing_loanaccount
-    WHERE status = 'paid_off' AND paid_off_on > {first_close} AND paid_off_on <= {today}
-    UNION ALL SELECT loan_id, charged_off_on FROM servicing_chargeoff
-    WHERE charged_off_on > {first_close} AND charged_off_on <= {today}
-),
-relive AS (
-    SELECT DISTINCT moved.loan_id, rolls.i FROM moved JOIN rolls ON rolls.taped = 1
-        AND ((moved.moved_on > rolls.lo1 AND moved.moved_on <= rolls.hi1)
-            OR (moved.moved_on > rolls.lo2 AND moved.moved_on <= rolls.hi2))
-),
-live_ends AS (
-    SELECT i FROM rolls WHERE taped = 0 UNION SELECT i - 1 FROM rolls WHERE taped = 0
-),
-relive_ends AS (
-    SELECT loan_id, i FROM relive UNION SELECT loan_id, i - 1 FROM relive
-),
+WITH ends(i, e) AS (VALUES {ends}),
 held AS (
     SELECT loan_id, bucket_to, as_of, LEAD(as_of) OVER (PARTITION BY loan_id ORDER BY as_of, id) AS until
-    FROM servicing_delinquencyhistory
-    WHERE as_of <= {today} AND (EXISTS (SELECT 1 FROM live_ends) OR loan_id IN (SELECT loan_id FROM relive))
+    FROM servicing_delinquencyhistory WHERE as_of <= {today}
 ),
 left_book AS (
     SELECT loan_id, MIN(left_on) AS left_on FROM (
@@ -235,90 +194,44 @@ left_book AS (
         UNION ALL SELECT loan_id, charged_off_on FROM servicing_chargeoff
     ) AS gone GROUP BY loan_id
 ),
-held_at AS (
-    SELECT held.loan_id, held.bucket_to, ends.i, ends.e FROM held
-    JOIN ends ON held.as_of <= ends.e AND (held.until IS NULL OR held.until > ends.e)
-    WHERE ends.i IN (SELECT i FROM live_ends)
-    UNION
-    SELECT held.loan_id, held.bucket_to, ends.i, ends.e FROM held
-    JOIN relive_ends ON relive_ends.loan_id = held.loan_id
-    JOIN ends ON ends.i = relive_ends.i AND held.as_of <= ends.e AND (held.until IS NULL OR held.until > ends.e)
-),
 at_end AS (
-    SELECT held_at.loan_id, held_at.i,
-        CASE WHEN left_book.left_on <= held_at.e THEN 'gone' ELSE held_at.bucket_to END AS bucket
-    FROM held_at LEFT JOIN left_book ON left_book.loan_id = held_at.loan_id
+    SELECT held.loan_id, ends.i,
+        CASE WHEN left_book.left_on <= ends.e THEN 'gone' ELSE held.bucket_to END AS bucket
+    FROM held JOIN ends ON held.as_of <= ends.e AND (held.until IS NULL OR held.until > ends.e)
+    LEFT JOIN left_book ON left_book.loan_id = held.loan_id
 ),
 paired AS (
-    SELECT loan_id, i, bucket, LEAD(i) OVER (PARTITION BY loan_id ORDER BY i) AS next_i,
+    SELECT i, bucket, LEAD(i) OVER (PARTITION BY loan_id ORDER BY i) AS next_i,
         LEAD(bucket) OVER (PARTITION BY loan_id ORDER BY i) AS next_bucket
     FROM at_end
 )
-SELECT 1, rolls.i, paired.bucket, paired.next_bucket, COUNT(*) FROM paired JOIN rolls ON rolls.i = paired.i + 1
-WHERE paired.next_i = paired.i + 1 AND paired.bucket IN ({buckets})
-    AND (rolls.taped = 0 OR (paired.loan_id, rolls.i) IN (SELECT loan_id, i FROM relive))
-GROUP BY rolls.i, paired.bucket, paired.next_bucket
-UNION ALL
-SELECT 1, rolls.i, counts.bucket_before, counts.bucket, SUM(counts.loans) FROM rolls
-JOIN servicing_loanmonthendcount counts ON counts.month = rolls.m_to
-WHERE rolls.taped = 1 AND counts.bucket_before IN ({buckets})
-GROUP BY rolls.i, counts.bucket_before, counts.bucket
-UNION ALL
-SELECT 1, rolls.i, counts.bucket, counts.bucket, SUM(counts.loans) FROM rolls
-JOIN servicing_loanmonthendcount counts ON counts.month = rolls.m_from
-WHERE rolls.taped = 1 AND rolls.m_to IS NULL AND counts.bucket IN ({buckets})
-GROUP BY rolls.i, counts.bucket
-UNION ALL
-SELECT -1, i, from_bucket, to_bucket, COUNT(*) FROM (
-    SELECT relive.i, CASE WHEN rolls.m_to IS NULL THEN tape.bucket ELSE tape.bucket_before END AS from_bucket,
-        tape.bucket AS to_bucket
-    FROM relive JOIN rolls ON rolls.i = relive.i
-    JOIN servicing_loanmonthend tape
-        ON tape.loan_id = relive.loan_id AND tape.month = COALESCE(rolls.m_to, rolls.m_from)
-) AS untaped
-WHERE from_bucket IN ({buckets})
-GROUP BY i, from_bucket, to_bucket
+SELECT i + 1, bucket, next_bucket, COUNT(*) FROM paired
+WHERE next_i = i + 1 AND bucket IN ({buckets})
+GROUP BY i, bucket, next_bucket
 """
 
 
-def _rolls_sql(today: date, ends: list[date], *, tape: bool) -> tuple[str, dict[str, str]]:
-    """ROLLS_SQL for month ends ``ends`` (the last one ``today``) and its parameters."""
-    day = "CAST(%({})s AS date)" if connection.vendor == "postgresql" else "%({})s"  # SQLite: ISO dates as text
-    months = [_month_start(end) for end in ends[:-1]]
-    closes = [month_close(month) for month in months]
-    params: dict[str, date | str] = {"today": today, "first": months[0], "last": months[-1], "first_close": closes[0]}
-    rows = []
-    for i, (end, close, month) in enumerate(zip(ends[:-1], closes, months, strict=True)):
-        params |= {f"e{i}": end, f"c{i}": close, f"m{i}": month}
-        rows.append(f"({i}, {day.format(f'e{i}')}, {day.format(f'c{i}')}, {day.format(f'm{i}')})")
-    rows.append(f"({len(ends) - 1}, {day.format('today')}, NULL, NULL)")
-    params |= {f"b{k}": bucket for k, (bucket, _) in enumerate(ROLLS)}
-    sql = ROLLS_SQL.format(
-        ends=", ".join(rows),
-        use_tape="1 = 1" if tape else "1 = 0",
-        buckets=", ".join(f"%(b{k})s" for k in range(len(ROLLS))),
-        **{name: day.format(name) for name in ("today", "first", "last", "first_close")},
-    )
-    return sql, {name: value.isoformat() if isinstance(value, date) else value for name, value in params.items()}
-
-
-def roll_rates(today: date, months: int = ROLL_MONTHS, *, tape: bool = True) -> tuple[list[str], list[RollRate]]:
-    """Roll rates for the last ``months`` months (see the module docstring): the closed months from the month-end
-    tape, the current one from the tape's last close and what moved since, counted per (month, from, to) in the
-    database. One query. ``tape=False`` counts every month live from the delinquency history (what the tape's
-    figures must equal: the tests compare the two)."""
+def roll_rates(today: date, months: int = ROLL_MONTHS) -> tuple[list[str], list[RollRate]]:
+    """Roll rates for the last ``months`` months (see the module docstring). One query over the delinquency
+    history (a window per loan and a join with the month ends), counted per (month, from, to) in the database."""
     ends = month_ends(today, months)
-    sql, params = _rolls_sql(today, ends, tape=tape)
+    day = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"  # SQLite compares ISO dates as text
+    sql = ROLLS_SQL.format(
+        ends=", ".join(f"({i}, {day})" for i in range(len(ends))),
+        today=day,
+        buckets=", ".join(["%s"] * len(ROLLS)),
+    )
+    params = [*ends, today, *(a for a, _ in ROLLS)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [p.isoformat() if isinstance(p, date) else str(p) for p in params])
         counted = cursor.fetchall()
     nexts = dict(ROLLS)
     loans: dict[tuple[int, str], int] = {}
     rolled: dict[tuple[int, str], int] = {}
-    for sign, i, before, after, n in counted:
-        loans[i, before] = loans.get((i, before), 0) + sign * n
+    for i, before, after, n in counted:
+        loans[i, before] = loans.get((i, before), 0) + n
         if after == nexts[before]:
-            rolled[i, before] = rolled.get((i, before), 0) + sign * n
+            rolled[i, before] = rolled.get((i, before), 0) + n
     labels = [f"{end:%Y-%m}" for end in ends[1:]]
     rolls = [
         RollRate(
