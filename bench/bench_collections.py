@@ -5,10 +5,8 @@ Target (issue 12, Performance): the queue has a constant query count and a media
 is measured for the dashboard. The portfolio is bench/_servicing_seed.py's (``LENDING_BENCH_LOANS`` loans,
 100,000 by default); 8 % of it (loans whose id % 25 is 0 or 1) is made delinquent here, set-based: its last 1 to 5
 installments un-paid, aged into the bucket that many missed payments make, assigned to ten collectors, with
-contacts, promises and delinquency history for the dashboard, and the month-end tape of the months its roll rates
-read, written from that history as the nightly closes would have (bench/_servicing_seed.py seed_month_end_tape).
-All of that is rolled back at the end, so the benchmarks after this one see the seeded portfolio as it was. Needs
-PostgreSQL (`make bench` starts one).
+contacts, promises and delinquency history for the dashboard. All of that is rolled back at the end, so the
+benchmarks after this one see the seeded portfolio as it was. Needs PostgreSQL (`make bench` starts one).
 """
 
 from __future__ import annotations
@@ -35,11 +33,10 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench._report import report  # noqa: E402
-from bench._servicing_seed import HISTORY_MONTHS, PREFIX, ensure_portfolio, seed_month_end_tape  # noqa: E402
+from bench._servicing_seed import HISTORY_MONTHS, PREFIX, ensure_portfolio  # noqa: E402
 from lending.core import roles  # noqa: E402
 from lending.core.services import user_create  # noqa: E402
 from servicing.models import LoanAccount  # noqa: E402
-from servicing.selectors.collections_dashboard import ROLL_MONTHS, roll_rates  # noqa: E402
 
 TARGET_MS = 50
 REQUESTS = 40
@@ -140,9 +137,6 @@ def make_delinquent() -> None:
             print(f"  {name}: {cursor.rowcount:,} rows in {time.perf_counter() - begin:.1f}s", flush=True)
         for table in ("servicing_installment", "servicing_loanaccount", "servicing_promisetopay"):
             cursor.execute(f"ANALYZE {table}")
-    begin = time.perf_counter()
-    written = seed_month_end_tape(ROLL_MONTHS, params["today"])
-    print(f"  month-end tape, {ROLL_MONTHS} months: {written:,} rows in {time.perf_counter() - begin:.1f}s", flush=True)
 
 
 def _queries(client: Client, url: str) -> int:
@@ -226,9 +220,6 @@ def main() -> None:
             make_delinquent()
             delinquent = LoanAccount.objects.filter(status="active", days_past_due__gt=0).count()
             print(f"loan accounts: {LoanAccount.objects.count():,} (scale {scale:,}); delinquent {delinquent:,}")
-            today = timezone.localdate()
-            same = roll_rates(today) == roll_rates(today, tape=False)
-            print(f"roll rates read from the tape equal those counted live from the history: {same}", flush=True)
             client = Client()
             client.force_login(manager)
             home = _median_ms(client, ["/staff/"])
