@@ -153,9 +153,7 @@ def test_a_constant_number_of_queries_for_one_application_or_many(
     assert len(one.captured_queries) == len(many.captured_queries)
 
 
-def test_the_same_number_of_queries_with_or_without_a_filter(
-    manager_client, january, team, django_assert_num_queries
-):
+def test_the_same_number_of_queries_with_or_without_a_filter(manager_client, january, team, django_assert_num_queries):
     """A chosen officer or product is checked against the options the page lists, not looked up once more."""
     ann, _bob = team
     main, other = january
