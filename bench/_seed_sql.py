@@ -209,3 +209,41 @@ SELECT line.account, line.day, sum(c.loans * line.debit), sum(c.loans * line.cre
  WHERE line.debit > 0 OR line.credit > 0
  GROUP BY line.account, line.day
 """
+
+# The month-end tape (servicing.services.month_end) of months already closed, as the nightly close of each month's
+# last business day would have written it from the delinquency history seeded by then: per month (its first day,
+# close and the close before) one row per active loan boarded by the close, its bucket the latest history row
+# by the close (``current`` without one; days past due counted on from that row, as ``standing_then`` does), the
+# month before's the same at the previous close (``new`` when boarded after it). The principal is the loan's
+# running balance (no page reads a past month's principal from these rows; the journal would cost a pass over it).
+MONTH_END_TAPE = """
+INSERT INTO servicing_loanmonthend (month, as_of, loan_id, product_code, bucket, days_past_due, principal_balance,
+    bucket_before, principal_before)
+WITH months AS (
+    SELECT * FROM unnest(%(firsts)s::date[], %(closes)s::date[], %(befores)s::date[])
+        AS m(month, closing, closing_before)
+),
+closings AS (SELECT closing FROM months UNION SELECT closing_before FROM months),
+at_close AS (
+    SELECT DISTINCT ON (h.loan_id, c.closing) h.loan_id, c.closing, h.bucket_to, h.days_past_due, h.as_of
+    FROM servicing_delinquencyhistory h JOIN closings c ON h.as_of <= c.closing
+    ORDER BY h.loan_id, c.closing, h.as_of DESC, h.id DESC
+)
+SELECT m.month, m.closing, l.id, l.product_code, COALESCE(held_then.bucket_to, 'current'),
+    CASE WHEN COALESCE(held_then.bucket_to, 'current') = 'current' THEN 0
+        ELSE held_then.days_past_due + (m.closing - held_then.as_of) END,
+    l.principal_balance,
+    CASE WHEN l.disbursement_date > m.closing_before THEN 'new' ELSE COALESCE(held_before.bucket_to, 'current') END,
+    CASE WHEN l.disbursement_date > m.closing_before THEN 0 ELSE l.principal_balance END
+FROM servicing_loanaccount l CROSS JOIN months m
+LEFT JOIN at_close held_then ON held_then.loan_id = l.id AND held_then.closing = m.closing
+LEFT JOIN at_close held_before ON held_before.loan_id = l.id AND held_before.closing = m.closing_before
+WHERE l.status = 'active' AND l.disbursement_date <= m.closing
+"""
+# The tape counted as ``month_end_count_add`` counts it as it writes.
+MONTH_END_COUNTS = """
+INSERT INTO servicing_loanmonthendcount (month, product_code, bucket_before, bucket, loans, principal_before,
+    principal_balance)
+SELECT month, product_code, bucket_before, bucket, COUNT(*), SUM(principal_before), SUM(principal_balance)
+FROM servicing_loanmonthend WHERE month = ANY(%(firsts)s::date[]) GROUP BY 1, 2, 3, 4
+"""

@@ -62,7 +62,7 @@ from django.utils import timezone
 
 from bench._report import report
 from bench._seed_load import Job, Phases, Timer, reserve_ids, run_jobs, set_aside
-from bench._seed_sql import DAILY_TOTALS, STATEMENTS
+from bench._seed_sql import DAILY_TOTALS, MONTH_END_COUNTS, MONTH_END_TAPE, STATEMENTS
 from bench._seed_templates import TERM, Template, load_templates, templates_for
 from lending.finance.daycount import add_months
 
@@ -404,3 +404,28 @@ def vacuum_analyze() -> None:
     with connection.cursor() as cursor:
         for table in TABLES:
             cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def seed_month_end_tape(months: int, today: date | None = None) -> int:
+    """Write the month-end tape of the ``months`` months before ``today``'s (and its counts) as the nightly close
+    of each would have, from the delinquency history in the database now (bench/_seed_sql.py MONTH_END_TAPE); the
+    rows written. Nothing when the tape already holds one of those months (a real close ran)."""
+    from servicing.services.month_end import month_close  # a model import: Django is set up by now
+
+    today = today or timezone.localdate()
+    firsts = [add_months(today.replace(day=1), -k) for k in range(months, 0, -1)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM servicing_loanmonthendcount WHERE month = ANY(%s::date[]) LIMIT 1", [firsts])
+        if cursor.fetchone():
+            return 0
+        params = {
+            "firsts": firsts,
+            "closes": [month_close(first) for first in firsts],
+            "befores": [month_close(add_months(first, -1)) for first in firsts],
+        }
+        cursor.execute(MONTH_END_TAPE, params)
+        written = cursor.rowcount
+        cursor.execute(MONTH_END_COUNTS, params)
+        for table in ("servicing_loanmonthend", "servicing_loanmonthendcount"):
+            cursor.execute(f"ANALYZE {table}")
+    return written

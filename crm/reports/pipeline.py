@@ -29,8 +29,9 @@ def _officers(request=None) -> QuerySet:
 
 class PipelineFilterSet(reports.ReportFilterSet):
     date_from, date_to = reports.date_range_filters("application_date", "Taken")
-    product = django_filters.ModelChoiceFilter(queryset=LoanProduct.objects.order_by("name"), label="Product")
-    officer = django_filters.ModelChoiceFilter(field_name="loan_officer", queryset=_officers, label="Loan officer")
+    # Listed: a chosen product or officer is checked against the options read for the select, not looked up again.
+    product = reports.ListedModelChoiceFilter(queryset=LoanProduct.objects.order_by("name"), label="Product")
+    officer = reports.ListedModelChoiceFilter(field_name="loan_officer", queryset=_officers, label="Loan officer")
     state = django_filters.ChoiceFilter(field_name="status", choices=Status.choices, label="State")
 
     @property

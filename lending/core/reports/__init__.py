@@ -17,7 +17,12 @@ Only this package's names below are the API; the modules behind them may move.
 
 from lending.core.reports.charts import BAR, DOUGHNUT, LINE, PIE, Chart, Dataset
 from lending.core.reports.columns import DATE, DECIMAL, INTEGER, MONEY, PERCENT, TEXT, Column, safe_text
-from lending.core.reports.filters import DateInput, ReportFilterSet, date_range_filters
+from lending.core.reports.filters import (
+    DateInput,
+    ListedModelChoiceFilter,
+    ReportFilterSet,
+    date_range_filters,
+)
 from lending.core.reports.registry import ReportEntry, register, register_link, reports_for
 
 # The views module imports the registry; imported last so `register` is defined for the apps' modules.
@@ -39,6 +44,7 @@ __all__ = [
     "Column",
     "Dataset",
     "DateInput",
+    "ListedModelChoiceFilter",
     "ReportEntry",
     "ReportFilterSet",
     "ReportView",
