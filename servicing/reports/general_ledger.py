@@ -69,7 +69,7 @@ class TrialBalanceReport(reports.ReportView):
 
 
 class GlActivityFilterSet(reports.ReportFilterSet):
-    account = django_filters.ModelChoiceFilter(
+    account = reports.ListedModelChoiceFilter(  # no extra query to look the chosen account up
         field_name="account", queryset=LedgerAccount.objects.order_by("number"), label="Account"
     )
     date_from, date_to = reports.date_range_filters("entry__effective_date", "Effective")

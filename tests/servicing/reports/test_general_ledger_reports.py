@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lending.core import roles
@@ -218,3 +220,16 @@ def test_gl_activity_page_queries_do_not_grow_with_lines(client, books, django_a
         _post(date(2027, 2, day), "cash", "fee_income", "1.00")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(page_rows(client.get(ACTIVITY, filters))) == 32  # 4 in January + 28 in February
+
+
+def test_gl_activity_runs_as_many_queries_with_an_account_chosen_as_without(client, books):
+    """The account select lists the chart with one query; the chosen account is found in that list, not read again."""
+    filters = {"as_of": "2027-01-31", "date_from": "2027-01-06", "date_to": "2027-01-20"}
+    client.get(ACTIVITY, filters)  # warm the per-process caches
+
+    def queries(extra: dict) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(ACTIVITY, filters | extra).status_code == 200
+        return len(captured.captured_queries)
+
+    assert queries({"account": _cash()}) == queries({})
