@@ -60,10 +60,13 @@ class Notice:
 
 
 def notice_later(kind: str, row_id: int) -> None:
-    """Make the ``kind`` notice about row ``row_id`` once the current transaction commits."""
+    """Make the ``kind`` notice about row ``row_id`` once the current transaction commits. ``robust``: a broker
+    that cannot take the task is logged (with the callback's name and the error), not raised into a caller whose
+    transaction has already committed: a posted payment must not answer 500, nor a nightly chunk that committed
+    count its loans as errors, and the other callbacks of the commit still run."""
     from servicing import tasks  # tasks import the services: import them here, not at module level
 
-    transaction.on_commit(lambda: tasks.notice_make.delay(kind, row_id))
+    transaction.on_commit(lambda: tasks.notice_make.delay(kind, row_id), robust=True)
 
 
 NOTICES_PER_TASK = 100
@@ -75,7 +78,7 @@ def notices_later(kind: str, row_ids: Iterable[int]) -> None:
     from servicing import tasks
 
     def send(batch: list[int]) -> None:
-        transaction.on_commit(lambda: tasks.notices_make.delay(kind, batch))
+        transaction.on_commit(lambda: tasks.notices_make.delay(kind, batch), robust=True)  # see notice_later
 
     ids = list(row_ids)
     for start in range(0, len(ids), NOTICES_PER_TASK):

@@ -282,3 +282,30 @@ def test_a_notice_whose_row_is_gone_or_not_due_makes_nothing():
     assert notices.notice_make(kind=Kind.LATE_FEE, row_id=999999, actor=None) is None
     assert notices.notice_make(kind=Kind.PAYMENT_RECEIVED, row_id=999999, actor=None) is None
     assert not BorrowerDocument.objects.filter(loan=loan).exists()
+
+
+@pytest.mark.parametrize("announce", ["one", "many"])
+def test_a_notice_the_broker_cannot_take_is_logged_and_the_committed_caller_goes_on(
+    announce, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    """The event's transaction has committed when its notice is enqueued: a broker that is down must not turn a
+    posted payment into a 500 or a committed nightly chunk into errors, nor stop the commit's other callbacks."""
+    from django.db import transaction
+
+    from servicing import tasks
+
+    def broker_down(*args):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.notice_make, "delay", broker_down)
+    monkeypatch.setattr(tasks.notices_make, "delay", broker_down)
+    after: list[str] = []
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        if announce == "one":
+            notices.notice_later(BorrowerDocument.Kind.PAYMENT_RECEIVED, 1)
+        else:
+            notices.notices_later(BorrowerDocument.Kind.LATE_FEE, [1, 2])
+        transaction.on_commit(lambda: after.append("ran"))
+    assert (len(callbacks), after) == (2, ["ran"])
+    [record] = [r for r in caplog.records if "on_commit" in r.getMessage()]
+    assert (record.levelname, str(record.exc_info[1])) == ("ERROR", "broker unreachable")
