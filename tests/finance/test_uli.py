@@ -68,3 +68,8 @@ def test_a_uli_one_character_too_long_is_not_valid():
     # 20 + 23 + 2 = 45 is the longest ULI: a correct check digit on 44 characters of base does not make 46 valid.
     base = LEI + "9" * 24
     assert not uli_is_valid(base + uli_check_digits(base))
+
+
+def test_a_uli_shorter_than_23_characters_is_invalid_even_when_its_check_digits_hold():
+    # The LEI alone with its own check digits (mod 97 == 1) is 22 characters: no loan identifier, so no ULI.
+    assert uli_is_valid("10Bx939c5543TqA1144M35") is False
