@@ -32,8 +32,8 @@ def _terms(**changes):
             lambda: periods_per_year("fortnightly"),
             "frequency: unknown 'fortnightly'; use one of monthly, semimonthly, biweekly, weekly, quarterly",
         ),
-        (lambda: periodic_ratio("abc", 12), "annual_rate: 'abc' is not a number"),
-        (lambda: level_payment("abc", D("6"), 12), "principal: 'abc' is not a number"),
+        (lambda: periodic_ratio("abc", 12), "annual_rate: 'abc' is not a number"),  # type: ignore[arg-type]
+        (lambda: level_payment("abc", D("6"), 12), "principal: 'abc' is not a number"),  # type: ignore[arg-type]
         (
             lambda: _terms(first_payment_date=date(2027, 1, 1)),
             "first_payment_date must be after disbursement_date",
@@ -47,7 +47,7 @@ def _terms(**changes):
             "interest_only_periods: only allowed with amortization='interest_only'",
         ),
         (lambda: _terms(balloon_after_periods=3), "balloon_after_periods: only allowed with amortization='balloon'"),
-        (lambda: build_schedule("terms"), "terms: must be LoanTerms, got str"),
+        (lambda: build_schedule("terms"), "terms: must be LoanTerms, got str"),  # type: ignore[arg-type]
         (
             lambda: _terms(term_periods=13, disbursement_date=date(9998, 12, 1), first_payment_date=date(9999, 1, 1)),
             "term_periods: the schedule would run outside years 1..9999",
