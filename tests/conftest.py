@@ -43,6 +43,10 @@ def pytest_configure(config):
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     get_hashers.cache_clear()
+    if MUTATION_KILLERS:
+        from tests.mutation_order import KillerFirst
+
+        config.pluginmanager.register(KillerFirst(Path(MUTATION_KILLERS)), "lending-killer-first")
 
 
 def _service_available(name: str) -> bool:
@@ -161,6 +165,15 @@ def _empty_cache():
 # database costs about 16 s of each. They migrate one database first and name it here; each session then works on
 # its own copy of it (forked workers run side by side), and the normal suite is unchanged.
 MIGRATED_TEMPLATE = os.environ.get("LENDING_TEST_DB_TEMPLATE")
+# A mutation run's shared file of the tests that killed mutants (tests/mutation_order.py).
+MUTATION_KILLERS = os.environ.get("LENDING_MUTATION_KILLERS")
+if MUTATION_KILLERS:
+    import factory
+
+    # factory_boy loads Faker's providers on the first factory call: 0.16 s of CPU in every mutant's session that
+    # builds a loan. mutmut's fork server imports this conftest while it collects the tests, so loading them here
+    # once gives every forked session a loaded Faker.
+    factory.Faker._get_faker()
 if MIGRATED_TEMPLATE:
 
     @pytest.fixture(scope="session")

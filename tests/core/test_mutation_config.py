@@ -219,3 +219,93 @@ def test_each_module_run_on_postgresql_keeps_its_own_test_database():
         url, "servicing/services/ledger_entry.py"
     )
     assert mutation.own_database(None, "servicing/services/ledger_entry.py") is None
+
+
+def test_mypy_checks_the_mutants_first_with_the_projects_strict_settings(tmp_path):
+    """A mutant mypy rejects could never pass `make lint`: mutmut marks it caught and runs no test for it."""
+    config = tomllib.loads(mutation._pyproject("servicing/services/posting.py", ["tests/x.py"], type_cache=tmp_path))
+    command = config["tool"]["mutmut"]["type_check_command"]
+    assert "mypy" in command  # how mutmut knows to parse mypy's output
+    assert command[-3:] == ["--cache-dir", str(tmp_path), "servicing/services/posting.py"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    mypy = config["tool"]["mypy"]
+    assert mypy["overrides"] == project["overrides"]  # the strict services and finance, the untyped libraries
+    assert mypy["plugins"] == ["mypy_django_plugin.main"]
+    assert config["tool"]["django-stubs"] == {"django_settings_module": "lending.settings"}
+    # Only what mutmut's own trampolines would break: its bare `# type: ignore` lines outside any mutant.
+    assert {key: mypy[key] for key in mypy if mypy[key] != project.get(key)} == {
+        "warn_unused_ignores": False,
+        "warn_unused_configs": False,
+    }
+    assert "enable_error_code" not in mypy
+
+
+def test_without_a_type_cache_every_mutant_runs_against_the_tests():
+    config = tomllib.loads(mutation._pyproject("servicing/services/posting.py", ["tests/x.py"]))
+    assert "type_check_command" not in config["tool"]["mutmut"]
+    assert "mypy" not in config["tool"]
+
+
+def test_the_table_counts_the_mutants_mypy_caught_as_killed(tmp_path, monkeypatch):
+    monkeypatch.setattr(mutation, "SCRATCH", tmp_path)
+    module = "lending/finance/money.py"
+    caught, killed, survived, timeout = 37, 1, 0, 36
+    _state(tmp_path / "lending.finance.money", module, {"a": caught, "b": killed, "c": survived, "d": timeout})
+    row = mutation.report_module(module)
+    assert row == mutation.Row(module, mutants=4, killed=3, not_run=0, seconds=0, type_caught=1)
+    assert (row.survived, row.score) == (1, 0.75)
+
+
+def test_the_minimal_toml_writer_keeps_arrays_of_tables_and_booleans():
+    data = {"tool": {"mypy": {"strict": True, "files": ["a"], "overrides": [{"module": ["x.*"], "flag": False}]}}}
+    assert tomllib.loads(mutation._toml(data)) == data
+
+
+def test_each_mutants_session_learns_which_tests_kill_its_functions_mutants(tmp_path):
+    from tests.mutation_order import KillerFirst, function_of, killer_first, read_kills
+
+    assert function_of("servicing.services.posting.x_post__mutmut_12") == "servicing.services.posting.x_post"
+    assert function_of("m.xǁPaymentErrorǁ__init____mutmut_3") == "m.xǁPaymentErrorǁ__init__"
+    path = tmp_path / "killers.tsv"
+    assert read_kills(path, "m.x_f") == {}
+    path.write_text("m.x_f\tt::slow\nm.x_g\tt::fast\nm.x_f\tt::slow\nm.x_f\tt::other\n")
+    kills = read_kills(path, "m.x_f")
+    assert kills == {"t::slow": 2, "t::other": 1}
+    # The killers first, the most kills first; then the others fastest first, unknown durations last.
+    tests = ["t::unknown", "t::fast", "t::other", "t::medium", "t::slow"]
+    durations = {"t::fast": 0.1, "t::medium": 0.5, "t::slow": 9.0, "t::other": 3.0}
+    assert killer_first(tests, kills, durations) == ["t::slow", "t::other", "t::fast", "t::medium", "t::unknown"]
+    assert isinstance(KillerFirst(path), KillerFirst)
+
+
+def test_a_failed_test_is_recorded_against_the_mutants_function(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from tests.mutation_order import KillerFirst
+
+    path = tmp_path / "killers.tsv"
+    plugin = KillerFirst(path)
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "m.x_f__mutmut_4")
+    plugin.pytest_runtest_logreport(SimpleNamespace(failed=False, nodeid="t::passes"))
+    plugin.pytest_runtest_logreport(SimpleNamespace(failed=True, nodeid="t::kills"))
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "")  # mutmut's own runs (the clean run) record nothing
+    plugin.pytest_runtest_logreport(SimpleNamespace(failed=True, nodeid="t::clean_run_failure"))
+    assert path.read_text() == "m.x_f\tt::kills\n"
+
+
+def test_a_mutants_session_runs_the_killers_first(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from tests.mutation_order import KillerFirst
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mutmut-stats.json").write_text(json.dumps({"duration_by_test": {"t::a": 0.2, "t::b": 0.1}}))
+    path = tmp_path / "killers.tsv"
+    path.write_text("m.x_f\tt::c\n")
+    items = [SimpleNamespace(nodeid=nodeid) for nodeid in ("t::a", "t::b", "t::c")]
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "m.x_f__mutmut_9")
+    KillerFirst(path).pytest_collection_modifyitems(items)
+    assert [item.nodeid for item in items] == ["t::c", "t::b", "t::a"]
+    monkeypatch.delenv("MUTANT_UNDER_TEST")
+    KillerFirst(path).pytest_collection_modifyitems(items)  # outside a mutant's session: untouched
+    assert [item.nodeid for item in items] == ["t::c", "t::b", "t::a"]
