@@ -201,3 +201,10 @@ def test_a_proposal_cancelled_with_a_note_keeps_the_note_in_its_audit_row(loan, 
         {"modification": proposal.pk, "status": "proposed"},
         {"status": "cancelled"},
     )
+
+
+def test_a_proposal_made_without_a_note_has_none_on_its_row_or_its_audit_row(loan, collector):
+    proposal = _propose(loan, collector, term_periods=360)
+    proposal.refresh_from_db()
+    event = AuditEvent.objects.get(verb="loan.modification_proposed")
+    assert (proposal.note, event.note) == ("", "")

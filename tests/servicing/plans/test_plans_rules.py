@@ -115,6 +115,22 @@ def test_a_plan_cannot_run_past_the_installments_left(monkeypatch, loan, collect
         forbearance_create(actor=collector, loan=loan, months=3, reduced_payment=D("0"))
 
 
+def test_a_forbearance_past_the_installments_left_is_refused_on_the_months_field_and_writes_nothing(
+    monkeypatch, loan, collector
+):
+    # Oct 2 2056: Nov 1 and Dec 1 2056 are left.
+    monkeypatch.setattr(plans, "_today", lambda: date(2056, 10, 2))
+    with pytest.raises(PlanError) as refused:
+        forbearance_create(actor=collector, loan=loan, months=3, reduced_payment=D("0"))
+    assert (str(refused.value), refused.value.field, refused.value.conflict) == (
+        "The loan has only 2 installments left: choose fewer months.",
+        "months",
+        False,
+    )
+    assert not Forbearance.objects.filter(loan=loan).exists()
+    assert not AuditEvent.objects.filter(verb__startswith="loan.forbearance").exists()
+
+
 def test_a_plan_starts_with_the_installment_due_after_today(monkeypatch, loan, collector):
     monkeypatch.setattr(plans, "_today", lambda: MAR)  # Mar 1 itself is due today, not upcoming
     forbearance = forbearance_create(actor=collector, loan=loan, months=2, reduced_payment=D("0"))
