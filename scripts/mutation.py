@@ -281,6 +281,7 @@ def primed_type_cache(modules: list[str]) -> Path:
     """mypy's cache for the listed modules and what they import, built once for the run: each module's check
     starts from a copy of it (about 30 MB; runs side by side do not share one cache directory) and re-checks only
     its mutated file, where a cold check would analyse Django's stubs and the project again (most of a minute)."""
+    SCRATCH.mkdir(parents=True, exist_ok=True)  # primed beside migrated_template(), which may not have made it yet
     cache = SCRATCH / f"mypy-cache-{os.getpid()}"
     shutil.rmtree(cache, ignore_errors=True)
     # The modules' own settings (mypy keeps a module's cache only for the options it was checked with).

@@ -309,3 +309,24 @@ def test_a_mutants_session_runs_the_killers_first(tmp_path, monkeypatch):
     monkeypatch.delenv("MUTANT_UNDER_TEST")
     KillerFirst(path).pytest_collection_modifyitems(items)  # outside a mutant's session: untouched
     assert [item.nodeid for item in items] == ["t::c", "t::b", "t::a"]
+
+
+def test_the_type_cache_is_primed_with_the_modules_own_settings_in_a_fresh_clone(tmp_path, monkeypatch):
+    """Primed beside the template's migration, so before var/mutation/ may exist (a fresh clone); with the settings
+    the modules' checks use, since mypy keeps a module's cache only for the options it was checked with."""
+    monkeypatch.setattr(mutation, "SCRATCH", tmp_path / "var" / "mutation")
+    seen = {}
+
+    def fake_mypy(command, **kwargs):
+        config = Path(command[command.index("--config-file") + 1])
+        seen["settings"] = tomllib.loads(config.read_text())["tool"]
+        seen["command"] = command
+
+    monkeypatch.setattr(mutation.subprocess, "run", fake_mypy)
+    cache = mutation.primed_type_cache(["lending/finance/uli.py", "servicing/services/posting.py"])
+    assert cache.parent == tmp_path / "var" / "mutation"
+    assert seen["command"][: len(mutation.type_check_command(cache, []))] == mutation.type_check_command(cache, [])
+    assert "lending/finance/uli.py" in seen["command"] and "servicing/services/posting.py" in seen["command"]
+    module_config = tomllib.loads(mutation._pyproject("lending/finance/uli.py", [], type_cache=cache))["tool"]
+    assert seen["settings"] == {"mypy": module_config["mypy"], "django-stubs": module_config["django-stubs"]}
+    assert list((tmp_path / "var" / "mutation").iterdir()) == []  # the settings file is removed once primed
