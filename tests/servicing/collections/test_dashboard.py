@@ -143,6 +143,37 @@ def test_roll_rates_month_over_month():
     assert len(rolls) == 8  # 2 months x 4 rolls
 
 
+def test_roll_rates_take_the_months_last_move_and_skip_loans_gone_before_the_month():
+    d, e, f, g = delinquent_loan(), delinquent_loan(), delinquent_loan(), delinquent_loan()
+    # D: 1-29 at Jan 31; two moves in February (30-59, then 60-89): 60-89 at Feb 28, so 1-29 did not roll to 30-59.
+    _history(d, date(2027, 1, 10), "current", "1-29")
+    _history(d, date(2027, 2, 3), "1-29", "30-59")
+    _history(d, date(2027, 2, 20), "30-59", "60-89")
+    # E: 1-29 at Jan 31; to 30-59 and back to 1-29 in February (not rolled); 30-59 again on Mar 5 (rolled).
+    _history(e, date(2027, 1, 5), "current", "1-29")
+    _history(e, date(2027, 2, 2), "1-29", "30-59")
+    _history(e, date(2027, 2, 25), "30-59", "1-29")
+    _history(e, date(2027, 3, 5), "1-29", "30-59")
+    # F: 30-59 on Jan 15, paid off on Jan 20: in no bucket at Jan 31, so in no February figure.
+    _history(f, date(2027, 1, 15), "current", "30-59")
+    LoanAccount.objects.filter(pk=f.pk).update(status="paid_off", paid_off_on=date(2027, 1, 20))
+    # G: 60-89 at Jan 31, paid off on Feb 14: counted in February's 60-89 loans, not rolled.
+    _history(g, date(2027, 1, 12), "current", "60-89")
+    LoanAccount.objects.filter(pk=g.pk).update(status="paid_off", paid_off_on=date(2027, 2, 14))
+    months, rolls = roll_rates(TODAY, months=2)
+    assert months == ["2027-02", "2027-03"]
+    assert [(r.month, r.from_bucket, r.to_bucket, r.rolled, r.loans, r.percent) for r in rolls] == [
+        ("2027-02", "1-29", "30-59", 0, 2, D("0.0")),  # D and E
+        ("2027-02", "30-59", "60-89", 0, 0, None),  # F left in January
+        ("2027-02", "60-89", "90-119", 0, 1, D("0.0")),  # G
+        ("2027-02", "90-119", "120+", 0, 0, None),
+        ("2027-03", "1-29", "30-59", 1, 1, D("100.0")),  # E
+        ("2027-03", "30-59", "60-89", 0, 0, None),
+        ("2027-03", "60-89", "90-119", 0, 1, D("0.0")),  # D
+        ("2027-03", "90-119", "120+", 0, 0, None),
+    ]
+
+
 def test_collector_activity_over_the_last_30_days():
     cora = user_with_role(roles.COLLECTOR, first_name="Cora", last_name="Collector")
     user_with_role(roles.COLLECTOR, first_name="Zed", last_name="Idle")
