@@ -132,6 +132,14 @@ def test_an_iteration_that_does_not_converge_says_so(monkeypatch):
         apr(D(500), date(2024, 1, 1), GOOD, "monthly")  # 550.00 for 500.00: one Newton step is not enough
 
 
+def test_a_fraction_that_recurs_after_another_keeps_its_earlier_payments_in_the_solution():
+    # Weekly from Jan 1 2024: $1,000 on Jan 8 (q 1, f 0), $10 on Jan 11 (q 1, f 3/7), $10 on Jan 15 (q 2, f 0).
+    # The f = 0 payments are split by the 3/7 one; the rate solving 1000 = 1000 / (1 + i) + 10 / ((1 + 3i/7)(1 + i))
+    # + 10 / (1 + i)**2, found by bisection to 60 digits, is i = 0.0197227..., 52 i = 102.5584002186 %.
+    payments = [(date(2024, 1, 8), D("1000.00")), (date(2024, 1, 11), D("10.00")), (date(2024, 1, 15), D("10.00"))]
+    assert apr(D("1000.00"), date(2024, 1, 1), payments, "weekly") == D("102.5584002186")
+
+
 # --- regularity, 1026.22(a)(3) ------------------------------------------------------------------------
 
 
