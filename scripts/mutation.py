@@ -432,11 +432,15 @@ def run_module(
         log.unlink(missing_ok=True)
     ok = True
     if template is not None:
+        # A PostgreSQL half left by an earlier run must not merge into this one's verdicts.
+        shutil.rmtree(_workdir(module, postgres=True), ignore_errors=True)
         ok = _mutmut(module, cores, template, log, None, type_cache)
     if ok and (template is None or (module in BOTH_DATABASES and database_url)):
         ok = _mutmut(module, cores, None, log, database_url, type_cache)
+    # A run that failed or was stopped still counts what it tried (its scratch directory starts empty, so every
+    # verdict is this run's); a run that tried nothing scores 0 %.
     mutants, killed, not_run, typed = _count(merged_codes(module))
-    return Row(module, mutants, killed if ok else 0, not_run, round(time.monotonic() - start), typed if ok else 0)
+    return Row(module, mutants, killed, not_run, round(time.monotonic() - start), typed)
 
 
 def longest_first(modules: list[str]) -> list[str]:

@@ -325,8 +325,26 @@ def test_the_type_cache_is_primed_with_the_modules_own_settings_in_a_fresh_clone
     monkeypatch.setattr(mutation.subprocess, "run", fake_mypy)
     cache = mutation.primed_type_cache(["lending/finance/uli.py", "servicing/services/posting.py"])
     assert cache.parent == tmp_path / "var" / "mutation"
-    assert seen["command"][: len(mutation.type_check_command(cache, []))] == mutation.type_check_command(cache, [])
-    assert "lending/finance/uli.py" in seen["command"] and "servicing/services/posting.py" in seen["command"]
+    modules = ["lending/finance/uli.py", "servicing/services/posting.py"]
+    assert seen["command"][:-2] == mutation.type_check_command(cache, modules)
+    assert seen["command"][-2] == "--config-file"
     module_config = tomllib.loads(mutation._pyproject("lending/finance/uli.py", [], type_cache=cache))["tool"]
     assert seen["settings"] == {"mypy": module_config["mypy"], "django-stubs": module_config["django-stubs"]}
     assert list((tmp_path / "var" / "mutation").iterdir()) == []  # the settings file is removed once primed
+
+
+def test_a_stopped_run_counts_the_mutants_it_tried(tmp_path, monkeypatch):
+    """Stopped by a signal (mutmut exits non-zero): its row still gives the verdicts mutmut recorded, not 0 %."""
+    monkeypatch.setattr(mutation, "SCRATCH", tmp_path)
+    module = "servicing/services/ledger_entry.py"
+    stale = tmp_path / "servicing.services.ledger_entry.postgres"
+    _state(stale, module, {"a": 1, "b": 1, "c": 1})  # an earlier run's PostgreSQL half
+
+    def stopped(module, cores, template, log, database_url, type_cache):
+        _state(tmp_path / "servicing.services.ledger_entry", module, {"a": 1, "b": 0, "c": None})
+        return False
+
+    monkeypatch.setattr(mutation, "_mutmut", stopped)
+    row = mutation.run_module(module, 1, tmp_path / "template.sqlite3", database_url="postgres://x/y")
+    assert (row.mutants, row.killed, row.not_run, row.survived) == (3, 1, 1, 1)
+    assert not stale.exists()
