@@ -388,3 +388,18 @@ def test_a_retry_after_the_loan_closed_still_answers_with_the_first_posting():
     entries = JournalEntry.objects.count()
     assert _pay(LoanAccount.objects.get(pk=loan.pk), "900.00", "retry").pk == first.pk
     assert (LoanTransaction.objects.count(), JournalEntry.objects.count()) == (1, entries)
+
+
+def test_a_key_taken_on_another_loan_unseen_at_the_look_up_is_refused_at_the_write_and_writes_nothing(monkeypatch):
+    theirs_loan, ours = boarded_loan(), boarded_loan()
+    theirs = _pay(theirs_loan, "100.00", "shared")
+    before = (ours.principal_balance, ours.version, JournalEntry.objects.filter(loan=ours).count())
+    # As if the other loan's payment committed between our look-up and our write: the look-up finds nothing, the
+    # write hits the key's unique constraint; ours rolls back and the key is refused, naming their posting.
+    monkeypatch.setattr(payments, "_existing_and_later", lambda key, loan, effective_date: (None, []))
+    with pytest.raises(PaymentError) as refused:
+        _pay(ours, "100.00", "shared")
+    assert str(refused.value) == f"idempotency_key: 'shared' was already used for another transaction ({theirs.pk})"
+    assert LoanTransaction.objects.filter(loan=ours).count() == 0
+    ours.refresh_from_db()
+    assert (ours.principal_balance, ours.version, JournalEntry.objects.filter(loan=ours).count()) == before
