@@ -14,7 +14,8 @@ Tests that need PostgreSQL skip themselves on SQLite, so they take no part in th
 A module with a PostgreSQL-only branch (the one-statement writes of ledger_entry.py and posting_write.py,
 ``BOTH_DATABASES``) has mutants no SQLite run reaches, and fallbacks no PostgreSQL run reaches: a run takes it
 twice, on SQLite and on a throw-away PostgreSQL (scripts/testenv.py; every mutant's session reusing the module's
-own migrated test database, ``--reuse-db``), and a mutant counts as killed when either run kills it.
+own migrated test database, ``--reuse-db``), and a mutant counts as killed when either run kills it. The
+PostgreSQL half tries only what the SQLite run left alive (nothing else can change the merged verdict).
 ``--postgres`` runs only the PostgreSQL half.
 
 Before any test runs, mypy checks every mutant (mutmut's ``type_check_command``): the money modules are typed
@@ -384,12 +385,19 @@ def migrated_template() -> Path:
 
 
 def _mutmut(
-    module: str, cores: int, template: Path | None, log: Path | None, database_url: str | None, type_cache: Path | None
+    module: str,
+    cores: int,
+    template: Path | None,
+    log: Path | None,
+    database_url: str | None,
+    type_cache: Path | None,
+    names: list[str] | None = None,
 ) -> bool:
     """One mutmut run of the module: on SQLite copies of ``template``, or (``template`` None) on the PostgreSQL
     ``database_url`` names, one worker (the sessions share its test database). ``log``: mutmut's output goes
     there, not to the terminal (modules run side by side would mix their progress lines). ``type_cache``: mypy
-    checks the mutants first (``primed_type_cache``). False if mutmut failed."""
+    checks the mutants first (``primed_type_cache``); ``names``: only these mutants are tried. False if mutmut
+    failed."""
     workdir = _prepare(module, postgres=template is None, type_cache=type_cache)
     # Property tests run a capped budget per mutant (tests/hypothesis_budget.py); the suite runs them in full.
     env = {
@@ -406,7 +414,7 @@ def _mutmut(
     else:
         env["DATABASE_URL"] = database_url or os.environ["DATABASE_URL"]
         cores = 1
-    mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(cores)]
+    mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(cores), *(names or [])]
     with open(log, "a") if log else contextlib.nullcontext() as output:
         completed = subprocess.run(mutmut, cwd=workdir, env=env, check=False, stdout=output, stderr=output)
     if completed.returncode != 0:
@@ -435,12 +443,23 @@ def run_module(
         # A PostgreSQL half left by an earlier run must not merge into this one's verdicts.
         shutil.rmtree(_workdir(module, postgres=True), ignore_errors=True)
         ok = _mutmut(module, cores, template, log, None, type_cache)
-    if ok and (template is None or (module in BOTH_DATABASES and database_url)):
-        ok = _mutmut(module, cores, None, log, database_url, type_cache)
+    if template is None:
+        _mutmut(module, cores, None, log, database_url, type_cache)
+    elif ok and module in BOTH_DATABASES and database_url and (survivors := sqlite_survivors(module)):
+        # Only the SQLite run's survivors can change the merged verdicts, and mypy has already passed them.
+        _mutmut(module, cores, None, log, database_url, None, survivors)
     # A run that failed or was stopped still counts what it tried (its scratch directory starts empty, so every
     # verdict is this run's); a run that tried nothing scores 0 %.
     mutants, killed, not_run, typed = _count(merged_codes(module))
     return Row(module, mutants, killed, not_run, round(time.monotonic() - start), typed)
+
+
+def sqlite_survivors(module: str) -> list[str]:
+    """The mutants the module's SQLite run did not kill (or did not try): what its PostgreSQL half runs."""
+    from mutmut.stats import status_by_exit_code
+
+    codes = _codes(_workdir(module), module)
+    return sorted(name for name, code in codes.items() if code is None or status_by_exit_code[code] not in KILLED)
 
 
 def longest_first(modules: list[str]) -> list[str]:

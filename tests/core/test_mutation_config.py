@@ -348,3 +348,40 @@ def test_a_stopped_run_counts_the_mutants_it_tried(tmp_path, monkeypatch):
     row = mutation.run_module(module, 1, tmp_path / "template.sqlite3", database_url="postgres://x/y")
     assert (row.mutants, row.killed, row.not_run, row.survived) == (3, 1, 1, 1)
     assert not stale.exists()
+
+
+def test_the_postgresql_half_tries_only_what_the_sqlite_run_left_alive(tmp_path, monkeypatch):
+    monkeypatch.setattr(mutation, "SCRATCH", tmp_path)
+    module = "servicing/services/posting_write.py"
+    prefix = "servicing.services.posting_write."
+    calls = []
+
+    def run(module, cores, template, log, database_url, type_cache, names=None):
+        calls.append((template is None, type_cache, names))
+        if template is not None:
+            codes = {prefix + "x_a__mutmut_1": 1, prefix + "x_a__mutmut_2": 0, prefix + "x_b__mutmut_1": 37}
+            codes |= {prefix + "x_b__mutmut_2": None, prefix + "x_b__mutmut_3": 36}  # not tried; timed out
+            _state(tmp_path / "servicing.services.posting_write", module, codes)
+        return True
+
+    monkeypatch.setattr(mutation, "_mutmut", run)
+    cache = tmp_path / "cache"
+    mutation.run_module(module, 1, tmp_path / "t.sqlite3", database_url="postgres://x/y", type_cache=cache)
+    assert calls == [(False, cache, None), (True, None, [prefix + "x_a__mutmut_2", prefix + "x_b__mutmut_2"])]
+
+
+def test_nothing_left_alive_on_sqlite_starts_no_postgresql_half(tmp_path, monkeypatch):
+    monkeypatch.setattr(mutation, "SCRATCH", tmp_path)
+    module = "servicing/services/posting_write.py"
+    calls = []
+
+    def run(module, cores, template, log, database_url, type_cache, names=None):
+        calls.append(template is None)
+        _state(
+            tmp_path / "servicing.services.posting_write", module, {"servicing.services.posting_write.x_a__mutmut_1": 1}
+        )
+        return True
+
+    monkeypatch.setattr(mutation, "_mutmut", run)
+    mutation.run_module(module, 1, tmp_path / "t.sqlite3", database_url="postgres://x/y")
+    assert calls == [False]
