@@ -20,8 +20,8 @@ PostgreSQL half tries only what the SQLite run left alive (nothing else can chan
 
 Before any test runs, mypy checks every mutant (mutmut's ``type_check_command``): the money modules are typed
 strictly and `make lint` runs mypy in CI, so a mutant mypy rejects could never be merged. mutmut marks it "caught
-by type check" and runs no test for it; the table counts those in their own column. Half or more of a servicing
-module's mutants are caught this way, so a whole run takes about half the time. ``--no-type-check`` runs every
+by type check" and runs no test for it; the table counts those in their own column. More than half of the
+mutants are caught this way (docs/testing.md has the figures). ``--no-type-check`` runs every
 mutant against the tests, as before session 12.
 """
 
