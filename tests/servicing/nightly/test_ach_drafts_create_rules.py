@@ -1,7 +1,8 @@
 """Autopay drafting (``ach_drafts.autopay_drafts_create``), rule by rule (issue 17): what a draft and a skipped
 draft record (the row, the account copied from the enrollment, the audit rows), which enrollments and
 installments draft on a day (the window's both edges, each loan's own days before, the loans asked for, an
-inactive loan), and a rerun drafting only what is not decided yet.
+inactive loan, an overdue installment never drafted), a rerun drafting only what is not decided yet, a new
+enrollment deciding afresh what its cancelled predecessor drafted or skipped, and the actor on the audit rows.
 
 The loan: the factories' 30-year escrowed mortgage boarded 2026-11-13, installments due on the 1st from
 2027-01-01 (a Friday, New Year's Day). Installment 1: interest 2,600.06 + principal 271.20 + escrow 525.00 =
@@ -15,10 +16,12 @@ from decimal import Decimal
 
 import pytest
 
+from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing.models import AutopayEnrollment, AutopaySkippedDraft, Installment, LoanAccount, PendingPayment
-from servicing.services import ach, ach_drafts
+from servicing.services import ach, ach_drafts, ach_nightly
 from servicing.services.ach import BankDetails
+from tests.core.factories import user_with_role
 from tests.servicing.factories_portal import ROUTING, borrower_loan, set_today
 
 pytestmark = pytest.mark.django_db
@@ -215,3 +218,83 @@ def test_a_suspended_or_cancelled_enrollment_drafts_nothing():
     assert _create(date(2026, 12, 31), suspended, cancelled) == 0
     assert not PendingPayment.objects.exists()
     assert not AutopaySkippedDraft.objects.exists()
+
+
+def test_an_overdue_installment_never_drafted_does_not_put_the_loan_in_the_days_ach_work():
+    # Enrolled, but no draft was made for installment 1 (due Fri 2027-01-01, drafted Thu 12-31). On Mon 2027-01-04
+    # the window of 0 days before is due dates [2027-01-04, 2027-01-05): nothing is due in it.
+    loan = borrower_loan()
+    _enroll(loan)
+    assert list(ach_drafts.enrollments_to_draft(date(2027, 1, 4))) == []
+    assert list(ach_nightly.ach_pending_loan_ids(date(2027, 1, 4))) == []
+    assert _create(date(2027, 1, 4), loan) == 0
+    assert not PendingPayment.objects.exists()
+
+
+def test_an_overdue_installment_never_drafted_is_not_drafted_with_the_next_one():
+    # Installment 1 (due 2027-01-01) was never drafted and is unpaid. On Mon 2027-02-01 only installment 2 (due
+    # that day: 1,623.53 + 272.67 + 525.00 = 2,421.20) is drafted; the overdue one is the borrower's to pay.
+    loan = borrower_loan()
+    enrollment = _enroll(loan)
+    assert _create(date(2027, 2, 1), loan) == 1
+    draft = PendingPayment.objects.get()
+    assert (draft.enrollment_id, draft.installment_id, draft.amount, draft.scheduled_date) == (
+        enrollment.pk,
+        _installment(loan, 2).pk,
+        D("2421.20"),
+        date(2027, 2, 1),
+    )
+    assert not AutopaySkippedDraft.objects.exists()
+
+
+def test_a_new_enrollment_drafts_an_installment_whose_draft_by_the_cancelled_one_was_cancelled():
+    # Drafting 3 days before, installment 1 is drafted on Tue 2026-12-29; the borrower cancels that draft and the
+    # enrollment, and enrolls again drafting on the due date: on Thu 12-31 the new enrollment drafts installment 1.
+    loan = borrower_loan()
+    first = _enroll(loan, days_before=3)
+    assert _create(date(2026, 12, 29), loan) == 1
+    ach.ach_payment_cancel(pending=PendingPayment.objects.get(), actor=loan.borrower)
+    ach.autopay_cancel(enrollment=first, actor=loan.borrower)
+    second = _enroll(loan, days_before=0)
+    assert list(ach_drafts.enrollments_to_draft(date(2026, 12, 31))) == [second]
+    assert _create(date(2026, 12, 31), loan) == 1
+    draft = PendingPayment.objects.get(enrollment=second)
+    assert (draft.installment_id, draft.amount, draft.scheduled_date, draft.status) == (
+        _installment(loan, 1).pk,
+        INSTALLMENT_1,
+        date(2026, 12, 31),
+        "pending",
+    )
+    assert PendingPayment.objects.get(enrollment=first).status == "cancelled"
+
+
+def test_a_new_enrollment_drafts_an_installment_the_cancelled_one_skipped_above_its_ceiling():
+    # The first enrollment (3 days before, ceiling 3,000.00) skips installment 1 (3,396.26) on Tue 2026-12-29; the
+    # borrower enrolls again without a ceiling, drafting on the due date: on Thu 12-31 it drafts 3,396.26.
+    loan = borrower_loan()
+    first = _enroll(loan, days_before=3, ceiling="3000.00")
+    assert _create(date(2026, 12, 29), loan) == 0
+    ach.autopay_cancel(enrollment=first, actor=loan.borrower)
+    second = _enroll(loan, days_before=0)
+    assert list(ach_drafts.enrollments_to_draft(date(2026, 12, 31))) == [second]
+    assert _create(date(2026, 12, 31), loan) == 1
+    draft = PendingPayment.objects.get()
+    assert (draft.enrollment_id, draft.installment_id, draft.amount) == (
+        second.pk,
+        _installment(loan, 1).pk,
+        INSTALLMENT_1,
+    )
+    assert list(AutopaySkippedDraft.objects.values_list("enrollment_id", flat=True)) == [first.pk]
+
+
+def test_the_draft_and_the_skip_are_audited_as_the_user_who_ran_the_step():
+    drafted, skipped = borrower_loan(), borrower_loan()
+    _enroll(drafted)
+    _enroll(skipped, ceiling="3000.00")
+    operator = user_with_role(roles.SERVICER)
+    day = date(2026, 12, 31)
+    assert ach_drafts.autopay_drafts_create(business_date=day, loan_ids=[drafted.pk, skipped.pk], actor=operator) == 1
+    assert list(AuditEvent.objects.filter(verb="autopay.drafted").values_list("actor", flat=True)) == [operator.pk]
+    assert list(AuditEvent.objects.filter(verb="autopay.draft_skipped").values_list("actor", flat=True)) == [
+        operator.pk
+    ]
