@@ -19,7 +19,7 @@ import pytest
 from django.utils import timezone
 
 from lending.core import roles
-from lending.core.models import AuditEvent
+from lending.core.models import AuditEvent, User
 from servicing import tasks
 from servicing.ach_processor.base import AchReturn
 from servicing.models import (
@@ -34,7 +34,7 @@ from servicing.services import ach, ach_returns
 from servicing.services.ach import AchError, BankDetails
 from servicing.services.payments import payment_post, payment_reverse
 from tests.core.factories import user_with_role
-from tests.origination.factories import LoanProductFactory
+from tests.origination.factories import ConsumerProductFactory, LoanProductFactory
 from tests.servicing.factories_portal import BANK, ROUTING, borrower_loan, set_today
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +76,19 @@ def _settled(loan, amount=INSTALLMENT_1, *, key="p1", code="R01", trace="") -> P
 
 def _apply(pending, actor=None) -> PendingPayment:
     return ach_returns.ach_return_apply(pending=pending, business_date=RETURNED_ON, actor=actor)
+
+
+def _check(loan, amount, key, directive="standard") -> LoanTransaction:
+    return payment_post(
+        loan=loan,
+        amount=amount,
+        effective_date=TODAY,
+        method="check",
+        reference=key,
+        idempotency_key=key,
+        actor=None,
+        directive=directive,
+    )
 
 
 def _installment(loan, number) -> Installment:
@@ -245,6 +258,92 @@ def test_processing_takes_only_the_loans_asked_for_and_counts_them():
     assert list(PendingPayment.objects.filter(status="returned").values_list("loan_id", flat=True)) == [asked.pk]
 
 
+def test_processing_returns_acts_as_the_actor_given(staff):
+    loan = _loan()
+    pending = _settled(loan)
+    assert ach_returns.ach_returns_process(business_date=RETURNED_ON, loan_ids=[loan.pk], actor=staff) == 1
+    stored = PendingPayment.objects.get(pk=pending.pk)
+    reversal = LoanTransaction.objects.get(kind="reversal", reverses=stored.transaction)
+    assert (stored.status, stored.status_changed_by, reversal.posted_by) == ("returned", staff, staff)
+    assert AuditEvent.objects.get(verb="ach_payment.returned").actor == staff
+    assert AuditEvent.objects.get(verb="fee.assessed").actor == staff
+
+
+def test_a_return_by_an_unsaved_actor_records_no_one_as_its_changer():
+    loan = _loan()
+    pending = _apply(_settled(loan), User(email="nightly@example.com"))
+    stored = PendingPayment.objects.get(pk=pending.pk)
+    assert (stored.status, stored.returned_on, stored.status_changed_by) == ("returned", RETURNED_ON, None)
+    assert LoanTransaction.objects.get(kind="reversal", reverses=stored.transaction).posted_by is None
+
+
+def test_the_suspension_a_return_brings_is_audited_as_the_returns_actor(settings, staff):
+    settings.LENDING_ACH_RETURNS_BEFORE_SUSPENSION = 1
+    loan = _loan()
+    enrollment = ach.autopay_enroll(loan=loan, bank=BANK, draft_days_before=0, actor=loan.borrower)
+    pending = _settled(loan, D("100.00"))
+    PendingPayment.objects.filter(pk=pending.pk).update(enrollment=enrollment)
+    _apply(PendingPayment.objects.get(pk=pending.pk), staff)
+    assert AutopayEnrollment.objects.get(pk=enrollment.pk).suspended_on == RETURNED_ON
+    event = AuditEvent.objects.get(verb="autopay.suspended")
+    assert (event.actor, event.target_id) == (staff, str(enrollment.pk))
+
+
+@pytest.mark.parametrize("fee", ["0.01", "1.00"])
+def test_a_returned_payment_fee_of_a_dollar_or_less_is_still_charged(fee):
+    loan = _loan(fee=fee)
+    pending = _apply(_settled(loan))
+    lines = sorted((line.account.code, line.debit, line.credit) for line in pending.return_fee_entry.lines.all())
+    assert lines == [("fee_income", D("0.00"), D(fee)), ("fees_receivable", D(fee), D("0.00"))]
+    first = _installment(loan, 1)
+    assert list(LoanFee.objects.values_list("installment_id", "amount")) == [(first.pk, D(fee))]
+    assert first.fees == D(fee)
+
+
+def test_a_one_time_payments_fee_goes_on_its_own_loans_installment_not_another_loans_due_the_same_day():
+    # Installment 1 is paid by check, so installment 2 (due 2027-02-01) is the oldest owing; the other loan's
+    # first installment, number 1, falls due the same day.
+    loan = _loan()
+    other = borrower_loan(
+        product=LoanProductFactory(returned_payment_fee=D("25.00")), first_payment_date=date(2027, 2, 1)
+    )
+    assert _installment(other, 1).due_date == date(2027, 2, 1)
+    payment_post(
+        loan=loan,
+        amount=INSTALLMENT_1,
+        effective_date=TODAY,
+        method="check",
+        reference="chk",
+        idempotency_key="chk",
+        actor=None,
+    )
+    _apply(_settled(loan, D("100.00")))
+    second = _installment(loan, 2)
+    assert second.due_date == date(2027, 2, 1)
+    assert LoanFee.objects.get().installment_id == second.pk
+    assert (second.fees, _installment(other, 1).fees) == (D("25.00"), D("0.00"))
+
+
+def test_an_installment_a_prepayment_left_asking_for_under_a_dollar_still_takes_the_fee():
+    # A 36-month consumer loan of 12,000.00 at 12 % (no escrow; level payment 398.51): installment 1 (469.43)
+    # paid by check and 11,326.33 prepaid today leave 395.06 owed; installment 2 is re-derived to 3.95 interest
+    # + 394.56 principal, installment 3 to the remaining 0.50 (its interest, half a cent, rounds to 0.00), the
+    # rows after it to nothing. Installment 2 is paid by check too, so installment 3 (due 2027-03-01) is the oldest
+    # owing: the fee of a returned one-time payment goes on it.
+    loan = borrower_loan(consumer=True, product=ConsumerProductFactory(returned_payment_fee=D("25.00")))
+    _check(loan, D("469.43"), "first")
+    _check(loan, D("11326.33"), "prepaid", directive="principal_only")
+    second, third = _installment(loan, 2), _installment(loan, 3)
+    assert (second.interest, second.principal, second.payment) == (D("3.95"), D("394.56"), D("398.51"))
+    assert (third.due_date, third.interest, third.payment) == (date(2027, 3, 1), D("0.00"), D("0.50"))
+    assert _installment(loan, 4).payment == D("0.00")
+    _check(loan, D("398.51"), "second")
+    _apply(_settled(loan, D("0.50")))
+    third.refresh_from_db()
+    assert (third.paid_on, third.fees) == (None, D("25.00"))
+    assert LoanFee.objects.get().installment_id == third.pk
+
+
 # --- returns received after settlement -----------------------------------------------------------------------------
 
 
@@ -273,6 +372,20 @@ def test_returns_received_are_recorded_on_their_settled_payments_and_audited(sta
     event = AuditEvent.objects.get(verb="ach_payment.return_received")
     assert (event.actor, event.target_id, event.after) == (staff, str(first.pk), {"return_code": "R08"})
     assert ach_returns.ach_returns_receive(processor=bank, on=date(2026, 12, 4), actor=staff) == 0
+
+
+def test_a_return_received_is_recorded_only_on_the_payment_with_its_trace_number():
+    loan = _loan()
+    returned = _settled(loan, D("100.00"), key="a", code="", trace="011000010000001")
+    kept = _settled(loan, D("100.00"), key="b", code="", trace="011000010000002")
+    untraced = _settled(loan, D("100.00"), key="c", code="")
+    bank = _Bank([AchReturn("011000010000001", "R01", RETURNED_ON)])
+    assert ach_returns.ach_returns_receive(processor=bank, on=RETURNED_ON, actor=None) == 1
+    codes = dict(PendingPayment.objects.values_list("pk", "return_code"))
+    assert codes == {returned.pk: "R01", kept.pk: "", untraced.pk: ""}
+    assert list(AuditEvent.objects.filter(verb="ach_payment.return_received").values_list("target_id", flat=True)) == [
+        str(returned.pk)
+    ]
 
 
 def test_a_return_received_for_a_payment_not_settled_changes_nothing():
