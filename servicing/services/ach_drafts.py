@@ -44,12 +44,15 @@ def _draft_windows(business_date: date) -> dict[int, tuple[date, date]]:
 
 
 def _undrafted(start: date, end: date) -> QuerySet[Installment]:
-    """Unpaid installments of the outer enrollment's loan due in [start, end) it has not drafted (or skipped)."""
+    """Unpaid installments of the outer enrollment's loan due in [start, end) it has not drafted (or skipped), and
+    with no draft still pending from an earlier enrollment (cancelled autopay leaves its drafts pending: drafting
+    the installment again would debit the account twice)."""
     return Installment.objects.filter(
         loan=OuterRef("loan_id"), paid_on__isnull=True, due_date__gte=start, due_date__lt=end
     ).exclude(
         Exists(PendingPayment.objects.filter(enrollment=OuterRef(OuterRef("pk")), installment=OuterRef("pk")))
         | Exists(AutopaySkippedDraft.objects.filter(enrollment=OuterRef(OuterRef("pk")), installment=OuterRef("pk")))
+        | Exists(PendingPayment.objects.filter(installment=OuterRef("pk"), status=PendingPayment.Status.PENDING))
     )
 
 
@@ -119,11 +122,12 @@ def autopay_drafts_create(*, business_date: date, loan_ids: list[int], actor: Us
     )
     installments = list(Installment.objects.filter(due, paid_on__isnull=True).order_by("loan_id", "due_date", "number"))
     done = _decided_pairs(enrollments.values(), installments)
+    pending = _pending_drafts(installments)
     drafts: list[PendingPayment] = []
     skips: list[AutopaySkippedDraft] = []
     for installment in installments:
         enrollment = enrollments[installment.loan_id]
-        if (enrollment.pk, installment.pk) in done:
+        if (enrollment.pk, installment.pk) in done or installment.pk in pending:
             continue
         decision = draft_decide(
             installment=installment,
@@ -184,6 +188,15 @@ def autopay_drafts_create(*, business_date: date, loan_ids: list[int], actor: Us
         ]
     )
     return len(drafts)
+
+
+def _pending_drafts(installments: list[Installment]) -> set[int]:
+    """The installments with a draft still pending, from any enrollment: an earlier, cancelled enrollment's draft
+    still goes to the bank, so a new enrollment must not draft the installment again."""
+    pending = PendingPayment.objects.filter(
+        installment__in=[i.pk for i in installments], status=PendingPayment.Status.PENDING
+    )
+    return set(pending.values_list("installment_id", flat=True))
 
 
 def _decided_pairs(enrollments: Iterable[AutopayEnrollment], installments: list[Installment]) -> set[tuple[int, int]]:

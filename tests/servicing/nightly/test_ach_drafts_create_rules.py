@@ -298,3 +298,23 @@ def test_the_draft_and_the_skip_are_audited_as_the_user_who_ran_the_step():
     assert list(AuditEvent.objects.filter(verb="autopay.draft_skipped").values_list("actor", flat=True)) == [
         operator.pk
     ]
+
+
+def test_a_new_enrollment_does_not_draft_an_installment_the_cancelled_ones_draft_still_has_pending():
+    # Drafting 3 days before, installment 1 is drafted on Tue 2026-12-29 and stays pending (it settles on 12-31,
+    # after that night's drafts). The borrower cancels autopay, not the draft, and enrolls again drafting on the due
+    # date: on Thu 12-31 the new enrollment must not draft installment 1 a second time (the account would be
+    # debited twice); it drafts again only once the first draft is cancelled or returned.
+    loan = borrower_loan()
+    first = _enroll(loan, days_before=3)
+    assert _create(date(2026, 12, 29), loan) == 1
+    ach.autopay_cancel(enrollment=first, actor=loan.borrower)
+    second = _enroll(loan, days_before=0)
+    assert list(ach_drafts.enrollments_to_draft(date(2026, 12, 31))) == []
+    assert _create(date(2026, 12, 31), loan) == 0
+    assert list(PendingPayment.objects.values_list("enrollment_id", "status")) == [(first.pk, "pending")]
+    assert AutopaySkippedDraft.objects.count() == 0
+    ach.ach_payment_cancel(pending=PendingPayment.objects.get(), actor=loan.borrower)
+    assert list(ach_drafts.enrollments_to_draft(date(2026, 12, 31))) == [second]
+    assert _create(date(2026, 12, 31), loan) == 1
+    assert PendingPayment.objects.get(enrollment=second).amount == INSTALLMENT_1
