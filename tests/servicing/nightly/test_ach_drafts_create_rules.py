@@ -318,3 +318,15 @@ def test_a_new_enrollment_does_not_draft_an_installment_the_cancelled_ones_draft
     assert list(ach_drafts.enrollments_to_draft(date(2026, 12, 31))) == [second]
     assert _create(date(2026, 12, 31), loan) == 1
     assert PendingPayment.objects.get(enrollment=second).amount == INSTALLMENT_1
+
+
+def test_an_installment_whose_own_draft_was_cancelled_is_not_drafted_again_by_the_same_enrollment():
+    # One draft per enrollment and installment: the borrower cancelled this enrollment's draft of installment 1 (made
+    # Tue 2026-12-29, 3 days before); the enrollment stays active, and the next day it has no ACH work for the loan.
+    loan = borrower_loan()
+    enrollment = _enroll(loan, days_before=3)
+    assert _create(date(2026, 12, 29), loan) == 1
+    ach.ach_payment_cancel(pending=PendingPayment.objects.get(), actor=loan.borrower)
+    assert list(ach_drafts.enrollments_to_draft(date(2026, 12, 29))) == []
+    assert _create(date(2026, 12, 29), loan) == 0
+    assert list(PendingPayment.objects.values_list("enrollment_id", "status")) == [(enrollment.pk, "cancelled")]
