@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from lending.finance.payoff import accrual_fraction, payoff_quote, per_diem, per_diem_interest, simple_interest
+from lending.finance.payoff import accrual_fraction, per_diem, per_diem_interest, simple_interest
+from tests.finance.test_payoff import quote
 
 D = Decimal
 
@@ -18,17 +19,7 @@ def _exactly(message: str) -> str:
     return f"^{re.escape(message)}$"
 
 
-def _quote(**overrides):
-    values = {
-        "principal_balance": D("150000.00"),
-        "annual_rate": D("5"),
-        "day_count": "actual/365",
-        "interest_paid_through": date(2024, 3, 1),
-        "as_of": date(2024, 3, 10),
-        "good_through": date(2024, 3, 15),
-    }
-    values.update(overrides)
-    return payoff_quote(**values)
+_quote = quote  # the payoff tests' quote: 150,000.00 at 5 %, actual/365, paid through 2024-03-01
 
 
 def test_a_quote_as_of_a_day_before_interest_was_paid_through_is_refused_in_whole_words():

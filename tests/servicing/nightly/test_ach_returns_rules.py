@@ -208,10 +208,7 @@ def test_the_borrowers_notice_is_sent_once_the_return_commits(django_capture_on_
     assert made == [("ach_returned", pending.pk)]
 
 
-def test_a_one_time_payments_fee_goes_on_the_oldest_installment_still_owing():
-    # Installment 1 is paid by check; the returned one-time payment of 100.00 was for no installment in
-    # particular, so its fee goes on installment 2 (due 2027-02-01), the oldest still owing.
-    loan = _loan()
+def _pay_installment_1_by_check(loan) -> None:
     payment_post(
         loan=loan,
         amount=INSTALLMENT_1,
@@ -221,6 +218,13 @@ def test_a_one_time_payments_fee_goes_on_the_oldest_installment_still_owing():
         idempotency_key="chk",
         actor=None,
     )
+
+
+def test_a_one_time_payments_fee_goes_on_the_oldest_installment_still_owing():
+    # Installment 1 is paid by check; the returned one-time payment of 100.00 was for no installment in
+    # particular, so its fee goes on installment 2 (due 2027-02-01), the oldest still owing.
+    loan = _loan()
+    _pay_installment_1_by_check(loan)
     _apply(_settled(loan, D("100.00")))
     second = _installment(loan, 2)
     assert LoanFee.objects.get().installment_id == second.pk
@@ -308,15 +312,7 @@ def test_a_one_time_payments_fee_goes_on_its_own_loans_installment_not_another_l
         product=LoanProductFactory(returned_payment_fee=D("25.00")), first_payment_date=date(2027, 2, 1)
     )
     assert _installment(other, 1).due_date == date(2027, 2, 1)
-    payment_post(
-        loan=loan,
-        amount=INSTALLMENT_1,
-        effective_date=TODAY,
-        method="check",
-        reference="chk",
-        idempotency_key="chk",
-        actor=None,
-    )
+    _pay_installment_1_by_check(loan)
     _apply(_settled(loan, D("100.00")))
     second = _installment(loan, 2)
     assert second.due_date == date(2027, 2, 1)
