@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import cycle
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from lending.core.bulk import bulk_insert_rows
 from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance import amortization
@@ -39,6 +41,21 @@ from servicing.models.ledger import CASH, ESCROW_LIABILITY, FEE_INCOME, LOANS_RE
 from servicing.models.loans import STATEMENT_DAYS_DEFAULT
 from servicing.services.escrow import analysis_date_for_year
 from servicing.services.ledger import journal_post
+
+# What boarding writes of each installment; the late and other fees (and what is paid of them) start at their
+# columns' database default, 0.
+INSTALLMENT_COLUMNS = (
+    "loan",
+    "number",
+    "due_date",
+    "principal",
+    "interest",
+    "escrow",
+    "payment",
+    "paid_principal",
+    "paid_interest",
+    "paid_escrow",
+)
 
 
 class OnboardingError(Exception):
@@ -198,20 +215,25 @@ def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount
         if existing is not None:  # boarded by a caller that did not lock the application
             return existing
         raise
-    Installment.objects.bulk_create(
+    # Paid nothing, no fees yet (their columns' database defaults), not paid (paid_on NULL): one set-based insert.
+    bulk_insert_rows(
+        Installment,
+        INSTALLMENT_COLUMNS,
         [
-            Installment(
-                loan=loan,
-                number=row.number,
-                due_date=row.due_date,
-                principal=row.principal,
-                interest=row.interest,
-                escrow=escrow_payments[index % len(escrow_payments)],
-                payment=row.payment + escrow_payments[index % len(escrow_payments)],
+            (
+                loan.pk,
+                row.number,
+                row.due_date,
+                row.principal,
+                row.interest,
+                escrow,
+                row.payment + escrow,
+                ZERO,
+                ZERO,
+                ZERO,
             )
-            for index, row in enumerate(schedule.rows)
+            for row, escrow in zip(schedule.rows, cycle(escrow_payments))
         ],
-        batch_size=500,
     )
     for item in escrow_items:
         item.loan = loan

@@ -1,6 +1,7 @@
 """bulk_update_rows writes every listed field of every row (values and NULLs), and nothing else."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -30,3 +31,18 @@ def test_listed_fields_of_every_row_are_written_and_others_left_alone():
 def test_nothing_to_update_is_no_statement(django_assert_num_queries):
     with django_assert_num_queries(0):
         bulk_update_rows(User, [], ["first_name"])
+
+
+def test_a_row_never_saved_is_refused_and_nothing_is_written():
+    saved = UserFactory(first_name="old")
+    saved.first_name = "new"
+    with pytest.raises(ValueError, match=r"^User: every row to update needs its primary key$"):
+        bulk_update_rows(User, [saved, User(first_name="unsaved")], ["first_name"])
+    assert User.objects.get(pk=saved.pk).first_name == "old"
+
+
+def test_a_moment_in_another_time_zone_is_written_as_the_orm_writes_it():
+    user = UserFactory()
+    user.last_login = datetime(2026, 12, 4, 20, 30, tzinfo=ZoneInfo("America/New_York"))
+    bulk_update_rows(User, [user], ["last_login"])
+    assert User.objects.filter(pk=user.pk, last_login=datetime(2026, 12, 5, 1, 30, tzinfo=UTC)).count() == 1

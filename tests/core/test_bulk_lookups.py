@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -60,3 +61,49 @@ def test_insert_rows_returns_keys_in_order_and_update_rows_writes_each_rows_own_
     users[0].first_name, users[1].first_name = "Ada", "Grace"
     bulk_update_rows(User, users, ["first_name"])
     assert [User.objects.get(pk=u.pk).first_name for u in users] == ["Ada", "Grace"]
+
+
+def test_inserted_rows_read_back_exactly_as_given_on_either_database():
+    """Without keys asked for, SQLite takes the rows through the driver's executemany: dates, datetimes in another
+    time zone, cents, a whole-number amount and a NULL come back as the ORM would have written them."""
+    cash = LedgerAccount.objects.get(code="cash")
+    posted = datetime(2026, 12, 4, 20, 30, 15, 250000, tzinfo=ZoneInfo("America/New_York"))
+    bulk_insert_rows(
+        JournalEntry,
+        ["effective_date", "posted_at", "kind", "memo", "created_by"],
+        [
+            (date(2026, 12, 3), posted, "adjustment", "bulk a", None),
+            (date(2026, 11, 30), posted, "adjustment", "bulk b", None),
+        ],
+    )
+    entries = {e.memo: e for e in JournalEntry.objects.filter(memo__startswith="bulk ")}
+    assert [entries["bulk a"].effective_date, entries["bulk b"].effective_date] == [
+        date(2026, 12, 3),
+        date(2026, 11, 30),
+    ]
+    assert entries["bulk a"].posted_at == datetime(2026, 12, 5, 1, 30, 15, 250000, tzinfo=UTC)
+    # Written in UTC, as the ORM compares it: the lookup finds both rows.
+    assert JournalEntry.objects.filter(posted_at=posted, memo__startswith="bulk ").count() == 2
+    assert entries["bulk a"].created_by_id is None
+    income = LedgerAccount.objects.get(code="interest_income")
+    entry = entries["bulk a"].pk
+    bulk_insert_rows(
+        JournalLine,
+        ["entry", "account", "loan", "debit", "credit"],
+        [
+            (entry, cash.pk, None, Decimal("1234.56"), 0),
+            (entry, cash.pk, None, 7, 0),
+            (entry, income.pk, None, 0, Decimal("1241.56")),
+        ],
+    )
+    lines = JournalLine.objects.filter(entry=entry).order_by("pk")
+    assert [(line.debit, line.credit) for line in lines] == [
+        (Decimal("1234.56"), Decimal("0.00")),
+        (Decimal("7.00"), Decimal("0.00")),
+        (Decimal("0.00"), Decimal("1241.56")),
+    ]
+    bulk_insert_rows(
+        JournalLine,
+        ["entry", "account", "debit", "credit"],
+        [(entries["bulk b"].pk, cash.pk, 1, 0), (entries["bulk b"].pk, income.pk, 0, 1)],
+    )
