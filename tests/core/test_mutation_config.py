@@ -3,6 +3,7 @@
 import ast
 import json
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -385,3 +386,46 @@ def test_nothing_left_alive_on_sqlite_starts_no_postgresql_half(tmp_path, monkey
     monkeypatch.setattr(mutation, "_mutmut", run)
     mutation.run_module(module, 1, tmp_path / "t.sqlite3", database_url="postgres://x/y")
     assert calls == [False]
+
+
+def test_mutmut_runs_without_its_clean_run_and_everything_else_as_mutmut_has_it():
+    """The stats pass runs every test on the unmutated code and stops the run when one fails; the clean run would
+    repeat it. The launcher skips only that (a mutmut upgrade that renames what it replaces fails here)."""
+    code = (
+        "import sys; sys.path.insert(0, 'scripts'); import mutmut_run as m; from mutmut.workers import isolation as i;"
+        "forced_fail = i.ForkRunner.run_forced_fail; m.skip_clean_runs();"
+        "print(i.ForkRunner.run_clean_tests(None, ['t.py::x']), i.ForkServerRunner.run_clean_tests(None, []),"
+        "      i.ForkRunner.run_forced_fail is forced_fail)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "0", "True"]
+
+
+def test_each_module_is_run_through_the_launcher(tmp_path, monkeypatch):
+    monkeypatch.setattr(mutation, "SCRATCH", tmp_path)
+    commands = []
+    monkeypatch.setattr(
+        mutation.subprocess,
+        "run",
+        lambda command, **kwargs: commands.append(command) or subprocess.CompletedProcess(command, 0),
+    )
+    assert mutation._mutmut("lending/finance/ratios.py", 2, tmp_path / "t.sqlite3", None, None, None, ["m__mutmut_1"])
+    assert commands == [
+        [sys.executable, str(ROOT / "scripts" / "mutmut_run.py"), "run", "--max-children", "2", "m__mutmut_1"]
+    ]
+
+
+def test_a_mutants_session_runs_plain_asserts_and_an_infinite_loop_stops_at_ten_times_its_tests():
+    mutmut = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    assert "--assert=plain" in mutmut["pytest_add_cli_args"]
+    assert (mutmut["timeout_multiplier"], mutmut.get("timeout_constant", 1.0)) == (5.0, 1.0)
+
+
+def test_a_property_test_runs_its_budget_or_the_mutation_runs_lower_caps(monkeypatch):
+    from tests.hypothesis_budget import examples
+
+    monkeypatch.delenv("LENDING_HYPOTHESIS_EXAMPLES", raising=False)
+    assert (examples(200), examples(200, mutation=10)) == (200, 200)
+    monkeypatch.setenv("LENDING_HYPOTHESIS_EXAMPLES", "50")
+    assert (examples(200), examples(40), examples(200, mutation=10), examples(8, mutation=10)) == (50, 40, 10, 8)
