@@ -28,6 +28,12 @@ def bulk_update_rows(model: type[models.Model], objs: Sequence[models.Model], fi
     meta = model._meta
     # Concrete fields of one table: each has a column (django-stubs types get_field() and .column loosely).
     columns: list[Any] = [meta.get_field(name) for name in fields]
+    references = [field for field in columns if field.is_relation]
+    for obj in objs if references else ():  # most writes are amounts and dates: no per-row check for them
+        # Django's own guard (bulk_update's): a reference to a row never saved would be written as NULL; refused.
+        obj._prepare_related_fields_for_save(  # type: ignore[attr-defined]  # Django's, private: not in the stubs
+            operation_name="bulk_update", fields=references
+        )
     quote = connection.ops.quote_name
     pk: Any = meta.pk
     if connection.vendor != "postgresql":

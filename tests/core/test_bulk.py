@@ -1,12 +1,13 @@
 """bulk_update_rows writes every listed field of every row (values and NULLs), and nothing else."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from lending.core.bulk import bulk_update_rows
+from lending.core.bulk import bulk_insert_rows, bulk_update_rows
 from lending.core.models import User
+from servicing.models import JournalEntry
 from tests.core.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +47,21 @@ def test_a_moment_in_another_time_zone_is_written_as_the_orm_writes_it():
     user.last_login = datetime(2026, 12, 4, 20, 30, tzinfo=ZoneInfo("America/New_York"))
     bulk_update_rows(User, [user], ["last_login"])
     assert User.objects.filter(pk=user.pk, last_login=datetime(2026, 12, 5, 1, 30, tzinfo=UTC)).count() == 1
+
+
+def test_a_reference_to_a_row_never_saved_is_refused_and_one_saved_since_is_written():
+    """Django's guard, on either database: the unsaved user would be written as NULL (data lost without a word)."""
+    ids = bulk_insert_rows(
+        JournalEntry,
+        ["effective_date", "posted_at", "kind", "memo", "created_by"],
+        [(date(2026, 12, 3), datetime(2026, 12, 4, tzinfo=UTC), "adjustment", "guarded", None)],
+        returning_pk=True,
+    )
+    entry = JournalEntry.objects.get(pk=ids[0])
+    entry.created_by = User(email="unsaved@lending.test")
+    with pytest.raises(ValueError, match="unsaved related object 'created_by'"):
+        bulk_update_rows(JournalEntry, [entry], ["created_by"])
+    assert JournalEntry.objects.get(pk=entry.pk).created_by_id is None
+    entry.created_by.save()  # saved after it was assigned: its key is written, not the NULL taken at assignment
+    bulk_update_rows(JournalEntry, [entry], ["created_by"])
+    assert JournalEntry.objects.get(pk=entry.pk).created_by_id == entry.created_by.pk
