@@ -23,6 +23,9 @@ strictly and `make lint` runs mypy in CI, so a mutant mypy rejects could never b
 by type check" and runs no test for it; the table counts those in their own column. More than half of the
 mutants are caught this way (docs/testing.md has the figures). ``--no-type-check`` runs every
 mutant against the tests, as before session 12.
+
+mutmut is started through scripts/mutmut_run.py: its own `run` command less the clean run, which repeats the
+stats pass on the same code (that pass already stops the run when a test fails).
 """
 
 import argparse
