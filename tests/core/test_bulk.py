@@ -1,14 +1,15 @@
 """bulk_update_rows writes every listed field of every row (values and NULLs), and nothing else."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from lending.core.bulk import bulk_insert_rows, bulk_update_rows
+from crm.models import Lead
+from lending.core.bulk import bulk_update_rows
 from lending.core.models import User
-from servicing.models import JournalEntry
 from tests.core.factories import UserFactory
+from tests.crm.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,17 +52,11 @@ def test_a_moment_in_another_time_zone_is_written_as_the_orm_writes_it():
 
 def test_a_reference_to_a_row_never_saved_is_refused_and_one_saved_since_is_written():
     """Django's guard, on either database: the unsaved user would be written as NULL (data lost without a word)."""
-    ids = bulk_insert_rows(
-        JournalEntry,
-        ["effective_date", "posted_at", "kind", "memo", "created_by"],
-        [(date(2026, 12, 3), datetime(2026, 12, 4, tzinfo=UTC), "adjustment", "guarded", None)],
-        returning_pk=True,
-    )
-    entry = JournalEntry.objects.get(pk=ids[0])
-    entry.created_by = User(email="unsaved@lending.test")
-    with pytest.raises(ValueError, match="unsaved related object 'created_by'"):
-        bulk_update_rows(JournalEntry, [entry], ["created_by"])
-    assert JournalEntry.objects.get(pk=entry.pk).created_by_id is None
-    entry.created_by.save()  # saved after it was assigned: its key is written, not the NULL taken at assignment
-    bulk_update_rows(JournalEntry, [entry], ["created_by"])
-    assert JournalEntry.objects.get(pk=entry.pk).created_by_id == entry.created_by.pk
+    lead = LeadFactory()
+    lead.officer = User(email="unsaved@lending.test")
+    with pytest.raises(ValueError, match="unsaved related object 'officer'"):
+        bulk_update_rows(Lead, [lead], ["officer"])
+    assert Lead.objects.get(pk=lead.pk).officer_id is None
+    lead.officer.save()  # saved after it was assigned: its key is written, not the NULL taken at assignment
+    bulk_update_rows(Lead, [lead], ["officer"])
+    assert Lead.objects.get(pk=lead.pk).officer_id == lead.officer.pk
