@@ -144,121 +144,121 @@ def _loan_number(application: Application) -> str:
     return f"L-{application.number.removeprefix('A-')}"
 
 
-@transaction.atomic
 def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount:
     """Board the funded ``application``: its loan account (terms snapshot), schedule, escrow and the
     disbursement entries. Idempotent: an application already boarded returns its account and posts nothing."""
-    app = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("product", "funding", "subject_property", "closing_signature")
-        .get(pk=application.pk)
-    )
-    existing = LoanAccount.objects.filter(application=app).first()
-    if existing is not None:
-        return existing
-    try:
-        funding = app.funding
-    except Funding.DoesNotExist:
-        raise OnboardingError(f"{app.number} has not been funded.") from None
-    if app.status != "funded":
-        raise OnboardingError(f"{app.number} is {app.get_status_display()}, not funded.")
-    signed = signed_terms(app)
-    terms = contract_terms(app, signed, funding.loan_amount)
-    schedule = amortization.build_schedule(terms)
-    projection, escrow_items = _escrow(app, terms)
-    escrow_payments = projection.payments if projection is not None else (ZERO,)
-    primary = app.borrowers.filter(is_primary=True).first()
-    loan = LoanAccount(
-        loan_number=_loan_number(app),
-        application=app,
-        borrower=app.applicant,
-        borrower_name=str(primary) if primary is not None else "",
-        product_code=signed["product_code"],
-        product_name=signed["product_name"],
-        principal=terms.principal,
-        annual_rate=terms.annual_rate,
-        term_periods=terms.term_periods,
-        payment_frequency=terms.frequency,
-        amortization=terms.amortization,
-        interest_only_periods=terms.interest_only_periods,
-        balloon_after_periods=terms.balloon_after_periods,
-        day_count=terms.day_count,
-        odd_first_period=terms.odd_first_period,
-        disbursement_date=terms.disbursement_date,
-        first_payment_date=terms.first_payment_date,
-        maturity_date=schedule.rows[-1].due_date,
-        regular_payment=schedule.regular_payment,
-        late_fee_percent=signed["late_fee_percent"],
-        late_fee_flat=signed["late_fee_flat"],
-        late_fee_max=signed["late_fee_max"],
-        grace_days=signed["grace_days"],
-        # Terms signed before the returned-payment fee existed carry none.
-        returned_payment_fee=signed.get("returned_payment_fee") or ZERO,
-        allocation_strategy=signed["allocation_strategy"],
-        # Terms signed before the statement lead time existed: the default.
-        statement_days_before_due=signed.get("statement_days_before_due", STATEMENT_DAYS_DEFAULT),
-        escrow_monthly_payment=projection.monthly_payment if projection is not None else ZERO,
-        escrow_initial_deposit=projection.initial_deposit if projection is not None else ZERO,
-        escrow_cushion=projection.cushion if projection is not None else ZERO,
-        escrow_analysis_date=analysis_date_for_year(terms.first_payment_date) if projection is not None else None,
-        interest_paid_through=terms.disbursement_date,  # the first installment's interest runs from here
-        interest_accrued_through=terms.disbursement_date,  # and the nightly accrual earns it from here
-        interest_method=signed.get("interest_method", "scheduled"),  # snapshots from before the field: scheduled
-        next_due_date=schedule.rows[0].due_date,
-        boarded_by=actor if actor is not None and actor.pk else None,
-    )
-    try:
-        with transaction.atomic():
-            loan.save()
-    except IntegrityError:
+    with transaction.atomic():
+        app = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("product", "funding", "subject_property", "closing_signature")
+            .get(pk=application.pk)
+        )
         existing = LoanAccount.objects.filter(application=app).first()
-        if existing is not None:  # boarded by a caller that did not lock the application
+        if existing is not None:
             return existing
-        raise
-    # Paid nothing, no fees yet (their columns' database defaults), not paid (paid_on NULL): one set-based insert.
-    bulk_insert_rows(
-        Installment,
-        INSTALLMENT_COLUMNS,
-        [
-            (
-                loan.pk,
-                row.number,
-                row.due_date,
-                row.principal,
-                row.interest,
-                escrow,
-                row.payment + escrow,
-                ZERO,
-                ZERO,
-                ZERO,
-            )
-            for row, escrow in zip(schedule.rows, cycle(escrow_payments))
-        ],
-    )
-    for item in escrow_items:
-        item.loan = loan
-    EscrowItem.objects.bulk_create(escrow_items)
-    _post_disbursement(loan=loan, funding=funding, actor=actor)
-    if projection is not None:
-        initial_statement_enqueue(loan)
-    audit_record(
-        actor=actor,
-        verb="loan.onboarded",
-        target=loan,
-        after={
-            "application": app.number,
-            "principal": loan.principal,
-            "annual_rate": loan.annual_rate,
-            "term_periods": loan.term_periods,
-            "first_payment_date": loan.first_payment_date,
-            "maturity_date": loan.maturity_date,
-            "regular_payment": loan.regular_payment,
-            "first_payment": schedule.rows[0].payment,
-            "escrow_monthly_payment": loan.escrow_monthly_payment,
-            "escrow_initial_deposit": loan.escrow_initial_deposit,
-        },
-    )
-    return loan
+        try:
+            funding = app.funding
+        except Funding.DoesNotExist:
+            raise OnboardingError(f"{app.number} has not been funded.") from None
+        if app.status != "funded":
+            raise OnboardingError(f"{app.number} is {app.get_status_display()}, not funded.")
+        signed = signed_terms(app)
+        terms = contract_terms(app, signed, funding.loan_amount)
+        schedule = amortization.build_schedule(terms)
+        projection, escrow_items = _escrow(app, terms)
+        escrow_payments = projection.payments if projection is not None else (ZERO,)
+        primary = app.borrowers.filter(is_primary=True).first()
+        loan = LoanAccount(
+            loan_number=_loan_number(app),
+            application=app,
+            borrower=app.applicant,
+            borrower_name=str(primary) if primary is not None else "",
+            product_code=signed["product_code"],
+            product_name=signed["product_name"],
+            principal=terms.principal,
+            annual_rate=terms.annual_rate,
+            term_periods=terms.term_periods,
+            payment_frequency=terms.frequency,
+            amortization=terms.amortization,
+            interest_only_periods=terms.interest_only_periods,
+            balloon_after_periods=terms.balloon_after_periods,
+            day_count=terms.day_count,
+            odd_first_period=terms.odd_first_period,
+            disbursement_date=terms.disbursement_date,
+            first_payment_date=terms.first_payment_date,
+            maturity_date=schedule.rows[-1].due_date,
+            regular_payment=schedule.regular_payment,
+            late_fee_percent=signed["late_fee_percent"],
+            late_fee_flat=signed["late_fee_flat"],
+            late_fee_max=signed["late_fee_max"],
+            grace_days=signed["grace_days"],
+            # Terms signed before the returned-payment fee existed carry none.
+            returned_payment_fee=signed.get("returned_payment_fee") or ZERO,
+            allocation_strategy=signed["allocation_strategy"],
+            # Terms signed before the statement lead time existed: the default.
+            statement_days_before_due=signed.get("statement_days_before_due", STATEMENT_DAYS_DEFAULT),
+            escrow_monthly_payment=projection.monthly_payment if projection is not None else ZERO,
+            escrow_initial_deposit=projection.initial_deposit if projection is not None else ZERO,
+            escrow_cushion=projection.cushion if projection is not None else ZERO,
+            escrow_analysis_date=analysis_date_for_year(terms.first_payment_date) if projection is not None else None,
+            interest_paid_through=terms.disbursement_date,  # the first installment's interest runs from here
+            interest_accrued_through=terms.disbursement_date,  # and the nightly accrual earns it from here
+            interest_method=signed.get("interest_method", "scheduled"),  # snapshots from before the field: scheduled
+            next_due_date=schedule.rows[0].due_date,
+            boarded_by=actor if actor is not None and actor.pk else None,
+        )
+        try:
+            with transaction.atomic():
+                loan.save()
+        except IntegrityError:
+            existing = LoanAccount.objects.filter(application=app).first()
+            if existing is not None:  # boarded by a caller that did not lock the application
+                return existing
+            raise
+        # Paid nothing, no fees yet (their columns' database defaults), not paid (paid_on NULL): one set-based insert.
+        bulk_insert_rows(
+            Installment,
+            INSTALLMENT_COLUMNS,
+            [
+                (
+                    loan.pk,
+                    row.number,
+                    row.due_date,
+                    row.principal,
+                    row.interest,
+                    escrow,
+                    row.payment + escrow,
+                    ZERO,
+                    ZERO,
+                    ZERO,
+                )
+                for row, escrow in zip(schedule.rows, cycle(escrow_payments))
+            ],
+        )
+        for item in escrow_items:
+            item.loan = loan
+        EscrowItem.objects.bulk_create(escrow_items)
+        _post_disbursement(loan=loan, funding=funding, actor=actor)
+        if projection is not None:
+            initial_statement_enqueue(loan)
+        audit_record(
+            actor=actor,
+            verb="loan.onboarded",
+            target=loan,
+            after={
+                "application": app.number,
+                "principal": loan.principal,
+                "annual_rate": loan.annual_rate,
+                "term_periods": loan.term_periods,
+                "first_payment_date": loan.first_payment_date,
+                "maturity_date": loan.maturity_date,
+                "regular_payment": loan.regular_payment,
+                "first_payment": schedule.rows[0].payment,
+                "escrow_monthly_payment": loan.escrow_monthly_payment,
+                "escrow_initial_deposit": loan.escrow_initial_deposit,
+            },
+        )
+        return loan
 
 
 def initial_statement_enqueue(loan: LoanAccount) -> None:

@@ -34,6 +34,7 @@ MONEY_MODULES = [
     "servicing/services/payments_batch.py",
     "servicing/services/payoff.py",
     "servicing/services/replay.py",
+    "servicing/services/onboarding.py",
     "servicing/services/ledger.py",
     "servicing/services/ledger_entry.py",
     "servicing/services/posting_write.py",
