@@ -8,8 +8,9 @@ runs put the values in the placeholders' places in the parameters, run the SQL a
 Django does (its converters, ``from_db``). On PostgreSQL only; elsewhere (SQLite in development) the queryset is
 evaluated as usual.
 
-Only querysets that select whole model rows (no ``only``, ``values`` or ``select_related``), and only values that
-reach the SQL as given (equality and range lookups on ints, strings and dates).
+Only querysets that select whole model rows (no ``only``, ``values`` or ``select_related``; ``annotate`` adds its
+values as attributes, as Django does), and only values that reach the SQL as given (equality and range lookups on
+ints, strings and dates).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class _Compiled:
     sql: str
     params: tuple[tuple[str | None, Any], ...]  # (name of the value to put there, or None: the compiled value)
     converters: tuple[tuple[int, list[Any], Any], ...]  # (column, converters, expression), as Django applies them
+    fields: int  # the model's columns, first in each row
+    annotations: tuple[str, ...]  # the names of the annotations' columns, after the model's
 
 
 class CompiledQuery(Generic[M]):
@@ -52,7 +55,7 @@ class CompiledQuery(Generic[M]):
         compiled = self._compiled or self._compile()
         params = [value if name is None else values[name] for name, value in compiled.params]
         rows = _fetch_converted(compiled.sql, params, compiled.converters)
-        return [compiled.model.from_db(connection.alias, None, row) for row in rows]  # type: ignore[misc,arg-type]  # every column, in order: Django accepts None
+        return [_instance(compiled, row) for row in rows]
 
     def _compile(self) -> _Compiled:
         with self._lock:
@@ -71,8 +74,11 @@ class CompiledQuery(Generic[M]):
             params.append((name, value))
             found.add(name)
         missing = set(placeholders) - found
-        columns = [col.target for col, _, _ in compiler.select]
-        if missing or columns != list(queryset.model._meta.concrete_fields):
+        fields = queryset.model._meta.concrete_fields
+        annotations = tuple(queryset.query.annotation_select)
+        columns = [getattr(col, "target", None) for col, _, _ in compiler.select[: len(fields)]]
+        aliases = tuple(alias for _, _, alias in compiler.select[len(fields) :])
+        if missing or columns != list(fields) or aliases != annotations:
             name = queryset.model.__name__
             raise ValueError(f"{name}: cannot be compiled once (values {missing} not in the SQL, or not whole rows)")
         converters = compiler.get_converters([col for col, _, _ in compiler.select])
@@ -81,7 +87,17 @@ class CompiledQuery(Generic[M]):
             sql=sql,
             params=tuple(params),
             converters=tuple((pos, convs, expression) for pos, (convs, expression) in converters.items()),
+            fields=len(fields),
+            annotations=annotations,
         )
+
+
+def _instance(compiled: _Compiled, row: tuple[Any, ...]) -> Any:
+    """The model instance of a row, its annotations set as attributes, as Django's ModelIterable builds it."""
+    instance = compiled.model.from_db(connection.alias, None, row[: compiled.fields])  # type: ignore[arg-type]  # every column, in order: Django accepts None
+    for name, value in zip(compiled.annotations, row[compiled.fields :], strict=True):
+        setattr(instance, name, value)
+    return instance
 
 
 def _fetch_converted(sql: str, params: list[Any], converters: tuple[tuple[int, list[Any], Any], ...]) -> list[Any]:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from django.db.models import CharField, F, Value
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, Upper
 
 from lending.core.compiled import CompiledQuery, CompiledRowsByIds
 from lending.core.models import AuditEvent, User
@@ -41,6 +41,37 @@ def test_a_value_the_sql_does_not_carry_as_given_is_refused():
     names = CompiledQuery(lambda pk: User.objects.filter(pk=pk).only("email"), pk=int)
     with pytest.raises(ValueError, match="not whole rows"):
         names.fetch(pk=1)
+
+
+def _labelled(pk: int):
+    label = Concat(F("first_name"), Value(" <"), F("email"), Value(">"), output_field=CharField())
+    return User.objects.annotate(label=label, shout=Upper("first_name")).filter(pk=pk)
+
+
+def test_annotations_are_set_on_each_row_as_the_queryset_sets_them():
+    ann, bob = UserFactory(first_name="Ann", email="ann@lending.test"), UserFactory(first_name="Bob")
+    query = CompiledQuery(_labelled, pk=int)
+    for user in (ann, bob):
+        (found,) = query.fetch(pk=user.pk)
+        (expected,) = _labelled(user.pk)
+        assert (found.pk, found.email, found.label, found.shout) == (
+            user.pk,
+            user.email,
+            expected.label,
+            expected.shout,
+        )
+    (found,) = query.fetch(pk=ann.pk)
+    assert (found.label, found.shout) == ("Ann <ann@lending.test>", "ANN")
+    assert query.fetch(pk=10**9) == []
+
+
+@pytest.mark.postgres
+def test_an_annotation_beside_a_related_row_is_refused():
+    related = CompiledQuery(
+        lambda pk: AuditEvent.objects.select_related("actor").annotate(shout=Upper("verb")).filter(pk=pk), pk=int
+    )
+    with pytest.raises(ValueError, match="not whole rows"):
+        related.fetch(pk=1)
 
 
 def _named(ids: list[int]):
