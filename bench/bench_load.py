@@ -6,6 +6,8 @@ What runs, honestly:
 - The server is ``gunicorn lending.wsgi`` with 3 sync workers, DEBUG=0 and a fresh SECRET_KEY, started here on a
   free port of 127.0.0.1 and stopped at the end. Requests carry ``X-Forwarded-Proto: https`` as from the TLS
   proxy production runs behind (settings.SECURE_PROXY_SSL_HEADER), so no HTTPS redirect and secure cookies apply.
+  With ``REDIS_URL`` set (``make load``), its Redis is gunicorn's ``CACHE_URL``, the shared cache production runs
+  with (docker compose), so sessions are read from it (settings.SESSION_ENGINE); Celery stays eager.
 - The client is this process: asyncio, one new connection per request (gunicorn's sync workers close each one),
   no HTTP library. Every user logs in through the login form (CSRF token from the page, password checked) before
   the clock starts; the logins are timed apart.
@@ -368,7 +370,10 @@ def server_env() -> dict[str, str]:
         "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "PYTHONPATH": str(ROOT),
     }
-    env.pop("REDIS_URL", None)  # no broker: tasks run in the request (eager), none left queued on a shared Redis
+    redis = env.pop("REDIS_URL", None)  # no broker: tasks run in the request (eager), none queued on a shared Redis
+    if redis and not env.get("CACHE_URL"):
+        # Its Redis as the shared cache production has (docker compose: database 1), which sessions are read from.
+        env["CACHE_URL"] = re.sub(r"(/\d+)?$", "/1", redis, count=1)
     return env
 
 

@@ -5,6 +5,9 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lending.core import roles
@@ -147,3 +150,33 @@ def test_a_user_without_roles_has_none_and_an_inactive_one_is_not_signed_in(djan
     bare.save(update_fields=["is_active"])
     assert RoleLoadingModelBackend().get_user(bare.pk) is None
     assert RoleLoadingModelBackend().get_user(10**9) is None
+
+
+CACHED_DB = "django.contrib.sessions.backends.cached_db"
+
+
+def test_with_a_shared_cache_a_signed_in_page_reads_its_session_without_a_query(client, settings):
+    settings.SESSION_ENGINE = CACHED_DB
+    user_with_role(roles.SERVICER, email="sam@lending.test")
+    assert _login(client, "sam@lending.test", PASSWORD).status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("core:staff-home"))
+    assert response.status_code == 200
+    assert response.context["user"].email == "sam@lending.test"
+    assert [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"]] == []
+
+
+def test_with_a_shared_cache_signing_out_ends_the_session_for_every_copy_of_its_cookie(client, settings):
+    settings.SESSION_ENGINE = CACHED_DB
+    user = user_with_role(roles.SERVICER, email="sam@lending.test")
+    assert _login(client, "sam@lending.test", PASSWORD).status_code == 302
+    copy = Client()
+    copy.cookies[settings.SESSION_COOKIE_NAME] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert copy.get(reverse("core:staff-home")).status_code == 200
+    assert client.post(reverse("logout")).status_code == 302
+    assert AuditEvent.objects.filter(actor=user, verb="user.logged_out").count() == 1
+    response = copy.get(reverse("core:staff-home"))
+    assert (response.status_code, response["Location"]) == (
+        302,
+        f"{reverse('login')}?next={reverse('core:staff-home')}",
+    )

@@ -316,3 +316,19 @@ def test_the_project_loads_on_an_empty_database(tmp_path):
     result = _run(["manage.py", "check"], DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+SESSION_PROBE = "import django; django.setup(); from django.conf import settings as s; print(s.SESSION_ENGINE)"
+
+
+def test_sessions_are_read_from_a_shared_cache_and_only_from_the_database_without_one():
+    env = {k: v for k, v in os.environ.items() if k not in (*SERVICE_VARS, "CACHE_URL")}
+    env["DJANGO_SETTINGS_MODULE"] = "lending.settings"
+
+    def engine(**extra: str) -> str:
+        probe = [sys.executable, "-c", SESSION_PROBE]
+        result = subprocess.run(probe, capture_output=True, text=True, env={**env, **extra}, cwd=ROOT, check=True)
+        return result.stdout.strip().splitlines()[-1]
+
+    assert engine() == "django.contrib.sessions.backends.db"
+    assert engine(CACHE_URL="redis://cache.example:6379/1") == "django.contrib.sessions.backends.cached_db"
