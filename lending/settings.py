@@ -86,7 +86,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "lending.core.context_processors.navigation",
             ],
-            "builtins": ["lending.core.templatetags.money"],  # {{ amount|money }} everywhere, no {% load %}
+            # {{ amount|money }} everywhere, no {% load %}; and Django's date filter, remembered for calendar dates
+            "builtins": ["lending.core.templatetags.money", "lending.core.templatetags.dates"],
         },
     },
 ]
