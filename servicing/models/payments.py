@@ -41,7 +41,12 @@ class LoanTransaction(models.Model):
         POSTED = "posted", "Posted"
         REVERSED = "reversed", "Reversed"
 
-    loan = models.ForeignKey(LoanAccount, on_delete=models.PROTECT, related_name="transactions")
+    loan = models.ForeignKey(
+        LoanAccount,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_index=False,  # loan_txn_loan_date_idx leads with it
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PAYMENT)
     amount = models.DecimalField(**MONEY)
     effective_date = models.DateField()
