@@ -196,10 +196,11 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-# Sessions: with a shared cache, read from it and written through to the database (Django's cached_db), so a
+# Sessions: with a shared cache, read from it and written through to the database (Django's cached_db, going on
+# from the database while the cache is down: lending/core/sessions.py), so a
 # signed-in request needs no session query (issue 15, "Load"); the database keeps them across a cache restart.
 # Not with the per-process default: a session signed out in one web process would live on in another's memory.
-SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if CACHE_URL else "db")
+SESSION_ENGINE = "lending.core.sessions" if CACHE_URL else "django.contrib.sessions.backends.db"
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # Without a broker, tasks run in-process so the embedded default needs no server.

@@ -152,7 +152,7 @@ def test_a_user_without_roles_has_none_and_an_inactive_one_is_not_signed_in(djan
     assert RoleLoadingModelBackend().get_user(10**9) is None
 
 
-CACHED_DB = "django.contrib.sessions.backends.cached_db"
+CACHED_DB = "lending.core.sessions"  # Django's cached_db, going on from the database while the cache is down
 
 
 def test_with_a_shared_cache_a_signed_in_page_reads_its_session_without_a_query(client, settings):

@@ -331,4 +331,4 @@ def test_sessions_are_read_from_a_shared_cache_and_only_from_the_database_withou
         return result.stdout.strip().splitlines()[-1]
 
     assert engine() == "django.contrib.sessions.backends.db"
-    assert engine(CACHE_URL="redis://cache.example:6379/1") == "django.contrib.sessions.backends.cached_db"
+    assert engine(CACHE_URL="redis://cache.example:6379/1") == "lending.core.sessions"
