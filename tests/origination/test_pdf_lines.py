@@ -43,6 +43,8 @@ PRE_TEXTS = [
     "a tab\tinside\nthen a line\u2028separator and a\u2029paragraph separator\n",
     "a glyph no font has: \ue000\nthen plain text",
     "x" * 300 + "\na line wider than the page, clipped by nothing\n",
+    "a line of words long enough to wrap in a narrow box of pre-line text\nshort\n",
+    "soft\xadhyphen\xadated words in a long enough line to be broken somewhere\nand hyphen-ated auto\n",
 ]
 
 
@@ -55,11 +57,13 @@ PRE_TEXTS = [
         "font-family: 'DejaVu Sans'; text-align: justify; width: 40mm",
         "font-family: 'DejaVu Sans'; overflow: hidden; text-overflow: ellipsis; width: 30mm",
         "font-family: 'DejaVu Sans'; text-decoration: underline line-through; text-transform: uppercase",
+        "font-family: 'DejaVu Sans'; hyphens: auto; width: 25mm",
     ],
 )
-def test_preformatted_text_reads_the_same_as_with_weasyprints_own_line_breaking(text, style, monkeypatch):
+@pytest.mark.parametrize("white_space", ["pre", "pre-line"])
+def test_preformatted_text_reads_the_same_as_with_weasyprints_own_line_breaking(text, style, white_space, monkeypatch):
     wrapped = f'<p style="white-space: pre-wrap; width: 20mm">{text}</p>'  # WeasyPrint's own, beside
-    html = f'<pre style="white-space: pre; {style}">{text}</pre>{wrapped}'
+    html = f'<div lang="en" style="white-space: {white_space}; {style}">{text}</div>{wrapped}'
     ours = _render(html)
     _weasyprints_own(monkeypatch)
     assert _render(html) == ours
@@ -82,3 +86,20 @@ def test_a_preformatted_line_is_laid_out_once_between_breaking_and_drawing(monke
     setups.clear()
     _render("<pre style='white-space: pre'>" + "\n".join(f"line {number}" for number in range(1, 41)) + "</pre>")
     assert len(setups) == 39 * 2 + 2
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # The statement's label-and-amount lines (servicing.services.statements): justified pre-line blocks.
+        '<div style="white-space: pre-line; text-align: justify; text-align-last: justify; width: 90mm">'
+        "Principal\u2004due $1,234.56\nInterest $12.00\nEscrow\u2004(taxes) $300.00</div>",
+        "<p>An address<br>on lines<br>broken by <strong>br</strong> elements,<br> then a long enough line of words"
+        " to wrap in its box, with an <em>inline</em> element between.</p>",
+        '<div style="white-space: pre-line; width: 40mm">before a bold <b>word\nafter</b> it and\nthe last</div>',
+    ],
+)
+def test_pre_line_text_reads_the_same_as_with_weasyprints_own_line_breaking(html, monkeypatch):
+    ours = _render(html)
+    _weasyprints_own(monkeypatch)
+    assert _render(html) == ours
