@@ -103,3 +103,14 @@ def test_pre_line_text_reads_the_same_as_with_weasyprints_own_line_breaking(html
     ours = _render(html)
     _weasyprints_own(monkeypatch)
     assert _render(html) == ours
+
+
+def test_a_document_drawn_twice_draws_its_kept_lines_the_same_the_second_time(monkeypatch):
+    # Drawing lets a kept layout go; a second drawing of the same pages lays each line out again, as WeasyPrint does.
+    pdf_lines.install()
+    html = "<div style='white-space: pre'>first line\nsecond line\nlast line</div>"
+    document = disclosures._html_class()(string=html).render(font_config=disclosures._font_config())
+    first, second = document.write_pdf(), document.write_pdf()
+    _weasyprints_own(monkeypatch)
+    theirs = disclosures._html_class()(string=html).render(font_config=disclosures._font_config()).write_pdf()
+    assert first == second == theirs
