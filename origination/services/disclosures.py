@@ -27,7 +27,7 @@ from lending.core.services import audit_record
 from lending.finance import escrow
 from origination.models import Application, Disclosure
 from origination.models.choices import DisclosureRule
-from origination.services import pdf_text
+from origination.services import pdf_lines, pdf_text
 from origination.services.compliance import compliance_run
 from origination.services.figures import DisclosureError, LoanFigures, figures_for
 from origination.services.figures import (  # re-exported: the demo seeds closings with it
@@ -127,6 +127,7 @@ def pdf_render_pages(
     html = render_to_string(template_name, context)
     _deflate_at_default_level()
     pdf_text.install()
+    pdf_lines.install()
     fonts = _font_config()
     sheets = [_stylesheet(path) for path in stylesheets]
     document = _html_class()(string=html, base_url=str(settings.BASE_DIR)).render(stylesheets=sheets, font_config=fonts)

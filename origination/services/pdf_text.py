@@ -125,8 +125,11 @@ def _glyph_codes(
     codes = font.__dict__.setdefault("_lending_codes", {}).setdefault(font_size, {})
     if not any(x_offsets):
         parts = list(map(codes.get, zip(ids, widths, strict=True)))
-        if None not in parts:
-            return "".join(parts)
+        if None in parts:  # only the glyphs new to the document (a justified line's widened spaces): coded in order
+            for i, part in enumerate(parts):
+                if part is None:
+                    parts[i] = _glyph_code(stream, pango_font, font, font_size, codes, ids[i], widths[i], 0)
+        return "".join(parts)
     return "".join(
         _glyph_code(stream, pango_font, font, font_size, codes, glyph, width, x_offset)
         for glyph, width, x_offset in zip(ids, widths, x_offsets, strict=True)

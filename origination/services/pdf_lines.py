@@ -1,0 +1,87 @@
+"""WeasyPrint's line breaking of preformatted lines, one Pango layout a line instead of three or four (pdf_render
+installs it once per process).
+
+For a line of ``white-space: pre`` or ``pre-line`` text that ends at a newline,
+``weasyprint.text.line_break.split_first_line`` lays out the line and the next one's first character to find where
+the line ends (a pre-line line once more, trying the next word on it), lays the line out again alone to measure it
+and drops that layout; drawing lays it out once more. Here such a line is laid out once, alone, in the
+single-paragraph mode drawing sets, and the layout is kept until the line is drawn: the same boxes and the same
+PDF bytes (tests/origination/test_pdf_lines.py compares whole documents). Every other line (text that collapses
+its newlines, the last line of a text, a pre-line line wider than its box, a line holding a tab, a soft hyphen or
+another break Pango knows) goes to WeasyPrint's own function.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Preformatted text (never wraps) and pre-line text (wraps, but a line that fits ends at its newline).
+_ONE_LAYOUT = ("pre", "pre-line")
+# Characters Pango may break a line at, WeasyPrint sizes apart (tabs) or hyphenates at (soft hyphens), besides the
+# newline that ends the line.
+_OTHER_BREAKS = frozenset("\r\t\x0b\x0c\x85\xad\u2028\u2029")
+_original: Any = None
+_kept_layout: Any = None
+
+
+def install() -> None:
+    """Point WeasyPrint's inline layout at ``split_first_line`` (once per process; its original kept for the rest)."""
+    global _original, _kept_layout
+    from weasyprint.layout import inline
+
+    if _original is None:
+        _kept_layout = _kept_layout_class()
+        _original = inline.split_first_line
+        inline.split_first_line = split_first_line
+
+
+def split_first_line(
+    text: str,
+    style: Any,
+    context: Any,
+    max_width: float | None,
+    justification_spacing: float,
+    is_line_start: bool = True,
+    minimum: bool = False,
+) -> tuple[Any, ...]:
+    """``weasyprint.text.line_break.split_first_line``: the same result, laid out once for a line that ends at a
+    newline and fits."""
+    end = text.find("\n")
+    if end == -1 or justification_spacing or style["white_space"] not in _ONE_LAYOUT:
+        return _theirs(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+    line = text[:end]
+    wraps = style["white_space"] == "pre-line"
+    if not _OTHER_BREAKS.isdisjoint(line) or (wraps and line.endswith(" ")):  # spaces a wrapping line would drop
+        return _theirs(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+    from weasyprint.text.ffi import FROM_UNITS, pango
+    from weasyprint.text.line_break import line_size
+
+    layout = _kept_layout(style, justification_spacing, max_width)
+    pango.pango_layout_set_single_paragraph_mode(layout.layout, True)  # as drawing sets it: no layout again then
+    layout.set_text(line)  # no width: the line as WeasyPrint measures and draws it once broken
+    first_line, _ = layout.get_first_line()
+    width, height = line_size(first_line, style)
+    if wraps and max_width is not None and width > max_width:
+        return _theirs(text, style, context, max_width, justification_spacing, is_line_start, minimum)  # it wraps
+    baseline = pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
+    # The next line starts after the newline.
+    return layout, first_line.length, len(line.encode()) + 1, width, height, baseline
+
+
+def _theirs(*args: Any) -> tuple[Any, ...]:
+    """WeasyPrint's own ``split_first_line``."""
+    result: tuple[Any, ...] = _original(*args)
+    return result
+
+
+def _kept_layout_class() -> type:
+    from weasyprint.text.line_break import Layout
+
+    class KeptLayout(Layout):  # type: ignore[misc]
+        """A line's layout kept from line breaking to drawing (which deactivates it once drawn)."""
+
+        def reactivate(self, style: Any) -> None:
+            if getattr(self, "layout", None) is None or style is not self.style or self.justification_spacing:
+                super().reactivate(style)
+
+    return KeptLayout

@@ -1,0 +1,116 @@
+"""Preformatted lines broken by origination.services.pdf_lines (pdf_render's one layout a line): the same line boxes
+and byte for byte the PDF WeasyPrint's own line breaking writes, for the amortization schedule and for the
+preformatted text it hands back to WeasyPrint or lays out itself."""
+
+from __future__ import annotations
+
+import pytest
+import weasyprint.layout.inline
+from weasyprint.text.line_break import Layout
+
+from origination.services import disclosures, pdf_lines
+from tests.origination.test_schedule_pdf import _schedule_pdf
+
+
+def _weasyprints_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(weasyprint.layout.inline, "split_first_line", pdf_lines._original)
+
+
+def _render(html: str) -> bytes:
+    pdf_lines.install()
+    document = disclosures._html_class()(string=html)
+    return document.write_pdf(font_config=disclosures._font_config())
+
+
+def test_pdf_render_breaks_lines_with_the_one_layout_version():
+    _schedule_pdf()
+    assert weasyprint.layout.inline.split_first_line is pdf_lines.split_first_line
+    assert pdf_lines._original.__module__ == "weasyprint.text.line_break"
+
+
+def test_the_schedule_pdf_is_the_same_bytes_as_with_weasyprints_own_line_breaking(monkeypatch):
+    context, ours = _schedule_pdf()
+    _weasyprints_own(monkeypatch)
+    theirs = disclosures.pdf_render("pdf/amortization_schedule.html", context)
+    assert ours == theirs
+
+
+PRE_TEXTS = [
+    "Two lines\nof text",
+    "\n\nempty lines first\n\nand between\n",
+    "trailing spaces   \n   and leading ones",
+    "UTF-8 of several bytes: 1 234,56 €\nçà ü — ok\n日本語\n",
+    "a tab\tinside\nthen a line\u2028separator and a\u2029paragraph separator\n",
+    "a glyph no font has: \ue000\nthen plain text",
+    "x" * 300 + "\na line wider than the page, clipped by nothing\n",
+    "a line of words long enough to wrap in a narrow box of pre-line text\nshort\n",
+    "soft\xadhyphen\xadated words in a long enough line to be broken somewhere\nand hyphen-ated auto\n",
+]
+
+
+@pytest.mark.parametrize("text", PRE_TEXTS)
+@pytest.mark.parametrize(
+    "style",
+    [
+        "font-family: 'DejaVu Sans Mono'",
+        "font-family: 'DejaVu Sans'; letter-spacing: 1px; word-spacing: 3px",
+        "font-family: 'DejaVu Sans'; text-align: justify; width: 40mm",
+        "font-family: 'DejaVu Sans'; overflow: hidden; text-overflow: ellipsis; width: 30mm",
+        "font-family: 'DejaVu Sans'; text-decoration: underline line-through; text-transform: uppercase",
+        "font-family: 'DejaVu Sans'; hyphens: auto; width: 25mm",
+    ],
+)
+@pytest.mark.parametrize("white_space", ["pre", "pre-line"])
+def test_preformatted_text_reads_the_same_as_with_weasyprints_own_line_breaking(text, style, white_space, monkeypatch):
+    wrapped = f'<p style="white-space: pre-wrap; width: 20mm">{text}</p>'  # WeasyPrint's own, beside
+    html = f'<div lang="en" style="white-space: {white_space}; {style}">{text}</div>{wrapped}'
+    ours = _render(html)
+    _weasyprints_own(monkeypatch)
+    assert _render(html) == ours
+
+
+def test_a_preformatted_line_is_laid_out_once_between_breaking_and_drawing(monkeypatch):
+    setups = []
+    original_setup = Layout.setup
+
+    def counted_setup(self, style):
+        setups.append(self)
+        original_setup(self, style)
+
+    monkeypatch.setattr(Layout, "setup", counted_setup)
+    # 40 lines: the one layout each of the 39 that end at a newline, and WeasyPrint's for the last line (which it
+    # lays out once while breaking and again to draw it).
+    _render("<pre style='white-space: pre'>" + "\n".join(f"line {number}" for number in range(1, 41)) + "</pre>")
+    assert len(setups) == 41
+    _weasyprints_own(monkeypatch)
+    setups.clear()
+    _render("<pre style='white-space: pre'>" + "\n".join(f"line {number}" for number in range(1, 41)) + "</pre>")
+    assert len(setups) == 39 * 2 + 2
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # The statement's label-and-amount lines (servicing.services.statements): justified pre-line blocks.
+        '<div style="white-space: pre-line; text-align: justify; text-align-last: justify; width: 90mm">'
+        "Principal\u2004due $1,234.56\nInterest $12.00\nEscrow\u2004(taxes) $300.00</div>",
+        "<p>An address<br>on lines<br>broken by <strong>br</strong> elements,<br> then a long enough line of words"
+        " to wrap in its box, with an <em>inline</em> element between.</p>",
+        '<div style="white-space: pre-line; width: 40mm">before a bold <b>word\nafter</b> it and\nthe last</div>',
+    ],
+)
+def test_pre_line_text_reads_the_same_as_with_weasyprints_own_line_breaking(html, monkeypatch):
+    ours = _render(html)
+    _weasyprints_own(monkeypatch)
+    assert _render(html) == ours
+
+
+def test_a_document_drawn_twice_draws_its_kept_lines_the_same_the_second_time(monkeypatch):
+    # Drawing lets a kept layout go; a second drawing of the same pages lays each line out again, as WeasyPrint does.
+    pdf_lines.install()
+    html = "<div style='white-space: pre'>first line\nsecond line\nlast line</div>"
+    document = disclosures._html_class()(string=html).render(font_config=disclosures._font_config())
+    first, second = document.write_pdf(), document.write_pdf()
+    _weasyprints_own(monkeypatch)
+    theirs = disclosures._html_class()(string=html).render(font_config=disclosures._font_config()).write_pdf()
+    assert first == second == theirs
