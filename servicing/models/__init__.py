@@ -24,6 +24,7 @@ from servicing.models.payments import AllocationLine, LoanTransaction, Replay, R
 from servicing.models.payoff import LoanPayoff, PayoffQuote
 from servicing.models.plans import Forbearance, LoanModification, RepaymentPlan, RepaymentPlanMonth
 from servicing.models.reports import PortfolioMonth
+from servicing.models.roll_rates import RollRateRestatement, RollRateSnapshot, RollRateSnapshotLoan
 from servicing.models.statements import Statement
 
 __all__ = [
@@ -77,5 +78,8 @@ __all__ = [
     "ReplayChange",
     "ReportedConsumer",
     "ReturnCode",
+    "RollRateRestatement",
+    "RollRateSnapshot",
+    "RollRateSnapshotLoan",
     "Statement",
 ]

@@ -95,6 +95,8 @@ class DelinquencyHistory(models.Model):
     class Meta:
         ordering = ["loan_id", "as_of", "id"]
         verbose_name_plural = "delinquency history"
+        # The collections dashboard reads the current month's rows (its closed months are kept).
+        indexes = [models.Index(fields=["as_of"], name="delinquency_history_as_of_idx")]
         constraints = [
             models.UniqueConstraint(fields=["loan", "as_of"], name="delinquency_history_one_per_night"),
         ]

@@ -10,6 +10,7 @@ during M counts in X's loans at M-1 and did not roll. The current month counts t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -211,20 +212,139 @@ GROUP BY i, bucket, next_bucket
 """
 
 
-def roll_rates(today: date, months: int = ROLL_MONTHS) -> tuple[list[str], list[RollRate]]:
-    """Roll rates for the last ``months`` months (see the module docstring). One query over the delinquency
-    history (a window per loan and a join with the month ends), counted per (month, from, to) in the database."""
-    ends = month_ends(today, months)
-    day = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"  # SQLite compares ISO dates as text
+def _day_sql() -> str:
+    return "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"  # SQLite compares ISO dates as text
+
+
+def _params(params: list[Any]) -> list[str]:
+    return [p.isoformat() if isinstance(p, date) else str(p) for p in params]
+
+
+def counted_rolls(ends: list[date]) -> list[tuple[int, str, str, int]]:
+    """(month index, bucket at the end before, bucket at the month's end, loans) over the month ends ``ends``,
+    from the whole delinquency history: ROLLS_SQL, one query."""
+    day = _day_sql()
     sql = ROLLS_SQL.format(
         ends=", ".join(f"({i}, {day})" for i in range(len(ends))),
         today=day,
         buckets=", ".join(["%s"] * len(ROLLS)),
     )
-    params = [*ends, today, *(a for a, _ in ROLLS)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [p.isoformat() if isinstance(p, date) else str(p) for p in params])
-        counted = cursor.fetchall()
+        cursor.execute(sql, _params([*ends, ends[-1], *(a for a, _ in ROLLS)]))
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+# The kept closed months (servicing.models.roll_rates) when counted at the current version, and the current month
+# live: each kept loan's bucket today is its latest history row since the month end (its bucket then when it has
+# none), or "gone" once paid off or charged off. Reads this month's history rows only. One query: the first row
+# (version, counts) then the current month's (bucket before, bucket after, loans).
+KEPT_SQL = """
+WITH restatement AS (SELECT version FROM servicing_rollraterestatement WHERE id = 1),
+moved AS (
+    SELECT DISTINCT ON (loan_id) loan_id, bucket_to FROM servicing_delinquencyhistory
+    WHERE as_of > %(end)s AND as_of <= %(today)s ORDER BY loan_id, as_of DESC, id DESC
+),
+current_month AS (
+    SELECT k.bucket,
+        CASE WHEN EXISTS (SELECT 1 FROM servicing_loanaccount l
+                WHERE l.id = k.loan_id AND l.status = 'paid_off' AND l.paid_off_on <= %(today)s)
+            OR EXISTS (SELECT 1 FROM servicing_chargeoff c
+                WHERE c.loan_id = k.loan_id AND c.charged_off_on <= %(today)s)
+        THEN 'gone' ELSE COALESCE(moved.bucket_to, k.bucket) END AS next_bucket,
+        COUNT(*) AS loans
+    FROM servicing_rollratesnapshotloan k LEFT JOIN moved ON moved.loan_id = k.loan_id
+    WHERE k.month_end = %(end)s AND k.version = (SELECT version FROM restatement)
+    GROUP BY 1, 2
+)
+(SELECT 0 AS part, r.version, s.counts, NULL AS bucket, NULL AS next_bucket, NULL AS loans FROM restatement r
+    LEFT JOIN servicing_rollratesnapshot s ON s.month_end = %(end)s AND s.months = %(months)s
+        AND s.version = r.version)
+UNION ALL SELECT 1, NULL, NULL, bucket, next_bucket, loans FROM current_month
+ORDER BY part
+"""
+
+# Count and keep the closed months (ROLLS_SQL up to the last month end) and the loans that can roll at that end
+# (history as of then, not gone by then); drop what any other end or version kept. One statement: a second view
+# keeping the same snapshot at the same time waits on the unique key, then writes nothing.
+KEEP_SQL = """
+WITH counted(i, bucket, next_bucket, loans) AS ({rolls}),
+kept AS (
+    INSERT INTO servicing_rollratesnapshot (month_end, months, version, counts, computed_at)
+    SELECT %(end)s, %(months)s, %(version)s,
+        COALESCE((SELECT jsonb_agg(jsonb_build_array(i, bucket, next_bucket, loans)) FROM counted), '[]'), now()
+    ON CONFLICT (month_end, months, version) DO NOTHING RETURNING id
+),
+dropped AS (
+    DELETE FROM servicing_rollratesnapshot WHERE (month_end, months, version) <> (%(end)s, %(months)s, %(version)s)
+),
+dropped_loans AS (
+    DELETE FROM servicing_rollratesnapshotloan WHERE (month_end, version) <> (%(end)s, %(version)s)
+)
+INSERT INTO servicing_rollratesnapshotloan (month_end, version, loan_id, bucket)
+SELECT %(end)s, %(version)s, h.loan_id, h.bucket_to FROM (
+    SELECT DISTINCT ON (loan_id) loan_id, bucket_to FROM servicing_delinquencyhistory
+    WHERE as_of <= %(end)s ORDER BY loan_id, as_of DESC, id DESC
+) AS h
+WHERE EXISTS (SELECT 1 FROM kept) AND h.bucket_to = ANY(%(buckets)s)
+    AND NOT EXISTS (SELECT 1 FROM servicing_rollratesnapshotloan k
+        WHERE k.month_end = %(end)s AND k.version = %(version)s)
+    AND NOT EXISTS (SELECT 1 FROM servicing_loanaccount l
+        WHERE l.id = h.loan_id AND l.status = 'paid_off' AND l.paid_off_on <= %(end)s)
+    AND NOT EXISTS (SELECT 1 FROM servicing_chargeoff c WHERE c.loan_id = h.loan_id AND c.charged_off_on <= %(end)s)
+"""
+
+
+def _keep(cursor: Any, ends: list[date], version: int) -> None:
+    """Count and keep the closed months of ``ends`` (all but the last) at ``version``: KEEP_SQL."""
+    closed = ends[:-1]
+    rolls = ROLLS_SQL.format(
+        ends=", ".join(f"({i}, CAST(%(end{i})s AS date))" for i in range(len(closed))),
+        today="CAST(%(end)s AS date)",
+        buckets=", ".join(f"%(bucket{j})s" for j in range(len(ROLLS))),
+    )
+    params: dict[str, Any] = {f"end{i}": end for i, end in enumerate(closed)}
+    params |= {f"bucket{j}": a for j, (a, _) in enumerate(ROLLS)}
+    params |= {"end": closed[-1], "months": len(ends) - 1, "version": version, "buckets": [a for a, _ in ROLLS]}
+    cursor.execute(KEEP_SQL.format(rolls=rolls.strip()), params)
+
+
+def _kept_rolls(ends: list[date]) -> list[tuple[int, str, str, int]]:
+    """``counted_rolls(ends)`` from the kept closed months and the current month live (PostgreSQL): one query;
+    three when the closed months are counted afresh (the first view after a month closes or a restatement)."""
+    params: dict[str, Any] = {"end": ends[-2], "months": len(ends) - 1, "today": ends[-1]}
+    with connection.cursor() as cursor:
+        for attempt in range(2):
+            cursor.execute(KEPT_SQL, params)
+            rows = cursor.fetchall()
+            if not rows or rows[0][0] != 0:  # no restatement row (a flushed database): nothing can be kept safely
+                return counted_rolls(ends)
+            _part, version, counts, *_ = rows[0]
+            if counts is not None:
+                counts = json.loads(counts) if isinstance(counts, str) else counts  # Django loads jsonb as text
+                current = len(ends) - 1
+                return [*(tuple(row) for row in counts), *((current, *row[3:]) for row in rows[1:])]
+            if attempt == 0:
+                _keep(cursor, ends, version)
+    return counted_rolls(ends)  # restated while it was being kept: count it all this once
+
+
+def roll_rates(today: date, months: int = ROLL_MONTHS) -> tuple[list[str], list[RollRate]]:
+    """Roll rates for the last ``months`` months (see the module docstring). On PostgreSQL the closed months are
+    kept (servicing.models.roll_rates) and only the current month is counted from this month's history; elsewhere
+    one query over the whole delinquency history (a window per loan and a join with the month ends)."""
+    ends = month_ends(today, months)
+    counted = _kept_rolls(ends) if connection.vendor == "postgresql" else counted_rolls(ends)
+    return _rates(ends, counted)
+
+
+def roll_rates_live(today: date, months: int = ROLL_MONTHS) -> tuple[list[str], list[RollRate]]:
+    """``roll_rates`` counted from the whole history, nothing kept: what the kept figures must equal."""
+    ends = month_ends(today, months)
+    return _rates(ends, counted_rolls(ends))
+
+
+def _rates(ends: list[date], counted: list[tuple[int, str, str, int]]) -> tuple[list[str], list[RollRate]]:
+    """The RollRates of each (month, roll), from the counts per (month index, bucket before, bucket after)."""
     nexts = dict(ROLLS)
     loans: dict[tuple[int, str], int] = {}
     rolled: dict[tuple[int, str], int] = {}

@@ -1,0 +1,160 @@
+"""The dashboard's closed months are kept (servicing.models.roll_rates) and only the current month is counted live
+(PostgreSQL): the kept figures equal the count from the whole history, before and after history is changed, and a
+change dated into a closed month (a nightly rerun, a back-dated payoff or charge-off) restates them on the next
+view, while one dated this month does not. The page's query count is constant once kept."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from lending.core import roles
+from servicing.models import DelinquencyHistory, LoanAccount, RollRateRestatement, RollRateSnapshot
+from servicing.selectors.collections_dashboard import roll_rates, roll_rates_live
+from servicing.services.charge_off import loan_charge_off
+from tests.core.factories import user_with_role
+from tests.servicing.collections.helpers import delinquent_loan
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+TODAY = date(2027, 3, 10)
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+
+
+def _history(loan, day: date, bucket_from: str, bucket_to: str) -> None:
+    DelinquencyHistory.objects.create(
+        loan=loan,
+        as_of=day,
+        days_past_due=1,
+        bucket_from=bucket_from,
+        bucket_to=bucket_to,
+        status_from="current",
+        status_to="delinquent",
+    )
+
+
+def _table(rolls) -> list[tuple[str, str, int, int]]:
+    return [(r.month, r.from_bucket, r.rolled, r.loans) for r in rolls]
+
+
+@pytest.fixture
+def book():
+    """Five loans moving through the buckets from December to March (as in test_dashboard's roll tests)."""
+    a, b, c, d, e = (delinquent_loan() for _ in range(5))
+    _history(a, date(2026, 12, 20), "current", "1-29")
+    _history(a, date(2027, 1, 20), "1-29", "30-59")
+    _history(a, date(2027, 2, 5), "30-59", "60-89")
+    _history(a, date(2027, 3, 5), "60-89", "90-119")
+    _history(b, date(2027, 1, 25), "current", "1-29")
+    _history(b, date(2027, 2, 10), "1-29", "current")
+    _history(c, date(2027, 1, 15), "current", "30-59")
+    _history(d, date(2027, 1, 10), "current", "1-29")
+    _history(d, date(2027, 2, 3), "1-29", "30-59")
+    _history(d, date(2027, 2, 20), "30-59", "60-89")
+    _history(e, date(2027, 2, 2), "current", "1-29")
+    return a, b, c, d, e
+
+
+def test_the_kept_months_are_the_count_from_the_whole_history(book):
+    assert RollRateSnapshot.objects.count() == 0
+    months, first = roll_rates(TODAY, months=3)  # counts and keeps the closed months
+    assert list(RollRateSnapshot.objects.values_list("month_end", "months")) == [(date(2027, 2, 28), 3)]
+    again = roll_rates(TODAY, months=3)[1]  # read from what was kept
+    assert months == ["2027-01", "2027-02", "2027-03"]
+    assert _table(first) == _table(again) == _table(roll_rates_live(TODAY, months=3)[1])
+    assert [row for row in _table(again) if row[3]] == [
+        ("2027-01", "1-29", 1, 1),  # A
+        ("2027-02", "1-29", 0, 2),  # B, D (D skipped to 60-89)
+        ("2027-02", "30-59", 1, 2),  # A of A, C
+        ("2027-03", "1-29", 0, 1),  # E
+        ("2027-03", "30-59", 0, 1),  # C
+        ("2027-03", "60-89", 1, 2),  # A of A, D
+    ]
+
+
+def test_six_months_kept_equal_the_live_count(book):
+    roll_rates(TODAY)
+    assert _table(roll_rates(TODAY)[1]) == _table(roll_rates_live(TODAY)[1])
+
+
+def test_a_nightly_rerun_dated_into_a_closed_month_restates_it(book):
+    _a, _b, c, _d, _e = book
+    roll_rates(TODAY, months=3)
+    _history(c, date(2027, 2, 27), "30-59", "60-89")  # C rolled in February after all
+    after = _table(roll_rates(TODAY, months=3)[1])
+    assert after == _table(roll_rates_live(TODAY, months=3)[1])
+    assert ("2027-02", "30-59", 2, 2) in after  # A and C
+    assert ("2027-03", "60-89", 1, 3) in after  # A of A, C, D
+
+
+def test_a_back_dated_payoff_restates_the_months_it_reaches(book):
+    a, *_ = book
+    roll_rates(TODAY, months=3)
+    LoanAccount.objects.filter(pk=a.pk).update(status="paid_off", paid_off_on=date(2027, 2, 1))
+    after = _table(roll_rates(TODAY, months=3)[1])
+    assert after == _table(roll_rates_live(TODAY, months=3)[1])
+    assert ("2027-02", "30-59", 0, 2) in after  # A counted at January's end, gone by February's
+    assert ("2027-03", "60-89", 0, 1) in after  # D only
+
+
+def test_a_back_dated_charge_off_restates_the_months_it_reaches(book):
+    _a, _b, _c, d, _e = book
+    before = _table(roll_rates(TODAY, months=3)[1])
+    loan_charge_off(actor=user_with_role(roles.MANAGER), loan=d, reason="x", as_of=date(2027, 2, 10))
+    after = _table(roll_rates(TODAY, months=3)[1])
+    assert after == _table(roll_rates_live(TODAY, months=3)[1])
+    assert ("2027-02", "1-29", 0, 2) in after  # D counted at January's end, did not roll
+    assert ("2027-03", "60-89", 1, 2) in before
+    assert ("2027-03", "60-89", 1, 1) in after  # A only: D charged off in February
+
+
+def test_a_change_dated_this_month_keeps_the_closed_months_and_shows_today(book):
+    _a, _b, c, _d, e = book
+    roll_rates(TODAY, months=3)
+    version = RollRateRestatement.objects.get().version
+    _history(e, date(2027, 3, 8), "1-29", "30-59")
+    LoanAccount.objects.filter(pk=c.pk).update(status="paid_off", paid_off_on=date(2027, 3, 9))
+    after = _table(roll_rates(TODAY, months=3)[1])
+    assert RollRateRestatement.objects.get().version == version  # nothing dated into a closed month
+    assert after == _table(roll_rates_live(TODAY, months=3)[1])
+    assert ("2027-03", "1-29", 1, 1) in after  # E rolled today
+    assert ("2027-03", "30-59", 0, 1) in after  # C paid off: did not roll
+
+
+def test_a_new_month_keeps_the_month_that_closed(book):
+    roll_rates(TODAY, months=3)
+    later = date(2027, 4, 2)
+    assert _table(roll_rates(later, months=3)[1]) == _table(roll_rates_live(later, months=3)[1])
+    assert list(RollRateSnapshot.objects.values_list("month_end", flat=True)) == [date(2027, 3, 31)]
+
+
+def test_without_the_restatement_row_nothing_is_kept(book):
+    RollRateRestatement.objects.all().delete()
+    assert _table(roll_rates(TODAY, months=3)[1]) == _table(roll_rates_live(TODAY, months=3)[1])
+    assert RollRateSnapshot.objects.count() == 0
+
+
+def test_the_page_costs_two_more_queries_when_it_keeps_the_months_then_the_same(
+    client, book, django_assert_num_queries
+):
+    _a, _b, c, _d, e = book
+    client.force_login(user_with_role(roles.MANAGER))
+    url = reverse("collections:dashboard")
+    with django_assert_num_queries(11):  # counts and keeps the closed months, then reads them
+        assert client.get(url).status_code == 200
+    with django_assert_num_queries(9):
+        first = client.get(url)
+    _history(e, date(2027, 3, 8), "1-29", "30-59")
+    with django_assert_num_queries(9):
+        assert client.get(url).status_code == 200
+    _history(c, date(2027, 2, 27), "30-59", "60-89")
+    with django_assert_num_queries(11):  # restated
+        restated = client.get(url)
+    live = roll_rates_live(TODAY)[1]
+    assert _table(restated.context["dashboard"].rolls) == _table(live) != _table(first.context["dashboard"].rolls)
