@@ -195,14 +195,16 @@ def _reseed_after_flush(sender, **kwargs):
     """A transactional test (``transaction=True``, the live server) ends with a flush, which empties every table,
     the data migrations' rows with them; Django then sends ``post_migrate``. Restore the standard document types
     (origination 0003), which the document tests read, so a test that runs after a flush on the same xdist worker
-    finds what a migrated database has. (The chart of accounts and the roles are seeded by their services.)"""
-    if sender.label != "origination":
-        return
+    finds what a migrated database has, and the roll-rate restatement row (servicing 0036), without which the
+    collections dashboard keeps nothing. (The chart of accounts and the roles are seeded by their services.)"""
     from importlib import import_module
 
     from django.apps import apps
 
-    import_module("origination.migrations.0003_standard_document_types").add_types(apps, None)
+    if sender.label == "origination":
+        import_module("origination.migrations.0003_standard_document_types").add_types(apps, None)
+    if sender.label == "servicing":
+        apps.get_model("servicing", "RollRateRestatement").objects.get_or_create(pk=1)
 
 
 post_migrate.connect(_reseed_after_flush, dispatch_uid="lending.tests.reseed_after_flush")

@@ -162,6 +162,8 @@ class LoanAccount(models.Model):
                 name="loan_collections_queue_idx",
                 condition=Q(status="active", days_past_due__gt=0),
             ),
+            # The collections dashboard: the loans paid off this month.
+            models.Index(fields=["paid_off_on"], name="loan_paid_off_on_idx", condition=Q(status="paid_off")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),

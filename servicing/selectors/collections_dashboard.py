@@ -236,25 +236,30 @@ def counted_rolls(ends: list[date]) -> list[tuple[int, str, str, int]]:
 
 # The kept closed months (servicing.models.roll_rates) when counted at the current version, and the current month
 # live: each kept loan's bucket today is its latest history row since the month end (its bucket then when it has
-# none), or "gone" once paid off or charged off. Reads this month's history rows only. One query: the first row
-# (version, counts) then the current month's (bucket before, bucket after, loans).
+# none), or "gone" once paid off or charged off since. It reads this month's history rows, payoffs and charge-offs
+# only, gathered per loan by one GROUP BY rather than joined (a join's plan hinged on the tables' statistics: a
+# nested loop over a fresh, unanalysed snapshot cost 100 times the hash). One query: the first row (version,
+# counts) then the current month's (bucket before, bucket after, loans).
 KEPT_SQL = """
 WITH restatement AS (SELECT version FROM servicing_rollraterestatement WHERE id = 1),
-moved AS (
-    SELECT DISTINCT ON (loan_id) loan_id, bucket_to FROM servicing_delinquencyhistory
-    WHERE as_of > %(end)s AND as_of <= %(today)s ORDER BY loan_id, as_of DESC, id DESC
+parts(loan_id, bucket, moved_to, as_of, id, gone) AS (
+    SELECT loan_id, bucket, NULL, NULL::date, NULL::bigint, false FROM servicing_rollratesnapshotloan
+    WHERE month_end = %(end)s AND version = (SELECT version FROM restatement)
+    UNION ALL SELECT loan_id, NULL, bucket_to, as_of, id, false FROM servicing_delinquencyhistory
+    WHERE as_of > %(end)s AND as_of <= %(today)s
+    UNION ALL SELECT id, NULL, NULL, NULL, NULL, true FROM servicing_loanaccount
+    WHERE status = 'paid_off' AND paid_off_on > %(end)s AND paid_off_on <= %(today)s
+    UNION ALL SELECT loan_id, NULL, NULL, NULL, NULL, true FROM servicing_chargeoff
+    WHERE charged_off_on > %(end)s AND charged_off_on <= %(today)s
+),
+loans AS (
+    SELECT MAX(bucket) AS bucket, BOOL_OR(gone) AS gone,
+        (ARRAY_AGG(moved_to ORDER BY as_of DESC, id DESC) FILTER (WHERE moved_to IS NOT NULL))[1] AS moved_to
+    FROM parts GROUP BY loan_id
 ),
 current_month AS (
-    SELECT k.bucket,
-        CASE WHEN EXISTS (SELECT 1 FROM servicing_loanaccount l
-                WHERE l.id = k.loan_id AND l.status = 'paid_off' AND l.paid_off_on <= %(today)s)
-            OR EXISTS (SELECT 1 FROM servicing_chargeoff c
-                WHERE c.loan_id = k.loan_id AND c.charged_off_on <= %(today)s)
-        THEN 'gone' ELSE COALESCE(moved.bucket_to, k.bucket) END AS next_bucket,
-        COUNT(*) AS loans
-    FROM servicing_rollratesnapshotloan k LEFT JOIN moved ON moved.loan_id = k.loan_id
-    WHERE k.month_end = %(end)s AND k.version = (SELECT version FROM restatement)
-    GROUP BY 1, 2
+    SELECT bucket, CASE WHEN gone THEN 'gone' ELSE COALESCE(moved_to, bucket) END AS next_bucket, COUNT(*) AS loans
+    FROM loans WHERE bucket IS NOT NULL GROUP BY 1, 2
 )
 (SELECT 0 AS part, r.version, s.counts, NULL AS bucket, NULL AS next_bucket, NULL AS loans FROM restatement r
     LEFT JOIN servicing_rollratesnapshot s ON s.month_end = %(end)s AND s.months = %(months)s
