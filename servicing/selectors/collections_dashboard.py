@@ -242,20 +242,20 @@ def counted_rolls(ends: list[date]) -> list[tuple[int, str, str, int]]:
 # counts) then the current month's (bucket before, bucket after, loans).
 KEPT_SQL = """
 WITH restatement AS (SELECT version FROM servicing_rollraterestatement WHERE id = 1),
-parts(loan_id, bucket, moved_to, as_of, id, gone) AS (
-    SELECT loan_id, bucket, NULL, NULL::date, NULL::bigint, false FROM servicing_rollratesnapshotloan
+parts(loan_id, bucket, moved_to, gone) AS (
+    SELECT loan_id, bucket, NULL, false FROM servicing_rollratesnapshotloan
     WHERE month_end = %(end)s AND version = (SELECT version FROM restatement)
-    UNION ALL SELECT loan_id, NULL, bucket_to, as_of, id, false FROM servicing_delinquencyhistory
-    WHERE as_of > %(end)s AND as_of <= %(today)s
-    UNION ALL SELECT id, NULL, NULL, NULL, NULL, true FROM servicing_loanaccount
+    UNION ALL (
+        SELECT DISTINCT ON (loan_id) loan_id, NULL, bucket_to, false FROM servicing_delinquencyhistory
+        WHERE as_of > %(end)s AND as_of <= %(today)s ORDER BY loan_id, as_of DESC, id DESC
+    )
+    UNION ALL SELECT id, NULL, NULL, true FROM servicing_loanaccount
     WHERE status = 'paid_off' AND paid_off_on > %(end)s AND paid_off_on <= %(today)s
-    UNION ALL SELECT loan_id, NULL, NULL, NULL, NULL, true FROM servicing_chargeoff
+    UNION ALL SELECT loan_id, NULL, NULL, true FROM servicing_chargeoff
     WHERE charged_off_on > %(end)s AND charged_off_on <= %(today)s
 ),
 loans AS (
-    SELECT MAX(bucket) AS bucket, BOOL_OR(gone) AS gone,
-        (ARRAY_AGG(moved_to ORDER BY as_of DESC, id DESC) FILTER (WHERE moved_to IS NOT NULL))[1] AS moved_to
-    FROM parts GROUP BY loan_id
+    SELECT MAX(bucket) AS bucket, MAX(moved_to) AS moved_to, BOOL_OR(gone) AS gone FROM parts GROUP BY loan_id
 ),
 current_month AS (
     SELECT bucket, CASE WHEN gone THEN 'gone' ELSE COALESCE(moved_to, bucket) END AS next_bucket, COUNT(*) AS loans
