@@ -195,7 +195,7 @@ def _reseed_after_flush(sender, **kwargs):
     """A transactional test (``transaction=True``, the live server) ends with a flush, which empties every table,
     the data migrations' rows with them; Django then sends ``post_migrate``. Restore the standard document types
     (origination 0003), which the document tests read, so a test that runs after a flush on the same xdist worker
-    finds what a migrated database has, and the roll-rate restatement row (servicing 0036), without which the
+    finds what a migrated database has, and the roll-rate restatement row (servicing 0037), without which the
     collections dashboard keeps nothing. (The chart of accounts and the roles are seeded by their services.)"""
     from importlib import import_module
 

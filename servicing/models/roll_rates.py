@@ -4,7 +4,7 @@ A closed month's roll rates come from every delinquency-history row up to its en
 made the dashboard's cost grow with the history. They are counted once per (last month end, months shown) and
 kept with the per-loan buckets at that last month end, so a view computes only the current month, from this
 month's history rows. Closed months change only when something is dated back into them (a nightly rerun for a
-past date, a back-dated payoff or charge-off): PostgreSQL triggers (migration 0036) then add one to
+past date, a back-dated payoff or charge-off): PostgreSQL triggers (migration 0037) then add one to
 ``RollRateRestatement.version``, and a snapshot counted at an older version is counted again.
 """
 

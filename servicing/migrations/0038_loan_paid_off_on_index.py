@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('origination', '0018_transition_log_entered_at'),
-        ('servicing', '0036_roll_rate_snapshot'),
+        ('servicing', '0037_roll_rate_snapshot'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0035_reports_gl_metro2_merged'),
+        ('servicing', '0036_drop_unused_indexes'),
     ]
 
     operations = [
