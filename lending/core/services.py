@@ -17,10 +17,20 @@ from lending.core.models import AuditEvent, User
 SYSTEM_ACTOR_LABEL = "system"
 
 
-def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
-    # Decimals, dates and UUIDs become strings exactly as DjangoJSONEncoder writes them.
-    jsonable: dict[str, Any] = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
-    return jsonable
+def _jsonable(data: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
+    """``data`` as stored (Decimals, dates and UUIDs become strings exactly as DjangoJSONEncoder writes them) and
+    its JSON text, which ``audit_record_many`` sends as it is instead of writing the same text a second time."""
+    text = json.dumps(data or {}, cls=DjangoJSONEncoder)
+    jsonable: dict[str, Any] = json.loads(text)
+    return jsonable, text
+
+
+def _json_text(event: AuditEvent, field: str) -> str:
+    """The JSON text of ``event``'s ``before`` or ``after``: as ``audit_event`` wrote it when the field still
+    holds what it made, else written now."""
+    value = getattr(event, field)
+    made, text = getattr(event, "_json_texts", {}).get(field, (None, ""))
+    return text if value is made else json.dumps(value, cls=DjangoJSONEncoder)
 
 
 def audit_record(
@@ -49,6 +59,16 @@ def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
     thousands."""
     if not events or connection.vendor != "postgresql":
         return AuditEvent.objects.bulk_create(events)
+    sql, params = audit_insert_sql(events)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING id", params)
+        audit_ids_set(events, [pk for (pk,) in cursor.fetchall()])
+    return events
+
+
+def audit_insert_sql(events: list[AuditEvent]) -> tuple[str, list[Any]]:
+    """The PostgreSQL INSERT of ``events`` (one or more) and its parameters, for ``audit_record_many`` or for a
+    write that carries its audit rows in its own statement (ids in row order: ``audit_ids_set``)."""
     params = []
     for event in events:
         params += [
@@ -59,18 +79,19 @@ def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
             event.target_type_id,
             event.target_id,
             event.target_repr,
-            json.dumps(event.before, cls=DjangoJSONEncoder),
-            json.dumps(event.after, cls=DjangoJSONEncoder),
+            _json_text(event, "before"),
+            _json_text(event, "after"),
             event.note,
             event.request_id,
         ]
-    rows = ", ".join([_AUDIT_ROW] * len(events))
-    with connection.cursor() as cursor:
-        cursor.execute(f"{_AUDIT_INSERT} {rows} RETURNING id", params)  # only constants in the text
-        for event, (pk,) in zip(events, cursor.fetchall(), strict=True):
-            event.pk = pk
-            event._state.adding = False
-    return events
+    return f"{_AUDIT_INSERT} {', '.join([_AUDIT_ROW] * len(events))}", params  # only constants in the text
+
+
+def audit_ids_set(events: list[AuditEvent], ids: list[int]) -> None:
+    """Give ``events`` the ids their INSERT returned (in row order): they are saved rows from now on."""
+    for event, pk in zip(events, ids, strict=True):
+        event.pk = pk
+        event._state.adding = False
 
 
 _AUDIT_INSERT = (
@@ -93,18 +114,21 @@ def audit_event(
     """An unsaved audit row (``audit_record`` saves one, ``audit_record_many`` saves many)."""
     if not verb:
         raise ValueError("verb is required")
-    return AuditEvent(
+    before_json, after_json = _jsonable(before), _jsonable(after)
+    event = AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_label=actor.email if actor is not None and actor.pk else SYSTEM_ACTOR_LABEL,
         verb=verb,
         target_type=ContentType.objects.get_for_model(target) if target is not None else None,
         target_id=str(target.pk) if target is not None else "",
         target_repr=str(target)[:255] if target is not None else "",
-        before=_jsonable(before),
-        after=_jsonable(after),
+        before=before_json[0],
+        after=after_json[0],
         note=note,
         request_id=request_id if request_id is not None else current_request_id(),
     )
+    event._json_texts = {"before": before_json, "after": after_json}  # type: ignore[attr-defined]  # see _json_text
+    return event
 
 
 @transaction.atomic

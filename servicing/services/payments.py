@@ -33,7 +33,7 @@ from django.db.transaction import atomic
 from django.utils import timezone
 
 from lending.core.compiled import CompiledQuery
-from lending.core.models import User
+from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record, audit_record_many
 from lending.finance import allocation as alloc
 from lending.finance.money import require_cents
@@ -237,21 +237,36 @@ def _post(loan: LoanAccount, request: _Request, actor: User | None) -> LoanTrans
         repriced = 0
         if allocation.prepayment:  # the installments to come are priced on the lower balance
             repriced = installments_rederive(locked, changed_on=request.effective_date)
-        loan_save_posted(locked, posting)
-        audit = [journal_audit_event(actor=actor, posting=posting)]
-        if unwound is not None:
-            audit_record_many(audit)  # the entry's row before the replay's, as journal_post wrote it
-            audit = []
+        entry_audit = journal_audit_event(actor=actor, posting=posting)
+        if unwound is None:  # the balances, the dates and both audit rows in one statement
+            posted = _posted_event(txn, allocation, entry, actor, replay=None, repriced=repriced)
+            loan_save_posted(locked, posting, audit=[entry_audit, posted])
+        else:
+            loan_save_posted(locked, posting, audit=[entry_audit])  # the entry's row before the replay's
             replay_reapply(loan=locked, unwound=unwound, trigger=txn, actor=actor)
             interest_prepaid_settle(locked, request.effective_date, actor)
             loan_dates_refresh(locked)
+            posted = _posted_event(txn, allocation, entry, actor, replay=unwound.replay.pk, repriced=repriced)
+            audit_record_many([posted])
         _copy_state(locked, loan)
-        after = posted_audit(txn, allocation, entry, replay=unwound.replay.pk if unwound is not None else None)
-        if repriced:
-            after["installments_repriced"] = repriced
-        audit_record_many([*audit, audit_event(actor=actor, verb="payment.posted", target=txn, after=after)])
         announce_posted(txn, actor)
         return txn
+
+
+def _posted_event(
+    txn: LoanTransaction,
+    allocation: alloc.Allocation,
+    entry: JournalEntry,
+    actor: User | None,
+    *,
+    replay: int | None,
+    repriced: int,
+) -> AuditEvent:
+    """The ``payment.posted`` audit row of a posting from ``payment_post``, unsaved."""
+    after = posted_audit(txn, allocation, entry, replay=replay)
+    if repriced:
+        after["installments_repriced"] = repriced
+    return audit_event(actor=actor, verb="payment.posted", target=txn, after=after)
 
 
 def posted_audit(

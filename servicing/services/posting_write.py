@@ -5,7 +5,7 @@ transaction, its allocation lines, the installments, the dates, a re-read of the
 savepoints around them). The same rows are written here in three: the entry with its lines
 (``servicing.services.ledger_entry``), then the transaction, its allocation lines and the installments' paid
 amounts in one statement (``payment_rows_write``), then the loan's running balances with its derived dates in
-one UPDATE that returns the dates (``loan_save_posted``). Elsewhere than PostgreSQL (SQLite in development) the
+one UPDATE that returns the dates and writes the posting's audit rows (``loan_save_posted``). Elsewhere than PostgreSQL (SQLite in development) the
 ORM writes the same rows one table at a time.
 """
 
@@ -20,6 +20,8 @@ from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from lending.core.bulk import bulk_update_rows
+from lending.core.models import AuditEvent
+from lending.core.services import audit_ids_set, audit_insert_sql, audit_record_many
 from lending.finance import allocation as alloc
 from servicing.models import AllocationLine, Installment, LoanAccount, LoanTransaction
 from servicing.services.ledger import BALANCE_FIELDS, Posting
@@ -92,10 +94,15 @@ SELECT id FROM txn
 """
 
 
-def loan_save_posted(loan: LoanAccount, posting: Posting) -> None:
+def loan_save_posted(loan: LoanAccount, posting: Posting, *, audit: list[AuditEvent] | None = None) -> None:
     """Save the running balances ``posting`` moved (with the loan's next version) and refresh the loan's derived
     dates (``loan_dates``), in one UPDATE that returns the dates onto ``loan``. The caller holds the row lock and
-    has written the installments the posting paid."""
+    has written the installments the posting paid. ``audit`` (unsaved rows, in order) is written with it: on
+    PostgreSQL in the same statement, one round trip less for a payment."""
+    audit = audit or []
+    if audit and connection.vendor != "postgresql":
+        audit_record_many(audit)
+        audit = []
     fields = [name for name in BALANCE_FIELDS if name in (posting.moved or {})]
     if fields:  # as journal_post moves them: the balances, a new version, the time
         loan.updated_at = timezone.now()
@@ -109,9 +116,18 @@ def loan_save_posted(loan: LoanAccount, posting: Posting) -> None:
     returning = ("RETURNING", quote("next_due_date"), ",", quote("interest_paid_through"))
     sql = " ".join(("UPDATE", table, "SET", ", ".join([*assignments, dates]), "WHERE", where, *returning))
     params = [column.get_db_prep_save(getattr(loan, column.attname), connection) for column in columns]
+    params += [*dates_params, loan.pk]
+    if audit:  # the audit rows' ids come back beside the dates, in the order they were inserted
+        insert, audit_params = audit_insert_sql(audit)
+        sql = " ".join(
+            ("WITH audit AS (", insert, "RETURNING id)", sql, ", (SELECT array_agg(id ORDER BY id) FROM audit)")
+        )
+        params = [*audit_params, *params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *dates_params, loan.pk])
-        next_due, paid_through = cursor.fetchone()
+        cursor.execute(sql, params)
+        next_due, paid_through, *audit_ids = cursor.fetchone()
+    if audit:
+        audit_ids_set(audit, audit_ids[0])
     loan.next_due_date = meta.get_field("next_due_date").to_python(next_due)
     loan.interest_paid_through = meta.get_field("interest_paid_through").to_python(paid_through)
 

@@ -104,6 +104,8 @@ def test_the_entry_of_a_backdated_payment_and_the_replay_it_starts_are_the_poste
     )
     entry_row = AuditEvent.objects.get(verb="journal.posted", target_id=str(backdated.journal_entry_id))
     assert entry_row.actor == servicer
+    posted_row = AuditEvent.objects.get(verb="payment.posted", target_id=str(backdated.pk))
+    assert (posted_row.actor, posted_row.actor_label) == (servicer, servicer.email)
     # The later payment goes back on (re-applied) in a new entry posted by the same person, who is named on the
     # replay's audit row.
     later.refresh_from_db()

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from lending.core import roles
 from lending.core.models import AuditEvent, User
+from lending.core.services import audit_event, audit_record_many
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount, LoanTransaction
 from servicing.services import ledger_entry, payments
 from servicing.services.ledger import LedgerError
@@ -154,6 +155,31 @@ def test_saving_a_posting_writes_only_the_moved_balances_with_the_next_version(l
     # The derived dates come back from the row: nothing paid yet, the first installment is next.
     first_due = loan.installments.order_by("number").first().due_date
     assert (loan.next_due_date, loan.interest_paid_through) == (first_due, loan.disbursement_date)
+
+
+def test_saving_a_posting_with_its_audit_rows_writes_them_in_order_beside_the_balances(loan):
+    version = loan.version
+    posting = _prepare(loan, [("cash", D("60.00"), ZERO), ("suspense", ZERO, D("60.00"))])
+    journal_entry_write(actor=None, posting=posting)
+    first = journal_audit_event(actor=None, posting=posting)
+    second = audit_event(actor=None, verb="payment.posted", target=loan, after={"amount": D("60.00")})
+    loan_save_posted(loan, posting, audit=[first, second])
+    stored = LoanAccount.objects.get(pk=loan.pk)
+    assert (stored.suspense_balance, stored.version) == (D("60.00"), version + 1)
+    rows = list(AuditEvent.objects.filter(pk__in=[first.pk, second.pk]).order_by("id"))
+    assert [(row.pk, row.verb, row.after) for row in rows] == [
+        (first.pk, "journal.posted", first.after),
+        (second.pk, "payment.posted", {"amount": "60.00"}),
+    ]
+    assert first.pk < second.pk
+    assert (first._state.adding, second._state.adding) == (False, False)
+
+
+def test_an_audit_row_whose_record_was_replaced_after_it_was_made_writes_the_new_record(loan):
+    event = audit_event(actor=None, verb="payment.posted", target=loan, after={"amount": D("1.00")})
+    event.after = {"amount": "2.00"}
+    audit_record_many([event])
+    assert AuditEvent.objects.get(pk=event.pk).after == {"amount": "2.00"}
 
 
 def test_saving_a_posting_that_moved_nothing_keeps_the_version_and_refreshes_the_dates(loan):
