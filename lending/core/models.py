@@ -75,7 +75,13 @@ class AuditEvent(models.Model):
     )
     actor_label = models.CharField(max_length=254, help_text="Who acted, kept even if the user is renamed.")
     verb = models.CharField(max_length=64, db_index=True)
-    target_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT)
+    target_type = models.ForeignKey(
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,  # core_audit_target_idx leads with it
+    )
     target_id = models.CharField(max_length=64, blank=True)
     target_repr = models.CharField(max_length=255, blank=True)
     before = models.JSONField(default=dict, blank=True)

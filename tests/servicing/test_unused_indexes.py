@@ -1,4 +1,4 @@
-"""Migration 0036: the indexes no query reads are gone from the busiest tables, and the look-ups they seemed to
+"""Migrations servicing 0036 and core 0003: the indexes no query reads are gone from the busiest tables, and the look-ups they seemed to
 serve still go through an index."""
 
 import pytest
@@ -50,3 +50,14 @@ def test_a_loans_payments_and_a_key_are_still_found_through_an_index():
     assert "loan_txn_loan_date_idx" in _plan(*by_loan)
     by_key = LoanTransaction.objects.filter(idempotency_key="k").values("id").query.sql_with_params()
     assert "servicing_loantransaction_idempotency_key_key" in _plan(*by_key)
+
+
+def test_the_audit_trail_keeps_only_the_indexes_its_queries_read():
+    assert _indexes("core_auditevent") == [
+        "core_audit_target_idx",
+        "core_auditevent_actor_id_3bd0c673",
+        "core_auditevent_created_at_bef733d2",
+        "core_auditevent_pkey",
+        "core_auditevent_request_id_0f60cdac",
+        "core_auditevent_verb_cef5fed6",
+    ]
