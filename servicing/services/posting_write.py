@@ -5,8 +5,8 @@ transaction, its allocation lines, the installments, the dates, a re-read of the
 savepoints around them). The same rows are written here in three: the entry with its lines
 (``servicing.services.ledger_entry``), then the transaction, its allocation lines and the installments' paid
 amounts in one statement (``payment_rows_write``), then the loan's running balances with its derived dates in
-one UPDATE that returns the dates and writes the posting's audit rows (``loan_save_posted``). Elsewhere than PostgreSQL (SQLite in development) the
-ORM writes the same rows one table at a time.
+one UPDATE that returns the dates and writes the posting's audit rows (``loan_save_posted``). Elsewhere than
+PostgreSQL (SQLite in development) the ORM writes the same rows one table at a time.
 """
 
 from __future__ import annotations

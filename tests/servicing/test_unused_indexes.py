@@ -1,5 +1,5 @@
-"""Migrations servicing 0036 and core 0003: the indexes no query reads are gone from the busiest tables, and the look-ups they seemed to
-serve still go through an index."""
+"""Migrations servicing 0036 and core 0003: the indexes no query reads are gone from the busiest tables, and the
+look-ups they seemed to serve still go through an index."""
 
 import pytest
 from django.db import connection, transaction
