@@ -227,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicing.portfolio_months_refresh",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The collections dashboard's closed months (README "Dashboard and export"), counted once after the close.
+    "servicing-roll-rates-keep": {"task": "servicing.roll_rates_keep", "schedule": crontab(hour=2, minute=45)},
     # Merge the per-account daily totals the day's postings added (the as-of trial balance reads them).
     "servicing-ledger-daily-compact": {"task": "servicing.ledger_daily_compact", "schedule": crontab(hour=4, minute=0)},
     # Each loan officer's CRM follow-ups due today, one email each, before the working day (README "CRM").

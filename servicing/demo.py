@@ -15,6 +15,7 @@ from servicing.models import Installment, LoanAccount, LoanTransaction, PendingP
 from servicing.services.ach import BankDetails, ach_payment_schedule
 from servicing.services.payments import PaymentError, payment_post
 from servicing.services.portfolio_months import portfolio_months_refresh
+from servicing.services.roll_rates import roll_rates_keep
 
 DEMO_BANK = BankDetails("Alice Borrower", "011000015", "000123456789")  # a valid ABA checksum, a made-up account
 
@@ -66,6 +67,7 @@ def demo_seed(*, stdout) -> None:
     # The reports' monthly figures (portfolio, payment history), rebuilt whole: the demo book is small.
     months = portfolio_months_refresh(actor=servicer)  # the months posted since the last refresh: all, the first time
     stdout.write(f"Reports demo: monthly portfolio figures for {len(months)} months.")
+    roll_rates_keep(today=today, actor=servicer)  # the collections dashboard's closed months (PostgreSQL)
 
 
 def _curtailment_demo_seed(*, today, actor: User | None, stdout) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from servicing.models import LoanAccount, NightlyRun
 from servicing.services import (
@@ -20,6 +21,7 @@ from servicing.services import (
     notices,
     portfolio_months,
     print_batches,
+    roll_rates,
 )
 from servicing.services.nightly import execution, runner
 
@@ -121,6 +123,12 @@ def early_intervention_letters_make(notice_ids: list[int]) -> int:
 def portfolio_months_refresh() -> list[str]:
     """Beat's entry, after the close of business: the monthly report figures of every month that changed."""
     return [month.isoformat() for month in portfolio_months.portfolio_months_refresh(actor=None)]
+
+
+@shared_task(name="servicing.roll_rates_keep")
+def roll_rates_keep() -> bool:
+    """Beat's entry, after the close of business: keep the collections dashboard's closed months for today."""
+    return roll_rates.roll_rates_keep(today=timezone.localdate(), actor=None)
 
 
 @shared_task(name="servicing.metro2_file_build")

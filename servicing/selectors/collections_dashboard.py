@@ -268,75 +268,28 @@ UNION ALL SELECT 1, NULL, NULL, bucket, next_bucket, loans FROM current_month
 ORDER BY part
 """
 
-# Count and keep the closed months (ROLLS_SQL up to the last month end) and the loans that can roll at that end
-# (history as of then, not gone by then); drop what any other end or version kept. One statement: a second view
-# keeping the same snapshot at the same time waits on the unique key, then writes nothing.
-KEEP_SQL = """
-WITH counted(i, bucket, next_bucket, loans) AS ({rolls}),
-kept AS (
-    INSERT INTO servicing_rollratesnapshot (month_end, months, version, counts, computed_at)
-    SELECT %(end)s, %(months)s, %(version)s,
-        COALESCE((SELECT jsonb_agg(jsonb_build_array(i, bucket, next_bucket, loans)) FROM counted), '[]'), now()
-    ON CONFLICT (month_end, months, version) DO NOTHING RETURNING id
-),
-dropped AS (
-    DELETE FROM servicing_rollratesnapshot WHERE (month_end, months, version) <> (%(end)s, %(months)s, %(version)s)
-),
-dropped_loans AS (
-    DELETE FROM servicing_rollratesnapshotloan WHERE (month_end, version) <> (%(end)s, %(version)s)
-)
-INSERT INTO servicing_rollratesnapshotloan (month_end, version, loan_id, bucket)
-SELECT %(end)s, %(version)s, h.loan_id, h.bucket_to FROM (
-    SELECT DISTINCT ON (loan_id) loan_id, bucket_to FROM servicing_delinquencyhistory
-    WHERE as_of <= %(end)s ORDER BY loan_id, as_of DESC, id DESC
-) AS h
-WHERE EXISTS (SELECT 1 FROM kept) AND h.bucket_to = ANY(%(buckets)s)
-    AND NOT EXISTS (SELECT 1 FROM servicing_rollratesnapshotloan k
-        WHERE k.month_end = %(end)s AND k.version = %(version)s)
-    AND NOT EXISTS (SELECT 1 FROM servicing_loanaccount l
-        WHERE l.id = h.loan_id AND l.status = 'paid_off' AND l.paid_off_on <= %(end)s)
-    AND NOT EXISTS (SELECT 1 FROM servicing_chargeoff c WHERE c.loan_id = h.loan_id AND c.charged_off_on <= %(end)s)
-"""
-
-
-def _keep(cursor: Any, ends: list[date], version: int) -> None:
-    """Count and keep the closed months of ``ends`` (all but the last) at ``version``: KEEP_SQL."""
-    closed = ends[:-1]
-    rolls = ROLLS_SQL.format(
-        ends=", ".join(f"({i}, CAST(%(end{i})s AS date))" for i in range(len(closed))),
-        today="CAST(%(end)s AS date)",
-        buckets=", ".join(f"%(bucket{j})s" for j in range(len(ROLLS))),
-    )
-    params: dict[str, Any] = {f"end{i}": end for i, end in enumerate(closed)}
-    params |= {f"bucket{j}": a for j, (a, _) in enumerate(ROLLS)}
-    params |= {"end": closed[-1], "months": len(ends) - 1, "version": version, "buckets": [a for a, _ in ROLLS]}
-    cursor.execute(KEEP_SQL.format(rolls=rolls.strip()), params)
-
 
 def _kept_rolls(ends: list[date]) -> list[tuple[int, str, str, int]]:
-    """``counted_rolls(ends)`` from the kept closed months and the current month live (PostgreSQL): one query;
-    three when the closed months are counted afresh (the first view after a month closes or a restatement)."""
+    """``counted_rolls(ends)`` from the kept closed months and the current month live (PostgreSQL): one query.
+    When the closed months are not kept at the current version (the nightly ``roll_rates_keep`` has not run since
+    a month closed or a restatement), everything is counted from the whole history: a second query, no write."""
     params: dict[str, Any] = {"end": ends[-2], "months": len(ends) - 1, "today": ends[-1]}
     with connection.cursor() as cursor:
-        for attempt in range(2):
-            cursor.execute(KEPT_SQL, params)
-            rows = cursor.fetchall()
-            if not rows or rows[0][0] != 0:  # no restatement row (a flushed database): nothing can be kept safely
-                return counted_rolls(ends)
-            _part, version, counts, *_ = rows[0]
-            if counts is not None:
-                counts = json.loads(counts) if isinstance(counts, str) else counts  # Django loads jsonb as text
-                current = len(ends) - 1
-                return [*(tuple(row) for row in counts), *((current, *row[3:]) for row in rows[1:])]
-            if attempt == 0:
-                _keep(cursor, ends, version)
-    return counted_rolls(ends)  # restated while it was being kept: count it all this once
+        cursor.execute(KEPT_SQL, params)
+        rows = cursor.fetchall()
+    if not rows or rows[0][0] != 0 or rows[0][2] is None:  # no restatement row (a flushed database) or not kept
+        return counted_rolls(ends)
+    counts = rows[0][2]
+    counts = json.loads(counts) if isinstance(counts, str) else counts  # Django loads jsonb as text
+    current = len(ends) - 1
+    return [*(tuple(row) for row in counts), *((current, *row[3:]) for row in rows[1:])]
 
 
 def roll_rates(today: date, months: int = ROLL_MONTHS) -> tuple[list[str], list[RollRate]]:
     """Roll rates for the last ``months`` months (see the module docstring). On PostgreSQL the closed months are
-    kept (servicing.models.roll_rates) and only the current month is counted from this month's history; elsewhere
-    one query over the whole delinquency history (a window per loan and a join with the month ends)."""
+    read as kept (servicing.models.roll_rates, by ``servicing.services.roll_rates.roll_rates_keep``) and only the
+    current month is counted from this month's history; otherwise (SQLite, or not kept) one query over the whole
+    delinquency history (a window per loan and a join with the month ends). It never writes."""
     ends = month_ends(today, months)
     counted = _kept_rolls(ends) if connection.vendor == "postgresql" else counted_rolls(ends)
     return _rates(ends, counted)

@@ -1,20 +1,26 @@
-"""The dashboard's closed months are kept (servicing.models.roll_rates) and only the current month is counted live
-(PostgreSQL): the kept figures equal the count from the whole history, before and after history is changed, and a
-change dated into a closed month (a nightly rerun, a back-dated payoff or charge-off) restates them on the next
-view, while one dated this month does not. The page's query count is constant once kept."""
+"""The dashboard's closed months are kept (servicing.models.roll_rates) by the nightly ``roll_rates_keep`` and only
+the current month is counted live (PostgreSQL): the kept figures equal the count from the whole history, before and
+after history is changed; a change dated into a closed month (a nightly rerun, a back-dated payoff or charge-off)
+restates them, so views count from the whole history until the next keep, while one dated this month does not. A
+view never writes, and the page's query count is constant once kept."""
 
 from __future__ import annotations
 
 from datetime import date
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from lending.core import roles
+from lending.core.models import AuditEvent
 from servicing.models import DelinquencyHistory, LoanAccount, RollRateRestatement, RollRateSnapshot
 from servicing.selectors.collections_dashboard import roll_rates, roll_rates_live
 from servicing.services.charge_off import loan_charge_off
+from servicing.services.roll_rates import roll_rates_keep
+from servicing.tasks import roll_rates_keep as roll_rates_keep_task
 from tests.core.factories import user_with_role
 from tests.servicing.collections.helpers import delinquent_loan
 
@@ -37,6 +43,10 @@ def _history(loan, day: date, bucket_from: str, bucket_to: str) -> None:
         status_from="current",
         status_to="delinquent",
     )
+
+
+def _keep(today: date = TODAY, months: int = 3) -> bool:
+    return roll_rates_keep(today=today, actor=None, months=months)
 
 
 def _table(rolls) -> list[tuple[str, str, int, int]]:
@@ -62,8 +72,9 @@ def book():
 
 
 def test_the_kept_months_are_the_count_from_the_whole_history(book):
-    assert RollRateSnapshot.objects.count() == 0
-    months, first = roll_rates(TODAY, months=3)  # counts and keeps the closed months
+    months, first = roll_rates(TODAY, months=3)  # nothing kept yet: counted from the whole history
+    assert RollRateSnapshot.objects.count() == 0  # a view never writes
+    assert _keep() is True
     assert list(RollRateSnapshot.objects.values_list("month_end", "months")) == [(date(2027, 2, 28), 3)]
     again = roll_rates(TODAY, months=3)[1]  # read from what was kept
     assert months == ["2027-01", "2027-02", "2027-03"]
@@ -79,15 +90,17 @@ def test_the_kept_months_are_the_count_from_the_whole_history(book):
 
 
 def test_six_months_kept_equal_the_live_count(book):
-    roll_rates(TODAY)
+    assert _keep(months=6) is True
     assert _table(roll_rates(TODAY)[1]) == _table(roll_rates_live(TODAY)[1])
 
 
 def test_a_nightly_rerun_dated_into_a_closed_month_restates_it(book):
     _a, _b, c, _d, _e = book
-    roll_rates(TODAY, months=3)
+    _keep()
     _history(c, date(2027, 2, 27), "30-59", "60-89")  # C rolled in February after all
     after = _table(roll_rates(TODAY, months=3)[1])
+    assert _keep() is True  # restated: counted again
+    assert _table(roll_rates(TODAY, months=3)[1]) == after
     assert after == _table(roll_rates_live(TODAY, months=3)[1])
     assert ("2027-02", "30-59", 2, 2) in after  # A and C
     assert ("2027-03", "60-89", 1, 3) in after  # A of A, C, D
@@ -95,8 +108,9 @@ def test_a_nightly_rerun_dated_into_a_closed_month_restates_it(book):
 
 def test_a_back_dated_payoff_restates_the_months_it_reaches(book):
     a, *_ = book
-    roll_rates(TODAY, months=3)
+    _keep()
     LoanAccount.objects.filter(pk=a.pk).update(status="paid_off", paid_off_on=date(2027, 2, 1))
+    assert _keep() is True
     after = _table(roll_rates(TODAY, months=3)[1])
     assert after == _table(roll_rates_live(TODAY, months=3)[1])
     assert ("2027-02", "30-59", 0, 2) in after  # A counted at January's end, gone by February's
@@ -105,8 +119,10 @@ def test_a_back_dated_payoff_restates_the_months_it_reaches(book):
 
 def test_a_back_dated_charge_off_restates_the_months_it_reaches(book):
     _a, _b, _c, d, _e = book
+    _keep()
     before = _table(roll_rates(TODAY, months=3)[1])
     loan_charge_off(actor=user_with_role(roles.MANAGER), loan=d, reason="x", as_of=date(2027, 2, 10))
+    assert _keep() is True
     after = _table(roll_rates(TODAY, months=3)[1])
     assert after == _table(roll_rates_live(TODAY, months=3)[1])
     assert ("2027-02", "1-29", 0, 2) in after  # D counted at January's end, did not roll
@@ -116,45 +132,72 @@ def test_a_back_dated_charge_off_restates_the_months_it_reaches(book):
 
 def test_a_change_dated_this_month_keeps_the_closed_months_and_shows_today(book):
     _a, _b, c, _d, e = book
-    roll_rates(TODAY, months=3)
+    _keep()
     version = RollRateRestatement.objects.get().version
     _history(e, date(2027, 3, 8), "1-29", "30-59")
     LoanAccount.objects.filter(pk=c.pk).update(status="paid_off", paid_off_on=date(2027, 3, 9))
     after = _table(roll_rates(TODAY, months=3)[1])
     assert RollRateRestatement.objects.get().version == version  # nothing dated into a closed month
+    assert _keep() is False  # still kept: nothing to count
     assert after == _table(roll_rates_live(TODAY, months=3)[1])
     assert ("2027-03", "1-29", 1, 1) in after  # E rolled today
     assert ("2027-03", "30-59", 0, 1) in after  # C paid off: did not roll
 
 
 def test_a_new_month_keeps_the_month_that_closed(book):
-    roll_rates(TODAY, months=3)
+    _keep()
     later = date(2027, 4, 2)
+    assert _keep(later) is True
     assert _table(roll_rates(later, months=3)[1]) == _table(roll_rates_live(later, months=3)[1])
     assert list(RollRateSnapshot.objects.values_list("month_end", flat=True)) == [date(2027, 3, 31)]
 
 
 def test_without_the_restatement_row_nothing_is_kept(book):
     RollRateRestatement.objects.all().delete()
+    assert _keep() is False
     assert _table(roll_rates(TODAY, months=3)[1]) == _table(roll_rates_live(TODAY, months=3)[1])
     assert RollRateSnapshot.objects.count() == 0
 
 
-def test_the_page_costs_two_more_queries_when_it_keeps_the_months_then_the_same(
-    client, book, django_assert_num_queries
-):
+def test_the_page_reads_the_kept_months_in_one_query_and_never_writes(client, book, django_assert_num_queries):
     _a, _b, c, _d, e = book
     client.force_login(user_with_role(roles.MANAGER))
     url = reverse("collections:dashboard")
-    with django_assert_num_queries(11):  # counts and keeps the closed months, then reads them
+    with django_assert_num_queries(10):  # nothing kept: the whole history counted, one more query
         assert client.get(url).status_code == 200
+    assert RollRateSnapshot.objects.count() == 0
+    _keep(months=6)
     with django_assert_num_queries(9):
         first = client.get(url)
     _history(e, date(2027, 3, 8), "1-29", "30-59")
     with django_assert_num_queries(9):
         assert client.get(url).status_code == 200
     _history(c, date(2027, 2, 27), "30-59", "60-89")
-    with django_assert_num_queries(11):  # restated
+    with django_assert_num_queries(10):  # restated: counted from the whole history until the next keep
         restated = client.get(url)
+    assert RollRateSnapshot.objects.get().version < RollRateRestatement.objects.get().version
     live = roll_rates_live(TODAY)[1]
     assert _table(restated.context["dashboard"].rolls) == _table(live) != _table(first.context["dashboard"].rolls)
+
+
+def test_keeping_twice_on_the_same_day_writes_nothing_and_audits_once(book):
+    assert _keep() is True
+    snapshot = RollRateSnapshot.objects.get()
+    assert _keep() is False
+    assert RollRateSnapshot.objects.get() == snapshot
+    assert list(AuditEvent.objects.filter(verb="roll_rates.kept").values_list("after", flat=True)) == [
+        {"month_end": "2027-02-28", "months": 3, "version": snapshot.version}
+    ]
+
+
+def test_the_nightly_task_keeps_today_s_closed_months(book):
+    assert roll_rates_keep_task.delay().get() is True
+    assert list(RollRateSnapshot.objects.values_list("month_end", "months")) == [(date(2027, 2, 28), 6)]
+
+
+def test_the_command_keeps_today_s_closed_months_once(book):
+    out = StringIO()
+    call_command("keep_roll_rates", stdout=out)
+    call_command("keep_roll_rates", stdout=out)
+    assert out.getvalue() == ("Roll rates kept.\nRoll rates already kept (or not PostgreSQL): nothing to do.\n")
+    assert RollRateSnapshot.objects.count() == 1
