@@ -67,7 +67,7 @@ def days_between(start: date, end: date, convention: str) -> int:
 
 def _actual_actual_isda(start: date, end: date) -> Decimal:
     if end < start:
-        return -_actual_actual_isda(end, start)
+        return CONTEXT.minus(_actual_actual_isda(end, start))  # not unary minus: the default context has 28 digits
     total = Decimal(0)
     cursor = start
     while cursor.year < end.year:

@@ -65,3 +65,12 @@ def test_actual_actual_of_no_days_is_zero():
 )
 def test_actual_actual_counts_each_years_days_over_that_years_length(start, end, fraction):
     assert year_fraction(start, end, "actual/actual") == fraction
+
+
+def test_actual_actual_backwards_is_the_exact_negation_at_full_precision():
+    # 10/365 has 34 significant digits in the finance context; negating it in Python's default 28-digit context
+    # would round it, so the backwards fraction must be negated in the finance context too.
+    forwards = year_fraction(date(2027, 3, 1), date(2027, 3, 11), "actual/actual")
+    assert forwards == Decimal("0.02739726027397260273972602739726027")
+    backwards = year_fraction(date(2027, 3, 11), date(2027, 3, 1), "actual/actual")
+    assert backwards == Decimal("-0.02739726027397260273972602739726027")
