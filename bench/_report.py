@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from decimal import Decimal
 
 RESULTS: list[tuple[str, bool]] = []
 
@@ -52,3 +53,37 @@ def wait_for_idle(*, timeout_s: float = 90.0, poll_s: float = 5.0) -> tuple[floa
         time.sleep(poll_s)
         load = load_average()
     return load, load < IDLE_LOAD
+
+
+# The machine's speed, measured: the same load average can hide a host that runs everything a third slower (two
+# idle runs of unchanged code differed by up to 36 %), so each bench starts by timing one fixed piece of CPython
+# work (Decimal money arithmetic, dict and string operations, as the application does) and the run prints it beside
+# the run's first figure.
+SLOW_SHARE = 0.15  # slower than the run's first bench by more than this: its timings say more about the machine
+
+
+def calibration_work() -> int:
+    """The fixed work ``machine_speed`` times (returns a checksum so nothing is optimised away)."""
+    balance, rate, cents = Decimal("250000.00"), Decimal("0.005416666666666666666666666667"), Decimal("0.01")
+    seen: dict[str, int] = {}
+    for month in range(360):
+        interest = (balance * rate).quantize(cents)
+        balance -= Decimal("1580.17") - interest
+        seen[f"{month}:{interest}"] = month
+    return len(seen) * 1_000_000 + int(balance * 100)
+
+
+def machine_speed(*, repeat: int = 7) -> float:
+    """Calibration rounds per second, best of ``repeat`` rounds of 20 (higher is faster)."""
+    return best_rate(calibration_work, count=20, repeat=repeat)
+
+
+def speed_note(speed: float, first: float) -> str:
+    """How this bench's machine speed compares with the run's first bench, and SLOW when it fell by more than
+    ``SLOW_SHARE``."""
+    ratio = speed / first
+    note = f"machine speed {speed:,.0f} calibrations/s, {ratio:.2f} x the run's first bench"
+    if ratio < 1 - SLOW_SHARE:
+        slower = f"{1 - ratio:.0%} slower than at the run's start"
+        note += f"; SLOW: {slower}, its times are longer than the code alone would make them"
+    return note

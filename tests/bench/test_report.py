@@ -1,0 +1,30 @@
+"""The bench's report helpers: the machine-speed calibration and the note that says a bench ran on a slowed
+machine (bench/_report.py)."""
+
+from __future__ import annotations
+
+from bench._report import calibration_work, speed_note
+
+
+def test_the_calibration_amortizes_a_30_year_loan_every_time():
+    # 360 months seen, and the $250,000.00 loan at 6.5 % paid by $1,580.17 a month leaves 38 cents.
+    assert calibration_work() == calibration_work() == 360_000_038
+
+
+def test_a_bench_as_fast_as_the_first_is_not_slow():
+    assert speed_note(1000.0, 1000.0) == "machine speed 1,000 calibrations/s, 1.00 x the run's first bench"
+
+
+def test_fifteen_percent_slower_is_still_counted():
+    assert speed_note(850.0, 1000.0) == "machine speed 850 calibrations/s, 0.85 x the run's first bench"
+
+
+def test_more_than_fifteen_percent_slower_is_flagged_slow():
+    assert speed_note(849.0, 1000.0) == (
+        "machine speed 849 calibrations/s, 0.85 x the run's first bench; SLOW: 15% slower than at the run's start, "
+        "its times are longer than the code alone would make them"
+    )
+
+
+def test_a_faster_machine_is_not_flagged():
+    assert speed_note(1300.0, 1000.0) == "machine speed 1,300 calibrations/s, 1.30 x the run's first bench"
