@@ -36,9 +36,10 @@ def csv_lines(columns: Sequence[Column], rows: Iterable[Any]) -> Iterator[str]:
     """The CSV text of the header and ``rows``, a batch of rows at a time."""
     writer = csv.writer(_Echo())
     yield writer.writerow([column.label for column in columns])
+    cells = [column.csv_cell() for column in columns]  # each column's reading and conversion bound once
     batch: list[list[str]] = []
     for row in rows:
-        batch.append([column.csv(row) for column in columns])
+        batch.append([cell(row) for cell in cells])
         if len(batch) >= CSV_BATCH_ROWS:
             yield "".join(writer.writerow(line) for line in batch)
             batch = []
