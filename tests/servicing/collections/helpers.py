@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from servicing.models import LoanAccount
+from servicing.models import DelinquencyHistory, LoanAccount
 from tests.servicing.factories import boarded_loan
 
 AGED_ON = date(2027, 2, 15)
@@ -25,3 +25,16 @@ def delinquent_loan(*, days: int = 45, bucket: str = "30-59", aged_on: date = AG
     )
     loan.refresh_from_db()
     return loan
+
+
+def history_row(loan: LoanAccount, day: date, bucket_from: str, bucket_to: str) -> DelinquencyHistory:
+    """A nightly delinquency-history row moving ``loan`` from ``bucket_from`` to ``bucket_to`` on ``day``."""
+    return DelinquencyHistory.objects.create(
+        loan=loan,
+        as_of=day,
+        days_past_due=1,
+        bucket_from=bucket_from,
+        bucket_to=bucket_to,
+        status_from="current",
+        status_to="delinquent",
+    )

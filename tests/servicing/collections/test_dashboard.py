@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lending.core import roles
-from servicing.models import ContactAttempt, DelinquencyHistory, LoanAccount, PromiseToPay
+from servicing.models import ContactAttempt, LoanAccount, PromiseToPay
 from servicing.selectors.collections_dashboard import (
     buckets_summary,
     collector_activity,
@@ -23,7 +23,7 @@ from servicing.services.charge_off import loan_charge_off
 from servicing.services.ledger import journal_post
 from servicing.views.collections_dashboard import EXPORT_HEADER
 from tests.core.factories import user_with_role
-from tests.servicing.collections.helpers import delinquent_loan
+from tests.servicing.collections.helpers import delinquent_loan, history_row
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -34,18 +34,6 @@ NOW = datetime(2027, 3, 10, 15, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _today(monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
-
-
-def _history(loan, day: date, bucket_from: str, bucket_to: str) -> None:
-    DelinquencyHistory.objects.create(
-        loan=loan,
-        as_of=day,
-        days_past_due=1,
-        bucket_from=bucket_from,
-        bucket_to=bucket_to,
-        status_from="current",
-        status_to="delinquent",
-    )
 
 
 def test_buckets_count_active_delinquent_loans_and_their_balances():
@@ -124,14 +112,14 @@ def test_month_ends():
 def test_roll_rates_month_over_month():
     a, b, c = delinquent_loan(), delinquent_loan(), delinquent_loan()
     # A: 1-29 at Jan 31, 30-59 at Feb 28, 60-89 on Mar 10 (rolled twice).
-    _history(a, date(2027, 1, 20), "current", "1-29")
-    _history(a, date(2027, 2, 5), "1-29", "30-59")
-    _history(a, date(2027, 3, 5), "30-59", "60-89")
+    history_row(a, date(2027, 1, 20), "current", "1-29")
+    history_row(a, date(2027, 2, 5), "1-29", "30-59")
+    history_row(a, date(2027, 3, 5), "30-59", "60-89")
     # B: 1-29 at Jan 31, cured by Feb 28.
-    _history(b, date(2027, 1, 25), "current", "1-29")
-    _history(b, date(2027, 2, 10), "1-29", "current")
+    history_row(b, date(2027, 1, 25), "current", "1-29")
+    history_row(b, date(2027, 2, 10), "1-29", "current")
     # C: 30-59 at Feb 28, charged off on Mar 1 (left: did not roll).
-    _history(c, date(2027, 2, 15), "current", "30-59")
+    history_row(c, date(2027, 2, 15), "current", "30-59")
     loan_charge_off(actor=user_with_role(roles.MANAGER), loan=c, reason="x", as_of=date(2027, 3, 1))
     months, rolls = roll_rates(TODAY, months=2)
     assert months == ["2027-02", "2027-03"]
@@ -146,19 +134,19 @@ def test_roll_rates_month_over_month():
 def test_roll_rates_take_the_months_last_move_and_skip_loans_gone_before_the_month():
     d, e, f, g = delinquent_loan(), delinquent_loan(), delinquent_loan(), delinquent_loan()
     # D: 1-29 at Jan 31; two moves in February (30-59, then 60-89): 60-89 at Feb 28, so 1-29 did not roll to 30-59.
-    _history(d, date(2027, 1, 10), "current", "1-29")
-    _history(d, date(2027, 2, 3), "1-29", "30-59")
-    _history(d, date(2027, 2, 20), "30-59", "60-89")
+    history_row(d, date(2027, 1, 10), "current", "1-29")
+    history_row(d, date(2027, 2, 3), "1-29", "30-59")
+    history_row(d, date(2027, 2, 20), "30-59", "60-89")
     # E: 1-29 at Jan 31; to 30-59 and back to 1-29 in February (not rolled); 30-59 again on Mar 5 (rolled).
-    _history(e, date(2027, 1, 5), "current", "1-29")
-    _history(e, date(2027, 2, 2), "1-29", "30-59")
-    _history(e, date(2027, 2, 25), "30-59", "1-29")
-    _history(e, date(2027, 3, 5), "1-29", "30-59")
+    history_row(e, date(2027, 1, 5), "current", "1-29")
+    history_row(e, date(2027, 2, 2), "1-29", "30-59")
+    history_row(e, date(2027, 2, 25), "30-59", "1-29")
+    history_row(e, date(2027, 3, 5), "1-29", "30-59")
     # F: 30-59 on Jan 15, paid off on Jan 20: in no bucket at Jan 31, so in no February figure.
-    _history(f, date(2027, 1, 15), "current", "30-59")
+    history_row(f, date(2027, 1, 15), "current", "30-59")
     LoanAccount.objects.filter(pk=f.pk).update(status="paid_off", paid_off_on=date(2027, 1, 20))
     # G: 60-89 at Jan 31, paid off on Feb 14: counted in February's 60-89 loans, not rolled.
-    _history(g, date(2027, 1, 12), "current", "60-89")
+    history_row(g, date(2027, 1, 12), "current", "60-89")
     LoanAccount.objects.filter(pk=g.pk).update(status="paid_off", paid_off_on=date(2027, 2, 14))
     months, rolls = roll_rates(TODAY, months=2)
     assert months == ["2027-02", "2027-03"]
@@ -241,7 +229,7 @@ def test_the_dashboard_query_count_does_not_grow(client, django_assert_max_num_q
     def some(n):
         for _ in range(n):
             loan = delinquent_loan()
-            _history(loan, date(2027, 2, 1), "current", "30-59")
+            history_row(loan, date(2027, 2, 1), "current", "30-59")
             ContactAttempt.objects.create(
                 loan=loan, collector=collector, channel="letter", outcome="sent", at=timezone.now()
             )

@@ -16,13 +16,13 @@ from django.utils import timezone
 
 from lending.core import roles
 from lending.core.models import AuditEvent
-from servicing.models import DelinquencyHistory, LoanAccount, RollRateRestatement, RollRateSnapshot
+from servicing.models import LoanAccount, RollRateRestatement, RollRateSnapshot
 from servicing.selectors.collections_dashboard import roll_rates, roll_rates_live
 from servicing.services.charge_off import loan_charge_off
 from servicing.services.roll_rates import roll_rates_keep
 from servicing.tasks import roll_rates_keep as roll_rates_keep_task
 from tests.core.factories import user_with_role
-from tests.servicing.collections.helpers import delinquent_loan
+from tests.servicing.collections.helpers import delinquent_loan, history_row
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 TODAY = date(2027, 3, 10)
@@ -31,18 +31,6 @@ TODAY = date(2027, 3, 10)
 @pytest.fixture(autouse=True)
 def _today(monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
-
-
-def _history(loan, day: date, bucket_from: str, bucket_to: str) -> None:
-    DelinquencyHistory.objects.create(
-        loan=loan,
-        as_of=day,
-        days_past_due=1,
-        bucket_from=bucket_from,
-        bucket_to=bucket_to,
-        status_from="current",
-        status_to="delinquent",
-    )
 
 
 def _keep(today: date = TODAY, months: int = 3) -> bool:
@@ -57,21 +45,21 @@ def _table(rolls) -> list[tuple[str, str, int, int]]:
 def book():
     """Five loans moving through the buckets from December to March (as in test_dashboard's roll tests)."""
     a, b, c, d, e = (delinquent_loan() for _ in range(5))
-    _history(a, date(2026, 12, 20), "current", "1-29")
-    _history(a, date(2027, 1, 20), "1-29", "30-59")
-    _history(a, date(2027, 2, 5), "30-59", "60-89")
-    _history(a, date(2027, 3, 5), "60-89", "90-119")
-    _history(b, date(2027, 1, 25), "current", "1-29")
-    _history(b, date(2027, 2, 10), "1-29", "current")
-    _history(c, date(2027, 1, 15), "current", "30-59")
-    _history(d, date(2027, 1, 10), "current", "1-29")
-    _history(d, date(2027, 2, 3), "1-29", "30-59")
-    _history(d, date(2027, 2, 20), "30-59", "60-89")
-    _history(e, date(2027, 2, 2), "current", "1-29")
+    history_row(a, date(2026, 12, 20), "current", "1-29")
+    history_row(a, date(2027, 1, 20), "1-29", "30-59")
+    history_row(a, date(2027, 2, 5), "30-59", "60-89")
+    history_row(a, date(2027, 3, 5), "60-89", "90-119")
+    history_row(b, date(2027, 1, 25), "current", "1-29")
+    history_row(b, date(2027, 2, 10), "1-29", "current")
+    history_row(c, date(2027, 1, 15), "current", "30-59")
+    history_row(d, date(2027, 1, 10), "current", "1-29")
+    history_row(d, date(2027, 2, 3), "1-29", "30-59")
+    history_row(d, date(2027, 2, 20), "30-59", "60-89")
+    history_row(e, date(2027, 2, 2), "current", "1-29")
     return a, b, c, d, e
 
 
-def test_the_kept_months_are_the_count_from_the_whole_history(book):
+def test_the_kept_months_are_the_count_from_the_wholehistory_row(book):
     months, first = roll_rates(TODAY, months=3)  # nothing kept yet: counted from the whole history
     assert RollRateSnapshot.objects.count() == 0  # a view never writes
     assert _keep() is True
@@ -97,7 +85,7 @@ def test_six_months_kept_equal_the_live_count(book):
 def test_a_nightly_rerun_dated_into_a_closed_month_restates_it(book):
     _a, _b, c, _d, _e = book
     _keep()
-    _history(c, date(2027, 2, 27), "30-59", "60-89")  # C rolled in February after all
+    history_row(c, date(2027, 2, 27), "30-59", "60-89")  # C rolled in February after all
     after = _table(roll_rates(TODAY, months=3)[1])
     assert _keep() is True  # restated: counted again
     assert _table(roll_rates(TODAY, months=3)[1]) == after
@@ -134,7 +122,7 @@ def test_a_change_dated_this_month_keeps_the_closed_months_and_shows_today(book)
     _a, _b, c, _d, e = book
     _keep()
     version = RollRateRestatement.objects.get().version
-    _history(e, date(2027, 3, 8), "1-29", "30-59")
+    history_row(e, date(2027, 3, 8), "1-29", "30-59")
     LoanAccount.objects.filter(pk=c.pk).update(status="paid_off", paid_off_on=date(2027, 3, 9))
     after = _table(roll_rates(TODAY, months=3)[1])
     assert RollRateRestatement.objects.get().version == version  # nothing dated into a closed month
@@ -169,10 +157,10 @@ def test_the_page_reads_the_kept_months_in_one_query_and_never_writes(client, bo
     _keep(months=6)
     with django_assert_num_queries(9):
         first = client.get(url)
-    _history(e, date(2027, 3, 8), "1-29", "30-59")
+    history_row(e, date(2027, 3, 8), "1-29", "30-59")
     with django_assert_num_queries(9):
         assert client.get(url).status_code == 200
-    _history(c, date(2027, 2, 27), "30-59", "60-89")
+    history_row(c, date(2027, 2, 27), "30-59", "60-89")
     with django_assert_num_queries(10):  # restated: counted from the whole history until the next keep
         restated = client.get(url)
     assert RollRateSnapshot.objects.get().version < RollRateRestatement.objects.get().version
