@@ -669,7 +669,7 @@ def test_results_do_not_depend_on_the_thread_decimal_context():
     assert expected.balance_after(359) == expected.rows[358].balance == D("762.22")
 
 
-def test_tiny_rate_takes_the_exact_path():
+def test_a_tiny_rate_still_pays_the_exact_level_payment():
     # r * n below 1e-8: the Decimal shortcut would lose digits in (1 + r)^n - 1, so the rational path answers.
     assert level_payment(D("100000"), D("0.000001"), 360) == D("277.78")
     assert level_payment(D("100000"), D("0.000001"), 360) == ref_level_payment(D("100000"), D("0.000001"), 360, 12)
