@@ -27,7 +27,7 @@ from lending.core.services import audit_record
 from lending.finance import escrow
 from origination.models import Application, Disclosure
 from origination.models.choices import DisclosureRule
-from origination.services import pdf_lines, pdf_text
+from origination.services import pdf_lines, pdf_styles, pdf_text
 from origination.services.compliance import compliance_run
 from origination.services.figures import DisclosureError, LoanFigures, figures_for
 from origination.services.figures import (  # re-exported: the demo seeds closings with it
@@ -128,6 +128,7 @@ def pdf_render_pages(
     _deflate_at_default_level()
     pdf_text.install()
     pdf_lines.install()
+    pdf_styles.install()
     fonts = _font_config()
     sheets = [_stylesheet(path) for path in stylesheets]
     document = _html_class()(string=html, base_url=str(settings.BASE_DIR)).render(stylesheets=sheets, font_config=fonts)
@@ -180,7 +181,7 @@ def _stylesheet(path: str) -> Any:
 
     fonts = _font_config()
     if path not in _weasyprint.sheets:
-        _weasyprint.sheets[path] = CSS(filename=str(settings.BASE_DIR / path), font_config=fonts)
+        _weasyprint.sheets[path] = pdf_styles.share(CSS(filename=str(settings.BASE_DIR / path), font_config=fonts))
     return _weasyprint.sheets[path]
 
 

@@ -21,18 +21,22 @@ _ONE_LAYOUT = ("pre", "pre-line")
 # newline that ends the line.
 _OTHER_BREAKS = frozenset("\r\t\x0b\x0c\x85\xad\u2028\u2029")
 _original: Any = None
+_original_layout: Any = None
 _kept_layout: Any = None
 
 
 def install() -> None:
     """Point WeasyPrint's inline layout at ``split_first_line`` (once per process; its original kept for the rest)."""
-    global _original, _kept_layout
+    global _original, _original_layout, _kept_layout
     from weasyprint.layout import inline
+    from weasyprint.text import line_break
 
     if _original is None:
         _kept_layout = _kept_layout_class()
         _original = inline.split_first_line
         inline.split_first_line = split_first_line
+        _original_layout = line_break.Layout
+        line_break.Layout = _kept_layout  # the layouts of WeasyPrint's own line breaking and justification, kept too
 
 
 def split_first_line(
@@ -74,14 +78,38 @@ def _theirs(*args: Any) -> tuple[Any, ...]:
     return result
 
 
+def _drawn_alike(style: Any) -> bool:
+    """Whether a layout WeasyPrint has broken a line with draws like the one it would make again to draw it: no
+    spacing or word-breaking attributes (set_text adds those to a layout's own) and no character wrapping."""
+    return (
+        style["letter_spacing"] == "normal"
+        and not style["word_spacing"]
+        and style["overflow_wrap"] == "normal"
+        and style["word_break"] != "break-all"
+    )
+
+
 def _kept_layout_class() -> type:
+    from weasyprint.text.ffi import pango
     from weasyprint.text.line_break import Layout
 
     class KeptLayout(Layout):  # type: ignore[misc]
-        """A line's layout kept from line breaking to drawing (which deactivates it once drawn)."""
+        """A line's layout kept from line breaking to drawing, which lets it go once drawn: WeasyPrint lets a
+        layout go once a line is broken and makes it again, the same, to draw the line."""
+
+        drawn = False
+
+        def deactivate(self) -> None:
+            if self.drawn or not _drawn_alike(self.style):
+                super().deactivate()
+            else:  # kept: as drawing makes it, with no width (a line is broken already)
+                pango.pango_layout_set_width(self.layout, -1)
 
         def reactivate(self, style: Any) -> None:
-            if getattr(self, "layout", None) is None or style is not self.style or self.justification_spacing:
+            self.drawn = True
+            if getattr(self, "layout", None) is None or style is not self.style:
                 super().reactivate(style)
+            elif self.justification_spacing:
+                self.set_text(self.text, justify=True)  # the justified line's word spacing, as drawing sets it
 
     return KeptLayout

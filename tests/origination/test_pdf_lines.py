@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import weasyprint.layout.inline
+import weasyprint.text.line_break
 from weasyprint.text.line_break import Layout
 
 from origination.services import disclosures, pdf_lines
@@ -14,6 +15,7 @@ from tests.origination.test_schedule_pdf import _schedule_pdf
 
 def _weasyprints_own(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(weasyprint.layout.inline, "split_first_line", pdf_lines._original)
+    monkeypatch.setattr(weasyprint.text.line_break, "Layout", pdf_lines._original_layout)
 
 
 def _render(html: str) -> bytes:
@@ -78,14 +80,49 @@ def test_a_preformatted_line_is_laid_out_once_between_breaking_and_drawing(monke
         original_setup(self, style)
 
     monkeypatch.setattr(Layout, "setup", counted_setup)
-    # 40 lines: the one layout each of the 39 that end at a newline, and WeasyPrint's for the last line (which it
-    # lays out once while breaking and again to draw it).
+    # 40 lines: the one layout each of the 39 that end at a newline, and WeasyPrint's for the last line, kept from
+    # breaking it to drawing it.
     _render("<pre style='white-space: pre'>" + "\n".join(f"line {number}" for number in range(1, 41)) + "</pre>")
-    assert len(setups) == 41
+    assert len(setups) == 40
     _weasyprints_own(monkeypatch)
     setups.clear()
     _render("<pre style='white-space: pre'>" + "\n".join(f"line {number}" for number in range(1, 41)) + "</pre>")
     assert len(setups) == 39 * 2 + 2
+
+
+def _setups(monkeypatch: pytest.MonkeyPatch, html: str) -> int:
+    """How many Pango layouts rendering ``html`` makes."""
+    setups = []
+    original_setup = Layout.setup
+
+    def counted_setup(self, style):
+        setups.append(self)
+        original_setup(self, style)
+
+    monkeypatch.setattr(Layout, "setup", counted_setup)
+    _render(html)
+    return len(setups)
+
+
+def test_a_line_weasyprint_breaks_is_laid_out_once_between_breaking_and_drawing(monkeypatch):
+    # Two paragraphs of one line each, the second wrapping text in a box wide enough: WeasyPrint lays each out to
+    # break it and again to draw it; its layout kept, once.
+    html = "<p>One line</p><p style='width: 80mm'>Another line of words</p>"
+    assert _setups(monkeypatch, html) == 2
+    _weasyprints_own(monkeypatch)
+    assert _setups(monkeypatch, html) == 4
+
+
+def test_a_justified_line_is_drawn_with_the_layout_justification_made(monkeypatch):
+    # Three justified pre-line lines: laid out to break them (the last by WeasyPrint), then once each with their
+    # word spacing, kept for drawing; WeasyPrint lays the justified ones out again to draw them.
+    html = (
+        "<div style='white-space: pre-line; text-align: justify; text-align-last: justify; width: 80mm'>"
+        "Principal $1.00\nInterest $2.00\nTotal $3.00</div>"
+    )
+    assert _setups(monkeypatch, html) == 3 + 3
+    _weasyprints_own(monkeypatch)
+    assert _setups(monkeypatch, html) == 3 + 3 + 3
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,153 @@
+"""WeasyPrint's cascade with computed styles shared from one document to the next (pdf_render installs it once per
+process).
+
+WeasyPrint computes an element's style lazily, property by property, as layout first reads it, and shares one
+computed style between the elements of a document that have the same parent style, the same own declarations and
+match the same rules. A worker renders thousands of documents from the same few stylesheets, parsed once per
+process (``disclosures._stylesheet`` marks them): here that sharing reaches from one document to the next, so a
+statement's styles are computed once per process, not once per statement. ``StyleFor.__init__`` is WeasyPrint's
+own, with its per-document cache backed by one kept on the process's font configuration.
+
+A style is shared across documents only when its key cannot name something else later: every rule it matched comes
+from a marked stylesheet (kept alive, so their ids are never reused), its own declarations (a style attribute, the
+``lang`` or ``id`` hints) are compared by their text, its parent style is itself shared (the root's key holds the
+base URL), and it names no anchor (anchors are collected per document as a style is made). The rest is computed
+per document as before. The same PDF bytes (tests/origination/test_pdf_styles.py compares whole documents). Were a
+later WeasyPrint to change ``StyleFor.__init__``, the install leaves it alone (its source's digest is checked).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from math import inf
+from typing import Any
+
+# sha256 of WeasyPrint 70.0's StyleFor.__init__ source, the function _init copies.
+_THEIRS_SHA256 = "b1e725a7552502aa00f0bc07aec79c1aa49365b107a889085161f8d6a4c4a836"
+SHARED_MAX = 20_000  # styles kept per font configuration: a document with ever new ids cannot grow it unbounded
+_original: Any = None
+
+
+def install() -> None:
+    """Point WeasyPrint's ``StyleFor.__init__`` at ``_init`` (once per process), when it is the copied version."""
+    global _original
+    from weasyprint.css import StyleFor
+
+    if _original is None and theirs_digest() == _THEIRS_SHA256:
+        _original = StyleFor.__init__
+        StyleFor.__init__ = _init
+
+
+def theirs_digest() -> str:
+    from weasyprint.css import StyleFor
+
+    function = _original if _original is not None else StyleFor.__init__
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+
+
+def share(sheet: Any) -> Any:
+    """Mark ``sheet`` (a WeasyPrint ``CSS`` kept for the life of the process) as one whose rules styles may be shared
+    by."""
+    sheet._lending_shared = True
+    return sheet
+
+
+def _shared(font_config: Any) -> tuple[dict[Any, Any], set[int]]:
+    """The styles shared by documents rendered with ``font_config`` (one per thread), by key, and their ids."""
+    kept: tuple[dict[Any, Any], set[int]] | None = font_config.__dict__.get("_lending_styles")
+    if kept is None or len(kept[0]) > SHARED_MAX:
+        kept = font_config.__dict__["_lending_styles"] = ({}, set())
+    return kept
+
+
+def _init(
+    self: Any, html: Any, sheets: Any, presentational_hints: Any, font_config: Any, target_collector: Any
+) -> None:
+    """WeasyPrint's ``StyleFor.__init__``, its computed-style cache backed by ``_shared``: the lines marked "ours"
+    are the only change."""
+    from weasyprint.css import declaration_precedence, find_style_attributes, preprocess_declarations
+
+    cascaded_styles: dict[Any, Any] = {}
+    computed_styles: dict[Any, Any] = {}
+    self._cascaded_styles, self._computed_styles = cascaded_styles, computed_styles
+    self.initial_page_sizes = {"box": None, "area": None}
+    self._sheets = sheets
+    self.font_config = font_config
+
+    layer_order = inf
+    elements_declarations: dict[Any, Any] = {}
+    for specificity, element, declarations, base_url in find_style_attributes(
+        html.etree_element, presentational_hints, html.base_url
+    ):
+        style = cascaded_styles.setdefault((element, None), {})
+        elements_declarations[element] = tuple(declarations)
+        for name, values, importance in preprocess_declarations(base_url, declarations):
+            precedence = declaration_precedence("author", importance)
+            weight = (precedence, layer_order, specificity)
+            old_weight = style.get(name, (None, None))[1]
+            if old_weight is None or old_weight <= weight:
+                style[name] = values, weight
+
+    shared, shared_ids = _shared(font_config)  # ours
+    computed_cache: dict[Any, Any] = {}
+    for element in html.wrapper_element.iter_subtree():
+        etree_element = element.etree_element
+        parent = element.parent.etree_element if element.parent else None
+        parent_id = id(computed_styles[parent, None]) if element.parent else None
+        element_declarations = elements_declarations.get(etree_element)
+        selectors_keys: list[Any] = []
+        shareable = parent_id is None or parent_id in shared_ids  # ours
+        for sheet, origin, sheet_specificity in sheets:
+            for selector in sheet.matcher.match(element):
+                specificity, _order, pseudo_type, (declarations, layer) = selector
+                layer_order = inf if layer is None else sheet.layers.index(layer)
+                selectors_keys.append((sheet, specificity, id(declarations), layer_order))
+                shareable = shareable and getattr(sheet, "_lending_shared", False)  # ours
+                specificity = sheet_specificity or specificity
+                style = cascaded_styles.setdefault((etree_element, pseudo_type), {})
+                for name, values, importance in declarations:
+                    precedence = declaration_precedence(origin, importance)
+                    weight = (precedence, layer_order, specificity)
+                    old_weight = style.get(name, (None, None))[1]
+                    if old_weight is None or old_weight <= weight:
+                        style[name] = values, weight
+
+        key = (parent_id, element_declarations, tuple(selectors_keys))
+        shared_key = _shared_key(parent_id, html.base_url, element_declarations, key[2]) if shareable else None  # ours
+        if key in computed_cache:
+            computed_styles[etree_element, None] = computed_cache[key]
+        elif shared_key in shared:  # ours
+            computed_styles[etree_element, None] = computed_cache[key] = shared[shared_key]
+        else:
+            self.set_computed_styles(
+                etree_element,
+                root=html.etree_element,
+                parent=parent,
+                base_url=html.base_url,
+                target_collector=target_collector,
+            )
+            computed = computed_cache[key] = computed_styles[etree_element, None]
+            if shared_key is not None and not computed["anchor"]:  # ours
+                shared[shared_key] = computed
+                shared_ids.add(id(computed))
+
+    for element, pseudo_type in cascaded_styles:
+        if pseudo_type:
+            self.set_computed_styles(
+                element,
+                pseudo_type=pseudo_type,
+                root=html.etree_element,
+                parent=element,
+                base_url=html.base_url,
+                target_collector=target_collector,
+            )
+
+    self._cascaded_styles.clear()
+
+
+def _shared_key(parent_id: int | None, base_url: str | None, declarations: Any, selectors_keys: tuple[Any, ...]) -> Any:
+    """A style's key across documents: its own declarations by their text (a document's are parsed anew), the base
+    URL for the root (whose descendants' keys name its style)."""
+    own = None if declarations is None else tuple(declaration.serialize() for declaration in declarations)
+    return (parent_id, base_url if parent_id is None else None, own, selectors_keys)

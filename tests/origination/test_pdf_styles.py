@@ -1,0 +1,101 @@
+"""Computed styles shared from one document to the next by origination.services.pdf_styles (pdf_render's cascade):
+byte for byte the PDF WeasyPrint's own cascade writes, for the periodic statement and the amortization schedule
+rendered again and again, and for documents whose elements must not take another document's style."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+import weasyprint.css
+
+from origination.services import disclosures, pdf_styles
+from servicing.selectors.statements import statement_figures
+from servicing.services.statements import STYLESHEET, TEMPLATE, statement_context
+from tests.origination.test_schedule_pdf import _schedule_pdf
+from tests.servicing.test_statements import _today, history_loan  # noqa: F401 (fixtures)
+
+
+def _weasyprints_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(weasyprint.css.StyleFor, "__init__", pdf_styles._original)
+
+
+def _render(html: str) -> bytes:
+    """``html`` with the statement's stylesheet (shared) and the process's user-agent sheet (shared)."""
+    pdf_styles.install()
+    document = disclosures._html_class()(string=html).render(
+        stylesheets=[disclosures._stylesheet(STYLESHEET)], font_config=disclosures._font_config()
+    )
+    return document.write_pdf()
+
+
+def test_pdf_render_computes_styles_with_the_shared_cascade():
+    _schedule_pdf()
+    assert weasyprint.css.StyleFor.__init__ is pdf_styles._init
+    assert pdf_styles._original.__qualname__ == "StyleFor.__init__"
+
+
+@pytest.mark.django_db
+def test_statements_rendered_one_after_another_are_the_same_bytes_as_with_weasyprints_own_cascade(
+    history_loan,  # noqa: F811
+    monkeypatch,
+):
+    context = statement_context(statement_figures(business_date=date(2027, 6, 16), loan_ids=[history_loan.pk])[0])
+    context["generated_at"] = datetime(2027, 6, 16, 23, 0, tzinfo=UTC)
+    ours = [disclosures.pdf_render(TEMPLATE, context, stylesheets=(STYLESHEET,)) for _ in range(3)]
+    _weasyprints_own(monkeypatch)
+    assert ours == [disclosures.pdf_render(TEMPLATE, context, stylesheets=(STYLESHEET,))] * 3
+
+
+def test_schedules_rendered_one_after_another_are_the_same_bytes_as_with_weasyprints_own_cascade(monkeypatch):
+    context, first = _schedule_pdf()
+    second = disclosures.pdf_render("pdf/amortization_schedule.html", context)
+    _weasyprints_own(monkeypatch)
+    assert [first, second] == [disclosures.pdf_render("pdf/amortization_schedule.html", context)] * 2
+
+
+# Each pair is rendered in turn: the second document's elements stand where the first's did, with the same rules
+# matched, but each must look as it says.
+PAIRS = [
+    # Style attributes: compared by their text.
+    ('<div class="j" style="color: red">Red $1.00</div>', '<div class="j" style="color: blue">Blue $1.00</div>'),
+    # A document's own stylesheet: its rules are parsed anew each time, so nothing matching them is shared.
+    ("<style>p { color: red }</style><p>Red</p>", "<style>p { color: green; font-size: 20pt }</style><p>Green</p>"),
+    # Languages (the lang attribute) and hyphenation by language.
+    (
+        '<p lang="en" style="hyphens: auto; width: 20mm">Extraordinarily unimaginable</p>',
+        '<p lang="fr" style="hyphens: auto; width: 20mm">Extraordinairement inimaginable</p>',
+    ),
+    # Anchors and the links to them: every document collects its own.
+    (
+        '<p id="terms">Terms</p><p><a href="#terms">see the terms</a></p>',
+        '<p id="terms">Terms again</p><p><a href="#terms">see them</a></p>',
+    ),
+    # The same element under a parent that differs.
+    ('<div class="due"><h1>Statement</h1></div>', '<div class="from"><h1>Statement</h1></div>'),
+]
+
+
+@pytest.mark.parametrize("pair", PAIRS)
+def test_a_document_after_another_reads_as_with_weasyprints_own_cascade(pair, monkeypatch):
+    ours = [_render(html) for html in pair]
+    _weasyprints_own(monkeypatch)
+    assert ours == [_render(html) for html in pair]
+
+
+def test_the_styles_kept_stay_bounded(monkeypatch):
+    monkeypatch.setattr(pdf_styles, "SHARED_MAX", 10)
+    for number in range(30):  # a different language each time: new keys for the root and all below it
+        _render(f'<html lang="x-{number}"><body><p>Page {number}</p></body></html>')
+        shared, ids = disclosures._font_config().__dict__["_lending_styles"]
+        assert len(shared) == len(ids) <= 10 + 5  # emptied once over the bound, before the next document
+
+
+def test_no_style_matched_by_a_documents_own_stylesheet_is_kept():
+    # A document's <style> is parsed anew each time: its rules' styles are never matched again, and keeping them
+    # would keep the whole stylesheet alive.
+    _render("<style>p { color: red }</style><div class='j'><p>Red</p></div>")
+    shared, _ = disclosures._font_config().__dict__["_lending_styles"]
+    sheets = {selector[0] for key in shared for selector in key[3]}
+    assert disclosures._stylesheet(STYLESHEET) in sheets
+    assert [sheet for sheet in sheets if sheet not in disclosures._weasyprint.sheets.values()] == []
