@@ -22,7 +22,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -73,9 +72,7 @@ def document_store(
         existing = document_existing(loan=loan, kind=kind, key=key)
         if existing is not None and not new_version:
             return existing
-        version = (
-            BorrowerDocument.objects.filter(loan=loan, kind=kind, key=key).aggregate(v=Max("version"))["v"] or 0
-        ) + 1
+        version = existing.version + 1 if existing is not None else 1  # the latest version: one more
         document = BorrowerDocument(
             loan=loan,
             kind=kind,
