@@ -26,6 +26,9 @@ _ALL = _ROWS.format(paid="")
 _PAID = _ROWS.format(paid=" AND number <= %(months)s")
 _FIRST = "JOIN bench_tpl_row r1 ON r1.tpl = k %% %(ntpl)s AND r1.number = 1"
 _JE = "%(je_base)s + k * (%(months)s + 2)"
+# A zero of the columns' own type: a CASE whose branches share numeric(14,2) needs no rounding to the column's scale
+# per row (a bare 0 makes the CASE plain numeric, which the INSERT then coerces row by row).
+_ZERO = "0::numeric(14,2)"
 
 # (phase, table, statement): the phases in the order the one-transaction load runs them.
 STATEMENTS = (
@@ -77,8 +80,8 @@ STATEMENTS = (
                                            paid_principal, paid_interest, paid_escrow, paid_on)
         SELECT %(inst_base)s + k * %(term)s + r.number - 1, %(loan_base)s + k, r.number, r.due_date, r.principal,
                r.interest, r.escrow, r.payment,
-               CASE WHEN paid THEN r.principal ELSE 0 END, CASE WHEN paid THEN r.interest ELSE 0 END,
-               CASE WHEN paid THEN r.escrow ELSE 0 END, CASE WHEN paid THEN r.due_date END
+               CASE WHEN paid THEN r.principal ELSE {_ZERO} END, CASE WHEN paid THEN r.interest ELSE {_ZERO} END,
+               CASE WHEN paid THEN r.escrow ELSE {_ZERO} END, CASE WHEN paid THEN r.due_date END
           FROM {_K} {_ALL}, LATERAL (SELECT r.number <= %(months)s AS paid) p
         """,
     ),
