@@ -62,7 +62,15 @@ from django.utils import timezone
 
 from bench._report import report
 from bench._seed_load import Job, Phases, Timer, reserve_ids, run_jobs, set_aside
-from bench._seed_sql import DAILY_TOTALS, MONTH_END_COUNTS, MONTH_END_TAPE, STATEMENTS
+from bench._seed_sql import (
+    ALLOCATION_LINES,
+    DAILY_TOTALS,
+    MONTH_END_COUNTS,
+    MONTH_END_TAPE,
+    OPENING_LINES,
+    PAYMENT_LINES,
+    STATEMENTS,
+)
 from bench._seed_templates import TERM, Template, load_templates, templates_for
 from lending.finance.daycount import add_months
 
@@ -171,6 +179,8 @@ def _plan(cursor, *, start: int, count: int, months: int, prefix: str, first_pay
         "inst": reserve_ids(cursor, "servicing_installment", count * TERM),
         "je": reserve_ids(cursor, "servicing_journalentry", count * (months + 2)),
         "txn": reserve_ids(cursor, "servicing_loantransaction", count * months),
+        "jl": reserve_ids(cursor, "servicing_journalline", count * (OPENING_LINES + PAYMENT_LINES * months)),
+        "al": reserve_ids(cursor, "servicing_allocationline", count * months * ALLOCATION_LINES),
     }
     params = {
         "prefix": prefix,
