@@ -6,14 +6,18 @@ Why (per 3.6M installments, measured on the bench cluster): the insert itself co
 index maintained row by row adds about 1.7 s, while building it afterwards costs about 0.7 s. So every index that no
 foreign key depends on is dropped first: the secondary ones, the unique constraints and the primary keys of the
 journal and allocation lines (re-added with ``ADD CONSTRAINT ... USING INDEX``, under the same names). The other
-primary keys stay: foreign keys hang on them, and re-adding a foreign key re-checks every row.
+primary keys stay: foreign keys hang on them, and re-adding a foreign key re-checks every row - but for the
+installments' (``keys_with_referrers``), whose 36M row-by-row inserts cost more than building it and checking the
+one table that refers to it (session 15).
 
-Each big table is one job - insert every round, commit, rebuild its indexes, ``VACUUM ANALYZE`` - and two threads
-(two connections, the machine's two cores) take the jobs biggest first, so one table's index builds overlap another
-table's inserts. Every connection runs with ``session_replication_role = replica`` (superuser only): no trigger
-and no foreign-key check fires, which the seeder's arithmetic makes true by construction; no table is altered for
-it, so nothing is left disabled if the load stops. If a job fails, the rows of the reserved id ranges are deleted
-and every index and constraint not yet rebuilt is rebuilt before the error is raised.
+Each big table is one job - insert every round, commit - and two threads (two connections, the machine's two cores)
+share the tasks of ``plan_tasks``: the loads biggest first, then each index build on whichever connection is free
+(two builds of one table can run at once), each job's constraints and ``VACUUM ANALYZE`` once past the horizon
+(``Schedule``), and the foreign keys set aside last. Every connection runs with ``session_replication_role =
+replica`` (superuser only): no trigger and no foreign-key check fires, which the seeder's arithmetic makes true by
+construction; no table is altered for it, so nothing is left disabled if the load stops. If a task fails, the rows
+of the reserved id ranges are deleted and every index, constraint and foreign key not yet rebuilt is rebuilt before
+the error is raised.
 
 Measured on the shared 2-core machine (load 12-14), 10,000 loans: 179 s (194 s of server CPU) for the
 one-transaction load with its ``ORDER BY``s, row-by-row unique and primary keys and a VACUUM after; 63 s (75 s of
@@ -30,6 +34,13 @@ builds 144 s, ``VACUUM ANALYZE`` 10 s), 3.6 s of client CPU, 813 s of wall time:
 Session 14: each job truncates its tables when they are empty (``renew_if_empty``), in its load's transaction, so
 ``wal_level = minimal`` writes their rows without WAL; the installments' TRUNCATE must take the allocation lines
 (whose foreign key refers to them) along, so the two load as one job. 10,000 loans: 313 MB of WAL instead of 1,508.
+
+Session 15: that one job was the critical path (226 s at 100,000 loans on an idle machine, the other connection idle
+from 187 s). Index builds became tasks any connection takes, and the installments' primary key is set aside with
+the foreign keys that refer to it, so the installments and the allocation lines load apart, each in a new file; the
+journal and allocation lines' ids are computed, not drawn by ``nextval()``. ``VACUUM`` now waits for the horizon:
+the journal lines, vacuumed while the installments' older transaction still ran, had no page marked all-visible
+(``relallvisible`` 0 of 22,718 pages at 10,000 loans), so the covering index's index-only scans read the heap.
 """
 
 from __future__ import annotations

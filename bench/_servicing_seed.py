@@ -33,10 +33,11 @@ payment made today pays.
 Speed: the statements (bench/_seed_sql.py) generate every row in the server, in id order, without a sort. Ids
 are reserved from each table's identity sequence and computed, so rows refer to each other without lookups. The
 big load (``drop_indexes``, by default from 50,000 loans) as a superuser is bench/_seed_load.py: every index no
-foreign key depends on (secondary indexes and unique constraints) is dropped and rebuilt once from the loaded rows,
-and the tables load on two connections at once, table by table (insert, commit, rebuild its indexes, ``VACUUM
-ANALYZE``), with ``session_replication_role = replica`` so that no trigger or foreign-key check fires (true by
-construction). Figures: bench/_seed_load.py.
+foreign key depends on (secondary indexes and unique constraints), and the installments' primary key with the
+foreign keys that refer to it, is dropped and rebuilt once from the loaded rows; the tables load on two connections
+at once, table by table, and the two share the index builds and ``VACUUM ANALYZE``s that follow, with
+``session_replication_role = replica`` so that no trigger or foreign-key check fires (true by construction).
+Figures: bench/_seed_load.py.
 
 The ledger's daily totals of the lines loaded with ``session_replication_role = replica`` (which skips the journal
 lines' trigger that adds them) are computed from the templates, times the loans of each (``DAILY_TOTALS``): a few
