@@ -432,16 +432,17 @@ def run_jobs(
         if task.kind == "load":
             load(cursor, timer, task.job)
             return
+        if task.kind == "vacuum":
+            vacuum(cursor, timer, task.job)
+            timer.lap(f"{task.job.name}: vacuum")
+            return
+        assert task.index is not None  # an index build or a foreign key
         if task.kind == "index":
             build(cursor, task.index)
-            phase = f"{task.job.name}: indexes"
-        elif task.kind == "vacuum":
-            vacuum(cursor, timer, task.job)
-            phase = f"{task.job.name}: vacuum"
+            timer.lap(f"{task.job.name}: indexes")
         else:
             attach(cursor, task.index)
-            phase = f"{task.job.name}: foreign keys"
-        timer.lap(phase)
+            timer.lap(f"{task.job.name}: foreign keys")
 
     def lane(number: int) -> None:
         try:

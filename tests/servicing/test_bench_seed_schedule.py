@@ -37,7 +37,9 @@ def _names(tasks) -> list[str]:
 
 
 def _take(schedule: Schedule) -> str:
-    return schedule.take().name
+    task = schedule.take()
+    assert task is not None
+    return task.name
 
 
 def _finish(schedule: Schedule, name: str) -> None:
