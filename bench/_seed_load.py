@@ -6,14 +6,18 @@ Why (per 3.6M installments, measured on the bench cluster): the insert itself co
 index maintained row by row adds about 1.7 s, while building it afterwards costs about 0.7 s. So every index that no
 foreign key depends on is dropped first: the secondary ones, the unique constraints and the primary keys of the
 journal and allocation lines (re-added with ``ADD CONSTRAINT ... USING INDEX``, under the same names). The other
-primary keys stay: foreign keys hang on them, and re-adding a foreign key re-checks every row.
+primary keys stay: foreign keys hang on them, and re-adding a foreign key re-checks every row - but for the
+installments' (``keys_with_referrers``), whose 36M row-by-row inserts cost more than building it and checking the
+one table that refers to it (session 15).
 
-Each big table is one job - insert every round, commit, rebuild its indexes, ``VACUUM ANALYZE`` - and two threads
-(two connections, the machine's two cores) take the jobs biggest first, so one table's index builds overlap another
-table's inserts. Every connection runs with ``session_replication_role = replica`` (superuser only): no trigger
-and no foreign-key check fires, which the seeder's arithmetic makes true by construction; no table is altered for
-it, so nothing is left disabled if the load stops. If a job fails, the rows of the reserved id ranges are deleted
-and every index and constraint not yet rebuilt is rebuilt before the error is raised.
+Each big table is one job - insert every round, commit - and two threads (two connections, the machine's two cores)
+share the tasks of ``plan_tasks``: the loads biggest first, then each index build on whichever connection is free
+(two builds of one table can run at once), each job's constraints and ``VACUUM ANALYZE`` once past the horizon
+(``Schedule``), and the foreign keys set aside last. Every connection runs with ``session_replication_role =
+replica`` (superuser only): no trigger and no foreign-key check fires, which the seeder's arithmetic makes true by
+construction; no table is altered for it, so nothing is left disabled if the load stops. If a task fails, the rows
+of the reserved id ranges are deleted and every index, constraint and foreign key not yet rebuilt is rebuilt before
+the error is raised.
 
 Measured on the shared 2-core machine (load 12-14), 10,000 loans: 179 s (194 s of server CPU) for the
 one-transaction load with its ``ORDER BY``s, row-by-row unique and primary keys and a VACUUM after; 63 s (75 s of
@@ -30,6 +34,13 @@ builds 144 s, ``VACUUM ANALYZE`` 10 s), 3.6 s of client CPU, 813 s of wall time:
 Session 14: each job truncates its tables when they are empty (``renew_if_empty``), in its load's transaction, so
 ``wal_level = minimal`` writes their rows without WAL; the installments' TRUNCATE must take the allocation lines
 (whose foreign key refers to them) along, so the two load as one job. 10,000 loans: 313 MB of WAL instead of 1,508.
+
+Session 15: that one job was the critical path (226 s at 100,000 loans on an idle machine, the other connection idle
+from 187 s). Index builds became tasks any connection takes, and the installments' primary key is set aside with
+the foreign keys that refer to it, so the installments and the allocation lines load apart, each in a new file; the
+journal and allocation lines' ids are computed, not drawn by ``nextval()``. ``VACUUM`` now waits for the horizon:
+the journal lines, vacuumed while the installments' older transaction still ran, had no page marked all-visible
+(``relallvisible`` 0 of 22,718 pages at 10,000 loans), so the covering index's index-only scans read the heap.
 """
 
 from __future__ import annotations
@@ -43,42 +54,72 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
-# Each connection: no trigger or foreign-key check; 2 GB to sort in (at 100,000 loans an index's sort tuples take
-# 1 to 2.3 GB: most sort in memory, the biggest in fewer runs); no parallel index-build workers: the two
-# connections already keep both cores busy, and the workers added 19 % to the index builds' CPU (10,000 loans:
-# 14.3 s with them, 12.3 s without).
+# Each connection: no trigger or foreign-key check; 3 GB to sort in (at 100,000 loans an index's sort tuples take
+# 1 to 2.7 GB: with 2 GB the installments' indexes spilled to disk, and an external sort of their presorted rows cost
+# 20 % more CPU than an internal one, measured at 10,000 loans); no parallel workers: the two connections already keep
+# both cores busy, and the workers added 19 % to the index builds' CPU (10,000 loans: 14.3 s with them, 12.3 s
+# without).
 SESSION = (
-    "SET session_replication_role = replica; SET maintenance_work_mem = '2GB'; SET work_mem = '256MB';"
-    " SET max_parallel_maintenance_workers = 0"
+    "SET session_replication_role = replica; SET maintenance_work_mem = '3GB'; SET work_mem = '256MB';"
+    " SET max_parallel_maintenance_workers = 0; SET max_parallel_workers_per_gather = 0"
 )
 
 
 @dataclass(frozen=True)
 class SetAside:
-    """An index (and the unique constraint it backs, if any) dropped for the load and rebuilt after it."""
+    """An index (and the unique constraint it backs, if any), or a foreign key, dropped for the load and rebuilt
+    after it."""
 
     table: str
     name: str
-    create: str  # CREATE [UNIQUE] INDEX ...
-    constraint: str  # "", "UNIQUE" or "PRIMARY KEY"
+    create: str  # CREATE [UNIQUE] INDEX ...; for a foreign key, its definition (FOREIGN KEY (...) REFERENCES ...)
+    constraint: str  # "", "UNIQUE", "PRIMARY KEY" or "FOREIGN KEY"
+    references: str = ""  # a foreign key's referenced table
+
+    @property
+    def is_foreign_key(self) -> bool:
+        return self.constraint == "FOREIGN KEY"
 
     def drop_sql(self) -> str:
         if self.constraint:
             return f'ALTER TABLE {self.table} DROP CONSTRAINT "{self.name}"'
         return f'DROP INDEX "{self.name}"'
 
-    def rebuild_sql(self) -> list[str]:
-        sql = [self.create]
+    def build_sql(self) -> list[str]:
+        """The index build: the long part, which takes only a share lock (two can build on one table at once)."""
+        return [] if self.is_foreign_key else [self.create]
+
+    def attach_sql(self) -> list[str]:
+        """The constraint on the built index, or the foreign key (which checks every row)."""
+        if self.is_foreign_key:
+            return [f'ALTER TABLE {self.table} ADD CONSTRAINT "{self.name}" {self.create}']
         if self.constraint:
-            sql.append(
+            return [
                 f'ALTER TABLE {self.table} ADD CONSTRAINT "{self.name}" {self.constraint} USING INDEX "{self.name}"'
-            )
-        return sql
+            ]
+        return []
+
+    def rebuild_sql(self) -> list[str]:
+        return self.build_sql() + self.attach_sql()
 
 
-def set_aside(cursor, tables: Iterable[str]) -> list[SetAside]:
+def set_aside(cursor, tables: Iterable[str], *, keys_with_referrers: Iterable[str] = ()) -> list[SetAside]:
     """The indexes of ``tables`` that can be dropped and rebuilt: those no constraint owns, and those of the
-    non-deferrable unique constraints and primary keys no foreign key depends on."""
+    non-deferrable unique constraints and primary keys no foreign key depends on; and the primary keys of
+    ``keys_with_referrers`` with the foreign keys that refer to them (first: they are dropped first)."""
+    keyed = list(keys_with_referrers)
+    cursor.execute(
+        """
+        SELECT f.conrelid::regclass::text, f.conname, pg_get_constraintdef(f.oid), 'FOREIGN KEY',
+               f.confrelid::regclass::text
+          FROM pg_constraint f
+          JOIN pg_constraint k ON k.conindid = f.conindid AND k.conrelid = f.confrelid AND k.contype = 'p'
+         WHERE f.contype = 'f' AND f.confrelid::regclass::text = ANY(%s)
+         ORDER BY 1, 2
+        """,
+        [keyed],
+    )
+    foreign_keys = [SetAside(*row) for row in cursor.fetchall()]
     cursor.execute(
         """
         SELECT t.relname, i.relname, pg_get_indexdef(i.oid),
@@ -90,12 +131,13 @@ def set_aside(cursor, tables: Iterable[str]) -> list[SetAside]:
                                    AND c.contype IN ('p', 'u', 'x')
          WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(%s)
            AND (c.oid IS NULL OR (c.contype IN ('u', 'p') AND NOT c.condeferrable))
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = x.indexrelid)
+           AND (NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = x.indexrelid)
+                OR (c.contype = 'p' AND t.relname = ANY(%s)))
          ORDER BY t.relname, i.relname
         """,
-        [list(tables)],
+        [list(tables), keyed],
     )
-    return [SetAside(*row) for row in cursor.fetchall()]
+    return foreign_keys + [SetAside(*row) for row in cursor.fetchall()]
 
 
 def reserve_ids(cursor, table: str, count: int) -> int:
@@ -188,21 +230,139 @@ class Timer:
         self.cursor, self.phases = cursor, phases
         self.wall, self.cpu = time.perf_counter(), backend_cpu(cursor)
 
-    def lap(self, name: str, rows: int = 0) -> None:
+    def lap(self, name: str, rows: int = 0) -> float | None:
+        """Count the seconds and CPU seconds since the last lap to phase ``name``; the CPU seconds."""
         cpu = backend_cpu(self.cursor)
         spent = None if cpu is None or self.cpu is None else cpu - self.cpu
         now = time.perf_counter()
         self.phases.add(name, now - self.wall, rows, spent)
         self.wall, self.cpu = now, cpu
+        return spent
+
+    def restart(self) -> None:
+        """Start the next lap now (the time waiting for a task counts to no phase)."""
+        self.wall, self.cpu = time.perf_counter(), backend_cpu(self.cursor)
 
 
 @dataclass(frozen=True)
 class Job:
-    """One table (or a few small ones) loaded, indexed and vacuumed on one connection."""
+    """One table (or a few small ones) loaded in one transaction on one connection."""
 
     name: str
     tables: tuple[str, ...]
     statements: tuple[tuple[str, str], ...]  # (phase, SQL): each phase's rounds in turn, timed apart
+
+
+@dataclass(eq=False)
+class Task:
+    """One step of the fast load, run on whichever connection is free once the tasks ``after`` are done:
+
+    - ``load``: a job's inserts, in one transaction, committed;
+    - ``index``: one index built from a loaded table (two connections can build two indexes of one table at once);
+    - ``vacuum``: a job's constraints attached to their built indexes, then ``VACUUM ANALYZE`` of its tables. It
+      waits for the horizon (``Schedule``): a page is marked all-visible only when no transaction or statement older
+      than its rows' is still running, and the later benches' index-only scans read the visibility map;
+    - ``foreign key``: a foreign key set aside with the primary key it refers to, added back (it checks every row:
+      after the ``VACUUM``, so that its join reads the two indexes alone)."""
+
+    kind: str
+    job: Job
+    index: SetAside | None = None
+    after: tuple[Task, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.job.name}: {self.kind}" + (f" {self.index.name}" if self.index else "")
+
+    @property
+    def waits_for_horizon(self) -> bool:
+        return self.kind == "vacuum"
+
+
+def plan_tasks(jobs: list[Job], aside: list[SetAside]) -> list[Task]:
+    """Every task of the fast load, in the order a free connection takes the ready ones: the loads (biggest
+    first), then the foreign keys and vacuums as soon as they can run (the end of the load waits on them), then the
+    index builds, the biggest tables' first."""
+    job_of = {table: job for job in jobs for table in job.tables}
+    loads = {job.name: Task("load", job) for job in jobs}
+    builds = {
+        job.name: [
+            Task("index", job, index, (loads[job.name],))
+            for index in aside
+            if index.table in job.tables and index.build_sql()
+        ]
+        for job in jobs
+    }
+    vacuums = {job.name: Task("vacuum", job, after=tuple(builds[job.name])) for job in jobs}
+    foreign_keys = []
+    for index in aside:
+        if not index.is_foreign_key:
+            continue
+        # The referenced key is attached by its job's vacuum task; a referring table this load writes must be in.
+        after = [vacuums[job_of[index.references].name]]
+        if index.table in job_of:
+            after.append(vacuums[job_of[index.table].name])
+        foreign_keys.append(Task("foreign key", job_of[index.references], index, tuple(after)))
+    return [
+        *loads.values(),
+        *foreign_keys,
+        *vacuums.values(),
+        *(task for job in jobs for task in builds[job.name]),
+    ]
+
+
+class Schedule:
+    """The tasks the connections share: ``take`` gives a connection the first ready task in plan order (waiting
+    while none is ready but some still run), ``done`` marks it finished, ``stop`` ends the load after a failure.
+
+    The horizon: a vacuum task runs only when every load has committed and every task begun before the last
+    commit has ended, so that no running transaction or statement's snapshot is older than any loaded row (a
+    statement begun earlier would keep ``VACUUM`` from marking the pages all-visible)."""
+
+    def __init__(self, tasks: list[Task]) -> None:
+        self.todo = list(tasks)
+        self.loads = {task for task in tasks if task.kind == "load"}
+        self.finished: set[Task] = set()
+        self.running: dict[Task, int] = {}  # task -> the tick it started at
+        self.tick = 0
+        self.last_commit = -1  # the tick the last load finished at
+        self.stopped = False
+        self.cond = threading.Condition()
+
+    def ready(self, task: Task) -> bool:
+        if not all(before in self.finished for before in task.after):
+            return False
+        return not task.waits_for_horizon or self.past_horizon()
+
+    def past_horizon(self) -> bool:
+        return self.loads <= self.finished and all(start > self.last_commit for start in self.running.values())
+
+    def take(self) -> Task | None:
+        with self.cond:
+            while not self.stopped and self.todo:
+                task = next((task for task in self.todo if self.ready(task)), None)
+                if task is not None:
+                    self.todo.remove(task)
+                    self.running[task] = self.tick = self.tick + 1
+                    return task
+                if not self.running:
+                    raise RuntimeError(f"no task can run: {[task.name for task in self.todo]}")
+                self.cond.wait()
+            return None
+
+    def done(self, task: Task) -> None:
+        with self.cond:
+            del self.running[task]
+            self.finished.add(task)
+            self.tick += 1
+            if task.kind == "load":
+                self.last_commit = self.tick
+            self.cond.notify_all()
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
 
 
 def run_jobs(
@@ -216,66 +376,112 @@ def run_jobs(
     verbose: bool,
     workers: int | None = None,
 ) -> None:
-    """Drop ``aside``, run ``jobs`` on ``workers`` connections (``prepare(cursor)`` sets each one up inside its
-    transaction, e.g. the templates' temporary tables), each over ``rounds`` of parameters. On failure
-    ``discard(cursor)`` deletes what was written, and whatever of ``aside`` is still dropped is rebuilt."""
+    """Drop ``aside``, then run ``jobs``, their index builds, constraints and ``VACUUM ANALYZE`` as the tasks of
+    ``plan_tasks`` on ``workers`` connections (``prepare(cursor)`` sets each load's transaction up, e.g. the
+    templates' temporary tables), each load over ``rounds`` of parameters. On failure ``discard(cursor)`` deletes
+    what was written, and whatever of ``aside`` is still dropped is rebuilt."""
     workers = workers or max(2, os.cpu_count() or 2)  # a connection per core: the jobs are CPU-bound in the server
-    pending = {index.name: index for index in aside}
+    built: set[str] = set()  # the indexes of ``aside`` built again
+    attached: set[str] = set()  # and those whose constraint (or foreign key) is back
     lock = threading.Lock()
     with transaction.atomic(), connection.cursor() as cursor:
         for index in aside:
             cursor.execute(index.drop_sql())
+    schedule = Schedule(plan_tasks(jobs, aside))
+    started = time.perf_counter()
 
-    def rebuild(cursor, tables: tuple[str, ...]) -> None:
+    def build(cursor, index: SetAside) -> None:
+        for sql in index.build_sql():
+            cursor.execute(sql)
         with lock:
-            mine = [index for index in pending.values() if index.table in tables]
-        for index in mine:
-            for sql in index.rebuild_sql():
-                cursor.execute(sql)
-            with lock:
-                pending.pop(index.name, None)
+            built.add(index.name)
 
-    def run(job: Job) -> None:
+    def attach(cursor, index: SetAside) -> None:
+        for sql in index.attach_sql():
+            cursor.execute(sql)
+        with lock:
+            attached.add(index.name)
+
+    def load(cursor, timer: Timer, job: Job) -> None:
+        rows = 0
+        with transaction.atomic():
+            prepare(cursor)
+            busy = [table for other in jobs if other is not job for table in other.tables]
+            renewed = renew_if_empty(cursor, job.tables, busy=busy)
+            for phase in dict.fromkeys(phase for phase, _ in job.statements):
+                phase_rows = 0
+                for params in rounds:
+                    for sql in (sql for named, sql in job.statements if named == phase):
+                        cursor.execute(sql, params)
+                        phase_rows += cursor.rowcount
+                timer.lap(phase, phase_rows)
+                rows += phase_rows
+        timer.lap(f"{job.name}: commit")
+        if verbose:
+            print(f"  ... {job.name}: {rows:,} rows{' (new files, no WAL)' if renewed else ''}", flush=True)
+
+    def vacuum(cursor, timer: Timer, job: Job) -> None:
+        for index in aside:
+            if index.table in job.tables and not index.is_foreign_key:
+                attach(cursor, index)
+        timer.lap(f"{job.name}: indexes")
+        for table in job.tables:  # the visibility map and hint bits now, not on the first reads
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+    def run(task: Task, cursor, timer: Timer) -> None:
+        if task.kind == "load":
+            load(cursor, timer, task.job)
+            return
+        if task.kind == "vacuum":
+            vacuum(cursor, timer, task.job)
+            timer.lap(f"{task.job.name}: vacuum")
+            return
+        assert task.index is not None  # an index build or a foreign key
+        if task.kind == "index":
+            build(cursor, task.index)
+            timer.lap(f"{task.job.name}: indexes")
+        else:
+            attach(cursor, task.index)
+            timer.lap(f"{task.job.name}: foreign keys")
+
+    def lane(number: int) -> None:
         try:
             with connection.cursor() as cursor:
                 cursor.execute(SESSION)
                 timer = Timer(cursor, phases)
-                rows = 0
-                with transaction.atomic():
-                    prepare(cursor)
-                    busy = [table for other in jobs if other is not job for table in other.tables]
-                    renewed = renew_if_empty(cursor, job.tables, busy=busy)
-                    for phase in dict.fromkeys(phase for phase, _ in job.statements):
-                        phase_rows = 0
-                        for params in rounds:
-                            for sql in (sql for named, sql in job.statements if named == phase):
-                                cursor.execute(sql, params)
-                                phase_rows += cursor.rowcount
-                        timer.lap(phase, phase_rows)
-                        rows += phase_rows
-                timer.lap(f"{job.name}: commit")
-                rebuild(cursor, job.tables)
-                timer.lap(f"{job.name}: indexes")
-                for table in job.tables:  # the visibility map and hint bits now, not on the first reads
-                    cursor.execute(f"VACUUM ANALYZE {table}")
-                timer.lap(f"{job.name}: vacuum")
-                if verbose:
-                    print(f"  ... {job.name}: {rows:,} rows{' (new files, no WAL)' if renewed else ''}", flush=True)
+                while (task := schedule.take()) is not None:
+                    timer.restart()
+                    begin, cpu = time.perf_counter() - started, timer.cpu
+                    try:
+                        run(task, cursor, timer)
+                    except BaseException:
+                        schedule.stop()
+                        raise
+                    schedule.done(task)
+                    if verbose:
+                        spent = "" if cpu is None or timer.cpu is None else f", {timer.cpu - cpu:.1f}s CPU"
+                        end = time.perf_counter() - started
+                        print(f"  [connection {number}] {begin:6.1f}-{end:6.1f}s {task.name}{spent}", flush=True)
         finally:
             connection.close()  # this thread's own connection
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bench-seed")
-    futures = [pool.submit(run, job) for job in jobs]
+    futures = [pool.submit(lane, number) for number in range(1, workers + 1)]
     try:
         for future in as_completed(futures):
             future.result()
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)  # the jobs not started never start
+        schedule.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = replica")
             try:
                 discard(cursor)
-                rebuild(cursor, tuple({index.table for index in pending.values()}))
+                for index in sorted(aside, key=lambda index: index.is_foreign_key):  # the keys before what refers
+                    if index.name not in built:
+                        build(cursor, index)
+                    if index.name not in attached:
+                        attach(cursor, index)
             finally:
                 cursor.execute("RESET session_replication_role")
         raise

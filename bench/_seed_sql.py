@@ -4,7 +4,9 @@ per table and round of loans, over ``generate_series`` and the templates' tempor
 
 Loan k of the round (k = lo..hi, 0-based within this call) is loan number n0 + k, template k % ntpl, and owns ids:
 user/loan base + k; installments inst_base + k*term + (number - 1); entries je_base + k*(months+2) + j (j = 0
-disbursement, 1 escrow deposit, 1 + p the p-th payment); transactions txn_base + k*months + (p - 1).
+disbursement, 1 escrow deposit, 1 + p the p-th payment); transactions txn_base + k*months + (p - 1); allocation
+lines al_base + (k*months + p - 1)*3 + b; journal lines numbered round by round (``_JL``). A line of zero is not
+written (none is, in these templates): its id is left unused.
 
 Row order: each loan's template rows come from a ``LATERAL`` index scan of ``bench_tpl_row`` in ``number`` order,
 nested inside ``generate_series`` (k ascending), so the rows arrive in (k, number) order - the order of their ids -
@@ -26,6 +28,14 @@ _ALL = _ROWS.format(paid="")
 _PAID = _ROWS.format(paid=" AND number <= %(months)s")
 _FIRST = "JOIN bench_tpl_row r1 ON r1.tpl = k %% %(ntpl)s AND r1.number = 1"
 _JE = "%(je_base)s + k * (%(months)s + 2)"
+# Journal and allocation lines per loan and per payment. Their ids are computed from ids reserved like the others'
+# (not drawn by nextval() row by row: 42.5M calls at 100,000 loans, a microsecond each): each round writes its loans'
+# opening lines, then their payments' lines, in id order, as the sequence would have numbered them.
+OPENING_LINES, PAYMENT_LINES, ALLOCATION_LINES = 5, 4, 3
+_JL = f"%(jl_base)s::bigint + %(lo)s::bigint * ({OPENING_LINES} + {PAYMENT_LINES} * %(months)s)"
+# A zero of the columns' own type: a CASE whose branches share numeric(14,2) needs no rounding to the column's scale
+# per row (a bare 0 makes the CASE plain numeric, which the INSERT then coerces row by row).
+_ZERO = "0::numeric(14,2)"
 
 # (phase, table, statement): the phases in the order the one-transaction load runs them.
 STATEMENTS = (
@@ -77,8 +87,8 @@ STATEMENTS = (
                                            paid_principal, paid_interest, paid_escrow, paid_on)
         SELECT %(inst_base)s + k * %(term)s + r.number - 1, %(loan_base)s + k, r.number, r.due_date, r.principal,
                r.interest, r.escrow, r.payment,
-               CASE WHEN paid THEN r.principal ELSE 0 END, CASE WHEN paid THEN r.interest ELSE 0 END,
-               CASE WHEN paid THEN r.escrow ELSE 0 END, CASE WHEN paid THEN r.due_date END
+               CASE WHEN paid THEN r.principal ELSE {_ZERO} END, CASE WHEN paid THEN r.interest ELSE {_ZERO} END,
+               CASE WHEN paid THEN r.escrow ELSE {_ZERO} END, CASE WHEN paid THEN r.due_date END
           FROM {_K} {_ALL}, LATERAL (SELECT r.number <= %(months)s AS paid) p
         """,
     ),
@@ -123,15 +133,16 @@ STATEMENTS = (
         "journal lines",
         "servicing_journalline",
         f"""
-        INSERT INTO servicing_journalline (entry_id, account_id, loan_id, debit, credit)
-        SELECT {_JE} + line.j, line.account, %(loan_base)s + k, line.debit, line.credit
+        INSERT INTO servicing_journalline (id, entry_id, account_id, loan_id, debit, credit)
+        SELECT {_JL} + (k - %(lo)s) * {OPENING_LINES} + line.n, {_JE} + line.j, line.account, %(loan_base)s + k,
+               line.debit, line.credit
           FROM {_K} {_TPL},
-               LATERAL (VALUES (0, %(acct_loans_receivable)s, t.principal, 0::numeric),
-                               (0, %(acct_cash)s, 0, t.principal - t.fee),
-                               (0, %(acct_fee_income)s, 0, t.fee),
-                               (1, %(acct_cash)s, t.deposit, 0),
-                               (1, %(acct_escrow_liability)s, 0, t.deposit)
-                       ) AS line(j, account, debit, credit)
+               LATERAL (VALUES (0, 0, %(acct_loans_receivable)s, t.principal, 0::numeric),
+                               (1, 0, %(acct_cash)s, 0, t.principal - t.fee),
+                               (2, 0, %(acct_fee_income)s, 0, t.fee),
+                               (3, 1, %(acct_cash)s, t.deposit, 0),
+                               (4, 1, %(acct_escrow_liability)s, 0, t.deposit)
+                       ) AS line(n, j, account, debit, credit)
          WHERE line.debit > 0 OR line.credit > 0
         """,
     ),
@@ -139,14 +150,16 @@ STATEMENTS = (
         "journal lines",
         "servicing_journalline",
         f"""
-        INSERT INTO servicing_journalline (entry_id, account_id, loan_id, debit, credit)
-        SELECT {_JE} + 1 + r.number, line.account, %(loan_base)s + k, line.debit, line.credit
+        INSERT INTO servicing_journalline (id, entry_id, account_id, loan_id, debit, credit)
+        SELECT {_JL} + (%(hi)s - %(lo)s + 1) * {OPENING_LINES}
+                   + ((k - %(lo)s) * %(months)s + r.number - 1) * {PAYMENT_LINES} + line.n,
+               {_JE} + 1 + r.number, line.account, %(loan_base)s + k, line.debit, line.credit
           FROM {_K} {_PAID},
-               LATERAL (VALUES (%(acct_cash)s, r.payment, 0::numeric),
-                               (%(acct_interest_income)s, 0, r.interest),
-                               (%(acct_loans_receivable)s, 0, r.principal),
-                               (%(acct_escrow_liability)s, 0, r.escrow)
-                       ) AS line(account, debit, credit)
+               LATERAL (VALUES (0, %(acct_cash)s, r.payment, 0::numeric),
+                               (1, %(acct_interest_income)s, 0, r.interest),
+                               (2, %(acct_loans_receivable)s, 0, r.principal),
+                               (3, %(acct_escrow_liability)s, 0, r.escrow)
+                       ) AS line(n, account, debit, credit)
          WHERE line.debit > 0 OR line.credit > 0
         """,
     ),
@@ -168,12 +181,13 @@ STATEMENTS = (
         "allocation lines",
         "servicing_allocationline",
         f"""
-        INSERT INTO servicing_allocationline (transaction_id, installment_id, bucket, amount)
-        SELECT %(txn_base)s + k * %(months)s + r.number - 1, %(inst_base)s + k * %(term)s + r.number - 1,
+        INSERT INTO servicing_allocationline (id, transaction_id, installment_id, bucket, amount)
+        SELECT %(al_base)s + (k * %(months)s + r.number - 1) * {ALLOCATION_LINES} + line.n,
+               %(txn_base)s + k * %(months)s + r.number - 1, %(inst_base)s + k * %(term)s + r.number - 1,
                line.bucket, line.amount
           FROM {_K} {_PAID},
-               LATERAL (VALUES ('interest', r.interest), ('principal', r.principal), ('escrow', r.escrow)
-                       ) AS line(bucket, amount)
+               LATERAL (VALUES (0, 'interest', r.interest), (1, 'principal', r.principal), (2, 'escrow', r.escrow)
+                       ) AS line(n, bucket, amount)
          WHERE line.amount > 0
         """,
     ),

@@ -33,10 +33,11 @@ payment made today pays.
 Speed: the statements (bench/_seed_sql.py) generate every row in the server, in id order, without a sort. Ids
 are reserved from each table's identity sequence and computed, so rows refer to each other without lookups. The
 big load (``drop_indexes``, by default from 50,000 loans) as a superuser is bench/_seed_load.py: every index no
-foreign key depends on (secondary indexes and unique constraints) is dropped and rebuilt once from the loaded rows,
-and the tables load on two connections at once, table by table (insert, commit, rebuild its indexes, ``VACUUM
-ANALYZE``), with ``session_replication_role = replica`` so that no trigger or foreign-key check fires (true by
-construction). Figures: bench/_seed_load.py.
+foreign key depends on (secondary indexes and unique constraints), and the installments' primary key with the
+foreign keys that refer to it, is dropped and rebuilt once from the loaded rows; the tables load on two connections
+at once, table by table, and the two share the index builds and ``VACUUM ANALYZE``s that follow, with
+``session_replication_role = replica`` so that no trigger or foreign-key check fires (true by construction).
+Figures: bench/_seed_load.py.
 
 The ledger's daily totals of the lines loaded with ``session_replication_role = replica`` (which skips the journal
 lines' trigger that adds them) are computed from the templates, times the loans of each (``DAILY_TOTALS``): a few
@@ -62,7 +63,15 @@ from django.utils import timezone
 
 from bench._report import report
 from bench._seed_load import Job, Phases, Timer, reserve_ids, run_jobs, set_aside
-from bench._seed_sql import DAILY_TOTALS, MONTH_END_COUNTS, MONTH_END_TAPE, STATEMENTS
+from bench._seed_sql import (
+    ALLOCATION_LINES,
+    DAILY_TOTALS,
+    MONTH_END_COUNTS,
+    MONTH_END_TAPE,
+    OPENING_LINES,
+    PAYMENT_LINES,
+    STATEMENTS,
+)
 from bench._seed_templates import TERM, Template, load_templates, templates_for
 from lending.finance.daycount import add_months
 
@@ -171,6 +180,8 @@ def _plan(cursor, *, start: int, count: int, months: int, prefix: str, first_pay
         "inst": reserve_ids(cursor, "servicing_installment", count * TERM),
         "je": reserve_ids(cursor, "servicing_journalentry", count * (months + 2)),
         "txn": reserve_ids(cursor, "servicing_loantransaction", count * months),
+        "jl": reserve_ids(cursor, "servicing_journalline", count * (OPENING_LINES + PAYMENT_LINES * months)),
+        "al": reserve_ids(cursor, "servicing_allocationline", count * months * ALLOCATION_LINES),
     }
     params = {
         "prefix": prefix,
@@ -264,14 +275,18 @@ def _daily_totals_of_templates(plan: _Plan, phases: Phases, cursor=None) -> None
 
 # The fast load's jobs, biggest first (two connections take them in this order): (job, its phases of STATEMENTS).
 JOBS = (
-    # One job, as a TRUNCATE of the installments takes the allocation lines (whose foreign key refers to them) along
-    # (bench/_seed_load.py: renew_if_empty).
-    ("installments, allocation lines", ("installments", "allocation lines")),
+    ("installments", ("installments",)),
     ("journal lines", ("journal lines",)),
+    ("allocation lines", ("allocation lines",)),
     ("payments", ("payments",)),
     ("journal entries", ("journal entries",)),
     ("users, loans, escrow items", ("users", "loans", "escrow items")),
 )
+# The tables whose primary key the fast load sets aside with the foreign keys that refer to it (bench/_seed_load.py):
+# keeping the installments' key cost its 36M inserts 30-45 % of their CPU; building it afterwards and checking the
+# allocation lines' foreign key (a merge join of two indexes) costs a fraction of that. The journal entries' and
+# payments' keys stay: their referrers (24.5M journal lines, 18M allocation lines) would cost as much to check.
+KEYS_WITH_REFERRERS = ("servicing_installment",)
 
 
 def _load_in_parallel(plan: _Plan, phases: Phases, *, verbose: bool) -> None:
@@ -284,7 +299,7 @@ def _load_in_parallel(plan: _Plan, phases: Phases, *, verbose: bool) -> None:
         for name, members in JOBS
     ]
     with connection.cursor() as cursor:
-        aside = set_aside(cursor, TABLES)
+        aside = set_aside(cursor, TABLES, keys_with_referrers=KEYS_WITH_REFERRERS)
     run_jobs(
         jobs,
         aside=aside,

@@ -56,6 +56,15 @@ def _constraints() -> set[tuple[str, str, str]]:
         return set(cursor.fetchall())
 
 
+def _keys_referring_to_the_installments() -> set[tuple[str, str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE confrelid = 'servicing_installment'::regclass"
+        )
+        return set(cursor.fetchall())
+
+
 def _triggers_enabled() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -83,14 +92,22 @@ def test_checked_seeding_passes_the_databases_own_journal_checks_and_ledger_veri
 
 
 def test_fast_seeding_restores_triggers_and_indexes_and_agrees_with_the_schedule():
-    before, constraints = _indexes(), _constraints()
+    before, constraints, referring = _indexes(), _constraints(), _keys_referring_to_the_installments()
     assert ("servicing_installment", "installment_unique_number", "UNIQUE (loan_id, number)") in constraints
+    assert (
+        "servicing_allocationline",
+        "servicing_allocation_installment_id_b2d9337c_fk_servicing",
+        "FOREIGN KEY (installment_id) REFERENCES servicing_installment(id) DEFERRABLE INITIALLY DEFERRED",
+    ) in referring
+    assert len(referring) == 7  # the allocation lines' and six tables' the load does not write
     report = seed_portfolio(LOANS, months=MONTHS, drop_indexes=True)
     assert report.vacuumed  # the fast load: two connections, indexes and unique constraints rebuilt
     assert report.rows["installments"] == LOANS * TERM
     assert report.rows["journal lines"] == LOANS * (5 + 4 * MONTHS)
     assert _indexes() == before
     assert _constraints() == constraints
+    # The installments' primary key and every foreign key referring to it, set aside for the load, are back.
+    assert _keys_referring_to_the_installments() == referring
     assert _triggers_enabled()
     _assert_books()
     for loan in LoanAccount.objects.filter(pk__in=LoanAccount.objects.order_by("?").values("pk")[:3]):
@@ -189,13 +206,14 @@ def test_the_fast_load_writes_what_the_one_transaction_load_writes():
 def test_a_failed_fast_load_leaves_no_rows_and_every_index_and_constraint(monkeypatch):
     import bench._servicing_seed as seeder
 
-    before, constraints = _indexes(), _constraints()
+    before, constraints, referring = _indexes(), _constraints(), _keys_referring_to_the_installments()
     failing = (*seeder.STATEMENTS, ("payments", "servicing_loantransaction", "SELECT 1 / 0"))
     monkeypatch.setattr(seeder, "STATEMENTS", failing)
     with pytest.raises(DataError):
         seed_portfolio(LOANS, months=MONTHS, drop_indexes=True)
     assert _indexes() == before
     assert _constraints() == constraints
+    assert _keys_referring_to_the_installments() == referring
     assert _triggers_enabled()
     assert LoanAccount.objects.count() == 0
     assert Installment.objects.count() == 0
@@ -243,9 +261,9 @@ def test_the_report_gives_the_servers_cpu_per_phase_and_this_processs():
     """The bench cluster runs on this machine: each phase's server CPU seconds are read from /proc."""
     report = seed_portfolio(LOANS, months=MONTHS, drop_indexes=True)
     assert set(report.cpu) <= set(report.steps)
-    job = "installments, allocation lines"  # one job: renewing the installments takes the allocation lines along
-    phases = {"installments", "allocation lines", f"{job}: commit", f"{job}: indexes", f"{job}: vacuum"}
-    assert phases <= set(report.cpu)
+    for job in ("installments", "allocation lines"):  # two jobs: their foreign key is set aside with the key
+        assert {job, f"{job}: commit", f"{job}: indexes", f"{job}: vacuum"} <= set(report.cpu)
+    assert "installments: foreign keys" in report.cpu
     assert "daily ledger totals" in report.cpu
     assert report.server_cpu == sum(report.cpu.values()) > 0
     assert report.client_cpu > 0
