@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from lending.core.bulk import bulk_insert_rows, bulk_update_rows
 from lending.core.models import User
-from lending.core.services import audit_event, audit_record_many
+from lending.core.services import audit_record_each
 from lending.finance.allocation import Allocation
 from servicing.models import AllocationLine, Installment, JournalEntry, LedgerAccount, LoanAccount, LoanTransaction
 from servicing.services import payments
@@ -315,19 +315,17 @@ def _write(staged: list[_Staged], changed: dict[int, Installment], actor: User |
     )
     bulk_update_rows(Installment, list(changed.values()), PAID_FIELDS)
     loans_dates_refresh({item.loan.pk for item in staged})
-    audit_record_many(
-        [
-            audit_event(
-                actor=actor,
-                verb="payment.posted",
-                target=txn,
-                after={
-                    **payments.posted_audit(txn, item.allocation, cast(JournalEntry, item.posting.entry), replay=None),
-                    "journal_lines": [[line.account, line.debit, line.credit] for line in item.posting.lines],
-                },
-            )
+    audit_record_each(
+        actor=actor,
+        verb="payment.posted",
+        targets=txns,
+        afters=[
+            {
+                **payments.posted_audit(txn, item.allocation, cast(JournalEntry, item.posting.entry), replay=None),
+                "journal_lines": [[line.account, line.debit, line.credit] for line in item.posting.lines],
+            }
             for item, txn in zip(staged, txns, strict=True)
-        ]
+        ],
     )
     for item, txn in zip(staged, txns, strict=True):
         item.result.transaction = txn
