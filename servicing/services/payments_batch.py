@@ -20,12 +20,13 @@ per transaction would. How it stays that way:
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -300,6 +301,21 @@ def _restore(loan: LoanAccount, unpaid: list[Installment], snapshot: Snapshot) -
 
 
 def _write(staged: list[_Staged], changed: dict[int, Installment], actor: User | None) -> None:
+    with _pipelined():
+        _write_rows(staged, changed, actor)
+
+
+def _pipelined() -> AbstractContextManager[object]:
+    """PostgreSQL's pipeline mode: a statement whose result is not read (the lines, the updates, the audit rows)
+    goes to the server at once and the next one is built while the server runs it; the driver waits only where a
+    result is read (the new rows' ids) and at the end. Elsewhere nothing changes."""
+    if connection.vendor != "postgresql":
+        return nullcontext()
+    connection.ensure_connection()
+    return connection.connection.pipeline()
+
+
+def _write_rows(staged: list[_Staged], changed: dict[int, Installment], actor: User | None) -> None:
     accounts = ledger_accounts()
     # One audit row per payment, carrying its journal entry and lines (the one-at-a-time path writes two).
     journal_post_many(actor=actor, postings=[item.posting for item in staged], accounts=accounts, audit=False)
