@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
@@ -68,7 +69,7 @@ def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
 
 
 def audit_record_each(
-    *, actor: User | None, verb: str, targets: list[models.Model], afters: list[dict[str, Any]]
+    *, actor: User | None, verb: str, targets: Sequence[models.Model], afters: Sequence[dict[str, Any]]
 ) -> None:
     """Write one audit row per target (``after`` its payload, in the same order), all of one verb by one actor, in
     the caller's transaction: the rows ``audit_record_many`` writes for ``audit_event``s, without an instance per

@@ -312,7 +312,8 @@ def _pipelined() -> AbstractContextManager[object]:
     if connection.vendor != "postgresql":
         return nullcontext()
     connection.ensure_connection()
-    return connection.connection.pipeline()
+    pipeline: AbstractContextManager[object] = connection.connection.pipeline()  # psycopg's; Django types it Any
+    return pipeline
 
 
 def _write_rows(staged: list[_Staged], changed: dict[int, Installment], actor: User | None) -> None:
