@@ -162,14 +162,13 @@ class PaymentFile(ImportFormat):
             if posted
             else set()
         )
-        return {
-            "loans": LoanAccount.objects.in_bulk({line.loan_id for line in lines}),
-            "posted": posted,
-            "elsewhere": elsewhere,
-        }
+        # The loans are read when a line is committed on its own (a batch locks and reads its own).
+        return {"loan_ids": {line.loan_id for line in lines}, "posted": posted, "elsewhere": elsewhere}
 
     def commit_line(self, line: ImportLine, context: dict[str, Any], actor: User | None) -> None:
         fields = line.parsed
+        if "loans" not in context:
+            context["loans"] = LoanAccount.objects.in_bulk(context["loan_ids"])
         loan = context["loans"][line.loan_id]
         if fields["type"] == RETURN:
             _commit_return(line, loan, actor)

@@ -20,18 +20,19 @@ per transaction would. How it stays that way:
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from lending.core.bulk import bulk_insert_rows, bulk_update_rows
 from lending.core.models import User
-from lending.core.services import audit_event, audit_record_many
+from lending.core.services import audit_record_each
 from lending.finance.allocation import Allocation
 from servicing.models import AllocationLine, Installment, JournalEntry, LedgerAccount, LoanAccount, LoanTransaction
 from servicing.services import payments
@@ -300,6 +301,22 @@ def _restore(loan: LoanAccount, unpaid: list[Installment], snapshot: Snapshot) -
 
 
 def _write(staged: list[_Staged], changed: dict[int, Installment], actor: User | None) -> None:
+    with _pipelined():
+        _write_rows(staged, changed, actor)
+
+
+def _pipelined() -> AbstractContextManager[object]:
+    """PostgreSQL's pipeline mode: a statement whose result is not read (the lines, the updates, the audit rows)
+    goes to the server at once and the next one is built while the server runs it; the driver waits only where a
+    result is read (the new rows' ids) and at the end. Elsewhere nothing changes."""
+    if connection.vendor != "postgresql":
+        return nullcontext()
+    connection.ensure_connection()
+    pipeline: AbstractContextManager[object] = connection.connection.pipeline()  # psycopg's; Django types it Any
+    return pipeline
+
+
+def _write_rows(staged: list[_Staged], changed: dict[int, Installment], actor: User | None) -> None:
     accounts = ledger_accounts()
     # One audit row per payment, carrying its journal entry and lines (the one-at-a-time path writes two).
     journal_post_many(actor=actor, postings=[item.posting for item in staged], accounts=accounts, audit=False)
@@ -315,19 +332,17 @@ def _write(staged: list[_Staged], changed: dict[int, Installment], actor: User |
     )
     bulk_update_rows(Installment, list(changed.values()), PAID_FIELDS)
     loans_dates_refresh({item.loan.pk for item in staged})
-    audit_record_many(
-        [
-            audit_event(
-                actor=actor,
-                verb="payment.posted",
-                target=txn,
-                after={
-                    **payments.posted_audit(txn, item.allocation, cast(JournalEntry, item.posting.entry), replay=None),
-                    "journal_lines": [[line.account, line.debit, line.credit] for line in item.posting.lines],
-                },
-            )
+    audit_record_each(
+        actor=actor,
+        verb="payment.posted",
+        targets=txns,
+        afters=[
+            {
+                **payments.posted_audit(txn, item.allocation, cast(JournalEntry, item.posting.entry), replay=None),
+                "journal_lines": [[line.account, line.debit, line.credit] for line in item.posting.lines],
+            }
             for item, txn in zip(staged, txns, strict=True)
-        ]
+        ],
     )
     for item, txn in zip(staged, txns, strict=True):
         item.result.transaction = txn

@@ -60,3 +60,28 @@ def test_a_reference_to_a_row_never_saved_is_refused_and_one_saved_since_is_writ
     lead.officer.save()  # saved after it was assigned: its key is written, not the NULL taken at assignment
     bulk_update_rows(Lead, [lead], ["officer"])
     assert Lead.objects.get(pk=lead.pk).officer_id == lead.officer.pk
+
+
+def test_amounts_dates_and_nulls_are_written_to_the_cent_and_the_day():
+    """Columns of numbers and dates go to PostgreSQL as array text: every value comes back exactly as given."""
+    from datetime import date
+    from decimal import Decimal
+
+    from servicing.models import Installment
+    from tests.servicing.factories import boarded_loan
+
+    first, second, third = Installment.objects.filter(loan=boarded_loan(consumer=True)).order_by("number")[:3]
+    first.paid_interest, first.paid_principal, first.paid_on = Decimal("0.01"), Decimal("12.34"), date(2027, 1, 31)
+    second.paid_interest, second.paid_principal, second.paid_on = Decimal("0.00"), 5, None
+    third.paid_interest, third.paid_principal, third.paid_on = Decimal("1E+1"), Decimal("100.10"), date(999, 1, 2)
+    bulk_update_rows(Installment, [first, second, third], ["paid_interest", "paid_principal", "paid_on"])
+    rows = list(
+        Installment.objects.filter(pk__in=[first.pk, second.pk, third.pk])
+        .order_by("number")
+        .values_list("paid_interest", "paid_principal", "paid_on")
+    )
+    assert rows == [
+        (Decimal("0.01"), Decimal("12.34"), date(2027, 1, 31)),
+        (Decimal("0.00"), Decimal("5.00"), None),
+        (Decimal("10.00"), Decimal("100.10"), date(999, 1, 2)),
+    ]
