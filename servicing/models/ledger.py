@@ -139,7 +139,12 @@ class JournalEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"JE {self.pk} {self.effective_date} {self.get_kind_display()}"
+        # The kind's label as get_kind_display() gives it, from a dict made once (every posting's audit row
+        # names its entry: Django's display method rebuilds the choices' dict on each call).
+        return f"JE {self.pk} {self.effective_date} {_ENTRY_KIND_LABELS.get(self.kind, self.kind)}"
+
+
+_ENTRY_KIND_LABELS: dict[str, str] = dict(JournalEntry.Kind.choices)
 
 
 class JournalLine(models.Model):

@@ -82,7 +82,11 @@ class LoanTransaction(models.Model):
     def __str__(self) -> str:
         # Titled by what the servicer keyed (check number, trace number), not by the internal idempotency key.
         reference = self.reference or f"#{self.pk}"
-        return f"{self.get_kind_display()} {reference}: {format_money(self.amount)} on {self.effective_date}"
+        kind = _TRANSACTION_KIND_LABELS.get(self.kind, self.kind)  # get_kind_display(), without its dict each call
+        return f"{kind} {reference}: {format_money(self.amount)} on {self.effective_date}"
+
+
+_TRANSACTION_KIND_LABELS: dict[str, str] = dict(LoanTransaction.Kind.choices)
 
 
 class AllocationLineQuerySet(models.QuerySet):
