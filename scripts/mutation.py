@@ -110,6 +110,7 @@ MODULES |= {
     "servicing/services/payments.py": [
         "tests/servicing/test_payments.py",
         "tests/servicing/test_payments_post_rules*.py",
+        "tests/servicing/test_payments_posting_write_plans.py",  # the plan mode set back on a repeat, a replay
         "tests/servicing/test_payments_due_first.py",
         "tests/servicing/test_posting_pieces.py",
         "tests/servicing/test_posting_rules.py",
@@ -217,7 +218,11 @@ MODULES |= {
 # Modules with a PostgreSQL-only branch (the one-statement writes): a whole run runs each twice, on SQLite and on a
 # throw-away PostgreSQL (its own scratch directory, var/mutation/<module>.postgres/), and a mutant counts as killed
 # when either run kills it. Neither database alone reaches every branch.
-BOTH_DATABASES = {"servicing/services/ledger_entry.py", "servicing/services/posting_write.py"}
+BOTH_DATABASES = {
+    "servicing/services/ledger_entry.py",
+    "servicing/services/posting_write.py",
+    "servicing/services/payments.py",  # the plan mode a posting sets back (posting_write), PostgreSQL's only
+}
 
 
 def tests_of(module: str) -> list[str]:

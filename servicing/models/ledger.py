@@ -116,8 +116,8 @@ class JournalEntry(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     memo = models.CharField(max_length=255, blank=True)
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    created_by = models.ForeignKey(  # journal_entry_created_by_idx: the staff's entries, not the system's
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
@@ -129,6 +129,11 @@ class JournalEntry(models.Model):
             # (date, id), not the date alone: the GL activity report lists lines in that order, and a day of the
             # book holds 100,000 payment entries that would otherwise be sorted for every page.
             models.Index(fields=["effective_date", "id"], name="journal_entry_date_id_idx"),
+            # Only the entries a user posted (PostgreSQL's check of a user's deletion finds them): a posting of
+            # the system (a nightly accrual, an import, autopay) writes no index row for its empty column.
+            models.Index(
+                fields=["created_by"], name="journal_entry_created_by_idx", condition=Q(created_by__isnull=False)
+            ),
         ]
         constraints = [
             # A reversal, and only a reversal, points at the entry it reverses.
@@ -139,7 +144,12 @@ class JournalEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"JE {self.pk} {self.effective_date} {self.get_kind_display()}"
+        # The kind's label as get_kind_display() gives it, from a dict made once (every posting's audit row
+        # names its entry: Django's display method rebuilds the choices' dict on each call).
+        return f"JE {self.pk} {self.effective_date} {_ENTRY_KIND_LABELS.get(self.kind, self.kind)}"
+
+
+_ENTRY_KIND_LABELS: dict[str, str] = dict(JournalEntry.Kind.choices)
 
 
 class JournalLine(models.Model):

@@ -58,8 +58,8 @@ class LoanTransaction(models.Model):
     journal_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="loan_transaction")
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
     note = models.CharField(max_length=255, blank=True, help_text="The reason, for a reversal.")
-    posted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    posted_by = models.ForeignKey(  # loan_txn_posted_by_idx: the staff's postings, not the system's
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     posted_at = models.DateTimeField(default=timezone.now)
 
@@ -69,6 +69,9 @@ class LoanTransaction(models.Model):
             models.Index(fields=["loan", "effective_date", "id"], name="loan_txn_loan_date_idx"),
             # The payment history report: the whole book's payments newest first, a page at a time.
             models.Index(fields=["effective_date", "id"], name="loan_txn_date_idx"),
+            # Only the payments a user posted (PostgreSQL's check of a user's deletion finds them): a payment of
+            # the system (an import, autopay) writes no index row for its empty column.
+            models.Index(fields=["posted_by"], name="loan_txn_posted_by_idx", condition=Q(posted_by__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="loan_txn_amount_positive"),
@@ -82,7 +85,11 @@ class LoanTransaction(models.Model):
     def __str__(self) -> str:
         # Titled by what the servicer keyed (check number, trace number), not by the internal idempotency key.
         reference = self.reference or f"#{self.pk}"
-        return f"{self.get_kind_display()} {reference}: {format_money(self.amount)} on {self.effective_date}"
+        kind = _TRANSACTION_KIND_LABELS.get(self.kind, self.kind)  # get_kind_display(), without its dict each call
+        return f"{kind} {reference}: {format_money(self.amount)} on {self.effective_date}"
+
+
+_TRANSACTION_KIND_LABELS: dict[str, str] = dict(LoanTransaction.Kind.choices)
 
 
 class AllocationLineQuerySet(models.QuerySet):
@@ -119,6 +126,7 @@ class AllocationLine(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,  # alloc_line_superseded_idx: the lines a replay superseded, not the standing ones
         related_name="superseded_lines",
         help_text="The replay that re-allocated this payment; blank while the line stands.",
     )
@@ -127,6 +135,13 @@ class AllocationLine(models.Model):
 
     class Meta:
         ordering = ["transaction_id", "id"]
+        indexes = [
+            # Only the lines a replay superseded (PostgreSQL's check of a replay's deletion finds them): every
+            # payment writes standing lines, with no index row for their empty column.
+            models.Index(
+                fields=["superseded_by"], name="alloc_line_superseded_idx", condition=Q(superseded_by__isnull=False)
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gte=0) | Q(bucket="suspense", installment__isnull=True),

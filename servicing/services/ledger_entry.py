@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 
+from lending.core.bulk import array_text
 from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
@@ -35,6 +36,7 @@ class _Side(NamedTuple):
 
 
 _SIDES: dict[str, _Side] = {}  # each account's normal side by code, for the process
+_KINDS = frozenset(JournalEntry.Kind.values)  # made once: Django's ``Choices.values`` builds its list on every read
 
 
 def _normal_sides(codes: set[str]) -> dict[str, _Side]:
@@ -56,7 +58,7 @@ def posting_prepare_one(
     zero) and move the loan's running balances in memory (``Posting.moved``: by how much); ``LedgerError`` and
     nothing moved when refused. The caller holds the loan's row lock, writes the entry with
     ``journal_entry_write`` and saves the balances."""
-    if kind not in JournalEntry.Kind.values:
+    if kind not in _KINDS:
         raise LedgerError(f"Unknown journal entry kind {kind!r}.")
     cleaned = _clean_lines(lines)
     deltas = _balance_deltas(cleaned, _normal_sides({line.account for line in cleaned}))
@@ -98,8 +100,9 @@ def journal_entry_write(*, actor: User | None, posting: Posting) -> JournalEntry
             entry.memo,
             entry.created_by_id,
         ]
-        params += [entry.loan_id, codes, [line.debit for line in posting.lines]]
-        params.append([line.credit for line in posting.lines])
+        # Arrays as their text (lending.core.bulk.array_text): the driver adapts lists element by element.
+        params += [entry.loan_id, array_text(codes), array_text([line.debit for line in posting.lines])]
+        params.append(array_text([line.credit for line in posting.lines]))
         with connection.cursor() as cursor:
             cursor.execute(_ENTRY_WITH_LINES, params)
             written = [row[0] for row in cursor.fetchall()]

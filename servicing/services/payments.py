@@ -53,7 +53,7 @@ from servicing.services.posting import (
     loan_require_active,
     payment_allocate,
 )
-from servicing.services.posting_write import loan_save_posted, payment_rows_write
+from servicing.services.posting_write import loan_lock_posting, loan_save_posted, payment_rows_write, plans_reset
 from servicing.services.replay import Unwound, later_payments, payments_after, replay_reapply, replay_unwind
 from servicing.services.schedule import installments_rederive
 from servicing.signals import payment_posted
@@ -61,6 +61,9 @@ from servicing.signals import payment_posted
 __all__ = ["MAX_DAYS_AHEAD", "PaymentError", "payment_allocate", "payment_post", "payment_reverse"]
 
 MAX_DAYS_AHEAD = 5  # an effective date may be at most this many days after today
+# The choices' values, made once: Django's ``Choices.values`` builds its list on every read.
+_METHODS = frozenset(LoanTransaction.Method.values)
+_DIRECTIVES = frozenset(LoanTransaction.Directive.values)
 
 
 def _today() -> date:
@@ -76,11 +79,11 @@ def _validate(
         raise PaymentError(str(exc).removeprefix("amount: "), "amount") from None
     if amount <= 0:
         raise PaymentError(f"must be greater than zero, got {amount}", "amount")
-    if method not in LoanTransaction.Method.values:
+    if method not in _METHODS:
         raise PaymentError(
             f"unknown method {method!r}; use one of {', '.join(LoanTransaction.Method.values)}", "method"
         )
-    if directive not in LoanTransaction.Directive.values:
+    if directive not in _DIRECTIVES:
         raise PaymentError(
             f"unknown directive {directive!r}; use one of {', '.join(LoanTransaction.Directive.values)}", "directive"
         )
@@ -194,9 +197,11 @@ def _post(loan: LoanAccount, request: _Request, actor: User | None) -> LoanTrans
     lines and the installments, then the loan's balances with its dates, then both audit rows; a statement each
     (``posting_write``)."""
     with transaction.atomic():
-        locked = loan_lock(loan)
+        locked = loan_lock_posting(loan)  # the posting's statements planned generically (posting_write)
         # Posted before, or by another caller while we waited for the lock; and what a backdated payment replays.
         existing, later = _existing_and_later(request.idempotency_key, locked, request.effective_date)
+        if existing is not None or later:  # a repeat, or a replay: planned as usual from here
+            plans_reset()
         if existing is not None:
             return existing
         loan_require_active(locked)
