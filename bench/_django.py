@@ -22,7 +22,9 @@ def setup() -> None:
 
     import django
 
-    subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity=0", "--no-input", "--skip-checks"], cwd=ROOT, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity=0", "--no-input", "--skip-checks"], cwd=ROOT, check=True
+    )
     django.setup()
 
 
