@@ -452,14 +452,14 @@ def test_a_nights_statement_reads_its_analysis_with_the_loan_property_and_instal
     analysis = analysis_row(escrowed_loan())
     # The analysis with its loan, property and installment (1); the stored one (1); the year's installments, escrow
     # paid in, disbursements, projection on file and its product, opening balance, movements, refund, paid out by
-    # kind (9); the document stored (6).
-    with django_assert_num_queries(17):
+    # kind (9); the document stored (5).
+    with django_assert_num_queries(16):
         escrow_annual_statements_make(analysis_ids=[analysis.pk], actor=None)
 
 
 def test_the_initial_statement_reads_the_first_installments_figures_at_once(rendered, django_assert_num_queries):
     escrow_initial_statement_make(loan=escrowed_loan(), actor=None)  # caches warmed
     loan = escrowed_loan()
-    # The stored one; the first installment's principal and interest alone; the document stored (6).
-    with django_assert_num_queries(8):
+    # The stored one; the first installment's principal and interest alone; the document stored (5).
+    with django_assert_num_queries(7):
         escrow_initial_statement_make(loan=loan, actor=None)
