@@ -55,11 +55,11 @@ def wait_for_idle(*, timeout_s: float = 90.0, poll_s: float = 5.0) -> tuple[floa
     return load, load < IDLE_LOAD
 
 
-# The machine's speed, measured: the same load average can hide a host that runs everything a third slower (two
-# idle runs of unchanged code differed by up to 36 %), so each bench starts by timing one fixed piece of CPython
-# work (Decimal money arithmetic, dict and string operations, as the application does) and the run prints it beside
-# the run's first figure.
-SLOW_SHARE = 0.15  # slower than the run's first bench by more than this: its timings say more about the machine
+# The machine's speed, measured: the same load average can hide a host that runs everything slower (one idle run
+# saw the same work take 3 times as long from one bench to the next), so each bench starts by timing one fixed piece
+# of CPython work (Decimal money arithmetic, dict and string operations, as the application does) and the run prints
+# it beside the fastest seen so far, and at the end the range over the run.
+SLOW_SHARE = 0.15  # slower than the run's fastest bench by more than this: its timings say more about the machine
 
 
 def calibration_work() -> int:
@@ -78,12 +78,27 @@ def machine_speed(*, repeat: int = 7) -> float:
     return best_rate(calibration_work, count=20, repeat=repeat)
 
 
-def speed_note(speed: float, first: float) -> str:
-    """How this bench's machine speed compares with the run's first bench, and SLOW when it fell by more than
-    ``SLOW_SHARE``."""
-    ratio = speed / first
-    note = f"machine speed {speed:,.0f} calibrations/s, {ratio:.2f} x the run's first bench"
-    if ratio < 1 - SLOW_SHARE:
-        slower = f"{1 - ratio:.0%} slower than at the run's start"
+def is_slow(speed: float, fastest: float) -> bool:
+    return speed / fastest < 1 - SLOW_SHARE
+
+
+def speed_note(speed: float, fastest: float) -> str:
+    """How this bench's machine speed compares with the fastest of the run so far, and SLOW when it is lower by
+    more than ``SLOW_SHARE``."""
+    ratio = speed / fastest
+    note = f"machine speed {speed:,.0f} calibrations/s, {ratio:.2f} x the run's fastest so far"
+    if is_slow(speed, fastest):
+        slower = f"{1 - ratio:.0%} slower than the run's fastest"
         note += f"; SLOW: {slower}, its times are longer than the code alone would make them"
     return note
+
+
+def speed_summary(speeds: dict[str, float]) -> str:
+    """The machine's speed over a whole run: its range, and the benches that ran slow against the fastest."""
+    fastest = max(speeds.values())
+    slow = [name for name, speed in speeds.items() if is_slow(speed, fastest)]
+    text = (
+        f"machine speed over the run: {min(speeds.values()):,.0f}-{fastest:,.0f} calibrations/s "
+        f"({fastest / min(speeds.values()):.2f} x)"
+    )
+    return text + (f"; SLOW against the fastest: {', '.join(slow)}" if slow else "")

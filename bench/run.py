@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench._report import IDLE_LOAD, machine_speed, speed_note, wait_for_idle
+from bench._report import IDLE_LOAD, machine_speed, speed_note, speed_summary, wait_for_idle
 
 HERE = Path(__file__).resolve().parent
 
@@ -17,13 +17,12 @@ def main(names: list[str]) -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
     if names:
         scripts = [s for s in scripts if any(n in s.name for n in names)]
-    first = None
+    speeds: dict[str, float] = {}
     for script in scripts:
         load, idle = wait_for_idle()
-        speed = machine_speed()
-        first = first or speed
+        speeds[script.stem] = machine_speed()
         print(f"\n== {script.stem} (load average {load:.2f} on {os.cpu_count()} cores at start)", flush=True)
-        print(speed_note(speed, first), flush=True)
+        print(speed_note(speeds[script.stem], max(speeds.values())), flush=True)
         if not idle:
             print(
                 f"BUSY: the machine's load stayed at {load:.2f} (>= {IDLE_LOAD}) before this bench: its timings do not "
@@ -31,6 +30,8 @@ def main(names: list[str]) -> int:
                 flush=True,
             )
         subprocess.run([sys.executable, "-m", f"bench.{script.stem}"], cwd=HERE.parent, check=False)
+    if speeds:
+        print(f"\n{speed_summary(speeds)}", flush=True)
     return 0
 
 
