@@ -260,6 +260,14 @@ class TransitionLog(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # The pipeline report's fallout: only the steps out to denied or withdrawn, a small share of them all.
+            models.Index(
+                fields=["application", "from_status", "to_status"],
+                condition=Q(to_status__in=[Status.DENIED, Status.WITHDRAWN]),
+                name="transition_fell_out_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.application}: {self.from_status} -> {self.to_status}"
