@@ -10,12 +10,15 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from crm.models import Lead
+from crm.models import Lead, LeadSource, ReferralPartner
+from lending.core.sql import money_sum
 from lending.finance.money import ZERO
 from lending.finance.ratios import percent_of
+from origination.models import Application, Funding
 from origination.models.applications import Status
 
 NO_PARTNER = "No referral partner"
@@ -50,29 +53,50 @@ class FunnelRow:
         return percent_of(self.funded, self.leads)
 
 
-FUNNEL = {
-    "n": Count("pk"),
-    "applied": Count("application_id"),
-    "funded": Count("funded_application"),
-    "amount": Sum("funded_application__funding__loan_amount"),
-}
-
-
-def _funded_application() -> FilteredRelation:
-    """The lead's application joined only when it is funded: the database joins the funded applications, not every
-    one. A new one each query (Django keeps a query's state in it)."""
-    return FilteredRelation("application", condition=Q(application__status=Status.FUNDED))
+# Added up per (source, partner) first, the names joined to those few rows after; the lead's application joined
+# only when it is funded (and its funding with it).
+FUNNEL_SQL = """
+WITH leads AS ({leads}),
+counts AS (
+    SELECT l.source_id, l.referral_partner_id, COUNT(*) AS n, COUNT(l.application_id) AS applied,
+        COUNT(a.id) AS funded, SUM(f.loan_amount) AS amount
+    FROM leads l
+    LEFT JOIN {application} a ON a.id = l.application_id AND a.status = %s
+    LEFT JOIN {funding} f ON f.application_id = a.id
+    GROUP BY l.source_id, l.referral_partner_id
+)
+SELECT k.source_id, s.name, k.referral_partner_id, p.name, k.n, k.applied, k.funded, k.amount
+FROM counts k JOIN {source} s ON s.id = k.source_id LEFT JOIN {partner} p ON p.id = k.referral_partner_id
+"""
+FUNNEL_KEYS = (
+    "source_id",
+    "source__name",
+    "referral_partner_id",
+    "referral_partner__name",
+    "n",
+    "applied",
+    "funded",
+    "amount",
+)
 
 
 def source_and_partner_counts(leads: QuerySet[Lead]) -> list[dict[str, Any]]:
     """The leads counted per (source, referral partner): the one scan both tables are added up from. One query."""
-    rows = (
-        leads.annotate(funded_application=_funded_application())
-        .values("source_id", "source__name", "referral_partner_id", "referral_partner__name")
-        .annotate(**FUNNEL)
-        .order_by()
+    columns = leads.order_by().values("source_id", "referral_partner_id", "application_id")
+    leads_sql, params = columns.query.sql_with_params()
+    sql = FUNNEL_SQL.format(
+        leads=leads_sql,
+        application=Application._meta.db_table,
+        funding=Funding._meta.db_table,
+        source=LeadSource._meta.db_table,
+        partner=ReferralPartner._meta.db_table,
     )
-    return [dict(row) for row in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, Status.FUNDED])
+        rows = [dict(zip(FUNNEL_KEYS, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        row["amount"] = money_sum(row["amount"])
+    return rows
 
 
 def _rows(counts: list[dict[str, Any]], key: str, name: Callable[[dict[str, Any]], str]) -> list[FunnelRow]:

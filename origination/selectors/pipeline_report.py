@@ -20,7 +20,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, QuerySet
 
-from lending.finance.money import ZERO, cents
+from lending.core.sql import money_sum
+from lending.finance.money import ZERO
 from lending.finance.ratios import percent_of
 from origination.models import Application, Funding, TransitionLog
 from origination.models.applications import Status
@@ -91,14 +92,6 @@ COUNT_KEYS = (
 )
 
 
-def _money(value: Decimal | float | int | None) -> Decimal | None:
-    """A sum as the database hands it back: PostgreSQL's numeric as it is, SQLite's number (it has no decimal
-    type) in cents, as Django's own converter does for the ORM's sums."""
-    if value is None or isinstance(value, Decimal):
-        return value
-    return cents(str(value))
-
-
 def state_and_officer_counts(cohort: QuerySet[Application]) -> list[dict[str, Any]]:
     """The cohort counted per (state, loan officer): applications, amount requested, amount funded. One query, the
     one scan both tables below are added up from (at most states x officers rows)."""
@@ -108,7 +101,7 @@ def state_and_officer_counts(cohort: QuerySet[Application]) -> list[dict[str, An
         cursor.execute(sql, params)
         rows = [dict(zip(COUNT_KEYS, row, strict=True)) for row in cursor.fetchall()]
     for row in rows:
-        row["amount"], row["funded_amount"] = _money(row["amount"]), _money(row["funded_amount"])
+        row["amount"], row["funded_amount"] = money_sum(row["amount"]), money_sum(row["funded_amount"])
     return rows
 
 
