@@ -243,9 +243,12 @@ def _durations(spans: str, cohort: QuerySet[Application], *fields: str) -> list[
     return [Duration(key, n, _days(median), _days(mean)) for key, n, median, mean in rows]
 
 
-# Each stay in a state ends with a transition out of it, which records when the stay began (``entered_at``).
+# Each stay in a state ends with a transition out of it, which records when the stay began (``entered_at``). The
+# stays are sorted by state to group them: in byte order (PostgreSQL's "C") the query costs a quarter less than
+# in a language's collation (measured against ICU en-US; the postgres image creates its database in en_US.utf8),
+# and groups the same (the rows are put in workflow order here after).
 STAYS_SQL = """
-SELECT t.from_status AS key, {span} AS span
+SELECT t.from_status{collate} AS key, {span} AS span
 FROM origination_transitionlog t JOIN cohort c ON c.pk = t.application_id
 WHERE t.entered_at IS NOT NULL
 """
@@ -258,7 +261,8 @@ FROM origination_funding f JOIN cohort c ON c.pk = f.application_id
 
 def time_in_state(cohort: QuerySet[Application]) -> list[Duration]:
     """Per state left at least once, in workflow order: the stays that ended. One query."""
-    spans = STAYS_SQL.format(span=_span_between("t.created_at", "t.entered_at"))
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+    spans = STAYS_SQL.format(collate=collate, span=_span_between("t.created_at", "t.entered_at"))
     order = {state: i for i, state in enumerate(Status.values)}
     return sorted(_durations(spans, cohort), key=lambda row: order[row.key])
 
