@@ -5,8 +5,8 @@ formatted, fifty times a page, each through several lazy-aware helpers; on the l
 of the page's CPU (issue 15). Here the change URL is reversed once (the pk put in its place), a cell's display is
 computed once per distinct value on the page, and the cells are joined without ``format_html``'s per-argument
 wrappers. Same cells, same classes, same links: tests/servicing/test_admin_readonly.py renders a page both ways.
-Only for a plain list (no list_editable, popup or to_field, links on the first column): else ``None``, and the
-changelist template renders the admin's own tag.
+Only for a plain list (nothing editable, no popup or to_field, the changelist's own ``url_for_result``): else
+``None``, and the changelist template renders the admin's own tag.
 """
 
 from __future__ import annotations
