@@ -22,6 +22,7 @@ from lending.core.admin_money import MoneyAdminMixin
 from lending.core.pagination import CappedPaginator
 from lending.core.templatetags.money import format_money
 from origination.models import LoanProduct
+from servicing.admin import readonly, rows
 from servicing.admin import views as admin_views
 from servicing.models import (
     AllocationLine,
@@ -159,6 +160,7 @@ class LoanAccountAdmin(RoleViewMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedPaginator
     change_form_template = "admin/servicing/loanaccount/change_form.html"
+    change_list_template = "admin/servicing/loanaccount/change_list.html"
     fieldsets = (
         (None, {"fields": ("loan_number", "status", "application", "borrower", "borrower_name")}),
         (
@@ -248,6 +250,21 @@ class LoanAccountAdmin(RoleViewMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {"may_post": admin_views.may_post(request.user), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:  # not a redirect (a bad filter) or a bulk action's page
+            # The rows rendered when the template prints them, with the per-page work done once (servicing.admin.rows).
+            context["result_rows"] = rows.ResultRows.for_changelist(context["cl"])
+        return response
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The read-only page's ~100 values and its inlines built in one pass (servicing.admin.readonly): half the
+        page's CPU went to the admin's per-field templates (issue 15)."""
+        context["readonly_fieldsets"] = readonly.fieldsets_html(context["adminform"])
+        context["readonly_inlines"] = readonly.inlines_html(context["inline_admin_formsets"])
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 class AllocationLineInline(RoleViewMixin, admin.TabularInline):
