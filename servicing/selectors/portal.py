@@ -103,9 +103,7 @@ def loan_for_borrower(*, user: RequestUser, pk: int) -> LoanAccount:
     """The borrower's own loan, else 404 (never reveal that someone else's exists)."""
     if not roles.is_borrower(user):
         raise Http404("No such loan")
-    pk = int(pk)
-    # a key beyond bigint would reach PostgreSQL as given (Django's own lookup answers it with no row)
-    loan = next(iter(_LOAN.fetch(pk=pk)), None) if 0 < pk < 2**63 else None
+    loan = next(iter(_LOAN.fetch(pk=int(pk))), None)
     if loan is None or loan.borrower_id != user.pk:
         raise Http404("No such loan")
     return loan
