@@ -78,6 +78,11 @@ def _queries(client: Client, url: str) -> int:
 def _median_ms(requests: list[tuple[Client, str]]) -> float:
     for client, url in requests[:5]:  # warm-up: templates compiled, connections open, caches filled
         client.get(url)
+    # Each test client builds its own middleware chain on its first request (WhiteNoise alone scans every static
+    # file: ~0.25 s), which a server does once per worker: every client is warmed before the clock, or the
+    # portal's one-client-per-borrower timings held 35 such loads in 60 requests (median 92 ms, against ~50).
+    for client, url in {id(client): (client, url) for client, url in requests}.values():
+        client.get(url)
     samples = []
     for client, url in itertools.islice(itertools.cycle(requests), REQUESTS):
         start = time.perf_counter()

@@ -19,6 +19,7 @@ from django.db.models.expressions import Combinable
 from django.http import Http404
 
 from lending.core import roles
+from lending.core.compiled import CompiledQuery
 from lending.core.models import User
 from lending.core.roles import RequestUser
 from lending.finance.money import ZERO, cents
@@ -77,14 +78,35 @@ def loans_for_borrower(*, user: User) -> Sequence[LoanAccount]:
     return loans
 
 
+# The portal's loan pages read these on every visit: each compiled once per process (lending.core.compiled), as
+# building a queryset's SQL cost more CPU than the database's answer (about 1 ms against 0.2 ms, issue 15 "Load").
+_LOAN = CompiledQuery(lambda pk: LoanAccount.objects.filter(pk=pk), pk=int)
+_UNPAID_FROM = CompiledQuery(
+    lambda loan_id, as_of: Installment.objects.filter(
+        loan_id=loan_id, paid_on__isnull=True, due_date__gte=as_of
+    ).order_by("due_date", "number")[:1],
+    loan_id=int,
+    as_of=date,
+)
+_UPCOMING = CompiledQuery(
+    lambda loan_id: Installment.objects.filter(loan_id=loan_id, paid_on__isnull=True).order_by("due_date", "number")[
+        :UPCOMING_INSTALLMENTS
+    ],
+    loan_id=int,
+)
+_ESCROW_ITEMS = CompiledQuery(
+    lambda loan_id: EscrowItem.objects.filter(loan_id=loan_id).order_by("next_due_date", "id"), loan_id=int
+)
+
+
 def loan_for_borrower(*, user: RequestUser, pk: int) -> LoanAccount:
     """The borrower's own loan, else 404 (never reveal that someone else's exists)."""
     if not roles.is_borrower(user):
         raise Http404("No such loan")
-    try:
-        return LoanAccount.objects.get(pk=pk, borrower=user)
-    except LoanAccount.DoesNotExist as exc:
-        raise Http404("No such loan") from exc
+    loan = next(iter(_LOAN.fetch(pk=int(pk))), None)
+    if loan is None or loan.borrower_id != user.pk:
+        raise Http404("No such loan")
+    return loan
 
 
 # --- what is due -------------------------------------------------------------------------------------------
@@ -120,7 +142,7 @@ def next_payment_breakdown(loan: LoanAccount, *, as_of: date) -> NextPayment | N
         return None
     unpaid = Installment.objects.filter(loan=loan, paid_on__isnull=True)
     past = unpaid.filter(due_date__lt=as_of).aggregate(count=Count("id"), owed=_sum(OUTSTANDING))
-    current = unpaid.filter(due_date__gte=as_of).order_by("due_date", "number").first()
+    current = next(iter(_UNPAID_FROM.fetch(loan_id=loan.pk, as_of=as_of)), None)
     return NextPayment(
         due_date=current.due_date if current else None,
         principal=current.principal - current.paid_principal if current else ZERO,
@@ -135,6 +157,8 @@ def next_payment_breakdown(loan: LoanAccount, *, as_of: date) -> NextPayment | N
 
 def upcoming_installments(loan: LoanAccount, limit: int = UPCOMING_INSTALLMENTS) -> list[Installment]:
     """The oldest installments not yet paid in full (past-due ones first)."""
+    if limit == UPCOMING_INSTALLMENTS:
+        return _UPCOMING.fetch(loan_id=loan.pk)
     return list(Installment.objects.filter(loan=loan, paid_on__isnull=True).order_by("due_date", "number")[:limit])
 
 
@@ -254,7 +278,7 @@ def active_autopay(loan: LoanAccount) -> AutopayEnrollment | None:
 
 
 def escrow_items(loan: LoanAccount) -> list[EscrowItem]:
-    return list(EscrowItem.objects.filter(loan=loan).order_by("next_due_date", "id"))
+    return _ESCROW_ITEMS.fetch(loan_id=loan.pk)
 
 
 def installment_amount(loan: LoanAccount) -> Decimal:

@@ -110,6 +110,16 @@ def test_the_loan_page_shows_the_next_due_and_the_latest_transactions_with_their
     assert reverse("servicing:loan-schedule", args=[loan.pk]) + "?page=1" in body
 
 
+def test_the_loan_page_lists_this_loans_escrow_items_by_next_due_date(client, loans):
+    one, many = loans
+    client.force_login(user_with_role(roles.SERVICER))
+    overview = client.get(reverse("servicing:loan-detail", args=[many.pk])).context["overview"]
+    expected = list(many.escrow_items.order_by("next_due_date", "id").values_list("pk", flat=True))
+    assert expected
+    assert [item.pk for item in overview.escrow_items] == expected
+    assert not one.escrow_items.filter(pk__in=expected).exists()
+
+
 def test_the_schedule_page_paginates_all_installments(client, loans):
     _, loan = loans
     client.force_login(user_with_role(roles.SERVICER))

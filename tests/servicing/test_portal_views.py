@@ -103,6 +103,32 @@ def test_a_missing_loan_is_404(client, loan):
     assert client.get(reverse("servicing_portal:loan-detail", args=[987_654])).status_code == 404
 
 
+@pytest.mark.parametrize("name", GET_PAGES)
+def test_a_loan_key_beyond_the_database_integer_is_404_not_an_error(client, loan, name):
+    client.force_login(loan.borrower)
+    url = _url(name, loan).replace(f"/{loan.pk}/", f"/{2**63}/")
+    assert client.get(url).status_code == 404
+
+
+def test_the_next_payment_upcoming_installments_and_escrow_items_are_this_loans_only(loan):
+    other = borrower_loan()
+    first = Installment.objects.get(loan=other, number=1)
+    upcoming = portal_selectors.upcoming_installments(other)
+    assert [(i.loan_id, i.number) for i in upcoming] == [(other.pk, n) for n in range(1, 7)]
+    breakdown = portal_selectors.next_payment_breakdown(other, as_of=first.due_date)
+    assert breakdown is not None
+    assert (breakdown.due_date, breakdown.principal, breakdown.interest) == (
+        first.due_date,
+        first.principal,
+        first.interest,
+    )
+    items = portal_selectors.escrow_items(other)
+    assert [item.pk for item in items] == list(
+        other.escrow_items.order_by("next_due_date", "id").values_list("pk", flat=True)
+    )
+    assert {item.loan_id for item in items} <= {other.pk}
+
+
 def test_the_loans_index_sends_the_borrower_home(client, loan):
     client.force_login(loan.borrower)
     response = client.get(reverse("servicing_portal:loans"))

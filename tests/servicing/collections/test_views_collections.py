@@ -330,3 +330,27 @@ def test_the_product_filter_lists_the_product_table_without_reading_the_loans(cl
     assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"]]
     filtered = client.get(reverse("collections:queue"), {"product": later.product_code}).content.decode()
     assert re.findall(r'href="/staff/collections/loans/\d+/">([^<]+)</a>', filtered) == [later.loan_number]
+
+
+def _history(loan, as_of: date, days: int) -> None:
+    DelinquencyHistory.objects.create(
+        loan=loan,
+        as_of=as_of,
+        days_past_due=days,
+        bucket_from="1-29",
+        bucket_to="30-59",
+        status_from="delinquent",
+        status_to="delinquent",
+    )
+
+
+def test_the_loan_page_shows_its_own_delinquency_history_latest_first(client, loan):
+    other = delinquent_loan()
+    _history(loan, date(2027, 1, 31), 30)
+    _history(loan, date(2027, 2, 28), 58)
+    _history(other, date(2027, 2, 14), 44)
+    client.force_login(user_with_role(roles.COLLECTOR))
+    page = client.get(reverse("collections:loan", args=[loan.pk])).content.decode()
+    table = re.search(r'<table[^>]*data-testid="history">.*?</table>', page, re.S)
+    assert table is not None
+    assert re.findall(r"<tr><td>([\d-]+)</td>", table.group(0)) == ["2027-02-28", "2027-01-31"]
