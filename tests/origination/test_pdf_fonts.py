@@ -153,10 +153,25 @@ def test_a_kept_font_subset_deflates_to_zlibs_bytes_alone_or_with_more_data():
     assert _deflated([subset]) == _zlib([subset])  # the second time from what the first kept
     assert _deflated([subset, b"more data"]) == _zlib([subset, b"more data"])
     assert _deflated([b"a page stream"]) == _zlib([b"a page stream"])
-    assert _deflated([bytes(subset)]) == _zlib([subset])  # equal bytes, another object: deflated as any data
+    copy = bytes(bytearray(subset))  # equal bytes, another object: deflated as any data
+    assert copy is not subset
+    assert _deflated([copy]) == _zlib([subset])
 
 
 def test_pdf_render_subsets_fonts_through_pdf_fonts_and_pydyf_deflates_through_the_deflater():
     _letter("Ann Lee")
     assert weasyprint.pdf.fonts.Font._harfbuzz_subset is pdf_fonts._subset
     assert isinstance(pydyf.zlib.compressobj(level=9), pdf_fonts.Deflater)
+
+
+def test_a_kept_font_subset_is_deflated_once_per_process(monkeypatch):
+    _letter("Ann Lee")
+    [subset, *_] = pdf_fonts._kept.values()
+    first = _deflated([subset])
+    compressors = []
+    original = zlib.compressobj
+    monkeypatch.setattr(zlib, "compressobj", lambda *args, **kwargs: compressors.append(1) or original(*args, **kwargs))
+    assert _deflated([subset]) == first
+    assert compressors == []
+    _deflated([b"a page stream"])
+    assert compressors == [1]
