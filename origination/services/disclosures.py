@@ -27,7 +27,7 @@ from lending.core.services import audit_record
 from lending.finance import escrow
 from origination.models import Application, Disclosure
 from origination.models.choices import DisclosureRule
-from origination.services import pdf_lines, pdf_styles, pdf_text
+from origination.services import pdf_fonts, pdf_lines, pdf_styles, pdf_text
 from origination.services.compliance import compliance_run
 from origination.services.figures import DisclosureError, LoanFigures, figures_for
 from origination.services.figures import (  # re-exported: the demo seeds closings with it
@@ -129,6 +129,7 @@ def pdf_render_pages(
     pdf_text.install()
     pdf_lines.install()
     pdf_styles.install()
+    pdf_fonts.install()
     fonts = _font_config()
     sheets = [_stylesheet(path) for path in stylesheets]
     document = _html_class()(string=html, base_url=str(settings.BASE_DIR)).render(stylesheets=sheets, font_config=fonts)
@@ -148,7 +149,9 @@ class _DeflateAtLevel(types.ModuleType):
 
     @staticmethod
     def compressobj(level: int = PDF_DEFLATE_LEVEL, *args: Any, **kwargs: Any) -> Any:
-        return zlib.compressobj(PDF_DEFLATE_LEVEL, *args, **kwargs)
+        if args or kwargs:
+            return zlib.compressobj(PDF_DEFLATE_LEVEL, *args, **kwargs)
+        return pdf_fonts.Deflater(PDF_DEFLATE_LEVEL)  # an embedded font's subset deflated once per process
 
 
 def _deflate_at_default_level() -> None:

@@ -20,6 +20,9 @@ _ONE_LAYOUT = ("pre", "pre-line")
 # Characters Pango may break a line at, WeasyPrint sizes apart (tabs) or hyphenates at (soft hyphens), besides the
 # newline that ends the line.
 _OTHER_BREAKS = frozenset("\r\t\x0b\x0c\x85\xad\u2028\u2029")
+# What Pango ends a paragraph at (pango_find_paragraph_boundary: newline, carriage return, U+2029), with the other
+# separators WeasyPrint or Pango may treat alike, to be safe.
+_PARAGRAPH_SEPARATORS = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
 _original: Any = None
 _original_layout: Any = None
 _kept_layout: Any = None
@@ -98,12 +101,28 @@ def _kept_layout_class() -> type:
         layout go once a line is broken and makes it again, the same, to draw the line."""
 
         drawn = False
+        one_line = False  # the layout as last made holds its whole text on one line
 
         def deactivate(self) -> None:
             if self.drawn or not _drawn_alike(self.style):
                 super().deactivate()
-            else:  # kept: as drawing makes it, with no width (a line is broken already)
+            elif not self.one_line:  # kept: as drawing makes it, with no width (a line is broken already)
                 pango.pango_layout_set_width(self.layout, -1)
+            # A layout whose text all fits on its one line is the same with or without a width: a width unset
+            # would only have it laid out again to draw it.
+
+        def get_first_line(self) -> tuple[Any, int | None]:
+            first_line, index = super().get_first_line()
+            self.one_line = index is None
+            return first_line, index
+
+        def set_text(self, text: str, justify: bool = False) -> None:
+            self.one_line = False
+            super().set_text(text, justify)
+            # Drawing puts a layout in single-paragraph mode, and a layout whose mode changes is laid out again.
+            # Text without a paragraph separator lays out the same in either mode: set it now, before the layout
+            # is first made, and drawing's change is none (a line WeasyPrint broke was laid out twice).
+            pango.pango_layout_set_single_paragraph_mode(self.layout, _PARAGRAPH_SEPARATORS.isdisjoint(self.text))
 
         def reactivate(self, style: Any) -> None:
             self.drawn = True

@@ -151,3 +151,23 @@ def test_a_document_drawn_twice_draws_its_kept_lines_the_same_the_second_time(mo
     _weasyprints_own(monkeypatch)
     theirs = disclosures._html_class()(string=html).render(font_config=disclosures._font_config()).write_pdf()
     assert first == second == theirs
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # Lines WeasyPrint breaks, drawn from the layout that broke them: a wrapped paragraph's lines, one-line
+        # cells (left, right and centred), right-to-left text, a word wider than its box, wrapping spaces.
+        "<p style='width: 50mm'>A paragraph of words long enough to wrap over three or four lines of its box.</p>"
+        "<table style='width: 120mm'><tr><td>Unpaid principal</td><td style='text-align: right'>$1,234.56</td>"
+        "<td style='text-align: center'>centred</td></tr></table>",
+        "<p dir='rtl' style='width: 40mm; text-align: right'>שלום עולם, טקסט מימין לשמאל שעובר שורה</p>"
+        "<p dir='rtl'>مرحبا بالعالم</p><p style='direction: rtl'>mixed עברית and English</p>",
+        "<p style='width: 15mm'>Supercalifragilisticexpialidocious then   spaces   between</p>"
+        "<p style='width: 60mm'>ends with spaces   </p><p>one line</p>",
+    ],
+)
+def test_lines_weasyprint_breaks_read_the_same_drawn_from_their_kept_layouts(html, monkeypatch):
+    ours = _render(html)
+    _weasyprints_own(monkeypatch)
+    assert _render(html) == ours
