@@ -88,7 +88,7 @@ def test_amounts_dates_and_nulls_are_written_to_the_cent_and_the_day():
 
 
 def test_text_with_quotes_backslashes_commas_braces_and_the_word_null_is_written_as_given():
-    """Text columns go to PostgreSQL as array text too (``array_text``): every string comes back whole."""
+    """Every string comes back whole, whatever array a text column goes to PostgreSQL in."""
     names = ['say "hi"', "back\\slash", "a, {b}", "NULL", "  spaced  ", ""]
     users = [UserFactory() for _ in names]
     for user, name in zip(users, names, strict=True):
