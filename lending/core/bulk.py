@@ -128,14 +128,16 @@ def array_text(values: Sequence[Any]) -> str:
     element's type, which for a payment's dozen small arrays cost more Python than the statement's other values
     together. A number or a date goes as its text (PostgreSQL's input for the column, with no comma, brace, quote
     or space in it); anything else is quoted, so a string is read whole."""
-    return "{" + ",".join(_element(value) for value in values) + "}"
+    return (
+        "{"
+        + ",".join(
+            "NULL" if value is None else str(value) if type(value) in _UNQUOTED else _quoted(value) for value in values
+        )
+        + "}"
+    )
 
 
-def _element(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if type(value) in _UNQUOTED:
-        return str(value)
+def _quoted(value: Any) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
