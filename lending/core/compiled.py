@@ -57,6 +57,17 @@ class CompiledQuery(Generic[M]):
         rows = _fetch_converted(compiled.sql, params, compiled.converters)
         return [_instance(compiled, row) for row in rows]
 
+    def send(self, **values: Any) -> Sent[M]:
+        """Run the query now and build its rows when ``Sent.rows`` is called: inside PostgreSQL's pipeline mode
+        (``fetch_together``) the statement goes out with the ones after it and its rows are read with theirs."""
+        if connection.vendor != "postgresql":
+            return Sent(self.fetch(**values))
+        compiled = self._compiled or self._compile()
+        params = [value if name is None else values[name] for name, value in compiled.params]
+        cursor = connection.cursor()
+        cursor.execute(compiled.sql, params)
+        return Sent(compiled, cursor)
+
     def _compile(self) -> _Compiled:
         with self._lock:
             if self._compiled is None:
@@ -90,6 +101,36 @@ class CompiledQuery(Generic[M]):
             fields=len(fields),
             annotations=annotations,
         )
+
+
+class Sent(Generic[M]):
+    """A ``CompiledQuery`` run whose rows are read later (``rows``): its model instances, once."""
+
+    def __init__(self, compiled: _Compiled | list[M], cursor: Any = None) -> None:
+        self._compiled = compiled
+        self._cursor = cursor
+
+    def rows(self) -> list[M]:
+        compiled = self._compiled
+        if not isinstance(compiled, _Compiled):  # evaluated as a queryset (not PostgreSQL)
+            return compiled
+        with self._cursor as cursor:
+            rows = cursor.fetchall()
+        if compiled.converters:
+            rows = [_converted(row, compiled.converters) for row in rows]
+        return [_instance(compiled, row) for row in rows]
+
+
+def fetch_together(*queries: tuple[CompiledQuery[Any], dict[str, Any]]) -> list[list[Any]]:
+    """The rows of each ``(query, values)``, run in order in one round trip to the server: on PostgreSQL in
+    psycopg's pipeline mode (each statement still sees what the ones before it did, as its own snapshot is taken
+    when it starts); elsewhere one after another."""
+    if connection.vendor != "postgresql":
+        return [query.fetch(**values) for query, values in queries]
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        sent = [query.send(**values) for query, values in queries]
+    return [one.rows() for one in sent]
 
 
 def _instance(compiled: _Compiled, row: tuple[Any, ...]) -> Any:

@@ -63,7 +63,8 @@ class ImportLine(models.Model):
         POSTED = "posted", "Posted"
         DUPLICATE = "duplicate", "Already posted"
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="lines")
+    # No index of its own: import_line_unique_number (batch, line number) leads with it and serves every look-up.
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_number = models.PositiveIntegerField(help_text="The row's line in the file (the header is line 1).")
     raw = models.JSONField(default=dict, help_text="The row as read, column -> text.")
     parsed = models.JSONField(default=dict, help_text="The validated fields (amounts and dates as text).")

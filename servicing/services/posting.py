@@ -155,13 +155,13 @@ def _dues_chosen(loan_id: int, effective_date: date) -> QuerySet[Installment]:
     return owing.filter(Q(due_date__lte=effective_date) | Q(pk=Subquery(upcoming))).order_by("due_date", "number")
 
 
-_DUES_CHOSEN = CompiledQuery(_dues_chosen, loan_id=int, effective_date=date)
+DUES_CHOSEN = CompiledQuery(_dues_chosen, loan_id=int, effective_date=date)
 
 
 def _dues(loan: LoanAccount, effective_date: date) -> tuple[list[alloc.InstallmentDue], dict[int, Installment]]:
     """The unpaid installments due on or before ``effective_date`` and the next one billed, as what they still
     owe: a payment made a few days before its due date pays that installment instead of curtailing principal."""
-    chosen = _DUES_CHOSEN.fetch(loan_id=loan.pk, effective_date=effective_date)
+    chosen = DUES_CHOSEN.fetch(loan_id=loan.pk, effective_date=effective_date)
     return dues_of(loan, chosen), {i.number: i for i in chosen}
 
 

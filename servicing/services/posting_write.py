@@ -29,7 +29,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from lending.core.bulk import array_text, bulk_update_rows
-from lending.core.compiled import CompiledQuery
+from lending.core.compiled import CompiledQuery, fetch_together
 from lending.core.models import AuditEvent
 from lending.core.services import audit_ids_set, audit_insert_sql, audit_record_many
 from lending.finance import allocation as alloc
@@ -44,17 +44,21 @@ _GENERIC_PLANS = Func(
 _PLANS_RESET = "set_config('plan_cache_mode', NULL, true)"
 
 
-def loan_lock_posting(loan: LoanAccount) -> LoanAccount:
-    """``loan_lock`` for a posting: on PostgreSQL the rest of the transaction is planned generically, until
-    ``loan_save_posted`` (or ``plans_reset``) sets the plan mode back."""
+def loan_lock_posting(
+    loan: LoanAccount, *reads: tuple[CompiledQuery[Any], dict[str, Any]]
+) -> tuple[LoanAccount, list[list[Any]]]:
+    """``loan_lock`` for a posting, and the rows of ``reads`` (``(query, values)``) run after the lock, under it:
+    on PostgreSQL in the same round trip as the lock and its transaction's BEGIN (``fetch_together``), and the rest
+    of the transaction is planned generically, until ``loan_save_posted`` (or ``plans_reset``) sets the plan mode
+    back."""
     if connection.vendor != "postgresql":
-        return loan_lock(loan)
+        return loan_lock(loan), [query.fetch(**values) for query, values in reads]
     if not connection.in_atomic_block:  # as loan_lock refuses it: the lock would end with the statement
         raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-    found = _LOAN_LOCK_GENERIC.fetch(loan_id=loan.pk)
+    found, *rows = fetch_together((_LOAN_LOCK_GENERIC, {"loan_id": loan.pk}), *reads)
     if not found:
         raise LoanAccount.DoesNotExist(f"no loan {loan.pk}")
-    return found[0]
+    return found[0], rows
 
 
 _LOAN_LOCK_GENERIC = CompiledQuery(

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crm.models import Lead
-from lending.core.bulk import bulk_update_rows
+from lending.core.bulk import array_text, bulk_update_rows
 from lending.core.models import User
 from tests.core.factories import UserFactory
 from tests.crm.factories import LeadFactory
@@ -85,3 +85,24 @@ def test_amounts_dates_and_nulls_are_written_to_the_cent_and_the_day():
         (Decimal("0.00"), Decimal("5.00"), None),
         (Decimal("10.00"), Decimal("100.10"), date(999, 1, 2)),
     ]
+
+
+def test_text_with_quotes_backslashes_commas_braces_and_the_word_null_is_written_as_given():
+    """Every string comes back whole, whatever array a text column goes to PostgreSQL in."""
+    names = ['say "hi"', "back\\slash", "a, {b}", "NULL", "  spaced  ", ""]
+    users = [UserFactory() for _ in names]
+    for user, name in zip(users, names, strict=True):
+        user.first_name, user.last_name = name, name[::-1]
+    bulk_update_rows(User, users, ["first_name", "last_name"])
+    stored = dict(User.objects.filter(pk__in=[u.pk for u in users]).values_list("pk", "first_name"))
+    assert [stored[u.pk] for u in users] == names
+    assert [User.objects.get(pk=u.pk).last_name for u in users] == [name[::-1] for name in names]
+
+
+def test_array_text_writes_numbers_and_dates_bare_and_quotes_everything_else():
+    from datetime import date
+    from decimal import Decimal
+
+    values = [7, Decimal("-12.50"), date(2026, 12, 1), None, 'a "b"', "c\\d", True]
+    assert array_text(values) == '{7,-12.50,2026-12-01,NULL,"a \\"b\\"","c\\\\d","True"}'
+    assert array_text([]) == "{}"

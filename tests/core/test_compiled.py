@@ -5,10 +5,13 @@ are the rows ``audit_record`` writes."""
 from datetime import date
 
 import pytest
+from django.db import DataError, connection, transaction
 from django.db.models import CharField, F, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Upper
+from psycopg import pq
 
-from lending.core.compiled import CompiledQuery, CompiledRowsByIds
+from lending.core.compiled import CompiledQuery, CompiledRowsByIds, fetch_together
 from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record_many
 from tests.core.factories import UserFactory
@@ -102,6 +105,47 @@ def test_rows_by_ids_refuse_a_query_that_is_not_values_or_does_not_carry_the_ids
         CompiledRowsByIds(lambda ids: User.objects.filter(pk__in=ids)).fetch([user.pk])  # model rows, not values
     with pytest.raises(ValueError, match="cannot be compiled once"):
         CompiledRowsByIds(lambda ids: User.objects.filter(pk__gt=0).values("id")).fetch([user.pk])  # no ids
+
+
+def test_queries_fetched_together_give_each_querys_own_rows_in_order():
+    ann, bob, ann_too = UserFactory(first_name="Ann"), UserFactory(first_name="Bob"), UserFactory(first_name="Ann")
+    by_name = CompiledQuery(_by_name, first_name=str, joined_after=date)
+    labelled = CompiledQuery(_labelled, pk=int)
+    since = date(2000, 1, 1)
+    found = fetch_together(
+        (by_name, {"first_name": "Ann", "joined_after": since}),
+        (labelled, {"pk": bob.pk}),
+        (by_name, {"first_name": "Cy", "joined_after": since}),
+        (by_name, {"first_name": "Bob", "joined_after": since}),
+    )
+    assert found == [[ann, ann_too], [bob], [], [bob]]
+    assert [(u.email, u.date_joined) for u in found[0]] == [
+        (ann.email, ann.date_joined),
+        (ann_too.email, ann_too.date_joined),
+    ]
+    assert found[1][0].label == f"Bob <{bob.email}>"
+    assert fetch_together() == []
+
+
+@pytest.mark.postgres
+def test_queries_fetched_together_go_to_the_server_in_one_pipeline_and_an_error_is_djangos():
+    ann = UserFactory(first_name="Ann")
+    by_name = CompiledQuery(_by_name, first_name=str, joined_after=date)
+    modes = []
+
+    def record(execute, sql, params, many, context):
+        modes.append(connection.connection.pgconn.pipeline_status)
+        return execute(sql, params, many, context)
+
+    values = {"first_name": "Ann", "joined_after": date(2000, 1, 1)}
+    with connection.execute_wrapper(record):
+        assert fetch_together((by_name, values), (by_name, values)) == [[ann], [ann]]
+    assert modes == [pq.PipelineStatus.ON, pq.PipelineStatus.ON]
+    assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
+    broken = CompiledQuery(lambda pk: User.objects.filter(pk=pk).annotate(boom=RawSQL("1 / 0", ())), pk=int)
+    with pytest.raises(DataError, match="division by zero"), transaction.atomic():
+        fetch_together((by_name, values), (broken, {"pk": ann.pk}))
+    assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
 
 
 def test_audit_rows_written_in_bulk_are_those_audit_record_writes():

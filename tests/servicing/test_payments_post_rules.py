@@ -248,6 +248,38 @@ def test_payment_posted_is_sent_once_committed_and_the_receipt_notice_only_when_
         payment_posted.disconnect(dispatch_uid="test_payments_post_rules")
 
 
+def test_a_receiver_of_payment_posted_from_payments_only_hears_of_each_committed_posting(
+    django_capture_on_commit_callbacks,
+):
+    loan = boarded_loan()
+    LoanAccount.objects.filter(pk=loan.pk).update(notify_payment_received=False)
+    sent = []
+
+    def receiver(sender, loan, transaction, actor, **kwargs):
+        sent.append((sender, loan.pk, transaction.pk))
+
+    payment_posted.connect(receiver, sender=LoanTransaction, dispatch_uid="test_payments_post_rules_sender")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            txn = _pay(LoanAccount.objects.get(pk=loan.pk), "100.00", "heard")
+    finally:
+        payment_posted.disconnect(sender=LoanTransaction, dispatch_uid="test_payments_post_rules_sender")
+    assert sent == [(LoanTransaction, loan.pk, txn.pk)]
+
+
+def test_a_payment_with_no_receiver_of_payment_posted_leaves_nothing_to_run_on_commit(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    loan = boarded_loan()
+    LoanAccount.objects.filter(pk=loan.pk).update(notify_payment_received=False)
+    monkeypatch.setattr(payment_posted, "receivers", [])  # whatever another app connected
+    monkeypatch.setattr(payment_posted, "sender_receivers_cache", {})
+    with django_capture_on_commit_callbacks() as callbacks:
+        txn = _pay(LoanAccount.objects.get(pk=loan.pk), "100.00", "unheard")
+    assert callbacks == []
+    assert LoanTransaction.objects.filter(pk=txn.pk, amount=D("100.00")).count() == 1
+
+
 # --- reversals -------------------------------------------------------------------------------------------------------
 
 

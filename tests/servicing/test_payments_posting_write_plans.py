@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
+from psycopg import pq
 
 from servicing.models import LoanAccount, LoanTransaction
 from servicing.services import payments
@@ -69,6 +70,31 @@ def test_a_payments_reads_and_writes_after_the_lock_run_as_generic_plans_and_the
     assert LoanTransaction.objects.get(pk=txn.pk).amount == Decimal("500.00")
 
 
+def test_a_payments_lock_and_its_reads_under_the_lock_go_to_the_server_together_and_the_writes_after():
+    loan = boarded_loan()
+    _pay(loan, "100.00", "first")  # the process's first posting also reads the chart's normal sides
+    seen = []
+
+    def record(execute, sql, params, many, context):
+        seen.append((sql.split(None, 1)[0], connection.connection.pgconn.pipeline_status == pq.PipelineStatus.ON))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        txn = _pay(loan, "500.00", "together")
+    assert seen == [
+        ("SAVEPOINT", False),
+        ("SELECT", True),  # the lock
+        ("SELECT", True),  # the key and the later payments
+        ("SELECT", True),  # the dues
+        ("WITH", False),  # the entry with its lines
+        ("WITH", False),  # the transaction, its allocation lines, the installments
+        ("WITH", False),  # the audit rows and the loan
+        ("RELEASE", False),
+    ]
+    assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
+    assert LoanTransaction.objects.get(pk=txn.pk).amount == Decimal("500.00")
+
+
 def test_a_repeated_key_sets_the_mode_back_before_returning_the_first_posting():
     loan = boarded_loan()
     first = _pay(loan, "500.00", "again")
@@ -79,6 +105,7 @@ def test_a_repeated_key_sets_the_mode_back_before_returning_the_first_posting():
         ("SAVEPOINT", SERVERS),
         ("SELECT", SERVERS),  # the lock
         ("SELECT", GENERIC),  # the key: posted before
+        ("SELECT", GENERIC),  # the dues, read with the lock (not used on a repeat)
         ("SELECT", GENERIC),  # the mode set back
         ("RELEASE", SERVERS),
     ]
@@ -91,14 +118,15 @@ def test_a_backdated_payment_replays_the_later_payments_under_the_servers_mode(m
     _pay(loan, "100.00", "later", when=date(2026, 12, 3))
     with _modes() as seen:
         _pay(loan, "50.00", "backdated", when=TODAY)
-    assert seen[:5] == [
+    assert seen[:6] == [
         ("SAVEPOINT", SERVERS),
         ("SELECT", SERVERS),  # the lock
         ("SELECT", GENERIC),  # the key and the later payment
+        ("SELECT", GENERIC),  # the dues, read with the lock (read again after the replay's unwinding)
         ("SELECT", GENERIC),  # the later payment's entry
         ("SELECT", GENERIC),  # the mode set back
     ]
-    assert {mode for _, mode in seen[5:]} == {SERVERS}  # the replay and the posting
+    assert {mode for _, mode in seen[6:]} == {SERVERS}  # the replay and the posting
     assert len(seen) > 10
     assert _mode() == SERVERS
 

@@ -12,7 +12,6 @@ from servicing.models import AllocationLine, Installment, JournalEntry, LoanAcco
 from servicing.services import payments
 from servicing.services.payments import PaymentError, payment_reverse
 from servicing.services.payments_batch import PaymentRequest, payments_post_many
-from servicing.services.replay import payments_after
 from tests.servicing.factories import boarded_loan
 from tests.servicing.factories_portal import set_today
 from tests.servicing.test_payments import TODAY, _assert_books, _lines, _pay
@@ -114,8 +113,11 @@ def _lose_the_race(monkeypatch):
     """As when another caller's posting of the same key commits while ours is on its way: under the loan's lock
     our look-up did not see it yet, so the unique key refuses our insert, our transaction rolls back whole, and
     we answer as a retry does."""
+    seen = payments._existing_and_later
     monkeypatch.setattr(
-        payments, "_existing_and_later", lambda key, loan, when: (None, payments_after(loan, effective_date=when))
+        payments,
+        "_existing_and_later",
+        lambda key, loan, found: seen(key, loan, [t for t in found if t.idempotency_key != key]),
     )
 
 

@@ -1,4 +1,4 @@
-"""Migrations servicing 0036 and 0039, core 0003 and 0004: the indexes no query reads are gone from the busiest
+"""Migrations servicing 0036, 0039 and 0040, core 0003 and 0004: the indexes no query reads are gone from the busiest
 tables, the indexes of optional references hold only the rows that have one, and the look-ups they seemed to serve
 still go through an index."""
 
@@ -99,3 +99,19 @@ def test_a_users_rows_and_a_replays_lines_are_still_found_through_an_index():
     ):
         table = model._meta.db_table
         assert index in _plan(f"SELECT 1 FROM {table} WHERE {column} = %s", [7]), column  # noqa: S608
+
+
+def test_the_import_lines_keep_no_index_of_their_batch_alone_and_a_batchs_lines_are_found_through_an_index():
+    from servicing.models import ImportLine
+
+    assert _indexes("servicing_importline") == [
+        "import_line_batch_status_idx",
+        "import_line_unique_number",
+        "servicing_importline_loan_id_705fa4cf",
+        "servicing_importline_pkey",
+        "servicing_importline_transaction_id_d31d1ae8",
+    ]
+    by_batch = ImportLine.objects.filter(batch_id=7).values("id").query.sql_with_params()
+    assert "import_line_" in _plan(*by_batch)
+    # As PostgreSQL cascades a batch's deletion to its lines: by equality.
+    assert "import_line_" in _plan("SELECT 1 FROM servicing_importline WHERE batch_id = %s", [7])
