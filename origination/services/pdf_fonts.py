@@ -73,7 +73,7 @@ def _common(font: Any, identity: tuple[Any, ...]) -> frozenset[int]:
     """The font's glyph ids for ``COMMON_CHARACTERS`` it has (read from its character map once per process)."""
     glyphs = _common_glyphs.get(identity)
     if glyphs is None:
-        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+        from fontTools.ttLib import TTFont
 
         ttfont = TTFont(io.BytesIO(font.file_content), fontNumber=font.index, lazy=True)
         cmap = ttfont.getBestCmap() or {}

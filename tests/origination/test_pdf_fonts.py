@@ -11,6 +11,7 @@ import subprocess
 import zlib
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pydyf
 import pytest
@@ -64,7 +65,7 @@ def _weasyprints_own(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _fonts(pdf: bytes) -> list[dict]:
     """Each font of the page: its name, widths, text map and embedded font file."""
-    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    page: Any = PdfReader(io.BytesIO(pdf)).pages[0]
     fonts = []
     for key, ref in sorted(page["/Resources"]["/Font"].items()):
         font = ref.get_object()
@@ -82,7 +83,9 @@ def _fonts(pdf: bytes) -> list[dict]:
 
 
 def _page_stream(pdf: bytes) -> bytes:
-    return PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data()
+    contents = PdfReader(io.BytesIO(pdf)).pages[0].get_contents()
+    assert contents is not None
+    return contents.get_data()
 
 
 def test_letters_to_different_names_embed_the_same_font_files():
