@@ -89,3 +89,31 @@ def test_one_query_for_one_lead_or_many(django_assert_num_queries, leads):
     Lead.objects.exclude(referral_partner=None).delete()
     with django_assert_num_queries(1):
         assert lead_funnel(date(2027, 1, 1), date(2027, 1, 31)).total.leads == 4
+
+
+def _counts(rows):
+    return [(r.name, r.leads, r.applications, r.funded, r.funded_amount) for r in rows]
+
+
+def test_a_funding_counts_only_when_the_application_is_funded_and_to_the_cent():
+    """Two funded ($100,000.10 and $200,000.20: cents a float would not add up exactly) and one whose funding
+    stands but whose application is no longer funded (neither counted as funded nor in the amount)."""
+    kim = PartnerFactory(name="Agent Kim")
+    LeadFactory(
+        created_at=datetime(2027, 5, 15, 12, tzinfo=UTC),
+        referral_partner=kim,
+        application=_application("funded", "100000.10"),
+    )
+    LeadFactory(created_at=datetime(2027, 5, 15, 12, tzinfo=UTC), application=_application("funded", "200000.20"))
+    LeadFactory(
+        created_at=datetime(2027, 5, 15, 12, tzinfo=UTC),
+        referral_partner=kim,
+        application=_application("closing", "50000.05"),
+    )
+    LeadFactory(created_at=datetime(2027, 5, 15, 12, tzinfo=UTC))
+    funnel = lead_funnel(date(2027, 5, 1), date(2027, 5, 31))
+    assert _counts(funnel.partners) == [
+        ("Agent Kim", 2, 2, 1, D("100000.10")),
+        ("No referral partner", 2, 1, 1, D("200000.20")),
+    ]
+    assert _counts([funnel.total]) == [("All leads", 4, 3, 2, D("300000.30"))]
