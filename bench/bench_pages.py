@@ -93,7 +93,9 @@ def main() -> None:
     client.force_login(_staff())
     loan = LoanAccount.objects.filter(loan_number__startswith=f"{PREFIX}-").order_by("pk")[50]
     total = LoanAccount.objects.count()
-    deep = max(1, total // 100)  # the admin's last page (100 a page): a page past the end is an error there
+    # A deep admin page by number: past the 5,000 rows the admin's pages show (50 a page), CappedPaginator
+    # answers with the last page shown; below that, a page past the end would be an error.
+    deep = max(1, total // 100)
     print(f"loan accounts: {total:,}", flush=True)
     pages = (
         ("servicing loan list", "/staff/servicing/"),
