@@ -47,6 +47,10 @@ def _plan(sql: str, params: list) -> str:
 def test_a_loans_payments_and_a_key_are_still_found_through_an_index():
     from servicing.models import LoanTransaction
 
+    # Earlier tests' rolled-back payments leave pages in the key's index, so on an empty table a full scan of the
+    # smaller loan index could cost the same as the key look-up: rebuilt, each index is as it is on a fresh table.
+    with connection.cursor() as cursor:
+        cursor.execute("REINDEX TABLE servicing_loantransaction")
     by_loan = LoanTransaction.objects.filter(loan_id=1).order_by().values("id").query.sql_with_params()
     assert "loan_txn_loan_date_idx" in _plan(*by_loan)
     by_key = LoanTransaction.objects.filter(idempotency_key="k").values("id").query.sql_with_params()
