@@ -4,19 +4,24 @@ drafts autopay did not make. Servicers and managers only; bank numbers are never
 
 from django.contrib import admin, messages
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.formats import date_format
 
 from lending.core import roles
 from lending.core.admin_money import MoneyAdminMixin
 from lending.core.templatetags.money import format_money
-from servicing.ach_processor.nacha import NachaError
-from servicing.models import AutopayEnrollment, AutopaySkippedDraft, PendingPayment
-from servicing.selectors.ach_file import ach_file_render, payment_settlement_date
-from servicing.services import ach
+from servicing.models import AchFile, AutopayEnrollment, AutopaySkippedDraft, PendingPayment
+from servicing.selectors.ach_file import payment_settlement_date
+from servicing.services import ach, ach_files
 
 SERVICER_ROLES = (roles.SERVICER, roles.MANAGER)
 ACCOUNT_FIELDS = ("account_holder", "account_type", "account_last4")
+
+
+def ach_file_download(made: AchFile) -> HttpResponse:
+    """The file as kept when it was made, as a download."""
+    response = HttpResponse(made.content, content_type="text/plain; charset=us-ascii")
+    response["Content-Disposition"] = f'attachment; filename="{made.download_name}"'
+    return response
 
 
 class ServicerOnlyReadOnly(MoneyAdminMixin):
@@ -57,6 +62,7 @@ class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
         "transaction",
         "settled_on",
         "return_code",
+        "sent_in",
         "processor_label",
     )
     list_filter = ("status", "return_code", "is_sandbox", "directive", "scheduled_date")
@@ -83,12 +89,17 @@ class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
         "installment",
         "processor_label",
         "trace_number",
+        "ach_file",
         "return_code",
         "returned_on",
         "return_fee_entry",
     )
     readonly_fields = fields
     actions = ("settle_selected", "nacha_file")
+
+    @admin.display(description="Sent in", ordering="ach_file")
+    def sent_in(self, obj) -> str:
+        return f"ACH file {obj.ach_file_id}" if obj.ach_file_id else "-"
 
     @admin.display(description="Processor")
     def processor_label(self, obj) -> str:
@@ -104,10 +115,9 @@ class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
 
     @admin.action(description="NACHA file of the selected payments (one settlement date)", permissions=("settle",))
     def nacha_file(self, request, queryset):
-        """Download the bank file of the selection, effective on its settlement date."""
-        payments = list(
-            PendingPayment.objects.filter(pk__in=queryset.values("pk")).select_related("loan").order_by("pk")
-        )
+        """Make, record and download the bank file of the selection, effective on its settlement date. A debit
+        goes in one file only; a file already made is downloaded again from ACH files."""
+        payments = list(queryset.order_by("pk"))
         days = {payment_settlement_date(p) for p in payments}
         if len(days) != 1:
             self.message_user(
@@ -116,15 +126,14 @@ class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
                 messages.ERROR,
             )
             return None
-        day = days.pop()
         try:
-            text = ach_file_render(settlement_date=day, created=timezone.localtime(), payments=payments)
-        except NachaError as exc:
-            self.message_user(request, f"The NACHA file cannot be written: {exc}", messages.ERROR)
+            made = ach_files.ach_file_create(
+                settlement_date=days.pop(), actor=request.user, payment_ids=[p.pk for p in payments]
+            )
+        except ach.AchError as exc:
+            self.message_user(request, f"No NACHA file was made: {exc.message}.", messages.ERROR)
             return None
-        response = HttpResponse(text, content_type="text/plain; charset=us-ascii")
-        response["Content-Disposition"] = f'attachment; filename="ach-{day.isoformat()}.txt"'
-        return response
+        return ach_file_download(made)
 
     @admin.action(description="Settle selected (post them as received today)", permissions=("settle",))
     def settle_selected(self, request, queryset):
@@ -150,6 +159,51 @@ class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
                     f"as transaction {txn.pk}",
                     messages.SUCCESS,
                 )
+
+
+@admin.register(AchFile)
+class AchFileAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
+    """The NACHA files made, as sent: each downloads again byte for byte."""
+
+    list_display = (
+        "id",
+        "created_on",
+        "file_id_modifier",
+        "settlement_date",
+        "entry_count",
+        "total",
+        "is_sandbox",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("settlement_date",)
+    list_select_related = ("created_by",)
+    fields = (
+        "settlement_date",
+        "created_on",
+        "file_id_modifier",
+        "entry_count",
+        "total",
+        "is_sandbox",
+        "created_by",
+        "created_at",
+    )
+    readonly_fields = fields
+    actions = ("download_again",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content")
+
+    def has_settle_permission(self, request) -> bool:
+        return self._is_servicer(request)
+
+    @admin.action(description="Download the selected file again (as sent)", permissions=("settle",))
+    def download_again(self, request, queryset):
+        files = list(AchFile.objects.filter(pk__in=queryset.values("pk"))[:2])
+        if len(files) != 1:
+            self.message_user(request, "Select one file to download.", messages.ERROR)
+            return None
+        return ach_file_download(files[0])
 
 
 @admin.register(AutopayEnrollment)

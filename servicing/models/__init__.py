@@ -1,7 +1,7 @@
 """Servicing tables, one module per sub-domain."""
 
 from servicing.models.accrual import BillingRecord, InterestAccrual
-from servicing.models.ach import AutopayEnrollment, AutopaySkippedDraft, PendingPayment, ReturnCode
+from servicing.models.ach import AchFile, AutopayEnrollment, AutopaySkippedDraft, PendingPayment, ReturnCode
 from servicing.models.boarding import FundedApplication
 from servicing.models.charge_off import ChargeOff, Recovery
 from servicing.models.collections import ContactAttempt, PromiseToPay
@@ -28,6 +28,7 @@ from servicing.models.roll_rates import RollRateRestatement, RollRateSnapshot, R
 from servicing.models.statements import Statement
 
 __all__ = [
+    "AchFile",
     "AllocationLine",
     "AutopayEnrollment",
     "AutopaySkippedDraft",

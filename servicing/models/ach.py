@@ -113,6 +113,39 @@ class AutopayEnrollment(BankAccount):
         return self.active and self.suspended_on is not None
 
 
+class AchFile(models.Model):
+    """A NACHA file made for the bank: its exact text, kept as sent, and the payments in it (``PendingPayment.
+    ach_file``). A payment goes in one file only, so a second file of the day holds only what the first did not;
+    a file is downloaded again from here, never remade. ``file_id_modifier`` tells apart the files made on one
+    day (File Header position 34, A-Z then 0-9)."""
+
+    settlement_date = models.DateField(help_text="The effective entry date: the day the debits settle.")
+    created_on = models.DateField(help_text="The File Creation Date of the header (local).")
+    file_id_modifier = models.CharField(max_length=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entry_count = models.PositiveIntegerField()
+    total = models.DecimalField(**MONEY)
+    is_sandbox = models.BooleanField(default=False)
+    content = models.TextField(help_text="The file as sent, byte for byte (ASCII).")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["created_on", "file_id_modifier"], name="ach_file_one_modifier_a_day"),
+            models.CheckConstraint(condition=Q(entry_count__gt=0, total__gt=0), name="ach_file_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ACH file {self.pk} ({self.file_id_modifier}, made {self.created_on}, settling {self.settlement_date})"
+
+    @property
+    def download_name(self) -> str:
+        return f"ach-{self.settlement_date.isoformat()}-{self.created_on:%Y%m%d}{self.file_id_modifier}.txt"
+
+
 class PendingPayment(BankAccount):
     """A one-time ACH payment the borrower scheduled: not posted until it settles (then ``transaction`` is the
     posting). ``idempotency_key`` is unique, so a double-submitted form records one payment."""
@@ -160,6 +193,14 @@ class PendingPayment(BankAccount):
     returned_on = models.DateField(null=True, blank=True)
     return_fee_entry = models.OneToOneField(
         JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="returned_ach_payment"
+    )
+    ach_file = models.ForeignKey(
+        AchFile,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        help_text="The NACHA file this debit was sent to the bank in; a payment is in one file at most.",
     )
 
     class Meta:

@@ -20,11 +20,13 @@ def originator() -> Originator:
 
 
 def ach_file_payments(settlement_date: date) -> list[PendingPayment]:
-    """The payments of the file for ``settlement_date``: those settled that day (returned since or not) and those
-    still pending whose settlement day it is, in id order."""
+    """The payments to send in a file for ``settlement_date``: those in no file yet that settled that day (returned
+    since or not) or are still pending and settle that day, in id order."""
     due = Q(status=PendingPayment.Status.PENDING, scheduled_date__lte=latest_scheduled_settling_by(settlement_date))
     return list(
-        PendingPayment.objects.filter(Q(settled_on=settlement_date) | due).select_related("loan").order_by("pk")
+        PendingPayment.objects.filter(Q(settled_on=settlement_date) | due, ach_file__isnull=True)
+        .select_related("loan")
+        .order_by("pk")
     )
 
 

@@ -217,12 +217,18 @@ def _set_status(pending: PendingPayment, locked: PendingPayment, actor: User | N
 
 
 def ach_payment_cancel(*, pending: PendingPayment, actor: User) -> PendingPayment:
-    """Cancel a payment that has not settled. Refused once it has settled, been returned or been cancelled."""
+    """Cancel a payment that has not settled. Refused once it has settled, been returned or been cancelled, or
+    once it is in a NACHA file (``ach_files``): the bank has it then."""
     with transaction.atomic():
         locked = _lock_pending(pending)
         if locked.status != Status.PENDING:
             raise AchError(
                 f"this payment is {locked.get_status_display().lower()}; only a pending payment can be cancelled"
+            )
+        if locked.ach_file_id is not None:
+            raise AchError(
+                "this payment was sent to the bank in today's or an earlier ACH file and can no longer be cancelled "
+                "here; ask the bank to stop it, or record its return when it comes back"
             )
         _set_status(pending, locked, actor, status=Status.CANCELLED)
         audit_record(

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from lending.core import roles
-from servicing.models import LoanTransaction, PendingPayment
+from servicing.models import AchFile, LoanTransaction, PendingPayment
 from servicing.services import ach
 from tests.core.factories import user_with_role
 from tests.money_asserts import cell_texts
@@ -154,7 +154,8 @@ def test_the_nacha_file_action_downloads_the_selection_of_one_settlement_date(cl
         reverse(CHANGELIST), {"action": "nacha_file", "_selected_action": [first.pk, second.pk], "index": 0}
     )
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="ach-2026-12-03.txt"'
+    made = AchFile.objects.get()
+    assert response["Content-Disposition"] == f'attachment; filename="ach-2026-12-03-{made.created_on:%Y%m%d}A.txt"'
     records = response.content.decode().split("\n")
     assert [r[:1] for r in records[:6]] == ["1", "5", "6", "6", "8", "9"]
     assert records[1][69:75] == "261203"  # effective entry date
@@ -167,7 +168,8 @@ def test_the_nacha_file_action_downloads_the_selection_of_one_settlement_date(cl
     assert "Select payments of one settlement date (the selection settles on 2 different days)." in [
         str(m) for m in mixed.context["messages"]
     ]
-    # The bank file is a download: it settles and posts nothing.
+    # The bank file is recorded as sent with its two debits; it settles and posts nothing.
+    assert sorted(made.payments.values_list("pk", flat=True)) == [first.pk, second.pk]
     assert set(PendingPayment.objects.values_list("status", flat=True)) == {"pending"}
     assert LoanTransaction.objects.count() == 0
 

@@ -10,6 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from servicing.ach_processor import nacha
 from servicing.ach_processor.nacha import NachaEntry, NachaError, Originator
@@ -251,16 +252,28 @@ def test_the_ach_file_command_writes_the_payments_settling_on_a_date(monkeypatch
     assert entry[79:94] == f"01100001{pending.pk:07d}"
     assert records[4][0] == "9"
     assert records[4][31:43] == "000000150000"
-    # Another date has no entry; the file is still well formed.
-    target = tmp_path / "empty.ach"
-    call_command("ach_file", "--date", "2026-12-03", "--output", str(target), stderr=StringIO())
-    assert target.read_text().split("\n")[1][1:13] == "000000000001"
+    # Another date has no debit to send: no file is made (an empty file is not sent to the bank).
+    with pytest.raises(CommandError, match=r"^No NACHA file was made: there is no ACH debit settling 2026-12-03 that"):
+        call_command("ach_file", "--date", "2026-12-03", "--output", str(tmp_path / "empty.ach"), stderr=StringIO())
+    assert not (tmp_path / "empty.ach").exists()
 
 
 @pytest.mark.django_db
-def test_the_ach_file_command_refuses_a_bad_date_or_file_id_modifier():
-    from django.core.management.base import CommandError
+def test_the_ach_file_command_refuses_a_bad_date_or_file_id_modifier(monkeypatch):
+    from servicing.services import ach
+    from tests.servicing.factories_portal import BANK, borrower_loan, set_today
 
+    set_today(monkeypatch, date(2026, 12, 1))
+    loan = borrower_loan()
+    ach.ach_payment_schedule(
+        loan=loan,
+        amount=D("10.00"),
+        scheduled_date=date(2026, 12, 3),
+        principal_only=False,
+        bank=BANK,
+        actor=loan.borrower,
+        idempotency_key="file-b",
+    )
     with pytest.raises(CommandError, match="--date: expected YYYY-MM-DD, got '2026-13-01'"):
         call_command("ach_file", "--date", "2026-13-01", stdout=StringIO())
     with pytest.raises(CommandError, match="--file-id-modifier is one letter"):
