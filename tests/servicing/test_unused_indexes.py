@@ -53,7 +53,9 @@ def test_a_loans_payments_and_a_key_are_still_found_through_an_index():
         cursor.execute("REINDEX TABLE servicing_loantransaction")
     by_loan = LoanTransaction.objects.filter(loan_id=1).order_by().values("id").query.sql_with_params()
     assert "loan_txn_loan_date_idx" in _plan(*by_loan)
-    by_key = LoanTransaction.objects.filter(idempotency_key="k").values("id").query.sql_with_params()
+    # Unordered, as ``get()`` asks: the model's default ordering would let the planner read the loan index in
+    # order and filter it, which on an empty table costs as little as the key look-up (CI of 992cbe4 and 608e7b4).
+    by_key = LoanTransaction.objects.filter(idempotency_key="k").order_by().values("id").query.sql_with_params()
     assert "servicing_loantransaction_idempotency_key_key" in _plan(*by_key)
 
 
