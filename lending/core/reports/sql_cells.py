@@ -16,7 +16,7 @@ from django.db.models import Case, Expression, F, Func, TextField, Value, When
 from django.db.models.functions import Cast
 from django.db.models.lookups import Exact
 
-from lending.core.reports.columns import FORMULA_START
+from lending.core.reports.columns import FORMULA_START, safe_text
 
 _TEXT = TextField()
 
@@ -47,14 +47,17 @@ _FORMULA_CHARS = ", ".join(f"chr({ord(c)})" if c in "\t\r" else _quoted(c) for c
 def text(source: Expression | F) -> Func:
     """``safe_text``: the value as text, quoted with ' when a spreadsheet would run it as a formula."""
     return _Template(
-        Cast(source, _TEXT), f"CASE WHEN LEFT({{x}}, 1) IN ({_FORMULA_CHARS}) THEN '''' || {{x}} ELSE {{x}} END"
+        Cast(source, _TEXT), f"CASE WHEN LEFT({{x}}, 1) IN ({_FORMULA_CHARS}) THEN '''' ELSE '' END || {{x}}"
     )
 
 
-def label(source: Expression | F, labels: Mapping[Any, str]) -> Func:
-    """``safe_text(labels.get(value, value))``: a code shown by its label (the code itself when it has none)."""
-    named = [When(Exact(source, code), then=Value(name, output_field=_TEXT)) for code, name in labels.items()]
-    return text(Case(*named, default=Cast(source, _TEXT), output_field=_TEXT))
+def label(source: Expression | F, labels: Mapping[Any, str]) -> Case:
+    """``safe_text(labels.get(value, value))``: a code shown by its label (the code itself when it has none). The
+    labels are made safe here, once; only a code without one is checked row by row."""
+    named = [
+        When(Exact(source, code), then=Value(safe_text(name), output_field=_TEXT)) for code, name in labels.items()
+    ]
+    return Case(*named, default=text(source), output_field=_TEXT)
 
 
 def money(source: Expression | F) -> Func:
