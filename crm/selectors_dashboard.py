@@ -1,7 +1,7 @@
 """The CRM dashboard's figures: lead funnel by stage and source, conversion rates, speed to first contact and the
-officer leaderboard. Set-based: one scan of the leads grouped by officer, source and stage, the median, the won
-leads' funded amounts and two small name lookups, whatever the number of leads. A manager sees every lead; a loan
-officer only their own.
+officer leaderboard. Set-based: one scan of the leads grouped by officer, source and stage, the median (its middle
+rows read from an index), the won leads' funded amounts and two small name lookups, whatever the number of leads. A
+manager sees every lead; a loan officer only their own.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, FloatField, QuerySet, Sum
-from django.db.models.functions import Extract
+from django.db.models import Count, DurationField, ExpressionWrapper, F, QuerySet, Sum
 
 from crm.models import Lead, LeadSource, Stage
 from crm.services.leads import is_manager
@@ -23,14 +21,6 @@ from lending.core.models import User
 PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
 DEFAULT_PERIOD = "90"
 _SPEED = ExpressionWrapper(F("first_contacted_at") - F("created_at"), output_field=DurationField())
-
-
-class _Median(Aggregate):
-    """PostgreSQL's exact median (percentile_cont), here over seconds: sorting numbers is cheaper than intervals."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
 
 
 def percent(part: int, whole: int) -> Decimal:
@@ -80,19 +70,19 @@ def dashboard_leads(user: User, *, since: datetime | None) -> QuerySet[Lead]:
 
 
 def _median_hours(leads: QuerySet[Lead], contacted: int) -> Decimal | None:
-    """Median hours from a lead's creation to its first contact, over the leads contacted (one query)."""
+    """Median hours from a lead's creation to its first contact, over the leads contacted: the middle one or two
+    in order of speed (one query). PostgreSQL walks the partial index on the speed (``crm_lead_speed_idx``) to the
+    middle and stops there, rather than sorting every contacted lead's speed (issue 15: a third of the page at
+    200,000 leads); the intervals are exact, and so is their mean to the microsecond."""
     if not contacted:
         return None
-    reached = leads.filter(first_contacted_at__isnull=False)
-    if connection.vendor == "postgresql":
-        median = timedelta(seconds=reached.aggregate(m=_Median(Extract(_SPEED, "epoch")))["m"])
-    else:  # the middle one or two by speed
-        middle = list(
-            reached.annotate(speed=_SPEED)
-            .order_by("speed")
-            .values_list("speed", flat=True)[(contacted - 1) // 2 : contacted // 2 + 1]
-        )
-        median = sum(middle, timedelta()) / len(middle)
+    middle = list(
+        leads.filter(first_contacted_at__isnull=False)
+        .annotate(speed=_SPEED)
+        .order_by("speed")
+        .values_list("speed", flat=True)[(contacted - 1) // 2 : contacted // 2 + 1]
+    )
+    median = sum(middle, timedelta()) / len(middle)
     return (Decimal(median.total_seconds()) / 3600).quantize(Decimal("0.1"), rounding="ROUND_HALF_UP")
 
 

@@ -140,6 +140,12 @@ class Lead(models.Model):
             models.Index(fields=["stage", "-created_at"], name="crm_lead_stage_idx"),
             models.Index(fields=["-created_at", "-id"], name="crm_lead_newest_idx"),
             models.Index(fields=["source", "created_at"], name="crm_lead_source_idx"),
+            # The dashboard's median speed to first contact: its middle rows in speed order, no sort of them all.
+            models.Index(
+                models.F("first_contacted_at") - models.F("created_at"),
+                name="crm_lead_speed_idx",
+                condition=Q(first_contacted_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(stage__in=Stage.values), name="crm_lead_stage_valid"),

@@ -17,16 +17,17 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, DecimalField, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Sum
 
 from lending.core import roles
 from lending.core.models import User
 from lending.core.selectors import users_with_role
+from lending.core.sql import money_sum
 from lending.finance.delinquency import DPD_BUCKETS
 from lending.finance.money import ZERO
-from servicing.models import ContactAttempt, LoanAccount, PromiseToPay
+from servicing.models import LoanAccount, PromiseToPay
 
 DELINQUENT_BUCKETS = DPD_BUCKETS[1:]  # 1-29 ... 120+
 ROLLS = tuple(pairwise(DPD_BUCKETS[1:]))  # (1-29, 30-59) ... (90-119, 120+)
@@ -137,38 +138,50 @@ def _previous_month_end(day: date) -> date:
     return _month_start(day) - timedelta(days=1)
 
 
+# Promises resolved this month and last, kept and broken, and the open ones: one pass, written out rather than built
+# by the ORM (nine filtered aggregates cost more to compile than to run, issue 15).
+PROMISES_SQL = """
+SELECT COUNT(*) FILTER (WHERE status = %s),
+    COUNT(*) FILTER (WHERE status = %s AND resolved_on >= %s AND resolved_on <= %s),
+    SUM(amount) FILTER (WHERE status = %s AND resolved_on >= %s AND resolved_on <= %s),
+    COUNT(*) FILTER (WHERE status = %s AND resolved_on >= %s AND resolved_on <= %s),
+    SUM(amount) FILTER (WHERE status = %s AND resolved_on >= %s AND resolved_on <= %s),
+    COUNT(*) FILTER (WHERE status = %s AND resolved_on >= %s AND resolved_on < %s),
+    SUM(amount) FILTER (WHERE status = %s AND resolved_on >= %s AND resolved_on < %s),
+    COUNT(*) FILTER (WHERE status = %s AND resolved_on >= %s AND resolved_on < %s),
+    SUM(amount) FILTER (WHERE status = %s AND resolved_on >= %s AND resolved_on < %s)
+FROM servicing_promisetopay
+WHERE (resolved_on >= %s AND resolved_on <= %s) OR status = %s
+"""
+
+
 def promises_summary(today: date) -> tuple[list[PromiseMonth], int]:
     """Promises resolved this month (to ``today``) and last month, kept and broken, with the open ones. One query."""
     this_start = _month_start(today)
     last_start = _month_start(_previous_month_end(today))
-    this_month = Q(resolved_on__gte=this_start, resolved_on__lte=today)
-    last_month = Q(resolved_on__gte=last_start, resolved_on__lt=this_start)
-    kept, broken = Q(status=PromiseToPay.Status.KEPT), Q(status=PromiseToPay.Status.BROKEN)
-    figures = PromiseToPay.objects.filter(
-        Q(resolved_on__gte=last_start, resolved_on__lte=today) | Q(status=PromiseToPay.Status.PENDING)
-    ).aggregate(
-        open=Count("pk", filter=Q(status=PromiseToPay.Status.PENDING)),
-        **{
-            f"{name}_{when}{suffix}": aggregate
-            for when, period in (("this", this_month), ("last", last_month))
-            for name, status in (("kept", kept), ("broken", broken))
-            for suffix, aggregate in (
-                ("", Count("pk", filter=period & status)),
-                ("_amount", Sum("amount", filter=period & status)),
+    pending, kept, broken = (PromiseToPay.Status.PENDING, PromiseToPay.Status.KEPT, PromiseToPay.Status.BROKEN)
+    this_month, last_month = [this_start, today], [last_start, this_start]
+    params: list[Any] = [pending]
+    for period in (this_month, last_month):
+        for status in (kept, broken):
+            params += [status, *period] * 2  # the count, then the amount
+    params += [last_start, today, pending]
+    with connection.cursor() as cursor:
+        cursor.execute(PROMISES_SQL, _params(params))
+        open_promises, *figures = cursor.fetchone()
+    months = []
+    for index, label in ((0, f"{this_start:%B %Y} (to date)"), (4, f"{last_start:%B %Y}")):
+        kept_n, kept_amount, broken_n, broken_amount = figures[index : index + 4]
+        months.append(
+            PromiseMonth(
+                label=label,
+                kept=kept_n,
+                kept_amount=money_sum(kept_amount) or ZERO,
+                broken=broken_n,
+                broken_amount=money_sum(broken_amount) or ZERO,
             )
-        },
-    )
-    months = [
-        PromiseMonth(
-            label=label,
-            kept=figures[f"kept_{when}"],
-            kept_amount=figures[f"kept_{when}_amount"] or ZERO,
-            broken=figures[f"broken_{when}"],
-            broken_amount=figures[f"broken_{when}_amount"] or ZERO,
         )
-        for when, label in (("this", f"{this_start:%B %Y} (to date)"), ("last", f"{last_start:%B %Y}"))
-    ]
-    return months, figures["open"]
+    return months, open_promises
 
 
 def month_ends(today: date, months: int = ROLL_MONTHS) -> list[date]:
@@ -321,6 +334,27 @@ def _rates(ends: list[date], counted: list[tuple[int, str, str, int]]) -> tuple[
     return labels, rolls
 
 
+# Contacts and promises counted per person in one pass over each, with the collectors (their SQL from the ORM):
+# written out, as the ORM's three-part union cost more to build than to run (issue 15).
+ACTIVITY_SQL = """
+SELECT collector_id, COUNT(*), COUNT(*) FILTER (WHERE right_party_contact), 0, NULL
+FROM servicing_contactattempt WHERE at >= %s GROUP BY collector_id
+UNION ALL
+SELECT made_by_id, 0, 0, COUNT(*), SUM(amount) FROM servicing_promisetopay WHERE created_at >= %s GROUP BY made_by_id
+"""
+ACTIVITY_COLLECTORS_SQL = "UNION ALL SELECT id, 0, 0, 0, NULL FROM ({collectors}) AS collectors"
+
+
+def _activity_sql(since: datetime) -> tuple[str, list[Any]]:
+    """ACTIVITY_SQL and its parameters, with the collectors' part when the role has members to list."""
+    at = connection.ops.adapt_datetimefield_value(since)
+    try:
+        collectors, params = users_with_role(roles.COLLECTOR).order_by().values("id").query.sql_with_params()
+    except EmptyResultSet:  # no collector group
+        return ACTIVITY_SQL, [at, at]
+    return ACTIVITY_SQL + ACTIVITY_COLLECTORS_SQL.format(collectors=collectors), [at, at, *params]
+
+
 def collector_activity(since: datetime) -> list[CollectorActivity]:
     """Per active collector (and anyone else who logged a contact or took a promise since ``since``): contacts,
     right-party contacts, promises taken and their amount. Three queries: the collector group's id; the contacts
@@ -328,43 +362,15 @@ def collector_activity(since: datetime) -> list[CollectorActivity]:
 
     Counted per person in one pass, not per person in four correlated subqueries: those read the month's contacts
     once per collector and measure (75 ms for 11 people over 16,000 contacts, issue 15)."""
-    money = DecimalField(max_digits=14, decimal_places=2)
-    contacts = (
-        ContactAttempt.objects.filter(at__gte=since)
-        .order_by()
-        .values("collector")
-        .annotate(
-            n_contacts=Count("pk"),
-            n_rpc=Count("pk", filter=Q(right_party_contact=True)),
-            n_promises=Value(0),
-            promised=Value(ZERO, output_field=money),
-        )
-        .values_list("collector", "n_contacts", "n_rpc", "n_promises", "promised")
-    )
-    promises = (
-        PromiseToPay.objects.filter(created_at__gte=since)
-        .order_by()
-        .values("made_by")
-        .annotate(
-            n_contacts=Value(0),
-            n_rpc=Value(0),
-            n_promises=Count("pk"),
-            promised=Coalesce(Sum("amount"), Value(ZERO), output_field=money),
-        )
-        .values_list("made_by", "n_contacts", "n_rpc", "n_promises", "promised")
-    )
-    collectors = (
-        users_with_role(roles.COLLECTOR)
-        .order_by()
-        .values_list("pk", Value(0), Value(0), Value(0), Value(ZERO, output_field=money))
-    )
     figures: dict[int, list[Any]] = {}
-    for pk, n_contacts, n_rpc, n_promises, promised in contacts.union(promises, collectors, all=True):
-        row = figures.setdefault(pk, [0, 0, 0, ZERO])
-        row[0] += n_contacts
-        row[1] += n_rpc
-        row[2] += n_promises
-        row[3] += promised
+    with connection.cursor() as cursor:
+        cursor.execute(*_activity_sql(since))
+        for pk, n_contacts, n_rpc, n_promises, promised in cursor.fetchall():
+            row = figures.setdefault(pk, [0, 0, 0, ZERO])
+            row[0] += n_contacts
+            row[1] += n_rpc
+            row[2] += n_promises
+            row[3] += money_sum(promised) or ZERO
     users = (
         User.objects.filter(pk__in=list(figures))
         .order_by("first_name", "last_name", "pk")

@@ -99,6 +99,37 @@ def test_an_even_count_takes_the_mean_of_the_middle_two(officer, manager):
     assert dashboard(manager, now=now).median_hours_to_contact == Decimal("3.5")  # (2 + 5) / 2
 
 
+def test_the_median_of_the_middle_two_is_exact_to_the_second(officer, manager):
+    """Speeds 1:00:00, 1:02:59, 1:03:01 and 5:00:00: the middle two average 1:03:00 = 1.05 h exactly, which rounds half
+    up to 1.1 (a median a float's hair under 1:03:00 would show 1.0)."""
+    now = timezone.now().replace(microsecond=0)
+    created = now - timedelta(hours=20)
+    for speed in (timedelta(hours=1), timedelta(minutes=62, seconds=59), timedelta(minutes=63, seconds=1)):
+        LeadFactory(officer=officer, created_at=created, first_contacted_at=created + speed)
+    LeadFactory(officer=officer, created_at=created, first_contacted_at=created + timedelta(hours=5))
+    assert dashboard(manager, now=now).median_hours_to_contact == Decimal("1.1")
+
+
+@pytest.mark.postgres  # the plan of PostgreSQL's planner
+def test_the_median_reads_its_middle_rows_from_the_speed_index(officer, manager):
+    """The middle rows by speed come from the partial index on the speed, not from sorting every contacted lead."""
+    now = timezone.now()
+    for hours in (1, 2, 5):
+        LeadFactory(
+            officer=officer, created_at=now - timedelta(hours=20), first_contacted_at=now - timedelta(hours=hours)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    with CaptureQueriesContext(connection) as queries:
+        assert dashboard(manager, now=now).median_hours_to_contact == Decimal("18.0")  # 15, 18, 19
+    (median_sql,) = [q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"] and "OFFSET" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {median_sql}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "crm_lead_speed_idx" in plan
+    assert "Sort" not in plan
+
+
 def test_no_leads_no_division_by_zero(manager):
     board = dashboard(manager, now=timezone.now())
     assert (board.total, board.lead_to_application, board.median_hours_to_contact) == (0, Decimal("0.0"), None)

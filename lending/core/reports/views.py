@@ -77,6 +77,12 @@ class ReportView(RoleRequiredMixin, TemplateView):
             return rows.iterator(chunk_size=self.export_chunk_size)
         return rows
 
+    def csv_cells(self, rows: QuerySet) -> QuerySet | None:
+        """The filtered rows with each column's CSV text written by the database (``values_list`` of
+        ``lending.core.reports.sql_cells`` expressions, in the columns' order), for a fast CSV export; None (the
+        default) exports through the columns in Python. Must give exactly what the columns give."""
+        return None
+
     def export_filename(self, extension: str) -> str:
         return f"{self.slug}-{self.as_of:%Y-%m-%d}.{extension}"
 
@@ -123,8 +129,12 @@ class ReportView(RoleRequiredMixin, TemplateView):
             },
         )
         if export_format == CSV:
+            cells = self.csv_cells(rows)
             return export.csv_response(
-                columns=self.columns, rows=self.export_rows(rows), filename=self.export_filename(CSV)
+                columns=self.columns,
+                rows=self.export_rows(rows if cells is None else cells),
+                filename=self.export_filename(CSV),
+                formatted=cells is not None,
             )
         return export.xlsx_response(
             columns=self.columns,

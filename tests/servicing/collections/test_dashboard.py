@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -195,6 +196,29 @@ def test_collector_activity_over_the_last_30_days():
         ("Mia Manager", 1, 0, 0, D("0.00")),
         ("Zed Idle", 0, 0, 0, D("0.00")),
     ]
+
+
+def test_collector_activity_without_a_collector_group_lists_who_worked_the_loans():
+    """No collector role in the database (its group never made): the people who logged contacts or took promises
+    are still counted, to the cent, and nobody else is listed."""
+    boss = user_with_role(roles.MANAGER, first_name="Mia", last_name="Manager")
+    Group.objects.filter(name=roles.COLLECTOR).delete()
+    loan = delinquent_loan()
+    ContactAttempt.objects.create(
+        loan=loan,
+        collector=boss,
+        channel="call",
+        outcome="promise",
+        at=NOW - timedelta(days=1),
+        right_party_contact=True,
+    )
+    _promise(loan, boss, "0.10", "pending", None, created_days_ago=2)
+    _promise(loan, boss, "0.20", "kept", date(2027, 3, 5), created_days_ago=2)
+    rows = [
+        (r.name, r.contacts, r.right_party_contacts, r.promises, r.promised_amount)
+        for r in collector_activity(NOW - timedelta(days=30))
+    ]
+    assert rows == [("Mia Manager", 1, 1, 2, D("0.30"))]
 
 
 @pytest.mark.parametrize("role", [roles.SERVICER, roles.BORROWER, roles.LOAN_OFFICER])
