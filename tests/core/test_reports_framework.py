@@ -235,7 +235,9 @@ def _queries(client) -> int:
         (reports.MONEY, Decimal("-47"), "-$47.00", "-47.00"),
         (reports.INTEGER, 12345, "12,345", "12345"),
         (reports.PERCENT, Decimal("6.5"), "6.500%", "6.500"),
+        (reports.PERCENT, Decimal("6.1245"), "6.125%", "6.125"),  # a half up, as money rounds (not to even)
         (reports.DECIMAL, Decimal("0.0123456"), "0.012", "0.012"),
+        (reports.DECIMAL, Decimal("0.0125"), "0.013", "0.013"),
         (reports.DATE, date(2026, 7, 4), "Jul 4, 2026", "2026-07-04"),
         (reports.TEXT, "-1+1", "-1+1", "'-1+1"),
         (reports.TEXT, None, "", ""),

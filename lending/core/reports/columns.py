@@ -15,7 +15,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import dateformat, timezone
 
 from lending.core.templatetags.money import format_money
-from lending.finance.money import cents
+from lending.finance.money import ROUNDING, cents
 
 TEXT = "text"
 MONEY = "money"  # Decimal dollars: $1,234.56 on the page, 1234.56 in the files
@@ -62,7 +62,7 @@ class Column:
         return getattr(row, self.key, None)
 
     def _quantized(self, value: Any) -> Decimal:
-        return Decimal(value).quantize(Decimal(1).scaleb(-self.places))
+        return Decimal(value).quantize(Decimal(1).scaleb(-self.places), rounding=ROUNDING)
 
     def display(self, row: Any) -> str:
         """The value as the page shows it."""
@@ -117,7 +117,7 @@ def _export_conversion(kind: str, places: int) -> Callable[[Any], Any]:
         return _as_date
     if kind in (PERCENT, DECIMAL):
         exponent = Decimal(1).scaleb(-places)
-        return lambda value: Decimal(value).quantize(exponent)
+        return lambda value: Decimal(value).quantize(exponent, rounding=ROUNDING)
     return safe_text
 
 

@@ -77,12 +77,6 @@ def day(source: Expression | F) -> Func:
 
 
 def decimal(source: Expression | F, places: int) -> Func:
-    """``Decimal.quantize`` to ``places`` in Python's default context, which rounds a half to even (6.1245 -> 6.124,
-    6.1235 -> 6.124): PostgreSQL's ROUND rounds it away from zero, so an exact half with an even last kept digit is
-    truncated instead (|x| x 10^places leaves 0.5 over an even number)."""
-    scale = 10**places
-    return _Template(
-        source,
-        f"(CASE WHEN MOD(ABS({{x}}) * {scale}, 2) = 0.5 THEN TRUNC({{x}}, {places}) ELSE ROUND({{x}}, {places}) END)"
-        "::text",
-    )
+    """A rate or ratio to ``places``, half up as the columns round it (``ROUNDING``): PostgreSQL's ROUND of a
+    numeric rounds a half away from zero, as ``ROUND_HALF_UP`` does (6.1245 -> 6.125)."""
+    return _Template(source, f"ROUND({{x}}, {places})::text")

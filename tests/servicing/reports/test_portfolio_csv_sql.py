@@ -1,5 +1,5 @@
 """The portfolio export's cells written by PostgreSQL (lending.core.reports.sql_cells): byte for byte the file the
-columns write in Python, on the values where the two could part: a rate's half to even, a formula-like or quoted
+columns write in Python, on the values where the two could part: a rate's half (up), a formula-like or quoted
 loan number, a missing date, cents."""
 
 from __future__ import annotations
@@ -53,12 +53,12 @@ def test_the_databases_file_is_byte_for_byte_the_columns_file():
     written = database_csv(rows)
     assert written == python_csv(rows)
     lines = written.decode().split("\r\n")
-    # Rates to a thousandth, a half to even: 6.1245 -> 6.124 (4 even), 6.1235 -> 6.124 (3 odd), 6.1255 -> 6.126.
+    # Rates to a thousandth, a half up (the project's one rounding): 6.1245 -> 6.125, 6.1235 -> 6.124, 6.1255 -> 6.126.
     assert lines[1].startswith("'-2,")
     assert ",Paid off,6.124,6% to 6.999%," in lines[1]
-    assert lines[2].startswith('\'=HYPERLINK(1),"30 ""fixed"", jumbo",Active,6.124,')
+    assert lines[2].startswith('\'=HYPERLINK(1),"30 ""fixed"", jumbo",Active,6.125,')
     assert ",Charged off,6.126,6% to 6.999%,2026,100000.00,0.00," in lines[3]
-    assert ",'@sum,Active,3.000,Under 3%," in lines[4]  # 2.9995 is an exact half: 2.999|5 -> 3.000 (9 is odd)
+    assert ",'@sum,Active,3.000,Under 3%," in lines[4]  # 2.9995 is an exact half: 2.999|5 -> 3.000
     assert ",10.000,10% and over,2026,100000.00,99999999.99," in lines[5]
 
 
@@ -79,11 +79,11 @@ def test_the_export_streams_the_databases_cells(client):
         (MONEY, 2, Decimal("1234.5")),
         (MONEY, 2, Decimal("-0.005")),  # half away from zero: -0.01
         (MONEY, 2, Decimal("0.004")),
-        (PERCENT, 3, Decimal("0.0005")),  # half to even: 0.000
+        (PERCENT, 3, Decimal("0.0005")),  # half up: 0.001
         (PERCENT, 3, Decimal("0.0015")),  # 0.002
-        (PERCENT, 3, Decimal("-1.2345")),  # -1.234
+        (PERCENT, 3, Decimal("-1.2345")),  # half away from zero: -1.235
         (PERCENT, 3, Decimal("-1.2355")),  # -1.236
-        (DECIMAL, 1, Decimal("2.25")),  # 2.2
+        (DECIMAL, 1, Decimal("2.25")),  # 2.3
         (DECIMAL, 1, Decimal("2.35")),  # 2.4
         (DECIMAL, 1, Decimal("2.2500001")),  # over the half: 2.3
         (INTEGER, 0, 42),
