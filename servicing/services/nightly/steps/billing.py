@@ -15,7 +15,6 @@ principal and escrow are recognised when paid, fees when assessed; a bill only s
 from __future__ import annotations
 
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
@@ -27,7 +26,7 @@ from lending.core.services import audit_record
 from lending.finance.money import ZERO
 from servicing.models import BillingRecord, Installment, LoanAccount
 from servicing.selectors.plans import plan_amounts_due
-from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
+from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, plain_rows, register
 from servicing.services.posting import dues_of
 
 NO_MORE_BILLS = date(9999, 12, 31)  # next_bill_date after the last installment is billed
@@ -47,6 +46,8 @@ DUES_FIELDS = (  # what ``posting.dues_of`` reads
         for part in ("principal", "interest", "escrow", "late_fees", "fees")
     ),
 )
+# The loans and installments are read as plain rows (``plain_rows``): ``posting.dues_of`` reads attributes only
+# (and sets ``principal_owed`` on each installment), ``bulk_update_rows`` writes ``next_bill_date`` back from them.
 LOAN_FIELDS = ("pk", "loan_number", "principal_balance", "fees_due", "next_bill_date", "latest_id", "next_due")
 RECORD_FIELDS = [
     "loan",
@@ -61,13 +62,6 @@ RECORD_FIELDS = [
     "total",
     "plan_amount",
 ]
-
-
-def _rows(queryset: QuerySet[Any], fields: tuple[str, ...]) -> list[Any]:
-    """``queryset``'s ``fields`` as plain rows with attributes, not model instances: at 2,000 loans a chunk, the
-    loans and their installments as instances cost more Python than the rest of the chunk. ``posting.dues_of``
-    and ``bulk_update_rows`` read attributes only (and ``dues_of`` sets ``principal_owed`` on each installment)."""
-    return [SimpleNamespace(**dict(zip(fields, row, strict=True))) for row in queryset.values_list(*fields)]
 
 
 def _bill(loan: Any, installments: list[Any], business_date: date) -> tuple[Any, ...]:
@@ -106,7 +100,7 @@ def billing_run(*, business_date: date, loan_ids: list[int], actor: User | None)
     its first installment due after it (``NO_MORE_BILLS`` after the last); returns how many loans were looked at.
     Seven queries (three for the loans' open plans) and three writes a chunk, whatever its size, and one audit row."""
     after = Installment.objects.filter(loan=OuterRef("pk"), due_date__gt=business_date).order_by("due_date", "number")
-    loans = _rows(
+    loans = plain_rows(
         LoanAccount.objects.select_for_update(of=("self",))
         .filter(_pending(business_date), pk__any=loan_ids)
         .annotate(
@@ -127,8 +121,8 @@ def billing_run(*, business_date: date, loan_ids: list[int], actor: User | None)
             loan_id__any=[loan.pk for loan in loans], due_date__lte=business_date, paid_on__isnull=True
         )
         fields = ("pk", *DUES_FIELDS)
-        rows = {i.pk: i for i in _rows(unpaid, fields)} | {
-            i.pk: i for i in _rows(Installment.objects.filter(pk__any=list(latest)), fields)
+        rows = {i.pk: i for i in plain_rows(unpaid, fields)} | {
+            i.pk: i for i in plain_rows(Installment.objects.filter(pk__any=list(latest)), fields)
         }
         for installment in sorted(rows.values(), key=lambda i: (i.loan_id, i.due_date, i.number)):
             by_loan.setdefault(installment.loan_id, []).append(installment)
