@@ -120,3 +120,31 @@ def test_servicers_see_the_bills_and_accrual_rows_in_the_admin_read_only(client)
     response = client.get(reverse("admin:servicing_billingrecord_changelist"))
     assert response.status_code == 302
     assert response.url.startswith("/admin/login/")
+
+
+def test_loans_billed_in_one_chunk_each_get_their_own_installment_and_past_due(monkeypatch):
+    # Three loans in one chunk: one paid January before its due date, one missed January, one billed for the
+    # first time in February. Each bill is its own loan's figures (the chunk reads every loan's installments at
+    # once).
+    monkeypatch.setattr(payments, "_today", lambda: date(2026, 12, 20))
+    paid, missed = boarded_loan(), boarded_loan()
+    payment_post(
+        loan=paid,
+        amount=D("3396.26"),
+        effective_date=date(2026, 12, 20),
+        method="ach",
+        reference="early",
+        idempotency_key="early",
+        actor=None,
+    )
+    assert _night(date(2027, 1, 1)) == [paid.pk, missed.pk]
+    assert _bill(paid, date(2027, 1, 1)) == (ZERO, ZERO, ZERO, ZERO, ZERO, ZERO)
+    assert _bill(missed, date(2027, 1, 1)) == (D("271.20"), D("2600.06"), D("525.00"), ZERO, ZERO, D("3396.26"))
+    first_billed_in_february = boarded_loan()
+    assert _night(date(2027, 2, 1)) == [paid.pk, missed.pk, first_billed_in_february.pk]
+    february = (D("272.67"), D("1623.53"), D("525.00"), ZERO)
+    assert _bill(paid, date(2027, 2, 1)) == (*february, ZERO, D("2421.20"))
+    assert _bill(missed, date(2027, 2, 1)) == (*february, D("3396.26"), D("5817.46"))
+    assert _bill(first_billed_in_february, date(2027, 2, 1)) == (*february, D("3396.26"), D("5817.46"))
+    # The latest due date only: January is in its past due.
+    assert BillingRecord.objects.filter(loan=first_billed_in_february).count() == 1

@@ -91,7 +91,20 @@ def test_buckets_across_month_ends_and_history_only_on_change(month_end_loan):
     ]
     row = DelinquencyHistory.objects.get(loan=loan, as_of=date(2027, 5, 30))
     assert (row.days_past_due, row.oldest_unpaid_due_date, row.status_from) == (119, date(2027, 1, 31), "delinquent")
-    assert AuditEvent.objects.filter(verb="loan.delinquency_changed", target_id=str(loan.pk)).count() == 4
+    events = AuditEvent.objects.filter(verb="loan.delinquency_changed", target_id=str(loan.pk)).order_by("pk")
+    assert events.count() == 4
+    last = events.last()
+    assert (last.target_repr, last.before, last.after) == (
+        loan.loan_number,
+        {"bucket": "60-89", "status": "delinquent"},
+        {
+            "bucket": "120+",
+            "status": "default",
+            "days_past_due": 119,
+            "as_of": "2027-05-30",
+            "oldest_unpaid_due_date": "2027-01-31",
+        },
+    )
 
 
 def test_a_payment_brings_the_loan_back_and_a_paid_installment_owing_only_a_fee_is_not_late():

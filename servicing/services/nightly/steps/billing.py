@@ -26,7 +26,7 @@ from lending.core.services import audit_record
 from lending.finance.money import ZERO
 from servicing.models import BillingRecord, Installment, LoanAccount
 from servicing.selectors.plans import plan_amounts_due
-from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
+from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, plain_rows, register
 from servicing.services.posting import dues_of
 
 NO_MORE_BILLS = date(9999, 12, 31)  # next_bill_date after the last installment is billed
@@ -46,6 +46,9 @@ DUES_FIELDS = (  # what ``posting.dues_of`` reads
         for part in ("principal", "interest", "escrow", "late_fees", "fees")
     ),
 )
+# The loans and installments are read as plain rows (``plain_rows``): ``posting.dues_of`` reads attributes only
+# (and sets ``principal_owed`` on each installment), ``bulk_update_rows`` writes ``next_bill_date`` back from them.
+LOAN_FIELDS = ("pk", "loan_number", "principal_balance", "fees_due", "next_bill_date", "latest_id", "next_due")
 RECORD_FIELDS = [
     "loan",
     "installment",
@@ -61,7 +64,7 @@ RECORD_FIELDS = [
 ]
 
 
-def _bill(loan: Any, installments: list[Installment], business_date: date) -> tuple[Any, ...]:
+def _bill(loan: Any, installments: list[Any], business_date: date) -> tuple[Any, ...]:
     """The bill of ``loan``'s installment ``installments[-1]`` as a ``BillingRecord`` row in ``RECORD_FIELDS``
     order (a tuple: up to 100,000 a night); the others are earlier installments still unpaid."""
     dues = dues_of(loan, installments)
@@ -97,28 +100,29 @@ def billing_run(*, business_date: date, loan_ids: list[int], actor: User | None)
     its first installment due after it (``NO_MORE_BILLS`` after the last); returns how many loans were looked at.
     Seven queries (three for the loans' open plans) and three writes a chunk, whatever its size, and one audit row."""
     after = Installment.objects.filter(loan=OuterRef("pk"), due_date__gt=business_date).order_by("due_date", "number")
-    loans: list[Any] = list(
+    loans = plain_rows(
         LoanAccount.objects.select_for_update(of=("self",))
         .filter(_pending(business_date), pk__any=loan_ids)
-        .only("loan_number", "principal_balance", "fees_due", "next_bill_date")
         .annotate(
             latest_id=Subquery(_latest_due(business_date).values("pk")[:1]),
             next_due=Subquery(after.values("due_date")[:1]),
         )
-        .order_by("pk")
+        .order_by("pk"),
+        LOAN_FIELDS,
     )
     if not loans:
         return len(loan_ids)
     latest = {loan.latest_id for loan in loans if loan.latest_id is not None}
     billed = BillingRecord.objects.filter(installment_id__any=list(latest)).values_list("installment_id", flat=True)
     latest -= set(billed)
-    by_loan: dict[int, list[Installment]] = {}
+    by_loan: dict[int, list[Any]] = {}
     if latest:
         unpaid = Installment.objects.filter(
             loan_id__any=[loan.pk for loan in loans], due_date__lte=business_date, paid_on__isnull=True
-        ).only(*DUES_FIELDS)
-        rows = {i.pk: i for i in unpaid} | {
-            i.pk: i for i in Installment.objects.filter(pk__any=list(latest)).only(*DUES_FIELDS)
+        )
+        fields = ("pk", *DUES_FIELDS)
+        rows = {i.pk: i for i in plain_rows(unpaid, fields)} | {
+            i.pk: i for i in plain_rows(Installment.objects.filter(pk__any=list(latest)), fields)
         }
         for installment in sorted(rows.values(), key=lambda i: (i.loan_id, i.due_date, i.number)):
             by_loan.setdefault(installment.loan_id, []).append(installment)

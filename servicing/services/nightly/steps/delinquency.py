@@ -31,10 +31,25 @@ from lending.finance import delinquency as dq
 from lending.finance.money import ZERO, cents
 from servicing.models import DelinquencyHistory, Installment, LoanAccount
 from servicing.selectors.plans import on_plan_flag
-from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
+from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, plain_rows, register
 
 FIGURES = ("days_past_due", "delinquency_bucket", "delinquency_status")
 MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
+# What the chunk reads of each loan, as plain rows (``plain_rows``); the figures go back through ``bulk_update_rows``.
+LOAN_FIELDS = (
+    "pk",
+    "loan_number",
+    "first_payment_date",
+    "payment_frequency",
+    "grace_days",
+    "next_due_date",
+    "delinquency_as_of",
+    "fees_due",
+    "amount_to_bring_current",
+    *FIGURES,
+    "paying_per_plan",
+    "owed_past_due",
+)
 
 
 def loan_delinquency(loan: LoanAccount, oldest_unpaid: date | None, as_of: date) -> tuple[int, str, str]:
@@ -82,24 +97,13 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
     """Age ``loan_ids`` at the close of ``business_date``; returns how many changed bucket or status."""
     # Locked: a second worker on the same chunk waits, then finds them aged (PostgreSQL re-checks the filter on
     # the row it waited for) and writes nothing; a payment posting meanwhile waits for the chunk, not the reverse.
-    loans = list(
+    loans = plain_rows(
         LoanAccount.objects.select_for_update()
         .filter(pk__any=loan_ids, status=LoanAccount.Status.ACTIVE)
         .filter(Q(delinquency_as_of__isnull=True) | Q(delinquency_as_of__lt=business_date))
-        .only(
-            "pk",
-            "loan_number",
-            "first_payment_date",
-            "payment_frequency",
-            "grace_days",
-            "next_due_date",
-            "delinquency_as_of",
-            "fees_due",
-            "amount_to_bring_current",
-            *FIGURES,
-        )
         .annotate(paying_per_plan=on_plan_flag(), owed_past_due=_owed_past_due(business_date))
-        .order_by("pk")
+        .order_by("pk"),
+        LOAN_FIELDS,
     )
     changed, history = [], []
     for loan in loans:
@@ -118,7 +122,8 @@ def loans_age(*, business_date: date, loan_ids: list[int], actor: User | None) -
         if (bucket, status) != (loan.delinquency_bucket, loan.delinquency_status):
             history.append(
                 DelinquencyHistory(
-                    loan=loan,
+                    # The loan as its audit row names it (its number), without reading it again.
+                    loan=LoanAccount(pk=loan.pk, loan_number=loan.loan_number),
                     as_of=business_date,
                     days_past_due=days,
                     bucket_from=loan.delinquency_bucket,
