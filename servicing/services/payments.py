@@ -44,8 +44,7 @@ from servicing.services.notices import notice_later
 from servicing.services.posting import (
     DUES_CHOSEN,
     PaymentError,
-    allocate_dues,
-    dues_of,
+    dues_allocate,
     installments_unapply,
     interest_prepaid_settle,
     journal_lines,
@@ -225,9 +224,9 @@ def _post(loan: LoanAccount, request: _Request, actor: User | None) -> LoanTrans
             actor=actor,
         )
         if unwound is None:  # the installments as read under the lock
-            dues = dues_of(locked, chosen)
-            allocation = allocate_dues(locked, request.amount, dues, request.directive, request.effective_date)
-            installments = {i.number: i for i in chosen}
+            allocation, installments = dues_allocate(
+                locked, request.amount, chosen, request.directive, request.effective_date
+            )
         else:  # as the replay left them
             allocation, installments = payment_allocate(
                 locked, request.amount, request.effective_date, request.directive

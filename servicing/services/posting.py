@@ -158,13 +158,6 @@ def _dues_chosen(loan_id: int, effective_date: date) -> QuerySet[Installment]:
 DUES_CHOSEN = CompiledQuery(_dues_chosen, loan_id=int, effective_date=date)
 
 
-def _dues(loan: LoanAccount, effective_date: date) -> tuple[list[alloc.InstallmentDue], dict[int, Installment]]:
-    """The unpaid installments due on or before ``effective_date`` and the next one billed, as what they still
-    owe: a payment made a few days before its due date pays that installment instead of curtailing principal."""
-    chosen = DUES_CHOSEN.fetch(loan_id=loan.pk, effective_date=effective_date)
-    return dues_of(loan, chosen), {i.number: i for i in chosen}
-
-
 def dues_chosen(unpaid: list[Installment], effective_date: date, *, complete: bool) -> list[Installment] | None:
     """From a loan's unpaid installments in due-date order (as held in memory by a batch), those a payment on
     ``effective_date`` is for: every one due by then and the next one. None when the next one is not among them
@@ -211,8 +204,19 @@ def payment_allocate(
 ) -> tuple[alloc.Allocation, dict[int, Installment]]:
     """How the loan's strategy would split ``amount`` received on ``effective_date`` now, and the installments
     it pays (by number). Writes nothing: ``payment_post`` posts exactly this, a preview shows it."""
-    dues, installments = _dues(loan, effective_date)
-    return allocate_dues(loan, amount, dues, directive, effective_date), installments
+    # The unpaid installments due on or before the date and the next one billed: a payment made a few days
+    # before its due date pays that installment instead of curtailing principal.
+    chosen = DUES_CHOSEN.fetch(loan_id=loan.pk, effective_date=effective_date)
+    return dues_allocate(loan, amount, chosen, directive, effective_date)
+
+
+def dues_allocate(
+    loan: LoanAccount, amount: Decimal, chosen: list[Installment], directive: str, effective_date: date
+) -> tuple[alloc.Allocation, dict[int, Installment]]:
+    """``payment_allocate`` over installments the caller has read (``DUES_CHOSEN``, under the loan's lock):
+    the allocation of what ``chosen`` still owe (``dues_of``) and those installments by number."""
+    allocation = allocate_dues(loan, amount, dues_of(loan, chosen), directive, effective_date)
+    return allocation, {i.number: i for i in chosen}
 
 
 def allocate_dues(
