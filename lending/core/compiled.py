@@ -8,9 +8,9 @@ runs put the values in the placeholders' places in the parameters, run the SQL a
 Django does (its converters, ``from_db``). On PostgreSQL only; elsewhere (SQLite in development) the queryset is
 evaluated as usual.
 
-Only querysets that select whole model rows (no ``only``, ``values`` or ``select_related``; ``annotate`` adds its
-values as attributes, as Django does), and only values that reach the SQL as given (equality and range lookups on
-ints, strings and dates).
+Only querysets that select whole model rows (no ``only`` or ``values``; ``annotate`` adds its values as attributes
+and ``select_related`` its related rows, as Django does), and only values that reach the SQL as given (equality and
+range lookups on ints, strings and dates).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any, Generic, TypeVar
 
 from django.db import connection, models
+from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=models.Model)
 
@@ -36,7 +37,8 @@ class _Compiled:
     params: tuple[tuple[str | None, Any], ...]  # (name of the value to put there, or None: the compiled value)
     converters: tuple[tuple[int, list[Any], Any], ...]  # (column, converters, expression), as Django applies them
     fields: int  # the model's columns, first in each row
-    annotations: tuple[str, ...]  # the names of the annotations' columns, after the model's
+    annotations: tuple[tuple[str, int], ...]  # (name, column) of each annotation
+    related: tuple[Any, ...]  # Django's RelatedPopulator of each select_related row (they keep no row's state)
 
 
 class CompiledQuery(Generic[M]):
@@ -86,10 +88,9 @@ class CompiledQuery(Generic[M]):
             found.add(name)
         missing = set(placeholders) - found
         fields = queryset.model._meta.concrete_fields
-        annotations = tuple(queryset.query.annotation_select)
         columns = [getattr(col, "target", None) for col, _, _ in compiler.select[: len(fields)]]
-        aliases = tuple(alias for _, _, alias in compiler.select[len(fields) :])
-        if missing or columns != list(fields) or aliases != annotations:
+        annotations = tuple(compiler.annotation_col_map.items())
+        if missing or columns != list(fields) or queryset.query.extra_select:
             name = queryset.model.__name__
             raise ValueError(f"{name}: cannot be compiled once (values {missing} not in the SQL, or not whole rows)")
         converters = compiler.get_converters([col for col, _, _ in compiler.select])
@@ -100,6 +101,7 @@ class CompiledQuery(Generic[M]):
             converters=tuple((pos, convs, expression) for pos, (convs, expression) in converters.items()),
             fields=len(fields),
             annotations=annotations,
+            related=tuple(get_related_populators(compiler.klass_info, compiler.select, connection.alias)),  # type: ignore[call-arg]  # the stubs are of a later Django (a fetch_mode argument)
         )
 
 
@@ -134,10 +136,12 @@ def fetch_together(*queries: tuple[CompiledQuery[Any], dict[str, Any]]) -> list[
 
 
 def _instance(compiled: _Compiled, row: tuple[Any, ...]) -> Any:
-    """The model instance of a row, its annotations set as attributes, as Django's ModelIterable builds it."""
+    """The model instance of a row, its related rows and its annotations set as Django's ModelIterable sets them."""
     instance = compiled.model.from_db(connection.alias, None, row[: compiled.fields])  # type: ignore[arg-type]  # every column, in order: Django accepts None
-    for name, value in zip(compiled.annotations, row[compiled.fields :], strict=True):
-        setattr(instance, name, value)
+    for populator in compiled.related:
+        populator.populate(row, instance)
+    for name, column in compiled.annotations:
+        setattr(instance, name, row[column])
     return instance
 
 

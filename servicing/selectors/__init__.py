@@ -7,7 +7,7 @@ per-loan queries.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     Count,
@@ -20,8 +20,9 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Round
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
+from lending.core.compiled import CompiledQuery, CompiledRowsByIds
 from lending.finance.money import ZERO, cents
 from origination.models import Application
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
@@ -108,9 +109,19 @@ def loan_search(query: str) -> Q:
     return Q(loan_number__icontains=query) | Q(borrower_name__icontains=query)
 
 
+# Read on every visit of a staff loan page (the loan, its schedule, transactions, payoff): compiled once per process
+# (lending.core.compiled), as building the queryset's SQL cost more CPU than the database's answer (issue 15, Load).
+_LOAN_WITH_APPLICATION = CompiledQuery(
+    lambda pk: LoanAccount.objects.select_related("application").filter(pk=pk), pk=int
+)
+
+
 def loan_for_staff(*, pk: int) -> LoanAccount:
     """One loan account with its application (404 when missing); the view has checked the role."""
-    return get_object_or_404(LoanAccount.objects.select_related("application"), pk=pk)
+    loan = next(iter(_LOAN_WITH_APPLICATION.fetch(pk=int(pk))), None)
+    if loan is None:
+        raise Http404("No LoanAccount matches the given query.")
+    return loan
 
 
 def loan_subledger(loan: LoanAccount) -> list[JournalLine]:
@@ -125,17 +136,27 @@ def loan_subledger(loan: LoanAccount) -> list[JournalLine]:
 # --- the loans' balances in the journal ----------------------------------------------------------------------
 
 
-def loan_balances_from_journal(loan_ids: list[int] | None = None) -> dict[int, dict[str, Decimal]]:
-    """Per loan, what the journal says each running balance should be (``LOAN_BALANCE_ACCOUNTS``, on each
-    account's normal side): one GROUP BY over the lines. Loans asked for by id but without lines get zeros."""
+def _journal_totals(loan_ids: list[int] | None) -> QuerySet[Any, Any]:
+    """Per loan and balance account, the debits and credits of its lines (the loans given, or all)."""
     lines = JournalLine.objects.filter(loan__isnull=False, account__code__in=LOAN_BALANCE_ACCOUNTS)
     if loan_ids is not None:
         lines = lines.filter(loan_id__in=loan_ids)
-    grouped = (
+    grouped: QuerySet[Any, Any] = (
         lines.values("loan_id", "account__code", "account__normal_side")
         .annotate(debit_total=_total(Sum("debit")), credit_total=_total(Sum("credit")))
         .order_by()
     )
+    return grouped
+
+
+# The staff loan page's balances beside the journal's: compiled once per number of loans (lending.core.compiled).
+_JOURNAL_BY_LOANS = CompiledRowsByIds(_journal_totals)
+
+
+def loan_balances_from_journal(loan_ids: list[int] | None = None) -> dict[int, dict[str, Decimal]]:
+    """Per loan, what the journal says each running balance should be (``LOAN_BALANCE_ACCOUNTS``, on each
+    account's normal side): one GROUP BY over the lines. Loans asked for by id but without lines get zeros."""
+    grouped = _JOURNAL_BY_LOANS.fetch(loan_ids) if loan_ids else _journal_totals(loan_ids)
     balances: dict[int, dict[str, Decimal]] = {pk: dict.fromkeys(BALANCE_FIELDS, ZERO) for pk in loan_ids or ()}
     for row in grouped:
         net = cents(row["debit_total"] - row["credit_total"])

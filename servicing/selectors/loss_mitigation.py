@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
+from lending.core.compiled import CompiledQuery, fetch_together
 from servicing.models import (
     ContactAttempt,
     EarlyInterventionNotice,
@@ -229,24 +230,45 @@ def _missing(app: App) -> list[str]:
     return missing_labels([kind for kind in LossMitigationDocument.REQUIRED if kind not in on_file])
 
 
+# Read on every visit of a loan's collections page: compiled once per process (lending.core.compiled), as building
+# the querysets' SQL cost more CPU than the database's answer (issue 15, "Load").
+_NOTICES = CompiledQuery(
+    lambda loan_id: (
+        EarlyInterventionNotice.objects.filter(loan_id=loan_id)
+        .select_related("document")
+        .order_by("-sent_on")[:NOTICE_ROWS]
+    ),
+    loan_id=int,
+)
+_APPLICATIONS = CompiledQuery(
+    lambda loan_id: (
+        App.objects.filter(loan_id=loan_id)
+        .select_related("received_by", "acknowledgment", "decision_letter")
+        .order_by("-received_on", "-id")[:APPLICATION_ROWS]
+    ),
+    loan_id=int,
+)
+_REFERRAL = CompiledQuery(
+    lambda loan_id: (
+        ForeclosureReferral.objects.filter(loan_id=loan_id).select_related("referred_by").order_by("pk")[:1]
+    ),
+    loan_id=int,
+)
+
+
 def loss_mitigation_section(loan: LoanAccount) -> LossMitigationSection:
     """The loan page's early intervention and loss mitigation section. Six queries: the due dates and the calls
-    since the delinquency began, the notices, the applications, their documents and the referral."""
+    since the delinquency began (when it is delinquent), the notices, the applications and the referral (sent
+    together: one round trip on PostgreSQL), and the applications' documents (when it has any)."""
     today = _today()
     due_dates, call_days = cycle_facts([loan], today)
-    notices = list(
-        EarlyInterventionNotice.objects.filter(loan=loan).select_related("document").order_by("-sent_on")[:NOTICE_ROWS]
-    )
+    values = {"loan_id": loan.pk}
+    notices, apps, referrals = fetch_together((_NOTICES, values), (_APPLICATIONS, values), (_REFERRAL, values))
     documents = Prefetch(
         "documents", queryset=LossMitigationDocument.objects.select_related("uploaded_by").order_by("kind", "-id")
     )
-    apps = list(
-        App.objects.filter(loan=loan)
-        .select_related("received_by", "acknowledgment", "decision_letter")
-        .prefetch_related(documents)
-        .order_by("-received_on", "-id")[:APPLICATION_ROWS]
-    )
-    referral = ForeclosureReferral.objects.filter(loan=loan).select_related("referred_by").first()
+    prefetch_related_objects(apps, documents)
+    referral = referrals[0] if referrals else None
     return LossMitigationSection(
         early_intervention=early_intervention_deadlines(
             loan,

@@ -9,6 +9,7 @@ from django.db import DataError, connection, transaction
 from django.db.models import CharField, F, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Upper
+from django.test.utils import CaptureQueriesContext
 from psycopg import pq
 
 from lending.core.compiled import CompiledQuery, CompiledRowsByIds, fetch_together
@@ -68,13 +69,40 @@ def test_annotations_are_set_on_each_row_as_the_queryset_sets_them():
     assert query.fetch(pk=10**9) == []
 
 
-@pytest.mark.postgres
-def test_an_annotation_beside_a_related_row_is_refused():
-    related = CompiledQuery(
-        lambda pk: AuditEvent.objects.select_related("actor").annotate(shout=Upper("verb")).filter(pk=pk), pk=int
+def _with_actor(verb: str):
+    rows = AuditEvent.objects.filter(verb=verb).select_related("actor", "target_type").annotate(shout=Upper("note"))
+    return rows.order_by("pk")
+
+
+def test_related_rows_and_annotations_are_set_as_the_queryset_sets_them():
+    ann = UserFactory(first_name="Ann", email="ann@lending.test")
+    by_ann, by_nobody, other = audit_record_many(
+        [
+            audit_event(actor=ann, verb="thing.done", target=ann, note="first"),
+            audit_event(actor=None, verb="thing.done", note="second"),
+            audit_event(actor=ann, verb="other.done", note="third"),
+        ]
     )
+    query = CompiledQuery(_with_actor, verb=str)
+    found = query.fetch(verb="thing.done")
+    assert found == [by_ann, by_nobody]
+    with_ann, with_nobody = found
+    assert (with_ann.actor.pk, with_ann.actor.email, with_ann.actor.first_name) == (ann.pk, "ann@lending.test", "Ann")
+    assert (with_ann.target_type.app_label, with_ann.target_type.model) == ("core", "user")
+    assert (with_ann.shout, with_nobody.shout) == ("FIRST", "SECOND")
+    assert (with_nobody.actor, with_nobody.target_type) == (None, None)
+    with CaptureQueriesContext(connection) as queries:  # the related rows came with the row: no query to read them
+        assert (with_ann.actor.email, with_nobody.actor) == ("ann@lending.test", None)
+    assert len(queries) == 0
+    (third,) = query.fetch(verb="other.done")
+    assert (third.pk, third.actor.email, third.shout) == (other.pk, "ann@lending.test", "THIRD")
+
+
+@pytest.mark.postgres
+def test_a_queryset_with_extra_columns_is_refused():
+    extra = CompiledQuery(lambda pk: User.objects.filter(pk=pk).extra(select={"one": "1"}), pk=int)
     with pytest.raises(ValueError, match="not whole rows"):
-        related.fetch(pk=1)
+        extra.fetch(pk=1)
 
 
 def _named(ids: list[int]):
