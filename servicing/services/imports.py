@@ -20,6 +20,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
+from django.db.models import F
+
+from lending.core.bulk import AnyText
 from lending.core.models import User
 from servicing.models import ImportBatch, ImportLine, LoanAccount, LoanTransaction
 from servicing.services import payments
@@ -56,12 +59,9 @@ class PaymentFile(ImportFormat):
 
     def check_rows(self, rows: list[RowCheck], state: dict[str, Any]) -> None:
         numbers = {row.raw["loan_number"] for row in rows}
-        loans = {loan.loan_number: loan for loan in LoanAccount.objects.filter(loan_number__in=numbers)}
+        loans = {loan.loan_number: loan for loan in LoanAccount.objects.filter(AnyText(F("loan_number"), numbers))}
         references = {row.raw["reference"] for row in rows}
-        posted = {
-            txn.idempotency_key: txn
-            for txn in LoanTransaction.objects.filter(idempotency_key__in=[import_key(r) for r in references])
-        }
+        posted = _posted([import_key(r) for r in references])
         targets = _payments_by_reference([row for row in rows if row.raw.get("type", "").lower() == RETURN], loans)
         today = payments._today()  # the same clock payment_post checks against
         for row in rows:
@@ -149,8 +149,7 @@ class PaymentFile(ImportFormat):
     # --- committing ------------------------------------------------------------------------------------------
 
     def commit_context(self, lines: list[ImportLine]) -> dict[str, Any]:
-        keys = [import_key(line.parsed["reference"]) for line in lines if line.parsed["type"] == PAYMENT]
-        posted = {txn.idempotency_key: txn for txn in LoanTransaction.objects.filter(idempotency_key__in=keys)}
+        posted = _posted([import_key(line.parsed["reference"]) for line in lines if line.parsed["type"] == PAYMENT])
         # Postings another batch's line made are duplicates; those of this batch's own lines (a commit of the
         # same batch running at the same time) are this line's posting.
         elsewhere = (
@@ -214,6 +213,11 @@ class PaymentFile(ImportFormat):
             else:
                 line.status, line.message = Status.ERROR, str(result.error)
         return True
+
+
+def _posted(keys: list[str]) -> dict[str, LoanTransaction]:
+    """The postings made under ``keys`` before, by key: one query, the keys as one array parameter."""
+    return {txn.idempotency_key: txn for txn in LoanTransaction.objects.filter(AnyText(F("idempotency_key"), keys))}
 
 
 def _request(line: ImportLine) -> PaymentRequest:

@@ -25,14 +25,13 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
-from lending.core.bulk import AnyText, array_text, bulk_insert_rows, bulk_update_rows
+from lending.core.bulk import AnyText, RowsAlso, bulk_insert_rows, bulk_update_rows, rows_also
 from lending.core.models import User
 from lending.core.services import audit_record_each
 from lending.finance.allocation import Allocation
@@ -67,7 +66,6 @@ from servicing.services.posting import (
     key_posted,
     loan_dates,
     loan_require_active,
-    loans_dates_refresh,
 )
 
 # The longest gap between installments by frequency, to size the window of installments read per loan.
@@ -401,43 +399,19 @@ def _allocation_rows(txn_pk: int, item: _Staged) -> list[tuple[int, int | None, 
 
 def _loans_save(loans: list[LoanAccount], now: datetime) -> None:
     """Save the loans' running balances (as the postings moved them in memory, with their next version) and
-    refresh their derived dates (``loan_dates``) from the installments just written. On PostgreSQL in one UPDATE:
-    a second UPDATE of the same rows re-checks every reference the loan row holds (its old version is this
-    transaction's own) and writes each row again."""
+    refresh their derived dates (``loan_dates``) from the installments just written, in one UPDATE on PostgreSQL
+    (``bulk_update_rows``' ``also``) instead of two."""
     for loan in loans:
         loan.updated_at = now
-    fields = [*BALANCE_FIELDS, "version", "updated_at"]
-    if connection.vendor != "postgresql":
-        bulk_update_rows(LoanAccount, loans, fields)
-        loans_dates_refresh([loan.pk for loan in loans])
-        return
-    meta = LoanAccount._meta
-    columns: list[Any] = [meta.get_field(name) for name in ["id", *fields]]
-    quote = connection.ops.quote_name
-    table, dates, dates_params = _dates_set()
-    names = ", ".join(quote(field.column) for field in columns)
-    casts = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in columns)
-    sets = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
-    # Only quoted identifiers, column types and the SQL Django compiled go into the text; every value a parameter.
-    key = quote(columns[0].column)
-    sql = f"UPDATE {table} SET {sets}, {dates} FROM UNNEST({casts}) AS v({names}) WHERE {table}.{key} = v.{key}"  # noqa: S608
-    arrays = [[getattr(loan, field.attname) for loan in loans] for field in columns]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*dates_params, *(array_text(values) for values in arrays)])
+    bulk_update_rows(
+        LoanAccount, loans, [*BALANCE_FIELDS, "version", "updated_at"], also=_loan_dates(connection.vendor)
+    )
 
 
 @functools.cache
-def _dates_set() -> tuple[str, str, tuple[Any, ...]]:
-    """``loan_dates`` as Django compiles them for an UPDATE of the loans (the quoted table, the SET clause and its
-    parameters), once per process: compiling the subqueries costs more than running them."""
-    query = cast(UpdateQuery, LoanAccount.objects.filter(pk=0).query.chain(UpdateQuery))
-    query.add_update_values(loan_dates())
-    sql, params = query.get_compiler(connection=connection).as_sql()
-    head, _, where = sql.rpartition(" WHERE ")
-    table, _, dates = head.removeprefix("UPDATE ").partition(" SET ")
-    if where != f"{table}.{connection.ops.quote_name('id')} = %s" or params[-1] != 0:
-        raise RuntimeError(f"unexpected UPDATE for the loan dates: {sql}")
-    return table, dates, tuple(params[:-1])
+def _loan_dates(vendor: str) -> RowsAlso:
+    """``loan_dates`` for ``bulk_update_rows``, compiled once per process (for ``vendor``'s database)."""
+    return rows_also(LoanAccount, loan_dates())
 
 
 def _transactions_insert(staged: list[_Staged], who: int | None) -> list[LoanTransaction]:
