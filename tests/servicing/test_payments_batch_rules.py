@@ -188,6 +188,18 @@ def test_a_payment_from_a_file_is_handed_back_as_its_stored_row(servicer):
     handed.validate_unique()
 
 
+def test_a_payment_from_a_file_hands_back_its_stored_journal_entry(servicer):
+    loan = boarded_loan(consumer=True)
+    [result] = _post_many(_request(loan, "100.00", "stored-2"), actor=servicer)
+    handed = result.transaction.journal_entry
+    stored = JournalEntry.objects.get(pk=result.transaction.journal_entry_id)
+    fields = ["pk", "loan_id", "effective_date", "posted_at", "kind", "memo", "created_by_id"]
+    assert [getattr(handed, name) for name in fields] == [getattr(stored, name) for name in fields]
+    assert (handed.loan_id, handed.effective_date, handed.created_by_id) == (loan.pk, TODAY, servicer.pk)
+    # As the stored row: validating it does not take its own id for another entry's.
+    handed.validate_unique()
+
+
 # --- idempotency keys ----------------------------------------------------------------------------------------------
 
 
