@@ -200,6 +200,20 @@ def test_a_payment_from_a_file_hands_back_its_stored_journal_entry(servicer):
     handed.validate_unique()
 
 
+def test_a_payment_in_a_file_covering_two_installments_due_writes_lines_for_both(monkeypatch):
+    monkeypatch.setattr(payments, "_today", lambda: date(2027, 2, 15))
+    loan = boarded_loan(consumer=True)
+    # 469.43 + 398.51: installments 1 and 2, both due by 2027-02-15, paid whole.
+    [result] = _post_many(_request(loan, "867.94", "two-due", when=date(2027, 2, 15)))
+    assert _lines(result.transaction) == [
+        (1, "interest", D("190.82")),
+        (1, "principal", D("278.61")),
+        (2, "interest", D("117.12")),
+        (2, "principal", D("281.39")),
+    ]
+    assert _paid(loan, 2) == (D("117.12"), D("281.39"), date(2027, 2, 15))
+
+
 # --- idempotency keys ----------------------------------------------------------------------------------------------
 
 
