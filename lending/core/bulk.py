@@ -10,16 +10,49 @@ development and in the mutation runs) it is one prepared ``UPDATE ... WHERE id =
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
+from django.db.models import Lookup
+from django.db.models.sql import UpdateQuery
 
 
-def bulk_update_rows(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str]) -> None:
-    """Save ``fields`` of ``objs`` (instances of ``model`` with primary keys) in as few statements as possible."""
+class AnyText(Lookup):
+    """``AnyText(F("field"), [...])`` in a filter: the text column is one of the strings, sent as one array
+    parameter on PostgreSQL (``lending.core.lookups``' ``__any`` is for integer keys). ``__in`` with a payment
+    file's 500 idempotency keys sends 500 parameters that Django resolves and the driver splices in one by one."""
+
+    lookup_name = "any_text"
+    prepare_rhs = False  # the right-hand side is a list of strings, sent whole
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = [str(item) for item in self.rhs]
+        if not values:
+            raise EmptyResultSet  # as ``__in=[]``: the query matches nothing and is not sent
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::text[])", (*lhs_params, values)
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
+
+
+def bulk_update_rows(
+    model: type[models.Model],
+    objs: Sequence[models.Model],
+    fields: Sequence[str],
+    *,
+    also: RowsAlso | None = None,
+) -> None:
+    """Save ``fields`` of ``objs`` (instances of ``model`` with primary keys) in as few statements as possible.
+    ``also`` (``rows_also``): more columns set on the same rows, by expressions over other tables (subqueries)
+    and the row's columns not in ``fields`` (on PostgreSQL, in the same statement, they see the row as it was);
+    one UPDATE there (a second UPDATE of rows this transaction wrote re-checks every reference they hold and writes
+    them again), elsewhere a second."""
     objs = list(objs)
     if not objs:
         return
@@ -38,6 +71,8 @@ def bulk_update_rows(model: type[models.Model], objs: Sequence[models.Model], fi
     pk: Any = meta.pk
     if connection.vendor != "postgresql":
         _update_many(meta.db_table, pk, columns, objs)
+        if also is not None:
+            model._default_manager.filter(pk__in=[obj.pk for obj in objs]).update(**also.expressions)
         return
     # One array per column, not one parameter per value: 2,000 rows of five columns are five parameters, not
     # 10,000 for the driver to splice into the text.
@@ -47,20 +82,52 @@ def bulk_update_rows(model: type[models.Model], objs: Sequence[models.Model], fi
     names = ", ".join(quote(field.column) for field in [pk, *columns])
     casts = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in [pk, *columns])
     # Only quoted identifiers and column types go into the text; every value is a parameter.
-    key = quote(pk.column)
+    table, key = quote(meta.db_table), quote(pk.column)
+    more, more_params = (also.sql, also.params) if also is not None else ("", ())
     sql = " ".join(
         (
             "UPDATE",
-            quote(meta.db_table),
-            "AS t SET",
-            assignments,
+            table,
+            "SET",
+            assignments + more,
             "FROM UNNEST(",
             casts,
-            f") AS v({names}) WHERE t.{key} = v.{key}",
+            f") AS v({names}) WHERE {table}.{key} = v.{key}",
         )
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_column(values) for values in arrays])
+        cursor.execute(sql, [*more_params, *(_column(values) for values in arrays)])
+
+
+@dataclass(frozen=True)
+class RowsAlso:
+    """Expressions over each row for ``bulk_update_rows``' ``also`` (``QuerySet.update``'s keyword arguments),
+    with their SQL for PostgreSQL compiled once (``rows_also``): compiling subqueries costs more than running them."""
+
+    expressions: dict[str, Any]
+    sql: str
+    params: tuple[Any, ...]
+
+
+def rows_also(model: type[models.Model], expressions: Mapping[str, Any]) -> RowsAlso:
+    """``expressions`` for ``bulk_update_rows`` of ``model``'s rows; keep it (per process) and pass it each time."""
+    if connection.vendor != "postgresql":
+        return RowsAlso(dict(expressions), "", ())
+    return RowsAlso(dict(expressions), *_also_sql(model, expressions))
+
+
+def _also_sql(model: type[models.Model], also: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """``also`` as Django compiles it for an UPDATE of ``model`` (``, col = ...`` and its parameters): the SET
+    clause of ``UPDATE table SET ... WHERE table.pk = %s``, whose expressions refer to the row by the table's name."""
+    query = cast(UpdateQuery, model._default_manager.filter(pk=0).query.chain(UpdateQuery))
+    query.add_update_values(dict(also))
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    head, _, where = sql.rpartition(" WHERE ")
+    table, _, sets = head.removeprefix("UPDATE ").partition(" SET ")
+    pk: Any = model._meta.pk
+    if where != f"{table}.{connection.ops.quote_name(pk.column)} = %s" or params[-1] != 0:
+        raise RuntimeError(f"unexpected UPDATE for {model.__name__}: {sql}")  # the key's filter is last
+    return f", {sets}", tuple(params[:-1])
 
 
 def bulk_insert_rows(
@@ -98,8 +165,18 @@ def bulk_insert_rows(
     if returning_pk:
         sql += f" RETURNING {quote(pk.column)}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_column(values) for values in params])
+        sent = [_json(field, values) for field, values in zip(columns, params, strict=True)]
+        cursor.execute(sql, [_column(values) if isinstance(values, list) else values for values in sent])
         return [row[0] for row in cursor.fetchall()] if returning_pk else []
+
+
+def _json(field: Any, values: list[Any]) -> str | list[Any]:
+    """A JSON column's values as the array text of their JSON text (as the field writes them; None is NULL), for
+    the statement's ``jsonb[]`` cast: the driver escapes the quotes of each element by a regular expression, at a
+    staged file's 500 rows a chunk a third of its staging; any other column's as they are."""
+    if not isinstance(field, models.JSONField):
+        return values
+    return array_text([None if value is None else json.dumps(value, cls=field.encoder) for value in values])
 
 
 def _array(field: Any, values: Sequence[Any]) -> list[Any]:

@@ -188,6 +188,32 @@ def test_a_payment_from_a_file_is_handed_back_as_its_stored_row(servicer):
     handed.validate_unique()
 
 
+def test_a_payment_from_a_file_hands_back_its_stored_journal_entry(servicer):
+    loan = boarded_loan(consumer=True)
+    [result] = _post_many(_request(loan, "100.00", "stored-2"), actor=servicer)
+    handed = result.transaction.journal_entry
+    stored = JournalEntry.objects.get(pk=result.transaction.journal_entry_id)
+    fields = ["pk", "loan_id", "effective_date", "posted_at", "kind", "memo", "created_by_id"]
+    assert [getattr(handed, name) for name in fields] == [getattr(stored, name) for name in fields]
+    assert (handed.loan_id, handed.effective_date, handed.created_by_id) == (loan.pk, TODAY, servicer.pk)
+    # As the stored row: validating it does not take its own id for another entry's.
+    handed.validate_unique()
+
+
+def test_a_payment_in_a_file_covering_two_installments_due_writes_lines_for_both(monkeypatch):
+    monkeypatch.setattr(payments, "_today", lambda: date(2027, 2, 15))
+    loan = boarded_loan(consumer=True)
+    # 469.43 + 398.51: installments 1 and 2, both due by 2027-02-15, paid whole.
+    [result] = _post_many(_request(loan, "867.94", "two-due", when=date(2027, 2, 15)))
+    assert _lines(result.transaction) == [
+        (1, "interest", D("190.82")),
+        (1, "principal", D("278.61")),
+        (2, "interest", D("117.12")),
+        (2, "principal", D("281.39")),
+    ]
+    assert _paid(loan, 2) == (D("117.12"), D("281.39"), date(2027, 2, 15))
+
+
 # --- idempotency keys ----------------------------------------------------------------------------------------------
 
 
