@@ -40,7 +40,9 @@ def python_csv(rows) -> bytes:
 
 def database_csv(rows) -> bytes:
     report = PortfolioReport()
-    return "".join(export.csv_text_lines(report.columns, report.csv_cells(report.present_rows(rows)))).encode()
+    cells = report.csv_cells(report.present_rows(rows))
+    assert cells is not None  # PostgreSQL writes them
+    return "".join(export.csv_text_lines(report.columns, cells)).encode()
 
 
 def test_the_databases_file_is_byte_for_byte_the_columns_file():
