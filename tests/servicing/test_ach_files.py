@@ -224,6 +224,9 @@ def test_a_file_downloads_again_byte_for_byte_for_servicers_only(client, loan):
         assert client.get(reverse(FILE_CHANGELIST), follow=True).status_code == 403  # the admin's login refuses them
         refused = client.post(reverse(FILE_CHANGELIST), post)
         assert (refused.status_code, refused["Location"]) == (302, "/admin/login/?next=/admin/servicing/achfile/")
+    # Downloading again writes nothing: the one file, its debit and its one audit row as they were.
+    assert list(AchFile.objects.values_list("pk", "content")) == [(made.pk, made.content)]
+    assert AuditEvent.objects.filter(verb="ach_file.created").count() == 1
 
 
 def test_the_command_makes_records_and_writes_a_file_again(loan, tmp_path):
