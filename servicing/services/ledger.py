@@ -340,11 +340,17 @@ def posting_prepare(
 
 
 def journal_post_many(
-    *, actor: User | None, postings: list[Posting], accounts: dict[str, LedgerAccount], audit: bool = True
+    *,
+    actor: User | None,
+    postings: list[Posting],
+    accounts: dict[str, LedgerAccount],
+    audit: bool = True,
+    balances: bool = True,
 ) -> list[JournalEntry]:
     """Write prepared postings: entries, lines, the loans' running balances (as moved in memory) and an audit
     row per entry, in a handful of statements. The same rows ``journal_post`` writes one at a time. A caller that
-    records the entries in its own audit rows (with their lines) passes ``audit=False``."""
+    records the entries in its own audit rows (with their lines) passes ``audit=False``; one that saves the loans
+    itself, in the same transaction (with more fields in the same UPDATE), passes ``balances=False``."""
     with transaction.atomic():
         who = actor.pk if actor is not None and actor.pk else None
         now = timezone.now()
@@ -360,10 +366,11 @@ def journal_post_many(
                 for line in p.lines
             ],
         )
-        loans = list({p.loan.pk: p.loan for p in postings}.values())
-        for loan in loans:
-            loan.updated_at = now
-        bulk_update_rows(LoanAccount, loans, [*BALANCE_FIELDS, "version", "updated_at"])
+        if balances:
+            loans = list({p.loan.pk: p.loan for p in postings}.values())
+            for loan in loans:
+                loan.updated_at = now
+            bulk_update_rows(LoanAccount, loans, [*BALANCE_FIELDS, "version", "updated_at"])
         for p, entry in zip(postings, entries, strict=True):
             p.entry = entry
         if not audit:

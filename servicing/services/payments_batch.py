@@ -39,7 +39,6 @@ from servicing.models import (
     AllocationLine,
     Installment,
     JournalEntry,
-    JournalLine,
     LedgerAccount,
     LoanAccount,
     LoanTransaction,
@@ -49,16 +48,16 @@ from servicing.services.ledger import (
     BALANCE_FIELDS,
     LedgerError,
     Posting,
+    journal_post_many,
     ledger_accounts,
     posting_prepare,
 )
 from servicing.services.posting import (
-    INSTALLMENT_BUCKETS,
     OWING,
     PAID_FIELDS,
-    Bucket,
     PaymentError,
     allocate_dues,
+    allocation_amounts,
     dues_chosen,
     dues_of,
     installments_add,
@@ -328,7 +327,10 @@ def _pipelined() -> AbstractContextManager[object]:
 def _write_rows(staged: list[_Staged], changed: dict[int, Installment], actor: User | None) -> None:
     accounts = ledger_accounts()
     who = actor.pk if actor is not None and actor.pk else None
-    entries = _entries_insert(staged, accounts, who)
+    # The entries and lines; the loans' balances are saved below with their dates, in one UPDATE.
+    entries = journal_post_many(
+        actor=actor, postings=[item.posting for item in staged], accounts=accounts, audit=False, balances=False
+    )
     txns = _transactions_insert(staged, who)
     bulk_insert_rows(
         AllocationLine,
@@ -355,46 +357,13 @@ def _write_rows(staged: list[_Staged], changed: dict[int, Installment], actor: U
         payments.announce_posted(txn, actor)
 
 
-def _entries_insert(staged: list[_Staged], accounts: dict[str, LedgerAccount], who: int | None) -> list[JournalEntry]:
-    """The batch's journal entries and their lines, as ``journal_post_many`` writes them, less its update of the
-    loans' balances: ``_loans_save`` writes those with the loans' dates, in one UPDATE instead of two."""
-    posted_at = timezone.now()
-    kind = JournalEntry.Kind.PAYMENT
-    rows = [(item.loan.pk, item.posting.effective_date, posted_at, kind, item.posting.memo, who) for item in staged]
-    fields = ["loan", "effective_date", "posted_at", "kind", "memo", "created_by"]
-    entries = []
-    for item, pk in zip(staged, bulk_insert_rows(JournalEntry, fields, rows, returning_pk=True), strict=True):
-        entry = JournalEntry(pk=pk, loan=item.loan, effective_date=item.posting.effective_date, posted_at=posted_at)
-        entry.kind, entry.memo, entry.created_by_id = kind, item.posting.memo, who
-        entry._state.adding = False
-        item.posting.entry = entry
-        entries.append(entry)
-    bulk_insert_rows(
-        JournalLine,
-        ["entry", "account", "loan", "debit", "credit"],
-        [
-            (entry.pk, accounts[line.account].pk, item.loan.pk, line.debit, line.credit)
-            for item, entry in zip(staged, entries, strict=True)
-            for line in item.posting.lines
-        ],
-    )
-    return entries
-
-
 def _allocation_rows(txn_pk: int, item: _Staged) -> list[tuple[int, int | None, str, Decimal]]:
     """The allocation lines ``allocation_lines`` makes, as (transaction, installment, bucket, amount) rows: a
     file's tens of thousands of lines need no model instance each."""
-    allocation = item.allocation
-    rows: list[tuple[int, int | None, str, Decimal]] = []
-    for line in allocation.lines:
-        installment_pk = item.installments[line.number].pk
-        rows += [(txn_pk, installment_pk, b, getattr(line, b)) for b in INSTALLMENT_BUCKETS if getattr(line, b)]
-    loose = (
-        (Bucket.ESCROW, allocation.escrow_deposit),
-        (Bucket.PREPAYMENT, allocation.prepayment),
-        (Bucket.SUSPENSE, allocation.to_suspense - allocation.suspense_applied),
-    )
-    return rows + [(txn_pk, None, bucket, amount) for bucket, amount in loose if amount]
+    return [
+        (txn_pk, installment.pk if installment is not None else None, bucket, amount)
+        for installment, bucket, amount in allocation_amounts(item.allocation, item.installments)
+    ]
 
 
 def _loans_save(loans: list[LoanAccount], now: datetime) -> None:

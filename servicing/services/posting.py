@@ -273,23 +273,31 @@ def interest_prepaid_settle(loan: LoanAccount, effective_date: date, actor: User
     )
 
 
-def allocation_lines(
-    txn: LoanTransaction, allocation: alloc.Allocation, installments: dict[int, Installment]
-) -> list[AllocationLine]:
-    rows = []
+def allocation_amounts(
+    allocation: alloc.Allocation, installments: dict[int, Installment]
+) -> list[tuple[Installment | None, str, Decimal]]:
+    """An allocation's lines as (installment, bucket, amount), one for each bucket with money in it; the escrow
+    deposit, prepayment and suspense kept belong to no installment (None)."""
+    rows: list[tuple[Installment | None, str, Decimal]] = []
     for line in allocation.lines:
         installment = installments[line.number]
-        for bucket in INSTALLMENT_BUCKETS:
-            amount = getattr(line, bucket)
-            if amount:
-                rows.append(AllocationLine(transaction=txn, installment=installment, bucket=bucket, amount=amount))
+        amounts = [(bucket, getattr(line, bucket)) for bucket in INSTALLMENT_BUCKETS]
+        rows += [(installment, bucket, amount) for bucket, amount in amounts if amount]
     loose = (
         (Bucket.ESCROW, allocation.escrow_deposit),
         (Bucket.PREPAYMENT, allocation.prepayment),
         (Bucket.SUSPENSE, allocation.to_suspense - allocation.suspense_applied),
     )
-    rows += [AllocationLine(transaction=txn, bucket=bucket, amount=amount) for bucket, amount in loose if amount]
-    return rows
+    return rows + [(None, bucket, amount) for bucket, amount in loose if amount]
+
+
+def allocation_lines(
+    txn: LoanTransaction, allocation: alloc.Allocation, installments: dict[int, Installment]
+) -> list[AllocationLine]:
+    return [
+        AllocationLine(transaction=txn, installment=installment, bucket=bucket, amount=amount)
+        for installment, bucket, amount in allocation_amounts(allocation, installments)
+    ]
 
 
 def installments_apply(
