@@ -172,6 +172,7 @@ MODULES |= {
     # The services' tests and their rule tests; not the portal's autopay pages (they reach the services through
     # the forms and pin nothing the rule tests do not: the full suite still runs them).
     "servicing/services/ach.py": ["tests/servicing/test_ach_services*.py"],
+    "servicing/services/ach_files.py": ["tests/servicing/test_ach_files.py", "tests/servicing/test_nacha.py"],
     "servicing/services/ach_drafts.py": [
         "tests/servicing/nightly/test_ach_draft*.py",
         "tests/servicing/nightly/test_ach_step.py",

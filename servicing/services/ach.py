@@ -226,10 +226,7 @@ def ach_payment_cancel(*, pending: PendingPayment, actor: User) -> PendingPaymen
                 f"this payment is {locked.get_status_display().lower()}; only a pending payment can be cancelled"
             )
         if locked.ach_file_id is not None:
-            raise AchError(
-                "this payment was sent to the bank in today's or an earlier ACH file and can no longer be cancelled "
-                "here; ask the bank to stop it, or record its return when it comes back"
-            )
+            raise AchError("this payment has been sent to the bank and can no longer be cancelled")
         _set_status(pending, locked, actor, status=Status.CANCELLED)
         audit_record(
             actor=actor,

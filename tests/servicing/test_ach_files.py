@@ -161,7 +161,7 @@ def test_when_every_file_id_modifier_of_the_day_is_used_no_file_is_made(loan):
 def test_a_debit_in_a_file_can_no_longer_be_cancelled(loan):
     pending = ach_schedule(loan, "500.00", "a", when=TODAY + timedelta(days=1))
     ach_files.ach_file_create(settlement_date=SETTLES, actor=None)
-    with pytest.raises(AchError, match="can no longer be cancelled here; ask the bank to stop it"):
+    with pytest.raises(AchError, match=r"^this payment has been sent to the bank and can no longer be cancelled$"):
         ach.ach_payment_cancel(pending=pending, actor=loan.borrower)
     assert PendingPayment.objects.get(pk=pending.pk).status == "pending"
     assert not AuditEvent.objects.filter(verb="ach_payment.cancelled").exists()
@@ -180,7 +180,10 @@ def test_the_portal_shows_a_sent_debit_without_its_cancel_button(client, loan):
     assert page.count('<span class="small text-muted" data-testid="pending-sent">Sent to your bank</span>') == 1
     refused = client.post(sent_cancel)
     assert refused.status_code == 409
-    assert "The payment cannot be cancelled: this payment was sent to the bank" in refused.content.decode()
+    assert (
+        '<div class="alert alert-warning" role="alert" data-testid="refused">The payment cannot be cancelled: this '
+        "payment has been sent to the bank and can no longer be cancelled.</div>" in refused.content.decode()
+    )
     assert PendingPayment.objects.get(pk=sent.pk).status == "pending"
 
 
