@@ -43,6 +43,7 @@ MONEY_MODULES = [
     "servicing/services/fees.py",
     "servicing/services/ach_returns.py",
     "servicing/services/ach.py",
+    "servicing/services/ach_files.py",
     "servicing/services/ach_drafts.py",
     "servicing/services/ach_nightly.py",
     "servicing/services/escrow.py",
