@@ -34,10 +34,8 @@ BATCH = 5_000
 SEEDED_TABLES = ("origination_application", "origination_borrower")
 
 
-def seed() -> None:
-    have = Application.objects.count()
-    if have >= TARGET_APPLICATIONS:
-        return
+def bench_product() -> LoanProduct:
+    """The benches' 30-year fixed product, made on first use."""
     product, _ = LoanProduct.objects.get_or_create(
         code="bench-30y",
         defaults={
@@ -50,6 +48,14 @@ def seed() -> None:
             "max_cltv": Decimal("95"),
         },
     )
+    return product
+
+
+def seed() -> None:
+    have = Application.objects.count()
+    if have >= TARGET_APPLICATIONS:
+        return
+    product = bench_product()
     officer = User.objects.filter(email="bench-officer@lending.test").first() or user_create(
         actor=None, email="bench-officer@lending.test", password=None, role_names=(roles.LOAN_OFFICER,)
     )
