@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Count
@@ -60,17 +60,31 @@ class RowCheck:
     def error(self, column: str, message: str) -> None:
         self.errors.append(f"{column}: {message}")
 
-    def line(self, batch_pk: int) -> tuple[Any, ...]:
-        """The row as its ``ImportLine`` (``LINE_FIELDS``): a row in error keeps every error as its message and no
-        parsed fields."""
+    def line(self, batch_pk: int) -> StagedLine:
+        """The row as its ``ImportLine``: a row in error keeps every error as its message and no parsed fields."""
         status, message = self.status, self.message
         if self.errors:
             status, message = Status.ERROR, "; ".join(self.errors)
         parsed = self.parsed if status != Status.ERROR else {}
-        return (batch_pk, self.line_number, self.raw, parsed, status, message, self.loan_id, self.transaction_id)
+        return StagedLine(
+            batch_pk, self.line_number, self.raw, parsed, status, message, self.loan_id, self.transaction_id
+        )
 
 
-LINE_FIELDS = ("batch", "line_number", "raw", "parsed", "status", "message", "loan", "transaction")
+class StagedLine(NamedTuple):
+    """An ``ImportLine`` as the row ``bulk_insert_rows`` writes (its fields in ``LINE_FIELDS`` order)."""
+
+    batch: int
+    line_number: int
+    raw: dict[str, str]
+    parsed: dict[str, Any]
+    status: str
+    message: str
+    loan: int | None
+    transaction: int | None
+
+
+LINE_FIELDS = StagedLine._fields
 
 
 class ImportFormat:
@@ -195,15 +209,15 @@ def batch_stage(*, fmt: ImportFormat, file_name: str, content: bytes | str, acto
         line_count=len(rows),
     )
     state: dict[str, Any] = {}
-    lines: list[tuple[Any, ...]] = []
+    lines: list[StagedLine] = []
     for chunk in _chunks(rows, fmt.chunk_size):
         fmt.check_rows([row for row in chunk if not row.errors], state)
         created = [row.line(batch.pk) for row in chunk]
         # Rows as arrays, not instances through bulk_create: its 4,000 parameters a chunk cost more than the checks.
         bulk_insert_rows(ImportLine, LINE_FIELDS, created)
         lines += created
-    _set_counts(batch, Counter(line[4] for line in lines))
-    batch.valid_total = _total(fmt, [line[3] for line in lines if line[4] == Status.VALID])
+    _set_counts(batch, Counter(line.status for line in lines))
+    batch.valid_total = _total(fmt, [line.parsed for line in lines if line.status == Status.VALID])
     batch.save(update_fields=["valid_count", "error_count", "posted_count", "duplicate_count", "valid_total"])
     audit_record(
         actor=actor,

@@ -28,6 +28,8 @@ RawLine = Sequence[str | Decimal | int]  # (account_code, debit, credit) as a ca
 BALANCE_FIELDS = tuple(LOAN_BALANCE_ACCOUNTS.values())
 # Balances that may never go below zero (escrow may: the servicer advances a shortage).
 NON_NEGATIVE_BALANCES = ("principal_balance", "interest_due", "fees_due", "suspense_balance")
+# Read once: a choices class builds its list of values anew on every access (once a posting, 500 times a chunk).
+ENTRY_KINDS = frozenset(JournalEntry.Kind.values)
 
 
 class LedgerError(Exception):
@@ -162,7 +164,7 @@ def _post(
         existing = JournalEntry.objects.filter(idempotency_key=key).first()
         if existing is not None:
             return _same_posting(existing, loan, kind)
-    if kind not in JournalEntry.Kind.values:
+    if kind not in ENTRY_KINDS:
         raise LedgerError(f"Unknown journal entry kind {kind!r}.")
     cleaned = _clean_lines(lines)
     accounts = _accounts({line.account for line in cleaned})
@@ -323,7 +325,7 @@ def posting_prepare(
     """Check one entry as ``journal_post`` does (balanced, whole cents, known active accounts, balances not below
     zero) and move the loan's running balances in memory; ``LedgerError`` and nothing moved when refused. The
     caller holds the loan's row lock and writes the batch with ``journal_post_many``."""
-    if kind not in JournalEntry.Kind.values:
+    if kind not in ENTRY_KINDS:
         raise LedgerError(f"Unknown journal entry kind {kind!r}.")
     cleaned = _clean_lines(lines)
     missing = sorted({line.account for line in cleaned} - accounts.keys())

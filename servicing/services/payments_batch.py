@@ -347,7 +347,8 @@ def _write_rows(staged: list[_Staged], changed: dict[int, Installment], actor: U
         afters=[
             {
                 **payments.posted_audit(txn, item.allocation, entry, replay=None),
-                "journal_lines": [[line.account, line.debit, line.credit] for line in item.posting.lines],
+                # The amounts as the encoder writes a Decimal (its text), not through its default() hook a value.
+                "journal_lines": [[line.account, str(line.debit), str(line.credit)] for line in item.posting.lines],
             }
             for item, txn, entry in zip(staged, txns, entries, strict=True)
         ],
