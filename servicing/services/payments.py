@@ -48,7 +48,12 @@ from servicing.models import (
     Replay,
 )
 from servicing.services.ledger import LedgerError, Posting, journal_reverse
-from servicing.services.ledger_entry import journal_audit_event, journal_entry_send, posting_prepare_one
+from servicing.services.ledger_entry import (
+    journal_audit_event,
+    journal_entry_send,
+    journal_entry_write,
+    posting_prepare_one,
+)
 from servicing.services.notices import notice_later
 from servicing.services.posting import (
     DUES_CHOSEN,
@@ -303,7 +308,7 @@ def _write_in_turn(
 ) -> LoanTransaction:
     """Write a posting one statement after the other: a replay's, or a prepayment's (the installments to come are
     re-priced from the rows written), or elsewhere than PostgreSQL."""
-    entry = _entry_checked(journal_entry_send(actor=actor, posting=posting))
+    entry = _entry_checked(lambda: journal_entry_write(actor=actor, posting=posting))
     txn = _transaction(locked, request, posting, actor)
     payment_rows_write(txn=txn, allocation=allocation, installments=installments)
     repriced = 0
@@ -323,10 +328,11 @@ def _write_in_turn(
     return txn
 
 
-def _entry_checked(written: Callable[[], JournalEntry]) -> JournalEntry:
-    """The entry ``journal_entry_send`` sent, once its answer is read; a ledger refusal is a ``PaymentError``."""
+def _entry_checked(write: Callable[[], JournalEntry]) -> JournalEntry:
+    """The entry ``write`` writes (or reads the answer of, ``journal_entry_send``); a ledger refusal is a
+    ``PaymentError``."""
     try:
-        return written()
+        return write()
     except LedgerError as exc:
         raise PaymentError(str(exc)) from exc
 
