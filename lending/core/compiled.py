@@ -15,8 +15,9 @@ range lookups on ints, strings and dates).
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
@@ -133,6 +134,39 @@ def fetch_together(*queries: tuple[CompiledQuery[Any], dict[str, Any]]) -> list[
     with connection.wrap_database_errors, connection.connection.pipeline():
         sent = [query.send(**values) for query, values in queries]
     return [one.rows() for one in sent]
+
+
+@contextlib.contextmanager
+def together() -> Iterator[None]:
+    """Statements sent inside (``send_sql``, ``CompiledQuery.send``) go to the server without waiting for each
+    one's answer, in psycopg's pipeline mode as in ``fetch_together``: the server runs one while Python prepares
+    the next. Read their rows after the block, where the server's errors are raised. Elsewhere than PostgreSQL
+    nothing changes (each statement has run when it is sent)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
+
+
+class SentSQL:
+    """A statement ``send_sql`` ran, whose rows are read later (``rows``), once."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        with self._cursor as cursor:
+            return list(cursor.fetchall())
+
+
+def send_sql(sql: str, params: list[Any]) -> SentSQL:
+    """Run ``sql`` now and read its rows when ``SentSQL.rows`` is called: inside ``together`` the statement goes
+    out without waiting for the server's answer."""
+    cursor = connection.cursor()
+    cursor.execute(sql, params)
+    return SentSQL(cursor)
 
 
 def _instance(compiled: _Compiled, row: tuple[Any, ...]) -> Any:

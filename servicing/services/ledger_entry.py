@@ -1,4 +1,4 @@
-"""Posting one entry for a loan the caller has locked, in one round trip: a payment posted from a screen.
+"""Posting one entry for a loan the caller has locked, in one statement: a payment posted from a screen.
 
 ``journal_post`` reads the chart, inserts the entry, its lines and an audit row, and updates the loan's running
 balances: five statements in a savepoint. A payment also updates the loan (its derived dates) and writes its own
@@ -10,13 +10,14 @@ process, and the insert itself finds each account by code among the active ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, NamedTuple
 
 from django.db import connection
 
 from lending.core.bulk import array_text
+from lending.core.compiled import send_sql
 from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
@@ -72,13 +73,23 @@ def journal_entry_write(*, actor: User | None, posting: Posting) -> JournalEntry
     """Write a prepared entry and its lines, on PostgreSQL in one statement, and nothing else (the caller saves
     the loan's balances and the audit row, ``journal_audit_event``). ``LedgerError`` when an account is unknown or
     inactive: raised out of the caller's transaction, which rolls back what was written."""
+    return journal_entry_send(actor=actor, posting=posting)()
+
+
+def journal_entry_send(*, actor: User | None, posting: Posting, pk: int | None = None) -> Callable[[], JournalEntry]:
+    """``journal_entry_write`` with the statement only sent: the function returned reads its answer, checks it and
+    returns the entry. ``pk``: the entry's id, taken beforehand (``nextval``), so the caller can send the rows that
+    refer to the entry before the answer (``lending.core.compiled.together``); ``posting.entry`` carries it at
+    once."""
     entry = JournalEntry(
+        pk=pk,
         loan=posting.loan,
         effective_date=posting.effective_date,
         kind=posting.kind,
         memo=posting.memo,
         created_by=actor if actor is not None and actor.pk else None,
     )
+    posting.entry = entry
     codes = [line.account for line in posting.lines]
     if connection.vendor != "postgresql":
         accounts = _accounts(set(codes))
@@ -91,35 +102,39 @@ def journal_entry_write(*, actor: User | None, posting: Posting) -> JournalEntry
                 for line in posting.lines
             ]
         )
-    else:
-        params: list[Any] = [
-            entry.loan_id,
-            entry.effective_date,
-            entry.posted_at,
-            entry.kind,
-            entry.memo,
-            entry.created_by_id,
-        ]
-        # Arrays as their text (lending.core.bulk.array_text): the driver adapts lists element by element.
-        params += [entry.loan_id, array_text(codes), array_text([line.debit for line in posting.lines])]
-        params.append(array_text([line.credit for line in posting.lines]))
-        with connection.cursor() as cursor:
-            cursor.execute(_ENTRY_WITH_LINES, params)
-            written = [row[0] for row in cursor.fetchall()]
-        if len(written) != len(codes):
+        return lambda: entry
+    params: list[Any] = [
+        pk,
+        entry.loan_id,
+        entry.effective_date,
+        entry.posted_at,
+        entry.kind,
+        entry.memo,
+        entry.created_by_id,
+    ]
+    # Arrays as their text (lending.core.bulk.array_text): the driver adapts lists element by element.
+    params += [entry.loan_id, array_text(codes), array_text([line.debit for line in posting.lines])]
+    params.append(array_text([line.credit for line in posting.lines]))
+    sent = send_sql(_ENTRY_WITH_LINES, params)
+
+    def written() -> JournalEntry:
+        ids = [row[0] for row in sent.rows()]
+        if len(ids) != len(codes):
             _accounts(set(codes))  # raises, naming the unknown or inactive account
             raise LedgerError("A journal line found no active account.")
-        entry.pk = written[0]
+        entry.pk = ids[0]
         entry._state.adding = False
-    posting.entry = entry
-    return entry
+        return entry
+
+    return written
 
 
-# The entry, and its lines joined to their active accounts by code, in line order. A line whose account is not
-# found is left out: the caller compares the count and refuses the posting.
+# The entry (its id given, or the next), and its lines joined to their active accounts by code, in line order. A
+# line whose account is not found is left out: the caller compares the count and refuses the posting.
 _ENTRY_WITH_LINES = """WITH entry AS (
-    INSERT INTO servicing_journalentry (loan_id, effective_date, posted_at, kind, memo, created_by_id)
-    VALUES (%s, %s, %s, %s, %s, %s) RETURNING id
+    INSERT INTO servicing_journalentry (id, loan_id, effective_date, posted_at, kind, memo, created_by_id)
+    VALUES (COALESCE(%s, nextval(pg_get_serial_sequence('servicing_journalentry', 'id'))), %s, %s, %s, %s, %s, %s)
+    RETURNING id
 )
 INSERT INTO servicing_journalline (entry_id, account_id, loan_id, debit, credit)
 SELECT entry.id, account.id, %s, line.debit, line.credit

@@ -23,6 +23,7 @@ and the ``Replay`` row shows each one's allocation before and after.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -32,14 +33,27 @@ from django.db.models import Q, prefetch_related_objects
 from django.db.transaction import atomic
 from django.utils import timezone
 
-from lending.core.compiled import CompiledQuery
+from lending.core.compiled import CompiledQuery, together
 from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record, audit_record_many
 from lending.finance import allocation as alloc
 from lending.finance.money import require_cents
-from servicing.models import AllocationLine, BorrowerDocument, JournalEntry, LoanAccount, LoanTransaction, Replay
-from servicing.services.ledger import LedgerError, journal_reverse
-from servicing.services.ledger_entry import journal_audit_event, journal_entry_write, posting_prepare_one
+from servicing.models import (
+    AllocationLine,
+    BorrowerDocument,
+    Installment,
+    JournalEntry,
+    LoanAccount,
+    LoanTransaction,
+    Replay,
+)
+from servicing.services.ledger import LedgerError, Posting, journal_reverse
+from servicing.services.ledger_entry import (
+    journal_audit_event,
+    journal_entry_send,
+    journal_entry_write,
+    posting_prepare_one,
+)
 from servicing.services.notices import notice_later
 from servicing.services.posting import (
     DUES_CHOSEN,
@@ -55,7 +69,15 @@ from servicing.services.posting import (
     loan_require_active,
     payment_allocate,
 )
-from servicing.services.posting_write import loan_lock_posting, loan_save_posted, payment_rows_write, plans_reset
+from servicing.services.posting_write import (
+    PostingIds,
+    loan_lock_posting,
+    loan_save_posted,
+    loan_save_send,
+    payment_rows_send,
+    payment_rows_write,
+    plans_reset,
+)
 from servicing.services.replay import Unwound, later_payments, payments_after, replay_reapply, replay_unwind
 from servicing.services.schedule import installments_rederive
 from servicing.signals import payment_posted
@@ -196,12 +218,12 @@ class _Request(NamedTuple):
 def _post(loan: LoanAccount, request: _Request, actor: User | None) -> LoanTransaction:
     """``payment_post`` under the loan's lock: the entry with its lines, then the transaction with its allocation
     lines and the installments, then the loan's balances with its dates, then both audit rows; a statement each
-    (``posting_write``)."""
+    (``posting_write``), sent together where nothing has to be read between them (``_write_together``)."""
     with transaction.atomic():
         # The lock, then what the posting reads under it, in one round trip (posting_write): the payment posted
         # before (or by another caller while we waited for the lock) and what a backdated payment replays; the
         # installments the payment is for.
-        locked, (found, chosen) = loan_lock_posting(
+        locked, (found, chosen), ids = loan_lock_posting(
             loan,
             (
                 _KEY_AND_LATER,
@@ -240,39 +262,98 @@ def _post(loan: LoanAccount, request: _Request, actor: User | None) -> LoanTrans
                 f"({request.method})",
                 lines=journal_lines(allocation, locked),
             )
-            entry = journal_entry_write(actor=actor, posting=posting)
         except LedgerError as exc:
             raise PaymentError(str(exc)) from exc
-        txn = LoanTransaction(
-            loan=locked,
-            kind=LoanTransaction.Kind.PAYMENT,
-            amount=request.amount,
-            effective_date=request.effective_date,
-            method=request.method,
-            reference=request.reference[:100],
-            idempotency_key=request.idempotency_key,
-            directive=request.directive,
-            journal_entry=entry,
-            posted_by=actor if actor is not None and actor.pk else None,
-        )
-        payment_rows_write(txn=txn, allocation=allocation, installments=installments)
-        repriced = 0
-        if allocation.prepayment:  # the installments to come are priced on the lower balance
-            repriced = installments_rederive(locked, changed_on=request.effective_date)
-        entry_audit = journal_audit_event(actor=actor, posting=posting)
-        if unwound is None:  # the balances, the dates and both audit rows in one statement
-            posted = _posted_event(txn, allocation, entry, actor, replay=None, repriced=repriced)
-            loan_save_posted(locked, posting, audit=[entry_audit, posted])
+        if ids is not None and unwound is None and not allocation.prepayment:
+            txn = _write_together(locked, request, allocation, installments, posting, ids, actor)
         else:
-            loan_save_posted(locked, posting, audit=[entry_audit])  # the entry's row before the replay's
-            replay_reapply(loan=locked, unwound=unwound, trigger=txn, actor=actor)
-            interest_prepaid_settle(locked, request.effective_date, actor)
-            loan_dates_refresh(locked)
-            posted = _posted_event(txn, allocation, entry, actor, replay=unwound.replay.pk, repriced=repriced)
-            audit_record_many([posted])
+            txn = _write_in_turn(locked, request, allocation, installments, posting, unwound, actor)
         _copy_state(locked, loan)
         announce_posted(txn, actor)
         return txn
+
+
+def _write_together(
+    locked: LoanAccount,
+    request: _Request,
+    allocation: alloc.Allocation,
+    installments: dict[int, Installment],
+    posting: Posting,
+    ids: PostingIds,
+    actor: User | None,
+) -> LoanTransaction:
+    """Write a posting whose rows' ids were taken with the lock: the entry with its lines, the transaction with its
+    allocation lines and the installments, the loan with both audit rows, sent together (the server writes one
+    while the next is prepared) and their answers read after."""
+    with together():
+        entry_written = journal_entry_send(actor=actor, posting=posting, pk=ids.entry)
+        txn = _transaction(locked, request, posting, actor, pk=ids.transaction)
+        rows_written = payment_rows_send(txn=txn, allocation=allocation, installments=installments)
+        posted = _posted_event(txn, allocation, txn.journal_entry, actor, replay=None, repriced=0)
+        saved = loan_save_send(locked, posting, audit=[journal_audit_event(actor=actor, posting=posting), posted])
+    _entry_checked(entry_written)
+    rows_written()
+    saved()
+    return txn
+
+
+def _write_in_turn(
+    locked: LoanAccount,
+    request: _Request,
+    allocation: alloc.Allocation,
+    installments: dict[int, Installment],
+    posting: Posting,
+    unwound: Unwound | None,
+    actor: User | None,
+) -> LoanTransaction:
+    """Write a posting one statement after the other: a replay's, or a prepayment's (the installments to come are
+    re-priced from the rows written), or elsewhere than PostgreSQL."""
+    entry = _entry_checked(lambda: journal_entry_write(actor=actor, posting=posting))
+    txn = _transaction(locked, request, posting, actor)
+    payment_rows_write(txn=txn, allocation=allocation, installments=installments)
+    repriced = 0
+    if allocation.prepayment:  # the installments to come are priced on the lower balance
+        repriced = installments_rederive(locked, changed_on=request.effective_date)
+    entry_audit = journal_audit_event(actor=actor, posting=posting)
+    if unwound is None:  # the balances, the dates and both audit rows in one statement
+        posted = _posted_event(txn, allocation, entry, actor, replay=None, repriced=repriced)
+        loan_save_posted(locked, posting, audit=[entry_audit, posted])
+    else:
+        loan_save_posted(locked, posting, audit=[entry_audit])  # the entry's row before the replay's
+        replay_reapply(loan=locked, unwound=unwound, trigger=txn, actor=actor)
+        interest_prepaid_settle(locked, request.effective_date, actor)
+        loan_dates_refresh(locked)
+        posted = _posted_event(txn, allocation, entry, actor, replay=unwound.replay.pk, repriced=repriced)
+        audit_record_many([posted])
+    return txn
+
+
+def _entry_checked(write: Callable[[], JournalEntry]) -> JournalEntry:
+    """The entry ``write`` writes (or reads the answer of, ``journal_entry_send``); a ledger refusal is a
+    ``PaymentError``."""
+    try:
+        return write()
+    except LedgerError as exc:
+        raise PaymentError(str(exc)) from exc
+
+
+def _transaction(
+    locked: LoanAccount, request: _Request, posting: Posting, actor: User | None, pk: int | None = None
+) -> LoanTransaction:
+    """The payment's ``LoanTransaction``, unsaved, for its entry (``posting.entry``)."""
+    return LoanTransaction(
+        pk=pk,
+        loan=locked,
+        kind=LoanTransaction.Kind.PAYMENT,
+        amount=request.amount,
+        effective_date=request.effective_date,
+        method=request.method,
+        reference=request.reference[:100],
+        idempotency_key=request.idempotency_key,
+        directive=request.directive,
+        journal_entry=posting.entry,
+        posted_by=actor if actor is not None and actor.pk else None,
+    )
 
 
 def _posted_event(

@@ -1,4 +1,4 @@
-"""Writing a payment's posting in three round trips, for a loan the caller has locked.
+"""Writing a payment's posting in three statements, for a loan the caller has locked.
 
 ``payment_post`` used to write a posting in about fifteen statements (the entry, its lines, the balances, the
 transaction, its allocation lines, the installments, the dates, a re-read of the dates, two audit rows, and the
@@ -7,6 +7,12 @@ savepoints around them). The same rows are written here in three: the entry with
 amounts in one statement (``payment_rows_write``), then the loan's running balances with its derived dates in
 one UPDATE that returns the dates and writes the posting's audit rows (``loan_save_posted``). Elsewhere than
 PostgreSQL (SQLite in development) the ORM writes the same rows one table at a time.
+
+Together: the lock takes the ids the entry and the transaction will have (``nextval``, ``PostingIds``), so none of
+the three statements waits for another's answer; ``payment_post`` sends them in one round trip (psycopg's pipeline
+mode, ``lending.core.compiled.together``; each ``*_send`` returns the function that reads its answer), and the
+server writes one while Python prepares the next. A replay, or a prepayment (the installments to come are re-priced
+from the rows written), writes them one after the other (``*_write``, ``loan_save_posted``).
 
 Plans: PostgreSQL's plan cache judges three of a posting's prepared statements (the key with the later payments,
 the dues, the transaction's insert) dearer as generic plans than as plans for the values at hand, so it plans them
@@ -20,22 +26,30 @@ queries in the same transaction are planned as usual.
 from __future__ import annotations
 
 import functools
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, NamedTuple, cast
 
 from django.db import connection
-from django.db.models import CharField, Field, Func, Value
+from django.db.models import BigIntegerField, CharField, Field, Func, Value
 from django.db.models.sql import UpdateQuery
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from lending.core.bulk import array_text, bulk_update_rows
-from lending.core.compiled import CompiledQuery, fetch_together
+from lending.core.compiled import CompiledQuery, fetch_together, send_sql
 from lending.core.models import AuditEvent
 from lending.core.services import audit_ids_set, audit_insert_sql, audit_record_many
 from lending.finance import allocation as alloc
-from servicing.models import AllocationLine, Installment, LoanAccount, LoanTransaction
+from servicing.models import AllocationLine, Installment, JournalEntry, LoanAccount, LoanTransaction
 from servicing.services.ledger import BALANCE_FIELDS, Posting
-from servicing.services.posting import PAID_FIELDS, allocation_lines, installments_add, loan_dates, loan_lock
+from servicing.services.posting import (
+    PAID_FIELDS,
+    allocation_amounts,
+    allocation_lines,
+    installments_add,
+    loan_dates,
+    loan_lock,
+)
 
 # The transaction's plan mode (SET LOCAL): generic plans for the posting's statements, then the server's again.
 _GENERIC_PLANS = Func(
@@ -44,25 +58,50 @@ _GENERIC_PLANS = Func(
 _PLANS_RESET = "set_config('plan_cache_mode', NULL, true)"
 
 
+class PostingIds(NamedTuple):
+    """The ids a posting's entry and transaction will have, taken with the loan's lock (``nextval``)."""
+
+    entry: int
+    transaction: int
+
+
 def loan_lock_posting(
     loan: LoanAccount, *reads: tuple[CompiledQuery[Any], dict[str, Any]]
-) -> tuple[LoanAccount, list[list[Any]]]:
+) -> tuple[LoanAccount, list[list[Any]], PostingIds | None]:
     """``loan_lock`` for a posting, and the rows of ``reads`` (``(query, values)``) run after the lock, under it:
     on PostgreSQL in the same round trip as the lock and its transaction's BEGIN (``fetch_together``), and the rest
     of the transaction is planned generically, until ``loan_save_posted`` (or ``plans_reset``) sets the plan mode
-    back."""
+    back. On PostgreSQL also the ids of the posting's entry and transaction, so its writes can go together
+    (``lending.core.compiled.together``) without waiting for the rows they refer to; a posting that does not use
+    them leaves a gap in the ids, as a rolled-back insert does."""
     if connection.vendor != "postgresql":
-        return loan_lock(loan), [query.fetch(**values) for query, values in reads]
+        return loan_lock(loan), [query.fetch(**values) for query, values in reads], None
     if not connection.in_atomic_block:  # as loan_lock refuses it: the lock would end with the statement
         raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
     found, *rows = fetch_together((_LOAN_LOCK_GENERIC, {"loan_id": loan.pk}), *reads)
     if not found:
         raise LoanAccount.DoesNotExist(f"no loan {loan.pk}")
-    return found[0], rows
+    locked = found[0]
+    taken = vars(locked)  # the lock's annotations
+    return locked, rows, PostingIds(taken["posting_entry_id"], taken["posting_transaction_id"])
+
+
+def _next_id(table: str) -> Func:
+    """The next id of ``table``, from its sequence."""
+    sequence = Func(Value(table), Value("id"), function="pg_get_serial_sequence")
+    return Func(sequence, function="nextval", output_field=BigIntegerField())
 
 
 _LOAN_LOCK_GENERIC = CompiledQuery(
-    lambda loan_id: LoanAccount.objects.select_for_update().filter(pk=loan_id).annotate(plan_cache_mode=_GENERIC_PLANS),
+    lambda loan_id: (
+        LoanAccount.objects.select_for_update()
+        .filter(pk=loan_id)
+        .annotate(
+            plan_cache_mode=_GENERIC_PLANS,
+            posting_entry_id=_next_id(JournalEntry._meta.db_table),
+            posting_transaction_id=_next_id(LoanTransaction._meta.db_table),
+        )
+    ),
     loan_id=int,
 )
 
@@ -84,14 +123,27 @@ def payment_rows_write(
     """Insert ``txn`` (unsaved, its journal entry written) with its allocation lines, and add the allocation to
     the installments it pays (``installments_add``) and save them. An ``IntegrityError`` when another caller
     took the idempotency key meanwhile."""
-    lines = allocation_lines(txn, allocation, installments)
+    payment_rows_send(txn=txn, allocation=allocation, installments=installments)()
+
+
+def payment_rows_send(
+    *,
+    txn: LoanTransaction,
+    allocation: alloc.Allocation,
+    installments: dict[int, Installment],
+) -> Callable[[], None]:
+    """``payment_rows_write`` with the statement only sent: the function returned reads its answer. ``txn`` may
+    carry its id already (``PostingIds``), and its entry may be only sent (``together``)."""
     changed = installments_add(allocation, installments, txn.effective_date)
     if connection.vendor != "postgresql":
         txn.save()
-        AllocationLine.objects.bulk_create(lines)
+        AllocationLine.objects.bulk_create(allocation_lines(txn, allocation, installments))
         bulk_update_rows(Installment, changed, PAID_FIELDS)
-        return
+        return lambda: None
+    # The lines' values, not AllocationLine instances: only the statement reads them.
+    lines = allocation_amounts(allocation, installments)
     params: list[Any] = [
+        txn.pk,
         txn.loan_id,
         txn.kind,
         txn.amount,
@@ -106,24 +158,31 @@ def payment_rows_write(
         txn.journal_entry_id,
         txn.posted_by_id,
         # Arrays as their text (lending.core.bulk.array_text): the driver adapts lists element by element.
-        array_text([line.installment_id for line in lines]),
-        array_text([line.bucket for line in lines]),
-        array_text([line.amount for line in lines]),
+        array_text([i.pk if i is not None else None for i, _, _ in lines]),
+        array_text([bucket for _, bucket, _ in lines]),
+        array_text([amount for _, _, amount in lines]),
         array_text([i.pk for i in changed]),
         *(array_text([getattr(i, name) for i in changed]) for name in PAID_FIELDS),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_PAYMENT_ROWS, params)
-        (txn.pk,) = cursor.fetchone()
-    txn._state.adding = False
+    sent = send_sql(_PAYMENT_ROWS, params)
+
+    def written() -> None:
+        ((txn.pk,),) = sent.rows()
+        txn._state.adding = False
+
+    return written
 
 
-# The transaction, its allocation lines and the installments' paid amounts (PAID_FIELDS, in that order).
+# The transaction (its id given, or the next), its allocation lines and the installments' paid amounts
+# (PAID_FIELDS, in that order).
 _PAYMENT_ROWS = """WITH txn AS (
     INSERT INTO servicing_loantransaction (
-        loan_id, kind, amount, effective_date, method, reference, idempotency_key, directive, status, note,
+        id, loan_id, kind, amount, effective_date, method, reference, idempotency_key, directive, status, note,
         posted_at, journal_entry_id, posted_by_id
-    ) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
+    ) VALUES (
+        COALESCE(%s, nextval(pg_get_serial_sequence('servicing_loantransaction', 'id'))),
+        %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s
+    ) RETURNING id
 ), lines AS (
     INSERT INTO servicing_allocationline (transaction_id, installment_id, bucket, amount)
     SELECT txn.id, line.installment_id, line.bucket, line.amount
@@ -148,6 +207,12 @@ def loan_save_posted(loan: LoanAccount, posting: Posting, *, audit: list[AuditEv
     has written the installments the posting paid. ``audit`` (unsaved rows, in order) is written with it: on
     PostgreSQL in the same statement, one round trip less for a payment; and the plan mode is set back there
     (``loan_lock_posting``)."""
+    loan_save_send(loan, posting, audit=audit)()
+
+
+def loan_save_send(loan: LoanAccount, posting: Posting, *, audit: list[AuditEvent] | None = None) -> Callable[[], None]:
+    """``loan_save_posted`` with the statement only sent (``together``): the function returned reads its answer,
+    the loan's dates and the audit rows' ids."""
     audit = audit or []
     if audit and connection.vendor != "postgresql":
         audit_record_many(audit)
@@ -174,13 +239,16 @@ def loan_save_posted(loan: LoanAccount, posting: Posting, *, audit: list[AuditEv
             ("WITH audit AS (", insert, "RETURNING id)", sql, ", (SELECT array_agg(id ORDER BY id) FROM audit)")
         )
         params = [*audit_params, *params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        next_due, paid_through, *more = cursor.fetchone()
-    if audit:
-        audit_ids_set(audit, more[-1])
-    loan.next_due_date = meta.get_field("next_due_date").to_python(next_due)
-    loan.interest_paid_through = meta.get_field("interest_paid_through").to_python(paid_through)
+    sent = send_sql(sql, params)
+
+    def saved() -> None:
+        ((next_due, paid_through, *more),) = sent.rows()
+        if audit:
+            audit_ids_set(audit, more[-1])
+        loan.next_due_date = meta.get_field("next_due_date").to_python(next_due)
+        loan.interest_paid_through = meta.get_field("interest_paid_through").to_python(paid_through)
+
+    return saved
 
 
 @functools.cache

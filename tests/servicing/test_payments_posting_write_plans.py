@@ -70,7 +70,7 @@ def test_a_payments_reads_and_writes_after_the_lock_run_as_generic_plans_and_the
     assert LoanTransaction.objects.get(pk=txn.pk).amount == Decimal("500.00")
 
 
-def test_a_payments_lock_and_its_reads_under_the_lock_go_to_the_server_together_and_the_writes_after():
+def test_a_payments_lock_and_its_reads_under_the_lock_go_to_the_server_together_and_then_its_writes_together():
     loan = boarded_loan()
     _pay(loan, "100.00", "first")  # the process's first posting also reads the chart's normal sides
     seen = []
@@ -86,9 +86,9 @@ def test_a_payments_lock_and_its_reads_under_the_lock_go_to_the_server_together_
         ("SELECT", True),  # the lock
         ("SELECT", True),  # the key and the later payments
         ("SELECT", True),  # the dues
-        ("WITH", False),  # the entry with its lines
-        ("WITH", False),  # the transaction, its allocation lines, the installments
-        ("WITH", False),  # the audit rows and the loan
+        ("WITH", True),  # the entry with its lines (its id taken with the lock)
+        ("WITH", True),  # the transaction (its id taken with the lock), its allocation lines, the installments
+        ("WITH", True),  # the audit rows and the loan
         ("RELEASE", False),
     ]
     assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
