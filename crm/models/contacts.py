@@ -140,11 +140,13 @@ class Lead(models.Model):
             models.Index(fields=["stage", "-created_at"], name="crm_lead_stage_idx"),
             models.Index(fields=["-created_at", "-id"], name="crm_lead_newest_idx"),
             models.Index(fields=["source", "created_at"], name="crm_lead_source_idx"),
-            # The dashboard's median speed to first contact: its middle rows in speed order, no sort of them all.
+            # The dashboard's median speed to first contact: its middle rows in speed order, no sort of them all,
+            # read from the index alone (its times and officer included: a heap visit per row was most of its cost).
             models.Index(
                 models.F("first_contacted_at") - models.F("created_at"),
                 name="crm_lead_speed_idx",
                 condition=Q(first_contacted_at__isnull=False),
+                include=["first_contacted_at", "created_at", "officer"],
             ),
         ]
         constraints = [

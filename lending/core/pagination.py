@@ -68,16 +68,17 @@ class CachedCountPaginator(Paginator):
     A page number past the count gives the last page by the count, like ``get_page``; only the page right after
     it is read, since a count behind the rows reaches it by "Next"."""
 
-    def __init__(self, object_list, per_page, *, cache_key: str, seconds: int, **kwargs):
+    def __init__(self, object_list, per_page, *, cache_key: str, seconds: int, counter=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.cache_key = cache_key
         self.seconds = seconds
+        self.counter = counter  # counts the rows when the cache has no count (else the object list counts)
 
     @cached_property
     def count(self) -> int:
         counted = cache.get(self.cache_key)
         if counted is None:
-            counted = super().count
+            counted = self.counter() if self.counter is not None else super().count
             cache.set(self.cache_key, counted, self.seconds)
         return counted
 

@@ -2,8 +2,9 @@
 
 A closed month's roll rates come from every delinquency-history row up to its end; recounting them on each view
 made the dashboard's cost grow with the history. They are counted once per (last month end, months shown) and
-kept with the per-loan buckets at that last month end, so a view computes only the current month, from this
-month's history rows. Closed months change only when something is dated back into them (a nightly rerun for a
+kept with the per-loan buckets at that last month end and each loan's latest move since (kept moving by a trigger
+on the history, migration 0042), so a view counts the current month from those rows and this month's payoffs and
+charge-offs. Closed months change only when something is dated back into them (a nightly rerun for a
 past date, a back-dated payoff or charge-off): PostgreSQL triggers (migration 0037) then add one to
 ``RollRateRestatement.version``, and a snapshot counted at an older version is counted again.
 """
@@ -43,15 +44,24 @@ class RollRateSnapshot(models.Model):
 
 class RollRateSnapshotLoan(models.Model):
     """A loan in a bucket that can roll (1-29 ... 90-119) at a snapshot's ``month_end``: the current month's
-    starting point."""
+    starting point, and where the month has taken it so far: ``latest_bucket`` is the bucket its latest
+    delinquency-history row after ``month_end`` moved it to (``bucket`` while it has none), ``latest_on`` that row's
+    date (a loan has one row a night at most). Counted when kept, then moved on by a PostgreSQL trigger on every history
+    row added (migration 0042_roll_rate_snapshot_latest), so a view groups these rows instead of merging them with
+    the month's history."""
 
     month_end = models.DateField()
     version = models.PositiveBigIntegerField()
     loan_id = models.BigIntegerField()
     bucket = models.CharField(max_length=8)
+    latest_bucket = models.CharField(max_length=8)
+    latest_on = models.DateField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["month_end", "version"], name="roll_rate_snapshot_loan_idx")]
+        indexes = [
+            models.Index(fields=["month_end", "version"], name="roll_rate_snapshot_loan_idx"),
+            models.Index(fields=["loan_id"], name="roll_rate_snapshot_loan_id_idx"),  # the trigger's update
+        ]
 
     def __str__(self) -> str:
         return f"{self.loan_id} at {self.month_end}: {self.bucket}"

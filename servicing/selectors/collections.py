@@ -8,7 +8,7 @@ them, plus the fees due), its collector, property state, last contact and open p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -31,7 +31,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from lending.core import roles
-from lending.core.compiled import CompiledQuery, CompiledRowsByIds, fetch_together
+from lending.core.compiled import CompiledCount, CompiledQuery, CompiledRowsByIds, fetch_together
 from lending.core.models import User
 from lending.core.selectors import users_with_role
 from lending.finance.money import ZERO
@@ -151,6 +151,36 @@ def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
     elif not filters.include_promised:  # loans paying per a plan wait too: the plans step breaks a plan missed
         loans = loans.filter(~Exists(pending), not_on_plan())
     return loans.order_by(*QUEUE_ORDER)
+
+
+# The filters a queue count carries as values (the others change its SQL's shape): name -> the value's type.
+_COUNTED_VALUES = {"bucket": str, "product": str, "state": str, "collector": int, "next_action_by": date}
+_QUEUE_COUNTS: dict[tuple[Any, ...], CompiledCount] = {}
+
+
+def queue_count(filters: QueueFilters) -> int:
+    """How many loans ``collections_queue(filters)`` lists, its SQL compiled once per shape of filters (which are
+    set, not their values): compiling the queue's four EXISTS took more of a page with no cached count (its "of N")
+    than counting the rows."""
+    values: dict[str, Any] = {
+        name: int(value) if kind is int else value
+        for name, kind in _COUNTED_VALUES.items()
+        if (value := getattr(filters, name)) and value != "none"
+    }
+    unassigned = filters.collector == "none"
+    shape = (*values, unassigned, filters.include_promised)
+    query = _QUEUE_COUNTS.get(shape)
+    if query is None:
+        bare = QueueFilters(collector="none" if unassigned else "", include_promised=filters.include_promised)
+        kinds = {name: _COUNTED_VALUES[name] for name in values}
+        query = _QUEUE_COUNTS.setdefault(shape, CompiledCount(partial(_queue_counted, bare), **kinds))
+    return query.count(**values)
+
+
+def _queue_counted(bare: QueueFilters, **values: Any) -> QuerySet[LoanAccount]:
+    if "collector" in values:  # the filter's form: the collector's pk as text
+        values["collector"] = str(values["collector"])
+    return collections_queue(replace(bare, **values))
 
 
 Decorate = Callable[[QuerySet[LoanAccount]], QuerySet[LoanAccount]]

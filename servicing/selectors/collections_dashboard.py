@@ -248,54 +248,50 @@ def counted_rolls(ends: list[date]) -> list[tuple[int, str, str, int]]:
 
 
 # The kept closed months (servicing.models.roll_rates) when counted at the current version, and the current month
-# live: each kept loan's bucket today is its latest history row since the month end (its bucket then when it has
-# none), or "gone" once paid off or charged off since. It reads this month's history rows, payoffs and charge-offs
-# only, gathered per loan by one GROUP BY rather than joined (a join's plan hinged on the tables' statistics: a
-# nested loop over a fresh, unanalysed snapshot cost 100 times the hash). One query: the first row (version,
-# counts) then the current month's (bucket before, bucket after, loans).
+# from the kept loans: each one's bucket today is its latest move since the month end (kept, moved on by a trigger
+# as history rows are added), or "gone" once paid off or charged off since (this month's few payoffs and charge-offs,
+# each list hashed once: a join's plan hinged on the tables' statistics, a nested loop over a fresh, unanalysed
+# snapshot cost 100 times the hash). One query: the first row (version, counts) then the current month's (bucket
+# before, bucket after, loans, whether a move is dated after ``today``: then that day is counted from the history).
 KEPT_SQL = """
 WITH restatement AS (SELECT version FROM servicing_rollraterestatement WHERE id = 1),
-parts(loan_id, bucket, moved_to, gone) AS (
-    SELECT loan_id, bucket, NULL, false FROM servicing_rollratesnapshotloan
-    WHERE month_end = %(end)s AND version = (SELECT version FROM restatement)
-    UNION ALL (
-        SELECT DISTINCT ON (loan_id) loan_id, NULL, bucket_to, false FROM servicing_delinquencyhistory
-        WHERE as_of > %(end)s AND as_of <= %(today)s ORDER BY loan_id, as_of DESC, id DESC
-    )
-    UNION ALL SELECT id, NULL, NULL, true FROM servicing_loanaccount
-    WHERE status = 'paid_off' AND paid_off_on > %(end)s AND paid_off_on <= %(today)s
-    UNION ALL SELECT loan_id, NULL, NULL, true FROM servicing_chargeoff
-    WHERE charged_off_on > %(end)s AND charged_off_on <= %(today)s
-),
-loans AS (
-    SELECT MAX(bucket) AS bucket, MAX(moved_to) AS moved_to, BOOL_OR(gone) AS gone FROM parts GROUP BY loan_id
-),
 current_month AS (
-    SELECT bucket, CASE WHEN gone THEN 'gone' ELSE COALESCE(moved_to, bucket) END AS next_bucket, COUNT(*) AS loans
-    FROM loans WHERE bucket IS NOT NULL GROUP BY 1, 2
+    SELECT bucket,
+        CASE WHEN loan_id IN (
+                SELECT id FROM servicing_loanaccount
+                WHERE status = 'paid_off' AND paid_off_on > %(end)s AND paid_off_on <= %(today)s
+            ) OR loan_id IN (
+                SELECT loan_id FROM servicing_chargeoff WHERE charged_off_on > %(end)s AND charged_off_on <= %(today)s
+            ) THEN 'gone' ELSE latest_bucket END AS next_bucket,
+        COUNT(*) AS loans, BOOL_OR(latest_on > %(today)s) AS later
+    FROM servicing_rollratesnapshotloan
+    WHERE month_end = %(end)s AND version = (SELECT version FROM restatement)
+    GROUP BY 1, 2
 )
-(SELECT 0 AS part, r.version, s.counts, NULL AS bucket, NULL AS next_bucket, NULL AS loans FROM restatement r
+(SELECT 0 AS part, r.version, s.counts, NULL AS bucket, NULL AS next_bucket, NULL AS loans, false AS later
+    FROM restatement r
     LEFT JOIN servicing_rollratesnapshot s ON s.month_end = %(end)s AND s.months = %(months)s
         AND s.version = r.version)
-UNION ALL SELECT 1, NULL, NULL, bucket, next_bucket, loans FROM current_month
+UNION ALL SELECT 1, NULL, NULL, bucket, next_bucket, loans, later FROM current_month
 ORDER BY part
 """
 
 
 def _kept_rolls(ends: list[date]) -> list[tuple[int, str, str, int]]:
-    """``counted_rolls(ends)`` from the kept closed months and the current month live (PostgreSQL): one query.
-    When the closed months are not kept at the current version (the nightly ``roll_rates_keep`` has not run since
-    a month closed or a restatement), everything is counted from the whole history: a second query, no write."""
+    """``counted_rolls(ends)`` from the kept closed months and the kept loans' latest moves (PostgreSQL): one
+    query. When the closed months are not kept at the current version (the nightly ``roll_rates_keep`` has not run
+    since a month closed or a restatement), or a kept move is dated after ``ends[-1]`` (a view of a past day),
+    everything is counted from the whole history: a second query, no write."""
     params: dict[str, Any] = {"end": ends[-2], "months": len(ends) - 1, "today": ends[-1]}
     with connection.cursor() as cursor:
         cursor.execute(KEPT_SQL, params)
         rows = cursor.fetchall()
-    if not rows or rows[0][0] != 0 or rows[0][2] is None:  # no restatement row (a flushed database) or not kept
-        return counted_rolls(ends)
+    if not rows or rows[0][0] != 0 or rows[0][2] is None or any(row[6] for row in rows[1:]):
+        return counted_rolls(ends)  # no restatement row (a flushed database), not kept, or moved past that day
     counts = rows[0][2]
     counts = json.loads(counts) if isinstance(counts, str) else counts  # Django loads jsonb as text
     current = len(ends) - 1
-    return [*(tuple(row) for row in counts), *((current, *row[3:]) for row in rows[1:])]
+    return [*(tuple(row) for row in counts), *((current, *row[3:6]) for row in rows[1:])]
 
 
 def roll_rates(today: date, months: int = ROLL_MONTHS) -> tuple[list[str], list[RollRate]]:

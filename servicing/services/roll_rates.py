@@ -22,8 +22,9 @@ from servicing.models import RollRateRestatement, RollRateSnapshot
 from servicing.selectors.collections_dashboard import ROLL_MONTHS, ROLLS, ROLLS_SQL, month_ends
 
 # Count and keep the closed months (ROLLS_SQL up to the last month end) and the loans that can roll at that end
-# (history as of then, not gone by then); drop what any other end or version kept. One statement: a second run
-# keeping the same snapshot at the same time waits on the unique key, then writes nothing.
+# (history as of then, not gone by then) with their latest move since (the trigger of migration 0042 moves them on
+# from here); drop what any other end or version kept. One statement: a second run keeping the same snapshot at the
+# same time waits on the unique key, then writes nothing.
 KEEP_SQL = """
 WITH counted(i, bucket, next_bucket, loans) AS ({rolls}),
 kept AS (
@@ -38,11 +39,15 @@ dropped AS (
 dropped_loans AS (
     DELETE FROM servicing_rollratesnapshotloan WHERE (month_end, version) <> (%(end)s, %(version)s)
 )
-INSERT INTO servicing_rollratesnapshotloan (month_end, version, loan_id, bucket)
-SELECT %(end)s, %(version)s, h.loan_id, h.bucket_to FROM (
+INSERT INTO servicing_rollratesnapshotloan (month_end, version, loan_id, bucket, latest_bucket, latest_on)
+SELECT %(end)s, %(version)s, h.loan_id, h.bucket_to, COALESCE(m.bucket_to, h.bucket_to), m.as_of FROM (
     SELECT DISTINCT ON (loan_id) loan_id, bucket_to FROM servicing_delinquencyhistory
     WHERE as_of <= %(end)s ORDER BY loan_id, as_of DESC, id DESC
 ) AS h
+LEFT JOIN (
+    SELECT DISTINCT ON (loan_id) loan_id, bucket_to, as_of FROM servicing_delinquencyhistory
+    WHERE as_of > %(end)s ORDER BY loan_id, as_of DESC
+) AS m ON m.loan_id = h.loan_id
 WHERE EXISTS (SELECT 1 FROM kept) AND h.bucket_to = ANY(%(buckets)s)
     AND NOT EXISTS (SELECT 1 FROM servicing_rollratesnapshotloan k
         WHERE k.month_end = %(end)s AND k.version = %(version)s)
@@ -79,6 +84,9 @@ def roll_rates_keep(*, today: date, actor: User | None, months: int = ROLL_MONTH
     if RollRateSnapshot.objects.filter(month_end=ends[-2], months=months, version=version).exists():
         return False
     with connection.cursor() as cursor:
+        # No history row is added while the latest moves are read and kept: one added meanwhile would find no kept
+        # loan to move on, and the statement's snapshot would not see it (a nightly chunk waits a moment).
+        cursor.execute("LOCK TABLE servicing_delinquencyhistory IN SHARE MODE")
         _keep(cursor, ends, version)
     audit_record(
         actor=actor,

@@ -6,6 +6,7 @@ managers only. Thin: parse a form, call a service or selector, render; a refusal
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from typing import cast
 from urllib.parse import urlencode
 
@@ -48,11 +49,13 @@ def _add_error(form, exc: CollectionsError) -> None:
 QUEUE_COUNT_SECONDS = 60
 
 
-def queue_paginator(loans, filters: selectors.QueueFilters) -> CachedCountPaginator:
-    """The queue's pages, its count cached for a minute per set of filters (the count reads every delinquent loan;
-    a page, one index range); "Next" is exact whatever the count says."""
+def queue_paginator(loans, filters: selectors.QueueFilters, *, valid: bool = True) -> CachedCountPaginator:
+    """The queue's pages, its count cached for a minute per set of filters (the count reads every delinquent loan,
+    from SQL compiled once: ``selectors.queue_count``; a page, one index range); "Next" is exact whatever the count
+    says. Invalid filters list nothing."""
     key = "collections:queue-count:" + hashlib.sha256(repr(filters).encode()).hexdigest()
-    return CachedCountPaginator(loans, QUEUE_PAGE_SIZE, cache_key=key, seconds=QUEUE_COUNT_SECONDS)
+    counter = partial(selectors.queue_count, filters) if valid else None
+    return CachedCountPaginator(loans, QUEUE_PAGE_SIZE, cache_key=key, seconds=QUEUE_COUNT_SECONDS, counter=counter)
 
 
 def loan_link_prefix() -> str:
@@ -81,7 +84,7 @@ class QueueView(RoleRequiredMixin, TemplateView):
             include_promised=data.get("include_promised", False),
         )
         loans = selectors.collections_queue(filters).only("pk") if valid else LoanAccount.objects.none()
-        page = queue_paginator(loans, filters).get_page(request.GET.get("page"))
+        page = queue_paginator(loans, filters, valid=valid).get_page(request.GET.get("page"))
         query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
         context = self.get_context_data(
             form=form,

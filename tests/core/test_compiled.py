@@ -12,7 +12,7 @@ from django.db.models.functions import Concat, Upper
 from django.test.utils import CaptureQueriesContext
 from psycopg import pq
 
-from lending.core.compiled import CompiledQuery, CompiledRowsByIds, fetch_together
+from lending.core.compiled import CompiledCount, CompiledQuery, CompiledRowsByIds, fetch_together
 from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record_many
 from tests.core.factories import UserFactory
@@ -189,3 +189,32 @@ def test_audit_rows_written_in_bulk_are_those_audit_record_writes():
         (e.pk, actor.pk, str(actor.pk), {"n": n, "amount": "1.50"}, {}, f"#{n}") for n, e in enumerate(written)
     ]
     assert audit_record_many([]) == []
+
+
+def _by_full_name(first_name: str, last_name: str, joined_after: date):
+    return User.objects.filter(first_name=first_name, last_name=last_name, date_joined__date__gte=joined_after)
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_a_compiled_count_is_the_querysets_count_for_each_value(vendor, monkeypatch):
+    if vendor == "postgresql" and connection.vendor != "postgresql":
+        pytest.skip("compiled on PostgreSQL only")
+    if vendor == "other":
+        monkeypatch.setattr(connection, "vendor", "sqlite")
+    UserFactory(first_name="Ann", last_name="Lee"), UserFactory(first_name="Ann", last_name="Lee")
+    UserFactory(first_name="Lee", last_name="Ann")
+    count = CompiledCount(_by_full_name, first_name=str, last_name=str, joined_after=date)
+    for first, last, expected in (
+        ("Ann", "Lee", 2),
+        ("Lee", "Ann", 1),
+        ("Ann", "Ann", 0),
+    ):  # two texts, each in its place
+        assert count.count(first_name=first, last_name=last, joined_after=date(2000, 1, 1)) == expected
+    assert count.count(first_name="Ann", last_name="Lee", joined_after=date(9999, 1, 1)) == 0
+
+
+@pytest.mark.postgres
+def test_a_count_whose_value_the_sql_does_not_carry_is_refused():
+    count = CompiledCount(lambda part: User.objects.filter(first_name__contains=part), part=str)
+    with pytest.raises(ValueError, match="cannot be compiled once"):
+        count.count(part="An")  # the SQL carries '%An%', not the value
