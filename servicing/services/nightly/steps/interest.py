@@ -40,9 +40,12 @@ from lending.finance.money import ZERO
 from servicing.models import Installment, InterestAccrual, JournalEntry, LoanAccount
 from servicing.models.ledger import INTEREST_INCOME, INTEREST_PREPAID, INTEREST_RECEIVABLE
 from servicing.services.ledger_bulk import LOCK_FIELDS, journal_post_bulk
-from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, register
+from servicing.services.nightly.base import ChunkResult, NightlyStep, isolate, plain_rows, register
 
+# The loans are read as plain rows (``plain_rows``): the accrual reads attributes only, and ``journal_post_bulk``
+# moves their balances in place and writes them back through ``bulk_update_rows``.
 LOAN_FIELDS = (
+    "pk",
     *LOCK_FIELDS,
     "interest_method",
     "annual_rate",
@@ -85,17 +88,17 @@ def _locked_loans(business_date: date, loan_ids: list[int]) -> list[Any]:
         loan=OuterRef("pk"), due_date__gt=OuterRef("interest_accrued_through")
     ).order_by("due_date")
     covering = Installment.objects.filter(loan=OuterRef("pk"), due_date__gte=business_date).order_by("due_date")
-    return list(
+    return plain_rows(
         LoanAccount.objects.select_for_update(of=("self",))
         .filter(pk__any=loan_ids, status=LoanAccount.Status.ACTIVE, interest_accrued_through__lt=business_date)
-        .only(*LOAN_FIELDS)
         .annotate(
             last_installment_id=Subquery(last.values("installment_id")[:1]),
             last_period_to_date=Subquery(last.values("period_to_date")[:1]),
             low=Subquery(first_open.values("number")[:1]),
             high=Subquery(covering.values("number")[:1]),
         )
-        .order_by("pk")
+        .order_by("pk"),
+        (*LOAN_FIELDS, "last_installment_id", "last_period_to_date", "low", "high"),
     )
 
 
