@@ -47,7 +47,7 @@ class RollRateSnapshotLoan(models.Model):
     starting point, and where the month has taken it so far: ``latest_bucket`` is the bucket its latest
     delinquency-history row after ``month_end`` moved it to (``bucket`` while it has none), ``latest_on`` that row's
     date (a loan has one row a night at most). Counted when kept, then moved on by a PostgreSQL trigger on every history
-    row added (migration 0042_roll_rate_snapshot_latest), so a view groups these rows instead of merging them with
+    row added (migration 0043_roll_rate_snapshot_latest), so a view groups these rows instead of merging them with
     the month's history."""
 
     month_end = models.DateField()

@@ -41,7 +41,7 @@ def remove(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("servicing", "0041_ach_files"),
+        ("servicing", "0042_journal_balance_check_per_statement"),
     ]
 
     operations = [
