@@ -31,8 +31,8 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench._report import report  # noqa: E402
-from bench.bench_origination import bench_product  # noqa: E402
 from bench._servicing_seed import ensure_portfolio  # noqa: E402
+from bench.bench_origination import bench_product  # noqa: E402
 from lending.core import roles  # noqa: E402
 from lending.core.services import user_create  # noqa: E402
 from origination.models import LoanProduct  # noqa: E402

@@ -5,7 +5,8 @@ carrying the loan, the loan's running balances moved), in a handful of statement
 lines, one ``UPDATE ... FROM (VALUES ...)`` of the balances and one audit row for the batch. An entry per loan, not
 one entry for the chunk: it keeps each loan's accruals on its sub-ledger page and reversible one loan at a time
 (and migration 0003's balance check, which summed an entry's lines once per line, made an entry of 4,000 lines
-cost 16 million line reads at commit; since migration 0042 the commit checks each entry once). Idempotency is the caller's: it locks the loans and writes only what is still pending under the lock.
+cost 16 million line reads at commit; since migration 0042 the commit checks each entry once). Idempotency is the
+caller's: it locks the loans and writes only what is still pending under the lock.
 """
 
 from __future__ import annotations
