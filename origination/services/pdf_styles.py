@@ -29,12 +29,15 @@ SHARED_MAX = 20_000  # styles kept per font configuration: a document with ever 
 SHEETS_MAX = 64  # <style> elements' sheets kept per process: a template printing ever new CSS cannot grow it unbounded
 _original: Any = None
 _original_find: Any = None
+_original_compile: Any = None
+_compiled: dict[tuple[str, ...], list[Any]] = {}
 _sheets: dict[tuple[str, str | None, str], Any] = {}
 
 
 def install() -> None:
     """Point WeasyPrint's ``StyleFor.__init__`` at ``_init`` (once per process), when it is the copied version."""
-    global _original, _original_find
+    global _original, _original_find, _original_compile
+    from cssselect2 import ElementWrapper
     from weasyprint import css
     from weasyprint.css import StyleFor
 
@@ -43,6 +46,9 @@ def install() -> None:
         StyleFor.__init__ = _init
         _original_find = css.find_stylesheets
         css.find_stylesheets = _find_stylesheets
+    if _original_compile is None:
+        _original_compile = ElementWrapper._compile
+        ElementWrapper._compile = staticmethod(_compile)
 
 
 def theirs_digest() -> str:
@@ -79,7 +85,7 @@ def _find_stylesheets(*args: Any) -> Any:
         page_rules,
         layers,
     ) = args
-    elements = [wrapper.etree_element for wrapper in wrapper_element.query_all("style", "link")]
+    elements = [element for element in wrapper_element.etree_element.iter() if element.tag in ("style", "link")]
     if any(element.tag != "style" or element.keys() for element in elements):
         yield from _original_find(*args)
         return
@@ -99,6 +105,19 @@ def _find_stylesheets(*args: Any) -> Any:
             color_profiles=color_profiles,
             layers=layers,
         )
+
+
+def _compile(selectors: tuple[Any, ...]) -> list[Any]:
+    """cssselect2's ``ElementWrapper._compile``, the selectors given as text compiled once per process: WeasyPrint
+    queries every document for its ``style``/``link`` and ``title``/``meta``/``link`` elements, and cssselect2
+    parsed those selectors and ``eval``-ed their tests again each time. A compiled test is a function of its
+    selector's text alone (no namespaces are given)."""
+    if not all(isinstance(selector, str) for selector in selectors):
+        return _original_compile(selectors)  # type: ignore[no-any-return]
+    tests = _compiled.get(selectors)
+    if tests is None:
+        tests = _compiled[selectors] = _original_compile(selectors)
+    return tests
 
 
 def _kept_sheet(content: str, base_url: str | None, media_type: str) -> Any:

@@ -127,3 +127,18 @@ def test_no_style_matched_by_a_documents_own_stylesheet_with_an_at_rule_is_kept(
     sheets = {selector[0] for key in shared for selector in key[3]}
     assert disclosures._stylesheet(STYLESHEET) in sheets
     assert [sheet for sheet in sheets if not getattr(sheet, "_lending_shared", False)] == []
+
+
+def test_selectors_given_as_text_are_compiled_once_and_find_what_cssselect2_finds():
+    from cssselect2 import ElementWrapper
+
+    pdf_styles.install()
+    wrapper = disclosures._html_class()(
+        string="<title>T</title><style>p {}</style><p>One</p><meta name=x>"
+    ).wrapper_element
+    found = [element.etree_element.tag for element in wrapper.query_all("title", "meta", "link")]
+    assert found == ["title", "meta"]
+    assert ElementWrapper._compile(("title", "meta", "link")) is ElementWrapper._compile(("title", "meta", "link"))
+    assert [test(element) for element in wrapper.iter_subtree() for test in pdf_styles._compile(("p",))] == [
+        test(element) for element in wrapper.iter_subtree() for test in pdf_styles._original_compile(("p",))
+    ]
