@@ -103,6 +103,8 @@ def documents() -> Iterator[tuple[str, Callable[[], object]]]:
 
     loan = LoanAccount.objects.filter(loan_number__startswith=f"{PREFIX}-", status=LoanAccount.Status.ACTIVE).first()
     payment = LoanTransaction.objects.filter(loan=loan, kind=LoanTransaction.Kind.PAYMENT).order_by("-pk").first()
+    assert loan is not None, "the seeded portfolio has no active loan"
+    assert payment is not None, "the seeded portfolio's loan has no payment"
     today = payoff_today()
     quote = payoff_quote_issue(
         loan=loan, as_of=today, good_through=today + timedelta(days=10), actor=None, channel="staff"
@@ -117,12 +119,18 @@ def documents() -> Iterator[tuple[str, Callable[[], object]]]:
         notice = BUILDERS[kind](pk) if pk is not None else None
         if notice is not None:
             context = {**_common(notice.loan), **notice.context}
-            yield name, lambda notice=notice, context=context: pdf_render(notice.template, context)
+            yield name, _notice_render(notice.template, context)
     business_date = statement_date([loan.pk])
     figures = statement_figures(business_date=business_date, loan_ids=[loan.pk])[0]
     yield "statement", lambda: statement_pdf(figures)
     context = schedule_context()
     yield "schedule (360 rows)", lambda: pdf_render("pdf/amortization_schedule.html", context)
+
+
+def _notice_render(template: str, context: dict[str, Any]) -> Callable[[], object]:
+    from origination.services.disclosures import pdf_render
+
+    return lambda: pdf_render(template, context)
 
 
 def profile(name: str, render: Callable[[], object], sort: str | None, dump: Path | None) -> None:
@@ -146,7 +154,7 @@ def profile(name: str, render: Callable[[], object], sort: str | None, dump: Pat
     parts = "  ".join(f"{phase} {clock.seconds[phase] * 1000 / REPEAT:.1f}" for phase in PHASES)
     other = total * 1000 - sum(clock.seconds.values()) * 1000 / REPEAT
     print(f"{name:<26} {total * 1000:6.1f} ms CPU  ({parts}  other {other:.1f})", flush=True)
-    if profiler:
+    if profiler and sort:
         pstats.Stats(profiler).sort_stats(sort).print_stats(35)
 
 
@@ -154,17 +162,17 @@ def _dump(name: str, render: Callable[[], object], folder: Path) -> None:
     from origination.services import disclosures
 
     captured: list[str] = []
-    original = disclosures.render_to_string
+    original = getattr(disclosures, "render_to_string")  # noqa: B009 (imported there, not exported)
 
     def capture(*args: Any, **kwargs: Any) -> str:
         captured.append(original(*args, **kwargs))
         return captured[-1]
 
-    disclosures.render_to_string = capture
+    setattr(disclosures, "render_to_string", capture)  # noqa: B010
     try:
         render()
     finally:
-        disclosures.render_to_string = original
+        setattr(disclosures, "render_to_string", original)  # noqa: B010
     folder.mkdir(parents=True, exist_ok=True)
     stem = name.split(" (")[0].replace(" ", "_")
     (folder / f"{stem}.html").write_text(captured[-1])

@@ -53,8 +53,8 @@ def install() -> None:
         _original_strut = line_break.strut
         for name in _STRUT_USERS:
             module = importlib.import_module(name)
-            if module.strut is _original_strut:
-                module.strut = strut
+            if getattr(module, "strut", None) is _original_strut:
+                setattr(module, "strut", strut)  # noqa: B010 (mypy knows no module's strut)
 
 
 def split_first_line(
