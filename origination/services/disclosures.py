@@ -132,7 +132,9 @@ def pdf_render_pages(
     pdf_fonts.install()
     fonts = _font_config()
     sheets = [_stylesheet(path) for path in stylesheets]
-    document = _html_class()(string=html, base_url=str(settings.BASE_DIR)).render(stylesheets=sheets, font_config=fonts)
+    document = _html_class()(string=html, base_url=str(settings.BASE_DIR), url_fetcher=_url_fetcher()).render(
+        stylesheets=sheets, font_config=fonts
+    )
     pdf: bytes = document.write_pdf()
     return pdf, len(document.pages)
 
@@ -176,6 +178,17 @@ def _font_config() -> Any:
     if getattr(_weasyprint, "fonts", None) is None:
         _weasyprint.fonts, _weasyprint.sheets, _weasyprint.html_class = FontConfiguration(), {}, None
     return _weasyprint.fonts
+
+
+def _url_fetcher() -> Any:
+    """WeasyPrint's URL fetcher, once per process and thread: ``HTML`` makes one for every document otherwise (a
+    urllib opener and its nine handlers), though our templates fetch nothing."""
+    from weasyprint.urls import URLFetcher
+
+    fetcher = getattr(_weasyprint, "url_fetcher", None)
+    if fetcher is None:
+        fetcher = _weasyprint.url_fetcher = URLFetcher()
+    return fetcher
 
 
 def _stylesheet(path: str) -> Any:

@@ -25,12 +25,22 @@ _OTHER_BREAKS = frozenset("\r\t\x0b\x0c\x85\xad\u2028\u2029")
 _PARAGRAPH_SEPARATORS = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
 _original: Any = None
 _original_layout: Any = None
+_original_strut: Any = None
 _kept_layout: Any = None
+# The modules that call WeasyPrint's strut by the name they imported it under.
+_STRUT_USERS = (
+    "weasyprint.text.line_break",
+    "weasyprint.layout.inline",
+    "weasyprint.css.units",
+    "weasyprint.css.computed_values",
+)
 
 
 def install() -> None:
     """Point WeasyPrint's inline layout at ``split_first_line`` (once per process; its original kept for the rest)."""
-    global _original, _original_layout, _kept_layout
+    global _original, _original_layout, _original_strut, _kept_layout
+    import importlib
+
     from weasyprint.layout import inline
     from weasyprint.text import line_break
 
@@ -40,6 +50,11 @@ def install() -> None:
         inline.split_first_line = split_first_line
         _original_layout = line_break.Layout
         line_break.Layout = _kept_layout  # the layouts of WeasyPrint's own line breaking and justification, kept too
+        _original_strut = line_break.strut
+        for name in _STRUT_USERS:
+            module = importlib.import_module(name)
+            if getattr(module, "strut", None) is _original_strut:
+                setattr(module, "strut", strut)  # noqa: B010 (mypy knows no module's strut)
 
 
 def split_first_line(
@@ -73,6 +88,17 @@ def split_first_line(
     baseline = pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
     # The next line starts after the newline.
     return layout, first_line.length, len(line.encode()) + 1, width, height, baseline
+
+
+def strut(style: Any) -> tuple[float, float]:
+    """``weasyprint.text.line_break.strut`` (a style's line height and baseline), kept on the style: WeasyPrint looks
+    it up in a cache keyed by the text of a 14-property tuple it formats at each call, a few hundred times a
+    document (every line, inline box and ``em`` of a line height); a style's font and line height do not change
+    once computed (WeasyPrint changes a copy's), and the styles are shared between documents (pdf_styles)."""
+    kept: tuple[float, float] | None = style.__dict__.get("_lending_strut")
+    if kept is None:
+        kept = style.__dict__["_lending_strut"] = _original_strut(style)
+    return kept
 
 
 def _theirs(*args: Any) -> tuple[Any, ...]:

@@ -26,17 +26,29 @@ from typing import Any
 # sha256 of WeasyPrint 70.0's StyleFor.__init__ source, the function _init copies.
 _THEIRS_SHA256 = "b1e725a7552502aa00f0bc07aec79c1aa49365b107a889085161f8d6a4c4a836"
 SHARED_MAX = 20_000  # styles kept per font configuration: a document with ever new ids cannot grow it unbounded
+SHEETS_MAX = 64  # <style> elements' sheets kept per process: a template printing ever new CSS cannot grow it unbounded
 _original: Any = None
+_original_find: Any = None
+_original_compile: Any = None
+_compiled: dict[tuple[str, ...], list[Any]] = {}
+_sheets: dict[tuple[str, str | None, str], Any] = {}
 
 
 def install() -> None:
     """Point WeasyPrint's ``StyleFor.__init__`` at ``_init`` (once per process), when it is the copied version."""
-    global _original
+    global _original, _original_find, _original_compile
+    from cssselect2 import ElementWrapper
+    from weasyprint import css
     from weasyprint.css import StyleFor
 
     if _original is None and theirs_digest() == _THEIRS_SHA256:
         _original = StyleFor.__init__
         StyleFor.__init__ = _init
+        _original_find = css.find_stylesheets
+        css.find_stylesheets = _find_stylesheets
+    if _original_compile is None:
+        _original_compile = ElementWrapper._compile
+        ElementWrapper._compile = staticmethod(_compile)
 
 
 def theirs_digest() -> str:
@@ -50,6 +62,75 @@ def share(sheet: Any) -> Any:
     """Mark ``sheet`` (a WeasyPrint ``CSS`` kept for the life of the process) as one whose rules styles may be shared
     by."""
     sheet._lending_shared = True
+    return sheet
+
+
+def _find_stylesheets(*args: Any) -> Any:
+    """``weasyprint.css.find_stylesheets``, a document's own sheets in source order, with the sheet of a ``<style>``
+    element that holds no at-rule parsed once per process and shared (``_kept_sheet``): a template's ``<style>``
+    (the letterhead's, the schedule's) was parsed again for every document, and the elements it styled, with all
+    their descendants, computed their styles again too. An element with an at-rule (the footer's ``@page``, whose
+    rules go to the document's list), a ``type`` or ``media``, or a ``<link>``: WeasyPrint's own way."""
+    from weasyprint import CSS
+    from weasyprint.css import get_child_text
+
+    (
+        wrapper_element,
+        media_type,
+        url_fetcher,
+        base_url,
+        font_config,
+        counter_style,
+        color_profiles,
+        page_rules,
+        layers,
+    ) = args
+    elements = [element for element in wrapper_element.etree_element.iter() if element.tag in ("style", "link")]
+    if any(element.tag != "style" or element.keys() for element in elements):
+        yield from _original_find(*args)
+        return
+    for element in elements:
+        content = get_child_text(element)
+        if "@" not in content:
+            yield _kept_sheet(content, base_url, media_type)
+            continue
+        yield CSS(
+            string=content,
+            base_url=base_url,
+            url_fetcher=url_fetcher,
+            media_type=media_type,
+            font_config=font_config,
+            counter_style=counter_style,
+            page_rules=page_rules,
+            color_profiles=color_profiles,
+            layers=layers,
+        )
+
+
+def _compile(selectors: tuple[Any, ...]) -> list[Any]:
+    """cssselect2's ``ElementWrapper._compile``, the selectors given as text compiled once per process: WeasyPrint
+    queries every document for its ``style``/``link`` and ``title``/``meta``/``link`` elements, and cssselect2
+    parsed those selectors and ``eval``-ed their tests again each time. A compiled test is a function of its
+    selector's text alone (no namespaces are given)."""
+    if not all(isinstance(selector, str) for selector in selectors):
+        return _original_compile(selectors)  # type: ignore[no-any-return]
+    tests = _compiled.get(selectors)
+    if tests is None:
+        tests = _compiled[selectors] = _original_compile(selectors)
+    return tests
+
+
+def _kept_sheet(content: str, base_url: str | None, media_type: str) -> Any:
+    """The shared sheet of a ``<style>`` element's ``content`` without at-rules (so no page rules, layers, fonts or
+    counter styles: nothing the document's own lists would hold), parsed once per process."""
+    from weasyprint import CSS
+
+    key = (content, base_url, media_type)
+    sheet = _sheets.get(key)
+    if sheet is None:
+        if len(_sheets) >= SHEETS_MAX:
+            _sheets.clear()  # (a style shared by a sheet let go keeps it alive in its key: no id is reused)
+        sheet = _sheets[key] = share(CSS(string=content, base_url=base_url, media_type=media_type))
     return sheet
 
 

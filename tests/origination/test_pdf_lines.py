@@ -4,6 +4,8 @@ preformatted text it hands back to WeasyPrint or lays out itself."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import weasyprint.layout.inline
 import weasyprint.text.line_break
@@ -16,6 +18,8 @@ from tests.origination.test_schedule_pdf import _schedule_pdf
 def _weasyprints_own(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(weasyprint.layout.inline, "split_first_line", pdf_lines._original)
     monkeypatch.setattr(weasyprint.text.line_break, "Layout", pdf_lines._original_layout)
+    for name in pdf_lines._STRUT_USERS:
+        monkeypatch.setattr(importlib.import_module(name), "strut", pdf_lines._original_strut)
 
 
 def _render(html: str) -> bytes:
@@ -171,3 +175,34 @@ def test_lines_weasyprint_breaks_read_the_same_drawn_from_their_kept_layouts(htm
     ours = _render(html)
     _weasyprints_own(monkeypatch)
     assert _render(html) == ours
+
+
+LINE_HEIGHTS = """
+<style>
+  p.a { line-height: normal; font-size: 9pt } p.b { line-height: 1.6 } p.c { line-height: 140% }
+  p.d { line-height: 14pt; font-family: 'DejaVu Sans Mono' } p.e { line-height: 2ex; font-size: 1.2em }
+  p.f::first-line { font-size: 14pt; line-height: 3 } span.g { font-size: 16pt; line-height: 0.5 }
+  p.h { font-size: 0 }
+</style>
+<p class="a">Normal line height <b>bold</b> <span class="g">big</span> text</p>
+<p class="b">A number, wrapping over two lines of a paragraph long enough to be broken at least once here</p>
+<p class="c">A percentage<br>after a break</p><p class="d">A length\nin monospace</p>
+<p class="e">In ex units, from the font's own x-height</p>
+<p class="f">A first line styled apart from the rest of a paragraph that goes on to a second line and a third one
+too, to be sure</p><p class="h">nothing</p>
+"""
+
+
+def test_line_heights_are_the_same_bytes_as_with_weasyprints_own_strut(monkeypatch):
+    ours = [_render(LINE_HEIGHTS) for _ in range(2)]
+    _weasyprints_own(monkeypatch)
+    assert ours == [_render(LINE_HEIGHTS)] * 2
+
+
+def test_a_styles_strut_is_kept_on_it():
+    from weasyprint.css import InitialStyle
+
+    pdf_lines.install()
+    style = InitialStyle(disclosures._font_config())
+    assert pdf_lines.strut(style) == pdf_lines._original_strut(style)
+    assert style.__dict__["_lending_strut"] is pdf_lines.strut(style)

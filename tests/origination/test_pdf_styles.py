@@ -18,6 +18,7 @@ from tests.servicing.test_statements import _today, history_loan  # noqa: F401 (
 
 def _weasyprints_own(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(weasyprint.css.StyleFor, "__init__", pdf_styles._original)
+    monkeypatch.setattr(weasyprint.css, "find_stylesheets", pdf_styles._original_find)
 
 
 def _render(html: str) -> bytes:
@@ -59,8 +60,18 @@ def test_schedules_rendered_one_after_another_are_the_same_bytes_as_with_weasypr
 PAIRS = [
     # Style attributes: compared by their text.
     ('<div class="j" style="color: red">Red $1.00</div>', '<div class="j" style="color: blue">Blue $1.00</div>'),
-    # A document's own stylesheet: its rules are parsed anew each time, so nothing matching them is shared.
+    # A document's own stylesheet: kept by its text (no at-rule), or parsed anew (an at-rule).
     ("<style>p { color: red }</style><p>Red</p>", "<style>p { color: green; font-size: 20pt }</style><p>Green</p>"),
+    ("<style>p { color: red }</style><p>Red</p>", "<style>@media print { p { color: green } }</style><p>Green</p>"),
+    (
+        "<style>.x td { color: red }</style><table class='x'><tr><td>Red <b>bold</b></td></tr></table>",
+        "<style>.x td { color: red }</style><table class='y'><tr><td>Black <b>bold</b></td></tr></table>",
+    ),
+    # Page rules of a <style> beside a kept sheet: the footer's text differs from one document to the next.
+    (
+        '<style>@page { @bottom-center { content: "A-1" } }</style><style>p { color: red }</style><p>One</p>',
+        '<style>@page { @bottom-center { content: "B-2" } }</style><style>p { color: red }</style><p>Two</p>',
+    ),
     # Languages (the lang attribute) and hyphenation by language.
     (
         '<p lang="en" style="hyphens: auto; width: 20mm">Extraordinarily unimaginable</p>',
@@ -91,11 +102,43 @@ def test_the_styles_kept_stay_bounded(monkeypatch):
         assert len(shared) == len(ids) <= 10 + 5  # emptied once over the bound, before the next document
 
 
-def test_no_style_matched_by_a_documents_own_stylesheet_is_kept():
-    # A document's <style> is parsed anew each time: its rules' styles are never matched again, and keeping them
-    # would keep the whole stylesheet alive.
-    _render("<style>p { color: red }</style><div class='j'><p>Red</p></div>")
+def test_a_style_elements_sheet_without_at_rules_is_parsed_once_and_its_styles_kept():
+    html = "<style>p.kept { color: red }</style><div class='j'><p class='kept'>Red</p></div>"
+    _render(html)
+    sheet = pdf_styles._sheets[("p.kept { color: red }", None, "print")]
+    _render(html)
+    assert pdf_styles._sheets[("p.kept { color: red }", None, "print")] is sheet
+    shared, _ = disclosures._font_config().__dict__["_lending_styles"]
+    assert sheet in {selector[0] for key in shared for selector in key[3]}
+
+
+def test_the_style_elements_sheets_kept_stay_bounded(monkeypatch):
+    monkeypatch.setattr(pdf_styles, "SHEETS_MAX", 3)
+    for number in range(10):
+        _render(f"<style>p {{ margin: {number}px }}</style><p>Margin {number}</p>")
+        assert len(pdf_styles._sheets) <= 3
+
+
+def test_no_style_matched_by_a_documents_own_stylesheet_with_an_at_rule_is_kept():
+    # A <style> with an at-rule is parsed anew each time (its page rules go to the document's list): its rules'
+    # styles are never matched again, and keeping them would keep the whole stylesheet alive.
+    _render("<style>@media print { p { color: red } }</style><div class='j'><p>Red</p></div>")
     shared, _ = disclosures._font_config().__dict__["_lending_styles"]
     sheets = {selector[0] for key in shared for selector in key[3]}
     assert disclosures._stylesheet(STYLESHEET) in sheets
-    assert [sheet for sheet in sheets if sheet not in disclosures._weasyprint.sheets.values()] == []
+    assert [sheet for sheet in sheets if not getattr(sheet, "_lending_shared", False)] == []
+
+
+def test_selectors_given_as_text_are_compiled_once_and_find_what_cssselect2_finds():
+    from cssselect2 import ElementWrapper
+
+    pdf_styles.install()
+    wrapper = disclosures._html_class()(
+        string="<title>T</title><style>p {}</style><p>One</p><meta name=x>"
+    ).wrapper_element
+    found = [element.etree_element.tag for element in wrapper.query_all("title", "meta", "link")]
+    assert found == ["title", "meta"]
+    assert ElementWrapper._compile(("title", "meta", "link")) is ElementWrapper._compile(("title", "meta", "link"))
+    assert [test(element) for element in wrapper.iter_subtree() for test in pdf_styles._compile(("p",))] == [
+        test(element) for element in wrapper.iter_subtree() for test in pdf_styles._original_compile(("p",))
+    ]
