@@ -27,7 +27,7 @@ from lending.core.services import audit_record
 from lending.finance import escrow
 from origination.models import Application, Disclosure
 from origination.models.choices import DisclosureRule
-from origination.services import pdf_fonts, pdf_lines, pdf_styles, pdf_text
+from origination.services import pdf_fonts, pdf_layout, pdf_lines, pdf_styles, pdf_text
 from origination.services.compliance import compliance_run
 from origination.services.figures import DisclosureError, LoanFigures, figures_for
 from origination.services.figures import (  # re-exported: the demo seeds closings with it
@@ -130,6 +130,7 @@ def pdf_render_pages(
     pdf_lines.install()
     pdf_styles.install()
     pdf_fonts.install()
+    pdf_layout.install()
     fonts = _font_config()
     sheets = [_stylesheet(path) for path in stylesheets]
     document = _html_class()(string=html, base_url=str(settings.BASE_DIR), url_fetcher=_url_fetcher()).render(
