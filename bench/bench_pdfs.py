@@ -2,7 +2,8 @@
 
 Targets:
 - at least 20 one-page letters per second per process: the payoff letter, a payment-received notice and an
-  escrow-change notice of the seeded portfolio, rendered as the application renders them (``pdf_render``:
+  escrow-change notice of the seeded portfolio (its analysis planned for a seeded loan when the portfolio has none,
+  in the transaction rolled back with the payoff quote), rendered as the application renders them (``pdf_render``:
   stylesheets, fonts and the user-agent sheet made once per process);
 - the 360-payment amortization schedule of a closing package in at most 150 ms (a $300,000.00 30-year loan at
   6.5 %; the schedule's rows are what cost, so the parties' block is left empty).
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from bench._django import is_postgres, setup
 
@@ -33,6 +35,9 @@ from bench._report import report  # noqa: E402
 from lending.finance.amortization import LoanTerms, build_schedule  # noqa: E402
 from origination.services.closing import schedule_document_context  # noqa: E402
 from origination.services.disclosures import pdf_render  # noqa: E402
+
+if TYPE_CHECKING:
+    from servicing.models import EscrowAnalysis
 
 LETTERS_TARGET = 20  # one-page letters per second per process
 SCHEDULE_TARGET_MS = 150
@@ -89,7 +94,7 @@ def _report_rate(name: str, fn: Callable[[], object]) -> None:
 
 def letters() -> None:
     from bench._servicing_seed import PREFIX, ensure_portfolio
-    from servicing.models import BorrowerDocument, EscrowAnalysis, LoanAccount, LoanTransaction
+    from servicing.models import BorrowerDocument, LoanAccount, LoanTransaction
     from servicing.services.notices import BUILDERS, Notice, _common
     from servicing.services.payoff import payoff_letter_pdf, payoff_quote_issue, payoff_today
 
@@ -119,7 +124,7 @@ def letters() -> None:
             # The seeded borrowers did not ask for payment notices: this one does, for the time of the bench.
             LoanAccount.objects.filter(pk=loan.pk).update(notify_payment_received=True)
             notice_rate("payment-received notice", BUILDERS[BorrowerDocument.Kind.PAYMENT_RECEIVED](payment.pk))
-            analysis = EscrowAnalysis.objects.filter(effective_installment__isnull=False).order_by("pk").first()
+            analysis = escrow_analysis_for_bench()
             notice_rate(
                 "escrow-change notice",
                 BUILDERS[BorrowerDocument.Kind.ESCROW_CHANGE](analysis.pk) if analysis is not None else None,
@@ -127,6 +132,44 @@ def letters() -> None:
             raise _Rollback
     except _Rollback:
         pass
+
+
+def escrow_analysis_for_bench() -> EscrowAnalysis | None:
+    """An escrow analysis with its effective installment, for the escrow-change notice: the portfolio's first, or,
+    the seeded portfolio having none (its nights have not run), one planned for a seeded loan on its analysis date
+    and saved in the caller's transaction, which the caller rolls back."""
+    from bench._servicing_seed import PREFIX
+    from servicing.models import EscrowAnalysis, EscrowItem, Installment
+    from servicing.services.escrow_analysis import CURRENT_DAYS, analysis_plan, installments_until
+
+    analysis = EscrowAnalysis.objects.filter(effective_installment__isnull=False).order_by("pk").first()
+    if analysis is not None:
+        return analysis
+    item = (
+        EscrowItem.objects.filter(loan__loan_number__startswith=f"{PREFIX}-", loan__escrow_analysis_date__isnull=False)
+        .select_related("loan")
+        .order_by("pk")
+        .first()
+    )
+    if item is None:
+        return None
+    loan = item.loan
+    business_date = loan.escrow_analysis_date
+    installments = Installment.objects.filter(
+        loan=loan,
+        due_date__gte=business_date - timedelta(days=CURRENT_DAYS),
+        due_date__lt=installments_until(business_date),
+    ).order_by("number")
+    plan = analysis_plan(
+        loan=loan,
+        items=list(EscrowItem.objects.filter(loan=loan).order_by("pk")),
+        installments=list(installments),
+        business_date=business_date,
+        borrower_current=True,
+    )
+    if plan.analysis is not None:
+        plan.analysis.save()
+    return plan.analysis
 
 
 def main() -> None:

@@ -92,10 +92,10 @@ def phases_timed(clock: PhaseClock) -> Iterator[None]:
 def documents() -> Iterator[tuple[str, Callable[[], object]]]:
     """(name, render) for each document, inside a transaction rolled back by the caller."""
     from bench._servicing_seed import PREFIX
-    from bench.bench_pdfs import schedule_context
+    from bench.bench_pdfs import escrow_analysis_for_bench, schedule_context
     from bench.bench_statements import statement_date
     from origination.services.disclosures import pdf_render
-    from servicing.models import BorrowerDocument, EscrowAnalysis, LoanAccount, LoanTransaction
+    from servicing.models import BorrowerDocument, LoanAccount, LoanTransaction
     from servicing.selectors.statements import statement_figures
     from servicing.services.notices import BUILDERS, _common
     from servicing.services.payoff import payoff_letter_pdf, payoff_quote_issue, payoff_today
@@ -111,7 +111,7 @@ def documents() -> Iterator[tuple[str, Callable[[], object]]]:
     )
     yield "payoff letter", lambda: payoff_letter_pdf(quote)
     LoanAccount.objects.filter(pk=loan.pk).update(notify_payment_received=True)
-    analysis = EscrowAnalysis.objects.filter(effective_installment__isnull=False).order_by("pk").first()
+    analysis = escrow_analysis_for_bench()
     for name, kind, pk in (
         ("payment-received notice", BorrowerDocument.Kind.PAYMENT_RECEIVED, payment.pk),
         ("escrow-change notice", BorrowerDocument.Kind.ESCROW_CHANGE, analysis.pk if analysis else None),
