@@ -11,8 +11,9 @@ a row, a letter a few hundred boxes. Each answers the same for the same style:
   empty, every document of ours) its answer is the containing block's edges, worked out here without the search;
 - ``layout_box_backgrounds`` finds each box's background: a box whose style has no background colour, image, shadow,
   border or mask image gets none, and whether a style has any is kept on it;
-- ``Layout.setup`` readies a Pango layout for each line: the font description and language a style gives are kept
-  on it (WeasyPrint made them again for every line; a layout copies the one and Pango never frees the other).
+- ``Layout.setup`` readies a Pango layout for each line: the Pango context (font map, direction, language) and
+  the font description a style gives are kept on it, WeasyPrint made them again for every line (a layout takes a
+  reference to the one, which nothing changes once made, and copies the other).
 
 Boxes and PDF bytes are WeasyPrint's own (tests/origination/test_pdf_layout.py compares whole documents); what
 these shortcuts do not cover (a float on the page, right-to-left text, collapsed table borders, a box styled by its
@@ -211,8 +212,8 @@ def _boxes() -> Any:
 
 
 def layout_setup(self: Any, style: Any) -> None:
-    """``weasyprint.text.line_break.Layout.setup``, a line's Pango layout made ready for its style, with the font
-    description and language it gives kept on the style: WeasyPrint makes them again for every line."""
+    """``weasyprint.text.line_break.Layout.setup``, a line's Pango layout made ready for its style, with the Pango
+    context and font description it gives kept on the style: WeasyPrint makes them again for every line."""
     kept = style.__dict__.get("_lending_layout")
     if kept is None:
         kept = style.__dict__["_lending_layout"] = _layout_settings(style)
@@ -221,17 +222,10 @@ def layout_setup(self: Any, style: Any) -> None:
         return
     from weasyprint.text.ffi import ffi, gobject, pango
 
-    description, language, direction = kept
+    description, language, pango_context = kept
     self.style = style
     self.first_line_direction = 0
-    pango_context = ffi.gc(pango.pango_font_map_create_context(style.font_config.font_map), gobject.g_object_unref)
-    pango.pango_context_set_round_glyph_positions(pango_context, False)
-    pango.pango_context_set_base_dir(pango_context, direction)
-    if language is None:
-        self.language = pango.pango_language_get_default()
-    else:
-        self.language = language
-        pango.pango_context_set_language(pango_context, language)
+    self.language = language
     self.layout = ffi.gc(pango.pango_layout_new(pango_context), gobject.g_object_unref)
     pango.pango_layout_set_auto_dir(self.layout, False)
     pango.pango_layout_set_font_description(self.layout, description)
@@ -240,10 +234,11 @@ def layout_setup(self: Any, style: Any) -> None:
 
 def _layout_settings(style: Any) -> tuple[Any, ...]:
     """What ``Layout.setup`` makes of ``style`` that does not change (a Pango font description, which a layout copies,
-    and a Pango language, which Pango never frees), or nothing for a style it sets more on: text decorations (font
-    metrics) and OpenType features (attributes a layout's text may change)."""
+    a Pango language, which Pango never frees, and a Pango context set as WeasyPrint sets one, which nothing changes
+    afterwards), or nothing for a style it sets more on: text decorations (font metrics) and OpenType features
+    (attributes a layout's text may change). Styles are kept per process and thread (pdf_styles), so is a context."""
     from weasyprint.text.constants import LST_TO_ISO, PANGO_DIRECTION
-    from weasyprint.text.ffi import pango, unicode_to_char_p
+    from weasyprint.text.ffi import ffi, gobject, pango, unicode_to_char_p
     from weasyprint.text.fonts import font_features, get_font_description
 
     features = font_features(
@@ -260,12 +255,16 @@ def _layout_settings(style: Any) -> tuple[Any, ...]:
         return ()
     override = style["font_language_override"]
     lang = LST_TO_ISO.get(override.lower(), override) if override != "normal" else style["lang"]
-    language = None
+    pango_context = ffi.gc(pango.pango_font_map_create_context(style.font_config.font_map), gobject.g_object_unref)
+    pango.pango_context_set_round_glyph_positions(pango_context, False)
+    pango.pango_context_set_base_dir(pango_context, PANGO_DIRECTION[style["direction"]])
+    language = pango.pango_language_get_default()
     if lang:
         lang_p, lang_bytes = unicode_to_char_p(lang)
         if lang_bytes:
             language = pango.pango_language_from_string(lang_p)
-    return get_font_description(style), language, PANGO_DIRECTION[style["direction"]]
+            pango.pango_context_set_language(pango_context, language)
+    return get_font_description(style), language, pango_context
 
 
 def _draws_nothing(style: Any) -> bool:
