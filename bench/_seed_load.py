@@ -54,7 +54,15 @@ function over 3 %; the kernel 13 % (page copies, faults of the sort memory), the
 heap page once by the load, again once the first index build sets its rows' hint bits, again once ``VACUUM`` marks
 it all-visible) and 0.3 GB of WAL; the seeder now prints both. Tried, within the noise (same SQL run twice: +-8 %):
 the installments' paid columns from the templates (12 % more CPU: the wider template rows cost more than the CASEs)
-and numeric(14,2) zeros in the journal lines' VALUES (-6 to -15 %, the control -8 %).
+and numeric(14,2) zeros in the journal lines' VALUES (-6 to -15 %, the control -8 %). Tried too, not kept: each
+table's ``VACUUM`` before its index builds once past the horizon (and autovacuum kept off the tables during the
+load), so that one pass sets the hint bits and the visibility map: 2,956-2,958 MB written against 3,090-3,362 MB,
+but the CPU within the noise and up to 430 of the journal lines' pages left not all-visible (a page the
+checkpointer still held); it may pay at 100,000 loans. There (session 19, ``make bench``'s cluster, load 6.2-6.7):
+405 s of server CPU (the cluster's 424 s), inserts 191 s, index builds 196 s, ``VACUUM ANALYZE`` 12 s, the foreign
+key 5 s; 608 s of wall time, the two connections ending 4 s apart; 33.7 GB of pages written through the shared
+buffers for 8.6 GB of heap and 8.9 GB of indexes (3.9 times the heap), and 3.0 GB of WAL: about 46 GB for a disk
+that writes 0.8 GB/s, a third of the 180 s target before any CPU.
 """
 
 from __future__ import annotations
