@@ -41,6 +41,28 @@ the foreign keys that refer to it, so the installments and the allocation lines 
 journal and allocation lines' ids are computed, not drawn by ``nextval()``. ``VACUUM`` now waits for the horizon:
 the journal lines, vacuumed while the installments' older transaction still ran, had no page marked all-visible
 (``relallvisible`` 0 of 22,718 pages at 10,000 loans), so the covering index's index-only scans read the heap.
+
+Session 19, the fast load at 10,000 loans (``drop_indexes=True``; the benches' own 10,000-loan seed takes the
+one-transaction load) at load 5-7: 35-37 s of server CPU (the cluster's processes, autovacuum and checkpointer
+included: 0.4-1.5 s more), of which the inserts 18.5 s (installments 7.5, journal lines 3.8, journal entries 2.4,
+allocation lines 2.3, payments 2.2, the rest 0.3), the index builds 16.3 s (installments 6.6: the partial unpaid
+index and (loan, due date) about 2.2 s each, (loan, number) 2.0, the key 1.4; journal lines 4.4, of which the
+account's index 2.0 and the covering one 2.0), ``VACUUM ANALYZE`` 1.6 s, the installments' foreign key 0.5 s.
+The two connections end within a second of each other: no idle time to win back. ``perf`` finds no hot spot: no
+function over 3 %; the kernel 13 % (page copies, faults of the sort memory), the buffer manager's per-row work of
+``INSERT`` 7 %. The cluster writes 3.0 GB of pages through its shared buffers for 0.86 GB of heap (3.5 times: each
+heap page once by the load, again once the first index build sets its rows' hint bits, again once ``VACUUM`` marks
+it all-visible) and 0.3 GB of WAL; the seeder now prints both. Tried, within the noise (same SQL run twice: +-8 %):
+the installments' paid columns from the templates (12 % more CPU: the wider template rows cost more than the CASEs)
+and numeric(14,2) zeros in the journal lines' VALUES (-6 to -15 %, the control -8 %). Tried too, not kept: each
+table's ``VACUUM`` before its index builds once past the horizon (and autovacuum kept off the tables during the
+load), so that one pass sets the hint bits and the visibility map: 2,956-2,958 MB written against 3,090-3,362 MB,
+but the CPU within the noise and up to 430 of the journal lines' pages left not all-visible (a page the
+checkpointer still held); it may pay at 100,000 loans. There (session 19, ``make bench``'s cluster, load 6.2-6.7):
+405 s of server CPU (the cluster's 424 s), inserts 191 s, index builds 196 s, ``VACUUM ANALYZE`` 12 s, the foreign
+key 5 s; 608 s of wall time, the two connections ending 4 s apart; 33.7 GB of pages written through the shared
+buffers for 8.6 GB of heap and 8.9 GB of indexes (3.9 times the heap), and 3.0 GB of WAL: about 46 GB for a disk
+that writes 0.8 GB/s, a third of the 180 s target before any CPU.
 """
 
 from __future__ import annotations
@@ -201,6 +223,25 @@ def backend_cpu(cursor) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14, 15 of stat
+
+
+# What the cluster has written: pages through its shared buffers (the checkpointer's, the background writer's and the
+# backends'; index builds write theirs around them) and WAL bytes, cluster-wide (the bench's cluster runs nothing else).
+WRITES = """
+SELECT (buffers_checkpoint + buffers_clean + buffers_backend) * current_setting('block_size')::bigint,
+       (SELECT wal_bytes FROM pg_stat_wal)::bigint
+  FROM pg_stat_bgwriter
+"""
+
+
+def server_writes(cursor) -> tuple[int, int]:
+    """Bytes the cluster has written so far, (pages through its shared buffers, WAL): every heap page the load
+    writes is written again when a later pass dirties it (an index build setting its rows' hint bits, ``VACUUM``
+    marking it all-visible), which at 100,000 loans is gigabytes for the disk to take."""
+    cursor.execute("SELECT pg_stat_clear_snapshot()")  # counters of now, not of this transaction's first read
+    cursor.execute(WRITES)
+    pages, wal = cursor.fetchone()
+    return int(pages), int(wal)
 
 
 @dataclass

@@ -62,7 +62,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench._report import report
-from bench._seed_load import Job, Phases, Timer, reserve_ids, run_jobs, set_aside
+from bench._seed_load import Job, Phases, Timer, reserve_ids, run_jobs, server_writes, set_aside
 from bench._seed_sql import (
     ALLOCATION_LINES,
     DAILY_TOTALS,
@@ -127,6 +127,7 @@ class SeedReport:
     vacuumed: bool = False  # the load ran VACUUM ANALYZE on every table it wrote
     cpu: dict[str, float] = field(default_factory=dict)  # the server's CPU seconds per phase, where measured
     client_cpu: float = 0.0  # this process's CPU seconds (every thread)
+    written: tuple[int, int] | None = None  # the fast load's bytes written by the cluster: (pages, WAL)
 
     def __str__(self) -> str:
         steps = ", ".join(f"{name} {sec:.1f}s" for name, sec in self.steps.items())
@@ -235,9 +236,15 @@ def seed_portfolio(
                 cursor, start=have + 1, count=loans - have, months=months, prefix=prefix, first_payment=first_payment
             )
     phases = Phases()
+    written: tuple[int, int] | None = None
     if fast:
+        with connection.cursor() as cursor:
+            before = server_writes(cursor)
         _load_in_parallel(plan, phases, verbose=verbose)
         _daily_totals_of_templates(plan, phases)
+        with connection.cursor() as cursor:
+            pages, wal = server_writes(cursor)
+        written = (pages - before[0], wal - before[1])
     else:
         _load_in_one_transaction(plan, phases, checked=checked, drop_indexes=drop_indexes, verbose=verbose)
     return SeedReport(
@@ -249,6 +256,7 @@ def seed_portfolio(
         vacuumed=fast,
         cpu=phases.cpu,
         client_cpu=_client_cpu() - client,
+        written=written,
     )
 
 
@@ -394,6 +402,9 @@ def ensure_portfolio(loans: int | None = None) -> int:
             f" ({os.cpu_count()} cores; wall {seconds:.1f}s)",
             flush=True,
         )
+        if report.written:
+            pages, wal = (size / 2**20 for size in report.written)
+            print(f"  written: {pages:,.0f} MB of pages through the shared buffers, {wal:,.0f} MB of WAL", flush=True)
         _report_seconds(report.loans, seconds)
     else:
         print("  already seeded in this database: reused", flush=True)

@@ -268,6 +268,15 @@ def test_the_report_gives_the_servers_cpu_per_phase_and_this_processs():
     assert report.server_cpu == sum(report.cpu.values()) > 0
     assert report.client_cpu > 0
     assert "CPU" in report.phase_lines()[0]
+    assert report.written is not None
+    pages, wal = report.written  # the journal entries and payments are written with WAL (their tables not renewed)
+    assert pages >= 0
+    assert wal > 0
+
+
+def test_only_the_fast_load_counts_what_the_cluster_wrote():
+    """The one-transaction load may run inside the caller's transaction, where the statistics views hold still."""
+    assert seed_portfolio(6, months=MONTHS, prefix="BA", checked=True).written is None
 
 
 def test_the_one_transaction_load_counts_its_lines_in_the_daily_totals_once_checked_or_not():
