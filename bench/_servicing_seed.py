@@ -43,8 +43,8 @@ The ledger's daily totals of the lines loaded with ``session_replication_role = 
 lines' trigger that adds them) are computed from the templates, times the loans of each (``DAILY_TOTALS``): a few
 hundred rows, not a second pass over the millions of lines.
 
-Otherwise it is one transaction: the journal triggers of servicing/migrations/0003 are disabled for the load
-(``ALTER TABLE ... DISABLE TRIGGER``; a deferred balance check per line would run 24M queries at commit) and
+Otherwise it is one transaction: the journal's balance-check triggers (servicing/migrations/0042) are disabled for
+the load (``ALTER TABLE ... DISABLE TRIGGER``: they would queue every entry and re-sum all its lines at commit) and
 re-enabled in the same transaction; as a superuser, ``session_replication_role = replica`` also skips the
 foreign-key checks; secondary indexes are dropped and rebuilt at the end if ``drop_indexes``. ``checked=True`` keeps
 every trigger and index: the test uses it to let the database itself check the seeded journal.
