@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from lending.core import roles
 from origination.models import Application, TransitionLog
+from origination.selectors import pipeline_page_rows
 from tests.core.factories import user_with_role
 from tests.origination.factories import ApplicationFactory, BorrowerFactory, complete_application
 
@@ -239,3 +240,23 @@ def test_pipeline_rows_show_the_primary_borrower_officer_status_and_local_dates(
         "",
         "2027-02-28",
     ]
+
+
+def test_pipeline_page_rows_are_those_of_the_ids_asked_for_in_their_order():
+    """The page's read is compiled once per page size (CompiledRowsByIds): each call reads its own ids."""
+    apps = [ApplicationFactory(number=f"A-{n}") for n in range(4)]
+    for app in apps:
+        BorrowerFactory(application=app, first_name="Ada", last_name=app.number)
+    ids = [app.pk for app in apps]
+
+    def read(*picked):
+        return [(row.pk, row.number, row.borrower) for row in pipeline_page_rows([ids[n] for n in picked])]
+
+    def expected(*picked):
+        return [(ids[n], f"A-{n}", f"Ada A-{n}") for n in picked]
+
+    assert read(2, 0) == expected(2, 0)
+    assert read(1, 3) == expected(1, 3)  # the same size: the same compiled SQL, other ids
+    assert read(3, 1, 0) == expected(3, 1, 0)
+    assert read(1) == expected(1)
+    assert pipeline_page_rows([]) == []
