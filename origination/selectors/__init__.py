@@ -120,7 +120,7 @@ class PipelineRow:
 _STATUS_LABELS = dict(Status.choices)
 
 
-def _pipeline_page_values(ids: list[int]) -> QuerySet[Application, dict[str, Any]]:
+def _pipeline_page_values(ids: list[int]) -> QuerySet[Any, Any]:
     return (
         Application.objects.filter(pk__in=ids)
         .annotate(primary_borrower=FilteredRelation("borrowers", condition=Q(borrowers__is_primary=True)))
