@@ -127,6 +127,23 @@ def test_role_without_permission_gets_403_on_transition(client):
 def test_unknown_application_is_404(client):
     client.force_login(user_with_role(roles.LOAN_OFFICER))
     assert client.get(reverse("origination:application-detail", args=[999999])).status_code == 404
+    assert client.get(reverse("origination:application-detail", args=[2**64])).status_code == 404  # beyond bigint
+
+
+def test_workspace_lists_the_applications_own_borrowers_primary_first_and_its_history_oldest_first(client):
+    officer = user_with_role(roles.LOAN_OFFICER, first_name="Olive", last_name="Officer")
+    application = ApplicationFactory()
+    BorrowerFactory(application=application, is_primary=False, first_name="Co", last_name="Second")
+    BorrowerFactory(application=application, first_name="Ada", last_name="First")
+    BorrowerFactory(application=ApplicationFactory(), first_name="Other", last_name="Application")
+    TransitionLog.objects.create(application=application, from_status="draft", to_status="submitted", actor=officer)
+    TransitionLog.objects.create(application=application, from_status="submitted", to_status="processing")
+    client.force_login(officer)
+    body = client.get(reverse("origination:application-detail", args=[application.pk])).content.decode()
+    assert "Ada First, Co Second (co-borrower)</dd>" in body
+    assert "Other Application" not in body
+    timeline = body[body.index('data-testid="timeline"') :]
+    assert timeline.index("Submitted</strong> · Olive Officer") < timeline.index("Processing</strong> · system")
 
 
 def test_underwriting_decisions_are_taken_in_the_underwriting_workspace(client):
