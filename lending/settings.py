@@ -174,7 +174,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "lending.core.staticfiles.ManifestStaticFilesStorage"  # WhiteNoise's, each URL worked out once
     },
 }
 

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from lending.core import roles
+from lending.core.compiled import CompiledQuery, CompiledRowsByIds, fetch_together
 from lending.core.models import User
 from lending.core.roles import RequestUser
 from origination.models import Application, Borrower, LoanProduct, Status, TransitionLog
@@ -38,14 +39,34 @@ def application_queryset() -> QuerySet[Application]:
     )
 
 
+# Read on every visit of an application's workspace and its panels: compiled once per process (lending.core.compiled),
+# as building the six joins' SQL cost more CPU than the database's answer (issue 15, Load).
+_APPLICATION = CompiledQuery(lambda pk: application_queryset().filter(pk=pk), pk=int)
+_BORROWERS = CompiledQuery(lambda application: Borrower.objects.filter(application=application), application=int)
+_TIMELINE = CompiledQuery(
+    lambda application: (
+        TransitionLog.objects.filter(application=application).select_related("actor").order_by("created_at", "id")
+    ),
+    application=int,
+)
+
+
 def application_for_staff(*, user: RequestUser, pk: int) -> Application:
     """The application for a staff page: 403 for roles outside origination, 404 when it does not exist."""
     if not can_work_applications(user):
         raise PermissionDenied("Applications are for origination staff.")
-    try:
-        return application_queryset().get(pk=pk)
-    except Application.DoesNotExist as exc:
-        raise Http404("No such application") from exc
+    application = next(iter(_APPLICATION.fetch(pk=int(pk))), None)
+    if application is None:
+        raise Http404("No such application")
+    return application
+
+
+def borrowers_and_timeline(application: Application) -> tuple[list[Borrower], list[TransitionLog]]:
+    """The workspace's borrowers (primary first) and its transitions (oldest first), in one round trip."""
+    borrowers, timeline = fetch_together(
+        (_BORROWERS, {"application": application.pk}), (_TIMELINE, {"application": application.pk})
+    )
+    return borrowers, timeline
 
 
 def application_for_borrower(*, user: RequestUser, pk: int) -> Application:
@@ -119,16 +140,11 @@ class PipelineRow:
 _STATUS_LABELS = dict(Status.choices)
 
 
-def pipeline_page_rows(ids: list[int]) -> list[PipelineRow]:
-    """The applications of one pipeline page, with product, loan officer and primary borrower, in the page's order:
-    one query (the primary borrower joined on the application's one primary row) returning plain values.
-    Only the joins the page shows: planning the workspace's six-way join took longer than running it (11 ms of
-    planning at 50,000 applications, issue 15)."""
-    now = timezone.now()
-    found = (
+def _pipeline_page_values(ids: list[int]) -> QuerySet[Any, Any]:
+    return (
         Application.objects.filter(pk__in=ids)
         .annotate(primary_borrower=FilteredRelation("borrowers", condition=Q(borrowers__is_primary=True)))
-        .values_list(
+        .values(
             "pk",
             "number",
             "primary_borrower__id",
@@ -145,8 +161,21 @@ def pipeline_page_rows(ids: list[int]) -> list[PipelineRow]:
         )
         .order_by()
     )
+
+
+# Compiled once per page size: building the joins' queryset cost more CPU than the database's answer (issue 15).
+_PIPELINE_PAGE_VALUES = CompiledRowsByIds(_pipeline_page_values)
+
+
+def pipeline_page_rows(ids: list[int]) -> list[PipelineRow]:
+    """The applications of one pipeline page, with product, loan officer and primary borrower, in the page's order:
+    one query (the primary borrower joined on the application's one primary row) returning plain values.
+    Only the joins the page shows: planning the workspace's six-way join took longer than running it (11 ms of
+    planning at 50,000 applications, issue 15)."""
+    now = timezone.now()
     by_id = {}
-    for pk, number, primary, first, last, product, amount, status, changed_at, of, ol, oe, created_at in found:
+    rows = (row.values() for row in _PIPELINE_PAGE_VALUES.fetch(ids))  # in the order values() names them
+    for pk, number, primary, first, last, product, amount, status, changed_at, of, ol, oe, created_at in rows:
         officer = (f"{of} {ol}".strip() or oe) if oe is not None else ""
         by_id[pk] = PipelineRow(
             pk=pk,
@@ -164,27 +193,30 @@ def pipeline_page_rows(ids: list[int]) -> list[PipelineRow]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
+# The filters' three reads compiled once per process: building them cost more CPU than their few rows (issue 15).
+_GROUPS_NAMED = CompiledQuery(lambda name: Group.objects.filter(name=name), name=str)
+_ACTIVE_MEMBERS = CompiledQuery(
+    lambda group: User.objects.filter(groups=group, is_active=True).order_by("first_name", "email"), group=int
+)
+_PRODUCTS_BY_NAME = CompiledQuery(lambda: LoanProduct.objects.order_by("name"))
+
+
 def pipeline_filter_choices() -> dict[str, list[Any]]:
     """Options for the pipeline's officer and product filters.
 
     The loan officers by their group's id, looked up first: joined by the group's name, PostgreSQL cannot tell the
     few loan officers from the many borrowers and reads every user (15 ms at 50,000 borrowers, issue 15); by id
-    its statistics of the group memberships send it through the index."""
-    group = Group.objects.filter(name=roles.LOAN_OFFICER).values_list("pk", flat=True).first()
-    officers = User.objects.filter(groups=group, is_active=True) if group is not None else User.objects.none()
-    officers = officers.order_by("first_name", "email")
-    return {
-        "officers": list(officers.only("id", "first_name", "last_name", "email")),
-        "products": list(LoanProduct.objects.order_by("name").only("id", "name")),
-        "ages": list(AGE_IN_STATE_DAYS),
-    }
+    its statistics of the group memberships send it through the index. The officers and the products in one round
+    trip."""
+    group = next(iter(_GROUPS_NAMED.fetch(name=roles.LOAN_OFFICER)), None)
+    if group is None:
+        officers, products = [], _PRODUCTS_BY_NAME.fetch()
+    else:
+        officers, products = fetch_together((_ACTIVE_MEMBERS, {"group": group.pk}), (_PRODUCTS_BY_NAME, {}))
+    return {"officers": officers, "products": products, "ages": list(AGE_IN_STATE_DAYS)}
 
 
 def pipeline_counts() -> dict[str, int]:
     """Applications per status. COUNT(*), not COUNT(id): the status index alone answers it (an index-only scan),
     where counting ids reads every row of the table (29 ms against 14 ms at 50,000 applications, issue 15)."""
     return dict(Application.objects.order_by().values_list("status").annotate(n=Count("*")))
-
-
-def transition_timeline(application: Application) -> QuerySet[TransitionLog]:
-    return application.transitions.select_related("actor").order_by("created_at", "id")

@@ -119,11 +119,12 @@ class ApplicationDetailView(OriginationStaffMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         application = selectors.application_for_staff(user=self.request.user, pk=self.kwargs["pk"])
+        borrowers, timeline = selectors.borrowers_and_timeline(application)
         context.update(
             application=application,
-            borrowers=list(application.borrowers.all()),
+            borrowers=borrowers,
             options=workflow.transition_options(application, self.request.user),
-            timeline=selectors.transition_timeline(application),
+            timeline=timeline,
             panels=_panels(application),
             officer_form=LoanOfficerForm(initial={"loan_officer": application.loan_officer_id})
             if roles.has_role(self.request.user, *REASSIGN_ROLES)

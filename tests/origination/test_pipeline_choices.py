@@ -5,7 +5,9 @@ from django.contrib.auth.models import Group
 
 from lending.core import roles
 from origination import selectors
+from origination.models import LoanProduct
 from tests.core.factories import user_with_role
+from tests.origination.factories import LoanProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,3 +25,14 @@ def test_without_a_loan_officer_group_there_are_no_officer_choices():
     user_with_role(roles.BORROWER)  # a user in no loan officer group is not an officer either
     Group.objects.filter(name=roles.LOAN_OFFICER).delete()
     assert selectors.pipeline_filter_choices()["officers"] == []
+
+
+def test_the_product_choices_are_every_product_by_name(django_assert_max_num_queries):
+    user_with_role(roles.LOAN_OFFICER, first_name="Abe")
+    LoanProductFactory(name="Zeta loan", code="ZETA")
+    LoanProductFactory(name="Alpha loan", code="ALPHA")
+    with django_assert_max_num_queries(3):  # the group, then its officers and the products together
+        choices = selectors.pipeline_filter_choices()
+    assert choices["products"] == list(LoanProduct.objects.order_by("name"))
+    assert choices["products"][0].name == "Alpha loan"
+    assert [officer.first_name for officer in choices["officers"]] == ["Abe"]

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from lending.core import roles
 from origination.models import Application, TransitionLog
+from origination.selectors import pipeline_page_rows
 from tests.core.factories import user_with_role
 from tests.origination.factories import ApplicationFactory, BorrowerFactory, complete_application
 
@@ -126,6 +127,23 @@ def test_role_without_permission_gets_403_on_transition(client):
 def test_unknown_application_is_404(client):
     client.force_login(user_with_role(roles.LOAN_OFFICER))
     assert client.get(reverse("origination:application-detail", args=[999999])).status_code == 404
+    assert client.get(reverse("origination:application-detail", args=[2**64])).status_code == 404  # beyond bigint
+
+
+def test_workspace_lists_the_applications_own_borrowers_primary_first_and_its_history_oldest_first(client):
+    officer = user_with_role(roles.LOAN_OFFICER, first_name="Olive", last_name="Officer")
+    application = ApplicationFactory()
+    BorrowerFactory(application=application, is_primary=False, first_name="Co", last_name="Second")
+    BorrowerFactory(application=application, first_name="Ada", last_name="First")
+    BorrowerFactory(application=ApplicationFactory(), first_name="Other", last_name="Application")
+    TransitionLog.objects.create(application=application, from_status="draft", to_status="submitted", actor=officer)
+    TransitionLog.objects.create(application=application, from_status="submitted", to_status="processing")
+    client.force_login(officer)
+    body = client.get(reverse("origination:application-detail", args=[application.pk])).content.decode()
+    assert "Ada First, Co Second (co-borrower)</dd>" in body
+    assert "Other Application" not in body
+    timeline = body[body.index('data-testid="timeline"') :]
+    assert timeline.index("Submitted</strong> · Olive Officer") < timeline.index("Processing</strong> · system")
 
 
 def test_underwriting_decisions_are_taken_in_the_underwriting_workspace(client):
@@ -239,3 +257,23 @@ def test_pipeline_rows_show_the_primary_borrower_officer_status_and_local_dates(
         "",
         "2027-02-28",
     ]
+
+
+def test_pipeline_page_rows_are_those_of_the_ids_asked_for_in_their_order():
+    """The page's read is compiled once per page size (CompiledRowsByIds): each call reads its own ids."""
+    apps = [ApplicationFactory(number=f"A-{n}") for n in range(4)]
+    for app in apps:
+        BorrowerFactory(application=app, first_name="Ada", last_name=app.number)
+    ids = [app.pk for app in apps]
+
+    def read(*picked):
+        return [(row.pk, row.number, row.borrower) for row in pipeline_page_rows([ids[n] for n in picked])]
+
+    def expected(*picked):
+        return [(ids[n], f"A-{n}", f"Ada A-{n}") for n in picked]
+
+    assert read(2, 0) == expected(2, 0)
+    assert read(1, 3) == expected(1, 3)  # the same size: the same compiled SQL, other ids
+    assert read(3, 1, 0) == expected(3, 1, 0)
+    assert read(1) == expected(1)
+    assert pipeline_page_rows([]) == []
