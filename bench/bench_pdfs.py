@@ -155,6 +155,7 @@ def escrow_analysis_for_bench() -> EscrowAnalysis | None:
         return None
     loan = item.loan
     business_date = loan.escrow_analysis_date
+    assert business_date is not None  # the query's filter
     installments = Installment.objects.filter(
         loan=loan,
         due_date__gte=business_date - timedelta(days=CURRENT_DAYS),
