@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
@@ -17,14 +18,6 @@ from lending.core.middleware import current_request_id
 from lending.core.models import AuditEvent, User
 
 SYSTEM_ACTOR_LABEL = "system"
-
-
-def _jsonable(data: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
-    """``data`` as stored (Decimals, dates and UUIDs become strings exactly as DjangoJSONEncoder writes them) and
-    its JSON text, which ``audit_record_many`` sends as it is instead of writing the same text a second time."""
-    text = json.dumps(data or {}, cls=DjangoJSONEncoder)
-    jsonable: dict[str, Any] = json.loads(text)
-    return jsonable, text
 
 
 def _json_text(event: AuditEvent, field: str) -> str:
@@ -115,22 +108,37 @@ _AUDIT_EACH = (
 def audit_insert_sql(events: list[AuditEvent]) -> tuple[str, list[Any]]:
     """The PostgreSQL INSERT of ``events`` (one or more) and its parameters, for ``audit_record_many`` or for a
     write that carries its audit rows in its own statement (ids in row order: ``audit_ids_set``)."""
-    params = []
-    for event in events:
-        params += [
-            event.created_at,
-            event.actor_id,
-            event.actor_label,
-            event.verb,
-            event.target_type_id,
-            event.target_id,
-            event.target_repr,
-            _json_text(event, "before"),
-            _json_text(event, "after"),
-            event.note,
-            event.request_id,
-        ]
-    return f"{_AUDIT_INSERT} {', '.join([_AUDIT_ROW] * len(events))}", params  # only constants in the text
+    return audit_rows_insert_sql([audit_row_of(event) for event in events])
+
+
+def audit_rows_insert_sql(rows: Sequence[AuditRow]) -> tuple[str, list[Any]]:
+    """``audit_insert_sql`` of rows made without instances (``audit_row``)."""
+    params = [value for row in rows for value in row]
+    return f"{_AUDIT_INSERT} {', '.join([_AUDIT_ROW] * len(rows))}", params  # only constants in the text
+
+
+def audit_row_of(event: AuditEvent) -> AuditRow:
+    """The columns ``event`` writes (``before`` and ``after`` as their JSON text)."""
+    return AuditRow(
+        event.created_at,
+        event.actor_id,
+        event.actor_label,
+        event.verb,
+        event.target_type_id,
+        event.target_id,
+        event.target_repr,
+        _json_text(event, "before"),
+        _json_text(event, "after"),
+        event.note,
+        event.request_id,
+    )
+
+
+def audit_event_of(row: AuditRow) -> AuditEvent:
+    """The unsaved instance of ``row``: where no statement of its own writes it (elsewhere than PostgreSQL)."""
+    fields = row._asdict()
+    fields["before"], fields["after"] = json.loads(row.before), json.loads(row.after)
+    return AuditEvent(**fields)
 
 
 def audit_ids_set(events: list[AuditEvent], ids: list[int]) -> None:
@@ -158,23 +166,72 @@ def audit_event(
     request_id: str | None = None,
 ) -> AuditEvent:
     """An unsaved audit row (``audit_record`` saves one, ``audit_record_many`` saves many)."""
-    if not verb:
-        raise ValueError("verb is required")
-    before_json, after_json = _jsonable(before), _jsonable(after)
+    row = audit_row(actor=actor, verb=verb, target=target, before=before, after=after, note=note, request_id=request_id)
+    # Stored as DjangoJSONEncoder writes them (Decimals, dates and UUIDs as strings), the text kept for the insert.
+    before_json, after_json = json.loads(row.before), json.loads(row.after)
     event = AuditEvent(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_label=actor.email if actor is not None and actor.pk else SYSTEM_ACTOR_LABEL,
+        created_at=row.created_at,
+        actor=actor if row.actor_id is not None else None,
+        actor_label=row.actor_label,
         verb=verb,
         target_type=ContentType.objects.get_for_model(target) if target is not None else None,
-        target_id=str(target.pk) if target is not None else "",
-        target_repr=str(target)[:255] if target is not None else "",
-        before=before_json[0],
-        after=after_json[0],
+        target_id=row.target_id,
+        target_repr=row.target_repr,
+        before=before_json,
+        after=after_json,
         note=note,
-        request_id=request_id if request_id is not None else current_request_id(),
+        request_id=row.request_id,
     )
-    event._json_texts = {"before": before_json, "after": after_json}  # type: ignore[attr-defined]  # see _json_text
+    event._json_texts = {"before": (before_json, row.before), "after": (after_json, row.after)}  # type: ignore[attr-defined]  # see _json_text
     return event
+
+
+class AuditRow(NamedTuple):
+    """An audit row's columns as ``audit_event`` makes them, ``before`` and ``after`` as their JSON text: for a
+    statement that writes its own audit rows (``audit_rows_insert_sql``) and needs no instance back. A payment posted
+    from a screen writes two: their instances (a JSON payload read back, a model's fields set) cost more than the
+    rest of the row."""
+
+    created_at: datetime
+    actor_id: int | None
+    actor_label: str
+    verb: str
+    target_type_id: int | None
+    target_id: str
+    target_repr: str
+    before: str
+    after: str
+    note: str
+    request_id: str
+
+
+def audit_row(
+    *,
+    actor: User | None,
+    verb: str,
+    target: models.Model | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+    request_id: str | None = None,
+) -> AuditRow:
+    """The columns of the audit row ``audit_event`` would make, without the instance."""
+    if not verb:
+        raise ValueError("verb is required")
+    who = actor if actor is not None and actor.pk else None
+    return AuditRow(
+        timezone.now(),
+        who.pk if who is not None else None,
+        who.email if who is not None else SYSTEM_ACTOR_LABEL,
+        verb,
+        ContentType.objects.get_for_model(target).pk if target is not None else None,
+        str(target.pk) if target is not None else "",
+        str(target)[:255] if target is not None else "",
+        json.dumps(before or {}, cls=DjangoJSONEncoder),
+        json.dumps(after or {}, cls=DjangoJSONEncoder),
+        note,
+        request_id if request_id is not None else current_request_id(),
+    )
 
 
 @transaction.atomic

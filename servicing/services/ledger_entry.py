@@ -19,7 +19,7 @@ from django.db import connection
 from lending.core.bulk import array_text
 from lending.core.compiled import send_sql
 from lending.core.models import AuditEvent, User
-from lending.core.services import audit_event
+from lending.core.services import AuditRow, audit_event, audit_row
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
 from servicing.services.ledger import (
     LedgerError,
@@ -148,11 +148,20 @@ RETURNING entry_id
 
 def journal_audit_event(*, actor: User | None, posting: Posting) -> AuditEvent:
     """The ``journal.posted`` audit row of a written posting, unsaved: what ``journal_post`` records."""
-    return audit_event(
-        actor=actor,
-        verb="journal.posted",
-        target=posting.entry,
-        after={
+    return audit_event(**_journal_audit(actor, posting))
+
+
+def journal_audit_row(*, actor: User | None, posting: Posting) -> AuditRow:
+    """``journal_audit_event``'s columns, without the instance (``lending.core.services.audit_row``)."""
+    return audit_row(**_journal_audit(actor, posting))
+
+
+def _journal_audit(actor: User | None, posting: Posting) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "verb": "journal.posted",
+        "target": posting.entry,
+        "after": {
             "kind": posting.kind,
             "effective_date": posting.effective_date,
             "loan": posting.loan.loan_number,
@@ -160,4 +169,4 @@ def journal_audit_event(*, actor: User | None, posting: Posting) -> AuditEvent:
             "idempotency_key": None,
             "reverses": None,
         },
-    )
+    }

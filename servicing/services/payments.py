@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from lending.core.compiled import CompiledQuery, together
 from lending.core.models import AuditEvent, User
-from lending.core.services import audit_event, audit_record, audit_record_many
+from lending.core.services import AuditRow, audit_event, audit_record, audit_record_many, audit_row
 from lending.finance import allocation as alloc
 from lending.finance.money import require_cents
 from servicing.models import (
@@ -50,6 +50,7 @@ from servicing.models import (
 from servicing.services.ledger import LedgerError, Posting, journal_reverse
 from servicing.services.ledger_entry import (
     journal_audit_event,
+    journal_audit_row,
     journal_entry_send,
     journal_entry_write,
     posting_prepare_one,
@@ -289,8 +290,9 @@ def _write_together(
         entry_written = journal_entry_send(actor=actor, posting=posting, pk=ids.entry)
         txn = _transaction(locked, request, posting, actor, pk=ids.transaction)
         rows_written = payment_rows_send(txn=txn, allocation=allocation, installments=installments)
-        posted = _posted_event(txn, allocation, txn.journal_entry, actor, replay=None, repriced=0)
-        saved = loan_save_send(locked, posting, audit=[journal_audit_event(actor=actor, posting=posting), posted])
+        # The audit rows as their columns: no instance is read back (audit_row).
+        posted = _posted_row(txn, allocation, txn.journal_entry, actor)
+        saved = loan_save_send(locked, posting, audit=[journal_audit_row(actor=actor, posting=posting), posted])
     _entry_checked(entry_written)
     rows_written()
     saved()
@@ -370,6 +372,16 @@ def _posted_event(
     if repriced:
         after["installments_repriced"] = repriced
     return audit_event(actor=actor, verb="payment.posted", target=txn, after=after)
+
+
+def _posted_row(
+    txn: LoanTransaction, allocation: alloc.Allocation, entry: JournalEntry, actor: User | None
+) -> AuditRow:
+    """``_posted_event``'s columns of a posting written together (no replay, nothing re-priced), without the
+    instance."""
+    return audit_row(
+        actor=actor, verb="payment.posted", target=txn, after=posted_audit(txn, allocation, entry, replay=None)
+    )
 
 
 def posted_audit(

@@ -26,7 +26,7 @@ queries in the same transaction are planned as usual.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, cast
 
 from django.db import connection
@@ -38,7 +38,14 @@ from django.utils import timezone
 from lending.core.bulk import array_text, bulk_update_rows
 from lending.core.compiled import CompiledQuery, fetch_together, send_sql
 from lending.core.models import AuditEvent
-from lending.core.services import audit_ids_set, audit_insert_sql, audit_record_many
+from lending.core.services import (
+    AuditRow,
+    audit_event_of,
+    audit_ids_set,
+    audit_record_many,
+    audit_row_of,
+    audit_rows_insert_sql,
+)
 from lending.finance import allocation as alloc
 from servicing.models import AllocationLine, Installment, JournalEntry, LoanAccount, LoanTransaction
 from servicing.services.ledger import BALANCE_FIELDS, Posting
@@ -201,21 +208,25 @@ SELECT id FROM txn
 """
 
 
-def loan_save_posted(loan: LoanAccount, posting: Posting, *, audit: list[AuditEvent] | None = None) -> None:
+def loan_save_posted(
+    loan: LoanAccount, posting: Posting, *, audit: Sequence[AuditEvent | AuditRow] | None = None
+) -> None:
     """Save the running balances ``posting`` moved (with the loan's next version) and refresh the loan's derived
     dates (``loan_dates``), in one UPDATE that returns the dates onto ``loan``. The caller holds the row lock and
-    has written the installments the posting paid. ``audit`` (unsaved rows, in order) is written with it: on
-    PostgreSQL in the same statement, one round trip less for a payment; and the plan mode is set back there
-    (``loan_lock_posting``)."""
+    has written the installments the posting paid. ``audit`` (unsaved rows, in order: instances, which get their
+    ids, or their columns, ``AuditRow``) is written with it: on PostgreSQL in the same statement, one round trip
+    less for a payment; and the plan mode is set back there (``loan_lock_posting``)."""
     loan_save_send(loan, posting, audit=audit)()
 
 
-def loan_save_send(loan: LoanAccount, posting: Posting, *, audit: list[AuditEvent] | None = None) -> Callable[[], None]:
+def loan_save_send(
+    loan: LoanAccount, posting: Posting, *, audit: Sequence[AuditEvent | AuditRow] | None = None
+) -> Callable[[], None]:
     """``loan_save_posted`` with the statement only sent (``together``): the function returned reads its answer,
     the loan's dates and the audit rows' ids."""
     audit = audit or []
     if audit and connection.vendor != "postgresql":
-        audit_record_many(audit)
+        audit_record_many([row if isinstance(row, AuditEvent) else audit_event_of(row) for row in audit])
         audit = []
     fields = [name for name in BALANCE_FIELDS if name in (posting.moved or {})]
     if fields:  # as journal_post moves them: the balances, a new version, the time
@@ -234,7 +245,9 @@ def loan_save_send(loan: LoanAccount, posting: Posting, *, audit: list[AuditEven
     params = [column.get_db_prep_save(getattr(loan, column.attname), connection) for column in columns]
     params += [*dates_params, loan.pk]
     if audit:  # the audit rows' ids come back beside the dates, in the order they were inserted
-        insert, audit_params = audit_insert_sql(audit)
+        insert, audit_params = audit_rows_insert_sql(
+            [row if isinstance(row, AuditRow) else audit_row_of(row) for row in audit]
+        )
         sql = " ".join(
             ("WITH audit AS (", insert, "RETURNING id)", sql, ", (SELECT array_agg(id ORDER BY id) FROM audit)")
         )
@@ -243,8 +256,9 @@ def loan_save_send(loan: LoanAccount, posting: Posting, *, audit: list[AuditEven
 
     def saved() -> None:
         ((next_due, paid_through, *more),) = sent.rows()
-        if audit:
-            audit_ids_set(audit, more[-1])
+        if audit:  # the instances among them are saved rows from now on
+            events = [(row, pk) for row, pk in zip(audit, more[-1], strict=True) if isinstance(row, AuditEvent)]
+            audit_ids_set([row for row, _ in events], [pk for _, pk in events])
         loan.next_due_date = meta.get_field("next_due_date").to_python(next_due)
         loan.interest_paid_through = meta.get_field("interest_paid_through").to_python(paid_through)
 
