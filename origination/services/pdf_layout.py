@@ -39,30 +39,8 @@ _THEIRS_SHA256 = {
     "layout_box_backgrounds": "617a870678c82755762bbf53eecd2a871214b00246b2abf8f3a9a1524695f68a",
     "setup": "fb227a55094f41d42fbd57f180d8b7a9a1e741969ec8ddb3fd5cd80920257442",
 }
-# The style's values resolve_percentages reads (with the box's type and its containing block's size), and the used
-# values it sets on the box.
-_PERCENT_READS = operator.itemgetter(
-    "margin_left",
-    "margin_right",
-    "margin_top",
-    "margin_bottom",
-    "padding_left",
-    "padding_right",
-    "padding_top",
-    "padding_bottom",
-    "width",
-    "min_width",
-    "max_width",
-    "height",
-    "min_height",
-    "max_height",
-    "border_top_width",
-    "border_right_width",
-    "border_bottom_width",
-    "border_left_width",
-    "box_sizing",
-    "border_collapse",
-)
+# The used values resolve_percentages sets on a box; it reads the style's values of the same names, with the box's
+# type, its containing block's size, and the two below.
 _PERCENT_SETS = (
     "margin_left",
     "margin_right",
@@ -83,6 +61,7 @@ _PERCENT_SETS = (
     "border_bottom_width",
     "border_left_width",
 )
+_PERCENT_READS = operator.itemgetter(*_PERCENT_SETS, "box_sizing", "border_collapse")
 KEPT_PER_STYLE = 16  # containing block sizes kept per style: a style laid out in ever new widths cannot grow it
 _original: dict[str, Any] = {}
 # The modules that call each function by the name they imported it under.
