@@ -120,6 +120,12 @@ MODULES |= {
     # payment_post one at a time take 20-70 s each under mutmut, about 5 minutes a surviving mutant (the full suite
     # still runs them), nor the import's tests (they reach the batch through the file's staging).
     "servicing/services/payments_batch.py": ["tests/servicing/test_payments_batch_rules.py"],
+    # The import's staging and commit: the amounts a file's lines parse to (whole cents, limits) and the totals
+    # of the batch (valid, posted); the payment format's tests and the boarding format's transfer tests.
+    "servicing/services/import_batches.py": [
+        "tests/servicing/test_imports_payments.py",
+        "tests/servicing/test_boarding_transfer.py",
+    ],
     "servicing/services/payoff.py": ["tests/servicing/test_payoff*.py"],
     # Not the whole of PAYMENT_TESTS: every payment reaches later_payments, and the two property tests there (the
     # state machine, 92 s; the random sequences, 37 s) made each replay mutant cost two minutes.

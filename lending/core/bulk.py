@@ -17,28 +17,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
-from django.db.models import Lookup
 from django.db.models.sql import UpdateQuery
-
-
-class AnyText(Lookup):
-    """``AnyText(F("field"), [...])`` in a filter: the text column is one of the strings, sent as one array
-    parameter on PostgreSQL (``lending.core.lookups``' ``__any`` is for integer keys). ``__in`` with a payment
-    file's 500 idempotency keys sends 500 parameters that Django resolves and the driver splices in one by one."""
-
-    lookup_name = "any_text"
-    prepare_rhs = False  # the right-hand side is a list of strings, sent whole
-
-    def as_sql(self, compiler: Any, connection: Any) -> Any:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = [str(item) for item in self.rhs]
-        if not values:
-            raise EmptyResultSet  # as ``__in=[]``: the query matches nothing and is not sent
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::text[])", (*lhs_params, values)
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
 
 
 def bulk_update_rows(

@@ -20,9 +20,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db.models import F
-
-from lending.core.bulk import AnyText
 from lending.core.models import User
 from servicing.models import ImportBatch, ImportLine, LoanAccount, LoanTransaction
 from servicing.services import payments
@@ -64,7 +61,7 @@ class PaymentFile(ImportFormat):
     def check_rows(self, rows: list[RowCheck], state: dict[str, Any]) -> None:
         numbers = {row.raw["loan_number"] for row in rows}
         # Only what the checks read: a loan's whole row is dozens of fields to build a model from, 500 times a chunk.
-        found = LoanAccount.objects.filter(AnyText(F("loan_number"), numbers)).only(*_LOAN_CHECKED)
+        found = LoanAccount.objects.filter(loan_number__any=numbers).only(*_LOAN_CHECKED)
         loans = {loan.loan_number: loan for loan in found}
         references = {row.raw["reference"] for row in rows}
         posted = _posted([import_key(r) for r in references])
@@ -221,7 +218,7 @@ class PaymentFile(ImportFormat):
 
 def _posted(keys: list[str]) -> dict[str, LoanTransaction]:
     """The postings made under ``keys`` before, by key: one query, the keys as one array parameter."""
-    return {txn.idempotency_key: txn for txn in LoanTransaction.objects.filter(AnyText(F("idempotency_key"), keys))}
+    return {txn.idempotency_key: txn for txn in LoanTransaction.objects.filter(idempotency_key__any=keys)}
 
 
 def _request(line: ImportLine) -> PaymentRequest:

@@ -28,10 +28,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from lending.core.bulk import AnyText, RowsAlso, bulk_insert_rows, bulk_update_rows, rows_also
+from lending.core.bulk import RowsAlso, bulk_insert_rows, bulk_update_rows, rows_also
 from lending.core.models import User
 from lending.core.services import audit_record_each
 from lending.finance.allocation import Allocation
@@ -142,7 +142,7 @@ def _screen(
     """Refuse what ``payment_post`` refuses before allocating; answer keys posted before. Returns the requests
     to post by loan (indexes, in order) and the repeats of a key earlier in this batch."""
     keys = [result.request.idempotency_key for result in results]
-    posted = {txn.idempotency_key: txn for txn in LoanTransaction.objects.filter(AnyText(F("idempotency_key"), keys))}
+    posted = {txn.idempotency_key: txn for txn in LoanTransaction.objects.filter(idempotency_key__any=keys)}
     by_loan: dict[int, list[int]] = defaultdict(list)
     first_of_key: dict[str, int] = {}
     duplicates = []

@@ -32,6 +32,7 @@ MONEY_MODULES = [
     "servicing/services/posting.py",
     "servicing/services/payments.py",
     "servicing/services/payments_batch.py",
+    "servicing/services/import_batches.py",
     "servicing/services/payoff.py",
     "servicing/services/replay.py",
     "servicing/services/onboarding.py",
