@@ -12,7 +12,7 @@ from django.db.models.functions import Concat, Upper
 from django.test.utils import CaptureQueriesContext
 from psycopg import pq
 
-from lending.core.compiled import CompiledCount, CompiledQuery, CompiledRowsByIds, fetch_together
+from lending.core.compiled import CompiledCount, CompiledQuery, CompiledRowsByIds, fetch_together, send_sql, together
 from lending.core.models import AuditEvent, User
 from lending.core.services import audit_event, audit_record_many
 from tests.core.factories import UserFactory
@@ -218,3 +218,36 @@ def test_a_count_whose_value_the_sql_does_not_carry_is_refused():
     count = CompiledCount(lambda part: User.objects.filter(first_name__contains=part), part=str)
     with pytest.raises(ValueError, match="cannot be compiled once"):
         count.count(part="An")  # the SQL carries '%An%', not the value
+
+
+@pytest.mark.postgres
+def test_a_query_that_fails_to_compile_among_queries_fetched_together_raises_and_leaves_the_connection_usable():
+    """The error of a query's own Python (here its build) surfaces from inside the pipeline, after a statement went
+    out: the pipeline is left, nothing hangs, and the connection still answers."""
+    ann = UserFactory(first_name="Ann")
+    by_name = CompiledQuery(_by_name, first_name=str, joined_after=date)
+
+    def build(pk):
+        raise RuntimeError("no queryset for you")
+
+    failing = CompiledQuery(build, pk=int)
+    values = {"first_name": "Ann", "joined_after": date(2000, 1, 1)}
+    with pytest.raises(RuntimeError, match="no queryset for you"):
+        fetch_together((by_name, values), (failing, {"pk": ann.pk}))
+    assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
+    assert by_name.fetch(**values) == [ann]
+
+
+@pytest.mark.postgres
+def test_an_error_raised_in_python_inside_together_after_a_statement_went_out_leaves_the_pipeline():
+    def send_then_fail():
+        with transaction.atomic(), together():
+            send_sql("SELECT 1", [])
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        send_then_fail()
+    assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 2")
+        assert cursor.fetchone() == (2,)
