@@ -123,6 +123,7 @@ MODULES |= {
     # The import's staging and commit: the amounts a file's lines parse to (whole cents, limits) and the totals
     # of the batch (valid, posted); the payment format's tests and the boarding format's transfer tests.
     "servicing/services/import_batches.py": [
+        "tests/servicing/test_import_batches_parse_money.py",
         "tests/servicing/test_imports_payments.py",
         "tests/servicing/test_boarding_transfer.py",
     ],
