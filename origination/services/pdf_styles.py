@@ -11,9 +11,13 @@ own, with its per-document cache backed by one kept on the process's font config
 A style is shared across documents only when its key cannot name something else later: every rule it matched comes
 from a marked stylesheet (kept alive, so their ids are never reused), its own declarations (a style attribute, the
 ``lang`` or ``id`` hints) are compared by their text, its parent style is itself shared (the root's key holds the
-base URL), and it names no anchor (anchors are collected per document as a style is made). The rest is computed
-per document as before. The same PDF bytes (tests/origination/test_pdf_styles.py compares whole documents). Were a
-later WeasyPrint to change ``StyleFor.__init__``, the install leaves it alone (its source's digest is checked).
+base URL), and it names no anchor (anchors are collected per document as a style is made). A shared element's
+pseudo-elements (``br::before``, ``li::marker``) share theirs by its key, and a page's styles (its own and its
+margin boxes') are shared by page type when the root's style is shared and every sheet with page rules is marked
+(``_set_page_styles``): a one-page statement computed ~900 style values for these, every time (none now). The rest
+is computed per document as before. The same PDF bytes (tests/origination/test_pdf_styles.py compares whole
+documents). Were a later WeasyPrint to change ``StyleFor.__init__`` or ``set_page_type_computed_styles``, the install
+leaves it alone (its source's digest is checked).
 """
 
 from __future__ import annotations
@@ -25,27 +29,34 @@ from typing import Any
 
 # sha256 of WeasyPrint 70.0's StyleFor.__init__ source, the function _init copies.
 _THEIRS_SHA256 = "b1e725a7552502aa00f0bc07aec79c1aa49365b107a889085161f8d6a4c4a836"
+# sha256 of WeasyPrint 70.0's layout.page.set_page_type_computed_styles, which _set_page_styles calls or stands for.
+_THEIRS_PAGE_SHA256 = "4e68b396b35c4a0640453f413be69acdc81a82b37e0f806fd00999c937a126bb"
 SHARED_MAX = 20_000  # styles kept per font configuration: a document with ever new ids cannot grow it unbounded
 SHEETS_MAX = 64  # <style> elements' sheets kept per process: a template printing ever new CSS cannot grow it unbounded
 _original: Any = None
 _original_find: Any = None
 _original_compile: Any = None
+_original_page: Any = None
 _compiled: dict[tuple[str, ...], list[Any]] = {}
 _sheets: dict[tuple[str, str | None, str], Any] = {}
 
 
 def install() -> None:
     """Point WeasyPrint's ``StyleFor.__init__`` at ``_init`` (once per process), when it is the copied version."""
-    global _original, _original_find, _original_compile
+    global _original, _original_find, _original_compile, _original_page
     from cssselect2 import ElementWrapper
     from weasyprint import css
     from weasyprint.css import StyleFor
+    from weasyprint.layout import page
 
     if _original is None and theirs_digest() == _THEIRS_SHA256:
         _original = StyleFor.__init__
         StyleFor.__init__ = _init
         _original_find = css.find_stylesheets
         css.find_stylesheets = _find_stylesheets
+        if _original_page is None and page_digest() == _THEIRS_PAGE_SHA256:
+            _original_page = page.set_page_type_computed_styles
+            page.set_page_type_computed_styles = _set_page_styles
     if _original_compile is None:
         _original_compile = ElementWrapper._compile
         ElementWrapper._compile = staticmethod(_compile)
@@ -55,6 +66,13 @@ def theirs_digest() -> str:
     from weasyprint.css import StyleFor
 
     function = _original if _original is not None else StyleFor.__init__
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+
+
+def page_digest() -> str:
+    from weasyprint.layout import page
+
+    function = _original_page if _original_page is not None else page.set_page_type_computed_styles
     return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
 
 
@@ -137,9 +155,16 @@ def _kept_sheet(content: str, base_url: str | None, media_type: str) -> Any:
 def _shared(font_config: Any) -> tuple[dict[Any, Any], set[int]]:
     """The styles shared by documents rendered with ``font_config`` (one per thread), by key, and their ids."""
     kept: tuple[dict[Any, Any], set[int]] | None = font_config.__dict__.get("_lending_styles")
-    if kept is None or len(kept[0]) > SHARED_MAX:
+    if kept is None or len(kept[0]) > SHARED_MAX or len(_shared_pseudo(font_config)) > SHARED_MAX:
         kept = font_config.__dict__["_lending_styles"] = ({}, set())
+        font_config.__dict__["_lending_pseudo_styles"] = {}  # (its keys name the ids of the styles let go)
     return kept
+
+
+def _shared_pseudo(font_config: Any) -> dict[Any, Any]:
+    """The pseudo-element and page styles shared with ``_shared``'s (emptied with them): by the element's shared key
+    and pseudo type, or by page type."""
+    return font_config.__dict__.setdefault("_lending_pseudo_styles", {})  # type: ignore[no-any-return]
 
 
 def _init(
@@ -171,6 +196,7 @@ def _init(
                 style[name] = values, weight
 
     shared, shared_ids = _shared(font_config)  # ours
+    shared_pseudo, element_keys = _shared_pseudo(font_config), {}  # ours
     computed_cache: dict[Any, Any] = {}
     for element in html.wrapper_element.iter_subtree():
         etree_element = element.etree_element
@@ -212,9 +238,15 @@ def _init(
             if shared_key is not None and not computed["anchor"]:  # ours
                 shared[shared_key] = computed
                 shared_ids.add(id(computed))
+        if shared_key is not None and id(computed_styles[etree_element, None]) in shared_ids:  # ours
+            element_keys[etree_element] = shared_key
 
     for element, pseudo_type in cascaded_styles:
         if pseudo_type:
+            pseudo_key = (element_keys[element], pseudo_type) if element in element_keys else None  # ours
+            if pseudo_key in shared_pseudo:  # ours
+                computed_styles[element, pseudo_type] = shared_pseudo[pseudo_key]
+                continue
             self.set_computed_styles(
                 element,
                 pseudo_type=pseudo_type,
@@ -223,6 +255,9 @@ def _init(
                 base_url=html.base_url,
                 target_collector=target_collector,
             )
+            computed = computed_styles[element, pseudo_type]  # ours
+            if pseudo_key is not None and not computed["anchor"]:  # ours
+                shared_pseudo[pseudo_key] = computed
 
     self._cascaded_styles.clear()
 
@@ -232,3 +267,33 @@ def _shared_key(parent_id: int | None, base_url: str | None, declarations: Any, 
     URL for the root (whose descendants' keys name its style)."""
     own = None if declarations is None else tuple(declaration.serialize() for declaration in declarations)
     return (parent_id, base_url if parent_id is None else None, own, selectors_keys)
+
+
+def _set_page_styles(page_type: Any, html: Any, style_for: Any) -> None:
+    """``weasyprint.layout.page.set_page_type_computed_styles``, the page's style and its margin boxes' kept per
+    process by page type: they are computed from the page rules and the root's style alone, and WeasyPrint made
+    them again for every page of every document. What layout sets on them (the page's ``overflow``, the page
+    counters made standard) it sets again on every page, to the same values for the same page type and root."""
+    key = _page_key(page_type, html, style_for)
+    kept = _shared_pseudo(style_for.font_config).get(key) if key is not None else None
+    if kept is not None:
+        for pseudo_type, style in kept.items():
+            style_for._computed_styles[page_type, pseudo_type] = style
+        return
+    _original_page(page_type, html, style_for)
+    if key is not None:
+        computed = style_for._computed_styles.items()
+        styles = {pseudo: style for (owner, pseudo), style in computed if owner == page_type}
+        _shared_pseudo(style_for.font_config)[key] = styles
+
+
+def _page_key(page_type: Any, html: Any, style_for: Any) -> Any:
+    """A page type's key across documents: the root's shared style (its key holds the base URL) and the sheets
+    with page rules, when all of them are marked (a document's own ``@page`` is parsed anew each time)."""
+    root = style_for._computed_styles.get((html.etree_element, None))
+    if root is None or id(root) not in _shared(style_for.font_config)[1]:
+        return None
+    sheets = tuple(entry for entry in style_for._sheets if entry[0].page_rules)
+    if not all(getattr(sheet, "_lending_shared", False) for sheet, _origin, _specificity in sheets):
+        return None
+    return ("@page", page_type, id(root), sheets)

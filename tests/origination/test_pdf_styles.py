@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import weasyprint.css
+import weasyprint.layout.page
 
 from origination.services import disclosures, pdf_styles
 from servicing.selectors.statements import statement_figures
@@ -19,6 +20,7 @@ from tests.servicing.test_statements import _today, history_loan  # noqa: F401 (
 def _weasyprints_own(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(weasyprint.css.StyleFor, "__init__", pdf_styles._original)
     monkeypatch.setattr(weasyprint.css, "find_stylesheets", pdf_styles._original_find)
+    monkeypatch.setattr(weasyprint.layout.page, "set_page_type_computed_styles", pdf_styles._original_page)
 
 
 def _render(html: str) -> bytes:
@@ -34,6 +36,25 @@ def test_pdf_render_computes_styles_with_the_shared_cascade():
     _schedule_pdf()
     assert weasyprint.css.StyleFor.__init__ is pdf_styles._init
     assert pdf_styles._original.__qualname__ == "StyleFor.__init__"
+    assert weasyprint.layout.page.set_page_type_computed_styles is pdf_styles._set_page_styles
+    assert pdf_styles._original_page.__name__ == "set_page_type_computed_styles"
+
+
+@pytest.mark.django_db
+def test_a_statement_rendered_again_computes_no_style_value(history_loan, monkeypatch):  # noqa: F811
+    # Its elements', its line breaks' (br::before), its page's and its margin boxes' styles are all kept. (Twice
+    # first: WeasyPrint's StyleFor.__call__ reads a style's display only once the style holds a value.)
+    context = statement_context(statement_figures(business_date=date(2027, 6, 16), loan_ids=[history_loan.pk])[0])
+    for _ in range(2):
+        disclosures.pdf_render(TEMPLATE, context, stylesheets=(STYLESHEET,))
+    computed: list[str] = []
+    for style_class in (weasyprint.css.ComputedStyle, weasyprint.css.AnonymousStyle):
+        theirs = style_class.__missing__
+        monkeypatch.setattr(
+            style_class, "__missing__", lambda self, key, theirs=theirs: computed.append(key) or theirs(self, key)
+        )
+    disclosures.pdf_render(TEMPLATE, context, stylesheets=(STYLESHEET,))
+    assert computed == [], computed
 
 
 @pytest.mark.django_db
@@ -84,6 +105,15 @@ PAIRS = [
     ),
     # The same element under a parent that differs.
     ('<div class="due"><h1>Statement</h1></div>', '<div class="from"><h1>Statement</h1></div>'),
+    # Pseudo-elements (line breaks' ::before, list markers) under parents that differ.
+    ('<p class="muted">One<br>two</p><ul><li>First</li></ul>', "<p>One<br>two</p><ol><li>First</li><li>Two</li></ol>"),
+    # A page styled by a document's own @page, then by the shared sheets alone, then by its own again.
+    ("<style>@page { size: A5; margin: 5mm }</style><p>Small</p>", "<p>Letter</p>"),
+    ("<p>Letter</p>", '<style>@page { @top-center { content: "Top " counter(page) } }</style><p>Top</p>'),
+    # Pages after the first (a page type of their own each), then fewer of them.
+    ("<p>Line</p>" * 300, '<p class="muted">Other</p>' * 150),
+    # The root's language changes the page's style (it inherits from the root).
+    ('<html lang="en"><p>English</p></html>', '<html lang="fr"><p>Français</p></html>'),
 ]
 
 
