@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 from datetime import date
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -27,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lending.core.models import User
-from lending.core.services import audit_record
+from lending.core.services import audit_record, audit_record_each
 from servicing.models import BorrowerDocument, LoanAccount
 
 
@@ -73,36 +74,91 @@ def document_store(
         if existing is not None and not new_version:
             return existing
         version = existing.version + 1 if existing is not None else 1  # the latest version: one more
-        document = BorrowerDocument(
-            loan=loan,
-            kind=kind,
-            key=key,
-            version=version,
-            title=title[:200],
-            document_date=document_date,
-            sha256=hashlib.sha256(pdf).hexdigest(),
-            pages=pdf_pages(pdf) if pages is None else pages,
-            created_by=actor if actor is not None and actor.pk else None,
-            delivery=delivery_for(loan),
-        )
-        document.file.save(f"{kind}.pdf", ContentFile(pdf), save=False)
+        item = DocumentToStore(loan, kind, key, title, document_date, pdf, pages)
+        document = _new_document(item, version=version, actor=actor)
         document.save()
-        audit_record(
-            actor=actor,
-            verb="document.stored",
-            target=document,
-            after={
-                "loan": loan.loan_number,
-                "kind": kind,
-                "key": key,
-                "version": version,
-                "sha256": document.sha256,
-                "delivery": document.delivery,
-            },
-        )
-        if document.delivery == BorrowerDocument.Delivery.EMAIL:
-            document_deliver_later(document.pk)
+        audit_record(actor=actor, verb="document.stored", target=document, after=_stored(document))
+        _deliver_if_emailed(document)
         return document
+
+
+class DocumentToStore(NamedTuple):
+    """One document for ``documents_store_many``: ``document_store``'s arguments."""
+
+    loan: LoanAccount
+    kind: str
+    key: str
+    title: str
+    document_date: date
+    pdf: bytes
+    pages: int | None = None
+
+
+def documents_store_many(*, documents: list[DocumentToStore], actor: User | None) -> list[BorrowerDocument]:
+    """``document_store`` for many documents at once (a chunk of statements), in the order given: a document stored
+    already (or earlier in the list) is returned unchanged, the others are stored as their version 1 and audited
+    alike. One query finds those stored, one INSERT writes the new rows and one their audit rows, where one at a
+    time cost five round trips a document (a tenth of a statement made, with its savepoint)."""
+    with transaction.atomic():
+        found = _latest_versions(documents)
+        new: list[BorrowerDocument] = []
+        for item in documents:
+            if (item.loan.pk, item.kind, item.key) not in found:
+                document = found[item.loan.pk, item.kind, item.key] = _new_document(item, version=1, actor=actor)
+                new.append(document)
+        BorrowerDocument.objects.bulk_create(new)
+        audit_record_each(actor=actor, verb="document.stored", targets=new, afters=[_stored(d) for d in new])
+        for document in new:
+            _deliver_if_emailed(document)
+        return [found[item.loan.pk, item.kind, item.key] for item in documents]
+
+
+def _latest_versions(documents: list[DocumentToStore]) -> dict[tuple[int, str, str], BorrowerDocument]:
+    """The latest version stored of each of ``documents``, by loan id, kind and key."""
+    latest: dict[tuple[int, str, str], BorrowerDocument] = {}
+    stored = BorrowerDocument.objects.filter(
+        loan_id__in={item.loan.pk for item in documents},
+        kind__in={item.kind for item in documents},
+        key__in={item.key for item in documents},
+    ).order_by("version")
+    for document in stored:
+        latest[document.loan_id, document.kind, document.key] = document
+    return latest
+
+
+def _new_document(item: DocumentToStore, *, version: int, actor: User | None) -> BorrowerDocument:
+    """``item`` as version ``version`` of its document, its file written to storage (the row is not saved)."""
+    document = BorrowerDocument(
+        loan=item.loan,
+        kind=item.kind,
+        key=item.key,
+        version=version,
+        title=item.title[:200],
+        document_date=item.document_date,
+        sha256=hashlib.sha256(item.pdf).hexdigest(),
+        pages=pdf_pages(item.pdf) if item.pages is None else item.pages,
+        created_by=actor if actor is not None and actor.pk else None,
+        delivery=delivery_for(item.loan),
+    )
+    document.file.save(f"{item.kind}.pdf", ContentFile(item.pdf), save=False)
+    return document
+
+
+def _stored(document: BorrowerDocument) -> dict[str, Any]:
+    """The audit row's ``after`` of a document stored."""
+    return {
+        "loan": document.loan.loan_number,
+        "kind": document.kind,
+        "key": document.key,
+        "version": document.version,
+        "sha256": document.sha256,
+        "delivery": document.delivery,
+    }
+
+
+def _deliver_if_emailed(document: BorrowerDocument) -> None:
+    if document.delivery == BorrowerDocument.Delivery.EMAIL:
+        document_deliver_later(document.pk)
 
 
 def document_deliver_later(document_id: int) -> None:

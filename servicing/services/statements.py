@@ -1,6 +1,7 @@
 """Making periodic statements (Reg Z 12 CFR 1026.41): figures from ``servicing.selectors.statements``, a PDF
 per loan (``templates/pdf/borrower/statement.html`` with its print stylesheet), stored through
-``document_store`` (kind statement, key the due date) and recorded as a ``Statement`` row with its figures.
+``documents_store_many`` (kind statement, key the due date; a chunk's documents in one go) and recorded as a
+``Statement`` row with its figures.
 
 One statement per loan and due date: a loan whose statement for that due date exists is skipped, so running the
 same chunk twice makes nothing the second time.
@@ -21,7 +22,7 @@ from lending.core.templatetags.money import format_money
 from origination.services.disclosures import pdf_render, pdf_render_pages, percent_display
 from servicing.models import BorrowerDocument, Statement
 from servicing.selectors.statements import Breakdown, StatementFigures, statement_figures
-from servicing.services.documents import document_store
+from servicing.services.documents import DocumentToStore, documents_store_many
 
 TEMPLATE = "pdf/borrower/statement.html"
 STYLESHEET = "templates/pdf/borrower/statement.css"
@@ -137,25 +138,21 @@ def statements_make(
             loan_id__in=[f.loan.pk for f in figures], due_date__in={f.due_date for f in figures}
         ).values_list("loan_id", "due_date")
     )
-    rows = []
-    for f in figures:
-        if (f.loan.pk, f.due_date) in made:
-            continue
-        pdf, pages = _statement_pdf_pages(f)
-        document = document_store(
-            loan=f.loan,
-            kind=BorrowerDocument.Kind.STATEMENT,
-            key=f.due_date.isoformat(),
-            title=statement_title(f.due_date),
-            document_date=business_date,
-            pdf=pdf,
-            pages=pages,
-            actor=actor,
-        )
-        rows.append(_row(f, document))
+    todo = [f for f in figures if (f.loan.pk, f.due_date) not in made]
+    documents = documents_store_many(documents=[_document(f, business_date) for f in todo], actor=actor)
+    rows = [_row(f, document) for f, document in zip(todo, documents, strict=True)]
     Statement.objects.bulk_create(rows)
     audit_record_many([_event(row, actor) for row in rows])
     return rows
+
+
+def _document(f: StatementFigures, business_date: date) -> DocumentToStore:
+    """The statement's PDF, rendered, as the document to store (kind statement, key its due date)."""
+    pdf, pages = _statement_pdf_pages(f)
+    title = statement_title(f.due_date)
+    return DocumentToStore(
+        f.loan, BorrowerDocument.Kind.STATEMENT, f.due_date.isoformat(), title, business_date, pdf, pages
+    )
 
 
 def _row(f: StatementFigures, document: BorrowerDocument) -> Statement:
