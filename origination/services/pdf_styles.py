@@ -272,18 +272,23 @@ def _shared_key(parent_id: int | None, base_url: str | None, declarations: Any, 
 def _set_page_styles(page_type: Any, html: Any, style_for: Any) -> None:
     """``weasyprint.layout.page.set_page_type_computed_styles``, the page's style and its margin boxes' kept per
     process by page type: they are computed from the page rules and the root's style alone, and WeasyPrint made
-    them again for every page of every document. What layout sets on them (the page's ``overflow``, the page
-    counters made standard) it sets again on every page, to the same values for the same page type and root."""
+    them again for every page of every document. Each document gets its own copy of the page's style (its values
+    copied, none computed), since layout sets the document's ``overflow`` (the root's or body's) on it; the page
+    counters layout makes standard on these styles come out the same however often it does."""
     key = _page_key(page_type, html, style_for)
     kept = _shared_pseudo(style_for.font_config).get(key) if key is not None else None
     if kept is not None:
         for pseudo_type, style in kept.items():
             style_for._computed_styles[page_type, pseudo_type] = style
+        page = style_for._computed_styles[page_type, None] = kept[None].copy()
+        page.initial_page_sizes = style_for.initial_page_sizes
+        page.__dict__["anonymous_style"] = kept[None].anonymous_style  # (inherited values only: no overflow)
         return
     _original_page(page_type, html, style_for)
     if key is not None:
         computed = style_for._computed_styles.items()
         styles = {pseudo: style for (owner, pseudo), style in computed if owner == page_type}
+        styles[None]["display"]  # StyleFor.__call__ reads it of every copy (which holds values): computed once here
         _shared_pseudo(style_for.font_config)[key] = styles
 
 

@@ -124,6 +124,26 @@ def test_a_document_after_another_reads_as_with_weasyprints_own_cascade(pair, mo
     assert ours == [_render(html) for html in pair]
 
 
+def test_documents_laid_out_before_either_is_drawn_keep_their_own_page_overflow(monkeypatch):
+    # The page's style is shared by page type, but layout sets the document's overflow (its body's) on it.
+    pair = (
+        '<body style="overflow: hidden"><p style="width: 250mm">Wide</p></body>',
+        '<p style="width: 250mm">Wide</p>',
+    )
+
+    def laid_out_then_drawn() -> list[bytes]:
+        pdf_styles.install()
+        sheets, fonts = [disclosures._stylesheet(STYLESHEET)], disclosures._font_config()
+        documents = [
+            disclosures._html_class()(string=html).render(stylesheets=sheets, font_config=fonts) for html in pair
+        ]
+        return [document.write_pdf() for document in reversed(documents)]
+
+    ours = laid_out_then_drawn()
+    _weasyprints_own(monkeypatch)
+    assert ours == laid_out_then_drawn()
+
+
 def test_the_styles_kept_stay_bounded(monkeypatch):
     monkeypatch.setattr(pdf_styles, "SHARED_MAX", 10)
     for number in range(30):  # a different language each time: new keys for the root and all below it
