@@ -120,10 +120,11 @@ MODULES |= {
     # payment_post one at a time take 20-70 s each under mutmut, about 5 minutes a surviving mutant (the full suite
     # still runs them), nor the import's tests (they reach the batch through the file's staging).
     "servicing/services/payments_batch.py": ["tests/servicing/test_payments_batch_rules.py"],
-    # The import's staging and commit: the amounts a file's lines parse to (whole cents, limits) and the totals
-    # of the batch (valid, posted); the payment format's tests and the boarding format's transfer tests.
+    # The import's staging and commit: its rule tests (reading a file, the parsers, staging, committing, the
+    # workers' shares: a small format of its own, tests/servicing/import_batches_toy.py), the payment format's
+    # tests and the boarding format's transfer tests.
     "servicing/services/import_batches.py": [
-        "tests/servicing/test_import_batches_parse_money.py",
+        "tests/servicing/test_import_batches_*.py",
         "tests/servicing/test_imports_payments.py",
         "tests/servicing/test_boarding_transfer.py",
     ],
@@ -230,6 +231,7 @@ BOTH_DATABASES = {
     "servicing/services/ledger_entry.py",
     "servicing/services/posting_write.py",
     "servicing/services/payments.py",  # the plan mode a posting sets back (posting_write), PostgreSQL's only
+    "servicing/services/import_batches.py",  # the commit split between forked workers, PostgreSQL's only
 }
 
 

@@ -86,6 +86,17 @@ def test_a_module_runs_against_its_own_test_files():
         "tests/servicing/test_payoff_views.py",
     ]
     assert mutation.tests_of("servicing/services/payments_batch.py") == ["tests/servicing/test_payments_batch_rules.py"]
+    assert mutation.tests_of("servicing/services/import_batches.py") == [
+        "tests/servicing/test_import_batches_commit.py",
+        "tests/servicing/test_import_batches_parse_money.py",
+        "tests/servicing/test_import_batches_parsers.py",
+        "tests/servicing/test_import_batches_reading.py",
+        "tests/servicing/test_import_batches_staging.py",
+        "tests/servicing/test_import_batches_workers.py",
+        "tests/servicing/test_imports_payments.py",
+        "tests/servicing/test_boarding_transfer.py",
+    ]
+    assert "servicing/services/import_batches.py" in mutation.BOTH_DATABASES  # its workers fork on PostgreSQL only
     assert "tests/servicing/test_posting_rules.py" in mutation.tests_of("servicing/services/posting.py")
     payments = mutation.tests_of("servicing/services/payments.py")
     assert "tests/servicing/test_payments_post_rules.py" in payments
