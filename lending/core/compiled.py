@@ -275,7 +275,9 @@ class CompiledRowsByIds:
         self._lock = threading.Lock()
 
     def fetch(self, ids: list[int]) -> list[dict[str, Any]]:
-        if connection.vendor != "postgresql" or not ids:
+        if not ids:  # no rows (an empty page): the queryset is not even built, its subqueries cost more than the page
+            return []
+        if connection.vendor != "postgresql":
             return list(self._build(ids))
         compiled = self._by_count.get(len(ids)) or self._compile(len(ids))
         params = [value if slot is None else ids[slot] for slot, value in compiled.params]

@@ -153,6 +153,15 @@ def test_rows_by_ids_are_the_values_rows_for_any_ids_and_any_number_of_them():
     assert query.fetch([]) == []
 
 
+def test_rows_by_no_ids_are_none_and_build_no_queryset():
+    def build(ids: list[int]):
+        raise AssertionError("built")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert CompiledRowsByIds(build).fetch([]) == []
+    assert len(queries) == 0
+
+
 @pytest.mark.postgres
 def test_rows_by_ids_refuse_a_query_that_is_not_values_or_does_not_carry_the_ids():
     user = UserFactory()
