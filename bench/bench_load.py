@@ -372,9 +372,13 @@ def server_env() -> dict[str, str]:
     }
     redis = env.pop("REDIS_URL", None)  # no broker: tasks run in the request (eager), none queued on a shared Redis
     if redis and not env.get("CACHE_URL"):
-        # Its Redis as the shared cache production has (docker compose: database 1), which sessions are read from.
-        env["CACHE_URL"] = re.sub(r"(/\d+)?$", "/1", redis, count=1)
+        env["CACHE_URL"] = cache_url(redis)
     return env
+
+
+def cache_url(redis: str) -> str:
+    """Its Redis as the shared cache production has (docker compose: database 1), which sessions are read from."""
+    return re.sub(r"(/\d+)?$", "/1", redis, count=1)
 
 
 def collect_static(env: dict[str, str]) -> None:

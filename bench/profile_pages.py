@@ -6,8 +6,10 @@ wall time, so that a busy machine changes the figures less. ``LENDING_PROFILE=cu
 prints cProfile's top functions over all pages (``LENDING_PROFILE_PAGE=pipeline`` keeps the pages whose label
 holds that text) and writes the profile to var/profile_pages.prof (``python -m pstats`` reads it).
 
-Settings as production runs them (DEBUG off); read-only: its staff user and sessions are made in a transaction
-rolled back at the end, so it runs against the shared bench cluster::
+Settings as bench/bench_load.py's gunicorn runs them: DEBUG off, the hashed static names of a ``collectstatic``
+(run first), and with ``REDIS_URL`` set its Redis as the shared cache sessions are read from (as ``make load``),
+none as a broker. Read-only: its staff user and sessions are made in a transaction rolled back at the end (their
+cached copies are deleted after), so it runs against the shared bench cluster::
 
     . /tmp/benchpg/env.sh && DEBUG=0 SECRET_KEY=x FIELD_ENCRYPTION_KEYS=<the seeding key> python -m bench.profile_pages
 """
@@ -151,6 +153,7 @@ def main() -> None:
     profiler = cProfile.Profile(time.process_time) if sort else None
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
     print(f"{'page':<28} {'CPU ms':>7} {'render':>7} {'queries':>7} {'SQL ms':>7}", flush=True)
+    clients = {"staff": Client(), "borrower": Client(), "anonymous": Client()}
     try:
         with transaction.atomic():
             listed, borrower_id = pages()
@@ -160,7 +163,6 @@ def main() -> None:
                 password=None,
                 role_names=(roles.SERVICER, roles.LOAN_OFFICER, roles.COLLECTOR),
             )
-            clients = {"staff": Client(), "borrower": Client(), "anonymous": Client()}
             clients["staff"].force_login(staff)
             clients["borrower"].force_login(User.objects.get(pk=borrower_id))
             total = 0.0
@@ -174,6 +176,8 @@ def main() -> None:
             raise Rollback
     except Rollback:
         pass
+    for client in clients.values():
+        client.session.delete()  # the rolled-back sessions' copies in the shared cache
     if profiler:
         out = ROOT / "var" / "profile_pages.prof"
         out.parent.mkdir(exist_ok=True)
@@ -182,9 +186,21 @@ def main() -> None:
         print(f"profile written to {out}")
 
 
+def as_the_load_test_serves() -> None:
+    """The environment bench_load gives gunicorn: sessions in the shared cache (its Redis, no broker: tasks eager),
+    and the static files collected for the manifest's hashed names."""
+    from bench.bench_load import cache_url, collect_static
+
+    redis = os.environ.pop("REDIS_URL", None)
+    if redis and not os.environ.get("CACHE_URL"):
+        os.environ["CACHE_URL"] = cache_url(redis)
+    collect_static(dict(os.environ))
+
+
 if __name__ == "__main__":
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lending.settings")
+    as_the_load_test_serves()
     django.setup()  # no migrate: it may run against the shared bench cluster
     main()

@@ -8,9 +8,9 @@ runs put the values in the placeholders' places in the parameters, run the SQL a
 Django does (its converters, ``from_db``). On PostgreSQL only; elsewhere (SQLite in development) the queryset is
 evaluated as usual.
 
-Only querysets that select whole model rows (no ``only`` or ``values``; ``annotate`` adds its values as attributes
-and ``select_related`` its related rows, as Django does), and only values that reach the SQL as given (equality and
-range lookups on ints, strings and dates).
+Only querysets that select model rows (no ``values``; ``only`` and ``defer`` leave the other fields deferred,
+``annotate`` adds its values as attributes and ``select_related`` its related rows, as Django does), and only values
+that reach the SQL as given (equality and range lookups on ints, strings and dates).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.db import connection, models
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, get_related_populators
 
 M = TypeVar("M", bound=models.Model)
 
@@ -38,6 +38,7 @@ class _Compiled:
     params: tuple[tuple[str | None, Any], ...]  # (name of the value to put there, or None: the compiled value)
     converters: tuple[tuple[int, list[Any], Any], ...]  # (column, converters, expression), as Django applies them
     fields: int  # the model's columns, first in each row
+    names: tuple[str, ...] | None  # their attnames when some are deferred (None: every concrete field, in order)
     annotations: tuple[tuple[str, int], ...]  # (name, column) of each annotation
     related: tuple[Any, ...]  # Django's RelatedPopulator of each select_related row (they keep no row's state)
 
@@ -84,18 +85,22 @@ class CompiledQuery(Generic[M]):
         sql, compiled_params = compiler.as_sql()
         params, missing = _placed(compiled_params, placeholders)
         fields = queryset.model._meta.concrete_fields
-        columns = [getattr(col, "target", None) for col, _, _ in compiler.select[: len(fields)]]
+        selected = len(compiler.klass_info["select_fields"])
+        columns = [getattr(col, "target", None) for col, _, _ in compiler.select[:selected]]
         annotations = tuple(compiler.annotation_col_map.items())
-        if missing or columns != list(fields) or queryset.query.extra_select:
+        rows = queryset._iterable_class is ModelIterable  # not values()/values_list()
+        if missing or not rows or not set(columns) <= set(fields) or queryset.query.extra_select:
             name = queryset.model.__name__
-            raise ValueError(f"{name}: cannot be compiled once (values {missing} not in the SQL, or not whole rows)")
+            raise ValueError(f"{name}: cannot be compiled once (values {missing} not in the SQL, or not model rows)")
         converters = compiler.get_converters([col for col, _, _ in compiler.select])
         return _Compiled(
             model=queryset.model,
             sql=sql,
             params=tuple(params),
             converters=tuple((pos, convs, expression) for pos, (convs, expression) in converters.items()),
-            fields=len(fields),
+            fields=selected,
+            # only()/defer(): the fields selected, as Django's ModelIterable names them to from_db
+            names=None if columns == list(fields) else tuple(field.attname for field in fields if field in columns),
             annotations=annotations,
             related=tuple(get_related_populators(compiler.klass_info, compiler.select, connection.alias)),  # type: ignore[call-arg]  # the stubs are of a later Django (a fetch_mode argument)
         )
@@ -217,7 +222,7 @@ def send_sql(sql: str, params: list[Any]) -> SentSQL:
 
 def _instance(compiled: _Compiled, row: tuple[Any, ...]) -> Any:
     """The model instance of a row, its related rows and its annotations set as Django's ModelIterable sets them."""
-    instance = compiled.model.from_db(connection.alias, None, row[: compiled.fields])  # type: ignore[arg-type]  # every column, in order: Django accepts None
+    instance = compiled.model.from_db(connection.alias, compiled.names, row[: compiled.fields])  # type: ignore[arg-type]  # None: every column, in order (Django accepts it)
     for populator in compiled.related:
         populator.populate(row, instance)
     for name, column in compiled.annotations:
@@ -270,7 +275,9 @@ class CompiledRowsByIds:
         self._lock = threading.Lock()
 
     def fetch(self, ids: list[int]) -> list[dict[str, Any]]:
-        if connection.vendor != "postgresql" or not ids:
+        if not ids:  # no rows (an empty page): the queryset is not even built, its subqueries cost more than the page
+            return []
+        if connection.vendor != "postgresql":
             return list(self._build(ids))
         compiled = self._by_count.get(len(ids)) or self._compile(len(ids))
         params = [value if slot is None else ids[slot] for slot, value in compiled.params]

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
-from lending.core.compiled import CompiledQuery
+from lending.core.compiled import CompiledQuery, fetch_together
 from lending.finance.daycount import add_months
 from servicing.models import AllocationLine, EscrowItem, Installment, JournalEntry, JournalLine, LoanAccount
 from servicing.models import LoanTransaction as Txn
@@ -40,18 +41,26 @@ class LoanOverview:
     escrow_items: list[EscrowItem]
 
 
-def _with_allocation(transactions: QuerySet[Txn]) -> QuerySet[Txn]:
+def _allocation() -> Prefetch[str, Any, str]:
     lines = (
         AllocationLine.objects.current()
         .select_related("installment")
         .only("transaction_id", "bucket", "amount", "installment__number")
     )
-    return transactions.prefetch_related(Prefetch("allocation_lines", queryset=lines, to_attr="current_lines"))
+    return Prefetch("allocation_lines", queryset=lines, to_attr="current_lines")
+
+
+def _with_allocation(transactions: QuerySet[Txn]) -> QuerySet[Txn]:
+    return transactions.prefetch_related(_allocation())
+
+
+def _lines() -> Prefetch[str, Any, str]:
+    lines = JournalLine.objects.select_related("account").order_by("id")
+    return Prefetch("lines", queryset=lines, to_attr="current_lines")
 
 
 def _with_lines(entries: QuerySet[JournalEntry]) -> QuerySet[JournalEntry]:
-    lines = JournalLine.objects.select_related("account").order_by("id")
-    return entries.prefetch_related(Prefetch("lines", queryset=lines, to_attr="current_lines"))
+    return entries.prefetch_related(_lines())
 
 
 # Read on every visit of the loan page: compiled once per process (lending.core.compiled), as building the
@@ -66,6 +75,14 @@ _SCHEDULE_SINCE = CompiledQuery(
 _ESCROW_ITEMS = CompiledQuery(
     lambda loan_id: EscrowItem.objects.filter(loan_id=loan_id).order_by("next_due_date", "id"), loan_id=int
 )
+_RECENT_TRANSACTIONS = CompiledQuery(
+    lambda loan_id: Txn.objects.filter(loan_id=loan_id).order_by("-effective_date", "-id")[:RECENT_TRANSACTIONS],
+    loan_id=int,
+)
+_RECENT_ENTRIES = CompiledQuery(
+    lambda loan_id: JournalEntry.objects.filter(loan_id=loan_id).order_by("-effective_date", "-id")[:RECENT_ENTRIES],
+    loan_id=int,
+)
 
 
 def loan_schedule_window(loan: LoanAccount) -> list[Installment]:
@@ -78,17 +95,18 @@ def loan_schedule_window(loan: LoanAccount) -> list[Installment]:
 
 
 def loan_overview(loan: LoanAccount) -> LoanOverview:
-    """The loan page's windows: 6 queries whatever the length of the loan's history."""
+    """The loan page's windows: 6 queries whatever the length of the loan's history (the latest transactions and
+    entries and the escrow items sent together, then each window's lines)."""
     schedule = loan_schedule_window(loan)
     next_due = next((i for i in schedule if i.due_date == loan.next_due_date and i.paid_on is None), None)
-    transactions = _with_allocation(Txn.objects.filter(loan=loan).order_by("-effective_date", "-id"))
-    entries = _with_lines(JournalEntry.objects.filter(loan=loan).order_by("-effective_date", "-id"))
+    values = {"loan_id": loan.pk}
+    transactions, entries, escrow_items = fetch_together(
+        (_RECENT_TRANSACTIONS, values), (_RECENT_ENTRIES, values), (_ESCROW_ITEMS, values)
+    )
+    prefetch_related_objects(transactions, _allocation())
+    prefetch_related_objects(entries, _lines())
     return LoanOverview(
-        schedule=schedule,
-        next_due=next_due,
-        transactions=list(transactions[:RECENT_TRANSACTIONS]),
-        entries=list(entries[:RECENT_ENTRIES]),
-        escrow_items=_ESCROW_ITEMS.fetch(loan_id=loan.pk),
+        schedule=schedule, next_due=next_due, transactions=transactions, entries=entries, escrow_items=escrow_items
     )
 
 

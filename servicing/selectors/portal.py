@@ -97,6 +97,26 @@ _UPCOMING = CompiledQuery(
 _ESCROW_ITEMS = CompiledQuery(
     lambda loan_id: EscrowItem.objects.filter(loan_id=loan_id).order_by("next_due_date", "id"), loan_id=int
 )
+_RECENT_PAYMENTS = CompiledQuery(lambda loan_id: _payments(loan_id)[:RECENT_PAYMENTS], loan_id=int)
+PENDING_PAYMENTS = 20
+# The account numbers stay deferred (encrypted, never shown: decrypting them cost more than the row).
+_PENDING = CompiledQuery(
+    lambda loan_id: (
+        PendingPayment.objects.filter(loan_id=loan_id, status=PendingPayment.Status.PENDING)
+        .defer("routing_number", "account_number")
+        .order_by("scheduled_date", "id")[:PENDING_PAYMENTS]
+    ),
+    loan_id=int,
+)
+# What .first() read: one row in the model's ordering (Meta.ordering: the latest enrollment first).
+_ACTIVE_AUTOPAY = CompiledQuery(
+    lambda loan_id: (
+        AutopayEnrollment.objects.filter(loan_id=loan_id, active=True)
+        .defer("routing_number", "account_number")
+        .order_by("loan_id", "-enrolled_at", "-id")[:1]
+    ),
+    loan_id=int,
+)
 
 
 def loan_for_borrower(*, user: RequestUser, pk: int) -> LoanAccount:
@@ -217,9 +237,9 @@ class PaymentRow:
         return [self.amounts[key] for key, _ in WATERFALL_COLUMNS]
 
 
-def _payments(loan: LoanAccount) -> QuerySet[LoanTransaction]:
+def _payments(loan_id: int) -> QuerySet[LoanTransaction]:
     return (
-        LoanTransaction.objects.filter(loan=loan, kind=LoanTransaction.Kind.PAYMENT)
+        LoanTransaction.objects.filter(loan_id=loan_id, kind=LoanTransaction.Kind.PAYMENT)
         .select_related("reversed_by")
         .order_by("-effective_date", "-id")
     )
@@ -250,31 +270,29 @@ def _payment_rows(transactions: list[LoanTransaction]) -> list[PaymentRow]:
 
 def recent_payments(loan: LoanAccount, limit: int = RECENT_PAYMENTS) -> list[PaymentRow]:
     """The latest ``limit`` payments, newest first, with their waterfalls: two queries."""
-    return _payment_rows(list(_payments(loan)[:limit]))
+    if limit == RECENT_PAYMENTS:
+        return _payment_rows(_RECENT_PAYMENTS.fetch(loan_id=loan.pk))
+    return _payment_rows(list(_payments(loan.pk)[:limit]))
 
 
 def payment_history_page(
     loan: LoanAccount, page_number: str | int | None
 ) -> tuple[Page[LoanTransaction], list[PaymentRow]]:
     """One page of every payment, newest first, with the waterfalls of that page only: three queries."""
-    page = Paginator(_payments(loan), HISTORY_PAGE_SIZE).get_page(page_number)
+    page = Paginator(_payments(loan.pk), HISTORY_PAGE_SIZE).get_page(page_number)
     return page, _payment_rows(list(page.object_list))
 
 
 # --- ACH: scheduled payments and autopay -------------------------------------------------------------------
 
 
-def pending_payments(loan: LoanAccount, limit: int = 20) -> list[PendingPayment]:
-    """The loan's one-time payments that have not settled yet, soonest first."""
-    return list(
-        PendingPayment.objects.filter(loan=loan, status=PendingPayment.Status.PENDING)
-        .defer("routing_number", "account_number")
-        .order_by("scheduled_date", "id")[:limit]
-    )
+def pending_payments(loan: LoanAccount) -> list[PendingPayment]:
+    """The loan's first ``PENDING_PAYMENTS`` one-time payments that have not settled yet, soonest first."""
+    return _PENDING.fetch(loan_id=loan.pk)
 
 
 def active_autopay(loan: LoanAccount) -> AutopayEnrollment | None:
-    return AutopayEnrollment.objects.filter(loan=loan, active=True).defer("routing_number", "account_number").first()
+    return next(iter(_ACTIVE_AUTOPAY.fetch(loan_id=loan.pk)), None)
 
 
 def escrow_items(loan: LoanAccount) -> list[EscrowItem]:

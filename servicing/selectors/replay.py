@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
+from lending.core.compiled import CompiledQuery
 from servicing.models import AllocationLine, LoanAccount, LoanTransaction, Replay, ReplayChange
 
 BUCKET_LABELS = dict(AllocationLine.Bucket.choices)
@@ -48,9 +49,17 @@ def replay_rows(replay: Replay) -> list[dict[str, Any]]:
     return rows
 
 
-def loan_replays(loan: LoanAccount, limit: int = 10) -> list[Replay]:
-    """The loan's latest replays, newest first, with their triggers."""
-    return list(Replay.objects.filter(loan=loan).select_related("trigger").order_by("-id")[:limit])
+LOAN_REPLAYS = 10
+# Read on every visit of the staff loan page: compiled once per process (issue 15, "Load").
+_LOAN_REPLAYS = CompiledQuery(
+    lambda loan_id: Replay.objects.filter(loan_id=loan_id).select_related("trigger").order_by("-id")[:LOAN_REPLAYS],
+    loan_id=int,
+)
+
+
+def loan_replays(loan: LoanAccount) -> list[Replay]:
+    """The loan's latest ``LOAN_REPLAYS`` replays, newest first, with their triggers."""
+    return _LOAN_REPLAYS.fetch(loan_id=loan.pk)
 
 
 def replay_triggered_by(txn: LoanTransaction) -> Replay | None:

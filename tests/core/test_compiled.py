@@ -42,8 +42,8 @@ def test_a_value_the_sql_does_not_carry_as_given_is_refused():
     contains = CompiledQuery(lambda part: User.objects.filter(first_name__contains=part), part=str)
     with pytest.raises(ValueError, match="cannot be compiled once"):
         contains.fetch(part="An")  # the SQL carries '%An%', not the value
-    names = CompiledQuery(lambda pk: User.objects.filter(pk=pk).only("email"), pk=int)
-    with pytest.raises(ValueError, match="not whole rows"):
+    names = CompiledQuery(lambda pk: User.objects.filter(pk=pk).values("email"), pk=int)
+    with pytest.raises(ValueError, match="not model rows"):
         names.fetch(pk=1)
 
 
@@ -98,10 +98,37 @@ def test_related_rows_and_annotations_are_set_as_the_queryset_sets_them():
     assert (third.pk, third.actor.email, third.shout) == (other.pk, "ann@lending.test", "THIRD")
 
 
+def _deferred(first_name: str):
+    rows = User.objects.filter(first_name=first_name).defer("password", "last_login")
+    return rows.annotate(shout=Upper("email")).order_by("pk")
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_deferred_fields_stay_deferred_as_the_queryset_leaves_them(vendor, monkeypatch):
+    ann, bob = UserFactory(first_name="Ann", email="ann@lending.test"), UserFactory(first_name="Bob")
+    query = CompiledQuery(_deferred, first_name=str)
+    query.fetch(first_name="Cy")  # compiled on PostgreSQL before the vendor may be changed
+    monkeypatch.setattr(connection, "vendor", vendor)
+    (found,) = query.fetch(first_name="Ann")
+    (expected,) = _deferred("Ann")
+    assert found.get_deferred_fields() == expected.get_deferred_fields() == {"password", "last_login"}
+    assert (found.pk, found.email, found.first_name, found.date_joined, found.shout) == (
+        ann.pk,
+        "ann@lending.test",
+        "Ann",
+        ann.date_joined,
+        "ANN@LENDING.TEST",
+    )
+    with CaptureQueriesContext(connection) as queries:  # a deferred field is read when asked for, as Django does
+        assert found.password == ann.password
+    assert len(queries) == 1
+    assert [u.pk for u in query.fetch(first_name="Bob")] == [bob.pk]
+
+
 @pytest.mark.postgres
 def test_a_queryset_with_extra_columns_is_refused():
     extra = CompiledQuery(lambda pk: User.objects.filter(pk=pk).extra(select={"one": "1"}), pk=int)
-    with pytest.raises(ValueError, match="not whole rows"):
+    with pytest.raises(ValueError, match="not model rows"):
         extra.fetch(pk=1)
 
 
@@ -124,6 +151,15 @@ def test_rows_by_ids_are_the_values_rows_for_any_ids_and_any_number_of_them():
     assert found[0]["label"] == f"Ann <{ann.email}>"
     assert found[0]["date_joined"] == ann.date_joined
     assert query.fetch([]) == []
+
+
+def test_rows_by_no_ids_are_none_and_build_no_queryset():
+    def build(ids: list[int]):
+        raise AssertionError("built")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert CompiledRowsByIds(build).fetch([]) == []
+    assert len(queries) == 0
 
 
 @pytest.mark.postgres
