@@ -15,6 +15,7 @@ from servicing import selectors
 from servicing.models import Installment, JournalEntry, LedgerAccount, LoanAccount, LoanTransaction
 from servicing.services import payments
 from servicing.services.payments import PaymentError
+from servicing.signals import payment_posted
 from tests.servicing.factories import boarded_loan
 from tests.servicing.test_payments import TODAY, _pay
 
@@ -123,3 +124,40 @@ def test_a_commit_that_fails_rolls_back_every_row_and_raises(commits):
     assert _written(loan) == before
     assert not connection.in_atomic_block
     assert _pay(loan, Decimal("500.00"), "after").pk
+
+
+def test_what_waits_for_the_commit_runs_once_the_rows_are_committed(commits):
+    loan = boarded_loan()
+    heard = []
+
+    def receiver(sender, loan, transaction, actor, **kwargs):
+        heard.append((connection.in_atomic_block, LoanTransaction.objects.filter(pk=transaction.pk).exists()))
+
+    payment_posted.connect(receiver, sender=LoanTransaction)
+    try:
+        _pay(loan, "500.00", "heard")
+    finally:
+        payment_posted.disconnect(receiver, sender=LoanTransaction)
+    assert commits == [True]
+    assert heard == [(False, True)]
+
+
+def test_lines_on_an_inactive_account_that_balance_each_other_refuse_the_posting(commits, monkeypatch):
+    """Not left to the balance check at COMMIT: two lines left out (an account not active) would leave a balanced
+    entry, committed short of them. The entry's statement itself refuses a line whose account is not active."""
+    loan = boarded_loan()
+    before = _written(loan)
+    lines = payments.journal_lines
+
+    def with_a_pair(allocation, locked):
+        return [
+            *lines(allocation, locked),
+            ("fee_income", Decimal("1.00"), Decimal("0")),
+            ("fee_income", Decimal("0"), Decimal("1.00")),
+        ]
+
+    monkeypatch.setattr(payments, "journal_lines", with_a_pair)
+    LedgerAccount.objects.filter(code="fee_income").update(is_active=False)
+    with pytest.raises(PaymentError, match=r"^Inactive ledger account\(s\): fee_income\.$"):
+        _pay(loan, "500.00", "pair")
+    assert _written(loan) == before
