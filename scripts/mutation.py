@@ -149,6 +149,7 @@ MODULES |= {
         "tests/servicing/test_payments_posting_write*.py",
         "tests/servicing/test_posting_rules.py",
         "tests/servicing/test_payments_due_first.py",
+        "tests/servicing/test_payments_post_commit.py",  # the strict entry statement a COMMIT is sent after
     ],
     "servicing/services/posting_write.py": [
         "tests/servicing/test_payments_posting_write*.py",
