@@ -111,6 +111,7 @@ MODULES |= {
         "tests/servicing/test_payments.py",
         "tests/servicing/test_payments_post_rules*.py",
         "tests/servicing/test_payments_posting_write_plans.py",  # the plan mode set back on a repeat, a replay
+        "tests/servicing/test_payments_post_commit.py",  # the COMMIT sent with the writes of a posting of its own
         "tests/servicing/test_payments_due_first.py",
         "tests/servicing/test_posting_pieces.py",
         "tests/servicing/test_posting_rules.py",
@@ -149,6 +150,7 @@ MODULES |= {
         "tests/servicing/test_payments_posting_write*.py",
         "tests/servicing/test_posting_rules.py",
         "tests/servicing/test_payments_due_first.py",
+        "tests/servicing/test_payments_post_commit.py",  # the strict entry statement a COMMIT is sent after
     ],
     "servicing/services/posting_write.py": [
         "tests/servicing/test_payments_posting_write*.py",

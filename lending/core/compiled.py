@@ -201,6 +201,15 @@ def together() -> Iterator[None]:
         yield
 
 
+def commit_send() -> None:
+    """Inside ``together``: send the transaction's COMMIT after the statements sent so far, in the same round trip;
+    a statement that fails makes the server skip it (the transaction is rolled back when the error is raised, at
+    the block's end). For the outermost ``atomic`` block only, whose exit then finds the transaction over (the
+    driver's commit does nothing when none is open). On the driver's connection: Django's cursor would log it as a
+    query, and a COMMIT is not one of the caller's statements."""
+    connection.connection.execute("COMMIT", prepare=False)
+
+
 class SentSQL:
     """A statement ``send_sql`` ran, whose rows are read later (``rows``), once."""
 

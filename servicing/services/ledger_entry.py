@@ -76,11 +76,15 @@ def journal_entry_write(*, actor: User | None, posting: Posting) -> JournalEntry
     return journal_entry_send(actor=actor, posting=posting)()
 
 
-def journal_entry_send(*, actor: User | None, posting: Posting, pk: int | None = None) -> Callable[[], JournalEntry]:
+def journal_entry_send(
+    *, actor: User | None, posting: Posting, pk: int | None = None, strict: bool = False
+) -> Callable[[], JournalEntry]:
     """``journal_entry_write`` with the statement only sent: the function returned reads its answer, checks it and
     returns the entry. ``pk``: the entry's id, taken beforehand (``nextval``), so the caller can send the rows that
     refer to the entry before the answer (``lending.core.compiled.together``); ``posting.entry`` carries it at
-    once."""
+    once. ``strict``: a line whose account is unknown or inactive fails the statement itself (an
+    ``IntegrityError``, its transaction or savepoint rolled back; ``journal_accounts_check`` names the account),
+    for a caller that sends its COMMIT before reading the answer."""
     entry = JournalEntry(
         pk=pk,
         loan=posting.loan,
@@ -115,7 +119,7 @@ def journal_entry_send(*, actor: User | None, posting: Posting, pk: int | None =
     # Arrays as their text (lending.core.bulk.array_text): the driver adapts lists element by element.
     params += [entry.loan_id, array_text(codes), array_text([line.debit for line in posting.lines])]
     params.append(array_text([line.credit for line in posting.lines]))
-    sent = send_sql(_ENTRY_WITH_LINES, params)
+    sent = send_sql(_ENTRY_WITH_LINES_STRICT if strict else _ENTRY_WITH_LINES, params)
 
     def written() -> JournalEntry:
         ids = [row[0] for row in sent.rows()]
@@ -144,6 +148,16 @@ JOIN servicing_ledgeraccount AS account ON account.code = line.code AND account.
 ORDER BY line.n
 RETURNING entry_id
 """
+# The same, with a line whose account is not found given no account: the NOT NULL column refuses it.
+_ENTRY_WITH_LINES_STRICT = _ENTRY_WITH_LINES.replace(
+    "\nJOIN servicing_ledgeraccount", "\nLEFT JOIN servicing_ledgeraccount", 1
+)
+
+
+def journal_accounts_check(posting: Posting) -> None:
+    """``LedgerError`` naming the posting's unknown or inactive accounts, if any (after a ``strict`` statement
+    failed: the transaction it ran in is over)."""
+    _accounts({line.account for line in posting.lines})
 
 
 def journal_audit_event(*, actor: User | None, posting: Posting) -> AuditEvent:

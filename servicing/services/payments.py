@@ -23,17 +23,18 @@ and the ``Replay`` row shows each one's allocation before and after.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, prefetch_related_objects
 from django.db.transaction import atomic
 from django.utils import timezone
 
-from lending.core.compiled import CompiledQuery, together
+from lending.core.compiled import CompiledQuery, commit_send, together
 from lending.core.models import AuditEvent, User
 from lending.core.services import AuditRow, audit_event, audit_record, audit_record_many, audit_row
 from lending.finance import allocation as alloc
@@ -49,6 +50,7 @@ from servicing.models import (
 )
 from servicing.services.ledger import LedgerError, Posting, journal_reverse
 from servicing.services.ledger_entry import (
+    journal_accounts_check,
     journal_audit_event,
     journal_audit_row,
     journal_entry_send,
@@ -85,6 +87,7 @@ from servicing.signals import payment_posted
 
 __all__ = ["MAX_DAYS_AHEAD", "PaymentError", "payment_allocate", "payment_post", "payment_reverse"]
 
+_T = TypeVar("_T")
 MAX_DAYS_AHEAD = 5  # an effective date may be at most this many days after today
 # The choices' values, made once: Django's ``Choices.values`` builds its list on every read.
 _METHODS = frozenset(LoanTransaction.Method.values)
@@ -217,9 +220,32 @@ class _Request(NamedTuple):
 
 
 def _post(loan: LoanAccount, request: _Request, actor: User | None) -> LoanTransaction:
-    """``payment_post`` under the loan's lock: the entry with its lines, then the transaction with its allocation
-    lines and the installments, then the loan's balances with its dates, then both audit rows; a statement each
-    (``posting_write``), sent together where nothing has to be read between them (``_write_together``)."""
+    """``payment_post`` under the loan's lock (``_post_locked``). A posting's writes refused by the database are
+    rolled back; the accounts of its lines are named then (``journal_accounts_check``: the entry's statement
+    refuses a line whose account is unknown or inactive), or the ``IntegrityError`` goes on to the caller."""
+    # Its own transaction (not inside a caller's, nor one the caller commits): the COMMIT goes with the writes.
+    own = connection.vendor == "postgresql" and not connection.in_atomic_block and connection.get_autocommit()
+    try:
+        return _post_locked(loan, request, actor, own=own)
+    except _WritesRefused as refused:
+        _entry_checked(functools.partial(journal_accounts_check, refused.posting))
+        raise refused.error from None
+
+
+class _WritesRefused(IntegrityError):
+    """A posting's writes sent together failed (``error``): its accounts are checked once its transaction is over."""
+
+    def __init__(self, posting: Posting, error: IntegrityError) -> None:
+        super().__init__(str(error))
+        self.posting = posting
+        self.error = error
+
+
+def _post_locked(loan: LoanAccount, request: _Request, actor: User | None, *, own: bool) -> LoanTransaction:
+    """The entry with its lines, then the transaction with its allocation lines and the installments, then the
+    loan's balances with its dates, then both audit rows; a statement each (``posting_write``), sent together where
+    nothing has to be read between them (``_write_together``), with the COMMIT when the posting is its ``own``
+    transaction."""
     with transaction.atomic():
         # The lock, then what the posting reads under it, in one round trip (posting_write): the payment posted
         # before (or by another caller while we waited for the lock) and what a backdated payment replays; the
@@ -266,7 +292,7 @@ def _post(loan: LoanAccount, request: _Request, actor: User | None) -> LoanTrans
         except LedgerError as exc:
             raise PaymentError(str(exc)) from exc
         if ids is not None and unwound is None and not allocation.prepayment:
-            txn = _write_together(locked, request, allocation, installments, posting, ids, actor)
+            txn = _write_together(locked, request, allocation, installments, posting, ids, actor, commit=own)
         else:
             txn = _write_in_turn(locked, request, allocation, installments, posting, unwound, actor)
         _copy_state(locked, loan)
@@ -282,17 +308,26 @@ def _write_together(
     posting: Posting,
     ids: PostingIds,
     actor: User | None,
+    *,
+    commit: bool,
 ) -> LoanTransaction:
     """Write a posting whose rows' ids were taken with the lock: the entry with its lines, the transaction with its
     allocation lines and the installments, the loan with both audit rows, sent together (the server writes one
-    while the next is prepared) and their answers read after."""
-    with together():
-        entry_written = journal_entry_send(actor=actor, posting=posting, pk=ids.entry)
-        txn = _transaction(locked, request, posting, actor, pk=ids.transaction)
-        rows_written = payment_rows_send(txn=txn, allocation=allocation, installments=installments)
-        # The audit rows as their columns: no instance is read back (audit_row).
-        posted = _posted_row(txn, allocation, txn.journal_entry, actor)
-        saved = loan_save_send(locked, posting, audit=[journal_audit_row(actor=actor, posting=posting), posted])
+    while the next is prepared) and their answers read after; ``commit``: the transaction's COMMIT sent after
+    them (``commit_send``), so nothing is checked in Python between the writes and the COMMIT (a line whose
+    account is not active fails the entry's statement, ``strict``)."""
+    try:
+        with together():
+            entry_written = journal_entry_send(actor=actor, posting=posting, pk=ids.entry, strict=True)
+            txn = _transaction(locked, request, posting, actor, pk=ids.transaction)
+            rows_written = payment_rows_send(txn=txn, allocation=allocation, installments=installments)
+            # The audit rows as their columns: no instance is read back (audit_row).
+            posted = _posted_row(txn, allocation, txn.journal_entry, actor)
+            saved = loan_save_send(locked, posting, audit=[journal_audit_row(actor=actor, posting=posting), posted])
+            if commit:
+                commit_send()
+    except IntegrityError as exc:
+        raise _WritesRefused(posting, exc) from exc
     _entry_checked(entry_written)
     rows_written()
     saved()
@@ -330,9 +365,9 @@ def _write_in_turn(
     return txn
 
 
-def _entry_checked(write: Callable[[], JournalEntry]) -> JournalEntry:
-    """The entry ``write`` writes (or reads the answer of, ``journal_entry_send``); a ledger refusal is a
-    ``PaymentError``."""
+def _entry_checked(write: Callable[[], _T]) -> _T:
+    """The entry ``write`` writes (or reads the answer of, ``journal_entry_send``), or what it checks; a ledger
+    refusal is a ``PaymentError``."""
     try:
         return write()
     except LedgerError as exc:

@@ -11,7 +11,8 @@ PostgreSQL (SQLite in development) the ORM writes the same rows one table at a t
 Together: the lock takes the ids the entry and the transaction will have (``nextval``, ``PostingIds``), so none of
 the three statements waits for another's answer; ``payment_post`` sends them in one round trip (psycopg's pipeline
 mode, ``lending.core.compiled.together``; each ``*_send`` returns the function that reads its answer), and the
-server writes one while Python prepares the next. A replay, or a prepayment (the installments to come are re-priced
+server writes one while Python prepares the next; a posting that is its own transaction sends its COMMIT in the same
+round trip (``lending.core.compiled.commit_send``). A replay, or a prepayment (the installments to come are re-priced
 from the rows written), writes them one after the other (``*_write``, ``loan_save_posted``).
 
 Plans: PostgreSQL's plan cache judges three of a posting's prepared statements (the key with the later payments,
