@@ -24,6 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connection, models
 from django.db.models.query import ModelIterable, get_related_populators
+from psycopg.pq import TransactionStatus
 
 M = TypeVar("M", bound=models.Model)
 
@@ -208,6 +209,14 @@ def commit_send() -> None:
     driver's commit does nothing when none is open). On the driver's connection: Django's cursor would log it as a
     query, and a COMMIT is not one of the caller's statements."""
     connection.connection.execute("COMMIT", prepare=False)
+
+
+def commit_sent_check() -> None:
+    """After ``commit_send``, before the ``atomic`` block ends: nothing ran since. A statement run after the COMMIT
+    would open a transaction of its own, which the block's exit commits apart from the writes before it: a
+    programming error, raised here (the caller's block then rolls that statement back) rather than left silent."""
+    if connection.connection.info.transaction_status != TransactionStatus.IDLE:
+        raise RuntimeError("A statement ran after the COMMIT sent with the writes (commit_send).")
 
 
 class SentSQL:

@@ -34,7 +34,7 @@ from django.db.models import Q, prefetch_related_objects
 from django.db.transaction import atomic
 from django.utils import timezone
 
-from lending.core.compiled import CompiledQuery, commit_send, together
+from lending.core.compiled import CompiledQuery, commit_send, commit_sent_check, together
 from lending.core.models import AuditEvent, User
 from lending.core.services import AuditRow, audit_event, audit_record, audit_record_many, audit_row
 from lending.finance import allocation as alloc
@@ -291,12 +291,16 @@ def _post_locked(loan: LoanAccount, request: _Request, actor: User | None, *, ow
             )
         except LedgerError as exc:
             raise PaymentError(str(exc)) from exc
+        committed = False
         if ids is not None and unwound is None and not allocation.prepayment:
             txn = _write_together(locked, request, allocation, installments, posting, ids, actor, commit=own)
+            committed = own
         else:
             txn = _write_in_turn(locked, request, allocation, installments, posting, unwound, actor)
         _copy_state(locked, loan)
         announce_posted(txn, actor)
+        if committed:
+            commit_sent_check()  # the COMMIT went with the writes: nothing may have run after it
         return txn
 
 

@@ -161,3 +161,21 @@ def test_lines_on_an_inactive_account_that_balance_each_other_refuse_the_posting
     with pytest.raises(PaymentError, match=r"^Inactive ledger account\(s\): fee_income\.$"):
         _pay(loan, "500.00", "pair")
     assert _written(loan) == before
+
+
+def test_a_statement_run_after_the_commit_sent_is_refused_and_rolled_back(monkeypatch):
+    """The guard: code added after the writes (here, the notice hook) would run in a transaction of its own."""
+    loan = boarded_loan()
+    first = Installment.objects.get(loan=loan, number=1)
+    before = AuditEvent.objects.count()
+
+    def a_write_after_the_commit(txn, actor):
+        AuditEvent.objects.create(verb="late.write")
+
+    monkeypatch.setattr(payments, "announce_posted", a_write_after_the_commit)
+    refused = r"^A statement ran after the COMMIT sent with the writes \(commit_send\)\.$"
+    with pytest.raises(RuntimeError, match=refused):
+        _pay(loan, first.payment, "late")
+    assert not AuditEvent.objects.filter(verb="late.write").exists()
+    assert LoanTransaction.objects.filter(loan=loan).count() == 1  # the posting itself was committed
+    assert AuditEvent.objects.count() == before + 2
