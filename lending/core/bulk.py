@@ -257,3 +257,43 @@ def _update_many(table: str, pk: Any, columns: Sequence[Any], objs: Sequence[mod
     sql = f"UPDATE {quote(table)} SET {assignments} WHERE {quote(pk.column)} = %s"  # noqa: S608 -- quoted names only
     with connection.cursor() as cursor:
         cursor.executemany(sql, list(zip(*values, keys, strict=True)))
+
+
+def written_instances(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    pks: Sequence[Any],
+    *,
+    related: Mapping[str, Sequence[models.Model]] | None = None,
+) -> list[models.Model]:
+    """Instances of rows just written (``bulk_insert_rows``' ``fields`` and ``rows``, and their
+    ``pks``), as saved instances (``_state.adding`` False). Built positionally, as Django builds a fetched row:
+    keyword arguments cost a lookup and a default per field, a related instance a descriptor call, which at a
+    payment file's thousands of rows cost more than the insert. A field not in ``fields`` takes its default (one
+    value for every row: no callable default). ``related``: the instances each row refers to, by field name, kept
+    in the instance's cache as passing them to the constructor would."""
+    concrete = model._meta.concrete_fields
+    position = {model._meta.get_field(name).attname: index for index, name in enumerate(fields)}  # type: ignore[union-attr]
+    pk_field: Any = model._meta.pk
+    missing = [field for field in concrete if field.attname not in position and field is not pk_field]
+    if any(field.has_default() and callable(field.default) for field in missing):
+        raise ValueError(f"{model.__name__}: give the fields with a callable default")
+    template = [field.get_default() if field in missing else None for field in concrete]
+    moves = [(to, position[field.attname]) for to, field in enumerate(concrete) if field.attname in position]
+    pk_at = concrete.index(pk_field)
+    caches: list[tuple[Any, Sequence[models.Model]]] = [
+        (model._meta.get_field(name), objs) for name, objs in (related or {}).items()
+    ]
+    instances = []
+    for index, (row, pk) in enumerate(zip(rows, pks, strict=True)):
+        values = template.copy()
+        for to, at in moves:
+            values[to] = row[at]
+        values[pk_at] = pk
+        obj = model(*values)
+        obj._state.adding = False
+        for field, objs in caches:
+            field.set_cached_value(obj, objs[index])  # a relation's cache, as its descriptor sets it
+        instances.append(obj)
+    return instances

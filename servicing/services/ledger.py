@@ -11,12 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lending.core.bulk import bulk_insert_rows, bulk_update_rows
+from lending.core.bulk import bulk_insert_rows, bulk_update_rows, written_instances
 from lending.core.models import User
 from lending.core.services import audit_event, audit_record, audit_record_many
 from lending.finance.money import ZERO, require_non_negative_cents
@@ -401,12 +401,6 @@ def journal_post_many(
 def _entries_insert(postings: list[Posting], who: int | None, posted_at: datetime) -> list[JournalEntry]:
     fields = ["loan", "effective_date", "posted_at", "kind", "memo", "created_by"]
     rows = [(p.loan.pk, p.effective_date, posted_at, p.kind, p.memo, who) for p in postings]
-    entries = []
-    for p, pk in zip(postings, bulk_insert_rows(JournalEntry, fields, rows, returning_pk=True), strict=True):
-        entry = JournalEntry(
-            pk=pk, loan=p.loan, effective_date=p.effective_date, posted_at=posted_at, kind=p.kind, memo=p.memo
-        )
-        entry.created_by_id = who
-        entry._state.adding = False
-        entries.append(entry)
-    return entries
+    pks = bulk_insert_rows(JournalEntry, fields, rows, returning_pk=True)
+    related = {"loan": [p.loan for p in postings]}
+    return cast(list[JournalEntry], written_instances(JournalEntry, fields, rows, pks, related=related))

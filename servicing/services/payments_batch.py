@@ -25,13 +25,13 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from lending.core.bulk import RowsAlso, bulk_insert_rows, bulk_update_rows, rows_also
+from lending.core.bulk import RowsAlso, bulk_insert_rows, bulk_update_rows, rows_also, written_instances
 from lending.core.models import User
 from lending.core.services import audit_record_each
 from lending.finance.allocation import Allocation
@@ -388,29 +388,29 @@ def _transactions_insert(staged: list[_Staged], who: int | None) -> list[LoanTra
     """The batch's transactions, inserted from raw arrays (no instance goes through bulk_create: at a file's
     thousands of rows, preparing them cost more than the insert), then built with their ids."""
     posted_at = timezone.now()
-    txns = [
-        LoanTransaction(
-            loan=item.loan,
-            kind=LoanTransaction.Kind.PAYMENT,
-            amount=item.result.request.amount,
-            effective_date=item.result.request.effective_date,
-            method=item.result.request.method,
-            reference=item.result.request.reference[:100],
-            idempotency_key=item.result.request.idempotency_key,
-            directive=item.result.request.directive,
-            status=LoanTransaction.Status.POSTED,
-            journal_entry=item.posting.entry,
-            posted_by_id=who,
-            posted_at=posted_at,
-        )
-        for item in staged
-    ]
+    entries = [cast(JournalEntry, item.posting.entry) for item in staged]  # journal_post_many wrote them
     fields = [*TXN_FIELDS, "journal_entry", "posted_by"]
-    rows = [(*(getattr(txn, name) for name in TXN_FIELDS), txn.journal_entry_id, who) for txn in txns]
-    for txn, pk in zip(txns, bulk_insert_rows(LoanTransaction, fields, rows, returning_pk=True), strict=True):
-        txn.pk = pk
-        txn._state.adding = False
-    return txns
+    rows = [
+        (
+            item.loan.pk,
+            LoanTransaction.Kind.PAYMENT,
+            item.result.request.amount,
+            item.result.request.effective_date,
+            item.result.request.method,
+            item.result.request.reference[:100],
+            item.result.request.idempotency_key,
+            item.result.request.directive,
+            LoanTransaction.Status.POSTED,
+            "",
+            posted_at,
+            entry.pk,
+            who,
+        )
+        for item, entry in zip(staged, entries, strict=True)
+    ]
+    pks = bulk_insert_rows(LoanTransaction, fields, rows, returning_pk=True)
+    related: dict[str, list[Any]] = {"loan": [item.loan for item in staged], "journal_entry": entries}
+    return cast(list[LoanTransaction], written_instances(LoanTransaction, fields, rows, pks, related=related))
 
 
 TXN_FIELDS = (
