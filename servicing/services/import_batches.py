@@ -163,13 +163,15 @@ def read_rows(text: str, fmt: ImportFormat) -> list[RowCheck]:
     try:
         header = _header(reader, fmt)
         rows: list[RowCheck] = []
+        first_line = reader.line_num + 1  # a row is numbered by its first line (a quoted value may span lines)
         for values in reader:
+            line_number, first_line = first_line, reader.line_num + 1
             if not any(value.strip() for value in values):
                 continue
             if len(rows) >= MAX_LINES:
                 raise ImportFileError(f"The file has more than {MAX_LINES} rows: split it.")
             raw = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
-            row = RowCheck(line_number=reader.line_num, raw=_without_nul(raw))
+            row = RowCheck(line_number=line_number, raw=_without_nul(raw))
             if len(values) > len(header):
                 row.error("row", f"{len(values)} values for {len(header)} columns")
             if raw != row.raw:

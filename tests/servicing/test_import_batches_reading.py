@@ -62,9 +62,13 @@ def test_a_short_row_reads_its_missing_values_as_empty_and_a_long_one_is_in_erro
 
 def test_any_line_ending_reads_and_a_quoted_value_keeps_its_own_line_breaks():
     assert _read('ref,amount,note\r"A1",1,"two\r\nlines"\rA2,2,x\r') == [
-        (3, {"ref": "A1", "amount": "1", "note": "two\r\nlines"}, []),  # a row is numbered by its last line
+        (2, {"ref": "A1", "amount": "1", "note": "two\r\nlines"}, []),  # a row is numbered by its first line
         (4, {"ref": "A2", "amount": "2", "note": "x"}, []),
     ]
+
+
+def test_a_row_after_a_blank_line_and_a_value_of_three_lines_is_numbered_by_its_first_line():
+    assert [number for number, _, _ in _read('ref,amount,note\nA1,1,"a\nb\nc"\n\nA2,2,x\nA3,3,y\n')] == [2, 6, 7]
 
 
 def test_a_file_holds_at_most_max_lines_rows(monkeypatch):
