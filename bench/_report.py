@@ -14,7 +14,8 @@ def report(name: str, figure: float, unit: str, target: float, *, higher_is_bett
     ok = figure >= target if higher_is_better else figure <= target
     op = ">=" if higher_is_better else "<="
     verdict = "PASS" if ok else "MISS"
-    extra = f"  ({note}; load {load_average():.1f})" if note else f"  (load {load_average():.1f})"
+    context = figure_context(load_average(), machine_speed(repeat=3))
+    extra = f"  ({note}; {context})" if note else f"  ({context})"
     print(
         f"{name:<58} {figure:>14,.3f} {unit:<10} target {op} {target:,} {unit:<10} {verdict}{extra}",
         flush=True,
@@ -91,6 +92,13 @@ def speed_note(speed: float, fastest: float) -> str:
         slower = f"{1 - ratio:.0%} slower than the run's fastest"
         note += f"; SLOW: {slower}, its times are longer than the code alone would make them"
     return note
+
+
+def figure_context(load: float, speed: float) -> str:
+    """The load and the machine's speed as a figure is printed: the host's speed can halve within one bench (a
+    payment bench labelled slow at its start ran its posting at fast-phase CPU times), so the speed measured at the
+    bench's start does not tell a figure's phase; this one, timed just after the figure, nearly does."""
+    return f"load {load:.1f}, machine {speed:,.0f} calibrations/s"
 
 
 def speed_summary(speeds: dict[str, float]) -> str:

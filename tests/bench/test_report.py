@@ -3,7 +3,7 @@ machine (bench/_report.py)."""
 
 from __future__ import annotations
 
-from bench._report import calibration_work, speed_note, speed_summary
+from bench._report import calibration_work, figure_context, speed_note, speed_summary
 
 
 def test_the_calibration_amortizes_a_30_year_loan_every_time():
@@ -36,3 +36,7 @@ def test_a_steady_run_s_summary_names_none():
     assert speed_summary({"bench_a": 2000.0, "bench_b": 1800.0}) == (
         "machine speed over the run: 1,800-2,000 calibrations/s (1.11 x)"
     )
+
+
+def test_each_figure_says_the_load_and_the_machine_s_speed_when_it_was_printed():
+    assert figure_context(1.04, 2641.6) == "load 1.0, machine 2,642 calibrations/s"
