@@ -384,12 +384,29 @@ def _loan_dates(vendor: str) -> RowsAlso:
     return rows_also(LoanAccount, loan_dates())
 
 
+_TXN_FIELDS = (  # _transactions_insert's columns, in the order of its rows' values
+    "loan_id",
+    "kind",
+    "amount",
+    "effective_date",
+    "method",
+    "reference",
+    "idempotency_key",
+    "directive",
+    "status",
+    "note",
+    "posted_at",
+    "journal_entry",
+    "posted_by",
+)
+
+
 def _transactions_insert(staged: list[_Staged], who: int | None) -> list[LoanTransaction]:
     """The batch's transactions, inserted from raw arrays (no instance goes through bulk_create: at a file's
     thousands of rows, preparing them cost more than the insert), then built with their ids."""
     posted_at = timezone.now()
     entries = [cast(JournalEntry, item.posting.entry) for item in staged]  # journal_post_many wrote them
-    fields = [*TXN_FIELDS, "journal_entry", "posted_by"]
+    # Each row's values in the order of ``_TXN_FIELDS`` (just above): keep the two in step.
     rows = [
         (
             item.loan.pk,
@@ -408,24 +425,9 @@ def _transactions_insert(staged: list[_Staged], who: int | None) -> list[LoanTra
         )
         for item, entry in zip(staged, entries, strict=True)
     ]
-    pks = bulk_insert_rows(LoanTransaction, fields, rows, returning_pk=True)
+    pks = bulk_insert_rows(LoanTransaction, _TXN_FIELDS, rows, returning_pk=True)
     related: dict[str, list[Any]] = {"loan": [item.loan for item in staged], "journal_entry": entries}
-    return cast(list[LoanTransaction], written_instances(LoanTransaction, fields, rows, pks, related=related))
-
-
-TXN_FIELDS = (
-    "loan_id",
-    "kind",
-    "amount",
-    "effective_date",
-    "method",
-    "reference",
-    "idempotency_key",
-    "directive",
-    "status",
-    "note",
-    "posted_at",
-)
+    return cast(list[LoanTransaction], written_instances(LoanTransaction, _TXN_FIELDS, rows, pks, related=related))
 
 
 def _post_one(result: PaymentResult, loan: LoanAccount, actor: User | None) -> None:
