@@ -378,14 +378,37 @@ def _codes(workdir: Path, module: str) -> dict[str, int | None]:
 
 def merged_codes(module: str) -> dict[str, int | None]:
     """The module's verdicts: its SQLite run's, where its PostgreSQL run (BOTH_DATABASES) killed a mutant that
-    one's verdict instead, and where only the PostgreSQL run tried a mutant that one's."""
+    one's verdict instead, where only the PostgreSQL run tried a mutant that one's, and where the PostgreSQL run's
+    tests reached a mutant no SQLite test reached (PostgreSQL-only code) that one's: its survivor is then listed
+    as survived, not as "no tests"."""
     from mutmut.stats import status_by_exit_code
 
     codes = _codes(_workdir(module), module)
     for key, code in _codes(_workdir(module, postgres=True), module).items():
-        if code is not None and (codes.get(key) is None or status_by_exit_code[code] in KILLED):
+        if code is None:
+            continue
+        mine = codes.get(key)
+        if mine is None or status_by_exit_code[code] in KILLED or _reached(code) > _reached(mine):
             codes[key] = code
     return codes
+
+
+def _reached(code: int) -> bool:
+    """Whether a test ran against the mutant (mutmut's "no tests": none of the module's tests reaches it)."""
+    from mutmut.stats import status_by_exit_code
+
+    return status_by_exit_code[code] != "no tests"
+
+
+def survivors(module: str) -> list[tuple[str, str]]:
+    """The module's mutants not killed, each with its merged verdict ("survived", "no tests", "not checked"...)."""
+    from mutmut.stats import status_by_exit_code
+
+    return sorted(
+        (name, status_by_exit_code[code])
+        for name, code in merged_codes(module).items()
+        if code is None or status_by_exit_code[code] not in KILLED
+    )
 
 
 def _count(codes: dict[str, int | None]) -> tuple[int, int, int, int]:
@@ -546,6 +569,12 @@ def report_module(module: str) -> Row:
     return Row(module, mutants, killed, not_run, seconds=0, type_caught=typed)
 
 
+def print_survivors(modules: list[str]) -> None:
+    for module in modules:
+        for name, verdict in survivors(module):
+            print(f"{module}  {name}  {verdict}")
+
+
 def print_table(rows: list[Row]) -> None:
     # "killed" counts the mutants mypy rejected ("by mypy", never run) with those the tests killed.
     print(
@@ -588,6 +617,9 @@ def main() -> int:
         "--jobs", type=int, default=None, help="modules run side by side (default: as many as --cores, one worker each)"
     )
     parser.add_argument("--report", action="store_true", help="print the last runs' figures, run nothing")
+    parser.add_argument(
+        "--survivors", action="store_true", help="with --report: list each module's mutants not killed, with verdict"
+    )
     parser.add_argument("--postgres", action="store_true", help="run on a throw-away PostgreSQL (one worker)")
     parser.add_argument(
         "--no-type-check", action="store_true", help="run every mutant against the tests (mypy rejects none first)"
@@ -600,6 +632,8 @@ def main() -> int:
     modules = args.modules or list(MODULES)
     if args.report:
         rows = [report_module(m) for m in modules]
+        if args.survivors:
+            print_survivors(modules)
     else:
         with contextlib.ExitStack() as stack:
             type_cache = None

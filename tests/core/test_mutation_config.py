@@ -218,6 +218,22 @@ def test_a_module_run_on_both_databases_counts_a_mutant_killed_by_either(tmp_pat
     assert mutation.report_module(module) == mutation.Row(module, mutants=4, killed=3, not_run=0, seconds=0)
 
 
+def test_a_survivor_only_postgresql_tests_reach_is_listed_as_survived_not_as_no_tests(tmp_path, monkeypatch):
+    """posting_write.py's one-statement branch runs on PostgreSQL only: no SQLite test reaches its mutants ("no
+    tests"), the PostgreSQL run's tests do. Its survivor must be listed as one a test ran against."""
+    monkeypatch.setattr(mutation, "SCRATCH", tmp_path)
+    module = "servicing/services/posting_write.py"
+    killed, survived, no_tests = 1, 0, 33
+    _state(tmp_path / "servicing.services.posting_write", module, {"a": no_tests, "b": survived, "c": no_tests})
+    _state(
+        tmp_path / "servicing.services.posting_write.postgres",
+        module,
+        {"a": survived, "b": no_tests, "c": killed},
+    )
+    assert mutation.merged_codes(module) == {"a": survived, "b": survived, "c": killed}
+    assert mutation.survivors(module) == [("a", "survived"), ("b", "survived")]
+
+
 def test_a_module_without_a_postgresql_run_is_scored_on_its_sqlite_run(tmp_path, monkeypatch):
     monkeypatch.setattr(mutation, "SCRATCH", tmp_path)
     module = "lending/finance/money.py"
