@@ -18,6 +18,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -131,7 +132,16 @@ def pytest_args(args: list[str], workers: str | None = None) -> list[str]:
     return [*extra, *args]
 
 
+def _stop_on_signal(signum: int, frame: object) -> None:
+    """SIGTERM/SIGHUP (a `kill`, a closed terminal) end the run the way Ctrl-C does: the child command is killed
+    and the clusters are stopped and removed by their `finally` blocks. Python's default for these signals exits
+    at once and left PostgreSQL and Redis running, with their temporary folders."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, _stop_on_signal)
     bench = argv[:1] == ["--bench"]
     args = argv[1:] if bench else argv
     require = os.environ.get("LENDING_REQUIRE_SERVICES") == "1"

@@ -1,8 +1,16 @@
 """`make test`'s service runner: a missing PostgreSQL or Redis is an error when services are required."""
 
 import importlib.util
+import os
+import re
+import shutil
+import signal
+import socket
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "testenv.py"
 
@@ -71,3 +79,37 @@ def test_the_bench_cluster_skips_the_wal_it_does_not_need(monkeypatch, tmp_path)
         options = start[start.index("-o") + 1]
         assert ("-c wal_level=minimal -c max_wal_senders=0" in options) is expected
         assert "-c fsync=off" in options
+
+
+@pytest.mark.skipif(
+    _testenv().find_pg_bin() is None or shutil.which("redis-server") is None, reason="needs PostgreSQL and Redis"
+)
+def test_a_killed_run_stops_its_postgresql_and_redis(tmp_path):
+    """`kill <testenv's pid>` during a run: the child is killed, both servers stop and the cluster's folder goes."""
+    (tmp_path / "test_wait.py").write_text("import time\n\ndef test_wait():\n    time.sleep(60)\n")
+    run = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "-p", "no:xdist", "-p", "no:cacheprovider", "-c", "/dev/null", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},  # pytest's header tells the test its session has started
+        start_new_session=True,  # its own group: only the runner gets the signal, as from `kill <pid>`
+    )
+    started = []
+    try:
+        for line in run.stdout:
+            started.append(line)
+            if "test session starts" in line:
+                break
+        run.send_signal(signal.SIGTERM)
+        rest = run.communicate(timeout=30)[0]
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 128 + signal.SIGTERM
+    assert "[testenv] Redis stopped" in rest
+    assert "[testenv] PostgreSQL stopped" in rest
+    ports = [int(p) for p in re.findall(r"on 127\.0\.0\.1:(\d+)", "".join(started))]
+    assert len(ports) == 2
+    for port in ports:
+        with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            pass
