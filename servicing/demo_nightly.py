@@ -202,7 +202,8 @@ def board_demo_mortgage(
     actor: User | None,
 ) -> LoanAccount:
     """A 30-year mortgage from a servicing transfer, ``payments_made`` payments in, next due on ``next_due``, with
-    ``escrow`` = (balance, monthly payment), boarded as the transfer import boards one."""
+    ``escrow`` = (balance, monthly payment), boarded as the transfer import boards one, with its property (an
+    Illinois address numbered after the loan, so each demo loan has its own)."""
     first_payment = add_months(next_due, -payments_made)
     disbursed = add_months(first_payment, -1)
     terms = LoanTerms(
@@ -236,6 +237,10 @@ def board_demo_mortgage(
             late_fee_percent=Decimal("5.0000"),
             grace_days=grace_days,
             allocation_strategy="mortgage_standard",
+            property_address_line1=f"{100 + sum(map(ord, number)) % 900} Prairie Avenue",
+            property_city="Springfield",
+            property_state="IL",
+            property_postal_code="62704",
         ),
     )
 

@@ -50,6 +50,13 @@ class LoanAccount(models.Model):
     product_code = models.CharField(max_length=40, blank=True)
     product_name = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    # The property securing the loan, copied at boarding (the application's subject property, or the transfer
+    # file's columns): statements, letters, the 1098's box 8, the state's late-fee cap and calling hours read it
+    # here, so a transferred loan (no application) has one too. Blank: boarded without one.
+    property_address_line1 = models.CharField(max_length=200, blank=True, default="", db_default="")
+    property_city = models.CharField(max_length=100, blank=True, default="", db_default="")
+    property_state = models.CharField(max_length=2, blank=True, default="", db_default="")
+    property_postal_code = models.CharField(max_length=10, blank=True, default="", db_default="")
 
     # --- the contract, as booked ---------------------------------------------------------------------------
     principal = models.DecimalField(**MONEY, help_text="Original principal (the note amount).")

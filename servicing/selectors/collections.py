@@ -88,11 +88,10 @@ def _last_contact() -> Subquery:
 
 
 def with_collections_figures(loans: QuerySet[LoanAccount]) -> QuerySet[LoanAccount]:
-    """``loans`` with ``bring_current``, ``property_state``, ``last_contact_at``, ``promise_amount`` and
-    ``promise_date`` (the open promise) annotated, and the collector joined."""
+    """``loans`` with ``bring_current``, ``last_contact_at``, ``promise_amount`` and ``promise_date`` (the open
+    promise) annotated, and the collector joined."""
     return loans.select_related("collector").annotate(
         bring_current=bring_current(),
-        property_state=F("application__subject_property__state"),
         last_contact_at=_last_contact(),
         promise_amount=_pending_promise("amount"),
         promise_date=_pending_promise("promised_date"),
@@ -121,6 +120,7 @@ QUEUE_LOAN_FIELDS = (
     "delinquency_bucket",
     "next_due_date",
     "collector_id",
+    "property_state",
 )
 QUEUE_COLLECTOR_FIELDS = {
     "first_name": "collector__first_name",
@@ -140,7 +140,7 @@ def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
     if filters.product:
         loans = loans.filter(product_code=filters.product)
     if filters.state:
-        loans = loans.filter(application__subject_property__state=filters.state)
+        loans = loans.filter(property_state=filters.state)
     if filters.collector == "none":
         loans = loans.filter(collector__isnull=True)
     elif filters.collector:

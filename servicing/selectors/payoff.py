@@ -40,6 +40,7 @@ from lending.finance import daycount
 from lending.finance import payoff as finance_payoff
 from lending.finance.money import ZERO, cents
 from servicing.models import Installment, JournalEntry, LoanAccount, PayoffQuote
+from servicing.services.letter_context import loan_property
 
 RECENT_QUOTES = 20  # how many of a loan's quotes a page lists
 
@@ -165,14 +166,12 @@ def loan_for_borrower(*, user: RequestUser, pk: int) -> LoanAccount:
 
 
 def loan_for_payoff_letter(loan: LoanAccount) -> dict[str, Any]:
-    """What the letter shows about the parties: the borrowers and the property when the loan came from an
-    application, the booked borrower name otherwise (servicing transfers)."""
+    """What the letter shows about the parties: the borrowers when the loan came from an application (the booked
+    borrower name otherwise: servicing transfers) and the property as boarded."""
     application = loan.application
-    if application is None:
-        return {"borrowers": [], "property": None}
     return {
-        "borrowers": list(application.borrowers.all()),
-        "property": getattr(application, "subject_property", None),
+        "borrowers": list(application.borrowers.all()) if application is not None else [],
+        "property": loan_property(loan),
     }
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 
 from lending.finance import delinquency as dq
 from lending.finance.daycount import add_months
@@ -49,6 +49,7 @@ from servicing.models import (
     Statement,
 )
 from servicing.selectors.plans import PlanDue, plan_amounts_due
+from servicing.services.letter_context import property_address
 from servicing.services.posting import dues_of
 
 DELINQUENCY_DAYS = 45  # 1026.41(d)(8): "more than 45 days delinquent"
@@ -219,16 +220,11 @@ def statement_figures(
 
 def _loans(loan_ids: list[int]) -> list[LoanAccount]:
     last = Statement.objects.filter(loan=OuterRef("pk")).order_by("-statement_date").values("statement_date")[:1]
-    prop = "application__subject_property__"
     return list(
         LoanAccount.objects.filter(pk__in=loan_ids)
         .select_related("application")
         .annotate(
             last_statement_date=Subquery(last),
-            property_line1=F(f"{prop}address_line1"),
-            property_city=F(f"{prop}city"),
-            property_state=F(f"{prop}state"),
-            property_postal_code=F(f"{prop}postal_code"),
         )
         .order_by("pk")
     )
@@ -368,7 +364,7 @@ def _figures(
             for i in installments
             if history_from < i.due_date <= business_date
         ],
-        property_address=_address(loan),
+        property_address=property_address(loan),
     )
 
 
@@ -381,13 +377,5 @@ def _late_fee(loan: LoanAccount, current: Installment | None) -> Decimal:
         percent=loan.late_fee_percent,
         flat=loan.late_fee_flat,
         maximum=loan.late_fee_max,
-        state=loan.property_state or "",  # type: ignore[attr-defined]
+        state=loan.property_state,
     )
-
-
-def _address(loan: LoanAccount) -> str:
-    line1 = loan.property_line1  # type: ignore[attr-defined]
-    if not line1:
-        return ""
-    city, state, postal = loan.property_city, loan.property_state, loan.property_postal_code  # type: ignore[attr-defined]
-    return f"{line1}, {city}, {state} {postal}"

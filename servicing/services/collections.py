@@ -120,14 +120,6 @@ def loan_reassign(*, actor: User, loan: LoanAccount, collector: User | None) -> 
 # --- contacts ----------------------------------------------------------------------------------------------------
 
 
-def loan_property_state(loan: LoanAccount) -> str:
-    """The property's state (blank for a transferred loan boarded without its property)."""
-    if loan.application_id is None:
-        return ""
-    state = LoanAccount.objects.filter(pk=loan.pk).values_list("application__subject_property__state", flat=True)
-    return state.first() or ""
-
-
 def calling_hours_check(*, at: datetime, state: str) -> None:
     """Refuse a call outside 8 a.m. to 9 p.m. (both allowed) in the time zone of a property in ``state``."""
     local = timezone.localtime(at, state_time_zone(state))
@@ -169,7 +161,7 @@ def contact_log(
                 "no call, letter or email may be made (a manager may clear the flag if the request is withdrawn)."
             )
         if channel == ContactAttempt.Channel.CALL:
-            calling_hours_check(at=at, state=loan_property_state(locked))
+            calling_hours_check(at=at, state=locked.property_state)
         attempt = ContactAttempt.objects.create(
             loan=locked,
             collector=actor,

@@ -159,7 +159,7 @@ def early_intervention_letter_make(*, notice_id: int, actor: User | None) -> Bor
     """Render and store the letter of notice ``notice_id`` (once: a retried task returns the stored one)."""
     notice = (
         EarlyInterventionNotice.objects.select_for_update(of=("self",))
-        .select_related("loan", "loan__borrower", "loan__application__subject_property")
+        .select_related("loan", "loan__borrower")
         .filter(pk=notice_id)
         .first()
     )

@@ -89,9 +89,9 @@ def late_fees_assess(*, business_date: date, loan_ids: list[int], actor: User | 
         .order_by("pk")
     }
     found = list(
-        Installment.objects.filter(late_candidates(business_date), loan_id__in=list(loans))
-        .annotate(property_state=F("loan__application__subject_property__state"))
-        .order_by("loan_id", "due_date", "number")
+        Installment.objects.filter(late_candidates(business_date), loan_id__in=list(loans)).order_by(
+            "loan_id", "due_date", "number"
+        )
     )
     before = previous_close(business_date)
     charges = []
@@ -104,7 +104,7 @@ def late_fees_assess(*, business_date: date, loan_ids: list[int], actor: User | 
             percent=loan.late_fee_percent,
             flat=loan.late_fee_flat,
             maximum=loan.late_fee_max,
-            state=installment.property_state or "",
+            state=loan.property_state,
         )
         if amount > ZERO:
             charges.append(_Charge(installment, amount))

@@ -4,6 +4,7 @@ title and page footer name ``application.number``: a loan document names the loa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -12,14 +13,33 @@ from django.utils import timezone
 from servicing.models import LoanAccount
 
 
+@dataclass(frozen=True)
+class PropertyAddress:
+    """The property securing a loan, as templates name its parts (``property.address_line1``...)."""
+
+    address_line1: str
+    city: str
+    state: str
+    postal_code: str
+
+    def __str__(self) -> str:
+        return f"{self.address_line1}, {self.city}, {self.state} {self.postal_code}"
+
+
+def loan_property(loan: LoanAccount) -> PropertyAddress | None:
+    """The property securing ``loan``, as boarded; None for a loan boarded without one (a transfer file without
+    the property columns)."""
+    if not loan.property_address_line1:
+        return None
+    return PropertyAddress(
+        loan.property_address_line1, loan.property_city, loan.property_state, loan.property_postal_code
+    )
+
+
 def property_address(loan: LoanAccount) -> str:
-    """The address of the property securing ``loan`` (the subject property of its application); "" for a loan
-    boarded from a servicing transfer, whose file carries no property address."""
-    application = loan.application
-    prop = getattr(application, "subject_property", None) if application is not None else None
-    if prop is None:
-        return ""
-    return f"{prop.address_line1}, {prop.city}, {prop.state} {prop.postal_code}"
+    """The address of the property securing ``loan`` on one line; "" for a loan boarded without one."""
+    prop = loan_property(loan)
+    return str(prop) if prop is not None else ""
 
 
 def letter_context(loan: LoanAccount, **extra: Any) -> dict[str, Any]:

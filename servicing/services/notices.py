@@ -43,7 +43,7 @@ from servicing.models import (
 )
 from servicing.models.ach import ACCOUNT_UNUSABLE_CODES
 from servicing.services.documents import borrower_display_name, document_existing, document_store
-from servicing.services.letter_context import letter_context
+from servicing.services.letter_context import letter_context, loan_property
 
 Kind = BorrowerDocument.Kind
 
@@ -201,17 +201,10 @@ def escrow_change_notice(analysis_id: int) -> Notice | None:
 
 
 def paid_in_full_notice(payoff_id: int) -> Notice | None:
-    payoff = (
-        LoanPayoff.objects.select_related(
-            "loan", "loan__borrower", "transaction", "loan__application__subject_property"
-        )
-        .filter(pk=payoff_id)
-        .first()
-    )
+    payoff = LoanPayoff.objects.select_related("loan", "loan__borrower", "transaction").filter(pk=payoff_id).first()
     if payoff is None:
         return None
     loan = payoff.loan
-    application = loan.application
     return Notice(
         loan=loan,
         title="Paid-in-full letter and lien release",
@@ -220,7 +213,7 @@ def paid_in_full_notice(payoff_id: int) -> Notice | None:
         context={
             "payoff": payoff,
             "paid_on": payoff.transaction.effective_date,
-            "property": getattr(application, "subject_property", None) if application is not None else None,
+            "property": loan_property(loan),
         },
     )
 

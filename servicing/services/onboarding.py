@@ -140,6 +140,19 @@ def _escrow(
     return projection, items
 
 
+def _property_address(application: Application) -> dict[str, str]:
+    """The loan's copy of the subject property's address (blank when the application has no property)."""
+    prop = getattr(application, "subject_property", None)
+    if prop is None:
+        return {}
+    return {
+        "property_address_line1": prop.address_line1,
+        "property_city": prop.city,
+        "property_state": prop.state,
+        "property_postal_code": prop.postal_code,
+    }
+
+
 def _loan_number(application: Application) -> str:
     return f"L-{application.number.removeprefix('A-')}"
 
@@ -206,6 +219,7 @@ def loan_onboard(*, application: Application, actor: User | None) -> LoanAccount
             interest_method=signed.get("interest_method", "scheduled"),  # snapshots from before the field: scheduled
             next_due_date=schedule.rows[0].due_date,
             boarded_by=actor if actor is not None and actor.pk else None,
+            **_property_address(app),
         )
         try:
             with transaction.atomic():

@@ -25,6 +25,7 @@ from lending.core.models import User
 from lending.core.services import audit_record
 from servicing.models import BorrowerDocument, LoanAccount, PrintBatch
 from servicing.services.documents import borrower_display_name
+from servicing.services.letter_context import property_address
 
 MANIFEST_HEADER = ("document_id", "loan_number", "borrower_name", "mailing_address", "title", "pages", "first_page")
 
@@ -34,25 +35,20 @@ def documents_to_print() -> list[BorrowerDocument]:
     return list(
         BorrowerDocument.objects.select_for_update(of=("self",))
         .filter(delivery=BorrowerDocument.Delivery.PAPER, delivered_at__isnull=True, print_batch__isnull=True)
-        .select_related("loan", "loan__borrower", "loan__application__subject_property")
+        .select_related("loan", "loan__borrower", "loan__application")
         .prefetch_related("loan__application__borrowers")
         .order_by("pk")
     )
 
 
 def mailing_address(loan: LoanAccount) -> str:
-    """Where paper goes: the primary borrower's address on the application, else the property's; blank for a
-    transferred loan (boarding records no address yet: the vendor's exception list)."""
+    """Where paper goes: the primary borrower's address on the application, else the property's (as boarded);
+    blank for a transferred loan boarded without its property (the vendor's exception list)."""
     application = loan.application
-    if application is None:
-        return ""
-    primary = next((b for b in application.borrowers.all() if b.is_primary), None)
+    primary = next((b for b in application.borrowers.all() if b.is_primary), None) if application is not None else None
     if primary is not None and primary.address_line1:
         return f"{primary.address_line1}, {primary.city}, {primary.state} {primary.postal_code}"
-    prop = getattr(application, "subject_property", None)
-    if prop is not None:
-        return f"{prop.address_line1}, {prop.city}, {prop.state} {prop.postal_code}"
-    return ""
+    return property_address(loan)
 
 
 def _combined_pdf(documents: list[BorrowerDocument]) -> tuple[bytes, list[int]]:

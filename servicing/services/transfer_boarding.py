@@ -73,6 +73,11 @@ class TransferLoan:
     allocation_strategy: str
     interest_only_periods: int = 0
     balloon_after_periods: int | None = None
+    # The property securing the loan: all four, or none (boarded without; its state's rules then default).
+    property_address_line1: str = ""
+    property_city: str = ""
+    property_state: str = ""
+    property_postal_code: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,7 +88,9 @@ class TransferLoan:
     def from_json(cls, data: dict[str, Any]) -> TransferLoan:
         values: dict[str, Any] = {}
         for spec in fields(cls):
-            value = data.get(spec.name)
+            if spec.name not in data:  # staged before the field existed (the property): its default
+                continue
+            value = data[spec.name]
             if value is not None and spec.type == "Decimal":
                 value = Decimal(value)
             elif value is not None and spec.type == "date":
@@ -270,6 +277,10 @@ def _account(loan: TransferLoan, remaining: RemainingSchedule, actor: User | Non
         interest_accrued_through=remaining.interest_paid_through,  # interest before it came over with the transfer
         next_due_date=loan.next_due_date,
         boarded_by=actor if actor is not None and actor.pk else None,
+        property_address_line1=loan.property_address_line1,
+        property_city=loan.property_city,
+        property_state=loan.property_state,
+        property_postal_code=loan.property_postal_code,
     )
 
 

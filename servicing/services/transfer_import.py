@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lending.core.models import User
+from lending.core.timezones import STATE_TIME_ZONES
 from lending.finance import amortization
 from lending.finance.money import ZERO
 from origination.models.choices import AllocationStrategy, Amortization, DayCount, Frequency
@@ -33,6 +35,11 @@ from servicing.services.transfer_boarding import (
 Status = ImportLine.Status
 
 
+# The property securing the loan: all four or none (a file without them boards loans without a property).
+PROPERTY_COLUMNS = ("property_address_line1", "property_city", "property_state", "property_postal_code")
+_POSTAL_CODE = re.compile(r"\d{5}(-\d{4})?")
+
+
 class BoardingFile(ImportFormat):
     kind = ImportBatch.Kind.BOARDING
     amount_field = "current_principal_balance"
@@ -56,7 +63,7 @@ class BoardingFile(ImportFormat):
         "grace_days",
         "allocation_strategy",
     )
-    optional_columns = ("borrower_email", "interest_only_periods", "balloon_after_periods")
+    optional_columns = ("borrower_email", "interest_only_periods", "balloon_after_periods", *PROPERTY_COLUMNS)
     chunk_size = 200
 
     def check_rows(self, rows: list[RowCheck], state: dict[str, Any]) -> None:
@@ -109,6 +116,8 @@ def _summary(loan: TransferLoan, remaining: RemainingSchedule, user_found: bool)
     )
     if loan.borrower_email:
         text += "; portal user linked" if user_found else f"; no portal user {loan.borrower_email} (boarded without)"
+    if not loan.property_state:
+        text += "; no property address (statements and the 1098 show none; no state late-fee cap or calling hours)"
     return text
 
 
@@ -139,9 +148,34 @@ def _parse(row: RowCheck) -> TransferLoan | None:
     }
     if values["annual_rate"] is not None and values["annual_rate"] > 100:
         row.error("annual_rate", f"{values['annual_rate']} is not an annual percent rate")
+    values.update(_parse_property(row))
     if row.errors:
         return None
     return TransferLoan(**values)
+
+
+def _parse_property(row: RowCheck) -> dict[str, str]:
+    """The property's address columns: none given, or all four, with a known state code and a ZIP code."""
+    given = {column: row.raw.get(column, "") for column in PROPERTY_COLUMNS}
+    if not any(given.values()):
+        return {}
+    for column, value in given.items():
+        if not value:
+            row.error(column, "required with the other property columns")
+    line1 = parse_text(row, "property_address_line1", required=False, max_length=200)
+    city = parse_text(row, "property_city", required=False, max_length=100)
+    state = given["property_state"].upper()
+    if state and state not in STATE_TIME_ZONES:
+        row.error("property_state", f"unknown state {given['property_state']!r}; use its two-letter code (IL)")
+    postal = given["property_postal_code"]
+    if postal and not _POSTAL_CODE.fullmatch(postal):
+        row.error("property_postal_code", f"{postal!r} is not a ZIP code (62701 or 62701-1234)")
+    return {
+        "property_address_line1": line1 or "",
+        "property_city": city or "",
+        "property_state": state,
+        "property_postal_code": postal,
+    }
 
 
 BOARDING_FILE = BoardingFile()

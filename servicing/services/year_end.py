@@ -15,7 +15,7 @@ The figures, per loan, set-based over the portfolio in chunks (a handful of aggr
 - box 6, points paid on the purchase of the principal residence: the origination fee (a percentage of the loan
   amount, which the IRS treats as points) of a purchase loan originated in the year, from its product's
   ``origination_fee_percent``; 0 for a refinance, another year or a transferred loan;
-- box 8, property address: the application's subject property ("" for a transferred loan: the file has none);
+- box 8, property address: the loan's property, as boarded ("" for a transferred loan boarded without one);
 - box 10, other: the property taxes paid from escrow in the year (``EscrowDisbursement`` of property tax items).
 
 A loan is on the list for the year when it existed in it and any of boxes 1, 5, 6 or 10 is not zero;
@@ -230,11 +230,7 @@ def _principal_january_1(
 
 def form_1098_figures(*, year: int, loan_ids: list[int]) -> list[Form1098]:
     """The Form 1098 figures of ``loan_ids`` for ``year``: five queries whatever the number of loans."""
-    loans = list(
-        LoanAccount.objects.filter(pk__in=loan_ids)
-        .select_related("application__product", "application__subject_property")
-        .order_by("pk")
-    )
+    loans = list(LoanAccount.objects.filter(pk__in=loan_ids).select_related("application__product").order_by("pk"))
     interest = _interest_received(loan_ids, year)
     ledger = _principal_before(loan_ids, date(year, 1, 1))
     boarded = _boarded_principal(loan_ids)

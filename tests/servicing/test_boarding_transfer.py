@@ -70,6 +70,7 @@ def transfer(**changes) -> TransferLoan:
         late_fee_flat=D(values["late_fee_flat"]),
         grace_days=int(values["grace_days"]),
         allocation_strategy=values["allocation_strategy"],
+        **{name: value for name, value in changes.items() if name.startswith("property_")},
     )
 
 

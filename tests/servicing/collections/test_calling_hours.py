@@ -87,7 +87,9 @@ def test_contact_log_checks_calls_in_the_property_states_zone_and_not_letters():
 def test_a_transferred_loan_without_a_property_uses_the_servicers_zone(settings):
     settings.TIME_ZONE = "America/New_York"  # UTC-5 in December: 8:00 EST = 13:00 UTC
     loan = delinquent_loan()
-    LoanAccount.objects.filter(pk=loan.pk).update(application=None)  # as a loan boarded from a transfer
+    # As a loan boarded from a transfer file without the property columns.
+    LoanAccount.objects.filter(pk=loan.pk).update(application=None, property_address_line1="", property_state="")
+    loan.refresh_from_db()
     collector = user_with_role("collector")
     with pytest.raises(CollectionsError):
         contact_log(actor=collector, loan=loan, channel="call", outcome="no_answer", at=utc(2026, 12, 1, 12, 59))

@@ -21,7 +21,6 @@ from servicing.services.collections import (
     cease_contact_clear,
     cease_contact_set,
     contact_log,
-    loan_property_state,
     loan_reassign,
     loans_assign,
     promise_make,
@@ -148,19 +147,6 @@ def test_only_active_loans_a_day_or_more_past_due_are_worked_and_loaded():
     owners = dict(LoanAccount.objects.values_list("pk", "collector"))
     assert owners == {one_day.pk: a.pk, charged_off.pk: None, held.pk: a.pk}
     assert b.pk not in owners.values()
-
-
-def test_a_loan_boarded_without_its_property_has_no_property_state():
-    loan = delinquent_loan()
-    assert loan_property_state(loan) == "IL"
-    LoanAccount.objects.filter(pk=loan.pk).update(application=None)  # as a loan boarded from a transfer
-    loan.refresh_from_db()
-    assert loan_property_state(loan) == ""
-    with_blank_state = delinquent_loan()
-    property_ = with_blank_state.application.subject_property
-    property_.state = ""
-    property_.save(update_fields=["state"])
-    assert loan_property_state(with_blank_state) == ""
 
 
 def test_only_a_manager_reassigns(collector):

@@ -146,16 +146,23 @@ def test_no_fee_when_paid_within_grace(loan):
 def test_the_loans_rule_and_the_state_cap(loan, terms, state, expected):
     LoanAccount.objects.filter(pk=loan.pk).update(**terms)
     if state:
-        Property.objects.filter(application=loan.application_id).update(state=state)
+        LoanAccount.objects.filter(pk=loan.pk).update(property_state=state)  # the property's state, as boarded
     _run(date(2027, 2, 17))
     assert LoanFee.objects.get().amount == expected
 
 
-def test_a_transferred_loan_has_no_property_state_and_gets_the_default(loan):
+def test_the_cap_is_the_state_the_loan_was_boarded_with_not_a_later_edit_of_the_application(loan):
     Property.objects.filter(application=loan.application_id).update(state="NY")
-    LoanAccount.objects.filter(pk=loan.pk).update(application=None)
     _run(date(2027, 2, 17))
-    assert LoanFee.objects.get().amount == FEE  # no cap: 94.81, not NY's 37.92
+    assert LoanFee.objects.get().amount == FEE  # IL as boarded, no cap: 94.81, not NY's 37.92
+
+
+def test_a_transferred_loan_gets_its_boarded_propertys_state_cap_and_without_a_property_the_default(loan):
+    LoanAccount.objects.filter(pk=loan.pk).update(application=None, property_state="NY")  # a transfer file's row
+    other = boarded_loan()
+    LoanAccount.objects.filter(pk=other.pk).update(application=None, property_state="")  # file without property
+    _run(date(2027, 2, 17))
+    assert dict(LoanFee.objects.values_list("loan_id", "amount")) == {loan.pk: D("37.92"), other.pk: FEE}
 
 
 def test_a_loan_without_a_late_fee_is_never_pending(loan):
@@ -266,7 +273,7 @@ def test_one_bad_loan_is_an_error_row_and_the_others_are_charged(loan, monkeypat
             raise ValueError("bad terms")
         return real(base, **kwargs)
 
-    Property.objects.filter(application=other.application_id).update(state="ZZ")
+    LoanAccount.objects.filter(pk=other.pk).update(property_state="ZZ")
     monkeypatch.setattr(fees, "late_fee_amount", broken)
     ids, result = _run(date(2027, 2, 17))
     assert sorted(ids) == sorted([loan.pk, other.pk])
