@@ -164,6 +164,10 @@ class LoanAccountAdmin(RoleViewMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("loan_number", "status", "application", "borrower", "borrower_name")}),
         (
+            "Property",
+            {"fields": ("property_address_line1", ("property_city", "property_state", "property_postal_code"))},
+        ),
+        (
             "Terms as booked",
             {
                 "fields": (

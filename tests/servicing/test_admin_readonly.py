@@ -97,7 +97,12 @@ def test_the_read_only_loan_page_shows_each_value_in_its_labelled_cell(client, l
         '<div class="flex-container fieldBox field-annual_rate"><label class="inline">Annual rate:</label>'
         f'<div class="readonly">{loan.annual_rate}</div></div>'
     ) in html
-    assert '<h2 id="fieldset-0-1-heading" class="fieldset-heading">Terms as booked</h2>' in html
+    assert '<h2 id="fieldset-0-1-heading" class="fieldset-heading">Property</h2>' in html
+    assert (
+        '<div class="flex-container fieldBox field-property_state"><label class="inline">Property state:</label>'
+        f'<div class="readonly">{loan.property_state}</div></div>'
+    ) in html
+    assert '<h2 id="fieldset-0-2-heading" class="fieldset-heading">Terms as booked</h2>' in html
     escrow = loan.escrow_items.get(kind="property_tax")
     assert (
         f'<td class="original"><p>{escrow.description} (${escrow.annual_amount:,}/yr)'
