@@ -108,6 +108,8 @@ class QueueFilters:
     include_promised: bool = False
 
 
+MAX_ID = 2**63 - 1  # the largest id a BigAutoField holds
+
 QUEUE_ORDER = ("-days_past_due", "-amount_to_bring_current", "pk")
 # What a queue row shows of the loan and its collector, and its Reg X deadlines read (``delinquency_start``: days
 # past due, next due date): the loan has some 60 columns and the collector 20.
@@ -288,7 +290,10 @@ _PROMISES = CompiledQuery(
 
 def collections_page(loan_id: int) -> CollectionsPage | None:
     """A loan's collections page: the loan with its figures, its delinquency history (latest first), contacts and
-    promises. Four queries, sent together (one round trip on PostgreSQL)."""
+    promises. Four queries, sent together (one round trip on PostgreSQL). None for an id no loan can have: beyond
+    a bigint, SQLite's driver overflows on it (the ORM's lookups return nothing for one; these raw reads do not)."""
+    if loan_id > MAX_ID:
+        return None
     values = {"loan_id": loan_id}
     loans, history, contacts, promises = fetch_together(
         (_LOAN, values), (_HISTORY, values), (_CONTACTS, values), (_PROMISES, values)
