@@ -41,7 +41,7 @@ def queue_row(loan: LoanAccount, loan_link: str) -> SafeString:
         loan.days_past_due,
         loan.delinquency_bucket,
         format_money(loan.bring_current),  # type: ignore[attr-defined]  # annotated
-        loan.property_state or NONE,  # type: ignore[attr-defined]
+        loan.property_state or NONE,
         _collector(loan),
         _last_contact(loan),
         _promise(loan),

@@ -100,7 +100,7 @@ def export_row(loan: LoanAccount) -> list[str]:
         loan.delinquency_bucket,
         str(cents(loan.bring_current)),  # type: ignore[attr-defined]  # SQLite hands the sum back unquantized
         _cell(loan.product_code),
-        loan.property_state or "",  # type: ignore[attr-defined]
+        loan.property_state,
         _cell(collector),
         last,
         str(cents(promise)) if promise is not None else "",
