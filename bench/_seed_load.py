@@ -63,6 +63,32 @@ checkpointer still held); it may pay at 100,000 loans. There (session 19, ``make
 key 5 s; 608 s of wall time, the two connections ending 4 s apart; 33.7 GB of pages written through the shared
 buffers for 8.6 GB of heap and 8.9 GB of indexes (3.9 times the heap), and 3.0 GB of WAL: about 46 GB for a disk
 that writes 0.8 GB/s, a third of the 180 s target before any CPU.
+
+Session 21, 10,000 loans, load 4-12 (other work on both cores; CPU seconds of one statement vary +-20 % run to
+run), the fast load as it is: 35.5 s of server CPU (the cluster's 36.4 s), 0.5 s of client CPU, 59.9 s wall; inserts
+16.4 s (installments 6.5, journal lines 3.5, journal entries 2.3, allocation lines 1.9, payments 1.9), index builds
+16.7 s (installments 6.2, journal lines 5.2), ``VACUUM ANALYZE`` 1.7 s, the foreign key 0.5 s; 3,349 MB written
+through the shared buffers, 284 MB of WAL. At 100,000 loans on an idle host (session 20's ``make bench``) each task's
+CPU equals its wall time (the installments' load 69.2 s of CPU in 71.1 s): the load is CPU-bound on both cores, not
+waiting on the disk, so the 3.9 writes per heap page cost little beyond the kernel's copies. Measured per
+statement (3.6M installments into a table created in the transaction, its checks on, interleaved):
+
+- ``COPY (SELECT ...) TO STDOUT`` piped into ``COPY ... FROM STDIN (FREEZE)``: binary 10.1-12.8 s of server CPU
+  (the SELECT and its output 4.7-5.3, the COPY 6.2-7.7), text 12.7 (3.6-3.9 and 8.7-8.9), against 7.1-10.1 s for the
+  ``INSERT ... SELECT``. The frozen pages then save the ``VACUUM``'s pass (0.4 s against 0.6-1.1 s) and nothing in
+  the four index builds (5.9-6.2 s against 6.0-7.0 s): not kept.
+- The rows' generation alone (the ``SELECT`` run without its ``INSERT``) is 1.5-2.3 s of the 6-9.7 s; the rest is
+  the insert: forming each tuple, the page, and the tables' ``CHECK`` constraints (16 numeric comparisons per
+  installment, each copying its short-header numerics). Without the checks: 6.1-7.2 s against 8.6-9.8 s, three
+  pairs (-22 %); the journal lines' two checks within the noise. The checks fire whatever
+  ``session_replication_role`` says; skipping them would mean adding them back ``NOT VALID`` and marking them valid
+  in ``pg_constraint`` by hand (about 15 s of CPU at 100,000 loans): not done, a writable catalog is the lead's call.
+- The installments' per-loan rows come from a bitmap scan and a sort of 360 rows (the other statements' from an
+  index scan in ``number`` order); forcing the index scan: 5.4-6.8 s against 5.8-7.8 s, noise. ``Memoize`` on the
+  lines' ``VALUES`` helps (off: 3.4-5.6 s against 2.6-3.3 s). Arrays of the template rows unnested per loan: 8.4 s,
+  and with the paid columns precomputed 9.7 s, against 9.0 s.
+- An index build (``perf``, (loan, due date) of 3.6M installments, 1.6 s): no function over 5 %; the heap scan 18 %,
+  forming the index tuples 21 %, handing them to the sort 28 %, page faults of the sort memory 8.5 %.
 """
 
 from __future__ import annotations
