@@ -97,7 +97,7 @@ def journal_entry_write(*, actor: User | None, posting: Posting) -> JournalEntry
 
 
 def journal_entry_ctes(*, actor: User | None, posting: Posting, pk: int) -> tuple[str, list[Any]]:
-    """``journal_entry_send``'s statement as two common table expressions (``entry`` and ``journal_lines``) and
+    """``journal_entry_write``'s statement as two common table expressions (``entry`` and ``journal_lines``) and
     their parameters, for a caller that writes the rows referring to the entry in the same statement (PostgreSQL;
     ``pk`` taken beforehand); ``posting.entry`` carries the entry, unsaved until the caller has read the
     statement's answer. Strict: a line whose account is unknown or inactive fails the statement itself (an

@@ -369,8 +369,8 @@ def _write_in_turn(
 
 
 def _entry_checked(write: Callable[[], _T]) -> _T:
-    """The entry ``write`` writes (or reads the answer of, ``journal_entry_send``), or what it checks; a ledger
-    refusal is a ``PaymentError``."""
+    """The entry ``write`` writes (``journal_entry_write``), or what it checks (``journal_accounts_check``); a
+    ledger refusal is a ``PaymentError``."""
     try:
         return write()
     except LedgerError as exc:

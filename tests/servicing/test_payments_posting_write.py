@@ -106,3 +106,12 @@ def test_the_entry_written_with_the_transactions_statement_is_a_saved_row():
     assert not txn._state.adding
     assert JournalEntry.objects.get(pk=entry.pk).loan_id == loan.pk
     assert JournalLine.objects.filter(entry_id=entry.pk).count() == 4
+
+
+def test_a_prepayments_entry_written_in_turn_is_a_saved_row():
+    loan = boarded_loan()
+    first = Installment.objects.get(loan=loan, number=1)
+    txn = _pay(loan, first.payment + D("1000.00"), "pre")  # a prepayment: written in turn (the rest re-priced)
+    assert not txn.journal_entry._state.adding
+    assert JournalEntry.objects.get(pk=txn.journal_entry.pk).loan_id == loan.pk
+    assert txn.allocation_lines.filter(bucket="prepayment").exists()
