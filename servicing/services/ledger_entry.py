@@ -10,7 +10,7 @@ process, and the insert itself finds each account by code among the active ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -73,27 +73,7 @@ def journal_entry_write(*, actor: User | None, posting: Posting) -> JournalEntry
     """Write a prepared entry and its lines, on PostgreSQL in one statement, and nothing else (the caller saves
     the loan's balances and the audit row, ``journal_audit_event``). ``LedgerError`` when an account is unknown or
     inactive: raised out of the caller's transaction, which rolls back what was written."""
-    return journal_entry_send(actor=actor, posting=posting)()
-
-
-def journal_entry_send(
-    *, actor: User | None, posting: Posting, pk: int | None = None, strict: bool = False
-) -> Callable[[], JournalEntry]:
-    """``journal_entry_write`` with the statement only sent: the function returned reads its answer, checks it and
-    returns the entry. ``pk``: the entry's id, taken beforehand (``nextval``), so the caller can send the rows that
-    refer to the entry before the answer (``lending.core.compiled.together``); ``posting.entry`` carries it at
-    once. ``strict``: a line whose account is unknown or inactive fails the statement itself (an
-    ``IntegrityError``, its transaction or savepoint rolled back; ``journal_accounts_check`` names the account),
-    for a caller that sends its COMMIT before reading the answer."""
-    entry = JournalEntry(
-        pk=pk,
-        loan=posting.loan,
-        effective_date=posting.effective_date,
-        kind=posting.kind,
-        memo=posting.memo,
-        created_by=actor if actor is not None and actor.pk else None,
-    )
-    posting.entry = entry
+    entry = _entry_of(actor, posting, None)
     codes = [line.account for line in posting.lines]
     if connection.vendor != "postgresql":
         accounts = _accounts(set(codes))
@@ -106,52 +86,77 @@ def journal_entry_send(
                 for line in posting.lines
             ]
         )
-        return lambda: entry
-    params: list[Any] = [
-        pk,
+        return entry
+    ids = [row[0] for row in send_sql(_ENTRY_WITH_LINES, _entry_params(posting, entry)).rows()]
+    if len(ids) != len(codes):
+        _accounts(set(codes))  # raises, naming the unknown or inactive account
+        raise LedgerError("A journal line found no active account.")
+    entry.pk = ids[0]
+    entry._state.adding = False
+    return entry
+
+
+def journal_entry_ctes(*, actor: User | None, posting: Posting, pk: int) -> tuple[str, list[Any]]:
+    """``journal_entry_write``'s statement as two common table expressions (``entry`` and ``journal_lines``) and
+    their parameters, for a caller that writes the rows referring to the entry in the same statement (PostgreSQL;
+    ``pk`` taken beforehand); ``posting.entry`` carries the entry, unsaved until the caller has read the
+    statement's answer. Strict: a line whose account is unknown or inactive fails the statement itself (an
+    ``IntegrityError``, its transaction or savepoint rolled back; ``journal_accounts_check`` names the account),
+    so a caller may send its COMMIT before reading the answer."""
+    entry = _entry_of(actor, posting, pk)
+    return _ENTRY_CTES_STRICT, _entry_params(posting, entry)
+
+
+def _entry_of(actor: User | None, posting: Posting, pk: int | None) -> JournalEntry:
+    """The posting's entry, unsaved, on ``posting.entry``."""
+    posting.entry = JournalEntry(
+        pk=pk,
+        loan=posting.loan,
+        effective_date=posting.effective_date,
+        kind=posting.kind,
+        memo=posting.memo,
+        created_by=actor if actor is not None and actor.pk else None,
+    )
+    return posting.entry
+
+
+def _entry_params(posting: Posting, entry: JournalEntry) -> list[Any]:
+    """The parameters of ``_ENTRY_CTE`` and ``_LINES_INSERT``, in that order."""
+    lines = posting.lines
+    return [
+        entry.pk,
         entry.loan_id,
         entry.effective_date,
         entry.posted_at,
         entry.kind,
         entry.memo,
         entry.created_by_id,
+        entry.loan_id,
+        # Arrays as their text (lending.core.bulk.array_text): the driver adapts lists element by element.
+        array_text([line.account for line in lines]),
+        array_text([line.debit for line in lines]),
+        array_text([line.credit for line in lines]),
     ]
-    # Arrays as their text (lending.core.bulk.array_text): the driver adapts lists element by element.
-    params += [entry.loan_id, array_text(codes), array_text([line.debit for line in posting.lines])]
-    params.append(array_text([line.credit for line in posting.lines]))
-    sent = send_sql(_ENTRY_WITH_LINES_STRICT if strict else _ENTRY_WITH_LINES, params)
-
-    def written() -> JournalEntry:
-        ids = [row[0] for row in sent.rows()]
-        if len(ids) != len(codes):
-            _accounts(set(codes))  # raises, naming the unknown or inactive account
-            raise LedgerError("A journal line found no active account.")
-        entry.pk = ids[0]
-        entry._state.adding = False
-        return entry
-
-    return written
 
 
 # The entry (its id given, or the next), and its lines joined to their active accounts by code, in line order. A
 # line whose account is not found is left out: the caller compares the count and refuses the posting.
-_ENTRY_WITH_LINES = """WITH entry AS (
+_ENTRY_CTE = """entry AS (
     INSERT INTO servicing_journalentry (id, loan_id, effective_date, posted_at, kind, memo, created_by_id)
     VALUES (COALESCE(%s, nextval(pg_get_serial_sequence('servicing_journalentry', 'id'))), %s, %s, %s, %s, %s, %s)
     RETURNING id
-)
-INSERT INTO servicing_journalline (entry_id, account_id, loan_id, debit, credit)
+)"""
+_LINES_INSERT = """INSERT INTO servicing_journalline (entry_id, account_id, loan_id, debit, credit)
 SELECT entry.id, account.id, %s, line.debit, line.credit
 FROM entry
 CROSS JOIN UNNEST(%s::varchar[], %s::numeric[], %s::numeric[]) WITH ORDINALITY AS line (code, debit, credit, n)
 JOIN servicing_ledgeraccount AS account ON account.code = line.code AND account.is_active
 ORDER BY line.n
-RETURNING entry_id
-"""
+RETURNING entry_id"""
+_ENTRY_WITH_LINES = f"WITH {_ENTRY_CTE}\n{_LINES_INSERT}\n"
 # The same, with a line whose account is not found given no account: the NOT NULL column refuses it.
-_ENTRY_WITH_LINES_STRICT = _ENTRY_WITH_LINES.replace(
-    "\nJOIN servicing_ledgeraccount", "\nLEFT JOIN servicing_ledgeraccount", 1
-)
+_LINES_INSERT_STRICT = _LINES_INSERT.replace("\nJOIN servicing_ledgeraccount", "\nLEFT JOIN servicing_ledgeraccount", 1)
+_ENTRY_CTES_STRICT = f"{_ENTRY_CTE}, journal_lines AS (\n{_LINES_INSERT_STRICT}\n)"
 
 
 def journal_accounts_check(posting: Posting) -> None:

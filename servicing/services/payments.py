@@ -53,7 +53,7 @@ from servicing.services.ledger_entry import (
     journal_accounts_check,
     journal_audit_event,
     journal_audit_row,
-    journal_entry_send,
+    journal_entry_ctes,
     journal_entry_write,
     posting_prepare_one,
 )
@@ -316,15 +316,15 @@ def _write_together(
     commit: bool,
 ) -> LoanTransaction:
     """Write a posting whose rows' ids were taken with the lock: the entry with its lines, the transaction with its
-    allocation lines and the installments, the loan with both audit rows, sent together (the server writes one
-    while the next is prepared) and their answers read after; ``commit``: the transaction's COMMIT sent after
-    them (``commit_send``), so nothing is checked in Python between the writes and the COMMIT (a line whose
-    account is not active fails the entry's statement, ``strict``)."""
+    allocation lines and the installments in one statement, then the loan with both audit rows, sent together (the
+    server writes one while the next is prepared) and their answers read after; ``commit``: the transaction's
+    COMMIT sent after them (``commit_send``), so nothing is checked in Python between the writes and the COMMIT (a
+    line whose account is not active fails the entry's statement, ``journal_entry_ctes``)."""
     try:
         with together():
-            entry_written = journal_entry_send(actor=actor, posting=posting, pk=ids.entry, strict=True)
+            entry = journal_entry_ctes(actor=actor, posting=posting, pk=ids.entry)
             txn = _transaction(locked, request, posting, actor, pk=ids.transaction)
-            rows_written = payment_rows_send(txn=txn, allocation=allocation, installments=installments)
+            rows_written = payment_rows_send(txn=txn, allocation=allocation, installments=installments, entry=entry)
             # The audit rows as their columns: no instance is read back (audit_row).
             posted = _posted_row(txn, allocation, txn.journal_entry, actor)
             saved = loan_save_send(locked, posting, audit=[journal_audit_row(actor=actor, posting=posting), posted])
@@ -332,7 +332,6 @@ def _write_together(
                 commit_send()
     except IntegrityError as exc:
         raise _WritesRefused(posting, exc) from exc
-    _entry_checked(entry_written)
     rows_written()
     saved()
     return txn
@@ -370,8 +369,8 @@ def _write_in_turn(
 
 
 def _entry_checked(write: Callable[[], _T]) -> _T:
-    """The entry ``write`` writes (or reads the answer of, ``journal_entry_send``), or what it checks; a ledger
-    refusal is a ``PaymentError``."""
+    """The entry ``write`` writes (``journal_entry_write``), or what it checks (``journal_accounts_check``); a
+    ledger refusal is a ``PaymentError``."""
     try:
         return write()
     except LedgerError as exc:

@@ -1,4 +1,4 @@
-"""Writing a payment's posting in three statements, for a loan the caller has locked.
+"""Writing a payment's posting in two or three statements, for a loan the caller has locked.
 
 ``payment_post`` used to write a posting in about fifteen statements (the entry, its lines, the balances, the
 transaction, its allocation lines, the installments, the dates, a re-read of the dates, two audit rows, and the
@@ -8,12 +8,16 @@ amounts in one statement (``payment_rows_write``), then the loan's running balan
 one UPDATE that returns the dates and writes the posting's audit rows (``loan_save_posted``). Elsewhere than
 PostgreSQL (SQLite in development) the ORM writes the same rows one table at a time.
 
-Together: the lock takes the ids the entry and the transaction will have (``nextval``, ``PostingIds``), so none of
-the three statements waits for another's answer; ``payment_post`` sends them in one round trip (psycopg's pipeline
-mode, ``lending.core.compiled.together``; each ``*_send`` returns the function that reads its answer), and the
-server writes one while Python prepares the next; a posting that is its own transaction sends its COMMIT in the same
-round trip (``lending.core.compiled.commit_send``). A replay, or a prepayment (the installments to come are re-priced
-from the rows written), writes them one after the other (``*_write``, ``loan_save_posted``).
+Together: the lock takes the ids the entry and the transaction will have (``nextval``, ``PostingIds``), so no
+statement waits for another's answer; ``payment_post`` writes the entry with its lines in the transaction's
+statement (``journal_entry_ctes``: two statements, each with its protocol and executor overhead on both sides, become
+one) and sends it with the loan's in one round trip (psycopg's pipeline mode, ``lending.core.compiled.together``;
+each ``*_send`` returns the function that reads its answer), and the server writes one while Python prepares the
+next; a posting that is its own transaction sends its COMMIT in the same round trip
+(``lending.core.compiled.commit_send``). The loan's UPDATE stays a statement of its own: its dates are read from the
+installments the first one pays, which a statement's own subqueries would see as they were before it. A replay, or
+a prepayment (the installments to come are re-priced from the rows written), writes the three one after the other
+(``*_write``, ``loan_save_posted``).
 
 Plans: PostgreSQL's plan cache judges three of a posting's prepared statements (the key with the later payments,
 the dues, the transaction's insert) dearer as generic plans than as plans for the values at hand, so it plans them
@@ -139,9 +143,11 @@ def payment_rows_send(
     txn: LoanTransaction,
     allocation: alloc.Allocation,
     installments: dict[int, Installment],
+    entry: tuple[str, list[Any]] | None = None,
 ) -> Callable[[], None]:
     """``payment_rows_write`` with the statement only sent: the function returned reads its answer. ``txn`` may
-    carry its id already (``PostingIds``), and its entry may be only sent (``together``)."""
+    carry its id already (``PostingIds``); its entry is written before, or by the same statement: ``entry``, the
+    entry's common table expressions and their parameters (``journal_entry_ctes``; PostgreSQL)."""
     changed = installments_add(allocation, installments, txn.effective_date)
     if connection.vendor != "postgresql":
         txn.save()
@@ -172,18 +178,24 @@ def payment_rows_send(
         array_text([i.pk for i in changed]),
         *(array_text([getattr(i, name) for i in changed]) for name in PAID_FIELDS),
     ]
-    sent = send_sql(_PAYMENT_ROWS, params)
+    if entry is None:
+        sent = send_sql(_PAYMENT_ROWS, params)
+    else:
+        ctes, entry_params = entry
+        sent = send_sql(f"WITH {ctes},\n{_PAYMENT_ROWS_CTES}\n{_PAYMENT_ROWS_ID}", [*entry_params, *params])
 
     def written() -> None:
         ((txn.pk,),) = sent.rows()
         txn._state.adding = False
+        if entry is not None:  # written by the same statement
+            txn.journal_entry._state.adding = False
 
     return written
 
 
 # The transaction (its id given, or the next), its allocation lines and the installments' paid amounts
 # (PAID_FIELDS, in that order).
-_PAYMENT_ROWS = """WITH txn AS (
+_PAYMENT_ROWS_CTES = """txn AS (
     INSERT INTO servicing_loantransaction (
         id, loan_id, kind, amount, effective_date, method, reference, idempotency_key, directive, status, note,
         posted_at, journal_entry_id, posted_by_id
@@ -204,9 +216,9 @@ _PAYMENT_ROWS = """WITH txn AS (
     FROM UNNEST(%s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::date[])
         AS v (id, paid_interest, paid_principal, paid_escrow, paid_late_fees, paid_fees, paid_on)
     WHERE i.id = v.id
-)
-SELECT id FROM txn
-"""
+)"""
+_PAYMENT_ROWS_ID = "SELECT id FROM txn\n"
+_PAYMENT_ROWS = f"WITH {_PAYMENT_ROWS_CTES}\n{_PAYMENT_ROWS_ID}"
 
 
 def loan_save_posted(

@@ -37,13 +37,13 @@ def _pay(loan, amount, key):
 
 
 @pytest.mark.postgres
-def test_a_payment_is_a_lock_two_reads_three_writes(django_assert_num_queries):
+def test_a_payment_is_a_lock_two_reads_two_writes(django_assert_num_queries):
     warm, loan = boarded_loan(), boarded_loan()
     _pay(warm, "100.00", "warm")  # the compiled queries and the chart's sides are read once per process
     first = Installment.objects.get(loan=loan, number=1)  # paid exactly: no prepayment to re-price the rest
-    # SAVEPOINT; lock; key and later payments; installments; entry with lines; transaction with allocation
+    # SAVEPOINT; lock; key and later payments; installments; entry with lines, transaction with allocation
     # lines and installments; loan balances with dates and both audit rows; RELEASE.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         _pay(loan, first.payment, "p1")
 
 
@@ -94,3 +94,24 @@ def test_an_inactive_account_refuses_the_payment_and_writes_nothing():
     assert AuditEvent.objects.count() == audits
     assert not LoanTransaction.objects.exists()
     assert LoanAccount.objects.get(pk=loan.pk).version == loan.version
+
+
+@pytest.mark.postgres
+def test_the_entry_written_with_the_transactions_statement_is_a_saved_row():
+    loan = boarded_loan()
+    txn = _pay(loan, Installment.objects.get(loan=loan, number=1).payment, "p1")
+    entry = txn.journal_entry
+    # Written in the transaction's statement (journal_entry_ctes): saved, with the id taken with the lock.
+    assert not entry._state.adding
+    assert not txn._state.adding
+    assert JournalEntry.objects.get(pk=entry.pk).loan_id == loan.pk
+    assert JournalLine.objects.filter(entry_id=entry.pk).count() == 4
+
+
+def test_a_prepayments_entry_written_in_turn_is_a_saved_row():
+    loan = boarded_loan()
+    first = Installment.objects.get(loan=loan, number=1)
+    txn = _pay(loan, first.payment + D("1000.00"), "pre")  # a prepayment: written in turn (the rest re-priced)
+    assert not txn.journal_entry._state.adding
+    assert JournalEntry.objects.get(pk=txn.journal_entry.pk).loan_id == loan.pk
+    assert txn.allocation_lines.filter(bucket="prepayment").exists()

@@ -61,8 +61,7 @@ def test_a_payments_reads_and_writes_after_the_lock_run_as_generic_plans_and_the
         ("SELECT", SERVERS),  # the lock, which sets the mode
         ("SELECT", GENERIC),  # the key and the later payments
         ("SELECT", GENERIC),  # the dues
-        ("WITH", GENERIC),  # the entry with its lines
-        ("WITH", GENERIC),  # the transaction, its allocation lines, the installments
+        ("WITH", GENERIC),  # the entry with its lines, the transaction, its allocation lines, the installments
         ("WITH", GENERIC),  # the audit rows and the loan, which sets the mode back
         ("RELEASE", SERVERS),
     ]
@@ -86,8 +85,8 @@ def test_a_payments_lock_and_its_reads_under_the_lock_go_to_the_server_together_
         ("SELECT", True),  # the lock
         ("SELECT", True),  # the key and the later payments
         ("SELECT", True),  # the dues
-        ("WITH", True),  # the entry with its lines (its id taken with the lock)
-        ("WITH", True),  # the transaction (its id taken with the lock), its allocation lines, the installments
+        ("WITH", True),  # the entry with its lines, the transaction (ids taken with the lock), its allocation
+        # lines, the installments
         ("WITH", True),  # the audit rows and the loan
         ("RELEASE", False),
     ]
@@ -153,7 +152,7 @@ def test_a_posting_committed_on_its_own_leaves_the_connection_in_the_servers_mod
     _pay(loan, "100.00", "first")  # the process's first posting also reads the chart's normal sides
     with _modes() as seen:
         _pay(loan, "500.00", "alone")  # its own transaction: BEGIN and COMMIT are the driver's
-    assert [mode for _, mode in seen] == [SERVERS, GENERIC, GENERIC, GENERIC, GENERIC, GENERIC]
+    assert [mode for _, mode in seen] == [SERVERS, GENERIC, GENERIC, GENERIC, GENERIC]
     assert _mode() == SERVERS  # the setting was the transaction's only
 
 
