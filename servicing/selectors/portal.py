@@ -213,14 +213,15 @@ def next_payment_breakdown(loan: LoanAccount, *, as_of: date) -> NextPayment | N
     if loan.status != LoanAccount.Status.ACTIVE or loan.next_due_date is None:
         return None
     past = _PAST_DUE.fetch(loan_id=loan.pk, as_of=as_of)[0]
+    owed, count = past.past_owed, past.past_count  # type: ignore[attr-defined]  # annotated
     current = next(iter(_UNPAID_FROM.fetch(loan_id=loan.pk, as_of=as_of)), None)
     return NextPayment(
         due_date=current.due_date if current else None,
         principal=current.principal - current.paid_principal if current else ZERO,
         interest=current.interest - current.paid_interest if current else ZERO,
         escrow=current.escrow - current.paid_escrow if current else ZERO,
-        past_due=cents(past.past_owed or ZERO),
-        past_due_count=past.past_count or 0,
+        past_due=cents(owed or ZERO),
+        past_due_count=count or 0,
         fees=loan.fees_due,
         unapplied=loan.suspense_balance,
     )
@@ -365,12 +366,12 @@ def payment_ceiling(*, loan: LoanAccount, on: date, principal_only: bool) -> Dec
     - Principal only: the principal not already scheduled in those installments (the allocation's prepayment cap).
     Both less what other pending payments already cover. Never below zero."""
     owed = _CEILING_FIGURES.fetch(loan_id=loan.pk, on=on)[0]
-    dues_principal, dues_interest, dues_escrow = (
-        cents(figure or ZERO) for figure in (owed.dues_principal, owed.dues_interest, owed.dues_escrow)
-    )
+    dues = (owed.dues_principal, owed.dues_interest, owed.dues_escrow)  # type: ignore[attr-defined]  # annotated
+    pending = owed.pending_total  # type: ignore[attr-defined]  # annotated
+    dues_principal, dues_interest, dues_escrow = (cents(figure or ZERO) for figure in dues)
     if principal_only:
         ceiling = loan.principal_balance - dues_principal
     else:
         interest = max(loan.interest_due, dues_interest)
         ceiling = loan.principal_balance + interest + dues_escrow + loan.fees_due - loan.suspense_balance
-    return max(cents(ceiling - (owed.pending_total or ZERO)), ZERO)
+    return max(cents(ceiling - (pending or ZERO)), ZERO)
