@@ -1,11 +1,11 @@
-# ruff: noqa: S608 -- the SQL is this module's constant text; every value is a bound parameter
 """The collections queue and dashboard on a 100,000-loan portfolio of which 8,000 are delinquent.
 
 Target (issue 12, Performance): the queue has a constant query count and a median under 50 ms per page; the same
 is measured for the dashboard. The portfolio is bench/_servicing_seed.py's (``LENDING_BENCH_LOANS`` loans,
-100,000 by default); 8 % of it (loans whose id % 25 is 0 or 1) is made delinquent here, set-based: its last 1 to 5
-installments un-paid, aged into the bucket that many missed payments make, assigned to ten collectors, with
-contacts, promises and delinquency history for the dashboard. All of that is rolled back at the end, so the
+100,000 by default); 8 % of it (loans whose id % 25 is 0 or 1) is made delinquent here, set-based
+(bench/_delinquent.py): its last 1 to 5 installments un-paid, aged into the bucket that many missed payments make,
+assigned to ten collectors, with contacts, promises and delinquency history for the dashboard. All of that is
+rolled back at the end, so the
 benchmarks after this one see the seeded portfolio as it was. Needs PostgreSQL (`make bench` starts one).
 """
 
@@ -32,8 +32,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench._delinquent import make_delinquent  # noqa: E402
 from bench._report import report  # noqa: E402
-from bench._servicing_seed import HISTORY_MONTHS, PREFIX, ensure_portfolio  # noqa: E402
+from bench._servicing_seed import ensure_portfolio  # noqa: E402
 from lending.core import roles  # noqa: E402
 from lending.core.services import user_create  # noqa: E402
 from servicing.models import LoanAccount  # noqa: E402
@@ -41,110 +42,10 @@ from servicing.services.roll_rates import roll_rates_keep  # noqa: E402
 
 TARGET_MS = 50
 REQUESTS = 40
-COLLECTORS = 10
-
-# The delinquent loans: id % 25 in (0, 1) is 8 % of the portfolio; m = 1 + (id / 25) % 5 payments missed.
-DELINQUENT = f"""
-    SELECT id, (1 + (id / 25) %% 5)::int AS missed FROM servicing_loanaccount
-    WHERE loan_number LIKE '{PREFIX}-%%' AND id %% 25 IN (0, 1)
-"""
-STATEMENTS = (
-    (
-        "un-pay the missed installments",
-        f"""UPDATE servicing_installment i SET paid_principal = 0, paid_interest = 0, paid_escrow = 0, paid_on = NULL
-        FROM ({DELINQUENT}) d WHERE i.loan_id = d.id AND i.number > %(months)s - d.missed
-        AND i.number <= %(months)s""",
-    ),
-    (
-        "age the loans",
-        f"""UPDATE servicing_loanaccount l SET
-            days_past_due = GREATEST(1, %(today)s::date - (date_trunc('month', %(today)s::date)
-                - make_interval(months => d.missed - 1))::date),
-            delinquency_bucket = (ARRAY['1-29', '30-59', '60-89', '90-119', '120+'])[d.missed],
-            delinquency_status = 'delinquent', delinquency_as_of = %(today)s,
-            amount_to_bring_current = l.fees_due + (
-                SELECT SUM(i.payment - i.paid_principal - i.paid_interest - i.paid_escrow)
-                FROM servicing_installment i WHERE i.loan_id = l.id AND i.paid_on IS NULL AND i.due_date <= %(today)s
-            ),
-            collector_id = (%(collectors)s::bigint[])[1 + l.id %% {COLLECTORS}]
-        FROM ({DELINQUENT}) d WHERE l.id = d.id""",
-    ),
-    (
-        "delinquency history",
-        f"""INSERT INTO servicing_delinquencyhistory
-            (loan_id, as_of, days_past_due, bucket_from, bucket_to, status_from, status_to)
-        SELECT d.id, (date_trunc('month', %(today)s::date) - make_interval(months => d.missed - j))::date + 1,
-            1 + 30 * (j - 1),
-            (ARRAY['current', '1-29', '30-59', '60-89', '90-119'])[j],
-            (ARRAY['1-29', '30-59', '60-89', '90-119', '120+'])[j],
-            CASE WHEN j = 1 THEN 'current' ELSE 'delinquent' END, 'delinquent'
-        FROM ({DELINQUENT}) d, generate_series(1, d.missed) AS j""",
-    ),
-    (
-        "contacts",
-        f"""INSERT INTO servicing_contactattempt
-            (loan_id, collector_id, channel, at, right_party_contact, outcome, note, created_at)
-        SELECT d.id, (%(collectors)s::bigint[])[1 + d.id %% {COLLECTORS}], 'call',
-            %(now)s - make_interval(days => ((d.id + c) %% 30)::int, hours => c), (d.id + c) %% 3 = 0,
-            CASE WHEN (d.id + c) %% 3 = 0 THEN 'callback' ELSE 'no_answer' END, '', %(now)s
-        FROM ({DELINQUENT}) d, generate_series(1, 2) AS c""",
-    ),
-    (
-        "promises (resolved)",
-        f"""INSERT INTO servicing_promisetopay
-            (loan_id, amount, promised_date, made_on, made_by_id, status, paid_amount, resolved_on, created_at)
-        SELECT d.id, 500.00, %(today)s::date - (d.id %% 40)::int, %(today)s::date - (d.id %% 40)::int - 7,
-            (%(collectors)s::bigint[])[1 + d.id %% {COLLECTORS}],
-            CASE WHEN d.id %% 2 = 0 THEN 'kept' ELSE 'broken' END,
-            CASE WHEN d.id %% 2 = 0 THEN 500.00 ELSE 0.00 END, %(today)s::date - (d.id %% 40)::int, %(now)s
-        FROM ({DELINQUENT}) d WHERE (d.id / 25) %% 4 = 0""",
-    ),
-    (
-        "promises (open)",
-        f"""INSERT INTO servicing_promisetopay
-            (loan_id, amount, promised_date, made_on, made_by_id, status, paid_amount, resolved_on, created_at)
-        SELECT d.id, 250.00, %(today)s::date + 7, %(today)s, (%(collectors)s::bigint[])[1 + d.id %% {COLLECTORS}],
-            'pending', NULL, NULL, %(now)s
-        FROM ({DELINQUENT}) d WHERE (d.id / 25) %% 8 = 1""",
-    ),
-)
 
 
 class Rollback(Exception):
     """Raised to undo the delinquency once measured."""
-
-
-def _collectors() -> list[int]:
-    return [
-        user_create(
-            actor=None,
-            email=f"bench-collector-{n}@lending.test",
-            password=None,
-            first_name="Collector",
-            last_name=str(n),
-            role_names=(roles.COLLECTOR,),
-        ).pk
-        for n in range(COLLECTORS)
-    ]
-
-
-def make_delinquent() -> None:
-    params: dict[str, Any] = {"months": HISTORY_MONTHS, "today": timezone.localdate(), "now": timezone.now()}
-    params["collectors"] = _collectors()
-    with connection.cursor() as cursor:
-        for name, sql in STATEMENTS:
-            begin = time.perf_counter()
-            cursor.execute(sql, params)
-            print(f"  {name}: {cursor.rowcount:,} rows in {time.perf_counter() - begin:.1f}s", flush=True)
-        # Every table the statements wrote, as the nightly run's autovacuum would have analysed them by morning.
-        for table in (
-            "servicing_installment",
-            "servicing_loanaccount",
-            "servicing_promisetopay",
-            "servicing_delinquencyhistory",
-            "servicing_contactattempt",
-        ):
-            cursor.execute(f"ANALYZE {table}")
 
 
 def _queries(client: Client, url: str) -> int:

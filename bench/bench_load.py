@@ -16,6 +16,11 @@ What runs, honestly:
   borrowers (portal home, their loan, schedule, history, the payment page, and a one-time payment POSTed now and
   then). Each user picks its next page at random (seeded) from its own list; POSTs take their CSRF token (and the
   payment form its idempotency key) from the page they are posted from, as a browser does.
+- The collections queue holds real delinquent loans: 8 % of the portfolio made delinquent before the server starts
+  (bench/_delinquent.py, set-based, as bench_collections does) and undone after the run, so the benches after this
+  one see the seeded portfolio (``LENDING_LOAD_DELINQUENT=0``: the seeded portfolio's empty queue, as before).
+- Repeatable: the borrowers' payments still pending from an earlier run are cancelled (their service, as the
+  borrower) before the clock, so every run starts with none pending.
 - An error is any status but the one expected (200 for a page, 302 for a login or a POST that succeeded), or a
   failed connection. Bounded: ``LENDING_LOAD_REQUESTS`` requests (3,000) or ``LENDING_LOAD_SECONDS`` (60 s).
 
@@ -54,6 +59,7 @@ USERS = int(os.environ.get("LENDING_LOAD_USERS", "20"))
 REQUESTS = int(os.environ.get("LENDING_LOAD_REQUESTS", "3000"))
 SECONDS = float(os.environ.get("LENDING_LOAD_SECONDS", "60"))
 WORKERS = int(os.environ.get("LENDING_LOAD_WORKERS", "3"))
+DELINQUENT = os.environ.get("LENDING_LOAD_DELINQUENT", "1") == "1"
 RATE_TARGET, P95_TARGET_MS = 150, 250
 PASSWORD = "load-test-" + "x" * 12
 STAFF_EMAIL = "load-staff@lending.test"
@@ -507,6 +513,7 @@ def prepare() -> Plan:
     )
     hashed = make_password(PASSWORD)  # one hash for all: the server checks it at each login
     Account.objects.filter(pk__in=[staff.pk, *(row[2] for row in owned)]).update(password=hashed, is_active=True)
+    pending_cancel([pk for _, pk, _ in owned])
     applications = list(
         Application.objects.order_by("pk").values_list("pk", flat=True)[:: max(1, Application.objects.count() // 200)][
             :200
@@ -523,8 +530,21 @@ def prepare() -> Plan:
     )
 
 
+def pending_cancel(loan_ids: list[int]) -> None:
+    """Cancels the payments the borrowers scheduled in an earlier run (as each borrower, through the service), so
+    every run's pages start with none pending."""
+    from servicing.models import PendingPayment
+    from servicing.services.ach import ach_payment_cancel
+
+    pending = PendingPayment.objects.filter(loan_id__in=loan_ids, status=PendingPayment.Status.PENDING)
+    for payment in pending.select_related("created_by").order_by("pk"):
+        ach_payment_cancel(pending=payment, actor=payment.created_by)
+
+
 def main() -> None:
     from django.conf import settings
+
+    from bench._delinquent import delinquent_commit, delinquent_undo
 
     name = settings.DATABASES["default"]["NAME"]
     if not is_postgres():
@@ -540,6 +560,9 @@ def main() -> None:
         return
     env = server_env()
     collect_static(env)
+    if DELINQUENT:
+        print("making 8 % of the portfolio delinquent (undone after the run):", flush=True)
+        delinquent_commit()
     port = free_port()
     server = start_server(port, env)
     try:
@@ -547,6 +570,7 @@ def main() -> None:
         run = asyncio.run(run_users(make_users(port, plan), server.pid, budget=REQUESTS, seconds=SECONDS))
     finally:
         stop_server(server)
+        delinquent_undo()
     summarise(run)
     print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
 

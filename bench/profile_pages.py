@@ -8,8 +8,10 @@ holds that text) and writes the profile to var/profile_pages.prof (``python -m p
 
 Settings as bench/bench_load.py's gunicorn runs them: DEBUG off, the hashed static names of a ``collectstatic``
 (run first), and with ``REDIS_URL`` set its Redis as the shared cache sessions are read from (as ``make load``),
-none as a broker. Read-only: its staff user and sessions are made in a transaction rolled back at the end (their
-cached copies are deleted after), so it runs against the shared bench cluster::
+none as a broker; 8 % of the portfolio delinquent, as the load test makes it (bench/_delinquent.py;
+``LENDING_LOAD_DELINQUENT=0``: none, the queue empty). Read-only: its staff user, sessions and the delinquency are
+made in a transaction rolled back at the end (the sessions' cached copies are deleted after), so it runs against
+the shared bench cluster::
 
     . /tmp/benchpg/env.sh && DEBUG=0 SECRET_KEY=x FIELD_ENCRYPTION_KEYS=<the seeding key> python -m bench.profile_pages
 """
@@ -141,6 +143,8 @@ def main() -> None:
     from django.db import transaction
     from django.test import Client
 
+    from bench._delinquent import make_delinquent
+    from bench.bench_load import DELINQUENT
     from lending.core import roles
     from lending.core.models import User
     from lending.core.services import user_create
@@ -156,6 +160,8 @@ def main() -> None:
     clients = {"staff": Client(), "borrower": Client(), "anonymous": Client()}
     try:
         with transaction.atomic():
+            if DELINQUENT:
+                make_delinquent()
             listed, borrower_id = pages()
             staff = user_create(
                 actor=None,

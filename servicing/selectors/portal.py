@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
@@ -119,6 +120,57 @@ _ACTIVE_AUTOPAY = CompiledQuery(
 )
 
 
+def _per_loan(rows: QuerySet[Any], **figures: Any) -> dict[str, Subquery]:
+    """Each aggregate of ``figures`` over ``rows`` (one loan's) as a subquery: the loan's row annotated with them is
+    a query ``CompiledQuery`` compiles once, where ``aggregate()`` compiled its SQL on every call (an aggregate
+    over no rows is NULL, as ``aggregate()`` gives it)."""
+    grouped = rows.order_by().values("loan")
+    return {name: Subquery(grouped.annotate(figure=figure).values("figure")) for name, figure in figures.items()}
+
+
+def _figures(loan_id: int, **subqueries: Subquery) -> QuerySet[LoanAccount]:
+    return LoanAccount.objects.filter(pk=loan_id).only("pk").annotate(**subqueries)
+
+
+def _dues(loan_id: int, on: date) -> QuerySet[Installment]:
+    """The installments a payment on ``on`` pays: those due by then and still unpaid, and the next one."""
+    unpaid = Installment.objects.filter(loan_id=loan_id, paid_on__isnull=True)
+    upcoming = unpaid.filter(due_date__gt=on).order_by("due_date", "number").values("pk")[:1]
+    return unpaid.filter(Q(due_date__lte=on) | Q(pk__in=Subquery(upcoming)))
+
+
+# What the portal's next payment and payment ceiling sum, each read in one query compiled once per process.
+_PAST_DUE = CompiledQuery(
+    lambda loan_id, as_of: _figures(
+        loan_id,
+        **_per_loan(
+            Installment.objects.filter(loan_id=loan_id, paid_on__isnull=True, due_date__lt=as_of),
+            past_count=Count("id"),
+            past_owed=_sum(OUTSTANDING),
+        ),
+    ),
+    loan_id=int,
+    as_of=date,
+)
+_CEILING_FIGURES = CompiledQuery(
+    lambda loan_id, on: _figures(
+        loan_id,
+        **_per_loan(
+            _dues(loan_id, on),
+            dues_principal=_sum(F("principal") - F("paid_principal")),
+            dues_interest=_sum(F("interest") - F("paid_interest")),
+            dues_escrow=_sum(F("escrow") - F("paid_escrow")),
+        ),
+        **_per_loan(
+            PendingPayment.objects.filter(loan_id=loan_id, status=PendingPayment.Status.PENDING),
+            pending_total=_sum("amount"),
+        ),
+    ),
+    loan_id=int,
+    on=date,
+)
+
+
 def loan_for_borrower(*, user: RequestUser, pk: int) -> LoanAccount:
     """The borrower's own loan, else 404 (never reveal that someone else's exists)."""
     if not roles.is_borrower(user):
@@ -160,16 +212,16 @@ def next_payment_breakdown(loan: LoanAccount, *, as_of: date) -> NextPayment | N
     """The next payment as of ``as_of`` (None for a loan that is not active or fully paid): two queries."""
     if loan.status != LoanAccount.Status.ACTIVE or loan.next_due_date is None:
         return None
-    unpaid = Installment.objects.filter(loan=loan, paid_on__isnull=True)
-    past = unpaid.filter(due_date__lt=as_of).aggregate(count=Count("id"), owed=_sum(OUTSTANDING))
+    past = _PAST_DUE.fetch(loan_id=loan.pk, as_of=as_of)[0]
+    owed, count = past.past_owed, past.past_count  # type: ignore[attr-defined]  # annotated
     current = next(iter(_UNPAID_FROM.fetch(loan_id=loan.pk, as_of=as_of)), None)
     return NextPayment(
         due_date=current.due_date if current else None,
         principal=current.principal - current.paid_principal if current else ZERO,
         interest=current.interest - current.paid_interest if current else ZERO,
         escrow=current.escrow - current.paid_escrow if current else ZERO,
-        past_due=cents(past["owed"] or ZERO),
-        past_due_count=past["count"],
+        past_due=cents(owed or ZERO),
+        past_due_count=count or 0,
         fees=loan.fees_due,
         unapplied=loan.suspense_balance,
     )
@@ -306,28 +358,20 @@ def installment_amount(loan: LoanAccount) -> Decimal:
 
 def payment_ceiling(*, loan: LoanAccount, on: date, principal_only: bool) -> Decimal:
     """The most a borrower may schedule for ``on``: what the loan can absorb without money left over (which
-    payment posting would hold in suspense as an overpayment to refund). Two queries.
+    payment posting would hold in suspense as an overpayment to refund). One query.
 
     - Standard: the unpaid principal, plus interest (the accrued receivable, or the interest still owed on the
       installments a payment on ``on`` pays, whichever is larger, so accruals are not counted twice), escrow
       still owed on those installments, and fees; less unapplied funds already held.
     - Principal only: the principal not already scheduled in those installments (the allocation's prepayment cap).
     Both less what other pending payments already cover. Never below zero."""
-    unpaid = Installment.objects.filter(loan=loan, paid_on__isnull=True)
-    upcoming = unpaid.filter(due_date__gt=on).order_by("due_date", "number").values("pk")[:1]
-    dues = unpaid.filter(Q(due_date__lte=on) | Q(pk__in=Subquery(upcoming)))
-    owed = dues.aggregate(
-        principal=_sum(F("principal") - F("paid_principal")),
-        interest=_sum(F("interest") - F("paid_interest")),
-        escrow=_sum(F("escrow") - F("paid_escrow")),
-    )
-    dues_principal, dues_interest, dues_escrow = (cents(owed[k] or ZERO) for k in ("principal", "interest", "escrow"))
+    owed = _CEILING_FIGURES.fetch(loan_id=loan.pk, on=on)[0]
+    dues = (owed.dues_principal, owed.dues_interest, owed.dues_escrow)  # type: ignore[attr-defined]  # annotated
+    pending = owed.pending_total  # type: ignore[attr-defined]  # annotated
+    dues_principal, dues_interest, dues_escrow = (cents(figure or ZERO) for figure in dues)
     if principal_only:
         ceiling = loan.principal_balance - dues_principal
     else:
         interest = max(loan.interest_due, dues_interest)
         ceiling = loan.principal_balance + interest + dues_escrow + loan.fees_due - loan.suspense_balance
-    already = PendingPayment.objects.filter(loan=loan, status=PendingPayment.Status.PENDING).aggregate(
-        total=_sum("amount")
-    )["total"]
-    return max(cents(ceiling - (already or ZERO)), ZERO)
+    return max(cents(ceiling - (pending or ZERO)), ZERO)

@@ -187,3 +187,39 @@ def _same_page_keys(client, url, monkeypatch) -> str:
     assert [r.status_code for r in (first, again, fresh)] == [200, 200, 200]
     assert pages[0] == pages[1] == pages[2]
     return pages[0]
+
+
+@pytest.mark.django_db
+def test_widget_once_gives_the_widgets_html_first_and_again_and_keeps_only_an_unbound_form():
+    from servicing.forms.collections import QueueFilterForm
+
+    collectors = [UserFactory(first_name="Cora", last_name="Collector")]
+    products = [("fixed-30", "30-year fixed")]
+
+    def make(data=None):
+        return QueueFilterForm(data, products=products, collectors=collectors)
+
+    expected = [str(make()[name]) for name in make().fields]
+    assert [crispy_once.widget_once(make()[name]) for name in make().fields] == expected  # rendered and kept
+    assert len(crispy_once._kept) == len(expected)
+    assert [crispy_once.widget_once(make()[name]) for name in make().fields] == expected  # from what was kept
+    other = QueueFilterForm(products=[*products, ("arm-5", "5/1 ARM")], collectors=collectors)
+    assert crispy_once.widget_once(other["product"]) == str(other["product"])  # other choices: its own HTML
+    assert "5/1 ARM" in crispy_once.widget_once(other["product"])
+    bound = make({"bucket": "30-59", "state": "zz"})
+    bound.is_valid()
+    kept = len(crispy_once._kept)
+    assert crispy_once.widget_once(bound["state"]) == str(bound["state"])
+    assert 'value="zz"' in crispy_once.widget_once(bound["state"])
+    assert len(crispy_once._kept) == kept  # a filled-in form is never kept
+
+
+@pytest.mark.django_db
+def test_the_collections_queue_is_the_same_page_with_its_filters_kept(client, monkeypatch):
+    loan = delinquent_loan()
+    client.force_login(user_with_role(roles.COLLECTOR))
+    html = _same_page(client, reverse("collections:queue"), monkeypatch)
+    assert loan.loan_number in html
+    assert 'name="bucket"' in html
+    assert 'name="include_promised"' in html
+    assert len(crispy_once._kept) == 6  # the filter form's widgets

@@ -283,7 +283,9 @@ def _queries(client, url, django_assert_max_num_queries, budget):
     return len(captured.captured_queries)
 
 
-@pytest.mark.parametrize(("name", "budget"), [("loan-detail", 14), ("loan-history", 10), ("loan-schedule", 9)])
+@pytest.mark.parametrize(
+    ("name", "budget"), [("loan-detail", 14), ("loan-history", 10), ("loan-schedule", 9), ("loan-pay", 9)]
+)
 def test_page_queries_do_not_grow_with_history(client, monkeypatch, django_assert_max_num_queries, name, budget):
     one = borrower_loan()
     many = borrower_loan()
