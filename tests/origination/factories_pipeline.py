@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from lending.core import roles
 from origination.models import Application, Funding, TransitionLog
+from origination.services.workflow import stay_record
 from tests.core.factories import user_with_role
 from tests.origination.factories import ApplicationFactory, LoanProductFactory
 
@@ -31,7 +32,7 @@ def _application(officer, status, amount, created, applied, stays, funded_on=Non
     Application.objects.filter(pk=application.pk).update(status=status)
     state, entered = "draft", created
     for to_state, when in stays:
-        TransitionLog.objects.create(
+        step = TransitionLog.objects.create(
             application=application,
             transition=to_state,
             from_status=state,
@@ -39,6 +40,7 @@ def _application(officer, status, amount, created, applied, stays, funded_on=Non
             created_at=when,
             entered_at=entered,
         )
+        stay_record(step)  # as the workflow does
         state, entered = to_state, when
     if funded_on:
         Funding.objects.create(
