@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from lending.core import roles
-from origination.models import ApplicationStay, Status, TransitionLog
+from origination.models import ApplicationStay, Status
 from origination.selectors.pipeline_report import (
     MEDIAN_SQL,
     MICROSECONDS,
@@ -25,28 +25,10 @@ from origination.selectors.pipeline_report import (
 from origination.services.workflow import TransitionBlocked, application_transition
 from tests.core.factories import user_with_role
 from tests.origination.factories import complete_application
-from tests.origination.factories_pipeline import _application
+from tests.origination.factories_pipeline import _application, stays, stays_from_steps
 
 pytestmark = pytest.mark.django_db
 MIGRATION = "origination.migrations.0020_application_stay_s21report"
-
-
-def stays_from_steps() -> list[tuple[int, int, str, int]]:
-    """What each step with a known start says of the stay it ended: (step, application, state, microseconds)."""
-    steps = TransitionLog.objects.filter(entered_at__isnull=False).order_by("pk")
-    return [
-        (
-            step.pk,
-            step.application_id,
-            step.from_status,
-            (step.created_at - step.entered_at) // timedelta(microseconds=1),
-        )
-        for step in steps
-    ]
-
-
-def stays() -> list[tuple[int, int, str, int]]:
-    return list(ApplicationStay.objects.order_by("pk").values_list("pk", "application_id", "state", "length_us"))
 
 
 def test_each_workflow_step_writes_the_stay_it_ended_and_a_refused_one_none():
