@@ -4,8 +4,9 @@ Target (issue 14, Performance): each report page under 300 ms median with a cons
 bench/_servicing_seed.py's portfolio; here, set-based and rolled back at the end: twelve months of its month-end
 tape (90 % current, the rest spread over the buckets) and the tape's counts, 50,000 applications over the last
 330 days with their transition logs (funded ones with eight steps and a funding, denied and withdrawn ones with
-their step out; each step records when its stay began, as the workflow does, so the time in each state has its
-256,250 stays to measure), and 80,000 leads, half of them converted, a quarter referred by one of 30 partners.
+their step out; each step records when its stay began and the stay it ended, as the workflow does, so the time
+in each state has its 256,250 stays to measure), and 80,000 leads, half of them converted, a quarter referred by
+one of 30 partners.
 Needs PostgreSQL (`make bench` starts one).
 """
 
@@ -84,6 +85,13 @@ JOIN (VALUES (1, 'draft', 'submitted'), (2, 'submitted', 'processing'), (3, 'pro
     OR (a.status IN ('denied', 'withdrawn') AND (s.k <= 3 OR s.to_s = a.status))
 WHERE a.number LIKE 'BENCH-R-%%'
 """
+# The stay each step ended, as the workflow writes it with the step (origination.services.workflow.stay_record).
+STAYS = """
+INSERT INTO origination_applicationstay (step_id, application_id, state, length_us)
+SELECT t.id, t.application_id, t.from_status, (EXTRACT(EPOCH FROM t.created_at - t.entered_at) * 1000000)::bigint
+FROM origination_transitionlog t JOIN origination_application a ON a.id = t.application_id
+WHERE a.number LIKE 'BENCH-R-%%'
+"""
 FUNDINGS = """
 INSERT INTO origination_funding (application_id, loan_amount, disbursed_amount, funded_on, wire_reference,
     created_at, funded_by_id, method)
@@ -129,6 +137,7 @@ def seed(today, officers: list[int], closer: int, product: int) -> None:
             {"start": start, "product": product, "officers": officers, "n": APPLICATIONS},
         ),
         ("transition logs", TRANSITIONS, {}),
+        ("their stays", STAYS, {}),
         ("fundings", FUNDINGS, {"closer": closer}),
     ]
     lead_params = {"n": LEADS, "converted": APPLICATIONS * 4 // 5, "start": start, "officers": officers}

@@ -2,6 +2,7 @@
 
 from origination.models.applications import (
     Application,
+    ApplicationStay,
     Asset,
     Borrower,
     Employment,
@@ -29,6 +30,7 @@ from origination.models.underwriting import (
 __all__ = [
     "AdverseActionNotice",
     "Application",
+    "ApplicationStay",
     "Asset",
     "AssignmentRotation",
     "AveragePrimeOfferRate",

@@ -193,26 +193,20 @@ class Duration:
         return STATE_LABELS.get(self.key, self.key)
 
 
-# A span's unit: PostgreSQL's in whole microseconds (bigint: sorted and averaged much faster than EXTRACT's numeric,
-# and as exact, timestamps being whole microseconds); SQLite's in seconds (julianday's float).
+# A turn time's unit: PostgreSQL's in whole microseconds (bigint: sorted and averaged much faster than a numeric,
+# and as exact); SQLite's in seconds (julianday's float). A stay's length is in microseconds on either.
 PER_SECOND = {"postgresql": Decimal(1_000_000), "sqlite": Decimal(1)}
 
 
-def _days(span: float | Decimal | None) -> Decimal:
-    """A span (as the database's median or average hands it back, in its unit) in days, to a tenth."""
-    return (Decimal(str(span or 0)) / (DAY * PER_SECOND[connection.vendor])).quantize(TENTH)
-
-
-def _span_between(later: str, earlier: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"ROUND(DATE_PART('epoch', {later} - {earlier}) * 1000000)::bigint"
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+def _days(span: float | Decimal | None, per_second: Decimal) -> Decimal:
+    """A span (as the database's median or average hands it back, ``per_second`` to a second) in days, to a tenth."""
+    return (Decimal(str(span or 0)) / (DAY * per_second)).quantize(TENTH)
 
 
 def _span_between_dates(later: str, earlier: str) -> str:
     if connection.vendor == "postgresql":
         return f"(({later} - {earlier})::bigint * 86400000000)"  # date - date: whole days
-    return _span_between(later, earlier)
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
 # The median: PostgreSQL's percentile_cont; SQLite has none, so there the middle row (or the mean of the two middle
@@ -235,23 +229,23 @@ FROM ranked GROUP BY key
 }
 
 
-def _durations(spans: str, cohort: QuerySet[Application], *fields: str) -> list[Duration]:
+def _durations(spans: str, per_second: Decimal, cohort: QuerySet[Application], *fields: str) -> list[Duration]:
     cohort_sql, params = _cohort_sql(cohort, *fields)
     with connection.cursor() as cursor:
         cursor.execute(MEDIAN_SQL[connection.vendor].format(cohort=cohort_sql, spans=spans), params)
         rows = cursor.fetchall()
-    return [Duration(key, n, _days(median), _days(mean)) for key, n, median, mean in rows]
+    return [Duration(key, n, _days(median, per_second), _days(mean, per_second)) for key, n, median, mean in rows]
 
 
-# Each stay in a state ends with a transition out of it, which records when the stay began (``entered_at``). The
-# stays are sorted by state to group them: in byte order (PostgreSQL's "C") the query costs a quarter less than
-# in a language's collation (measured against ICU en-US; the postgres image creates its database in en_US.utf8),
-# and groups the same (the rows are put in workflow order here after).
+# Each stay in a state ends with a transition out of it, which writes the stay's state and length (ApplicationStay,
+# a third of the log's width). The stays are sorted by state to group them: in byte order (PostgreSQL's "C") the
+# query costs a quarter less than in a language's collation (measured against ICU en-US; the postgres image
+# creates its database in en_US.utf8), and groups the same (the rows are put in workflow order here after).
 STAYS_SQL = """
-SELECT t.from_status{collate} AS key, {span} AS span
-FROM origination_transitionlog t JOIN cohort c ON c.pk = t.application_id
-WHERE t.entered_at IS NOT NULL
+SELECT s.state{collate} AS key, s.length_us AS span
+FROM origination_applicationstay s JOIN cohort c ON c.pk = s.application_id
 """
+MICROSECONDS = Decimal(1_000_000)  # a stay's length, on either database
 # The cohort brings the application date: the applications are read once (from the index), not joined again.
 TURN_TIMES_SQL = """
 SELECT 'funded' AS key, {span} AS span
@@ -262,15 +256,14 @@ FROM origination_funding f JOIN cohort c ON c.pk = f.application_id
 def time_in_state(cohort: QuerySet[Application]) -> list[Duration]:
     """Per state left at least once, in workflow order: the stays that ended. One query."""
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
-    spans = STAYS_SQL.format(collate=collate, span=_span_between("t.created_at", "t.entered_at"))
     order = {state: i for i, state in enumerate(Status.values)}
-    return sorted(_durations(spans, cohort), key=lambda row: order[row.key])
+    return sorted(_durations(STAYS_SQL.format(collate=collate), MICROSECONDS, cohort), key=lambda row: order[row.key])
 
 
 def turn_time(cohort: QuerySet[Application]) -> Duration | None:
     """From the application date to the funding date, over the funded applications taken. One query."""
     spans = TURN_TIMES_SQL.format(span=_span_between_dates("f.funded_on", "c.application_date"))
-    rows = _durations(spans, cohort, "application_date")
+    rows = _durations(spans, PER_SECOND[connection.vendor], cohort, "application_date")
     return rows[0] if rows else None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -13,7 +13,7 @@ from django_fsm import ConcurrentTransition, Transition, TransitionNotAllowed
 from lending.core.models import User
 from lending.core.services import audit_record
 from origination import workflow
-from origination.models import Application, TransitionLog
+from origination.models import Application, ApplicationStay, TransitionLog
 from origination.signals import application_transitioned
 
 TransitionHook = Callable[[Application, User], None]  # (application, actor)
@@ -130,7 +130,7 @@ def _stale_message(application: Application) -> str:
 def _record(
     application: Application, name: str, from_status: str, actor: User, note: str, entered_at: datetime
 ) -> None:
-    TransitionLog.objects.create(
+    step = TransitionLog.objects.create(
         application=application,
         entered_at=entered_at,
         actor=actor,
@@ -139,6 +139,7 @@ def _record(
         to_status=application.status,
         note=note,
     )
+    stay_record(step)
     audit_record(
         actor=actor,
         verb=f"application.{name}",
@@ -157,4 +158,20 @@ def _record(
             to_status=to_status,
             actor=actor,
         )
+    )
+
+
+MICROSECOND = timedelta(microseconds=1)
+
+
+def stay_record(step: TransitionLog) -> ApplicationStay | None:
+    """The stay ``step`` ended (none when its start is unknown), in the same transaction as the step: what the
+    pipeline report's time in each state reads."""
+    if step.entered_at is None:
+        return None
+    return ApplicationStay.objects.create(
+        step=step,
+        application_id=step.application_id,
+        state=step.from_status,
+        length_us=(step.created_at - step.entered_at) // MICROSECOND,
     )

@@ -3,11 +3,12 @@ report's tests: origination's selectors and crm's report page read the same one.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from lending.core import roles
-from origination.models import Application, Funding, TransitionLog
+from origination.models import Application, ApplicationStay, Funding, TransitionLog
+from origination.services.workflow import stay_record
 from tests.core.factories import user_with_role
 from tests.origination.factories import ApplicationFactory, LoanProductFactory
 
@@ -31,7 +32,7 @@ def _application(officer, status, amount, created, applied, stays, funded_on=Non
     Application.objects.filter(pk=application.pk).update(status=status)
     state, entered = "draft", created
     for to_state, when in stays:
-        TransitionLog.objects.create(
+        step = TransitionLog.objects.create(
             application=application,
             transition=to_state,
             from_status=state,
@@ -39,6 +40,7 @@ def _application(officer, status, amount, created, applied, stays, funded_on=Non
             created_at=when,
             entered_at=entered,
         )
+        stay_record(step)  # as the workflow does
         state, entered = to_state, when
     if funded_on:
         Funding.objects.create(
@@ -101,3 +103,21 @@ def january_pipeline(team):
     )
     _application(ann, "draft", "80000", _at(3), None, [], product=product)
     return product, other
+
+
+def stays_from_steps() -> list[tuple[int, int, str, int]]:
+    """What each step with a known start says of the stay it ended: (step, application, state, microseconds)."""
+    steps = TransitionLog.objects.filter(entered_at__isnull=False).order_by("pk")
+    return [
+        (
+            step.pk,
+            step.application_id,
+            step.from_status,
+            (step.created_at - step.entered_at) // timedelta(microseconds=1),
+        )
+        for step in steps
+    ]
+
+
+def stays() -> list[tuple[int, int, str, int]]:
+    return list(ApplicationStay.objects.order_by("pk").values_list("pk", "application_id", "state", "length_us"))

@@ -27,6 +27,7 @@ from origination.models import (
 from origination.selectors.intake import draft_to_resume
 from origination.services.documents import sniff_file_kind
 from origination.signals import loan_funded
+from tests.origination.factories_pipeline import stays, stays_from_steps
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +60,7 @@ def test_seed_demo_reaches_every_state_once_per_design_and_a_second_run_adds_not
     for label in Status.labels:
         assert f"  {label}:" in output  # one line per state
     assert set(LoanProduct.objects.values_list("code", flat=True)) >= set(demo.PRODUCTS)
+    assert stays() == stays_from_steps()  # every workflow step into every state wrote the stay it ended
     before = _counts()
 
     second = StringIO()
