@@ -28,7 +28,7 @@ from tests.origination.factories import complete_application
 from tests.origination.factories_pipeline import _application, stays, stays_from_steps
 
 pytestmark = pytest.mark.django_db
-MIGRATION = "origination.migrations.0020_application_stay_s21report"
+MIGRATION = "origination.migrations.0020_application_stay"
 
 
 def test_each_workflow_step_writes_the_stay_it_ended_and_a_refused_one_none():
