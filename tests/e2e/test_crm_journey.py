@@ -17,7 +17,7 @@ from tests.origination.factories import LoanProductFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_visitors_enquiry_becomes_an_application_with_its_officer(page, browser, live_server):
+def test_a_visitors_enquiry_becomes_an_application_with_its_officer(page, new_context):
     officer = user_with_role(roles.LOAN_OFFICER, email="olive@lending.test", first_name="Olive", last_name="Officer")
     product = LoanProductFactory(code="fixed-30", name="30-year fixed")
 
@@ -33,7 +33,7 @@ def test_a_visitors_enquiry_becomes_an_application_with_its_officer(page, browse
     lead = Lead.objects.get()
     assert (lead.officer_id, lead.stage, lead.contact.email) == (officer.pk, "new", "ana@example.com")
 
-    officer_page = browser.new_context(base_url=live_server.url).new_page()
+    officer_page = new_context().new_page()
     sign_in(officer_page, "olive@lending.test", PASSWORD)
     officer_page.goto(f"/staff/crm/leads/{lead.pk}/")
     for stage in ("Contacted", "Qualified"):

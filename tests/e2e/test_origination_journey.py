@@ -42,8 +42,8 @@ def team(settings, tmp_path):
     }
 
 
-def staff_page(browser, live_server, email: str):
-    context = browser.new_context(base_url=live_server.url)
+def staff_page(new_context, email: str):
+    context = new_context()
     context.set_default_timeout(15_000)
     page = context.new_page()
     sign_in(page, email, PASSWORD)
@@ -191,7 +191,7 @@ def apply_online(page, tmp_path) -> None:
         expect_message(page, f"Thank you: we received your {name}.")
 
 
-def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, browser, live_server, team, tmp_path):
+def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, new_context, team, tmp_path):
     apply_online(page, tmp_path)
     settle(page)
     application = Application.objects.get(applicant__email=BORROWER_EMAIL)
@@ -199,7 +199,7 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     today = timezone.localdate()
 
     # Processor: processing, documents, credit, automated underwriting, then underwriting.
-    processor = staff_page(browser, live_server, "processor@lending.test")
+    processor = staff_page(new_context, "processor@lending.test")
     open_application(processor, application)
     expect_status(processor, "Submitted")
     act(processor, "Start processing")
@@ -223,7 +223,7 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     expect_status(processor, "Underwriting")
 
     # Underwriter, in the underwriting workspace: a condition added and cleared, then the approval.
-    underwriter = staff_page(browser, live_server, "underwriter@lending.test")
+    underwriter = staff_page(new_context, "underwriter@lending.test")
     underwriter.goto(f"/staff/origination/applications/{application.pk}/underwriting/")
     expect(underwriter.get_by_test_id("underwriting-workspace")).to_be_visible()
     expect_status(underwriter, "Underwriting")
@@ -247,7 +247,7 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     expect_status(underwriter, "Approved")
 
     # Loan officer: the Loan Estimate, e-mailed (the borrower consented to electronic delivery).
-    officer = staff_page(browser, live_server, "loan_officer@lending.test")
+    officer = staff_page(new_context, "loan_officer@lending.test")
     open_application(officer, application)
     expect_status(officer, "Approved")
     issue_le = officer.get_by_test_id("issue-le")
@@ -257,7 +257,7 @@ def test_a_borrower_applies_online_and_the_team_takes_the_loan_to_funded(page, b
     expect_message(officer, "Loan Estimate issued: APR")
 
     # Closer: clear to close, schedule the closing for today, the Closing Disclosure in person, the package.
-    closer = staff_page(browser, live_server, "closer@lending.test")
+    closer = staff_page(new_context, "closer@lending.test")
     open_application(closer, application)
     act(closer, "Clear to close")
     expect_status(closer, "Clear to close")
