@@ -138,6 +138,7 @@ MODULES |= {
         "tests/servicing/test_services_onboarding.py",
         "tests/servicing/test_onboarding_snapshot.py",
         "tests/servicing/test_board_loans.py",
+        "tests/servicing/test_loan_property.py",  # the property's address copied at boarding
     ],
     "servicing/services/replay.py": [
         "tests/servicing/test_replay*.py",
