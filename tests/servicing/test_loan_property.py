@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import importlib
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
 
-from origination.models import Property
+from lending.core import roles
+from origination.models import Application, Property
 from servicing.models import LoanAccount
 from servicing.selectors.statements import statement_figures
 from servicing.services.collections import CollectionsError, contact_log
 from servicing.services.letter_context import letter_context, property_address
+from servicing.services.onboarding import loan_onboard
 from servicing.services.transfer_boarding import TransferLoan, loan_board_transfer
 from servicing.services.transfer_import import boarding_import_commit, boarding_import_stage
 from servicing.services.year_end import form_1098_figures
 from tests.core.factories import user_with_role
-from tests.servicing.factories import boarded_loan
+from tests.origination.factories import ConsumerProductFactory
+from tests.servicing.factories import boarded_loan, funded_application
 from tests.servicing.test_boarding_transfer import COLUMNS, ROW, transfer
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +136,21 @@ def test_boarding_copies_the_subject_property_and_a_later_edit_of_the_applicatio
     Property.objects.filter(pk=prop.pk).update(address_line1="1 Elsewhere Rd", state="NY")
     loan.refresh_from_db()
     assert property_address(loan) == f"{prop.address_line1}, {prop.city}, IL {prop.postal_code}"
+
+
+def test_an_application_without_a_subject_property_boards_a_loan_without_one():
+    application = funded_application(product=ConsumerProductFactory(), amount=Decimal("12000.00"))
+    Property.objects.filter(application=application).delete()
+    application = Application.objects.get(pk=application.pk)  # forget the cached reverse relation
+    loan = loan_onboard(application=application, actor=user_with_role(roles.SERVICER))
+    loan.refresh_from_db()
+    assert (loan.property_address_line1, loan.property_city, loan.property_state, loan.property_postal_code) == (
+        "",
+        "",
+        "",
+        "",
+    )
+    assert property_address(loan) == ""
 
 
 def test_the_migration_gives_loans_boarded_before_it_their_applications_property():
