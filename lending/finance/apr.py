@@ -45,6 +45,7 @@ _ONE_DAY = timedelta(days=1)
 _STEP_EPSILON = Decimal("1E-16")  # Newton stops when the unit-period rate moves less than this
 _SMALL_RATE = Decimal("1E-9")  # below this the closed-form sums lose digits: sum term by term
 _MAX_ITERATIONS = 200
+_ROUGH_TOLERANCE = Decimal("0.01")  # a starting guess stops on a step of at most 1 % of the rate
 _ROOT_MARGIN = Decimal("1E-26")  # relative to 1 + the rate: how far the iteration's rate may be from the root
 
 
@@ -454,7 +455,7 @@ def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group], per_yea
     is proven (see :func:`_settled`): two full evaluations instead of three for that mortgage. All in Decimal:
     the finance core holds no floats."""
     averaged = _averaged(groups)
-    start = _ZERO if averaged is None else _newton(amount_financed, averaged, _ZERO)
+    start = _ZERO if averaged is None else _newton(amount_financed, averaged, _ZERO, rough=True)
     return _newton(amount_financed, groups, start, per_year)
 
 
@@ -472,21 +473,27 @@ def _averaged(groups: Sequence[_Group]) -> list[_Group] | None:
 
 
 def _newton(
-    amount_financed: Decimal, groups: Sequence[_Group], rate: Decimal, per_year: Decimal | None = None
+    amount_financed: Decimal,
+    groups: Sequence[_Group],
+    rate: Decimal,
+    per_year: Decimal | None = None,
+    *,
+    rough: bool = False,
 ) -> Decimal:
     """Newton steps from ``rate`` until one moves the rate by at most 1E-16, or, given ``per_year``, until the
-    APR the root rounds to is settled. A step from above the root can overshoot far below it (even below -1,
-    where 1 / (1 + i) turns negative): the rate is kept at or above zero, the root's lower bound (the payments
-    total more than the amount financed)."""
+    APR the root rounds to is settled; ``rough`` (a starting guess) until one moves it by at most 1 % (its error
+    is then of the order of the step squared, far below how far the average's root is from the exact one). A
+    step from above the root can overshoot far below it (even below -1, where 1 / (1 + i) turns negative): the
+    rate is kept at or above zero, the root's lower bound (the payments total more than the amount financed)."""
     with localcontext(CONTEXT):
-        curvature = None if per_year is None else _curvature(groups)
+        curvature = _ZERO if per_year is None else _curvature(groups)
         for _ in range(_MAX_ITERATIONS):
             value, slope = _value_and_slope(groups, rate)
             step = ((value / amount_financed).ln() * value) / slope.copy_negate()
             rate = max(rate + step, _ZERO)
-            if step.copy_abs() <= _STEP_EPSILON:
+            if step.copy_abs() <= (rate * _ROUGH_TOLERANCE if rough else _STEP_EPSILON):
                 return rate
-            if curvature is not None and _settled(rate, step, curvature * value / slope.copy_negate(), per_year):
+            if per_year is not None and _settled(rate, step, curvature * value / slope.copy_negate(), per_year):
                 return rate
     raise ArithmeticError("apr: the App. J iteration did not converge")  # pragma: no cover
 

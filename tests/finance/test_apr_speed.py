@@ -242,7 +242,8 @@ def test_differing_payments_start_from_the_root_of_their_average(monkeypatch):
     assert calls[0] == (averaged, 0)
     exact = [rate for evaluated, rate in calls if evaluated is groups]
     assert len(exact) == 3  # from zero: five
-    assert exact[0] == apr_module._newton(D("159000.00"), averaged, D(0))  # the average's root
+    # the average's root, roughly: to a step of at most 1 % of the rate (see test_apr_settled.py)
+    assert exact[0] == apr_module._newton(D("159000.00"), averaged, D(0), rough=True)
     assert abs(rate * 1200 - D("4.0310746101")) < D("1E-10")
     assert apr(D("159000.00"), ADVANCE, uneven_mortgage(), "monthly") == D("4.0310746101")
 
