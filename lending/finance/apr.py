@@ -47,6 +47,7 @@ _SMALL_RATE = Decimal("1E-9")  # below this the closed-form sums lose digits: su
 _MAX_ITERATIONS = 200
 _ROUGH_TOLERANCE = Decimal("0.01")  # a starting guess stops on a step of at most 1 % of the rate
 _ROOT_MARGIN = Decimal("1E-26")  # relative to 1 + the rate: how far the iteration's rate may be from the root
+_QUANTUM_RATE = Decimal("1E-12")  # APR_QUANTUM (1E-10 percent) as a rate a year
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,6 +518,8 @@ def _settled(rate: Decimal, step: Decimal, bound: Decimal, per_year: Decimal) ->
     margin covers the working precision's roundings and the 1E-16 iteration's own distance from the root
     (C step**2 < 1E-28): the APR is then the one that iteration returns, digit for digit."""
     reach = 2 * bound * step * step
+    if reach * per_year > _QUANTUM_RATE:  # wider than one APR step: cannot be settled yet
+        return False
     span = step.copy_abs() + reach
     if bound * span * span > reach:
         return False
