@@ -501,11 +501,10 @@ def _newton(
 
 def _curvature(groups: Sequence[_Group]) -> Decimal:
     """M / 2, M a bound on the second derivative of ln(value) at every rate i >= 0. Each payment's own log
-    falls at the rate t = f / (1 + f i) + q / (1 + i), between 0 and Q = the last q + 1 (f < 1), and curves
+    falls at the rate t = f / (1 + f i) + q / (1 + i), between 0 and Q = the largest q + 1 (f < 1), and curves
     by f**2 / (1 + f i)**2 + q / (1 + i)**2 <= Q; ln(value)'' is the variance of t over the payments'
     shares of the value, at most Q**2 / 4, plus their average curve, at most Q."""
-    last = groups[-1]
-    top = last.first + (len(last.amounts) if isinstance(last, _Batch) else last.length)  # Q
+    top = max(group.first + (len(group.amounts) if isinstance(group, _Batch) else group.length) for group in groups)
     return Decimal(top * top + 4 * top) / 8
 
 

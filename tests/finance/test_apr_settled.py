@@ -149,9 +149,12 @@ def test_a_level_mortgage_settles_in_four_closed_form_steps(monkeypatch):
 def test_the_curvature_bound_is_q_squared_over_4_plus_q_halved():
     # Q = the last q + 1: 361 for q = 1 .. 360; (361 ** 2 / 4 + 361) / 2 = (130,321 + 1,444) / 8 = 16,470.625
     assert apr_module._curvature([apr_module._Run(D(1), 1, 360, HALF)]) == D("16470.625")
-    # the last group decides, a batch by its payments' count: q 3 and 4, Q = 5: (25 + 20) / 8
+    # the largest q decides, a batch's by its payments' count: q 3 and 4, Q = 5: (25 + 20) / 8
     batch = apr_module._Batch((D(1), D(2)), 3, HALF)
     assert apr_module._curvature([apr_module._Run(D(9), 1, 1, HALF), batch]) == D("5.625")
+    assert apr_module._curvature([batch, apr_module._Run(D(9), 1, 1, HALF)]) == D("5.625")
+    # a run by its length: q 2 .. 4, Q = 5
+    assert apr_module._curvature([apr_module._Run(D(9), 2, 3, HALF), apr_module._Run(D(9), 1, 1, HALF)]) == D("5.625")
 
 
 def test_the_curvature_bounds_ln_value_s_second_derivative():
