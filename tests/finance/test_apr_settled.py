@@ -197,3 +197,16 @@ def test_not_settled_while_the_step_is_too_long_for_the_taylor_bound():
     assert apr_module._settled(rate, D("1E-14"), D("4E+12"), TWELVE)  # 2 B |step| = 0.08
     assert not apr_module._settled(rate, D("1E-14"), D("3E+13"), TWELVE)  # 0.6
     assert not apr_module._settled(rate, D("-1E-14"), D("3E+13"), TWELVE)  # a step down alike
+
+
+def test_the_reach_is_twice_b_step_squared():
+    # 2 x 100 x 1E-20 = 2E-18 stays under an edge 2.5E-18 away; 3E-18 would not
+    assert apr_module._settled(EDGE - D("2.5E-18"), D("1E-10"), D(100), TWELVE)
+    assert not apr_module._settled(EDGE - D("1.5E-18"), D("1E-10"), D(100), TWELVE)
+
+
+def test_the_margin_grows_with_the_rate():
+    # 3,600.00000000005 % a year is 3.0000000000000416... a month: the margin there is (1 + 3) x 1E-26 = 4E-26
+    edge = CONTEXT.divide(D("3600.00000000005"), 1200)
+    assert not apr_module._settled(edge + D("3E-26"), D("1E-20"), D(1), TWELVE)
+    assert apr_module._settled(edge + D("5E-26"), D("1E-20"), D(1), TWELVE)
