@@ -41,6 +41,7 @@ MORTGAGE_FINANCE_CHARGE_UNDERSTATEMENT = Decimal(100)  # 1026.18(d)(1)(i)
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
+_TWO = Decimal(2)
 _ONE_DAY = timedelta(days=1)
 _STEP_EPSILON = Decimal("1E-16")  # Newton stops when the unit-period rate moves less than this
 _SMALL_RATE = Decimal("1E-9")  # below this the closed-form sums lose digits: sum term by term
@@ -490,13 +491,21 @@ def _newton(
         curvature = _ZERO if per_year is None else _curvature(groups)
         for _ in range(_MAX_ITERATIONS):
             value, slope = _value_and_slope(groups, rate)
-            step = ((value / amount_financed).ln() * value) / slope.copy_negate()
+            step = (_log(value / amount_financed, rough) * value) / slope.copy_negate()
             rate = max(rate + step, _ZERO)
             if step.copy_abs() <= (rate * _ROUGH_TOLERANCE if rough else _STEP_EPSILON):
                 return rate
             if per_year is not None and _settled(rate, step, curvature * value / slope.copy_negate(), per_year):
                 return rate
     raise ArithmeticError("apr: the App. J iteration did not converge")  # pragma: no cover
+
+
+def _log(ratio: Decimal, rough: bool) -> Decimal:
+    """ln(ratio); ``rough``: 2 (r - 1) / (r + 1), which agrees with it to the second order about 1 (0.535 for
+    ln 1.73 = 0.548) at a fraction of its cost far from 1 (Decimal's ln of 1.73 costs about as much as half an
+    exact evaluation of 360 payments). A starting guess needs no more: the iteration keeps its root, and its
+    quadratic approach to it."""
+    return _TWO * (ratio - _ONE) / (ratio + _ONE) if rough else ratio.ln()
 
 
 def _curvature(groups: Sequence[_Group]) -> Decimal:
