@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -212,3 +212,11 @@ def test_the_margin_grows_with_the_rate():
     edge = CONTEXT.divide(D("3600.00000000005"), 1200)
     assert not apr_module._settled(edge + D("3E-26"), D("1E-20"), D(1), TWELVE)
     assert apr_module._settled(edge + D("5E-26"), D("1E-20"), D(1), TWELVE)
+
+
+def test_only_the_starting_guess_takes_the_pade_log():
+    # the exact iteration's tangent on ln(value) is what makes its iterate a lower bound of the root (_settled)
+    ratio = D("1.728849056603773584905660377358491")
+    with localcontext(CONTEXT):  # as in _newton
+        assert apr_module._log(ratio, False) == CONTEXT.ln(ratio)  # 0.5474...
+        assert apr_module._log(ratio, True) == CONTEXT.divide(2 * (ratio - 1), ratio + 1)  # 0.5347...
