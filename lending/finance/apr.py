@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from functools import lru_cache
-from itertools import accumulate, pairwise, repeat
-from operator import eq, floordiv, mod, mul
+from itertools import accumulate, islice, pairwise, repeat
+from operator import add, eq, floordiv, mod, mul
 from typing import NamedTuple
 
 from lending.finance.money import CONTEXT, HUNDRED, ROUNDING, cents, require_non_negative, require_positive, to_decimal
@@ -41,10 +41,14 @@ MORTGAGE_FINANCE_CHARGE_UNDERSTATEMENT = Decimal(100)  # 1026.18(d)(1)(i)
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
+_TWO = Decimal(2)
 _ONE_DAY = timedelta(days=1)
 _STEP_EPSILON = Decimal("1E-16")  # Newton stops when the unit-period rate moves less than this
 _SMALL_RATE = Decimal("1E-9")  # below this the closed-form sums lose digits: sum term by term
 _MAX_ITERATIONS = 200
+_ROUGH_TOLERANCE = Decimal("0.01")  # a starting guess stops on a step of at most 1 % of the rate
+_ROOT_MARGIN = Decimal("1E-26")  # relative to 1 + the rate: how far the iteration's rate may be from the root
+_QUANTUM_RATE = Decimal("1E-12")  # APR_QUANTUM (1E-10 percent) as a rate a year
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +308,6 @@ class _Batch(NamedTuple):
     in C-level maps (a mortgage with every payment different is one batch)."""
 
     amounts: tuple[Decimal, ...]
-    weighted: tuple[Decimal, ...]  # each q P, made once for every iteration
     first: int  # q of the first payment
     fraction: Decimal
 
@@ -368,9 +371,7 @@ def _batch(amounts: tuple[Decimal, ...], first: int, fraction: Decimal) -> _Grou
     """A batch of the payments from q = ``first``; a single payment stays a run of one."""
     if len(amounts) == 1:
         return _Run(amounts[0], first, 1, fraction)
-    with localcontext(CONTEXT):
-        weighted = tuple(map(mul, amounts, range(first, first + len(amounts))))
-    return _Batch(amounts, weighted, first, fraction)
+    return _Batch(amounts, first, fraction)
 
 
 def _run_sums(v: Decimal, rate: Decimal, v_first: Decimal, first: int, count: int) -> tuple[Decimal, Decimal]:
@@ -433,23 +434,31 @@ def _batch_sums(
 ) -> tuple[Decimal, Decimal, Decimal]:
     """``s_sum`` plus each P v**q, ``w_sum`` plus each (q P) v**q, and v ** the last q (``power`` is v ** the
     first), in C-level maps. The value's powers, products and sums are those of a payment-by-payment loop, bit
-    for bit (``present_value`` keeps its digits). Runs in :func:`_value_and_slope`'s local context."""
-    powers = list(accumulate(repeat(v, len(batch.amounts) - 1), mul, initial=power))
-    s_sum = sum(map(mul, batch.amounts, powers), s_sum)
-    w_sum = sum(map(mul, batch.weighted, powers), w_sum)
-    return s_sum, w_sum, powers[-1]
+    for bit (``present_value`` keeps its digits). The weighted sum comes from the running sums s_0 = ``s_sum``,
+    s_1, ..., s_n of the value: the sum of q P v**q over q = first .. last is last s_n - first s_0 - (s_1 + ...
+    + s_(n-1)), two operations a payment instead of three. It may lose the last two or three of the 34 digits,
+    which moves the Newton steps only: the slope sets how fast the iteration closes on the root, not where the
+    root is. Runs in :func:`_value_and_slope`'s local context."""
+    count = len(batch.amounts)
+    powers = list(accumulate(repeat(v, count - 1), mul, initial=power))
+    sums = list(accumulate(map(mul, batch.amounts, powers), add, initial=s_sum))
+    s_total, last = sums[-1], batch.first + count - 1
+    w_sum = w_sum + (last * s_total - batch.first * s_sum - sum(islice(sums, 1, count), _ZERO))
+    return s_total, w_sum, powers[-1]
 
 
-def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group]) -> Decimal:
+def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group], per_year: Decimal | None = None) -> Decimal:
     """Newton's method on ln(value) (App. J (b)(9) allows any iteration). The log of the payments' value is
     convex and falling in the rate, so a step from anywhere lands at or below the root and the iterates then
     rise to it; the log is straighter than the value, which saves an iteration or two. Each batch's payments
     at their average are a cheap closed-form stream whose root is near: the exact iteration starts there (three
     full evaluations instead of five for a mortgage with every payment different). With nothing to average,
-    from zero: five steps for a 30-year mortgage. All in Decimal: the finance core holds no floats."""
+    from zero: five steps for a 30-year mortgage. Given ``per_year``, it stops as soon as the APR it rounds to
+    is proven (see :func:`_settled`): two full evaluations instead of three for that mortgage. All in Decimal:
+    the finance core holds no floats."""
     averaged = _averaged(groups)
-    start = _ZERO if averaged is None else _newton(amount_financed, averaged, _ZERO)
-    return _newton(amount_financed, groups, start)
+    start = _ZERO if averaged is None else _newton(amount_financed, averaged, _ZERO, rough=True)
+    return _newton(amount_financed, groups, start, per_year)
 
 
 def _averaged(groups: Sequence[_Group]) -> list[_Group] | None:
@@ -465,18 +474,71 @@ def _averaged(groups: Sequence[_Group]) -> list[_Group] | None:
         ]
 
 
-def _newton(amount_financed: Decimal, groups: Sequence[_Group], rate: Decimal) -> Decimal:
-    """Newton steps from ``rate`` until one moves the rate by at most 1E-16. A step from above the root can
-    overshoot far below it (even below -1, where 1 / (1 + i) turns negative): the rate is kept at or above
-    zero, the root's lower bound (the payments total more than the amount financed)."""
+def _newton(
+    amount_financed: Decimal,
+    groups: Sequence[_Group],
+    rate: Decimal,
+    per_year: Decimal | None = None,
+    *,
+    rough: bool = False,
+) -> Decimal:
+    """Newton steps from ``rate`` until one moves the rate by at most 1E-16, or, given ``per_year``, until the
+    APR the root rounds to is settled; ``rough`` (a starting guess) until one moves it by at most 1 % (its error
+    is then of the order of the step squared, far below how far the average's root is from the exact one). A
+    step from above the root can overshoot far below it (even below -1, where 1 / (1 + i) turns negative): the
+    rate is kept at or above zero, the root's lower bound (the payments total more than the amount financed)."""
     with localcontext(CONTEXT):
+        curvature = _ZERO if per_year is None else _curvature(groups)
         for _ in range(_MAX_ITERATIONS):
             value, slope = _value_and_slope(groups, rate)
-            step = ((value / amount_financed).ln() * value) / slope.copy_negate()
+            step = (_log(value / amount_financed, rough) * value) / slope.copy_negate()
             rate = max(rate + step, _ZERO)
-            if step.copy_abs() <= _STEP_EPSILON:
+            if step.copy_abs() <= (rate * _ROUGH_TOLERANCE if rough else _STEP_EPSILON):
+                return rate
+            if per_year is not None and _settled(rate, step, curvature * value / slope.copy_negate(), per_year):
                 return rate
     raise ArithmeticError("apr: the App. J iteration did not converge")  # pragma: no cover
+
+
+def _log(ratio: Decimal, rough: bool) -> Decimal:
+    """ln(ratio); ``rough``: 2 (r - 1) / (r + 1), which agrees with it to the second order about 1 (0.535 for
+    ln 1.73 = 0.548) at a fraction of its cost far from 1 (Decimal's ln of 1.73 costs about as much as half an
+    exact evaluation of 360 payments). A starting guess needs no more: the iteration keeps its root, and its
+    quadratic approach to it."""
+    return _TWO * (ratio - _ONE) / (ratio + _ONE) if rough else ratio.ln()
+
+
+def _curvature(groups: Sequence[_Group]) -> Decimal:
+    """M / 2, M a bound on the second derivative of ln(value) at every rate i >= 0. Each payment's own log
+    falls at the rate t = f / (1 + f i) + q / (1 + i), between 0 and Q = the largest q + 1 (f < 1), and curves
+    by f**2 / (1 + f i)**2 + q / (1 + i)**2 <= Q; ln(value)'' is the variance of t over the payments'
+    shares of the value, at most Q**2 / 4, plus their average curve, at most Q."""
+    top = max(group.first + (len(group.amounts) if isinstance(group, _Batch) else group.length) for group in groups)
+    return Decimal(top * top + 4 * top) / 8
+
+
+def _settled(rate: Decimal, step: Decimal, bound: Decimal, per_year: Decimal) -> bool:
+    """Whether the root rounds to the APR that ``rate``, the Newton iterate just made with ``step``, rounds to.
+    The tangent of the convex ln(value) meets zero at or below the root, so ``rate`` is a lower bound. With
+    F = -ln(value)' where the step was taken and ``bound`` = M / 2F (see :func:`_curvature`), Taylor's bound
+    puts ln(value) at or below -F d + (M / 2) (|step| + d)**2 at ``rate`` + d: at most zero, so the root is
+    below rate + d, once B (|step| + d)**2 <= d, which d = 2 B step**2 meets when steps are small. The
+    margin covers the working precision's roundings and the 1E-16 iteration's own distance from the root
+    (C step**2 < 1E-28): the APR is then the one that iteration returns, digit for digit."""
+    reach = 2 * bound * step * step
+    if reach * per_year > _QUANTUM_RATE:  # wider than one APR step: cannot be settled yet
+        return False
+    span = step.copy_abs() + reach
+    if bound * span * span > reach:
+        return False
+    margin = (_ONE + rate) * _ROOT_MARGIN
+    return _annual(rate - margin, per_year) == _annual(rate + reach + margin, per_year)
+
+
+def _annual(rate: Decimal, per_year: Decimal) -> Decimal:
+    """The APR in percent of a unit-period ``rate``, quantized to :data:`APR_QUANTUM` (App. J (b)(1))."""
+    annual = CONTEXT.multiply(CONTEXT.multiply(rate, per_year), HUNDRED)
+    return annual.quantize(APR_QUANTUM, rounding=ROUNDING, context=CONTEXT)
 
 
 def _total(amounts: Iterable[Decimal]) -> Decimal:
@@ -496,9 +558,8 @@ def apr(amount_financed: Decimal, advance_date: date, payments: Payments, unit_p
     if total < amount:
         raise ValueError(f"payments: total {total} is less than amount_financed {amount}")
     per_year, factors = _schedule(unit, start, dates)
-    rate = _ZERO if total == amount else _solve_unit_rate(amount, _groups(amounts, factors))
-    annual = CONTEXT.multiply(CONTEXT.multiply(rate, per_year), HUNDRED)
-    return annual.quantize(APR_QUANTUM, rounding=ROUNDING, context=CONTEXT)
+    rate = _ZERO if total == amount else _solve_unit_rate(amount, _groups(amounts, factors), per_year)
+    return _annual(rate, per_year)
 
 
 def present_value(annual_rate: Decimal, advance_date: date, payments: Payments, unit_period: str) -> Decimal:

@@ -169,14 +169,12 @@ def test_a_level_stream_is_one_closed_form_run():
     assert groups_of(mortgage()) == [apr_module._Run(D("761.78"), 1, 360, HALF)]
 
 
-def test_a_stream_of_differing_payments_is_one_batch_with_each_q_times_p():
+def test_a_stream_of_differing_payments_is_one_batch():
     [batch] = groups_of(uneven_mortgage())
     assert type(batch) is apr_module._Batch
     assert (batch.first, batch.fraction, len(batch.amounts)) == (1, HALF, 360)
     assert batch.amounts[:2] == (D("761.78"), D("761.79"))
-    # q P: 1 x 761.78; 2 x 761.79 = 1,523.58; the last, q = 360: 360 x 765.37 = 275,533.20
-    assert batch.weighted[:2] == (D("761.78"), D("1523.58"))
-    assert batch.weighted[-1] == D("275533.20")
+    assert batch.amounts[-1] == D("765.37")
 
 
 def test_runs_stay_closed_form_and_the_singles_between_them_make_batches():
@@ -184,8 +182,7 @@ def test_runs_stay_closed_form_and_the_singles_between_them_make_batches():
     factors = [(q, HALF) for q in range(1, 9)]
     assert apr_module._groups(amounts, factors) == [
         apr_module._Run(D(100), 1, 2, HALF),
-        # q = 3, 4, 5: q P = 3 x 1, 4 x 2, 5 x 3
-        apr_module._Batch((D(1), D(2), D(3)), (D(3), D(8), D(15)), 3, HALF),
+        apr_module._Batch((D(1), D(2), D(3)), 3, HALF),
         apr_module._Run(D(300), 6, 2, HALF),
         apr_module._Run(D(7), 8, 1, HALF),  # a lone single payment is a run of one
     ]
@@ -196,9 +193,9 @@ def test_a_batch_ends_where_the_fraction_changes_or_a_period_is_skipped():
     quarter = D("0.25")
     factors = [(1, HALF), (2, HALF), (3, quarter), (4, quarter), (6, quarter), (7, quarter)]
     assert apr_module._groups(amounts, factors) == [
-        apr_module._Batch((D(1), D(2)), (D(1), D(4)), 1, HALF),
-        apr_module._Batch((D(3), D(4)), (D(9), D(16)), 3, quarter),
-        apr_module._Batch((D(5), D(6)), (D(30), D(42)), 6, quarter),  # q 5 skipped: 6 x 5, 7 x 6
+        apr_module._Batch((D(1), D(2)), 1, HALF),
+        apr_module._Batch((D(3), D(4)), 3, quarter),
+        apr_module._Batch((D(5), D(6)), 6, quarter),  # q 5 skipped
     ]
 
 
@@ -245,7 +242,8 @@ def test_differing_payments_start_from_the_root_of_their_average(monkeypatch):
     assert calls[0] == (averaged, 0)
     exact = [rate for evaluated, rate in calls if evaluated is groups]
     assert len(exact) == 3  # from zero: five
-    assert exact[0] == apr_module._newton(D("159000.00"), averaged, D(0))  # the average's root
+    # the average's root, roughly: to a step of at most 1 % of the rate (see test_apr_settled.py)
+    assert exact[0] == apr_module._newton(D("159000.00"), averaged, D(0), rough=True)
     assert abs(rate * 1200 - D("4.0310746101")) < D("1E-10")
     assert apr(D("159000.00"), ADVANCE, uneven_mortgage(), "monthly") == D("4.0310746101")
 
@@ -298,11 +296,10 @@ def test_the_slope_is_the_reference_s_to_the_working_precision(rate):
 
 
 def test_apr_ignores_the_callers_decimal_context():
-    # A caller's 5-digit context must not reach q P (1,523.58 has 6 digits), the average (763.575) or the iteration.
+    # A caller's 5-digit context must not reach the average (763.575) or the iteration.
     payments = uneven_mortgage()
     with localcontext(Context(prec=5)):
         [batch] = groups_of(payments)
-        assert batch.weighted[1] == D("1523.58")
         assert apr_module._averaged([batch]) == [apr_module._Run(D("763.575"), 1, 360, HALF)]
         assert apr(D("159000.00"), ADVANCE, payments, "monthly") == D("4.0310746101")
 
@@ -324,6 +321,6 @@ def test_a_last_pair_of_equal_payments_is_a_run_after_the_batch():
     amounts = [D(1), D(2), D(3), D(3)]
     factors = [(q, HALF) for q in range(1, 5)]
     assert apr_module._groups(amounts, factors) == [
-        apr_module._Batch((D(1), D(2)), (D(1), D(4)), 1, HALF),  # q P: 1 x 1, 2 x 2
+        apr_module._Batch((D(1), D(2)), 1, HALF),
         apr_module._Run(D(3), 3, 2, HALF),
     ]
