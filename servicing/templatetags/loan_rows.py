@@ -13,51 +13,19 @@ templates (``servicing/_*_table.html``, ``servicing/portal/``), as ``{% queue_ro
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
 from typing import Any
 
 from django import template
-from django.db.models import Field, Model
-from django.utils.encoding import force_str
-from django.utils.hashable import make_hashable
+from django.template.defaultfilters import floatformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
 
-from lending.core.templatetags.dates import date
 from lending.core.templatetags.money import format_money
+from lending.core.templatetags.rows import day, joined, label
 
 register = template.Library()
 
 DASH = mark_safe('<span class="text-muted">—</span>')
-
-
-def _day(value: Any, fmt: str) -> str:
-    """``{{ value|date:fmt }}``: the filter expects local time, as Django gives it."""
-    return date(template_localtime(value), fmt)
-
-
-@cache
-def _labels(field: Field) -> dict[Any, Any] | None:
-    """A field's choices as ``get_FOO_display()`` reads them, made once per process (Django makes the dict on every
-    call: 10-20 us a cell, some 150 cells on a page of transactions); None for choices a callable gives."""
-    if not isinstance(field.choices, list | tuple):
-        return None
-    return dict(make_hashable(field.flatchoices))
-
-
-def _display(instance: Model, name: str) -> str:
-    """``instance.get_<name>_display()``: the value's label, the value itself when it is not one of the choices."""
-    field = instance._meta.get_field(name)
-    labels = _labels(field)
-    if labels is None:
-        return str(getattr(instance, f"get_{name}_display")())
-    value = getattr(instance, field.attname)
-    return str(force_str(labels.get(make_hashable(value), value), strings_only=True))
-
-
-def _joined(rows: Iterable[SafeString], separator: str = "") -> SafeString:
-    return mark_safe(separator.join(rows))  # noqa: S308  (each row escaped by its format_html; a literal separator)
 
 
 # --- staff: servicing/_schedule_table.html, _transactions_table.html, _entries_table.html -------------------------
@@ -72,18 +40,18 @@ PARTLY_PAID = mark_safe(' class="table-warning"')
 @register.simple_tag
 def schedule_rows(rows: Iterable[Any]) -> SafeString:
     """The staff schedule's rows (installments); a part-paid one is highlighted."""
-    return _joined(
+    return joined(
         format_html(
             SCHEDULE_ROW,
             PARTLY_PAID if not row.paid_on and row.paid else "",
             row.number,
-            _day(row.due_date, "Y-m-d"),
+            day(row.due_date, "Y-m-d"),
             format_money(row.principal, ""),
             format_money(row.interest, ""),
             format_money(row.escrow, ""),
             format_money(row.payment, ""),
             format_money(row.paid, ""),
-            _day(row.paid_on, "Y-m-d") or "",
+            day(row.paid_on, "Y-m-d") or "",
         )
         for row in rows
     )
@@ -100,16 +68,16 @@ LINE_SEPARATOR = " · "
 @register.simple_tag
 def transaction_rows(rows: Iterable[Any]) -> SafeString:
     """The staff transactions' rows, each with its allocation (``current_lines``); a reversed one struck through."""
-    return _joined(
+    return joined(
         format_html(
             TRANSACTION_ROW,
             REVERSED if txn.status == "reversed" else "",
-            _day(txn.effective_date, "Y-m-d"),
-            _display(txn, "kind"),
+            day(txn.effective_date, "Y-m-d"),
+            label(txn, "kind"),
             format_money(txn.amount, ""),
-            _display(txn, "method"),
+            label(txn, "method"),
             txn.reference,
-            _display(txn, "status"),
+            label(txn, "status"),
             _allocation(txn.current_lines),
         )
         for txn in rows
@@ -119,11 +87,11 @@ def transaction_rows(rows: Iterable[Any]) -> SafeString:
 def _allocation(lines: list[Any]) -> SafeString:
     if not lines:
         return DASH
-    return _joined(
+    return joined(
         (
             format_html(
                 '<span class="text-nowrap">{}{} {}</span>',
-                _display(line, "bucket"),
+                label(line, "bucket"),
                 f" #{line.installment.number}" if line.installment else "",
                 format_money(line.amount, ""),
             )
@@ -143,7 +111,7 @@ FIRST_LINE = mark_safe(' class="border-top"')
 @register.simple_tag
 def entry_rows(rows: Iterable[Any]) -> SafeString:
     """The sub-ledger's rows: a row a journal line, the entry's date, number, kind and memo on its first."""
-    return _joined(_entry_lines(entry) for entry in rows)
+    return joined(_entry_lines(entry) for entry in rows)
 
 
 def _entry_lines(entry: Any) -> SafeString:
@@ -157,8 +125,8 @@ def _entry_lines(entry: Any) -> SafeString:
         if entry.reverses_id
         else "",
     )
-    heading = (_day(entry.effective_date, "Y-m-d"), first, _display(entry, "kind"), entry.memo)
-    return _joined(
+    heading = (day(entry.effective_date, "Y-m-d"), first, label(entry, "kind"), entry.memo)
+    return joined(
         format_html(
             ENTRY_ROW,
             FIRST_LINE if n == 0 else "",
@@ -186,18 +154,18 @@ NEXT_DUE = mark_safe(' class="table-primary" aria-current="true"')
 @register.simple_tag
 def portal_schedule_rows(installments: Iterable[Any], next_due_date: Any) -> SafeString:
     """The borrower's schedule: the installment due next highlighted."""
-    return _joined(
+    return joined(
         format_html(
             PORTAL_SCHEDULE_ROW,
             NEXT_DUE if row.due_date == next_due_date else "",
             row.number,
-            _day(row.due_date, "M j, Y"),
+            day(row.due_date, "M j, Y"),
             format_money(row.principal, ""),
             format_money(row.interest, ""),
             format_money(row.escrow, ""),
             format_money(row.payment, ""),
             format_money(row.paid, ""),
-            _day(row.paid_on, "M j, Y") or "",
+            day(row.paid_on, "M j, Y") or "",
         )
         for row in installments
     )
@@ -212,11 +180,11 @@ UPCOMING_ROW = (
 @register.simple_tag
 def upcoming_rows(rows: Iterable[Any]) -> SafeString:
     """The loan page's next installments not yet paid, with what each still asks for."""
-    return _joined(
+    return joined(
         format_html(
             UPCOMING_ROW,
             row.number,
-            _day(row.due_date, "M j, Y"),
+            day(row.due_date, "M j, Y"),
             format_money(row.principal, ""),
             format_money(row.interest, ""),
             format_money(row.escrow, ""),
@@ -239,7 +207,7 @@ NO_AMOUNT = mark_safe('<td class="text-end"><span class="text-muted">—</span><
 @register.simple_tag
 def payment_rows(payments: Iterable[Any]) -> SafeString:
     """The borrower's payments (``PaymentRow``): where each one's money went, a reversed one marked."""
-    return _joined(_payment_row(row) for row in payments)
+    return joined(_payment_row(row) for row in payments)
 
 
 def _payment_row(row: Any) -> SafeString:
@@ -248,14 +216,12 @@ def _payment_row(row: Any) -> SafeString:
     return format_html(
         PAYMENT_ROW,
         REVERSED_ROW if reversed_ else "",
-        _day(txn.effective_date, "M j, Y"),
+        day(txn.effective_date, "M j, Y"),
         _installments(row.installment_numbers),
-        _display(txn, "method"),
-        format_html('<div class="text-muted">{}</div>', _display(txn, "directive"))
-        if txn.directive != "standard"
-        else "",
+        label(txn, "method"),
+        format_html('<div class="text-muted">{}</div>', label(txn, "directive")) if txn.directive != "standard" else "",
         format_html("<del>{}</del>", amount) if reversed_ else amount,
-        _joined(
+        joined(
             format_html('<td class="text-end">{}</td>', format_money(value, "")) if value else NO_AMOUNT
             for value in row.columns
         ),
@@ -279,5 +245,41 @@ def _payment_status(row: Any) -> SafeString:
         return REVERSED_BADGE
     note = format_html(": {}", reversal.note) if reversal.note else ""
     return format_html(
-        '{}<div class="text-muted">on {}{}</div>', REVERSED_BADGE, _day(reversal.effective_date, "M j, Y"), note
+        '{}<div class="text-muted">on {}{}</div>', REVERSED_BADGE, day(reversal.effective_date, "M j, Y"), note
+    )
+
+
+# --- staff: the loan list (servicing/home.html) --------------------------------------------------------------------
+
+LOAN_LIST_ROW = (
+    '\n    <tr>\n      <td><a href="{}{}/">{}</a></td>\n      <td>{}</td>\n      <td>{}</td>'
+    '\n      <td class="text-end">{}%</td>\n      <td class="text-end">{}</td>\n      <td class="text-end">{}</td>'
+    '\n      <td class="text-end">{}</td>\n      <td>{}</td>'
+    '\n      <td class="text-end" data-testid="days-past-due">{}{}</td>\n      <td>{}</td>\n    </tr>\n  '
+)
+
+
+@register.simple_tag
+def loan_list_rows(loans: Iterable[Any], detail_url: str) -> SafeString:
+    """The loan list's rows: each loan's figures, its days-past-due bucket badged when not current."""
+    return joined(
+        format_html(
+            LOAN_LIST_ROW,
+            detail_url,
+            loan.pk,
+            loan.loan_number,
+            loan.borrower_name or "—",
+            loan.product_name,
+            floatformat(loan.annual_rate, 3),
+            format_money(loan.principal),
+            format_money(loan.principal_balance),
+            format_money(loan.escrow_balance),
+            day(loan.next_due_date, "Y-m-d") or "—",
+            loan.days_past_due,
+            format_html(' <span class="badge text-bg-warning">{}</span>', loan.delinquency_bucket)
+            if loan.delinquency_bucket != "current"
+            else "",
+            label(loan, "status"),
+        )
+        for loan in loans
     )

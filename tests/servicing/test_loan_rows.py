@@ -12,8 +12,16 @@ from types import SimpleNamespace
 import pytest
 from django.template import Context, Template
 
-from servicing.models import AllocationLine, Installment, JournalEntry, JournalLine, LedgerAccount, LoanTransaction
-from servicing.templatetags.loan_rows import _display
+from lending.core.templatetags.rows import label
+from servicing.models import (
+    AllocationLine,
+    Installment,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+    LoanAccount,
+    LoanTransaction,
+)
 
 STAFF_SCHEDULE = """{% for row in rows %}
     <tr{% if not row.paid_on and row.paid %} class="table-warning"{% endif %}><td>{{ row.number }}</td><td>{{ row.due_date|date:"Y-m-d" }}</td><td class="text-end">{{ row.principal|money:"" }}</td><td class="text-end">{{ row.interest|money:"" }}</td><td class="text-end">{{ row.escrow|money:"" }}</td><td class="text-end">{{ row.payment|money:"" }}</td><td class="text-end">{{ row.paid|money:"" }}</td><td>{{ row.paid_on|date:"Y-m-d"|default:"" }}</td></tr>
@@ -98,13 +106,13 @@ def _txn(status: str, reference: str, lines: list[AllocationLine], **fields) -> 
         reference=reference,
         **({"method": "ach"} | fields),
     )
-    txn.current_lines = lines
+    txn.current_lines = lines  # type: ignore[attr-defined]  # as the selector's prefetch sets it
     return txn
 
 
 def _entry(pk: int, reverses_id: int | None, memo: str, lines: list[JournalLine]) -> JournalEntry:
     entry = JournalEntry(pk=pk, reverses_id=reverses_id, memo=memo, effective_date=date(2026, 1, 31), kind="payment")
-    entry.current_lines = lines
+    entry.current_lines = lines  # type: ignore[attr-defined]  # as the selector's prefetch sets it
     return entry
 
 
@@ -192,6 +200,7 @@ def test_what_people_typed_is_escaped():
     ("model", "name"),
     [
         (LoanTransaction, "kind"),
+        (LoanAccount, "status"),
         (LoanTransaction, "method"),
         (LoanTransaction, "status"),
         (LoanTransaction, "directive"),
@@ -203,4 +212,52 @@ def test_a_label_is_get_display(model, name):
     field = model._meta.get_field(name)
     for value in [*(value for value, _ in field.flatchoices), "unknown", ""]:
         instance = model(**{name: value})
-        assert _display(instance, name) == getattr(instance, f"get_{name}_display")()
+        assert label(instance, name) == getattr(instance, f"get_{name}_display")()
+
+
+LOAN_LIST = """{% for loan in loans %}
+    <tr>
+      <td><a href="{{ detail_url }}{{ loan.pk }}/">{{ loan.loan_number }}</a></td>
+      <td>{{ loan.borrower_name|default:"—" }}</td>
+      <td>{{ loan.product_name }}</td>
+      <td class="text-end">{{ loan.annual_rate|floatformat:3 }}%</td>
+      <td class="text-end">{{ loan.principal|money }}</td>
+      <td class="text-end">{{ loan.principal_balance|money }}</td>
+      <td class="text-end">{{ loan.escrow_balance|money }}</td>
+      <td>{{ loan.next_due_date|date:"Y-m-d"|default:"—" }}</td>
+      <td class="text-end" data-testid="days-past-due">{{ loan.days_past_due }}{% if loan.delinquency_bucket != "current" %} <span class="badge text-bg-warning">{{ loan.delinquency_bucket }}</span>{% endif %}</td>
+      <td>{{ loan.get_status_display }}</td>
+    </tr>
+  {% empty %}
+    <tr><td colspan="10" class="text-muted">No loan accounts.</td></tr>
+  {% endfor %}"""  # noqa: E501
+
+
+def test_the_loan_list_rows_are_the_template_loops_html():
+    def loan(pk: int, **fields) -> LoanAccount:
+        values = {
+            "loan_number": f"BL-{pk:05d}",
+            "borrower_name": "Ann <b>& Co",
+            "product_name": "30-year <fixed>",
+            "annual_rate": Decimal("6.125"),
+            "principal": Decimal("250000"),
+            "principal_balance": Decimal("241234.565"),
+            "escrow_balance": Decimal("-12.5"),
+            "next_due_date": date(2027, 1, 1),
+            "days_past_due": 0,
+            "delinquency_bucket": "current",
+            "status": "active",
+        }
+        return LoanAccount(pk=pk, **(values | fields))
+
+    loans = [
+        loan(1),
+        loan(2, borrower_name="", next_due_date=None, annual_rate=Decimal("7"), status="paid_off"),
+        loan(3, days_past_due=47, delinquency_bucket="30-59", status="not-a-status"),
+    ]
+    new = (
+        '{% load loan_rows %}{% loan_list_rows loans detail_url %}{% if not loans %}\n    <tr><td colspan="10" '
+        'class="text-muted">No loan accounts.</td></tr>\n  {% endif %}'
+    )
+    for values in ({"loans": loans, "detail_url": "/staff/servicing/loans/"}, {"loans": [], "detail_url": "/x/"}):
+        assert Template(new).render(Context(values)) == Template(LOAN_LIST).render(Context(values))
