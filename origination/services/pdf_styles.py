@@ -87,8 +87,8 @@ def _find_stylesheets(*args: Any) -> Any:
     """``weasyprint.css.find_stylesheets``, a document's own sheets in source order, with the sheet of a ``<style>``
     element that holds no at-rule parsed once per process and shared (``_kept_sheet``): a template's ``<style>``
     (the letterhead's, the schedule's) was parsed again for every document, and the elements it styled, with all
-    their descendants, computed their styles again too. An element with an at-rule (the footer's ``@page``, whose
-    rules go to the document's list), a ``type`` or ``media``, or a ``<link>``: WeasyPrint's own way."""
+    their descendants, computed their styles again too. An element with an at-rule (an ``@page``, whose rules go to the
+    document's list), a ``type`` or ``media``, or a ``<link>``: WeasyPrint's own way."""
     from weasyprint import CSS
     from weasyprint.css import get_child_text
 

@@ -4,11 +4,13 @@ rendered again and again, and for documents whose elements must not take another
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 
 import pytest
 import weasyprint.css
 import weasyprint.layout.page
+from pypdf import PdfReader
 
 from origination.services import disclosures, pdf_styles
 from servicing.selectors.statements import statement_figures
@@ -192,3 +194,49 @@ def test_selectors_given_as_text_are_compiled_once_and_find_what_cssselect2_find
     assert [test(element) for element in wrapper.iter_subtree() for test in pdf_styles._compile(("p",))] == [
         test(element) for element in wrapper.iter_subtree() for test in pdf_styles._original_compile(("p",))
     ]
+
+
+def _render_loan_document(html: str) -> bytes:
+    """``html`` with the loan documents' stylesheet (shared), as pdf_render renders the templates extending
+    templates/pdf/loan_document_base.html."""
+    pdf_styles.install()
+    document = disclosures._html_class()(string=html).render(
+        stylesheets=[disclosures._stylesheet(disclosures.LOAN_DOCUMENT_STYLESHEET)],
+        font_config=disclosures._font_config(),
+    )
+    return document.write_pdf()
+
+
+def test_a_loan_documents_footer_from_its_body_attribute_is_the_per_document_page_rule_it_replaced():
+    # The base template once printed the footer as a <style> with an @page rule: the same bytes, page after page.
+    body = "<p>Line</p>" * 120  # three pages
+    rule = (
+        '<style>@page { @bottom-center { content: "BL-0000042 · page " counter(page) " of " counter(pages); } }</style>'
+    )
+    assert _render_loan_document(f'<body data-document-number="BL-0000042">{body}</body>') == _render_loan_document(
+        f"<head>{rule}</head><body>{body}</body>"
+    )
+
+
+def test_loan_documents_rendered_one_after_another_print_their_own_numbers_and_compute_no_page_style(monkeypatch):
+    # Every sheet with page rules is one parsed once per process: the page's and its 16 margin boxes' styles are
+    # kept (a letter computed ~430 values for them, each time), while each document's footer shows its own number.
+    # (The schedule's tables still compute a few anonymous boxes' styles per document.)
+    context, _ = _schedule_pdf()
+    context["application"] = {**context["application"], "number": "APP-000002"}
+    disclosures.pdf_render("pdf/amortization_schedule.html", context)
+    computed: list[str] = []  # the page-margin boxes' (their pseudo type "@bottom-center" and so on)
+    for style_class in (weasyprint.css.ComputedStyle, weasyprint.css.AnonymousStyle):
+        theirs = style_class.__missing__
+        monkeypatch.setattr(
+            style_class,
+            "__missing__",
+            lambda self, key, theirs=theirs: (
+                computed.append(f"{getattr(self, 'pseudo_type', None)} {key}") or theirs(self, key)
+            ),
+        )
+    pdf = disclosures.pdf_render("pdf/amortization_schedule.html", context)
+    assert computed, "the spy saw nothing"
+    assert [value for value in computed if value.startswith("@")] == []
+    pages = [page.extract_text().split("\n") for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert [page[-1] for page in pages] == [f"APP-000002 · page {n} of {len(pages)}" for n in range(1, len(pages) + 1)]
