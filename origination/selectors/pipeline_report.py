@@ -18,12 +18,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from lending.core.sql import money_sum
 from lending.finance.money import ZERO
 from lending.finance.ratios import percent_of
-from origination.models import Application, Funding, TransitionLog
+from origination.models import Application, ApplicationStay, Funding, TransitionLog
 from origination.models.applications import Status
 
 FELL_OUT = (Status.DENIED, Status.WITHDRAWN)
@@ -68,17 +68,25 @@ class StateRow:
         return STATE_LABELS[self.state]
 
 
-# Added up per (state, officer) first, then the officers' names joined to those few rows, not to every application.
-COUNTS_SQL = """
+# Added up per (state, officer) first, then the officers' names joined to those few rows, not to every application;
+# the turn times (application date to funding) measured over the same join, so the cohort and its fundings are
+# read once for both (``{medians}`` below: one row, the turn times', or none when nothing was funded).
+COHORT_SQL = """
 WITH cohort AS ({cohort}),
-counts AS (
-    SELECT c.status, c.loan_officer_id, COUNT(*) AS n, SUM(c.amount_requested) AS amount,
-        SUM(f.loan_amount) AS funded_amount
+joined AS (
+    SELECT c.status, c.loan_officer_id, c.amount_requested, f.loan_amount, f.application_id AS funded,
+        {span} AS span
     FROM cohort c LEFT JOIN {funding} f ON f.application_id = c.pk
-    GROUP BY c.status, c.loan_officer_id
-)
-SELECT k.status, k.loan_officer_id, u.first_name, u.last_name, u.email, k.n, k.amount, k.funded_amount
-FROM counts k LEFT JOIN {user} u ON u.id = k.loan_officer_id
+),
+counts AS (
+    SELECT status, loan_officer_id, COUNT(*) AS n, SUM(amount_requested) AS amount, SUM(loan_amount) AS funded_amount
+    FROM joined GROUP BY status, loan_officer_id
+),
+spans AS (SELECT 'funded' AS key, span FROM joined WHERE funded IS NOT NULL),
+medians AS ({medians})
+SELECT k.status, k.loan_officer_id, u.first_name, u.last_name, u.email, k.n, k.amount, k.funded_amount,
+    m.n, m.median, m.mean
+FROM counts k LEFT JOIN {user} u ON u.id = k.loan_officer_id LEFT JOIN medians m ON 1 = 1
 """
 COUNT_KEYS = (
     "status",
@@ -92,17 +100,26 @@ COUNT_KEYS = (
 )
 
 
-def state_and_officer_counts(cohort: QuerySet[Application]) -> list[dict[str, Any]]:
-    """The cohort counted per (state, loan officer): applications, amount requested, amount funded. One query, the
-    one scan both tables below are added up from (at most states x officers rows)."""
-    cohort_sql, params = _cohort_sql(cohort, "status", "loan_officer_id", "amount_requested")
-    sql = COUNTS_SQL.format(cohort=cohort_sql, funding=Funding._meta.db_table, user=get_user_model()._meta.db_table)
+def cohort_figures(cohort: QuerySet[Application]) -> tuple[list[dict[str, Any]], Duration | None]:
+    """The cohort counted per (state, loan officer): applications, amount requested, amount funded (the one scan
+    both tables below are added up from, at most states x officers rows); and the turn time. One query."""
+    cohort_sql, params = _cohort_sql(cohort, "status", "loan_officer_id", "amount_requested", "application_date")
+    sql = COHORT_SQL.format(
+        cohort=cohort_sql,
+        span=_span_between_dates("f.funded_on", "c.application_date"),
+        funding=Funding._meta.db_table,
+        medians=MEDIANS[connection.vendor],
+        user=get_user_model()._meta.db_table,
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = [dict(zip(COUNT_KEYS, row, strict=True)) for row in cursor.fetchall()]
+        found = cursor.fetchall()
+    rows = [dict(zip(COUNT_KEYS, row[: len(COUNT_KEYS)], strict=True)) for row in found]
     for row in rows:
         row["amount"], row["funded_amount"] = money_sum(row["amount"]), money_sum(row["funded_amount"])
-    return rows
+    n, median, mean = found[0][len(COUNT_KEYS) :] if found else (None, None, None)
+    per_second = PER_SECOND[connection.vendor]
+    return rows, (Duration("funded", n, _days(median, per_second), _days(mean, per_second)) if n else None)
 
 
 def by_state(counts: list[dict[str, Any]]) -> list[StateRow]:
@@ -166,19 +183,6 @@ class FalloutRow:
         return f"{STATE_LABELS[self.outcome]} from {STATE_LABELS[self.from_state].lower()}"
 
 
-def fallout(cohort: QuerySet[Application]) -> list[FalloutRow]:
-    """Applications denied or withdrawn, by the state they left. One query over their transitions out."""
-    rows = (
-        TransitionLog.objects.filter(application__in=cohort.values("pk"), to_status__in=FELL_OUT)
-        .values("to_status", "from_status")
-        .annotate(n=Count("application", distinct=True))
-        .order_by("to_status", "from_status")
-    )
-    order = {state: i for i, state in enumerate(Status.values)}
-    found = [FalloutRow(row["to_status"], row["from_status"], row["n"]) for row in rows]
-    return sorted(found, key=lambda row: (order[row.outcome], order[row.from_state]))
-
-
 @dataclass(frozen=True)
 class Duration:
     """Stays (or turn times) counted, and their median and mean, in days to a tenth."""
@@ -210,61 +214,77 @@ def _span_between_dates(later: str, earlier: str) -> str:
 
 
 # The median: PostgreSQL's percentile_cont; SQLite has none, so there the middle row (or the mean of the two middle
-# rows) of each group ranked by length, found with window functions: either way the database does the work.
-MEDIAN_SQL = {
+# rows) of each group ranked by length, found with window functions: either way the database does the work. The
+# body of a CTE over a ``spans`` CTE (key, span): per key, the count, median and mean.
+MEDIANS = {
     "postgresql": """
-WITH cohort AS ({cohort}), spans AS ({spans})
-SELECT key, COUNT(*), PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY span), AVG(span) FROM spans GROUP BY key
+SELECT key, COUNT(*) AS n, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY span) AS median, AVG(span) AS mean
+FROM spans GROUP BY key
 """,
     "sqlite": """
-WITH cohort AS ({cohort}),
-spans AS ({spans}),
-ranked AS (
+SELECT key, MAX(n) AS n, AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN span END) AS median, AVG(span) AS mean
+FROM (
     SELECT key, span, ROW_NUMBER() OVER (PARTITION BY key ORDER BY span) AS rn, COUNT(*) OVER (PARTITION BY key) AS n
     FROM spans
-)
-SELECT key, MAX(n), AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN span END), AVG(span)
-FROM ranked GROUP BY key
+) ranked
+GROUP BY key
 """,
 }
-
-
-def _durations(spans: str, per_second: Decimal, cohort: QuerySet[Application], *fields: str) -> list[Duration]:
-    cohort_sql, params = _cohort_sql(cohort, *fields)
-    with connection.cursor() as cursor:
-        cursor.execute(MEDIAN_SQL[connection.vendor].format(cohort=cohort_sql, spans=spans), params)
-        rows = cursor.fetchall()
-    return [Duration(key, n, _days(median, per_second), _days(mean, per_second)) for key, n, median, mean in rows]
-
 
 # Each stay in a state ends with a transition out of it, which writes the stay's state and length (ApplicationStay,
 # a third of the log's width). The stays are sorted by state to group them: in byte order (PostgreSQL's "C") the
 # query costs a quarter less than in a language's collation (measured against ICU en-US; the postgres image
 # creates its database in en_US.utf8), and groups the same (the rows are put in workflow order here after).
-STAYS_SQL = """
-SELECT s.state{collate} AS key, s.length_us AS span
-FROM origination_applicationstay s JOIN cohort c ON c.pk = s.application_id
+# The fallout is counted in the same statement: the steps out to denied or withdrawn (a partial index of their own),
+# by the state left. The cohort is written into each part (NOT MATERIALIZED): scanned once into a CTE, the planner
+# guessed its rows and hashed all 256,250 stays instead of the quarter's 13,000 applications (3x the CPU).
+STEPS_SQL = """
+WITH cohort AS NOT MATERIALIZED ({cohort}),
+spans AS (
+    SELECT s.state{collate} AS key, s.length_us AS span
+    FROM {stay} s JOIN cohort c ON c.pk = s.application_id
+),
+medians AS ({medians}),
+fallout AS (
+    SELECT t.to_status, t.from_status, COUNT(DISTINCT t.application_id) AS n
+    FROM {step} t JOIN cohort c ON c.pk = t.application_id
+    WHERE t.to_status IN ({fell_out})
+    GROUP BY t.to_status, t.from_status
+)
+SELECT 'stay', key, NULL, n, median, mean FROM medians
+UNION ALL
+SELECT 'fallout', to_status, from_status, n, NULL, NULL FROM fallout
 """
 MICROSECONDS = Decimal(1_000_000)  # a stay's length, on either database
-# The cohort brings the application date: the applications are read once (from the index), not joined again.
-TURN_TIMES_SQL = """
-SELECT 'funded' AS key, {span} AS span
-FROM origination_funding f JOIN cohort c ON c.pk = f.application_id
-"""
+STAY, FALLOUT = "stay", "fallout"
 
 
-def time_in_state(cohort: QuerySet[Application]) -> list[Duration]:
-    """Per state left at least once, in workflow order: the stays that ended. One query."""
-    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+def step_figures(cohort: QuerySet[Application]) -> tuple[list[Duration], list[FalloutRow]]:
+    """Time in each state (per state left at least once, the stays that ended) and the fallout (the applications
+    denied or withdrawn, by the state they left), both in workflow order. One query."""
+    cohort_sql, params = _cohort_sql(cohort)
+    sql = STEPS_SQL.format(
+        cohort=cohort_sql,
+        collate=' COLLATE "C"' if connection.vendor == "postgresql" else "",
+        stay=ApplicationStay._meta.db_table,
+        medians=MEDIANS[connection.vendor],
+        step=TransitionLog._meta.db_table,
+        fell_out=", ".join(f"'{state}'" for state in FELL_OUT),  # constants: the partial index's own predicate
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
     order = {state: i for i, state in enumerate(Status.values)}
-    return sorted(_durations(STAYS_SQL.format(collate=collate), MICROSECONDS, cohort), key=lambda row: order[row.key])
-
-
-def turn_time(cohort: QuerySet[Application]) -> Duration | None:
-    """From the application date to the funding date, over the funded applications taken. One query."""
-    spans = TURN_TIMES_SQL.format(span=_span_between_dates("f.funded_on", "c.application_date"))
-    rows = _durations(spans, PER_SECOND[connection.vendor], cohort, "application_date")
-    return rows[0] if rows else None
+    stays = [
+        Duration(key, n, _days(median, MICROSECONDS), _days(mean, MICROSECONDS))
+        for part, key, _, n, median, mean in found
+        if part == STAY
+    ]
+    fallen = [FalloutRow(to, left, n) for part, to, left, n, _, _ in found if part == FALLOUT]
+    return (
+        sorted(stays, key=lambda row: order[row.key]),
+        sorted(fallen, key=lambda row: (order[row.outcome], order[row.from_state])),
+    )
 
 
 @dataclass(frozen=True)
@@ -298,22 +318,27 @@ class Pipeline:
 
 def _sort_in_memory() -> None:
     """PostgreSQL, for the rest of this transaction: sort a year's transitions in memory (the default 4 MB spills
-    them to disk) and no JIT compilation (it costs more than these queries run). One query; none elsewhere."""
+    them to disk), no JIT compilation (it costs more than these queries run) and no parallel workers (the stays and
+    the fallout ran in two, the funnel in one: starting them cost more CPU than they shared, 10-25 ms a page on two
+    cores; measured with the workers' CPU, read from the postmaster's reaped children). One query; none elsewhere."""
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '32MB'; SET LOCAL jit = off")
+            cursor.execute(
+                "SET LOCAL work_mem = '32MB'; SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"
+            )
 
 
 def pipeline_report(cohort: QuerySet[Application]) -> Pipeline:
     """Everything the application part of the page shows for ``cohort`` (the applications taken, filtered: see
-    ``taken``): four queries (five on PostgreSQL)."""
+    ``taken``): two queries (three on PostgreSQL)."""
     _sort_in_memory()
     cohort = cohort.order_by()
-    counts = state_and_officer_counts(cohort)
+    counts, turn_time = cohort_figures(cohort)
+    time_in_state, fallout = step_figures(cohort)
     return Pipeline(
         states=by_state(counts),
         officers=by_officer(counts),
-        fallout=fallout(cohort),
-        time_in_state=time_in_state(cohort),
-        turn_time=turn_time(cohort),
+        fallout=fallout,
+        time_in_state=time_in_state,
+        turn_time=turn_time,
     )

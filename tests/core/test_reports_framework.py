@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
 
 from lending.core import reports, roles
@@ -257,6 +258,19 @@ def test_a_column_reads_objects_dicts_and_accessors():
     assert reports.Column("w", "W", reports.INTEGER, accessor=lambda row: row["v"] * 2).csv({"v": 4}) == "8"
     with pytest.raises(ValueError, match="kind: 'euro' is not one of"):
         reports.Column("v", "V", "euro")
+
+
+CELLS_AS_THE_TEMPLATE_WROTE_THEM = Template(
+    '{% for cell in cells %}<td{% if cell.numeric %} class="text-end"{% endif %}>{{ cell }}</td>{% endfor %}'
+)
+
+
+@pytest.mark.parametrize("text", ["plain", '<b>Ann & "Bo"</b>', "O'Neil", "", "$1,234.50", "=1+1 < 2 > 0"])
+def test_a_rows_html_is_what_the_template_wrote_cell_by_cell(text):
+    columns = (reports.Column("v", "V"), reports.Column("v", "V", reports.MONEY, accessor=lambda row: Decimal(1)))
+    row = report_views.Row(report_views.Cell.of(column, {"v": text}) for column in columns)
+    assert row == [text, "$1.00"]
+    assert row.html == CELLS_AS_THE_TEMPLATE_WROTE_THEM.render(Context({"cells": row}))
 
 
 # --- the registry and the index ----------------------------------------------------------------------------

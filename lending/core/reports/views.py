@@ -8,6 +8,7 @@ streams exactly the filtered rows (all of them, not one page) in those columns.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseBase
+from django.utils.safestring import SafeString
 from django.views.generic import TemplateView
 
 from lending.core import roles
@@ -185,7 +187,7 @@ class ReportView(RoleRequiredMixin, TemplateView):
             shown = page.object_list
         return {
             "page_obj": page,
-            "table_rows": [[Cell.of(column, row) for column in self.columns] for row in shown],
+            "table_rows": [Row(Cell.of(column, row) for column in self.columns) for row in shown],
         }
 
 
@@ -199,6 +201,19 @@ class Cell(str):
         cell = cls(column.display(row))
         cell.numeric = column.numeric
         return cell
+
+
+TD = {False: "<td>", True: '<td class="text-end">'}
+
+
+class Row(list):
+    """A table row's cells, and their ``<td>`` written once as the template wrote them (``html``): the page writes
+    50 rows, not 400 cells through the template engine."""
+
+    def __init__(self, cells: Iterable[Cell]) -> None:
+        super().__init__(cells)
+        # html.escape is what the template's autoescape applied to each cell (django.utils.html.escape).
+        self.html = SafeString("".join(f"{TD[cell.numeric]}{html.escape(cell)}</td>" for cell in self))
 
 
 def _errors_text(filterset: ReportFilterSet) -> str:

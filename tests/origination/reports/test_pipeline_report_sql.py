@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from lending.core import roles
 from origination.models import TransitionLog
-from origination.selectors.pipeline_report import PipelineFilters, fallout, pipeline_report, taken
+from origination.selectors.pipeline_report import PipelineFilters, pipeline_report, taken
 from tests.core.factories import user_with_role
 from tests.origination.factories_pipeline import _application
 
@@ -70,10 +70,11 @@ def test_fallout_is_read_from_its_partial_index():
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
     with CaptureQueriesContext(connection) as queries:
-        rows = fallout(taken(MARCH))
+        rows = pipeline_report(taken(MARCH)).fallout
     assert [(row.label, row.applications) for row in rows] == [("Denied from submitted", 1)]
+    (steps,) = [query["sql"] for query in queries.captured_queries if "fallout AS" in query["sql"]]
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {queries.captured_queries[-1]['sql']}")
+        cursor.execute(f"EXPLAIN {steps}")
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "transition_fell_out_idx" in plan
     assert TransitionLog.objects.count() == 2
