@@ -20,7 +20,13 @@ class NavItem:
 
     @property
     def url(self) -> str:
-        return _reversed(self.url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+        return reversed_once(self.url_name)
+
+
+def reversed_once(url_name: str) -> str:
+    """``reverse(url_name)`` for a URL without arguments, worked out once per process for each prefix and URL conf
+    (the menu; ``{% url_once %}`` in the templates every page extends)."""
+    return _reversed(url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
 
 
 @lru_cache(maxsize=256)

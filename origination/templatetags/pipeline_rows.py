@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import template
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from lending.core.templatetags.money import format_money
-from lending.core.templatetags.rows import day, joined
+from lending.core.templatetags.rows import day, format_row, joined
 from origination.selectors import PipelineRow
 
 register = template.Library()
@@ -31,7 +30,7 @@ ROW = (
 @register.simple_tag
 def pipeline_rows(rows: Iterable[PipelineRow], detail_url: str) -> SafeString:
     return joined(
-        format_html(
+        format_row(
             ROW,
             detail_url,
             app.pk,

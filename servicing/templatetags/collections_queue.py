@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from lending.core.templatetags.money import format_money
+from lending.core.templatetags.rows import format_row, joined
 from servicing.models import LoanAccount
 from servicing.templatetags.deadlines import deadline
 
@@ -31,7 +31,7 @@ ROW = (
 @register.simple_tag
 def queue_row(loan: LoanAccount, loan_link: str) -> SafeString:
     """A row as ``queue_rows`` and ``queue_deadlines`` prepared it (its figures annotated, ``reg_x`` set)."""
-    return format_html(
+    return format_row(
         ROW,
         loan_link,
         loan.pk,
@@ -45,7 +45,7 @@ def queue_row(loan: LoanAccount, loan_link: str) -> SafeString:
         _collector(loan),
         _last_contact(loan),
         _promise(loan),
-        format_html_join("", "<div>{}</div>", ((deadline(d),) for d in loan.reg_x)) or NONE,  # type: ignore[attr-defined]
+        joined(format_row("<div>{}</div>", deadline(d)) for d in loan.reg_x) or NONE,  # type: ignore[attr-defined]
     )
 
 

@@ -17,11 +17,10 @@ from typing import Any
 
 from django import template
 from django.template.defaultfilters import floatformat
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from lending.core.templatetags.money import format_money
-from lending.core.templatetags.rows import day, joined, label
+from lending.core.templatetags.rows import day, format_row, joined, label
 
 register = template.Library()
 
@@ -41,7 +40,7 @@ PARTLY_PAID = mark_safe(' class="table-warning"')
 def schedule_rows(rows: Iterable[Any]) -> SafeString:
     """The staff schedule's rows (installments); a part-paid one is highlighted."""
     return joined(
-        format_html(
+        format_row(
             SCHEDULE_ROW,
             PARTLY_PAID if not row.paid_on and row.paid else "",
             row.number,
@@ -69,7 +68,7 @@ LINE_SEPARATOR = " · "
 def transaction_rows(rows: Iterable[Any]) -> SafeString:
     """The staff transactions' rows, each with its allocation (``current_lines``); a reversed one struck through."""
     return joined(
-        format_html(
+        format_row(
             TRANSACTION_ROW,
             REVERSED if txn.status == "reversed" else "",
             day(txn.effective_date, "Y-m-d"),
@@ -89,7 +88,7 @@ def _allocation(lines: list[Any]) -> SafeString:
         return DASH
     return joined(
         (
-            format_html(
+            format_row(
                 '<span class="text-nowrap">{}{} {}</span>',
                 label(line, "bucket"),
                 f" #{line.installment.number}" if line.installment else "",
@@ -118,16 +117,14 @@ def _entry_lines(entry: Any) -> SafeString:
     lines = entry.current_lines
     if not lines:
         return SafeString()
-    first = format_html(
+    first = format_row(
         "JE {}{}",
         entry.pk,
-        format_html(' <span class="text-muted">(reverses JE {})</span>', entry.reverses_id)
-        if entry.reverses_id
-        else "",
+        format_row(' <span class="text-muted">(reverses JE {})</span>', entry.reverses_id) if entry.reverses_id else "",
     )
     heading = (day(entry.effective_date, "Y-m-d"), first, label(entry, "kind"), entry.memo)
     return joined(
-        format_html(
+        format_row(
             ENTRY_ROW,
             FIRST_LINE if n == 0 else "",
             *((heading[0], heading[1], heading[2]) if n == 0 else ("", "", "")),
@@ -155,7 +152,7 @@ NEXT_DUE = mark_safe(' class="table-primary" aria-current="true"')
 def portal_schedule_rows(installments: Iterable[Any], next_due_date: Any) -> SafeString:
     """The borrower's schedule: the installment due next highlighted."""
     return joined(
-        format_html(
+        format_row(
             PORTAL_SCHEDULE_ROW,
             NEXT_DUE if row.due_date == next_due_date else "",
             row.number,
@@ -181,7 +178,7 @@ UPCOMING_ROW = (
 def upcoming_rows(rows: Iterable[Any]) -> SafeString:
     """The loan page's next installments not yet paid, with what each still asks for."""
     return joined(
-        format_html(
+        format_row(
             UPCOMING_ROW,
             row.number,
             day(row.due_date, "M j, Y"),
@@ -213,16 +210,16 @@ def payment_rows(payments: Iterable[Any]) -> SafeString:
 def _payment_row(row: Any) -> SafeString:
     txn, reversed_ = row.transaction, row.reversed
     amount = format_money(txn.amount)
-    return format_html(
+    return format_row(
         PAYMENT_ROW,
         REVERSED_ROW if reversed_ else "",
         day(txn.effective_date, "M j, Y"),
         _installments(row.installment_numbers),
         label(txn, "method"),
-        format_html('<div class="text-muted">{}</div>', label(txn, "directive")) if txn.directive != "standard" else "",
-        format_html("<del>{}</del>", amount) if reversed_ else amount,
+        format_row('<div class="text-muted">{}</div>', label(txn, "directive")) if txn.directive != "standard" else "",
+        format_row("<del>{}</del>", amount) if reversed_ else amount,
         joined(
-            format_html('<td class="text-end">{}</td>', format_money(value, "")) if value else NO_AMOUNT
+            format_row('<td class="text-end">{}</td>', format_money(value, "")) if value else NO_AMOUNT
             for value in row.columns
         ),
         _payment_status(row) if reversed_ else POSTED_BADGE,
@@ -232,7 +229,7 @@ def _payment_row(row: Any) -> SafeString:
 def _installments(numbers: tuple[int, ...]) -> SafeString | str:
     if not numbers:
         return ""
-    return format_html(
+    return format_row(
         '<div class="text-muted">installment{} {}</div>',
         "" if len(numbers) == 1 else "s",
         ", ".join(f"#{n}" for n in numbers),
@@ -243,8 +240,8 @@ def _payment_status(row: Any) -> SafeString:
     reversal = row.reversal
     if not reversal:
         return REVERSED_BADGE
-    note = format_html(": {}", reversal.note) if reversal.note else ""
-    return format_html(
+    note = format_row(": {}", reversal.note) if reversal.note else ""
+    return format_row(
         '{}<div class="text-muted">on {}{}</div>', REVERSED_BADGE, day(reversal.effective_date, "M j, Y"), note
     )
 
@@ -263,7 +260,7 @@ LOAN_LIST_ROW = (
 def loan_list_rows(loans: Iterable[Any], detail_url: str) -> SafeString:
     """The loan list's rows: each loan's figures, its days-past-due bucket badged when not current."""
     return joined(
-        format_html(
+        format_row(
             LOAN_LIST_ROW,
             detail_url,
             loan.pk,
@@ -276,7 +273,7 @@ def loan_list_rows(loans: Iterable[Any], detail_url: str) -> SafeString:
             format_money(loan.escrow_balance),
             day(loan.next_due_date, "Y-m-d") or "—",
             loan.days_past_due,
-            format_html(' <span class="badge text-bg-warning">{}</span>', loan.delinquency_bucket)
+            format_row(' <span class="badge text-bg-warning">{}</span>', loan.delinquency_bucket)
             if loan.delinquency_bucket != "current"
             else "",
             label(loan, "status"),

@@ -116,6 +116,34 @@ def test_a_query_backed_or_multi_widget_field_is_never_kept():
     assert crispy_once._kept == {}
 
 
+def test_a_plain_field_beside_a_query_backed_one_is_kept_by_its_own_key():
+    class Picks(forms.Form):
+        who = forms.ModelChoiceField(queryset=UserFactory._meta.model.objects.none())
+        note = forms.CharField(required=False)
+
+    expected_field = crispy_forms_filters.as_crispy_field(Picks()["note"])
+    expected_widget = str(Picks()["note"])
+    assert crispy_once.as_crispy_field(Picks()["note"]) == expected_field  # rendered and kept
+    assert crispy_once.widget_once(Picks()["note"]) == expected_widget
+    assert len(crispy_once._kept) == 2
+    assert crispy_once.as_crispy_field(Picks()["note"]) == expected_field  # from what was kept
+    assert crispy_once.widget_once(Picks()["note"]) == expected_widget
+    assert crispy_once.crispy(Picks()) == _crispy(Picks())  # the whole form: rendered each time
+    assert len(crispy_once._kept) == 2
+
+
+def test_a_fields_key_does_not_work_out_the_other_fields_keys(monkeypatch):
+    from servicing.forms.collections import QueueFilterForm
+
+    form = QueueFilterForm(products=[("fixed-30", "30-year fixed")], collectors=[])
+    worked_out = []
+    field_key = crispy_once._field_key
+    monkeypatch.setattr(crispy_once, "_field_key", lambda bound: worked_out.append(bound.name) or field_key(bound))
+    for name in form.fields:
+        crispy_once.widget_once(form[name])
+    assert worked_out == list(form.fields)
+
+
 def test_past_the_limit_the_oldest_half_is_dropped(monkeypatch):
     monkeypatch.setattr(crispy_once, "MAX_KEPT", 4)
     days = [date(2027, 3, d) for d in range(1, 6)]

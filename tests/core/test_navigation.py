@@ -21,3 +21,27 @@ def test_a_menu_url_is_reversed_once_per_script_prefix(monkeypatch):
     finally:
         set_script_prefix("/")
         navigation._reversed.cache_clear()
+
+
+URLS_WITHOUT_ARGUMENTS = ["core:landing", "portal-home", "password_change", "logout", "login", "crm:home", "crm:leads"]
+
+
+def test_url_once_gives_what_the_url_tag_gives_and_reverses_once_per_prefix(monkeypatch):
+    from django.template import engines
+
+    engine = engines["django"]
+    navigation._reversed.cache_clear()
+    for name in URLS_WITHOUT_ARGUMENTS:
+        tag = engine.from_string("{% load urls_once %}{% url_once '" + name + "' %}").render({})
+        assert tag == engine.from_string("{% url '" + name + "' %}").render({})
+    calls = []
+    monkeypatch.setattr(navigation, "reverse", lambda *args, **kwargs: calls.append(args) or "/a?b&c/")
+    once = engine.from_string("{% load urls_once %}{% url_once 'crm:home' %}")
+    assert once.render({}) == "/staff/crm/"  # kept: reverse() is not called again
+    set_script_prefix("/lending/")
+    try:
+        assert once.render({}) == "/a?b&amp;c/"  # under another prefix reversed afresh, escaped as {% url %} does
+        assert calls == [("crm:home",)]
+    finally:
+        set_script_prefix("/")
+        navigation._reversed.cache_clear()

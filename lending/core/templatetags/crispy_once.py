@@ -43,23 +43,23 @@ def crispy(form, template_pack=TEMPLATE_PACK, label_class="", field_class=""):
 
 @register.filter(name="as_crispy_field")
 def as_crispy_field(field, template_pack=TEMPLATE_PACK, label_class="", field_class=""):
-    form_key = _form_key(field.form) if isinstance(field, BoundField) else None
+    form_key = _form_options(field.form) if isinstance(field, BoundField) else None
     field_key = _field_key(field) if form_key is not None else None
     if field_key is None:
         return crispy_forms_filters.as_crispy_field(field, template_pack, label_class, field_class)
     return _rendered(
-        ("field", form_key[:2], field_key, template_pack, label_class, field_class),
+        ("field", form_key, field_key, template_pack, label_class, field_class),
         lambda: crispy_forms_filters.as_crispy_field(field, template_pack, label_class, field_class),
     )
 
 
 @register.filter(name="widget_once")
 def widget_once(field):
-    form_key = _form_key(field.form) if isinstance(field, BoundField) else None
+    form_key = _form_options(field.form) if isinstance(field, BoundField) else None
     field_key = _field_key(field) if form_key is not None else None
     if field_key is None:
         return str(field)
-    return _rendered(("widget", form_key[:2], field_key), lambda: str(field))
+    return _rendered(("widget", form_key, field_key), lambda: str(field))
 
 
 def _rendered(key: tuple[Any, ...], render) -> str:
@@ -76,10 +76,19 @@ def _rendered(key: tuple[Any, ...], render) -> str:
 
 def _form_key(form) -> tuple[Any, ...] | None:
     """What crispy's templates read of the form as a whole; None when its HTML must be rendered each time."""
-    if not isinstance(form, forms.BaseForm) or form.is_bound or getattr(form, "helper", None) is not None:
+    options = _form_options(form)
+    if options is None:
         return None
     fields = tuple(_field_key(form[name]) for name in form.fields)
     if None in fields:
+        return None
+    return (*options, fields)
+
+
+def _form_options(form) -> tuple[Any, ...] | None:
+    """What a field's HTML reads of its form (not the other fields: a field's key is its own, so a form of six
+    fields does not work out 36 field keys); None for a bound form or one with a ``helper``."""
+    if not isinstance(form, forms.BaseForm) or form.is_bound or getattr(form, "helper", None) is not None:
         return None
     options = (
         form.prefix,
@@ -90,7 +99,7 @@ def _form_key(form) -> tuple[Any, ...] | None:
         getattr(form, "required_css_class", None),
         type(form.renderer),
     )
-    return (type(form), options, fields)
+    return (type(form), options)
 
 
 def _field_key(bound: BoundField) -> tuple[Any, ...] | None:
