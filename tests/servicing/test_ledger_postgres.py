@@ -118,6 +118,24 @@ def test_an_entry_written_in_a_savepoint_rolled_back_is_not_checked_and_the_othe
     assert _queued_checks() == 0  # the checks' queue holds nothing once committed
 
 
+def test_the_check_runs_as_a_generic_plan_and_still_refuses_once_that_plan_is_kept(accounts):
+    # Migration 0045: the check at COMMIT is planned once a connection, not at every COMMIT. PostgreSQL keeps a
+    # generic plan after the fifth run: the commits after it are checked by the kept plan.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proconfig FROM pg_proc WHERE proname = 'servicing_journal_check_run'")
+        assert cursor.fetchone()[0] == ["plan_cache_mode=force_generic_plan"]
+    for _ in range(7):
+        _commit_entry(accounts, [("cash", D("1.00"), ZERO), ("fee_income", ZERO, D("1.00"))])
+    with pytest.raises(IntegrityError, match=r"does not balance: debits 3\.00 <> credits 2\.99"):
+        _commit_entry(accounts, [("cash", D("3.00"), ZERO), ("fee_income", ZERO, D("2.99"))])
+    with pytest.raises(IntegrityError, match="has no lines"), transaction.atomic():
+        _entry()
+    assert JournalEntry.objects.count() == 7
+    with connection.cursor() as cursor:  # the function's setting stays its own: the session's is the server's
+        cursor.execute("SELECT current_setting('plan_cache_mode')")
+        assert cursor.fetchone()[0] == "auto"
+
+
 def test_posted_entries_and_lines_cannot_be_updated_or_deleted():
     loan = boarded_loan(consumer=True)
     entry = loan.journal_entries.get()
