@@ -53,14 +53,12 @@ def _sum(expression: Combinable | str) -> Sum:
 # --- the borrower's loans ------------------------------------------------------------------------------------
 
 
-def loans_for_borrower(*, user: User) -> Sequence[LoanAccount]:
-    """The borrower's loans, newest first, each annotated ``next_payment_amount`` (what is still owed on the
-    installment due next, in cents): one query."""
+def _borrower_loans(borrower_id: int) -> QuerySet[LoanAccount]:
     next_installment = Installment.objects.filter(loan=OuterRef("pk"), due_date=OuterRef("next_due_date")).order_by(
         "number"
     )
-    loans = list(
-        LoanAccount.objects.filter(borrower=user)
+    return (
+        LoanAccount.objects.filter(borrower_id=borrower_id)
         .only(
             "loan_number",
             "product_name",
@@ -73,6 +71,16 @@ def loans_for_borrower(*, user: User) -> Sequence[LoanAccount]:
         .annotate(next_payment_amount=Subquery(next_installment.annotate(owed=OUTSTANDING).values("owed")[:1]))
         .order_by("-id")
     )
+
+
+# The portal home reads it on every visit: compiled once per process (its subquery's SQL cost ~1.5 ms to build).
+_BORROWER_LOANS = CompiledQuery(_borrower_loans, borrower_id=int)
+
+
+def loans_for_borrower(*, user: User) -> Sequence[LoanAccount]:
+    """The borrower's loans, newest first, each annotated ``next_payment_amount`` (what is still owed on the
+    installment due next, in cents): one query."""
+    loans = _BORROWER_LOANS.fetch(borrower_id=user.pk)
     for loan in loans:  # SQLite hands a computed decimal back unquantized (2674.03000000000)
         if loan.next_payment_amount is not None:
             loan.next_payment_amount = cents(loan.next_payment_amount)
