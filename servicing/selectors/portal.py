@@ -20,7 +20,7 @@ from django.db.models.expressions import Combinable
 from django.http import Http404
 
 from lending.core import roles
-from lending.core.compiled import CompiledQuery
+from lending.core.compiled import CompiledPages, CompiledQuery
 from lending.core.models import User
 from lending.core.roles import RequestUser
 from lending.finance.money import ZERO, cents
@@ -335,11 +335,15 @@ def recent_payments(loan: LoanAccount, limit: int = RECENT_PAYMENTS) -> list[Pay
     return _payment_rows(list(_payments(loan.pk)[:limit]))
 
 
+# The history page: its count and pages compiled once per process (lending.core.compiled, issue 15).
+_HISTORY_PAGES = CompiledPages(_payments, loan_id=int)
+
+
 def payment_history_page(
     loan: LoanAccount, page_number: str | int | None
 ) -> tuple[Page[LoanTransaction], list[PaymentRow]]:
     """One page of every payment, newest first, with the waterfalls of that page only: three queries."""
-    page = Paginator(_payments(loan.pk), HISTORY_PAGE_SIZE).get_page(page_number)
+    page = Paginator(_HISTORY_PAGES.rows(loan_id=loan.pk), HISTORY_PAGE_SIZE).get_page(page_number)
     return page, _payment_rows(list(page.object_list))
 
 
