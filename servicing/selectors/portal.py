@@ -20,7 +20,7 @@ from django.db.models.expressions import Combinable
 from django.http import Http404
 
 from lending.core import roles
-from lending.core.compiled import CompiledPages, CompiledQuery
+from lending.core.compiled import CompiledCount, CompiledPages, CompiledQuery, CompiledRowsByIds
 from lending.core.models import User
 from lending.core.roles import RequestUser
 from lending.finance.money import ZERO, cents
@@ -33,6 +33,7 @@ from servicing.models import (
     LoanTransaction,
     PendingPayment,
 )
+from servicing.selectors.loan_pages import INSTALLMENT_PAGES
 
 AMOUNT = DecimalField(max_digits=14, decimal_places=2)
 TOTAL = DecimalField(max_digits=20, decimal_places=2)
@@ -242,13 +243,20 @@ def upcoming_installments(loan: LoanAccount, limit: int = UPCOMING_INSTALLMENTS)
     return list(Installment.objects.filter(loan=loan, paid_on__isnull=True).order_by("due_date", "number")[:limit])
 
 
+# The schedule page: the count that finds the next installment's page and the page's rows compiled once per process.
+_DUE_BEFORE = CompiledCount(
+    lambda loan_id, due_date: Installment.objects.filter(loan_id=loan_id, due_date__lt=due_date),
+    loan_id=int,
+    due_date=date,
+)
+
+
 def schedule_page(loan: LoanAccount, page_number: str | int | None) -> Page[Installment]:
     """One page of the installment schedule. Without a page asked for, the page holding the next installment."""
-    installments = Installment.objects.filter(loan=loan).order_by("number")
     if not page_number and loan.next_due_date is not None:
-        before = Installment.objects.filter(loan=loan, due_date__lt=loan.next_due_date).count()
+        before = _DUE_BEFORE.count(loan_id=loan.pk, due_date=loan.next_due_date)
         page_number = before // SCHEDULE_PAGE_SIZE + 1
-    paginator = Paginator(installments, SCHEDULE_PAGE_SIZE)
+    paginator = Paginator(INSTALLMENT_PAGES.rows(loan_id=loan.pk), SCHEDULE_PAGE_SIZE)
     paginator.count = loan.term_periods  # the schedule has one installment per period: no COUNT query
     return paginator.get_page(page_number)
 
@@ -305,17 +313,23 @@ def _payments(loan_id: int) -> QuerySet[LoanTransaction]:
     )
 
 
+def _payment_lines(transaction_ids: list[int]) -> QuerySet[AllocationLine, dict[str, Any]]:
+    return (
+        AllocationLine.objects.current()
+        .filter(transaction__in=transaction_ids)
+        .order_by("transaction_id", "id")
+        .values("transaction_id", "bucket", "amount", "installment__number")
+    )
+
+
+# Compiled once per number of payments (the loan page's 12, a history page's 24, fewer): issue 15, Load.
+_PAYMENT_LINES = CompiledRowsByIds(_payment_lines)
+
+
 def _payment_rows(transactions: list[LoanTransaction]) -> list[PaymentRow]:
     """The rows for these payments, their current allocation lines read in one query (as tuples: a page of
     history is read on every visit, and model instances for each line would double its cost)."""
-    lines = (
-        AllocationLine.objects.current()
-        .filter(transaction__in=[t.pk for t in transactions])
-        .order_by("transaction_id", "id")
-        .values_list("transaction_id", "bucket", "amount", "installment__number")
-        if transactions
-        else []
-    )
+    lines = (row.values() for row in _PAYMENT_LINES.fetch([t.pk for t in transactions]))  # in the values() order
     amounts = {t.pk: {key: ZERO for key, _ in WATERFALL_COLUMNS} for t in transactions}
     numbers: dict[int, set[int]] = {t.pk: set() for t in transactions}
     for transaction_id, bucket, amount, installment_number in lines:
