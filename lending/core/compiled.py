@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from django.db import connection, models
 from django.db.models.query import ModelIterable, get_related_populators
@@ -213,7 +213,21 @@ class CompiledRows(Generic[M]):
         """The rows, counted no further than ``most`` (unordered: the scan stops at the first ``most`` matches)."""
         return self._pages._count_up_to(most).count(**self._values)
 
-    def __getitem__(self, window: slice) -> list[M]:
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[M]:
+        return iter(self[0:None])  # every row (a Paginator reads a page's slice)
+
+    @overload
+    def __getitem__(self, window: int) -> M: ...
+
+    @overload
+    def __getitem__(self, window: slice) -> list[M]: ...
+
+    def __getitem__(self, window: int | slice) -> M | list[M]:
+        if isinstance(window, int):
+            return self[window : window + 1][0]
         bottom = window.start or 0
         if window.stop is not None and window.stop <= bottom:  # an empty list's page: no rows (no SQL to compile)
             return []

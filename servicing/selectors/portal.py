@@ -81,7 +81,7 @@ _BORROWER_LOANS = CompiledQuery(_borrower_loans, borrower_id=int)
 def loans_for_borrower(*, user: User) -> Sequence[LoanAccount]:
     """The borrower's loans, newest first, each annotated ``next_payment_amount`` (what is still owed on the
     installment due next, in cents): one query."""
-    loans = _BORROWER_LOANS.fetch(borrower_id=user.pk)
+    loans: list[Any] = _BORROWER_LOANS.fetch(borrower_id=user.pk)  # annotated: next_payment_amount
     for loan in loans:  # SQLite hands a computed decimal back unquantized (2674.03000000000)
         if loan.next_payment_amount is not None:
             loan.next_payment_amount = cents(loan.next_payment_amount)

@@ -317,7 +317,9 @@ def test_compiled_pages_are_the_querysets_pages_in_as_many_queries():
             assert rows == list(expected.page(number))
             assert [u.email for u in rows] == [u.email for u in expected.page(number)]
             assert (compiled.count, len(queries)) == (expected.count, 2 if expected.count else 1)
-    assert pages.rows(first_name="Ann").count_up_to(4) == 4
+    ann = pages.rows(first_name="Ann")
+    assert (len(ann), list(ann), ann[1]) == (7, list(_first_named("Ann")), _first_named("Ann")[1])
+    assert ann.count_up_to(4) == 4
     capped = CappedPaginator(pages.rows(first_name="Ann"), 3, max_rows=3)
     assert (capped.total, capped.count, capped.capped) == (4, 3, True)
     assert list(capped.page(1)) == list(_first_named("Ann")[:3])

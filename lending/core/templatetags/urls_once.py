@@ -19,6 +19,7 @@ from django.template.base import FilterExpression
 from lending.core.navigation import links_of_this_request
 
 register = template.Library()
+_LINKS = "lending.url_once.links"  # the render context's key of the render's links
 
 
 @register.tag
@@ -34,7 +35,7 @@ class UrlOnceNode(template.Node):
         self.url_name = url_name
 
     def render(self, context: template.Context) -> str:
-        links = context.render_context.get(UrlOnceNode)
+        links = context.render_context.get(_LINKS)
         if links is None:
-            links = context.render_context[UrlOnceNode] = links_of_this_request()
+            links = context.render_context[_LINKS] = links_of_this_request()
         return links[self.url_name.resolve(context)]
