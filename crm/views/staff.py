@@ -30,5 +30,5 @@ class HomeView(CrmStaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["tasks"] = list(selectors.tasks_open_for(self.request.user).order_by("due_date", "id")[:10])
+        context["tasks"] = selectors.home_tasks(self.request.user)
         return context

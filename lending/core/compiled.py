@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from django.db import connection, models
 from django.db.models.query import ModelIterable, get_related_populators
@@ -147,7 +147,10 @@ class CompiledCount:
         with self._lock:
             if self._compiled is None:
                 placeholders = _placeholders(self._kinds)
-                queryset = self._build(**placeholders).order_by().values("pk")
+                queryset = self._build(**placeholders)
+                if not queryset.query.is_sliced:  # a slice (a capped count) keeps the order that picks its rows
+                    queryset = queryset.order_by()
+                queryset = queryset.values("pk")
                 sql, compiled = queryset.query.get_compiler(connection=connection).as_sql()
                 params, missing = _placed(compiled, placeholders)
                 if missing:
@@ -156,6 +159,82 @@ class CompiledCount:
                     )
                 self._compiled = (f"SELECT COUNT(*) FROM ({sql}) AS counted", tuple(params))  # noqa: S608 -- compiled SQL
             return self._compiled
+
+
+class CompiledPages(Generic[M]):
+    """The rows a ``Paginator`` pages through, ``build(**values)``, with its count and each page's rows compiled once
+    per process: a page's LIMIT and OFFSET are in the SQL's text, so each window asked for (page 1, page 20, a short
+    last page) is its own ``CompiledQuery``, up to ``windows`` of them; a window beyond those is read as usual.
+    ``rows(**values)`` is the paginator's object list. The same values as ``CompiledQuery``."""
+
+    def __init__(self, build: Callable[..., models.QuerySet[M]], *, windows: int = 64, **kinds: type) -> None:
+        self._build = build
+        self._kinds = kinds
+        self._most = windows
+        self._count = CompiledCount(build, **kinds)
+        self._counts_up_to: dict[int, CompiledCount] = {}
+        self._windows: dict[tuple[int, int | None], CompiledQuery[M]] = {}
+        self._lock = threading.Lock()
+
+    def rows(self, **values: Any) -> CompiledRows[M]:
+        return CompiledRows(self, values)
+
+    def _window(self, bottom: int, top: int | None) -> CompiledQuery[M] | None:
+        query = self._windows.get((bottom, top))
+        if query is None and len(self._windows) < self._most:
+            with self._lock:
+                query = self._windows.setdefault(
+                    (bottom, top), CompiledQuery(lambda **values: self._build(**values)[bottom:top], **self._kinds)
+                )
+        return query
+
+    def _count_up_to(self, most: int) -> CompiledCount:
+        counted = self._counts_up_to.get(most)
+        if counted is None:
+            with self._lock:
+                counted = self._counts_up_to.setdefault(
+                    most, CompiledCount(lambda **values: self._build(**values).order_by()[:most], **self._kinds)
+                )
+        return counted
+
+
+class CompiledRows(Generic[M]):
+    """A ``Paginator``'s object list of ``CompiledPages``: ``count()`` counts, a slice reads a page's rows (a list);
+    ``CappedPaginator`` counts up to its cap with ``count_up_to``."""
+
+    def __init__(self, pages: CompiledPages[M], values: dict[str, Any]) -> None:
+        self._pages = pages
+        self._values = values
+
+    def count(self) -> int:
+        return self._pages._count.count(**self._values)
+
+    def count_up_to(self, most: int) -> int:
+        """The rows, counted no further than ``most`` (unordered: the scan stops at the first ``most`` matches)."""
+        return self._pages._count_up_to(most).count(**self._values)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[M]:
+        return iter(self[0:None])  # every row (a Paginator reads a page's slice)
+
+    @overload
+    def __getitem__(self, window: int) -> M: ...
+
+    @overload
+    def __getitem__(self, window: slice) -> list[M]: ...
+
+    def __getitem__(self, window: int | slice) -> M | list[M]:
+        if isinstance(window, int):
+            return self[window : window + 1][0]
+        bottom = window.start or 0
+        if window.stop is not None and window.stop <= bottom:  # an empty list's page: no rows (no SQL to compile)
+            return []
+        query = self._pages._window(bottom, window.stop)
+        if query is None:  # more windows than kept (deep pages): read as the queryset reads them
+            return list(self._pages._build(**self._values)[window])
+        return query.fetch(**self._values)
 
 
 class Sent(Generic[M]):

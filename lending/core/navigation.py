@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.html import conditional_escape
 
 from lending.core import roles
 from lending.core.reports.registry import report_roles
@@ -27,6 +28,30 @@ def reversed_once(url_name: str) -> str:
     """``reverse(url_name)`` for a URL without arguments, worked out once per process for each prefix and URL conf
     (the menu; ``{% url_once %}`` in the templates every page extends)."""
     return _reversed(url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+class _EscapedLinks(dict[str, str]):
+    """The escaped URL of each name reversed so far, for one script prefix and URL conf (``{% url_once %}``'s output,
+    which ``{% url %}`` escapes); a name is reversed the first time it is asked for."""
+
+    def __init__(self, prefix: str, urlconf: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+        self.urlconf = urlconf
+
+    def __missing__(self, url_name: str) -> str:
+        link = self[url_name] = conditional_escape(_reversed(url_name, self.prefix, self.urlconf))
+        return link
+
+
+def links_of_this_request() -> _EscapedLinks:
+    """The escaped links for the current script prefix and URL conf (kept per process)."""
+    return _links(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@lru_cache(maxsize=16)
+def _links(prefix: str, urlconf: str) -> _EscapedLinks:
+    return _EscapedLinks(prefix, urlconf)
 
 
 @lru_cache(maxsize=256)

@@ -37,6 +37,8 @@ class CappedPaginator(Paginator):
         if isinstance(self.object_list, QuerySet):
             # Unordered: the scan stops at the first limit + 1 matches, whichever they are (no sort of them all).
             return self.object_list.order_by()[: self.limit + 1].count()
+        if hasattr(self.object_list, "count_up_to"):  # lending.core.compiled.CompiledRows: the same count, compiled
+            return self.object_list.count_up_to(self.limit + 1)
         return len(self.object_list)
 
     @cached_property

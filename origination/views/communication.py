@@ -134,7 +134,7 @@ class MyTasksView(OriginationStaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        rows = thread_reads.tasks_open_for_user(user=self.request.user)
+        rows = thread_reads.my_task_rows(user=self.request.user)
         context["page"] = Paginator(rows, MY_TASKS_PAGE_SIZE).get_page(self.request.GET.get("page"))
         context["today"] = timezone.localdate()
         return context

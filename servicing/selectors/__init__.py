@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Round
 from django.http import Http404
 
-from lending.core.compiled import CompiledQuery, CompiledRowsByIds
+from lending.core.compiled import CompiledPages, CompiledQuery, CompiledRows, CompiledRowsByIds
 from lending.finance.money import ZERO, cents
 from origination.models import Application
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
@@ -88,6 +88,20 @@ def loan_list(*, status: str = "", query: str = "", bucket: str = "") -> QuerySe
         if len(query) >= TRIGRAM:
             loans = loans.order_by((F("id") + 0).desc())
     return loans
+
+
+# The list as it opens (every loan, newest first; the servicers' most read page): its capped count and pages
+# compiled once per process (lending.core.compiled, issue 15 "Load").
+_EVERY_LOAN_PAGES = CompiledPages(loan_list)
+
+
+def loan_list_rows(
+    *, status: str = "", query: str = "", bucket: str = ""
+) -> QuerySet[LoanAccount] | CompiledRows[LoanAccount]:
+    """``loan_list``'s rows for the list's paginator; with no filter or search, compiled once per process."""
+    if status or query or bucket:
+        return loan_list(status=status, query=query, bucket=bucket)
+    return _EVERY_LOAN_PAGES.rows()
 
 
 PHONE_CHARACTERS = frozenset("0123456789 +-().")

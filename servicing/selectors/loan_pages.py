@@ -16,7 +16,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
-from lending.core.compiled import CompiledQuery, fetch_together
+from lending.core.compiled import CompiledPages, CompiledQuery, fetch_together
 from lending.finance.daycount import add_months
 from servicing.models import AllocationLine, EscrowItem, Installment, JournalEntry, JournalLine, LoanAccount
 from servicing.models import LoanTransaction as Txn
@@ -115,10 +115,15 @@ def schedule_page_of(installment: Installment | None) -> int:
     return 1 + (installment.number - 1) // SCHEDULE_PAGE_SIZE if installment is not None else 1
 
 
+# A loan's installments in number order, a page at a time (the staff and portal schedules): compiled once per process.
+INSTALLMENT_PAGES = CompiledPages(
+    lambda loan_id: Installment.objects.filter(loan_id=loan_id).order_by("number"), loan_id=int
+)
+
+
 def loan_schedule_page(loan: LoanAccount, page: str | int | None) -> Page[Installment]:
     """One page of the loan's installments in number order (a count and a range of the (loan, number) index)."""
-    installments = Installment.objects.filter(loan=loan).order_by("number")
-    return Paginator(installments, SCHEDULE_PAGE_SIZE).get_page(page)
+    return Paginator(INSTALLMENT_PAGES.rows(loan_id=loan.pk), SCHEDULE_PAGE_SIZE).get_page(page)
 
 
 def loan_transactions_page(loan: LoanAccount, page: str | int | None) -> Page[Txn]:

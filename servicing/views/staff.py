@@ -36,7 +36,7 @@ class HomeView(RoleRequiredMixin, TemplateView):
         query = params.get("q", "").strip()
         bucket = params.get("bucket", "")
         bucket = bucket if bucket in DPD_BUCKETS else ""
-        loans = selectors.loan_list(status=status, query=query, bucket=bucket)
+        loans = selectors.loan_list_rows(status=status, query=query, bucket=bucket)
         page = CappedPaginator(loans, LOANS_PAGE_SIZE).get_page(params.get("page"))
         context.update(
             page=page,

@@ -5,6 +5,7 @@ are the rows ``audit_record`` writes."""
 from datetime import date
 
 import pytest
+from django.core.paginator import Paginator
 from django.db import DataError, connection, transaction
 from django.db.models import CharField, F, Value
 from django.db.models.expressions import RawSQL
@@ -12,8 +13,17 @@ from django.db.models.functions import Concat, Upper
 from django.test.utils import CaptureQueriesContext
 from psycopg import pq
 
-from lending.core.compiled import CompiledCount, CompiledQuery, CompiledRowsByIds, fetch_together, send_sql, together
+from lending.core.compiled import (
+    CompiledCount,
+    CompiledPages,
+    CompiledQuery,
+    CompiledRowsByIds,
+    fetch_together,
+    send_sql,
+    together,
+)
 from lending.core.models import AuditEvent, User
+from lending.core.pagination import CappedPaginator
 from lending.core.services import audit_event, audit_record_many
 from tests.core.factories import UserFactory
 
@@ -287,3 +297,29 @@ def test_an_error_raised_in_python_inside_together_after_a_statement_went_out_le
     with connection.cursor() as cursor:
         cursor.execute("SELECT 2")
         assert cursor.fetchone() == (2,)
+
+
+def _first_named(first_name: str):
+    return User.objects.filter(first_name=first_name).order_by("email")
+
+
+def test_compiled_pages_are_the_querysets_pages_in_as_many_queries():
+    for n in range(7):
+        UserFactory(first_name="Ann", email=f"ann{n}@lending.test")
+    UserFactory(first_name="Bob")
+    pages = CompiledPages(_first_named, windows=2, first_name=str)
+    for name in ("Ann", "Bob", "Cy", "Ann"):  # Ann's third page and Bob's only one: beyond the two windows kept
+        expected = Paginator(_first_named(name), 3)
+        for number in expected.page_range:
+            compiled = Paginator(pages.rows(first_name=name), 3)
+            with CaptureQueriesContext(connection) as queries:
+                rows = list(compiled.page(number))
+            assert rows == list(expected.page(number))
+            assert [u.email for u in rows] == [u.email for u in expected.page(number)]
+            assert (compiled.count, len(queries)) == (expected.count, 2 if expected.count else 1)
+    ann = pages.rows(first_name="Ann")
+    assert (len(ann), list(ann), ann[1]) == (7, list(_first_named("Ann")), _first_named("Ann")[1])
+    assert ann.count_up_to(4) == 4
+    capped = CappedPaginator(pages.rows(first_name="Ann"), 3, max_rows=3)
+    assert (capped.total, capped.count, capped.capped) == (4, 3, True)
+    assert list(capped.page(1)) == list(_first_named("Ann")[:3])

@@ -1,5 +1,6 @@
 """The staff menu's URLs: reversed once per process for each prefix, not on every page."""
 
+import pytest
 from django.urls import set_script_prefix
 
 from lending.core import navigation
@@ -23,6 +24,11 @@ def test_a_menu_url_is_reversed_once_per_script_prefix(monkeypatch):
         navigation._reversed.cache_clear()
 
 
+def _forget_links() -> None:
+    navigation._reversed.cache_clear()
+    navigation._links.cache_clear()
+
+
 URLS_WITHOUT_ARGUMENTS = ["core:landing", "portal-home", "password_change", "logout", "login", "crm:home", "crm:leads"]
 
 
@@ -30,7 +36,7 @@ def test_url_once_gives_what_the_url_tag_gives_and_reverses_once_per_prefix(monk
     from django.template import engines
 
     engine = engines["django"]
-    navigation._reversed.cache_clear()
+    _forget_links()
     for name in URLS_WITHOUT_ARGUMENTS:
         tag = engine.from_string("{% load urls_once %}{% url_once '" + name + "' %}").render({})
         assert tag == engine.from_string("{% url '" + name + "' %}").render({})
@@ -44,4 +50,29 @@ def test_url_once_gives_what_the_url_tag_gives_and_reverses_once_per_prefix(monk
         assert calls == [("crm:home",)]
     finally:
         set_script_prefix("/")
-        navigation._reversed.cache_clear()
+        _forget_links()
+
+
+def test_url_once_takes_a_variable_name_and_reads_the_prefix_once_a_render(monkeypatch):
+    from django.template import engines
+
+    engine = engines["django"]
+    menu = engine.from_string(
+        '{% load urls_once %}{% for item in items %}<a href="{% url_once item.url_name %}">{% endfor %}'
+        "{% url_once 'logout' %}"
+    )
+    items = [NavItem("CRM", "crm:home", ()), NavItem("Servicing", "servicing:home", ())]
+    logout = engine.from_string("{% url 'logout' %}").render()
+    expected = "".join(f'<a href="{item.url}">' for item in items) + logout
+    looked_up = []
+    real = navigation.get_script_prefix
+    monkeypatch.setattr(navigation, "get_script_prefix", lambda: looked_up.append(1) or real())
+    assert menu.render({"items": items}) == expected
+    assert looked_up == [1]  # once for the render's four tags
+
+
+def test_url_once_takes_one_argument():
+    from django.template import TemplateSyntaxError, engines
+
+    with pytest.raises(TemplateSyntaxError, match="takes one argument"):
+        engines["django"].from_string("{% load urls_once %}{% url_once 'crm:home' as link %}")
