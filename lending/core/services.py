@@ -227,11 +227,17 @@ def audit_row(
         ContentType.objects.get_for_model(target).pk if target is not None else None,
         str(target.pk) if target is not None else "",
         str(target)[:255] if target is not None else "",
-        json.dumps(before or {}, cls=DjangoJSONEncoder),
-        json.dumps(after or {}, cls=DjangoJSONEncoder),
+        _json_or_empty(before),
+        _json_or_empty(after),
         note,
         request_id if request_id is not None else current_request_id(),
     )
+
+
+def _json_or_empty(value: dict[str, Any] | None) -> str:
+    """``value``'s JSON text; ``'{}'`` as written when it is empty or None (a posting's ``before``), without the
+    encoder."""
+    return json.dumps(value, cls=DjangoJSONEncoder) if value else "{}"
 
 
 @transaction.atomic

@@ -245,16 +245,7 @@ def loan_save_send(
     if fields:  # as journal_post moves them: the balances, a new version, the time
         loan.updated_at = timezone.now()
         fields += ["version", "updated_at"]
-    meta = LoanAccount._meta
-    quote = connection.ops.quote_name
-    table, dates, where, dates_params = _dates_sql(connection.vendor)
-    columns = [cast("Field[Any, Any]", meta.get_field(name)) for name in fields]
-    assignments = [f"{quote(str(column.column))} = %s" for column in columns]
-    # Only quoted identifiers and the SQL Django compiled go into the text; every value is a parameter.
-    returning: tuple[str, ...] = ("RETURNING", quote("next_due_date"), ",", quote("interest_paid_through"))
-    if connection.vendor == "postgresql":
-        returning += (",", _PLANS_RESET)
-    sql = " ".join(("UPDATE", table, "SET", ", ".join([*assignments, dates]), "WHERE", where, *returning))
+    sql, columns, dates_params = _loan_update_sql(tuple(fields), connection.vendor)
     params = [column.get_db_prep_save(getattr(loan, column.attname), connection) for column in columns]
     params += [*dates_params, loan.pk]
     if audit:  # the audit rows' ids come back beside the dates, in the order they were inserted
@@ -272,10 +263,31 @@ def loan_save_send(
         if audit:  # the instances among them are saved rows from now on
             events = [(row, pk) for row, pk in zip(audit, more[-1], strict=True) if isinstance(row, AuditEvent)]
             audit_ids_set([row for row, _ in events], [pk for _, pk in events])
-        loan.next_due_date = meta.get_field("next_due_date").to_python(next_due)
-        loan.interest_paid_through = meta.get_field("interest_paid_through").to_python(paid_through)
+        loan.next_due_date = _NEXT_DUE.to_python(next_due)
+        loan.interest_paid_through = _PAID_THROUGH.to_python(paid_through)
 
     return saved
+
+
+_NEXT_DUE = LoanAccount._meta.get_field("next_due_date")
+_PAID_THROUGH = LoanAccount._meta.get_field("interest_paid_through")
+
+
+@functools.cache
+def _loan_update_sql(fields: tuple[str, ...], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...], tuple[Any, ...]]:
+    """``loan_save_send``'s UPDATE of ``fields`` with the loan's dates (its text, the fields' columns in the order
+    of their parameters, the dates' parameters), made once per set of fields a posting moves."""
+    meta = LoanAccount._meta
+    quote = connection.ops.quote_name
+    table, dates, where, dates_params = _dates_sql(vendor)
+    columns = tuple(cast("Field[Any, Any]", meta.get_field(name)) for name in fields)
+    assignments = [f"{quote(str(column.column))} = %s" for column in columns]
+    # Only quoted identifiers and the SQL Django compiled go into the text; every value is a parameter.
+    returning: tuple[str, ...] = ("RETURNING", quote("next_due_date"), ",", quote("interest_paid_through"))
+    if vendor == "postgresql":
+        returning += (",", _PLANS_RESET)
+    sql = " ".join(("UPDATE", table, "SET", ", ".join([*assignments, dates]), "WHERE", where, *returning))
+    return sql, columns, dates_params
 
 
 @functools.cache
