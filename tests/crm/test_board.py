@@ -7,13 +7,16 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.template import engines
 from django.utils import timezone
 
 from crm import selectors
-from crm.models import Stage
+from crm.models import Contact, Stage
+from crm.services.leads import MANUAL_MOVES
 from lending.core import roles
 from tests.core.factories import user_with_role
-from tests.crm.factories import LeadFactory
+from tests.crm.factories import ContactFactory, LeadFactory
+from tests.origination.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +79,47 @@ def test_the_generic_plan_of_a_column_reads_its_cards_off_a_stage_index(query, o
         cursor.execute("DEALLOCATE board_column")
     assert re.search(r"Index Scan using crm_lead_(officer_)?stage_idx on crm_lead ", plan), plan
     assert "Sort" not in plan
+
+
+# The cards as _board_columns.html drew them before {% board_cards %}: the tag must give this HTML byte for byte.
+CARDS_AS_MARKUP = """{% load crm_tags %}{% for lead in cards %}
+        <article class="border rounded p-2 mb-2 bg-white" data-testid="card-{{ lead.pk }}">
+          <a href="{% url 'crm:lead' lead.pk %}">{{ lead.contact }}</a>
+          <div class="small text-muted">{{ lead.source.name }}{% if lead.officer %} · {{ lead.officer }}{% endif %}</div>
+          {% if lead.stage == "lost" %}<div class="small">{{ lead.lost_reason }}</div>{% endif %}
+          {% if lead.application %}<div class="small">{{ lead.application.number }}</div>{% endif %}
+          {% with allowed=moves|get_item:lead.stage %}{% if allowed %}
+          <form class="mt-1" hx-post="{% url 'crm:lead-move' lead.pk %}{% if officer_id %}?officer={{ officer_id }}{% endif %}" hx-target="#board" hx-swap="outerHTML">
+            <div class="input-group input-group-sm">
+              <select name="stage" class="form-select form-select-sm" aria-label="Move to">
+                {% for s in allowed %}<option value="{{ s }}">{{ stages|get_item:s }}</option>{% endfor %}
+              </select>
+              <button class="btn btn-outline-primary">Move</button>
+            </div>
+            <input name="lost_reason" class="form-control form-control-sm mt-1" placeholder="Reason, if lost" maxlength="200">
+          </form>
+          {% endif %}{% endwith %}
+        </article>
+      {% empty %}<p class="small text-muted mb-0">None.</p>{% endfor %}"""  # noqa: E501
+
+
+def test_board_cards_draw_the_cards_as_the_markup_did(officer):
+    odd = ContactFactory(first_name="<Ann>", last_name="O'Hara & Co")
+    leads = [
+        LeadFactory(officer=officer, contact=odd),
+        LeadFactory(officer=None, stage=Stage.CONTACTED),
+        LeadFactory(officer=officer, stage=Stage.QUALIFIED),
+        LeadFactory(officer=officer, stage=Stage.LOST, lost_reason="Went <elsewhere> & more"),
+        LeadFactory(officer=officer, stage=Stage.APPLICATION, application=ApplicationFactory()),
+    ]
+    cards = list(selectors.leads_filtered(officer).filter(pk__in=[lead.pk for lead in leads]))
+    assert Contact.objects.filter(first_name="<Ann>").exists()
+    engine = engines["django"]
+    tag = engine.from_string("{% load crm_tags %}{% board_cards cards moves stages officer_id %}")
+    markup = engine.from_string(CARDS_AS_MARKUP)
+    for shown, officer_id in ((cards, None), (cards, officer.pk), ([], None)):
+        context = {"cards": shown, "moves": MANUAL_MOVES, "stages": dict(Stage.choices), "officer_id": officer_id}
+        assert tag.render(context) == markup.render(context)
+    html = tag.render({"cards": cards, "moves": MANUAL_MOVES, "stages": dict(Stage.choices), "officer_id": 7})
+    assert "&lt;Ann&gt; O&#x27;Hara &amp; Co" in html
+    assert f'hx-post="/staff/crm/leads/{leads[0].pk}/move/?officer=7"' in html
