@@ -3,8 +3,7 @@
 The loan page shows about 100 read-only values: through ``admin/includes/fieldset.html`` and
 ``admin/edit_inline/tabular.html`` each costs a dozen template tags, and each hidden input of the inlines a widget
 template, half the page's CPU (issue 15). Here the same markup (whitespace aside) is joined in one pass from the same
-helper objects (``AdminReadonlyField``: its labels, its ``contents()``), so every value reads as before; each piece
-escaped by ``rows.format_row`` (``format_html``'s HTML without its lazy-argument wrapper). Only for
+helper objects (``AdminReadonlyField``: its labels, its ``contents()``), so every value reads as before. Only for
 forms where nothing is editable: anything else (an editable field, an add or delete permission, errors, another
 inline template) returns ``None`` and the page renders through the admin's templates.
 tests/servicing/test_admin_readonly.py compares the two renderings.
@@ -18,10 +17,9 @@ from django.contrib.admin.helpers import AdminForm, AdminReadonlyField, InlineAd
 from django.contrib.admin.utils import quote
 from django.forms import BoundField
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
-
-from lending.core.templatetags.rows import format_row
 
 TABULAR = "admin/edit_inline/tabular.html"
 
@@ -53,20 +51,20 @@ def fieldsets_html(adminform: AdminForm) -> SafeString | None:
 
 def _fieldset(fieldset, n: int) -> str:
     heading = f"fieldset-0-{n}-heading"
-    parts: list[str] = [format_row('<fieldset class="module aligned {}"', fieldset.classes)]
+    parts: list[str] = [format_html('<fieldset class="module aligned {}"', fieldset.classes)]
     if fieldset.name:
-        parts.append(format_row(' aria-labelledby="{}">', heading))
+        parts.append(format_html(' aria-labelledby="{}">', heading))
         collapsible = fieldset.is_collapsible
         if collapsible:
             parts.append("<details><summary>")
-        parts.append(format_row('<h2 id="{}" class="fieldset-heading">{}</h2>', heading, fieldset.name))
+        parts.append(format_html('<h2 id="{}" class="fieldset-heading">{}</h2>', heading, fieldset.name))
         if collapsible:
             parts.append("</summary>")
     else:
         collapsible = False
         parts.append(">")
     if fieldset.description:
-        parts.append(format_row('<div class="description">{}</div>', trusted(fieldset.description)))
+        parts.append(format_html('<div class="description">{}</div>', trusted(fieldset.description)))
     parts.extend(_line(list(_readonly(line))) for line in fieldset)
     if collapsible:
         parts.append("</details>")
@@ -84,24 +82,24 @@ def _readonly(fields: Iterable) -> Iterator[AdminReadonlyField]:
 def _line(fields: list[AdminReadonlyField]) -> str:
     names = "".join(f" field-{field.field['name']}" for field in fields if field.field["name"])
     if len(fields) == 1:
-        return format_row('<div class="form-row{}">{}</div>', names, _field(fields[0], box=""))
+        return format_html('<div class="form-row{}">{}</div>', names, _field(fields[0], box=""))
     boxes = [
         _field(field, box=f" fieldBox field-{field.field['name']}" if field.field["name"] else " fieldBox")
         for field in fields
     ]
-    return format_row(
+    return format_html(
         '<div class="form-row{}"><div class="flex-container form-multiline">{}</div></div>', names, joined(boxes)
     )
 
 
 def _field(field: AdminReadonlyField, box: str) -> str:
     help_text = field.field["help_text"]
-    return format_row(
+    return format_html(
         '<div><div class="flex-container{}">{}<div class="readonly">{}</div></div>{}</div>',
         box,
         field.label_tag(),
         field.contents(),
-        format_row('<div class="help"><div>{}</div></div>', trusted(help_text)) if help_text else "",
+        format_html('<div class="help"><div>{}</div></div>', trusted(help_text)) if help_text else "",
     )
 
 
@@ -134,7 +132,7 @@ def _tabular(inline_admin_formset: InlineAdminFormSet, last: bool) -> str:
     collapsible = inline_admin_formset.is_collapsible
     title = opts.verbose_name if formset.max_num == 1 else opts.verbose_name_plural
     parts = [
-        format_row(
+        format_html(
             '<div class="js-inline-admin-formset inline-group" id="{}-group" data-inline-type="tabular"'
             ' data-inline-formset="{}"><div class="tabular inline-related {}">',
             prefix,
@@ -142,9 +140,9 @@ def _tabular(inline_admin_formset: InlineAdminFormSet, last: bool) -> str:
             "last-related" if last else "",
         ),
         _hidden_inputs(formset.management_form),
-        format_row('<fieldset class="module {}" aria-labelledby="{}-heading">', inline_admin_formset.classes, prefix),
+        format_html('<fieldset class="module {}" aria-labelledby="{}-heading">', inline_admin_formset.classes, prefix),
         "<details><summary>" if collapsible else "",
-        format_row('<h2 id="{}-heading" class="inline-heading">{}</h2>', prefix, capfirst(title)),
+        format_html('<h2 id="{}-heading" class="inline-heading">{}</h2>', prefix, capfirst(title)),
         "</summary>" if collapsible else "",
         '<table><thead><tr><th class="original"></th>',
         *(_column(field) for field in inline_admin_formset.fields()),
@@ -161,7 +159,7 @@ def _column(field: dict) -> str:
     if field["help_text"]:  # the admin's help icon: not on the read-only inlines this module renders
         raise Editable
     hidden = " hidden" if field["widget"]["is_hidden"] else ""
-    return format_row('<th class="column-{}{}">{}</th>', field["name"], hidden, capfirst(field["label"]))
+    return format_html('<th class="column-{}{}">{}</th>', field["name"], hidden, capfirst(field["label"]))
 
 
 def _row(inline_admin_form, inline_admin_formset: InlineAdminFormSet, n: int) -> str:
@@ -170,7 +168,7 @@ def _row(inline_admin_form, inline_admin_formset: InlineAdminFormSet, n: int) ->
     original = inline_admin_form.original
     shown = original or inline_admin_form.show_url
     cells = [
-        format_row(
+        format_html(
             '<tr class="form-row {}" id="{}-{}">', "has_original" if shown else "", inline_admin_form.formset.prefix, n
         ),
         '<td class="original">',
@@ -178,12 +176,12 @@ def _row(inline_admin_form, inline_admin_formset: InlineAdminFormSet, n: int) ->
     if shown:
         cells.append("<p>")
         if original:
-            cells.append(format_row("{} ", original))
+            cells.append(format_html("{} ", original))
             model_admin = inline_admin_form.model_admin
             if model_admin.show_change_link and model_admin.has_registered_model:
                 cells.append(_change_link(model_admin, original, inline_admin_formset.has_change_permission))
         if inline_admin_form.show_url:
-            cells.append(format_row('<a href="{}">View on site</a>', inline_admin_form.absolute_url))
+            cells.append(format_html('<a href="{}">View on site</a>', inline_admin_form.absolute_url))
         cells.append("</p>")
     if inline_admin_form.needs_explicit_pk_field():
         cells.append(_hidden_input(inline_admin_form.pk_field().field))
@@ -196,7 +194,7 @@ def _row(inline_admin_form, inline_admin_formset: InlineAdminFormSet, n: int) ->
             for field in _readonly(line):
                 hidden = " hidden" if field.field["is_hidden"] else ""
                 name = f"field-{field.field['name']}" if field.field["name"] else ""
-                cells.append(format_row('<td class="{}{}"><p>{}</p></td>', name, hidden, field.contents()))
+                cells.append(format_html('<td class="{}{}"><p>{}</p></td>', name, hidden, field.contents()))
     cells.append('<td class="delete"></td></tr>')
     return "".join(cells)
 
@@ -209,8 +207,8 @@ def _change_link(model_admin, original, may_change: bool) -> str:
         current_app=model_admin.admin_site.name,
     )
     if may_change:
-        return format_row('<a href="{}" class="inlinechangelink">Change</a>', url)
-    return format_row('<a href="{}" class="inlineviewlink">View</a>', url)
+        return format_html('<a href="{}" class="inlinechangelink">Change</a>', url)
+    return format_html('<a href="{}" class="inlineviewlink">View</a>', url)
 
 
 def _hidden_inputs(form) -> str:
@@ -230,12 +228,12 @@ def _hidden_input(field: BoundField) -> str:
         attrs.setdefault("id", field.auto_id)
     context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
     value = context["value"]
-    return format_row(
+    return format_html(
         '<input type="{}" name="{}"{}{}>',
         context["type"],
         context["name"],
-        format_row(' value="{}"', value) if value is not None else "",
-        joined(_attr(name, value) for name, value in context["attrs"].items()),
+        format_html(' value="{}"', value) if value is not None else "",
+        format_html_join("", "{}", ((_attr(name, value),) for name, value in context["attrs"].items())),
     )
 
 
@@ -243,5 +241,5 @@ def _attr(name: str, value) -> str:
     if value is False:
         return ""
     if value is True:
-        return format_row(" {}", name)
-    return format_row(' {}="{}"', name, value)
+        return format_html(" {}", name)
+    return format_html(' {}="{}"', name, value)
