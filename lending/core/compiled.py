@@ -146,18 +146,8 @@ class CompiledCount:
     def _compile(self) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
         with self._lock:
             if self._compiled is None:
-                placeholders = _placeholders(self._kinds)
-                queryset = self._build(**placeholders)
-                if not queryset.query.is_sliced:  # a slice (a capped count) keeps the order that picks its rows
-                    queryset = queryset.order_by()
-                queryset = queryset.values("pk")
-                sql, compiled = queryset.query.get_compiler(connection=connection).as_sql()
-                params, missing = _placed(compiled, placeholders)
-                if missing:
-                    raise ValueError(
-                        f"{queryset.model.__name__}: cannot be compiled once (values {missing} not in the SQL)"
-                    )
-                self._compiled = (f"SELECT COUNT(*) FROM ({sql}) AS counted", tuple(params))  # noqa: S608 -- compiled SQL
+                sql, params = _compiled_pks(self._build, self._kinds, ordered=False)
+                self._compiled = (f"SELECT COUNT(*) FROM ({sql}) AS counted", params)  # noqa: S608 -- compiled SQL
             return self._compiled
 
 
@@ -235,6 +225,53 @@ class CompiledRows(Generic[M]):
         if query is None:  # more windows than kept (deep pages): read as the queryset reads them
             return list(self._pages._build(**self._values)[window])
         return query.fetch(**self._values)
+
+
+class CompiledIds:
+    """The pks of ``build(**values)`` in its order, a slice at a time (``LIMIT`` and ``OFFSET`` as parameters), compiled
+    once per process: for a page of a list whose filters cost more to compile than the database takes to walk its
+    index range. The same values as ``CompiledQuery``; on PostgreSQL only, elsewhere the queryset is sliced."""
+
+    def __init__(self, build: Callable[..., models.QuerySet[Any]], **kinds: type) -> None:
+        self._build = build
+        self._kinds = kinds
+        self._compiled: tuple[str, tuple[tuple[str | None, Any], ...]] | None = None
+        self._lock = threading.Lock()
+
+    def slice(self, start: int, stop: int, **values: Any) -> list[Any]:
+        """The pks of rows ``start`` to ``stop`` (as ``queryset[start:stop]``)."""
+        if connection.vendor != "postgresql":
+            return list(self._build(**values).values_list("pk", flat=True)[start:stop])
+        sql, compiled = self._compiled or self._compile()
+        params = [value if name is None else values[name] for name, value in compiled]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, stop - start, start])
+            return [pk for (pk,) in cursor.fetchall()]
+
+    def _compile(self) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
+        with self._lock:
+            if self._compiled is None:
+                sql, params = _compiled_pks(self._build, self._kinds, ordered=True)
+                self._compiled = (f"{sql} LIMIT %s OFFSET %s", params)
+            return self._compiled
+
+
+def _compiled_pks(
+    build: Callable[..., models.QuerySet[Any]], kinds: dict[str, type], *, ordered: bool
+) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
+    """The SQL of ``build``'s pks (in its order, or none) with placeholders, and where each value goes."""
+    placeholders = _placeholders(kinds)
+    queryset = build(**placeholders)
+    if ordered and queryset.query.is_sliced:
+        raise ValueError(f"{queryset.model.__name__}: a sliced queryset cannot take a slice's parameters")
+    if not ordered and not queryset.query.is_sliced:  # a slice (a capped count) keeps the order that picks its rows
+        queryset = queryset.order_by()
+    queryset = queryset.values("pk")
+    sql, compiled = queryset.query.get_compiler(connection=connection).as_sql()
+    params, missing = _placed(compiled, placeholders)
+    if missing:
+        raise ValueError(f"{queryset.model.__name__}: cannot be compiled once (values {missing} not in the SQL)")
+    return sql, tuple(params)
 
 
 class Sent(Generic[M]):

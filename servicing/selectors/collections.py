@@ -7,7 +7,7 @@ them, plus the fees due), its collector, property state, last contact and open p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -31,7 +31,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from lending.core import roles
-from lending.core.compiled import CompiledCount, CompiledQuery, CompiledRowsByIds, fetch_together
+from lending.core.compiled import CompiledCount, CompiledIds, CompiledQuery, CompiledRowsByIds, fetch_together
 from lending.core.models import User
 from lending.core.selectors import users_with_role
 from lending.finance.money import ZERO
@@ -158,12 +158,12 @@ def collections_queue(filters: QueueFilters) -> QuerySet[LoanAccount]:
 # The filters a queue count carries as values (the others change its SQL's shape): name -> the value's type.
 _COUNTED_VALUES = {"bucket": str, "product": str, "state": str, "collector": int, "next_action_by": date}
 _QUEUE_COUNTS: dict[tuple[Any, ...], CompiledCount] = {}
+_QUEUE_IDS: dict[tuple[Any, ...], CompiledIds] = {}
 
 
-def queue_count(filters: QueueFilters) -> int:
-    """How many loans ``collections_queue(filters)`` lists, its SQL compiled once per shape of filters (which are
-    set, not their values): compiling the queue's four EXISTS took more of a page with no cached count (its "of N")
-    than counting the rows."""
+def _queue_shape(filters: QueueFilters) -> tuple[tuple[Any, ...], dict[str, Any], QueueFilters, dict[str, type]]:
+    """The shape of ``filters`` (which are set, not their values), their values, the filters of that shape with no
+    values (what ``_queue_counted`` fills in) and the values' types."""
     values: dict[str, Any] = {
         name: int(value) if kind is int else value
         for name, kind in _COUNTED_VALUES.items()
@@ -171,12 +171,39 @@ def queue_count(filters: QueueFilters) -> int:
     }
     unassigned = filters.collector == "none"
     shape = (*values, unassigned, filters.include_promised)
+    bare = QueueFilters(collector="none" if unassigned else "", include_promised=filters.include_promised)
+    return shape, values, bare, {name: _COUNTED_VALUES[name] for name in values}
+
+
+def queue_count(filters: QueueFilters) -> int:
+    """How many loans ``collections_queue(filters)`` lists, its SQL compiled once per shape of filters (which are
+    set, not their values): compiling the queue's four EXISTS took more of a page with no cached count (its "of N")
+    than counting the rows."""
+    shape, values, bare, kinds = _queue_shape(filters)
     query = _QUEUE_COUNTS.get(shape)
     if query is None:
-        bare = QueueFilters(collector="none" if unassigned else "", include_promised=filters.include_promised)
-        kinds = {name: _COUNTED_VALUES[name] for name in values}
         query = _QUEUE_COUNTS.setdefault(shape, CompiledCount(partial(_queue_counted, bare), **kinds))
     return query.count(**values)
+
+
+def queue_ids(filters: QueueFilters, start: int, stop: int) -> list[int]:
+    """The ids of the queue's loans ``start`` to ``stop`` in its order (``collections_queue(filters)[start:stop]``),
+    compiled once per shape of filters as ``queue_count``: building the page's EXISTS cost more than its index range."""
+    shape, values, bare, kinds = _queue_shape(filters)
+    query = _QUEUE_IDS.get(shape)
+    if query is None:
+        query = _QUEUE_IDS.setdefault(shape, CompiledIds(partial(_queue_counted, bare), **kinds))
+    return query.slice(start, stop, **values)
+
+
+class QueueIds:
+    """The queue's loan ids as a paginator's object list: each slice one read (``queue_ids``)."""
+
+    def __init__(self, filters: QueueFilters) -> None:
+        self.filters = filters
+
+    def __getitem__(self, window: slice) -> list[int]:
+        return queue_ids(self.filters, window.start, window.stop)
 
 
 def _queue_counted(bare: QueueFilters, **values: Any) -> QuerySet[LoanAccount]:
@@ -189,12 +216,11 @@ Decorate = Callable[[QuerySet[LoanAccount]], QuerySet[LoanAccount]]
 _QUEUE_ROW_QUERIES: dict[Decorate | None, CompiledRowsByIds] = {}
 
 
-def queue_rows(loans: Iterable[LoanAccount], decorate: Decorate | None = None) -> list[LoanAccount]:
-    """One page of the queue with its figures (``with_collections_figures``, and what ``decorate`` annotates), in
-    the queue's order: one query for the page's rows, so a deep page costs what the first does. The query is
-    compiled once per page size (``CompiledRowsByIds``): building and compiling its dozen subqueries was a fifth
-    of the page's time, the database answers in a fraction of that."""
-    ids = [loan.pk for loan in loans]  # the paginated queue reads only the pks (QueueView: .only("pk"))
+def queue_rows(ids: list[int], decorate: Decorate | None = None) -> list[LoanAccount]:
+    """One page of the queue (its loans' ``ids``, ``queue_ids``) with its figures (``with_collections_figures``, and
+    what ``decorate`` annotates), in the queue's order: one query for the page's rows, so a deep page costs what the
+    first does. The query is compiled once per page size (``CompiledRowsByIds``): building and compiling its dozen
+    subqueries was a fifth of the page's time, the database answers in a fraction of that."""
     query = _QUEUE_ROW_QUERIES.get(decorate)
     if query is None:
         query = _QUEUE_ROW_QUERIES.setdefault(decorate, CompiledRowsByIds(partial(_queue_row_values, decorate)))

@@ -83,7 +83,7 @@ class QueueView(RoleRequiredMixin, TemplateView):
             next_action_by=data.get("next_action_by"),
             include_promised=data.get("include_promised", False),
         )
-        loans = selectors.collections_queue(filters).only("pk") if valid else LoanAccount.objects.none()
+        loans = selectors.QueueIds(filters) if valid else LoanAccount.objects.none()
         page = queue_paginator(loans, filters, valid=valid).get_page(request.GET.get("page"))
         query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
         context = self.get_context_data(

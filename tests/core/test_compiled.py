@@ -15,6 +15,7 @@ from psycopg import pq
 
 from lending.core.compiled import (
     CompiledCount,
+    CompiledIds,
     CompiledPages,
     CompiledQuery,
     CompiledRowsByIds,
@@ -257,6 +258,30 @@ def test_a_compiled_count_is_the_querysets_count_for_each_value(vendor, monkeypa
     ):  # two texts, each in its place
         assert count.count(first_name=first, last_name=last, joined_after=date(2000, 1, 1)) == expected
     assert count.count(first_name="Ann", last_name="Lee", joined_after=date(9999, 1, 1)) == 0
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_compiled_ids_are_the_querysets_slice_in_its_order_for_each_value(vendor, monkeypatch):
+    if vendor == "postgresql" and connection.vendor != "postgresql":
+        pytest.skip("compiled on PostgreSQL only")
+    if vendor == "other":
+        monkeypatch.setattr(connection, "vendor", "sqlite")
+    users = [UserFactory(first_name="Ann", last_name=name) for name in ("Cole", "Abel", "Bell", "Abel")]
+    UserFactory(first_name="Bob", last_name="Abel")
+    ids = CompiledIds(
+        lambda first_name: User.objects.filter(first_name=first_name).order_by("last_name", "-pk"), first_name=str
+    )
+    ordered = [users[3].pk, users[1].pk, users[2].pk, users[0].pk]
+    for start, stop in ((0, 2), (1, 4), (2, 10), (4, 6)):  # the second and later slices from the SQL compiled once
+        assert ids.slice(start, stop, first_name="Ann") == ordered[start:stop]
+    assert ids.slice(0, 5, first_name="Cy") == []
+
+
+@pytest.mark.postgres
+def test_compiled_ids_refuse_a_sliced_queryset():
+    ids = CompiledIds(lambda first_name: User.objects.filter(first_name=first_name).order_by("pk")[:5], first_name=str)
+    with pytest.raises(ValueError, match="sliced"):
+        ids.slice(0, 2, first_name="Ann")
 
 
 @pytest.mark.postgres

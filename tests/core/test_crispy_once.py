@@ -218,7 +218,7 @@ def _same_page_keys(client, url, monkeypatch) -> str:
 
 
 @pytest.mark.django_db
-def test_widget_once_gives_the_widgets_html_first_and_again_and_keeps_only_an_unbound_form():
+def test_widget_once_gives_the_widgets_html_first_and_again_bound_or_not():
     from servicing.forms.collections import QueueFilterForm
 
     collectors = [UserFactory(first_name="Cora", last_name="Collector")]
@@ -234,12 +234,30 @@ def test_widget_once_gives_the_widgets_html_first_and_again_and_keeps_only_an_un
     other = QueueFilterForm(products=[*products, ("arm-5", "5/1 ARM")], collectors=collectors)
     assert crispy_once.widget_once(other["product"]) == str(other["product"])  # other choices: its own HTML
     assert "5/1 ARM" in crispy_once.widget_once(other["product"])
-    bound = make({"bucket": "30-59", "state": "zz"})
-    bound.is_valid()
-    kept = len(crispy_once._kept)
-    assert crispy_once.widget_once(bound["state"]) == str(bound["state"])
-    assert 'value="zz"' in crispy_once.widget_once(bound["state"])
-    assert len(crispy_once._kept) == kept  # a filled-in form is never kept
+
+    def bound_widgets(data, error=""):
+        form = make(data)
+        form.is_valid()
+        if error:
+            form.add_error(error, "Wrong.")
+        return [str(form[name]) for name in form.fields], [crispy_once.widget_once(form[name]) for name in form.fields]
+
+    # A filled-in form's widgets, with the values typed and the errors' attributes, each its own HTML and kept.
+    cases = [
+        ({"bucket": "30-59", "state": "il"}, ""),
+        ({"bucket": "30-59", "state": "z1"}, ""),  # not a state code: an error on the field
+        ({"bucket": "30-59", "state": "IL"}, "state"),  # the same value, with an error
+        ({"bucket": "30-59", "state": "IL", "include_promised": "on"}, ""),
+        ({"page": "2"}, ""),
+    ]
+    for data, error in cases * 2:  # the second time from what was kept
+        rendered, once = bound_widgets(data, error)
+        assert once == rendered, (data, error)
+    invalid = bound_widgets({"state": "z1"})[1][2]
+    assert 'value="z1"' in invalid
+    assert 'aria-invalid="true"' in invalid
+    assert 'aria-invalid="true"' in bound_widgets({"state": "IL"}, "state")[1][2]
+    assert 'aria-invalid="true"' not in bound_widgets({"state": "IL"})[1][2]
 
 
 @pytest.mark.django_db

@@ -9,8 +9,9 @@ name, type, widget, value, label, help text, requirement, widget attributes and 
 the values typed) is rendered by crispy each time, as is a form with a ``helper`` (its layout), a field whose
 choices come from a query (a ``ModelChoiceField``) or a widget made of widgets. ``{% load crispy_once %}`` in place
 of ``crispy_forms_tags``; the filters take the same arguments. ``{{ field|widget_once }}`` is ``{{ field }}`` (the
-widget alone, for a form laid out by hand) kept the same way: Django's widget templates cost the collections queue's
-filter form some 4 ms a page.
+widget alone, for a form laid out by hand) kept the same way, for a bound form too (a list's filters with their values:
+the queue's pages after the first): Django's widget templates cost the collections queue's filter form some 4 ms a
+page.
 """
 
 from __future__ import annotations
@@ -55,10 +56,12 @@ def as_crispy_field(field, template_pack=TEMPLATE_PACK, label_class="", field_cl
 
 @register.filter(name="widget_once")
 def widget_once(field):
-    form_key = _form_options(field.form) if isinstance(field, BoundField) else None
+    form_key = _form_options(field.form, bound=True) if isinstance(field, BoundField) else None
     field_key = _field_key(field) if form_key is not None else None
     if field_key is None:
         return str(field)
+    if field.form.is_bound:  # what else a bound field's widget reads: its errors (aria-*), the initial (required)
+        field_key = (*field_key, bool(field.errors), _frozen(field.initial))
     return _rendered(("widget", form_key, field_key), lambda: str(field))
 
 
@@ -85,12 +88,16 @@ def _form_key(form) -> tuple[Any, ...] | None:
     return (*options, fields)
 
 
-def _form_options(form) -> tuple[Any, ...] | None:
+def _form_options(form, *, bound: bool = False) -> tuple[Any, ...] | None:
     """What a field's HTML reads of its form (not the other fields: a field's key is its own, so a form of six
-    fields does not work out 36 field keys); None for a bound form or one with a ``helper``."""
-    if not isinstance(form, forms.BaseForm) or form.is_bound or getattr(form, "helper", None) is not None:
+    fields does not work out 36 field keys); None for a form with a ``helper``, and for a bound form unless
+    ``bound`` (a widget alone: the value typed is in the field's key, its errors and initial are added to it)."""
+    if not isinstance(form, forms.BaseForm) or getattr(form, "helper", None) is not None:
+        return None
+    if form.is_bound and not bound:
         return None
     options = (
+        form.is_bound,
         form.prefix,
         form.auto_id,
         form.label_suffix,

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from lending.core import roles
 from servicing.models import LoanAccount
-from servicing.selectors.collections import QueueFilters, collections_queue, queue_count
+from servicing.selectors.collections import QueueFilters, QueueIds, collections_queue, queue_count, queue_ids
 from servicing.services import collections
 from servicing.services.collections import promise_make
 from tests.core.factories import user_with_role
@@ -51,6 +51,9 @@ def test_the_count_is_the_querysets_for_every_shape_of_filters(book):
     ]
     for filters, expected in cases * 2:  # the second time from the SQL compiled the first
         assert queue_count(filters) == collections_queue(filters).count() == expected, filters
+        in_order = [loan.pk for loan in collections_queue(filters)]
+        assert queue_ids(filters, 0, 10) == QueueIds(filters)[0:10] == in_order, filters
+        assert queue_ids(filters, 1, 2) == in_order[1:2], filters
 
 
 def test_the_page_says_of_how_many_pages_from_the_count(client, book, monkeypatch):
