@@ -28,6 +28,7 @@ from django.db.models.functions import Mod
 from django.utils import timezone
 
 from lending.core.bulk import bulk_insert_rows, bulk_update_rows
+from lending.core.collector import collector_paused
 from lending.core.models import User
 from lending.core.services import audit_record
 from lending.finance.money import ZERO, require_cents
@@ -258,7 +259,8 @@ def _commit_share(
         if not lines:
             break
         last = lines[-1].line_number
-        _commit_chunk(fmt, lines, actor)
+        with collector_paused():  # a chunk's thousands of rows and instances, freed by reference counting
+            _commit_chunk(fmt, lines, actor)
         posted += _total(fmt, [line.parsed for line in lines if line.status == Status.POSTED])
     return posted
 
