@@ -170,11 +170,12 @@ def _array(field: Any, values: Sequence[Any]) -> list[Any]:
 
 
 def _column(values: list[Any]) -> str | list[Any]:
-    """A column of numbers, dates and NULLs as PostgreSQL's array text (``array_text``; the statement casts it to
-    the column's array type): the driver writes such a list element by element in Python, at a payment file's
-    thousands of values a chunk the main cost of sending it. Any other column goes as the list: the driver's C
-    code writes a list of strings faster than ``array_text`` quotes them (measured on a payment file)."""
-    if not all(value is None or type(value) in _UNQUOTED for value in values):
+    """A column of numbers, dates, strings and NULLs as PostgreSQL's array text (``array_text``; the statement
+    casts it to the column's array type): the driver writes a list element by element in Python (a type lookup, a
+    regular expression for quoting), at a payment file's thousands of values a chunk the main cost of sending it;
+    ``array_text`` is 4-6 times faster, strings included (measured with psycopg 3.3: 500 memos 1,390 -> 230 us).
+    Any other column (bytes, a dict) goes as the list."""
+    if not all(value is None or type(value) in _UNQUOTED or isinstance(value, str) for value in values):
         return values
     return array_text(values)
 
