@@ -9,7 +9,7 @@ read (``_replaying_loans``), the installments read (``_unpaid_windows``), the al
 (``_write``: pipelined, so the server's work on them lands here as the pipeline is synced), the COMMIT (the
 deferred foreign-key checks, one query a referenced row, and the journal's balance check) and the import lines'
 statuses. ``LENDING_PROFILE=tottime`` (or ``cumulative``) prints cProfile's top functions of the commit too (its
-overhead inflates the Python times).
+overhead inflates the Python times; ``LENDING_PROFILE_TOP`` how many, 30 by default).
 
 It posts payments: point ``DATABASE_URL`` at a throw-away bench cluster (``python -m bench.profile_import``), with
 ``LENDING_BENCH_LOANS`` as the benches take it: a database without that portfolio is seeded first (100,000 loans by
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 LINES = int(os.environ.get("LENDING_PROFILE_LINES", "5000"))
+TOP = int(os.environ.get("LENDING_PROFILE_TOP", "30"))  # cProfile's functions printed
 WARM_UP = 500
 
 
@@ -153,7 +154,7 @@ def main() -> None:
     clock.print(posted)
     if profiler is not None and sort:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(30)
+        pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(TOP)
         print(out.getvalue())
 
 

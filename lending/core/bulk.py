@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from types import NoneType
 from typing import Any, cast
 
 from django.db import connection, models
@@ -170,11 +171,12 @@ def _array(field: Any, values: Sequence[Any]) -> list[Any]:
 
 
 def _column(values: list[Any]) -> str | list[Any]:
-    """A column of numbers, dates and NULLs as PostgreSQL's array text (``array_text``; the statement casts it to
-    the column's array type): the driver writes such a list element by element in Python, at a payment file's
-    thousands of values a chunk the main cost of sending it. Any other column goes as the list: the driver's C
-    code writes a list of strings faster than ``array_text`` quotes them (measured on a payment file)."""
-    if not all(value is None or type(value) in _UNQUOTED for value in values):
+    """A column of numbers, dates, strings and NULLs as PostgreSQL's array text (``array_text``; the statement
+    casts it to the column's array type): the driver writes a list element by element in Python (a type lookup, a
+    regular expression for quoting), at a payment file's thousands of values a chunk the main cost of sending it;
+    ``array_text`` is 4-6 times faster, strings included (measured with psycopg 3.3: 500 memos 1,390 -> 230 us).
+    Any other column (bytes, a dict) goes as the list."""
+    if not all(kind is NoneType or kind in _UNQUOTED or issubclass(kind, str) for kind in set(map(type, values))):
         return values
     return array_text(values)
 
@@ -185,13 +187,16 @@ def array_text(values: Sequence[Any]) -> str:
     element's type, which for a payment's dozen small arrays cost more Python than the statement's other values
     together. A number or a date goes as its text (PostgreSQL's input for the column, with no comma, brace, quote
     or space in it); anything else is quoted, so a string is read whole."""
-    return (
-        "{"
-        + ",".join(
-            "NULL" if value is None else str(value) if type(value) in _UNQUOTED else _quoted(value) for value in values
-        )
-        + "}"
-    )
+    kinds = set(map(type, values))  # a column's values are nearly always of one type: its text made in one go
+    if kinds <= _UNQUOTED:
+        return "{" + ",".join(map(str, values)) + "}"
+    if all(issubclass(kind, str) for kind in kinds):
+        return '{"' + '","'.join([value.replace("\\", "\\\\").replace('"', '\\"') for value in values]) + '"}'
+    return "{" + ",".join([_element(value) for value in values]) + "}"
+
+
+def _element(value: Any) -> str:
+    return "NULL" if value is None else str(value) if type(value) in _UNQUOTED else _quoted(value)
 
 
 def _quoted(value: Any) -> str:

@@ -106,3 +106,17 @@ def test_array_text_writes_numbers_and_dates_bare_and_quotes_everything_else():
     values = [7, Decimal("-12.50"), date(2026, 12, 1), None, 'a "b"', "c\\d", True]
     assert array_text(values) == '{7,-12.50,2026-12-01,NULL,"a \\"b\\"","c\\\\d","True"}'
     assert array_text([]) == "{}"
+
+
+def test_array_text_of_one_kind_of_value_is_the_same_text_as_of_mixed_ones():
+    """A column of numbers and dates only, or of texts only (a choice's member among them), takes a shorter way
+    to the same text: every text quoted, its quotes and backslashes escaped, '' and 'NULL' kept as texts."""
+    from datetime import date
+    from decimal import Decimal
+
+    from servicing.models import LoanTransaction
+
+    assert array_text([7, Decimal("-12.50"), date(2026, 12, 1), 10**12]) == "{7,-12.50,2026-12-01,1000000000000}"
+    texts = ['a "b"', "c\\d", "", "NULL", "{x, y}", LoanTransaction.Kind.PAYMENT]
+    assert array_text(texts) == '{"a \\"b\\"","c\\\\d","","NULL","{x, y}","payment"}'
+    assert array_text([*texts, None]) == array_text(texts)[:-1] + ",NULL}"

@@ -1,8 +1,10 @@
 """Committing a staged batch (``batch_commit``): each valid line in file order, chunk by chunk, a refused line
 recorded on that line word for word, a format that posts a whole chunk at once (and the chunk that fails and goes
 one line at a time), the posted total over several commits, the batch's counts, who committed it, the
-``import.committed`` audit row with the counts before and after, and the loans split between workers' shares."""
+``import.committed`` audit row with the counts before and after, the loans split between workers' shares, and Python's
+cycle collector paused while a share commits."""
 
+import gc
 import os
 from decimal import Decimal as D
 
@@ -174,3 +176,22 @@ def test_a_share_commits_only_the_lines_of_its_loans_in_file_order(servicer):
     assert fmt.contexts == [[2, 4], [6]]
     assert _commit_share(ToyFile(), batch, servicer, second.pk % 2, 2) == D("6.00")  # 2 + 4
     assert {status for status, _ in _lines(batch).values()} == {"posted"}
+
+
+class _CollectorWatch(ToyFile):
+    """Records, for each line committed, whether Python's cycle collector was on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.collector_on: list[bool] = []
+
+    def commit_line(self, line, context, actor):
+        self.collector_on.append(gc.isenabled())
+        super().commit_line(line, context, actor)
+
+
+def test_the_collector_is_paused_while_a_share_commits_and_on_again_after():
+    batch, fmt = _stage(), _CollectorWatch()
+    batch_commit(fmt=fmt, batch=batch, actor=None)
+    assert fmt.collector_on == [False] * 6  # every valid line, over three chunks of two
+    assert gc.isenabled()

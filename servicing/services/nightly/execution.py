@@ -8,7 +8,6 @@ and the old message then redelivered) writes and counts nothing.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from lending.core.collector import collector_paused
 from lending.core.services import audit_record
 from servicing.models import NightlyLoanError, NightlyRun, NightlyStatus, NightlyStepRun
 from servicing.services.nightly import base
@@ -39,20 +39,6 @@ def progress_listener(callback: ProgressCallback | None) -> Iterator[None]:
         yield
     finally:
         _progress_listener.reset(token)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a chunk runs. A chunk makes some 100,000 short-lived rows, tuples and
-    amounts, which set off collections that walk the worker's whole heap (Django and the app): measured, about 40 %
-    of an interest chunk's Python. Reference counting still frees them; the collector runs again after the chunk."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _touch(run_id: int) -> None:
@@ -115,7 +101,7 @@ def step_chunk_run(step_run_id: int, loan_ids: list[int], attempt: int) -> dict[
     business_date, actor = row.run.business_date, row.run.started_by
     try:
         try:
-            with _collector_paused(), transaction.atomic():
+            with collector_paused(), transaction.atomic():
                 result = base.step_class(row.name)().run_chunk(business_date, loan_ids, actor)
                 _chunk_record(row, result, attempt)
         except _StaleAttempt:
