@@ -387,7 +387,8 @@ _ID_PLACEHOLDER_BASE = -9_271_828_182_845
 @dataclass(frozen=True)
 class _CompiledValues:
     sql: str
-    params: tuple[tuple[int | None, Any], ...]  # (the index of the id to put there, or None: the compiled value)
+    params: tuple[tuple[int | str | None, Any], ...]  # (the index of the id or the name of the value to put there,
+    # or None: the compiled value)
     names: tuple[str, ...]
     converters: tuple[tuple[int, list[Any], Any], ...]
 
@@ -401,20 +402,27 @@ class CompiledRowsByIds:
     in the queryset is compiled in once for the process: ``build`` must not read one that changes between calls
     (today's date, a setting changed at run time). On PostgreSQL only; elsewhere (SQLite in development) the
     queryset is evaluated as usual.
+
+    ``kinds`` names other values that change between calls (int, str or date, as ``CompiledQuery``'s):
+    ``build(ids, **values)`` and ``fetch(ids, **values)`` take them, and they go in their places as the ids do.
     """
 
-    def __init__(self, build: Callable[[list[int]], models.QuerySet[Any]]) -> None:
+    def __init__(self, build: Callable[..., models.QuerySet[Any]], **kinds: type) -> None:
         self._build = build
+        self._kinds = kinds
         self._by_count: dict[int, _CompiledValues] = {}
         self._lock = threading.Lock()
 
-    def fetch(self, ids: list[int]) -> list[dict[str, Any]]:
+    def fetch(self, ids: list[int], **values: Any) -> list[dict[str, Any]]:
         if not ids:  # no rows (an empty page): the queryset is not even built, its subqueries cost more than the page
             return []
         if connection.vendor != "postgresql":
-            return list(self._build(ids))
+            return list(self._build(ids, **values))
         compiled = self._by_count.get(len(ids)) or self._compile(len(ids))
-        params = [value if slot is None else ids[slot] for slot, value in compiled.params]
+        params = [
+            value if slot is None else ids[slot] if isinstance(slot, int) else values[slot]
+            for slot, value in compiled.params
+        ]
         rows = _fetch_converted(compiled.sql, params, compiled.converters)
         return [dict(zip(compiled.names, row, strict=True)) for row in rows]
 
@@ -426,16 +434,20 @@ class CompiledRowsByIds:
 
     def _compiled_now(self, count: int) -> _CompiledValues:
         slots = {_ID_PLACEHOLDER_BASE - slot: slot for slot in range(count)}
-        queryset = self._build(list(slots))
+        placeholders = _placeholders(self._kinds)
+        queryset = self._build(list(slots), **placeholders)
         query = queryset.query
         compiler = query.get_compiler(connection=connection)
         sql, compiled_params = compiler.as_sql()
-        params = [(slots.get(value) if type(value) is int else None, value) for value in compiled_params]
+        named, missing = _placed(compiled_params, placeholders)
+        params = [(slots.get(value) if type(value) is int and name is None else name, value) for name, value in named]
         names = (*query.extra_select, *query.values_select, *query.annotation_select)
-        found = {slot for slot, _ in params if slot is not None}
-        if len(found) != count or len(names) != len(compiler.select):
+        found = {slot for slot, _ in params if isinstance(slot, int)}
+        if len(found) != count or missing or len(names) != len(compiler.select):
             name = queryset.model.__name__
-            raise ValueError(f"{name}: cannot be compiled once (not every id in the SQL, or not a values() query)")
+            raise ValueError(
+                f"{name}: cannot be compiled once (not every id or value {missing} in the SQL, or not a values() query)"
+            )
         converters = compiler.get_converters([col for col, _, _ in compiler.select])
         return _CompiledValues(
             sql=sql,

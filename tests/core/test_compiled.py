@@ -182,6 +182,37 @@ def test_rows_by_ids_refuse_a_query_that_is_not_values_or_does_not_carry_the_ids
         CompiledRowsByIds(lambda ids: User.objects.filter(pk__gt=0).values("id")).fetch([user.pk])  # no ids
 
 
+def _named_since(ids: list[int], first_name: str, joined_after: date, most: int):
+    return _named(ids).filter(first_name=first_name, date_joined__date__gte=joined_after, pk__lte=most)
+
+
+def test_rows_by_ids_put_other_values_in_their_places_too():
+    ann, bob, ann_too = UserFactory(first_name="Ann"), UserFactory(first_name="Bob"), UserFactory(first_name="Ann")
+    query = CompiledRowsByIds(_named_since, first_name=str, joined_after=date, most=int)
+    every = [ann.pk, bob.pk, ann_too.pk]
+    for ids, name, since, most in (
+        (every, "Ann", date(2000, 1, 1), 10**9),
+        (every, "Bob", date(2000, 1, 1), 10**9),
+        (every, "Ann", date(2000, 1, 1), ann.pk),  # the int value apart from the ids
+        (every, "Ann", date(3000, 1, 1), 10**9),  # none joined since
+        ([bob.pk, ann.pk, 10**9], "Ann", date(2000, 1, 1), 10**9),  # the same number of ids, others
+    ):
+        values = {"first_name": name, "joined_after": since, "most": most}
+        assert query.fetch(ids, **values) == list(_named_since(ids, **values))
+    assert [row["id"] for row in query.fetch(every, first_name="Ann", joined_after=date(2000, 1, 1), most=10**9)] == [
+        ann_too.pk,
+        ann.pk,
+    ]
+
+
+@pytest.mark.postgres
+def test_rows_by_ids_refuse_a_value_the_sql_does_not_carry():
+    user = UserFactory()
+    query = CompiledRowsByIds(lambda ids, name: User.objects.filter(pk__in=ids).values("id"), name=str)
+    with pytest.raises(ValueError, match="cannot be compiled once"):
+        query.fetch([user.pk], name="Ann")
+
+
 def test_queries_fetched_together_give_each_querys_own_rows_in_order():
     ann, bob, ann_too = UserFactory(first_name="Ann"), UserFactory(first_name="Bob"), UserFactory(first_name="Ann")
     by_name = CompiledQuery(_by_name, first_name=str, joined_after=date)
