@@ -216,7 +216,7 @@ Decorate = Callable[[QuerySet[LoanAccount]], QuerySet[LoanAccount]]
 _QUEUE_ROW_QUERIES: dict[Decorate | None, CompiledRowsByIds] = {}
 
 
-def queue_rows(ids: list[int], decorate: Decorate | None = None) -> list[LoanAccount]:
+def queue_rows(ids: list[int], decorate: Decorate | None = None) -> list[QueueRow]:
     """One page of the queue (its loans' ``ids``, ``queue_ids``) with its figures (``with_collections_figures``, and
     what ``decorate`` annotates), in the queue's order: one query for the page's rows, so a deep page costs what the
     first does. The query is compiled once per page size (``CompiledRowsByIds``): building and compiling its dozen
@@ -224,7 +224,8 @@ def queue_rows(ids: list[int], decorate: Decorate | None = None) -> list[LoanAcc
     query = _QUEUE_ROW_QUERIES.get(decorate)
     if query is None:
         query = _QUEUE_ROW_QUERIES.setdefault(decorate, CompiledRowsByIds(partial(_queue_row_values, decorate)))
-    return [_queue_row(values) for values in query.fetch(ids)]
+    collectors: dict[int, User] = {}
+    return [_queue_row(values, collectors) for values in query.fetch(ids)]
 
 
 def _queue_row_values(decorate: Decorate | None, ids: list[int]) -> QuerySet[LoanAccount, dict[str, Any]]:
@@ -237,16 +238,31 @@ def _queue_row_values(decorate: Decorate | None, ids: list[int]) -> QuerySet[Loa
     return values
 
 
-def _queue_row(values: dict[str, Any]) -> LoanAccount:
-    """A loan (the fields a row shows, the rest deferred) with its collector and the annotated figures, built as
-    Django builds a row (``from_db``, the values in the model's field order)."""
-    loan = _from_db(LoanAccount, {name: values.pop(name) for name in QUEUE_LOAN_FIELDS})
+class QueueRow:
+    """A queue row: the loan's values it shows (``QUEUE_LOAN_FIELDS``) and its figures as attributes, ``pk`` its id
+    and ``collector`` its collector (a ``User``) or None. Not a model instance: building a page's 50 LoanAccounts
+    (some 60 fields each, all but nine deferred) cost more than drawing their rows."""
+
+    id: int
+    collector_id: int | None
+    collector: User | None
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+def _queue_row(values: dict[str, Any], collectors: dict[int, User]) -> QueueRow:
+    """A row of ``values``, its collector the page's one ``User`` of that id (built as Django builds a row)."""
     collector = {field: values.pop(column) for field, column in QUEUE_COLLECTOR_FIELDS.items()}
-    if loan.collector_id is not None:
-        loan.collector = _from_db(User, {"id": loan.collector_id, **collector})
-    for name, value in values.items():
-        setattr(loan, name, value)
-    return loan
+    collector_id = values["collector_id"]
+    if collector_id is not None and collector_id not in collectors:
+        collectors[collector_id] = _from_db(User, {"id": collector_id, **collector})
+    values["collector"] = None if collector_id is None else collectors[collector_id]
+    return QueueRow(values)
 
 
 def _from_db(model: type[M], fields: dict[str, object]) -> M:
