@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import (
     DecimalField,
@@ -38,6 +38,9 @@ from lending.finance.money import ZERO
 from origination.models import LoanProduct
 from servicing.models import ContactAttempt, DelinquencyHistory, Installment, LoanAccount, PromiseToPay
 from servicing.selectors.plans import not_on_plan
+
+if TYPE_CHECKING:
+    from servicing.selectors.loss_mitigation import Deadline
 
 M = TypeVar("M", bound=Model)
 MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
@@ -244,8 +247,21 @@ class QueueRow:
     (some 60 fields each, all but nine deferred) cost more than drawing their rows."""
 
     id: int
+    loan_number: str
+    borrower_name: str
+    cease_contact_at: datetime | None
+    days_past_due: int
+    delinquency_bucket: str
+    next_due_date: date | None
     collector_id: int | None
+    property_state: str
     collector: User | None
+    # the figures (with_collections_figures), and the deadlines queue_deadlines sets
+    bring_current: Decimal
+    last_contact_at: datetime | None
+    promise_amount: Decimal | None
+    promise_date: date | None
+    reg_x: list[Deadline]
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__.update(values)

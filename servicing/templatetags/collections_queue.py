@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from lending.core.templatetags.money import format_money
 from lending.core.templatetags.rows import format_row, joined
-from servicing.models import LoanAccount
+from servicing.selectors.collections import QueueRow
 from servicing.templatetags.deadlines import deadline
 
 register = template.Library()
@@ -29,7 +29,7 @@ ROW = (
 
 
 @register.simple_tag
-def queue_row(loan: LoanAccount, loan_link: str) -> SafeString:
+def queue_row(loan: QueueRow, loan_link: str) -> SafeString:
     """A row as ``queue_rows`` and ``queue_deadlines`` prepared it (its figures annotated, ``reg_x`` set)."""
     return format_row(
         ROW,
@@ -40,29 +40,29 @@ def queue_row(loan: LoanAccount, loan_link: str) -> SafeString:
         loan.borrower_name or NONE,
         loan.days_past_due,
         loan.delinquency_bucket,
-        format_money(loan.bring_current),  # type: ignore[attr-defined]  # annotated
+        format_money(loan.bring_current),
         loan.property_state or NONE,
         _collector(loan),
         _last_contact(loan),
         _promise(loan),
-        joined(format_row("<div>{}</div>", deadline(d)) for d in loan.reg_x) or NONE,  # type: ignore[attr-defined]
+        joined(format_row("<div>{}</div>", deadline(d)) for d in loan.reg_x) or NONE,
     )
 
 
-def _collector(loan: LoanAccount) -> str:
+def _collector(loan: QueueRow) -> str:
     collector = loan.collector
     if collector is None:
         return UNASSIGNED
     return collector.get_full_name() or collector.email
 
 
-def _last_contact(loan: LoanAccount) -> str:
-    at = loan.last_contact_at  # type: ignore[attr-defined]  # annotated
+def _last_contact(loan: QueueRow) -> str:
+    at = loan.last_contact_at
     return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else NONE
 
 
-def _promise(loan: LoanAccount) -> str:
-    amount = loan.promise_amount  # type: ignore[attr-defined]  # annotated
-    if not amount:
+def _promise(loan: QueueRow) -> str:
+    amount, day = loan.promise_amount, loan.promise_date  # both of the open promise, or neither
+    if not amount or day is None:
         return NONE
-    return f"{format_money(amount)} by {loan.promise_date.isoformat()}"  # type: ignore[attr-defined]
+    return f"{format_money(amount)} by {day.isoformat()}"
