@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from typing import Any, Generic, TypeVar, overload
 
 from django.db import connection, models
-from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 from psycopg.pq import TransactionStatus
 
 M = TypeVar("M", bound=models.Model)
@@ -248,12 +248,37 @@ class CompiledIds:
             cursor.execute(sql, [*params, stop - start, start])
             return [pk for (pk,) in cursor.fetchall()]
 
+    def rows(self, **values: Any) -> CompiledIdRows:
+        """The pks as a ``Paginator``'s object list (a ``CappedPaginator``'s, which counts up to its cap)."""
+        return CompiledIdRows(self, values)
+
     def _compile(self) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
         with self._lock:
             if self._compiled is None:
                 sql, params = _compiled_pks(self._build, self._kinds, ordered=True)
                 self._compiled = (f"{sql} LIMIT %s OFFSET %s", params)
             return self._compiled
+
+
+class CompiledIdRows:
+    """``CompiledIds``' pks as a ``Paginator`` reads them: a slice is a page's pks (compiled), ``count_up_to`` counts
+    the queryset up to a cap as ``CappedPaginator`` does (built: a caller that knows the total spares it)."""
+
+    def __init__(self, ids: CompiledIds, values: dict[str, Any]) -> None:
+        self._ids = ids
+        self._values = values
+
+    def __getitem__(self, window: slice) -> list[Any]:
+        bottom = window.start or 0
+        if window.stop is None or window.stop <= bottom:  # every row, or none: as the queryset reads them
+            return list(self._ids._build(**self._values).values_list("pk", flat=True)[window])
+        return self._ids.slice(bottom, window.stop, **self._values)
+
+    def count_up_to(self, most: int) -> int:
+        return self._ids._build(**self._values).order_by()[:most].count()
+
+    def count(self) -> int:
+        return self._ids._build(**self._values).count()
 
 
 def _compiled_pks(
@@ -455,3 +480,100 @@ class CompiledRowsByIds:
             names=names,
             converters=tuple((pos, convs, expression) for pos, (convs, expression) in converters.items()),
         )
+
+
+class CompiledPrefetch(Generic[M]):
+    """``prefetch_related_objects(instances, Prefetch(<the reverse of field>, queryset=rows(), to_attr=to_attr))``
+    compiled once per number of instances (a page has its page size of them, a short last page fewer), up to
+    ``most`` numbers; more instances are prefetched as Django does. ``rows()`` is the related model's queryset
+    (filters, ``select_related``, ``only``, its order); ``field`` the foreign key to the instances. As Django's
+    prefetch: each instance gets the list of its rows in the queryset's order, each row the instance as its foreign
+    key's value, no query for no instances. On PostgreSQL only; elsewhere Django prefetches."""
+
+    def __init__(self, rows: Callable[[], models.QuerySet[M]], field: str, to_attr: str, *, most: int = 64) -> None:
+        self._rows = rows
+        self._field = field
+        self._to_attr = to_attr
+        self._most = most
+        self._by_count: dict[int, CompiledQuery[M]] = {}
+        self._lock = threading.Lock()
+
+    def attach(self, instances: list[Any]) -> None:
+        if not instances:
+            return
+        ids = list(dict.fromkeys(instance.pk for instance in instances))  # Django's IN list: in order, once each
+        query = self._query(len(ids)) if connection.vendor == "postgresql" else None
+        field: Any = self._rows().model._meta.get_field(self._field)
+        if query is None:  # not PostgreSQL, or more numbers of instances than kept: Django's prefetch
+            related = field.remote_field.get_accessor_name()
+            prefetch = models.Prefetch(related, queryset=self._rows(), to_attr=self._to_attr)
+            models.prefetch_related_objects(instances, prefetch)
+            return
+        owners = {instance.pk: instance for instance in instances}
+        rows: dict[Any, list[M]] = {pk: [] for pk in ids}
+        for row in query.fetch(**{f"id{n}": pk for n, pk in enumerate(ids)}):
+            pk = getattr(row, field.attname)
+            field.set_cached_value(row, owners[pk])  # the row's foreign key is its instance, as Django sets it
+            rows[pk].append(row)
+        for instance in instances:
+            setattr(instance, self._to_attr, rows[instance.pk])
+
+    def _query(self, count: int) -> CompiledQuery[M] | None:
+        query = self._by_count.get(count)
+        if query is None and len(self._by_count) < self._most:
+            names = [f"id{n}" for n in range(count)]
+            with self._lock:
+                query = self._by_count.setdefault(
+                    count,
+                    CompiledQuery(
+                        lambda **values: self._rows().filter(**{f"{self._field}__in": [values[n] for n in names]}),
+                        **dict.fromkeys(names, int),
+                    ),
+                )
+        return query
+
+
+class CompiledValues:
+    """A ``values_list()`` queryset, ``build(**values)``, compiled once per process and run again with other values:
+    ``fetch`` returns its rows as tuples, Django's converters applied. The same values as ``CompiledQuery``; on
+    PostgreSQL only, elsewhere the queryset is evaluated."""
+
+    def __init__(self, build: Callable[..., models.QuerySet[Any, Any]], **kinds: type) -> None:
+        self._build = build
+        self._kinds = kinds
+        self._compiled: _ValuesList | None = None
+        self._lock = threading.Lock()
+
+    def fetch(self, **values: Any) -> list[tuple[Any, ...]]:
+        if connection.vendor != "postgresql":
+            return [tuple(row) for row in self._build(**values)]
+        sql, compiled, converters = self._compiled or self._compile()
+        return _fetch_converted(sql, [value if name is None else values[name] for name, value in compiled], converters)
+
+    def _compile(self) -> _ValuesList:
+        with self._lock:
+            if self._compiled is None:
+                self._compiled = _compiled_values_list(self._build(**_placeholders(self._kinds)), self._kinds)
+            return self._compiled
+
+
+_ValuesList = tuple[str, tuple[tuple[str | None, Any], ...], tuple[tuple[int, list[Any], Any], ...]]
+
+
+def _compiled_values_list(queryset: models.QuerySet[Any, Any], kinds: dict[str, type]) -> _ValuesList:
+    """The SQL of a ``values_list()`` queryset built with placeholders, where each value goes, its converters."""
+    name, query = queryset.model.__name__, queryset.query
+    if queryset._iterable_class is not ValuesListIterable:
+        raise ValueError(f"{name}: not a values_list() query (flat ones neither)")
+    names = [*query.extra_select, *query.values_select, *query.annotation_select]
+    named: tuple[str, ...] = getattr(queryset, "_fields", ())  # values_list()'s names (not in the stubs)
+    fields = [*named, *(n for n in query.annotation_select if n not in named)]
+    if named and fields != names:  # values_list() would reorder the columns: not done here
+        raise ValueError(f"{name}: its columns are not in the order values_list() names them")
+    compiler = query.get_compiler(connection=connection)
+    sql, compiled = compiler.as_sql()
+    params, missing = _placed(compiled, _placeholders(kinds))
+    if missing:
+        raise ValueError(f"{name}: cannot be compiled once (values {missing} not in the SQL)")
+    converters = compiler.get_converters([col for col, _, _ in compiler.select])
+    return sql, tuple(params), tuple((pos, *pair) for pos, pair in converters.items())

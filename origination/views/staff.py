@@ -57,7 +57,9 @@ class PipelineView(OriginationStaffMixin, TemplateView):
             min_days_in_state=age,
         )
         narrowed = bool(query or mine or officer_id or product_id or age)
-        paginator = CappedPaginator(matching.values_list("pk", flat=True), PIPELINE_PAGE_SIZE)
+        paginator = CappedPaginator(
+            selectors.pipeline_ids(matching, status=status, narrowed=narrowed), PIPELINE_PAGE_SIZE
+        )
         # Whole-pipeline counts label the status pills when browsing; a narrowed list shows its own total instead.
         counts = None if narrowed else selectors.pipeline_counts()
         if counts is not None:

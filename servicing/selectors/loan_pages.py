@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import QuerySet
 
-from lending.core.compiled import CompiledPages, CompiledQuery, fetch_together
+from lending.core.compiled import CompiledPages, CompiledPrefetch, CompiledQuery, fetch_together
 from lending.finance.daycount import add_months
 from servicing.models import AllocationLine, EscrowItem, Installment, JournalEntry, JournalLine, LoanAccount
 from servicing.models import LoanTransaction as Txn
@@ -41,26 +40,22 @@ class LoanOverview:
     escrow_items: list[EscrowItem]
 
 
-def _allocation() -> Prefetch[str, Any, str]:
-    lines = (
+def _allocation_lines() -> QuerySet[AllocationLine]:
+    return (
         AllocationLine.objects.current()
         .select_related("installment")
         .only("transaction_id", "bucket", "amount", "installment__number")
     )
-    return Prefetch("allocation_lines", queryset=lines, to_attr="current_lines")
 
 
-def _with_allocation(transactions: QuerySet[Txn]) -> QuerySet[Txn]:
-    return transactions.prefetch_related(_allocation())
+def _journal_lines() -> QuerySet[JournalLine]:
+    return JournalLine.objects.select_related("account").order_by("id")
 
 
-def _lines() -> Prefetch[str, Any, str]:
-    lines = JournalLine.objects.select_related("account").order_by("id")
-    return Prefetch("lines", queryset=lines, to_attr="current_lines")
-
-
-def _with_lines(entries: QuerySet[JournalEntry]) -> QuerySet[JournalEntry]:
-    return entries.prefetch_related(_lines())
+# The pages' transactions' and entries' lines (Django's Prefetch to_attr="current_lines"), compiled once per number
+# of transactions or entries (issue 15, "Load").
+_ALLOCATION = CompiledPrefetch(_allocation_lines, "transaction", "current_lines")
+_LINES = CompiledPrefetch(_journal_lines, "entry", "current_lines")
 
 
 # Read on every visit of the loan page: compiled once per process (lending.core.compiled), as building the
@@ -103,8 +98,8 @@ def loan_overview(loan: LoanAccount) -> LoanOverview:
     transactions, entries, escrow_items = fetch_together(
         (_RECENT_TRANSACTIONS, values), (_RECENT_ENTRIES, values), (_ESCROW_ITEMS, values)
     )
-    prefetch_related_objects(transactions, _allocation())
-    prefetch_related_objects(entries, _lines())
+    _ALLOCATION.attach(transactions)
+    _LINES.attach(entries)
     return LoanOverview(
         schedule=schedule, next_due=next_due, transactions=transactions, entries=entries, escrow_items=escrow_items
     )
@@ -126,13 +121,23 @@ def loan_schedule_page(loan: LoanAccount, page: str | int | None) -> Page[Instal
     return Paginator(INSTALLMENT_PAGES.rows(loan_id=loan.pk), SCHEDULE_PAGE_SIZE).get_page(page)
 
 
+_TRANSACTION_PAGES = CompiledPages(
+    lambda loan_id: Txn.objects.filter(loan_id=loan_id).order_by("-effective_date", "-id"), loan_id=int
+)
+_ENTRY_PAGES = CompiledPages(
+    lambda loan_id: JournalEntry.objects.filter(loan_id=loan_id).order_by("-effective_date", "-id"), loan_id=int
+)
+
+
 def loan_transactions_page(loan: LoanAccount, page: str | int | None) -> Page[Txn]:
     """One page of the loan's transactions, newest first, each with ``current_lines`` (its allocation)."""
-    transactions = _with_allocation(Txn.objects.filter(loan=loan).order_by("-effective_date", "-id"))
-    return Paginator(transactions, TRANSACTIONS_PAGE_SIZE).get_page(page)
+    transactions = Paginator(_TRANSACTION_PAGES.rows(loan_id=loan.pk), TRANSACTIONS_PAGE_SIZE).get_page(page)
+    _ALLOCATION.attach(list(transactions.object_list))
+    return transactions
 
 
 def loan_entries_page(loan: LoanAccount, page: str | int | None) -> Page[JournalEntry]:
     """One page of the loan's sub-ledger: journal entries newest first, each with ``current_lines``."""
-    entries = _with_lines(JournalEntry.objects.filter(loan=loan).order_by("-effective_date", "-id"))
-    return Paginator(entries, ENTRIES_PAGE_SIZE).get_page(page)
+    entries = Paginator(_ENTRY_PAGES.rows(loan_id=loan.pk), ENTRIES_PAGE_SIZE).get_page(page)
+    _LINES.attach(list(entries.object_list))
+    return entries

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.core.paginator import Paginator
 from django.db import DataError, connection, transaction
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, Count, F, Prefetch, Value, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Upper
 from django.test.utils import CaptureQueriesContext
@@ -17,8 +17,10 @@ from lending.core.compiled import (
     CompiledCount,
     CompiledIds,
     CompiledPages,
+    CompiledPrefetch,
     CompiledQuery,
     CompiledRowsByIds,
+    CompiledValues,
     fetch_together,
     send_sql,
     together,
@@ -379,3 +381,86 @@ def test_compiled_pages_are_the_querysets_pages_in_as_many_queries():
     capped = CappedPaginator(pages.rows(first_name="Ann"), 3, max_rows=3)
     assert (capped.total, capped.count, capped.capped) == (4, 3, True)
     assert list(capped.page(1)) == list(_first_named("Ann")[:3])
+
+
+def _done_events():
+    return (
+        AuditEvent.objects.filter(verb="thing.done")
+        .select_related("target_type")
+        .only("actor", "note", "target_type__model")
+        .order_by("-id")
+    )
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_compiled_prefetch_gives_each_instance_the_rows_djangos_prefetch_gives_in_one_query(vendor, monkeypatch):
+    monkeypatch.setattr(connection, "vendor", vendor)
+    users = [UserFactory(email=f"u{n}@lending.test") for n in range(4)]
+    audit_record_many(
+        [
+            audit_event(actor=users[n % 3], verb=verb, target=users[n % 2], note=f"n{n}")
+            for n in range(9)
+            for verb in ("thing.done", "other.done")
+        ]
+    )
+    prefetch = CompiledPrefetch(_done_events, "actor", "done", most=2)
+    for picked in ([0, 1], [0, 1, 2, 3], [2, 1], [3], [1, 2, 3]):  # the last two: beyond the two numbers kept
+        some = [User.objects.get(pk=users[n].pk) for n in picked]  # read again: Django skips instances prefetched
+        expected = [User.objects.get(pk=users[n].pk) for n in picked]
+        prefetch_related_objects(expected, Prefetch("audit_events", queryset=_done_events(), to_attr="done"))
+        with CaptureQueriesContext(connection) as queries:
+            prefetch.attach(some)
+        assert len(queries) == 1
+        for user, django in zip(some, expected, strict=True):
+            assert [(e.pk, e.note, e.target_type.model, e.get_deferred_fields()) for e in user.done] == [
+                (e.pk, e.note, e.target_type.model, e.get_deferred_fields()) for e in django.done
+            ]
+            with CaptureQueriesContext(connection) as queries:  # each row's actor is its instance, as Django sets it
+                assert all(event.actor is user for event in user.done)
+            assert len(queries) == 0
+    assert [len(user.done) for user in some] == [3, 3, 0]
+    with CaptureQueriesContext(connection) as queries:
+        prefetch.attach([])
+    assert len(queries) == 0
+
+
+def _names_counted(joined_after: date):
+    return (
+        User.objects.filter(date_joined__date__gte=joined_after)
+        .order_by("first_name")
+        .values_list("first_name")
+        .annotate(n=Count("*"))
+    )
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_compiled_values_are_the_values_list_rows_for_each_value(vendor, monkeypatch):
+    for name in ("Ann", "Ann", "Bob"):
+        UserFactory(first_name=name)
+    values = CompiledValues(_names_counted, joined_after=date)
+    values.fetch(joined_after=date(2000, 1, 1))  # compiled on PostgreSQL before the vendor may be changed
+    monkeypatch.setattr(connection, "vendor", vendor)
+    for day in (date(2000, 1, 1), date(2999, 1, 1)):
+        assert values.fetch(joined_after=day) == list(_names_counted(day))
+    assert values.fetch(joined_after=date(2000, 1, 1)) == [("Ann", 2), ("Bob", 1)]
+
+
+def test_compiled_values_refuse_model_rows_flat_lists_and_reordered_columns():
+    for build in (
+        lambda: User.objects.all(),
+        lambda: User.objects.values_list("pk", flat=True),
+        lambda: User.objects.annotate(n=Count("*")).values_list("n", "first_name"),
+    ):
+        with pytest.raises(ValueError, match="values_list"):
+            CompiledValues(build).fetch()
+
+
+def test_compiled_id_rows_are_the_querysets_pks_a_page_at_a_time():
+    for _ in range(7):
+        UserFactory(first_name="Ann")
+    ids = CompiledIds(_first_named, first_name=str)
+    rows, expected = ids.rows(first_name="Ann"), Paginator(_first_named("Ann").values_list("pk", flat=True), 3)
+    paged = CappedPaginator(rows, 3, max_rows=6)
+    assert [list(paged.page(n)) for n in (1, 2)] == [list(expected.page(n)) for n in (1, 2)]
+    assert (paged.total, paged.capped, rows.count()) == (7, True, 7)
+    assert (rows[0:None], rows[4:4]) == (list(_first_named("Ann").values_list("pk", flat=True)), [])
