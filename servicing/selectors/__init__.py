@@ -27,6 +27,7 @@ from lending.finance.money import ZERO, cents
 from origination.models import Application
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
 from servicing.models.ledger import LOAN_BALANCE_ACCOUNTS
+from servicing.models.loans import NEWEST_NOT_BY_KEY
 from servicing.selectors.general_ledger import (
     TOTAL,
     _total,
@@ -85,8 +86,10 @@ def loan_list(*, status: str = "", query: str = "", bucket: str = "") -> QuerySe
         loans = loans.filter(delinquency_bucket=bucket)
     if query:
         loans = loans.filter(loan_search(query))
-        if len(query) >= TRIGRAM:
-            loans = loans.order_by((F("id") + 0).desc())
+    if status or bucket or len(query) >= TRIGRAM:
+        # A filter reads its (value, id + 0) index (migration 0046): the prepared statement's generic plan (one for
+        # every status, after five runs) too, where by "-id" it walked every loan for a rare status (issue 15).
+        loans = loans.order_by(NEWEST_NOT_BY_KEY.desc())
     return loans
 
 
