@@ -151,14 +151,17 @@ def _payments(payments: Payments, advance_date: date) -> tuple[list[date], list[
 def _plain_pairs(payments: Sequence[object], advance_date: date) -> tuple[list[date], list[Decimal]] | None:
     """The common input checked column by column at C speed: (date, Decimal) pairs, due after ``advance_date``,
     finite and not negative, in date order. None for anything else: the item by item checks then name the fault."""
-    if not payments or set(map(type, payments)) != {tuple} or set(map(len, payments)) != {2}:  # type: ignore[arg-type]
+    if not payments or set(map(type, payments)) != {tuple}:
         return None
-    due_dates, amounts = map(list, zip(*payments, strict=True))
+    try:
+        due_dates, amounts = map(list, zip(*payments, strict=True))
+    except ValueError:  # tuples of unequal lengths, or all of a length other than 2
+        return None
     if set(map(type, due_dates)) != {date} or set(map(type, amounts)) != {Decimal}:
         return None
-    if not all(map(Decimal.is_finite, amounts)) or min(amounts) < 0 or min(due_dates) <= advance_date:
+    if due_dates != sorted(due_dates) or due_dates[0] <= advance_date:
         return None
-    if due_dates != sorted(due_dates):
+    if not all(map(Decimal.is_finite, amounts)) or any(map(Decimal.is_signed, amounts)):  # -0 too: checked item by item
         return None
     return due_dates, amounts
 

@@ -111,6 +111,12 @@ def test_plain_pairs_takes_sorted_date_decimal_pairs():
         [],
         [(date(2025, 6, 1), D(2)), (date(2025, 5, 1), D(1))],  # out of order: sorted item by item
         [(date(2025, 5, 1), D(1), "x")],
+        [(date(2025, 5, 1), D(1)), (date(2025, 6, 1), D(1), "x")],  # lengths differ
+        [(date(2025, 5, 1),), (date(2025, 6, 1),)],
+        [(), ()],
+        [(date(2025, 5, 1), D(1)), (date(2025, 6, 1), D("-0.01"))],
+        [(date(2025, 5, 1), D("-0"))],  # not negative, but signed: the item checks take it
+        [(date(2025, 5, 1), D(1)), (date(2025, 6, 1), D("Infinity"))],
         [[date(2025, 5, 1), D(1)]],
         [Payment(date(2025, 5, 1), D(1))],
         [(date(2025, 5, 1), 1)],
@@ -141,6 +147,12 @@ def test_plain_pairs_leaves_everything_else_to_the_item_checks(payments):
 def test_refusals_still_name_the_payment(payments, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         apr(D(1), ADVANCE, payments, "monthly")
+
+
+def test_a_negative_zero_payment_is_taken_by_the_item_checks():
+    payments = [(date(2025, 5, 1), D("-0")), (date(2025, 6, 1), D("101.00"))]
+    assert apr(D(100), ADVANCE, payments, "monthly") == reference_apr.apr(D(100), ADVANCE, payments, "monthly")
+    assert apr_module._plain_pairs(payments, ADVANCE) is None
 
 
 def test_unsorted_pairs_are_put_in_date_order():
