@@ -23,13 +23,13 @@ Decisions callers must know:
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
-from functools import lru_cache
+from functools import lru_cache, reduce
 from itertools import accumulate, islice, pairwise, repeat
-from operator import add, eq, floordiv, mod, mul
+from operator import add, attrgetter, eq, floordiv, lt, mod, mul
 from typing import NamedTuple
 
 from lending.finance.money import CONTEXT, HUNDRED, ROUNDING, cents, require_non_negative, require_positive, to_decimal
@@ -43,10 +43,12 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _TWO = Decimal(2)
 _ONE_DAY = timedelta(days=1)
+_DAY = attrgetter("day")
 _STEP_EPSILON = Decimal("1E-16")  # Newton stops when the unit-period rate moves less than this
 _SMALL_RATE = Decimal("1E-9")  # below this the closed-form sums lose digits: sum term by term
 _MAX_ITERATIONS = 200
 _ROUGH_TOLERANCE = Decimal("0.01")  # a starting guess stops on a step of at most 1 % of the rate
+_BATCHED_PER_GROUP = 8  # a stream's batches hold this many payments a group or more: its start is corrected
 _ROOT_MARGIN = Decimal("1E-26")  # relative to 1 + the rate: how far the iteration's rate may be from the root
 _QUANTUM_RATE = Decimal("1E-12")  # APR_QUANTUM (1E-10 percent) as a rate a year
 
@@ -149,14 +151,17 @@ def _payments(payments: Payments, advance_date: date) -> tuple[list[date], list[
 def _plain_pairs(payments: Sequence[object], advance_date: date) -> tuple[list[date], list[Decimal]] | None:
     """The common input checked column by column at C speed: (date, Decimal) pairs, due after ``advance_date``,
     finite and not negative, in date order. None for anything else: the item by item checks then name the fault."""
-    if not payments or set(map(type, payments)) != {tuple} or set(map(len, payments)) != {2}:  # type: ignore[arg-type]
+    if not payments or set(map(type, payments)) != {tuple}:
         return None
-    due_dates, amounts = map(list, zip(*payments, strict=True))
+    try:
+        due_dates, amounts = map(list, zip(*payments, strict=True))
+    except ValueError:  # tuples of unequal lengths, or all of a length other than 2
+        return None
     if set(map(type, due_dates)) != {date} or set(map(type, amounts)) != {Decimal}:
         return None
-    if not all(map(Decimal.is_finite, amounts)) or min(amounts) < 0 or min(due_dates) <= advance_date:
+    if due_dates != sorted(due_dates) or due_dates[0] <= advance_date:
         return None
-    if due_dates != sorted(due_dates):
+    if not all(map(Decimal.is_finite, amounts)) or any(map(Decimal.is_signed, amounts)):  # -0 too: checked item by item
         return None
     return due_dates, amounts
 
@@ -222,6 +227,8 @@ def _factors(unit: UnitPeriod, start: date, dates: Sequence[date]) -> list[tuple
     # App. J (b)(5)(ii)/(iii): 30 days a month plus the remaining days, divided by 15 (semimonth) or by
     # 30 times the months in the unit-period; for a monthly unit that is q months and f = days / 30.
     unit_days = 15 if unit.kind == "semimonth" else 30 * unit.multiple
+    if unit.code == "monthly" and _monthly_series(dates):
+        return _monthly_factors(start, dates)
     step = 12 if unit.kind == "year" else unit.multiple  # a semimonth's series repeats monthly
     anchors = _anchor_days(dates, step)
     starts = {anchor: _last_full_month(start, anchor) for anchor in set(anchors)}  # (month index, days) a series
@@ -238,6 +245,25 @@ def _factors(unit: UnitPeriod, start: date, dates: Sequence[date]) -> list[tuple
     else:
         spans = [30 * (due.year * 12 + due.month) + offsets[anchor] for due, anchor in zip(dates, anchors, strict=True)]
     return _periods_and_fractions(spans, unit_days)
+
+
+def _monthly_series(dates: Sequence[date]) -> bool:
+    """Whether ``dates`` (in date order) fall in consecutive months on one day of the month, which is then each
+    payment's anchor (:func:`_anchor_days` moves a month end only to a later day its neighbours fall on)."""
+    first, last = dates[0], dates[-1]
+    return (
+        (last.year - first.year) * 12 + last.month - first.month == len(dates) - 1
+        and set(map(_DAY, dates)) == {first.day}
+        and all(map(lt, dates, islice(dates, 1, None)))
+    )
+
+
+def _monthly_factors(start: date, dates: Sequence[date]) -> list[tuple[int, Decimal]]:
+    """App. J (b)(5)(ii) for a monthly unit and :func:`_monthly_series` dates: q one more each payment, one f."""
+    base, days = _last_full_month(start, dates[0].day)
+    months = dates[0].year * 12 + dates[0].month - 1 - base  # full months to the first payment
+    first, rest = divmod(30 * months + days, 30)
+    return list(zip(range(first, first + len(dates)), repeat(_fraction(rest, 30)), strict=False))
 
 
 def _periods_and_fractions(spans: list[int], unit_days: int) -> list[tuple[int, Decimal]]:
@@ -393,10 +419,15 @@ def _run_sums(v: Decimal, rate: Decimal, v_first: Decimal, first: int, count: in
     return s, first * s + v_first * k_sum
 
 
-def _value_and_slope(groups: Sequence[_Group], rate: Decimal) -> tuple[Decimal, Decimal]:
+def _value_and_slope(
+    groups: Sequence[_Group], rate: Decimal, batch_sums: _BatchSums | None = None
+) -> tuple[Decimal, Decimal]:
     """The right side of App. J (b)(8), the sum of P / ((1 + f i)(1 + i) ** q), and its derivative in i.
     Groups come in date order, so v**q carries from one to the next; each f's factor is applied once.
-    The operators run in a local copy of CONTEXT: each result as its methods give it, at half their call cost."""
+    The operators run in a local copy of CONTEXT: each result as its methods give it, at half their call cost.
+    ``batch_sums`` (:func:`_batch_sums` unless given) values the batches; :func:`_batch_value` leaves their
+    terms out of the slope."""
+    batch_sums = batch_sums or _batch_sums
     with localcontext(CONTEXT):
         v = _ONE / (_ONE + rate)
         s_by_f: dict[Decimal, Decimal] = {}  # sum of P v**q by fraction f
@@ -412,7 +443,7 @@ def _value_and_slope(groups: Sequence[_Group], rate: Decimal) -> tuple[Decimal, 
                     s_by_f[current], w_by_f[current] = s_sum, w_sum
                 current, s_sum, w_sum = fraction, s_by_f.get(fraction, _ZERO), w_by_f.get(fraction, _ZERO)
             if isinstance(group, _Batch):
-                s_sum, w_sum, power = _batch_sums(group, v, power, s_sum, w_sum)
+                s_sum, w_sum, power = batch_sums(group, v, power, s_sum, w_sum)
                 at = first + len(group.amounts) - 1
             elif group.length == 1:
                 s_sum, w_sum = s_sum + group.amount * power, w_sum + group.amount * (first * power)
@@ -447,6 +478,19 @@ def _batch_sums(
     return s_total, w_sum, powers[-1]
 
 
+def _batch_value(
+    batch: _Batch, v: Decimal, power: Decimal, s_sum: Decimal, w_sum: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
+    """As :func:`_batch_sums` for the value alone (``w_sum`` passed through): v**first times the batch's
+    polynomial in v by Horner's rule, one fused multiply-add a payment. Equal to the payment-by-payment value
+    to the working precision, not bit for bit: for a starting guess only."""
+    horner = reduce(v.fma, reversed(batch.amounts))
+    return s_sum + power * horner, w_sum, power * v ** (len(batch.amounts) - 1)
+
+
+_BatchSums = Callable[[_Batch, Decimal, Decimal, Decimal, Decimal], tuple[Decimal, Decimal, Decimal]]
+
+
 def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group], per_year: Decimal | None = None) -> Decimal:
     """Newton's method on ln(value) (App. J (b)(9) allows any iteration). The log of the payments' value is
     convex and falling in the rate, so a step from anywhere lands at or below the root and the iterates then
@@ -454,11 +498,37 @@ def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group], per_yea
     at their average are a cheap closed-form stream whose root is near: the exact iteration starts there (three
     full evaluations instead of five for a mortgage with every payment different). With nothing to average,
     from zero: five steps for a 30-year mortgage. Given ``per_year``, it stops as soon as the APR it rounds to
-    is proven (see :func:`_settled`): two full evaluations instead of three for that mortgage. All in Decimal:
-    the finance core holds no floats."""
+    is proven (see :func:`_settled`): two full evaluations instead of three for that mortgage, and one when its
+    batches hold most of its payments and so correct the start cheaply (see :func:`_corrected`). All in
+    Decimal: the finance core holds no floats."""
     averaged = _averaged(groups)
-    start = _ZERO if averaged is None else _newton(amount_financed, averaged, _ZERO, rough=True)
+    if averaged is None:
+        return _newton(amount_financed, groups, _ZERO, per_year)
+    start = _newton(amount_financed, averaged, _ZERO, rough=True)
+    if _batched(groups) >= _BATCHED_PER_GROUP * len(groups):
+        start = _corrected(amount_financed, groups, averaged, start)
     return _newton(amount_financed, groups, start, per_year)
+
+
+def _batched(groups: Sequence[_Group]) -> int:
+    """How many payments the batches hold. The correction's pass costs about half a full evaluation only when
+    they are most of the stream: every group costs both passes alike (closed forms, per-group steps)."""
+    return sum(len(group.amounts) for group in groups if isinstance(group, _Batch))
+
+
+def _corrected(
+    amount_financed: Decimal, groups: Sequence[_Group], averaged: Sequence[_Group], rate: Decimal
+) -> Decimal:
+    """A step from the average's root ``rate`` toward the exact stream's: the exact value there (batches by
+    Horner's rule, at about half the cost of a full evaluation) over the averaged stream's log slope. The two
+    logs fall almost alike, so the step lands some hundred times nearer the root (3.2E-9 off instead of 3.2E-6
+    for the bench's mortgage) and one full evaluation then settles the APR instead of two. Kept at or above
+    zero, the root's lower bound."""
+    with localcontext(CONTEXT):
+        value = _value_and_slope(groups, rate, _batch_value)[0]
+        averaged_value, averaged_slope = _value_and_slope(averaged, rate)
+        step = _log(value / amount_financed, rough=True) * averaged_value / averaged_slope.copy_negate()
+        return max(rate + step, _ZERO)
 
 
 def _averaged(groups: Sequence[_Group]) -> list[_Group] | None:

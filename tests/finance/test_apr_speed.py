@@ -111,6 +111,12 @@ def test_plain_pairs_takes_sorted_date_decimal_pairs():
         [],
         [(date(2025, 6, 1), D(2)), (date(2025, 5, 1), D(1))],  # out of order: sorted item by item
         [(date(2025, 5, 1), D(1), "x")],
+        [(date(2025, 5, 1), D(1)), (date(2025, 6, 1), D(1), "x")],  # lengths differ
+        [(date(2025, 5, 1),), (date(2025, 6, 1),)],
+        [(), ()],
+        [(date(2025, 5, 1), D(1)), (date(2025, 6, 1), D("-0.01"))],
+        [(date(2025, 5, 1), D("-0"))],  # not negative, but signed: the item checks take it
+        [(date(2025, 5, 1), D(1)), (date(2025, 6, 1), D("Infinity"))],
         [[date(2025, 5, 1), D(1)]],
         [Payment(date(2025, 5, 1), D(1))],
         [(date(2025, 5, 1), 1)],
@@ -141,6 +147,12 @@ def test_plain_pairs_leaves_everything_else_to_the_item_checks(payments):
 def test_refusals_still_name_the_payment(payments, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         apr(D(1), ADVANCE, payments, "monthly")
+
+
+def test_a_negative_zero_payment_is_taken_by_the_item_checks():
+    payments = [(date(2025, 5, 1), D("-0")), (date(2025, 6, 1), D("101.00"))]
+    assert apr(D(100), ADVANCE, payments, "monthly") == reference_apr.apr(D(100), ADVANCE, payments, "monthly")
+    assert apr_module._plain_pairs(payments, ADVANCE) is None
 
 
 def test_unsorted_pairs_are_put_in_date_order():
@@ -240,10 +252,13 @@ def test_differing_payments_start_from_the_root_of_their_average(monkeypatch):
     # the average of 761.78 .. 765.37 is (761.78 + 765.37) / 2 = 763.575: one closed-form run, from zero
     averaged = [apr_module._Run(D("763.575"), 1, 360, HALF)]
     assert calls[0] == (averaged, 0)
-    exact = [rate for evaluated, rate in calls if evaluated is groups]
+    exact = [args[1] for args in calls if args[0] is groups and len(args) == 2]
     assert len(exact) == 3  # from zero: five
-    # the average's root, roughly: to a step of at most 1 % of the rate (see test_apr_settled.py)
-    assert exact[0] == apr_module._newton(D("159000.00"), averaged, D(0), rough=True)
+    # the average's root, roughly: to a step of at most 1 % of the rate (see test_apr_settled.py), where the
+    # batch's value (by Horner's rule) corrects the start (see test_apr_corrected.py)
+    rough = apr_module._newton(D("159000.00"), averaged, D(0), rough=True)
+    assert next(args[1:] for args in calls if args[0] is groups) == (rough, apr_module._batch_value)
+    assert exact[0] == apr_module._corrected(D("159000.00"), groups, averaged, rough)
     assert abs(rate * 1200 - D("4.0310746101")) < D("1E-10")
     assert apr(D("159000.00"), ADVANCE, uneven_mortgage(), "monthly") == D("4.0310746101")
 
