@@ -7,9 +7,11 @@ from datetime import date
 import pytest
 from django.core.paginator import Paginator
 from django.db import DataError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import CharField, Count, F, Prefetch, Value, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Upper
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from psycopg import pq
 
@@ -253,6 +255,32 @@ def test_queries_fetched_together_go_to_the_server_in_one_pipeline_and_an_error_
     broken = CompiledQuery(lambda pk: User.objects.filter(pk=pk).annotate(boom=RawSQL("1 / 0", ())), pk=int)
     with pytest.raises(DataError, match="division by zero"), transaction.atomic():
         fetch_together((by_name, values), (broken, {"pk": ann.pk}))
+    assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
+
+
+@pytest.mark.postgres
+def test_statements_in_a_pipeline_go_on_the_drivers_cursor_unless_djangos_is_watched_and_errors_stay_djangos():
+    ann = UserFactory(first_name="Ann")
+    by_name = CompiledQuery(_by_name, first_name=str, joined_after=date)
+    values = {"first_name": "Ann", "joined_after": date(2000, 1, 1)}
+    assert isinstance(send_sql("SELECT 1", [])._cursor, CursorWrapper)  # outside a pipeline: Django's cursor
+    with transaction.atomic():
+        with together():
+            driver = send_sql("SELECT 1", [])
+            with CaptureQueriesContext(connection) as queries:  # a query log (tests' counts) sees every statement
+                logged = send_sql("SELECT 2", [])
+            sent = by_name.send(**values)
+        assert not isinstance(driver._cursor, CursorWrapper)
+        assert isinstance(logged._cursor, CursorWrapper)
+        assert [q["sql"] for q in queries] == ["SELECT 2"]
+        assert (driver.rows(), logged.rows(), sent.rows()) == ([(1,)], [(2,)], [ann])
+    broken = CompiledQuery(lambda pk: User.objects.filter(pk=pk).annotate(boom=RawSQL("1 / 0", ())), pk=int)
+    with pytest.raises(DataError, match="division by zero"), transaction.atomic():  # Django's error, not psycopg's
+        fetch_together((by_name, values), (broken, {"pk": ann.pk}))
+    with transaction.atomic():
+        transaction.set_rollback(True)
+        with pytest.raises(TransactionManagementError), together():  # refused in a broken transaction, as Django does
+            send_sql("SELECT 1", [])
     assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
 
 
