@@ -53,28 +53,20 @@ class FunnelRow:
         return percent_of(self.funded, self.leads)
 
 
-# Added up per (source, partner) first, the names joined to those few rows after. The leads are counted alone, and
-# only the funded ones (a funded application, its funding) joined and counted apart: joined to every lead, the
-# applications were probed for each of them, most with none (the CRM's leads), and the join cost a third of the
-# query. The period's leads are written into both parts (NOT MATERIALIZED): each part then reads its own way, the
-# funded ones through the application's unique index.
+# Added up per (source, partner) first, the names joined to those few rows after; the lead's application joined
+# only when it is funded (and its funding with it).
 FUNNEL_SQL = """
-WITH leads AS NOT MATERIALIZED ({leads}),
+WITH leads AS ({leads}),
 counts AS (
-    SELECT source_id, referral_partner_id, COUNT(*) AS n, COUNT(application_id) AS applied
-    FROM leads GROUP BY source_id, referral_partner_id
-),
-funded AS (
-    SELECT l.source_id, l.referral_partner_id, COUNT(*) AS funded, SUM(f.loan_amount) AS amount
+    SELECT l.source_id, l.referral_partner_id, COUNT(*) AS n, COUNT(l.application_id) AS applied,
+        COUNT(a.id) AS funded, SUM(f.loan_amount) AS amount
     FROM leads l
-    JOIN {application} a ON a.id = l.application_id AND a.status = %s
+    LEFT JOIN {application} a ON a.id = l.application_id AND a.status = %s
     LEFT JOIN {funding} f ON f.application_id = a.id
     GROUP BY l.source_id, l.referral_partner_id
 )
-SELECT k.source_id, s.name, k.referral_partner_id, p.name, k.n, k.applied, COALESCE(d.funded, 0), d.amount
+SELECT k.source_id, s.name, k.referral_partner_id, p.name, k.n, k.applied, k.funded, k.amount
 FROM counts k JOIN {source} s ON s.id = k.source_id LEFT JOIN {partner} p ON p.id = k.referral_partner_id
-LEFT JOIN funded d ON d.source_id = k.source_id
-    AND COALESCE(d.referral_partner_id, 0) = COALESCE(k.referral_partner_id, 0)
 """
 FUNNEL_KEYS = (
     "source_id",
