@@ -239,8 +239,6 @@ GROUP BY key
 # a third of the log's width). The stays are sorted by state to group them: in byte order (PostgreSQL's "C") the
 # query costs a quarter less than in a language's collation (measured against ICU en-US; the postgres image
 # creates its database in en_US.utf8), and groups the same (the rows are put in workflow order here after).
-# Sorted by (state, length) before they are grouped: the one sort puts each state's stays in the median's order too,
-# so its own sort of them finds them sorted (sorted by state alone, each state was sorted twice: 25 % of the CPU).
 # The fallout is counted in the same statement: the steps out to denied or withdrawn (a partial index of their own),
 # by the state left. The cohort is written into each part (NOT MATERIALIZED): scanned once into a CTE, the planner
 # guessed its rows and hashed all 256,250 stays instead of the quarter's 13,000 applications (3x the CPU).
@@ -249,7 +247,6 @@ WITH cohort AS NOT MATERIALIZED ({cohort}),
 spans AS (
     SELECT s.state{collate} AS key, s.length_us AS span
     FROM {stay} s JOIN cohort c ON c.pk = s.application_id
-    ORDER BY 1, 2
 ),
 medians AS ({medians}),
 fallout AS (
