@@ -68,9 +68,10 @@ class StateRow:
         return STATE_LABELS[self.state]
 
 
-# Added up per (state, officer) first, then the officers' names joined to those few rows, not to every application;
-# the turn times (application date to funding) measured over the same join, so the cohort and its fundings are
-# read once for both (``{medians}`` below: one row, the turn times', or none when nothing was funded).
+# Added up per (state, officer) first, then each officer's name read by primary key for those few rows (joined,
+# the planner guessed thousands of counted rows and hashed every user, borrowers included: a scan that grew with the
+# portfolio); the turn times (application date to funding) measured over the same join, so the cohort and its
+# fundings are read once for both (``{medians}`` below: one row, the turn times', or none when nothing was funded).
 COHORT_SQL = """
 WITH cohort AS ({cohort}),
 joined AS (
@@ -84,9 +85,12 @@ counts AS (
 ),
 spans AS (SELECT 'funded' AS key, span FROM joined WHERE funded IS NOT NULL),
 medians AS ({medians})
-SELECT k.status, k.loan_officer_id, u.first_name, u.last_name, u.email, k.n, k.amount, k.funded_amount,
-    m.n, m.median, m.mean
-FROM counts k LEFT JOIN {user} u ON u.id = k.loan_officer_id LEFT JOIN medians m ON 1 = 1
+SELECT k.status, k.loan_officer_id,
+    (SELECT u.first_name FROM {user} u WHERE u.id = k.loan_officer_id),
+    (SELECT u.last_name FROM {user} u WHERE u.id = k.loan_officer_id),
+    (SELECT u.email FROM {user} u WHERE u.id = k.loan_officer_id),
+    k.n, k.amount, k.funded_amount, m.n, m.median, m.mean
+FROM counts k LEFT JOIN medians m ON 1 = 1
 """
 COUNT_KEYS = (
     "status",
