@@ -55,7 +55,7 @@ MIDDLEWARE = [
     # Before host validation and the HTTPS redirect: a container healthcheck calls http://127.0.0.1:8000/healthz.
     "lending.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "lending.core.middleware.CSPMiddleware",  # django-csp's, its header built once per policy
     "lending.core.middleware.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,5 +1,6 @@
 """Request middleware: a request id for every request (response header, log lines, audit rows, the 500 page),
-the `/healthz` check, the refusal of NUL bytes, and no-store caching for pages with personal data."""
+the `/healthz` check, the refusal of NUL bytes, no-store caching for pages with personal data, and the
+Content-Security-Policy header (django-csp's, built once per policy)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from csp.constants import HEADER as CSP_HEADER
+from csp.constants import HEADER_REPORT_ONLY as CSP_HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject
+from csp.middleware import CSPMiddleware as LibraryCSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.db import DatabaseError, connection
@@ -99,3 +105,50 @@ class HealthCheckMiddleware:
             logger.warning("healthcheck: the database does not answer", exc_info=True)
             return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
         return HttpResponse("ok\n", content_type="text/plain")
+
+
+# What a view's django-csp decorators set on its response: a policy of its own, built by django-csp as before.
+_CSP_PER_RESPONSE = tuple(f"_csp_{part}{ro}" for part in ("config", "update", "replace") for ro in ("", "_ro"))
+# (header, setting, the response attribute that exempts it, report-only) as django-csp's process_response has them
+_CSP_HEADERS = (
+    (CSP_HEADER, "CONTENT_SECURITY_POLICY", "_csp_exempt", False),
+    (CSP_HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY", "_csp_exempt_ro", True),
+)
+
+
+class CSPMiddleware(LibraryCSPMiddleware):
+    """django-csp's middleware, whose header is the same string for every response that neither used a nonce nor
+    carries a decorator's policy: built once per policy setting (django-csp built it from the settings on every
+    response, issue 15 "Load"), then set as django-csp sets it (not over a header already set, not on an exempted
+    response or an excluded path). Any other response goes through django-csp's own ``process_response``."""
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        # setting name: (its value when built, the header, the path prefixes it is not set on)
+        self._built: dict[str, tuple[object, str, tuple[str, ...]]] = {}
+
+    def process_response(self, request, response):
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            getattr(response, name, None) is not None for name in _CSP_PER_RESPONSE
+        ):
+            return super().process_response(request, response)
+        if settings.DEBUG and response.status_code in (500, 404):  # django-csp leaves the debug pages alone
+            return response
+        for header, setting, exempt, report_only in _CSP_HEADERS:
+            policy, excluded = self._policy(setting, report_only)
+            exempted = getattr(response, exempt, False) is not False or request.path_info.startswith(excluded)
+            if policy and header not in response and not exempted:
+                response[header] = policy
+        # as django-csp: a nonce asked for after the header is written is an error, not a nonce missing from it
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+    def _policy(self, setting: str, report_only: bool) -> tuple[str, tuple[str, ...]]:
+        """django-csp's header for the setting's policy (no nonce, no decorator's change) and its excluded path
+        prefixes; built again when the setting is another object (override_settings in tests)."""
+        value = getattr(settings, setting, None)
+        built = self._built.get(setting)
+        if built is None or built[0] is not value:
+            excluded = tuple((value or {}).get("EXCLUDE_URL_PREFIXES", None) or ())
+            built = self._built[setting] = (value, build_policy(report_only=report_only), excluded)
+        return built[1], built[2]

@@ -50,3 +50,16 @@ def test_a_row_is_format_htmls_row_and_safe():
 
 def test_a_row_with_literal_braces_and_repeated_places():
     assert format_row("<a href='{0}'>{0}{{x}}</a>", "<") == format_html("<a href='{0}'>{0}{{x}}</a>", "<")
+
+
+def test_a_plain_text_skips_html_escape_only_when_it_holds_nothing_to_escape():
+    import html
+
+    every_character = "".join(map(chr, range(0x300)))
+    for character in every_character:
+        assert escaped(character) == html.escape(character) == conditional_escape(character)
+    assert escaped(every_character) == conditional_escape(every_character)
+    assert escaped("$1,234.56") == "$1,234.56"
+    assert type(escaped("2027-03-01")) is str  # not marked safe: the row marks the whole
+    assert type(escaped(SafeString("<b>x</b>"))) is SafeString
+    assert isinstance(format_row("<td>{}</td>", "a"), SafeString)
