@@ -24,6 +24,7 @@ from django.utils import timezone  # noqa: E402
 
 from bench._report import report  # noqa: E402
 from bench._seed_load import copy_objects, reserve_ids, set_aside  # noqa: E402
+from bench._servicing_seed import vacuum_analyze  # noqa: E402
 from lending.core import roles  # noqa: E402
 from lending.core.models import User  # noqa: E402
 from lending.core.services import user_create  # noqa: E402
@@ -76,9 +77,8 @@ def seed() -> None:
         for index in aside:
             for sql in index.rebuild_sql():
                 cursor.execute(sql)
-    with connection.cursor() as cursor:
-        for table in SEEDED_TABLES if is_postgres() else ():
-            cursor.execute(f"VACUUM ANALYZE {table}")  # as autovacuum would have done on a live database
+    if is_postgres():
+        vacuum_analyze(SEEDED_TABLES)  # as autovacuum would have done on a live database
     print(f"applications seeded: {TARGET_APPLICATIONS - have:,} in {time.perf_counter() - begin:.1f}s", flush=True)
 
 
