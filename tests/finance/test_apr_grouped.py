@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import calendar
 import random
-from datetime import date
+from datetime import date, timedelta
 from decimal import Context, Decimal, localcontext
 from functools import reduce
 
@@ -170,3 +170,43 @@ def test_apr_of_differing_monthly_streams_equals_the_reference(seed):
         assert str(apr(financed, ADVANCE, payments, "monthly")) == str(
             reference_apr.apr(financed, ADVANCE, payments, "monthly")
         )
+
+
+# --- the fast paths are taken (their mutants give the same groups, only slower) --------------------------------
+
+
+def _refuse(*_args):
+    raise AssertionError("the slow path was taken")
+
+
+@pytest.mark.parametrize("amounts", [["100.00", "101.00"], ["100.00", "100.00"], ["100.00", "101.00", "99.00"]])
+def test_a_monthly_series_skips_the_time_factors_and_the_payment_by_payment_grouping(monkeypatch, amounts):
+    dates, money = monthly(amounts)
+    expected = two_step(MONTHLY, dates, money)
+    monkeypatch.setattr(apr_module, "_schedule", _refuse)
+    monkeypatch.setattr(apr_module, "_mixed_groups", _refuse)
+    assert apr_module._grouped(MONTHLY, ADVANCE, dates, money) == expected
+
+
+@pytest.mark.parametrize("amounts", [["100.00"] * 5, ["100.00", "101.00", "102.00", "103.00", "104.00"]])
+def test_a_weekly_series_is_grouped_without_the_payment_by_payment_pass(monkeypatch, amounts):
+    dates = [date(2025, 4, 1) + timedelta(weeks=k) for k in range(len(amounts))]
+    money = [D(amount) for amount in amounts]
+    weekly = apr_module.unit_period_for("weekly")
+    expected = two_step(weekly, dates, money)
+    monkeypatch.setattr(apr_module, "_mixed_groups", _refuse)
+    assert apr_module._grouped(weekly, ADVANCE, dates, money) == expected
+
+
+def test_apr_hands_the_total_to_the_average(monkeypatch):
+    seen: list[object] = []
+    original = apr_module._averaged
+
+    def spy(groups, total=None):
+        seen.append(total)
+        return original(groups, total)
+
+    monkeypatch.setattr(apr_module, "_averaged", spy)
+    dates, amounts = monthly(["100.00", "101.00", "103.00"])
+    apr(D("290.00"), ADVANCE, list(zip(dates, amounts, strict=True)), "monthly")
+    assert seen == [D("304.00")]
