@@ -26,7 +26,7 @@ import calendar
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, localcontext
 from functools import lru_cache, reduce
 from itertools import accumulate, islice, pairwise, repeat
 from operator import add, attrgetter, eq, floordiv, lt, mod, mul
@@ -51,6 +51,9 @@ _ROUGH_TOLERANCE = Decimal("0.01")  # a starting guess stops on a step of at mos
 _BATCHED_PER_GROUP = 8  # a stream's batches hold this many payments a group or more: its start is corrected
 _ROOT_MARGIN = Decimal("1E-26")  # relative to 1 + the rate: how far the iteration's rate may be from the root
 _QUANTUM_RATE = Decimal("1E-12")  # APR_QUANTUM (1E-10 percent) as a rate a year
+# Digits of the corrected start's Horner pass: one 19-digit word of libmpdec's (0.2 of the time saved), and its
+# rounding (some 1E-17 relative for 360 payments) is far below the start's own distance from the root (1E-9).
+_HORNER_CONTEXT = Context(prec=19, rounding=ROUNDING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,10 +263,20 @@ def _monthly_series(dates: Sequence[date]) -> bool:
 
 def _monthly_factors(start: date, dates: Sequence[date]) -> list[tuple[int, Decimal]]:
     """App. J (b)(5)(ii) for a monthly unit and :func:`_monthly_series` dates: q one more each payment, one f."""
-    base, days = _last_full_month(start, dates[0].day)
-    months = dates[0].year * 12 + dates[0].month - 1 - base  # full months to the first payment
+    return _series_factors(*_monthly_first(start, dates[0]), len(dates))
+
+
+def _monthly_first(start: date, first_due: date) -> tuple[int, Decimal]:
+    """(q, f) of a :func:`_monthly_series`' first payment, due on ``first_due``; each later one's q is one more."""
+    base, days = _last_full_month(start, first_due.day)
+    months = first_due.year * 12 + first_due.month - 1 - base  # full months to the first payment
     first, rest = divmod(30 * months + days, 30)
-    return list(zip(range(first, first + len(dates)), repeat(_fraction(rest, 30)), strict=False))
+    return first, _fraction(rest, 30)
+
+
+def _series_factors(first: int, fraction: Decimal, count: int) -> list[tuple[int, Decimal]]:
+    """(q, f) of ``count`` payments one unit-period apart from q = ``first``, all under ``fraction``."""
+    return list(zip(range(first, first + count), repeat(fraction), strict=False))
 
 
 def _periods_and_fractions(spans: list[int], unit_days: int) -> list[tuple[int, Decimal]]:
@@ -346,13 +359,29 @@ def _groups(amounts: Sequence[Decimal], factors: Sequence[tuple[int, Decimal]]) 
     periods, fractions = zip(*factors, strict=True)
     count, first = len(periods), periods[0]
     if fractions.count(fractions[0]) == count and periods == tuple(range(first, first + count)):
-        # The common streams, checked at C speed: one fraction, one unit-period apart, and all equal (a level
-        # loan) or all differing (no two neighbours equal).
-        if amounts.count(amounts[0]) == count:
-            return [_Run(amounts[0], first, count, fractions[0])]
-        if not any(map(eq, amounts[1:], amounts[:-1])):
-            return [_batch(tuple(amounts), first, fractions[0])]
+        return _series_groups(amounts, first, fractions[0]) or _mixed_groups(amounts, factors)
     return _mixed_groups(amounts, factors)
+
+
+def _series_groups(amounts: Sequence[Decimal], first: int, fraction: Decimal) -> list[_Group] | None:
+    """Payments one unit-period apart from q = ``first`` under one ``fraction`` as one group, checked at C speed,
+    when they are all equal (a level loan) or all differing (no two neighbours equal); None otherwise."""
+    if not any(map(eq, amounts, islice(amounts, 1, None))):  # first: a level loan fails it at its first pair
+        return [_batch(tuple(amounts), first, fraction)]
+    if amounts.count(amounts[0]) == len(amounts):
+        return [_Run(amounts[0], first, len(amounts), fraction)]
+    return None
+
+
+def _grouped(unit: UnitPeriod, start: date, dates: list[date], amounts: list[Decimal]) -> tuple[Decimal, list[_Group]]:
+    """Unit-periods per year and the payments' groups. A monthly series (the common loan) goes straight from its
+    first payment's (q, f) to its group: no (q, f) pair a payment built and then taken apart again."""
+    if unit.code == "monthly" and len(dates) > 1 and _monthly_series(dates):
+        first, fraction = _monthly_first(start, dates[0])
+        groups = _series_groups(amounts, first, fraction)
+        return unit.per_year, groups or _mixed_groups(amounts, _series_factors(first, fraction, len(dates)))
+    per_year, factors = _schedule(unit, start, dates)
+    return per_year, _groups(amounts, factors)
 
 
 def _mixed_groups(amounts: Sequence[Decimal], factors: Sequence[tuple[int, Decimal]]) -> list[_Group]:
@@ -482,16 +511,19 @@ def _batch_value(
     batch: _Batch, v: Decimal, power: Decimal, s_sum: Decimal, w_sum: Decimal
 ) -> tuple[Decimal, Decimal, Decimal]:
     """As :func:`_batch_sums` for the value alone (``w_sum`` passed through): v**first times the batch's
-    polynomial in v by Horner's rule, one fused multiply-add a payment. Equal to the payment-by-payment value
-    to the working precision, not bit for bit: for a starting guess only."""
-    horner = reduce(v.fma, reversed(batch.amounts))
+    polynomial in v by Horner's rule, one fused multiply-add a payment, in 19 digits (:data:`_HORNER_CONTEXT`).
+    Equal to the payment-by-payment value to some 1E-17 relative, not bit for bit: for a starting guess only."""
+    with localcontext(_HORNER_CONTEXT):
+        horner = reduce((+v).fma, reversed(batch.amounts))  # v rounded too: each product fits the word
     return s_sum + power * horner, w_sum, power * v ** (len(batch.amounts) - 1)
 
 
 _BatchSums = Callable[[_Batch, Decimal, Decimal, Decimal, Decimal], tuple[Decimal, Decimal, Decimal]]
 
 
-def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group], per_year: Decimal | None = None) -> Decimal:
+def _solve_unit_rate(
+    amount_financed: Decimal, groups: Sequence[_Group], per_year: Decimal | None = None, total: Decimal | None = None
+) -> Decimal:
     """Newton's method on ln(value) (App. J (b)(9) allows any iteration). The log of the payments' value is
     convex and falling in the rate, so a step from anywhere lands at or below the root and the iterates then
     rise to it; the log is straighter than the value, which saves an iteration or two. Each batch's payments
@@ -500,8 +532,8 @@ def _solve_unit_rate(amount_financed: Decimal, groups: Sequence[_Group], per_yea
     from zero: five steps for a 30-year mortgage. Given ``per_year``, it stops as soon as the APR it rounds to
     is proven (see :func:`_settled`): two full evaluations instead of three for that mortgage, and one when its
     batches hold most of its payments and so correct the start cheaply (see :func:`_corrected`). All in
-    Decimal: the finance core holds no floats."""
-    averaged = _averaged(groups)
+    Decimal: the finance core holds no floats. ``total``: the payments' sum, if known (see :func:`_averaged`)."""
+    averaged = _averaged(groups, total)
     if averaged is None:
         return _newton(amount_financed, groups, _ZERO, per_year)
     start = _newton(amount_financed, averaged, _ZERO, rough=True)
@@ -531,17 +563,22 @@ def _corrected(
         return max(rate + step, _ZERO)
 
 
-def _averaged(groups: Sequence[_Group]) -> list[_Group] | None:
-    """The groups with each batch's payments at their average (a closed-form run); None when there is no batch."""
+def _averaged(groups: Sequence[_Group], total: Decimal | None = None) -> list[_Group] | None:
+    """The groups with each batch's payments at their average (a closed-form run); None when there is no batch.
+    ``total``, the sum of all the payments left to right, is a lone batch's own sum: not added up again."""
     if not any(isinstance(group, _Batch) for group in groups):
         return None
     with localcontext(CONTEXT):
+        if total is not None and len(groups) == 1:
+            return [_average_run(groups[0], total)]  # type: ignore[arg-type]  # the one group is the batch
         return [
-            _Run(sum(group.amounts, _ZERO) / len(group.amounts), group.first, len(group.amounts), group.fraction)
-            if isinstance(group, _Batch)
-            else group
-            for group in groups
+            _average_run(group, sum(group.amounts, _ZERO)) if isinstance(group, _Batch) else group for group in groups
         ]
+
+
+def _average_run(batch: _Batch, total: Decimal) -> _Run:
+    """The ``batch`` as a run of its payments' average, ``total`` being their sum. In the caller's context."""
+    return _Run(total / len(batch.amounts), batch.first, len(batch.amounts), batch.fraction)
 
 
 def _newton(
@@ -627,8 +664,8 @@ def apr(amount_financed: Decimal, advance_date: date, payments: Payments, unit_p
     total = _total(amounts)
     if total < amount:
         raise ValueError(f"payments: total {total} is less than amount_financed {amount}")
-    per_year, factors = _schedule(unit, start, dates)
-    rate = _ZERO if total == amount else _solve_unit_rate(amount, _groups(amounts, factors), per_year)
+    per_year, groups = _grouped(unit, start, dates, amounts)
+    rate = _ZERO if total == amount else _solve_unit_rate(amount, groups, per_year, total)
     return _annual(rate, per_year)
 
 
@@ -641,9 +678,9 @@ def present_value(annual_rate: Decimal, advance_date: date, payments: Payments, 
     start = _check_date(advance_date, "advance_date")
     unit = unit_period_for(unit_period)
     dates, amounts = _payments(payments, start)
-    per_year, factors = _schedule(unit, start, dates)
+    per_year, groups = _grouped(unit, start, dates, amounts)
     unit_rate = CONTEXT.divide(rate, CONTEXT.multiply(per_year, HUNDRED))
-    return _value_and_slope(_groups(amounts, factors), unit_rate)[0]
+    return _value_and_slope(groups, unit_rate)[0]
 
 
 # --- disclosure figures and tolerances ---------------------------------------------------------------
