@@ -227,8 +227,11 @@ def _unpaid_windows(
     if by_loan:
         # OWING in two disjoint parts, each an index range (installment_unpaid_idx, installment_fees_owed_idx):
         # one filter over OWING walked each loan's ~60 paid installments to find its ~3 unpaid ones.
-        owing = Installment.objects.filter(window, paid_on__isnull=True).union(
-            Installment.objects.filter(window, FEES_OWED, paid_on__isnull=False), all=True
+        # order_by(): no per-part sort (the model's default order), only the union's.
+        owing = (
+            Installment.objects.filter(window, paid_on__isnull=True)
+            .order_by()
+            .union(Installment.objects.filter(window, FEES_OWED, paid_on__isnull=False).order_by(), all=True)
         )
         for installment in owing.order_by("loan_id", "due_date", "number"):
             unpaid[installment.loan_id].append(installment)
