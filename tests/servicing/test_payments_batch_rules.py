@@ -655,6 +655,9 @@ def test_a_fee_left_on_an_installment_paid_in_full_is_found_and_paid_first(monke
         lines=[(FEES_RECEIVABLE, D("35.00"), D("0.00")), (FEE_INCOME, D("0.00"), D("35.00"))],
     )
     Installment.objects.filter(loan=loan, number=1).update(fees=D("35.00"))
+    # Another loan's settled installment owing a fee is not read (the read is of the batch's loans only).
+    other = boarded_loan()
+    Installment.objects.filter(loan=other, number=1).update(fees=D("20.00"), paid_on=date(2027, 1, 1))
 
     [result] = _post_many(_request(loan, "35.00", "the-fee", when=date(2027, 1, 20)))
 
