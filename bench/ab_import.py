@@ -47,13 +47,14 @@ def main() -> None:
         for name in order if pair % 2 == 0 else order[::-1]:
             batch = staged(lines(len(results[name]) * 2 + (name == "B") + 1), name)
             with variants[name]():
-                cpu, db = time.process_time(), backend_cpu()
+                cpu, db, wall = time.process_time(), backend_cpu(), time.perf_counter()
                 posted = committed(batch)
-                cpu, db = time.process_time() - cpu, backend_cpu() - db
+                cpu, db, wall = time.process_time() - cpu, backend_cpu() - db, time.perf_counter() - wall
             results[name].append((cpu * 1000 / posted, db * 1000 / posted))
             print(
                 f"{name} pair {pair}: {posted} posted, Python {cpu * 1000 / posted:.3f} db {db * 1000 / posted:.3f}"
-                f" all {(cpu + db) * 1000 / posted:.3f} ms a payment; load {os.getloadavg()[0]:.1f}",
+                f" all {(cpu + db) * 1000 / posted:.3f} ms a payment, {posted / wall:,.0f}/s wall;"
+                f" load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
     for name, rows in results.items():
