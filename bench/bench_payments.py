@@ -2,7 +2,7 @@
 
 Target (issue "Servicing", Performance): at least 1,000 payments per second for a 10,000-line import file, each
 payment allocated, with its transaction, allocation lines, journal entry, installment and balance updates and
-audit rows. The headline figures are the payment import's commit (chunks of 500 lines through
+audit rows. The headline figures are the payment import's commit (chunks of 2,000 lines through
 ``payments_post_many``: the postings ``payment_post`` makes, in a few statements per chunk) with one process and
 with ``WORKERS`` processes (``import_payments --workers``: the loans split between them); the file's staging
 (parse and validate) and the one-at-a-time ``payment_post`` path (a payment posted from a screen) are printed

@@ -256,6 +256,13 @@ class Installment(models.Model):
             # Billing and delinquency read a loan's unpaid installments every night: a handful of rows here, not
             # the loan's whole paid history.
             models.Index(fields=["loan", "due_date"], condition=Q(paid_on__isnull=True), name="installment_unpaid_idx"),
+            # The installments still owing fees once paid (rare): with the index above, what a payment may pay is
+            # read through two small index ranges, not the loan's whole paid history filtered (posting.OWING).
+            models.Index(
+                fields=["loan", "due_date"],
+                condition=Q(late_fees__gt=F("paid_late_fees")) | Q(fees__gt=F("paid_fees")),
+                name="installment_fees_owed_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["loan", "number"], name="installment_unique_number"),

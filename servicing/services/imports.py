@@ -55,6 +55,10 @@ class PaymentFile(ImportFormat):
     kind = ImportBatch.Kind.PAYMENT
     required_columns = ("loan_number", "amount", "effective_date", "reference")
     optional_columns = ("method", "directive", "type", "return_reason")
+    # A chunk is one transaction of payments_post_many: its fixed cost (the statements' planning and sending, the
+    # reads' set-up) over 2,000 lines, not 500 (-5 % CPU a payment). It holds up to 2,000 loans' locks for the
+    # ~2 s it takes, as the nightly chunks of 2,000 do.
+    chunk_size = 2000
 
     # --- staging -----------------------------------------------------------------------------------------
 

@@ -53,7 +53,9 @@ PAID_FIELDS = ("paid_interest", "paid_principal", "paid_escrow", "paid_late_fees
 # Fee buckets: paying them, or taking them off, leaves the periodic payment (and ``paid_on``) as it was.
 FEE_BUCKETS = (Bucket.LATE_FEES, Bucket.FEES)
 # What a payment may pay: a periodic payment not yet paid, or fees (late or other) still owed on one that was.
-OWING = Q(paid_on__isnull=True) | Q(late_fees__gt=F("paid_late_fees")) | Q(fees__gt=F("paid_fees"))
+# Installments still owing fees once paid (installment_fees_owed_idx holds them: few rows).
+FEES_OWED = Q(late_fees__gt=F("paid_late_fees")) | Q(fees__gt=F("paid_fees"))
+OWING = Q(paid_on__isnull=True) | FEES_OWED
 LOAN_BALANCE_FIELDS = (
     "principal_balance",
     "interest_due",

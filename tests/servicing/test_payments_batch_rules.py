@@ -19,8 +19,10 @@ from lending.core import roles
 from lending.core.models import AuditEvent
 from servicing import selectors
 from servicing.models import Installment, JournalEntry, LedgerAccount, LoanAccount, LoanTransaction, Replay
+from servicing.models.ledger import FEE_INCOME, FEES_RECEIVABLE
 from servicing.services import payments
 from servicing.services.fees import late_fees_assess
+from servicing.services.ledger import journal_post
 from servicing.services.payments import PaymentError, payment_post, payment_reverse
 from servicing.services.payments_batch import PaymentRequest, payments_post_many
 from servicing.signals import payment_posted
@@ -622,6 +624,47 @@ def test_a_late_fee_on_the_installment_due_is_paid_before_the_installment_not_ye
         (1, "late_fees", D("143.56")),
         (1, "principal", D("271.20")),
     ]
+    loan.refresh_from_db()
+    assert (loan.fees_due, loan.suspense_balance) == (D("0.00"), D("0.00"))
+    _books_balance()
+
+
+def test_a_fee_left_on_an_installment_paid_in_full_is_found_and_paid_first(monkeypatch):
+    # The mortgage's installment 1 (3,396.26, due 2027-01-01) is paid in full that day; a 35.00 fee then goes on
+    # it (as a returned-payment fee goes on the installment it was for). Installment 1 is settled (paid_on set)
+    # but still owes the fee: the batch reads it through the fees-owed part of its installments read (not the
+    # unpaid one) and 35.00 on 2027-01-20 pays that fee, as payment_post would, and nothing else.
+    monkeypatch.setattr(payments, "_today", lambda: date(2027, 1, 20))
+    loan = boarded_loan()
+    payment_post(
+        loan=loan,
+        amount=D("3396.26"),
+        effective_date=date(2027, 1, 1),
+        method="ach",
+        reference="i1",
+        idempotency_key="i1",
+        actor=None,
+    )
+    assert _paid(loan, 1) == (D("2600.06"), D("271.20"), date(2027, 1, 1))
+    journal_post(
+        actor=None,
+        loan=loan,
+        effective_date=date(2027, 1, 5),
+        kind=JournalEntry.Kind.FEE,
+        memo="fee",
+        lines=[(FEES_RECEIVABLE, D("35.00"), D("0.00")), (FEE_INCOME, D("0.00"), D("35.00"))],
+    )
+    Installment.objects.filter(loan=loan, number=1).update(fees=D("35.00"))
+    # Another loan's settled installment owing a fee is not read (the read is of the batch's loans only).
+    other = boarded_loan()
+    Installment.objects.filter(loan=other, number=1).update(fees=D("20.00"), paid_on=date(2027, 1, 1))
+
+    [result] = _post_many(_request(loan, "35.00", "the-fee", when=date(2027, 1, 20)))
+
+    assert _lines(result.transaction) == [(1, "fees", D("35.00"))]
+    installment = Installment.objects.get(loan=loan, number=1)
+    assert (installment.paid_fees, installment.paid_on) == (D("35.00"), date(2027, 1, 1))
+    assert _paid(loan, 2) == (D("0.00"), D("0.00"), None)
     loan.refresh_from_db()
     assert (loan.fees_due, loan.suspense_balance) == (D("0.00"), D("0.00"))
     _books_balance()
