@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("servicing", "0046_loan_list_filter_indexes"),
+        ("servicing", "0047_installment_fees_owed_idx_import"),
     ]
 
     operations = [
