@@ -394,10 +394,11 @@ def _statement_cursor(db: Any) -> Any:
     ``together``: the block turns the driver's errors into Django's) and with nothing watching Django's cursors (no
     query log, as tests' query counts keep, no execute wrapper), the driver's cursor as Django makes it
     (``create_cursor``: its time zone) without Django's wrapper, which costs about 20 us a statement (a payment
-    posting sends five); elsewhere Django's."""
+    posting sends five); elsewhere Django's, and always on SQLite (``send_sql`` runs there too: no pipeline)."""
     driver = db.connection
     if (
-        driver is None
+        db.vendor != "postgresql"
+        or driver is None
         or driver.pgconn.pipeline_status == PipelineStatus.OFF
         or db.queries_logged
         or db.execute_wrappers

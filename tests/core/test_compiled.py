@@ -23,6 +23,7 @@ from lending.core.compiled import (
     CompiledQuery,
     CompiledRowsByIds,
     CompiledValues,
+    _statement_cursor,
     fetch_together,
     send_sql,
     together,
@@ -282,6 +283,25 @@ def test_statements_in_a_pipeline_go_on_the_drivers_cursor_unless_djangos_is_wat
         with pytest.raises(TransactionManagementError), together():  # refused in a broken transaction, as Django does
             send_sql("SELECT 1", [])
     assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
+
+
+class _SQLiteLike:
+    """What ``_statement_cursor`` reads of a connection that is not PostgreSQL's: its driver has no ``pgconn``."""
+
+    vendor = "sqlite"
+    connection = object()
+    queries_logged = False
+    execute_wrappers: list[object] = []
+
+    def cursor(self):
+        return "Django's cursor"
+
+
+def test_a_statement_off_postgresql_goes_on_djangos_cursor_even_inside_together():
+    assert _statement_cursor(_SQLiteLike()) == "Django's cursor"  # no pgconn asked of sqlite3's connection
+    with transaction.atomic(), together():  # make run's demo seed posts payments this way on SQLite
+        sent = send_sql("SELECT 1", [])
+    assert sent.rows() == [(1,)]
 
 
 def test_audit_rows_written_in_bulk_are_those_audit_record_writes():
