@@ -59,7 +59,7 @@ def test_a_key_set_aside_with_its_referrers_comes_after_their_foreign_keys_and_f
         kinds = [(index.table, index.constraint, index.references) for index in aside]
         assert kinds[:7] == [(table, "FOREIGN KEY", "servicing_installment") for table in sorted(REFERRING)]
         assert ("servicing_installment", "PRIMARY KEY", "") in kinds[7:]
-        assert len(kinds) == 11  # with the key, the two (loan, due date) indexes and the unique number
+        assert len(kinds) == 12  # with the key, the three (loan, due date) indexes and the unique number
         for index in aside:
             cursor.execute(index.drop_sql())
         before = _file("servicing_allocationline")
@@ -72,6 +72,7 @@ def test_without_referrers_a_referred_key_stays():
     with connection.cursor() as cursor:
         aside = set_aside(cursor, ["servicing_installment"])
     assert [(index.name, index.constraint) for index in aside] == [
+        ("installment_fees_owed_idx", ""),
         ("installment_loan_due_idx", ""),
         ("installment_unique_number", "UNIQUE"),
         ("installment_unpaid_idx", ""),
