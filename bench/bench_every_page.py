@@ -1,0 +1,191 @@
+"""Every page a user can reach, at portfolio scale: each page's median and p95 server time and its queries.
+
+Target (issue 15, "Pages"): every staff, portal and admin page a median of at most 50 ms and a p95 of at most
+100 ms, at 100,000 loans and 50,000 applications. bench_pages times chosen pages; this one finds the pages as users
+do: from each user's start pages it follows every link (``<a href>``, and the panels htmx loads, ``hx-get``) of every
+page it reaches, breadth first, keeping one URL per route and set of query-string keys (at most ``VARIANTS`` a route),
+then times each page ``REQUESTS`` times. The users: a visitor (the public site), a staff user holding every staff
+role and the admin (superuser), and a borrower of a seeded loan with five years of payments in the portal. 8 % of
+the portfolio is delinquent (bench/_delinquent.py) and the collections dashboard's closed months are kept, as the
+nightly close keeps them, so the collections pages have work. Files (PDF, CSV) are listed with their time and have
+no target here (bench_pdfs and bench_statements have theirs). Read-only: everything runs in a transaction rolled
+back at the end. It prints the routes reached beside the project's routes, and each route it did not reach.
+
+Server time is the Django test client's request (middleware, view, template) with DEBUG off against the live
+database, as bench_pages. ``LENDING_BENCH_REQUESTS`` (default 15) sets the timed requests a page;
+``LENDING_BENCH_PAGES_MAX`` (default 900) caps the URLs a user fetches while crawling.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from typing import Any
+from urllib.parse import urlsplit
+
+from bench._django import is_postgres, setup
+
+setup()
+
+from django.conf import settings  # noqa: E402
+
+settings.DEBUG = False  # time what production runs: no log of every query
+
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from bench._crawl import Page, page_links, project_routes, variant_key  # noqa: E402
+from bench._delinquent import make_delinquent  # noqa: E402
+from bench._report import report  # noqa: E402
+from bench._servicing_seed import PREFIX, ensure_portfolio  # noqa: E402
+from bench.bench_collections import keep_closed_months  # noqa: E402
+from bench.bench_origination import seed as seed_applications  # noqa: E402
+from lending.core import roles  # noqa: E402
+from lending.core.models import User  # noqa: E402
+from lending.core.services import user_create  # noqa: E402
+from servicing.models import LoanAccount  # noqa: E402
+
+MEDIAN_MS, P95_MS = 50, 100
+REQUESTS = int(os.environ.get("LENDING_BENCH_REQUESTS", "15"))
+MAX_FETCHES = int(os.environ.get("LENDING_BENCH_PAGES_MAX", "900"))
+VARIANTS = 3  # URLs kept a route: its plain page and up to two filtered or paged ones
+FILE_REQUESTS = 3
+
+
+class Rollback(Exception):
+    """Raised to undo the users, sessions and delinquency once measured."""
+
+
+def _get(client: Client, url: str) -> Any:
+    response: Any = client.get(url)  # a streaming response has no .content
+    if response.streaming:
+        b"".join(response.streaming_content)  # a streamed file costs its whole body
+    return response
+
+
+def crawl(user: str, client: Client, starts: list[str], budget: int) -> list[Page]:
+    """Breadth first from ``starts``: every page reached (at most ``VARIANTS`` a route), fetched once."""
+    queue = deque(starts)
+    kept: dict[tuple[str, tuple[str, ...]], None] = {}
+    per_route: dict[str, int] = {}
+    pages: list[Page] = []
+    while queue and len(pages) < budget:
+        url = queue.popleft()
+        key = variant_key(url)
+        if key is None or key in kept or per_route.get(key[0], 0) >= VARIANTS:
+            continue
+        kept[key] = None
+        per_route[key[0]] = per_route.get(key[0], 0) + 1
+        response = _get(client, url)
+        content_type = response.get("Content-Type", "")
+        pages.append(Page(user, url, key[0], response.status_code, content_type))
+        if response.status_code == 200 and content_type.startswith("text/html"):
+            queue.extend(page_links(response.content.decode(), urlsplit(url).path))
+    return pages
+
+
+def measure(client: Client, page: Page) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        _get(client, page.url)
+    page.queries = len(queries)
+    timed = REQUESTS if page.is_html else FILE_REQUESTS
+    for _ in range(2 if page.is_html else 0):  # warm-up: templates compiled, caches filled
+        _get(client, page.url)
+    for _ in range(timed):
+        start = time.perf_counter()
+        _get(client, page.url)
+        page.wall_ms.append((time.perf_counter() - start) * 1000)
+
+
+def _users() -> list[tuple[str, Client, list[str]]]:
+    staff = user_create(actor=None, email="bench-every-page@lending.test", password=None, role_names=roles.STAFF_ROLES)
+    User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
+    staff_client = Client()
+    staff_client.force_login(User.objects.get(pk=staff.pk))
+    # A borrower whose loan has the seeded five years of history (the oldest seeded loans have the most).
+    loan = LoanAccount.objects.filter(loan_number__startswith=f"{PREFIX}-", borrower__isnull=False).order_by("pk")[50]
+    assert loan.borrower is not None, "seeded loans have a borrower"
+    borrower_client = Client()
+    borrower_client.force_login(loan.borrower)
+    return [
+        ("visitor", Client(), ["/"]),
+        ("staff", staff_client, ["/staff/", "/admin/"]),
+        ("borrower", borrower_client, ["/portal/"]),
+    ]
+
+
+def _print_pages(pages: list[Page]) -> None:
+    print(f"  {'median':>8} {'p95':>8} {'queries':>7}  user      url", flush=True)
+    for page in sorted(pages, key=lambda p: -p.median):
+        flag = "  OVER" if page.is_html and (page.median > MEDIAN_MS or page.p95 > P95_MS) else ""
+        kind = "" if page.is_html else f"  [{page.content_type.split(';')[0]}]"
+        print(
+            f"  {page.median:8.1f} {page.p95:8.1f} {page.queries:7d}  {page.user:<9} {page.url[:110]}{kind}{flag}",
+            flush=True,
+        )
+
+
+def _report(pages: list[Page], refused: list[Page], routes: set[str]) -> None:
+    html = [p for p in pages if p.is_html]
+    over = [p for p in html if p.median > MEDIAN_MS or p.p95 > P95_MS]
+    slowest = max(html, key=lambda p: p.median)
+    slowest_p95 = max(html, key=lambda p: p.p95)
+    reached = {p.route for p in pages} | {p.route for p in refused}
+    report(
+        "every page: pages over 50 ms median or 100 ms p95",
+        len(over),
+        "pages",
+        0,
+        higher_is_better=False,
+        note=f"of {len(html)} pages on {len({p.route for p in html})} routes, {REQUESTS} requests each",
+    )
+    report("every page: slowest median", slowest.median, "ms", MEDIAN_MS, higher_is_better=False, note=slowest.url)
+    report("every page: slowest p95", slowest_p95.p95, "ms", P95_MS, higher_is_better=False, note=slowest_p95.url)
+    report(
+        "every page: links answered other than 200",
+        len(refused),
+        "links",
+        0,
+        higher_is_better=False,
+        note="; ".join(f"{p.status} {p.user} {p.url}" for p in refused[:8]) or "none",
+    )
+    missing = sorted(routes - reached)
+    print(f"routes reached: {len(reached)} of the project's {len(routes)}; not reached by a link ({len(missing)}):")
+    for route in missing:
+        print(f"    {route or '/'}")
+
+
+def main() -> None:
+    if not is_postgres():
+        print("every page: skipped, the seeders need PostgreSQL (`make bench` starts one)")
+        return
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
+    ensure_portfolio()
+    seed_applications()
+    try:
+        with transaction.atomic():
+            print("making 8 % of the portfolio delinquent (rolled back at the end):", flush=True)
+            make_delinquent()
+            keep_closed_months()  # as the nightly close does: the collections dashboard reads the closed months
+            fetched: list[tuple[Client, Page]] = []
+            for user, client, starts in _users():
+                begin = time.perf_counter()
+                found = crawl(user, client, starts, MAX_FETCHES)
+                fetched += [(client, page) for page in found]
+                print(f"  {user}: {len(found)} URLs in {time.perf_counter() - begin:.1f}s", flush=True)
+            measured = [(c, p) for c, p in fetched if p.status == 200]
+            refused = [p for _, p in fetched if p.status not in (200, 302)]
+            for client, page in measured:
+                measure(client, page)
+            _print_pages([p for _, p in measured])
+            _report([p for _, p in measured], refused, project_routes())
+            raise Rollback
+    except Rollback:
+        pass
+    print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
