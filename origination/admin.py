@@ -19,6 +19,7 @@ class LoanProductAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active", "payment_frequency", "amortization")
     search_fields = ("name", "code")
     inlines = [ProductDocumentInline, ProductFeeInline]
+
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "is_active")}),
         (
@@ -59,6 +60,13 @@ class LoanProductAdmin(admin.ModelAdmin):
             {"fields": ("max_ltv", "max_cltv", "max_dti", "min_credit_score", "min_reserves_months")},
         ),
     )
+
+    def has_delete_permission(self, request, obj=None):
+        # A product in use is retired (not active), never deleted: its applications hold it (PROTECT). Asking
+        # Django's delete page would list every one of them (2.8 s for a product of 50,000 applications).
+        if obj is not None and obj.applications.exists():
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(DocumentType)

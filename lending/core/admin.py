@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 
 from lending.core.models import AuditEvent, User
+from lending.core.pagination import CappedPaginator
 from lending.core.services import user_password_set_audit, user_privileges, user_privileges_audit
 
 # The fields that grant power: only a superuser changes them, so a manager cannot raise anyone (or himself).
@@ -15,6 +16,8 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("email", "first_name", "last_name", "is_staff", "is_active")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("email", "first_name", "last_name")
+    show_full_result_count = False
+    paginator = CappedPaginator  # a borrower is a user: as many as the loans and applications
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "phone")}),
@@ -28,6 +31,11 @@ class UserAdmin(DjangoUserAdmin):
         if obj is not None and not request.user.is_superuser:
             readonly += PRIVILEGE_FIELDS
         return readonly
+
+    def has_delete_permission(self, request, obj=None):
+        # Users are deactivated, never deleted: their audit rows, loans and applications hold them (PROTECT), and
+        # Django's delete page would gather them all to say so (240 ms and 71 queries for a borrower).
+        return False
 
     def has_change_permission(self, request, obj=None):
         # A superuser's account (email, active flag) is a superuser's to change: else a manager could take it over.
@@ -62,10 +70,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     """The audit trail is read-only: nobody edits or deletes history."""
 
     list_display = ("created_at", "actor_label", "verb", "target_repr", "request_id")
-    list_filter = ("verb",)
+    list_filter = ("verb", "created_at")
     search_fields = ("actor_label", "verb", "target_repr", "target_id", "request_id")
     list_select_related = ("actor", "target_type")
-    date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
         return False

@@ -2,7 +2,7 @@
 
 A page is an OFFSET: page 1,000 of the loan list makes the database walk 50,000 rows to skip them, and the count
 behind "Page 1 of 2,000" reads every row. Nobody reads page 1,000; they search. So a list shows at most
-``max_rows`` rows (5,000: 100 pages of 50, 50 admin pages of 100), counts at most one row past that (``SELECT
+``max_rows`` rows (5,000: 100 pages of 50), counts at most one row past that (``SELECT
 COUNT(*) FROM (... LIMIT 5001)``), and a page number beyond the cap gives the last page; the template says the
 list goes on and asks for a search (``capped``). The worst page costs a bounded OFFSET whatever the table's size.
 """

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 
 from lending.core import roles
 from servicing.models import FundedApplication
+from servicing.models.loans import not_boarded
 from servicing.services.onboarding import loans_board_funded
 
 BOARDING_ROLES = (roles.SERVICER, roles.MANAGER)
@@ -20,7 +21,7 @@ class FundedApplicationAdmin(admin.ModelAdmin):
     actions = ("board_selected",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(status="funded", loan_account__isnull=True)
+        return super().get_queryset(request).filter(not_boarded(), status="funded")
 
     def _may_board(self, request) -> bool:
         return roles.has_role(request.user, *BOARDING_ROLES)

@@ -70,8 +70,8 @@ class EscrowItemAdmin(admin.ModelAdmin):
 class EscrowDisbursementAdmin(RoleViewMixin, admin.ModelAdmin):
     list_display = ("loan", "item", "due_date", "paid_on", "payment_number", "payee", "amount", "advanced")
     list_select_related = ("loan", "item")
+    list_filter = ("due_date",)
     search_fields = ("loan__loan_number", "payee")
-    date_hierarchy = "due_date"
     show_full_result_count = False
     fields = (
         ("loan", "item"),
@@ -86,10 +86,9 @@ class EscrowDisbursementAdmin(RoleViewMixin, admin.ModelAdmin):
 @admin.register(EscrowAnalysis)
 class EscrowAnalysisAdmin(RoleViewMixin, admin.ModelAdmin):
     list_display = ("loan", "analysis_date", "kind", "action", "previous_monthly_payment", "new_monthly_payment")
-    list_filter = ("kind", "action")
+    list_filter = ("kind", "action", "analysis_date")
     list_select_related = ("loan",)
     search_fields = ("loan__loan_number",)
-    date_hierarchy = "analysis_date"
     show_full_result_count = False
     fields = (
         ("loan", "analysis_date", "run_on"),

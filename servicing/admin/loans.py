@@ -296,10 +296,9 @@ class LoanTransactionAdmin(RoleViewMixin, admin.ModelAdmin):
     """Payments and reversals, read-only. A posted payment is reversed through "Reverse" (payment_reverse)."""
 
     list_display = ("id", "loan", "kind", "amount", "effective_date", "method", "reference", "status", "posted_by")
-    list_filter = ("kind", "status", "method")
+    list_filter = ("kind", "status", "method", "effective_date")
     search_fields = ("=id", "loan__loan_number", "reference", "idempotency_key")
     list_select_related = ("loan", "posted_by")
-    date_hierarchy = "effective_date"
     show_full_result_count = False
     paginator = CappedPaginator  # millions of rows: counted no further than the last page shown
     change_form_template = "admin/servicing/loantransaction/change_form.html"
@@ -430,10 +429,9 @@ class JournalEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The journal is append-only: viewed here, posted and reversed only by the services."""
 
     list_display = ("id", "effective_date", "kind", "loan", "memo", "reverses", "created_by", "posted_at")
-    list_filter = ("kind",)
+    list_filter = ("kind", "effective_date")
     search_fields = ("=id", "loan__loan_number", "memo", "idempotency_key")
     list_select_related = ("loan", "reverses", "created_by")
-    date_hierarchy = "effective_date"
     show_full_result_count = False
     paginator = CappedPaginator  # millions of rows: counted no further than the last page shown
     fields = ("loan", "effective_date", "kind", "memo", "reverses", "created_by", "posted_at", "idempotency_key")

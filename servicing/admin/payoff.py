@@ -43,7 +43,6 @@ class PayoffQuoteAdmin(PayoffReadOnlyAdmin):
     list_display = ("pk", "loan", "requested_at", "channel", "requested_by", "as_of", "good_through", "total")
     list_filter = ("channel", "requested_at")
     search_fields = ("loan__loan_number", "loan__borrower_name")
-    date_hierarchy = "requested_at"
     show_full_result_count = False
     fieldsets = (
         (None, {"fields": ("loan", "channel", "requested_by", "requested_at", "loan_version")}),

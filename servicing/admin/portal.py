@@ -69,7 +69,6 @@ class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
     search_fields = ("=id", "loan__loan_number", "account_last4")
     list_select_related = ("loan", "created_by", "transaction")
     show_full_result_count = False
-    date_hierarchy = "scheduled_date"
     fields = (
         "loan",
         "amount",
@@ -258,8 +257,8 @@ class AutopaySkippedDraftAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
     list_display = ("id", "loan", "installment_number", "draft_date", "amount_owed", "reason", "created_at")
     list_select_related = ("enrollment__loan", "installment")
     search_fields = ("enrollment__loan__loan_number",)
+    list_filter = ("draft_date",)
     show_full_result_count = False
-    date_hierarchy = "draft_date"
     fields = ("enrollment", "installment", "draft_date", "amount_owed", "reason", "created_at")
     readonly_fields = fields
 

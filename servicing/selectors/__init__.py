@@ -27,7 +27,7 @@ from lending.finance.money import ZERO, cents
 from origination.models import Application
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, LoanAccount
 from servicing.models.ledger import LOAN_BALANCE_ACCOUNTS
-from servicing.models.loans import NEWEST_NOT_BY_KEY
+from servicing.models.loans import NEWEST_NOT_BY_KEY, not_boarded
 from servicing.selectors.general_ledger import (
     TOTAL,
     _total,
@@ -225,7 +225,5 @@ def unbalanced_entries() -> list[WithAnnotations[JournalEntry, EntryTotals]]:
 def funded_without_loan_account() -> list[str]:
     """Numbers of funded applications that servicing has not boarded (a failed onboarding)."""
     return list(
-        Application.objects.filter(status="funded", loan_account__isnull=True)
-        .order_by("pk")
-        .values_list("number", flat=True)
+        Application.objects.filter(not_boarded(), status="funded").order_by("pk").values_list("number", flat=True)
     )

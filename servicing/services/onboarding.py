@@ -38,7 +38,7 @@ from origination.services.closing import INSURANCE_PAYMENT, PROPERTY_TAX_PAYMENT
 from origination.services.contract import contract_terms_load, contract_terms_snapshot
 from servicing.models import EscrowItem, Installment, JournalEntry, LoanAccount
 from servicing.models.ledger import CASH, ESCROW_LIABILITY, FEE_INCOME, LOANS_RECEIVABLE
-from servicing.models.loans import STATEMENT_DAYS_DEFAULT
+from servicing.models.loans import STATEMENT_DAYS_DEFAULT, not_boarded
 from servicing.services.escrow import analysis_date_for_year
 from servicing.services.ledger import journal_post
 
@@ -329,7 +329,7 @@ def loans_board_funded(*, actor: User | None, application_ids: list[int] | None 
     if application_ids is not None:
         applications = applications.filter(pk__in=application_ids)
     else:
-        applications = applications.filter(loan_account__isnull=True)
+        applications = applications.filter(not_boarded())
     outcomes = []
     for app in applications.select_related("loan_account").order_by("pk"):
         existing = getattr(app, "loan_account", None)

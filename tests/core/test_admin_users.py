@@ -100,3 +100,15 @@ def test_a_superuser_sets_a_password_and_it_is_audited(client):
     assert target.check_password("a-new-pass-phrase-26")
     event = AuditEvent.objects.get(verb="user.password_set")
     assert (event.actor, event.target_id, event.before, event.after) == (admin, str(target.pk), {}, {})
+
+
+def test_no_one_deletes_a_user_in_the_admin_they_deactivate_it(client):
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    target = UserFactory()
+    client.force_login(superuser)
+    assert client.get(f"/admin/core/user/{target.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/core/user/{target.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert User.objects.filter(pk=target.pk).exists()
+    change = client.get(f"/admin/core/user/{target.pk}/change/")
+    assert change.status_code == 200
+    assert f"/admin/core/user/{target.pk}/delete/" not in change.content.decode()
