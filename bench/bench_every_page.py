@@ -7,9 +7,10 @@ page it reaches, breadth first, keeping one URL per route and set of query-strin
 then times each page ``REQUESTS`` times. The users: a visitor (the public site), a staff user holding every staff
 role and the admin (superuser), and a borrower of a seeded loan with five years of payments in the portal. 8 % of
 the portfolio is delinquent (bench/_delinquent.py) and the collections dashboard's closed months are kept, as the
-nightly close keeps them, so the collections pages have work. Files (PDF, CSV) are listed with their time and have
-no target here (bench_pdfs and bench_statements have theirs). Read-only: everything runs in a transaction rolled
-back at the end. It prints the routes reached beside the project's routes, and each route it did not reach.
+nightly close keeps them, so the collections pages have work. Files (PDF, CSV) are listed with the time of their one
+fetch and have no target here (bench_pdfs and bench_statements have theirs). Read-only: everything runs in a
+transaction rolled back at the end. It prints the routes reached beside the project's routes, and each route it did
+not reach.
 
 Server time is the Django test client's request (middleware, view, template) with DEBUG off against the live
 database, as bench_pages. ``LENDING_BENCH_REQUESTS`` (default 15) sets the timed requests a page;
@@ -51,7 +52,6 @@ MEDIAN_MS, P95_MS = 50, 100
 REQUESTS = int(os.environ.get("LENDING_BENCH_REQUESTS", "15"))
 MAX_FETCHES = int(os.environ.get("LENDING_BENCH_PAGES_MAX", "900"))
 VARIANTS = 3  # URLs kept a route: its plain page and up to two filtered or paged ones
-FILE_REQUESTS = 3
 
 
 class Rollback(Exception):
@@ -78,22 +78,26 @@ def crawl(user: str, client: Client, starts: list[str], budget: int) -> list[Pag
             continue
         kept[key] = None
         per_route[key[0]] = per_route.get(key[0], 0) + 1
+        start = time.perf_counter()
         response = _get(client, url)
+        took = (time.perf_counter() - start) * 1000
         content_type = response.get("Content-Type", "")
-        pages.append(Page(user, url, key[0], response.status_code, content_type))
+        pages.append(Page(user, url, key[0], response.status_code, content_type, wall_ms=[took]))
         if response.status_code == 200 and content_type.startswith("text/html"):
             queue.extend(page_links(response.content.decode(), urlsplit(url).path))
     return pages
 
 
 def measure(client: Client, page: Page) -> None:
+    """A page's queries, then ``REQUESTS`` timed requests after two to warm up; a file keeps its one crawl fetch."""
+    if not page.is_html:
+        return
     with CaptureQueriesContext(connection) as queries:
         _get(client, page.url)
     page.queries = len(queries)
-    timed = REQUESTS if page.is_html else FILE_REQUESTS
-    for _ in range(2 if page.is_html else 0):  # warm-up: templates compiled, caches filled
-        _get(client, page.url)
-    for _ in range(timed):
+    _get(client, page.url)  # warm-up: templates compiled, caches filled
+    page.wall_ms = []
+    for _ in range(REQUESTS):
         start = time.perf_counter()
         _get(client, page.url)
         page.wall_ms.append((time.perf_counter() - start) * 1000)

@@ -4,6 +4,8 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.urls import get_script_prefix, get_urlconf
 
+from lending.core.admin_widgets import PlainFilteredSelectMultiple
+
 # Sets of permissions whose app lists are kept: a handful of roles in practice; a bound all the same.
 APP_DICTS_KEPT = 64
 # Rows a changelist page shows unless its admin chose: the admin renders a row in about a third of a millisecond,
@@ -37,20 +39,31 @@ class BoundedChangeListMixin:
         return BoundedChangeList
 
 
+class PlainChoosersMixin:
+    """The two-box choosers (``filter_horizontal``, ``filter_vertical``: a group's or user's permissions and groups)
+    drawn without a template per option (``PlainFilteredSelectMultiple``)."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        stacked = db_field.name in self.filter_vertical
+        if "widget" not in kwargs and (stacked or db_field.name in self.filter_horizontal):
+            kwargs["widget"] = PlainFilteredSelectMultiple(db_field.verbose_name, stacked)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
 class LendingAdminSite(admin.AdminSite):
     site_header = "Lending servicing admin"
     site_title = "Lending admin"
     index_title = "Servicer screens"
 
     def register(self, model_or_iterable, admin_class=None, **options):
-        # Every changelist, ours and third parties' (axes), gets the bounded date drill-down, no facet counts and
-        # pages of 50 rows.
+        # Every admin, ours and third parties' (axes, auth's groups), gets the bounded date drill-down, no facet
+        # counts, pages of 50 rows and the plain two-box choosers.
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, BoundedChangeListMixin):
             attrs = {}
             if admin_class.list_per_page == admin.ModelAdmin.list_per_page:  # Django's 100, not a chosen size
                 attrs["list_per_page"] = LIST_PER_PAGE
-            admin_class = type(admin_class.__name__, (BoundedChangeListMixin, admin_class), attrs)
+            admin_class = type(admin_class.__name__, (BoundedChangeListMixin, PlainChoosersMixin, admin_class), attrs)
         super().register(model_or_iterable, admin_class, **options)
 
     def __init__(self, *args, **kwargs) -> None:
