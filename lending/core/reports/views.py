@@ -54,6 +54,9 @@ class ReportView(RoleRequiredMixin, TemplateView):
     max_rows: int | None = None  # rows the pages reach at most (CappedPaginator's 5,000 by default)
     export_chunk_size = 2_000  # rows per database round trip while exporting
     rows_title = "Rows"  # the heading over the table
+    # A report of dated rows (payments, journal lines) names its "from" and "to" filters here: without them the
+    # page, and so its exports, cover the month of the "as of" date through that date, never all history by default.
+    month_to_date_filters: tuple[str, str] | None = None
 
     # --- what a report writes ----------------------------------------------------------------------------
     def get_queryset(self) -> QuerySet:
@@ -97,6 +100,13 @@ class ReportView(RoleRequiredMixin, TemplateView):
         data = self.request.GET.copy()
         if not data.get("as_of"):
             data["as_of"] = current_business_date().isoformat()
+        as_of = self.filterset_class.parse_as_of(data["as_of"])
+        if self.month_to_date_filters is not None and as_of is not None:
+            date_from, date_to = self.month_to_date_filters
+            if not data.get(date_from):
+                data[date_from] = as_of.replace(day=1).isoformat()
+            if not data.get(date_to):
+                data[date_to] = as_of.isoformat()
         return data
 
     def get_filterset(self, data: dict[str, Any]) -> ReportFilterSet:
