@@ -100,7 +100,7 @@ class ReportView(RoleRequiredMixin, TemplateView):
         data = self.request.GET.copy()
         if not data.get("as_of"):
             data["as_of"] = current_business_date().isoformat()
-        as_of = self.filterset_class.parse_as_of(data["as_of"])
+        as_of = self.filterset_class.parse_as_of(str(data["as_of"]))
         if self.month_to_date_filters is not None and as_of is not None:
             date_from, date_to = self.month_to_date_filters
             if not data.get(date_from):
