@@ -64,8 +64,9 @@ class ReportView(RoleRequiredMixin, TemplateView):
         raise NotImplementedError(f"{type(self).__name__}.get_queryset")
 
     def present_rows(self, rows: QuerySet) -> QuerySet:
-        """The filtered rows as the table and the exports read them (e.g. per-row sums annotated after filtering).
-        Summaries (``get_report_context``, ``get_charts``) get the filtered rows before this."""
+        """The filtered rows as the table and the exports read them (e.g. per-row sums annotated after filtering):
+        the same rows with columns added (the page counts ``rows``, not these). Summaries (``get_report_context``,
+        ``get_charts``) get the filtered rows before this."""
         return rows
 
     def get_report_context(self, rows: QuerySet) -> dict[str, Any]:
@@ -183,16 +184,20 @@ class ReportView(RoleRequiredMixin, TemplateView):
         ]
         context["page_query"] = self.query_string()
         if self.columns:
-            context.update(self.table(self.present_rows(rows)))
+            context.update(self.table(self.present_rows(rows), counted=rows))
         return context
 
-    def table(self, rows: QuerySet) -> dict[str, Any]:
-        """The rows the page shows, already formatted per column."""
+    def table(self, rows: QuerySet, counted: QuerySet | None = None) -> dict[str, Any]:
+        """The rows the page shows, already formatted per column. ``counted``: the same rows before
+        ``present_rows`` (which adds columns, never rows), counted instead of ``rows``: the count then reads no
+        per-row sum or join that only the shown rows need (the payments' count read every loan: 24 ms of a page)."""
         page: Page | None = None
         if self.page_size is None:
             shown: Iterable[Any] = rows
         else:
             paginator = CappedPaginator(rows, self.page_size, max_rows=self.max_rows)
+            if counted is not None:
+                paginator.total = counted.order_by()[: paginator.limit + 1].count()
             page = paginator.get_page(self.request.GET.get("page"))
             shown = page.object_list
         return {

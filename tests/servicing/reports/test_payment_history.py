@@ -146,3 +146,16 @@ def test_the_databases_csv_is_byte_for_byte_the_columns_csv(the_book):
     written = "".join(export.csv_text_lines(report.columns, cells))
     assert written == "".join(export.csv_lines(report.columns, rows))
     assert written.split("\r\n")[1].endswith(',"\'=cmd|""x"""')  # formula-safe, quoted
+
+
+def test_the_pages_count_reads_the_payments_not_their_allocations_or_loans(client, the_book, monkeypatch):
+    """The count behind "page 1 of 3" counts the filtered payments (one index range), not the rows with their seven
+    allocation sums and loan columns (at 100,000 loans that count read every loan: 24 ms of a 43 ms page)."""
+    monkeypatch.setattr(PaymentHistoryReport, "page_size", 1)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(URL, AS_OF)
+    assert response.context["page_obj"].paginator.count == 3
+    assert len(page_rows(response)) == 1
+    (count,) = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+    assert "servicing_allocationline" not in count
+    assert "servicing_loanaccount" not in count
