@@ -54,6 +54,9 @@ class ReportView(RoleRequiredMixin, TemplateView):
     max_rows: int | None = None  # rows the pages reach at most (CappedPaginator's 5,000 by default)
     export_chunk_size = 2_000  # rows per database round trip while exporting
     rows_title = "Rows"  # the heading over the table
+    # A report of dated rows (payments, journal lines) names its "from" and "to" filters here: without them the
+    # page, and so its exports, cover the month of the "as of" date through that date, never all history by default.
+    month_to_date_filters: tuple[str, str] | None = None
 
     # --- what a report writes ----------------------------------------------------------------------------
     def get_queryset(self) -> QuerySet:
@@ -61,8 +64,9 @@ class ReportView(RoleRequiredMixin, TemplateView):
         raise NotImplementedError(f"{type(self).__name__}.get_queryset")
 
     def present_rows(self, rows: QuerySet) -> QuerySet:
-        """The filtered rows as the table and the exports read them (e.g. per-row sums annotated after filtering).
-        Summaries (``get_report_context``, ``get_charts``) get the filtered rows before this."""
+        """The filtered rows as the table and the exports read them (e.g. per-row sums annotated after filtering):
+        the same rows with columns added (the page counts ``rows``, not these). Summaries (``get_report_context``,
+        ``get_charts``) get the filtered rows before this."""
         return rows
 
     def get_report_context(self, rows: QuerySet) -> dict[str, Any]:
@@ -97,6 +101,13 @@ class ReportView(RoleRequiredMixin, TemplateView):
         data = self.request.GET.copy()
         if not data.get("as_of"):
             data["as_of"] = current_business_date().isoformat()
+        as_of = self.filterset_class.parse_as_of(str(data["as_of"]))
+        if self.month_to_date_filters is not None and as_of is not None:
+            date_from, date_to = self.month_to_date_filters
+            if not data.get(date_from):
+                data[date_from] = as_of.replace(day=1).isoformat()
+            if not data.get(date_to):
+                data[date_to] = as_of.isoformat()
         return data
 
     def get_filterset(self, data: dict[str, Any]) -> ReportFilterSet:
@@ -173,16 +184,20 @@ class ReportView(RoleRequiredMixin, TemplateView):
         ]
         context["page_query"] = self.query_string()
         if self.columns:
-            context.update(self.table(self.present_rows(rows)))
+            context.update(self.table(self.present_rows(rows), counted=rows))
         return context
 
-    def table(self, rows: QuerySet) -> dict[str, Any]:
-        """The rows the page shows, already formatted per column."""
+    def table(self, rows: QuerySet, counted: QuerySet | None = None) -> dict[str, Any]:
+        """The rows the page shows, already formatted per column. ``counted``: the same rows before
+        ``present_rows`` (which adds columns, never rows), counted instead of ``rows``: the count then reads no
+        per-row sum or join that only the shown rows need (the payments' count read every loan: 24 ms of a page)."""
         page: Page | None = None
         if self.page_size is None:
             shown: Iterable[Any] = rows
         else:
             paginator = CappedPaginator(rows, self.page_size, max_rows=self.max_rows)
+            if counted is not None:
+                paginator.total = counted.order_by()[: paginator.limit + 1].count()
             page = paginator.get_page(self.request.GET.get("page"))
             shown = page.object_list
         return {

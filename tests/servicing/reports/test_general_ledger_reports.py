@@ -12,8 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lending.core import roles
+from lending.core.reports import export
 from servicing.models import LedgerAccount
 from servicing.reports.general_ledger import GlActivityReport, TrialBalanceReport
+from servicing.selectors import general_ledger as gl
 from servicing.services.ledger import journal_post, journal_reverse
 from tests.core.factories import user_with_role
 from tests.report_helpers import access_cases, assert_access, chart, csv_rows, page_rows, xlsx_rows
@@ -233,3 +235,23 @@ def test_gl_activity_runs_as_many_queries_with_an_account_chosen_as_without(clie
         return len(captured.captured_queries)
 
     assert queries({"account": _cash()}) == queries({})
+
+
+@pytest.mark.postgres
+def test_gl_activity_databases_csv_is_byte_for_byte_the_columns_csv(books):
+    """The export's cells written by PostgreSQL (no line, entry, account or loan built as a model): the file the
+    columns write in Python, a line without a loan and a formula-like memo included."""
+    _post(date(2027, 1, 12), "cash", "fee_income", "7.05", "=SUM(A1)")
+    report = GlActivityReport()
+    rows = report.present_rows(gl.all_lines())
+    cells = report.csv_cells(rows)
+    assert cells is not None
+    written = "".join(export.csv_text_lines(report.columns, cells))
+    assert written == "".join(export.csv_lines(report.columns, rows))
+    assert ",1000 Cash and clearing,,'=SUM(A1),7.05,0.00\r\n" in written
+
+
+def test_gl_activity_export_without_dates_is_the_month_of_the_as_of_date(client, books):
+    rows = csv_rows(client, ACTIVITY, as_of="2027-01-19", account=_cash())
+    assert [row[:2] for row in rows[1:]] == _ids([["2027-01-05", "{je3}"], ["2027-01-10", "{je1}"]], books)
+    assert len(csv_rows(client, ACTIVITY, as_of="2027-02-10", account=_cash())) == 1  # February: no lines yet
