@@ -61,13 +61,6 @@ class LoanProductAdmin(admin.ModelAdmin):
         ),
     )
 
-    def has_delete_permission(self, request, obj=None):
-        # A product in use is retired (not active), never deleted: its applications hold it (PROTECT). Asking
-        # Django's delete page would list every one of them (2.8 s for a product of 50,000 applications).
-        if obj is not None and obj.applications.exists():
-            return False
-        return super().has_delete_permission(request, obj)
-
 
 @admin.register(DocumentType)
 class DocumentTypeAdmin(admin.ModelAdmin):

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.urls import get_script_prefix, get_urlconf
 
 from lending.core.admin_widgets import PlainFilteredSelectMultiple
@@ -37,6 +38,28 @@ class BoundedChangeListMixin:
 
     def get_changelist(self, request, **kwargs):
         return BoundedChangeList
+
+    def has_delete_permission(self, request, obj=None):
+        """No delete for an object other rows PROTECT (a product its applications use, a lead source its leads
+        came from): the database would refuse it, and Django's delete page gathers every protecting row to say so
+        (2.8 s for a product of 50,000 applications; minutes for a lead source of 200,000 leads). One EXISTS a
+        protecting relation, asked only when the admin would allow the delete."""
+        allowed = super().has_delete_permission(request, obj)
+        if not allowed or obj is None:
+            return allowed
+        return not any(_protecting(obj, relation).exists() for relation in _protecting_relations(type(obj)))
+
+
+def _protecting_relations(model) -> list:
+    return [
+        relation
+        for relation in model._meta.related_objects
+        if relation.on_delete in (models.PROTECT, models.RESTRICT) and not relation.many_to_many
+    ]
+
+
+def _protecting(obj, relation):
+    return relation.related_model._base_manager.filter(**{relation.field.name: obj})
 
 
 class PlainChoosersMixin:
