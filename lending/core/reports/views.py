@@ -197,7 +197,7 @@ class ReportView(RoleRequiredMixin, TemplateView):
         else:
             paginator = CappedPaginator(rows, self.page_size, max_rows=self.max_rows)
             if counted is not None:
-                paginator.total = counted.order_by()[: paginator.limit + 1].count()
+                paginator.total = CappedPaginator(counted, self.page_size, max_rows=self.max_rows).total
             page = paginator.get_page(self.request.GET.get("page"))
             shown = page.object_list
         return {
