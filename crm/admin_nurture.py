@@ -19,7 +19,7 @@ class MarketRateAdmin(admin.ModelAdmin):
 @admin.register(CampaignSend)
 class CampaignSendAdmin(admin.ModelAdmin):
     list_display = ("to_email", "step", "status", "sent_at", "bounced_at")
-    list_filter = ("status", "step__campaign")
+    list_filter = ("status", "campaign")
     search_fields = ("to_email",)
     list_select_related = ("step__campaign",)
     actions = ("record_bounce",)

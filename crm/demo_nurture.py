@@ -107,7 +107,7 @@ def campaigns_and_past_clients_seed(*, stdout) -> None:
         campaign = _campaign(actor, now)
         sent = _run_campaign(campaign, now)
         client = _refinance_alert(timezone.localdate(now))
-    queued = CampaignSend.objects.filter(step__campaign=campaign).count()
+    queued = CampaignSend.objects.filter(campaign=campaign).count()
     stdout.write(f"CRM demo: campaign '{CAMPAIGN}' running, {sent} email(s) sent ({queued} claimed).")
     if client is None:
         stdout.write("CRM demo: no boarded loan, so no past client with a refinance alert.")

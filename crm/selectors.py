@@ -13,6 +13,7 @@ from crm.services.leads import active_loan_officers, is_manager
 from lending.core import roles
 from lending.core.compiled import CompiledPages, CompiledQuery, CompiledRows, fetch_together
 from lending.core.models import User
+from origination.models import Funding
 
 BOARD_CARDS_PER_STAGE = 20  # the newest of each stage; "All N" opens the list filtered to it
 LEAD_RELATED = ("contact", "source", "officer", "referral_partner", "application")
@@ -153,17 +154,30 @@ def officers_for_filter(user: User) -> list[User]:
     return list(active_loan_officers()) if is_manager(user) else []
 
 
-def _partner_stats() -> dict[str, Any]:
-    """Referred volume, conversion and funded amount as aggregates over the partner's leads (set-based)."""
-    return {
-        "referred": Count("leads", distinct=True),
-        "applied": Count("leads", filter=Q(leads__application__isnull=False), distinct=True),
-        "won": Count("leads", filter=Q(leads__stage=Stage.WON), distinct=True),
-        "funded_amount": Sum("leads__application__funding__loan_amount"),
-    }
+def _partner_stats(leads: QuerySet[Lead]) -> dict[int, dict[str, Any]]:
+    """Referred volume, conversion and funded amount per partner: the referred leads counted by partner (from one
+    index), then the fundings of their applications summed by partner (a lead has at most one application and that
+    at most one funding: nothing is counted twice)."""
+    referred = leads.filter(referral_partner__isnull=False)
+    rows = (
+        referred.values("referral_partner_id")
+        .annotate(referred=Count("*"), applied=Count("application_id"), won=Count("stage", filter=Q(stage=Stage.WON)))
+        .order_by()
+    )
+    stats = {row.pop("referral_partner_id"): {**row, "funded_amount": None} for row in rows}
+    funded = (
+        Funding.objects.filter(application__crm_lead__in=referred)
+        .values("application__crm_lead__referral_partner_id")
+        .annotate(amount=Sum("loan_amount"))
+        .order_by()
+    )
+    for row in funded:
+        stats[row["application__crm_lead__referral_partner_id"]]["funded_amount"] = row["amount"]
+    return stats
 
 
-def _with_rates(row: dict[str, Any]) -> dict[str, Any]:
+def _with_rates(row: dict[str, Any] | None) -> dict[str, Any]:
+    row = dict(row or {"referred": 0, "applied": 0, "won": 0, "funded_amount": None})
     referred = row["referred"]
     row["funded_amount"] = row["funded_amount"] or Decimal("0.00")
     # Conversion: the share of referred leads that became applications, and that funded (whole percent).
@@ -173,17 +187,16 @@ def _with_rates(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def partners_with_stats() -> list[ReferralPartner]:
-    """Every partner with ``stats`` (see ``partner_stats``), in one query."""
-    partners = list(ReferralPartner.objects.annotate(**_partner_stats()).order_by("name", "id"))
+    """Every partner with ``stats`` (see ``partner_stats``): three queries, the partners, their leads, their fundings."""
+    stats = _partner_stats(Lead.objects.all())
+    partners = list(ReferralPartner.objects.order_by("name", "id"))
     for partner in partners:
-        row = {name: getattr(partner, name) for name in ("referred", "applied", "won", "funded_amount")}
-        partner.stats = _with_rates(row)  # type: ignore[attr-defined]
+        partner.stats = _with_rates(stats.get(partner.pk))  # type: ignore[attr-defined]
     return partners
 
 
 def partner_stats(partner: ReferralPartner) -> dict[str, Any]:
-    row = ReferralPartner.objects.filter(pk=partner.pk).aggregate(**_partner_stats())
-    return _with_rates(row)
+    return _with_rates(_partner_stats(Lead.objects.filter(referral_partner=partner)).get(partner.pk))
 
 
 def partner_leads(user: User, partner: ReferralPartner) -> QuerySet[Lead]:

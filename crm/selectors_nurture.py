@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from crm.models import Campaign, CampaignSend, CampaignStep, Enrollment, FollowUp
+from crm.services.contacts import email_normalize
 from crm.services.leads import is_manager
 from lending.core import roles
 from lending.core.models import User
@@ -44,32 +45,45 @@ def step_get(campaign: Campaign, pk: int) -> CampaignStep:
 
 
 def steps_with_counts(campaign: Campaign) -> list[CampaignStep]:
-    """The sequence in order, each with its sends by outcome (one query)."""
-    return list(
-        campaign.steps.annotate(
-            queued=Count("sends", filter=Q(sends__status=Sent.QUEUED)),
-            sent=Count("sends", filter=Q(sends__status__in=[Sent.SENT, Sent.BOUNCED])),
-            skipped=Count("sends", filter=Q(sends__status=Sent.SKIPPED)),
-            bounced=Count("sends", filter=Q(sends__status=Sent.BOUNCED)),
-        ).order_by("position")
-    )
+    """The sequence in order, each with its sends by outcome (two queries: the steps, and the campaign's sends
+    counted per step from one index)."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = CampaignSend.objects.filter(campaign=campaign).values("step_id", "status").annotate(n=Count("*"))
+    for row in rows.order_by():  # one count per (step, status) from the index; the outcomes added up here
+        tally = counts.setdefault(row["step_id"], {"queued": 0, "sent": 0, "skipped": 0, "bounced": 0})
+        outcome = Sent.SENT if row["status"] == Sent.BOUNCED else row["status"]  # a bounce was sent first
+        tally[outcome] += row["n"]
+        if row["status"] == Sent.BOUNCED:
+            tally["bounced"] += row["n"]
+    none = {"queued": 0, "sent": 0, "skipped": 0, "bounced": 0}
+    steps = list(campaign.steps.order_by("position"))
+    for step in steps:
+        for name, value in counts.get(step.pk, none).items():
+            setattr(step, name, value)
+    return steps
 
 
 def enrollment_counts(campaign: Campaign) -> dict[str, int]:
-    return campaign.enrollments.aggregate(
-        total=Count("id"),
-        active=Count("id", filter=Q(stopped_at__isnull=True)),
-        unsubscribed=Count("id", filter=Q(stop_reason="unsubscribed")),
-        bounced=Count("id", filter=Q(stop_reason="bounced")),
-    )
+    """Enrolled, still active, and stopped by an unsubscribe or a bounce: one count per stop reason (the campaign's
+    index holds both columns), added up here."""
+    counts = {"total": 0, "active": 0, "unsubscribed": 0, "bounced": 0}
+    for row in (
+        campaign.enrollments.values("stop_reason").annotate(n=Count("*"), stopped=Count("stopped_at")).order_by()
+    ):
+        counts["total"] += row["n"]
+        counts["active"] += row["n"] - row["stopped"]
+        if row["stop_reason"] in ("unsubscribed", "bounced"):
+            counts[row["stop_reason"]] += row["n"]
+    return counts
 
 
-def campaign_sends(campaign: Campaign) -> QuerySet[CampaignSend]:
-    return (
-        CampaignSend.objects.filter(step__campaign=campaign)
-        .select_related("enrollment__contact", "step")
-        .order_by("-queued_at", "-id")
-    )
+def campaign_sends(campaign: Campaign, *, email: str = "") -> QuerySet[CampaignSend]:
+    """The campaign's sends newest first; ``email``: only those to that contact (any spelling of the address)."""
+    sends = CampaignSend.objects.filter(campaign=campaign)
+    if email:
+        sends = sends.filter(enrollment__contact__email_normalized=email_normalize(email))
+    # Prefetched, not joined: a deep page's OFFSET then skips index entries, not joined rows.
+    return sends.prefetch_related("enrollment__contact", "step").order_by("-queued_at", "-id")
 
 
 def follow_ups_for(user: User, *, show_done: bool = False) -> QuerySet[FollowUp]:

@@ -94,7 +94,9 @@ class Enrollment(models.Model):
             models.UniqueConstraint(fields=["campaign", "contact"], name="crm_enrollment_once"),
         ]
         indexes = [
-            models.Index(fields=["campaign", "enrolled_at"], condition=Q(stopped_at__isnull=True), name="crm_enr_due")
+            models.Index(fields=["campaign", "enrolled_at"], condition=Q(stopped_at__isnull=True), name="crm_enr_due"),
+            # A campaign's enrollment counts (active, by stop reason) from the index alone.
+            models.Index(fields=["campaign", "stop_reason"], include=["stopped_at"], name="crm_enr_counts_idx"),
         ]
 
     def __str__(self) -> str:
@@ -113,6 +115,11 @@ class CampaignSend(models.Model):
 
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="sends")
     step = models.ForeignKey(CampaignStep, on_delete=models.PROTECT, related_name="sends")
+    # The step's campaign, copied when the step is claimed: a campaign's sends newest first, and its counts per
+    # step, read from one index each (through the step, every send of every campaign was joined and sorted).
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="sends", editable=False, db_index=False
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     to_email = models.EmailField(blank=True, help_text="The address it went to (taken when the step is claimed).")
     skip_reason = models.CharField(max_length=40, blank=True)
@@ -127,7 +134,11 @@ class CampaignSend(models.Model):
             models.UniqueConstraint(fields=["enrollment", "step"], name="crm_send_once_per_step"),
         ]
         indexes = [
-            models.Index(fields=["step", "status"], name="crm_send_step_status_idx"),
+            models.Index(fields=["campaign", "step", "status"], name="crm_send_campaign_step_idx"),
+            models.Index(fields=["campaign", "-queued_at", "-id"], name="crm_send_campaign_recent_idx"),
+            models.Index(fields=["-queued_at", "-id"], name="crm_send_recent_idx"),
+            # The dispatch's queued rows (fresh or stranded): few, whatever the number of sends.
+            models.Index(fields=["queued_at"], condition=Q(status="queued"), name="crm_send_queued_idx"),
             models.Index(fields=["to_email", "-sent_at"], name="crm_send_email_idx"),
         ]
 

@@ -71,14 +71,16 @@ def campaign_sends_claim(*, now: datetime) -> list[int]:
         for start in range(0, len(due), CLAIM_BATCH):
             CampaignSend.objects.bulk_create(
                 [
-                    CampaignSend(enrollment_id=pk, step=step, to_email=email, queued_at=now)
+                    CampaignSend(
+                        enrollment_id=pk, step=step, campaign_id=step.campaign_id, to_email=email, queued_at=now
+                    )
                     for pk, email in due[start : start + CLAIM_BATCH]
                 ],
                 ignore_conflicts=True,
             )
         previous = step
     # A paused campaign's queued rows wait (neither sent nor skipped) until it runs again.
-    queued = CampaignSend.objects.filter(status=CampaignSend.Status.QUEUED, step__campaign__is_active=True)
+    queued = CampaignSend.objects.filter(status=CampaignSend.Status.QUEUED, campaign__is_active=True)
     fresh_or_stranded = queued.filter(queued_at=now) | queued.filter(queued_at__lte=now - STRANDED_AFTER)
     return list(fresh_or_stranded.order_by("pk").values_list("pk", flat=True))
 
@@ -167,7 +169,7 @@ def campaign_sends_deliver(*, send_ids: list[int], now: datetime) -> int:
     were sent already. Returns how many emails went out."""
     sends = list(
         CampaignSend.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in=send_ids, status=CampaignSend.Status.QUEUED, step__campaign__is_active=True)
+        .filter(pk__in=send_ids, status=CampaignSend.Status.QUEUED, campaign__is_active=True)
         .select_related("enrollment__contact", "enrollment__campaign", "step")
         .prefetch_related(
             Prefetch(

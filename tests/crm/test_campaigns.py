@@ -288,7 +288,9 @@ def test_an_unsubscribed_contact_is_never_emailed_again_even_when_enrolled_befor
     contact = ContactFactory(unsubscribed_at=T0)
     enrollment = _enroll(step.campaign, contact)
     assert _run(T0 + timedelta(days=1)) == 0
-    send = CampaignSend.objects.create(enrollment=enrollment, step=step)  # even a row claimed by an old job
+    send = CampaignSend.objects.create(
+        enrollment=enrollment, step=step, campaign=step.campaign
+    )  # even a row claimed by an old job
     assert campaign_sends_deliver(send_ids=[send.pk], now=T0) == 0
     send.refresh_from_db()
     assert (send.status, send.skip_reason) == ("skipped", "unsubscribed")

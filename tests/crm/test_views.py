@@ -252,10 +252,28 @@ def test_partner_page_shows_referred_volume_conversion_and_funded_amount(client,
     )
     text = response.content.decode()
     assert '<div class="h4 mb-0" data-testid="stat-funded">$300,000.00</div>' in text
+    other_app = ApplicationFactory()
+    LeadFactory(officer=officer, referral_partner=PartnerFactory(name="Bob Broker"), application=other_app, stage="won")
+    Funding.objects.create(
+        application=other_app,
+        loan_amount=Decimal("125000.50"),
+        disbursed_amount=Decimal("124000.00"),
+        funded_on="2026-03-03",
+        method="wire",
+        funded_by=manager,
+    )
+    PartnerFactory(name="Cal Coach")  # nobody referred yet
     listing = client.get("/staff/crm/partners/")
-    row = listing.context["partners"][0]
-    assert (row.stats["referred"], row.stats["funded_amount"]) == (4, Decimal("300000.00"))
-    assert texts_by_testid(listing.content.decode(), "partner-funded") == ["$300,000.00"]
+    rows = [
+        (p.name, p.stats["referred"], p.stats["applied"], p.stats["won"], p.stats["won_rate"], p.stats["funded_amount"])
+        for p in listing.context["partners"]
+    ]
+    assert rows == [
+        ("Amy Agent", 4, 2, 1, 25, Decimal("300000.00")),
+        ("Bob Broker", 1, 1, 1, 100, Decimal("125000.50")),
+        ("Cal Coach", 0, 0, 0, 0, Decimal("0.00")),
+    ]
+    assert texts_by_testid(listing.content.decode(), "partner-funded") == ["$300,000.00", "$125,000.50", "$0.00"]
 
 
 def test_adding_a_past_client_partner_links_their_contact(client, officer):

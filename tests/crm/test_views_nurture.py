@@ -1,7 +1,7 @@
 """Campaign screens (managers), past-client follow-ups (officers: their own) and the public unsubscribe page:
 roles on every view, the flows, and constant query counts."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -13,6 +13,7 @@ from crm.services.campaign_sending import campaign_sends_claim, campaign_sends_d
 from lending.core import roles
 from lending.core.models import AuditEvent
 from tests.core.factories import user_with_role
+from tests.money_asserts import texts_by_testid
 from tests.crm.factories import ContactFactory, LeadSourceFactory
 from tests.crm.factories_nurture import CampaignFactory, StepFactory
 from tests.servicing.factories import funded_application
@@ -163,6 +164,72 @@ def test_the_campaign_page_query_count_does_not_grow_with_sends(client, manager,
     with CaptureQueriesContext(connection) as again:
         client.get("/staff/crm/campaigns/")
     assert len(again) == len(captured)
+
+
+def _send(step, contact, status, minutes_ago, **fields):
+    enrollment, _ = Enrollment.objects.get_or_create(
+        campaign=step.campaign, contact=contact, defaults={"via": "manual"}
+    )
+    return CampaignSend.objects.create(
+        enrollment=enrollment,
+        step=step,
+        campaign=step.campaign,
+        status=status,
+        to_email=contact.email,
+        queued_at=timezone.now() - timedelta(minutes=minutes_ago),
+        **fields,
+    )
+
+
+def test_the_campaign_page_counts_each_steps_sends_by_outcome_and_its_enrollments(client, manager, step):
+    second = StepFactory(campaign=step.campaign, position=step.position + 1)
+    StepFactory(campaign=step.campaign, position=step.position + 2)  # nothing sent yet
+    people = [ContactFactory() for _ in range(6)]
+    for contact, status in zip(people, ["sent", "sent", "bounced", "skipped", "queued"], strict=False):
+        _send(step, contact, status, 10)
+    _send(second, people[0], "sent", 5)
+    _send(StepFactory(), people[5], "sent", 5)  # another campaign's send counts there, not here
+    Enrollment.objects.filter(contact=people[1]).update(stopped_at=timezone.now(), stop_reason="unsubscribed")
+    Enrollment.objects.filter(contact=people[2], campaign=step.campaign).update(
+        stopped_at=timezone.now(), stop_reason="bounced"
+    )
+    Enrollment.objects.filter(contact=people[3]).update(stopped_at=timezone.now(), stop_reason="stopped by hand")
+    client.force_login(manager)
+    response = client.get(f"/staff/crm/campaigns/{step.campaign.pk}/")
+    # A bounce counts as sent and as bounced (it was sent first).
+    assert [(s.pk, s.queued, s.sent, s.skipped, s.bounced) for s in response.context["steps"]] == [
+        (step.pk, 1, 3, 1, 1),
+        (second.pk, 0, 1, 0, 0),
+        (second.pk + 1, 0, 0, 0, 0),
+    ]
+    assert texts_by_testid(response.content.decode(), "campaign-summary")[0].endswith(
+        "Enrolled 5, still going 2, unsubscribed 1, bounced 1."
+    )
+
+
+def test_the_campaign_pages_sends_are_newest_first_capped_and_found_by_email(client, manager, step, monkeypatch):
+    monkeypatch.setattr("crm.views.campaigns.SENDS_PAGE_SIZE", 2)
+    monkeypatch.setattr("lending.core.pagination.MAX_ROWS", 4)
+    ana = ContactFactory(email="Ana@Example.com", email_normalized="ana@example.com")
+    second = StepFactory(campaign=step.campaign, position=step.position + 1)
+    _send(step, ana, "sent", 60)
+    for minutes in range(50, 0, -10):
+        _send(step, ContactFactory(), "sent", minutes)
+    _send(second, ana, "queued", 1)
+    client.force_login(manager)
+    url = f"/staff/crm/campaigns/{step.campaign.pk}/"
+    first = client.get(url)
+    assert [send.to_email for send in first.context["page"]] == ["Ana@Example.com", first.context["page"][1].to_email]
+    assert first.context["page"][0].step == second
+    # Seven sends, four shown in two pages; a page past the cap is the last page, and it says how to find the rest.
+    deep = client.get(url, {"page": "9"})
+    assert deep.context["page"].number == 2
+    text = deep.content.decode()
+    assert texts_by_testid(text, "page-of") == ["Page 2 of 2+"]
+    assert texts_by_testid(text, "list-capped") == ["Older sends: find them by the contact's email."]
+    found = client.get(url, {"email": " ANA@example.COM "})
+    assert [(send.step, send.status) for send in found.context["page"]] == [(second, "queued"), (step, "sent")]
+    assert texts_by_testid(found.content.decode(), "list-capped") == []
 
 
 # --- follow-ups -----------------------------------------------------------------------------------------
