@@ -164,20 +164,23 @@ def _partner_stats(leads: QuerySet[Lead]) -> dict[int, dict[str, Any]]:
         .annotate(referred=Count("*"), applied=Count("application_id"), won=Count("stage", filter=Q(stage=Stage.WON)))
         .order_by()
     )
-    stats = {row.pop("referral_partner_id"): {**row, "funded_amount": None} for row in rows}
+    stats: dict[int, dict[str, Any]] = {
+        row["referral_partner_id"]: {"referred": row["referred"], "applied": row["applied"], "won": row["won"]}
+        for row in rows
+    }
     funded = (
         Funding.objects.filter(application__crm_lead__in=referred)
         .values("application__crm_lead__referral_partner_id")
         .annotate(amount=Sum("loan_amount"))
         .order_by()
     )
-    for row in funded:
-        stats[row["application__crm_lead__referral_partner_id"]]["funded_amount"] = row["amount"]
+    for amount in funded:
+        stats[amount["application__crm_lead__referral_partner_id"]]["funded_amount"] = amount["amount"]
     return stats
 
 
 def _with_rates(row: dict[str, Any] | None) -> dict[str, Any]:
-    row = dict(row or {"referred": 0, "applied": 0, "won": 0, "funded_amount": None})
+    row = {"referred": 0, "applied": 0, "won": 0, "funded_amount": None, **(row or {})}
     referred = row["referred"]
     row["funded_amount"] = row["funded_amount"] or Decimal("0.00")
     # Conversion: the share of referred leads that became applications, and that funded (whole percent).
@@ -187,7 +190,7 @@ def _with_rates(row: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def partners_with_stats() -> list[ReferralPartner]:
-    """Every partner with ``stats`` (see ``partner_stats``): three queries, the partners, their leads, their fundings."""
+    """Every partner with ``stats`` (see ``partner_stats``): three queries (partners, leads, fundings)."""
     stats = _partner_stats(Lead.objects.all())
     partners = list(ReferralPartner.objects.order_by("name", "id"))
     for partner in partners:

@@ -13,9 +13,9 @@ from crm.services.campaign_sending import campaign_sends_claim, campaign_sends_d
 from lending.core import roles
 from lending.core.models import AuditEvent
 from tests.core.factories import user_with_role
-from tests.money_asserts import texts_by_testid
 from tests.crm.factories import ContactFactory, LeadSourceFactory
 from tests.crm.factories_nurture import CampaignFactory, StepFactory
+from tests.money_asserts import texts_by_testid
 from tests.servicing.factories import funded_application
 
 pytestmark = pytest.mark.django_db
