@@ -195,6 +195,16 @@ STATEMENTS = (
     ),
 )
 
+# The loans' balance totals (LoanBalanceTotal, migration 0049) of loans lo..hi, which the same replica role kept the
+# loans' triggers from adding: one row, their sums, as the triggers would have added statement by statement.
+LOAN_TOTALS = """
+INSERT INTO servicing_loanbalancetotal (principal_balance, interest_due, fees_due, escrow_balance,
+                                        suspense_balance, interest_prepaid)
+SELECT coalesce(sum(principal_balance), 0), coalesce(sum(interest_due), 0), coalesce(sum(fees_due), 0),
+       coalesce(sum(escrow_balance), 0), coalesce(sum(suspense_balance), 0), coalesce(sum(interest_prepaid), 0)
+  FROM servicing_loanaccount WHERE id BETWEEN %(loan_base)s + %(lo)s AND %(loan_base)s + %(hi)s
+"""
+
 # The ledger's per-account daily totals of the lines above, for loans lo..hi, from the templates: each template's
 # lines times the loans that share it (k %% ntpl). The fast load writes them instead of summing its millions of
 # lines again (``session_replication_role = replica`` skips the journal lines' trigger that would add them): one

@@ -67,6 +67,7 @@ from bench._seed_load import Job, Phases, Timer, reserve_ids, run_jobs, server_w
 from bench._seed_sql import (
     ALLOCATION_LINES,
     DAILY_TOTALS,
+    LOAN_TOTALS,
     MONTH_END_COUNTS,
     MONTH_END_TAPE,
     OPENING_LINES,
@@ -280,6 +281,8 @@ def _daily_totals_of_templates(plan: _Plan, phases: Phases, cursor=None) -> None
     timer = Timer(cursor, phases)
     cursor.execute(DAILY_TOTALS, {**plan.params, "lo": 0, "hi": plan.count - 1})
     timer.lap("daily ledger totals", cursor.rowcount)
+    cursor.execute(LOAN_TOTALS, {**plan.params, "lo": 0, "hi": plan.count - 1})  # the loans' triggers were skipped too
+    timer.lap("loan balance totals", cursor.rowcount)
 
 
 # The fast load's jobs, biggest first (two connections take them in this order): (job, its phases of STATEMENTS).

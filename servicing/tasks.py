@@ -55,7 +55,9 @@ def nightly_close() -> list[str]:
 
 @shared_task(name="servicing.ledger_daily_compact")
 def ledger_daily_compact() -> int:
-    """Beat's entry: merge the day's per-account daily total rows (the trial balance reads them)."""
+    """Beat's entry: merge the day's per-account daily total rows and the loans' balance-total rows (the trial
+    balance and its tie-out read them)."""
+    ledger_daily.loan_totals_compact()
     return ledger_daily.ledger_daily_compact()
 
 

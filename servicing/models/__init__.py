@@ -10,7 +10,7 @@ from servicing.models.documents import BorrowerDocument, PrintBatch
 from servicing.models.escrow import EscrowAnalysis, EscrowDisbursement, EscrowItem, EscrowRefund
 from servicing.models.fees import DelinquencyHistory, LoanFee
 from servicing.models.imports import ImportBatch, ImportLine
-from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount, LedgerDailyBalance
+from servicing.models.ledger import JournalEntry, JournalLine, LedgerAccount, LedgerDailyBalance, LoanBalanceTotal
 from servicing.models.loans import Installment, LoanAccount
 from servicing.models.loss_mitigation import (
     EarlyInterventionNotice,
@@ -54,6 +54,7 @@ __all__ = [
     "LedgerAccount",
     "LedgerDailyBalance",
     "LoanAccount",
+    "LoanBalanceTotal",
     "LoanFee",
     "LoanModification",
     "LoanMonthEnd",

@@ -232,3 +232,24 @@ class LedgerDailyBalance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.date} Dr {self.debit} Cr {self.credit}"
+
+
+class LoanBalanceTotal(models.Model):
+    """Changes to the sum of every loan's running balances (``LOAN_BALANCE_ACCOUNTS``' loan fields): the trial
+    balance's sub-ledger tie-out adds up these few rows, not 100,000 loans' balances on each visit.
+
+    Kept by the database like ``LedgerDailyBalance``: triggers on ``servicing_loanaccount`` (migration 0049) add,
+    for every statement that changes a balance (a payment, the nightly accrual's one UPDATE of every loan, a
+    boarding), one row of the statement's net change, in its transaction; never an update of a shared row, so
+    postings neither wait on each other nor deadlock. ``loan_totals_compact`` merges the rows into one nightly.
+    """
+
+    principal_balance = models.DecimalField(**DAY_TOTAL, default=0)
+    interest_due = models.DecimalField(**DAY_TOTAL, default=0)
+    fees_due = models.DecimalField(**DAY_TOTAL, default=0)
+    escrow_balance = models.DecimalField(**DAY_TOTAL, default=0)
+    suspense_balance = models.DecimalField(**DAY_TOTAL, default=0)
+    interest_prepaid = models.DecimalField(**DAY_TOTAL, default=0)
+
+    def __str__(self) -> str:
+        return f"loan balances change {self.pk}: principal {self.principal_balance}"

@@ -19,7 +19,7 @@ from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Round
 
 from lending.finance.money import ZERO, cents
-from servicing.models import JournalLine, LedgerAccount, LedgerDailyBalance, LoanAccount
+from servicing.models import JournalLine, LedgerAccount, LedgerDailyBalance, LoanAccount, LoanBalanceTotal
 from servicing.models.ledger import LOAN_BALANCE_ACCOUNTS
 
 # Sums over many lines can outgrow a single amount's 14 digits.
@@ -261,11 +261,12 @@ class TieOutRow:
 def subledger_tieout() -> list[TieOutRow]:
     """Each account in ``LOAN_BALANCE_ACCOUNTS`` (receivables, escrow, suspense, prepaid interest): its ledger
     balance over every entry against the sum of the loans' running balances, which move with every posting
-    whatever its effective date. Two queries: the accounts with their totals, one aggregate over the loans."""
+    whatever its effective date. Two queries: the accounts with their totals, and the loans' balance totals (a
+    few rows the loans' triggers keep, ``LoanBalanceTotal``; ``loan_totals_mismatches`` proves them)."""
     accounts = LedgerAccount.objects.filter(code__in=LOAN_BALANCE_ACCOUNTS).annotate(
         debit_total=_total(Sum("daily_totals__debit")), credit_total=_total(Sum("daily_totals__credit"))
     )
-    loans = LoanAccount.objects.aggregate(**{field: _total(Sum(field)) for field in LOAN_BALANCE_ACCOUNTS.values()})
+    loans = loan_totals()
     return [
         TieOutRow(
             account=a,
@@ -277,7 +278,25 @@ def subledger_tieout() -> list[TieOutRow]:
     ]
 
 
+def loan_totals() -> dict[str, Decimal]:
+    """The sum of every loan's running balance per field, from the triggers' rows (one aggregate over a few)."""
+    sums = LoanBalanceTotal.objects.aggregate(**{field: _total(Sum(field)) for field in LOAN_BALANCE_ACCOUNTS.values()})
+    return {field: cents(Decimal(str(value))) for field, value in sums.items()}
+
+
 # --- proof ---------------------------------------------------------------------------------------------------
+
+
+def loan_totals_mismatches() -> dict[str, tuple[Decimal, Decimal]]:
+    """Each balance field whose kept total differs from the sum over the loans (``ledger_verify``): (kept, loans).
+    Empty when the triggers have kept the totals exact. Reads every loan, so no page uses it."""
+    loans = LoanAccount.objects.aggregate(**{field: _total(Sum(field)) for field in LOAN_BALANCE_ACCOUNTS.values()})
+    kept = loan_totals()
+    return {
+        field: (kept[field], cents(Decimal(str(loans[field]))))
+        for field in LOAN_BALANCE_ACCOUNTS.values()
+        if kept[field] != cents(Decimal(str(loans[field])))
+    }
 
 
 @dataclass(frozen=True)

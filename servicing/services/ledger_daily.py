@@ -7,11 +7,14 @@ table stays near accounts x days, and an as-of trial balance reads that many row
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
 from lending.finance.money import cents
-from servicing.models import LedgerDailyBalance
+from servicing.models import LedgerDailyBalance, LoanBalanceTotal
+from servicing.models.ledger import LOAN_BALANCE_ACCOUNTS
 
 # One statement: DELETE ... RETURNING hands over exactly the rows it removed (a row committed meanwhile by a
 # posting is not seen, so not removed: it stays as a row of its own), and their sums go back as one row per day.
@@ -84,4 +87,59 @@ def ledger_daily_rebuild() -> int:
             cursor.execute("LOCK TABLE servicing_journalline IN SHARE MODE")
         cursor.execute("DELETE FROM servicing_ledgerdailybalance")
         cursor.execute(REBUILD)
+        return int(cursor.rowcount)
+
+
+# --- the loans' balance totals (LoanBalanceTotal, migration 0049) ------------------------------------------------
+
+LOAN_TOTAL_COLUMNS = tuple(LOAN_BALANCE_ACCOUNTS.values())  # the loan fields the tie-out compares
+_COLUMNS = ", ".join(LOAN_TOTAL_COLUMNS)
+_SUMS = ", ".join(f"coalesce(sum({c}), 0)" for c in LOAN_TOTAL_COLUMNS)
+
+# As for the daily totals: the rows the DELETE returns (none committed meanwhile by a posting) go back as one.
+POSTGRES_LOAN_TOTALS_COMPACT = f"""
+WITH merged AS (
+    DELETE FROM servicing_loanbalancetotal
+     WHERE (SELECT count(*) FROM servicing_loanbalancetotal) > 1
+    RETURNING {_COLUMNS}
+), total AS (
+    INSERT INTO servicing_loanbalancetotal ({_COLUMNS})
+    SELECT {_SUMS} FROM merged HAVING count(*) > 0
+    RETURNING id
+)
+SELECT count(*) FROM merged
+"""  # noqa: S608 -- column names only
+
+LOAN_TOTALS_REBUILD = f"""
+INSERT INTO servicing_loanbalancetotal ({_COLUMNS}) SELECT {_SUMS} FROM servicing_loanaccount
+"""  # noqa: S608 -- column names only
+
+
+@transaction.atomic
+def loan_totals_compact() -> int:
+    """Merge the loans' balance-total rows into one (nightly, beside the daily totals); returns the rows merged
+    (0 when there was one or none). Idempotent, and never changes a total."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(POSTGRES_LOAN_TOTALS_COMPACT)
+            return int(cursor.fetchone()[0])
+    rows = list(LoanBalanceTotal.objects.values_list(*LOAN_TOTAL_COLUMNS))
+    if len(rows) <= 1:
+        return 0
+    LoanBalanceTotal.objects.all().delete()
+    LoanBalanceTotal.objects.create(
+        **{name: cents(sum((row[i] for row in rows), Decimal(0))) for i, name in enumerate(LOAN_TOTAL_COLUMNS)}
+    )
+    return len(rows)
+
+
+@transaction.atomic
+def loan_totals_rebuild() -> int:
+    """Recompute the loans' balance totals from the loans (``manage.py ledger_daily_rebuild``, when
+    ``ledger_verify`` reports a difference); on PostgreSQL the loans are locked against writes meanwhile."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("LOCK TABLE servicing_loanaccount IN SHARE MODE")
+        cursor.execute("DELETE FROM servicing_loanbalancetotal")
+        cursor.execute(LOAN_TOTALS_REBUILD)
         return int(cursor.rowcount)

@@ -21,7 +21,7 @@ from servicing.models import (
     LoanAccount,
     LoanTransaction,
 )
-from servicing.selectors.general_ledger import daily_totals_mismatches
+from servicing.selectors.general_ledger import daily_totals_mismatches, loan_totals_mismatches
 from servicing.services.ledger_daily import ledger_daily_rebuild
 from servicing.services.payments import payment_post
 
@@ -250,6 +250,7 @@ def test_the_fast_loads_daily_totals_are_what_summing_its_lines_gives_even_on_a_
     assert seed_portfolio(LOANS + 6, months=MONTHS, drop_indexes=True).loans == 6
     assert LedgerDailyBalance.objects.count() == 2 * 244
     assert daily_totals_mismatches() == []
+    assert loan_totals_mismatches() == {}  # the loans' totals too, which the replica role kept their triggers from
     seeded = _daily_totals()
     ledger_daily_rebuild()
     assert LedgerDailyBalance.objects.count() == 244
@@ -287,3 +288,4 @@ def test_the_one_transaction_load_counts_its_lines_in_the_daily_totals_once_chec
     # 12 loans x (5 opening lines + 4 lines x 60 payments) = 12 x 245 = 2,940 lines.
     assert LedgerDailyBalance.objects.aggregate(lines=Sum("line_count"))["lines"] == 2_940
     assert daily_totals_mismatches() == []
+    assert loan_totals_mismatches() == {}

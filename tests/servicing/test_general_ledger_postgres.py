@@ -8,12 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import F
 
-from servicing.models import JournalEntry, LedgerAccount, LedgerDailyBalance
+from servicing.models import JournalEntry, LedgerAccount, LedgerDailyBalance, LoanAccount, LoanBalanceTotal
 from servicing.selectors import general_ledger as gl
 from servicing.services.ledger import journal_post
-from servicing.services.ledger_daily import ledger_daily_compact
+from servicing.services.ledger_daily import ledger_daily_compact, loan_totals_compact
 from tests.servicing.concurrency import run_in_threads
+from tests.servicing.factories import boarded_loan
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -108,3 +110,32 @@ def test_many_postings_and_merges_at_once_keep_every_cent():
     assert (cash.debit, cash.line_count) == (D("1.00"), 40)
     assert gl.trial_balance().rows == gl.trial_balance_from_lines().rows
     assert gl.daily_totals_mismatches() == []
+
+
+def test_concurrent_balance_changes_and_merges_keep_the_loan_totals_exact():
+    # 4 threads x 10 changes of 0.01 x (thread + 1) to their own loan's fees, thread 0 merging as it goes: the kept
+    # totals end 1.00 over the boarded fees, as the loans say, and no thread waited on another's totals row.
+    loans = [boarded_loan(consumer=True) for _ in range(4)]
+    fees = gl.loan_totals()["fees_due"]
+
+    def work(index):
+        for _ in range(10):
+            with transaction.atomic():
+                LoanAccount.objects.filter(pk=loans[index].pk).update(fees_due=F("fees_due") + D("0.01") * (index + 1))
+            if index == 0:
+                loan_totals_compact()
+
+    assert run_in_threads(4, work) == []
+    assert gl.loan_totals()["fees_due"] == fees + D("1.00")
+    assert gl.loan_totals_mismatches() == {}
+    loan_totals_compact()
+    assert LoanBalanceTotal.objects.count() == 1
+    assert gl.loan_totals_mismatches() == {}
+
+
+def test_one_update_of_many_loans_adds_one_totals_row():
+    loans = [boarded_loan(consumer=True) for _ in range(3)]
+    rows = LoanBalanceTotal.objects.count()
+    LoanAccount.objects.filter(pk__in=[loan.pk for loan in loans]).update(interest_due=F("interest_due") + D("1.10"))
+    added = LoanBalanceTotal.objects.order_by("-pk").values_list("interest_due", flat=True)[:1]
+    assert (LoanBalanceTotal.objects.count(), list(added)) == (rows + 1, [D("3.30")])

@@ -1,6 +1,6 @@
 """Prove the books: every entry balances, the trial balance nets to zero, the per-account daily totals equal the
-journal lines, every loan's running balances equal its journal, and every funded application has been boarded.
-Exit code 1 with a report when anything is off."""
+journal lines, the loans' kept balance totals equal the loans, every loan's running balances equal its journal, and
+every funded application has been boarded. Exit code 1 with a report when anything is off."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from servicing import selectors
 from servicing.models import LoanAccount
 from servicing.selectors import BALANCE_FIELDS
-from servicing.selectors.general_ledger import daily_totals_mismatches
+from servicing.selectors.general_ledger import daily_totals_mismatches, loan_totals_mismatches
 
 
 class Command(BaseCommand):
@@ -39,6 +39,12 @@ class Command(BaseCommand):
                 f"Daily totals of {day.account_code} on {day.day}: debits {day.daily_debit} credits "
                 f"{day.daily_credit}, the lines say {day.lines_debit} and {day.lines_credit} "
                 "(manage.py ledger_daily_rebuild repairs them)"
+            )
+        for field, (kept, loans) in loan_totals_mismatches().items():
+            problems += 1
+            self.stdout.write(
+                f"Loan balance total {field}: kept {kept}, the loans say {loans} (manage.py ledger_daily_rebuild "
+                "repairs it)"
             )
         for loan in selectors.loan_balance_mismatches():
             problems += 1
