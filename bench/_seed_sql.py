@@ -205,6 +205,19 @@ SELECT coalesce(sum(principal_balance), 0), coalesce(sum(interest_due), 0), coal
   FROM servicing_loanaccount WHERE id BETWEEN %(loan_base)s + %(lo)s AND %(loan_base)s + %(hi)s
 """
 
+# The portfolio strata (PortfolioStratum, migration 0050) of loans lo..hi, skipped by the loans' triggers likewise.
+STRATA = """
+INSERT INTO servicing_portfoliostratum (product_code, status, rate_band, vintage, loans, balance, rate_weight,
+                                        maturity_weight)
+SELECT product_code, status, greatest(2, least(10, floor(annual_rate)::integer)),
+       date_part('year', first_payment_date)::integer, count(*), sum(principal_balance),
+       sum(principal_balance * annual_rate),
+       sum(principal_balance * (date_part('year', maturity_date)::integer * 12
+                                + date_part('month', maturity_date)::integer))
+  FROM servicing_loanaccount WHERE id BETWEEN %(loan_base)s + %(lo)s AND %(loan_base)s + %(hi)s
+ GROUP BY 1, 2, 3, 4
+"""
+
 # The ledger's per-account daily totals of the lines above, for loans lo..hi, from the templates: each template's
 # lines times the loans that share it (k %% ntpl). The fast load writes them instead of summing its millions of
 # lines again (``session_replication_role = replica`` skips the journal lines' trigger that would add them): one

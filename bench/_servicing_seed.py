@@ -73,6 +73,7 @@ from bench._seed_sql import (
     OPENING_LINES,
     PAYMENT_LINES,
     STATEMENTS,
+    STRATA,
 )
 from bench._seed_templates import TERM, Template, load_templates, templates_for
 from lending.finance.daycount import add_months
@@ -283,6 +284,8 @@ def _daily_totals_of_templates(plan: _Plan, phases: Phases, cursor=None) -> None
     timer.lap("daily ledger totals", cursor.rowcount)
     cursor.execute(LOAN_TOTALS, {**plan.params, "lo": 0, "hi": plan.count - 1})  # the loans' triggers were skipped too
     timer.lap("loan balance totals", cursor.rowcount)
+    cursor.execute(STRATA, {**plan.params, "lo": 0, "hi": plan.count - 1})
+    timer.lap("portfolio strata", cursor.rowcount)
 
 
 # The fast load's jobs, biggest first (two connections take them in this order): (job, its phases of STATEMENTS).

@@ -20,6 +20,7 @@ from servicing.services import (
     metro2,
     notices,
     portfolio_months,
+    portfolio_strata,
     print_batches,
     roll_rates,
 )
@@ -55,9 +56,10 @@ def nightly_close() -> list[str]:
 
 @shared_task(name="servicing.ledger_daily_compact")
 def ledger_daily_compact() -> int:
-    """Beat's entry: merge the day's per-account daily total rows and the loans' balance-total rows (the trial
-    balance and its tie-out read them)."""
+    """Beat's entry: merge the day's per-account daily total rows, the loans' balance-total rows and the portfolio
+    strata rows (the trial balance, its tie-out and the portfolio report read them)."""
     ledger_daily.loan_totals_compact()
+    portfolio_strata.portfolio_strata_compact()
     return ledger_daily.ledger_daily_compact()
 
 

@@ -1,9 +1,12 @@
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.urls import get_script_prefix, get_urlconf
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from lending.core.admin_widgets import PlainFilteredSelectMultiple
 
@@ -63,8 +66,19 @@ def _protecting(obj, relation):
 
 
 class PlainChoosersMixin:
-    """The two-box choosers (``filter_horizontal``, ``filter_vertical``: a group's or user's permissions and groups)
+    """The row checkboxes of a list with actions and the two-box choosers (``filter_horizontal``, ``filter_vertical``: a group's or user's permissions and groups)
     drawn without a template per option (``PlainFilteredSelectMultiple``)."""
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox, the same HTML, without rendering a widget template per row (10-15 ms of a page of
+        50 rows, bench_every_page)."""
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         stacked = db_field.name in self.filter_vertical

@@ -23,7 +23,7 @@ from servicing.models.nightly import NightlyLoanError, NightlyRun, NightlyStatus
 from servicing.models.payments import AllocationLine, LoanTransaction, Replay, ReplayChange
 from servicing.models.payoff import LoanPayoff, PayoffQuote
 from servicing.models.plans import Forbearance, LoanModification, RepaymentPlan, RepaymentPlanMonth
-from servicing.models.reports import PortfolioMonth
+from servicing.models.reports import PortfolioMonth, PortfolioStratum
 from servicing.models.roll_rates import RollRateRestatement, RollRateSnapshot, RollRateSnapshotLoan
 from servicing.models.statements import Statement
 
@@ -71,6 +71,7 @@ __all__ = [
     "PayoffQuote",
     "PendingPayment",
     "PortfolioMonth",
+    "PortfolioStratum",
     "PrintBatch",
     "PromiseToPay",
     "Recovery",

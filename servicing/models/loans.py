@@ -179,6 +179,11 @@ class LoanAccount(models.Model):
             # The loan list filtered by status or bucket, newest first (servicing.selectors.loan_list's id + 0).
             models.Index("status", NEWEST_NOT_BY_KEY.desc(), name="loan_status_newest_idx"),
             models.Index("delinquency_bucket", NEWEST_NOT_BY_KEY.desc(), name="loan_bucket_newest_idx"),
+            # The portfolio report's corrections to its kept strata (servicing.selectors.portfolio): the loans
+            # disbursed after a past as-of date, and those past maturity. Dates that never change once boarded, so
+            # a payment's update stays a HOT update.
+            models.Index(fields=["disbursement_date"], name="loan_disbursed_idx"),
+            models.Index(fields=["maturity_date"], name="loan_maturity_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),

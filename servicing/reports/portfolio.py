@@ -79,7 +79,7 @@ class PortfolioReport(reports.ReportView):
 
     def get_report_context(self, rows: QuerySet) -> dict[str, Any]:
         product = self.filterset.form.cleaned_data.get("product") or ""
-        strata = selectors.portfolio_strata(rows)
+        strata = selectors.portfolio_strata_as_of(as_of=self.as_of, filters=self.stratum_filters())
         return {
             "strata": strata,
             "strata_tables": [
@@ -92,6 +92,17 @@ class PortfolioReport(reports.ReportView):
             "months_refreshed_at": selectors.refreshed_at(product),
             "months_product": product,
         }
+
+    def stratum_filters(self) -> dict[str, Any]:
+        """The filters chosen, as stratum keys: the strata are summed from the kept strata, not from ``rows``."""
+        data = self.filterset.form.cleaned_data
+        chosen = {
+            "product_code": data.get("product") or None,
+            "status": data.get("status") or None,
+            "rate_band": int(data["rate_band"]) if data.get("rate_band") not in (None, "") else None,
+            "vintage": int(data["vintage"]) if data.get("vintage") is not None else None,
+        }
+        return {key: value for key, value in chosen.items() if value is not None}
 
     def get_charts(self, rows: QuerySet, context: dict[str, Any]) -> list[reports.Chart]:
         strata: selectors.Strata = context["strata"]

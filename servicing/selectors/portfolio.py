@@ -13,11 +13,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
+from django.db import connection
 from django.db.models import (
     Count,
     DecimalField,
+    ExpressionWrapper,
     F,
     IntegerField,
+    Q,
     QuerySet,
     Sum,
     Value,
@@ -26,7 +29,7 @@ from django.db.models.functions import Cast, Coalesce, Extract, Floor, Greatest,
 
 from lending.finance.money import CONTEXT, ROUNDING, ZERO, cents
 from lending.finance.prepayment import as_percent, cpr, smm
-from servicing.models import LoanAccount, PortfolioMonth
+from servicing.models import LoanAccount, PortfolioMonth, PortfolioStratum
 
 # Rate bands in whole percents: a loan at 5.875 % is in band 5 ("5% to 5.999%"); under 3 % and 10 % and over close
 # the ends.
@@ -80,12 +83,18 @@ def _remaining_months(as_of: date) -> Greatest:
 
 def portfolio_loans(*, as_of: date) -> QuerySet[LoanAccount]:
     """The book as of ``as_of``, each loan with its rate band, vintage (first payment year) and remaining months."""
-    return (
-        LoanAccount.objects.filter(disbursement_date__lte=as_of)
-        .annotate(
-            rate_band=_rate_band(), vintage=_Year("first_payment_date"), remaining_months=_remaining_months(as_of)
-        )
-        .order_by("loan_number")
+    return _stratified(as_of).filter(disbursement_date__lte=as_of).order_by("loan_number")
+
+
+def _stratified(as_of: date) -> QuerySet[LoanAccount]:
+    """Every loan with its stratum's keys, its remaining months as of ``as_of`` and the whole months it is then
+    past maturity (negative before)."""
+    maturity = _Year("maturity_date") * 12 + _Month("maturity_date")
+    return LoanAccount.objects.annotate(
+        rate_band=_rate_band(),
+        vintage=_Year("first_payment_date"),
+        remaining_months=_remaining_months(as_of),
+        overdue_months=ExpressionWrapper(Value(as_of.year * 12 + as_of.month) - maturity, output_field=IntegerField()),
     )
 
 
@@ -135,14 +144,19 @@ class Strata:
     by_status: list[Stratum] = field(default_factory=list)
     by_rate_band: list[Stratum] = field(default_factory=list)
     by_vintage: list[Stratum] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list, repr=False)  # what they were rolled up from
+
+
+STRATUM_KEYS = ("product_code", "status", "rate_band", "vintage")
+SUMS = ("loans", "balance", "rate_weight", "term_weight")
 
 
 def portfolio_strata(loans: QuerySet[LoanAccount]) -> Strata:
-    """The book by product, status, rate band and vintage: one grouped query (a few hundred groups at most), rolled
-    up into each dimension here."""
+    """The book by product, status, rate band and vintage: one grouped query over ``loans`` (a few hundred groups at
+    most), rolled up into each dimension here. Reads every loan: the report reads ``portfolio_strata_as_of``."""
     groups = list(
         loans.order_by()
-        .values("product_code", "status", "rate_band", "vintage")  # type: ignore[misc]  # annotated fields
+        .values(*STRATUM_KEYS)
         .annotate(
             loans=Count("id"),
             balance=Coalesce(Sum("principal_balance"), ZERO, output_field=BIG),
@@ -154,6 +168,98 @@ def portfolio_strata(loans: QuerySet[LoanAccount]) -> Strata:
             ),
         )
     )
+    return strata_of_groups(groups)
+
+
+def portfolio_strata_as_of(*, as_of: date, filters: dict[str, Any]) -> Strata:
+    """``portfolio_strata`` of the book as of ``as_of`` narrowed by ``filters`` (stratum keys: product_code,
+    status, rate_band, vintage), from the kept strata (``PortfolioStratum``) on PostgreSQL: three small queries.
+
+    The kept sums are every loan's, today. Two corrections make them the as-of book's: the loans disbursed after
+    ``as_of`` are counted out (none for today), and the remaining term, maturity month less the as-of month, is
+    clamped at zero for the loans past maturity that still owe (a handful): each read from an index."""
+    if connection.vendor != "postgresql":  # SQLite (development): no triggers keep the strata; the book is small
+        return portfolio_strata(portfolio_loans(as_of=as_of).filter(**filters))
+    month = as_of.year * 12 + as_of.month
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    kept = (
+        PortfolioStratum.objects.filter(**filters)
+        .values(*STRATUM_KEYS)
+        .annotate(
+            loans=Sum("loans"), balance=Sum("balance"), rate_weight=Sum("rate_weight"), maturity=Sum("maturity_weight")
+        )
+        .order_by()
+    )
+    for row in kept:
+        _group(groups, row)["loans"] += row["loans"]
+        for name, value in (("balance", row["balance"]), ("rate_weight", row["rate_weight"])):
+            _group(groups, row)[name] += _decimal(value)
+        # Remaining months = maturity month - as-of month: the balance-weighted sum, before the clamp below.
+        _group(groups, row)["term_weight"] += _decimal(row["maturity"]) - month * _decimal(row["balance"])
+    later = portfolio_strata(_stratified(as_of).filter(disbursement_date__gt=as_of, **filters))
+    for row in later.groups:  # not yet disbursed as of the date: counted out
+        for name in SUMS:
+            _group(groups, row)[name] -= row[name]
+    first_of_month = as_of.replace(day=1)
+    past_maturity = (
+        _stratified(as_of)
+        .filter(disbursement_date__lte=as_of, maturity_date__lt=first_of_month, **filters)
+        .exclude(principal_balance=0)
+        .values(*STRATUM_KEYS)
+        .annotate(clamp=Sum(F("principal_balance") * F("overdue_months"), output_field=BIG))
+        .order_by()
+    )
+    for row in past_maturity:  # their remaining term is 0, not negative: add back what the subtraction took
+        _group(groups, row)["term_weight"] += _decimal(row["clamp"])
+    return strata_of_groups([group for group in groups.values() if group["loans"]])
+
+
+def portfolio_strata_mismatches() -> list[tuple[Any, ...]]:
+    """Each stratum whose kept sums differ from its loans' (``ledger_verify``): (keys, kept sums, the loans' sums).
+    Empty when the triggers have kept them exact, and on SQLite (nothing kept). Reads every loan."""
+    if connection.vendor != "postgresql":
+        return []
+    maturity = _Year("maturity_date") * 12 + _Month("maturity_date")
+    loans = {
+        tuple(row[k] for k in STRATUM_KEYS): (row["n"], row["b"], row["r"], row["m"])
+        for row in LoanAccount.objects.annotate(rate_band=_rate_band(), vintage=_Year("first_payment_date"))
+        .values(*STRATUM_KEYS)
+        .annotate(
+            n=Count("id"),
+            b=Sum("principal_balance"),
+            r=Sum(F("principal_balance") * F("annual_rate"), output_field=BIG),
+            m=Sum(F("principal_balance") * maturity, output_field=BIG),
+        )
+        .order_by()
+    }
+    kept = {
+        tuple(row[k] for k in STRATUM_KEYS): (row["n"], row["b"], row["r"], row["m"])
+        for row in PortfolioStratum.objects.values(*STRATUM_KEYS)
+        .annotate(n=Sum("loans"), b=Sum("balance"), r=Sum("rate_weight"), m=Sum("maturity_weight"))
+        .filter(Q(n__gt=0) | ~Q(b=0) | ~Q(r=0) | ~Q(m=0))
+        .order_by()
+    }
+    zero = (0, ZERO, ZERO, ZERO)
+    return [
+        (key, kept.get(key, zero), loans.get(key, zero))
+        for key in sorted(kept.keys() | loans.keys(), key=str)
+        if tuple(map(_decimal, kept.get(key, zero))) != tuple(map(_decimal, loans.get(key, zero)))
+    ]
+
+
+def _group(groups: dict[tuple[Any, ...], dict[str, Any]], row: dict[str, Any]) -> dict[str, Any]:
+    key = tuple(row[name] for name in STRATUM_KEYS)
+    if key not in groups:
+        groups[key] = {**dict(zip(STRATUM_KEYS, key, strict=True)), "loans": 0, **dict.fromkeys(SUMS[1:], ZERO)}
+    return groups[key]
+
+
+def _decimal(value: Any) -> Decimal:
+    return Decimal(str(value if value is not None else 0))
+
+
+def strata_of_groups(groups: list[dict[str, Any]]) -> Strata:
+    """Roll groups (a dict per stratum: its keys and SUMS) up into each dimension."""
     for row in groups:  # SQLite hands sums back as floats or unquantized: the same Decimals on both databases
         for key in ("balance", "rate_weight", "term_weight"):
             row[key] = Decimal(str(row[key]))
@@ -168,6 +274,7 @@ def portfolio_strata(loans: QuerySet[LoanAccount]) -> Strata:
         ),
         by_rate_band=[s for _, s in sorted(_keyed(groups, "rate_band", book).items())],
         by_vintage=[s for _, s in sorted(_keyed(groups, "vintage", book).items())],
+        groups=groups,
     )
     for stratum in strata.by_rate_band:
         stratum.label = band_label(int(stratum.label))

@@ -40,3 +40,21 @@ def test_the_group_and_user_admins_use_it(rf, model, field):
     assert type(widget) is PlainFilteredSelectMultiple
     if field == "permissions":
         assert widget.choices.queryset.count() == Permission.objects.count()
+
+
+class _Row:
+    pk = 42
+
+    def __str__(self) -> str:
+        return 'Loan <BL-1> & "co"'
+
+
+def test_the_row_checkbox_is_the_html_djangos_admin_draws():
+    ours = admin.site._registry[User]  # every registered admin has the plain checkbox
+    drawn = ours.action_checkbox(_Row())
+    expected = admin.ModelAdmin(User, admin.site).action_checkbox(_Row())
+    assert parse_html(drawn) == parse_html(expected)
+    assert drawn == (
+        '<input type="checkbox" name="_selected_action" value="42" class="action-select" '
+        'aria-label="Select this object for an action - Loan &lt;BL-1&gt; &amp; &quot;co&quot;">'
+    )

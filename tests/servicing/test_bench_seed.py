@@ -22,6 +22,7 @@ from servicing.models import (
     LoanTransaction,
 )
 from servicing.selectors.general_ledger import daily_totals_mismatches, loan_totals_mismatches
+from servicing.selectors.portfolio import portfolio_strata_mismatches
 from servicing.services.ledger_daily import ledger_daily_rebuild
 from servicing.services.payments import payment_post
 
@@ -251,6 +252,7 @@ def test_the_fast_loads_daily_totals_are_what_summing_its_lines_gives_even_on_a_
     assert LedgerDailyBalance.objects.count() == 2 * 244
     assert daily_totals_mismatches() == []
     assert loan_totals_mismatches() == {}  # the loans' totals too, which the replica role kept their triggers from
+    assert portfolio_strata_mismatches() == []  # and the portfolio strata
     seeded = _daily_totals()
     ledger_daily_rebuild()
     assert LedgerDailyBalance.objects.count() == 244
@@ -289,3 +291,4 @@ def test_the_one_transaction_load_counts_its_lines_in_the_daily_totals_once_chec
     assert LedgerDailyBalance.objects.aggregate(lines=Sum("line_count"))["lines"] == 2_940
     assert daily_totals_mismatches() == []
     assert loan_totals_mismatches() == {}
+    assert portfolio_strata_mismatches() == []

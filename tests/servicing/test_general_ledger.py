@@ -212,7 +212,7 @@ def test_ledger_verify_finds_a_wrong_daily_total_and_the_rebuild_repairs_it(book
     assert LedgerDailyBalance.objects.get(account=cash, date=date(2027, 1, 20)).debit == D("50.25")
     out = StringIO()
     call_command("ledger_daily_rebuild", "--compact", stdout=out)
-    assert out.getvalue() == "Merged 0 account-days and 0 loan total rows.\n"
+    assert out.getvalue() == "Merged 0 account-days, 0 loan total rows and 0 portfolio strata rows.\n"
     assert ledger_daily_rebuild() == LedgerDailyBalance.objects.count()
 
 

@@ -1,6 +1,6 @@
 """Prove the books: every entry balances, the trial balance nets to zero, the per-account daily totals equal the
-journal lines, the loans' kept balance totals equal the loans, every loan's running balances equal its journal, and
-every funded application has been boarded. Exit code 1 with a report when anything is off."""
+journal lines, the loans' kept balance totals and portfolio strata equal the loans, every loan's running balances
+equal its journal, and every funded application has been boarded. Exit code 1 with a report when anything is off."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from servicing import selectors
 from servicing.models import LoanAccount
 from servicing.selectors import BALANCE_FIELDS
 from servicing.selectors.general_ledger import daily_totals_mismatches, loan_totals_mismatches
+from servicing.selectors.portfolio import portfolio_strata_mismatches
 
 
 class Command(BaseCommand):
@@ -45,6 +46,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Loan balance total {field}: kept {kept}, the loans say {loans} (manage.py ledger_daily_rebuild "
                 "repairs it)"
+            )
+        for keys, kept, loans in portfolio_strata_mismatches():
+            problems += 1
+            self.stdout.write(
+                f"Portfolio stratum {' / '.join(map(str, keys))}: kept {kept}, the loans say {loans} "
+                "(manage.py ledger_daily_rebuild repairs it)"
             )
         for loan in selectors.loan_balance_mismatches():
             problems += 1
