@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from crm.models import CampaignSend, MarketRate, PastClient
 from crm.services.campaign_sending import campaign_bounce_record
+from lending.core.pagination import CappedPaginator
 
 
 @admin.register(MarketRate)
@@ -23,6 +24,8 @@ class CampaignSendAdmin(admin.ModelAdmin):
     search_fields = ("to_email",)
     list_select_related = ("step__campaign",)
     actions = ("record_bounce",)
+    show_full_result_count = False
+    paginator = CappedPaginator  # a campaign to 50,000 contacts is 50,000 rows: counted no further than shown
     readonly_fields = [f.name for f in CampaignSend._meta.fields]
 
     def has_add_permission(self, request):

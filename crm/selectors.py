@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from crm.models import Activity, Lead, ReferralPartner, Stage, Task
+from crm.selectors_counts import lead_counts
 from crm.services.leads import active_loan_officers, is_manager
 from lending.core import roles
 from lending.core.compiled import CompiledPages, CompiledQuery, CompiledRows, fetch_together
@@ -106,13 +107,24 @@ def _board_cards(user: User, officer_id: int | None) -> list[list[Lead]]:
 def board_columns(user: User, *, officer_id: int | None = None) -> list[dict[str, Any]]:
     """One column per stage: its total and its newest cards (one count query plus one query per stage, those sent
     together)."""
-    leads = leads_filtered(user, officer_id=officer_id)
-    totals = dict(leads.order_by().values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
+    totals = _stage_totals(user, officer_id)
     cards = _board_cards(user, officer_id)
     return [
         {"stage": stage, "label": label, "total": totals.get(stage, 0), "cards": column}
         for (stage, label), column in zip(Stage.choices, cards, strict=True)
     ]
+
+
+def _stage_totals(user: User, officer_id: int | None) -> dict[str, int]:
+    """The leads the user may see (a manager: one officer's, given ``officer_id``) by stage, from the kept day
+    counts (crm.selectors_counts)."""
+    if is_manager(user):
+        officer = officer_id
+    elif roles.has_role(user, roles.LOAN_OFFICER):
+        officer = user.pk
+    else:
+        return {}
+    return {row["stage"]: row["n"] for row in lead_counts(since=None, officer_id=officer, by=("stage",))}
 
 
 def timeline(lead: Lead) -> list[Activity]:

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Count, DurationField, ExpressionWrapper, F, QuerySet, Sum
 
 from crm.models import Lead, LeadSource, Stage
+from crm.selectors_counts import lead_counts
 from crm.services.leads import is_manager
 from lending.core import roles
 from lending.core.models import User
@@ -96,6 +97,16 @@ def _grouped(leads: QuerySet[Lead]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+def _grouped_for(user: User, since: datetime | None) -> list[dict[str, Any]]:
+    """``_grouped`` of the leads the user may see, from the kept day counts (crm.selectors_counts)."""
+    by = ("officer_id", "source_id", "stage")
+    if is_manager(user):
+        return lead_counts(since=since, officer_id=None, by=by)
+    if roles.has_role(user, roles.LOAN_OFFICER):
+        return lead_counts(since=since, officer_id=user.pk, by=by)
+    return []
+
+
 def _funnel(board: Dashboard, rows: list[dict[str, Any]], source_names: dict[int, str]) -> None:
     """Stages, sources and the totals, summed from the grouped rows."""
     by_stage: dict[str, int] = dict.fromkeys(Stage.values, 0)
@@ -154,9 +165,10 @@ def _leaderboard(rows: list[dict[str, Any]], leads: QuerySet[Lead]) -> list[dict
 
 def dashboard(user: User, *, now: datetime, period: str = DEFAULT_PERIOD) -> Dashboard:
     days = PERIODS.get(period, PERIODS[DEFAULT_PERIOD])
-    leads = dashboard_leads(user, since=now - timedelta(days=days) if days else None)
+    since = now - timedelta(days=days) if days else None
+    leads = dashboard_leads(user, since=since)
     board = Dashboard()
-    rows = _grouped(leads)
+    rows = _grouped_for(user, since)
     _funnel(board, rows, dict(LeadSource.objects.values_list("pk", "name")))
     board.officers = _leaderboard(rows, leads)
     board.median_hours_to_contact = _median_hours(leads, board.contacted)

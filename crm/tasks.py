@@ -55,3 +55,11 @@ def loan_funded(application_id: int) -> None:
     from crm.services import conversion
 
     conversion.lead_on_loan_funded(application_id=application_id)
+
+
+@shared_task(name="crm.lead_counts_compact")
+def lead_counts_compact() -> int:
+    """Beat's entry: merge the leads' kept day counts (the board, the dashboard and the pipeline report read them)."""
+    from crm.services.lead_counts import lead_counts_compact as compact
+
+    return compact()

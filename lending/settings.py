@@ -233,6 +233,7 @@ CELERY_BEAT_SCHEDULE = {
     "servicing-ledger-daily-compact": {"task": "servicing.ledger_daily_compact", "schedule": crontab(hour=4, minute=0)},
     # Each loan officer's CRM follow-ups due today, one email each, before the working day (README "CRM").
     "crm-task-reminders": {"task": "crm.task_reminders", "schedule": crontab(hour=7, minute=0)},
+    "crm-lead-counts-compact": {"task": "crm.lead_counts_compact", "schedule": crontab(hour=4, minute=10)},
     # Campaign emails due (README "CRM: campaigns"): enroll by the rules, claim due steps, send in chunks.
     "crm-campaigns-dispatch": {"task": "crm.campaigns_dispatch", "schedule": crontab(minute="*/15")},
     # Past clients' anniversary check-ins and refinance alerts, before the working day.

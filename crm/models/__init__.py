@@ -1,7 +1,7 @@
 """CRM tables, one module per concern."""
 
 from crm.models.activities import Activity, Task
-from crm.models.contacts import ConsentSource, Contact, Lead, LeadRotation, LeadSource, Stage
+from crm.models.contacts import ConsentSource, Contact, Lead, LeadDayCount, LeadRotation, LeadSource, Stage
 from crm.models.partners import ReferralPartner
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "ConsentSource",
     "Contact",
     "Lead",
+    "LeadDayCount",
     "LeadRotation",
     "LeadSource",
     "ReferralPartner",

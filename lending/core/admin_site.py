@@ -66,8 +66,9 @@ def _protecting(obj, relation):
 
 
 class PlainChoosersMixin:
-    """The row checkboxes of a list with actions and the two-box choosers (``filter_horizontal``, ``filter_vertical``: a group's or user's permissions and groups)
-    drawn without a template per option (``PlainFilteredSelectMultiple``)."""
+    """The row checkboxes of a list with actions and the two-box choosers (``filter_horizontal``,
+    ``filter_vertical``: a group's or user's permissions and groups) drawn without a template per row or option
+    (``PlainFilteredSelectMultiple``)."""
 
     def action_checkbox(self, obj):
         """Django's row checkbox, the same HTML, without rendering a widget template per row (10-15 ms of a page of

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -28,7 +29,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 D = Decimal
 AS_OF_DATES = [date(2020, 1, 1), date(2025, 12, 31), date(2026, 6, 30), date(2031, 3, 15), date(2060, 1, 1)]
-FILTERS = [{}, {"status": "active"}, {"rate_band": 6}, {"vintage": 2021}, {"product_code": "none-such"}]
+FILTERS: list[dict[str, Any]] = [
+    {},
+    {"status": "active"},
+    {"rate_band": 6},
+    {"vintage": 2021},
+    {"product_code": "none-such"},
+]
 
 
 def flat(strata: selectors.Strata) -> list[tuple]:

@@ -26,7 +26,7 @@ JANUARY = {"as_of": "2027-02-15", "date_from": "2027-01-01", "date_to": "2027-01
 MORTGAGE = "30-year fixed mortgage"
 # The page's queries, filtered or not, pinned (a new query must be justified); PostgreSQL's one more sets the
 # transaction's sort memory (origination.selectors.pipeline_report._sort_in_memory).
-QUERIES = {"postgresql": 13, "sqlite": 12}
+QUERIES = {"postgresql": 16, "sqlite": 15}
 
 
 @pytest.fixture
