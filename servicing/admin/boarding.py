@@ -19,6 +19,8 @@ class FundedApplicationAdmin(admin.ModelAdmin):
     search_fields = ("number",)
     show_full_result_count = False
     actions = ("board_selected",)
+    # Newest first by id: the funded applications' partial index read backwards, a page's rows and no sort of them.
+    ordering = ("-id",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(not_boarded(), status="funded")

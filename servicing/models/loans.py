@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, Func, OuterRef, Q
+from django.db.models import F, Func, OuterRef, Q, Subquery
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 
 from lending.core.fields import DecimalSpec
@@ -309,7 +310,10 @@ class Installment(models.Model):
 
 
 def not_boarded() -> Q:
-    """A filter of applications with no loan account: ``Application.objects.filter(not_boarded())``. NOT EXISTS
-    probes the loans' unique application index for the applications asked about; ``loan_account__isnull=True`` (a
-    LEFT JOIN) had PostgreSQL read every loan account first (47 ms at 100,000 loans, against 1 ms)."""
-    return Q(~Exists(LoanAccount.objects.filter(application_id=OuterRef("pk"))))
+    """A filter of applications with no loan account: ``Application.objects.filter(not_boarded())``. A scalar
+    subquery (the first loan of the application, IS NULL) probes the loans' unique application index for each
+    application asked about, a plan PostgreSQL keeps whatever its statistics say: ``loan_account__isnull=True`` (a
+    LEFT JOIN) and NOT EXISTS (an anti join, hashed when the planner prices the probes dear) had it read every loan
+    account first (35-60 ms at 100,000 loans, against 3 ms for 3,800 funded applications)."""
+    first_loan = LoanAccount.objects.filter(application_id=OuterRef("pk")).order_by().values("pk")[:1]
+    return Q(IsNull(Subquery(first_loan), True))

@@ -157,6 +157,22 @@ def test_the_admin_action_boards_a_funded_application_once(client, django_captur
     assert _counts() == counts
 
 
+def test_the_boarding_screen_lists_the_funded_not_boarded_newest_first(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr("servicing.receivers.loan_onboard", lambda **kwargs: None)
+    funded = []
+    for _ in range(3):
+        application, team = _closed()
+        with django_capture_on_commit_callbacks(execute=True):
+            _fund(application, team)
+        funded.append(application)
+    onboarding.loan_onboard(application=funded[1], actor=user_with_role(roles.SERVICER))  # boarded: not listed
+    client.force_login(user_with_role(roles.SERVICER))
+    listing = client.get(reverse("admin:servicing_fundedapplication_changelist"))
+    assert [a.number for a in listing.context["cl"].result_list] == [funded[2].number, funded[0].number]
+
+
 @pytest.mark.parametrize("role", [roles.COLLECTOR, roles.LOAN_OFFICER, roles.CLOSER])
 def test_only_servicers_and_managers_reach_the_boarding_screen(client, role):
     user = user_with_role(role)
