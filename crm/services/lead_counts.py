@@ -8,7 +8,7 @@ leads and nothing is kept.
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from lending.core.kept import kept_compact, kept_rebuild
 
 KEYS = "day, officer, source, partner, stage, applied, reached"
 
@@ -41,23 +41,11 @@ SELECT (created_at AT TIME ZONE 'UTC')::date, officer_id, source_id, referral_pa
 """
 
 
-@transaction.atomic
 def lead_counts_compact() -> int:
     """Merge each key's rows into one; returns the rows merged. Idempotent, and never changes a count."""
-    if connection.vendor != "postgresql":
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(COMPACT)
-        return int(cursor.fetchone()[0])
+    return kept_compact(COMPACT)
 
 
-@transaction.atomic
 def lead_counts_rebuild() -> int:
     """Recompute the counts from the leads (locked against writes meanwhile); returns the rows written."""
-    if connection.vendor != "postgresql":
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE crm_lead IN SHARE MODE")
-        cursor.execute("DELETE FROM crm_leaddaycount")
-        cursor.execute(REBUILD)
-        return int(cursor.rowcount)
+    return kept_rebuild(source="crm_lead", kept="crm_leaddaycount", insert_sql=REBUILD)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
+from lending.core.kept import kept_compact, kept_rebuild
 from lending.finance.money import cents
 from servicing.models import LedgerDailyBalance, LoanBalanceTotal
 from servicing.models.ledger import LOAN_BALANCE_ACCOUNTS
@@ -120,9 +121,7 @@ def loan_totals_compact() -> int:
     """Merge the loans' balance-total rows into one (nightly, beside the daily totals); returns the rows merged
     (0 when there was one or none). Idempotent, and never changes a total."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(POSTGRES_LOAN_TOTALS_COMPACT)
-            return int(cursor.fetchone()[0])
+        return kept_compact(POSTGRES_LOAN_TOTALS_COMPACT)
     rows = list(LoanBalanceTotal.objects.values_list(*LOAN_TOTAL_COLUMNS))
     if len(rows) <= 1:
         return 0
@@ -136,10 +135,13 @@ def loan_totals_compact() -> int:
 @transaction.atomic
 def loan_totals_rebuild() -> int:
     """Recompute the loans' balance totals from the loans (``manage.py ledger_daily_rebuild``, when
-    ``ledger_verify`` reports a difference); on PostgreSQL the loans are locked against writes meanwhile."""
+    ``ledger_verify`` reports a difference); on PostgreSQL the loans are locked against writes meanwhile (SQLite
+    serializes writers already)."""
+    if connection.vendor == "postgresql":
+        return kept_rebuild(
+            source="servicing_loanaccount", kept="servicing_loanbalancetotal", insert_sql=LOAN_TOTALS_REBUILD
+        )
+    LoanBalanceTotal.objects.all().delete()
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("LOCK TABLE servicing_loanaccount IN SHARE MODE")
-        cursor.execute("DELETE FROM servicing_loanbalancetotal")
         cursor.execute(LOAN_TOTALS_REBUILD)
         return int(cursor.rowcount)

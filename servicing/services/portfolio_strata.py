@@ -8,7 +8,7 @@ difference. PostgreSQL only: on SQLite the report reads the loans and nothing is
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from lending.core.kept import kept_compact, kept_rebuild
 
 KEYS = "product_code, status, rate_band, vintage"
 SUMS = "sum(loans), sum(balance), sum(rate_weight), sum(maturity_weight)"
@@ -42,24 +42,12 @@ SELECT product_code, status, greatest(2, least(10, floor(annual_rate)::integer))
 """  # noqa: S608 -- constants only
 
 
-@transaction.atomic
 def portfolio_strata_compact() -> int:
     """Merge each stratum's rows into one; returns the rows merged (0 when each has one). Idempotent, and never
     changes a stratum's sums."""
-    if connection.vendor != "postgresql":
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(COMPACT)
-        return int(cursor.fetchone()[0])
+    return kept_compact(COMPACT)
 
 
-@transaction.atomic
 def portfolio_strata_rebuild() -> int:
     """Recompute the strata from the loans (locked against writes meanwhile); returns the strata written."""
-    if connection.vendor != "postgresql":
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE servicing_loanaccount IN SHARE MODE")
-        cursor.execute("DELETE FROM servicing_portfoliostratum")
-        cursor.execute(REBUILD)
-        return int(cursor.rowcount)
+    return kept_rebuild(source="servicing_loanaccount", kept="servicing_portfoliostratum", insert_sql=REBUILD)
