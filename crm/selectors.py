@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
 from crm.models import Activity, Lead, ReferralPartner, Stage, Task
@@ -166,20 +166,23 @@ def officers_for_filter(user: User) -> list[User]:
     return list(active_loan_officers()) if is_manager(user) else []
 
 
-def _partner_stats(leads: QuerySet[Lead]) -> dict[int, dict[str, Any]]:
-    """Referred volume, conversion and funded amount per partner: the referred leads counted by partner (from one
-    index), then the fundings of their applications summed by partner (a lead has at most one application and that
-    at most one funding: nothing is counted twice)."""
-    referred = leads.filter(referral_partner__isnull=False)
-    rows = (
-        referred.values("referral_partner_id")
-        .annotate(referred=Count("*"), applied=Count("application_id"), won=Count("stage", filter=Q(stage=Stage.WON)))
-        .order_by()
-    )
-    stats: dict[int, dict[str, Any]] = {
-        row["referral_partner_id"]: {"referred": row["referred"], "applied": row["applied"], "won": row["won"]}
-        for row in rows
-    }
+def _partner_stats(partner_id: int | None = None) -> dict[int, dict[str, Any]]:
+    """Referred volume, conversion and funded amount per partner (only ``partner_id``'s when given): the referred
+    leads counted by partner and stage from the kept day counts (crm.selectors_counts), then the fundings of their
+    applications summed by partner (a lead has at most one application and that at most one funding: nothing is
+    counted twice)."""
+    stats: dict[int, dict[str, Any]] = {}
+    counts = lead_counts(since=None, officer_id=None, partner_id=partner_id, by=("referral_partner_id", "stage"))
+    for row in counts:
+        if row["referral_partner_id"] is None:
+            continue
+        partner = stats.setdefault(row["referral_partner_id"], {"referred": 0, "applied": 0, "won": 0})
+        partner["referred"] += row["n"]
+        partner["applied"] += row["applied"]
+        partner["won"] += row["n"] if row["stage"] == Stage.WON else 0
+    referred = Lead.objects.filter(referral_partner__isnull=False)
+    if partner_id is not None:
+        referred = referred.filter(referral_partner_id=partner_id)
     funded = (
         Funding.objects.filter(application__crm_lead__in=referred)
         .values("application__crm_lead__referral_partner_id")
@@ -203,7 +206,7 @@ def _with_rates(row: dict[str, Any] | None) -> dict[str, Any]:
 
 def partners_with_stats() -> list[ReferralPartner]:
     """Every partner with ``stats`` (see ``partner_stats``): three queries (partners, leads, fundings)."""
-    stats = _partner_stats(Lead.objects.all())
+    stats = _partner_stats()
     partners = list(ReferralPartner.objects.order_by("name", "id"))
     for partner in partners:
         partner.stats = _with_rates(stats.get(partner.pk))  # type: ignore[attr-defined]
@@ -211,7 +214,7 @@ def partners_with_stats() -> list[ReferralPartner]:
 
 
 def partner_stats(partner: ReferralPartner) -> dict[str, Any]:
-    return _with_rates(_partner_stats(Lead.objects.filter(referral_partner=partner)).get(partner.pk))
+    return _with_rates(_partner_stats(partner.pk).get(partner.pk))
 
 
 def partner_leads(user: User, partner: ReferralPartner) -> QuerySet[Lead]:

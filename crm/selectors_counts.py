@@ -23,15 +23,22 @@ COUNTS = ("n", "applied", "reached")
 
 
 def lead_counts(
-    *, since: datetime | None, officer_id: int | None, by: tuple[str, ...], until: datetime | None = None
+    *,
+    since: datetime | None,
+    officer_id: int | None,
+    by: tuple[str, ...],
+    until: datetime | None = None,
+    partner_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """The leads that came in from ``since`` (the first lead when None) to before ``until`` (the last when None),
-    only ``officer_id``'s when given, counted by the lead fields ``by`` (of KEPT_COLUMNS): a dict per group with its
-    keys, ``n``, ``applied`` (has an application) and ``reached`` (has been contacted). One query, whatever the
-    period: the kept whole days and the counted partial days in one UNION ALL."""
+    only ``officer_id``'s and ``partner_id``'s when given, counted by the lead fields ``by`` (of KEPT_COLUMNS): a
+    dict per group with its keys, ``n``, ``applied`` (has an application) and ``reached`` (has been contacted). One
+    query, whatever the period: the kept whole days and the counted partial days in one UNION ALL."""
     leads = Lead.objects.all()
     if officer_id is not None:
         leads = leads.filter(officer_id=officer_id)
+    if partner_id is not None:
+        leads = leads.filter(referral_partner_id=partner_id)
     if since is not None:
         leads = leads.filter(created_at__gte=since)
     if until is not None:
@@ -41,6 +48,8 @@ def lead_counts(
     kept = LeadDayCount.objects.all()
     if officer_id is not None:
         kept = kept.filter(officer=officer_id)
+    if partner_id is not None:
+        kept = kept.filter(partner=partner_id)
     first = _utc_day(since) if since is not None else None
     last = _utc_day(until) if until is not None else None
     if first is not None and last is not None and last <= first + timedelta(days=1):

@@ -151,13 +151,6 @@ class Lead(models.Model):
                 include=["source", "referral_partner", "application"],
                 condition=Q(application__isnull=False),
             ),
-            # The partners page's referral counts: each partner's leads by stage from the index alone.
-            models.Index(
-                fields=["referral_partner", "stage"],
-                name="crm_lead_partner_idx",
-                condition=Q(referral_partner__isnull=False),
-                include=["application"],
-            ),
             # The dashboard's median speed to first contact: its middle rows in speed order, no sort of them all,
             # read from the index alone (its times and officer included: a heap visit per row was most of its cost).
             models.Index(

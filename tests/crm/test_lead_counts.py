@@ -90,6 +90,17 @@ def test_the_counts_equal_the_leads_for_any_period_and_officer(leads):
     assert selectors_counts.lead_count_mismatches() == []
 
 
+def test_a_partners_counts_equal_its_leads(leads):
+    partner = Lead.objects.exclude(referral_partner=None).values_list("referral_partner_id", flat=True).first()
+    for since, until in PERIODS:
+        rows = selectors_counts.lead_counts(since=since, until=until, officer_id=None, partner_id=partner, by=BY)
+        everyone = selectors_counts.lead_counts(since=since, until=until, officer_id=None, by=BY)
+        assert sorted(map(sorted_items, rows), key=str) == sorted(
+            (sorted_items(row) for row in everyone if row["referral_partner_id"] == partner), key=str
+        )
+        assert all(row["referral_partner_id"] == partner for row in rows)
+
+
 def test_one_query_whatever_the_period(leads, django_assert_num_queries):
     for since, until in PERIODS:
         with django_assert_num_queries(1):
