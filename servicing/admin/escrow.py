@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 
 from lending.core import roles
+from lending.core.pagination import CappedPaginator
 from lending.core.templatetags.money import format_money
 from servicing.admin import views as admin_views
 from servicing.admin.loans import RoleViewMixin
@@ -38,6 +39,7 @@ class EscrowItemAdmin(admin.ModelAdmin):
     list_select_related = ("loan",)
     raw_id_fields = ("loan",)
     show_full_result_count = False
+    paginator = CappedPaginator  # 300,000 items (100,000 of one kind): counted no further than the last page shown
     fields = ("loan", *ITEM_FIELDS)
 
     @admin.display(description="Annual amount", ordering="annual_amount")
