@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urldefrag, urlsplit
 
+from django.apps import apps
 from django.urls import Resolver404, get_resolver, resolve
 
 # Links not followed: they leave the site's pages (static files, logout).
@@ -97,3 +99,44 @@ class Page:
     def p95(self) -> float:
         samples = sorted(self.wall_ms)
         return samples[min(len(samples) - 1, round(P95 * (len(samples) - 1)))]
+
+
+# A route's first ``<int:pk>`` under these prefixes is the borrower's loan or application (``route_url``'s ids).
+ID_OF_PREFIX = (
+    ("staff/servicing/loans/", "loan"),
+    ("staff/collections/loans/", "loan"),
+    ("portal/loans/", "loan"),
+    ("staff/origination/applications/", "application"),
+    ("portal/applications/", "application"),
+)
+_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+_ADMIN_OBJECT = re.compile(r"admin/(\w+)/(\w+)/<path:object_id>/")
+
+
+def route_url(route: str, ids: dict[str, int | None]) -> tuple[str | None, str]:
+    """A URL for ``route`` with its parameters filled, or (None, why not): an admin object route takes a row of
+    its table (a loan the loan of ``ids``), a loan's or an application's route the one of ``ids``, and any other
+    number 1 (an action that only takes a POST answers 405 before it looks the row up)."""
+    if "(?P<" in route:
+        return None, "a pattern the admin resolves itself (its catch-all, an app's index)"
+    admin_object = _ADMIN_OBJECT.match(route)
+    if admin_object:
+        model = apps.get_model(admin_object.group(1), admin_object.group(2))
+        pk = ids["loan"] if model._meta.label == "servicing.LoanAccount" else _first_pk(model)
+        if pk is None:
+            return None, f"no row in {model._meta.label}"
+        return "/" + route.replace("<path:object_id>", str(pk)), ""
+    if "<path:" in route or "<str:" in route or "<slug:" in route or "<uidb64>" in route:
+        return None, "takes a token, a name or a path no row gives"
+    if route.startswith("admin/core/user/<id>"):
+        return "/" + route.replace("<id>", str(_first_pk(apps.get_model("core", "User")))), ""
+    key = next((key for prefix, key in ID_OF_PREFIX if route.startswith(prefix)), None)
+    first = ids.get(key) if key else 1
+    if first is None:
+        return None, f"no {key} of the bench's borrower"
+    url = _PARAM.sub(str(first), route, count=1)
+    return "/" + _PARAM.sub("1", url), ""
+
+
+def _first_pk(model) -> int | None:
+    return model._default_manager.order_by("pk").values_list("pk", flat=True).first()

@@ -7,10 +7,16 @@ page it reaches, breadth first, keeping one URL per route and set of query-strin
 then times each page ``REQUESTS`` times. The users: a visitor (the public site), a staff user holding every staff
 role and the admin (superuser), and a borrower of a seeded loan with five years of payments in the portal. 8 % of
 the portfolio is delinquent (bench/_delinquent.py) and the collections dashboard's closed months are kept, as the
-nightly close keeps them, so the collections pages have work. Files (PDF, CSV) are listed with the time of their one
-fetch and have no target here (bench_pdfs and bench_statements have theirs). Read-only: everything runs in a
-transaction rolled back at the end. It prints the routes reached beside the project's routes, and each route it did
-not reach.
+nightly close keeps them, so the collections pages have work; the borrower also has three of the seeded
+applications (one in processing, one funded, one denied), so the portal's application pages are crawled too. Files
+(PDF, CSV) are listed with the time of their one fetch and have no target here (bench_pdfs and bench_statements have
+theirs). Read-only: everything runs in a transaction rolled back at the end.
+
+Then every route no link reached is fetched directly, its parameters filled from the database (an admin object
+route with a row of its table, a loan's or an application's route with the borrower's loan or an application): a
+page it answers is timed as the others; the rest are counted by answer (405: an action that only takes a POST; 403:
+refused by design, as an add or delete page of a read-only table; 302: a redirect) and the routes left unmeasured
+are listed with the reason.
 
 Server time is the Django test client's request (middleware, view, template) with DEBUG off against the live
 database, as bench_pages. ``LENDING_BENCH_REQUESTS`` (default 15) sets the timed requests a page;
@@ -37,15 +43,17 @@ from django.db import connection, reset_queries, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench._crawl import Page, page_links, project_routes, variant_key  # noqa: E402
+from bench._crawl import Page, page_links, project_routes, route_url, variant_key  # noqa: E402
 from bench._delinquent import make_delinquent  # noqa: E402
 from bench._report import report  # noqa: E402
+from bench._seed_history import ensure_history  # noqa: E402
 from bench._servicing_seed import PREFIX, ensure_portfolio  # noqa: E402
 from bench.bench_collections import keep_closed_months  # noqa: E402
 from bench.bench_origination import seed as seed_applications  # noqa: E402
 from lending.core import roles  # noqa: E402
 from lending.core.models import User  # noqa: E402
 from lending.core.services import user_create  # noqa: E402
+from origination.models import Application, Status  # noqa: E402
 from servicing.models import LoanAccount  # noqa: E402
 
 MEDIAN_MS, P95_MS = 50, 100
@@ -104,13 +112,23 @@ def measure(client: Client, page: Page) -> None:
         page.wall_ms.append((time.perf_counter() - start) * 1000)
 
 
-def _users() -> list[tuple[str, Client, list[str]]]:
+def _bench_loan() -> LoanAccount:
+    """A borrower's loan with the seeded five years of history (the oldest seeded loans have the most)."""
+    return LoanAccount.objects.filter(loan_number__startswith=f"{PREFIX}-", borrower__isnull=False).order_by("pk")[50]
+
+
+def _give_applications(loan: LoanAccount) -> None:
+    """Three seeded applications become the borrower's (processing, funded, denied): the portal lists them."""
+    for status in (Status.PROCESSING, Status.FUNDED, Status.DENIED):
+        pks = Application.objects.filter(status=status, applicant__isnull=True).values_list("pk", flat=True)[:1]
+        Application.objects.filter(pk__in=list(pks)).update(applicant=loan.borrower)
+
+
+def _users(loan: LoanAccount) -> list[tuple[str, Client, list[str]]]:
     staff = user_create(actor=None, email="bench-every-page@lending.test", password=None, role_names=roles.STAFF_ROLES)
     User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
     staff_client = Client()
     staff_client.force_login(User.objects.get(pk=staff.pk))
-    # A borrower whose loan has the seeded five years of history (the oldest seeded loans have the most).
-    loan = LoanAccount.objects.filter(loan_number__startswith=f"{PREFIX}-", borrower__isnull=False).order_by("pk")[50]
     assert loan.borrower is not None, "seeded loans have a borrower"
     borrower_client = Client()
     borrower_client.force_login(loan.borrower)
@@ -119,6 +137,25 @@ def _users() -> list[tuple[str, Client, list[str]]]:
         ("staff", staff_client, ["/staff/", "/admin/"]),
         ("borrower", borrower_client, ["/portal/"]),
     ]
+
+
+def direct(clients: dict[str, Client], routes: list[str], loan: LoanAccount) -> tuple[list[Page], list[str]]:
+    """Each route no link reached, fetched once at a URL filled from the database (``route_url``); a route no row
+    can fill is left out, with the reason."""
+    application = Application.objects.filter(applicant=loan.borrower).values_list("pk", flat=True).first()
+    ids = {"loan": loan.pk, "application": application}
+    pages, left = [], []
+    for route in routes:
+        url, reason = route_url(route, ids)
+        if url is None:
+            left.append(f"{route or '/'}: {reason}")
+            continue
+        user = "borrower" if route.startswith("portal/") else "visitor" if route.startswith("apply/") else "staff"
+        start = time.perf_counter()
+        response = _get(clients[user], url)
+        took = (time.perf_counter() - start) * 1000
+        pages.append(Page(user, url, route, response.status_code, response.get("Content-Type", ""), wall_ms=[took]))
+    return pages, left
 
 
 def _print_pages(pages: list[Page]) -> None:
@@ -132,12 +169,11 @@ def _print_pages(pages: list[Page]) -> None:
         )
 
 
-def _report(pages: list[Page], refused: list[Page], routes: set[str]) -> None:
+def _report(pages: list[Page], refused: list[Page], direct_pages: list[Page], left: list[str], routes: set[str]):
     html = [p for p in pages if p.is_html]
     over = [p for p in html if p.median > MEDIAN_MS or p.p95 > P95_MS]
     slowest = max(html, key=lambda p: p.median)
     slowest_p95 = max(html, key=lambda p: p.p95)
-    reached = {p.route for p in pages} | {p.route for p in refused}
     report(
         "every page: pages over 50 ms median or 100 ms p95",
         len(over),
@@ -156,10 +192,19 @@ def _report(pages: list[Page], refused: list[Page], routes: set[str]) -> None:
         higher_is_better=False,
         note="; ".join(f"{p.status} {p.user} {p.url}" for p in refused[:8]) or "none",
     )
-    missing = sorted(routes - reached)
-    print(f"routes reached: {len(reached)} of the project's {len(routes)}; not reached by a link ({len(missing)}):")
-    for route in missing:
-        print(f"    {route or '/'}")
+    linked = {p.route for p in pages if p not in direct_pages} | {p.route for p in refused}
+    answers: dict[str, list[str]] = {}
+    for page in direct_pages:
+        answers.setdefault(f"{page.status} {page.content_type.split(';')[0]}", []).append(page.route)
+    print(f"routes: {len(routes)}; reached by a link {len(linked)}; fetched directly {len(direct_pages)}, answering:")
+    for answer, answered in sorted(answers.items()):
+        print(f"  {answer}: {len(answered)}")
+        if not answer.startswith(("200 text/html", "405", "403")):
+            for route in answered:
+                print(f"    {route}")
+    print(f"not fetched ({len(left)}):")
+    for line in left:
+        print(f"    {line}")
 
 
 def main() -> None:
@@ -169,23 +214,32 @@ def main() -> None:
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
     ensure_portfolio()
     seed_applications()
+    ensure_history()  # the bills, accruals, statements, drafts and fees a book of that age has (once a database)
     try:
         with transaction.atomic():
             print("making 8 % of the portfolio delinquent (rolled back at the end):", flush=True)
             make_delinquent()
             keep_closed_months()  # as the nightly close does: the collections dashboard reads the closed months
+            loan = _bench_loan()
+            _give_applications(loan)
+            users = _users(loan)
             fetched: list[tuple[Client, Page]] = []
-            for user, client, starts in _users():
+            for user, client, starts in users:
                 begin = time.perf_counter()
                 found = crawl(user, client, starts, MAX_FETCHES)
                 fetched += [(client, page) for page in found]
                 print(f"  {user}: {len(found)} URLs in {time.perf_counter() - begin:.1f}s", flush=True)
+            routes = project_routes()
+            reached = {page.route for _, page in fetched}
+            clients = {user: client for user, client, _ in users}
+            direct_pages, left = direct(clients, sorted(routes - reached), loan)
+            fetched += [(clients[page.user], page) for page in direct_pages]
             measured = [(c, p) for c, p in fetched if p.status == 200]
-            refused = [p for _, p in fetched if p.status not in (200, 302)]
+            refused = [p for _, p in fetched if p.status not in (200, 302) and p not in direct_pages]
             for client, page in measured:
                 measure(client, page)
             _print_pages([p for _, p in measured])
-            _report([p for _, p in measured], refused, project_routes())
+            _report([p for _, p in measured], refused, direct_pages, left, routes)
             raise Rollback
     except Rollback:
         pass

@@ -48,6 +48,7 @@ class CampaignSendAdmin(admin.ModelAdmin):
 
 @admin.register(PastClient)
 class PastClientAdmin(admin.ModelAdmin):
+    ordering = ("-id",)  # newest first, by the primary key: no sort of the whole table by date
     list_display = ("contact", "application", "loan", "officer", "product_kind", "funded_on", "paid_off_on")
     list_filter = ("product_kind",)
     list_select_related = ("contact", "application", "loan", "officer")

@@ -3,12 +3,14 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import models
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
 from lending.core.admin_widgets import PlainFilteredSelectMultiple
+from lending.core.pagination import CappedPaginator
 
 # Sets of permissions whose app lists are kept: a handful of roles in practice; a bound all the same.
 APP_DICTS_KEPT = 64
@@ -95,12 +97,17 @@ class LendingAdminSite(admin.AdminSite):
 
     def register(self, model_or_iterable, admin_class=None, **options):
         # Every admin, ours and third parties' (axes, auth's groups), gets the bounded date drill-down, no facet
-        # counts, pages of 50 rows and the plain two-box choosers.
+        # counts, pages of 50 rows, lists counted no further than their last page shown and the plain two-box
+        # choosers.
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, BoundedChangeListMixin):
-            attrs = {}
+            attrs: dict[str, object] = {"show_full_result_count": False}
             if admin_class.list_per_page == admin.ModelAdmin.list_per_page:  # Django's 100, not a chosen size
                 attrs["list_per_page"] = LIST_PER_PAGE
+            if admin_class.paginator is Paginator:
+                # Django counts a list's every row on each page (twice with the full count): seconds on a table
+                # that grows with the book (audit events, accruals, bills, statements, logins).
+                attrs["paginator"] = CappedPaginator
             admin_class = type(admin_class.__name__, (BoundedChangeListMixin, PlainChoosersMixin, admin_class), attrs)
         super().register(model_or_iterable, admin_class, **options)
 

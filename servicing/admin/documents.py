@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from lending.core import roles
 from servicing.admin import views as admin_views
 from servicing.admin.loans import RoleViewMixin
+from servicing.admin.search import LoanRecordSearchMixin
 from servicing.models import BorrowerDocument, PrintBatch
 from servicing.services.documents import DocumentError, document_resend
 
@@ -35,10 +36,10 @@ def resend_documents(model_admin, request, queryset):
 
 
 @admin.register(BorrowerDocument)
-class BorrowerDocumentAdmin(RoleViewMixin, admin.ModelAdmin):
+class BorrowerDocumentAdmin(LoanRecordSearchMixin, RoleViewMixin, admin.ModelAdmin):
+    ordering = ("-id",)  # newest first, by the primary key: no sort of the whole table by date
     list_display = ("id", "loan", "kind", "title", "document_date", "version", "delivery", "delivered_at", "download")
-    list_filter = ("kind", "delivery", "document_date")
-    search_fields = ("=id", "loan__loan_number")
+    list_filter = ("kind", "delivery")  # each served by an index (kind or delivery, id): millions of statements
     list_select_related = ("loan",)
     show_full_result_count = False
     actions = [resend_documents]

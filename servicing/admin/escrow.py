@@ -10,6 +10,7 @@ from lending.core.pagination import CappedPaginator
 from lending.core.templatetags.money import format_money
 from servicing.admin import views as admin_views
 from servicing.admin.loans import RoleViewMixin
+from servicing.admin.search import LoanRecordSearchMixin
 from servicing.models import EscrowAnalysis, EscrowDisbursement, EscrowItem
 from servicing.services.escrow import ITEM_FIELDS, escrow_item_problems, escrow_item_save
 
@@ -31,11 +32,10 @@ class EscrowItemForm(forms.ModelForm):
 
 
 @admin.register(EscrowItem)
-class EscrowItemAdmin(admin.ModelAdmin):
+class EscrowItemAdmin(LoanRecordSearchMixin, admin.ModelAdmin):
     form = EscrowItemForm
     list_display = ("loan", "kind", "description", "payee", "annual", "payments_per_year", "next_due_date")
     list_filter = ("kind",)
-    search_fields = ("loan__loan_number", "description", "payee")
     list_select_related = ("loan",)
     raw_id_fields = ("loan",)
     show_full_result_count = False
@@ -69,11 +69,11 @@ class EscrowItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(EscrowDisbursement)
-class EscrowDisbursementAdmin(RoleViewMixin, admin.ModelAdmin):
+class EscrowDisbursementAdmin(LoanRecordSearchMixin, RoleViewMixin, admin.ModelAdmin):
+    ordering = ("-due_date", "-id")  # latest due first, by its index (the date filter reads the same index)
     list_display = ("loan", "item", "due_date", "paid_on", "payment_number", "payee", "amount", "advanced")
     list_select_related = ("loan", "item")
     list_filter = ("due_date",)
-    search_fields = ("loan__loan_number", "payee")
     show_full_result_count = False
     fields = (
         ("loan", "item"),
@@ -86,11 +86,11 @@ class EscrowDisbursementAdmin(RoleViewMixin, admin.ModelAdmin):
 
 
 @admin.register(EscrowAnalysis)
-class EscrowAnalysisAdmin(RoleViewMixin, admin.ModelAdmin):
+class EscrowAnalysisAdmin(LoanRecordSearchMixin, RoleViewMixin, admin.ModelAdmin):
+    ordering = ("-id",)  # newest first, by the primary key: no sort of the whole table by date
     list_display = ("loan", "analysis_date", "kind", "action", "previous_monthly_payment", "new_monthly_payment")
     list_filter = ("kind", "action", "analysis_date")
     list_select_related = ("loan",)
-    search_fields = ("loan__loan_number",)
     show_full_result_count = False
     fields = (
         ("loan", "analysis_date", "run_on"),

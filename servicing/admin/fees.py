@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from lending.core import roles
 from servicing.admin import views as admin_views
 from servicing.admin.loans import RoleViewMixin
+from servicing.admin.search import LoanRecordSearchMixin
 from servicing.models import DelinquencyHistory, LoanFee
 from servicing.services.fees import FeeError, fee_waive
 
@@ -59,10 +60,10 @@ def waive_fees(model_admin, request, queryset):
 
 
 @admin.register(LoanFee)
-class LoanFeeAdmin(RoleViewMixin, admin.ModelAdmin):
+class LoanFeeAdmin(LoanRecordSearchMixin, RoleViewMixin, admin.ModelAdmin):
+    ordering = ("-id",)  # newest first, by the primary key: no sort of the whole table by date
     list_display = ("id", "loan", "kind", "amount", "installment", "assessed_on", "waived_amount", "waived_on")
     list_filter = ("kind", "assessed_on")
-    search_fields = ("=id", "loan__loan_number")
     list_select_related = ("loan", "installment")
     show_full_result_count = False
     actions = [waive_fees]
@@ -96,10 +97,9 @@ class LoanFeeAdmin(RoleViewMixin, admin.ModelAdmin):
 
 
 @admin.register(DelinquencyHistory)
-class DelinquencyHistoryAdmin(RoleViewMixin, admin.ModelAdmin):
+class DelinquencyHistoryAdmin(LoanRecordSearchMixin, RoleViewMixin, admin.ModelAdmin):
     list_display = ("loan", "as_of", "days_past_due", "bucket_from", "bucket_to", "status_from", "status_to")
     list_filter = ("bucket_to", "status_to")
-    search_fields = ("loan__loan_number",)
     list_select_related = ("loan",)
     show_full_result_count = False
     readonly_fields = (

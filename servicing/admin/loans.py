@@ -24,6 +24,7 @@ from lending.core.templatetags.money import format_money
 from origination.models import LoanProduct
 from servicing.admin import readonly, rows
 from servicing.admin import views as admin_views
+from servicing.admin.search import LoanRecordSearchMixin
 from servicing.models import (
     AllocationLine,
     EscrowItem,
@@ -292,12 +293,12 @@ class AllocationLineInline(RoleViewMixin, admin.TabularInline):
 
 
 @admin.register(LoanTransaction)
-class LoanTransactionAdmin(RoleViewMixin, admin.ModelAdmin):
+class LoanTransactionAdmin(LoanRecordSearchMixin, RoleViewMixin, admin.ModelAdmin):
     """Payments and reversals, read-only. A posted payment is reversed through "Reverse" (payment_reverse)."""
 
+    exact_search_fields = ("idempotency_key",)
     list_display = ("id", "loan", "kind", "amount", "effective_date", "method", "reference", "status", "posted_by")
     list_filter = ("kind", "status", "method", "effective_date")
-    search_fields = ("=id", "loan__loan_number", "reference", "idempotency_key")
     list_select_related = ("loan", "posted_by")
     show_full_result_count = False
     paginator = CappedPaginator  # millions of rows: counted no further than the last page shown
@@ -363,6 +364,7 @@ class LoanTransactionAdmin(RoleViewMixin, admin.ModelAdmin):
 class ImportBatchAdmin(RoleViewMixin, admin.ModelAdmin):
     """Uploaded files: upload -> validated preview (every line, its status and errors) -> commit."""
 
+    ordering = ("-id",)  # newest first, by the primary key: no sort of the whole table by date
     list_display = (
         "id",
         "kind",
@@ -425,12 +427,12 @@ class JournalLineInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class JournalEntryAdmin(LoanRecordSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     """The journal is append-only: viewed here, posted and reversed only by the services."""
 
+    exact_search_fields = ("idempotency_key",)
     list_display = ("id", "effective_date", "kind", "loan", "memo", "reverses", "created_by", "posted_at")
     list_filter = ("kind", "effective_date")
-    search_fields = ("=id", "loan__loan_number", "memo", "idempotency_key")
     list_select_related = ("loan", "reverses", "created_by")
     show_full_result_count = False
     paginator = CappedPaginator  # millions of rows: counted no further than the last page shown

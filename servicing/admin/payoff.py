@@ -5,6 +5,7 @@ from django.contrib import admin
 
 from lending.core import roles
 from lending.core.admin_money import MoneyAdminMixin
+from servicing.admin.search import LoanRecordSearchMixin
 from servicing.models import LoanPayoff, PayoffQuote
 from servicing.selectors import payoff as payoff_selectors
 
@@ -39,10 +40,10 @@ FIGURES = (
 
 
 @admin.register(PayoffQuote)
-class PayoffQuoteAdmin(PayoffReadOnlyAdmin):
+class PayoffQuoteAdmin(LoanRecordSearchMixin, PayoffReadOnlyAdmin):
+    ordering = ("-id",)  # newest first, by the primary key: no sort of the whole table by date
     list_display = ("pk", "loan", "requested_at", "channel", "requested_by", "as_of", "good_through", "total")
     list_filter = ("channel", "requested_at")
-    search_fields = ("loan__loan_number", "loan__borrower_name")
     show_full_result_count = False
     fieldsets = (
         (None, {"fields": ("loan", "channel", "requested_by", "requested_at", "loan_version")}),
@@ -55,9 +56,8 @@ class PayoffQuoteAdmin(PayoffReadOnlyAdmin):
 
 
 @admin.register(LoanPayoff)
-class LoanPayoffAdmin(PayoffReadOnlyAdmin):
+class LoanPayoffAdmin(LoanRecordSearchMixin, PayoffReadOnlyAdmin):
     list_display = ("loan", "as_of", "amount_received", "total", "overage_refund", "escrow_refund", "refund_due_by")
-    search_fields = ("loan__loan_number", "loan__borrower_name")
     list_select_related = ("loan",)
     show_full_result_count = False
     fieldsets = (

@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 from lending.core import roles
 from lending.core.admin_money import MoneyAdminMixin
 from lending.core.templatetags.money import format_money
+from servicing.admin.search import LoanRecordSearchMixin
 from servicing.models import AchFile, AutopayEnrollment, AutopaySkippedDraft, PendingPayment
 from servicing.selectors.ach_file import payment_settlement_date
 from servicing.services import ach, ach_files
@@ -48,7 +49,9 @@ class ServicerOnlyReadOnly(MoneyAdminMixin):
 
 
 @admin.register(PendingPayment)
-class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
+class PendingPaymentAdmin(LoanRecordSearchMixin, ServicerOnlyReadOnly, admin.ModelAdmin):
+    exact_search_fields = ("idempotency_key",)
+    ordering = ("-id",)  # newest first, by the primary key: no sort of the whole table by date
     list_display = (
         "id",
         "loan",
@@ -65,8 +68,9 @@ class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
         "sent_in",
         "processor_label",
     )
-    list_filter = ("status", "return_code", "is_sandbox", "directive", "scheduled_date")
-    search_fields = ("=id", "loan__loan_number", "account_last4")
+    # Each served by an index, newest first: millions of drafts (a sandbox flag or directive filter would read
+    # them all to find a rare value; both are columns of the list).
+    list_filter = ("status", "return_code", "scheduled_date")
     list_select_related = ("loan", "created_by", "transaction")
     show_full_result_count = False
     fields = (
@@ -164,6 +168,7 @@ class PendingPaymentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
 class AchFileAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
     """The NACHA files made, as sent: each downloads again byte for byte."""
 
+    ordering = ("-id",)  # newest first, by the primary key: no sort of the whole table by date
     list_display = (
         "id",
         "created_on",
@@ -206,7 +211,7 @@ class AchFileAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
 
 
 @admin.register(AutopayEnrollment)
-class AutopayEnrollmentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
+class AutopayEnrollmentAdmin(LoanRecordSearchMixin, ServicerOnlyReadOnly, admin.ModelAdmin):
     list_display = (
         "id",
         "loan",
@@ -221,7 +226,6 @@ class AutopayEnrollmentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
         "cancelled_at",
     )
     list_filter = ("active", ("suspended_on", admin.EmptyFieldListFilter))
-    search_fields = ("loan__loan_number", "account_last4")
     list_select_related = ("loan", "enrolled_by")
     show_full_result_count = False
     fields = (
@@ -251,12 +255,13 @@ class AutopayEnrollmentAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
 
 
 @admin.register(AutopaySkippedDraft)
-class AutopaySkippedDraftAdmin(ServicerOnlyReadOnly, admin.ModelAdmin):
+class AutopaySkippedDraftAdmin(LoanRecordSearchMixin, ServicerOnlyReadOnly, admin.ModelAdmin):
     """Drafts the nightly ACH step did not make (an installment above the borrower's ceiling), and why."""
 
+    loan_path = "enrollment__loan"
+    ordering = ("-id",)  # newest first, by the primary key: no sort of the whole table by date
     list_display = ("id", "loan", "installment_number", "draft_date", "amount_owed", "reason", "created_at")
     list_select_related = ("enrollment__loan", "installment")
-    search_fields = ("enrollment__loan__loan_number",)
     list_filter = ("draft_date",)
     show_full_result_count = False
     fields = ("enrollment", "installment", "draft_date", "amount_owed", "reason", "created_at")

@@ -208,6 +208,8 @@ class PendingPayment(BankAccount):
         indexes = [
             models.Index(fields=["loan", "status"], name="pending_payment_loan_idx"),
             models.Index(fields=["status", "scheduled_date"], name="pending_payment_due_idx"),
+            # The admin list filtered by return code, newest first (a code is a handful among millions of drafts).
+            models.Index(fields=["return_code", "id"], name="pending_payment_code_idx"),
             # Returns received and not yet processed: a handful among every settled payment ever made.
             models.Index(
                 fields=["loan"],

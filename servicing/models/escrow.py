@@ -85,6 +85,9 @@ class EscrowDisbursement(models.Model):
 
     class Meta:
         ordering = ["loan_id", "due_date", "id"]
+        # The admin list, latest due first, and filtered by due date: read from the index, whatever order the rows
+        # were written in.
+        indexes = [models.Index(fields=["due_date", "id"], name="escrow_disbursement_due_idx")]
         constraints = [
             models.UniqueConstraint(fields=["item", "due_date"], name="escrow_disbursement_once_per_due_date"),
             models.CheckConstraint(
@@ -144,6 +147,10 @@ class EscrowAnalysis(models.Model):
         verbose_name_plural = "escrow analyses"
         constraints = [
             models.UniqueConstraint(fields=["loan", "analysis_date"], name="escrow_analysis_once_per_date"),
+        ]
+        indexes = [  # the admin list by kind or action, newest first
+            models.Index(fields=["kind", "id"], name="escrow_analysis_kind_idx"),
+            models.Index(fields=["action", "id"], name="escrow_analysis_action_idx"),
         ]
 
     def __str__(self) -> str:

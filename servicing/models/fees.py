@@ -59,7 +59,10 @@ class LoanFee(models.Model):
 
     class Meta:
         ordering = ["loan_id", "assessed_on", "id"]
-        indexes = [models.Index(fields=["loan", "assessed_on"], name="loan_fee_loan_date_idx")]
+        indexes = [
+            models.Index(fields=["loan", "assessed_on"], name="loan_fee_loan_date_idx"),
+            models.Index(fields=["kind", "id"], name="loan_fee_kind_idx"),  # the admin list by kind, newest first
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["installment", "kind"], condition=Q(kind="late_fee"), name="loan_fee_one_late_fee"

@@ -31,16 +31,16 @@ SELECT account_id, date, sum(debit), sum(credit), sum(line_count) FROM merged GR
 """
 
 
-@transaction.atomic
 def ledger_daily_compact() -> int:
     """Merge each (account, date) that has several rows into one; returns how many such days were merged.
     Idempotent, safe beside concurrent postings, and never changes a balance (the tests prove the trial balance
     is the same before and after)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(POSTGRES_COMPACT)
-            return int(cursor.rowcount)  # the INSERT's rows: one per day merged
-    return _compact_portably()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(POSTGRES_COMPACT)
+                return int(cursor.rowcount)  # the INSERT's rows: one per day merged
+        return _compact_portably()
 
 
 def _compact_portably() -> int:
@@ -77,13 +77,12 @@ SELECT l.account_id, e.effective_date, sum(l.debit), sum(l.credit), count(*)
 """
 
 
-@transaction.atomic
 def ledger_daily_rebuild() -> int:
     """Recompute every daily total from the journal lines (``manage.py ledger_daily_rebuild``, when
     ``ledger_verify`` reports a difference); returns the rows written. On PostgreSQL the lines table is locked
     against inserts for the while (SHARE mode: readers go on), so no posting slips between the delete and the
     sums."""
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("LOCK TABLE servicing_journalline IN SHARE MODE")
         cursor.execute("DELETE FROM servicing_ledgerdailybalance")
@@ -116,32 +115,32 @@ INSERT INTO servicing_loanbalancetotal ({_COLUMNS}) SELECT {_SUMS} FROM servicin
 """  # noqa: S608 -- column names only
 
 
-@transaction.atomic
 def loan_totals_compact() -> int:
     """Merge the loans' balance-total rows into one (nightly, beside the daily totals); returns the rows merged
     (0 when there was one or none). Idempotent, and never changes a total."""
-    if connection.vendor == "postgresql":
-        return kept_compact(POSTGRES_LOAN_TOTALS_COMPACT)
-    rows = list(LoanBalanceTotal.objects.values_list(*LOAN_TOTAL_COLUMNS))
-    if len(rows) <= 1:
-        return 0
-    LoanBalanceTotal.objects.all().delete()
-    LoanBalanceTotal.objects.create(
-        **{name: cents(sum((row[i] for row in rows), Decimal(0))) for i, name in enumerate(LOAN_TOTAL_COLUMNS)}
-    )
-    return len(rows)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            return kept_compact(POSTGRES_LOAN_TOTALS_COMPACT)
+        rows = list(LoanBalanceTotal.objects.values_list(*LOAN_TOTAL_COLUMNS))
+        if len(rows) <= 1:
+            return 0
+        LoanBalanceTotal.objects.all().delete()
+        LoanBalanceTotal.objects.create(
+            **{name: cents(sum((row[i] for row in rows), Decimal(0))) for i, name in enumerate(LOAN_TOTAL_COLUMNS)}
+        )
+        return len(rows)
 
 
-@transaction.atomic
 def loan_totals_rebuild() -> int:
     """Recompute the loans' balance totals from the loans (``manage.py ledger_daily_rebuild``, when
     ``ledger_verify`` reports a difference); on PostgreSQL the loans are locked against writes meanwhile (SQLite
     serializes writers already)."""
-    if connection.vendor == "postgresql":
-        return kept_rebuild(
-            source="servicing_loanaccount", kept="servicing_loanbalancetotal", insert_sql=LOAN_TOTALS_REBUILD
-        )
-    LoanBalanceTotal.objects.all().delete()
-    with connection.cursor() as cursor:
-        cursor.execute(LOAN_TOTALS_REBUILD)
-        return int(cursor.rowcount)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            return kept_rebuild(
+                source="servicing_loanaccount", kept="servicing_loanbalancetotal", insert_sql=LOAN_TOTALS_REBUILD
+            )
+        LoanBalanceTotal.objects.all().delete()
+        with connection.cursor() as cursor:
+            cursor.execute(LOAN_TOTALS_REBUILD)
+            return int(cursor.rowcount)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bench._crawl import Page, page_links, project_routes, variant_key
+import pytest
+
+from bench._crawl import Page, page_links, project_routes, route_url, variant_key
+from tests.core.factories import UserFactory
 
 
 def test_links_and_htmx_panels_are_site_paths_in_page_order_once_each_without_fragments():
@@ -46,3 +49,25 @@ def test_median_and_p95_of_a_page():
     page = Page("staff", "/staff/", "staff/", 200, "text/html; charset=utf-8", wall_ms=[float(n) for n in range(1, 21)])
     assert (page.median, page.p95, page.is_html) == (10.5, 19.0, True)
     assert Page("staff", "/x.pdf", "x", 200, "application/pdf", wall_ms=[1.0]).is_html is False
+
+
+@pytest.mark.django_db
+def test_a_route_no_link_reached_is_filled_from_the_database():
+    ids = {"loan": 41, "application": 7}
+    assert route_url("staff/collections/loans/<int:pk>/promises/", ids) == ("/staff/collections/loans/41/promises/", "")
+    assert route_url("portal/applications/<int:pk>/messages/", ids) == ("/portal/applications/7/messages/", "")
+    assert route_url("staff/origination/applications/<int:pk>/tasks/<int:task_pk>/complete/", ids) == (
+        "/staff/origination/applications/7/tasks/1/complete/",
+        "",
+    )
+    assert route_url("staff/crm/tasks/<int:pk>/done/", ids) == ("/staff/crm/tasks/1/done/", "")
+    assert route_url("admin/servicing/loanaccount/<path:object_id>/change/", ids) == (
+        "/admin/servicing/loanaccount/41/change/",
+        "",
+    )
+    user = UserFactory()
+    assert route_url("admin/core/user/<path:object_id>/history/", ids) == (f"/admin/core/user/{user.pk}/history/", "")
+    assert route_url("admin/crm/marketrate/<path:object_id>/change/", ids) == (None, "no row in crm.MarketRate")
+    assert route_url("portal/loans/<int:pk>/", {"loan": None}) == (None, "no loan of the bench's borrower")
+    assert route_url("status/<str:token>/", ids) == (None, "takes a token, a name or a path no row gives")
+    assert route_url("admin/(?P<url>.*)$", ids)[0] is None

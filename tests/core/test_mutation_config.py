@@ -57,6 +57,8 @@ MONEY_MODULES = [
     "servicing/services/plans.py",
     "servicing/services/modification.py",
     "servicing/services/modification_trial.py",
+    "servicing/services/ledger_daily.py",
+    "servicing/services/portfolio_strata.py",
 ]
 
 
@@ -416,6 +418,25 @@ def test_nothing_left_alive_on_sqlite_starts_no_postgresql_half(tmp_path, monkey
     monkeypatch.setattr(mutation, "_mutmut", run)
     mutation.run_module(module, 1, tmp_path / "t.sqlite3", database_url="postgres://x/y")
     assert calls == [False]
+
+
+def test_a_module_only_postgresql_tests_reach_runs_its_postgresql_half_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(mutation, "SCRATCH", tmp_path)
+    module = "servicing/services/portfolio_strata.py"
+    assert module in mutation.POSTGRES_ONLY
+    assert mutation.POSTGRES_ONLY <= mutation.BOTH_DATABASES  # `make mutation` starts PostgreSQL for them
+    calls = []
+
+    def run(module, cores, template, log, database_url, type_cache, names=None):
+        calls.append((template is None, database_url))
+        return True
+
+    monkeypatch.setattr(mutation, "_mutmut", run)
+    mutation.run_module(module, 1, tmp_path / "t.sqlite3", database_url="postgres://x/y")
+    assert calls == [(True, "postgres://x/y")]
+    calls.clear()
+    mutation.run_module(module, 1, tmp_path / "t.sqlite3", database_url=None)  # no PostgreSQL: SQLite, as it can
+    assert calls == [(False, None)]
 
 
 def test_mutmut_runs_without_its_clean_run_and_everything_else_as_mutmut_has_it():

@@ -201,6 +201,35 @@ def test_exports_are_named_after_the_report_and_date_and_audited(client, three_u
     ]
 
 
+def test_an_excel_export_longer_than_a_sheet_is_refused_not_cut_and_not_audited(client, three_users, monkeypatch):
+    from lending.core.models import AuditEvent
+    from lending.core.reports import export
+
+    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 2)  # the report has 3 rows
+    response = client.get(URL, {"export": "xlsx"})
+    assert response.status_code == 400
+    assert response.content.decode() == (
+        "Excel: more than 2 rows, the most a sheet holds; narrow the filters or export CSV"
+    )
+    assert not AuditEvent.objects.filter(verb="report.exported").exists()
+    assert len(csv_rows(client, URL)) == 4  # the CSV has no limit: the header and the 3 rows
+    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 3)
+    assert len(xlsx_rows(client, URL)) == 4
+
+
+def test_the_excel_writer_never_drops_a_row_past_its_limit(monkeypatch):
+    import io
+
+    from lending.core.reports import export
+    from lending.core.reports.columns import Column
+
+    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 2)
+    columns = [Column("n", "N")]
+    export.xlsx_write(io.BytesIO(), columns=columns, rows=[{"n": 1}, {"n": 2}], sheet_title="t")
+    with pytest.raises(export.TooManyRowsForExcel):
+        export.xlsx_write(io.BytesIO(), columns=columns, rows=[{"n": 1}, {"n": 2}, {"n": 3}], sheet_title="t")
+
+
 def test_export_links_carry_the_filters_but_not_the_page(client, three_users):
     response = client.get(URL, {"email": "x", "page": "2"})
     assert response.context["export_links"] == [

@@ -139,3 +139,27 @@ def test_one_update_of_many_loans_adds_one_totals_row():
     LoanAccount.objects.filter(pk__in=[loan.pk for loan in loans]).update(interest_due=F("interest_due") + D("1.10"))
     added = LoanBalanceTotal.objects.order_by("-pk").values_list("interest_due", flat=True)[:1]
     assert (LoanBalanceTotal.objects.count(), list(added)) == (rows + 1, [D("3.30")])
+
+
+def _share_locked(table: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND mode = 'ShareLock'"
+            " AND relation = %s::regclass)",
+            [table],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize(
+    ("rebuild", "source"),
+    [("ledger_daily_rebuild", "servicing_journalline"), ("loan_totals_rebuild", "servicing_loanaccount")],
+)
+def test_a_rebuild_locks_its_source_against_writes_until_it_commits(rebuild, source):
+    from servicing.services import ledger_daily
+
+    boarded_loan()
+    with transaction.atomic():
+        assert not _share_locked(source)
+        getattr(ledger_daily, rebuild)()
+        assert _share_locked(source)  # held to the end of the caller's transaction: no write slips between

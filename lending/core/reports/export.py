@@ -25,6 +25,18 @@ CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The rows a generator sends per write: the response yields one chunk of text per batch, not one per row.
 CSV_BATCH_ROWS = 500
+# The most rows an Excel sheet holds (1,048,576) less the header row. XlsxWriter ignores a row past it without a
+# word (its write returns -1): a longer export is refused instead (the CSV has no limit).
+XLSX_MAX_ROWS = 1_048_575
+
+
+class TooManyRowsForExcel(ValueError):
+    """The rows do not fit one Excel sheet."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"Excel: more than {XLSX_MAX_ROWS:,} rows, the most a sheet holds; narrow the filters or export CSV"
+        )
 
 
 class _Echo:
@@ -80,7 +92,11 @@ def csv_response(
 def xlsx_response(*, columns: Sequence[Column], rows: Iterable[Any], filename: str, sheet_title: str) -> FileResponse:
     """The rows as one Excel sheet (header row frozen), numbers as numbers, dates as dates."""
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115  FileResponse closes it (and so deletes it)
-    xlsx_write(handle, columns=columns, rows=rows, sheet_title=sheet_title)
+    try:
+        xlsx_write(handle, columns=columns, rows=rows, sheet_title=sheet_title)
+    except BaseException:
+        handle.close()
+        raise
     handle.seek(0)
     return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
@@ -95,6 +111,9 @@ def xlsx_write(handle: Any, *, columns: Sequence[Column], rows: Iterable[Any], s
         sheet.write_string(0, index, column.label, bold)
         sheet.set_column(index, index, 14 if column.numeric or column.kind == DATE else 22)
     for number, row in enumerate(rows, start=1):
+        if number > XLSX_MAX_ROWS:
+            workbook.close()
+            raise TooManyRowsForExcel
         for index, column in enumerate(columns):
             _write_cell(sheet, number, index, column.export_value(row), formats[index])
     workbook.close()

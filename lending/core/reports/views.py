@@ -36,6 +36,7 @@ XLSX = "xlsx"
 EXPORT_FORMATS = (CSV, XLSX)
 # Query keys that are not filters: left out of export and pagination links.
 NON_FILTER_KEYS = ("export", "page")
+TEXT = "text/plain; charset=utf-8"
 
 
 class ReportView(RoleRequiredMixin, TemplateView):
@@ -126,6 +127,9 @@ class ReportView(RoleRequiredMixin, TemplateView):
                 return _bad_request(_errors_text(self.filterset))
             return self.render_to_response(self.get_context_data(rows=None), status=400)
         rows = self.filterset.qs
+        if export_format == XLSX and isinstance(rows, QuerySet) and _holds_more(rows, export.XLSX_MAX_ROWS):
+            # Said before a minute of writing (and before the export is audited), not after.
+            return HttpResponse(str(export.TooManyRowsForExcel()), status=400, content_type=TEXT)
         if export_format:
             return self.export_response(export_format, self.present_rows(rows))
         return self.render_to_response(self.get_context_data(rows=rows))
@@ -149,12 +153,15 @@ class ReportView(RoleRequiredMixin, TemplateView):
                 filename=self.export_filename(CSV),
                 formatted=cells is not None,
             )
-        return export.xlsx_response(
-            columns=self.columns,
-            rows=self.export_rows(rows),
-            filename=self.export_filename(XLSX),
-            sheet_title=self.title,
-        )
+        try:
+            return export.xlsx_response(
+                columns=self.columns,
+                rows=self.export_rows(rows),
+                filename=self.export_filename(XLSX),
+                sheet_title=self.title,
+            )
+        except export.TooManyRowsForExcel as refused:  # rows no count could ask ahead (not a queryset)
+            return HttpResponse(str(refused), status=400, content_type=TEXT)
 
     def active_filters(self) -> dict[str, str]:
         query = self.request.GET
@@ -236,7 +243,12 @@ def _errors_text(filterset: ReportFilterSet) -> str:
 
 
 def _bad_request(message: str) -> HttpResponse:
-    return HttpResponse(f"Bad filter: {message}", status=400, content_type="text/plain; charset=utf-8")
+    return HttpResponse(f"Bad filter: {message}", status=400, content_type=TEXT)
+
+
+def _holds_more(rows: QuerySet, limit: int) -> bool:
+    """Whether ``rows`` has more than ``limit`` rows, counting no further than one past it."""
+    return rows.order_by()[: limit + 1].count() > limit
 
 
 class ReportIndexView(RoleRequiredMixin, TemplateView):
