@@ -145,3 +145,25 @@ def test_an_object_other_rows_protect_is_not_offered_for_deletion(client, django
     assert client.post(f"{path}/{unused.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not type(unused).objects.filter(pk=unused.pk).exists()
     assert type(used).objects.filter(pk=used.pk).exists()
+
+
+def test_the_audit_list_offers_no_verb_choices_and_searches_exactly_through_indexes(client):
+    """Its verb choices would be a DISTINCT over every audit row on each visit; its search is exact matches."""
+    staff = UserFactory(is_staff=True, is_superuser=True, email="ops@lending.test")
+    other = UserFactory()
+    posted = audit_record(actor=other, verb="payment.posted", target=other, request_id="req-7")
+    mine = audit_record(actor=staff, verb="user.created", target=other)
+    client.force_login(staff)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/admin/core/auditevent/").status_code == 200
+    assert [q["sql"] for q in queries if "DISTINCT" in q["sql"].upper()] == []
+
+    def found(term):
+        return [event.pk for event in client.get("/admin/core/auditevent/", {"q": term}).context["cl"].result_list]
+
+    assert found("payment.posted") == [posted.pk]
+    assert found("req-7") == [posted.pk]
+    by_staff = list(AuditEvent.objects.filter(actor=staff).order_by("-created_at", "-id").values_list("pk", flat=True))
+    assert mine.pk in by_staff  # and the sign-in's own row
+    assert found("OPS@lending.test") == by_staff
+    assert found("payment") == []  # exact, not a part
