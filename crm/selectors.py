@@ -189,9 +189,8 @@ def _partner_stats(partner_id: int | None = None) -> dict[int, dict[str, Any]]:
         .annotate(amount=Sum("loan_amount"))
         .order_by()
     )
-    for amount in funded:  # setdefault: a page still answers if the kept counts ever missed a partner's leads
-        partner = stats.setdefault(amount["application__crm_lead__referral_partner_id"], {"referred": 0})
-        partner["funded_amount"] = amount["amount"]
+    for amount in funded:
+        stats[amount["application__crm_lead__referral_partner_id"]]["funded_amount"] = amount["amount"]
     return stats
 
 
