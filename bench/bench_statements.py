@@ -60,12 +60,16 @@ def statement_date(loan_ids: list[int]) -> date:
 
 
 def forget(loan_ids: list[int]) -> None:
-    """Delete the sample's statements and their stored PDFs (a bench-only clean-up: documents are never deleted)."""
-    documents = list(BorrowerDocument.objects.filter(loan_id__in=loan_ids, kind=BorrowerDocument.Kind.STATEMENT))
-    Statement.objects.filter(loan_id__in=loan_ids).delete()
+    """Delete the statements an earlier run made for the sample, their documents and stored PDFs (a bench-only
+    clean-up: documents are never deleted). Only documents with a statement row: the seeded history's statements
+    (bench/_seed_history.py) have none, and share one stored PDF."""
+    statements = Statement.objects.filter(loan_id__in=loan_ids)
+    documents = list(BorrowerDocument.objects.filter(pk__in=statements.values("document_id")))
+    statements.delete()
     for document in documents:
         document.file.delete(save=False)
-    BorrowerDocument.objects.filter(pk__in=[d.pk for d in documents]).delete()
+    for start in range(0, len(documents), 10_000):  # a delete's parameters stay under PostgreSQL's 65,535
+        BorrowerDocument.objects.filter(pk__in=[d.pk for d in documents[start : start + 10_000]]).delete()
 
 
 def pdf_rate(business_date: date, loan_ids: list[int]) -> tuple[float, float]:
