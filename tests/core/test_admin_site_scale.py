@@ -4,6 +4,8 @@ tables that grow with the book (Django's ``date_hierarchy`` reads every row's da
 million journal entries), and no delete offered for an object other rows PROTECT (Django's delete page gathers
 them all to refuse it)."""
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.contrib.admin import ShowFacets
@@ -96,11 +98,11 @@ def test_a_capped_list_of_another_app_says_it_goes_on(client, monkeypatch):
         response = client.get("/admin/core/auditevent/", {"p": 1000})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "2+ audit events" in " ".join(html.split())
+    assert re.search(r"</a>\s*2\+ audit events\s*<span", html)  # after the page links, before the note: not 12+
     assert 'data-testid="list-capped"' in html
     counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
     assert len(counts) == 1
-    assert "LIMIT 3" in counts[0]  # one count, of at most one row past the cap
+    assert counts[0].endswith("LIMIT 3) subquery")  # one count, of at most one row past the cap (not 30)
 
 
 def test_changelists_show_50_rows_unless_their_admin_chose():
